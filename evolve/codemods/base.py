@@ -1,0 +1,97 @@
+"""The codemod interface: one small class holding its metadata, its examples and its transform.
+
+Detection is cheap (stdlib `ast` over an already-parsed tree); only files where some codemod detects
+an occurrence are parsed with LibCST, once, and every selected transform runs over that one parse.
+"""
+
+from __future__ import annotations
+
+import ast
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Literal
+
+import libcst as cst
+
+Risk = Literal["low", "medium", "high"]
+
+
+@dataclass(frozen=True)
+class CodemodMetadata:
+    """What a codemod is, as data: it feeds the plan, the PR text and the docs."""
+
+    id: str
+    title: str
+    theme: str  # PRs are single-theme; codemods sharing a theme may ship together
+    rationale: str
+    risk: Risk
+    review_guidance: str
+    references: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise to a JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A before/after pair; the test suite is generated from these."""
+
+    before: str
+    after: str
+    # Context overrides for this example, e.g. {"min_python": (3, 10)} or {"path": "pkg/__init__.py"}.
+    context: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class CodemodContext:
+    """Where the code lives and what the repository allows. Frozen and picklable."""
+
+    path: str = "module.py"  # relative to the repository root
+    min_python: tuple[int, int] = (3, 8)  # lowest version `requires-python` admits
+    is_package_init: bool = False
+
+    def replace(self, **changes: Any) -> CodemodContext:
+        """Return a copy with some fields changed."""
+        values = {**asdict(self), **changes}
+        return CodemodContext(**values)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One edit a codemod made, for reports and findings."""
+
+    codemod: str
+    line: int
+    description: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise to a JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One place a codemod would change, found by cheap detection."""
+
+    line: int
+    end_line: int
+    symbol: str | None
+    description: str
+
+
+class Codemod(ABC):
+    """Base class of codemods. Subclasses set `metadata`, `examples`, `valid` and implement two methods."""
+
+    metadata: ClassVar[CodemodMetadata]
+    examples: ClassVar[tuple[Example, ...]] = ()
+    # Sources the codemod must leave byte-for-byte unchanged.
+    valid: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
+        """Find candidate occurrences cheaply with `ast`. Empty means the file need not be parsed with LibCST."""
+
+    @abstractmethod
+    def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
+        """Return the rewritten module and the changes made. Must preserve behaviour and formatting."""

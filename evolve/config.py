@@ -1,0 +1,204 @@
+"""The one configuration model: `[tool.evolve]` in pyproject.toml or `.github/evolve.yml`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on 3.10
+    import tomli as tomllib
+
+DEFAULT_EXCLUDE = [
+    ".git/**", ".venv/**", "venv/**", "env/**", ".tox/**", ".nox/**", "build/**", "dist/**",
+    "**/node_modules/**", "**/__pycache__/**", "**/.eggs/**", "**/*.egg-info/**", "**/site-packages/**",
+]
+# Paths no edit may ever touch, whatever the configuration says.
+FORBIDDEN_EDIT_PATHS = [".github/workflows/**", ".git/**"]
+
+
+class ConfigError(Exception):
+    """A configuration file is unreadable or invalid; the message names the file and the field."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LimitsConfig(_Model):
+    """How big one pull request may be, and how often the bot may act."""
+
+    max_files: int = Field(10, ge=1, le=200)
+    max_changed_lines: int = Field(300, ge=1, le=10_000)
+    max_open_prs: int = Field(2, ge=0, le=50)
+    runs_per_hour: int = Field(4, ge=1, le=100)
+
+
+class CodemodsConfig(_Model):
+    """Which codemods may run. `only` empty means all registered codemods."""
+
+    only: list[str] = Field(default_factory=list)
+    disabled: list[str] = Field(default_factory=list)
+    # Codemods re-enabled by a maintainer after being auto-disabled by two closed PRs.
+    reenabled: list[str] = Field(default_factory=list)
+
+
+class TestsGateConfig(_Model):
+    """The repository's own test command."""
+
+    command: str | None = None  # detected from pyproject/tox/setup.cfg/noxfile when unset
+    timeout: int = Field(900, ge=10, le=7200)
+
+
+class CoverageGateConfig(_Model):
+    """Total coverage may not drop; changed lines should be covered."""
+
+    enabled: bool = True
+    tolerance: float = Field(0.1, ge=0, le=100)  # percentage points of noise allowed
+    changed_lines_floor: float | None = Field(None, ge=0, le=100)
+
+
+class ComplexityGateConfig(_Model):
+    """No function above the threshold gets worse; the average does not get worse."""
+
+    threshold: int = Field(10, ge=1, le=200)
+
+
+class MaintainabilityGateConfig(_Model):
+    """Maintainability index may not drop; files at or above the floor stay there."""
+
+    floor: float = Field(65.0, ge=0, le=100)
+
+
+class DocstringsGateConfig(_Model):
+    """Docstring coverage (interrogate) may not drop, and stays above an optional floor."""
+
+    floor: float | None = Field(None, ge=0, le=100)
+
+
+class SecurityGateConfig(_Model):
+    """No new semgrep findings versus base."""
+
+    enabled: bool = True
+
+
+class GatesConfig(_Model):
+    """Which gates run, and their thresholds."""
+
+    enabled: list[str] = Field(
+        default_factory=lambda: ["syntax", "tests", "coverage", "complexity", "maintainability", "docstrings", "security"]
+    )
+    tests: TestsGateConfig = TestsGateConfig()
+    coverage: CoverageGateConfig = CoverageGateConfig()
+    complexity: ComplexityGateConfig = ComplexityGateConfig()
+    maintainability: MaintainabilityGateConfig = MaintainabilityGateConfig()
+    docstrings: DocstringsGateConfig = DocstringsGateConfig()
+    security: SecurityGateConfig = SecurityGateConfig()
+    # Settings of third-party gates, by gate name.
+    plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class LLMConfig(_Model):
+    """The optional Claude stage. Off unless an API key is in the environment."""
+
+    enabled: bool = True
+    model: str = "claude-sonnet-4-5"
+    fallback_model: str = "claude-haiku-4-5"
+    max_tokens: int = Field(4096, ge=256, le=64_000)
+    tokens_per_run: int = Field(200_000, ge=1000)
+    tokens_per_day: int = Field(2_000_000, ge=1000)
+    cost_per_run_usd: float = Field(2.0, ge=0)
+    cost_per_day_usd: float = Field(20.0, ge=0)
+    tasks: list[Literal["docstrings", "complexity", "tests", "security"]] = Field(
+        default_factory=lambda: ["docstrings", "complexity", "tests", "security"]
+    )
+    timeout_seconds: float = Field(120.0, gt=0)
+
+
+class EvolveConfig(_Model):
+    """Everything a repository can configure. Every field has a sensible default."""
+
+    enabled: bool = True
+    include: list[str] = Field(default_factory=lambda: ["**/*.py"])
+    exclude: list[str] = Field(default_factory=list)
+    schedule: str = "0 6 * * 1"  # cron, weekly by default
+    attempts: int = Field(3, ge=1, le=3)
+    focus: str | None = None
+    limits: LimitsConfig = LimitsConfig()
+    codemods: CodemodsConfig = CodemodsConfig()
+    gates: GatesConfig = GatesConfig()
+    llm: LLMConfig = LLMConfig()
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_is_cron(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError("must be a five-field cron expression, e.g. '0 6 * * 1'")
+        return value
+
+    @property
+    def all_excludes(self) -> list[str]:
+        """User excludes plus the directories no scan should enter."""
+        return [*DEFAULT_EXCLUDE, *self.exclude]
+
+
+def _format_validation_error(source: str, error: ValidationError) -> str:
+    lines = [f"{source}: invalid evolve configuration"]
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"  {where}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def parse_config(raw: Any, source: str = "configuration") -> EvolveConfig:
+    """Validate a mapping into :class:`EvolveConfig`, raising :class:`ConfigError` naming each bad field."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping of settings, got {type(raw).__name__}")
+    try:
+        return EvolveConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(_format_validation_error(source, error)) from None
+
+
+def parse_yaml_config(text: str, source: str = ".github/evolve.yml") -> EvolveConfig:
+    """Parse the text of an `evolve.yml` file."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{source}: not valid YAML: {error}") from None
+    return parse_config(raw, source)
+
+
+def load_config(repo: Path) -> EvolveConfig:
+    """Load the repository's configuration: `.github/evolve.yml` wins over `[tool.evolve]`; defaults otherwise."""
+    yml = repo / ".github" / "evolve.yml"
+    if not yml.exists():
+        yml = repo / ".github" / "evolve.yaml"
+    if yml.exists():
+        try:
+            text = yml.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{yml.relative_to(repo)}: cannot be read: {error}") from None
+        return parse_yaml_config(text, str(yml.relative_to(repo)))
+    pyproject = repo / "pyproject.toml"
+    if pyproject.exists():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise ConfigError(f"pyproject.toml: cannot be read: {error}") from None
+        section = data.get("tool", {}).get("evolve")
+        if section is not None:
+            return parse_config(section, "pyproject.toml [tool.evolve]")
+    return EvolveConfig()
+
+
+def config_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the configuration, for docs and editors."""
+    return EvolveConfig.model_json_schema()

@@ -1,0 +1,63 @@
+"""Edits as values: what a provider (codemod catalog or LLM) proposes for one file."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from evolve.codemods.base import Change
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    """The new content of one file, with where it came from and what changed."""
+
+    path: str  # relative to the repository root
+    before: str
+    after: str
+    source: str  # "codemods" or "llm"
+    changes: tuple[Change, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        """Whether the edit changes anything."""
+        return self.before != self.after
+
+    def diff(self) -> str:
+        """A unified diff of this edit."""
+        return "".join(
+            difflib.unified_diff(
+                self.before.splitlines(keepends=True),
+                self.after.splitlines(keepends=True),
+                fromfile=f"a/{self.path}",
+                tofile=f"b/{self.path}",
+            )
+        )
+
+    def changed_line_count(self) -> int:
+        """Lines added plus lines removed."""
+        count = 0
+        for line in self.diff().splitlines():
+            if (line.startswith("+") and not line.startswith("+++")) or (line.startswith("-") and not line.startswith("---")):
+                count += 1
+        return count
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise without file contents (reports carry diffs, not whole files)."""
+        return {
+            "path": self.path,
+            "source": self.source,
+            "changes": [c.to_dict() for c in self.changes],
+            "changed_lines": self.changed_line_count(),
+        }
+
+
+@dataclass(frozen=True)
+class ProviderOutcome:
+    """What one edit provider produced for one attempt."""
+
+    provider: str
+    edits: tuple[FileEdit, ...]
+    notes: tuple[str, ...] = ()  # e.g. "fell back to claude-haiku-4-5", "rejected edit: …"
+    usage: dict[str, Any] = field(default_factory=dict)  # tokens, estimated cost, models used

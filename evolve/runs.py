@@ -1,0 +1,119 @@
+"""The one interface between callers (CLI, GitHub App) and the engine: options in, a report out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from evolve.edits import FileEdit
+from evolve.plan import Plan
+from gates.base import GateResult, Metric
+
+RunStatus = Literal["succeeded", "failed", "nothing-to-do", "dry-run", "error"]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run the engine on one checkout."""
+
+    focus: str | None = None  # a theme or a codemod id to restrict the plan to
+    dry_run: bool = False  # plan and edit, print the diff, make no branch or commit
+    with_coverage: bool = False  # measure line coverage during research (runs the tests)
+    llm: bool = False  # ask for the LLM stage (needs ANTHROPIC_API_KEY)
+    branch_prefix: str = "evolve"
+    base_ref: str = "HEAD"
+    branch_name: str | None = None  # reuse this branch name (the bot updates the open PR of a theme)
+    output_dir: Path | None = None  # where report.json/report.md go; default <git-dir>/evolve/runs/<id>
+    run_id: str | None = None
+    acceptance: Mapping[str, float] = field(default_factory=dict)  # codemod id -> learned acceptance
+    blocked_codemods: frozenset[str] = frozenset()  # closed unmerged twice here; not proposed
+    themes_to_skip: frozenset[str] = frozenset()  # e.g. themes with an open PR already at the limit
+
+
+@dataclass(frozen=True)
+class AttemptFeedback:
+    """What the previous attempt's gates said, handed to providers for the next attempt."""
+
+    attempt: int
+    gate_results: tuple[GateResult, ...]
+    previous_edits: tuple[FileEdit, ...]
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One attempt: the edits tried, the gate results, and how the change was narrowed after it."""
+
+    number: int
+    edits: tuple[FileEdit, ...]
+    gate_results: tuple[GateResult, ...]
+    narrowed: tuple[str, ...] = ()  # files dropped after this attempt
+    note: str = ""
+    provider_notes: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """Whether every gate let this attempt through."""
+        return bool(self.edits) and all(result.ok for result in self.gate_results)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise to a JSON-ready dict."""
+        return {
+            "number": self.number,
+            "passed": self.passed,
+            "edits": [e.to_dict() for e in self.edits],
+            "gates": [g.to_dict() for g in self.gate_results],
+            "narrowed": list(self.narrowed),
+            "note": self.note,
+            "provider_notes": list(self.provider_notes),
+        }
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """Everything a run did; `markdown` is the PR body the bot posts."""
+
+    run_id: str
+    status: RunStatus
+    repo: str
+    base_sha: str | None
+    plan: Plan | None
+    attempts: tuple[AttemptRecord, ...] = ()
+    branch: str | None = None
+    commit: str | None = None
+    metrics: tuple[Metric, ...] = ()
+    resolved_findings: tuple[str, ...] = ()  # ids of findings present in base, gone in head
+    new_findings: tuple[str, ...] = ()
+    codemods: tuple[dict[str, Any], ...] = ()  # metadata of the codemods applied
+    llm: dict[str, Any] = field(default_factory=dict)  # usage, cost, models, fallbacks
+    diff: str = ""
+    markdown: str = ""
+    duration_seconds: float = 0.0
+    message: str = ""  # one sentence for humans, e.g. why nothing was done
+    report_dir: str | None = None
+
+    @property
+    def final_edits(self) -> tuple[FileEdit, ...]:
+        """The edits of the last attempt."""
+        return self.attempts[-1].edits if self.attempts else ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise to the `report.json` document."""
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "message": self.message,
+            "repo": self.repo,
+            "base_sha": self.base_sha,
+            "branch": self.branch,
+            "commit": self.commit,
+            "plan": self.plan.to_dict() if self.plan else None,
+            "attempts": [a.to_dict() for a in self.attempts],
+            "metrics": [m.to_dict() for m in self.metrics],
+            "resolved_findings": list(self.resolved_findings),
+            "new_findings": list(self.new_findings),
+            "codemods": list(self.codemods),
+            "llm": self.llm,
+            "duration_seconds": round(self.duration_seconds, 3),
+            "report_dir": self.report_dir,
+        }

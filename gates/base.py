@@ -1,0 +1,158 @@
+"""The gate interface: a small class with a name, a description, settings and `evaluate(context)`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
+
+if TYPE_CHECKING:
+    from evolve.config import EvolveConfig
+    from evolve.findings import ScanResult
+    from gates.test_runs import TestRun
+
+Direction = Literal["higher", "lower", "neutral"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One number compared between base and head. `better` says which way is an improvement."""
+
+    name: str
+    base: float | None
+    head: float | None
+    better: Direction = "neutral"
+    unit: str = ""
+
+    @property
+    def delta(self) -> float | None:
+        """head - base, when both are known."""
+        if self.base is None or self.head is None:
+            return None
+        return self.head - self.base
+
+    @property
+    def improved(self) -> bool:
+        """Whether head is strictly better than base."""
+        delta = self.delta
+        if delta is None or self.better == "neutral":
+            return False
+        return delta > 1e-9 if self.better == "higher" else delta < -1e-9
+
+    @property
+    def regressed(self) -> bool:
+        """Whether head is strictly worse than base."""
+        delta = self.delta
+        if delta is None or self.better == "neutral":
+            return False
+        return delta < -1e-9 if self.better == "higher" else delta > 1e-9
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise to a JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """What a gate concluded. Use one of the four subclasses; never raise from a gate."""
+
+    gate: str
+    summary: str  # one human sentence
+    metrics: tuple[Metric, ...] = ()
+    # Files (relative paths) the failure points at, so the loop can narrow the change.
+    blame: tuple[str, ...] = ()
+    # Evidence for humans and the LLM: failing test ids, tracebacks, regressions.
+    details: str = ""
+    status: ClassVar[str] = "unknown"
+
+    @property
+    def ok(self) -> bool:
+        """Whether this result lets the change through (passed or skipped)."""
+        return self.status in ("passed", "skipped")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise to a JSON-ready dict, including `status`."""
+        return {
+            "gate": self.gate,
+            "status": self.status,
+            "summary": self.summary,
+            "metrics": [m.to_dict() for m in self.metrics],
+            "blame": list(self.blame),
+            "details": self.details,
+        }
+
+    @staticmethod
+    def from_dict(raw: dict[str, Any]) -> GateResult:
+        """Rebuild the right subclass from :meth:`to_dict` output."""
+        kind = {"passed": Passed, "failed": Failed, "skipped": Skipped, "errored": Errored}[raw["status"]]
+        return kind(
+            gate=raw["gate"],
+            summary=raw["summary"],
+            metrics=tuple(Metric(**m) for m in raw.get("metrics", ())),
+            blame=tuple(raw.get("blame", ())),
+            details=raw.get("details", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Passed(GateResult):
+    """The gate is satisfied."""
+
+    status: ClassVar[str] = "passed"
+
+
+@dataclass(frozen=True)
+class Failed(GateResult):
+    """The change makes things worse by this gate's measure."""
+
+    status: ClassVar[str] = "failed"
+
+
+@dataclass(frozen=True)
+class Skipped(GateResult):
+    """The gate does not apply (e.g. no tests found, disabled)."""
+
+    status: ClassVar[str] = "skipped"
+
+
+@dataclass(frozen=True)
+class Errored(GateResult):
+    """The gate could not reach a verdict (tool crashed, timed out). Treated as not passing."""
+
+    status: ClassVar[str] = "errored"
+
+
+@dataclass
+class GateContext:
+    """What a gate sees: the base and head trees, what changed, the config, and shared lazy measurements.
+
+    Scans and test runs are computed once per tree and shared by every gate through the callables below.
+    """
+
+    base: Path
+    head: Path
+    changed_files: tuple[str, ...]
+    config: EvolveConfig
+    # path -> changed line numbers in head (1-based), for changed-line coverage.
+    changed_lines: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    scan: Callable[[Literal["base", "head"]], ScanResult] | None = None
+    run_tests: Callable[[Literal["base", "head"]], TestRun] | None = None
+
+    def tree(self, which: Literal["base", "head"]) -> Path:
+        """The root of the named tree."""
+        return self.base if which == "base" else self.head
+
+
+class Gate(ABC):
+    """Base class of gates. Subclasses set `name` and `description` and implement `evaluate`."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def __init__(self, settings: Any = None) -> None:
+        self.settings = settings
+
+    @abstractmethod
+    def evaluate(self, context: GateContext) -> GateResult:
+        """Compare base and head; return Passed, Failed, Skipped or Errored. Never raise."""
