@@ -1,0 +1,35 @@
+"""The one object every handler and job receives: settings, database, GitHub gateway, job queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.settings import Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.jobs import JobQueue
+
+
+@dataclass
+class BotContext:
+    """Shared state of one bot process.
+
+    `db` is a sessionmaker (`with ctx.db() as session: ...`); `engine` is the SQLAlchemy engine.
+    `github` is bot-github's `GitHubGateway` (built by `bot.github_client.build_gateway(settings)`),
+    or a fake in tests. `jobs` is the :class:`bot.jobs.JobQueue` facade.
+    """
+
+    settings: Settings
+    engine: Engine
+    db: sessionmaker[Session]
+    github: Any = None
+    jobs: "JobQueue | Any" = None
+    extras: dict[str, Any] = field(default_factory=dict)  # room for tests and plugins
+
+    def session(self) -> Session:
+        """A new database session (use as a context manager)."""
+        return self.db()

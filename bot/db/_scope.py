@@ -1,0 +1,21 @@
+"""One calling convention for store functions: pass `ctx.db` (a sessionmaker) or an open Session."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator, Union
+
+from sqlalchemy.orm import Session, sessionmaker
+
+Db = Union["sessionmaker[Session]", Session]
+
+
+@contextmanager
+def scope(db: Db) -> Iterator[Session]:
+    """A sessionmaker gets its own committed transaction; a Session is used as is (caller commits)."""
+    if isinstance(db, Session):
+        yield db
+        db.flush()
+        return
+    with db.begin() as session:
+        yield session

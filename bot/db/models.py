@@ -1,0 +1,212 @@
+"""SQLAlchemy 2 models of the bot's tables; Alembic migrations in `bot/db/migrations` create them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names so migrations behave the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+DELIVERY_STATUSES = ("queued", "processing", "processed", "failed", "ignored")
+RUN_STATUSES = ("queued", "running", "succeeded", "failed", "nothing-to-do", "error", "cancelled")
+ACTIVE_RUN_STATUSES = ("queued", "running")
+OUTCOMES = ("merged", "closed")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Attach UTC to a naive datetime (SQLite returns them naive)."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the project's naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class Installation(Base):
+    """A GitHub App installation (id is GitHub's installation id)."""
+
+    __tablename__ = "installations"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    account_login: Mapped[str] = mapped_column(String(255), default="")
+    account_type: Mapped[str] = mapped_column(String(32), default="")
+    repository_selection: Mapped[str] = mapped_column(String(16), default="")
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Repository(Base):
+    """A repository the app can see; `enrolled` ones get scheduled runs and accept commands."""
+
+    __tablename__ = "repositories"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    full_name: Mapped[str] = mapped_column(String(255), index=True)
+    installation_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("installations.id", ondelete="SET NULL"), index=True
+    )
+    enrolled: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    schedule: Mapped[str] = mapped_column(String(64), default="0 6 * * 1")
+    default_branch: Mapped[str] = mapped_column(String(255), default="main")
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Delivery(Base):
+    """One accepted webhook delivery, recorded before the 202 and processed by a job."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str | None] = mapped_column(String(64))
+    installation_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The body exactly as GitHub sent it (JSON text): no re-serialisation on the hot path.
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None] = mapped_column()
+    processed_at: Mapped[datetime | None] = mapped_column()
+
+
+class Run(Base):
+    """One engine run on one repository (up to three attempts inside it)."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_repository_status", "repository_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("repositories.id", ondelete="CASCADE"))
+    trigger: Mapped[str] = mapped_column(String(32))  # comment | schedule | retry | dashboard | push | cli
+    focus: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    theme: Mapped[str | None] = mapped_column(String(128))
+    branch: Mapped[str | None] = mapped_column(String(255))
+    pr_number: Mapped[int | None] = mapped_column(Integer)
+    base_sha: Mapped[str | None] = mapped_column(String(64))
+    head_sha: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)  # engine attempts in the report
+    tries: Mapped[int] = mapped_column(Integer, default=0)  # times a worker started this run
+    lease_until: Mapped[datetime | None] = mapped_column()
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    markdown: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    requested_by: Mapped[str | None] = mapped_column(String(255))
+    comment_issue_number: Mapped[int | None] = mapped_column(Integer)
+    delivery_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Attempt(Base):
+    """One attempt of a run: its edits and whether the gates passed."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (UniqueConstraint("run_id", "number", name="uq_attempts_run_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(Integer, ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    edits: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"files": [...], "narrowed": [...]}
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class GateResultRow(Base):
+    """One gate's verdict on one attempt."""
+
+    __tablename__ = "gate_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(Integer, ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    attempt_number: Mapped[int] = mapped_column(Integer)
+    gate: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # passed | failed | skipped | errored
+    summary: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class MetricSnapshot(Base):
+    """One metric of a run, base versus head."""
+
+    __tablename__ = "metric_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(Integer, ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    base: Mapped[float | None] = mapped_column()
+    head: Mapped[float | None] = mapped_column()
+    better: Mapped[str] = mapped_column(String(16), default="neutral")
+    unit: Mapped[str] = mapped_column(String(32), default="")
+
+
+class PROutcome(Base):
+    """A reviewer's verdict on one codemod of one bot PR."""
+
+    __tablename__ = "pr_outcomes"
+    __table_args__ = (
+        UniqueConstraint("repository_id", "pr_number", "codemod", name="uq_pr_outcomes_repo_pr_codemod"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("repositories.id", ondelete="CASCADE"))
+    pr_number: Mapped[int] = mapped_column(Integer)
+    codemod: Mapped[str] = mapped_column(String(128))
+    outcome: Mapped[str] = mapped_column(String(16))  # merged | closed
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CodemodStat(Base):
+    """Proposed / merged / closed counts per repository and codemod (feeds learned acceptance)."""
+
+    __tablename__ = "codemod_stats"
+
+    repository_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
+    )
+    codemod: Mapped[str] = mapped_column(String(128), primary_key=True)
+    proposed: Mapped[int] = mapped_column(Integer, default=0)
+    merged: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,162 @@
+"""The bot's settings: one `Settings` read from `EVOLVE_*` environment variables.
+
+Credentials written by `/setup` (files in the data directory, mode 0600) fill in whatever
+the environment leaves unset; see :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CREDENTIALS_FILE = "app-credentials.json"
+PRIVATE_KEY_FILE = "app-private-key.pem"
+MiB = 1024 * 1024
+
+
+def default_data_dir() -> Path:
+    """`$XDG_DATA_HOME/evolve`, or `~/.local/share/evolve`."""
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "evolve"
+
+
+class Settings(BaseSettings):
+    """Everything the service needs to run; secrets are `SecretStr` so they never print."""
+
+    model_config = SettingsConfigDict(env_prefix="EVOLVE_", extra="ignore", validate_default=True)
+
+    app_id: str | None = None
+    private_key: SecretStr | None = None  # PEM text
+    private_key_path: Path | None = None
+    webhook_secret: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str = ""  # empty: sqlite:///<data_dir>/evolve.sqlite
+    workdir: Path | None = None  # repository mirrors; default <data_dir>/mirrors
+
+    github_url: str = "https://api.github.com"
+    github_web_url: str | None = None  # default derived from github_url
+    public_url: str | None = None  # the bot's external base URL, for /setup; default: the request's
+    app_slug: str = "evolve-bot"
+    bot_login: str = "evolve-bot"
+
+    max_body_bytes: int = 25 * MiB
+    role: str = "all"  # web | worker | all
+    delivery_attempts: int = 5  # tries before a delivery is marked failed
+    run_timeout_seconds: int = 3600
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'evolve.sqlite'}"
+        if self.workdir is None:
+            self.workdir = self.data_dir / "mirrors"
+        return self
+
+    @property
+    def web_url(self) -> str:
+        """The GitHub web origin matching `github_url` (github.com or a GHES host)."""
+        if self.github_web_url:
+            return self.github_web_url.rstrip("/")
+        api = self.github_url.rstrip("/")
+        if api == "https://api.github.com":
+            return "https://github.com"
+        if api.endswith("/api/v3"):  # GitHub Enterprise Server
+            return api[: -len("/api/v3")]
+        return api
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is a SQLite file (the embedded default)."""
+        return self.database_url.startswith("sqlite")
+
+    def private_key_pem(self) -> str | None:
+        """The app's private key text, from `private_key` or the file at `private_key_path`."""
+        if self.private_key is not None and self.private_key.get_secret_value().strip():
+            # Env files often carry the PEM with literal "\n".
+            return self.private_key.get_secret_value().replace("\\n", "\n")
+        if self.private_key_path is not None and self.private_key_path.exists():
+            return self.private_key_path.read_text(encoding="utf-8")
+        return None
+
+    def webhook_secret_value(self) -> str | None:
+        """The webhook secret as text, or None when unset."""
+        return self.webhook_secret.get_secret_value() if self.webhook_secret else None
+
+    @property
+    def has_app_credentials(self) -> bool:
+        """Whether app id, private key and webhook secret are all known."""
+        return bool(self.app_id and self.private_key_pem() and self.webhook_secret_value())
+
+
+def credentials_path(data_dir: Path) -> Path:
+    """Where `/setup` stores the app credentials (JSON, mode 0600)."""
+    return data_dir / CREDENTIALS_FILE
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write `text` to `path` readable and writable only by the owner (0600), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+
+
+def store_credentials(data_dir: Path, conversion: dict[str, Any]) -> Path:
+    """Persist the manifest conversion result (app id, PEM, secrets) under `data_dir`, mode 0600."""
+    pem = conversion.get("pem") or ""
+    key_path = data_dir / PRIVATE_KEY_FILE
+    write_private_file(key_path, pem)
+    stored = {
+        "app_id": str(conversion.get("id", "")),
+        "app_slug": conversion.get("slug"),
+        "webhook_secret": conversion.get("webhook_secret"),
+        "client_id": conversion.get("client_id"),
+        "client_secret": conversion.get("client_secret"),
+        "private_key_path": str(key_path),
+        "html_url": conversion.get("html_url"),
+    }
+    path = credentials_path(data_dir)
+    write_private_file(path, json.dumps(stored, indent=2))
+    return path
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build `Settings` from the environment, then fill unset credentials from `/setup`'s files."""
+    settings = Settings(**overrides)
+    path = credentials_path(settings.data_dir)
+    if not path.exists():
+        return settings
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return settings
+    updates: dict[str, Any] = {}
+    if not settings.app_id and stored.get("app_id"):
+        updates["app_id"] = stored["app_id"]
+    if settings.private_key_pem() is None and stored.get("private_key_path"):
+        updates["private_key_path"] = Path(stored["private_key_path"])
+    if settings.webhook_secret is None and stored.get("webhook_secret"):
+        updates["webhook_secret"] = SecretStr(stored["webhook_secret"])
+    if not settings.client_id and stored.get("client_id"):
+        updates["client_id"] = stored["client_id"]
+    if settings.client_secret is None and stored.get("client_secret"):
+        updates["client_secret"] = SecretStr(stored["client_secret"])
+    if stored.get("app_slug") and "EVOLVE_APP_SLUG" not in os.environ and "app_slug" not in overrides:
+        updates["app_slug"] = stored["app_slug"]
+    return settings.model_copy(update=updates) if updates else settings

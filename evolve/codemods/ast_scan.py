@@ -1,0 +1,103 @@
+"""Cheap `ast` scans shared by the codemods' `detect` methods: qualified names, bindings, imports."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def walk_with_symbol(tree: ast.AST) -> Iterator[tuple[ast.AST, str | None]]:
+    """Yield every node with the qualified name of its enclosing function or class (None at module level)."""
+    stack: list[tuple[ast.AST, str | None]] = [(tree, None)]
+    while stack:
+        node, symbol = stack.pop()
+        yield node, symbol
+        inner = symbol
+        if isinstance(node, _SCOPES):
+            inner = f"{symbol}.{node.name}" if symbol else node.name
+        # Reverse so that nodes come out roughly in source order.
+        for child in reversed(list(ast.iter_child_nodes(node))):
+            # Decorators, defaults and annotations belong to the enclosing scope.
+            child_symbol = inner
+            if isinstance(node, _SCOPES) and child in _outer_parts(node):
+                child_symbol = symbol
+            stack.append((child, child_symbol))
+
+
+def _outer_parts(node: ast.AST) -> list[ast.AST]:
+    """Children of a def/class evaluated in the enclosing scope."""
+    parts: list[ast.AST] = list(getattr(node, "decorator_list", []))
+    if isinstance(node, ast.ClassDef):
+        parts.extend(node.bases)
+        parts.extend(node.keywords)
+    return parts
+
+
+def bound_names(tree: ast.AST) -> tuple[set[str], bool]:
+    """Every name bound anywhere in the module, and whether it has a star import (which may bind anything)."""
+    names: set[str] = set()
+    star = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.alias):
+            if node.name == "*":
+                star = True
+            else:
+                names.add(node.asname or node.name.split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            names.add(node.rest)
+    return names, star
+
+
+def module_aliases(tree: ast.Module, module: str) -> set[str]:
+    """Names bound to `module` itself by `import module` / `import module as x` anywhere in the tree."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == module:
+                    found.add(alias.asname or alias.name)
+    return found
+
+
+def imported_from(tree: ast.Module, module: str) -> dict[str, str]:
+    """Local name -> original name for `from module import original as local` anywhere in the tree."""
+    found: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == module and node.level == 0:
+            for alias in node.names:
+                if alias.name != "*":
+                    found[alias.asname or alias.name] = alias.name
+    return found
+
+
+def has_future_annotations(tree: ast.Module) -> bool:
+    """Whether the module starts with `from __future__ import annotations`."""
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            if any(alias.name == "annotations" for alias in node.names):
+                return True
+        elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+            break
+    return False
+
+
+def spans_comment(lines: list[str], node: ast.expr | ast.stmt) -> bool:
+    """Whether a multi-line node may contain a comment (a `#` on one of its inner lines; strings may cause false alarms)."""
+    end = node.end_lineno or node.lineno
+    if end == node.lineno:
+        return False
+    return any("#" in line for line in lines[node.lineno - 1 : end - 1])

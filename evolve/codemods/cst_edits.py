@@ -1,0 +1,119 @@
+"""LibCST building blocks shared by the codemods' `transform` methods."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
+from libcst.metadata.scope_provider import BuiltinScope
+
+from evolve.codemods.base import Change, CodemodContext
+
+
+class RecordingTransformer(cst.CSTTransformer):
+    """A transformer that records a `Change` (with its line) for every edit it makes."""
+
+    METADATA_DEPENDENCIES: tuple = (PositionProvider,)
+
+    def __init__(self, codemod_id: str, context: CodemodContext) -> None:
+        super().__init__()
+        self.codemod_id = codemod_id
+        self.context = context
+        self.changes: list[Change] = []
+
+    def record(self, original_node: cst.CSTNode, description: str) -> None:
+        """Remember one edit made at `original_node` (a node of the tree being visited)."""
+        line = self.get_metadata(PositionProvider, original_node).start.line
+        self.changes.append(Change(self.codemod_id, line, description))
+
+
+def run_transformer(module: cst.Module, transformer: RecordingTransformer) -> tuple[cst.Module, list[Change]]:
+    """Visit `module` with metadata resolved and return the new module with the transformer's changes.
+
+    The module is not deep-copied: transforms never duplicate nodes, so identities stay unique.
+    """
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    new_module = wrapper.visit(transformer)
+    changes = sorted(transformer.changes, key=lambda change: change.line)
+    return new_module, changes
+
+
+def module_bound_names(module: cst.Module) -> tuple[set[str], bool]:
+    """Every name assigned in any scope of the module, and whether a star import may bind more."""
+    scopes = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
+    names: set[str] = set()
+    for scope in {scope for scope in scopes.values() if scope is not None}:
+        if isinstance(scope, BuiltinScope):
+            continue
+        names.update(assignment.name for assignment in scope.assignments)
+    star = bool(m.findall(module, m.ImportFrom(names=m.ImportStar())))
+    return names, star
+
+
+def has_comment(node: cst.CSTNode) -> bool:
+    """Whether a comment lives anywhere inside `node` (edits that would drop it are skipped)."""
+    return bool(m.findall(node, m.Comment()))
+
+
+def has_future_annotations(module: cst.Module) -> bool:
+    """Whether the module has `from __future__ import annotations`."""
+    future = m.ImportFrom(module=m.Name("__future__"), names=[m.ZeroOrMore(), m.ImportAlias(name=m.Name("annotations")), m.ZeroOrMore()])
+    return any(
+        m.matches(small, future)
+        for statement in module.body
+        if isinstance(statement, cst.SimpleStatementLine)
+        for small in statement.body
+    )
+
+
+def append_keyword_arg(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
+    """Return `call` with `keyword=value` added after its last argument, keeping its layout (trailing commas, newlines)."""
+    new_arg = cst.Arg(
+        value=value,
+        keyword=cst.Name(keyword),
+        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
+    )
+    args = list(call.args)
+    if not args:
+        return call.with_changes(args=[new_arg])
+    last = args[-1]
+    if isinstance(last.comma, cst.Comma):
+        # Multi-line call with a trailing comma: the new argument takes the trailing comma's place.
+        separator = _argument_separator(call)
+        args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=separator))
+        args.append(new_arg.with_changes(comma=last.comma))
+    else:
+        args[-1] = last.with_changes(
+            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+            whitespace_after_arg=cst.SimpleWhitespace(""),
+        )
+        args.append(new_arg.with_changes(whitespace_after_arg=last.whitespace_after_arg))
+    return call.with_changes(args=args)
+
+
+def _argument_separator(call: cst.Call) -> cst.BaseParenthesizableWhitespace:
+    """The whitespace the call already uses between arguments."""
+    if len(call.args) >= 2 and isinstance(call.args[-2].comma, cst.Comma):
+        return call.args[-2].comma.whitespace_after
+    if isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
+        return call.whitespace_before_args
+    return cst.SimpleWhitespace(" ")
+
+
+def drop_statements(
+    body: Sequence[cst.BaseStatement], doomed: set[int], footer: Sequence[cst.EmptyLine]
+) -> tuple[list[cst.BaseStatement], list[cst.EmptyLine]]:
+    """Remove statements at indices `doomed`, moving their comment lines onto the next kept statement (or the footer)."""
+    kept: list[cst.BaseStatement] = []
+    carried: list[cst.EmptyLine] = []
+    for index, statement in enumerate(body):
+        if index in doomed:
+            carried.extend(line for line in getattr(statement, "leading_lines", ()) if line.comment is not None)
+            continue
+        if carried:
+            statement = statement.with_changes(leading_lines=[*carried, *statement.leading_lines])
+            carried = []
+        kept.append(statement)
+    return kept, [*carried, *footer]

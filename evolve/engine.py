@@ -1,0 +1,284 @@
+"""The engine: research → plan → refactor → gates (up to 3 attempts) → branch and report.
+
+`run_engine` is the one entry point the CLI and the GitHub App share. It never touches the
+user's checkout, index or current branch: it works in worktrees under the git directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from evolve.attempts import BaseMeasurements, run_attempt
+from evolve.config import ConfigError, EvolveConfig, load_config
+from evolve.edits import FileEdit
+from evolve.findings import ScanResult
+from evolve.gitrepo import (
+    GitError,
+    add_worktree,
+    commit_all,
+    common_git_dir,
+    remove_worktree,
+    repository_root,
+    resolve_commit,
+    set_branch,
+)
+from evolve.narrowing import narrow_edits
+from evolve.plan import Plan
+from evolve.planner import PlanningInput, make_plan
+from evolve.providers import CodemodProvider
+from evolve.report_markdown import render_report_markdown
+from evolve.runs import AttemptFeedback, AttemptRecord, RunOptions, RunReport
+from gates.base import GateResult, Metric
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]
+LLM_THEME_BY_TASK = {"docstrings": "docstrings", "complexity": "complexity", "tests": "tests", "security": "security-fixes"}
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """Research and plan of one checkout, without editing anything."""
+
+    root: Path
+    base_sha: str
+    config: EvolveConfig
+    scan: ScanResult
+    plan: Plan
+
+
+def _codemod_catalog(config: EvolveConfig) -> tuple[dict[str, str], frozenset[str]]:
+    from evolve.codemods.registry import available_codemods, select_codemods
+
+    themes = {cid: cls.metadata.theme for cid, cls in available_codemods().items()}
+    enabled = frozenset(c.metadata.id for c in select_codemods(config.codemods.only, config.codemods.disabled))
+    return themes, enabled
+
+
+def _llm_themes(config: EvolveConfig, llm_on: bool) -> frozenset[str]:
+    return frozenset(LLM_THEME_BY_TASK[t] for t in config.llm.tasks) if llm_on else frozenset()
+
+
+def _plan(root_or_tree: Path, config: EvolveConfig, options: RunOptions, llm_on: bool, progress: Progress | None) -> tuple[ScanResult, Plan]:
+    from evolve.research import scan_repository
+
+    scan = scan_repository(root_or_tree, config, with_coverage=options.with_coverage, progress=progress)
+    themes, enabled = _codemod_catalog(config)
+    reenabled = set(config.codemods.reenabled)
+    plan = make_plan(
+        PlanningInput(
+            findings=scan.findings,
+            limits=config.limits,
+            codemod_themes=themes,
+            enabled_codemods=enabled,
+            acceptance=dict(options.acceptance),
+            blocked=frozenset(c for c in options.blocked_codemods if c not in reenabled),
+            llm_themes=_llm_themes(config, llm_on),
+            focus=options.focus or config.focus,
+            skip_themes=options.themes_to_skip,
+        )
+    )
+    return scan, plan
+
+
+def plan_repository(repo: Path, options: RunOptions = RunOptions(), config: EvolveConfig | None = None, progress: Progress | None = None) -> PlanOutcome:
+    """Research and plan a checkout as it is on disk (no worktree, no edits). Raises ConfigError/GitError."""
+    root = repository_root(repo)
+    base_sha = resolve_commit(root, options.base_ref)
+    config = config or load_config(root)
+    scan, plan = _plan(root, config, options, options.llm and _llm_available(config), progress)
+    return PlanOutcome(root, base_sha, config, scan, plan)
+
+
+def _llm_available(config: EvolveConfig) -> bool:
+    from evolve.llm import build_provider
+
+    return build_provider(config) is not None
+
+
+def _branch_name(options: RunOptions, plan: Plan, base_sha: str) -> str:
+    if options.branch_name:
+        return options.branch_name
+    digest = hashlib.sha1(f"{base_sha}:{plan.theme}:{','.join(plan.files)}".encode()).hexdigest()[:7]
+    return f"{options.branch_prefix}/{plan.theme}-{digest}"
+
+
+def _repo_metrics(before: ScanResult, after: ScanResult, base_tests: object | None, head_tests: object | None) -> tuple[Metric, ...]:
+    b, a = before.totals, after.totals
+    metrics = [
+        Metric("average complexity", b.average_complexity, a.average_complexity, "lower"),
+        Metric("max complexity", b.max_complexity, a.max_complexity, "lower"),
+        Metric("average maintainability index", b.average_maintainability, a.average_maintainability, "higher"),
+        Metric("docstring coverage", b.docstring_coverage, a.docstring_coverage, "higher", "%"),
+        Metric("findings", b.findings, a.findings, "lower"),
+        Metric("security findings", b.security_findings, a.security_findings, "lower"),
+        Metric("source lines", b.sloc, a.sloc, "neutral"),
+    ]
+    base_cov = getattr(base_tests, "coverage_percent", None)
+    head_cov = getattr(head_tests, "coverage_percent", None)
+    if base_cov is not None or head_cov is not None:
+        metrics.append(Metric("line coverage", base_cov, head_cov, "higher", "%"))
+    if head_tests is not None and not getattr(head_tests, "no_tests", True):
+        metrics.append(Metric("tests passed", getattr(base_tests, "passed", None), getattr(head_tests, "passed", None), "higher"))
+    return tuple(metrics)
+
+
+def _commit_message(plan: Plan, edits: tuple[FileEdit, ...], resolved: int, run_id: str) -> str:
+    codemods = sorted({c.codemod for e in edits for c in e.changes})
+    body = [
+        f"evolve: {plan.title[0].lower() + plan.title[1:] if plan.title else plan.theme}",
+        "",
+        f"Theme {plan.theme}: {len(edits)} file(s) changed, {resolved} finding(s) resolved.",
+    ]
+    if codemods:
+        body.append("Codemods: " + ", ".join(codemods) + ".")
+    body += ["", f"Evolve-Run: {run_id}"]
+    return "\n".join(body) + "\n"
+
+
+def _write_report(report: RunReport, directory: Path) -> RunReport:
+    directory.mkdir(parents=True, exist_ok=True)
+    report = replace(report, report_dir=str(directory))
+    (directory / "report.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    (directory / "report.md").write_text(report.markdown or f"# Evolve run {report.run_id}\n\n{report.message}\n", encoding="utf-8")
+    if report.diff:
+        (directory / "change.diff").write_text(report.diff, encoding="utf-8")
+    return report
+
+
+def run_engine(repo: Path, options: RunOptions = RunOptions(), config: EvolveConfig | None = None, progress: Progress | None = None) -> RunReport:
+    """Run research, plan, edits and gates on a checkout; return the report. Never raises for bad input."""
+    started = time.monotonic()
+    run_id = options.run_id or uuid.uuid4().hex[:12]
+    try:
+        root = repository_root(repo)
+        base_sha = resolve_commit(root, options.base_ref)
+    except GitError as error:
+        return RunReport(run_id=run_id, status="error", repo=str(repo), base_sha=None, plan=None, message=str(error))
+    work = common_git_dir(root) / "evolve" / "work" / run_id
+    output = options.output_dir or (common_git_dir(root) / "evolve" / "runs" / run_id)
+    try:
+        report = _run_in_worktrees(root, base_sha, work, run_id, options, config, progress)
+    except (ConfigError, GitError) as error:
+        report = RunReport(run_id=run_id, status="error", repo=str(root), base_sha=base_sha, plan=None, message=str(error))
+    except Exception as error:  # the engine reports; it does not crash its caller
+        log.exception("run %s failed", run_id)
+        report = RunReport(
+            run_id=run_id, status="error", repo=str(root), base_sha=base_sha, plan=None,
+            message=f"internal error: {type(error).__name__}: {error}", diff=traceback.format_exc(),
+        )
+    finally:
+        for name in ("head", "base"):
+            remove_worktree(root, work / name)
+    report = replace(report, duration_seconds=time.monotonic() - started)
+    return _write_report(report, output)
+
+
+def _run_in_worktrees(root: Path, base_sha: str, work: Path, run_id: str, options: RunOptions, config: EvolveConfig | None, progress: Progress | None) -> RunReport:
+    from evolve.codemods.registry import available_codemods
+    from evolve.codemods.runner import repository_min_python
+
+    base = add_worktree(root, work / "base", base_sha)
+    config = config or load_config(base)
+    llm = None
+    llm_notes: list[str] = []
+    if options.llm:
+        from evolve.llm import build_provider
+
+        llm = build_provider(config)
+        if llm is None:
+            llm_notes.append("LLM stage requested but not configured (no ANTHROPIC_API_KEY or llm.enabled is false); deterministic catalog only")
+    scan, plan = _plan(base, config, options, llm is not None, progress)
+    common = dict(run_id=run_id, repo=str(root), base_sha=base_sha, plan=plan)
+    if plan.empty:
+        return RunReport(**common, status="nothing-to-do", message="Nothing to do: " + "; ".join(plan.notes) + ".", llm={"notes": llm_notes} if llm_notes else {})
+    codemod_plan = all(task.kind == "codemod" for task in plan.tasks)
+    provider = CodemodProvider(repository_min_python(base)) if codemod_plan else llm
+    if provider is None:
+        return RunReport(**common, status="nothing-to-do", message="The plan needs the LLM stage, which is not configured.")
+    if progress:
+        progress("editing", 0, len(plan.tasks))
+    outcome = provider.propose(base, plan, None)
+    edits = tuple(e for e in outcome.edits if e.changed)
+    provider_notes = list(outcome.notes)
+    catalog = available_codemods()
+
+    def used_codemods(final: tuple[FileEdit, ...]) -> tuple[dict, ...]:
+        ids = sorted({c.codemod for e in final for c in e.changes if c.codemod in catalog})
+        return tuple(catalog[i].metadata.to_dict() for i in ids)
+
+    def llm_info() -> dict:
+        if llm is None:
+            return {"notes": llm_notes} if llm_notes else {}
+        return {"usage": llm.usage_summary(), "notes": llm_notes}
+
+    if options.dry_run:
+        diff = "".join(e.diff() for e in edits)
+        record = AttemptRecord(number=0, edits=edits, gate_results=(), note="dry run: gates not run", provider_notes=tuple(provider_notes))
+        return RunReport(**common, status="dry-run", attempts=(record,), codemods=used_codemods(edits), diff=diff, llm=llm_info(),
+                         message=f"Dry run: {len(edits)} file(s) would change; no branch was made.")
+    head = add_worktree(root, work / "head", base_sha)
+    measured = BaseMeasurements()
+    attempts: list[AttemptRecord] = []
+    last_results: tuple[GateResult, ...] = ()
+    for number in range(1, config.attempts + 1):
+        if not edits:
+            break
+        if progress:
+            progress(f"attempt {number}: gates", number, config.attempts)
+        result = run_attempt(base, head, base_sha, edits, config, measured, progress)
+        last_results = result.gate_results
+        passed = all(r.ok for r in result.gate_results)
+        if passed:
+            attempts.append(AttemptRecord(number, edits, result.gate_results, provider_notes=tuple(provider_notes)))
+            return _finish_success(root, head, base, base_sha, plan, edits, attempts, scan, result, measured, options, common, used_codemods(edits), llm_info(), config)
+        feedback = AttemptFeedback(number, result.gate_results, edits)
+        if codemod_plan:
+            narrowed = narrow_edits(edits, result.gate_results)
+            attempts.append(AttemptRecord(number, edits, result.gate_results, narrowed.dropped, narrowed.note, tuple(provider_notes)))
+            edits = narrowed.kept
+        else:
+            attempts.append(AttemptRecord(number, edits, result.gate_results, note="failing gates' evidence goes back to the model", provider_notes=tuple(provider_notes)))
+            if number < config.attempts:
+                outcome = provider.propose(base, plan, feedback)
+                edits = tuple(e for e in outcome.edits if e.changed)
+                provider_notes = list(outcome.notes)
+        provider_notes = [] if codemod_plan else provider_notes
+    failing = sorted({r.gate for r in last_results if not r.ok})
+    message = (
+        f"No change passed every gate in {len(attempts)} attempt(s)"
+        + (f" (last failing: {', '.join(failing)})" if failing else "")
+        + "; nothing was committed."
+    )
+    if not attempts:
+        message = "The plan produced no edits: " + ("; ".join(provider_notes) or "every candidate was left unchanged") + "."
+    report = RunReport(**common, status="failed", attempts=tuple(attempts), message=message, codemods=(), llm=llm_info())
+    markdown = render_report_markdown(report.to_dict(), plan, last_results, ())
+    return replace(report, markdown=markdown)
+
+
+def _finish_success(root, head, base, base_sha, plan, edits, attempts, scan, result, measured, options, common, codemods, llm_info, config) -> RunReport:
+    from evolve.research import scan_repository
+
+    after = scan_repository(head, config)
+    resolved = tuple(sorted({f.id for f in scan.findings} - {f.id for f in after.findings}))
+    new = tuple(sorted({f.id for f in after.findings} - {f.id for f in scan.findings}))
+    base_tests = measured.test_runs.get("coverage" in config.gates.enabled)
+    metrics = _repo_metrics(scan, after, base_tests, result.head_tests)
+    sha = commit_all(head, _commit_message(plan, edits, len(resolved), common["run_id"]))
+    branch = _branch_name(options, plan, base_sha)
+    set_branch(root, branch, sha)
+    files = len(edits)
+    message = f"Evolve made {sum(len(e.changes) for e in edits) or files} change(s) in {files} file(s) that pass every gate."
+    report = RunReport(
+        **common, status="succeeded", attempts=tuple(attempts), branch=branch, commit=sha, metrics=metrics,
+        resolved_findings=resolved, new_findings=new, codemods=codemods, llm=llm_info, diff=result.diff, message=message,
+    )
+    return replace(report, markdown=render_report_markdown(report.to_dict(), plan, result.gate_results, metrics))

@@ -1,0 +1,139 @@
+"""Which files a scan looks at, and reading them safely (binary and non-UTF-8 files are reported, not fatal)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from evolve.config import EvolveConfig
+
+_PRUNED_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", "node_modules"}
+
+
+@functools.lru_cache(maxsize=512)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a path glob: `**/` spans zero or more directories, `*` and `?` stay inside one segment."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def matches_any(path: str, patterns: Iterable[str]) -> bool:
+    """Whether the relative posix `path` matches one of the glob `patterns`."""
+    return any(_glob_regex(pattern).match(path) for pattern in patterns)
+
+
+def is_selected(path: str, config: EvolveConfig) -> bool:
+    """Whether the configuration includes `path` and does not exclude it."""
+    return matches_any(path, config.include) and not matches_any(path, config.all_excludes)
+
+
+def git_toplevel(root: Path) -> Path | None:
+    """The work tree root when `root` is the top of a git work tree, else None."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+            capture_output=True, text=True, timeout=30, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0 or not done.stdout.strip():
+        return None
+    return Path(done.stdout.strip())
+
+
+def _git_python_files(root: Path) -> list[str] | None:
+    """Tracked plus untracked-but-not-ignored `*.py` files, or None when git cannot answer."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.py"],
+            capture_output=True, timeout=60, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    names = {name.decode("utf-8", "surrogateescape") for name in done.stdout.split(b"\0") if name}
+    # Files deleted in the work tree are still in the index; only what exists can be read.
+    return sorted(name for name in names if (root / name).is_file())
+
+
+def _walk_python_files(root: Path) -> list[str]:
+    found = []
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _PRUNED_DIRS)
+        rel_dir = Path(directory).relative_to(root)
+        for name in files:
+            if name.endswith(".py"):
+                found.append((rel_dir / name).as_posix())
+    return sorted(found)
+
+
+def list_python_files(root: Path, config: EvolveConfig, paths: Sequence[str] | None = None) -> list[str]:
+    """Relative posix paths of the Python files to scan, sorted.
+
+    In a git work tree these are the files git knows (tracked, plus untracked files not ignored, so a
+    fresh file in a worktree counts); elsewhere a directory walk. `paths` narrows the set further.
+    """
+    root = Path(root)
+    is_repo_top = git_toplevel(root)
+    listed = None
+    if is_repo_top is not None and is_repo_top.resolve() == root.resolve():
+        listed = _git_python_files(root)
+    if listed is None:
+        listed = _walk_python_files(root)
+    selected = [path for path in listed if is_selected(path, config)]
+    if paths is not None:
+        wanted = {Path(p).as_posix() for p in paths}
+        selected = [path for path in selected if path in wanted]
+    return selected
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file's bytes read once: its hash for the cache, and its text or the reason it has none."""
+
+    path: str
+    digest: str
+    text: str | None
+    problem: str | None = None
+
+
+def read_source(root: Path, path: str) -> SourceFile:
+    """Read a file; binary (NUL bytes) and non-UTF-8 files get a `problem` instead of `text`."""
+    try:
+        data = (root / path).read_bytes()
+    except OSError as error:
+        return SourceFile(path, "", None, f"unreadable: {error.strerror or error}")
+    digest = hashlib.sha256(data).hexdigest()
+    if b"\0" in data:
+        return SourceFile(path, digest, None, "binary file (contains NUL bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return SourceFile(path, digest, None, f"not valid UTF-8 (byte {error.start}); re-encode the file as UTF-8")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return SourceFile(path, digest, text)

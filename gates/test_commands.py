@@ -1,0 +1,258 @@
+"""Finding out how a repository runs its tests: configured command first, then its own config files."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import re
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Literal
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on 3.10
+    import tomli as tomllib
+
+Runner = Literal["pytest", "unittest", "other"]
+
+# Directories that never hold the repository's own tests.
+_NOT_TESTS = {".git", ".hg", ".venv", "venv", "env", ".env", ".tox", ".nox", "build", "dist", "node_modules",
+              "site-packages", "__pycache__", ".eggs", ".mypy_cache", ".pytest_cache"}
+_TEST_DIRS = ("tests", "test", "testing")
+# Options of a test runner that clash with how we measure (coverage is ours) or that need plugins we lack.
+_DROPPED_OPTION = re.compile(r"^--(cov|no-cov|junit|result-log|html|numprocesses|dist)|^-n(\d+)?$")
+_OPTIONS_WITH_VALUE = {"--cov", "--cov-report", "--cov-config", "--cov-fail-under", "--junitxml", "--junit-xml",
+                       "--junit-prefix", "--result-log", "--html", "--numprocesses", "--dist", "-n"}
+_TOX_PLACEHOLDER = re.compile(r"\{[^}]*\}")
+
+
+@dataclass(frozen=True)
+class TestCommand:
+    """How to run a repository's tests: which runner, its arguments, and where we learned it."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    runner: Runner
+    args: tuple[str, ...]  # runner arguments (pytest/unittest), or the whole argv for "other"
+    source: str  # "configured", "pyproject.toml", "tox.ini", "setup.cfg", "noxfile.py", "pytest.ini", "layout"
+
+    def describe(self) -> str:
+        """A shell-like rendering for humans, e.g. `pytest -q tests`."""
+        if self.runner == "other":
+            return shlex.join(self.args)
+        return shlex.join(["python", "-m", self.runner, *self.args])
+
+
+def detect_test_command(root: Path, configured: str | None) -> TestCommand | None:
+    """Return how to run the tests of `root`; `configured` (a shell string) wins. None means no tests at all."""
+    if configured and configured.strip():
+        return parse_command(shlex.split(configured), "configured") or TestCommand("other", tuple(shlex.split(configured)), "configured")
+    if not has_test_files(root):
+        return None
+    for detect in (_from_pyproject, _from_tox, _from_setup_cfg, _from_noxfile, _from_pytest_ini):
+        found = detect(root)
+        if found is not None:
+            return found
+    return _from_layout(root)
+
+
+def parse_command(argv: list[str], source: str) -> TestCommand | None:
+    """Recognise a pytest or unittest invocation in `argv` (through python -m, coverage run, ...); else None."""
+    words = list(argv)
+    while words:
+        head = Path(words[0]).name
+        if re.fullmatch(r"python[\d.]*(\.exe)?|py", head):
+            words = words[1:]
+            while words and words[0].startswith("-") and words[0] != "-m":
+                words = words[1:]  # interpreter flags such as -X dev or -W error
+            if words[:1] == ["-m"]:
+                words = words[1:]
+            continue
+        if head == "coverage" and words[1:2] == ["run"]:
+            words = _skip_options(words[2:])
+            if words[:1] == ["-m"]:
+                words = words[1:]
+            continue
+        if head in ("pytest", "py.test"):
+            return TestCommand("pytest", _keep_args(words[1:]), source)
+        if head == "unittest":
+            return TestCommand("unittest", tuple(words[1:]), source)
+        return None
+    return None
+
+
+def has_test_files(root: Path) -> bool:
+    """Whether `root` holds anything that looks like tests (test files, a tests directory, conftest.py)."""
+    for directory in _TEST_DIRS:
+        if any(True for _ in _python_files(root / directory)):
+            return True
+    return any(_is_test_file(path) for path in _python_files(root))
+
+
+def _skip_options(words: list[str]) -> list[str]:
+    while words and words[0].startswith("-") and words[0] != "-m":
+        words = words[1:]
+    return words
+
+
+def _keep_args(args: list[str]) -> tuple[str, ...]:
+    """Drop tox placeholders and the options that clash with our own coverage and report files."""
+    kept: list[str] = []
+    skip_value = False
+    for arg in args:
+        if skip_value:
+            skip_value = False
+            if not arg.startswith("-"):
+                continue
+        if arg == "--" or _TOX_PLACEHOLDER.fullmatch(arg):
+            continue
+        if _DROPPED_OPTION.search(arg):
+            skip_value = "=" not in arg and arg in _OPTIONS_WITH_VALUE
+            continue
+        arg = _TOX_PLACEHOLDER.sub("", arg)
+        if arg:
+            kept.append(arg)
+    return tuple(kept)
+
+
+def _python_files(top: Path) -> Iterator[Path]:
+    if not top.is_dir():
+        return
+    stack = [top]
+    while stack:
+        directory = stack.pop()
+        try:
+            entries = sorted(directory.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir() and not entry.is_symlink():
+                if entry.name not in _NOT_TESTS and not entry.name.endswith(".egg-info"):
+                    stack.append(entry)
+            elif entry.suffix == ".py":
+                yield entry
+
+
+def _is_test_file(path: Path) -> bool:
+    name = path.name
+    return name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _read_ini(path: Path) -> configparser.ConfigParser | None:
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        return None
+    return parser
+
+
+def _mentions_pytest(requirements: Any) -> bool:
+    if isinstance(requirements, str):
+        return re.match(r"\s*pytest\b(?![-_])", requirements) is not None
+    if isinstance(requirements, dict):
+        return "pytest" in requirements or any(_mentions_pytest(v) for v in requirements.values())
+    if isinstance(requirements, list):
+        return any(_mentions_pytest(item) for item in requirements)
+    return False
+
+
+def _from_pyproject(root: Path) -> TestCommand | None:
+    data = _read_toml(root / "pyproject.toml")
+    tool = data.get("tool", {})
+    if "ini_options" in tool.get("pytest", {}):
+        return TestCommand("pytest", (), "pyproject.toml")
+    project = data.get("project", {})
+    poetry = tool.get("poetry", {})
+    places = [project.get("dependencies"), project.get("optional-dependencies"), data.get("dependency-groups"),
+              poetry.get("dev-dependencies"), poetry.get("group"), tool.get("pdm", {}).get("dev-dependencies")]
+    if any(_mentions_pytest(place) for place in places if place):
+        return TestCommand("pytest", (), "pyproject.toml")
+    return None
+
+
+def _from_tox(root: Path) -> TestCommand | None:
+    parser = _read_ini(root / "tox.ini")
+    if parser is None:
+        return None
+    sections = ["testenv", *sorted(s for s in parser.sections() if s.startswith("testenv"))]
+    for section in sections:
+        if not parser.has_option(section, "commands"):
+            continue
+        for line in parser.get(section, "commands").splitlines():
+            line = line.strip().lstrip("-").strip()  # a leading '-' tells tox to ignore the exit code
+            if not line or line.startswith("#"):
+                continue
+            try:
+                found = parse_command(shlex.split(line), "tox.ini")
+            except ValueError:
+                continue
+            if found is not None:
+                return found
+    if parser.has_section("pytest"):
+        return TestCommand("pytest", (), "tox.ini")
+    return None
+
+
+def _from_setup_cfg(root: Path) -> TestCommand | None:
+    parser = _read_ini(root / "setup.cfg")
+    if parser is not None and parser.has_section("tool:pytest"):
+        return TestCommand("pytest", (), "setup.cfg")
+    return None
+
+
+def _from_pytest_ini(root: Path) -> TestCommand | None:
+    if (root / "pytest.ini").is_file() or (root / ".pytest.ini").is_file():
+        return TestCommand("pytest", (), "pytest.ini")
+    return None
+
+
+def _from_noxfile(root: Path) -> TestCommand | None:
+    try:
+        tree = ast.parse((root / "noxfile.py").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "run"):
+            continue
+        words = [arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+        found = parse_command(words, "noxfile.py") if words else None
+        if found is not None:
+            return found
+    return None
+
+
+def _from_layout(root: Path) -> TestCommand:
+    """No config names a runner: pytest, unless every test file is plain unittest."""
+    files = [p for d in _TEST_DIRS for p in _python_files(root / d)] or [p for p in _python_files(root) if _is_test_file(p)]
+    if any(p.name == "conftest.py" for p in files) or not _unittest_only(files):
+        return TestCommand("pytest", (), "layout")
+    start = next((d for d in _TEST_DIRS if (root / d).is_dir()), None)
+    if start is not None and not (root / start / "__init__.py").exists():
+        return TestCommand("unittest", ("discover", "-s", start), "layout")
+    return TestCommand("unittest", ("discover",), "layout")
+
+
+def _unittest_only(files: list[Path]) -> bool:
+    saw_unittest = False
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if re.search(r"^\s*(import|from)\s+pytest\b", text, re.M):
+            return False
+        if re.search(r"^def test_", text, re.M):
+            return False  # module-level test functions are a pytest idiom
+        saw_unittest = saw_unittest or "unittest" in text
+    return saw_unittest

@@ -1,0 +1,89 @@
+"""Tests gate: head's test suite passes, or fails only where base already failed."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Sequence
+
+from gates.base import Errored, Failed, Gate, GateContext, GateResult, Metric, Passed, Skipped
+from gates.changed_code import listing
+from gates.measurements import MeasurementError, fetch_test_run, measurement_errored
+from gates.test_runs import TestRun
+
+_SECTION = re.compile(r"^____ (?P<id>.+?) ____$", re.M)
+_FRAME = re.compile(r'^(?P<p>[^\s:<>][^:\n<>]*?\.py):\d+:|File "(?P<q>[^"\n]+\.py)", line \d+', re.M)
+
+
+def failure_sections(run: TestRun) -> dict[str, str]:
+    """Split `run.failure_details` into the evidence of each failing test, by test id."""
+    marks = list(_SECTION.finditer(run.failure_details))
+    sections = {}
+    for index, mark in enumerate(marks):
+        end = marks[index + 1].start() if index + 1 < len(marks) else len(run.failure_details)
+        sections[mark.group("id")] = run.failure_details[mark.end():end].strip()
+    return sections
+
+
+def files_named(test_id: str, text: str, root: str | None = None) -> set[str]:
+    """The test's own file and the files its traceback passes through, relative to `root` when absolute."""
+    names = {test_id.split("::", 1)[0]} if "::" in test_id else set()
+    for match in _FRAME.finditer(text):
+        path = match.group("p") or match.group("q")
+        if os.path.isabs(path):
+            if root is None or not path.startswith(root.rstrip("/") + "/"):
+                continue
+            path = path[len(root.rstrip("/")) + 1:]
+        names.add(path)
+    return names
+
+
+def judge_tests(head: TestRun, base: TestRun | None, changed_files: Sequence[str], root: str | None = None) -> GateResult:
+    """Decide from head's run (and base's, when head fails) whether the change breaks tests."""
+    metrics = (
+        Metric("tests passed", float(base.passed) if base else None, float(head.passed), "higher"),
+        Metric("tests failed", float(len(base.failing_tests)) if base else None, float(len(head.failing_tests)), "lower"),
+    )
+    if head.timed_out:
+        return Errored(gate="tests", summary=f"The test suite timed out after {head.duration:.0f}s.",
+                       metrics=metrics, details=head.output_tail)
+    if head.no_tests:
+        return Skipped(gate="tests", summary="The repository has no tests to run.", metrics=metrics)
+    if head.ok:
+        return Passed(gate="tests", summary=f"All {head.passed} test(s) pass ({head.skipped} skipped).", metrics=metrics)
+    known = set(base.failing_tests) if base is not None and not base.timed_out else set()
+    new = [test for test in head.failing_tests if test not in known]
+    if not new:
+        return Passed(gate="tests", metrics=metrics,
+                      summary=f"{len(head.failing_tests)} test(s) fail, but all of them fail on base too.")
+    sections = failure_sections(head)
+    changed = set(changed_files)
+    blame = set()
+    for test in new:
+        blame |= files_named(test, sections.get(test, ""), root) & changed
+    details = "\n\n".join(f"____ {test} ____\n{sections.get(test, '')}".rstrip() for test in new) if sections else head.failure_details
+    return Failed(
+        gate="tests",
+        summary=f"{len(new)} new test failure(s): {listing(new)}.",
+        metrics=metrics,
+        blame=tuple(sorted(blame)),
+        details=details or head.output_tail,
+    )
+
+
+class TestsGate(Gate):
+    """Head's suite passes; failures that base shares are not blamed on the change."""
+
+    __test__ = False
+
+    name = "tests"
+    description = "The repository's test suite passes, with no new failures versus base."
+
+    def evaluate(self, context: GateContext) -> GateResult:
+        """Run head's tests; run base's only when head has failures to compare."""
+        try:
+            head = fetch_test_run(context, "head")
+            base = fetch_test_run(context, "base") if not head.ok and not head.timed_out else None
+        except MeasurementError as error:
+            return measurement_errored(self.name, error)
+        return judge_tests(head, base, context.changed_files, os.path.realpath(context.head))
