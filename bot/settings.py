@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     role: str = "all"  # web | worker | all
     delivery_attempts: int = 5  # tries before a delivery is marked failed
     run_timeout_seconds: int = 3600
+    max_concurrent_jobs: int = 8  # jobs one worker process runs at once
+    max_concurrent_runs: int = 2  # engine runs one worker process runs at once
+    delivery_workers: int = 8  # in-process consumers of freshly accepted deliveries
+    sweep_seconds: float = 30.0  # how often a worker looks for work left behind (restarts, other processes)
+    sqlite_synchronous: str = "FULL"  # FULL: an acknowledged delivery survives power loss; NORMAL is faster
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":

@@ -59,7 +59,7 @@ def claim_delivery(db: Db, delivery_id: str, lease_seconds: float = 300) -> Deli
     """Atomically take a queued delivery (or one whose worker's lease expired); None if not claimable."""
     now = utcnow()
     claimable = or_(
-        Delivery.status == "queued",
+        and_(Delivery.status == "queued", or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now)),
         and_(Delivery.status == "processing", Delivery.lease_until < now),
     )
     with scope(db) as session:
@@ -76,9 +76,13 @@ def claim_delivery(db: Db, delivery_id: str, lease_seconds: float = 300) -> Deli
         )
 
 
-def mark_delivery(db: Db, delivery_id: str, status: str, error: str | None = None) -> None:
-    """Set a delivery's status: queued (to retry), processed, failed or ignored."""
-    values: dict[str, object] = {"status": status, "error": error, "lease_until": None}
+def mark_delivery(
+    db: Db, delivery_id: str, status: str, error: str | None = None, *, retry_after: float | None = None
+) -> None:
+    """Set a delivery's status: queued (to retry, not before `retry_after` seconds), processed,
+    failed or ignored."""
+    not_before = utcnow() + timedelta(seconds=retry_after) if retry_after else None
+    values: dict[str, object] = {"status": status, "error": error, "lease_until": not_before}
     if status in ("processed", "failed", "ignored"):
         values["processed_at"] = utcnow()
     with scope(db) as session:
@@ -89,12 +93,16 @@ def mark_delivery(db: Db, delivery_id: str, status: str, error: str | None = Non
 
 
 def pending_deliveries(db: Db, limit: int = 1000) -> list[str]:
-    """Delivery ids still to process: queued, or processing with an expired lease (a dead worker)."""
+    """Delivery ids due for processing: queued (past any retry delay), or processing with an
+    expired lease (a dead worker)."""
     now = utcnow()
     with scope(db) as session:
         rows = session.scalars(
             select(Delivery.delivery_id)
-            .where(or_(Delivery.status == "queued", and_(Delivery.status == "processing", Delivery.lease_until < now)))
+            .where(or_(
+                and_(Delivery.status == "queued", or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now)),
+                and_(Delivery.status == "processing", Delivery.lease_until < now),
+            ))
             .order_by(Delivery.id)
             .limit(limit)
         )

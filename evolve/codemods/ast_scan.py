@@ -101,3 +101,39 @@ def spans_comment(lines: list[str], node: ast.expr | ast.stmt) -> bool:
     if end == node.lineno:
         return False
     return any("#" in line for line in lines[node.lineno - 1 : end - 1])
+
+
+def binds_only_module(tree: ast.Module, name: str) -> bool:
+    """Whether `name` is bound in the module, and only by `import name` (or `import name.sub`)."""
+    imported = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.alias):
+            if node.name == "*":
+                return False
+            local = node.asname or node.name.split(".")[0]
+            if local == name:
+                if node.name != name and (node.asname is not None or node.name.split(".")[0] != name):
+                    return False
+                imported = True
+    bound, _ = bound_names(tree)
+    if name not in bound or not imported:
+        return False
+    # Any other kind of binding (assignment, def, parameter...) makes the name uncertain.
+    others = _non_import_bindings(tree)
+    return name not in others
+
+
+def _non_import_bindings(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+    return names

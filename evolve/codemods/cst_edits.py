@@ -40,16 +40,81 @@ def run_transformer(module: cst.Module, transformer: RecordingTransformer) -> tu
     return new_module, changes
 
 
-def module_bound_names(module: cst.Module) -> tuple[set[str], bool]:
-    """Every name assigned in any scope of the module, and whether a star import may bind more."""
+def module_bindings(module: cst.Module) -> dict[str, list[cst.CSTNode]]:
+    """Name -> the nodes binding it (imports, defs, assignment targets...) in any scope of the module."""
     scopes = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
-    names: set[str] = set()
+    found: dict[str, list[cst.CSTNode]] = {}
     for scope in {scope for scope in scopes.values() if scope is not None}:
         if isinstance(scope, BuiltinScope):
             continue
-        names.update(assignment.name for assignment in scope.assignments)
+        for assignment in scope.assignments:
+            found.setdefault(assignment.name, []).append(getattr(assignment, "node", module))
+    return found
+
+
+def module_bound_names(module: cst.Module) -> tuple[set[str], bool]:
+    """Every name assigned in any scope of the module, and whether a star import may bind more."""
     star = bool(m.findall(module, m.ImportFrom(names=m.ImportStar())))
-    return names, star
+    return set(module_bindings(module)), star
+
+
+def binds_only_module(module: cst.Module, name: str) -> bool:
+    """Whether `name` is bound in the module, and only by `import name` (or `import name.sub`)."""
+    if m.findall(module, m.ImportFrom(names=m.ImportStar())):
+        return False
+    nodes = module_bindings(module).get(name, [])
+    if not nodes:
+        return False
+    for node in nodes:
+        if not isinstance(node, cst.Import):
+            return False
+        for alias in node.names:
+            full = dotted_name(alias.name)
+            local = alias.evaluated_alias or full.split(".")[0]
+            if local == name and full != name and (alias.asname is not None or full.split(".")[0] != name):
+                return False
+    return True
+
+
+class NameReferences(cst.CSTVisitor):
+    """Counts references to names, ignoring import statements, attribute names and keyword-argument names."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.counts[node.value] = self.counts.get(node.value, 0) + 1
+
+
+def name_references(node: cst.CSTNode) -> dict[str, int]:
+    """How often each name is referenced under `node` (outside imports)."""
+    visitor = NameReferences()
+    node.visit(visitor)
+    return visitor.counts
+
+
+def dotted_name(node: cst.BaseExpression) -> str:
+    """`a.b.c` for a Name/Attribute chain, "" for anything else."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted_name(node.value)
+        return f"{base}.{node.attr.value}" if base else ""
+    return ""
 
 
 def has_comment(node: cst.CSTNode) -> bool:
@@ -94,12 +159,15 @@ def append_keyword_arg(call: cst.Call, keyword: str, value: cst.BaseExpression) 
 
 
 def _argument_separator(call: cst.Call) -> cst.BaseParenthesizableWhitespace:
-    """The whitespace the call already uses between arguments."""
+    """The whitespace the call already uses between arguments, without any comment it carries."""
+    separator: cst.BaseParenthesizableWhitespace = cst.SimpleWhitespace(" ")
     if len(call.args) >= 2 and isinstance(call.args[-2].comma, cst.Comma):
-        return call.args[-2].comma.whitespace_after
-    if isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
-        return call.whitespace_before_args
-    return cst.SimpleWhitespace(" ")
+        separator = call.args[-2].comma.whitespace_after
+    elif isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
+        separator = call.whitespace_before_args
+    if isinstance(separator, cst.ParenthesizedWhitespace):
+        separator = separator.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+    return separator
 
 
 def drop_statements(

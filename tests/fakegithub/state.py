@@ -242,3 +242,27 @@ class FakeState:
             pull_requests=[],
         )
         return body
+
+    # ---- mutations used by both the HTTP app and the test-facing facade ------------------
+
+    def add_comment_locked(self, repo: FakeRepo, number: int, user: str, body: str) -> int:
+        """Store a comment on issue/PR `number`; return its id."""
+        comment_id = self.next_id()
+        with self.lock:
+            repo.comments[comment_id] = {
+                "issue_number": number, "user": user, "body": body, "created_at": iso(datetime.now(timezone.utc)),
+            }
+        return comment_id
+
+    def add_pull_locked(self, repo: FakeRepo, *, head: str, base: str, title: str, body: str, user: str,
+                        draft: bool = False) -> int:
+        """Store a new open PR; return its number (issues and PRs share numbers, as on GitHub)."""
+        with self.lock:
+            number = max([0, *repo.issues, *repo.pulls]) + 1
+            now = iso(datetime.now(timezone.utc))
+            repo.pulls[number] = {
+                "id": self.next_id(), "head": head, "base": base, "title": title, "body": body, "user": user,
+                "state": "open", "draft": draft, "created_at": now, "updated_at": now,
+                "base_sha": self.head_sha(repo, base),
+            }
+        return number

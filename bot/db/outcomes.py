@@ -1,0 +1,84 @@
+"""Learning from reviews: proposals and outcomes per repository and codemod, and the acceptance they imply."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.db._scope import Db, scope
+from bot.db.models import OUTCOMES, CodemodStat, PROutcome
+
+
+def _stat(session, repository_id: int, codemod: str) -> CodemodStat:  # type: ignore[no-untyped-def]
+    row = session.get(CodemodStat, (repository_id, codemod))
+    if row is None:
+        row = CodemodStat(repository_id=repository_id, codemod=codemod, proposed=0, merged=0, closed=0)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def record_proposed(db: Db, repository_id: int, codemods: Iterable[str]) -> None:
+    """Count one proposal (an opened bot PR) for each codemod."""
+    with scope(db) as session:
+        for codemod in sorted(set(codemods)):
+            _stat(session, repository_id, codemod)
+            session.execute(
+                update(CodemodStat)
+                .where(CodemodStat.repository_id == repository_id, CodemodStat.codemod == codemod)
+                .values(proposed=CodemodStat.proposed + 1)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def record_outcome(
+    db: Db, repository_id: int, pr_number: int, codemods: Iterable[str], outcome: str, *, run_id: int | None = None
+) -> list[str]:
+    """Record merged/closed for each codemod of a PR, once per (repository, PR, codemod).
+
+    Returns the codemods newly recorded (a redelivered `closed` event records nothing twice).
+    """
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
+    recorded: list[str] = []
+    for codemod in sorted(set(codemods)):
+        try:
+            with scope(db) as session:
+                with session.begin_nested():
+                    session.add(PROutcome(repository_id=repository_id, pr_number=pr_number, codemod=codemod,
+                                          outcome=outcome, run_id=run_id))
+                    session.flush()
+                _stat(session, repository_id, codemod)
+                column = getattr(CodemodStat, outcome)
+                session.execute(
+                    update(CodemodStat)
+                    .where(CodemodStat.repository_id == repository_id, CodemodStat.codemod == codemod)
+                    .values({outcome: column + 1})
+                    .execution_options(synchronize_session=False)
+                )
+            recorded.append(codemod)
+        except IntegrityError:
+            continue  # already recorded for this PR
+    return recorded
+
+
+def codemod_stats(db: Db, repository_id: int) -> list[CodemodStat]:
+    """Counts per codemod for one repository, sorted by codemod id."""
+    with scope(db) as session:
+        query = select(CodemodStat).where(CodemodStat.repository_id == repository_id).order_by(CodemodStat.codemod)
+        return list(session.scalars(query))
+
+
+def acceptance_for(
+    db: Db, repository_id: int, reenabled: Iterable[str] = ()
+) -> tuple[dict[str, float], frozenset[str]]:
+    """Learned acceptance per codemod and the codemods blocked in this repository (for `RunOptions`)."""
+    from evolve.learn import acceptance_rate, is_blocked
+
+    allowed = set(reenabled)
+    stats = codemod_stats(db, repository_id)
+    rates = {s.codemod: acceptance_rate(s.merged, s.closed) for s in stats}
+    blocked = frozenset(s.codemod for s in stats if is_blocked(s.closed, s.codemod in allowed))
+    return rates, blocked

@@ -1,0 +1,273 @@
+"""The bot's GitHub gateway: githubkit as the app (JWT) and as an installation (cached tokens).
+
+Every REST call the bot makes goes through :class:`GitHubGateway`, so tests can swap it for a fake and
+the real one can be pointed at a fake server with `settings.github_url`. Tokens are kept in memory,
+sent only in `Authorization` headers, and never logged: errors raised here carry the method, the
+path and GitHub's message, nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Mapping
+
+from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
+from githubkit.cache import MemCacheStrategy
+from githubkit.exception import GitHubException, RequestFailed
+from githubkit.retry import RetryChainDecision, RetryRateLimit, RetryServerError
+
+log = logging.getLogger(__name__)
+
+TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
+# 5xx: three tries with 1, 4, 9 s backoff; primary/secondary rate limits (403/429): honour Retry-After, twice.
+RETRY_POLICY = RetryChainDecision(RetryRateLimit(max_retry=2), RetryServerError(max_retry=3))
+WRITE_ROLES = frozenset({"admin", "maintain", "write"})
+
+
+class GitHubError(Exception):
+    """A GitHub call failed; `status` is the HTTP status (0 when no answer came)."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    """What the bot needs to know about a repository."""
+
+    full_name: str
+    default_branch: str
+    clone_url: str
+    html_url: str
+
+
+@dataclass(frozen=True)
+class PullInfo:
+    """A pull request, reduced to what the bot reads."""
+
+    number: int
+    title: str
+    body: str
+    state: str
+    merged: bool
+    head_ref: str
+    head_sha: str
+    base_ref: str
+    html_url: str
+    labels: tuple[str, ...] = ()
+
+
+@dataclass
+class _CachedToken:
+    value: str
+    expires_at: datetime
+
+
+@dataclass
+class GitHubGateway:
+    """Async access to the REST endpoints the bot uses, authenticated as the app's installations."""
+
+    app: GitHub[Any]
+    base_url: str
+    _tokens: dict[int, _CachedToken] = field(default_factory=dict)
+    _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+
+    # ---- authentication -----------------------------------------------------------------------------
+
+    async def installation_token(self, installation_id: int) -> str:
+        """An installation access token, reused until five minutes before it expires."""
+        lock = self._locks.setdefault(installation_id, asyncio.Lock())
+        async with lock:
+            cached = self._tokens.get(installation_id)
+            if cached and cached.expires_at - TOKEN_REFRESH_MARGIN > datetime.now(timezone.utc):
+                return cached.value
+            response = await self._call(
+                "POST /app/installations/{id}/access_tokens",
+                self.app.rest.apps.async_create_installation_access_token(installation_id),
+            )
+            data = response.parsed_data
+            expires = datetime.strptime(data.expires_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+            self._tokens[installation_id] = _CachedToken(data.token, expires)
+            return data.token
+
+    async def _as_installation(self, installation_id: int) -> GitHub[Any]:
+        token = await self.installation_token(installation_id)
+        return _client(TokenAuthStrategy(token), self.base_url)
+
+    @staticmethod
+    async def _call(what: str, call: Any) -> Any:
+        try:
+            return await call
+        except RequestFailed as error:
+            status = error.response.status_code
+            message = _error_message(error)
+            raise GitHubError(f"GitHub answered {status} to {what}: {message}", status) from None
+        except GitHubException as error:
+            raise GitHubError(f"GitHub request {what} failed: {type(error).__name__}") from None
+
+    # ---- repositories and files -----------------------------------------------------------------------
+
+    async def get_repo(self, installation_id: int, owner: str, repo: str) -> RepoInfo:
+        """The repository's name, default branch and clone URL."""
+        gh = await self._as_installation(installation_id)
+        data = (await self._call("GET /repos/{o}/{r}", gh.rest.repos.async_get(owner, repo))).parsed_data
+        return RepoInfo(data.full_name, data.default_branch, data.clone_url, data.html_url)
+
+    async def get_file(self, installation_id: int, owner: str, repo: str, path: str, ref: str | None = None) -> str | None:
+        """A file's text on `ref` (default branch when None); None when the file does not exist."""
+        gh = await self._as_installation(installation_id)
+        kwargs = {"ref": ref} if ref else {}
+        try:
+            response = await self._call("GET /repos/{o}/{r}/contents/{path}",
+                                        gh.rest.repos.async_get_content(owner, repo, path, **kwargs))
+        except GitHubError as error:
+            if error.status == 404:
+                return None
+            raise
+        data = response.json()
+        if not isinstance(data, dict) or data.get("type") != "file":
+            return None
+        return base64.b64decode(data.get("content") or "").decode("utf-8", "replace")
+
+    async def get_permission(self, installation_id: int, owner: str, repo: str, user: str) -> str:
+        """The user's role on the repository: admin, maintain, write, triage, read or none."""
+        gh = await self._as_installation(installation_id)
+        try:
+            response = await self._call("GET /repos/{o}/{r}/collaborators/{user}/permission",
+                                        gh.rest.repos.async_get_collaborator_permission_level(owner, repo, user))
+        except GitHubError as error:
+            if error.status == 404:
+                return "none"
+            raise
+        data = response.parsed_data
+        role = getattr(data, "role_name", None) or data.permission
+        return role if isinstance(role, str) else "none"
+
+    async def can_write(self, installation_id: int, owner: str, repo: str, user: str) -> bool:
+        """Whether the user has write, maintain or admin permission."""
+        return await self.get_permission(installation_id, owner, repo, user) in WRITE_ROLES
+
+    # ---- comments and reactions -------------------------------------------------------------------
+
+    async def add_reaction(self, installation_id: int, owner: str, repo: str, comment_id: int, content: str = "+1") -> None:
+        """React to an issue comment (+1, eyes, ...)."""
+        gh = await self._as_installation(installation_id)
+        await self._call("POST /repos/{o}/{r}/issues/comments/{id}/reactions",
+                         gh.rest.reactions.async_create_for_issue_comment(owner, repo, comment_id, content=content))
+
+    async def create_comment(self, installation_id: int, owner: str, repo: str, number: int, body: str) -> int:
+        """Comment on an issue or PR; return the comment id."""
+        gh = await self._as_installation(installation_id)
+        response = await self._call("POST /repos/{o}/{r}/issues/{n}/comments",
+                                    gh.rest.issues.async_create_comment(owner, repo, number, body=body))
+        return response.parsed_data.id
+
+    # ---- pull requests ----------------------------------------------------------------------------------
+
+    async def list_open_pulls(self, installation_id: int, owner: str, repo: str, head_prefix: str = "") -> list[PullInfo]:
+        """Open PRs whose head branch starts with `head_prefix` (all pages)."""
+        gh = await self._as_installation(installation_id)
+        found: list[PullInfo] = []
+        page = 1
+        while True:
+            response = await self._call("GET /repos/{o}/{r}/pulls", gh.rest.pulls.async_list(
+                owner, repo, state="open", per_page=100, page=page))
+            items = response.parsed_data
+            found.extend(_pull(item) for item in items if item.head.ref.startswith(head_prefix))
+            if len(items) < 100:
+                return found
+            page += 1
+
+    async def get_pull(self, installation_id: int, owner: str, repo: str, number: int) -> PullInfo:
+        """One pull request."""
+        gh = await self._as_installation(installation_id)
+        response = await self._call("GET /repos/{o}/{r}/pulls/{n}", gh.rest.pulls.async_get(owner, repo, number))
+        return _pull(response.parsed_data)
+
+    async def create_pull(self, installation_id: int, owner: str, repo: str, *, head: str, base: str, title: str,
+                          body: str) -> PullInfo:
+        """Open a pull request."""
+        gh = await self._as_installation(installation_id)
+        response = await self._call("POST /repos/{o}/{r}/pulls", gh.rest.pulls.async_create(
+            owner, repo, head=head, base=base, title=title, body=body))
+        return _pull(response.parsed_data)
+
+    async def update_pull(self, installation_id: int, owner: str, repo: str, number: int, **fields: Any) -> PullInfo:
+        """Change a PR's title, body, state or base."""
+        gh = await self._as_installation(installation_id)
+        response = await self._call("PATCH /repos/{o}/{r}/pulls/{n}",
+                                    gh.rest.pulls.async_update(owner, repo, number, **fields))
+        return _pull(response.parsed_data)
+
+    async def add_labels(self, installation_id: int, owner: str, repo: str, number: int,
+                         labels: Mapping[str, str]) -> None:
+        """Ensure each label exists (name -> colour), creating missing ones, then put them on the issue/PR."""
+        gh = await self._as_installation(installation_id)
+        for name, color in labels.items():
+            try:
+                await self._call("GET /repos/{o}/{r}/labels/{name}", gh.rest.issues.async_get_label(owner, repo, name))
+            except GitHubError as error:
+                if error.status != 404:
+                    raise
+                try:
+                    await self._call("POST /repos/{o}/{r}/labels",
+                                     gh.rest.issues.async_create_label(owner, repo, name=name, color=color))
+                except GitHubError as create_error:
+                    if create_error.status != 422:  # created concurrently: fine
+                        raise
+        await self._call("POST /repos/{o}/{r}/issues/{n}/labels",
+                         gh.rest.issues.async_add_labels(owner, repo, number, labels=list(labels)))
+
+    # ---- check runs -----------------------------------------------------------------------------------
+
+    async def create_check_run(self, installation_id: int, owner: str, repo: str, *, name: str, head_sha: str,
+                               **fields: Any) -> int:
+        """Create a check run (status/conclusion/output in `fields`); return its id."""
+        gh = await self._as_installation(installation_id)
+        response = await self._call("POST /repos/{o}/{r}/check-runs", gh.rest.checks.async_create(
+            owner, repo, name=name, head_sha=head_sha, **fields))
+        return response.parsed_data.id
+
+    async def update_check_run(self, installation_id: int, owner: str, repo: str, check_run_id: int, **fields: Any) -> None:
+        """Update a check run (status, conclusion, output)."""
+        gh = await self._as_installation(installation_id)
+        await self._call("PATCH /repos/{o}/{r}/check-runs/{id}",
+                         gh.rest.checks.async_update(owner, repo, check_run_id, **fields))
+
+
+def _client(auth: Any, base_url: str) -> GitHub[Any]:
+    # A cache per client: githubkit's default cache is process-wide and keyed by app id only, so two
+    # apps with one id (a re-registered app, or tests) would share a JWT signed with the wrong key.
+    return GitHub(auth, base_url=base_url, auto_retry=RETRY_POLICY, http_cache=False, timeout=30.0,
+                  cache_strategy=MemCacheStrategy())
+
+
+def _error_message(error: RequestFailed) -> str:
+    try:
+        data = error.response.json()
+    except Exception:  # noqa: BLE001 - any undecodable body
+        return error.response.raw_response.reason_phrase
+    return str(data.get("message", "")) if isinstance(data, dict) else ""
+
+
+def _pull(item: Any) -> PullInfo:
+    labels = tuple(label.name for label in (item.labels or ()) if getattr(label, "name", None))
+    merged = bool(getattr(item, "merged", False) or getattr(item, "merged_at", None))
+    return PullInfo(
+        number=item.number, title=item.title, body=item.body or "", state=item.state, merged=merged,
+        head_ref=item.head.ref, head_sha=item.head.sha, base_ref=item.base.ref, html_url=item.html_url, labels=labels,
+    )
+
+
+def build_gateway(settings: Any) -> GitHubGateway:
+    """The gateway for the configured app (`settings.app_id`, private key, `settings.github_url`)."""
+    pem = settings.private_key_pem()
+    if not settings.app_id or not pem:
+        raise GitHubError("the GitHub App id and private key are not configured")
+    base_url = settings.github_url.rstrip("/") + "/"
+    return GitHubGateway(app=_client(AppAuthStrategy(settings.app_id, pem), base_url), base_url=base_url)

@@ -1,0 +1,351 @@
+"""The job queue: delivery processing, engine runs and cron schedules on top of APScheduler 4.
+
+The bot's tables are the source of truth; jobs only say "look at this row now". So a job may
+run twice or be lost with a dead process and nothing breaks: claims in the database decide who
+works, and a periodic sweep re-enqueues whatever is still queued (that is also how a restart
+resumes). Fresh deliveries take an in-process fast path when this process runs workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+from apscheduler import ConflictPolicy, current_job
+from apscheduler.abc import Trigger
+
+from bot.db import store
+from bot.routing import Event, Router
+from bot.scheduler import cron_trigger
+
+if TYPE_CHECKING:  # pragma: no cover
+    from apscheduler import AsyncScheduler
+
+    from bot.context import BotContext
+    from bot.db.models import Run
+
+log = logging.getLogger(__name__)
+DELIVERY_LEASE = 300.0
+RUN_LEASE = 600.0
+RUN_MAX_TRIES = 3
+_ACTIVE: "JobQueue | None" = None
+
+
+def active_queue() -> "JobQueue":
+    """The queue of this process (set by `JobQueue.start`), for APScheduler task functions."""
+    if _ACTIVE is None:
+        raise RuntimeError("no job queue is running in this process")
+    return _ACTIVE
+
+
+async def process_delivery_job(delivery_id: str) -> None:
+    """APScheduler task: process one recorded delivery."""
+    await active_queue().process_delivery(delivery_id)
+
+
+async def run_repository_job(run_id: int) -> None:
+    """APScheduler task: execute one queued run."""
+    await active_queue().run_repository(run_id)
+
+
+async def scheduled_run_job(repository_id: int) -> None:
+    """APScheduler task fired by a repository's cron schedule: queue one run per fire time."""
+    fire = getattr(current_job.get(None), "scheduled_fire_time", None)
+    key = f"schedule:{repository_id}:{fire.isoformat() if fire else 'now'}"
+    await active_queue().enqueue_run(repository_id, "schedule", idempotency_key=key)
+
+
+def schedule_id(repository_id: int) -> str:
+    """The APScheduler schedule id of a repository's cron schedule."""
+    return f"repository-{repository_id}"
+
+
+def _retry_delay(attempts: int) -> float:
+    return min(600.0, 5.0 * 2 ** max(0, attempts - 1))
+
+
+class JobQueue:
+    """`ctx.jobs`: enqueue deliveries and runs, manage cron schedules, run workers."""
+
+    def __init__(self, ctx: "BotContext", router: Router | None, scheduler: "AsyncScheduler | None",
+                 role: str = "all") -> None:
+        self.ctx = ctx
+        self.router = router or Router()
+        self.scheduler = scheduler
+        self.role = role
+        self.works = role in ("all", "worker")
+        self._local: asyncio.Queue[str] = asyncio.Queue()
+        self._claimed: set[str] = set()  # delivery ids queued or being processed here
+        self._runs: set[int] = set()  # run ids with a job pending or executing here
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._run_slots = asyncio.Semaphore(ctx.settings.max_concurrent_runs)
+        self._started = False
+
+    # -- what handlers and the web endpoint call ------------------------------------------
+    async def enqueue_delivery(self, delivery_id: str) -> None:
+        """Hand a recorded delivery to a worker without waiting for it to be processed."""
+        if self.works:
+            if delivery_id not in self._claimed:
+                self._claimed.add(delivery_id)
+                self._local.put_nowait(delivery_id)
+        elif self.scheduler is not None:
+            await self.scheduler.add_job(process_delivery_job, args=[delivery_id])
+        # Otherwise the row stays queued and a worker's sweep finds it.
+
+    async def enqueue_run(self, repository_id: int, trigger: str, *, focus: str | None = None,
+                          requested_by: str | None = None, comment_issue_number: int | None = None,
+                          idempotency_key: str | None = None, options: dict[str, Any] | None = None,
+                          delivery_id: str | None = None, pr_number: int | None = None) -> "Run":
+        """Create a queued run (once per idempotency key) and start a job for it; returns the run row."""
+        run, created = store.create_run(
+            self.ctx.db, repository_id, trigger, focus=focus, requested_by=requested_by,
+            comment_issue_number=comment_issue_number, idempotency_key=idempotency_key,
+            options=options, delivery_id=delivery_id, pr_number=pr_number,
+        )
+        if created:
+            await self.kick_run(run.id)
+        return run
+
+    async def kick_run(self, run_id: int) -> None:
+        """Start a job that tries to claim and execute a queued run."""
+        if run_id in self._runs:
+            return
+        if self.scheduler is not None:
+            self._runs.add(run_id)
+            try:
+                await self.scheduler.add_job(run_repository_job, args=[run_id])
+            except Exception:
+                self._runs.discard(run_id)
+                raise
+        elif self.works:
+            self._runs.add(run_id)
+            self._spawn(self._run_local(run_id))
+
+    async def set_schedule(self, repository_id: int, cron: str | None = None) -> None:
+        """Install or replace a repository's cron schedule (default: the stored one, weekly)."""
+        if cron is not None:
+            store.set_repository_schedule(self.ctx.db, repository_id, cron)
+        else:
+            repo = store.get_repository(self.ctx.db, repository_id)
+            cron = repo.schedule if repo is not None else store.DEFAULT_SCHEDULE
+        if self.scheduler is None:
+            return
+        trigger: Trigger = cron_trigger(cron)
+        await self.scheduler.add_schedule(
+            scheduled_run_job, trigger, id=schedule_id(repository_id), args=[repository_id],
+            conflict_policy=ConflictPolicy.replace, misfire_grace_time=3600,
+        )
+
+    async def remove_schedule(self, repository_id: int) -> None:
+        """Drop a repository's cron schedule (unenrolment, uninstall, suspension)."""
+        if self.scheduler is None:
+            return
+        with suppress(Exception):  # ScheduleLookupError when it was never scheduled
+            await self.scheduler.remove_schedule(schedule_id(repository_id))
+
+    async def schedules(self) -> dict[int, str]:
+        """Scheduled repositories and their triggers' descriptions (for status and tests)."""
+        if self.scheduler is None:
+            return {}
+        found = {}
+        for schedule in await self.scheduler.get_schedules():
+            if schedule.id.startswith("repository-"):
+                found[int(schedule.id.split("-", 1)[1])] = repr(schedule.trigger)
+        return found
+
+    # -- workers ----------------------------------------------------------------------------
+    async def process_delivery(self, delivery_id: str) -> str | None:
+        """Claim a delivery, dispatch it through the router, mark it; returns its final status."""
+        try:
+            delivery = store.claim_delivery(self.ctx.db, delivery_id, DELIVERY_LEASE)
+            if delivery is None:
+                return None  # done already, or another worker holds it
+            try:
+                payload = json.loads(delivery.payload)
+            except ValueError:
+                store.mark_delivery(self.ctx.db, delivery_id, "ignored", "payload is not valid JSON")
+                return "ignored"
+            event = Event.from_payload(delivery.event, payload, delivery_id)
+            if not self.router.handles(event):
+                store.mark_delivery(self.ctx.db, delivery_id, "ignored")
+                return "ignored"
+            try:
+                await self.router.dispatch(event, self.ctx)
+            except Exception as error:  # a handler failed: retry with backoff, then record the failure
+                log.exception("delivery %s (%s) failed", delivery_id, event.name)
+                message = f"{type(error).__name__}: {error}"[:2000]
+                if delivery.attempts >= self.ctx.settings.delivery_attempts:
+                    store.mark_delivery(self.ctx.db, delivery_id, "failed", message)
+                    return "failed"
+                delay = _retry_delay(delivery.attempts)
+                store.mark_delivery(self.ctx.db, delivery_id, "queued", message, retry_after=delay)
+                if self.works:
+                    asyncio.get_running_loop().call_later(delay, self._requeue_local, delivery_id)
+                return "queued"
+            store.mark_delivery(self.ctx.db, delivery_id, "processed")
+            return "processed"
+        finally:
+            self._claimed.discard(delivery_id)
+
+    async def run_repository(self, run_id: int) -> str | None:
+        """Claim a run (one per repository at a time), execute it, and always close it."""
+        try:
+            async with self._run_slots:
+                run = store.claim_run(self.ctx.db, run_id, RUN_LEASE)
+                if run is None:
+                    return None
+                heartbeat = asyncio.create_task(self._heartbeat(run_id))
+                try:
+                    status = await self._execute(run_id)
+                finally:
+                    heartbeat.cancel()
+                follower = store.next_queued_run(self.ctx.db, run.repository_id)
+                if follower is not None:
+                    self._runs.discard(follower)
+                    await self.kick_run(follower)
+                return status
+        finally:
+            self._runs.discard(run_id)
+
+    async def _execute(self, run_id: int) -> str:
+        from bot.github_run import execute_run  # bot-github's half; imported late to keep layers apart
+
+        try:
+            report = await execute_run(self.ctx, run_id)
+        except Exception as error:
+            log.exception("run %s failed", run_id)
+            self._finish_if_running(run_id, "error", message=f"{type(error).__name__}: {error}"[:2000])
+            return "error"
+        status = getattr(report, "status", None) or "succeeded"
+        status = "succeeded" if status == "dry-run" else status
+        self._finish_if_running(run_id, status, report=report if hasattr(report, "to_dict") else None)
+        run = store.get_run(self.ctx.db, run_id)
+        return run.status if run is not None else status
+
+    def _finish_if_running(self, run_id: int, status: str, **fields: Any) -> None:
+        run = store.get_run(self.ctx.db, run_id)
+        if run is not None and run.status == "running":  # execute_run may have closed it itself
+            store.finish_run(self.ctx.db, run_id, status, **fields)
+
+    async def _heartbeat(self, run_id: int) -> None:
+        while True:
+            await asyncio.sleep(RUN_LEASE / 3)
+            store.extend_run_lease(self.ctx.db, run_id, RUN_LEASE)
+
+    async def _run_local(self, run_id: int) -> None:
+        try:
+            await self.run_repository(run_id)
+        except Exception:
+            log.exception("run job %s crashed", run_id)
+
+    def _requeue_local(self, delivery_id: str) -> None:
+        if self._started and delivery_id not in self._claimed:
+            self._claimed.add(delivery_id)
+            self._local.put_nowait(delivery_id)
+
+    async def _consume(self) -> None:
+        while True:
+            delivery_id = await self._local.get()
+            try:
+                await self.process_delivery(delivery_id)
+            except Exception:  # the row stays claimed; its lease expires and the sweep retries it
+                log.exception("processing delivery %s crashed", delivery_id)
+            finally:
+                self._local.task_done()
+
+    async def sweep(self) -> tuple[int, int]:
+        """Re-enqueue work left behind (restart, dead worker, another process's intake)."""
+        deliveries = store.pending_deliveries(self.ctx.db)
+        for delivery_id in deliveries:
+            if delivery_id not in self._claimed:
+                self._claimed.add(delivery_id)
+                self._local.put_nowait(delivery_id)
+        runs = 0
+        for run_id in store.resumable_runs(self.ctx.db):
+            if store.requeue_stale_run(self.ctx.db, run_id, RUN_MAX_TRIES) == "error":
+                continue
+            await self.kick_run(run_id)
+            runs += 1
+        return len(deliveries), runs
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("sweep failed")
+            await asyncio.sleep(self.ctx.settings.sweep_seconds)
+
+    async def sync_schedules(self) -> None:
+        """Make the scheduler's schedules match the enrolled repositories."""
+        wanted = {repo.id: repo.schedule for repo in store.enrolled_repositories(self.ctx.db)}
+        for repository_id in set(await self.schedules()) - set(wanted):
+            await self.remove_schedule(repository_id)
+        for repository_id, cron in wanted.items():
+            try:
+                await self.set_schedule(repository_id, cron)
+            except ValueError:
+                log.warning("repository %s has an invalid schedule %r", repository_id, cron)
+
+    # -- life cycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Register tasks, start the scheduler and the in-process workers, resume pending work."""
+        global _ACTIVE
+        _ACTIVE = self
+        if self.scheduler is not None:
+            await self.scheduler.__aenter__()
+            await self.scheduler.configure_task(process_delivery_job, max_running_jobs=None)
+            await self.scheduler.configure_task(run_repository_job, max_running_jobs=None)
+            await self.scheduler.configure_task(scheduled_run_job, max_running_jobs=None)
+            if self.works:
+                await self.scheduler.start_in_background()
+        self._started = True
+        if self.works:
+            for _ in range(max(1, self.ctx.settings.delivery_workers)):
+                self._spawn(self._consume())
+            await self.sync_schedules()
+            self._spawn(self._sweep_forever())
+
+    @property
+    def running(self) -> bool:
+        """Whether the queue (and, for workers, the scheduler) is up."""
+        if not self._started:
+            return False
+        if self.scheduler is not None and self.works:
+            return self.scheduler.state.name == "started"
+        return True
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait until every enqueued delivery and run of this process is done (for tests)."""
+        async def settled() -> bool:
+            if self._claimed or self._runs or not self._local.empty():
+                return False
+            return self.scheduler is None or not await self.scheduler.get_jobs()
+
+        with asyncio.timeout(timeout):
+            while not await settled():
+                await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        """Stop workers and the scheduler; unfinished work stays queued in the database."""
+        global _ACTIVE
+        self._started = False
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.scheduler is not None:
+            with suppress(Exception):
+                await self.scheduler.__aexit__(None, None, None)
+        if _ACTIVE is self:
+            _ACTIVE = None
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.append(task)
+        task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)

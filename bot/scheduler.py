@@ -1,0 +1,69 @@
+"""APScheduler 4 wiring: one `AsyncScheduler` on the SQLAlchemy data store, SQLite or PostgreSQL.
+
+SQLite (the default): the scheduler's tables live in a sibling file `<db>-scheduler.sqlite` so its
+polling never contends with webhook intake for the bot database's write lock; one process runs
+everything. PostgreSQL: the `apscheduler` schema of the same database, an async psycopg engine and
+a LISTEN/NOTIFY event broker, so many web and worker processes share jobs and schedules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from apscheduler import AsyncScheduler, SchedulerRole
+from apscheduler.datastores.sqlalchemy import SQLAlchemyDataStore
+from apscheduler.eventbrokers.local import LocalEventBroker
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.db.engine import async_url
+from bot.settings import Settings
+
+ROLES = {"web": SchedulerRole.scheduler, "worker": SchedulerRole.worker, "all": SchedulerRole.both}
+PG_SCHEMA = "apscheduler"
+
+
+def scheduler_database_url(database_url: str) -> str:
+    """Where the scheduler keeps tasks, schedules and jobs for a given bot database URL."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return database_url
+    path = Path(url.database)
+    return url.set(database=str(path.with_name(f"{path.stem}-scheduler{path.suffix or '.sqlite'}"))).render_as_string(
+        hide_password=False
+    )
+
+
+def cron_trigger(expression: str) -> CronTrigger:
+    """A UTC cron trigger from a five-field expression (raises ValueError when invalid)."""
+    return CronTrigger.from_crontab(expression, timezone="UTC")
+
+
+def build_scheduler(settings: Settings, role: str = "all") -> AsyncScheduler:
+    """The scheduler for this process: `web` only adds jobs, `worker` runs them, `all` does both.
+
+    A web process never processes schedules either: it is a client of the shared data store.
+    """
+    url = scheduler_database_url(settings.database_url)
+    if make_url(url).get_backend_name() == "postgresql":
+        from apscheduler.eventbrokers.psycopg import PsycopgEventBroker
+
+        engine = create_async_engine(async_url(url), pool_pre_ping=True)
+        data_store = SQLAlchemyDataStore(engine, schema=PG_SCHEMA)
+        broker = PsycopgEventBroker.from_async_sqla_engine(engine)
+    else:
+        sqlite_path = make_url(url).database
+        if sqlite_path and sqlite_path != ":memory:":
+            Path(sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        data_store = SQLAlchemyDataStore(engine)
+        broker = LocalEventBroker()
+    return AsyncScheduler(
+        data_store,
+        broker,
+        role=ROLES.get(role, SchedulerRole.both),
+        max_concurrent_jobs=settings.max_concurrent_jobs,
+        cleanup_interval=300,
+    )

@@ -1,0 +1,215 @@
+"""Add `-> None` to functions that can only return None (like `autotyping --none-return`)."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import libcst as cst
+import libcst.matchers as m
+
+from evolve.codemods.ast_scan import walk_with_symbol
+from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
+from evolve.codemods.cst_edits import RecordingTransformer, run_transformer
+
+ID = "none-return"
+_SKIP_DECORATORS = {"abstractmethod", "overload", "abstractproperty", "no_type_check"}
+_TYPE_COMMENT = re.compile(r"#\s*type:")
+
+
+class NoneReturn(Codemod):
+    """Annotate functions without any value-returning `return` or `yield` as returning None."""
+
+    metadata = CodemodMetadata(
+        id=ID,
+        title="Annotate functions that return nothing with `-> None`",
+        theme="typing",
+        rationale="Type checkers skip the bodies of unannotated functions; `-> None` opts them in and documents intent.",
+        risk="low",
+        review_guidance="Skipped: abstract methods, overloads, Protocol members, stubs (`...` / raise-only bodies), "
+        "functions with `# type:` comments, generators. Subclasses overriding these methods with a return value "
+        "will now be flagged by a type checker.",
+        references=("https://peps.python.org/pep-0484/#the-meaning-of-annotations", "https://github.com/JelleZijlstra/autotyping"),
+    )
+    examples = (
+        Example("def f(x):\n    print(x)\n", "def f(x) -> None:\n    print(x)\n"),
+        Example(
+            "class A:\n    def __init__(self):\n        self.x = 1\n",
+            "class A:\n    def __init__(self) -> None:\n        self.x = 1\n",
+        ),
+        Example(
+            "def f(x):\n    if x:\n        return\n    def g():\n        return 1\n    return None\n",
+            "def f(x) -> None:\n    if x:\n        return\n    def g():\n        return 1\n    return None\n",
+        ),
+        Example("async def main() :\n    await run()\n", "async def main() -> None :\n    await run()\n"),
+        Example(
+            "def check(x):\n    if not x:\n        raise ValueError(x)\n",
+            "def check(x) -> None:\n    if not x:\n        raise ValueError(x)\n",
+        ),
+        Example("@decorator\ndef f(*args, **kw): pass\n", "@decorator\ndef f(*args, **kw) -> None: pass\n"),
+    )
+    valid = (
+        "def f():\n    return 1\n",
+        "def f() -> int:\n    print(1)\n",
+        "def gen():\n    yield 1\n",
+        "class A(ABC):\n    @abstractmethod\n    def f(self):\n        pass\n",
+        "@overload\ndef f(x: int): ...\n",
+        "@typing.overload\ndef f(x: int):\n    pass\n",
+        "class P(Protocol):\n    def f(self):\n        pass\n",
+        "def todo(self):\n    raise NotImplementedError\n",
+        "def todo(self):\n    '''Subclasses implement this.'''\n    raise NotImplementedError('x')\n",
+        "def stub(self):\n    ...\n",
+        "def f(a):  # type: (int) -> None\n    print(a)\n",
+        "f = lambda: None\n",
+    )
+
+    def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
+        """Find functions without a return annotation that never return a value."""
+        if "def " not in source:
+            return []
+        lines = source.splitlines()
+        protocols = {
+            id(stmt)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef) and any(_dotted_tail(base) == "Protocol" for base in node.bases)
+            for stmt in node.body
+        }
+        found = []
+        for node, symbol in walk_with_symbol(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.returns is not None or id(node) in protocols:
+                continue
+            if any(_dotted_tail(d) in _SKIP_DECORATORS for d in node.decorator_list):
+                continue
+            body_line = node.body[0].lineno
+            header = lines[node.lineno - 1 : body_line if body_line == node.lineno else body_line - 1]
+            if any(_TYPE_COMMENT.search(line) for line in header) or _is_stub_ast(node.body) or _returns_value_ast(node):
+                continue
+            qualname = f"{symbol}.{node.name}" if symbol else node.name
+            found.append(Occurrence(node.lineno, node.lineno, qualname, "function returns only None"))
+        return found
+
+    def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
+        """Add `-> None` to the functions found."""
+        return run_transformer(module, _Transformer(ID, context))
+
+
+def _dotted_tail(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def _is_stub_ast(body: list[ast.stmt]) -> bool:
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        body = body[1:]
+    return all(
+        isinstance(stmt, ast.Raise) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is Ellipsis)
+        for stmt in body
+    )
+
+
+def _returns_value_ast(function: ast.AST) -> bool:
+    stack = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(node, ast.Return) and node.value is not None and not (isinstance(node.value, ast.Constant) and node.value.value is None):
+            return True
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _cst_tail(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Call):
+        node = node.func
+    if isinstance(node, cst.Subscript):
+        node = node.value
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return None
+
+
+class _ValueExits(cst.CSTVisitor):
+    """Finds `return <value>` and `yield` in a function's own scope."""
+
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_Yield(self, node: cst.Yield) -> bool:
+        self.found = True
+        return False
+
+    def visit_Return(self, node: cst.Return) -> bool:
+        value = node.value
+        if value is not None and not (isinstance(value, cst.Name) and value.value == "None"):
+            self.found = True
+        return False
+
+
+def _is_stub_cst(body: cst.BaseSuite) -> bool:
+    statements: list[cst.CSTNode] = []
+    for stmt in body.body:
+        statements.extend(stmt.body if isinstance(stmt, cst.SimpleStatementLine) else [stmt])
+    if statements and isinstance(statements[0], cst.Expr) and isinstance(statements[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+        statements = statements[1:]
+    return all(isinstance(s, cst.Raise) or (isinstance(s, cst.Expr) and isinstance(s.value, cst.Ellipsis)) for s in statements)
+
+
+def _has_type_comment(node: cst.FunctionDef) -> bool:
+    body = node.body
+    comment = body.header.comment if isinstance(body, cst.IndentedBlock) else body.trailing_whitespace.comment
+    if comment is not None and _TYPE_COMMENT.search(comment.value):
+        return True
+    return bool(m.findall(node.params, m.Comment(value=m.MatchRegex(r"#\s*type:.*"))))
+
+
+class _Transformer(RecordingTransformer):
+    def __init__(self, codemod_id: str, context: CodemodContext) -> None:
+        super().__init__(codemod_id, context)
+        self.protocol_stack: list[bool] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.protocol_stack.append(any(_cst_tail(base.value) == "Protocol" for base in node.bases))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        self.protocol_stack.pop()
+        return updated_node
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        # A function directly in a Protocol body sees True on top; its nested functions push False.
+        self.protocol_stack.append(False)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        self.protocol_stack.pop()
+        if updated_node.returns is not None or (self.protocol_stack and self.protocol_stack[-1]):
+            return updated_node
+        if any(_cst_tail(d.decorator) in _SKIP_DECORATORS for d in updated_node.decorators):
+            return updated_node
+        if _has_type_comment(updated_node) or _is_stub_cst(updated_node.body):
+            return updated_node
+        exits = _ValueExits()
+        updated_node.body.visit(exits)
+        if exits.found:
+            return updated_node
+        self.record(original_node, f"`{updated_node.name.value}` annotated `-> None`")
+        return updated_node.with_changes(returns=cst.Annotation(cst.Name("None")))

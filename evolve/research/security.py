@@ -1,0 +1,212 @@
+"""semgrep with the project's own rules: one process per scan over every file that needs it, offline.
+
+semgrep is started with `--experimental`, which makes its native (OCaml) CLI handle the scan itself
+instead of handing it to the Python wrapper: the same engine and rules, the same JSON, at a tenth of
+the start-up time. If that mode fails, the classic invocation is tried once before giving up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evolve.findings import Finding, FunctionMetrics
+from evolve.research.priorities import disambiguate, make_finding
+
+RULES_FILE = Path(__file__).parent / "rules" / "evolve-python.yml"
+_SEVERITY = {"ERROR": "high", "WARNING": "medium", "INFO": "low"}
+_CONFIDENCE = {"HIGH": 0.9, "MEDIUM": 0.7, "LOW": 0.5}
+_MAX_ARGS_CHARS = 100_000  # stay far below the kernel's argument-size limit; split into batches beyond it
+
+
+@dataclass(frozen=True)
+class Match:
+    """One semgrep result, reduced to what a finding needs; cached per file as JSON."""
+
+    rule: str
+    line: int
+    end_line: int
+    message: str
+    severity: str
+    confidence: float
+    metadata: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise for the cache."""
+        return {"rule": self.rule, "line": self.line, "end_line": self.end_line, "message": self.message,
+                "severity": self.severity, "confidence": self.confidence, "metadata": self.metadata}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Match:
+        """Rebuild from :meth:`to_dict` output."""
+        return cls(**raw)
+
+
+@dataclass
+class SemgrepOutcome:
+    """Matches by path for the files semgrep scanned, or a note saying why it could not."""
+
+    matches: dict[str, list[Match]]
+    note: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether semgrep produced results that may be cached."""
+        return self.note is None
+
+
+def semgrep_executable() -> str | None:
+    """The semgrep next to the running interpreter (the venv's), else the one on PATH."""
+    beside = Path(sys.executable).parent / "semgrep"
+    if beside.is_file():
+        return str(beside)
+    return shutil.which("semgrep")
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off", "NO_COLOR": "1"})
+    return env
+
+
+def semgrep_command(executable: str, paths: Sequence[str], *, jobs: int | None = None, experimental: bool = True) -> list[str]:
+    """The command line: local rules only, no metrics, no version check, no registry, no git-ignore filtering.
+
+    `--no-git-ignore` because research already chose the files; semgrep must not drop any of them.
+    """
+    command = [
+        executable, "scan", "--config", str(RULES_FILE), "--json", "--metrics=off", "--disable-version-check",
+        "--quiet", "--no-git-ignore", "--jobs", str(jobs or os.cpu_count() or 1), "--timeout", "30",
+    ]
+    if experimental:
+        command.append("--experimental")
+    return [*command, "--", *paths]
+
+
+def _batches(paths: Sequence[str]) -> list[list[str]]:
+    batches: list[list[str]] = [[]]
+    size = 0
+    for path in paths:
+        if size + len(path) > _MAX_ARGS_CHARS and batches[-1]:
+            batches.append([])
+            size = 0
+        batches[-1].append(path)
+        size += len(path) + 1
+    return batches
+
+
+class SemgrepRun:
+    """A semgrep scan started in the background; :meth:`result` waits for it. Never raises."""
+
+    def __init__(self, root: Path, paths: Sequence[str], timeout: float = 600.0) -> None:
+        self.root = Path(root)
+        self.paths = list(paths)
+        self.timeout = timeout
+        self.executable = semgrep_executable()
+        self._pending = _batches(self.paths) if self.paths else []
+        self._process: subprocess.Popen[bytes] | None = None
+        self._experimental = True
+        if self.executable and self._pending:
+            self._start(self._pending[0])
+
+    def _start(self, batch: list[str]) -> None:
+        command = semgrep_command(self.executable or "semgrep", batch, experimental=self._experimental)
+        try:
+            self._process = subprocess.Popen(
+                command, cwd=self.root, env=_environment(), stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            )
+        except OSError as error:
+            self._process = None
+            self._start_error = f"semgrep could not start: {error}"
+
+    def _finish(self) -> tuple[dict[str, Any] | None, str | None]:
+        process = self._process
+        if process is None:
+            return None, getattr(self, "_start_error", "semgrep could not start")
+        try:
+            out, err = process.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            return None, f"semgrep timed out after {self.timeout:.0f}s"
+        try:
+            document = json.loads(out.decode("utf-8", "replace"))
+        except ValueError:
+            tail = err.decode("utf-8", "replace").strip().splitlines()[-3:]
+            return None, f"semgrep failed (exit {process.returncode}): {' '.join(tail) or 'no output'}"
+        if not isinstance(document, dict) or "results" not in document:
+            return None, f"semgrep returned no results (exit {process.returncode})"
+        return document, None
+
+    def result(self) -> SemgrepOutcome:
+        """Wait for semgrep and parse its JSON; failures become a note, never an exception."""
+        if not self.paths:
+            return SemgrepOutcome({})
+        if not self.executable:
+            return SemgrepOutcome({}, "semgrep is not installed: security findings were not collected")
+        matches: dict[str, list[Match]] = {path: [] for path in self.paths}
+        for index, batch in enumerate(self._pending):
+            if index:
+                self._start(batch)
+            document, note = self._finish()
+            if note and self._experimental:
+                # The native CLI refused; try the classic wrapper once, for this batch and the rest.
+                self._experimental = False
+                self._start(batch)
+                document, note = self._finish()
+            if note or document is None:
+                return SemgrepOutcome({}, note)
+            for raw in document.get("results", []):
+                match = _parse_result(raw)
+                if match is not None:
+                    matches.setdefault(Path(raw["path"]).as_posix(), []).append(match)
+        return SemgrepOutcome(matches)
+
+
+def _parse_result(raw: dict[str, Any]) -> Match | None:
+    try:
+        rule = str(raw["check_id"]).rsplit(".", 1)[-1]  # the classic CLI prefixes ids with the config's path
+        extra = raw.get("extra", {})
+        metadata = dict(extra.get("metadata") or {})
+        return Match(
+            rule=rule,
+            line=int(raw["start"]["line"]),
+            end_line=int(raw["end"]["line"]),
+            message=str(extra.get("message", rule)).strip(),
+            severity=_SEVERITY.get(str(extra.get("severity", "WARNING")).upper(), "medium"),
+            confidence=_CONFIDENCE.get(str(metadata.get("confidence", "medium")).upper(), 0.7),
+            metadata=metadata,
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def enclosing_symbol(functions: Sequence[FunctionMetrics], line: int) -> str | None:
+    """The innermost function whose span holds `line`, or None at module level."""
+    best = None
+    for func in functions:
+        if func.line <= line <= func.end_line and (best is None or func.line >= best.line):
+            best = func
+    return best.qualname if best else None
+
+
+def security_findings(path: str, matches: Sequence[Match], functions: Sequence[FunctionMetrics]) -> list[Finding]:
+    """Findings of kind "security"; ids hash rule, path, enclosing function and the match's index within it."""
+    ordered = sorted(matches, key=lambda m: (m.line, m.rule))
+    symbols = [enclosing_symbol(functions, m.line) for m in ordered]
+    discriminators = disambiguate((m.rule, symbol or "") for m, symbol in zip(ordered, symbols))
+    return [
+        make_finding(
+            "security", m.rule, path, m.line, m.end_line, symbol, m.severity, 1.0 if m.severity == "high" else 0.5,
+            m.confidence, m.message, disc, category=m.metadata.get("category"), cwe=m.metadata.get("cwe"),
+        )
+        for m, symbol, disc in zip(ordered, symbols, discriminators)
+    ]

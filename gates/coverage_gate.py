@@ -1,0 +1,116 @@
+"""Coverage gate: total line coverage does not drop (beyond a tolerance); changed lines are covered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from evolve.config import CoverageGateConfig
+from gates.base import Errored, Failed, Gate, GateContext, GateResult, Metric, Passed, Skipped
+from gates.changed_code import EPSILON, listing, number, percent
+from gates.measurements import MeasurementError, fetch_test_run, measurement_errored
+from gates.test_runs import TestRun
+
+
+@dataclass(frozen=True)
+class ChangedLineCoverage:
+    """How many of the changed executable lines the tests run, and which are missed, by file."""
+
+    covered: int
+    executable: int
+    uncovered: dict[str, tuple[int, ...]]
+
+    @property
+    def percent(self) -> float | None:
+        """Covered changed lines as a percentage; None when no changed line is executable."""
+        return percent(self.covered, self.executable)
+
+
+def changed_line_coverage(run: TestRun, changed_lines: Mapping[str, Sequence[int]]) -> ChangedLineCoverage:
+    """Intersect the changed lines with the run's executable and covered lines."""
+    covered = executable = 0
+    uncovered: dict[str, tuple[int, ...]] = {}
+    for path, lines in sorted(changed_lines.items()):
+        runnable = set(run.executable_lines.get(path, ())) & set(lines)
+        hit = runnable & set(run.covered_lines.get(path, ()))
+        covered += len(hit)
+        executable += len(runnable)
+        if runnable - hit:
+            uncovered[path] = tuple(sorted(runnable - hit))
+    return ChangedLineCoverage(covered, executable, uncovered)
+
+
+def file_coverage(run: TestRun, path: str) -> float | None:
+    """The line coverage of one file in `run`, when it was measured."""
+    return percent(len(run.covered_lines.get(path, ())), len(run.executable_lines.get(path, ())))
+
+
+def judge_coverage(base: TestRun | None, head: TestRun, changed_lines: Mapping[str, Sequence[int]],
+                   settings: CoverageGateConfig) -> GateResult:
+    """Fail when total coverage drops by more than the tolerance, or changed lines fall under the floor."""
+    if not settings.enabled:
+        return Skipped(gate="coverage", summary="The coverage gate is disabled in the configuration.")
+    if head.timed_out:
+        return Errored(gate="coverage", summary="Coverage could not be measured: the test suite timed out.")
+    if head.no_tests or head.coverage_percent is None:
+        return Skipped(gate="coverage", summary="No coverage was measured (no tests, or a test command that cannot be measured).")
+    base_total = base.coverage_percent if base is not None and not base.timed_out else None
+    changed = changed_line_coverage(head, changed_lines)
+    metrics = (
+        Metric("line coverage", base_total, head.coverage_percent, "higher", "%"),
+        Metric("changed-line coverage", None, changed.percent, "higher", "%"),
+    )
+    problems: list[str] = []
+    blame: set[str] = set()
+    if base_total is not None and head.coverage_percent < base_total - settings.tolerance - EPSILON:
+        problems.append(f"total line coverage drops from {number(base_total)}% to {number(head.coverage_percent)}%")
+        blame |= {path for path in changed_lines if _file_dropped(base, head, path)}
+    floor = settings.changed_lines_floor
+    if floor is not None and changed.percent is not None and changed.percent < floor - EPSILON:
+        problems.append(f"only {number(changed.percent)}% of the changed lines are covered (floor {number(floor)}%)")
+        blame |= set(changed.uncovered)
+    details = "\n".join(f"{path}: uncovered changed lines {', '.join(map(str, lines))}" for path, lines in changed.uncovered.items())
+    if problems:
+        return Failed(gate="coverage", summary=_sentence(problems), metrics=metrics, blame=tuple(sorted(blame)), details=details)
+    return Passed(
+        gate="coverage",
+        summary=f"Line coverage {number(base_total)}% -> {number(head.coverage_percent)}%; "
+                f"changed lines covered: {number(changed.percent)}%.",
+        metrics=metrics,
+        details=details,
+    )
+
+
+def _file_dropped(base: TestRun | None, head: TestRun, path: str) -> bool:
+    after = file_coverage(head, path)
+    before = file_coverage(base, path) if base is not None else None
+    return after is not None and after < (100.0 if before is None else before) - EPSILON
+
+
+def _sentence(problems: list[str]) -> str:
+    text = "; ".join(problems)
+    return text[0].upper() + text[1:] + "."
+
+
+class CoverageGate(Gate):
+    """Total line coverage of head is not below base minus the tolerance; changed lines meet the floor."""
+
+    name = "coverage"
+    description = "Line coverage does not drop, and the changed lines are covered by tests."
+
+    def __init__(self, settings: CoverageGateConfig | None = None) -> None:
+        super().__init__(settings or CoverageGateConfig())
+
+    def evaluate(self, context: GateContext) -> GateResult:
+        """Compare the coverage of head's and base's test runs."""
+        if not self.settings.enabled:
+            return judge_coverage(None, _NOT_RUN, {}, self.settings)
+        try:
+            head = fetch_test_run(context, "head")
+            base = fetch_test_run(context, "base") if head.coverage_percent is not None else None
+        except MeasurementError as error:
+            return measurement_errored(self.name, error)
+        return judge_coverage(base, head, context.changed_lines, self.settings)
+
+
+_NOT_RUN = TestRun(command=(), returncode=0, timed_out=False, duration=0.0, no_tests=True)

@@ -1,0 +1,67 @@
+"""Maintainability gate: the maintainability index of each changed file does not drop, nor fall below the floor."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from evolve.config import MaintainabilityGateConfig
+from evolve.findings import ScanResult
+from gates.base import Failed, GateResult, Metric, Passed
+from gates.changed_code import files_in, listing, mean, number
+from gates.scan_gate import ScanGate
+
+# MI moves a little with any edit (one more operand, one line less); smaller moves are noise, not a regression.
+MI_EPSILON = 0.5
+
+
+def maintainability_regressions(base: ScanResult, head: ScanResult, paths: Sequence[str], floor: float) -> dict[str, str]:
+    """path -> reason, for changed files whose MI dropped, fell below `floor`, or are new and below it."""
+    before, after = files_in(base, paths), files_in(head, paths)
+    problems: dict[str, str] = {}
+    for path, metrics in sorted(after.items()):
+        new = metrics.maintainability
+        old = before[path].maintainability if path in before else None
+        if old is None:
+            if new < floor:
+                problems[path] = f"new file with MI {number(new)} below the floor {number(floor)}"
+        elif old >= floor > new:
+            problems[path] = f"MI {number(old)} -> {number(new)} falls below the floor {number(floor)}"
+        elif new < old - MI_EPSILON:
+            problems[path] = f"MI {number(old)} -> {number(new)}"
+    return problems
+
+
+def average_maintainability(scan: ScanResult, paths: Sequence[str]) -> float | None:
+    """Mean maintainability index of the changed files present in `scan`."""
+    return mean([f.maintainability for f in files_in(scan, paths).values()])
+
+
+def judge_maintainability(base: ScanResult, head: ScanResult, paths: Sequence[str], floor: float) -> GateResult:
+    """Fail when any changed file's MI regresses; blame those files."""
+    base_avg, head_avg = average_maintainability(base, paths), average_maintainability(head, paths)
+    metrics = (Metric("average maintainability index", base_avg, head_avg, "higher"),)
+    problems = maintainability_regressions(base, head, paths, floor)
+    if problems:
+        return Failed(
+            gate="maintainability",
+            summary=f"Maintainability drops in {len(problems)} file(s): {listing(sorted(problems))}.",
+            metrics=metrics,
+            blame=tuple(sorted(problems)),
+            details="\n".join(f"{path}: {reason}" for path, reason in problems.items()),
+        )
+    return Passed(gate="maintainability", metrics=metrics,
+                  summary=f"Average maintainability index of the changed files {number(base_avg)} -> {number(head_avg)}.")
+
+
+class MaintainabilityGate(ScanGate):
+    """The maintainability index (radon) of changed files does not get worse."""
+
+    name = "maintainability"
+    description = "Each changed file's maintainability index does not drop, and stays above the floor."
+
+    def __init__(self, settings: MaintainabilityGateConfig | None = None) -> None:
+        super().__init__(settings or MaintainabilityGateConfig())
+
+    def judge(self, base: ScanResult, head: ScanResult, paths: Sequence[str]) -> GateResult:
+        """Compare the MI of each changed file."""
+        return judge_maintainability(base, head, paths, self.settings.floor)

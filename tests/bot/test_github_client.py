@@ -1,0 +1,136 @@
+"""The GitHub gateway against the fake GitHub: auth, token caching, retries, the endpoints the bot uses."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.github_client import GitHubError, build_gateway
+from tests.fakegithub import FakeGitHub
+from tests.fakegithub.fixtures import app_settings, fake_github  # noqa: F401 - fixture
+
+INSTALLATION = 77
+
+
+@pytest.fixture
+def repo(fake_github: FakeGitHub, tmp_path: Path):  # type: ignore[no-untyped-def]
+    src = tmp_path / "src"
+    (src / ".github").mkdir(parents=True)
+    (src / "README.md").write_text("hello\n")
+    (src / ".github" / "evolve.yml").write_text("limits:\n  max_open_prs: 1\n")
+    fake_github.add_installation(INSTALLATION, "octo-org")
+    return fake_github.add_repo("octo-org/sample", INSTALLATION, source=src)
+
+
+@pytest.fixture
+def gateway(fake_github: FakeGitHub, tmp_path: Path):  # type: ignore[no-untyped-def]
+    return build_gateway(app_settings(fake_github, tmp_path / "data"))
+
+
+def test_token_is_minted_with_a_verified_jwt_and_cached(fake_github, repo, gateway) -> None:  # type: ignore[no-untyped-def]
+    async def scenario() -> None:
+        first = await gateway.installation_token(INSTALLATION)
+        assert first == await gateway.installation_token(INSTALLATION)
+        info = await gateway.get_repo(INSTALLATION, "octo-org", "sample")
+        assert info.default_branch == "main"
+        assert info.clone_url == f"{fake_github.base_url}/git/octo-org/sample.git"
+
+    asyncio.run(scenario())
+    minted = fake_github.requests_to("POST", f"/app/installations/{INSTALLATION}/access_tokens")
+    assert len(minted) == 1 and minted[0].auth == "jwt" and minted[0].status == 201
+    repo_calls = fake_github.requests_to("GET", "/repos/octo-org/sample")
+    assert repo_calls[0].auth == "token" and repo_calls[0].status == 200
+
+
+def test_token_renewed_when_close_to_expiry(fake_github, repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    fake_github.state.token_ttl = timedelta(minutes=4)  # inside the five-minute margin
+    gateway = build_gateway(app_settings(fake_github, tmp_path / "data"))
+
+    async def scenario() -> None:
+        await gateway.installation_token(INSTALLATION)
+        await gateway.installation_token(INSTALLATION)
+
+    asyncio.run(scenario())
+    assert len(fake_github.requests_to("POST", "/access_tokens")) == 2
+
+
+def test_wrong_private_key_is_refused(fake_github, repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    other = FakeGitHub(tmp_path / "other")
+    gateway = build_gateway(app_settings(fake_github, tmp_path / "data", private_key=other.private_key))
+    with pytest.raises(GitHubError) as caught:
+        asyncio.run(gateway.installation_token(INSTALLATION))
+    assert caught.value.status == 401
+
+
+def test_endpoints_used_by_the_bot(fake_github, repo, gateway) -> None:  # type: ignore[no-untyped-def]
+    fake_github.set_permission(repo, "alice", "maintain")
+    issue = fake_github.add_issue(repo)
+    comment = fake_github.add_comment(repo, issue, "alice", "/evolve run")
+
+    async def scenario() -> None:
+        assert await gateway.get_permission(INSTALLATION, "octo-org", "sample", "alice") == "maintain"
+        assert await gateway.can_write(INSTALLATION, "octo-org", "sample", "alice")
+        assert not await gateway.can_write(INSTALLATION, "octo-org", "sample", "mallory")
+        await gateway.add_reaction(INSTALLATION, "octo-org", "sample", comment["id"], "eyes")
+        await gateway.create_comment(INSTALLATION, "octo-org", "sample", issue, "On it.")
+        text = await gateway.get_file(INSTALLATION, "octo-org", "sample", ".github/evolve.yml")
+        assert text == "limits:\n  max_open_prs: 1\n"
+        assert await gateway.get_file(INSTALLATION, "octo-org", "sample", "missing.txt") is None
+        fake_github.commit_files(repo, {"a.py": "x = 1\n"}, "branch", branch="evolve/style-1")
+        pull = await gateway.create_pull(INSTALLATION, "octo-org", "sample", head="evolve/style-1", base="main",
+                                         title="Style", body="body")
+        with pytest.raises(GitHubError) as duplicate:
+            await gateway.create_pull(INSTALLATION, "octo-org", "sample", head="evolve/style-1", base="main",
+                                      title="Style", body="body")
+        assert duplicate.value.status == 422
+        await gateway.add_labels(INSTALLATION, "octo-org", "sample", pull.number,
+                                 {"evolve": "0e8a16", "evolve:risk-low": "c2e0c6"})
+        updated = await gateway.update_pull(INSTALLATION, "octo-org", "sample", pull.number, body="new body")
+        assert updated.body == "new body"
+        listed = await gateway.list_open_pulls(INSTALLATION, "octo-org", "sample", head_prefix="evolve/")
+        assert [p.number for p in listed] == [pull.number]
+        assert set((await gateway.get_pull(INSTALLATION, "octo-org", "sample", pull.number)).labels) == {
+            "evolve", "evolve:risk-low"}
+        check = await gateway.create_check_run(INSTALLATION, "octo-org", "sample", name="evolve/gates",
+                                               head_sha=pull.head_sha, status="in_progress")
+        await gateway.update_check_run(INSTALLATION, "octo-org", "sample", check, status="completed",
+                                       conclusion="success", output={"title": "ok", "summary": "all good"})
+
+    asyncio.run(scenario())
+    assert repo.reactions[comment["id"]] == ["eyes"]
+    assert fake_github.comments(repo, issue)[-1] == "On it."
+    assert repo.labels["evolve"]["color"] == "0e8a16"
+    (check,) = repo.check_runs.values()
+    assert check["conclusion"] == "success" and check["name"] == "evolve/gates"
+    label_creates = fake_github.requests_to("POST", "/repos/octo-org/sample/labels")
+    assert [r.body["name"] for r in label_creates] == ["evolve", "evolve:risk-low"]
+
+
+def test_server_errors_are_retried(fake_github, repo, gateway, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import anyio
+
+    async def no_sleep(_seconds: float) -> None:
+        return None
+
+    monkeypatch.setattr(anyio, "sleep", no_sleep)
+    fake_github.fail_next("GET", r"/repos/octo-org/sample$", status=502, times=2)
+    fake_github.fail_next("GET", r"/repos/octo-org/sample$", status=429, times=1, headers={"retry-after": "0"})
+    info = asyncio.run(gateway.get_repo(INSTALLATION, "octo-org", "sample"))
+    assert info.full_name == "octo-org/sample"
+    statuses = [r.status for r in fake_github.requests_to("GET", "/repos/octo-org/sample")]
+    assert statuses == [502, 502, 429, 200]
+
+
+def test_tokens_never_leak_into_errors_or_logs(fake_github, repo, gateway, caplog) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(GitHubError) as caught:
+        asyncio.run(gateway.get_pull(INSTALLATION, "octo-org", "sample", 999))
+    assert caught.value.status == 404
+    for token in fake_github.issued_tokens:
+        assert token not in str(caught.value)
+        assert token not in caplog.text
+        assert all(token not in r.url for r in fake_github.requests)
