@@ -13,8 +13,9 @@ from typing import Final
 
 SLASH_PREFIX: Final = "/evolve"
 VERBS: Final = ("run", "plan", "status", "retry", "pause", "resume", "config", "help")
-# Verbs that change something (start work or flip a switch): they need write access.
-WRITE_VERBS: Final = frozenset({"run", "retry", "pause", "resume", "config"})
+# Verbs that start work (plan clones and scans the repository), flip a switch or show the
+# configuration need write access; `help` and `status` are answered for anyone.
+WRITE_VERBS: Final = frozenset({"run", "plan", "retry", "pause", "resume", "config"})
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 

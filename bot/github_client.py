@@ -17,15 +17,38 @@ from typing import Any, Mapping
 
 from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
 from githubkit.cache import MemCacheStrategy
-from githubkit.exception import GitHubException, RequestFailed
-from githubkit.retry import RetryChainDecision, RetryRateLimit, RetryServerError
+from githubkit.exception import GitHubException, RateLimitExceeded, RequestFailed
+from githubkit.retry import RetryOption
 
 log = logging.getLogger(__name__)
 
 TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
-# 5xx: three tries with 1, 4, 9 s backoff; primary/secondary rate limits (403/429): honour Retry-After, twice.
-RETRY_POLICY = RetryChainDecision(RetryRateLimit(max_retry=2), RetryServerError(max_retry=3))
 WRITE_ROLES = frozenset({"admin", "maintain", "write"})
+
+
+class RetryPolicy:
+    """githubkit `auto_retry`: back off on 5xx, wait out primary/secondary rate limits (403/429), then give up."""
+
+    def __init__(self, max_retries: int = 4, max_wait: timedelta = timedelta(minutes=2)) -> None:
+        self.max_retries = max_retries
+        self.max_wait = max_wait
+
+    def __call__(self, exc: GitHubException, retry_count: int) -> RetryOption:
+        """Whether to retry the failed request, and after how long."""
+        if retry_count >= self.max_retries or not isinstance(exc, RequestFailed):
+            return RetryOption(False)
+        if isinstance(exc, RateLimitExceeded):
+            wait = min(exc.retry_after, self.max_wait)
+        elif exc.response.status_code >= 500:
+            wait = min(timedelta(seconds=2**retry_count), self.max_wait)
+        else:
+            return RetryOption(False)
+        log.warning("GitHub answered %s to %s %s; retrying in %.0fs", exc.response.status_code,
+                    exc.request.method, exc.request.url.path, wait.total_seconds())
+        return RetryOption(True, wait)
+
+
+RETRY_POLICY = RetryPolicy()
 
 
 class GitHubError(Exception):

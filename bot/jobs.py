@@ -14,7 +14,7 @@ import logging
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from apscheduler import ConflictPolicy, current_job
+from apscheduler import ConflictPolicy, current_async_scheduler, current_job
 from apscheduler.abc import Trigger
 
 from bot.db import store
@@ -32,10 +32,14 @@ DELIVERY_LEASE = 300.0
 RUN_LEASE = 600.0
 RUN_MAX_TRIES = 3
 _ACTIVE: "JobQueue | None" = None
+_BY_SCHEDULER: dict[int, "JobQueue"] = {}
 
 
 def active_queue() -> "JobQueue":
-    """The queue of this process (set by `JobQueue.start`), for APScheduler task functions."""
+    """The queue whose scheduler runs the current job (else the last started), for task functions."""
+    scheduler = current_async_scheduler.get(None)
+    if scheduler is not None and id(scheduler) in _BY_SCHEDULER:
+        return _BY_SCHEDULER[id(scheduler)]
     if _ACTIVE is None:
         raise RuntimeError("no job queue is running in this process")
     return _ACTIVE
@@ -53,9 +57,13 @@ async def run_repository_job(run_id: int) -> None:
 
 async def scheduled_run_job(repository_id: int) -> None:
     """APScheduler task fired by a repository's cron schedule: queue one run per fire time."""
+    queue = active_queue()
+    repo = store.get_repository(queue.ctx.db, repository_id)
+    if repo is None or not repo.enrolled or repo.paused:
+        return
     fire = getattr(current_job.get(None), "scheduled_fire_time", None)
     key = f"schedule:{repository_id}:{fire.isoformat() if fire else 'now'}"
-    await active_queue().enqueue_run(repository_id, "schedule", idempotency_key=key)
+    await queue.enqueue_run(repository_id, "schedule", idempotency_key=key)
 
 
 def schedule_id(repository_id: int) -> str:
@@ -114,6 +122,9 @@ class JobQueue:
         if run_id in self._runs:
             return
         if self.scheduler is not None:
+            if not self.works:  # a web process: some worker's job will run it
+                await self.scheduler.add_job(run_repository_job, args=[run_id])
+                return
             self._runs.add(run_id)
             try:
                 await self.scheduler.add_job(run_repository_job, args=[run_id])
@@ -219,9 +230,11 @@ class JobQueue:
             log.exception("run %s failed", run_id)
             self._finish_if_running(run_id, "error", message=f"{type(error).__name__}: {error}"[:2000])
             return "error"
-        status = getattr(report, "status", None) or "succeeded"
-        status = "succeeded" if status == "dry-run" else status
-        self._finish_if_running(run_id, status, report=report if hasattr(report, "to_dict") else None)
+        if report is None:  # it did not run and did not say why
+            self._finish_if_running(run_id, "cancelled", message="the run ended without running the engine")
+        else:
+            status = "succeeded" if report.status == "dry-run" else report.status
+            self._finish_if_running(run_id, status, report=report)
         run = store.get_run(self.ctx.db, run_id)
         return run.status if run is not None else status
 
@@ -296,6 +309,7 @@ class JobQueue:
         global _ACTIVE
         _ACTIVE = self
         if self.scheduler is not None:
+            _BY_SCHEDULER[id(self.scheduler)] = self
             await self.scheduler.__aenter__()
             await self.scheduler.configure_task(process_delivery_job, max_running_jobs=None)
             await self.scheduler.configure_task(run_repository_job, max_running_jobs=None)
@@ -325,9 +339,11 @@ class JobQueue:
                 return False
             return self.scheduler is None or not await self.scheduler.get_jobs()
 
-        with asyncio.timeout(timeout):
+        async def wait() -> None:
             while not await settled():
                 await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(wait(), timeout)
 
     async def stop(self) -> None:
         """Stop workers and the scheduler; unfinished work stays queued in the database."""
@@ -342,6 +358,7 @@ class JobQueue:
         if self.scheduler is not None:
             with suppress(Exception):
                 await self.scheduler.__aexit__(None, None, None)
+            _BY_SCHEDULER.pop(id(self.scheduler), None)
         if _ACTIVE is self:
             _ACTIVE = None
 

@@ -143,7 +143,15 @@ def store_credentials(data_dir: Path, conversion: dict[str, Any]) -> Path:
 
 def load_settings(**overrides: Any) -> Settings:
     """Build `Settings` from the environment, then fill unset credentials from `/setup`'s files."""
-    settings = Settings(**overrides)
+    return apply_stored_credentials(Settings(**overrides))
+
+
+def apply_stored_credentials(settings: Settings, *, replace: bool = False) -> Settings:
+    """A copy of `settings` with credentials from the files `/setup` stored.
+
+    By default they only fill what is unset; `replace=True` (right after `/setup`) lets them
+    replace everything except values given by `EVOLVE_*` environment variables, which always win.
+    """
     path = credentials_path(settings.data_dir)
     if not path.exists():
         return settings
@@ -151,17 +159,26 @@ def load_settings(**overrides: Any) -> Settings:
         stored = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return settings
+    if not isinstance(stored, dict):
+        return settings
+
+    def wanted(field: str, current_is_set: bool) -> bool:
+        if f"EVOLVE_{field.upper()}" in os.environ:
+            return False
+        return replace or not current_is_set
+
+    key_from_env = "EVOLVE_PRIVATE_KEY" in os.environ or "EVOLVE_PRIVATE_KEY_PATH" in os.environ
     updates: dict[str, Any] = {}
-    if not settings.app_id and stored.get("app_id"):
-        updates["app_id"] = stored["app_id"]
-    if settings.private_key_pem() is None and stored.get("private_key_path"):
+    if stored.get("app_id") and wanted("app_id", bool(settings.app_id)):
+        updates["app_id"] = str(stored["app_id"])
+    if stored.get("private_key_path") and not key_from_env and (replace or settings.private_key_pem() is None):
         updates["private_key_path"] = Path(stored["private_key_path"])
-    if settings.webhook_secret is None and stored.get("webhook_secret"):
-        updates["webhook_secret"] = SecretStr(stored["webhook_secret"])
-    if not settings.client_id and stored.get("client_id"):
+        updates["private_key"] = None
+    for field in ("webhook_secret", "client_secret"):
+        if stored.get(field) and wanted(field, getattr(settings, field) is not None):
+            updates[field] = SecretStr(stored[field])
+    if stored.get("client_id") and wanted("client_id", bool(settings.client_id)):
         updates["client_id"] = stored["client_id"]
-    if settings.client_secret is None and stored.get("client_secret"):
-        updates["client_secret"] = SecretStr(stored["client_secret"])
-    if stored.get("app_slug") and "EVOLVE_APP_SLUG" not in os.environ and "app_slug" not in overrides:
+    if stored.get("app_slug") and wanted("app_slug", "app_slug" in settings.model_fields_set):
         updates["app_slug"] = stored["app_slug"]
     return settings.model_copy(update=updates) if updates else settings

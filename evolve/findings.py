@@ -132,6 +132,8 @@ class ScanResult:
     coverage: dict[str, dict[str, list[int]]] | None = field(default=None, compare=False, hash=False)
     cache_hits: int = 0
     cache_misses: int = 0
+    # What the scan could not do (semgrep missing, tests failing...), in words a user can act on.
+    notes: tuple[str, ...] = ()
 
     def file(self, path: str) -> FileMetrics | None:
         """Return the metrics of `path` (relative to root), if it was analysed."""
@@ -150,4 +152,5 @@ class ScanResult:
             "skipped": [s.to_dict() for s in self.skipped],
             "coverage": self.coverage,
             "cache": {"hits": self.cache_hits, "misses": self.cache_misses},
+            "notes": list(self.notes),
         }

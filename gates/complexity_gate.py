@@ -39,7 +39,9 @@ def function_complexities(scan: ScanResult, paths: Sequence[str] | None) -> dict
     return result
 
 
-def complexity_regressions(base: ScanResult, head: ScanResult, paths: Sequence[str] | None, threshold: int) -> list[ComplexityRegression]:
+def complexity_regressions(
+    base: ScanResult, head: ScanResult, paths: Sequence[str] | None, threshold: int
+) -> list[ComplexityRegression]:
     """Functions above `threshold` in head that were at or below it (or new), or above it and got worse."""
     before = function_complexities(base, paths)
     found = []
@@ -75,7 +77,8 @@ def judge_complexity(base: ScanResult, head: ScanResult, paths: Sequence[str], t
     blame = {r.path for r in regressions}
     lines = [r.describe() for r in regressions]
     if regressions:
-        problems.append(f"{len(regressions)} function(s) too complex: {listing([f'{r.qualname} ({r.head})' for r in regressions])}")
+        names = [f"{r.qualname} ({r.head})" for r in regressions]
+        problems.append(f"{len(regressions)} function(s) too complex: {listing(names)}")
     if base_avg is not None and head_avg is not None and head_avg > base_avg + EPSILON:
         problems.append(f"average complexity rises from {number(base_avg, 2)} to {number(head_avg, 2)}")
         rose = [path for path in paths if _average_rose(base, head, path)]

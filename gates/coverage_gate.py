@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 
 from evolve.config import CoverageGateConfig
 from gates.base import Errored, Failed, Gate, GateContext, GateResult, Metric, Passed, Skipped
-from gates.changed_code import EPSILON, listing, number, percent
+from gates.changed_code import EPSILON, number, percent
 from gates.measurements import MeasurementError, fetch_test_run, measurement_errored
 from gates.test_runs import TestRun
 
@@ -69,7 +69,9 @@ def judge_coverage(base: TestRun | None, head: TestRun, changed_lines: Mapping[s
     if floor is not None and changed.percent is not None and changed.percent < floor - EPSILON:
         problems.append(f"only {number(changed.percent)}% of the changed lines are covered (floor {number(floor)}%)")
         blame |= set(changed.uncovered)
-    details = "\n".join(f"{path}: uncovered changed lines {', '.join(map(str, lines))}" for path, lines in changed.uncovered.items())
+    details = "\n".join(
+        f"{path}: uncovered changed lines {', '.join(map(str, lines))}" for path, lines in changed.uncovered.items()
+    )
     if problems:
         return Failed(gate="coverage", summary=_sentence(problems), metrics=metrics, blame=tuple(sorted(blame)), details=details)
     return Passed(

@@ -81,7 +81,8 @@ def build_context(
     def scan(which: Which) -> ScanResult:
         from evolve.research import scan_repository  # research is optional for gates that never scan
 
-        return scan_repository(trees[which], config, paths=[p for p in paths if (trees[which] / p).is_file()], with_semgrep=with_semgrep)
+        present = [path for path in paths if (trees[which] / path).is_file()]  # deleted files have nothing to scan
+        return scan_repository(trees[which], config, paths=present, with_semgrep=bool(with_semgrep))
 
     @functools.lru_cache(maxsize=None)
     def run_tests(which: Which) -> TestRun:

@@ -35,7 +35,9 @@ class GateEntry:
         try:
             loaded = EntryPoint(self.name, self.target, GROUP).load()
         except Exception as error:  # noqa: BLE001 - any import failure is reported the same way
-            raise GateRegistryError(f"gate {self.name!r} ({self.target}) cannot be imported: {type(error).__name__}: {error}") from error
+            raise GateRegistryError(
+                f"gate {self.name!r} ({self.target}) cannot be imported: {type(error).__name__}: {error}"
+            ) from error
         if not (isinstance(loaded, type) and issubclass(loaded, Gate)):
             raise GateRegistryError(f"gate {self.name!r} ({self.target}) is not a subclass of gates.base.Gate")
         declared = getattr(loaded, "name", None)

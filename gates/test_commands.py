@@ -49,7 +49,11 @@ class TestCommand:
 def detect_test_command(root: Path, configured: str | None) -> TestCommand | None:
     """Return how to run the tests of `root`; `configured` (a shell string) wins. None means no tests at all."""
     if configured and configured.strip():
-        return parse_command(shlex.split(configured), "configured") or TestCommand("other", tuple(shlex.split(configured)), "configured")
+        try:
+            argv = shlex.split(configured)
+        except ValueError as error:
+            raise ValueError(f"gates.tests.command {configured!r} is not a valid shell command: {error}") from None
+        return parse_command(argv, "configured") or TestCommand("other", tuple(argv), "configured")
     if not has_test_files(root):
         return None
     for detect in (_from_pyproject, _from_tox, _from_setup_cfg, _from_noxfile, _from_pytest_ini):
@@ -67,7 +71,8 @@ def parse_command(argv: list[str], source: str) -> TestCommand | None:
         if re.fullmatch(r"python[\d.]*(\.exe)?|py", head):
             words = words[1:]
             while words and words[0].startswith("-") and words[0] != "-m":
-                words = words[1:]  # interpreter flags such as -X dev or -W error
+                # interpreter flags such as -I, -X dev or -W error
+                words = words[2:] if words[0] in ("-X", "-W") else words[1:]
             if words[:1] == ["-m"]:
                 words = words[1:]
             continue

@@ -75,9 +75,8 @@ def read_unittest_output(text: str) -> TestReport | None:
     if ran is None:
         return None
     counts = {"failures": 0, "errors": 0, "skipped": 0}
-    result = None
-    for result in _UNITTEST_RESULT.finditer(text):
-        pass
+    results = list(_UNITTEST_RESULT.finditer(text))
+    result = results[-1] if results else None  # the last summary line is the run's
     if result is not None and result.group("parts"):
         for part in result.group("parts").split(","):
             key, _, value = part.strip().partition("=")

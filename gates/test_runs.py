@@ -139,7 +139,10 @@ def _read_report(command: TestCommand, result: CommandResult, workdir: Path, roo
     return None
 
 
-def _measure(root: Path, rcfile: Path | None, workdir: Path, python: str) -> tuple[dict[str, list[int]], dict[str, list[int]]] | None:
+LineMap = dict[str, list[int]]
+
+
+def _measure(root: Path, rcfile: Path | None, workdir: Path, python: str) -> tuple[LineMap, LineMap] | None:
     """Turn the coverage data into per-file covered and executable lines, keyed by repository path."""
     data_file, report_file = workdir / "coverage.data", workdir / "coverage.json"
     if not data_file.exists():
@@ -150,8 +153,8 @@ def _measure(root: Path, rcfile: Path | None, workdir: Path, python: str) -> tup
         document = json.loads(report_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    covered: dict[str, list[int]] = {}
-    executable: dict[str, list[int]] = {}
+    covered: LineMap = {}
+    executable: LineMap = {}
     for name, lines in sorted(document.get("files", {}).items()):
         path = relative_source_path(name, root)
         if path is None:
@@ -163,14 +166,16 @@ def _measure(root: Path, rcfile: Path | None, workdir: Path, python: str) -> tup
 
 
 def _assemble(command: TestCommand, argv: list[str], result: CommandResult, report: TestReport | None,
-              coverage: tuple[dict[str, list[int]], dict[str, list[int]]] | None, root: Path) -> TestRun:
+              coverage: tuple[LineMap, LineMap] | None, root: Path) -> TestRun:
     output = (result.stdout + ("\n" if result.stdout and result.stderr else "") + result.stderr).strip()
     tail = output[-OUTPUT_TAIL_LIMIT:]
-    no_tests = result.returncode == PYTEST_NO_TESTS or (report is not None and report.tests == 0 and result.returncode == 0)
+    # Exit code 5 means "no tests collected" only from runners we know; `make test` may use it for anything.
+    no_tests = (result.returncode == PYTEST_NO_TESTS and command.runner != "other") or (
+        report is not None and report.tests == 0 and result.returncode == 0)
     failures = report.failures if report else ()
     failing = tuple(f.test_id for f in failures)
     details = "\n\n".join(f"____ {f.test_id} ____\n{f.text}" for f in failures)
-    if not failing and not result.timed_out and result.returncode not in (0, PYTEST_NO_TESTS):
+    if not failing and not result.timed_out and result.returncode != 0 and not no_tests:
         # The runner failed without naming a test (usage error, crash, missing plugin): one synthetic id,
         # so base and head can still be compared.
         failing = (f"<test run exited with code {result.returncode}>",)

@@ -61,7 +61,10 @@ def judge_tests(head: TestRun, base: TestRun | None, changed_files: Sequence[str
     blame = set()
     for test in new:
         blame |= files_named(test, sections.get(test, ""), root) & changed
-    details = "\n\n".join(f"____ {test} ____\n{sections.get(test, '')}".rstrip() for test in new) if sections else head.failure_details
+    if sections:
+        details = "\n\n".join(f"____ {test} ____\n{sections.get(test, '')}".rstrip() for test in new)
+    else:
+        details = head.failure_details
     return Failed(
         gate="tests",
         summary=f"{len(new)} new test failure(s): {listing(new)}.",

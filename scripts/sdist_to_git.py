@@ -49,10 +49,11 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import tomllib
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+import tomllib
 
 EXIT_OK = 0
 EXIT_IMPORT_FAILED = 1
@@ -237,7 +238,7 @@ def download_sdist(name: str, version: str | None, workdir: Path) -> Path:
 def version_from_archive(archive: Path, name: str) -> str:
     """Guess the version from an sdist file name like ``python_slugify-9.2.0.tar.gz``."""
     stem = re.sub(r"\.(tar\.gz|tgz|tar\.bz2|tar\.xz|tar|zip)$", "", archive.name)
-    prefix = re.compile(re.sub(r"[-_.]+", "[-_.]+", re.escape(canonical_name(name)).replace(r"\-", "-")) + "-", re.I)
+    prefix = re.compile(re.sub(r"[-_.]+", "[-_.]+", re.escape(canonical_name(name)).replace(r"\-", "-")) + "-", re.IGNORECASE)
     match = prefix.match(stem)
     if not match:
         raise CorpusError(f"cannot tell the version from {archive.name}")
@@ -325,7 +326,7 @@ def requirements_from_file(path: Path, seen: set[Path] | None = None) -> tuple[l
             reqs += more
             ignored += more_ignored
             continue
-        if line.startswith("-") or line.startswith(".") or "/" in line.split(";")[0] and "://" not in line:
+        if line.startswith(("-", ".")) or ("/" in line.split(";")[0] and "://" not in line):
             ignored.append(line)
             continue
         reqs.append(line)
@@ -447,7 +448,7 @@ def collect_test_requirements(root: Path) -> DepsReport:
                         more, ignored = requirements_from_file(root / include.group(1))
                         reqs += more
                         report.ignored += ignored
-                    elif line.startswith("-") or "{" in line or line.startswith("."):
+                    elif line.startswith(("-", ".")) or "{" in line:
                         report.ignored.append(line)
                     else:
                         reqs.append(line)

@@ -38,9 +38,12 @@ def record_delivery(
     dialect = engine.dialect.name
     if dialect in ("sqlite", "postgresql"):
         insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        statement = insert(_TABLE).values(**values).on_conflict_do_nothing(index_elements=["delivery_id"])
-        with engine.begin() as connection:
-            return connection.execute(statement).rowcount == 1
+        statement = (
+            insert(_TABLE).values(**values).on_conflict_do_nothing(index_elements=["delivery_id"])
+            .returning(_TABLE.c.id)
+        )
+        with engine.begin() as connection:  # RETURNING: rowcount is not reliable across drivers here
+            return connection.execute(statement).first() is not None
     try:  # other databases: rely on the unique constraint
         with engine.begin() as connection:
             connection.execute(_TABLE.insert().values(**values))

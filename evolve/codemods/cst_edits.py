@@ -2,42 +2,72 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
+from libcst._nodes.internal import CodegenState  # no public hook for a light position pass
+from libcst.metadata import MetadataWrapper, ScopeProvider
 from libcst.metadata.scope_provider import BuiltinScope
 
 from evolve.codemods.base import Change, CodemodContext
 
 
 class RecordingTransformer(cst.CSTTransformer):
-    """A transformer that records a `Change` (with its line) for every edit it makes."""
-
-    METADATA_DEPENDENCIES: tuple = (PositionProvider,)
+    """A transformer that records a `Change` for every edit it makes; lines are resolved after the visit."""
 
     def __init__(self, codemod_id: str, context: CodemodContext) -> None:
         super().__init__()
         self.codemod_id = codemod_id
         self.context = context
-        self.changes: list[Change] = []
+        self.recorded: list[tuple[cst.CSTNode, str]] = []
 
     def record(self, original_node: cst.CSTNode, description: str) -> None:
         """Remember one edit made at `original_node` (a node of the tree being visited)."""
-        line = self.get_metadata(PositionProvider, original_node).start.line
-        self.changes.append(Change(self.codemod_id, line, description))
+        self.recorded.append((original_node, description))
+
+
+@dataclass
+class _LineCodegenState(CodegenState):
+    """Codegen that only notes the start line of a few target nodes (much cheaper than PositionProvider)."""
+
+    targets: frozenset[int] = frozenset()
+    lines: dict[int, int] = field(default_factory=dict)
+    counted: int = 0
+    line: int = 1
+
+    @contextmanager
+    def record_syntactic_position(
+        self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
+    ) -> Iterator[None]:
+        """Note the current line when a target node's syntax starts (after its leading whitespace)."""
+        if id(node) in self.targets and id(node) not in self.lines:
+            tokens = self.tokens
+            self.line += sum(token.count("\n") for token in tokens[self.counted :])
+            self.counted = len(tokens)
+            self.lines[id(node)] = self.line
+        yield
+
+
+def node_lines(module: cst.Module, nodes: Sequence[cst.CSTNode]) -> dict[int, int]:
+    """id(node) -> 1-based start line, for nodes of `module`."""
+    state = _LineCodegenState(
+        default_indent=module.default_indent, default_newline=module.default_newline, targets=frozenset(map(id, nodes))
+    )
+    module._codegen(state)
+    return state.lines
 
 
 def run_transformer(module: cst.Module, transformer: RecordingTransformer) -> tuple[cst.Module, list[Change]]:
-    """Visit `module` with metadata resolved and return the new module with the transformer's changes.
-
-    The module is not deep-copied: transforms never duplicate nodes, so identities stay unique.
-    """
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    new_module = wrapper.visit(transformer)
-    changes = sorted(transformer.changes, key=lambda change: change.line)
-    return new_module, changes
+    """Visit `module` and return the new module with the transformer's changes (lines computed only if any)."""
+    new_module = module.visit(transformer)
+    if not transformer.recorded:
+        return new_module, []
+    lines = node_lines(module, [node for node, _ in transformer.recorded])
+    changes = [Change(transformer.codemod_id, lines.get(id(node), 1), description) for node, description in transformer.recorded]
+    return new_module, sorted(changes, key=lambda change: change.line)
 
 
 def module_bindings(module: cst.Module) -> dict[str, list[cst.CSTNode]]:

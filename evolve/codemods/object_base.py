@@ -68,8 +68,8 @@ class _Transformer(RecordingTransformer):
         bases = updated_node.bases
         if len(bases) != 1 or not (isinstance(bases[0].value, cst.Name) and bases[0].value.value == "object") or bases[0].star:
             return updated_node
-        header = [*bases, *updated_node.keywords]
-        if any(has_comment(part) for part in header) or (not isinstance(updated_node.lpar, cst.MaybeSentinel) and has_comment(updated_node.lpar)):
+        header = [*bases, *updated_node.keywords, updated_node.lpar, updated_node.rpar]
+        if any(isinstance(part, cst.CSTNode) and has_comment(part) for part in header):
             return updated_node
         self.record(original_node, f"class {updated_node.name.value} no longer lists `object`")
         if updated_node.keywords:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import ast
 import re
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Literal
 
 DocstringStyle = Literal["google", "numpy", "rest", "plain"]
 
-_GOOGLE = re.compile(r"^\s*(Args|Arguments|Parameters|Returns|Return|Raises|Yields|Attributes|Examples?|Notes?):\s*$", re.M)
-_NUMPY = re.compile(r"^\s*(Parameters|Returns|Raises|Yields|Attributes|Examples|Notes|See Also)\s*\n\s*-{3,}\s*$", re.M)
-_REST = re.compile(r"^\s*:(param|type|returns?|rtype|raises?|ivar|vartype)\b[^:\n]*:", re.M)
+_GOOGLE = re.compile(r"^\s*(Args|Arguments|Parameters|Returns|Return|Raises|Yields|Attributes|Examples?|Notes?):\s*$", re.MULTILINE)
+_NUMPY = re.compile(r"^\s*(Parameters|Returns|Raises|Yields|Attributes|Examples|Notes|See Also)\s*\n\s*-{3,}\s*$", re.MULTILINE)
+_REST = re.compile(r"^\s*:(param|type|returns?|rtype|raises?|ivar|vartype)\b[^:\n]*:", re.MULTILINE)
 
 STYLE_GUIDANCE: dict[str, str] = {
     "google": 'Google style: a one-line summary, a blank line, then sections such as "Args:", "Returns:", "Raises:" '
@@ -25,7 +26,7 @@ STYLE_GUIDANCE: dict[str, str] = {
     "paragraph; no section headings.",
 }
 
-FILLER = re.compile(r"\b(TODO|FIXME|XXX|TBD|lorem ipsum|placeholder|docstring here|add description|to be documented)\b", re.I)
+FILLER = re.compile(r"\b(TODO|FIXME|XXX|TBD|lorem ipsum|placeholder|docstring here|add description|to be documented)\b", re.IGNORECASE)
 _STOPWORDS = {
     "a", "an", "the", "this", "that", "of", "to", "for", "and", "or", "in", "on", "is", "it", "by", "with", "as",
     "function", "method", "class", "object", "returns", "return", "get", "gets", "set", "sets", "value", "given",
@@ -49,7 +50,7 @@ def dominant_style(docstrings: Iterable[str]) -> DocstringStyle:
     counts = Counter(style for style in map(classify_docstring, docstrings) if style != "plain")
     if not counts:
         return "plain"
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[0][0]
+    return min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
 
 
 def collect_docstrings(source: str) -> list[str]:

@@ -13,9 +13,9 @@ from evolve.codemods.base import Change
 from evolve.config import EvolveConfig
 from evolve.edits import FileEdit
 from evolve.llm.docstring_style import DocstringStyle, docstring_problem
-from evolve.llm.paths import edit_path_problem
-from evolve.llm.prompts import NEUTRALISED_TAG
-from evolve.llm.redaction import REDACTED
+from evolve.llm.paths import edit_path_problem, normalise
+from evolve.llm.prompts import contains_neutralised_tag
+from evolve.llm.redaction import REDACTED, new_token_like_strings
 from evolve.llm.repository import function_complexity
 from evolve.llm.source_edits import EditRejected, replace_function, set_docstring, split_qualname
 
@@ -62,6 +62,7 @@ class EditSession:
     accepted: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     tested_names: set[str] = field(default_factory=set)
+    created: set[str] = field(default_factory=set)
     summary: str = ""
 
     def handle(self, name: str, raw_input: Any) -> ToolAnswer:
@@ -111,11 +112,11 @@ class EditSession:
         return self.current[path]
 
     def _target(self, target: str, allow_module: bool = False) -> tuple[str, str | None]:
-        path, sep, qualname = target.partition(":")
-        problem = edit_path_problem(self.workspace, path, self.rules.config)
-        if problem:
-            raise EditRejected(problem)
-        path = path.strip().lstrip("./") if path.startswith("./") else path.strip()
+        raw_path, sep, qualname = target.partition(":")
+        path, problem = normalise(raw_path.strip())
+        problem = problem or edit_path_problem(self.workspace, path, self.rules.config)
+        if problem or path is None:
+            raise EditRejected(problem or "no path given")
         if path not in self.rules.files:
             allowed = ", ".join(sorted(self.rules.files))
             raise EditRejected(f"{path} is not part of this task set; edit only: {allowed}")
@@ -129,7 +130,9 @@ class EditSession:
         original = self.originals.get(path, "")
         if REDACTED in text and REDACTED not in original:
             raise EditRejected(f"the edit contains {REDACTED}; keep redacted values exactly as in the repository file")
-        if NEUTRALISED_TAG in text and NEUTRALISED_TAG not in original:
+        if new_token_like_strings(original, text):
+            raise EditRejected("the edit adds a credential-like string; code must never contain secrets")
+        if contains_neutralised_tag(text) and not contains_neutralised_tag(original):
             raise EditRejected("the edit contains text from the prompt's delimiters; write only Python source")
         total = sum(self._changed_lines(p) for p in self.current if p != path) + _changed_lines(original, text)
         if total > self.rules.max_changed_lines:
@@ -195,14 +198,13 @@ class EditSession:
         return detail
 
     def _add_test_file(self, path: str, content: str) -> str:
-        problem = edit_path_problem(self.workspace, path, self.rules.config, test_file=True)
-        if problem:
-            raise EditRejected(problem)
-        path = "/".join(part for part in path.split("/") if part not in ("", "."))
-        if path not in self.current and (self.workspace / path).exists():
+        clean, problem = normalise(path)
+        problem = problem or edit_path_problem(self.workspace, clean, self.rules.config, test_file=True)
+        if problem or clean is None:
+            raise EditRejected(problem or "no path given")
+        path = clean
+        if path not in self.created and ((self.workspace / path).exists() or path in self.originals):
             raise EditRejected(f"{path} already exists; choose a new test file name (existing tests are not rewritten)")
-        if path in self.originals:
-            raise EditRejected(f"{path} is a repository file; choose a new test file name")
         try:
             tree = ast.parse(content)
         except SyntaxError as error:
@@ -211,6 +213,7 @@ class EditSession:
         if not tests:
             raise EditRejected("the test file defines no test functions (def test_...)")
         self.originals.setdefault(path, "")
+        self.created.add(path)
         self._store(path, content if content.endswith("\n") else content + "\n", Change("llm:add_test_file", 1, f"added {path}"))
         self.tested_names.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", content))
         return f"added {path} with {len(tests)} test(s)"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import Iterable
 
 from evolve.config import FORBIDDEN_EDIT_PATHS, EvolveConfig
 
@@ -52,7 +52,7 @@ def normalise(path: object) -> tuple[str | None, str | None]:
         return None, "the path must be a non-empty string"
     if "\x00" in path or "\\" in path:
         return None, "the path may not contain backslashes or NUL characters"
-    if path.startswith("/") or re.match(r"^[A-Za-z]:", path) or path.startswith("~"):
+    if path.startswith(("/", "~")) or re.match(r"^[A-Za-z]:", path):
         return None, f"{path!r} is absolute; give a path relative to the repository root"
     parts = [part for part in PurePosixPath(path).parts if part != "."]
     if ".." in parts:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from evolve.sandbox import SECRET_NAME
 
@@ -12,7 +13,7 @@ REDACTED = "[REDACTED-SECRET]"
 MIN_SECRET_LENGTH = 8
 
 TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\Z)", re.S),
+    re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\Z)", re.DOTALL),
     re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),  # GitHub tokens (personal, oauth, user, server, refresh)
     re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"),
     re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{10,}"),  # Anthropic keys
@@ -66,3 +67,9 @@ def redact(value: Any, secrets: list[str]) -> tuple[Any, int]:
             total += item_count
         return items, total
     return value, 0
+
+
+def new_token_like_strings(before: str, after: str) -> list[str]:
+    """Token-looking strings present in `after` but not in `before` (an edit must never add credentials)."""
+    old = {match.group(0) for pattern in TOKEN_PATTERNS for match in pattern.finditer(before)}
+    return sorted({m.group(0) for p in TOKEN_PATTERNS for m in p.finditer(after)} - old)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Iterator
 
 from radon.complexity import cc_visit
 
@@ -68,11 +68,11 @@ def function_complexity(source: str, qualname: str) -> int | None:
     """Radon's cyclomatic complexity of the function `qualname` in `source`, or None when absent/unparsable."""
     try:
         blocks = cc_visit(source)
-    except Exception:  # radon raises SyntaxError and assorted internal errors
+    except Exception:  # noqa: BLE001 - radon raises SyntaxError and assorted internal errors
         return None
     wanted = ".".join(part for part in qualname.split(".") if part != "<locals>")
 
-    def walk(items, prefix: str):  # noqa: ANN001, ANN202
+    def walk(items, prefix: str):
         for block in items:
             name = f"{prefix}{block.name}"
             if name == wanted and hasattr(block, "closures"):

@@ -44,7 +44,7 @@ def parse_module(source: str, label: str) -> cst.Module:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         raise EditRejected(f"{label} does not parse: {error.message} (line {error.raw_line})") from None
-    except Exception as error:  # LibCST can raise other errors on odd input
+    except Exception as error:  # noqa: BLE001 - LibCST can raise other errors on odd input
         raise EditRejected(f"{label} does not parse: {error}") from None
 
 
@@ -90,7 +90,7 @@ def _require_single(module: cst.Module, parts: list[str], path: str, kind: str |
 class _Rewriter(cst.CSTTransformer):
     """Calls `on_match(original, updated, enclosing_indent)` for the definition at `parts`."""
 
-    def __init__(self, parts: list[str], default_indent: str, on_match) -> None:  # noqa: ANN001
+    def __init__(self, parts: list[str], default_indent: str, on_match) -> None:
         super().__init__()
         self.parts = parts
         self.default_indent = default_indent
@@ -111,17 +111,17 @@ class _Rewriter(cst.CSTTransformer):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.scope.append(node.name.value)
 
-    def _leave(self, original: Definition, updated: Definition):  # noqa: ANN202
+    def _leave(self, original: Definition, updated: Definition):
         here = list(self.scope)
         self.scope.pop()
         if here == self.parts:
             return self.on_match(original, updated, "".join(self.indents))
         return updated
 
-    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef):  # noqa: ANN201
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef):
         return self._leave(original_node, updated_node)
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef):  # noqa: ANN201
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef):
         return self._leave(original_node, updated_node)
 
 
@@ -180,7 +180,7 @@ def replace_function(source: str, path: str, qualname: str, new_source: str, kee
         raise EditRejected(f"helper name(s) {', '.join(clashes)} already exist next to {qualname!r}; choose new names")
     blank_lines = 2 if len(parts) == 1 else 1
 
-    def on_match(original: Definition, updated: Definition, indent: str):  # noqa: ANN202
+    def on_match(original: Definition, updated: Definition, indent: str):
         assert isinstance(original, cst.FunctionDef)
         if keep_signature and signature_of(original) != signature_of(new_function):
             raise EditRejected(
@@ -254,7 +254,7 @@ def set_docstring(source: str, path: str, qualname: str | None, docstring: str) 
     parts = split_qualname(qualname)
     _require_single(module, parts, path, None)
 
-    def on_match(original: Definition, updated: Definition, indent: str):  # noqa: ANN202
+    def on_match(original: Definition, updated: Definition, indent: str):
         block = updated.body
         own = block.indent if isinstance(block, cst.IndentedBlock) and block.indent is not None else module.default_indent
         if isinstance(block, cst.SimpleStatementSuite):

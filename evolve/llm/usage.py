@@ -34,6 +34,7 @@ class RunUsage:
     cost_usd: float = 0.0
     requests: int = 0
     models: list[str] = field(default_factory=list)
+    request_models: list[str] = field(default_factory=list)  # the model of each request, in order
 
     @property
     def tokens(self) -> int:
@@ -47,13 +48,16 @@ class RunUsage:
         self.output_tokens += output_tokens
         self.cost_usd += cost
         self.requests += 1
+        self.request_models.append(model)
         if model not in self.models:
             self.models.append(model)
         return cost
 
     def snapshot(self) -> RunUsage:
         """A copy, to measure what one `propose` call spent."""
-        return RunUsage(self.input_tokens, self.output_tokens, self.cost_usd, self.requests, list(self.models))
+        return RunUsage(
+            self.input_tokens, self.output_tokens, self.cost_usd, self.requests, list(self.models), list(self.request_models)
+        )
 
     def since(self, earlier: RunUsage) -> dict[str, Any]:
         """Usage between `earlier` and now, in the `ProviderOutcome.usage` shape."""
@@ -61,7 +65,7 @@ class RunUsage:
             "input_tokens": self.input_tokens - earlier.input_tokens,
             "output_tokens": self.output_tokens - earlier.output_tokens,
             "estimated_cost_usd": round(self.cost_usd - earlier.cost_usd, 6),
-            "models": [m for m in self.models if m not in earlier.models] or list(self.models[-1:]),
+            "models": list(dict.fromkeys(self.request_models[earlier.requests :])),
             "requests": self.requests - earlier.requests,
         }
 

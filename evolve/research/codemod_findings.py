@@ -75,6 +75,8 @@ def load_catalog(config: EvolveConfig) -> Catalog:
         and (_codemod_id(c) not in settings.disabled or _codemod_id(c) in settings.reenabled)
     ]
     enabled.sort(key=_codemod_id)
+    # The registry hands out classes; the runner works with instances.
+    enabled = [c() if isinstance(c, type) else c for c in enabled]
     return Catalog(tuple(enabled), {_codemod_id(c): c.metadata for c in enabled}, detect_occurrences)
 
 

@@ -50,18 +50,16 @@ def is_selected(path: str, config: EvolveConfig) -> bool:
     return matches_any(path, config.include) and not matches_any(path, config.all_excludes)
 
 
-def git_toplevel(root: Path) -> Path | None:
-    """The work tree root when `root` is the top of a git work tree, else None."""
+def in_git_work_tree(root: Path) -> bool:
+    """Whether `root` is inside a git work tree (its top or any directory below)."""
     try:
         done = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
             capture_output=True, text=True, timeout=30, check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
-        return None
-    if done.returncode != 0 or not done.stdout.strip():
-        return None
-    return Path(done.stdout.strip())
+        return False
+    return done.returncode == 0 and done.stdout.strip() == "true"
 
 
 def _git_python_files(root: Path) -> list[str] | None:
@@ -76,8 +74,9 @@ def _git_python_files(root: Path) -> list[str] | None:
     if done.returncode != 0:
         return None
     names = {name.decode("utf-8", "surrogateescape") for name in done.stdout.split(b"\0") if name}
-    # Files deleted in the work tree are still in the index; only what exists can be read.
-    return sorted(name for name in names if (root / name).is_file())
+    # Files deleted in the work tree are still in the index; only what exists can be read. Symbolic links
+    # are not this repository's source (and may point outside it).
+    return sorted(name for name in names if (root / name).is_file() and not (root / name).is_symlink())
 
 
 def _walk_python_files(root: Path) -> list[str]:
@@ -86,7 +85,7 @@ def _walk_python_files(root: Path) -> list[str]:
         dirs[:] = sorted(d for d in dirs if d not in _PRUNED_DIRS)
         rel_dir = Path(directory).relative_to(root)
         for name in files:
-            if name.endswith(".py"):
+            if name.endswith(".py") and not Path(directory, name).is_symlink():
                 found.append((rel_dir / name).as_posix())
     return sorted(found)
 
@@ -94,14 +93,12 @@ def _walk_python_files(root: Path) -> list[str]:
 def list_python_files(root: Path, config: EvolveConfig, paths: Sequence[str] | None = None) -> list[str]:
     """Relative posix paths of the Python files to scan, sorted.
 
-    In a git work tree these are the files git knows (tracked, plus untracked files not ignored, so a
-    fresh file in a worktree counts); elsewhere a directory walk. `paths` narrows the set further.
+    In a git work tree these are the files git knows under `root` (tracked, plus untracked files not
+    ignored, so a fresh file in a worktree counts); elsewhere a directory walk. Symbolic links are left
+    out. `paths` narrows the set further.
     """
     root = Path(root)
-    is_repo_top = git_toplevel(root)
-    listed = None
-    if is_repo_top is not None and is_repo_top.resolve() == root.resolve():
-        listed = _git_python_files(root)
+    listed = _git_python_files(root) if in_git_work_tree(root) else None
     if listed is None:
         listed = _walk_python_files(root)
     selected = [path for path in listed if is_selected(path, config)]

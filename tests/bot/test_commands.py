@@ -45,7 +45,7 @@ def test_command_properties() -> None:
     command = Command("run", ("complexity",))
     assert command.focus == "complexity"
     assert command.needs_write_access
-    assert not Command("status").needs_write_access
+    assert not Command("status").needs_write_access and not Command("help").needs_write_access
     assert Command("plan").focus is None
     assert command.render() == "/evolve run complexity"
 

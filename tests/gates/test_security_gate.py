@@ -5,7 +5,7 @@ from __future__ import annotations
 from evolve.config import SecurityGateConfig
 from gates.base import GateContext
 from gates.security_gate import SecurityGate, judge_security, new_security_findings
-from tests.gates.builders import security_finding, scan_of
+from tests.gates.builders import scan_of, security_finding
 
 
 def test_same_findings_on_other_lines_are_not_new():

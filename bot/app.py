@@ -1,0 +1,93 @@
+"""The FastAPI application: webhook intake, the `/setup` flow and health probes.
+
+Startup migrates the database, builds the `BotContext` and starts the job queue; the web
+handler itself only verifies, records, enqueues and acknowledges.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from bot import setup_flow, webhooks
+from bot.context import BotContext
+from bot.db import store
+from bot.jobs import JobQueue
+from bot.routing import Router
+from bot.scheduler import build_scheduler
+from bot.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def build_github(settings: Settings) -> Any:
+    """bot-github's gateway when the app's credentials are known, else None (before `/setup`)."""
+    if not (settings.app_id and settings.private_key_pem()):
+        return None
+    try:
+        from bot.github_client import build_gateway
+
+        return build_gateway(settings)
+    except Exception as error:  # a broken key must not keep the service (and /setup) down
+        log.warning("GitHub client unavailable: %s", type(error).__name__)
+        return None
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    role: str = "all",
+    github: Any = None,
+    router: Router | None = None,
+) -> FastAPI:
+    """The web application. `github` and `router` override the real gateway and handlers (tests)."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = store.make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        await run_in_threadpool(store.migrate, engine)
+        ctx = BotContext(settings=settings, engine=engine, db=store.make_sessionmaker(engine),
+                         github=github if github is not None else build_github(settings))
+        if router is None:
+            from bot.handlers import handlers
+        ctx.jobs = JobQueue(ctx, router if router is not None else handlers, build_scheduler(settings, role), role)
+        await ctx.jobs.start()
+        app.state.ctx = ctx
+        try:
+            yield
+        finally:
+            await ctx.jobs.stop()
+            engine.dispose()
+
+    app = FastAPI(title="Evolve", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.include_router(webhooks.router)
+    app.include_router(setup_flow.router)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        """Ready when the database answers at the newest migration and the job queue runs."""
+        ctx: BotContext | None = getattr(request.app.state, "ctx", None)
+        checks = {"database": False, "migrated": False, "scheduler": False}
+        if ctx is not None:
+            try:
+                checks["migrated"] = await run_in_threadpool(store.is_migrated, ctx.engine)
+                checks["database"] = True
+            except Exception as error:  # any driver error means "not ready"
+                log.warning("readiness: database unavailable (%s)", type(error).__name__)
+            checks["scheduler"] = bool(ctx.jobs is not None and ctx.jobs.running)
+        ready = all(checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503)
+
+    return app

@@ -1,0 +1,172 @@
+"""Comment commands: `issue_comment` created → parse → permission → reaction → act → reply.
+
+Who may do what: `help` and `status` are answered for anyone (they reveal nothing the repository
+page does not already show); `run`, `plan`, `retry`, `pause`, `resume` and `config` need write,
+maintain or admin permission, asked of the API each time. Comments by bots, including our own,
+are ignored. Work (run, plan, retry) is queued as a run; the run replies with its outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+import yaml
+
+from bot.commands import Command, UnknownCommand, parse_command
+from bot.db import store
+from bot.github_run import BRANCH_PREFIX, ConfigProblem, RunTarget, load_repo_config, pr_codemods, reply, theme_of_branch
+from bot.installations import ensure_repository
+from bot.routing import Event, Router
+from bot.templates import render
+
+log = logging.getLogger(__name__)
+router = Router()
+QUEUED_REACTION = "eyes"  # work was queued; the outcome comes as a reply
+DONE_REACTION = "+1"  # answered at once
+
+
+def is_bot(user: Any, bot_login: str) -> bool:
+    """Whether a payload's user object is a bot (any app, or this one)."""
+    if not isinstance(user, dict):
+        return True  # no author: nothing to answer
+    login = str(user.get("login") or "")
+    own = bot_login.removesuffix("[bot]").lower()
+    return user.get("type") == "Bot" or login.lower().endswith("[bot]") or login.lower() in (own, f"{own}[bot]")
+
+
+@router.register("issue_comment", "created")
+async def on_comment(event: Event, ctx: Any) -> None:
+    """Answer a command in a new issue or PR comment."""
+    payload = event.payload
+    comment, issue = payload.get("comment"), payload.get("issue")
+    if not isinstance(comment, dict) or not isinstance(issue, dict) or event.installation_id is None:
+        return
+    if is_bot(comment.get("user"), ctx.settings.bot_login) or is_bot(payload.get("sender"), ctx.settings.bot_login):
+        return
+    command = parse_command(str(comment.get("body") or ""), ctx.settings.bot_login)
+    if command is None:
+        return
+    repo_row = await ensure_repository(ctx, event)
+    number, comment_id = issue.get("number"), comment.get("id")
+    if repo_row is None or not isinstance(number, int) or not isinstance(comment_id, int):
+        return
+    owner, name = repo_row.full_name.split("/", 1)
+    target = RunTarget(repo_row.id, event.installation_id, owner, name)
+    user = str(comment["user"].get("login"))
+    if isinstance(command, UnknownCommand):
+        await _react(ctx, target, comment_id, "confused")
+        await reply(ctx, target, number, render("unknown_command", verb=command.verb or "(none)", help=render("help", intro="")))
+        return
+    if command.needs_write_access and not await ctx.github.can_write(target.installation_id, owner, name, user):
+        await reply(ctx, target, number, render("refused", user=user, verb=command.verb))
+        return
+    handler = VERB_HANDLERS[command.verb]
+    await handler(ctx, event, target, command, number, comment_id, user)
+
+
+async def _react(ctx: Any, target: RunTarget, comment_id: int, content: str) -> None:
+    await ctx.github.add_reaction(target.installation_id, target.owner, target.name, comment_id, content)
+
+
+async def _enqueue(ctx: Any, event: Event, target: RunTarget, trigger: str, number: int, comment_id: int, user: str,
+                   focus: str | None = None, pr_number: int | None = None) -> None:
+    await _react(ctx, target, comment_id, QUEUED_REACTION)
+    await ctx.jobs.enqueue_run(
+        target.repository_id, trigger, focus=focus, requested_by=user, comment_issue_number=number,
+        idempotency_key=f"comment:{target.repository_id}:{comment_id}", delivery_id=event.delivery_id,
+        pr_number=pr_number,
+    )
+
+
+async def do_run(ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int,
+                 user: str) -> None:
+    """`run [focus]`: queue a run."""
+    await _enqueue(ctx, event, target, "comment", number, comment_id, user, focus=command.focus)
+
+
+async def do_plan(ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int,
+                  user: str) -> None:
+    """`plan`: queue a research-and-plan-only run; it replies with the plan."""
+    await _enqueue(ctx, event, target, "plan", number, comment_id, user, focus=command.focus)
+
+
+async def do_retry(ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int,
+                   user: str) -> None:
+    """`retry` on a bot PR: queue a run of the same theme on the latest base, updating that PR."""
+    pull = _pull_of(event.payload.get("issue"))
+    head = None
+    if pull:
+        info = await ctx.github.get_pull(target.installation_id, target.owner, target.name, number)
+        head = info.head_ref if info.state == "open" else None
+    if not head or not head.startswith(BRANCH_PREFIX):
+        await _react(ctx, target, comment_id, "confused")
+        await reply(ctx, target, number, render("retry_not_bot_pr"))
+        return
+    theme = pr_codemods(ctx, target.repository_id, number)[2] or theme_of_branch(head)
+    await _enqueue(ctx, event, target, "retry", number, comment_id, user, focus=theme, pr_number=number)
+
+
+def _pull_of(issue: Any) -> Mapping[str, Any] | None:
+    pull = issue.get("pull_request") if isinstance(issue, dict) else None
+    return pull if isinstance(pull, dict) else None
+
+
+async def do_pause(ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int,
+                   user: str) -> None:
+    """`pause` / `resume`: flip the repository's switch."""
+    paused = command.verb == "pause"
+    store.set_repository_paused(ctx.db, target.repository_id, paused)
+    await _react(ctx, target, comment_id, DONE_REACTION)
+    await reply(ctx, target, number, render("paused" if paused else "resumed"))
+
+
+async def do_config(ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int,
+                    user: str) -> None:
+    """`config`: the effective configuration, or the errors in the file."""
+    await _react(ctx, target, comment_id, DONE_REACTION)
+    try:
+        config, source = await load_repo_config(ctx, target)
+    except ConfigProblem as problem:
+        from evolve.config import EvolveConfig
+
+        config, source, errors = EvolveConfig(), "defaults, because the file is invalid", f"\n```\n{problem}\n```"
+    else:
+        errors = ""
+    text = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+    await reply(ctx, target, number, render("config_effective", source=source, yaml=text, errors=errors))
+
+
+async def do_status(ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int,
+                    user: str) -> None:
+    """`status`: pause state, open bot PRs and the last runs."""
+    await _react(ctx, target, comment_id, DONE_REACTION)
+    repo_row = store.get_repository(ctx.db, target.repository_id)
+    pulls = await ctx.github.list_open_pulls(target.installation_id, target.owner, target.name, head_prefix=BRANCH_PREFIX)
+    try:
+        limit: Any = (await load_repo_config(ctx, target))[0].limits.max_open_prs
+    except ConfigProblem:
+        limit = "unknown: the config file is invalid"
+    runs = store.recent_runs(ctx.db, target.repository_id, limit=5)
+    rows = "\n".join(
+        f"| {r.id} | {r.trigger} | {r.status} | {r.theme or ''} | {f'#{r.pr_number}' if r.pr_number else ''} | "
+        f"{r.finished_at.strftime('%Y-%m-%d %H:%M') if r.finished_at else ''} |" for r in runs
+    )
+    await reply(ctx, target, number, render(
+        "status", state="paused" if repo_row is not None and repo_row.paused else "active",
+        open_count=len(pulls), limit=limit, pulls="\n".join(f"- #{p.number} {p.title}" for p in pulls) or "- none",
+        runs=rows or "| – | | none yet | | | |",
+    ))
+
+
+async def do_help(ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int,
+                  user: str) -> None:
+    """`help`: the command list."""
+    await _react(ctx, target, comment_id, DONE_REACTION)
+    await reply(ctx, target, number, render("help", intro=""))
+
+
+VERB_HANDLERS = {
+    "run": do_run, "plan": do_plan, "retry": do_retry, "pause": do_pause, "resume": do_pause,
+    "config": do_config, "status": do_status, "help": do_help,
+}

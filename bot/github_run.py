@@ -1,0 +1,320 @@
+"""A run from GitHub: config and limits → mirror → engine in a thread → push → PR, labels, check run → reply.
+
+`execute_run(ctx, run_id)` is what the job queue calls. It is idempotent and resumable: a finished run
+is left alone; a run interrupted after pushing finds its PR again by branch (GitHub refuses a second
+open PR for one head branch, and we look before creating), so a retry updates instead of duplicating.
+Each step is one small function; the engine is `evolve.engine.run_engine`, shared with the CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.db import store
+from bot.db.models import Run, utcnow
+from bot.git_mirror import Credentials, GitError, GitMirror
+from bot.github_client import GitHubError, PullInfo, RepoInfo
+from bot.templates import render
+from evolve.config import ConfigError, EvolveConfig, parse_yaml_config
+from evolve.runs import RunOptions, RunReport
+
+log = logging.getLogger(__name__)
+
+CONFIG_PATHS = (".github/evolve.yml", ".github/evolve.yaml")
+BRANCH_PREFIX = "evolve/"
+FINISHED = ("succeeded", "failed", "nothing-to-do", "error", "cancelled")
+LABEL_COLORS = {"evolve": "1d76db", "low": "c2e0c6", "medium": "fbca04", "high": "d93f0b"}
+RISK_ORDER = ("low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class RunTarget:
+    """Where a run acts: the repository row's identity on GitHub."""
+
+    repository_id: int
+    installation_id: int
+    owner: str
+    name: str
+
+    @property
+    def full_name(self) -> str:
+        """owner/name"""
+        return f"{self.owner}/{self.name}"
+
+
+class ConfigProblem(Exception):
+    """`.github/evolve.yml` is invalid; the message names the field."""
+
+
+async def load_repo_config(ctx: Any, target: RunTarget, ref: str | None = None) -> tuple[EvolveConfig, str]:
+    """The repository's config from its default branch and where it came from; raises ConfigProblem."""
+    for path in CONFIG_PATHS:
+        text = await ctx.github.get_file(target.installation_id, target.owner, target.name, path, ref)
+        if text is not None:
+            try:
+                return parse_yaml_config(text, path), path
+            except ConfigError as error:
+                raise ConfigProblem(str(error)) from None
+    return EvolveConfig(), "defaults (no .github/evolve.yml)"
+
+
+def risk_tier(report: RunReport) -> str:
+    """The highest risk among the codemods applied; LLM edits count as medium."""
+    risks = [str(meta.get("risk", "low")) for meta in report.codemods]
+    if report.llm.get("edits") or report.llm.get("used"):
+        risks.append("medium")
+    known = [r for r in risks if r in RISK_ORDER] or ["low"]
+    return max(known, key=RISK_ORDER.index)
+
+
+def gate_rows(report: RunReport) -> tuple[bool, str]:
+    """Whether the last attempt passed, and its gates as Markdown table rows."""
+    if not report.attempts:
+        return False, ""
+    last = report.attempts[-1]
+    rows = "\n".join(
+        f"| {g.gate} | {g.status} | {g.summary.replace('|', '/').replace(chr(10), ' ')} |" for g in last.gate_results
+    )
+    return last.passed, rows
+
+
+def pr_codemods(ctx: Any, repository_id: int, pr_number: int) -> tuple[list[str], int | None, str | None]:
+    """Codemod ids of the newest run that produced PR `pr_number`, that run's id and theme."""
+    from sqlalchemy import select
+
+    with ctx.db() as session:
+        query = (select(Run).where(Run.repository_id == repository_id, Run.pr_number == pr_number,
+                                   Run.report.is_not(None)).order_by(Run.id.desc()))
+        for run in session.scalars(query):
+            codemods = [str(m["id"]) for m in (run.report or {}).get("codemods", []) if isinstance(m, dict) and m.get("id")]
+            if codemods or run.theme:
+                return sorted(set(codemods)), run.id, run.theme
+    return [], None, None
+
+
+def theme_of_branch(branch: str) -> str | None:
+    """`evolve/<theme>-<id>` → theme."""
+    if not branch.startswith(BRANCH_PREFIX):
+        return None
+    rest = branch[len(BRANCH_PREFIX):]
+    theme, sep, _ = rest.rpartition("-")
+    return theme if sep else rest
+
+
+def find_theme_pull(ctx: Any, target: RunTarget, pulls: list[PullInfo], theme: str | None) -> PullInfo | None:
+    """The open bot PR for `theme`, known from our runs or from its branch name."""
+    if not theme:
+        return None
+    for pull in pulls:
+        _, _, known = pr_codemods(ctx, target.repository_id, pull.number)
+        if (known or theme_of_branch(pull.head_ref)) == theme:
+            return pull
+    return None
+
+
+async def reply(ctx: Any, target: RunTarget, number: int | None, body: str) -> None:
+    """Comment on the issue/PR that asked for the run (nothing for scheduled runs)."""
+    if number is None:
+        return
+    try:
+        await ctx.github.create_comment(target.installation_id, target.owner, target.name, number, body)
+    except GitHubError as error:
+        log.warning("could not reply on %s#%s: %s", target.full_name, number, error)
+
+
+def _finish(ctx: Any, run_id: int, status: str, **fields: Any) -> None:
+    store.finish_run(ctx.db, run_id, status, **fields)
+
+
+async def _report_bad_config(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, error: str) -> None:
+    if run.comment_issue_number is not None:
+        await reply(ctx, target, run.comment_issue_number, render("config_invalid", branch=repo.default_branch, error=error))
+        return
+    mirror = await _sync_mirror(ctx, target, repo)
+    sha = mirror.branch_sha(repo.default_branch)
+    if sha:
+        await ctx.github.create_check_run(
+            target.installation_id, target.owner, target.name, name="evolve/config", head_sha=sha, status="completed",
+            conclusion="failure", output={"title": "Invalid .github/evolve.yml", "summary": render("check_config", error=error)},
+        )
+
+
+async def _sync_mirror(ctx: Any, target: RunTarget, repo: RepoInfo) -> GitMirror:
+    token = await ctx.github.installation_token(target.installation_id)
+    mirror = GitMirror(Path(ctx.settings.workdir), target.full_name)
+    await asyncio.to_thread(mirror.sync, repo.clone_url, Credentials(token))
+    return mirror
+
+
+def _runs_last_hour(ctx: Any, repository_id: int) -> int:
+    """Runs of the last hour that were not turned away by a limit (this one included)."""
+    from sqlalchemy import func, select
+
+    since = utcnow() - timedelta(hours=1)
+    with ctx.db() as session:
+        query = select(func.count()).select_from(Run).where(
+            Run.repository_id == repository_id, Run.created_at >= since, Run.status != "cancelled", Run.trigger != "plan")
+        return int(session.scalar(query) or 0)
+
+
+def _limit_reason(ctx: Any, run: Run, config: EvolveConfig, repo_row: Any, open_pulls: list[PullInfo]) -> str | None:
+    if not config.enabled:
+        return "Evolve is disabled in `.github/evolve.yml` (`enabled: false`)."
+    if repo_row.paused:
+        return "Evolve is paused here; `/evolve resume` turns it back on."
+    if _runs_last_hour(ctx, run.repository_id) > config.limits.runs_per_hour:
+        return f"the limit of {config.limits.runs_per_hour} run(s) per hour is reached; try again later."
+    if run.pr_number is None and len(open_pulls) >= config.limits.max_open_prs:
+        return (f"{len(open_pulls)} Evolve pull request(s) are open, the limit is {config.limits.max_open_prs}. "
+                "Merge or close one, or use `/evolve retry` on it.")
+    return None
+
+
+async def execute_run(ctx: Any, run_id: int) -> RunReport | None:
+    """Execute one queued/claimed run end to end; returns the engine's report (None when it did not run)."""
+    run = store.get_run(ctx.db, run_id)
+    if run is None or run.status in FINISHED:
+        return None
+    repo_row = store.get_repository(ctx.db, run.repository_id)
+    if repo_row is None or repo_row.installation_id is None:
+        _finish(ctx, run_id, "cancelled", message="the repository is no longer installed")
+        return None
+    owner, name = repo_row.full_name.split("/", 1)
+    target = RunTarget(repo_row.id, repo_row.installation_id, owner, name)
+    repo = await ctx.github.get_repo(target.installation_id, owner, name)
+    try:
+        config, _source = await load_repo_config(ctx, target)
+    except ConfigProblem as problem:
+        await _report_bad_config(ctx, target, run, repo, str(problem))
+        _finish(ctx, run_id, "failed", message=str(problem))
+        return None
+    if run.trigger == "plan":
+        return await _plan_only(ctx, target, run, repo, config)
+    open_pulls = await ctx.github.list_open_pulls(target.installation_id, owner, name, head_prefix=BRANCH_PREFIX)
+    reason = _limit_reason(ctx, run, config, repo_row, open_pulls)
+    if reason is not None:
+        await reply(ctx, target, run.comment_issue_number, render("run_skipped", reason=reason))
+        _finish(ctx, run_id, "cancelled", message=reason)
+        return None
+    try:
+        return await _run_and_publish(ctx, target, run, repo, config, open_pulls)
+    except (GitError, GitHubError) as error:  # messages are free of tokens; tell the user, then fail the run
+        log.warning("run %s on %s failed: %s", run_id, target.full_name, error)
+        await reply(ctx, target, run.comment_issue_number, render("run_error", message=str(error)))
+        _finish(ctx, run_id, "error", message=str(error)[:2000])
+        return None
+
+
+def _run_options(ctx: Any, run: Run, config: EvolveConfig, focus: str | None, branch: str | None) -> RunOptions:
+    acceptance, blocked = store.acceptance_for(ctx.db, run.repository_id, config.codemods.reenabled)
+    return RunOptions(focus=focus, llm=config.llm.enabled, branch_name=branch, run_id=f"gh-{run.id}",
+                      acceptance=acceptance, blocked_codemods=blocked)
+
+
+async def _run_and_publish(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, config: EvolveConfig,
+                           open_pulls: list[PullInfo]) -> RunReport:
+    from evolve.engine import run_engine
+
+    retried = next((p for p in open_pulls if p.number == run.pr_number), None) if run.pr_number else None
+    focus = run.focus
+    if retried is not None:
+        focus = focus or pr_codemods(ctx, target.repository_id, retried.number)[2] or theme_of_branch(retried.head_ref)
+    existing = retried or find_theme_pull(ctx, target, open_pulls, focus)
+    mirror = await _sync_mirror(ctx, target, repo)
+    checkout = await asyncio.to_thread(mirror.checkout, repo.default_branch, f"run-{run.id}")
+    try:
+        options = _run_options(ctx, run, config, focus, existing.head_ref if existing else None)
+        report = await asyncio.to_thread(run_engine, checkout, options, config)
+        theme = report.plan.theme if report.plan else None
+        store.update_run(ctx.db, run.id, theme=theme, base_sha=report.base_sha)
+        if report.status != "succeeded" or not report.branch or not report.commit:
+            await _reply_without_pr(ctx, target, run, report)
+            _finish(ctx, run.id, report.status if report.status in FINISHED else "error", report=report)
+            return report
+        existing = existing or find_theme_pull(ctx, target, open_pulls, theme)
+        branch = existing.head_ref if existing else report.branch
+        token = await ctx.github.installation_token(target.installation_id)
+        await asyncio.to_thread(mirror.push, checkout, report.commit, branch, repo.clone_url, Credentials(token),
+                                mirror.branch_sha(branch))
+        store.update_run(ctx.db, run.id, branch=branch, head_sha=report.commit)
+        pull, created = await _open_or_update_pull(ctx, target, repo, branch, report, existing)
+        store.update_run(ctx.db, run.id, pr_number=pull.number)
+        await _label_and_check(ctx, target, pull.number, report)
+        if created:
+            store.record_proposed(ctx.db, target.repository_id, [str(m.get("id")) for m in report.codemods if m.get("id")])
+        body = render("run_succeeded", action="opened" if created else "updated", pr_number=pull.number,
+                      title=report.plan.title if report.plan else branch, attempts=len(report.attempts))
+        reply_to = run.comment_issue_number if run.comment_issue_number is not None else None
+        await reply(ctx, target, reply_to, body)
+        _finish(ctx, run.id, "succeeded", report=replace(report, branch=branch), pr_number=pull.number, branch=branch)
+        return report
+    finally:
+        await asyncio.to_thread(mirror.remove_checkout, checkout)
+
+
+async def _open_or_update_pull(ctx: Any, target: RunTarget, repo: RepoInfo, branch: str, report: RunReport,
+                               existing: PullInfo | None) -> tuple[PullInfo, bool]:
+    gh, inst = ctx.github, target.installation_id
+    title = report.plan.title if report.plan else f"Evolve: {branch}"
+    if existing is None:  # a resumed run may have opened it before it was interrupted
+        found = await gh.list_open_pulls(inst, target.owner, target.name, head_prefix=branch)
+        existing = next((p for p in found if p.head_ref == branch), None)
+    if existing is not None:
+        pull = await gh.update_pull(inst, target.owner, target.name, existing.number, title=title, body=report.markdown)
+        return pull, False
+    pull = await gh.create_pull(inst, target.owner, target.name, head=branch, base=repo.default_branch, title=title,
+                                body=report.markdown)
+    return pull, True
+
+
+async def _label_and_check(ctx: Any, target: RunTarget, number: int, report: RunReport) -> None:
+    gh, inst = ctx.github, target.installation_id
+    tier = risk_tier(report)
+    await gh.add_labels(inst, target.owner, target.name, number,
+                        {"evolve": LABEL_COLORS["evolve"], f"evolve:risk-{tier}": LABEL_COLORS[tier]})
+    passed, rows = gate_rows(report)
+    verdict = "Every gate passed." if passed else "Some gates did not pass."
+    await gh.create_check_run(
+        inst, target.owner, target.name, name="evolve/gates", head_sha=report.commit, status="completed",
+        conclusion="success" if passed else "failure",
+        output={"title": verdict, "summary": render("check_gates", verdict=verdict, rows=rows)},
+    )
+
+
+async def _reply_without_pr(ctx: Any, target: RunTarget, run: Run, report: RunReport) -> None:
+    number = run.comment_issue_number
+    if report.status == "nothing-to-do":
+        await reply(ctx, target, number, render("run_nothing", message=report.message))
+    elif report.status == "failed":
+        _, rows = gate_rows(report)
+        gates = render("check_gates", verdict="Gates of the last attempt:", rows=rows) if rows else ""
+        await reply(ctx, target, number, render("run_failed", attempts=len(report.attempts), message=report.message,
+                                                gates=gates))
+    else:
+        await reply(ctx, target, number, render("run_error", message=report.message or report.status))
+
+
+async def _plan_only(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, config: EvolveConfig) -> None:
+    from evolve.engine import plan_repository
+    from evolve.plan_render import render_plan_markdown
+
+    mirror = await _sync_mirror(ctx, target, repo)
+    checkout = await asyncio.to_thread(mirror.checkout, repo.default_branch, f"plan-{run.id}")
+    try:
+        options = _run_options(ctx, run, config, run.focus, None)
+        outcome = await asyncio.to_thread(plan_repository, checkout, options, config)
+        markdown = render_plan_markdown(outcome.plan)
+        await reply(ctx, target, run.comment_issue_number, render("plan", markdown=markdown))
+        _finish(ctx, run.id, "succeeded", theme=outcome.plan.theme, base_sha=outcome.base_sha, markdown=markdown,
+                message="plan only")
+    except Exception as error:  # ConfigError, GitError, a scanner failing: tell the user, close the run
+        log.exception("plan for %s failed", target.full_name)
+        await reply(ctx, target, run.comment_issue_number, render("run_error", message=f"{type(error).__name__}: {error}"))
+        _finish(ctx, run.id, "error", message=str(error)[:2000])
+    finally:
+        await asyncio.to_thread(mirror.remove_checkout, checkout)

@@ -1,0 +1,8 @@
+"""All webhook handlers of the bot: one router per concern, combined in one line."""
+
+from __future__ import annotations
+
+from bot import command_handlers, installations, learning
+from bot.routing import Router
+
+handlers = Router(installations.router, command_handlers.router, learning.router)

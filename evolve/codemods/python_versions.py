@@ -1,0 +1,63 @@
+"""The lowest Python a repository supports, read from its packaging metadata."""
+
+from __future__ import annotations
+
+import configparser
+import re
+import tomllib
+from pathlib import Path
+
+DEFAULT_MIN_PYTHON = (3, 8)
+_CLAUSE = re.compile(r"^\s*(===|==|>=|~=|>|\^|~)?\s*(\d+)(?:\.(\d+|\*))?")
+_SETUP_PY = re.compile(r"python_requires\s*=\s*[\"']([^\"']+)[\"']")
+
+
+def min_python_from_requires(requires_python: str | None, default: tuple[int, int] = DEFAULT_MIN_PYTHON) -> tuple[int, int]:
+    """The lowest (major, minor) a specifier like ">=3.8", "~=3.9", ">=3.7,<4" or poetry's "^3.8" admits."""
+    if not requires_python:
+        return default
+    lower: tuple[int, int] | None = None
+    for clause in re.split(r"[,|]", requires_python):
+        match = _CLAUSE.match(clause)
+        if not match or (match.group(1) is None and not clause.strip()[0].isdigit()):
+            continue
+        operator, major = match.group(1) or "==", int(match.group(2))
+        minor = int(match.group(3)) if match.group(3) and match.group(3) != "*" else 0
+        if operator in {"==", "===", ">=", "~=", ">", "^", "~"}:
+            bound = (major, minor)
+            lower = bound if lower is None else max(lower, bound)
+    return lower or default
+
+
+def repository_min_python(root: Path) -> tuple[int, int]:
+    """Read `requires-python` from pyproject.toml, else setup.cfg `python_requires`, else a setup.py literal."""
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+            data = {}
+        spec = data.get("project", {}).get("requires-python")
+        if spec is None:
+            spec = data.get("tool", {}).get("poetry", {}).get("dependencies", {}).get("python")
+        if isinstance(spec, str):
+            return min_python_from_requires(spec)
+    setup_cfg = root / "setup.cfg"
+    if setup_cfg.is_file():
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(setup_cfg, encoding="utf-8")
+            spec = parser.get("options", "python_requires", fallback=None)
+        except (configparser.Error, UnicodeDecodeError):
+            spec = None
+        if spec:
+            return min_python_from_requires(spec)
+    setup_py = root / "setup.py"
+    if setup_py.is_file():
+        try:
+            match = _SETUP_PY.search(setup_py.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            match = None
+        if match:
+            return min_python_from_requires(match.group(1))
+    return DEFAULT_MIN_PYTHON

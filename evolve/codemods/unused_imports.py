@@ -1,0 +1,275 @@
+"""Remove imports whose names are certainly never used (a conservative pyflakes F401)."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import libcst as cst
+
+from evolve.codemods.ast_scan import walk_with_symbol
+from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
+from evolve.codemods.cst_edits import RecordingTransformer, dotted_name, drop_statements, name_references, run_transformer
+
+ID = "unused-imports"
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TYPE_COMMENT = re.compile(r"#\s*type:(.*)$", re.MULTILINE)
+# Modules calling these may look names up dynamically: nothing is certainly unused there.
+_DYNAMIC = frozenset({"globals", "locals", "vars", "eval", "exec", "__getattr__"})
+_TRY_AST = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
+
+
+class UnusedImports(Codemod):
+    """Delete unused imports, but only where nothing could still reach the name."""
+
+    metadata = CodemodMetadata(
+        id=ID,
+        title="Remove unused imports",
+        theme="cleanup",
+        rationale="Unused imports slow start-up, hide real dependencies and confuse readers.",
+        risk="medium",
+        review_guidance="Kept on purpose: package `__init__` files, `__all__` entries, `import x as x` re-exports, "
+        "imports inside try/except, `__future__`, names mentioned in strings or type comments, modules using "
+        "globals()/eval. Still check that no other module imports the removed name from this one.",
+        references=("https://docs.astral.sh/ruff/rules/unused-import/", "https://peps.python.org/pep-0484/#stub-files"),
+    )
+    examples = (
+        Example("import os\nimport sys\nprint(sys.argv)\n", "import sys\nprint(sys.argv)\n"),
+        Example("from a import b, c, d\nc()\n", "from a import c\nc()\n"),
+        Example("from a import (\n    b,\n    c,\n)\nc()\n", "from a import (\n    c,\n)\nc()\n"),
+        Example("import json\n# the parser\nimport re\nx = 1\n", "# the parser\nx = 1\n"),
+        Example(
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from m import Unused\nx: TYPE_CHECKING = 1\n",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    pass\nx: TYPE_CHECKING = 1\n",
+        ),
+        Example("import os.path, sys\nsys.exit()\n", "import sys\nsys.exit()\n"),
+        Example("def f():\n    import os\n    return 1\n", "def f():\n    return 1\n"),
+    )
+    valid = (
+        "from __future__ import annotations\n",
+        "from a import b as b\nimport c as c\n",
+        "try:\n    import ujson as json\nexcept ImportError:\n    import json\n",
+        "import xml.etree\nxml.dom\n",
+        "from typing import List\nx: 'List[int]' = []\n",
+        "from typing import List\nx = []  # type: List[int]\n",
+        "from m import helper\n__all__ = ['helper']\n",
+        "from m import helper\nfrom n import __all__\n",
+        "from m import thing\nglobals()['thing']()\n",
+        "from fixtures import db\ndef test_x(db):\n    assert db\n",
+        "import os\ndef f():\n    '''>>> os.sep'''\n",
+        "from m import *\n",
+    )
+
+    def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
+        """Find import aliases binding names that nothing in the module can reach."""
+        if "import" not in source or _is_package_init(context):
+            return []
+        used = _used_names_ast(tree, source)
+        if used is None:
+            return []
+        protected = {id(inner) for node in ast.walk(tree) if isinstance(node, _TRY_AST) for inner in ast.walk(node)}
+        found = []
+        for node, symbol in walk_with_symbol(tree):
+            if not isinstance(node, ast.Import | ast.ImportFrom) or id(node) in protected:
+                continue
+            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                continue
+            for alias in node.names:
+                if alias.name != "*" and alias.asname != alias.name and _local_name(alias.name, alias.asname) not in used:
+                    found.append(Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, f"unused import `{alias.asname or alias.name}`"))
+        return found
+
+    def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
+        """Remove the unused aliases, and the import statements left empty."""
+        if _is_package_init(context):
+            return module, []
+        return remove_unused_imports(module, context)
+
+
+def remove_unused_imports(
+    module: cst.Module, context: CodemodContext, codemod_id: str = ID, only: frozenset[str] | None = None
+) -> tuple[cst.Module, list[Change]]:
+    """Remove unused import aliases (only those binding names in `only`, when given); shared with other codemods."""
+    if _is_package_init(context):
+        return module, []
+    used = used_names_cst(module)
+    if used is None:
+        return module, []
+    return run_transformer(module, _Transformer(codemod_id, context, used, only))
+
+
+def _is_package_init(context: CodemodContext) -> bool:
+    return context.is_package_init or context.path.replace("\\", "/").rsplit("/", 1)[-1] == "__init__.py"
+
+
+def _local_name(name: str, asname: str | None) -> str:
+    return asname or name.split(".")[0]
+
+
+def _used_names_ast(tree: ast.Module, source: str) -> set[str] | None:
+    """Every identifier that may refer to an import, or None when the module is too dynamic to tell."""
+    used: set[str] = set()
+    all_names = all_literal = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            used.add(node.id)
+            all_names += node.id == "__all__"
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            used.add(node.name)
+        elif isinstance(node, ast.arg):
+            used.add(node.arg)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            used.update(node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            used.add(node.name)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            used.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            used.add(node.rest)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            used.update(_WORD.findall(node.value))
+        elif isinstance(node, ast.alias) and "__all__" in (node.name, node.asname):
+            return None
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and _is_literal_all_ast(node):
+            all_literal += 1
+    for match in _TYPE_COMMENT.finditer(source):
+        used.update(_WORD.findall(match.group(1)))
+    if used & _DYNAMIC or all_names > all_literal:
+        return None
+    return used
+
+
+def _is_literal_all_ast(node: ast.Assign | ast.AugAssign | ast.AnnAssign) -> bool:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    if not (len(targets) == 1 and isinstance(targets[0], ast.Name) and targets[0].id == "__all__"):
+        return False
+    value = node.value
+    return isinstance(value, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts)
+
+
+class _UsageCollector(cst.CSTVisitor):
+    """Words in strings and type comments, literal `__all__` assignments and import-bound `__all__`."""
+
+    def __init__(self) -> None:
+        self.words: set[str] = set()
+        self.all_literal = 0
+        self.imports_all = False
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        try:
+            value = node.evaluated_value
+        except Exception:  # noqa: BLE001 - odd escapes: fall back to the raw text, still conservative
+            value = node.value
+        if isinstance(value, str):
+            self.words.update(_WORD.findall(value))
+
+    def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
+        self.words.update(_WORD.findall(node.value))
+
+    def visit_Comment(self, node: cst.Comment) -> None:
+        match = _TYPE_COMMENT.search(node.value)
+        if match:
+            self.words.update(_WORD.findall(match.group(1)))
+
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+        if "__all__" in (node.evaluated_name, node.evaluated_alias):
+            self.imports_all = True
+
+    def _count_all(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if not (isinstance(target, cst.Name) and target.value == "__all__" and isinstance(value, (cst.List, cst.Tuple))):
+            return
+        if all(isinstance(e.value, cst.SimpleString) and isinstance(e.value.evaluated_value, str) for e in value.elements):
+            self.all_literal += 1
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1:
+            self._count_all(node.targets[0].target, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._count_all(node.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._count_all(node.target, node.value)
+
+
+def used_names_cst(module: cst.Module) -> set[str] | None:
+    """Every identifier that may refer to an import, or None when the module is too dynamic to tell."""
+    references = name_references(module)
+    collector = _UsageCollector()
+    module.visit(collector)
+    used = set(references) | collector.words
+    if used & _DYNAMIC or collector.imports_all or references.get("__all__", 0) > collector.all_literal:
+        return None
+    return used
+
+
+class _Transformer(RecordingTransformer):
+    def __init__(self, codemod_id: str, context: CodemodContext, used: set[str], only: frozenset[str] | None) -> None:
+        super().__init__(codemod_id, context)
+        self.used, self.only = used, only
+        self.try_depth = 0
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self.try_depth += 1
+
+    def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
+        self.try_depth -= 1
+        return updated_node
+
+    visit_TryStar = visit_Try
+    leave_TryStar = leave_Try
+
+    def _unused(self, alias: cst.ImportAlias) -> bool:
+        name, asname = alias.evaluated_name, alias.evaluated_alias
+        local = _local_name(name, asname)
+        return asname != name and local not in self.used and (self.only is None or local in self.only)
+
+    def _prune(self, original: cst.SimpleStatementLine, line: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+        """The line with unused aliases removed (its body may end up empty)."""
+        body: list[cst.BaseSmallStatement] = []
+        for small in line.body:
+            if not isinstance(small, (cst.Import, cst.ImportFrom)) or isinstance(small.names, cst.ImportStar):
+                body.append(small)
+                continue
+            if isinstance(small, cst.ImportFrom) and small.module is not None and dotted_name(small.module) == "__future__":
+                body.append(small)
+                continue
+            kept = [alias for alias in small.names if not self._unused(alias)]
+            for alias in small.names:
+                if self._unused(alias):
+                    self.record(original, f"removed unused import `{alias.evaluated_alias or alias.evaluated_name}`")
+            if kept:
+                body.append(small.with_changes(names=_fix_commas(kept, small)))
+        if body and len(body) < len(line.body):
+            body[-1] = body[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+        return line.with_changes(body=body)
+
+    def _prune_block(self, original_body: tuple[cst.BaseStatement, ...], body: tuple[cst.BaseStatement, ...], footer):
+        if self.try_depth:
+            return list(body), list(footer)
+        new_body, doomed = list(body), set()
+        for index, (before, statement) in enumerate(zip(original_body, body)):
+            if isinstance(statement, cst.SimpleStatementLine) and any(isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body):
+                new_body[index] = self._prune(before, statement)
+                if not new_body[index].body:
+                    doomed.add(index)
+        return drop_statements(new_body, doomed, footer)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        body, footer = self._prune_block(original_node.body, updated_node.body, updated_node.footer)
+        return updated_node.with_changes(body=body, footer=footer)
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+        body, footer = self._prune_block(original_node.body, updated_node.body, updated_node.footer)
+        if not body:
+            body = [cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=footer)]
+            footer = []
+        return updated_node.with_changes(body=body, footer=footer)
+
+
+def _fix_commas(kept: list[cst.ImportAlias], statement: cst.Import | cst.ImportFrom) -> list[cst.ImportAlias]:
+    """Without parentheses a trailing comma is a syntax error: the last kept alias loses its comma."""
+    parenthesized = isinstance(statement, cst.ImportFrom) and statement.lpar is not None
+    if parenthesized or isinstance(kept[-1].comma, cst.MaybeSentinel):
+        return kept
+    return [*kept[:-1], kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]

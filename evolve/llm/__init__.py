@@ -1,0 +1,85 @@
+"""The optional Claude stage: on only when ANTHROPIC_API_KEY is set and `llm.enabled` is true.
+
+The model proposes structured edits through tool use; LibCST applies them; the gates decide.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from evolve.config import EvolveConfig
+from evolve.llm.api import MessagesClient, RetryPolicy
+from evolve.llm.pricing import DEFAULT_FALLBACK_MODEL, DEFAULT_MODEL, deprecation_of
+from evolve.llm.provider import LLMProvider
+from evolve.llm.redaction import secret_values
+from evolve.llm.usage import Budget, UsageLedger
+
+__all__ = ["DEFAULT_FALLBACK_MODEL", "DEFAULT_MODEL", "LLMProvider", "RetryPolicy", "build_provider", "choose_models"]
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+
+
+def choose_models(config: EvolveConfig) -> tuple[list[str], list[str]]:
+    """The models to use (primary, fallback) and notes about the choice.
+
+    A model the SDK marks deprecated is replaced by the current default unless the repository chose it explicitly.
+    """
+    llm = config.llm
+    chosen: list[str] = []
+    notes: list[str] = []
+    for field, default in (("model", DEFAULT_MODEL), ("fallback_model", DEFAULT_FALLBACK_MODEL)):
+        model = getattr(llm, field)
+        end_of_life = deprecation_of(model)
+        if end_of_life and field not in llm.model_fields_set:
+            notes.append(f"default {field} {model} is deprecated (end of life {end_of_life}); using {default}")
+            model = default
+        elif end_of_life:
+            notes.append(f"configured {field} {model} is deprecated (end of life {end_of_life}); consider {default}")
+        if model and model not in chosen:
+            chosen.append(model)
+    return chosen, notes
+
+
+def _store_from_env(env: Mapping[str, str]) -> Path | None:
+    value = (env.get("EVOLVE_LLM_USAGE_STORE") or "").strip()
+    return Path(value) if value else None
+
+
+def build_provider(
+    config: EvolveConfig,
+    env: Mapping[str, str] | None = None,
+    usage_store_path: Path | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+) -> LLMProvider | None:
+    """The LLM provider, or None unless ANTHROPIC_API_KEY is set in `env` (default os.environ) and llm is enabled.
+
+    Honours ANTHROPIC_BASE_URL. Per-day usage is kept in `usage_store_path`, else in $EVOLVE_LLM_USAGE_STORE,
+    else in ~/.local/share/evolve/llm-usage.sqlite.
+    """
+    import anthropic  # imported here so that runs without a key never pay for it
+
+    env = os.environ if env is None else env
+    api_key = (env.get("ANTHROPIC_API_KEY") or "").strip()
+    if not api_key or not config.enabled or not config.llm.enabled:
+        return None
+    llm = config.llm
+    models, notes = choose_models(config)
+    sdk = anthropic.Anthropic(
+        api_key=api_key,
+        base_url=(env.get("ANTHROPIC_BASE_URL") or "").strip() or DEFAULT_BASE_URL,
+        max_retries=0,  # retries are ours (RetryPolicy), so the report can say what happened
+        timeout=llm.timeout_seconds,
+    )
+    client = MessagesClient(
+        sdk=sdk,
+        models=models,
+        max_tokens=llm.max_tokens,
+        budget=Budget(llm.tokens_per_run, llm.tokens_per_day, llm.cost_per_run_usd, llm.cost_per_day_usd),
+        ledger=UsageLedger(usage_store_path or _store_from_env(env)),
+        secrets=secret_values({**os.environ, **env}),
+        retry=retry or RetryPolicy(),
+    )
+    return LLMProvider(config, client, notes)

@@ -1,0 +1,1 @@
+"""Prompt templates of the LLM stage (string.Template files, `$name` placeholders)."""

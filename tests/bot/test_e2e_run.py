@@ -1,0 +1,80 @@
+"""End to end with the real engine: install → `/evolve run` → PR with metrics, labels and check run →
+merged → acceptance learned; a cron-triggered run; `/evolve plan`.
+
+The fixture repository (tests/fakegithub/sample_repo.py) has `class Registry(object)`, `dict()` and `== None`
+and one passing test; its `.github/evolve.yml` keeps the gates to syntax and tests so the suite stays fast.
+"""
+
+from __future__ import annotations
+
+from bot.db import store
+from tests.fakegithub.fixtures import BotWorld, bot_world  # noqa: F401 - fixture
+from tests.fakegithub.payloads import pull_closed
+
+
+def test_install_comment_pr_merge_learn(bot_world: BotWorld) -> None:
+    fake, repo = bot_world.fake, bot_world.repo
+    bot_world.install()
+    assert store.get_repository(bot_world.ctx.db, BotWorld.REPO_ID).enrolled
+    payload = bot_world.comment("alice", "/evolve run")
+    assert len(repo.pulls) == 1, fake.comments(repo, payload["issue"]["number"])
+    number, pull = next(iter(repo.pulls.items()))
+
+    # the PR: one theme, metrics table and gates in the body, labels, a passing check run on its head
+    assert pull["head"].startswith("evolve/") and pull["base"] == "main" and pull["state"] == "open"
+    assert "### Metrics (base → head)" in pull["body"] and "| findings |" in pull["body"]
+    assert "### Quality gates" in pull["body"]
+    assert repo.issue_labels[number][0] == "evolve" and repo.issue_labels[number][1].startswith("evolve:risk-")
+    (check,) = repo.check_runs.values()
+    head_sha = fake.state.head_sha(repo, pull["head"])
+    assert (check["name"], check["conclusion"], check["head_sha"]) == ("evolve/gates", "success", head_sha)
+    assert fake.file_at(repo, "main", "sample/__init__.py") != fake.file_at(repo, pull["head"], "sample/__init__.py")
+    assert fake.comments(repo, payload["issue"]["number"])[-1].startswith(f"Done: opened #{number}")
+    assert repo.reactions[payload["comment"]["id"]] == ["eyes"]
+
+    # the exact REST conversation, in order (git traffic and token minting aside)
+    calls = [(r.method, r.path) for r in fake.requests if not r.path.startswith(("/git/", "/app/"))]
+    base = "/repos/octo-org/sample"
+    assert calls[:2] == [("GET", f"{base}/collaborators/alice/permission"),
+                         ("POST", f"{base}/issues/comments/{payload['comment']['id']}/reactions")]
+    assert ("POST", f"{base}/pulls") in calls and ("POST", f"{base}/issues/{number}/labels") in calls
+    assert calls[-1] == ("POST", f"{base}/issues/{payload['issue']['number']}/comments")
+    create = fake.requests_to("POST", f"{base}/pulls")[0]
+    assert create.body["head"] == pull["head"] and create.body["base"] == "main" and create.status == 201
+
+    # merge it: the outcome is learned per codemod
+    (run,) = store.recent_runs(bot_world.ctx.db, BotWorld.REPO_ID)
+    codemods = sorted(m["id"] for m in run.report["codemods"])
+    before, _ = store.acceptance_for(bot_world.ctx.db, BotWorld.REPO_ID)
+    fake.merge_pull(repo, number)
+    assert bot_world.deliver("pull_request", pull_closed(fake, repo, number, "alice")).status_code == 202
+    bot_world.drain()
+    after, blocked = store.acceptance_for(bot_world.ctx.db, BotWorld.REPO_ID)
+    assert codemods and not blocked
+    for codemod in codemods:
+        assert after[codemod] > before[codemod]
+    stats = {s.codemod: (s.proposed, s.merged, s.closed) for s in store.codemod_stats(bot_world.ctx.db, BotWorld.REPO_ID)}
+    assert all(stats[c] == (1, 1, 0) for c in codemods)
+
+
+def test_cron_triggered_run_opens_a_pr_without_comments(bot_world: BotWorld) -> None:
+    from bot.jobs import scheduled_run_job
+
+    bot_world.install()
+    bot_world.client.portal.call(scheduled_run_job, BotWorld.REPO_ID)
+    bot_world.drain()
+    assert len(bot_world.repo.pulls) == 1
+    (run,) = store.recent_runs(bot_world.ctx.db, BotWorld.REPO_ID)
+    assert (run.trigger, run.status) == ("schedule", "succeeded")
+    assert not bot_world.repo.comments  # nobody asked, so nobody is answered
+    (check,) = bot_world.repo.check_runs.values()
+    assert check["conclusion"] == "success"
+
+
+def test_plan_replies_with_the_plan_and_changes_nothing(bot_world: BotWorld) -> None:
+    bot_world.install()
+    payload = bot_world.comment("alice", "/evolve plan")
+    reply = bot_world.fake.comments(bot_world.repo, payload["issue"]["number"])[-1]
+    assert reply.startswith("Here is what the next run would do")
+    assert not bot_world.repo.pulls
+    assert not [r for r in bot_world.fake.requests if r.path.endswith("git-receive-pack")]

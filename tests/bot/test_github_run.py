@@ -1,0 +1,206 @@
+"""Runs from GitHub through the real app and the fake GitHub, with a stand-in for the engine.
+
+The stand-in keeps the engine's contract (a branch with one commit in the given checkout, HEAD left
+alone, a RunReport) so these tests check the bot's half quickly: PR opened or updated, labels,
+check run, replies, limits, learning. The real engine runs in tests/bot/test_e2e_*.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bot.db import store
+from evolve.codemods.base import Change
+from evolve.edits import FileEdit
+from evolve.plan import Plan, Task
+from evolve.runs import AttemptRecord, RunOptions, RunReport
+from gates.base import Failed, Metric, Passed
+from tests.fakegithub.fixtures import BotWorld, bot_world  # noqa: F401 - fixture
+from tests.fakegithub.payloads import pull_closed
+
+CODEMOD = {"id": "none-comparison", "title": "Compare with None using `is`", "theme": "idioms", "risk": "low"}
+
+
+def _git(cwd: Path, *args: str) -> str:
+    env = {"GIT_CONFIG_NOSYSTEM": "1", "HOME": str(cwd), "PATH": "/usr/bin:/bin:/usr/local/bin"}
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True, env=env).stdout.strip()
+
+
+@dataclass
+class StubEngine:
+    """Does what `run_engine` promises, with a fixed edit: `== None` → `is None` in sample/__init__.py."""
+
+    calls: list[RunOptions] = field(default_factory=list)
+    passes: bool = True
+    edit: bool = True
+
+    def __call__(self, repo: Path, options: RunOptions, config=None, progress=None) -> RunReport:  # type: ignore[no-untyped-def]
+        self.calls.append(options)
+        base = _git(repo, "rev-parse", "HEAD")
+        plan = Plan(theme="idioms", title="Use idiomatic comparisons", score=1.0,
+                    tasks=(Task(kind="codemod", path="sample/__init__.py", codemod="none-comparison"),))
+        if not self.edit:
+            return RunReport(run_id=options.run_id or "x", status="nothing-to-do", repo=str(repo), base_sha=base,
+                             plan=None, message="no finding worth a pull request")
+        worktree = repo / ".git" / "stub-worktree"
+        _git(repo, "worktree", "add", "--detach", str(worktree), base)
+        target = worktree / "sample" / "__init__.py"
+        before = target.read_text()
+        after = before.replace("== None", "is None")
+        target.write_text(after + f"# run {options.run_id}\n")
+        _git(worktree, "commit", "-q", "-am", "Use is None")
+        sha = _git(worktree, "rev-parse", "HEAD")
+        _git(repo, "worktree", "remove", "--force", str(worktree))
+        branch = options.branch_name or f"evolve/idioms-{sha[:7]}"
+        gates = (Passed("tests", "1 passed"), Passed("syntax", "ok")) if self.passes else (Failed("tests", "1 failed"),)
+        attempts = (AttemptRecord(1, (FileEdit("sample/__init__.py", before, after, "codemods",
+                                               (Change("none-comparison", 12, "is None"),)),), gates),)
+        if not self.passes:
+            return RunReport(run_id=options.run_id or "x", status="failed", repo=str(repo), base_sha=base, plan=plan,
+                             attempts=attempts, message="the tests failed on every attempt")
+        _git(repo, "branch", "-f", branch, sha)
+        markdown = "## Metrics\n\n| metric | base | head |\n|---|---|---|\n| findings | 2 | 0 |\n"
+        return RunReport(run_id=options.run_id or "x", status="succeeded", repo=str(repo), base_sha=base, plan=plan,
+                         attempts=attempts, branch=branch, commit=sha, metrics=(Metric("findings", 2, 0, "lower"),),
+                         codemods=(CODEMOD,), markdown=markdown, message="1 change")
+
+
+@pytest.fixture
+def engine(monkeypatch: pytest.MonkeyPatch) -> StubEngine:
+    stub = StubEngine()
+    monkeypatch.setattr("evolve.engine.run_engine", stub)
+    return stub
+
+
+def _run_rows(world: BotWorld) -> list:  # type: ignore[type-arg]
+    return store.recent_runs(world.ctx.db, BotWorld.REPO_ID, limit=50)
+
+
+def test_comment_run_opens_pr_with_labels_check_and_reply(bot_world: BotWorld, engine: StubEngine) -> None:
+    bot_world.install()
+    payload = bot_world.comment("alice", "Could you tidy this?\n/evolve run")
+    fake, repo = bot_world.fake, bot_world.repo
+    (pull,) = repo.pulls.values()
+    number = next(iter(repo.pulls))
+    assert pull["head"].startswith("evolve/idioms-") and pull["base"] == "main"
+    assert pull["body"].startswith("## Metrics") and pull["title"] == "Use idiomatic comparisons"
+    assert repo.issue_labels[number] == ["evolve", "evolve:risk-low"]
+    (check,) = repo.check_runs.values()
+    assert check["name"] == "evolve/gates" and check["conclusion"] == "success"
+    assert check["head_sha"] == fake.state.head_sha(repo, pull["head"])
+    assert "| tests | passed | 1 passed |" in check["output"]["summary"]
+    assert "is None" in fake.file_at(repo, pull["head"], "sample/__init__.py")
+    assert repo.reactions[payload["comment"]["id"]] == ["eyes"]
+    assert fake.comments(repo, payload["issue"]["number"])[-1].startswith(f"Done: opened #{number}")
+    (run,) = _run_rows(bot_world)
+    assert (run.status, run.pr_number, run.theme, run.trigger) == ("succeeded", number, "idioms", "comment")
+    assert [(s.codemod, s.proposed) for s in store.codemod_stats(bot_world.ctx.db, BotWorld.REPO_ID)] == [
+        ("none-comparison", 1)]
+    assert engine.calls[0].focus is None and engine.calls[0].branch_name is None
+
+
+def test_same_theme_updates_the_open_pr_and_retry_reuses_it(bot_world: BotWorld, engine: StubEngine) -> None:
+    bot_world.install()
+    bot_world.comment("alice", "/evolve run")
+    number = next(iter(bot_world.repo.pulls))
+    head = bot_world.repo.pulls[number]["head"]
+    bot_world.comment("alice", "/evolve run idioms")
+    bot_world.comment("alice", "/evolve retry", number=number, on_pull=True)
+    assert list(bot_world.repo.pulls) == [number]  # never a duplicate
+    assert engine.calls[1].branch_name == head and engine.calls[2].branch_name == head
+    assert engine.calls[2].focus == "idioms"
+    assert len(bot_world.fake.requests_to("POST", "/repos/octo-org/sample/pulls")) == 1
+    assert len(bot_world.fake.requests_to("PATCH", f"/repos/octo-org/sample/pulls/{number}")) == 2
+    assert bot_world.fake.comments(bot_world.repo, number)[-1].startswith(f"Done: updated #{number}")
+    assert [r.trigger for r in _run_rows(bot_world)] == ["retry", "comment", "comment"]
+
+
+def test_merge_and_close_teach_acceptance_and_blocking(bot_world: BotWorld, engine: StubEngine) -> None:
+    bot_world.install()
+    bot_world.comment("alice", "/evolve run")
+    first = next(iter(bot_world.repo.pulls))
+    before = store.acceptance_for(bot_world.ctx.db, BotWorld.REPO_ID)[0]
+    bot_world.fake.merge_pull(bot_world.repo, first)
+    assert bot_world.deliver("pull_request", pull_closed(bot_world.fake, bot_world.repo, first, "alice")).status_code == 202
+    bot_world.drain()
+    after = store.acceptance_for(bot_world.ctx.db, BotWorld.REPO_ID)[0]
+    assert after["none-comparison"] > before.get("none-comparison", 0.5)
+    for _ in range(2):  # closed unmerged twice → blocked
+        bot_world.comment("alice", "/evolve run")
+        number = max(bot_world.repo.pulls)
+        bot_world.fake.close_pull(bot_world.repo, number)
+        bot_world.deliver("pull_request", pull_closed(bot_world.fake, bot_world.repo, number, "alice"))
+        bot_world.drain()
+    bot_world.comment("alice", "/evolve run")
+    assert "none-comparison" in engine.calls[-1].blocked_codemods
+    stats = {s.codemod: (s.merged, s.closed) for s in store.codemod_stats(bot_world.ctx.db, BotWorld.REPO_ID)}
+    assert stats["none-comparison"] == (1, 2)
+
+
+def test_limits_pause_and_failures_are_reported(bot_world: BotWorld, engine: StubEngine) -> None:
+    bot_world.install()
+    bot_world.fake.commit_files(bot_world.repo, {".github/evolve.yml": "limits:\n  max_open_prs: 1\n"}, "limit")
+    bot_world.comment("alice", "/evolve run")
+    payload = bot_world.comment("alice", "/evolve run")
+    assert "limit is 1" in bot_world.fake.comments(bot_world.repo, payload["issue"]["number"])[-1]
+    bot_world.comment("alice", "/evolve pause")
+    payload = bot_world.comment("alice", "/evolve retry", number=next(iter(bot_world.repo.pulls)), on_pull=True)
+    assert "paused" in bot_world.fake.comments(bot_world.repo, payload["issue"]["number"])[-1]
+    bot_world.comment("alice", "/evolve resume")
+    engine.passes = False
+    bot_world.fake.commit_files(bot_world.repo, {".github/evolve.yml": "limits:\n  max_open_prs: 3\n"}, "limit")
+    payload = bot_world.comment("alice", "/evolve run")
+    reply = bot_world.fake.comments(bot_world.repo, payload["issue"]["number"])[-1]
+    assert "did not produce a change" in reply and "| tests | failed | 1 failed |" in reply
+    engine.passes, engine.edit = True, False
+    payload = bot_world.comment("alice", "/evolve run")
+    assert "Nothing to do" in bot_world.fake.comments(bot_world.repo, payload["issue"]["number"])[-1]
+    bot_world.fake.commit_files(bot_world.repo, {".github/evolve.yml": "limits:\n  runs_per_hour: 3\n"}, "rate")
+    payload = bot_world.comment("alice", "/evolve run")
+    assert "3 run(s) per hour" in bot_world.fake.comments(bot_world.repo, payload["issue"]["number"])[-1]
+    assert len(bot_world.repo.pulls) == 1
+    statuses = [r.status for r in _run_rows(bot_world)]
+    assert statuses == ["cancelled", "nothing-to-do", "failed", "cancelled", "cancelled", "succeeded"]
+
+
+def test_scheduled_run_with_invalid_config_fails_a_check_run(bot_world: BotWorld, engine: StubEngine) -> None:
+    from bot.jobs import scheduled_run_job
+
+    bot_world.install()
+    sha = bot_world.fake.commit_files(bot_world.repo, {".github/evolve.yml": "attempts: 9\n"}, "bad config")
+    bot_world.client.portal.call(scheduled_run_job, BotWorld.REPO_ID)
+    bot_world.drain()
+    (check,) = bot_world.repo.check_runs.values()
+    assert (check["name"], check["conclusion"], check["head_sha"]) == ("evolve/config", "failure", sha)
+    assert "attempts" in check["output"]["summary"]
+    assert not bot_world.repo.pulls and not engine.calls
+    assert not [r for r in bot_world.fake.requests if r.path.endswith("git-receive-pack")]
+
+
+def test_execute_run_leaves_finished_runs_alone(bot_world: BotWorld, engine: StubEngine) -> None:
+    from bot.github_run import execute_run
+
+    bot_world.install()
+    bot_world.comment("alice", "/evolve run")
+    (run,) = _run_rows(bot_world)
+    requests = len(bot_world.fake.requests)
+    assert bot_world.client.portal.call(execute_run, bot_world.ctx, run.id) is None
+    assert len(bot_world.fake.requests) == requests and len(engine.calls) == 1
+
+
+def test_resumed_run_finds_the_pr_it_opened(bot_world: BotWorld, engine: StubEngine) -> None:
+    """A worker died after opening the PR: the run is executed again and updates, never duplicates."""
+    from bot.github_run import execute_run
+
+    bot_world.install()
+    bot_world.comment("alice", "/evolve run")
+    (run,) = _run_rows(bot_world)
+    store.update_run(bot_world.ctx.db, run.id, status="running", finished_at=None)
+    report = bot_world.client.portal.call(execute_run, bot_world.ctx, run.id)
+    assert report is not None and report.status == "succeeded"
+    assert len(bot_world.repo.pulls) == 1
+    assert engine.calls[1].branch_name == next(iter(bot_world.repo.pulls.values()))["head"]

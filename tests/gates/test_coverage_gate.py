@@ -1,0 +1,97 @@
+"""The coverage gate: pure decisions on constructed runs, and real measured suites."""
+
+from __future__ import annotations
+
+from evolve.config import CoverageGateConfig, EvolveConfig
+from gates.coverage_gate import CoverageGate, changed_line_coverage, judge_coverage
+from gates.measurements import build_context
+from gates.tests_gate import TestsGate
+from tests.gates.builders import make_run
+
+SETTINGS = CoverageGateConfig()
+
+
+def measured(percent: float, covered=None, executable=None):
+    """A passing run with the given total coverage and per-file lines."""
+    return make_run(coverage_percent=percent, covered_lines=covered or {}, executable_lines=executable or {})
+
+
+def test_same_coverage_passes():
+    result = judge_coverage(measured(80.0), measured(80.0), {}, SETTINGS)
+    assert result.status == "passed"
+    assert (result.metrics[0].base, result.metrics[0].head) == (80.0, 80.0)
+
+
+def test_drop_within_tolerance_passes():
+    assert judge_coverage(measured(80.0), measured(79.95), {}, CoverageGateConfig(tolerance=0.1)).status == "passed"
+
+
+def test_drop_beyond_tolerance_fails_and_blames_changed_files_that_lost_coverage():
+    base = measured(80.0, {"a.py": [1, 2], "b.py": [1]}, {"a.py": [1, 2], "b.py": [1]})
+    head = measured(70.0, {"a.py": [1], "b.py": [1]}, {"a.py": [1, 2, 3], "b.py": [1]})
+    result = judge_coverage(base, head, {"a.py": (3,), "b.py": (1,)}, SETTINGS)
+    assert result.status == "failed"
+    assert result.blame == ("a.py",)
+    assert "80.0%" in result.summary and "70.0%" in result.summary
+
+
+def test_changed_line_coverage_counts_only_executable_changed_lines():
+    head = measured(50.0, {"a.py": [1, 2]}, {"a.py": [1, 2, 3, 4]})
+    changed = changed_line_coverage(head, {"a.py": (2, 3, 10), "README.md": (1,)})
+    assert (changed.covered, changed.executable, changed.uncovered) == (1, 2, {"a.py": (3,)})
+    assert changed.percent == 50.0
+
+
+def test_changed_lines_below_floor_fail():
+    head = measured(50.0, {"a.py": [1, 2]}, {"a.py": [1, 2, 3, 4]})
+    result = judge_coverage(measured(50.0), head, {"a.py": (3, 4)}, CoverageGateConfig(changed_lines_floor=80))
+    assert result.status == "failed"
+    assert result.blame == ("a.py",)
+    assert "a.py: uncovered changed lines 3, 4" in result.details
+
+
+def test_changed_lines_floor_ignored_when_nothing_executable_changed():
+    head = measured(50.0, {"a.py": [1]}, {"a.py": [1, 2]})
+    assert judge_coverage(measured(50.0), head, {"a.py": (9,)}, CoverageGateConfig(changed_lines_floor=80)).status == "passed"
+
+
+def test_unmeasured_or_disabled_is_skipped_and_timeout_errored():
+    assert judge_coverage(None, make_run(), {}, SETTINGS).status == "skipped"
+    assert judge_coverage(None, make_run(no_tests=True), {}, SETTINGS).status == "skipped"
+    assert judge_coverage(None, make_run(timed_out=True), {}, SETTINGS).status == "errored"
+    assert CoverageGate(CoverageGateConfig(enabled=False)).evaluate(None).status == "skipped"  # type: ignore[arg-type]
+
+
+LIB = {
+    "pkg/__init__.py": "",
+    "pkg/calc.py": "def add(a, b):\n    return a + b\n",
+    "tests/test_calc.py": "from pkg.calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+}
+
+
+def test_real_uncovered_addition_fails_and_shares_the_head_run_with_the_tests_gate(make_trees):
+    addition = "def add(a, b):\n    return a + b\n\n\ndef div(a, b):\n    if b == 0:\n        return None\n    return a / b\n"
+    trees = make_trees(LIB, {"pkg/calc.py": addition})
+    calls = []
+    context = build_context(trees.base, trees.head, trees.changed_files, EvolveConfig(), changed_lines=trees.changed_lines)
+    counted = context.run_tests
+    context.run_tests = lambda which: calls.append(which) or counted(which)
+    assert TestsGate().evaluate(context).status == "passed"
+    result = CoverageGate(CoverageGateConfig(changed_lines_floor=50)).evaluate(context)
+    assert result.status == "failed", result.summary
+    assert (result.metrics[0].base, result.metrics[0].head) == (100.0, 50.0)  # 2 of 2 lines, then 3 of 6
+    assert result.metrics[1].head == 25.0  # of the 4 changed executable lines, only `def div` ran
+    assert result.blame == ("pkg/calc.py",)
+    assert context.run_tests("head") is counted("head")  # one shared head run
+    assert sorted(set(calls)) == ["base", "head"]
+
+
+def test_real_covered_addition_passes(make_trees):
+    trees = make_trees(LIB, {
+        "pkg/calc.py": "def add(a, b):\n    return a + b\n\n\ndef neg(a):\n    return -a\n",
+        "tests/test_neg.py": "from pkg.calc import neg\n\n\ndef test_neg():\n    assert neg(1) == -1\n",
+    })
+    context = build_context(trees.base, trees.head, trees.changed_files, EvolveConfig(), changed_lines=trees.changed_lines)
+    result = CoverageGate(CoverageGateConfig(changed_lines_floor=100)).evaluate(context)
+    assert result.status == "passed", result.summary
+    assert result.metrics[1].head == 100.0

@@ -1,0 +1,122 @@
+"""Detecting how a repository runs its tests, from each place a project may say so."""
+
+from __future__ import annotations
+
+import pytest
+
+from gates.test_commands import TestCommand, detect_test_command, parse_command
+from tests.gates.builders import write_files
+
+A_TEST = {"tests/test_a.py": "def test_a():\n    assert True\n"}
+
+
+def detect(tmp_path, files, configured=None):
+    """Write `files` into a fresh repository and detect its test command."""
+    write_files(tmp_path, files)
+    return detect_test_command(tmp_path, configured)
+
+
+def test_configured_command_wins(tmp_path):
+    found = detect(tmp_path, {**A_TEST, "tox.ini": "[testenv]\ncommands = pytest tests/unit\n"}, "pytest -x 'tests/my dir'")
+    assert found == TestCommand("pytest", ("-x", "tests/my dir"), "configured")
+
+
+def test_configured_non_python_command_runs_as_is(tmp_path):
+    assert detect(tmp_path, {}, "make check") == TestCommand("other", ("make", "check"), "configured")
+
+
+def test_no_tests_at_all(tmp_path):
+    assert detect(tmp_path, {"pkg/mod.py": "x = 1\n", "pyproject.toml": "[project]\nname = 'p'\n"}) is None
+
+
+def test_pyproject_pytest_section(tmp_path):
+    found = detect(tmp_path, {**A_TEST, "pyproject.toml": "[tool.pytest.ini_options]\naddopts = '-ra'\n"})
+    assert found == TestCommand("pytest", (), "pyproject.toml")
+
+
+def test_pyproject_pytest_dependency(tmp_path):
+    toml = "[project]\nname = 'p'\n[project.optional-dependencies]\ntest = ['pytest>=7', 'pytest-mock']\n"
+    assert detect(tmp_path, {**A_TEST, "pyproject.toml": toml}).source == "pyproject.toml"
+
+
+def test_tox_extracts_the_runner_not_tox(tmp_path):
+    tox = """
+        [tox]
+        envlist = py311
+        [testenv]
+        deps = pytest
+        commands =
+            python -m pip list
+            - coverage run -m pytest --cov=pkg --junitxml out.xml {posargs:tests} -k "not slow"
+    """
+    found = detect(tmp_path, {**A_TEST, "tox.ini": tox})
+    assert found == TestCommand("pytest", ("-k", "not slow"), "tox.ini")
+
+
+def test_tox_unittest(tmp_path):
+    found = detect(tmp_path, {**A_TEST, "tox.ini": "[testenv]\ncommands = python -m unittest discover -s tests\n"})
+    assert found == TestCommand("unittest", ("discover", "-s", "tests"), "tox.ini")
+
+
+def test_setup_cfg(tmp_path):
+    found = detect(tmp_path, {**A_TEST, "setup.cfg": "[metadata]\nname = p\n[tool:pytest]\ntestpaths = tests\n"})
+    assert found == TestCommand("pytest", (), "setup.cfg")
+
+
+def test_noxfile(tmp_path):
+    noxfile = """
+        import nox
+
+        @nox.session
+        def tests(session):
+            session.install("-e", ".")
+            session.run("pytest", "tests", "-q", *session.posargs)
+    """
+    found = detect(tmp_path, {**A_TEST, "noxfile.py": noxfile})
+    assert found == TestCommand("pytest", ("tests", "-q"), "noxfile.py")
+
+
+def test_pytest_ini(tmp_path):
+    assert detect(tmp_path, {**A_TEST, "pytest.ini": "[pytest]\n"}).source == "pytest.ini"
+
+
+def test_bare_tests_directory_means_pytest(tmp_path):
+    assert detect(tmp_path, A_TEST) == TestCommand("pytest", (), "layout")
+
+
+def test_test_files_at_top_level_mean_pytest(tmp_path):
+    assert detect(tmp_path, {"test_top.py": "def test_x():\n    pass\n"}).runner == "pytest"
+
+
+def test_unittest_only_layout(tmp_path):
+    files = {"tests/test_u.py": "import unittest\n\nclass T(unittest.TestCase):\n    def test_x(self):\n        pass\n"}
+    assert detect(tmp_path, files) == TestCommand("unittest", ("discover", "-s", "tests"), "layout")
+
+
+def test_unittest_package_layout(tmp_path):
+    files = {"tests/__init__.py": "", "tests/test_u.py": "import unittest\n\nclass T(unittest.TestCase):\n    pass\n"}
+    assert detect(tmp_path, files) == TestCommand("unittest", ("discover",), "layout")
+
+
+def test_virtualenvs_do_not_count_as_tests(tmp_path):
+    assert detect(tmp_path, {".venv/lib/site-packages/x/test_x.py": "def test_x():\n    pass\n"}) is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["py.test", "-q"], ("pytest", ("-q",))),
+        (["python3.11", "-X", "dev", "-m", "pytest", "tests"], ("pytest", ("tests",))),
+        (["coverage", "run", "--parallel", "-m", "pytest", "-n", "4", "tests"], ("pytest", ("tests",))),
+        (["python", "-m", "unittest", "-v"], ("unittest", ("-v",))),
+        (["tox", "-e", "py"], None),
+    ],
+)
+def test_parse_command(argv, expected):
+    found = parse_command(argv, "x")
+    assert (found.runner, found.args) == expected if expected else found is None
+
+
+def test_unparsable_configured_command_says_which_setting(tmp_path):
+    with pytest.raises(ValueError, match="gates.tests.command"):
+        detect_test_command(tmp_path, "pytest 'unclosed")
