@@ -55,8 +55,9 @@ async def on_comment(event: Event, ctx: Any) -> None:
     target = RunTarget(repo_row.id, event.installation_id, owner, name)
     user = str(comment["user"].get("login"))
     if isinstance(command, UnknownCommand):
-        await _react(ctx, target, comment_id, "confused")
-        await reply(ctx, target, number, render("unknown_command", verb=command.verb or "(none)", help=render("help", intro="")))
+        await _react(ctx, target, comment_id, "confused" if command.verb else DONE_REACTION)
+        help_text = render("help")
+        await reply(ctx, target, number, render("unknown_command", verb=command.verb, help=help_text) if command.verb else help_text)
         return
     if command.needs_write_access and not await ctx.github.can_write(target.installation_id, owner, name, user):
         await reply(ctx, target, number, render("refused", user=user, verb=command.verb))
@@ -163,7 +164,7 @@ async def do_help(ctx: Any, event: Event, target: RunTarget, command: Command, n
                   user: str) -> None:
     """`help`: the command list."""
     await _react(ctx, target, comment_id, DONE_REACTION)
-    await reply(ctx, target, number, render("help", intro=""))
+    await reply(ctx, target, number, render("help"))
 
 
 VERB_HANDLERS = {

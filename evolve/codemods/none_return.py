@@ -140,32 +140,6 @@ def _cst_tail(node: cst.BaseExpression) -> str | None:
     return None
 
 
-class _ValueExits(cst.CSTVisitor):
-    """Finds `return <value>` and `yield` in a function's own scope."""
-
-    def __init__(self) -> None:
-        self.found = False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_Yield(self, node: cst.Yield) -> bool:
-        self.found = True
-        return False
-
-    def visit_Return(self, node: cst.Return) -> bool:
-        value = node.value
-        if value is not None and not (isinstance(value, cst.Name) and value.value == "None"):
-            self.found = True
-        return False
-
-
 def _is_stub_cst(body: cst.BaseSuite) -> bool:
     statements: list[cst.CSTNode] = []
     for stmt in body.body:
@@ -184,32 +158,51 @@ def _has_type_comment(node: cst.FunctionDef) -> bool:
 
 
 class _Transformer(RecordingTransformer):
+    """One pass: frames track whether each function returns a value or yields; decisions happen on leave."""
+
     def __init__(self, codemod_id: str, context: CodemodContext) -> None:
         super().__init__(codemod_id, context)
-        self.protocol_stack: list[bool] = []
+        self.protocol_stack: list[bool] = []  # per enclosing class/function: is it a Protocol class body?
+        self.frames: list[bool] = []  # per enclosing function/lambda/class: returns a value or yields?
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.protocol_stack.append(any(_cst_tail(base.value) == "Protocol" for base in node.bases))
+        self.frames.append(False)
 
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
         self.protocol_stack.pop()
+        self.frames.pop()
         return updated_node
 
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.frames.append(False)
+
+    def leave_Lambda(self, original_node: cst.Lambda, updated_node: cst.Lambda) -> cst.Lambda:
+        self.frames.pop()
+        return updated_node
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if self.frames:
+            self.frames[-1] = True
+
+    def visit_Return(self, node: cst.Return) -> None:
+        value = node.value
+        if self.frames and value is not None and not (isinstance(value, cst.Name) and value.value == "None"):
+            self.frames[-1] = True
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        # A function directly in a Protocol body sees True on top; its nested functions push False.
+        # A function directly in a Protocol body sees True below its own entry; nested functions see False.
         self.protocol_stack.append(False)
+        self.frames.append(False)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         self.protocol_stack.pop()
-        if updated_node.returns is not None or (self.protocol_stack and self.protocol_stack[-1]):
+        returns_value = self.frames.pop()
+        if returns_value or updated_node.returns is not None or (self.protocol_stack and self.protocol_stack[-1]):
             return updated_node
         if any(_cst_tail(d.decorator) in _SKIP_DECORATORS for d in updated_node.decorators):
             return updated_node
         if _has_type_comment(updated_node) or _is_stub_cst(updated_node.body):
-            return updated_node
-        exits = _ValueExits()
-        updated_node.body.visit(exits)
-        if exits.found:
             return updated_node
         self.record(original_node, f"`{updated_node.name.value}` annotated `-> None`")
         return updated_node.with_changes(returns=cst.Annotation(cst.Name("None")))

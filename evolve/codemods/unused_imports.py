@@ -9,7 +9,7 @@ import libcst as cst
 
 from evolve.codemods.ast_scan import walk_with_symbol
 from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
-from evolve.codemods.cst_edits import RecordingTransformer, dotted_name, drop_statements, name_references, run_transformer
+from evolve.codemods.cst_edits import RecordingTransformer, dotted_name, drop_statements, iter_nodes, name_references, run_transformer
 
 ID = "unused-imports"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -147,58 +147,41 @@ def _is_literal_all_ast(node: ast.Assign | ast.AugAssign | ast.AnnAssign) -> boo
     return isinstance(value, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts)
 
 
-class _UsageCollector(cst.CSTVisitor):
-    """Words in strings and type comments, literal `__all__` assignments and import-bound `__all__`."""
+def _string_words(node: cst.SimpleString) -> list[str]:
+    try:
+        value = node.evaluated_value
+    except Exception:  # noqa: BLE001 - odd escapes: fall back to the raw text, still conservative
+        value = node.value
+    return _WORD.findall(value) if isinstance(value, str) else []
 
-    def __init__(self) -> None:
-        self.words: set[str] = set()
-        self.all_literal = 0
-        self.imports_all = False
 
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        try:
-            value = node.evaluated_value
-        except Exception:  # noqa: BLE001 - odd escapes: fall back to the raw text, still conservative
-            value = node.value
-        if isinstance(value, str):
-            self.words.update(_WORD.findall(value))
-
-    def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
-        self.words.update(_WORD.findall(node.value))
-
-    def visit_Comment(self, node: cst.Comment) -> None:
-        match = _TYPE_COMMENT.search(node.value)
-        if match:
-            self.words.update(_WORD.findall(match.group(1)))
-
-    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
-        if "__all__" in (node.evaluated_name, node.evaluated_alias):
-            self.imports_all = True
-
-    def _count_all(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
-        if not (isinstance(target, cst.Name) and target.value == "__all__" and isinstance(value, (cst.List, cst.Tuple))):
-            return
-        if all(isinstance(e.value, cst.SimpleString) and isinstance(e.value.evaluated_value, str) for e in value.elements):
-            self.all_literal += 1
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1:
-            self._count_all(node.targets[0].target, node.value)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._count_all(node.target, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._count_all(node.target, node.value)
+def _is_literal_all_cst(target: cst.BaseExpression, value: cst.BaseExpression | None) -> bool:
+    if not (isinstance(target, cst.Name) and target.value == "__all__" and isinstance(value, (cst.List, cst.Tuple))):
+        return False
+    return all(isinstance(e.value, cst.SimpleString) and isinstance(e.value.evaluated_value, str) for e in value.elements)
 
 
 def used_names_cst(module: cst.Module) -> set[str] | None:
     """Every identifier that may refer to an import, or None when the module is too dynamic to tell."""
     references = name_references(module)
-    collector = _UsageCollector()
-    module.visit(collector)
-    used = set(references) | collector.words
-    if used & _DYNAMIC or collector.imports_all or references.get("__all__", 0) > collector.all_literal:
+    used = set(references)
+    all_literal = 0
+    for node in iter_nodes(module):
+        if isinstance(node, cst.SimpleString):
+            used.update(_string_words(node))
+        elif isinstance(node, cst.FormattedStringText):
+            used.update(_WORD.findall(node.value))
+        elif isinstance(node, cst.Comment):
+            match = _TYPE_COMMENT.search(node.value)
+            if match:
+                used.update(_WORD.findall(match.group(1)))
+        elif isinstance(node, cst.ImportAlias) and "__all__" in (node.evaluated_name, node.evaluated_alias):
+            return None
+        elif isinstance(node, cst.Assign) and len(node.targets) == 1:
+            all_literal += _is_literal_all_cst(node.targets[0].target, node.value)
+        elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+            all_literal += _is_literal_all_cst(node.target, node.value)
+    if used & _DYNAMIC or references.get("__all__", 0) > all_literal:
         return None
     return used
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,104 @@ def _open_cache(root: Path, cache_dir: Path | None, use_cache: bool) -> ScanCach
     return ScanCache(path)
 
 
+@dataclass
+class Section:
+    """One per-file analysis that is cached on its own: what the cache had and what was computed now."""
+
+    name: str
+    enabled: bool
+    fingerprint: str
+    cached: dict[str, Any] = field(default_factory=dict)
+    fresh: dict[str, Any] = field(default_factory=dict)
+
+    def missing(self, path: str) -> bool:
+        """Whether `path` still needs this analysis."""
+        return self.enabled and path not in self.cached
+
+    def payload(self, path: str, default: Any = None) -> Any:
+        """The fresh or cached payload of `path`."""
+        return self.fresh.get(path, self.cached.get(path, default))
+
+
+def _read_tree(root: Path, config: EvolveConfig, paths: Sequence[str] | None,
+               report: Progress) -> tuple[list[SourceFile], list[SkippedFile]]:
+    report("list", 0, 1)
+    listed = list_python_files(root, config, paths)
+    report("list", 1, 1)
+    sources = []
+    for done, path in enumerate(listed, 1):
+        sources.append(read_source(root, path))
+        report("read", done, len(listed))
+    skipped = [SkippedFile(s.path, s.problem) for s in sources if s.problem]
+    return [s for s in sources if not s.problem], skipped
+
+
+def _sections(root: Path, config: EvolveConfig, options: dict[str, Any], catalog: codemods.Catalog,
+              with_semgrep: bool) -> dict[str, Section]:
+    """The cached analyses, each with a fingerprint of everything its per-file result depends on."""
+    rules_hash = hashlib.sha256(RULES_FILE.read_bytes()).hexdigest()
+    return {
+        "metrics": Section("metrics", True, fingerprint(
+            ANALYZER_VERSION, _version("radon"), _version("interrogate"), options,
+            config.gates.complexity.threshold, config.gates.maintainability.floor)),
+        "semgrep": Section("semgrep", with_semgrep, fingerprint(ANALYZER_VERSION, _version("semgrep"), rules_hash)),
+        "codemods": Section("codemods", bool(catalog.codemods), fingerprint(
+            ANALYZER_VERSION, catalog.ids, codemods.min_python(root), _version("evolve-bot"))),
+    }
+
+
+def _analyse_misses(root: Path, config: EvolveConfig, options: dict[str, Any], catalog: codemods.Catalog,
+                    readable: list[SourceFile], sections: dict[str, Section], progress: Progress) -> list[str]:
+    """Fill each section's `fresh` payloads for the files the cache missed; return notes."""
+    notes: list[str] = []
+    metrics, semgrep, detectors = sections["metrics"], sections["semgrep"], sections["codemods"]
+    semgrep_todo = [s.path for s in readable if semgrep.missing(s.path)]
+    running = SemgrepRun(root, semgrep_todo) if semgrep_todo else None  # works while radon does
+
+    jobs = [Job(s.path, s.text or "", metrics.missing(s.path), detectors.missing(s.path))
+            for s in readable if metrics.missing(s.path) or detectors.missing(s.path)]
+    settings = Settings(root, config, options, catalog if detectors.enabled else None)
+    for done in run_jobs(jobs, settings, progress):
+        if done.metrics is not None:
+            metrics.fresh[done.path] = done.metrics
+        if done.codemods is not None:
+            detectors.fresh[done.path] = done.codemods
+        notes.extend(note for note in done.notes if note not in notes)
+    if catalog.note:
+        notes.append(catalog.note)
+
+    if running is not None:
+        progress("semgrep", 0, len(semgrep_todo))
+        outcome = running.result()
+        progress("semgrep", len(semgrep_todo), len(semgrep_todo))
+        if outcome.ok:
+            semgrep.fresh = {p: [m.to_dict() for m in outcome.matches.get(p, [])] for p in semgrep_todo}
+        else:
+            notes.append(f"{outcome.note}; security findings are incomplete")
+    return notes
+
+
+def _assemble(readable: list[SourceFile], sections: dict[str, Section],
+              catalog: codemods.Catalog) -> tuple[list[FileMetrics], list[Finding], list[SkippedFile]]:
+    """Metrics, findings and skipped files from the per-file payloads, fresh or cached."""
+    files: list[FileMetrics] = []
+    findings: list[Finding] = []
+    skipped: list[SkippedFile] = []
+    for source in readable:
+        payload = sections["metrics"].payload(source.path)
+        if "skipped" in payload:
+            skipped.append(SkippedFile(source.path, payload["skipped"]))
+            continue
+        metrics = FileMetrics.from_dict(payload["metrics"])
+        files.append(metrics)
+        findings.extend(Finding.from_dict(f) for f in payload["findings"])
+        matches = [Match.from_dict(m) for m in sections["semgrep"].payload(source.path, [])]
+        findings.extend(security_findings(source.path, matches, metrics.functions))
+        occurrences = sections["codemods"].payload(source.path, [])
+        findings.extend(codemods.codemod_findings(source.path, occurrences, catalog.metadata))
+    return files, findings, skipped
+
+
 def scan_repository(
     root: Path,
     config: EvolveConfig | None = None,
@@ -61,118 +160,47 @@ def scan_repository(
     """
     root = Path(root).resolve()
     config = config or EvolveConfig()
-    report = progress or (lambda step, done, total: None)
-    notes: list[str] = []
-
-    report("list", 0, 1)
-    listed = list_python_files(root, config, paths)
-    report("list", 1, 1)
-    sources = []
-    for done, path in enumerate(listed, 1):
-        sources.append(read_source(root, path))
-        report("read", done, len(listed))
-    skipped = [SkippedFile(s.path, s.problem) for s in sources if s.problem]
-    readable = [s for s in sources if not s.problem]
-    keys = [(s.path, s.digest) for s in readable]
-
+    report: Progress = progress or (lambda step, done, total: None)
+    readable, unreadable = _read_tree(root, config, paths, report)
     options = load_interrogate_options(root)
-    metrics_fp = fingerprint(ANALYZER_VERSION, _version("radon"), _version("interrogate"), options,
-                             config.gates.complexity.threshold, config.gates.maintainability.floor)
-    rules_hash = hashlib.sha256(RULES_FILE.read_bytes()).hexdigest()
-    semgrep_fp = fingerprint(ANALYZER_VERSION, _version("semgrep"), rules_hash)
     catalog = codemods.load_catalog(config)
-    codemod_fp = fingerprint(ANALYZER_VERSION, catalog.ids, codemods.min_python(root), _version("evolve-bot"))
+    sections = _sections(root, config, options, catalog, with_semgrep)
+    digests = {s.path: s.digest for s in readable}
 
     cache = _open_cache(root, cache_dir, use_cache)
     try:
-        cached_metrics = cache.get_many("metrics", metrics_fp, keys)
-        cached_matches = cache.get_many("semgrep", semgrep_fp, keys) if with_semgrep else {}
-        cached_codemods = cache.get_many("codemods", codemod_fp, keys) if catalog.codemods else {}
-
-        semgrep_todo = [s.path for s in readable if s.path not in cached_matches] if with_semgrep else []
-        semgrep = SemgrepRun(root, semgrep_todo) if semgrep_todo else None  # runs while radon works
-
-        use_codemods = bool(catalog.codemods)
-        jobs = [
-            Job(s.path, s.text or "", s.path not in cached_metrics, use_codemods and s.path not in cached_codemods)
-            for s in readable
-            if s.path not in cached_metrics or (use_codemods and s.path not in cached_codemods)
-        ]
-        settings = Settings(root, config, options, catalog if use_codemods else None)
-        fresh_metrics: dict[str, dict[str, Any]] = {}
-        fresh_codemods: dict[str, list[dict[str, Any]]] = {}
-        for done in run_jobs(jobs, settings, progress):
-            if done.metrics is not None:
-                fresh_metrics[done.path] = done.metrics
-            if done.codemods is not None:
-                fresh_codemods[done.path] = done.codemods
-            notes.extend(note for note in done.notes if note not in notes)
-        if catalog.note:
-            notes.append(catalog.note)
-
-        fresh_matches: dict[str, list[Match]] = {}
-        if semgrep is not None:
-            report("semgrep", 0, len(semgrep_todo))
-            outcome = semgrep.result()
-            report("semgrep", len(semgrep_todo), len(semgrep_todo))
-            if outcome.ok:
-                fresh_matches = {p: outcome.matches.get(p, []) for p in semgrep_todo}
-            else:
-                notes.append(f"{outcome.note}; security findings are incomplete")
-
-        digests = dict(keys)
-        cache.put_many("metrics", metrics_fp, [(p, digests[p], v) for p, v in fresh_metrics.items()])
-        cache.put_many("semgrep", semgrep_fp, [(p, digests[p], [m.to_dict() for m in v]) for p, v in fresh_matches.items()])
-        cache.put_many("codemods", codemod_fp, [(p, digests[p], v) for p, v in fresh_codemods.items() if p in digests])
-        if fresh_metrics:
+        for section in sections.values():
+            if section.enabled:
+                section.cached = cache.get_many(section.name, section.fingerprint, digests.items())
+        hits = sum(1 for path in digests if not any(section.missing(path) for section in sections.values()))
+        notes = _analyse_misses(root, config, options, catalog, readable, sections, report)
+        for section in sections.values():
+            cache.put_many(section.name, section.fingerprint, [(p, digests[p], v) for p, v in section.fresh.items()])
+        if hits < len(digests):
             cache.prune()
     finally:
         cache.close()
 
-    files: list[FileMetrics] = []
-    findings: list[Finding] = []
-    all_matches = {**{p: [Match.from_dict(m) for m in v] for p, v in cached_matches.items()}, **fresh_matches}
-    all_codemods = {**cached_codemods, **fresh_codemods}
-    for source in readable:
-        payload = fresh_metrics.get(source.path) or cached_metrics[source.path]
-        if "skipped" in payload:
-            skipped.append(SkippedFile(source.path, payload["skipped"]))
-            continue
-        metrics = FileMetrics.from_dict(payload["metrics"])
-        files.append(metrics)
-        findings.extend(Finding.from_dict(f) for f in payload["findings"])
-        findings.extend(security_findings(source.path, all_matches.get(source.path, []), metrics.functions))
-        findings.extend(codemods.codemod_findings(source.path, all_codemods.get(source.path, []), catalog.metadata))
-
-    coverage = None
-    line_coverage = None
+    files, findings, skipped = _assemble(readable, sections, catalog)
+    line_coverage = coverage = None
     if with_coverage:
         report("coverage", 0, 1)
         measured = measure_coverage(root, config, [f.path for f in files])
         notes.extend(measured.notes)
         coverage, line_coverage = measured.lines, measured.percent
-        if coverage is not None:
-            findings.extend(coverage_findings(files, coverage))
+        findings.extend(coverage_findings(files, coverage or {}))
         report("coverage", 1, 1)
 
     ordered = sort_findings(findings)
-    files.sort(key=lambda f: f.path)
-    skipped.sort(key=lambda s: s.path)
-    hits = sum(
-        1 for s in readable
-        if s.path in cached_metrics
-        and (not with_semgrep or s.path in cached_matches)
-        and (not catalog.codemods or s.path in cached_codemods)
-    )
     report("done", 1, 1)
     return ScanResult(
         root=str(root),
-        files=tuple(files),
+        files=tuple(sorted(files, key=lambda f: f.path)),
         findings=ordered,
-        skipped=tuple(skipped),
+        skipped=tuple(sorted([*unreadable, *skipped], key=lambda s: s.path)),
         totals=repo_totals(files, ordered, line_coverage),
         coverage=coverage,
         cache_hits=hits,
-        cache_misses=len(readable) - hits,
+        cache_misses=len(digests) - hits,
         notes=tuple(notes),
     )

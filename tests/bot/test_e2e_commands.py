@@ -47,6 +47,8 @@ def test_unknown_verb_gets_help_and_bots_are_ignored(bot_world: BotWorld) -> Non
     payload = bot_world.comment("alice", "/evolve frobnicate")
     assert _last_reply(bot_world, payload).startswith("I don't know the command `frobnicate`")
     assert bot_world.repo.reactions[payload["comment"]["id"]] == ["confused"]
+    bare = bot_world.comment("alice", "/evolve")
+    assert _last_reply(bot_world, bare).startswith("**Evolve** studies this repository")
     comments_before = sum(len(bot_world.fake.comments(bot_world.repo, n)) for n in bot_world.repo.issues)
     bot_world.comment("evolve-bot[bot]", "/evolve run")
     bot_world.comment("dependabot[bot]", "/evolve run")

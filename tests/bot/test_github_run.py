@@ -204,3 +204,18 @@ def test_resumed_run_finds_the_pr_it_opened(bot_world: BotWorld, engine: StubEng
     assert report is not None and report.status == "succeeded"
     assert len(bot_world.repo.pulls) == 1
     assert engine.calls[1].branch_name == next(iter(bot_world.repo.pulls.values()))["head"]
+
+
+def test_github_errors_are_retried_or_reported(bot_world: BotWorld, engine: StubEngine) -> None:
+    bot_world.install()
+    bot_world.fake.fail_next("POST", r"/repos/octo-org/sample/pulls$", status=502)  # retried with backoff
+    bot_world.comment("alice", "/evolve run")
+    assert len(bot_world.repo.pulls) == 1
+    assert [r.status for r in bot_world.fake.requests_to("POST", "/repos/octo-org/sample/pulls")] == [502, 201]
+    bot_world.fake.fail_next("PATCH", r"/pulls/\d+$", status=403, message="Resource not accessible by integration")
+    payload = bot_world.comment("alice", "/evolve run")
+    reply = bot_world.fake.comments(bot_world.repo, payload["issue"]["number"])[-1]
+    assert reply.startswith("The run stopped with an error: GitHub answered 403")
+    assert "Resource not accessible by integration" in reply
+    assert _run_rows(bot_world)[0].status == "error"
+    assert len(bot_world.repo.pulls) == 1

@@ -47,8 +47,9 @@ def test_repeated_529_falls_back_to_the_second_model(repo, fake_api, make_provid
 
 
 def test_500s_then_timeouts_end_with_no_edits_and_a_clear_note(repo, fake_api, make_provider):
-    fake_api.for_model("claude-sonnet-5-5", [error(500)] * 3)
-    fake_api.for_model("claude-haiku-5-5", [slow(good_answer(), 1.5)] * 3)
+    too_late = slow(good_answer(), 1.5)
+    fake_api.for_model("claude-sonnet-5-5", [error(500), too_late, error(503)])
+    fake_api.for_model("claude-haiku-5-5", [too_late, error(500), too_late])
     provider = make_provider(llm={"timeout_seconds": 0.3})
     started = time.monotonic()
     outcome = provider.propose(repo, plan(), None)
@@ -57,6 +58,7 @@ def test_500s_then_timeouts_end_with_no_edits_and_a_clear_note(repo, fake_api, m
     assert outcome.edits == () and outcome.provider == "llm"
     [final] = [n for n in outcome.notes if n.startswith(CATALOG_ONLY)]
     assert "claude-sonnet-5-5, claude-haiku-5-5" in final and "last error: timeout" in final
+    assert "fell back to claude-haiku-5-5 after claude-sonnet-5-5 failed (503 api_error)" in outcome.notes
     assert "retried after 500 api_error" in outcome.notes and "retried after timeout" in outcome.notes
     assert len(fake_api.requests) == 6
     again = provider.propose(repo, plan(), None)

@@ -234,6 +234,7 @@ def _save_example(request: Recorded, diff: str) -> None:
         "`run_engine(repo, RunOptions(llm=True, focus=\"docstrings\"))` on a fixture repository, with the SDK "
         "pointed at the local fake Messages API. The fake answered with two `set_docstring` tool calls and "
         "`finish`; LibCST applied them and every gate passed.\n\n"
+        f"{_HOW_IT_WORKS}\n\n"
         "## System prompt\n\n"
         f"```text\n{request.body['system']}\n```\n\n"
         "## First user message\n\n"
@@ -247,6 +248,24 @@ def _save_example(request: Recorded, diff: str) -> None:
     )
     EXAMPLE_DOC.write_text(text, encoding="utf-8")
 
+
+_HOW_IT_WORKS = """## How the stage works (evolve/llm)
+
+- On only when `ANTHROPIC_API_KEY` is set and `llm.enabled` is true; `ANTHROPIC_BASE_URL` is honoured.
+- One conversation per attempt. The model must answer with tool calls (`tool_choice: any`): `replace_function`,
+  `set_docstring`, `add_test_file`, `finish`. There is no tool that runs commands.
+- Every call is validated and applied with LibCST to an in-memory copy of the files; everything outside the named
+  node stays byte-for-byte. Rejections (unparsable source, unknown symbol, changed signature, complexity not lower
+  by radon, filler docstring, forbidden or out-of-config path, untested function refactored before its tests) go
+  back as `tool_result` blocks with `is_error: true`, and the model corrects itself in the same conversation.
+- Repository text and gate output are fenced in `<untrusted_...>` blocks (tag lookalikes inside are neutralised)
+  and the system prompt says instructions inside them are data. Before sending, the whole request body is scrubbed
+  of the values of secret-looking environment variables and of token patterns (ghp_/ghs_/github_pat_, sk-ant-,
+  AKIA…, PEM blocks, JWTs).
+- Failures: 408/409/429/5xx/529, timeouts and connection errors are retried with backoff (honouring
+  `retry-after`), then the fallback model is tried, then the stage gives up with no edits and the note
+  "continuing with the deterministic catalog alone: …". Token use and estimated cost (a built-in price table,
+  estimates only) are budgeted per run and per repository per day (SQLite)."""
 
 _DOC_ANSWER = [
     {"type": "tool_use", "name": "set_docstring", "input": {"target": "pkg/grades.py:average", "docstring": AVERAGE_DOC}},
