@@ -58,10 +58,15 @@ def run_attempt(
     context = build_context(base, head, changed, config, changed_lines=summary.changed_lines)
     fresh_scan, fresh_tests = context.scan, context.run_tests
     head_tests: list[TestRun] = []
+    announced: set[str] = set()
+
+    def announce(step: str) -> None:
+        if progress and step not in announced:
+            announced.add(step)
+            progress(step, 0, 1)
 
     def scan(which: Tree) -> ScanResult:
-        if progress:
-            progress(f"measuring {which}", 0, 1)
+        announce(f"measuring {which}")
         if which == "head":
             return fresh_scan(which)
         if changed not in measured.scans:
@@ -69,8 +74,7 @@ def run_attempt(
         return measured.scans[changed]
 
     def run_tests(which: Tree) -> TestRun:
-        if progress:
-            progress(f"running the tests on {which}", 0, 1)
+        announce(f"running the tests on {which}")
         if which == "head":
             run = fresh_tests(which)
             head_tests[:] = [run]

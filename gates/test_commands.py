@@ -112,14 +112,17 @@ def _keep_args(args: list[str]) -> tuple[str, ...]:
             skip_value = False
             if not arg.startswith("-"):
                 continue
-        if arg == "--" or _TOX_PLACEHOLDER.fullmatch(arg):
+        if arg == "--":
+            continue
+        if _TOX_PLACEHOLDER.search(arg):
+            # `--basetemp={envtmpdir}` or `--basetemp {envtmpdir}`: the value only exists inside tox.
+            if not arg.startswith("-") and kept and kept[-1].startswith("--") and "=" not in kept[-1]:
+                kept.pop()
             continue
         if _DROPPED_OPTION.search(arg):
             skip_value = "=" not in arg and arg in _OPTIONS_WITH_VALUE
             continue
-        arg = _TOX_PLACEHOLDER.sub("", arg)
-        if arg:
-            kept.append(arg)
+        kept.append(arg)
     return tuple(kept)
 
 

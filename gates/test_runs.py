@@ -124,10 +124,17 @@ def _run_in(root: Path, command: TestCommand, workdir: Path, budget: float, with
         rcfile = workdir / "coveragerc"
         rcfile.write_text(coverage_rcfile(root, workdir / "coverage.data"), encoding="utf-8")
     argv = _argv(command, python, workdir, rcfile)
-    result = run_untrusted(argv, cwd=root, timeout=budget)
+    result = run_untrusted(argv, cwd=root, timeout=budget, env=import_path_environment(root))
     report = _read_report(command, result, workdir, root)
     coverage = _measure(root, rcfile, workdir, python) if measure and not result.timed_out else None
     return _assemble(command, argv, result, report, coverage, root)
+
+
+def import_path_environment(root: Path) -> dict[str, str]:
+    """PYTHONPATH so the checkout's own code is imported without installing it (`src/` layouts too)."""
+    entries = [root / "src"] if (root / "src").is_dir() else []
+    entries.append(root)
+    return {"PYTHONPATH": os.pathsep.join(str(entry) for entry in entries)}
 
 
 def _read_report(command: TestCommand, result: CommandResult, workdir: Path, root: Path) -> TestReport | None:

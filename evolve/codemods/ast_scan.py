@@ -3,13 +3,38 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+T = TypeVar("T")
 
 
-def walk_with_symbol(tree: ast.AST) -> Iterator[tuple[ast.AST, str | None]]:
-    """Yield every node with the qualified name of its enclosing function or class (None at module level)."""
+def per_tree(function: Callable[[ast.AST], T]) -> Callable[[ast.AST], T]:
+    """Remember the result for the last tree seen: every codemod's detect runs over the same parsed tree."""
+    last: list = [None, None]
+
+    @functools.wraps(function)
+    def cached(tree: ast.AST) -> T:
+        if last[0] is not tree:
+            last[:] = [tree, function(tree)]
+        return last[1]
+
+    return cached
+
+
+def walk_with_symbol(tree: ast.AST) -> list[tuple[ast.AST, str | None]]:
+    """Every node with the qualified name of its enclosing function or class (None at module level)."""
+    return _walk_with_symbol(tree)
+
+
+@per_tree
+def _walk_with_symbol(tree: ast.AST) -> list[tuple[ast.AST, str | None]]:
+    return list(_iter_with_symbol(tree))
+
+
+def _iter_with_symbol(tree: ast.AST) -> Iterator[tuple[ast.AST, str | None]]:
     stack: list[tuple[ast.AST, str | None]] = [(tree, None)]
     while stack:
         node, symbol = stack.pop()
@@ -18,12 +43,12 @@ def walk_with_symbol(tree: ast.AST) -> Iterator[tuple[ast.AST, str | None]]:
         if isinstance(node, _SCOPES):
             inner = f"{symbol}.{node.name}" if symbol else node.name
         # Reverse so that nodes come out roughly in source order.
-        for child in reversed(list(ast.iter_child_nodes(node))):
-            # Decorators, defaults and annotations belong to the enclosing scope.
-            child_symbol = inner
-            if isinstance(node, _SCOPES) and child in _outer_parts(node):
-                child_symbol = symbol
-            stack.append((child, child_symbol))
+        if inner is symbol:
+            stack.extend((child, symbol) for child in reversed(list(ast.iter_child_nodes(node))))
+            continue
+        outer = {id(part) for part in _outer_parts(node)}
+        # Decorators and base classes belong to the enclosing scope.
+        stack.extend((child, symbol if id(child) in outer else inner) for child in reversed(list(ast.iter_child_nodes(node))))
 
 
 def _outer_parts(node: ast.AST) -> list[ast.AST]:
@@ -35,6 +60,7 @@ def _outer_parts(node: ast.AST) -> list[ast.AST]:
     return parts
 
 
+@per_tree
 def bound_names(tree: ast.AST) -> tuple[set[str], bool]:
     """Every name bound anywhere in the module, and whether it has a star import (which may bind anything)."""
     names: set[str] = set()

@@ -255,6 +255,12 @@ def drop_statements(
         if index in doomed:
             carried.extend(line for line in getattr(statement, "leading_lines", ()) if line.comment is not None)
             continue
+        if not kept and index and statement.leading_lines:
+            # The statement now opens its block: blank lines that separated it from the dropped ones go.
+            lines = list(statement.leading_lines)
+            while lines and lines[0].comment is None:
+                lines.pop(0)
+            statement = statement.with_changes(leading_lines=lines)
         if carried:
             statement = statement.with_changes(leading_lines=[*carried, *statement.leading_lines])
             carried = []

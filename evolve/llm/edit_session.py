@@ -70,16 +70,18 @@ class EditSession:
         try:
             values = self._fields(name, raw_input)
             if name == "finish":
-                self.summary = values["summary"].strip()[:2000]
+                self.summary = _plain_summary(values["summary"])
                 return ToolAnswer("finished", finished=True)
             text = getattr(self, f"_{name}")(**values)
             self.accepted.append(text)
             return ToolAnswer(f"accepted: {text}")
         except EditRejected as error:
-            label = raw_input.get("target") or raw_input.get("path") if isinstance(raw_input, dict) else None
             reason = str(error)
-            self.rejected.append(f"{name} {label if isinstance(label, str) else ''}".strip() + f": {reason}")
-            return ToolAnswer(f"rejected: {reason}", is_error=True)
+        except Exception as error:  # noqa: BLE001 - a tool bug must not end the conversation
+            reason = f"the edit could not be applied ({type(error).__name__}: {error}); try a simpler edit"
+        label = raw_input.get("target") or raw_input.get("path") if isinstance(raw_input, dict) else None
+        self.rejected.append(f"{name} {label if isinstance(label, str) else ''}".strip() + f": {reason}")
+        return ToolAnswer(f"rejected: {reason}", is_error=True)
 
     def _fields(self, name: str, raw_input: Any) -> dict[str, str]:
         if name not in REQUIRED_FIELDS:
@@ -253,3 +255,9 @@ def _line_of(source: str, qualname: str | None) -> int:
             return line
         line, nodes = match.lineno, match.body
     return line
+
+
+def _plain_summary(text: str) -> str:
+    """The model's summary as one short line for the PR body: no @mentions that would notify people."""
+    line = " ".join(text.split())[:500]
+    return re.sub(r"@(?=[\w-])", "@\u200b", line)

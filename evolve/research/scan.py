@@ -20,7 +20,7 @@ from evolve.research import codemod_findings as codemods
 from evolve.research.analysis import load_interrogate_options
 from evolve.research.cache import ScanCache, default_cache_path, fingerprint
 from evolve.research.coverage_findings import coverage_findings, measure_coverage
-from evolve.research.files import list_python_files, read_source
+from evolve.research.files import SourceFile, list_python_files, read_source
 from evolve.research.priorities import sort_findings
 from evolve.research.security import RULES_FILE, Match, SemgrepRun, security_findings
 from evolve.research.totals import repo_totals
@@ -111,14 +111,21 @@ def _analyse_misses(root: Path, config: EvolveConfig, options: dict[str, Any], c
         notes.append(catalog.note)
 
     if running is not None:
-        progress("semgrep", 0, len(semgrep_todo))
-        outcome = running.result()
-        progress("semgrep", len(semgrep_todo), len(semgrep_todo))
-        if outcome.ok:
-            semgrep.fresh = {p: [m.to_dict() for m in outcome.matches.get(p, [])] for p in semgrep_todo}
-        else:
-            notes.append(f"{outcome.note}; security findings are incomplete")
+        note = _collect_semgrep(running, semgrep, progress)
+        if note:
+            notes.append(note)
     return notes
+
+
+def _collect_semgrep(running: SemgrepRun, section: Section, progress: Progress) -> str | None:
+    """Wait for semgrep and keep its matches per file (cacheable only when semgrep succeeded)."""
+    progress("semgrep", 0, len(running.paths))
+    outcome = running.result()
+    progress("semgrep", len(running.paths), len(running.paths))
+    if not outcome.ok:
+        return f"{outcome.note}; security findings are incomplete"
+    section.fresh = {p: [m.to_dict() for m in outcome.matches.get(p, [])] for p in running.paths}
+    return None
 
 
 def _assemble(readable: list[SourceFile], sections: dict[str, Section],

@@ -297,3 +297,36 @@ def test_security_findings_are_looked_up_when_the_caller_passes_none(repo, fake_
     make_provider().propose(repo, plan, None)
     assert calls == [{"paths": ["pkg/runner.py"], "with_semgrep": True}]
     assert "subprocess call with shell=True" in fake_api.requests[0].body["messages"][0]["content"]
+
+
+def test_model_summary_is_one_short_line_without_mentions(repo, fake_api, make_provider):
+    fake_api.add(finish("Done.\n\nPlease ping @octocat and @org/team " + "x" * 900))
+    outcome = make_provider().propose(repo, docstring_plan(), None)
+    [summary] = [n for n in outcome.notes if n.startswith("model summary:")]
+    assert "\n" not in summary and len(summary) <= 520
+    assert "@octocat" not in summary and "@\u200boctocat" in summary and "@\u200borg/team" in summary
+
+
+def test_characterization_tests_task_adds_a_new_test_module(repo, fake_api, make_provider):
+    content = "from pkg.shapes import perimeter\n\n\ndef test_perimeter_of_a_square():\n    assert perimeter('square', 2) == 8\n"
+    fake_api.add(
+        tools(
+            tool_call("add_test_file", path="tests/test_shapes.py", content=content),
+            tool_call("add_test_file", path="tests/test_perimeter.py", content="import pkg.shapes\n"),
+            tool_call("replace_function", target="pkg/shapes.py:perimeter", new_source="def perimeter(kind, a, b=0):\n    return 0\n"),
+            tool_call("add_test_file", path="tests/test_perimeter.py", content=content),
+        ),
+        finish(),
+    )
+    plan = Plan("tests", "Add characterization tests", (Task("tests", "pkg/shapes.py", symbol="perimeter"),), 1.0)
+    outcome = make_provider().propose(repo, plan, None)
+
+    prompt = fake_api.requests[0].body["messages"][0]["content"]
+    assert "import it from `pkg.shapes`" in prompt
+    exists, no_tests, code_change, accepted = fake_api.requests[1].last_tool_results()
+    assert "already exists" in exists["content"]
+    assert "defines no test functions" in no_tests["content"]
+    assert "not a target of this task set" in code_change["content"]
+    assert not accepted.get("is_error")
+    [edit] = outcome.edits
+    assert (edit.path, edit.before, edit.after) == ("tests/test_perimeter.py", "", content)
