@@ -9,13 +9,22 @@ are ignored. Work (run, plan, retry) is queued as a run; the run replies with it
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import yaml
 
 from bot.commands import Command, UnknownCommand, parse_command
 from bot.db import store
-from bot.github_run import BRANCH_PREFIX, ConfigProblem, RunTarget, load_repo_config, pr_codemods, reply, theme_of_branch
+from bot.github_run import (
+    BRANCH_PREFIX,
+    ConfigProblem,
+    RunTarget,
+    load_repo_config,
+    pr_codemods,
+    reply,
+    theme_of_branch,
+)
 from bot.installations import ensure_repository
 from bot.routing import Event, Router
 from bot.templates import render

@@ -8,7 +8,8 @@ both are read back by `bot.github_run` through `store.acceptance_for`.
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from bot.db import store
 from bot.github_run import BRANCH_PREFIX, pr_codemods

@@ -57,9 +57,9 @@ class SuiteResult:
     tail: str = ""
 
     def short(self) -> str:
-        """A compact cell like ``ok 519 passed`` or ``FAIL 3 failed, 516 passed``."""
+        """A compact cell like ``ok 519 passed (3.2 s)`` or ``FAIL 3 failed, 516 passed (3.0 s)``."""
         parts = [f"{n} {k}" for k, n in self.counts.items() if n]
-        return f"{'ok' if self.ok else 'FAIL'} {', '.join(parts) or f'exit {self.returncode}'}"
+        return f"{'ok' if self.ok else 'FAIL'} {', '.join(parts) or f'exit {self.returncode}'} ({self.seconds:.1f} s)"
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 _HERE = Path(__file__).parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name: str) -> Template:
     return Template((_HERE / f"{name}.md").read_text(encoding="utf-8"))
 

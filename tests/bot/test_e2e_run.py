@@ -8,6 +8,7 @@ and one passing test; its `.github/evolve.yml` keeps the gates to syntax and tes
 from __future__ import annotations
 
 from bot.db import store
+from bot.db.models import Attempt, GateResultRow, MetricSnapshot
 from tests.fakegithub.fixtures import BotWorld, bot_world  # noqa: F401 - fixture
 from tests.fakegithub.payloads import pull_closed
 
@@ -42,8 +43,18 @@ def test_install_comment_pr_merge_learn(bot_world: BotWorld) -> None:
     create = fake.requests_to("POST", f"{base}/pulls")[0]
     assert create.body["head"] == pull["head"] and create.body["base"] == "main" and create.status == 201
 
-    # merge it: the outcome is learned per codemod
+    # the run, its attempts, gate results and metric snapshots are in the bot's tables
     (run,) = store.recent_runs(bot_world.ctx.db, BotWorld.REPO_ID)
+    assert (run.status, run.pr_number, run.branch, run.head_sha) == ("succeeded", number, pull["head"], head_sha)
+    with bot_world.ctx.db() as session:
+        gates = session.query(GateResultRow).filter_by(run_id=run.id).all()
+        metrics = session.query(MetricSnapshot).filter_by(run_id=run.id).all()
+        attempts = session.query(Attempt).filter_by(run_id=run.id).all()
+    assert {g.gate for g in gates} == {"syntax", "tests"} and all(g.status == "passed" for g in gates)
+    assert len(attempts) == 1 and attempts[0].passed
+    assert any(m.name == "findings" and m.head < m.base for m in metrics)
+
+    # merge it: the outcome is learned per codemod
     codemods = sorted(m["id"] for m in run.report["codemods"])
     before, _ = store.acceptance_for(bot_world.ctx.db, BotWorld.REPO_ID)
     fake.merge_pull(repo, number)

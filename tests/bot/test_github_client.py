@@ -119,10 +119,26 @@ def test_server_errors_are_retried(fake_github, repo, gateway, monkeypatch) -> N
     monkeypatch.setattr(anyio, "sleep", no_sleep)
     fake_github.fail_next("GET", r"/repos/octo-org/sample$", status=502, times=2)
     fake_github.fail_next("GET", r"/repos/octo-org/sample$", status=429, times=1, headers={"retry-after": "0"})
+    fake_github.fail_next("GET", r"/repos/octo-org/sample$", status=403, times=1, headers={"retry-after": "0"},
+                          message="You have exceeded a secondary rate limit")
     info = asyncio.run(gateway.get_repo(INSTALLATION, "octo-org", "sample"))
     assert info.full_name == "octo-org/sample"
     statuses = [r.status for r in fake_github.requests_to("GET", "/repos/octo-org/sample")]
-    assert statuses == [502, 502, 429, 200]
+    assert statuses == [502, 502, 429, 403, 200]
+
+
+def test_retries_give_up_with_a_clear_error(fake_github, repo, gateway, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import anyio
+
+    async def no_sleep(_seconds: float) -> None:
+        return None
+
+    monkeypatch.setattr(anyio, "sleep", no_sleep)
+    fake_github.fail_next("GET", r"/repos/octo-org/sample$", status=503, times=10)
+    with pytest.raises(GitHubError) as caught:
+        asyncio.run(gateway.get_repo(INSTALLATION, "octo-org", "sample"))
+    assert caught.value.status == 503 and "GET /repos/{o}/{r}" in str(caught.value)
+    assert len(fake_github.requests_to("GET", "/repos/octo-org/sample")) == 5  # one try and four retries
 
 
 def test_tokens_never_leak_into_errors_or_logs(fake_github, repo, gateway, caplog) -> None:  # type: ignore[no-untyped-def]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
 import subprocess
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import jwt
 from starlette.applications import Starlette
@@ -63,7 +65,7 @@ def _installation_of(state: FakeState, request: Request) -> int | None:
     return None
 
 
-def build_app(state: FakeState, public_key: str) -> "RecordingApp":
+def build_app(state: FakeState, public_key: str) -> RecordingApp:
     """The ASGI app serving `state`."""
 
     def needs_app(func: Endpoint) -> Endpoint:
@@ -288,9 +290,12 @@ async def get_content(request: Request, state: FakeState, repo: FakeRepo) -> Res
     """GET /repos/{o}/{r}/contents/{path} from the default branch (or `ref`)."""
     path = request.path_params["path"]
     ref = request.query_params.get("ref") or repo.default_branch
+    def read() -> tuple[bytes, str]:
+        shown = subprocess.run(["git", "--git-dir", str(repo.bare), "show", f"{ref}:{path}"], capture_output=True, check=True)
+        return shown.stdout, git(repo.bare, "rev-parse", f"{ref}:{path}")
+
     try:
-        raw = subprocess.run(["git", "--git-dir", str(repo.bare), "show", f"{ref}:{path}"], capture_output=True, check=True).stdout
-        sha = git(repo.bare, "rev-parse", f"{ref}:{path}")
+        raw, sha = await asyncio.to_thread(read)
     except subprocess.CalledProcessError:
         return error(404, "Not Found")
     from tests.fakegithub.state import example

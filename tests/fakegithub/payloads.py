@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from tests.fakegithub.state import FakeRepo
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks" / "api.github.com"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _examples(event: str) -> tuple[dict[str, Any], ...]:
     return tuple(json.loads((FIXTURES / f"{event}.json").read_text(encoding="utf-8")))
 

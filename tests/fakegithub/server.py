@@ -18,7 +18,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.fakegithub.app import build_app
-from tests.fakegithub.state import GIT_ENV, FakeRepo, FakeState, RecordedRequest, git, iso
+from tests.fakegithub.state import (
+    GIT_ENV,
+    FakeRepo,
+    FakeState,
+    RecordedRequest,
+    git,
+    iso,
+)
 
 APP_PERMISSIONS = {"contents": "write", "pull_requests": "write", "issues": "write", "checks": "write", "metadata": "read"}
 
@@ -52,7 +59,7 @@ class FakeGitHub:
         """The API root, e.g. http://127.0.0.1:PORT"""
         return self.state.base_url
 
-    def start(self) -> "FakeGitHub":
+    def start(self) -> FakeGitHub:
         """Serve on a free loopback port in a daemon thread."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -76,7 +83,7 @@ class FakeGitHub:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
-    def __enter__(self) -> "FakeGitHub":
+    def __enter__(self) -> FakeGitHub:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -113,7 +120,7 @@ class FakeGitHub:
             env = {**os.environ, **GIT_ENV, "GIT_INDEX_FILE": str(Path(tmp) / "index"), "GIT_AUTHOR_NAME": "Octo",
                    "GIT_AUTHOR_EMAIL": "octo@example.com", "GIT_COMMITTER_NAME": "Octo", "GIT_COMMITTER_EMAIL": "octo@example.com"}
             parent = self.state.head_sha(repo, branch)
-            run = lambda *a, **k: subprocess.run(["git", "--git-dir", str(repo.bare), *a], env=env, check=True,  # noqa: E731
+            run = lambda *a, **k: subprocess.run(["git", "--git-dir", str(repo.bare), *a], env=env, check=True,
                                                  capture_output=True, **k).stdout.decode().strip()
             if parent:
                 run("read-tree", parent)
