@@ -159,6 +159,8 @@ def command_run(args: argparse.Namespace) -> int:
         store.record(key, [meta["id"] for meta in report.codemods], "proposed")
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
+    elif report.status == "error":
+        print(f"evolve: error: {report.message}", file=sys.stderr)
     elif report.status == "dry-run":
         print(report.diff, end="")
         print(f"\n{report.message}", file=sys.stderr)
