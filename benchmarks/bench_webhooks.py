@@ -438,7 +438,7 @@ def measure(name: str, url: str, pid: int, body_file: Path, signature: str, work
     spy = None
     if py_spy is not None:
         spy = subprocess.Popen([args.py_spy_bin, "record", "-p", str(pid), "-d", f"{int(args.duration) + 1}", "-r", "200",
-                                "-f", "raw", "-o", str(py_spy), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                "-f", "raw", "-o", str(py_spy), "--nonblocking", *(["--idle"] if args.py_spy_idle else [])], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     numbers = run_wrk(url, write_wrk_script(workdir, body_file, path, signature, _tag()), args, args.duration)
     sampler.stop()
     if spy is not None:
@@ -575,6 +575,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--peer-dir", type=Path, help="directory to install (or reuse) the Probot peer in (default: a temp dir)")
     parser.add_argument("--evolve-env", action="append", default=[], metavar="NAME=VALUE", help="extra environment for evolve serve (repeatable)")
     parser.add_argument("--py-spy", type=Path, metavar="FILE", help="record a py-spy profile (raw collapsed stacks) of evolve serve during its run")
+    parser.add_argument("--py-spy-idle", action="store_true", help="include waiting threads in the profile (wall-clock view)")
     parser.add_argument("--py-spy-bin", default=shutil.which("py-spy") or "py-spy", help="py-spy executable")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")

@@ -7,13 +7,18 @@ and one passing test; its `.github/evolve.yml` keeps the gates to syntax and tes
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from bot.db import store
 from bot.db.models import Attempt, GateResultRow, MetricSnapshot
 from tests.fakegithub.fixtures import BotWorld, bot_world  # noqa: F401 - fixture
 from tests.fakegithub.payloads import pull_closed
 
 
-def test_install_comment_pr_merge_learn(bot_world: BotWorld) -> None:
+def test_install_comment_pr_merge_learn(bot_world: BotWorld, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     fake, repo = bot_world.fake, bot_world.repo
     bot_world.install()
     assert store.get_repository(bot_world.ctx.db, BotWorld.REPO_ID).enrolled
@@ -66,6 +71,12 @@ def test_install_comment_pr_merge_learn(bot_world: BotWorld) -> None:
         assert after[codemod] > before[codemod]
     stats = {s.codemod: (s.proposed, s.merged, s.closed) for s in store.codemod_stats(bot_world.ctx.db, BotWorld.REPO_ID)}
     assert all(stats[c] == (1, 1, 0) for c in codemods)
+
+    # the installation token went only into Authorization headers: not a URL, not a log line
+    assert fake.issued_tokens
+    for token in fake.issued_tokens:
+        assert token not in caplog.text
+        assert all(token not in r.url for r in fake.requests)
 
 
 def test_cron_triggered_run_opens_a_pr_without_comments(bot_world: BotWorld) -> None:
