@@ -2,7 +2,8 @@
 """Peak memory and bot overhead of one ``evolve run REPO --dry-run``.
 
 Starts ``evolve run REPO --dry-run --json -q --output TMP`` (``--full``: without ``--dry-run``, so the
-gates and the repository's test runs happen too; that leaves an ``evolve/...`` branch) and polls ``/proc`` every ``--interval``
+gates and the repository's test runs happen too) on a fresh local clone of REPO, so caches are cold
+and REPO is left alone (``--in-place`` runs on REPO itself), and polls ``/proc`` every ``--interval``
 seconds while it runs:
 
 * the peak resident memory (VmRSS, and VmHWM read just before it exits) of the evolve process
@@ -21,7 +22,7 @@ It also counts the repository's Python lines (physical lines of ``*.py`` outside
 environments; and without tests) so the result can be compared with the targets in
 shared/TARGETS.md: worker < 1 GiB on a 30k-line repository, overhead <= 15 s on a 20k-line one.
 
-Without ``--full`` the repository is not modified (reports go to a temporary directory). Exit codes:
+REPO is never modified unless ``--in-place`` is given (reports go to a temporary directory). Exit codes:
 0 measured, 1 a target missed with ``--check``, 2 could not run (not a directory, evolve not found,
 evolve crashed without a JSON report).
 """
@@ -204,9 +205,33 @@ def evolve_command(explicit: str | None) -> list[str]:
     return [found] if found else [sys.executable, "-m", "evolve.cli"]
 
 
+def fresh_clone(repo: Path) -> Path:
+    """A local clone of `repo` in a temporary directory (same base name): no scan cache, no run history."""
+    holder = Path(tempfile.mkdtemp(prefix="bench-run-memory-repo-"))
+    target = holder / repo.name
+    proc = subprocess.run(["git", "clone", "-q", "--local", str(repo), str(target)], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        shutil.rmtree(holder, ignore_errors=True)
+        raise RuntimeError(f"git clone failed: {proc.stderr.strip()}")
+    return target
+
+
 def measure(repo: Path, args: argparse.Namespace) -> Measurement:
-    """Run evolve once under /proc polling."""
+    """Run evolve once under /proc polling (on a fresh clone unless --in-place)."""
     result = Measurement(repo=str(repo))
+    if not args.in_place:
+        clone = fresh_clone(repo)
+        try:
+            measured = measure_in(clone, args, result)
+        finally:
+            shutil.rmtree(clone.parent, ignore_errors=True)
+        measured.notes.append("ran on a fresh local clone (cold scan cache); --in-place to run on REPO itself")
+        return measured
+    return measure_in(repo, args, result)
+
+
+def measure_in(repo: Path, args: argparse.Namespace, result: Measurement) -> Measurement:
+    """Run evolve in `repo` and fill in `result`."""
     result.python_lines, result.python_lines_without_tests, result.python_files = count_python_lines(repo)
     outdir = Path(tempfile.mkdtemp(prefix="bench-run-memory-"))
     stdout_path = outdir / "stdout.json"
@@ -239,7 +264,7 @@ def measure(repo: Path, args: argparse.Namespace) -> Measurement:
                     kid_rss = status_kib(kid, "VmRSS") or 0
                     child_total += kid_rss
                     result.largest_child_rss_mib = max(result.largest_child_rss_mib, kid_rss / 1024)
-                    if kid not in kinds:
+                    if kid not in kinds or kinds[kid] == "evolve (forked child)":  # re-read: it may exec a test run
                         line = cmdline(kid)
                         kinds[kid] = ("repository tests" if TEST_CMD.search(line)
                                       else "evolve (forked child)" if line == own_cmdline else command_kind(line))
@@ -324,7 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("repo", type=Path, help="git checkout to run on (not modified unless --full)")
     parser.add_argument("--evolve", help="command that runs the CLI (default: the evolve script beside this python)")
     parser.add_argument("--run-arg", action="append", default=[], help="extra argument for `evolve run` (repeatable)")
-    parser.add_argument("--full", action="store_true", help="a real run (gates and test runs; leaves an evolve/... branch in REPO) instead of --dry-run")
+    parser.add_argument("--full", action="store_true", help="a real run (gates and test runs) instead of --dry-run")
+    parser.add_argument("--in-place", action="store_true", help="run on REPO itself (warm caches; --full leaves a branch there) instead of a fresh clone")
     parser.add_argument("--interval", type=float, default=0.05, help="polling interval in seconds (default 0.05)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the run (default 3600)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the measurement as JSON")

@@ -42,9 +42,16 @@ def choose_models(config: EvolveConfig) -> tuple[list[str], list[str]]:
     return chosen, notes
 
 
-def _store_from_env(env: Mapping[str, str]) -> Path | None:
-    value = (env.get("EVOLVE_LLM_USAGE_STORE") or "").strip()
-    return Path(value) if value else None
+def _store_from_env(env: Mapping[str, str]) -> Path:
+    """$EVOLVE_LLM_USAGE_STORE, else llm-usage.sqlite next to the learning store (same data-dir rules)."""
+    explicit = (env.get("EVOLVE_LLM_USAGE_STORE") or "").strip()
+    if explicit:
+        return Path(explicit)
+    data_dir = (env.get("EVOLVE_DATA_DIR") or "").strip()
+    if not data_dir:
+        xdg = (env.get("XDG_DATA_HOME") or "").strip()
+        data_dir = str(Path(xdg) / "evolve") if xdg else "~/.local/share/evolve"
+    return Path(data_dir).expanduser() / "llm-usage.sqlite"
 
 
 def build_provider(
@@ -57,7 +64,7 @@ def build_provider(
     """The LLM provider, or None unless ANTHROPIC_API_KEY is set in `env` (default os.environ) and llm is enabled.
 
     Honours ANTHROPIC_BASE_URL. Per-day usage is kept in `usage_store_path`, else in $EVOLVE_LLM_USAGE_STORE,
-    else in ~/.local/share/evolve/llm-usage.sqlite.
+    else in llm-usage.sqlite under $EVOLVE_DATA_DIR, $XDG_DATA_HOME/evolve or ~/.local/share/evolve.
     """
     import anthropic  # imported here so that runs without a key never pay for it
 

@@ -13,6 +13,7 @@ from evolve.llm.api import BudgetExceeded, LLMUnavailable, MessagesClient
 from evolve.llm.conversation import run_conversation
 from evolve.llm.docstring_style import detect_repository_style
 from evolve.llm.edit_session import EditRules, EditSession
+from evolve.llm.paths import edit_path_problem
 from evolve.llm.prompts import PromptInputs, TaskBrief, system_prompt, tool_definitions, user_prompt
 from evolve.llm.repository import (
     function_complexity,
@@ -90,7 +91,10 @@ class LLMProvider:
         sources: dict[str, str] = {}
         notes: list[str] = []
         for task in tasks:
-            if task.path not in sources:
+            problem = edit_path_problem(workspace, task.path, self.config)
+            if problem:
+                notes.append(f"skipped the {task.kind} task on {task.path}: {problem}")
+            elif task.path not in sources:
                 try:
                     sources[task.path] = (workspace / task.path).read_text(encoding="utf-8")
                 except (OSError, UnicodeDecodeError) as error:

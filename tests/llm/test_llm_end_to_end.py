@@ -271,3 +271,17 @@ _DOC_ANSWER = [
     {"type": "tool_use", "name": "set_docstring", "input": {"target": "pkg/grades.py:average", "docstring": AVERAGE_DOC}},
     {"type": "tool_use", "name": "set_docstring", "input": {"target": "pkg/grades.py:passed", "docstring": PASSED_DOC}},
 ]
+
+
+def test_evolve_run_llm_on_the_command_line(grades_repo, llm_env, monkeypatch, tmp_path, capsys):
+    from evolve.cli import main
+
+    monkeypatch.setenv("EVOLVE_DATA_DIR", str(tmp_path / "data"))
+    llm_env.add(tools(tool_call("replace_function", target="pkg/grades.py:letter_grade", new_source=REFACTOR)), finish())
+    code = main(["run", str(grades_repo), "--llm", "--focus", "complexity", "--json", "-q"])
+
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["status"] == "succeeded"
+    assert all(gate["status"] in ("passed", "skipped") for gate in report["attempts"][-1]["gates"])
+    assert report["llm"]["usage"]["requests"] == 2
+    assert [e["source"] for e in report["attempts"][-1]["edits"]] == ["llm"]

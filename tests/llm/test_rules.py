@@ -171,3 +171,14 @@ def test_usage_since_counts_only_the_requests_of_one_call():
     usage.add("claude-sonnet-5-5", 50, 5)
     assert usage.since(earlier)["models"] == ["claude-haiku-5-5", "claude-sonnet-5-5"]
     assert usage.to_dict()["models"] == ["claude-sonnet-5-5", "claude-haiku-5-5"] and usage.to_dict()["requests"] == 3
+
+
+def test_usage_store_location_follows_the_data_dir_rules(tmp_path):
+    from evolve.llm import _store_from_env
+
+    assert _store_from_env({"EVOLVE_LLM_USAGE_STORE": "/x/u.sqlite", "EVOLVE_DATA_DIR": "/d"}) == Path("/x/u.sqlite")
+    assert _store_from_env({"EVOLVE_DATA_DIR": "/d"}) == Path("/d/llm-usage.sqlite")
+    assert _store_from_env({"XDG_DATA_HOME": "/xdg"}) == Path("/xdg/evolve/llm-usage.sqlite")
+    assert _store_from_env({}) == Path("~/.local/share/evolve/llm-usage.sqlite").expanduser()
+    provider = build_provider(EvolveConfig(), {"ANTHROPIC_API_KEY": "sk-ant-x", "EVOLVE_DATA_DIR": str(tmp_path)})
+    assert provider.client.ledger.path == tmp_path / "llm-usage.sqlite"

@@ -121,10 +121,14 @@ def test_prompt_injection_in_the_repository_stays_fenced_as_data(repo, fake_api,
 
 def test_edits_outside_the_configured_paths_are_rejected(repo, fake_api, make_provider):
     write(repo, {"pkg/vendored/lib.py": "def helper(x):\n    return x\n"})
-    plan = Plan("docstrings", "Document helper", (Task("docstring", "pkg/vendored/lib.py", symbol="helper"),), 1.0)
+    provider = make_provider(exclude=["pkg/vendored/**"])
+    skipped = provider.propose(repo, Plan("docstrings", "Document helper", (Task("docstring", "pkg/vendored/lib.py", symbol="helper"),), 1.0), None)
+    assert fake_api.requests == [] and skipped.edits == ()
+    assert any("skipped the docstring task on pkg/vendored/lib.py" in n for n in skipped.notes)
+
     fake_api.add(tools(tool_call("set_docstring", target="pkg/vendored/lib.py:helper",
                                  docstring="Return its argument unchanged, as the identity function.")))
-    outcome = make_provider(exclude=["pkg/vendored/**"]).propose(repo, plan, None)
+    outcome = provider.propose(repo, Plan("docstrings", "Document area", (Task("docstring", "pkg/shapes.py", symbol="area"),), 1.0), None)
     [result] = fake_api.requests[1].last_tool_results()
     assert result["is_error"] and "outside the paths this repository's evolve configuration allows" in result["content"]
     assert outcome.edits == ()
