@@ -62,6 +62,7 @@ class Measurement:
     wall_seconds: float = 0.0
     test_seconds_proc: float = 0.0
     test_processes: int = 0
+    test_seconds_sum: float = 0.0  # lifetimes added up; > test_seconds_proc when test runs overlapped
     test_seconds_report: float | None = None
     overhead_seconds: float = 0.0
     peak_rss_mib: float = 0.0
@@ -289,6 +290,7 @@ def measure_in(repo: Path, args: argparse.Namespace, result: Measurement) -> Mea
     # A test process seen once still ran for about one interval.
     result.test_seconds_proc = union_seconds([(a, b + args.interval) for a, b in tests.values()])
     result.test_processes = len(tests)
+    result.test_seconds_sum = sum(b + args.interval - a for a, b in tests.values())
     result.overhead_seconds = max(0.0, result.wall_seconds - result.test_seconds_proc)
     report: Any = None
     try:
@@ -321,7 +323,7 @@ def render(m: Measurement) -> str:
         ("python files / lines (without tests)", f"{m.python_files} / {m.python_lines} ({m.python_lines_without_tests})"),
         ("run status (exit code)", f"{m.status or '-'} ({m.exit_code})"),
         ("wall time", f"{m.wall_seconds:.2f} s"),
-        ("test processes / time alive (proc)", f"{m.test_processes} / {m.test_seconds_proc:.2f} s"),
+        ("test processes / time alive (union; sum)", f"{m.test_processes} / {m.test_seconds_proc:.2f} s; {m.test_seconds_sum:.2f} s"),
         ("test time stated by the report", "-" if m.test_seconds_report is None else f"{m.test_seconds_report:.2f} s"),
         ("bot overhead (wall - test time)", f"{m.overhead_seconds:.2f} s"),
         ("evolve process peak RSS (sampled)", f"{m.peak_rss_mib:.1f} MiB"),

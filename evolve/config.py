@@ -107,8 +107,8 @@ class LLMConfig(_Model):
     """The optional Claude stage. Off unless an API key is in the environment."""
 
     enabled: bool = True
-    model: str = "claude-sonnet-4-5"
-    fallback_model: str = "claude-haiku-4-5"
+    model: str = "claude-sonnet-5-5"
+    fallback_model: str = "claude-haiku-5-5"
     max_tokens: int = Field(4096, ge=256, le=64_000)
     tokens_per_run: int = Field(200_000, ge=1000)
     tokens_per_day: int = Field(2_000_000, ge=1000)

@@ -181,6 +181,13 @@ def run_engine(repo: Path, options: RunOptions = RunOptions(), config: EvolveCon
     return _write_report(report, output)
 
 
+def _propose(provider, workspace: Path, plan: Plan, feedback: AttemptFeedback | None, scan: ScanResult):
+    """Ask a provider for edits; the LLM also gets the findings behind its tasks."""
+    if isinstance(provider, CodemodProvider):
+        return provider.propose(workspace, plan, feedback)
+    return provider.propose(workspace, plan, feedback, findings=scan.findings)
+
+
 def _run_in_worktrees(root: Path, base_sha: str, work: Path, run_id: str, options: RunOptions, config: EvolveConfig | None, progress: Progress | None) -> RunReport:
     from evolve.codemods.registry import available_codemods
     from evolve.codemods.runner import repository_min_python
@@ -205,7 +212,7 @@ def _run_in_worktrees(root: Path, base_sha: str, work: Path, run_id: str, option
         return RunReport(**common, status="nothing-to-do", message="The plan needs the LLM stage, which is not configured.")
     if progress:
         progress("editing", 0, len(plan.tasks))
-    outcome = provider.propose(base, plan, None)
+    outcome = _propose(provider, base, plan, None, scan)
     edits = tuple(e for e in outcome.edits if e.changed)
     provider_notes = list(outcome.notes)
     catalog = available_codemods()
@@ -247,7 +254,7 @@ def _run_in_worktrees(root: Path, base_sha: str, work: Path, run_id: str, option
         else:
             attempts.append(AttemptRecord(number, edits, result.gate_results, note="failing gates' evidence goes back to the model", provider_notes=tuple(provider_notes)))
             if number < config.attempts:
-                outcome = provider.propose(base, plan, feedback)
+                outcome = _propose(provider, base, plan, feedback, scan)
                 edits = tuple(e for e in outcome.edits if e.changed)
                 provider_notes = list(outcome.notes)
         provider_notes = [] if codemod_plan else provider_notes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
@@ -27,6 +28,13 @@ THEME_TITLES = {
 # Estimated changed lines per task, before a codemod or the model has run.
 LLM_LINES = {"docstring": 6, "complexity": 30, "tests": 40, "security": 6}
 NEUTRAL_ACCEPTANCE = 0.5
+# LLM work on test code itself is not worth a PR: no docstrings or refactors for tests.
+TEST_PATH = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$)")
+
+
+def is_test_path(path: str) -> bool:
+    """Whether a repository path is test code (tests/ directories, test_*.py, *_test.py, conftest.py)."""
+    return bool(TEST_PATH.search(path))
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,7 @@ def candidate_tasks(plan_input: PlanningInput) -> dict[str, list[Task]]:
         if kind is None:
             continue
         for finding in plan_input.findings:
-            if finding.kind != kind:
+            if finding.kind != kind or is_test_path(finding.path):
                 continue
             if kind == "security" and (finding.path, finding.line) in codemod_lines.get(finding.path, set()):
                 continue  # a deterministic codemod handles this one

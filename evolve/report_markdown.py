@@ -96,7 +96,9 @@ def render_llm_section(llm: dict[str, Any]) -> str:
         f"- tokens: {usage.get('input_tokens', 0)} in / {usage.get('output_tokens', 0)} out",
         f"- estimated cost: ${usage.get('estimated_cost_usd', 0):.4f}",
     ]
-    for note in llm.get("notes", []):
+    for fallback in usage.get("fallbacks", []) or []:
+        parts.append(f"- fallback: {fallback}")
+    for note in [*llm.get("notes", []), *(usage.get("notes", []) or [])]:
         parts.append(f"- {note}")
     return "### LLM stage\n\n" + "\n".join(parts) + "\n\n"
 

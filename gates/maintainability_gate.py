@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
 from typing import Sequence
 
 from evolve.config import MaintainabilityGateConfig
 from evolve.findings import ScanResult
-from gates.base import Failed, GateResult, Metric, Passed
+from gates.base import Failed, GateContext, GateResult, Metric, Passed
 from gates.changed_code import files_in, listing, mean, number
 from gates.scan_gate import ScanGate
 
@@ -14,11 +16,41 @@ from gates.scan_gate import ScanGate
 MI_EPSILON = 0.5
 
 
-def maintainability_regressions(base: ScanResult, head: ScanResult, paths: Sequence[str], floor: float) -> dict[str, str]:
-    """path -> reason, for changed files whose MI dropped, fell below `floor`, or are new and below it."""
+def _without_docstrings(source: str) -> str | None:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
+def differs_only_in_docstrings(before: str, after: str) -> bool:
+    """Whether two sources have the same code once docstrings are set aside.
+
+    Radon counts a one-line docstring as a line of code, so documenting a function lowers its file's
+    maintainability index; such a change is not a maintainability regression.
+    """
+    stripped_before, stripped_after = _without_docstrings(before), _without_docstrings(after)
+    return stripped_before is not None and stripped_before == stripped_after
+
+
+def maintainability_regressions(
+    base: ScanResult, head: ScanResult, paths: Sequence[str], floor: float, documentation_only: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """path -> reason, for changed files whose MI dropped, fell below `floor`, or are new and below it.
+
+    Files in `documentation_only` changed nothing but docstrings and are never blamed.
+    """
     before, after = files_in(base, paths), files_in(head, paths)
     problems: dict[str, str] = {}
     for path, metrics in sorted(after.items()):
+        if path in documentation_only:
+            continue
         new = metrics.maintainability
         old = before[path].maintainability if path in before else None
         if old is None:
@@ -36,11 +68,13 @@ def average_maintainability(scan: ScanResult, paths: Sequence[str]) -> float | N
     return mean([f.maintainability for f in files_in(scan, paths).values()])
 
 
-def judge_maintainability(base: ScanResult, head: ScanResult, paths: Sequence[str], floor: float) -> GateResult:
+def judge_maintainability(
+    base: ScanResult, head: ScanResult, paths: Sequence[str], floor: float, documentation_only: frozenset[str] = frozenset()
+) -> GateResult:
     """Fail when any changed file's MI regresses; blame those files."""
     base_avg, head_avg = average_maintainability(base, paths), average_maintainability(head, paths)
     metrics = (Metric("average maintainability index", base_avg, head_avg, "higher"),)
-    problems = maintainability_regressions(base, head, paths, floor)
+    problems = maintainability_regressions(base, head, paths, floor, documentation_only)
     if problems:
         return Failed(
             gate="maintainability",
@@ -62,6 +96,22 @@ class MaintainabilityGate(ScanGate):
     def __init__(self, settings: MaintainabilityGateConfig | None = None) -> None:
         super().__init__(settings or MaintainabilityGateConfig())
 
+    def evaluate(self, context: GateContext) -> GateResult:
+        """Note which changed files only gained or changed docstrings, then judge as a scan gate."""
+        self._documentation_only = frozenset(
+            path for path in context.changed_files if path.endswith(".py") and _documentation_only(context.base, context.head, path)
+        )
+        return super().evaluate(context)
+
     def judge(self, base: ScanResult, head: ScanResult, paths: Sequence[str]) -> GateResult:
         """Compare the MI of each changed file."""
-        return judge_maintainability(base, head, paths, self.settings.floor)
+        return judge_maintainability(base, head, paths, self.settings.floor, getattr(self, "_documentation_only", frozenset()))
+
+
+def _documentation_only(base: Path, head: Path, path: str) -> bool:
+    try:
+        before = (base / path).read_text(encoding="utf-8")
+        after = (head / path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return differs_only_in_docstrings(before, after)

@@ -53,7 +53,14 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import tomllib
+try:  # Python 3.11+
+    import tomllib
+except ImportError:  # pragma: no cover - Python 3.10: tomli if present, else pyproject.toml is not read
+    try:
+        import tomli as tomllib  # type: ignore[no-redef]
+    except ImportError:
+        tomllib = None  # type: ignore[assignment]
+
 
 EXIT_OK = 0
 EXIT_IMPORT_FAILED = 1
@@ -395,7 +402,7 @@ def collect_test_requirements(root: Path) -> DepsReport:
         have_runtime = bool(runtime) or bool(tests)
 
     pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
+    if pyproject.is_file() and tomllib is not None:
         try:
             data = tomllib.loads(pyproject.read_text(encoding="utf-8", errors="replace"))
         except tomllib.TOMLDecodeError:

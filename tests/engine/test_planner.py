@@ -95,3 +95,13 @@ def test_renderers_show_tasks_and_a_mermaid_diagram():
     markdown = render_plan_markdown(plan)
     assert "```mermaid" in markdown and "flowchart LR" in markdown
     assert "theme --> t_none_comparison" in markdown and "f_pkg_a_py" in markdown
+
+
+def test_llm_tasks_never_target_test_code():
+    findings = (
+        finding("missing-docstring", "tests/test_a.py", kind="docstring", symbol="test_x", priority=0.9),
+        finding("missing-docstring", "pkg/conftest.py", kind="docstring", symbol="fixture", priority=0.9),
+        finding("missing-docstring", "pkg/a.py", kind="docstring", symbol="f", priority=0.2),
+    )
+    plan = make_plan(PlanningInput(findings=findings, codemod_themes=THEMES, llm_themes=frozenset({"docstrings"})))
+    assert [(t.path, t.symbol) for t in plan.tasks] == [("pkg/a.py", "f")]

@@ -1,0 +1,23 @@
+"""Documenting code is never a maintainability regression, even though radon counts one-line docstrings as code."""
+
+from evolve.findings import FileMetrics, RepoMetrics, ScanResult
+from gates.maintainability_gate import differs_only_in_docstrings, judge_maintainability
+
+
+def scan(mi: float) -> ScanResult:
+    totals = RepoMetrics(1, 1, 1, 0, 0, 0, mi, 0, 0, 0)
+    return ScanResult("r", (FileMetrics("a.py", 1, 1, 0, mi, (), 0, 0),), (), (), totals)
+
+
+def test_docstring_only_changes_are_recognised():
+    before = "def f(x):\n    return x + 1\n\nclass C:\n    pass\n"
+    after = 'def f(x):\n    """Add one."""\n    return x + 1\n\nclass C:\n    """A C."""\n'
+    assert differs_only_in_docstrings(before, after)
+    assert not differs_only_in_docstrings(before, after.replace("x + 1", "x + 2"))
+    assert not differs_only_in_docstrings(before, "def broken(:\n")
+
+
+def test_documentation_only_files_are_not_blamed_but_code_changes_are():
+    assert judge_maintainability(scan(60.0), scan(58.0), ["a.py"], 65, frozenset({"a.py"})).status == "passed"
+    failed = judge_maintainability(scan(60.0), scan(58.0), ["a.py"], 65)
+    assert failed.status == "failed" and failed.blame == ("a.py",)
