@@ -463,6 +463,8 @@ def collect_test_requirements(root: Path) -> DepsReport:
         except configparser.Error as exc:
             report.notes.append(f"tox.ini unreadable: {exc}")
 
+    add("pytest addopts plugins", plugins_from_addopts(root))
+
     req_files = sorted(
         p for pattern in ("requirements*test*.txt", "test*requirements*.txt", "requirements/test*.txt", "requirements/*test*.txt", "requirements-dev.txt")
         for p in root.glob(pattern)
@@ -483,6 +485,40 @@ def collect_test_requirements(root: Path) -> DepsReport:
         deduped.setdefault(key, req)
     report.wanted = list(deduped.values())
     return report
+
+
+ADDOPTS_PLUGINS = (("--cov", "pytest-cov"), ("-n", "pytest-xdist"), ("--numprocesses", "pytest-xdist"),
+                   ("--timeout", "pytest-timeout"), ("--benchmark", "pytest-benchmark"), ("--mypy", "pytest-mypy"),
+                   ("--reruns", "pytest-rerunfailures"), ("--randomly", "pytest-randomly"), ("--asyncio-mode", "pytest-asyncio"))
+
+
+def plugins_from_addopts(root: Path) -> list[str]:
+    """pytest plugins that the project's configured ``addopts`` need (e.g. ``--cov`` → pytest-cov)."""
+    texts: list[str] = []
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file() and tomllib is not None:
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8", errors="replace"))
+            addopts = data.get("tool", {}).get("pytest", {}).get("ini_options", {}).get("addopts", "")
+            texts.append(" ".join(addopts) if isinstance(addopts, list) else str(addopts))
+        except tomllib.TOMLDecodeError:
+            pass
+    for name, section in (("pytest.ini", "pytest"), ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
+        path = root / name
+        if path.is_file():
+            parser = configparser.ConfigParser(interpolation=None, strict=False)
+            try:
+                parser.read(path, encoding="utf-8")
+                if parser.has_option(section, "addopts"):
+                    texts.append(parser.get(section, "addopts"))
+            except configparser.Error:
+                pass
+    words = " ".join(texts).split()
+    found = []
+    for option, plugin in ADDOPTS_PLUGINS:
+        if any(word == option or word.startswith(option + "=") or (option.startswith("--") and word.startswith(option)) for word in words):
+            found.append(plugin)
+    return list(dict.fromkeys(found))
 
 
 def _drop_extra_marker(req: str) -> str:

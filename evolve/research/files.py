@@ -90,6 +90,17 @@ def _walk_python_files(root: Path) -> list[str]:
     return sorted(found)
 
 
+def _relative(root: Path, path: str) -> str:
+    """`path` as a posix path relative to `root` (absolute paths under root are accepted too)."""
+    candidate = Path(path)
+    if candidate.is_absolute():
+        try:
+            candidate = candidate.resolve().relative_to(root.resolve())
+        except ValueError:
+            return candidate.as_posix()
+    return candidate.as_posix()
+
+
 def list_python_files(root: Path, config: EvolveConfig, paths: Sequence[str] | None = None) -> list[str]:
     """Relative posix paths of the Python files to scan, sorted.
 
@@ -103,7 +114,7 @@ def list_python_files(root: Path, config: EvolveConfig, paths: Sequence[str] | N
         listed = _walk_python_files(root)
     selected = [path for path in listed if is_selected(path, config)]
     if paths is not None:
-        wanted = {Path(p).as_posix() for p in paths}
+        wanted = {_relative(root, p) for p in paths}
         selected = [path for path in selected if path in wanted]
     return selected
 

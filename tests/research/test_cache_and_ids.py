@@ -77,7 +77,8 @@ def test_unwritable_or_corrupt_cache_is_ignored(make_repo, tmp_path):
 
 def test_paths_restrict_the_scan(make_repo, tmp_path):
     repo = make_repo({"a.py": HOT, "b.py": RISKY, "sub/c.py": HOT, "notes.txt": "x"})
-    result = scan_repository(repo, paths=["b.py", "./sub/c.py", "missing.py", "notes.txt"], cache_dir=tmp_path / "c")
+    wanted = ["./b.py", str(repo / "sub" / "c.py"), "missing.py", "notes.txt"]
+    result = scan_repository(repo, paths=wanted, cache_dir=tmp_path / "c")
     assert [f.path for f in result.files] == ["b.py", "sub/c.py"]
     assert {f.path for f in result.findings} <= {"b.py", "sub/c.py"}
     assert any(f.rule == "subprocess-shell-true" for f in result.findings)
