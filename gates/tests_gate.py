@@ -53,6 +53,10 @@ def judge_tests(head: TestRun, base: TestRun | None, changed_files: Sequence[str
         return Passed(gate="tests", summary=f"All {head.passed} test(s) pass ({head.skipped} skipped).", metrics=metrics)
     known = set(base.failing_tests) if base is not None and not base.timed_out else set()
     new = [test for test in head.failing_tests if test not in known]
+    if not new and head.passed == 0:
+        # Nothing ran on either side (a collection error, a missing dependency): the change is unproven.
+        return Errored(gate="tests", metrics=metrics, details=head.failure_details or head.output_tail,
+                       summary="The test suite does not run, on base either, so the change cannot be proven.")
     if not new:
         return Passed(gate="tests", metrics=metrics,
                       summary=f"{len(head.failing_tests)} test(s) fail, but all of them fail on base too.")

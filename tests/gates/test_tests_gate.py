@@ -5,7 +5,7 @@ from __future__ import annotations
 from evolve.config import EvolveConfig, parse_config
 from gates.base import GateContext
 from gates.measurements import build_context
-from gates.test_runs import run_test_suite
+from gates.test_runs import TestRun, run_test_suite
 from gates.tests_gate import TestsGate, failure_sections, judge_tests
 from tests.gates.builders import make_run
 
@@ -125,3 +125,10 @@ def test_real_timeout_is_errored(make_trees):
 def _config() -> EvolveConfig:
     """Only the tests gate enabled, so runs are not measured with coverage (faster)."""
     return parse_config({"gates": {"enabled": ["tests"]}})
+
+
+def test_a_suite_that_cannot_run_on_either_side_is_errored_not_passed():
+    broken = TestRun(command=("pytest",), returncode=2, timed_out=False, duration=1.0, passed=0,
+                     failing_tests=("<test run exited with code 2>",), failure_details="ImportError: no module named x")
+    result = judge_tests(broken, broken, ["pkg/a.py"])
+    assert result.status == "errored" and "cannot be proven" in result.summary
