@@ -3,7 +3,12 @@
 The bot's tables are the source of truth; jobs only say "look at this row now". So a job may
 run twice or be lost with a dead process and nothing breaks: claims in the database decide who
 works, and a periodic sweep re-enqueues whatever is still queued (that is also how a restart
-resumes). Fresh deliveries take an in-process fast path when this process runs workers.
+resumes). Fresh deliveries take an in-process fast path when this process runs workers; a
+web-only process instead nudges the workers with one "sweep now" job at most every
+`NOTIFY_INTERVAL` seconds, never one job per delivery.
+
+Every write to the deliveries table (intake, claims, marks) goes through one `DeliveryWriter`,
+which group-commits them off the event loop.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from apscheduler import ConflictPolicy, current_async_scheduler, current_job
 from apscheduler.abc import Trigger
 
 from bot.db import store
+from bot.db.deliveries import ClaimedDelivery, DeliveryMark, NewDelivery
+from bot.db.delivery_writer import DeliveryWriter
 from bot.routing import Event, Router
 from bot.scheduler import cron_trigger
 
@@ -31,6 +38,8 @@ log = logging.getLogger(__name__)
 DELIVERY_LEASE = 300.0
 RUN_LEASE = 600.0
 RUN_MAX_TRIES = 3
+DELIVERY_BATCH = 32  # deliveries one consumer claims at once
+NOTIFY_INTERVAL = 0.25  # seconds between a web process's "sweep now" jobs for the workers
 _ACTIVE: "JobQueue | None" = None
 _BY_SCHEDULER: dict[int, "JobQueue"] = {}
 
@@ -46,8 +55,13 @@ def active_queue() -> "JobQueue":
 
 
 async def process_delivery_job(delivery_id: str) -> None:
-    """APScheduler task: process one recorded delivery."""
+    """APScheduler task: process one recorded delivery (jobs left by older web processes)."""
     await active_queue().process_delivery(delivery_id)
+
+
+async def sweep_deliveries_job() -> None:
+    """APScheduler task a web process adds when it recorded deliveries: pick up the queued ones."""
+    await active_queue().sweep_deliveries()
 
 
 async def run_repository_job(run_id: int) -> None:
@@ -90,18 +104,47 @@ class JobQueue:
         self._runs: set[int] = set()  # run ids with a job pending or executing here
         self._tasks: list[asyncio.Task[Any]] = []
         self._run_slots = asyncio.Semaphore(ctx.settings.max_concurrent_runs)
+        self._dispatch_slots = asyncio.Semaphore(max(1, ctx.settings.delivery_workers))
+        self._notify_wanted = False
+        self._notifier: asyncio.Task[None] | None = None
         self._started = False
+        self.deliveries = DeliveryWriter(ctx.engine)
 
     # -- what handlers and the web endpoint call ------------------------------------------
-    async def enqueue_delivery(self, delivery_id: str) -> None:
+    async def accept_delivery(self, delivery: NewDelivery) -> bool:
+        """Record a verified delivery durably (group commit), then enqueue it; False for a duplicate.
+
+        Raises when it could not be recorded (the caller answers 503 and GitHub may redeliver).
+        """
+        if not await self.deliveries.record(delivery):
+            return False
+        self.enqueue_delivery(delivery.delivery_id)
+        return True
+
+    def enqueue_delivery(self, delivery_id: str) -> None:
         """Hand a recorded delivery to a worker without waiting for it to be processed."""
         if self.works:
             if delivery_id not in self._claimed:
                 self._claimed.add(delivery_id)
                 self._local.put_nowait(delivery_id)
         elif self.scheduler is not None:
-            await self.scheduler.add_job(process_delivery_job, args=[delivery_id])
+            self._notify_workers()
         # Otherwise the row stays queued and a worker's sweep finds it.
+
+    def _notify_workers(self) -> None:
+        """Web role: one "sweep now" job per `NOTIFY_INTERVAL` at most, added off the request path."""
+        self._notify_wanted = True
+        if self._notifier is None or self._notifier.done():
+            self._notifier = asyncio.create_task(self._notify_loop())
+
+    async def _notify_loop(self) -> None:
+        while self._notify_wanted and self._started and self.scheduler is not None:
+            self._notify_wanted = False
+            try:
+                await self.scheduler.add_job(sweep_deliveries_job)
+            except Exception:  # the rows are recorded: the workers' periodic sweep finds them anyway
+                log.exception("could not notify the workers; their sweep will pick the deliveries up")
+            await asyncio.sleep(NOTIFY_INTERVAL)
 
     async def enqueue_run(self, repository_id: int, trigger: str, *, focus: str | None = None,
                           requested_by: str | None = None, comment_issue_number: int | None = None,
@@ -170,36 +213,49 @@ class JobQueue:
     # -- workers ----------------------------------------------------------------------------
     async def process_delivery(self, delivery_id: str) -> str | None:
         """Claim a delivery, dispatch it through the router, mark it; returns its final status."""
+        return (await self.process_deliveries([delivery_id])).get(delivery_id)
+
+    async def process_deliveries(self, delivery_ids: list[str]) -> dict[str, str]:
+        """Claim deliveries in one write, dispatch each, mark each; statuses of those claimed here."""
         try:
-            delivery = store.claim_delivery(self.ctx.db, delivery_id, DELIVERY_LEASE)
-            if delivery is None:
-                return None  # done already, or another worker holds it
             try:
-                payload = json.loads(delivery.payload)
-            except ValueError:
-                store.mark_delivery(self.ctx.db, delivery_id, "ignored", "payload is not valid JSON")
-                return "ignored"
-            event = Event.from_payload(delivery.event, payload, delivery_id)
-            if not self.router.handles(event):
-                store.mark_delivery(self.ctx.db, delivery_id, "ignored")
-                return "ignored"
-            try:
-                await self.router.dispatch(event, self.ctx)
-            except Exception as error:  # a handler failed: retry with backoff, then record the failure
-                log.exception("delivery %s (%s) failed", delivery_id, event.name)
-                message = f"{type(error).__name__}: {error}"[:2000]
-                if delivery.attempts >= self.ctx.settings.delivery_attempts:
-                    store.mark_delivery(self.ctx.db, delivery_id, "failed", message)
-                    return "failed"
-                delay = _retry_delay(delivery.attempts)
-                store.mark_delivery(self.ctx.db, delivery_id, "queued", message, retry_after=delay)
-                if self.works:
-                    asyncio.get_running_loop().call_later(delay, self._requeue_local, delivery_id)
-                return "queued"
-            store.mark_delivery(self.ctx.db, delivery_id, "processed")
-            return "processed"
+                claimed = await self.deliveries.claim(delivery_ids, DELIVERY_LEASE)
+            except Exception:  # the rows stay queued: the sweep retries them
+                log.exception("could not claim %d deliveries", len(delivery_ids))
+                return {}
+            statuses = await asyncio.gather(*(self._process_claimed(d) for d in claimed.values()))
+            return dict(zip(claimed, statuses))
         finally:
-            self._claimed.discard(delivery_id)
+            for delivery_id in delivery_ids:
+                self._claimed.discard(delivery_id)
+
+    async def _process_claimed(self, delivery: ClaimedDelivery) -> str:
+        async with self._dispatch_slots:
+            mark = await self._dispatch(delivery)
+        await self.deliveries.mark([mark])  # a failure leaves it claimed: after its lease the sweep retries
+        if mark.status == "queued" and mark.retry_after and self.works:
+            asyncio.get_running_loop().call_later(mark.retry_after, self._requeue_local, delivery.delivery_id)
+        return mark.status
+
+    async def _dispatch(self, delivery: ClaimedDelivery) -> DeliveryMark:
+        """Run the router on one claimed delivery; what to mark it as."""
+        delivery_id = delivery.delivery_id
+        try:
+            payload = json.loads(delivery.payload)
+        except ValueError:
+            return DeliveryMark(delivery_id, "ignored", "payload is not valid JSON")
+        event = Event.from_payload(delivery.event, payload, delivery_id)
+        if not self.router.handles(event):
+            return DeliveryMark(delivery_id, "ignored")
+        try:
+            await self.router.dispatch(event, self.ctx)
+        except Exception as error:  # a handler failed: retry with backoff, then record the failure
+            log.exception("delivery %s (%s) failed", delivery_id, event.name)
+            message = f"{type(error).__name__}: {error}"[:2000]
+            if delivery.attempts >= self.ctx.settings.delivery_attempts:
+                return DeliveryMark(delivery_id, "failed", message)
+            return DeliveryMark(delivery_id, "queued", message, retry_after=_retry_delay(delivery.attempts))
+        return DeliveryMark(delivery_id, "processed")
 
     async def run_repository(self, run_id: int) -> str | None:
         """Claim a run (one per repository at a time), execute it, and always close it."""
@@ -261,28 +317,36 @@ class JobQueue:
 
     async def _consume(self) -> None:
         while True:
-            delivery_id = await self._local.get()
+            batch = [await self._local.get()]
+            while len(batch) < DELIVERY_BATCH and not self._local.empty():
+                batch.append(self._local.get_nowait())
             try:
-                await self.process_delivery(delivery_id)
-            except Exception:  # the row stays claimed; its lease expires and the sweep retries it
-                log.exception("processing delivery %s crashed", delivery_id)
+                await self.process_deliveries(batch)
+            except Exception:  # the rows stay claimed; their leases expire and the sweep retries them
+                log.exception("processing %d deliveries crashed", len(batch))
             finally:
-                self._local.task_done()
+                for _ in batch:
+                    self._local.task_done()
 
-    async def sweep(self) -> tuple[int, int]:
-        """Re-enqueue work left behind (restart, dead worker, another process's intake)."""
-        deliveries = store.pending_deliveries(self.ctx.db)
+    async def sweep_deliveries(self) -> int:
+        """Enqueue the deliveries due for processing (read off the event loop); how many were due."""
+        deliveries = await asyncio.to_thread(store.pending_deliveries, self.ctx.db)
         for delivery_id in deliveries:
             if delivery_id not in self._claimed:
                 self._claimed.add(delivery_id)
                 self._local.put_nowait(delivery_id)
+        return len(deliveries)
+
+    async def sweep(self) -> tuple[int, int]:
+        """Re-enqueue work left behind (restart, dead worker, another process's intake)."""
+        deliveries = await self.sweep_deliveries()
         runs = 0
-        for run_id in store.resumable_runs(self.ctx.db):
-            if store.requeue_stale_run(self.ctx.db, run_id, RUN_MAX_TRIES) == "error":
+        for run_id in await asyncio.to_thread(store.resumable_runs, self.ctx.db):
+            if await asyncio.to_thread(store.requeue_stale_run, self.ctx.db, run_id, RUN_MAX_TRIES) == "error":
                 continue
             await self.kick_run(run_id)
             runs += 1
-        return len(deliveries), runs
+        return deliveries, runs
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -308,10 +372,12 @@ class JobQueue:
         """Register tasks, start the scheduler and the in-process workers, resume pending work."""
         global _ACTIVE
         _ACTIVE = self
+        await self.deliveries.start()
         if self.scheduler is not None:
             _BY_SCHEDULER[id(self.scheduler)] = self
             await self.scheduler.__aenter__()
             await self.scheduler.configure_task(process_delivery_job, max_running_jobs=None)
+            await self.scheduler.configure_task(sweep_deliveries_job, max_running_jobs=None)
             await self.scheduler.configure_task(run_repository_job, max_running_jobs=None)
             await self.scheduler.configure_task(scheduled_run_job, max_running_jobs=None)
             if self.works:
@@ -326,7 +392,7 @@ class JobQueue:
     @property
     def running(self) -> bool:
         """Whether the queue (and, for workers, the scheduler) is up."""
-        if not self._started:
+        if not self._started or not self.deliveries.running:
             return False
         if self.scheduler is not None and self.works:
             return self.scheduler.state.name == "started"
@@ -336,6 +402,8 @@ class JobQueue:
         """Wait until every enqueued delivery and run of this process is done (for tests)."""
         async def settled() -> bool:
             if self._claimed or self._runs or not self._local.empty():
+                return False
+            if self._notifier is not None and not self._notifier.done() and self._notify_wanted:
                 return False
             return self.scheduler is None or not await self.scheduler.get_jobs()
 
@@ -349,12 +417,17 @@ class JobQueue:
         """Stop workers and the scheduler; unfinished work stays queued in the database."""
         global _ACTIVE
         self._started = False
+        if self._notifier is not None:
+            self._notifier.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await self._notifier
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        await self.deliveries.stop()
         if self.scheduler is not None:
             with suppress(Exception):
                 await self.scheduler.__aexit__(None, None, None)

@@ -177,7 +177,11 @@ def run_engine(repo: Path, options: RunOptions = RunOptions(), config: EvolveCon
     finally:
         for name in ("head", "base"):
             remove_worktree(root, work / name)
-    report = replace(report, duration_seconds=time.monotonic() - started)
+    duration = time.monotonic() - started
+    timings = dict(report.timings)
+    timings["total"] = duration
+    timings["overhead"] = duration - timings.get("tests", 0.0)
+    report = replace(report, duration_seconds=duration, timings=timings)
     return _write_report(report, output)
 
 
@@ -202,8 +206,10 @@ def _run_in_worktrees(root: Path, base_sha: str, work: Path, run_id: str, option
         llm = build_provider(config)
         if llm is None:
             llm_notes.append("LLM stage requested but not configured (no ANTHROPIC_API_KEY or llm.enabled is false); deterministic catalog only")
+    clock = time.monotonic()
     scan, plan = _plan(base, config, options, llm is not None, progress)
-    common = dict(run_id=run_id, repo=str(root), base_sha=base_sha, plan=plan)
+    timings = {"research": time.monotonic() - clock}
+    common = dict(run_id=run_id, repo=str(root), base_sha=base_sha, plan=plan, timings=timings)
     if plan.empty:
         return RunReport(**common, status="nothing-to-do", message="Nothing to do: " + "; ".join(plan.notes) + ".", llm={"notes": llm_notes} if llm_notes else {})
     codemod_plan = all(task.kind == "codemod" for task in plan.tasks)
@@ -212,7 +218,9 @@ def _run_in_worktrees(root: Path, base_sha: str, work: Path, run_id: str, option
         return RunReport(**common, status="nothing-to-do", message="The plan needs the LLM stage, which is not configured.")
     if progress:
         progress("editing", 0, len(plan.tasks))
+    clock = time.monotonic()
     outcome = _propose(provider, base, plan, None, scan)
+    timings["edits"] = time.monotonic() - clock
     edits = tuple(e for e in outcome.edits if e.changed)
     provider_notes = list(outcome.notes)
     catalog = available_codemods()
@@ -235,12 +243,17 @@ def _run_in_worktrees(root: Path, base_sha: str, work: Path, run_id: str, option
     measured = BaseMeasurements()
     attempts: list[AttemptRecord] = []
     last_results: tuple[GateResult, ...] = ()
+    head_test_seconds = 0.0
     for number in range(1, config.attempts + 1):
         if not edits:
             break
         if progress:
             progress(f"attempt {number}: gates", number, config.attempts)
+        clock = time.monotonic()
         result = run_attempt(base, head, base_sha, edits, config, measured, progress)
+        timings["gates"] = timings.get("gates", 0.0) + time.monotonic() - clock
+        head_test_seconds += result.head_tests.duration if result.head_tests is not None else 0.0
+        timings["tests"] = head_test_seconds + (measured.tests.duration if measured.tests is not None else 0.0)
         last_results = result.gate_results
         passed = all(r.ok for r in result.gate_results)
         if passed:

@@ -91,6 +91,8 @@ class RunReport:
     duration_seconds: float = 0.0
     message: str = ""  # one sentence for humans, e.g. why nothing was done
     report_dir: str | None = None
+    # Seconds per phase: research, edits, gates, tests (the repository's own test time), overhead.
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def final_edits(self) -> tuple[FileEdit, ...]:
@@ -115,5 +117,6 @@ class RunReport:
             "codemods": list(self.codemods),
             "llm": self.llm,
             "duration_seconds": round(self.duration_seconds, 3),
+            "timings": {name: round(value, 3) for name, value in self.timings.items()},
             "report_dir": self.report_dir,
         }

@@ -1,18 +1,134 @@
-"""Webhook deliveries: recorded once on intake, claimed by one worker, marked when done."""
+"""Webhook deliveries: recorded once on intake, claimed by one worker, marked when done.
+
+The single-row functions take `ctx.db` or the engine; the batch ones (`insert_deliveries`,
+`claim_batch`, `mark_batch`) take an open `Connection`, so `bot.db.delivery_writer` can put many
+requests' writes into one transaction (one commit, one fsync).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Sequence
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.db._scope import Db, scope
 from bot.db.models import Delivery, utcnow
 
 _TABLE = Delivery.__table__
+FINAL_STATUSES = ("processed", "failed", "ignored")
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    """One verified delivery to record (the row's intake fields)."""
+
+    delivery_id: str
+    event: str
+    payload: str
+    action: str | None = None
+    installation_id: int | None = None
+
+    def row(self, now: datetime) -> dict[str, Any]:
+        """The values of its `deliveries` row, queued."""
+        return {"delivery_id": self.delivery_id, "event": self.event, "action": self.action,
+                "installation_id": self.installation_id, "payload": self.payload, "received_at": now,
+                "status": "queued", "attempts": 0}
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    """A delivery a worker has just claimed: what it needs to process it."""
+
+    delivery_id: str
+    event: str
+    payload: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class DeliveryMark:
+    """A delivery's new status (see `mark_delivery`)."""
+
+    delivery_id: str
+    status: str
+    error: str | None = None
+    retry_after: float | None = None
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        and_(Delivery.status == "queued", or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now)),
+        and_(Delivery.status == "processing", Delivery.lease_until < now),
+    )
+
+
+def insert_deliveries(connection: Connection, deliveries: Sequence[NewDelivery]) -> set[str]:
+    """Insert queued deliveries (the caller commits); the ids that were new.
+
+    One statement per batch (SQLAlchemy's insertmanyvalues); an id already stored, or repeated in
+    the batch, is skipped by ON CONFLICT DO NOTHING and so is not among the returned ids.
+    """
+    if not deliveries:
+        return set()
+    now = utcnow()
+    rows = [delivery.row(now) for delivery in deliveries]
+    dialect = connection.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        statement = (insert(_TABLE).on_conflict_do_nothing(index_elements=["delivery_id"])
+                     .returning(_TABLE.c.delivery_id))
+        return set(connection.execute(statement, rows).scalars())
+    new: set[str] = set()  # other databases: one savepoint per row, relying on the unique constraint
+    for row in rows:
+        if row["delivery_id"] in new:
+            continue
+        try:
+            with connection.begin_nested():
+                connection.execute(_TABLE.insert().values(**row))
+            new.add(row["delivery_id"])
+        except IntegrityError:
+            pass
+    return new
+
+
+def claim_batch(connection: Connection, delivery_ids: Iterable[str], lease_seconds: float = 300
+                ) -> dict[str, ClaimedDelivery]:
+    """Claim every claimable delivery among `delivery_ids` in one statement (the caller commits)."""
+    ids = sorted(set(delivery_ids))
+    if not ids:
+        return {}
+    now = utcnow()
+    statement = (
+        update(_TABLE)
+        .where(_TABLE.c.delivery_id.in_(ids), _claimable(now))
+        .values(status="processing", attempts=_TABLE.c.attempts + 1, lease_until=now + timedelta(seconds=lease_seconds))
+        .returning(_TABLE.c.delivery_id, _TABLE.c.event, _TABLE.c.payload, _TABLE.c.attempts)
+    )
+    return {row.delivery_id: ClaimedDelivery(row.delivery_id, row.event, row.payload, row.attempts)
+            for row in connection.execute(statement)}
+
+
+def mark_batch(connection: Connection, marks: Sequence[DeliveryMark]) -> None:
+    """Apply many `mark_delivery` changes in one executemany (the caller commits)."""
+    if not marks:
+        return
+    now = utcnow()
+    statement = (
+        update(_TABLE).where(_TABLE.c.delivery_id == bindparam("b_id"))
+        .values(status=bindparam("b_status"), error=bindparam("b_error"), lease_until=bindparam("b_lease"),
+                processed_at=bindparam("b_processed"))
+    )
+    connection.execute(statement, [
+        {"b_id": mark.delivery_id, "b_status": mark.status, "b_error": mark.error,
+         "b_lease": now + timedelta(seconds=mark.retry_after) if mark.retry_after else None,
+         "b_processed": now if mark.status in FINAL_STATUSES else None}
+        for mark in marks
+    ])
 
 
 def record_delivery(
@@ -24,32 +140,10 @@ def record_delivery(
     action: str | None = None,
     installation_id: int | None = None,
 ) -> bool:
-    """Insert a queued delivery in one statement; False when this delivery id was recorded before."""
-    values = {
-        "delivery_id": delivery_id,
-        "event": event,
-        "action": action,
-        "installation_id": installation_id,
-        "payload": payload,
-        "received_at": utcnow(),
-        "status": "queued",
-        "attempts": 0,
-    }
-    dialect = engine.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        statement = (
-            insert(_TABLE).values(**values).on_conflict_do_nothing(index_elements=["delivery_id"])
-            .returning(_TABLE.c.id)
-        )
-        with engine.begin() as connection:  # RETURNING: rowcount is not reliable across drivers here
-            return connection.execute(statement).first() is not None
-    try:  # other databases: rely on the unique constraint
-        with engine.begin() as connection:
-            connection.execute(_TABLE.insert().values(**values))
-        return True
-    except IntegrityError:
-        return False
+    """Insert a queued delivery in its own transaction; False when this delivery id was recorded before."""
+    with engine.begin() as connection:
+        new = insert_deliveries(connection, [NewDelivery(delivery_id, event, payload, action, installation_id)])
+    return delivery_id in new
 
 
 def get_delivery(db: Db, delivery_id: str) -> Delivery | None:
@@ -61,14 +155,10 @@ def get_delivery(db: Db, delivery_id: str) -> Delivery | None:
 def claim_delivery(db: Db, delivery_id: str, lease_seconds: float = 300) -> Delivery | None:
     """Atomically take a queued delivery (or one whose worker's lease expired); None if not claimable."""
     now = utcnow()
-    claimable = or_(
-        and_(Delivery.status == "queued", or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now)),
-        and_(Delivery.status == "processing", Delivery.lease_until < now),
-    )
     with scope(db) as session:
         result = session.execute(
             update(Delivery)
-            .where(Delivery.delivery_id == delivery_id, claimable)
+            .where(Delivery.delivery_id == delivery_id, _claimable(now))
             .values(status="processing", attempts=Delivery.attempts + 1, lease_until=now + timedelta(seconds=lease_seconds))
             .execution_options(synchronize_session=False)
         )
@@ -86,7 +176,7 @@ def mark_delivery(
     failed or ignored."""
     not_before = utcnow() + timedelta(seconds=retry_after) if retry_after else None
     values: dict[str, object] = {"status": status, "error": error, "lease_until": not_before}
-    if status in ("processed", "failed", "ignored"):
+    if status in FINAL_STATUSES:
         values["processed_at"] = utcnow()
     with scope(db) as session:
         session.execute(
@@ -102,10 +192,7 @@ def pending_deliveries(db: Db, limit: int = 1000) -> list[str]:
     with scope(db) as session:
         rows = session.scalars(
             select(Delivery.delivery_id)
-            .where(or_(
-                and_(Delivery.status == "queued", or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now)),
-                and_(Delivery.status == "processing", Delivery.lease_until < now),
-            ))
+            .where(_claimable(now))
             .order_by(Delivery.id)
             .limit(limit)
         )

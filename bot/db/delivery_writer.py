@@ -1,0 +1,182 @@
+"""The one writer of the `deliveries` table: group commit for intake, claims and marks.
+
+Each webhook request hands its delivery to `DeliveryWriter.record` and waits. One task takes
+everything waiting, writes it in ONE transaction on a dedicated thread (one commit: one fsync at
+SQLite's `synchronous=FULL`, one WAL flush on PostgreSQL), then answers every waiter: new,
+duplicate, or the error. The commit's cost is shared by all requests that arrived during the
+previous one, and no request is answered before its row is durable. Workers' claims and marks ride
+in the same transactions, so the event loop never waits on the database and this process's
+writers never queue for SQLite's write lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from sqlalchemy.engine import Engine
+
+from bot.db.deliveries import ClaimedDelivery, DeliveryMark, NewDelivery, claim_batch, insert_deliveries, mark_batch
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 256  # writes per transaction: bounds one commit's latency and statement size
+
+
+class WriterClosed(RuntimeError):
+    """The writer is stopped (the process is shutting down): nothing was written."""
+
+
+@dataclass
+class _Write:
+    kind: str  # record | claim | mark
+    arg: Any
+    future: asyncio.Future[Any] = field(repr=False)
+    lease: float = 0.0
+
+
+class DeliveryWriter:
+    """Batches `record`, `claim` and `mark` calls from many coroutines into shared transactions."""
+
+    def __init__(self, engine: Engine, *, max_batch: int = MAX_BATCH) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self.batches = 0  # transactions committed (for tests and diagnostics)
+        self._waiting: list[_Write] = []
+        self._wakeup = asyncio.Event()
+        self._executor: ThreadPoolExecutor | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    # -- what callers await ---------------------------------------------------------------
+    async def record(self, delivery: NewDelivery) -> bool:
+        """Record a delivery durably; True when new, False for a delivery id seen before."""
+        return bool(await self._submit("record", delivery))
+
+    async def claim(self, delivery_ids: Sequence[str], lease_seconds: float) -> dict[str, ClaimedDelivery]:
+        """Claim the claimable ones among `delivery_ids` for this worker."""
+        if not delivery_ids:
+            return {}
+        return await self._submit("claim", list(delivery_ids), lease_seconds)  # type: ignore[no-any-return]
+
+    async def mark(self, marks: Sequence[DeliveryMark]) -> None:
+        """Set deliveries' statuses."""
+        if marks:
+            await self._submit("mark", list(marks))
+
+    async def _submit(self, kind: str, arg: Any, lease: float = 0.0) -> Any:
+        if self._closing or self._task is None:
+            raise WriterClosed("the delivery writer is not running")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Write(kind, arg, future, lease))
+        self._wakeup.set()
+        return await future
+
+    # -- life cycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the writer thread and the batching task."""
+        if self._task is None:
+            self._closing = False
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="delivery-writer")
+            self._task = asyncio.create_task(self._run(), name="delivery-writer")
+
+    async def stop(self) -> None:
+        """Write what is waiting, then stop; later calls raise `WriterClosed`."""
+        if self._task is None:
+            return
+        self._closing = True
+        self._wakeup.set()
+        try:
+            await self._task
+        finally:
+            self._task = None
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+                self._executor = None
+
+    @property
+    def running(self) -> bool:
+        """Whether writes are accepted."""
+        return self._task is not None and not self._closing
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        batch: list[_Write] = []
+        try:
+            while True:
+                if not self._waiting:
+                    if self._closing:
+                        return
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+                    continue
+                batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch:]
+                try:
+                    outcomes = await loop.run_in_executor(self._executor, self._write, batch)
+                except Exception as error:  # the executor is gone
+                    outcomes = [(False, error)] * len(batch)
+                self._answer(batch, outcomes)
+                batch = []
+        except asyncio.CancelledError:  # nobody may wait forever
+            closed = (False, WriterClosed("the delivery writer was stopped"))
+            self._answer(batch + self._waiting, [closed] * (len(batch) + len(self._waiting)))
+            self._waiting = []
+            raise
+
+    @staticmethod
+    def _answer(batch: list[_Write], outcomes: list[tuple[bool, Any]]) -> None:
+        """Answer every waiter of a batch (a result or an exception)."""
+        for write, (ok, value) in zip(batch, outcomes):
+            if write.future.done():  # its request went away; the write stands
+                continue
+            if ok:
+                write.future.set_result(value)
+            else:
+                write.future.set_exception(value)
+
+    # -- the writer thread ----------------------------------------------------------------
+    def _write(self, batch: list[_Write]) -> list[tuple[bool, Any]]:
+        """One transaction for the whole batch; if it fails, one per write so a bad row fails alone."""
+        try:
+            with self.engine.begin() as connection:
+                results = self._apply(connection, batch)
+            self.batches += 1
+            return [(True, result) for result in results]
+        except Exception as error:
+            if len(batch) == 1:
+                return [(False, error)]
+            log.warning("a batch of %d delivery writes failed (%s); retrying them one by one",
+                        len(batch), type(error).__name__)
+        outcomes: list[tuple[bool, Any]] = []
+        for write in batch:
+            try:
+                with self.engine.begin() as connection:
+                    outcomes.append((True, self._apply(connection, [write])[0]))
+                self.batches += 1
+            except Exception as error:
+                outcomes.append((False, error))
+        return outcomes
+
+    @staticmethod
+    def _apply(connection: Any, batch: list[_Write]) -> list[Any]:
+        """Inserts, then claims, then marks, in the caller's transaction; one result per write."""
+        records = [write.arg for write in batch if write.kind == "record"]
+        new = insert_deliveries(connection, records)
+        claimed: dict[str, ClaimedDelivery] = {}
+        for lease in sorted({write.lease for write in batch if write.kind == "claim"}):
+            ids = [i for write in batch if write.kind == "claim" and write.lease == lease for i in write.arg]
+            claimed.update(claim_batch(connection, ids, lease))
+        mark_batch(connection, [mark for write in batch if write.kind == "mark" for mark in write.arg])
+
+        results: list[Any] = []
+        for write in batch:
+            if write.kind == "record":  # the first of repeated ids in a batch is the new one
+                results.append(write.arg.delivery_id in new)
+                new.discard(write.arg.delivery_id)
+            elif write.kind == "claim":
+                results.append({i: claimed.pop(i) for i in write.arg if i in claimed})
+            else:
+                results.append(None)
+        return results
