@@ -118,10 +118,10 @@ class JobQueue:
         """
         if not await self.deliveries.record(delivery):
             return False
-        self.enqueue_delivery(delivery.delivery_id)
+        await self.enqueue_delivery(delivery.delivery_id)
         return True
 
-    def enqueue_delivery(self, delivery_id: str) -> None:
+    async def enqueue_delivery(self, delivery_id: str) -> None:
         """Hand a recorded delivery to a worker without waiting for it to be processed."""
         if self.works:
             if delivery_id not in self._claimed:
@@ -223,8 +223,16 @@ class JobQueue:
             except Exception:  # the rows stay queued: the sweep retries them
                 log.exception("could not claim %d deliveries", len(delivery_ids))
                 return {}
-            statuses = await asyncio.gather(*(self._process_claimed(d) for d in claimed.values()))
-            return dict(zip(claimed, statuses))
+            outcomes = await asyncio.gather(*(self._process_claimed(d) for d in claimed.values()),
+                                            return_exceptions=True)
+            statuses = {}
+            for delivery_id, outcome in zip(claimed, outcomes):
+                if isinstance(outcome, BaseException):  # still claimed: after its lease the sweep retries it
+                    log.error("processing delivery %s crashed: %s", delivery_id, type(outcome).__name__,
+                              exc_info=outcome)
+                else:
+                    statuses[delivery_id] = outcome
+            return statuses
         finally:
             for delivery_id in delivery_ids:
                 self._claimed.discard(delivery_id)
@@ -232,7 +240,7 @@ class JobQueue:
     async def _process_claimed(self, delivery: ClaimedDelivery) -> str:
         async with self._dispatch_slots:
             mark = await self._dispatch(delivery)
-        await self.deliveries.mark([mark])  # a failure leaves it claimed: after its lease the sweep retries
+        await self.deliveries.mark([mark])
         if mark.status == "queued" and mark.retry_after and self.works:
             asyncio.get_running_loop().call_later(mark.retry_after, self._requeue_local, delivery.delivery_id)
         return mark.status

@@ -1,8 +1,8 @@
 """APScheduler 4 wiring: one `AsyncScheduler` on the SQLAlchemy data store, SQLite or PostgreSQL.
 
-SQLite (the default): the scheduler's tables live in a sibling file `<db>-scheduler.sqlite` so its
-polling never contends with webhook intake for the bot database's write lock; one process runs
-everything. PostgreSQL: the `apscheduler` schema of the same database, an async psycopg engine and
+SQLite (the default): the scheduler's tables live in a sibling file `<db>-scheduler.sqlite` (WAL)
+so its polling never contends with webhook intake for the bot database's write lock; one process
+runs everything. Deliveries never become jobs one by one: see `bot.jobs`. PostgreSQL: the `apscheduler` schema of the same database, an async psycopg engine and
 a LISTEN/NOTIFY event broker, so many web and worker processes share jobs and schedules.
 """
 
@@ -14,11 +14,10 @@ from apscheduler import AsyncScheduler, SchedulerRole
 from apscheduler.datastores.sqlalchemy import SQLAlchemyDataStore
 from apscheduler.eventbrokers.local import LocalEventBroker
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.db.engine import async_url
+from bot.db.engine import async_url, make_engine
 from bot.settings import Settings
 
 ROLES = {"web": SchedulerRole.scheduler, "worker": SchedulerRole.worker, "all": SchedulerRole.both}
@@ -57,7 +56,9 @@ def build_scheduler(settings: Settings, role: str = "all") -> AsyncScheduler:
         sqlite_path = make_url(url).database
         if sqlite_path and sqlite_path != ":memory:":
             Path(sqlite_path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # WAL and synchronous=NORMAL: jobs only point at rows of the bot's own (FULL-synced)
+        # tables, so a job lost with power costs nothing that the sweep does not recover.
+        engine = make_engine(url, sqlite_synchronous="NORMAL")
         data_store = SQLAlchemyDataStore(engine)
         broker = LocalEventBroker()
     return AsyncScheduler(

@@ -53,6 +53,7 @@ class TestsGateConfig(_Model):
 
     command: str | None = None  # detected from pyproject/tox/setup.cfg/noxfile when unset
     timeout: int = Field(900, ge=10, le=7200)
+    allow_network: bool = False  # tests run without network (own loopback only) where the platform allows
 
 
 class CoverageGateConfig(_Model):

@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -40,6 +41,7 @@ class CommandResult:
     stderr: str
     duration: float
     timed_out: bool
+    network_isolated: bool = False
 
     @property
     def ok(self) -> bool:
@@ -63,6 +65,24 @@ def scrubbed_environment(extra: Mapping[str, str] | None = None, parent: Mapping
             raise ValueError(f"refusing to pass a secret-looking variable {name!r} to untrusted code")
         env[name] = value
     return env
+
+
+@lru_cache(maxsize=1)
+def network_isolation_prefix() -> tuple[str, ...]:
+    """A command prefix that runs a program in a new network namespace with only its own loopback up.
+
+    Empty when the platform does not allow it (no `unshare`/`ip`, no namespaces); probed once per process.
+    """
+    unshare, ip = shutil.which("unshare"), shutil.which("ip")
+    if not unshare or not ip:
+        return ()
+    flags = ["-n"] if os.geteuid() == 0 else ["-r", "-n"]
+    prefix = (unshare, *flags, "sh", "-c", f'{ip} link set lo up 2>/dev/null; exec "$@"', "evolve-sandbox")
+    try:
+        probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return prefix if probe.returncode == 0 else ()
 
 
 def _limit_resources(limits: ResourceLimits) -> None:
@@ -91,16 +111,25 @@ def run_untrusted(
     timeout: float,
     env: Mapping[str, str] | None = None,
     limits: ResourceLimits = ResourceLimits(),
+    isolate_network: bool = True,
 ) -> CommandResult:
-    """Run `argv` in `cwd` as untrusted code. Never raises for the command's own failure or timeout."""
+    """Run `argv` in `cwd` as untrusted code. Never raises for the command's own failure or timeout.
+
+    With `isolate_network`, the command gets a network namespace of its own (loopback only) where the
+    platform allows it; `CommandResult.network_isolated` says whether it did.
+    """
+    prefix = network_isolation_prefix() if isolate_network else ()
     home = Path(tempfile.mkdtemp(prefix="evolve-home-"))
     tmp = home / "tmp"
     tmp.mkdir()
     environment = scrubbed_environment({"HOME": str(home), "TMPDIR": str(tmp), "XDG_CACHE_HOME": str(home / ".cache"), **(env or {})})
     start = time.monotonic()
+    if shutil.which(argv[0], path=environment["PATH"]) is None:
+        shutil.rmtree(home, ignore_errors=True)
+        return CommandResult(tuple(argv), 127, "", f"cannot start {argv[0]!r}: not found on PATH", 0.0, False)
     try:
         process = subprocess.Popen(
-            list(argv),
+            [*prefix, *argv],
             cwd=cwd,
             env=environment,
             stdin=subprocess.DEVNULL,
@@ -130,4 +159,5 @@ def run_untrusted(
         stderr=_tail(err.decode("utf-8", "replace")),
         duration=time.monotonic() - start,
         timed_out=timed_out,
+        network_isolated=bool(prefix),
     )

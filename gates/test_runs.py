@@ -87,7 +87,7 @@ def run_test_suite(
     budget = float(timeout if timeout is not None else config.gates.tests.timeout)
     workdir = Path(tempfile.mkdtemp(prefix="evolve-testrun-"))
     try:
-        return _run_in(root, command, workdir, budget, with_coverage, python)
+        return _run_in(root, command, workdir, budget, with_coverage, python, config)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -117,14 +117,16 @@ def _argv(command: TestCommand, python: str, workdir: Path, rcfile: Path | None)
     return [*prefix, "-m", "unittest", *command.args]
 
 
-def _run_in(root: Path, command: TestCommand, workdir: Path, budget: float, with_coverage: bool, python: str) -> TestRun:
+def _run_in(root: Path, command: TestCommand, workdir: Path, budget: float, with_coverage: bool, python: str,
+            config: EvolveConfig) -> TestRun:
     measure = with_coverage and command.runner != "other"
     rcfile = None
     if measure:
         rcfile = workdir / "coveragerc"
         rcfile.write_text(coverage_rcfile(root, workdir / "coverage.data"), encoding="utf-8")
     argv = _argv(command, python, workdir, rcfile)
-    result = run_untrusted(argv, cwd=root, timeout=budget, env=import_path_environment(root))
+    result = run_untrusted(argv, cwd=root, timeout=budget, env=import_path_environment(root),
+                           isolate_network=not config.gates.tests.allow_network)
     report = _read_report(command, result, workdir, root)
     coverage = _measure(root, rcfile, workdir, python) if measure and not result.timed_out else None
     return _assemble(command, argv, result, report, coverage, root)

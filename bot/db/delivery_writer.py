@@ -140,9 +140,15 @@ class DeliveryWriter:
     def _write(self, batch: list[_Write]) -> list[tuple[bool, Any]]:
         """One transaction for the whole batch; if it fails, one per write so a bad row fails alone."""
         try:
+            import time as _t, sys as _s
+            _t0=_t.perf_counter()
             with self.engine.begin() as connection:
                 results = self._apply(connection, batch)
+                _t1=_t.perf_counter()
+            _t2=_t.perf_counter()
+            if (_t2-_t0)>0.02: print(f"SLOW batch n={len(batch)} exec={(_t1-_t0)*1000:.1f} commit={(_t2-_t1)*1000:.1f}", file=_s.stderr, flush=True)
             self.batches += 1
+            if self.batches % 200 == 0: print(f"batch n={len(batch)} exec={(_t1-_t0)*1000:.1f} commit={(_t2-_t1)*1000:.1f}", file=_s.stderr, flush=True)
             return [(True, result) for result in results]
         except Exception as error:
             if len(batch) == 1:

@@ -52,3 +52,29 @@ def test_extra_secret_looking_variables_are_refused():
         scrubbed_environment({"GITHUB_TOKEN": "x"})
     env = scrubbed_environment({"COVERAGE_FILE": "/tmp/c"}, parent={"PATH": "/bin", "API_KEY": "k", "LANG": "C"})
     assert env["COVERAGE_FILE"] == "/tmp/c" and "API_KEY" not in env and env["PATH"] == "/bin"
+
+
+def test_network_is_isolated_but_loopback_works(tmp_path):
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    script = (
+        "import socket\n"
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+        "socket.create_connection(s.getsockname(), timeout=5); print('own loopback ok')\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=5); print('host reachable')\n"
+        "except OSError:\n"
+        "    print('host unreachable')\n"
+    )
+    try:
+        isolated = run_untrusted([sys.executable, "-c", script], tmp_path, timeout=60)
+        open_net = run_untrusted([sys.executable, "-c", script], tmp_path, timeout=60, isolate_network=False)
+    finally:
+        server.close()
+    assert isolated.network_isolated, "this platform offers network namespaces (unshare); CI runs on it"
+    assert "own loopback ok" in isolated.stdout and "host unreachable" in isolated.stdout
+    assert "host reachable" in open_net.stdout and not open_net.network_isolated
