@@ -2,48 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from evolve.config import FORBIDDEN_EDIT_PATHS, EvolveConfig
+from evolve.globs import matches_any
 
 # Stricter than the global list: the model has no business anywhere under .github/.
 LLM_FORBIDDEN = (*FORBIDDEN_EDIT_PATHS, ".github/**")
-
-
-@functools.lru_cache(maxsize=256)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def glob_match(path: str, pattern: str) -> bool:
-    """Whether a relative posix path matches a glob where `**` spans directories and `*` does not."""
-    return bool(_glob_regex(pattern).match(path))
-
-
-def matches_any(path: str, patterns: Iterable[str]) -> bool:
-    """Whether `path` matches one of `patterns`."""
-    return any(glob_match(path, pattern) for pattern in patterns)
 
 
 def normalise(path: object) -> tuple[str | None, str | None]:

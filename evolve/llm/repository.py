@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from radon.complexity import cc_visit
 
 from evolve.config import EvolveConfig
-from evolve.llm.paths import matches_any
+from evolve.globs import matches_any
 
 MAX_FILES = 2000
 

@@ -2,47 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
-import re
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from evolve.config import EvolveConfig
+from evolve.globs import matches_any
 
 _PRUNED_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", "node_modules"}
-
-
-@functools.lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a path glob: `**/` spans zero or more directories, `*` and `?` stay inside one segment."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def matches_any(path: str, patterns: Iterable[str]) -> bool:
-    """Whether the relative posix `path` matches one of the glob `patterns`."""
-    return any(_glob_regex(pattern).match(path) for pattern in patterns)
 
 
 def is_selected(path: str, config: EvolveConfig) -> bool:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from evolve.config import EvolveConfig, parse_config
+from evolve.config import LLMConfig, EvolveConfig, parse_config
 from evolve.llm import DEFAULT_FALLBACK_MODEL, DEFAULT_MODEL, build_provider, choose_models
 from evolve.llm.docstring_style import classify_docstring, docstring_problem, dominant_style
-from evolve.llm.paths import edit_path_problem, glob_match
+from evolve.globs import glob_match
+from evolve.llm.paths import edit_path_problem
 from evolve.llm.pricing import deprecation_of, estimate_cost, price_of
 from evolve.llm.redaction import REDACTED, new_token_like_strings, redact, secret_values
 from evolve.llm.usage import Budget, DayUsage, RunUsage, UsageLedger
@@ -122,6 +123,10 @@ def test_default_models_are_current_and_not_deprecated_in_the_installed_sdk():
 
 def test_deprecated_default_is_replaced_but_an_explicit_choice_is_honoured():
     models, notes = choose_models(EvolveConfig())
+    assert models == [DEFAULT_MODEL, DEFAULT_FALLBACK_MODEL] and notes == []
+    # A default that a later SDK marks deprecated is swapped for the current one, with a note.
+    stale = LLMConfig.model_construct(_fields_set=set(), **{**LLMConfig().model_dump(), "model": "claude-sonnet-4-5"})
+    models, notes = choose_models(EvolveConfig().model_copy(update={"llm": stale}))
     assert models[0] == DEFAULT_MODEL and "deprecated" in notes[0]
     explicit, notes = choose_models(parse_config({"llm": {"model": "claude-sonnet-4-5", "fallback_model": "claude-haiku-5-5"}}))
     assert explicit == ["claude-sonnet-4-5", "claude-haiku-5-5"] and "consider" in notes[0]
