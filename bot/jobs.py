@@ -14,6 +14,7 @@ which group-commits them off the event loop.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from contextlib import suppress
@@ -23,7 +24,7 @@ from apscheduler import ConflictPolicy, current_async_scheduler, current_job
 from apscheduler.abc import Trigger
 
 from bot.db import store
-from bot.db.deliveries import ClaimedDelivery, DeliveryMark, NewDelivery
+from bot.db.deliveries import ClaimedDelivery, DeliveryMark, NewDelivery, release_deliveries
 from bot.db.delivery_writer import DeliveryWriter
 from bot.routing import Event, Router
 from bot.scheduler import cron_trigger
@@ -38,7 +39,8 @@ log = logging.getLogger(__name__)
 DELIVERY_LEASE = 300.0
 RUN_LEASE = 600.0
 RUN_MAX_TRIES = 3
-DELIVERY_BATCH = 32  # deliveries one consumer claims at once
+DELIVERY_BATCH = 32  # deliveries one consumer takes at once
+INLINE_LIMIT = 256  # fresh deliveries held in memory, parsed and claimed at intake; beyond: ids only
 NOTIFY_INTERVAL = 0.25  # seconds between a web process's "sweep now" jobs for the workers
 _ACTIVE: "JobQueue | None" = None
 _BY_SCHEDULER: dict[int, "JobQueue"] = {}
@@ -99,7 +101,8 @@ class JobQueue:
         self.scheduler = scheduler
         self.role = role
         self.works = role in ("all", "worker")
-        self._local: asyncio.Queue[str] = asyncio.Queue()
+        # Delivery ids to claim, or deliveries claimed at intake (payload already parsed).
+        self._local: asyncio.Queue[str | ClaimedDelivery] = asyncio.Queue()
         self._claimed: set[str] = set()  # delivery ids queued or being processed here
         self._runs: set[int] = set()  # run ids with a job pending or executing here
         self._tasks: list[asyncio.Task[Any]] = []
@@ -111,14 +114,23 @@ class JobQueue:
         self.deliveries = DeliveryWriter(ctx.engine)
 
     # -- what handlers and the web endpoint call ------------------------------------------
-    async def accept_delivery(self, delivery: NewDelivery) -> bool:
+    async def accept_delivery(self, delivery: NewDelivery, parsed: Any = None) -> bool:
         """Record a verified delivery durably (group commit), then enqueue it; False for a duplicate.
 
-        Raises when it could not be recorded (the caller answers 503 and GitHub may redeliver).
+        A process that works and is not backlogged records it already claimed and keeps the parsed
+        payload in memory, so processing costs no claim and no second parse. Raises when it could
+        not be recorded (the caller answers 503 and GitHub may redeliver).
         """
+        inline = self.works and self._started and self._local.qsize() < INLINE_LIMIT
+        if inline:
+            delivery = dataclasses.replace(delivery, lease_seconds=DELIVERY_LEASE)
         if not await self.deliveries.record(delivery):
             return False
-        await self.enqueue_delivery(delivery.delivery_id)
+        if inline and delivery.delivery_id not in self._claimed:
+            self._claimed.add(delivery.delivery_id)
+            self._local.put_nowait(ClaimedDelivery(delivery.delivery_id, delivery.event, delivery.payload, 1, parsed))
+        else:
+            await self.enqueue_delivery(delivery.delivery_id)
         return True
 
     async def enqueue_delivery(self, delivery_id: str) -> None:
@@ -215,14 +227,15 @@ class JobQueue:
         """Claim a delivery, dispatch it through the router, mark it; returns its final status."""
         return (await self.process_deliveries([delivery_id])).get(delivery_id)
 
-    async def process_deliveries(self, delivery_ids: list[str]) -> dict[str, str]:
+    async def process_deliveries(self, delivery_ids: list[str],
+                                 claimed_already: tuple[ClaimedDelivery, ...] = ()) -> dict[str, str]:
         """Claim deliveries in one write, dispatch each, mark each; statuses of those claimed here."""
+        claimed = {delivery.delivery_id: delivery for delivery in claimed_already}
         try:
             try:
-                claimed = await self.deliveries.claim(delivery_ids, DELIVERY_LEASE)
+                claimed.update(await self.deliveries.claim(delivery_ids, DELIVERY_LEASE))
             except Exception:  # the rows stay queued: the sweep retries them
                 log.exception("could not claim %d deliveries", len(delivery_ids))
-                return {}
             outcomes = await asyncio.gather(*(self._process_claimed(d) for d in claimed.values()),
                                             return_exceptions=True)
             statuses = {}
@@ -234,7 +247,7 @@ class JobQueue:
                     statuses[delivery_id] = outcome
             return statuses
         finally:
-            for delivery_id in delivery_ids:
+            for delivery_id in [*delivery_ids, *claimed]:
                 self._claimed.discard(delivery_id)
 
     async def _process_claimed(self, delivery: ClaimedDelivery) -> str:
@@ -249,7 +262,7 @@ class JobQueue:
         """Run the router on one claimed delivery; what to mark it as."""
         delivery_id = delivery.delivery_id
         try:
-            payload = json.loads(delivery.payload)
+            payload = delivery.parsed if delivery.parsed is not None else json.loads(delivery.payload)
         except ValueError:
             return DeliveryMark(delivery_id, "ignored", "payload is not valid JSON")
         event = Event.from_payload(delivery.event, payload, delivery_id)
@@ -329,7 +342,8 @@ class JobQueue:
             while len(batch) < DELIVERY_BATCH and not self._local.empty():
                 batch.append(self._local.get_nowait())
             try:
-                await self.process_deliveries(batch)
+                await self.process_deliveries([i for i in batch if isinstance(i, str)],
+                                              tuple(i for i in batch if not isinstance(i, str)))
             except Exception:  # the rows stay claimed; their leases expire and the sweep retries them
                 log.exception("processing %d deliveries crashed", len(batch))
             finally:
@@ -436,6 +450,15 @@ class JobQueue:
                 await task
         self._tasks.clear()
         await self.deliveries.stop()
+        unstarted = []
+        while not self._local.empty():
+            item = self._local.get_nowait()
+            if not isinstance(item, str):
+                unstarted.append(item.delivery_id)
+        if unstarted:  # claimed at intake, never started: queued again for the next sweep
+            with suppress(Exception):
+                await asyncio.to_thread(release_deliveries, self.ctx.engine, unstarted)
+        self._claimed.clear()
         if self.scheduler is not None:
             with suppress(Exception):
                 await self.scheduler.__aexit__(None, None, None)

@@ -27,7 +27,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, role: str = "all", settings
             "GitHub App credentials are incomplete: open /setup to register the app, "
             "or set EVOLVE_APP_ID, EVOLVE_PRIVATE_KEY and EVOLVE_WEBHOOK_SECRET"
         )
-    app: FastAPI = create_app(settings, role=role)
+    app: FastAPI = create_app(settings, role=role, freeze_gc=True)
     # loop/http "auto" pick uvloop and httptools (uvicorn[standard]) when installed; no access log:
     # a line per delivery costs more than verifying it.
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, proxy_headers=True,

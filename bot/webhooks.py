@@ -104,7 +104,7 @@ async def receive_webhook(request: Request) -> Response:
         installation_id=_int_or_none(installation.get("id")) if isinstance(installation, dict) else None,
     )
     try:
-        recorded = await ctx.jobs.accept_delivery(delivery)
+        recorded = await ctx.jobs.accept_delivery(delivery, payload)
     except Exception as error:  # nothing is acknowledged that is not durably recorded
         log.error("could not record delivery %s: %s: %s", delivery_id, type(error).__name__, error)
         return _answer(503, "could not record the delivery; please redeliver")

@@ -7,12 +7,13 @@ requests' writes into one transaction (one commit, one fsync).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import and_, bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -25,29 +26,35 @@ FINAL_STATUSES = ("processed", "failed", "ignored")
 
 @dataclass(frozen=True)
 class NewDelivery:
-    """One verified delivery to record (the row's intake fields)."""
+    """One verified delivery to record. With `lease_seconds` it is recorded already claimed
+    (processing, first attempt) by the process that is about to work on it."""
 
     delivery_id: str
     event: str
     payload: str
     action: str | None = None
     installation_id: int | None = None
+    lease_seconds: float | None = None
 
     def row(self, now: datetime) -> dict[str, Any]:
-        """The values of its `deliveries` row, queued."""
+        """The values of its `deliveries` row."""
+        claimed = self.lease_seconds is not None
         return {"delivery_id": self.delivery_id, "event": self.event, "action": self.action,
                 "installation_id": self.installation_id, "payload": self.payload, "received_at": now,
-                "status": "queued", "attempts": 0}
+                "status": "processing" if claimed else "queued", "attempts": 1 if claimed else 0,
+                "lease_until": now + timedelta(seconds=self.lease_seconds) if claimed else None}  # type: ignore[operator]
 
 
 @dataclass(frozen=True)
 class ClaimedDelivery:
-    """A delivery a worker has just claimed: what it needs to process it."""
+    """A delivery a worker has claimed: what it needs to process it (`parsed`: the payload, when
+    intake already parsed it)."""
 
     delivery_id: str
     event: str
     payload: str
     attempts: int
+    parsed: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -67,20 +74,50 @@ def _claimable(now: datetime) -> Any:
     )
 
 
-def insert_deliveries(connection: Connection, deliveries: Sequence[NewDelivery]) -> set[str]:
-    """Insert queued deliveries (the caller commits); the ids that were new.
+_INSERT_COLUMNS = ("delivery_id", "event", "action", "installation_id", "payload", "received_at", "status",
+                   "attempts", "lease_until")
+_TIME_COLUMNS = ("received_at", "lease_until")
 
-    One statement per batch (SQLAlchemy's insertmanyvalues); an id already stored, or repeated in
-    the batch, is skipped by ON CONFLICT DO NOTHING and so is not among the returned ids.
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_insert_sql(rows: int) -> str:
+    """A multi-row INSERT for SQLite, as text: SQLAlchemy compiles multi-VALUES constructs afresh
+    every time, which costs more than the insert itself."""
+    values = "(" + ", ".join("?" * len(_INSERT_COLUMNS)) + ")"
+    return (f"INSERT INTO {_TABLE.name} ({', '.join(_INSERT_COLUMNS)}) VALUES {', '.join([values] * rows)} "
+            "ON CONFLICT (delivery_id) DO NOTHING")
+
+
+def insert_deliveries(connection: Connection, deliveries: Sequence[NewDelivery]) -> set[str]:
+    """Insert deliveries (the caller commits); the ids that were new.
+
+    An id already stored, or repeated in the batch, is skipped (ON CONFLICT DO NOTHING / OR IGNORE).
+    SQLite: one multi-row INSERT whose row count usually says "all new" at once; only a batch with
+    duplicates reads back its new rows, which got consecutive rowids under the write lock. (Each
+    row RETURNING would be one more step, and one more GIL hand-off, per row.)
     """
     if not deliveries:
         return set()
     now = utcnow()
     rows = [delivery.row(now) for delivery in deliveries]
     dialect = connection.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        statement = (insert(_TABLE).on_conflict_do_nothing(index_elements=["delivery_id"])
+    if dialect == "sqlite":
+        dialect_type = _TABLE.c.received_at.type.dialect_impl(connection.dialect)  # stored as SQLAlchemy does
+        bind_time = dialect_type.bind_processor(connection.dialect) or (lambda value: value)
+        params: list[Any] = []
+        for row in rows:
+            params += [bind_time(row[name]) if name in _TIME_COLUMNS else row[name] for name in _INSERT_COLUMNS]
+        result = connection.exec_driver_sql(_sqlite_insert_sql(len(rows)), tuple(params))
+        inserted, unique = result.rowcount, {row["delivery_id"] for row in rows}
+        if inserted == len(unique):
+            return unique
+        if inserted <= 0:
+            return set()
+        last = result.lastrowid
+        return set(connection.execute(
+            select(_TABLE.c.delivery_id).where(_TABLE.c.id > last - inserted, _TABLE.c.id <= last)).scalars())
+    if dialect == "postgresql":  # psycopg fetches RETURNING rows in one round trip
+        statement = (postgresql.insert(_TABLE).on_conflict_do_nothing(index_elements=["delivery_id"])
                      .returning(_TABLE.c.delivery_id))
         return set(connection.execute(statement, rows).scalars())
     new: set[str] = set()  # other databases: one savepoint per row, relying on the unique constraint
@@ -114,21 +151,45 @@ def claim_batch(connection: Connection, delivery_ids: Iterable[str], lease_secon
 
 
 def mark_batch(connection: Connection, marks: Sequence[DeliveryMark]) -> None:
-    """Apply many `mark_delivery` changes in one executemany (the caller commits)."""
+    """Apply many `mark_delivery` changes (the caller commits): one UPDATE per final status without
+    an error (the common case), one executemany for the rest."""
     if not marks:
         return
     now = utcnow()
-    statement = (
-        update(_TABLE).where(_TABLE.c.delivery_id == bindparam("b_id"))
-        .values(status=bindparam("b_status"), error=bindparam("b_error"), lease_until=bindparam("b_lease"),
-                processed_at=bindparam("b_processed"))
-    )
-    connection.execute(statement, [
-        {"b_id": mark.delivery_id, "b_status": mark.status, "b_error": mark.error,
-         "b_lease": now + timedelta(seconds=mark.retry_after) if mark.retry_after else None,
-         "b_processed": now if mark.status in FINAL_STATUSES else None}
-        for mark in marks
-    ])
+    plain: dict[str, list[str]] = {}
+    detailed: list[DeliveryMark] = []
+    for mark in marks:
+        if mark.status in FINAL_STATUSES and mark.error is None:
+            plain.setdefault(mark.status, []).append(mark.delivery_id)
+        else:
+            detailed.append(mark)
+    for status, ids in sorted(plain.items()):
+        connection.execute(update(_TABLE).where(_TABLE.c.delivery_id.in_(ids))
+                           .values(status=status, error=None, lease_until=None, processed_at=now))
+    if detailed:
+        statement = (
+            update(_TABLE).where(_TABLE.c.delivery_id == bindparam("b_id"))
+            .values(status=bindparam("b_status"), error=bindparam("b_error"), lease_until=bindparam("b_lease"),
+                    processed_at=bindparam("b_processed"))
+        )
+        connection.execute(statement, [
+            {"b_id": mark.delivery_id, "b_status": mark.status, "b_error": mark.error,
+             "b_lease": now + timedelta(seconds=mark.retry_after) if mark.retry_after else None,
+             "b_processed": now if mark.status in FINAL_STATUSES else None}
+            for mark in detailed
+        ])
+
+
+def release_deliveries(engine: Engine, delivery_ids: Sequence[str]) -> None:
+    """Give back deliveries this process claimed but never started (a clean shutdown): queued
+    again, the attempt not counted, so the next sweep anywhere takes them at once."""
+    if not delivery_ids:
+        return
+    with engine.begin() as connection:
+        connection.execute(
+            update(_TABLE).where(_TABLE.c.delivery_id.in_(list(delivery_ids)), _TABLE.c.status == "processing")
+            .values(status="queued", lease_until=None, attempts=_TABLE.c.attempts - 1)
+        )
 
 
 def record_delivery(

@@ -7,6 +7,10 @@ duplicate, or the error. The commit's cost is shared by all requests that arrive
 previous one, and no request is answered before its row is durable. Workers' claims and marks ride
 in the same transactions, so the event loop never waits on the database and this process's
 writers never queue for SQLite's write lock.
+
+SQLite: the writer's own connection never checkpoints the WAL (a checkpoint copies megabytes into
+the database file and syncs it, which would stall every request of that batch); a second thread
+runs PASSIVE checkpoints beside it, which do not block the writer.
 """
 
 from __future__ import annotations
@@ -14,15 +18,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-from bot.db.deliveries import ClaimedDelivery, DeliveryMark, NewDelivery, claim_batch, insert_deliveries, mark_batch
+from bot.db.deliveries import (
+    ClaimedDelivery,
+    DeliveryMark,
+    NewDelivery,
+    claim_batch,
+    insert_deliveries,
+    mark_batch,
+)
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 256  # writes per transaction: bounds one commit's latency and statement size
+CHECKPOINT_SECONDS = 0.25  # how often the WAL is checkpointed beside the writer (SQLite)
+WAL_RESTART_FRAMES = 16384  # a WAL still this long (64 MiB of 4 KiB pages) is reset, briefly blocking
 
 
 class WriterClosed(RuntimeError):
@@ -48,6 +62,9 @@ class DeliveryWriter:
         self._wakeup = asyncio.Event()
         self._executor: ThreadPoolExecutor | None = None
         self._task: asyncio.Task[None] | None = None
+        self._checkpointer: asyncio.Task[None] | None = None
+        self._connection: Connection | None = None  # used only on the writer thread
+        self._sqlite = engine.dialect.name == "sqlite"
         self._closing = False
 
     # -- what callers await ---------------------------------------------------------------
@@ -81,6 +98,8 @@ class DeliveryWriter:
             self._closing = False
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="delivery-writer")
             self._task = asyncio.create_task(self._run(), name="delivery-writer")
+            if self._sqlite:
+                self._checkpointer = asyncio.create_task(self._checkpoint_forever(), name="wal-checkpointer")
 
     async def stop(self) -> None:
         """Write what is waiting, then stop; later calls raise `WriterClosed`."""
@@ -92,7 +111,13 @@ class DeliveryWriter:
             await self._task
         finally:
             self._task = None
+            if self._checkpointer is not None:
+                self._checkpointer.cancel()
+                with suppress(asyncio.CancelledError):
+                    await self._checkpointer
+                self._checkpointer = None
             if self._executor is not None:
+                self._executor.submit(self._disconnect)
                 self._executor.shutdown(wait=True)
                 self._executor = None
 
@@ -136,20 +161,58 @@ class DeliveryWriter:
             else:
                 write.future.set_exception(value)
 
+    async def _checkpoint_forever(self) -> None:
+        seen = -1
+        while True:
+            await asyncio.sleep(CHECKPOINT_SECONDS)
+            if self.batches != seen:
+                seen = self.batches
+                try:
+                    await asyncio.to_thread(self._checkpoint)
+                except Exception as error:  # SQLite checkpoints again on close; nothing is lost
+                    log.warning("WAL checkpoint failed: %s", type(error).__name__)
+
+    def _checkpoint(self) -> None:
+        with self.engine.connect() as connection:
+            busy, frames, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+            if not busy and frames >= WAL_RESTART_FRAMES:  # the writer kept it from ever resetting
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)").one()
+
     # -- the writer thread ----------------------------------------------------------------
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            connection = self.engine.connect()
+            if self._sqlite:  # checkpoints are the checkpointer's job, not the commit's
+                connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+                connection.commit()
+            self._connection = connection
+        return self._connection
+
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            with suppress(Exception):
+                if self._sqlite:  # back to the pool as it came
+                    connection.exec_driver_sql("PRAGMA wal_autocheckpoint=1000")
+                    connection.commit()
+            with suppress(Exception):
+                connection.close()
+
+    def _transaction(self, batch: list[_Write]) -> list[Any]:
+        connection = self._connect()
+        try:
+            with connection.begin():
+                results = self._apply(connection, batch)
+        except Exception:
+            self._disconnect()  # never reuse a connection in an unknown state
+            raise
+        self.batches += 1
+        return results
+
     def _write(self, batch: list[_Write]) -> list[tuple[bool, Any]]:
         """One transaction for the whole batch; if it fails, one per write so a bad row fails alone."""
         try:
-            import time as _t, sys as _s
-            _t0=_t.perf_counter()
-            with self.engine.begin() as connection:
-                results = self._apply(connection, batch)
-                _t1=_t.perf_counter()
-            _t2=_t.perf_counter()
-            if (_t2-_t0)>0.02: print(f"SLOW batch n={len(batch)} exec={(_t1-_t0)*1000:.1f} commit={(_t2-_t1)*1000:.1f}", file=_s.stderr, flush=True)
-            self.batches += 1
-            if self.batches % 200 == 0: print(f"batch n={len(batch)} exec={(_t1-_t0)*1000:.1f} commit={(_t2-_t1)*1000:.1f}", file=_s.stderr, flush=True)
-            return [(True, result) for result in results]
+            return [(True, result) for result in self._transaction(batch)]
         except Exception as error:
             if len(batch) == 1:
                 return [(False, error)]
@@ -158,9 +221,7 @@ class DeliveryWriter:
         outcomes: list[tuple[bool, Any]] = []
         for write in batch:
             try:
-                with self.engine.begin() as connection:
-                    outcomes.append((True, self._apply(connection, [write])[0]))
-                self.batches += 1
+                outcomes.append((True, self._transaction([write])[0]))
             except Exception as error:
                 outcomes.append((False, error))
         return outcomes
