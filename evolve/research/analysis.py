@@ -3,6 +3,12 @@
 The source is parsed once with `ast`; radon's and interrogate's visitors run over that one tree. The
 numbers are the ones `radon cc`, `radon mi` (multi-line strings counted as comments, radon's default),
 `radon raw` and `interrogate` (its defaults, or the repository's `[tool.interrogate]` settings) print.
+
+Docstring coverage counts what interrogate counts by default (module, classes, functions, methods,
+nested ones, private and magic ones), so `docstrings_covered / docstrings_total` matches its CLI; a
+repository's `[tool.interrogate]` options (ignore-init-method, ignore-private, ...) are honoured.
+`is_public` is narrower, for findings: no part of the qualname starts with `_` (dunders such as
+`__init__` count as public) and the function is not nested inside another function.
 """
 
 from __future__ import annotations
@@ -20,10 +26,10 @@ from interrogate import config as interrogate_config
 from interrogate import coverage as interrogate_coverage
 from interrogate import visit as interrogate_visit
 from radon.metrics import h_visit_ast, mi_compute
-from radon.raw import analyze
 from radon.visitors import ComplexityVisitor
 
 from evolve.findings import FileMetrics, FunctionMetrics
+from evolve.research.raw_metrics import analyze_raw
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -172,7 +178,7 @@ def _radon_functions(blocks: list[Any]) -> list[tuple[str, Any]]:
 def analyse_source(path: str, text: str, interrogate_options: dict[str, Any] | None = None) -> FileAnalysis:
     """Measure one file's source. Raises SyntaxError (or ValueError for NUL bytes) when it cannot be parsed."""
     tree = ast.parse(text, filename=path)
-    raw = analyze(text)
+    raw = analyze_raw(text)  # radon.raw.analyze, minus its quadratic worst case
     visitor = ComplexityVisitor.from_ast(tree)
     # radon's mi_visit(text, multi=True) recomputed from the shared tree: same inputs, one parse.
     comments_percent = (raw.comments + raw.multi) / float(raw.sloc) * 100 if raw.sloc else 0

@@ -103,3 +103,12 @@ def test_scan_totals_and_findings(make_repo):
     priorities = [f.priority for f in result.findings]
     assert priorities == sorted(priorities, reverse=True)
     assert all(0 <= p <= 1 for p in priorities)
+
+
+def test_raw_metrics_equal_radon_including_long_statements():
+    from evolve.research.raw_metrics import analyze_raw
+
+    long_literal = "CODES = {\n" + "".join(f'    "k{i}": "\\u{i:04x}",  # c{i}\n' for i in range(300)) + "}\n"
+    tricky = 'x = 1; y = 2\nif x: y = 3\ns = """a\n\nb"""\nz = (1 +\n     2)\nw = 1 + \\\n    2\n# only a comment\n'
+    for source in (SOURCE, long_literal, tricky, "", "\n\n", "'''doc'''\n"):
+        assert analyze_raw(source) == analyze(source)
