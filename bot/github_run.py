@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -212,7 +213,9 @@ async def execute_run(ctx: Any, run_id: int) -> RunReport | None:
 
 def _run_options(ctx: Any, run: Run, config: EvolveConfig, focus: str | None, branch: str | None) -> RunOptions:
     acceptance, blocked = store.acceptance_for(ctx.db, run.repository_id, config.codemods.reenabled)
-    return RunOptions(focus=focus, llm=config.llm.enabled, branch_name=branch, run_id=f"gh-{run.id}",
+    # The LLM stage runs when the operator gave the bot a key and the repository has not turned it off.
+    llm = config.llm.enabled and bool(os.environ.get("ANTHROPIC_API_KEY", "").strip())
+    return RunOptions(focus=focus, llm=llm, branch_name=branch, run_id=f"gh-{run.id}",
                       acceptance=acceptance, blocked_codemods=blocked)
 
 
