@@ -6,8 +6,6 @@ occurrences into findings. Results are cached per file with the catalog's ids in
 
 from __future__ import annotations
 
-import re
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +14,6 @@ from typing import Any
 from evolve.config import EvolveConfig
 from evolve.findings import Finding
 from evolve.research.priorities import disambiguate, make_finding
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised only on 3.10
-    import tomli as tomllib
 
 _RISK_SEVERITY = {"low": "low", "medium": "low", "high": "info"}
 _RISK_CONFIDENCE = {"low": 0.9, "medium": 0.7, "high": 0.5}
@@ -42,14 +35,10 @@ class Catalog:
 
 
 def min_python(root: Path) -> tuple[int, int]:
-    """The lowest Python `requires-python` admits (e.g. ">=3.9" -> (3, 9)); (3, 8) when unknown."""
-    try:
-        data = tomllib.loads((Path(root) / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return (3, 8)
-    spec = str(data.get("project", {}).get("requires-python", ""))
-    found = re.search(r">=?\s*3\.(\d+)", spec) or re.search(r"~=\s*3\.(\d+)", spec)
-    return (3, int(found.group(1))) if found else (3, 8)
+    """The lowest Python the repository supports, read the same way the codemods read it."""
+    from evolve.codemods.python_versions import repository_min_python
+
+    return repository_min_python(Path(root))
 
 
 def _codemod_id(codemod: Any) -> str:
@@ -72,7 +61,7 @@ def load_catalog(config: EvolveConfig) -> Catalog:
     enabled = [
         c for c in codemods
         if (not settings.only or _codemod_id(c) in settings.only)
-        and (_codemod_id(c) not in settings.disabled or _codemod_id(c) in settings.reenabled)
+        and _codemod_id(c) not in settings.disabled
     ]
     enabled.sort(key=_codemod_id)
     # The registry hands out classes; the runner works with instances.
