@@ -372,11 +372,11 @@ class JobQueue:
 
     async def _sweep_forever(self) -> None:
         while True:
+            await asyncio.sleep(self.ctx.settings.sweep_seconds)
             try:
                 await self.sweep()
             except Exception:
                 log.exception("sweep failed")
-            await asyncio.sleep(self.ctx.settings.sweep_seconds)
 
     async def sync_schedules(self) -> None:
         """Make the scheduler's schedules match the enrolled repositories."""
@@ -409,6 +409,11 @@ class JobQueue:
             for _ in range(max(1, self.ctx.settings.delivery_workers)):
                 self._spawn(self._consume())
             await self.sync_schedules()
+            # Work left behind by a restart is queued before start() returns, so nothing waits a sweep period.
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("start-up sweep failed")
             self._spawn(self._sweep_forever())
 
     @property
