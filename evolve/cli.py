@@ -155,6 +155,9 @@ def command_run(args: argparse.Namespace) -> int:
         report = run_engine(args.path, options, progress=progress)
     finally:
         progress.close()
+    if not args.json and not args.quiet:
+        for note in (report.llm or {}).get("notes", []):
+            print(f"evolve: note: {note}", file=sys.stderr)
     if report.status == "succeeded":
         store.record(key, [meta["id"] for meta in report.codemods], "proposed")
     if args.json:
