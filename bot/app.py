@@ -39,6 +39,32 @@ def build_github(settings: Settings) -> Any:
         return None
 
 
+class EvolveApp(FastAPI):
+    """The FastAPI application, with `POST /webhook` handed straight to `bot.webhooks.intake`: the
+    intake path skips the middleware and routing layers (it needs neither), everything else goes
+    through FastAPI as usual."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/webhook" and scope["method"] == "POST" and not self.root_path:
+            scope["app"] = self
+            try:
+                await webhooks.intake(scope, receive, send)
+            except Exception:  # what ServerErrorMiddleware would do: log it and answer 500
+                log.exception("webhook intake crashed")
+                await _server_error(send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+async def _server_error(send: Any) -> None:
+    try:
+        await send({"type": "http.response.start", "status": 500,
+                    "headers": [(b"content-type", b"text/plain"), (b"content-length", b"21")]})
+        await send({"type": "http.response.body", "body": b"Internal Server Error"})
+    except Exception:  # the response had started: the server closes the connection
+        pass
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -46,7 +72,7 @@ def create_app(
     github: Any = None,
     router: Router | None = None,
     freeze_gc: bool = False,
-) -> FastAPI:
+) -> EvolveApp:
     """The web application. `github` and `router` override the real gateway and handlers (tests);
     `freeze_gc` (the server process) moves everything built at startup out of the cyclic GC."""
     settings = settings or load_settings()
@@ -73,7 +99,7 @@ def create_app(
             await ctx.jobs.stop()
             engine.dispose()
 
-    app = FastAPI(title="Evolve", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = EvolveApp(title="Evolve", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.include_router(webhooks.router)
     app.include_router(setup_flow.router)

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from bot.acceptance import learning_table
 from bot.commands import Command, UnknownCommand, parse_command
 from bot.db import store
 from bot.github_run import (
@@ -27,6 +28,7 @@ from bot.github_run import (
 )
 from bot.installations import ensure_repository
 from bot.routing import Event, Router
+from bot.run_notes import RETRY_OF
 from bot.templates import render
 
 log = logging.getLogger(__name__)
@@ -80,12 +82,12 @@ async def _react(ctx: Any, target: RunTarget, comment_id: int, content: str) -> 
 
 
 async def _enqueue(ctx: Any, event: Event, target: RunTarget, trigger: str, number: int, comment_id: int, user: str,
-                   focus: str | None = None, pr_number: int | None = None) -> None:
+                   focus: str | None = None, pr_number: int | None = None, notes: dict[str, Any] | None = None) -> None:
     await _react(ctx, target, comment_id, QUEUED_REACTION)
     await ctx.jobs.enqueue_run(
         target.repository_id, trigger, focus=focus, requested_by=user, comment_issue_number=number,
         idempotency_key=f"comment:{target.repository_id}:{comment_id}", delivery_id=event.delivery_id,
-        pr_number=pr_number,
+        pr_number=pr_number, options=notes,
     )
 
 
@@ -103,18 +105,27 @@ async def do_plan(ctx: Any, event: Event, target: RunTarget, command: Command, n
 
 async def do_retry(ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int,
                    user: str) -> None:
-    """`retry` on a bot PR: queue a run of the same theme on the latest base, updating that PR."""
-    pull = _pull_of(event.payload.get("issue"))
-    head = None
-    if pull:
+    """`retry` on a bot PR: run the same theme again on the latest base.
+
+    An open PR is updated in place; a PR closed unmerged stays closed and the run opens a new one (the
+    reply links it); a merged PR has nothing to retry.
+    """
+    info = None
+    if _pull_of(event.payload.get("issue")):
         info = await ctx.github.get_pull(target.installation_id, target.owner, target.name, number)
-        head = info.head_ref if info.state == "open" else None
-    if not head or not head.startswith(BRANCH_PREFIX):
+    if info is None or not info.head_ref.startswith(BRANCH_PREFIX):
         await _react(ctx, target, comment_id, "confused")
         await reply(ctx, target, number, render("retry_not_bot_pr"))
         return
-    theme = pr_codemods(ctx, target.repository_id, number)[2] or theme_of_branch(head)
-    await _enqueue(ctx, event, target, "retry", number, comment_id, user, focus=theme, pr_number=number)
+    theme = pr_codemods(ctx, target.repository_id, number)[2] or theme_of_branch(info.head_ref)
+    if info.merged:
+        await _react(ctx, target, comment_id, "confused")
+        await reply(ctx, target, number, render("retry_merged", pr_number=number, focus=f" {theme}" if theme else ""))
+        return
+    if info.state == "open":
+        await _enqueue(ctx, event, target, "retry", number, comment_id, user, focus=theme, pr_number=number)
+    else:
+        await _enqueue(ctx, event, target, "retry", number, comment_id, user, focus=theme, notes={RETRY_OF: number})
 
 
 def _pull_of(issue: Any) -> Mapping[str, Any] | None:
@@ -157,6 +168,10 @@ async def do_status(ctx: Any, event: Event, target: RunTarget, command: Command,
         limit: Any = (await load_repo_config(ctx, target))[0].limits.max_open_prs
     except ConfigProblem:
         limit = "unknown: the config file is invalid"
+    learned = "\n".join(
+        f"| {row.codemod} | {row.proposed} | {row.merged} | {row.closed} | {row.approved} | {row.changes_requested} | "
+        f"{row.acceptance:.2f} |" for row in learning_table(ctx.db, target.repository_id)
+    )
     runs = store.recent_runs(ctx.db, target.repository_id, limit=5)
     rows = "\n".join(
         f"| {r.id} | {r.trigger} | {r.status} | {r.theme or ''} | {f'#{r.pr_number}' if r.pr_number else ''} | "
@@ -165,7 +180,7 @@ async def do_status(ctx: Any, event: Event, target: RunTarget, command: Command,
     await reply(ctx, target, number, render(
         "status", state="paused" if repo_row is not None and repo_row.paused else "active",
         open_count=len(pulls), limit=limit, pulls="\n".join(f"- #{p.number} {p.title}" for p in pulls) or "- none",
-        runs=rows or "| – | | none yet | | | |",
+        runs=rows or "| – | | none yet | | | |", learned=learned or "| – | | | | | | none yet |",
     ))
 
 

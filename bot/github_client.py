@@ -127,12 +127,34 @@ class GitHubGateway:
     async def _call(what: str, call: Any) -> Any:
         try:
             return await call
-        except RequestFailed as error:
-            status = error.response.status_code
-            message = _error_message(error)
-            raise GitHubError(f"GitHub answered {status} to {what}: {message}", status) from None
         except GitHubException as error:
-            raise GitHubError(f"GitHub request {what} failed: {type(error).__name__}") from None
+            raise _github_error(what, error) from None
+
+    @staticmethod
+    async def _collect(what: str, pages: Any) -> list[Any]:
+        """Every item of a githubkit paginator (it follows `Link: rel="next"`), errors as GitHubError."""
+        try:
+            return [item async for item in pages]
+        except GitHubException as error:
+            raise _github_error(what, error) from None
+
+    def scoped(self) -> GitHubGateway:
+        """A gateway sharing this app's credentials but minting and caching its own installation tokens.
+
+        A run uses one so that its token can be revoked when it ends without pulling the token out from
+        under webhook handlers or other runs of the same installation.
+        """
+        return GitHubGateway(app=self.app, base_url=self.base_url)
+
+    async def revoke_tokens(self) -> None:
+        """Revoke every installation token this gateway minted (`DELETE /installation/token`); best effort."""
+        tokens, self._tokens = self._tokens, {}
+        for installation_id, cached in tokens.items():
+            gh = _client(TokenAuthStrategy(cached.value), self.base_url)
+            try:
+                await self._call("DELETE /installation/token", gh.rest.apps.async_revoke_installation_access_token())
+            except GitHubError as error:  # it expires within the hour anyway
+                log.info("could not revoke the token of installation %s: %s", installation_id, error)
 
     # ---- repositories and files -----------------------------------------------------------------------
 
@@ -196,16 +218,9 @@ class GitHubGateway:
     async def list_open_pulls(self, installation_id: int, owner: str, repo: str, head_prefix: str = "") -> list[PullInfo]:
         """Open PRs whose head branch starts with `head_prefix` (all pages)."""
         gh = await self._as_installation(installation_id)
-        found: list[PullInfo] = []
-        page = 1
-        while True:
-            response = await self._call("GET /repos/{o}/{r}/pulls", gh.rest.pulls.async_list(
-                owner, repo, state="open", per_page=100, page=page))
-            items = response.parsed_data
-            found.extend(_pull(item) for item in items if item.head.ref.startswith(head_prefix))
-            if len(items) < 100:
-                return found
-            page += 1
+        pages = gh.rest.paginate(gh.rest.pulls.async_list, owner=owner, repo=repo, state="open", per_page=100)
+        items = await self._collect("GET /repos/{o}/{r}/pulls", pages)
+        return [_pull(item) for item in items if item.head.ref.startswith(head_prefix)]
 
     async def get_pull(self, installation_id: int, owner: str, repo: str, number: int) -> PullInfo:
         """One pull request."""
@@ -269,6 +284,13 @@ def _client(auth: Any, base_url: str) -> GitHub[Any]:
     # apps with one id (a re-registered app, or tests) would share a JWT signed with the wrong key.
     return GitHub(auth, base_url=base_url, auto_retry=RETRY_POLICY, http_cache=False, timeout=30.0,
                   cache_strategy=MemCacheStrategy())
+
+
+def _github_error(what: str, error: GitHubException) -> GitHubError:
+    if isinstance(error, RequestFailed):
+        status = error.response.status_code
+        return GitHubError(f"GitHub answered {status} to {what}: {_error_message(error)}", status)
+    return GitHubError(f"GitHub request {what} failed: {type(error).__name__}")
 
 
 def _error_message(error: RequestFailed) -> str:

@@ -9,6 +9,7 @@ Each step is one small function; the engine is `evolve.engine.run_engine`, share
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 from dataclasses import dataclass, replace
@@ -16,10 +17,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.acceptance import learned_acceptance
 from bot.db import store
 from bot.db.models import Run, utcnow
 from bot.git_mirror import Credentials, GitError, GitMirror
 from bot.github_client import GitHubError, PullInfo, RepoInfo
+from bot.run_checks import ProgressCheck
+from bot.run_notes import RETRY_OF, run_notes
 from bot.templates import render
 from evolve.config import ConfigError, EvolveConfig, parse_yaml_config
 from evolve.runs import RunOptions, RunReport
@@ -177,10 +181,28 @@ def _limit_reason(ctx: Any, run: Run, config: EvolveConfig, repo_row: Any, open_
 
 
 async def execute_run(ctx: Any, run_id: int) -> RunReport | None:
-    """Execute one queued/claimed run end to end; returns the engine's report (None when it did not run)."""
+    """Execute one queued/claimed run end to end; returns the engine's report (None when it did not run).
+
+    The run works with installation tokens of its own, revoked when it ends (best effort: a token that
+    could not be revoked expires within the hour), so they are not usable after the run.
+    """
     run = store.get_run(ctx.db, run_id)
     if run is None or run.status in FINISHED:
         return None
+    scoped = ctx.github.scoped() if hasattr(ctx.github, "scoped") else None
+    run_ctx = dataclasses.replace(ctx, github=scoped) if scoped is not None and dataclasses.is_dataclass(ctx) else ctx
+    try:
+        return await _execute(run_ctx, run)
+    finally:
+        if run_ctx is not ctx:
+            try:
+                await scoped.revoke_tokens()
+            except Exception:  # never fail a run over the clean-up
+                log.warning("could not revoke the tokens of run %s", run_id, exc_info=True)
+
+
+async def _execute(ctx: Any, run: Run) -> RunReport | None:
+    run_id = run.id
     repo_row = store.get_repository(ctx.db, run.repository_id)
     if repo_row is None or repo_row.installation_id is None:
         _finish(ctx, run_id, "cancelled", message="the repository is no longer installed")
@@ -212,7 +234,7 @@ async def execute_run(ctx: Any, run_id: int) -> RunReport | None:
 
 
 def _run_options(ctx: Any, run: Run, config: EvolveConfig, focus: str | None, branch: str | None) -> RunOptions:
-    acceptance, blocked = store.acceptance_for(ctx.db, run.repository_id, config.codemods.reenabled)
+    acceptance, blocked = learned_acceptance(ctx.db, run.repository_id, config.codemods.reenabled)
     # The LLM stage runs when the operator gave the bot a key and the repository has not turned it off.
     llm = config.llm.enabled and bool(os.environ.get("ANTHROPIC_API_KEY", "").strip())
     return RunOptions(focus=focus, llm=llm, branch_name=branch, run_id=f"gh-{run.id}",
@@ -229,6 +251,7 @@ async def _run_and_publish(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo
         focus = focus or pr_codemods(ctx, target.repository_id, retried.number)[2] or theme_of_branch(retried.head_ref)
     existing = retried or find_theme_pull(ctx, target, open_pulls, focus)
     mirror = await _sync_mirror(ctx, target, repo)
+    progress = await ProgressCheck.start(ctx, target, run, mirror.branch_sha(repo.default_branch))
     checkout = await asyncio.to_thread(mirror.checkout, repo.default_branch, f"run-{run.id}")
     try:
         options = _run_options(ctx, run, config, focus, existing.head_ref if existing else None)
@@ -236,7 +259,7 @@ async def _run_and_publish(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo
         theme = report.plan.theme if report.plan else None
         store.update_run(ctx.db, run.id, theme=theme, base_sha=report.base_sha)
         if report.status != "succeeded" or not report.branch or not report.commit:
-            await _reply_without_pr(ctx, target, run, report)
+            await _reply_without_pr(ctx, target, run, report, progress)
             _finish(ctx, run.id, report.status if report.status in FINISHED else "error", report=report)
             return report
         existing = existing or find_theme_pull(ctx, target, open_pulls, theme)
@@ -248,14 +271,23 @@ async def _run_and_publish(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo
         pull, created = await _open_or_update_pull(ctx, target, repo, branch, report, existing)
         store.update_run(ctx.db, run.id, pr_number=pull.number)
         await _label_and_check(ctx, target, pull.number, report)
+        title = report.plan.title if report.plan else branch
+        await progress.proposed(pull.number, pull.html_url, title)
         if created:
             store.record_proposed(ctx.db, target.repository_id, [str(m.get("id")) for m in report.codemods if m.get("id")])
-        body = render("run_succeeded", action="opened" if created else "updated", pr_number=pull.number,
-                      title=report.plan.title if report.plan else branch, attempts=len(report.attempts))
-        reply_to = run.comment_issue_number if run.comment_issue_number is not None else None
-        await reply(ctx, target, reply_to, body)
+        retry_of = run_notes(ctx.db, run.id).get(RETRY_OF)
+        if created and retry_of:
+            body = render("retry_reopened", pr_number=pull.number, pr_url=pull.html_url, title=title,
+                          branch=repo.default_branch)
+        else:
+            body = render("run_succeeded", action="opened" if created else "updated", pr_number=pull.number,
+                          title=title, attempts=len(report.attempts))
+        await reply(ctx, target, run.comment_issue_number, body)
         _finish(ctx, run.id, "succeeded", report=replace(report, branch=branch), pr_number=pull.number, branch=branch)
         return report
+    except BaseException as error:  # errors and crashes (even cancellation) must not leave it in progress
+        await progress.stopped(error)
+        raise
     finally:
         await asyncio.to_thread(mirror.remove_checkout, checkout)
 
@@ -289,13 +321,18 @@ async def _label_and_check(ctx: Any, target: RunTarget, number: int, report: Run
     )
 
 
-async def _reply_without_pr(ctx: Any, target: RunTarget, run: Run, report: RunReport) -> None:
+async def _reply_without_pr(ctx: Any, target: RunTarget, run: Run, report: RunReport, progress: ProgressCheck) -> None:
     number = run.comment_issue_number
+    _, rows = gate_rows(report)
+    gates = render("check_gates", verdict="Gates of the last attempt:", rows=rows) if rows else ""
+    if report.status in ("nothing-to-do", "failed"):
+        await progress.without_pr(report.status, report.message, gates)
+    else:
+        await progress.finish("cancelled", "The run stopped with an error",
+                              render("check_stopped", message=report.message or report.status))
     if report.status == "nothing-to-do":
         await reply(ctx, target, number, render("run_nothing", message=report.message))
     elif report.status == "failed":
-        _, rows = gate_rows(report)
-        gates = render("check_gates", verdict="Gates of the last attempt:", rows=rows) if rows else ""
         await reply(ctx, target, number, render("run_failed", attempts=len(report.attempts), message=report.message,
                                                 gates=gates))
     else:

@@ -1,8 +1,9 @@
-"""Learning from reviews: a bot PR merged or closed is recorded per codemod and per repository.
+"""Learning from reviews: a bot PR merged or closed is recorded per codemod and per repository, and
+reviews by people with write access are noted on the run they reviewed (weights in `bot.acceptance`).
 
 The counts feed `RunOptions.acceptance` (the planner's ranking) and `RunOptions.blocked_codemods`
 (a codemod closed unmerged twice here is not proposed again until `codemods.reenabled` lists it);
-both are read back by `bot.github_run` through `store.acceptance_for`.
+both are read back by `bot.github_run` through `bot.acceptance.learned_acceptance`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from bot.acceptance import REVIEW_STATES, record_review, run_for_review
 from bot.db import store
 from bot.github_run import BRANCH_PREFIX, pr_codemods
 from bot.routing import Event, Router
@@ -56,9 +58,37 @@ async def record_review_outcome(event: Event, ctx: Any) -> None:
 
 
 @router.register("pull_request_review", "submitted")
-async def note_review(event: Event, ctx: Any) -> None:
-    """Reviews on bot PRs are logged; the verdict that teaches is the merge or close that follows."""
-    pull = bot_pull(event.payload)
-    review = event.payload.get("review")
-    if pull is not None and isinstance(review, dict):
-        log.info("review %s on bot PR #%s", review.get("state"), pull.get("number"))
+@router.register("pull_request_review", "dismissed")
+async def learn_from_review(event: Event, ctx: Any) -> None:
+    """A review of a bot PR by someone with write access is noted on the run whose version it reviewed.
+
+    A drive-by review from a reader (or a bot) does not steer the bot: the reviewer's permission is
+    asked of the API, as for commands. `bot.acceptance` explains how reviews weigh.
+    """
+    from bot.command_handlers import is_bot
+
+    pull, review = bot_pull(event.payload), event.payload.get("review")
+    number = pull.get("number") if pull else None
+    repository_id = _repository_id(ctx, event)
+    full_name = event.repository.get("full_name")
+    if (not isinstance(review, dict) or not isinstance(number, int) or repository_id is None
+            or event.installation_id is None or not isinstance(full_name, str) or "/" not in full_name):
+        return
+    user = review.get("user")
+    if is_bot(user, ctx.settings.bot_login):
+        return
+    state = "dismissed" if event.action == "dismissed" else str(review.get("state") or "").lower()
+    if state not in REVIEW_STATES:
+        return
+    commit_id = review.get("commit_id")
+    run = run_for_review(ctx.db, repository_id, number, commit_id if isinstance(commit_id, str) else None)
+    if run is None:
+        log.info("review on bot PR #%s but no run of ours produced it", number)
+        return
+    login = str(user.get("login"))
+    owner, name = full_name.split("/", 1)
+    if not await ctx.github.can_write(event.installation_id, owner, name, login):
+        log.info("review %s on bot PR #%s by %s ignored: no write access", state, number, login)
+        return
+    standing = record_review(ctx.db, run.id, login, state)
+    log.info("review on bot PR #%s by %s: %s (run %s)", number, login, standing, run.id)

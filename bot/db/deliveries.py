@@ -18,9 +18,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.db._scope import Db, scope
-from bot.db.models import Delivery, utcnow
+from bot.db.models import Delivery, DeliveryPayload, utcnow
 
 _TABLE = Delivery.__table__
+_PAYLOADS = DeliveryPayload.__table__
 FINAL_STATUSES = ("processed", "failed", "ignored")
 
 
@@ -37,10 +38,10 @@ class NewDelivery:
     lease_seconds: float | None = None
 
     def row(self, now: datetime) -> dict[str, Any]:
-        """The values of its `deliveries` row."""
+        """The values of its `deliveries` row (the payload goes to `delivery_payloads`)."""
         claimed = self.lease_seconds is not None
         return {"delivery_id": self.delivery_id, "event": self.event, "action": self.action,
-                "installation_id": self.installation_id, "payload": self.payload, "received_at": now,
+                "installation_id": self.installation_id, "received_at": now,
                 "status": "processing" if claimed else "queued", "attempts": 1 if claimed else 0,
                 "lease_until": now + timedelta(seconds=self.lease_seconds) if claimed else None}  # type: ignore[operator]
 
@@ -74,8 +75,8 @@ def _claimable(now: datetime) -> Any:
     )
 
 
-_INSERT_COLUMNS = ("delivery_id", "event", "action", "installation_id", "payload", "received_at", "status",
-                   "attempts", "lease_until")
+_INSERT_COLUMNS = ("delivery_id", "event", "action", "installation_id", "received_at", "status", "attempts",
+                   "lease_until")
 _TIME_COLUMNS = ("received_at", "lease_until")
 
 
@@ -88,13 +89,19 @@ def _sqlite_insert_sql(rows: int) -> str:
             "ON CONFLICT (delivery_id) DO NOTHING")
 
 
-def insert_deliveries(connection: Connection, deliveries: Sequence[NewDelivery]) -> set[str]:
-    """Insert deliveries (the caller commits); the ids that were new.
+@functools.lru_cache(maxsize=64)
+def _sqlite_payloads_sql(rows: int) -> str:
+    return f"INSERT INTO {_PAYLOADS.name} (id, payload) VALUES {', '.join(['(?, ?)'] * rows)}"
 
-    An id already stored, or repeated in the batch, is skipped (ON CONFLICT DO NOTHING / OR IGNORE).
-    SQLite: one multi-row INSERT whose row count usually says "all new" at once; only a batch with
-    duplicates reads back its new rows, which got consecutive rowids under the write lock. (Each
-    row RETURNING would be one more step, and one more GIL hand-off, per row.)
+
+def insert_deliveries(connection: Connection, deliveries: Sequence[NewDelivery]) -> set[str]:
+    """Insert deliveries and their payloads (the caller commits); the ids that were new.
+
+    An id already stored, or repeated in the batch, is skipped (ON CONFLICT DO NOTHING / OR IGNORE),
+    and so is its payload. SQLite: one multi-row INSERT whose row count usually says "all new" at
+    once (the new rows got consecutive rowids under the write lock, in order); only a batch with
+    duplicates reads back its new rows. (Each row RETURNING would be one more step, and one more
+    GIL hand-off, per row.) Then one multi-row INSERT of the new rows' payloads.
     """
     if not deliveries:
         return set()
@@ -102,35 +109,58 @@ def insert_deliveries(connection: Connection, deliveries: Sequence[NewDelivery])
     rows = [delivery.row(now) for delivery in deliveries]
     dialect = connection.dialect.name
     if dialect == "sqlite":
-        dialect_type = _TABLE.c.received_at.type.dialect_impl(connection.dialect)  # stored as SQLAlchemy does
-        bind_time = dialect_type.bind_processor(connection.dialect) or (lambda value: value)
-        params: list[Any] = []
-        for row in rows:
-            params += [bind_time(row[name]) if name in _TIME_COLUMNS else row[name] for name in _INSERT_COLUMNS]
-        result = connection.exec_driver_sql(_sqlite_insert_sql(len(rows)), tuple(params))
-        inserted, unique = result.rowcount, {row["delivery_id"] for row in rows}
-        if inserted == len(unique):
-            return unique
-        if inserted <= 0:
-            return set()
-        last = result.lastrowid
-        return set(connection.execute(
-            select(_TABLE.c.delivery_id).where(_TABLE.c.id > last - inserted, _TABLE.c.id <= last)).scalars())
+        return _insert_sqlite(connection, deliveries, rows)
     if dialect == "postgresql":  # psycopg fetches RETURNING rows in one round trip
         statement = (postgresql.insert(_TABLE).on_conflict_do_nothing(index_elements=["delivery_id"])
-                     .returning(_TABLE.c.delivery_id))
-        return set(connection.execute(statement, rows).scalars())
-    new: set[str] = set()  # other databases: one savepoint per row, relying on the unique constraint
+                     .returning(_TABLE.c.id, _TABLE.c.delivery_id))
+        ids = {delivery_id: row_id for row_id, delivery_id in connection.execute(statement, rows)}
+    else:  # other databases: one savepoint per row, relying on the unique constraint
+        ids = {}
+        for row in rows:
+            if row["delivery_id"] in ids:
+                continue
+            try:
+                with connection.begin_nested():
+                    ids[row["delivery_id"]] = connection.execute(_TABLE.insert().values(**row)).inserted_primary_key[0]
+            except IntegrityError:
+                pass
+    _insert_payloads(connection, deliveries, ids)
+    return set(ids)
+
+
+def _insert_payloads(connection: Connection, deliveries: Sequence[NewDelivery], ids: dict[str, int]) -> None:
+    """Insert the payload of each delivery whose row is new (`ids`: delivery id -> row id)."""
+    pending = dict(ids)
+    params = [{"id": pending.pop(delivery.delivery_id), "payload": delivery.payload}
+              for delivery in deliveries if delivery.delivery_id in pending]
+    if params:
+        connection.execute(_PAYLOADS.insert(), params)
+
+
+def _insert_sqlite(connection: Connection, deliveries: Sequence[NewDelivery], rows: list[dict[str, Any]]) -> set[str]:
+    dialect_type = _TABLE.c.received_at.type.dialect_impl(connection.dialect)  # stored as SQLAlchemy does
+    bind_time = dialect_type.bind_processor(connection.dialect) or (lambda value: value)
+    params: list[Any] = []
     for row in rows:
-        if row["delivery_id"] in new:
-            continue
-        try:
-            with connection.begin_nested():
-                connection.execute(_TABLE.insert().values(**row))
-            new.add(row["delivery_id"])
-        except IntegrityError:
-            pass
-    return new
+        params += [bind_time(row[name]) if name in _TIME_COLUMNS else row[name] for name in _INSERT_COLUMNS]
+    result = connection.exec_driver_sql(_sqlite_insert_sql(len(rows)), tuple(params))
+    inserted, last = result.rowcount, result.lastrowid
+    if inserted <= 0:
+        return set()
+    first_occurrences = list(dict.fromkeys(row["delivery_id"] for row in rows))
+    if inserted == len(first_occurrences):  # all new: rowids last-inserted+1 .. last, in order
+        ids = dict(zip(first_occurrences, range(last - inserted + 1, last + 1)))
+    else:
+        ids = {delivery_id: row_id for row_id, delivery_id in connection.execute(
+            select(_TABLE.c.id, _TABLE.c.delivery_id).where(_TABLE.c.id > last - inserted, _TABLE.c.id <= last))}
+    payload_params: list[Any] = []
+    pending = dict(ids)
+    for delivery in deliveries:
+        row_id = pending.pop(delivery.delivery_id, None)
+        if row_id is not None:
+            payload_params += (row_id, delivery.payload)
+    connection.exec_driver_sql(_sqlite_payloads_sql(len(payload_params) // 2), tuple(payload_params))
+    return set(ids)
 
 
 def claim_batch(connection: Connection, delivery_ids: Iterable[str], lease_seconds: float = 300
@@ -144,10 +174,15 @@ def claim_batch(connection: Connection, delivery_ids: Iterable[str], lease_secon
         update(_TABLE)
         .where(_TABLE.c.delivery_id.in_(ids), _claimable(now))
         .values(status="processing", attempts=_TABLE.c.attempts + 1, lease_until=now + timedelta(seconds=lease_seconds))
-        .returning(_TABLE.c.delivery_id, _TABLE.c.event, _TABLE.c.payload, _TABLE.c.attempts)
+        .returning(_TABLE.c.id, _TABLE.c.delivery_id, _TABLE.c.event, _TABLE.c.attempts)
     )
-    return {row.delivery_id: ClaimedDelivery(row.delivery_id, row.event, row.payload, row.attempts)
-            for row in connection.execute(statement)}
+    rows = connection.execute(statement).all()
+    if not rows:
+        return {}
+    query = select(_PAYLOADS.c.id, _PAYLOADS.c.payload).where(_PAYLOADS.c.id.in_([row.id for row in rows]))
+    payloads: dict[int, str] = {row_id: payload for row_id, payload in connection.execute(query)}
+    return {row.delivery_id: ClaimedDelivery(row.delivery_id, row.event, payloads.get(row.id, ""), row.attempts)
+            for row in rows}
 
 
 def mark_batch(connection: Connection, marks: Sequence[DeliveryMark]) -> None:

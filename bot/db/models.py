@@ -17,8 +17,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 # Stable constraint names so migrations behave the same on SQLite and PostgreSQL.
 NAMING = {
@@ -97,14 +98,33 @@ class Delivery(Base):
     event: Mapped[str] = mapped_column(String(64))
     action: Mapped[str | None] = mapped_column(String(64))
     installation_id: Mapped[int | None] = mapped_column(BigInteger)
-    # The body exactly as GitHub sent it (JSON text): no re-serialisation on the hot path.
-    payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None] = mapped_column()
     processed_at: Mapped[datetime | None] = mapped_column()
+
+
+class DeliveryPayload(Base):
+    """The body of a delivery exactly as GitHub sent it (JSON text: no re-serialisation on the hot
+    path). Insert-only and apart from `deliveries`, so status changes rewrite a small row, not the
+    payload (kilobytes, SQLite overflow pages). Its id is the delivery's row id."""
+
+    __tablename__ = "delivery_payloads"
+
+    id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    payload: Mapped[str] = mapped_column(Text)
+
+
+# `Delivery.payload` reads through to `delivery_payloads` (loaded with the row by ORM queries;
+# the hot paths in `bot.db.deliveries` use Core statements on both tables).
+Delivery.payload = column_property(  # type: ignore[attr-defined]
+    select(DeliveryPayload.payload).where(DeliveryPayload.id == Delivery.id).correlate_except(DeliveryPayload)
+    .scalar_subquery()
+)
 
 
 class Run(Base):

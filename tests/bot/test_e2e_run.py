@@ -31,9 +31,11 @@ def test_install_comment_pr_merge_learn(bot_world: BotWorld, caplog: pytest.LogC
     assert "### Metrics (base → head)" in pull["body"] and "| findings |" in pull["body"]
     assert "### Quality gates" in pull["body"]
     assert repo.issue_labels[number][0] == "evolve" and repo.issue_labels[number][1].startswith("evolve:risk-")
-    (check,) = repo.check_runs.values()
+    progress, check = repo.check_runs.values()
     head_sha = fake.state.head_sha(repo, pull["head"])
     assert (check["name"], check["conclusion"], check["head_sha"]) == ("evolve/gates", "success", head_sha)
+    assert (progress["name"], progress["conclusion"], progress["head_sha"]) == (
+        "evolve/gates", "neutral", fake.state.head_sha(repo, "main"))
     assert fake.file_at(repo, "main", "sample/__init__.py") != fake.file_at(repo, pull["head"], "sample/__init__.py")
     assert fake.comments(repo, payload["issue"]["number"])[-1].startswith(f"Done: opened #{number}")
     assert repo.reactions[payload["comment"]["id"]] == ["eyes"]
@@ -44,7 +46,8 @@ def test_install_comment_pr_merge_learn(bot_world: BotWorld, caplog: pytest.LogC
     assert calls[:2] == [("GET", f"{base}/collaborators/alice/permission"),
                          ("POST", f"{base}/issues/comments/{payload['comment']['id']}/reactions")]
     assert ("POST", f"{base}/pulls") in calls and ("POST", f"{base}/issues/{number}/labels") in calls
-    assert calls[-1] == ("POST", f"{base}/issues/{payload['issue']['number']}/comments")
+    assert calls[-2:] == [("POST", f"{base}/issues/{payload['issue']['number']}/comments"),
+                          ("DELETE", "/installation/token")]  # the run's own token, revoked when it ends
     create = fake.requests_to("POST", f"{base}/pulls")[0]
     assert create.body["head"] == pull["head"] and create.body["base"] == "main" and create.status == 201
 
@@ -89,8 +92,8 @@ def test_cron_triggered_run_opens_a_pr_without_comments(bot_world: BotWorld) -> 
     (run,) = store.recent_runs(bot_world.ctx.db, BotWorld.REPO_ID)
     assert (run.trigger, run.status) == ("schedule", "succeeded")
     assert not bot_world.repo.comments  # nobody asked, so nobody is answered
-    (check,) = bot_world.repo.check_runs.values()
-    assert check["conclusion"] == "success"
+    progress, check = bot_world.repo.check_runs.values()
+    assert (progress["conclusion"], check["conclusion"]) == ("neutral", "success")
 
 
 def test_plan_replies_with_the_plan_and_changes_nothing(bot_world: BotWorld) -> None:

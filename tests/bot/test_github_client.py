@@ -150,3 +150,66 @@ def test_tokens_never_leak_into_errors_or_logs(fake_github, repo, gateway, caplo
         assert token not in str(caught.value)
         assert token not in caplog.text
         assert all(token not in r.url for r in fake_github.requests)
+
+
+def test_fake_pages_lists_with_link_headers(fake_github, repo) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    for i in range(150):
+        fake_github.add_pull(repo, f"evolve/theme-{i}")
+    gateway = build_gateway(app_settings(fake_github, Path(repo.bare).parent / "data"))
+    token = asyncio.run(gateway.installation_token(INSTALLATION))
+    with httpx.Client(base_url=fake_github.base_url, headers={"Authorization": f"token {token}"}) as http:
+        first = http.get("/repos/octo-org/sample/pulls", params={"state": "open", "per_page": 100})
+        assert len(first.json()) == 100 and first.links["next"]["url"].endswith("page=2")
+        assert first.links["last"]["url"] == first.links["next"]["url"]
+        second = http.get(first.links["next"]["url"])
+        assert len(second.json()) == 50 and "next" not in second.links and second.links["first"]["url"]
+        assert http.get("/repos/octo-org/sample/pulls", params={"per_page": 200}).headers.get("link") is None
+
+
+def test_list_open_pulls_follows_every_page(fake_github, repo, gateway) -> None:  # type: ignore[no-untyped-def]
+    def listed() -> list[int]:
+        pulls = asyncio.run(gateway.list_open_pulls(INSTALLATION, "octo-org", "sample", head_prefix="evolve/"))
+        return [p.number for p in pulls]
+
+    for i in range(100):
+        fake_github.add_pull(repo, f"evolve/theme-{i}" if i % 3 else f"feature-{i}")
+    assert len(listed()) == 66
+    assert len(fake_github.requests_to("GET", "/pulls")) == 1  # no Link rel="next": no probe for an empty page
+    for i in range(100, 150):
+        fake_github.add_pull(repo, f"evolve/theme-{i}" if i % 3 else f"feature-{i}")
+    fake_github.close_pull(repo, 2)
+    assert listed() == [n for n in range(1, 151) if (n - 1) % 3 and n != 2]
+    pages = fake_github.requests_to("GET", "/repos/octo-org/sample/pulls")[1:]
+    assert len(pages) == 2 and "page=2" in pages[1].query and all(r.auth == "token" for r in pages)
+
+
+def test_revoked_tokens_stop_working_and_scoped_gateways_keep_theirs(fake_github, repo, gateway) -> None:  # type: ignore[no-untyped-def]
+    async def scenario() -> tuple[str, str]:
+        shared = await gateway.installation_token(INSTALLATION)
+        run_gateway = gateway.scoped()
+        own = await run_gateway.installation_token(INSTALLATION)
+        await run_gateway.get_repo(INSTALLATION, "octo-org", "sample")
+        await run_gateway.revoke_tokens()
+        await run_gateway.revoke_tokens()  # nothing left to revoke: no request
+        return shared, own
+
+    shared, own = asyncio.run(scenario())
+    assert shared != own
+    assert fake_github.revoked_tokens == [own]
+    assert not fake_github.token_works(own, repo) and fake_github.token_works(shared, repo)
+    (revoke,) = fake_github.requests_to("DELETE", "/installation/token")
+    assert (revoke.auth, revoke.status) == ("token", 204)
+
+
+def test_revocation_failures_are_swallowed(fake_github, repo, gateway) -> None:  # type: ignore[no-untyped-def]
+    fake_github.fail_next("DELETE", r"/installation/token$", status=401, message="Bad credentials")
+
+    async def scenario() -> None:
+        run_gateway = gateway.scoped()
+        await run_gateway.installation_token(INSTALLATION)
+        await run_gateway.revoke_tokens()
+
+    asyncio.run(scenario())
+    assert [r.status for r in fake_github.requests_to("DELETE", "/installation/token")] == [401]

@@ -7,73 +7,10 @@ check run, replies, limits, learning. The real engine runs in tests/bot/test_e2e
 
 from __future__ import annotations
 
-import subprocess
-from dataclasses import dataclass, field
-from pathlib import Path
-
-import pytest
-
 from bot.db import store
-from evolve.codemods.base import Change
-from evolve.edits import FileEdit
-from evolve.plan import Plan, Task
-from evolve.runs import AttemptRecord, RunOptions, RunReport
-from gates.base import Failed, Metric, Passed
 from tests.fakegithub.fixtures import BotWorld, bot_world  # noqa: F401 - fixture
 from tests.fakegithub.payloads import pull_closed
-
-CODEMOD = {"id": "none-comparison", "title": "Compare with None using `is`", "theme": "idioms", "risk": "low"}
-
-
-def _git(cwd: Path, *args: str) -> str:
-    env = {"GIT_CONFIG_NOSYSTEM": "1", "HOME": str(cwd), "PATH": "/usr/bin:/bin:/usr/local/bin"}
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True, env=env).stdout.strip()
-
-
-@dataclass
-class StubEngine:
-    """Does what `run_engine` promises, with a fixed edit: `== None` → `is None` in sample/__init__.py."""
-
-    calls: list[RunOptions] = field(default_factory=list)
-    passes: bool = True
-    edit: bool = True
-
-    def __call__(self, repo: Path, options: RunOptions, config=None, progress=None) -> RunReport:  # type: ignore[no-untyped-def]
-        self.calls.append(options)
-        base = _git(repo, "rev-parse", "HEAD")
-        plan = Plan(theme="idioms", title="Use idiomatic comparisons", score=1.0,
-                    tasks=(Task(kind="codemod", path="sample/__init__.py", codemod="none-comparison"),))
-        if not self.edit:
-            return RunReport(run_id=options.run_id or "x", status="nothing-to-do", repo=str(repo), base_sha=base,
-                             plan=None, message="no finding worth a pull request")
-        worktree = repo / ".git" / "stub-worktree"
-        _git(repo, "worktree", "add", "--detach", str(worktree), base)
-        target = worktree / "sample" / "__init__.py"
-        before = target.read_text()
-        after = before.replace("== None", "is None")
-        target.write_text(after + f"# run {options.run_id}\n")
-        _git(worktree, "commit", "-q", "-am", "Use is None")
-        sha = _git(worktree, "rev-parse", "HEAD")
-        _git(repo, "worktree", "remove", "--force", str(worktree))
-        branch = options.branch_name or f"evolve/idioms-{sha[:7]}"
-        gates = (Passed("tests", "1 passed"), Passed("syntax", "ok")) if self.passes else (Failed("tests", "1 failed"),)
-        attempts = (AttemptRecord(1, (FileEdit("sample/__init__.py", before, after, "codemods",
-                                               (Change("none-comparison", 12, "is None"),)),), gates),)
-        if not self.passes:
-            return RunReport(run_id=options.run_id or "x", status="failed", repo=str(repo), base_sha=base, plan=plan,
-                             attempts=attempts, message="the tests failed on every attempt")
-        _git(repo, "branch", "-f", branch, sha)
-        markdown = "## Metrics\n\n| metric | base | head |\n|---|---|---|\n| findings | 2 | 0 |\n"
-        return RunReport(run_id=options.run_id or "x", status="succeeded", repo=str(repo), base_sha=base, plan=plan,
-                         attempts=attempts, branch=branch, commit=sha, metrics=(Metric("findings", 2, 0, "lower"),),
-                         codemods=(CODEMOD,), markdown=markdown, message="1 change")
-
-
-@pytest.fixture
-def engine(monkeypatch: pytest.MonkeyPatch) -> StubEngine:
-    stub = StubEngine()
-    monkeypatch.setattr("evolve.engine.run_engine", stub)
-    return stub
+from tests.fakegithub.stub_engine import StubEngine, engine  # noqa: F401 - fixture
 
 
 def _run_rows(world: BotWorld) -> list:  # type: ignore[type-arg]
@@ -89,9 +26,12 @@ def test_comment_run_opens_pr_with_labels_check_and_reply(bot_world: BotWorld, e
     assert pull["head"].startswith("evolve/idioms-") and pull["base"] == "main"
     assert pull["body"].startswith("## Metrics") and pull["title"] == "Use idiomatic comparisons"
     assert repo.issue_labels[number] == ["evolve", "evolve:risk-low"]
-    (check,) = repo.check_runs.values()
+    progress, check = repo.check_runs.values()  # in progress on main while it ran, then the PR head's verdict
     assert check["name"] == "evolve/gates" and check["conclusion"] == "success"
     assert check["head_sha"] == fake.state.head_sha(repo, pull["head"])
+    assert (progress["name"], progress["status"], progress["conclusion"]) == ("evolve/gates", "completed", "neutral")
+    assert progress["head_sha"] == fake.state.head_sha(repo, "main")
+    assert f"#{number}" in progress["output"]["title"]
     assert "| tests | passed | 1 passed |" in check["output"]["summary"]
     assert "is None" in fake.file_at(repo, pull["head"], "sample/__init__.py")
     assert repo.reactions[payload["comment"]["id"]] == ["eyes"]
@@ -219,3 +159,52 @@ def test_github_errors_are_retried_or_reported(bot_world: BotWorld, engine: Stub
     assert "Resource not accessible by integration" in reply
     assert _run_rows(bot_world)[0].status == "error"
     assert len(bot_world.repo.pulls) == 1
+
+
+def test_retry_on_a_closed_pr_opens_a_new_one(bot_world: BotWorld, engine: StubEngine) -> None:
+    bot_world.install()
+    bot_world.comment("alice", "/evolve run")
+    old = next(iter(bot_world.repo.pulls))
+    bot_world.fake.close_pull(bot_world.repo, old)
+    bot_world.deliver("pull_request", pull_closed(bot_world.fake, bot_world.repo, old, "alice"))
+    bot_world.drain()
+    bot_world.fake.commit_files(bot_world.repo, {"NEWS.md": "moved on\n"}, "main moved")
+    payload = bot_world.comment("alice", "/evolve retry", number=old, on_pull=True)
+    assert payload["comment"]["id"] in bot_world.repo.reactions
+    (new,) = [n for n in bot_world.repo.pulls if n != old]
+    assert bot_world.repo.pulls[old]["state"] == "closed" and bot_world.repo.pulls[new]["state"] == "open"
+    assert bot_world.repo.pulls[new]["head"] != bot_world.repo.pulls[old]["head"]
+    assert bot_world.fake.file_at(bot_world.repo, bot_world.repo.pulls[new]["head"], "NEWS.md") == "moved on"
+    assert engine.calls[-1].focus == "idioms" and engine.calls[-1].branch_name is None
+    answer = bot_world.fake.comments(bot_world.repo, old)[-1]
+    assert answer.startswith(f"Opened [#{new}](") and f"/pull/{new})" in answer and "stays closed" in answer
+    retry = _run_rows(bot_world)[0]
+    assert (retry.trigger, retry.status, retry.pr_number) == ("retry", "succeeded", new)
+
+
+def test_retry_on_a_merged_pr_is_refused(bot_world: BotWorld, engine: StubEngine) -> None:
+    bot_world.install()
+    bot_world.comment("alice", "/evolve run")
+    number = next(iter(bot_world.repo.pulls))
+    bot_world.fake.merge_pull(bot_world.repo, number)
+    payload = bot_world.comment("alice", "/evolve retry", number=number, on_pull=True)
+    assert bot_world.repo.reactions[payload["comment"]["id"]] == ["confused"]
+    assert "already merged" in bot_world.fake.comments(bot_world.repo, number)[-1]
+    assert "/evolve run idioms" in bot_world.fake.comments(bot_world.repo, number)[-1]
+    assert len(engine.calls) == 1 and len(bot_world.repo.pulls) == 1
+
+
+def test_the_run_token_is_revoked_when_the_run_ends(bot_world: BotWorld, engine: StubEngine) -> None:
+    bot_world.install()
+    bot_world.comment("alice", "/evolve run")
+    fake = bot_world.fake
+    (revoke,) = fake.requests_to("DELETE", "/installation/token")
+    assert revoke.status == 204
+    (revoked,) = fake.revoked_tokens
+    assert not fake.token_works(revoked, bot_world.repo)
+    # webhook handlers keep their cached token; only the run's own one is gone
+    assert [t for t in fake.issued_tokens if fake.token_works(t, bot_world.repo)] == [
+        t for t in fake.issued_tokens if t != revoked]
+    fake.fail_next("DELETE", r"/installation/token$", status=401, message="Bad credentials")
+    bot_world.comment("alice", "/evolve run idioms")  # a failed revocation does not fail the run
+    assert _run_rows(bot_world)[0].status == "succeeded"

@@ -200,3 +200,16 @@ def test_signature_helper_matches_githubkit():
     from githubkit.webhooks import sign as githubkit_sign
 
     assert sign(b"abc") == githubkit_sign("it's a secret to everybody", b"abc", "sha256")
+
+
+def test_signature_check_accepts_only_a_well_formed_sha256_hmac():
+    from bot.webhooks import signature_ok
+    from tests.bot.conftest import WEBHOOK_SECRET, sign
+
+    body = b'{"zen": "x"}'
+    good = sign(body)
+    assert signature_ok(WEBHOOK_SECRET, body, good)
+    for bad in (None, "", good[:-1], good + "0", "sha1=" + good[7:], good.replace("sha256=", "sha512="),
+                "sha256=" + "zz" * 32, "sha256=" + "é" * 64, sign(body + b" ")):
+        assert not signature_ok(WEBHOOK_SECRET, body, bad), bad
+    assert not signature_ok(None, body, good) and not signature_ok("other", body, good)

@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 from starlette.applications import Starlette
@@ -89,6 +90,16 @@ def build_app(state: FakeState, public_key: str) -> RecordingApp:
 
         return wrapper
 
+    async def revoke_token(request: Request) -> Response:
+        """DELETE /installation/token: the token that authenticates the request stops working."""
+        kind, value = _credential(request)
+        token = state.valid_token(value) if kind == "token" else None
+        if token is None:
+            return error(401, "Bad credentials")
+        with state.lock:
+            token.revoked = True
+        return Response(status_code=204)
+
     async def git_endpoint(request: Request) -> Response:
         repo = state.repo(request.path_params["owner"], request.path_params["repo"].removesuffix(".git"))
         installation = _installation_of(state, request)
@@ -101,6 +112,7 @@ def build_app(state: FakeState, public_key: str) -> RecordingApp:
     routes = [
         Route("/app/installations/{installation_id:int}/access_tokens", needs_app(create_token), methods=["POST"]),
         Route("/app", needs_app(get_app), methods=["GET"]),
+        Route("/installation/token", revoke_token, methods=["DELETE"]),
         Route("/repos/{owner}/{repo}", needs_repo(get_repo), methods=["GET"]),
         Route("/repos/{owner}/{repo}/collaborators/{user}/permission", needs_repo(get_permission), methods=["GET"]),
         Route("/repos/{owner}/{repo}/issues/comments/{comment_id:int}/reactions", needs_repo(add_reaction), methods=["POST"]),
@@ -318,7 +330,23 @@ async def list_pulls(request: Request, state: FakeState, repo: FakeRepo) -> Resp
     if head:
         numbers = [n for n in numbers if f"{repo.owner}:{repo.pulls[n]['head']}" == head]
     chosen = numbers[(page - 1) * per_page: page * per_page]
-    return JSONResponse([state.pull_json(repo, n, simple=True) for n in chosen])
+    return JSONResponse([state.pull_json(repo, n, simple=True) for n in chosen],
+                        headers=_page_links(request, state, page, per_page, len(numbers)))
+
+
+def _page_links(request: Request, state: FakeState, page: int, per_page: int, total: int) -> dict[str, str]:
+    """GitHub's `Link` header (next/last/prev/first, absolute URLs) when a list spans several pages."""
+    last = max(1, -(-total // per_page))
+    if last == 1:
+        return {}
+
+    def url(number: int) -> str:
+        query = dict(request.query_params) | {"page": str(number), "per_page": str(per_page)}
+        return f"<{state.base_url}{request.url.path}?{urlencode(query)}>"
+
+    rels = [(page + 1, "next"), (last, "last")] if page < last else []
+    rels += [(1, "first"), (page - 1, "prev")] if page > 1 else []
+    return {"Link": ", ".join(f'{url(number)}; rel="{rel}"' for number, rel in rels)}
 
 
 async def create_pull(request: Request, state: FakeState, repo: FakeRepo) -> Response:

@@ -72,6 +72,19 @@ def pull_closed(fake: FakeGitHub, repo: FakeRepo, number: int, sender: str) -> d
     return payload
 
 
+def review(fake: FakeGitHub, repo: FakeRepo, number: int, reviewer: str, state: str,
+           action: str = "submitted", commit_id: str | None = None) -> dict[str, Any]:
+    """`pull_request_review.submitted` (or `.dismissed`) by `reviewer` with `state` on the PR's current head."""
+    payload = real_payload("pull_request_review", "submitted")
+    pull = fake.pull_json(repo, number)
+    payload["action"] = action
+    payload["review"].update(id=fake.state.next_id(), user=fake.state.user_json(reviewer), state=state,
+                             commit_id=commit_id or pull["head"]["sha"])
+    payload.update(pull_request=pull, repository=fake.repo_json(repo),
+                   installation=_installation(repo.installation_id or 0), sender=fake.state.user_json(reviewer))
+    return payload
+
+
 def signed(payload: dict[str, Any], event: str, secret: str, delivery_id: str | None = None) -> tuple[bytes, dict[str, str]]:
     """The body and headers GitHub would send."""
     body = json.dumps(payload).encode()

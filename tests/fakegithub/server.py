@@ -147,6 +147,10 @@ class FakeGitHub:
         comment_id = self.state.add_comment_locked(repo, number, user, body)
         return self.state.comment_json(repo, comment_id)
 
+    def add_pull(self, repo: FakeRepo, head: str, title: str = "A change", user: str = "octocat") -> int:
+        """Open a PR from `head` (the branch need not exist: its sha then shows as zeros); return its number."""
+        return self.state.add_pull_locked(repo, head=head, base=repo.default_branch, title=title, body="", user=user)
+
     def fail_next(self, method: str, path_regex: str, status: int = 502, times: int = 1,
                   headers: dict[str, str] | None = None, message: str = "Server Error") -> None:
         """Answer the next `times` matching requests with `status` (5xx, 429, 403 secondary rate limit...)."""
@@ -169,6 +173,20 @@ class FakeGitHub:
     def issued_tokens(self) -> list[str]:
         """Every installation token minted (to assert none leaks)."""
         return list(self.state.tokens)
+
+    @property
+    def revoked_tokens(self) -> list[str]:
+        """Installation tokens revoked with `DELETE /installation/token`."""
+        with self.state.lock:
+            return [value for value, token in self.state.tokens.items() if token.revoked]
+
+    def token_works(self, token: str, repo: FakeRepo) -> bool:
+        """Whether `GET /repos/{owner}/{name}` with this installation token answers 200."""
+        import httpx
+
+        with httpx.Client(base_url=self.base_url) as http:
+            answer = http.get(f"/repos/{repo.full_name}", headers={"Authorization": f"token {token}"})
+        return answer.status_code == 200
 
     def repo(self, full_name: str) -> FakeRepo:
         """A repository by full name."""

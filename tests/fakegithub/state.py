@@ -60,6 +60,7 @@ class Token:
     value: str
     installation_id: int
     expires_at: datetime
+    revoked: bool = False
 
 
 @dataclass
@@ -132,7 +133,7 @@ class FakeState:
     def valid_token(self, value: str) -> Token | None:
         """The token record when `value` is a live installation token."""
         token = self.tokens.get(value)
-        if token is None or token.expires_at <= datetime.now(timezone.utc):
+        if token is None or token.revoked or token.expires_at <= datetime.now(timezone.utc):
             return None
         return token
 

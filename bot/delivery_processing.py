@@ -1,0 +1,180 @@
+"""Delivery processing for `bot.jobs.JobQueue`: intake hand-off, claiming, dispatch, marks, sweeps.
+
+Fresh deliveries take an in-process fast path when this process runs workers (recorded already
+claimed, the parsed payload kept in memory); a web-only process instead nudges the workers with one
+"sweep now" job at most every `NOTIFY_INTERVAL` seconds, never one job per delivery. Every write
+to the deliveries table goes through the queue's one `DeliveryWriter` (group commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+from typing import TYPE_CHECKING, Any, Callable
+
+from bot.db import store
+from bot.db.deliveries import ClaimedDelivery, DeliveryMark, NewDelivery
+from bot.routing import Event
+
+if TYPE_CHECKING:  # pragma: no cover
+    from apscheduler import AsyncScheduler
+
+    from bot.context import BotContext
+    from bot.db.delivery_writer import DeliveryWriter
+    from bot.routing import Router
+
+log = logging.getLogger("bot.jobs")
+DELIVERY_LEASE = 300.0
+DELIVERY_BATCH = 32  # deliveries one consumer takes at once
+INLINE_LIMIT = 256  # fresh deliveries held in memory, parsed and claimed at intake; beyond: ids only
+NOTIFY_INTERVAL = 0.25  # seconds between a web process's "sweep now" jobs for the workers
+
+
+def _retry_delay(attempts: int) -> float:
+    return min(600.0, 5.0 * 2 ** max(0, attempts - 1))
+
+
+class DeliveryProcessing:
+    """The delivery half of the job queue (state is set up by `JobQueue.__init__`)."""
+
+    ctx: "BotContext"
+    router: "Router"
+    scheduler: "AsyncScheduler | None"
+    works: bool
+    deliveries: "DeliveryWriter"
+    sweep_task: Callable[[], Any]  # the APScheduler task that makes a worker sweep
+    _local: asyncio.Queue[str | ClaimedDelivery]
+    _claimed: set[str]
+    _dispatch_slots: asyncio.Semaphore
+    _notify_wanted: bool
+    _notifier: asyncio.Task[None] | None
+    _started: bool
+
+    async def accept_delivery(self, delivery: NewDelivery, parsed: Any = None) -> bool:
+        """Record a verified delivery durably (group commit), then enqueue it; False for a duplicate.
+
+        A process that works and is not backlogged records it already claimed and keeps the parsed
+        payload in memory, so processing costs no claim and no second parse. Raises when it could
+        not be recorded (the caller answers 503 and GitHub may redeliver).
+        """
+        inline = self.works and self._started and self._local.qsize() < INLINE_LIMIT
+        if inline:
+            delivery = dataclasses.replace(delivery, lease_seconds=DELIVERY_LEASE)
+        if not await self.deliveries.record(delivery):
+            return False
+        if inline and delivery.delivery_id not in self._claimed:
+            self._claimed.add(delivery.delivery_id)
+            self._local.put_nowait(ClaimedDelivery(delivery.delivery_id, delivery.event, delivery.payload, 1, parsed))
+        else:
+            await self.enqueue_delivery(delivery.delivery_id)
+        return True
+
+    async def enqueue_delivery(self, delivery_id: str) -> None:
+        """Hand a recorded delivery to a worker without waiting for it to be processed."""
+        if self.works:
+            if delivery_id not in self._claimed:
+                self._claimed.add(delivery_id)
+                self._local.put_nowait(delivery_id)
+        elif self.scheduler is not None:
+            self._notify_workers()
+        # Otherwise the row stays queued and a worker's sweep finds it.
+
+    def _notify_workers(self) -> None:
+        """Web role: one "sweep now" job per `NOTIFY_INTERVAL` at most, added off the request path."""
+        self._notify_wanted = True
+        if self._notifier is None or self._notifier.done():
+            self._notifier = asyncio.create_task(self._notify_loop())
+
+    async def _notify_loop(self) -> None:
+        while self._notify_wanted and self._started and self.scheduler is not None:
+            self._notify_wanted = False
+            try:
+                await self.scheduler.add_job(self.sweep_task)
+            except Exception:  # the rows are recorded: the workers' periodic sweep finds them anyway
+                log.exception("could not notify the workers; their sweep will pick the deliveries up")
+            await asyncio.sleep(NOTIFY_INTERVAL)
+
+    async def process_delivery(self, delivery_id: str) -> str | None:
+        """Claim a delivery, dispatch it through the router, mark it; returns its final status."""
+        return (await self.process_deliveries([delivery_id])).get(delivery_id)
+
+    async def process_deliveries(self, delivery_ids: list[str],
+                                 claimed_already: tuple[ClaimedDelivery, ...] = ()) -> dict[str, str]:
+        """Claim deliveries in one write, dispatch each, mark each; statuses of those claimed here."""
+        claimed = {delivery.delivery_id: delivery for delivery in claimed_already}
+        try:
+            try:
+                claimed.update(await self.deliveries.claim(delivery_ids, DELIVERY_LEASE))
+            except Exception:  # the rows stay queued: the sweep retries them
+                log.exception("could not claim %d deliveries", len(delivery_ids))
+            outcomes = await asyncio.gather(*(self._process_claimed(d) for d in claimed.values()),
+                                            return_exceptions=True)
+            statuses = {}
+            for delivery_id, outcome in zip(claimed, outcomes):
+                if isinstance(outcome, BaseException):  # still claimed: after its lease the sweep retries it
+                    log.error("processing delivery %s crashed: %s", delivery_id, type(outcome).__name__,
+                              exc_info=outcome)
+                else:
+                    statuses[delivery_id] = outcome
+            return statuses
+        finally:
+            for delivery_id in [*delivery_ids, *claimed]:
+                self._claimed.discard(delivery_id)
+
+    async def _process_claimed(self, delivery: ClaimedDelivery) -> str:
+        async with self._dispatch_slots:
+            mark = await self._dispatch(delivery)
+        await self.deliveries.mark([mark])
+        if mark.status == "queued" and mark.retry_after and self.works:
+            asyncio.get_running_loop().call_later(mark.retry_after, self._requeue_local, delivery.delivery_id)
+        return mark.status
+
+    async def _dispatch(self, delivery: ClaimedDelivery) -> DeliveryMark:
+        """Run the router on one claimed delivery; what to mark it as."""
+        delivery_id = delivery.delivery_id
+        try:
+            payload = delivery.parsed if delivery.parsed is not None else json.loads(delivery.payload)
+        except ValueError:
+            return DeliveryMark(delivery_id, "ignored", "payload is not valid JSON")
+        event = Event.from_payload(delivery.event, payload, delivery_id)
+        if not self.router.handles(event):
+            return DeliveryMark(delivery_id, "ignored")
+        try:
+            await self.router.dispatch(event, self.ctx)
+        except Exception as error:  # a handler failed: retry with backoff, then record the failure
+            log.exception("delivery %s (%s) failed", delivery_id, event.name)
+            message = f"{type(error).__name__}: {error}"[:2000]
+            if delivery.attempts >= self.ctx.settings.delivery_attempts:
+                return DeliveryMark(delivery_id, "failed", message)
+            return DeliveryMark(delivery_id, "queued", message, retry_after=_retry_delay(delivery.attempts))
+        return DeliveryMark(delivery_id, "processed")
+
+    def _requeue_local(self, delivery_id: str) -> None:
+        if self._started and delivery_id not in self._claimed:
+            self._claimed.add(delivery_id)
+            self._local.put_nowait(delivery_id)
+
+    async def _consume(self) -> None:
+        while True:
+            batch = [await self._local.get()]
+            while len(batch) < DELIVERY_BATCH and not self._local.empty():
+                batch.append(self._local.get_nowait())
+            try:
+                await self.process_deliveries([i for i in batch if isinstance(i, str)],
+                                              tuple(i for i in batch if not isinstance(i, str)))
+            except Exception:  # the rows stay claimed; their leases expire and the sweep retries them
+                log.exception("processing %d deliveries crashed", len(batch))
+            finally:
+                for _ in batch:
+                    self._local.task_done()
+
+    async def sweep_deliveries(self) -> int:
+        """Enqueue the deliveries due for processing (read off the event loop); how many were due."""
+        deliveries = await asyncio.to_thread(store.pending_deliveries, self.ctx.db)
+        for delivery_id in deliveries:
+            if delivery_id not in self._claimed:
+                self._claimed.add(delivery_id)
+                self._local.put_nowait(delivery_id)
+        return len(deliveries)

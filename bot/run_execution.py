@@ -1,0 +1,121 @@
+"""Run execution for `bot.jobs.JobQueue`: queue runs, claim them (one per repository at a time),
+execute them through bot-github's `execute_run` with a lease heartbeat, and always close them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any, Callable
+
+from bot.db import store
+
+if TYPE_CHECKING:  # pragma: no cover
+    from apscheduler import AsyncScheduler
+
+    from bot.context import BotContext
+    from bot.db.models import Run
+
+log = logging.getLogger("bot.jobs")
+RUN_LEASE = 600.0
+RUN_MAX_TRIES = 3
+
+
+class RunExecution:
+    """The run half of the job queue (state is set up by `JobQueue.__init__`)."""
+
+    ctx: "BotContext"
+    scheduler: "AsyncScheduler | None"
+    works: bool
+    run_task: Callable[[int], Any]  # the APScheduler task that executes one run
+    _runs: set[int]
+    _run_slots: asyncio.Semaphore
+
+    def _spawn(self, coroutine: Any) -> None:
+        raise NotImplementedError  # pragma: no cover - JobQueue provides it
+
+    async def enqueue_run(self, repository_id: int, trigger: str, *, focus: str | None = None,
+                          requested_by: str | None = None, comment_issue_number: int | None = None,
+                          idempotency_key: str | None = None, options: dict[str, Any] | None = None,
+                          delivery_id: str | None = None, pr_number: int | None = None) -> "Run":
+        """Create a queued run (once per idempotency key) and start a job for it; returns the run row."""
+        run, created = store.create_run(
+            self.ctx.db, repository_id, trigger, focus=focus, requested_by=requested_by,
+            comment_issue_number=comment_issue_number, idempotency_key=idempotency_key,
+            options=options, delivery_id=delivery_id, pr_number=pr_number,
+        )
+        if created:
+            await self.kick_run(run.id)
+        return run
+
+    async def kick_run(self, run_id: int) -> None:
+        """Start a job that tries to claim and execute a queued run."""
+        if run_id in self._runs:
+            return
+        if self.scheduler is not None:
+            if not self.works:  # a web process: some worker's job will run it
+                await self.scheduler.add_job(self.run_task, args=[run_id])
+                return
+            self._runs.add(run_id)
+            try:
+                await self.scheduler.add_job(self.run_task, args=[run_id])
+            except Exception:
+                self._runs.discard(run_id)
+                raise
+        elif self.works:
+            self._runs.add(run_id)
+            self._spawn(self._run_local(run_id))
+
+    async def run_repository(self, run_id: int) -> str | None:
+        """Claim a run (one per repository at a time), execute it, and always close it."""
+        try:
+            async with self._run_slots:
+                run = store.claim_run(self.ctx.db, run_id, RUN_LEASE)
+                if run is None:
+                    return None
+                heartbeat = asyncio.create_task(self._heartbeat(run_id))
+                try:
+                    status = await self._execute(run_id)
+                finally:
+                    heartbeat.cancel()
+                follower = store.next_queued_run(self.ctx.db, run.repository_id)
+                if follower is not None:
+                    self._runs.discard(follower)
+                    await self.kick_run(follower)
+                return status
+        finally:
+            self._runs.discard(run_id)
+
+    async def _execute(self, run_id: int) -> str:
+        from bot.github_run import (
+            execute_run,  # bot-github's half; imported late to keep layers apart
+        )
+
+        try:
+            report = await execute_run(self.ctx, run_id)
+        except Exception as error:
+            log.exception("run %s failed", run_id)
+            self._finish_if_running(run_id, "error", message=f"{type(error).__name__}: {error}"[:2000])
+            return "error"
+        if report is None:  # it did not run and did not say why
+            self._finish_if_running(run_id, "cancelled", message="the run ended without running the engine")
+        else:
+            status = "succeeded" if report.status == "dry-run" else report.status
+            self._finish_if_running(run_id, status, report=report)
+        run = store.get_run(self.ctx.db, run_id)
+        return run.status if run is not None else status
+
+    def _finish_if_running(self, run_id: int, status: str, **fields: Any) -> None:
+        run = store.get_run(self.ctx.db, run_id)
+        if run is not None and run.status == "running":  # execute_run may have closed it itself
+            store.finish_run(self.ctx.db, run_id, status, **fields)
+
+    async def _heartbeat(self, run_id: int) -> None:
+        while True:
+            await asyncio.sleep(RUN_LEASE / 3)
+            store.extend_run_lease(self.ctx.db, run_id, RUN_LEASE)
+
+    async def _run_local(self, run_id: int) -> None:
+        try:
+            await self.run_repository(run_id)
+        except Exception:
+            log.exception("run job %s crashed", run_id)

@@ -1,0 +1,79 @@
+"""A stand-in for `evolve.engine.run_engine` that keeps its contract, for fast tests of the bot's half.
+
+It makes a branch with one commit in the given checkout (HEAD left alone) and returns a RunReport, so the
+bot's PR, label, check-run, reply and learning code runs for real without the engine's research and gates.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from evolve.codemods.base import Change
+from evolve.edits import FileEdit
+from evolve.plan import Plan, Task
+from evolve.runs import AttemptRecord, RunOptions, RunReport
+from gates.base import Failed, Metric, Passed
+
+CODEMOD = {"id": "none-comparison", "title": "Compare with None using `is`", "theme": "idioms", "risk": "low"}
+
+
+def _git(cwd: Path, *args: str) -> str:
+    env = {"GIT_CONFIG_NOSYSTEM": "1", "HOME": str(cwd), "PATH": "/usr/bin:/bin:/usr/local/bin"}
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True, env=env).stdout.strip()
+
+
+@dataclass
+class StubEngine:
+    """Does what `run_engine` promises, with a fixed edit: `== None` → `is None` in sample/__init__.py.
+
+    `passes=False` fails the gates, `edit=False` finds nothing to do, `crash` is raised as is.
+    """
+
+    calls: list[RunOptions] = field(default_factory=list)
+    passes: bool = True
+    edit: bool = True
+    crash: BaseException | None = None
+
+    def __call__(self, repo: Path, options: RunOptions, config=None, progress=None) -> RunReport:  # type: ignore[no-untyped-def]
+        self.calls.append(options)
+        if self.crash is not None:
+            raise self.crash
+        base = _git(repo, "rev-parse", "HEAD")
+        plan = Plan(theme="idioms", title="Use idiomatic comparisons", score=1.0,
+                    tasks=(Task(kind="codemod", path="sample/__init__.py", codemod="none-comparison"),))
+        if not self.edit:
+            return RunReport(run_id=options.run_id or "x", status="nothing-to-do", repo=str(repo), base_sha=base,
+                             plan=None, message="no finding worth a pull request")
+        worktree = repo / ".git" / "stub-worktree"
+        _git(repo, "worktree", "add", "--detach", str(worktree), base)
+        target = worktree / "sample" / "__init__.py"
+        before = target.read_text()
+        after = before.replace("== None", "is None")
+        target.write_text(after + f"# run {options.run_id}\n")
+        _git(worktree, "commit", "-q", "-am", "Use is None")
+        sha = _git(worktree, "rev-parse", "HEAD")
+        _git(repo, "worktree", "remove", "--force", str(worktree))
+        branch = options.branch_name or f"evolve/idioms-{sha[:7]}"
+        gates = (Passed("tests", "1 passed"), Passed("syntax", "ok")) if self.passes else (Failed("tests", "1 failed"),)
+        attempts = (AttemptRecord(1, (FileEdit("sample/__init__.py", before, after, "codemods",
+                                               (Change("none-comparison", 12, "is None"),)),), gates),)
+        if not self.passes:
+            return RunReport(run_id=options.run_id or "x", status="failed", repo=str(repo), base_sha=base, plan=plan,
+                             attempts=attempts, message="the tests failed on every attempt")
+        _git(repo, "branch", "-f", branch, sha)
+        markdown = "## Metrics\n\n| metric | base | head |\n|---|---|---|\n| findings | 2 | 0 |\n"
+        return RunReport(run_id=options.run_id or "x", status="succeeded", repo=str(repo), base_sha=base, plan=plan,
+                         attempts=attempts, branch=branch, commit=sha, metrics=(Metric("findings", 2, 0, "lower"),),
+                         codemods=(CODEMOD,), markdown=markdown, message="1 change")
+
+
+@pytest.fixture
+def engine(monkeypatch: pytest.MonkeyPatch) -> StubEngine:
+    """The stand-in, patched in for `evolve.engine.run_engine`."""
+    stub = StubEngine()
+    monkeypatch.setattr("evolve.engine.run_engine", stub)
+    return stub
