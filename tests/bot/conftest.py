@@ -19,6 +19,10 @@ from bot.context import BotContext
 from bot.routing import Event, Router
 from bot.settings import Settings
 
+# The fake GitHub's fixtures, for every test in this directory.
+from tests.fakegithub.fixtures import bot_world, fake_github  # noqa: E402,F401
+from tests.fakegithub.stub_engine import engine  # noqa: E402,F401
+
 WEBHOOK_SECRET = "it's a secret to everybody"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"
 SUBSCRIBED_EVENTS = (

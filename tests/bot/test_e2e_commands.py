@@ -11,7 +11,7 @@ import logging
 import pytest
 
 from bot.db import store
-from tests.fakegithub.fixtures import BotWorld, bot_world  # noqa: F401 - fixture
+from tests.fakegithub.fixtures import BotWorld
 from tests.fakegithub.payloads import comment_created
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from bot.db import store
 from bot.db.models import Attempt, GateResultRow, MetricSnapshot
-from tests.fakegithub.fixtures import BotWorld, bot_world  # noqa: F401 - fixture
+from tests.fakegithub.fixtures import BotWorld
 from tests.fakegithub.payloads import pull_closed
 
 

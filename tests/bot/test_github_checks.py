@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from bot.db import store
 from bot.run_notes import PROGRESS_CHECK, run_notes
-from tests.fakegithub.fixtures import BotWorld, bot_world  # noqa: F401 - fixture
-from tests.fakegithub.stub_engine import StubEngine, engine  # noqa: F401 - fixture
+from tests.fakegithub.fixtures import BotWorld
+from tests.fakegithub.stub_engine import StubEngine
 
 BASE = "/repos/octo-org/sample/check-runs"
 

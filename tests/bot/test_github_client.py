@@ -11,7 +11,7 @@ import pytest
 
 from bot.github_client import GitHubError, build_gateway
 from tests.fakegithub import FakeGitHub
-from tests.fakegithub.fixtures import app_settings, fake_github  # noqa: F401 - fixture
+from tests.fakegithub.fixtures import app_settings
 
 INSTALLATION = 77
 

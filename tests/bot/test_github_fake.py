@@ -15,7 +15,6 @@ from githubkit.compat import type_validate_python
 from githubkit_schemas.latest import models
 
 from tests.fakegithub import FakeGitHub
-from tests.fakegithub.fixtures import fake_github  # noqa: F401 - fixture
 from tests.fakegithub.state import example
 
 

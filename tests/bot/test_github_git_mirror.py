@@ -10,7 +10,7 @@ import pytest
 from bot.git_mirror import Credentials, GitError, GitMirror, git_env, run_git
 from bot.github_client import build_gateway
 from tests.fakegithub import FakeGitHub
-from tests.fakegithub.fixtures import app_settings, fake_github  # noqa: F401 - fixture
+from tests.fakegithub.fixtures import app_settings
 
 INSTALLATION = 5
 

@@ -9,9 +9,9 @@ from bot.acceptance import learned_acceptance, next_review_state, weighted_accep
 from bot.db import store
 from bot.run_notes import REVIEWS, run_notes
 from evolve.learn import acceptance_rate
-from tests.fakegithub.fixtures import BotWorld, bot_world  # noqa: F401 - fixture
+from tests.fakegithub.fixtures import BotWorld
 from tests.fakegithub.payloads import pull_closed, review
-from tests.fakegithub.stub_engine import StubEngine, engine  # noqa: F401 - fixture
+from tests.fakegithub.stub_engine import StubEngine
 
 CODEMOD = "none-comparison"
 

@@ -8,9 +8,9 @@ check run, replies, limits, learning. The real engine runs in tests/bot/test_e2e
 from __future__ import annotations
 
 from bot.db import store
-from tests.fakegithub.fixtures import BotWorld, bot_world  # noqa: F401 - fixture
+from tests.fakegithub.fixtures import BotWorld
 from tests.fakegithub.payloads import pull_closed
-from tests.fakegithub.stub_engine import StubEngine, engine  # noqa: F401 - fixture
+from tests.fakegithub.stub_engine import StubEngine
 
 
 def _run_rows(world: BotWorld) -> list:  # type: ignore[type-arg]

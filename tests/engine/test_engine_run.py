@@ -5,7 +5,7 @@ import json
 from evolve.config import EvolveConfig, GatesConfig
 from evolve.engine import plan_repository, run_engine
 from evolve.runs import RunOptions
-from tests.repo_factory import SAMPLE_PACKAGE, make_repo, run_git, write_files, commit_all
+from tests.repo_factory import SAMPLE_PACKAGE, make_repo, run_git
 
 
 def test_run_makes_a_branch_that_passes_every_gate(tmp_path):
