@@ -70,9 +70,13 @@ def _plan(root_or_tree: Path, config: EvolveConfig, options: RunOptions, llm_on:
     from evolve.research import scan_repository
 
     scan = scan_repository(root_or_tree, config, with_coverage=options.with_coverage, progress=progress)
+    return scan, _plan_from_scan(scan, config, options, llm_on, options.focus or config.focus)
+
+
+def _plan_from_scan(scan: ScanResult, config: EvolveConfig, options: RunOptions, llm_on: bool, focus: str | None) -> Plan:
     themes, enabled = _codemod_catalog(config)
     reenabled = set(config.codemods.reenabled)
-    plan = make_plan(
+    return make_plan(
         PlanningInput(
             findings=scan.findings,
             limits=config.limits,
@@ -81,11 +85,19 @@ def _plan(root_or_tree: Path, config: EvolveConfig, options: RunOptions, llm_on:
             acceptance=dict(options.acceptance),
             blocked=frozenset(c for c in options.blocked_codemods if c not in reenabled),
             llm_themes=_llm_themes(config, llm_on),
-            focus=options.focus or config.focus,
+            focus=focus,
             skip_themes=options.themes_to_skip,
         )
     )
-    return scan, plan
+
+
+def _deterministic_fallback(scan: ScanResult, config: EvolveConfig, options: RunOptions, plan: Plan) -> Plan:
+    """The plan without LLM themes, for when the LLM stage produced nothing; an LLM-only focus is dropped."""
+    focus = options.focus or config.focus
+    themes, _ = _codemod_catalog(config)
+    if focus and focus not in themes and focus not in set(themes.values()):
+        focus = None
+    return _plan_from_scan(scan, config, options, False, focus)
 
 
 def plan_repository(repo: Path, options: RunOptions = RunOptions(), config: EvolveConfig | None = None, progress: Progress | None = None) -> PlanOutcome:
@@ -223,6 +235,17 @@ def _run_in_worktrees(root: Path, base_sha: str, work: Path, run_id: str, option
     timings["edits"] = time.monotonic() - clock
     edits = tuple(e for e in outcome.edits if e.changed)
     provider_notes = list(outcome.notes)
+    if not codemod_plan and not edits:
+        # The LLM stage produced nothing (API down, budget spent, every edit rejected): carry on deterministically.
+        fallback = _deterministic_fallback(scan, config, options, plan)
+        if not fallback.empty:
+            llm_notes.append(f"the LLM stage produced no edits for `{plan.theme}`; continuing with the deterministic catalog (`{fallback.theme}`)")
+            plan, codemod_plan = fallback, True
+            common["plan"] = plan
+            provider = CodemodProvider(repository_min_python(base))
+            outcome = _propose(provider, base, plan, None, scan)
+            edits = tuple(e for e in outcome.edits if e.changed)
+            provider_notes += list(outcome.notes)
     catalog = available_codemods()
 
     def used_codemods(final: tuple[FileEdit, ...]) -> tuple[dict, ...]:
@@ -263,14 +286,13 @@ def _run_in_worktrees(root: Path, base_sha: str, work: Path, run_id: str, option
         if codemod_plan:
             narrowed = narrow_edits(edits, result.gate_results)
             attempts.append(AttemptRecord(number, edits, result.gate_results, narrowed.dropped, narrowed.note, tuple(provider_notes)))
-            edits = narrowed.kept
+            edits, provider_notes = narrowed.kept, []
         else:
             attempts.append(AttemptRecord(number, edits, result.gate_results, note="failing gates' evidence goes back to the model", provider_notes=tuple(provider_notes)))
             if number < config.attempts:
                 outcome = _propose(provider, base, plan, feedback, scan)
                 edits = tuple(e for e in outcome.edits if e.changed)
                 provider_notes = list(outcome.notes)
-        provider_notes = [] if codemod_plan else provider_notes
     failing = sorted({r.gate for r in last_results if not r.ok})
     message = (
         f"No change passed every gate in {len(attempts)} attempt(s)"
