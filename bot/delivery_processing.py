@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from bot.db import store
@@ -90,8 +91,10 @@ class DeliveryProcessing:
     async def _notify_loop(self) -> None:
         while self._notify_wanted and self._started and self.scheduler is not None:
             self._notify_wanted = False
+            started = time.perf_counter()
             try:
                 await self.scheduler.add_job(self.sweep_task)
+                self.deliveries.trace("notify", (time.perf_counter() - started) * 1e3)
             except Exception:  # the rows are recorded: the workers' periodic sweep finds them anyway
                 log.exception("could not notify the workers; their sweep will pick the deliveries up")
             await asyncio.sleep(NOTIFY_INTERVAL)

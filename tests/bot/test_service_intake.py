@@ -169,3 +169,40 @@ def test_insert_reports_new_ids_exactly(settings, repeats):
     with engine.begin() as connection:
         assert insert_deliveries(connection, batch) == set()
     engine.dispose()
+
+
+def test_the_wal_is_wound_back_under_steady_writes_without_blocking_the_writer(tmp_path, monkeypatch):
+    """Under writes that never pause, the background PASSIVE checkpoints never quite catch up; the
+    writer checkpoints the rest between two batches, so the WAL restarts from its beginning instead
+    of growing (or being reset by a blocking RESTART checkpoint)."""
+    monkeypatch.setattr(delivery_writer, "WAL_RESET_FRAMES", 64)
+    monkeypatch.setattr(delivery_writer, "CHECKPOINT_PAUSE", 0.001)
+    database = tmp_path / "wal.sqlite"
+    engine = store.make_engine(f"sqlite:///{database}")
+    store.migrate(engine)
+    payload = json.dumps({"padding": "x" * 8000})  # two or three WAL frames per delivery
+
+    async def scenario() -> tuple[int, int]:
+        writer = delivery_writer.DeliveryWriter(engine)
+        await writer.start()
+
+        async def client(number: int) -> None:  # one delivery after the other, like a busy sender
+            for n in range(40):
+                await writer.record(NewDelivery(f"wal-{number}-{n}", "issues", payload))
+
+        try:
+            await asyncio.gather(*(client(number) for number in range(20)))
+        finally:
+            await writer.stop()
+        return writer.wal_resets, writer.batches
+
+    resets, batches = asyncio.run(scenario())
+    wal = database.with_name(database.name + "-wal")
+    wal_size = wal.stat().st_size if wal.exists() else 0  # before the last connection closes (and removes it)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT count(*) FROM deliveries")).scalar_one()
+    engine.dispose()
+    assert rows == 800 and batches >= 40
+    assert resets >= 1
+    # Without resets the WAL file would hold all 800 payloads (> 6 MiB); wound back, it stays short.
+    assert wal_size < 3 << 20
