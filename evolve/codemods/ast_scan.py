@@ -60,9 +60,8 @@ def _outer_parts(node: ast.AST) -> list[ast.AST]:
     return parts
 
 
-@per_tree
-def bound_names(tree: ast.AST) -> tuple[set[str], bool]:
-    """Every name bound anywhere in the module, and whether it has a star import (which may bind anything)."""
+def _bindings(tree: ast.AST, with_imports: bool) -> tuple[set[str], bool]:
+    """Names bound anywhere in the module (imports included or not), and whether a star import exists."""
     names: set[str] = set()
     star = False
     for node in ast.walk(tree):
@@ -75,7 +74,7 @@ def bound_names(tree: ast.AST) -> tuple[set[str], bool]:
         elif isinstance(node, ast.alias):
             if node.name == "*":
                 star = True
-            else:
+            elif with_imports:
                 names.add(node.asname or node.name.split(".")[0])
         elif isinstance(node, ast.ExceptHandler) and node.name:
             names.add(node.name)
@@ -86,6 +85,12 @@ def bound_names(tree: ast.AST) -> tuple[set[str], bool]:
         elif isinstance(node, ast.MatchMapping) and node.rest:
             names.add(node.rest)
     return names, star
+
+
+@per_tree
+def bound_names(tree: ast.AST) -> tuple[set[str], bool]:
+    """Every name bound anywhere in the module, and whether it has a star import (which may bind anything)."""
+    return _bindings(tree, with_imports=True)
 
 
 def module_aliases(tree: ast.Module, module: str) -> set[str]:
@@ -150,16 +155,4 @@ def binds_only_module(tree: ast.Module, name: str) -> bool:
 
 
 def _non_import_bindings(tree: ast.Module) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            names.update(node.names)
-    return names
+    return _bindings(tree, with_imports=False)[0]
