@@ -71,21 +71,27 @@ def run_transformer(module: cst.Module, transformer: RecordingTransformer) -> tu
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
+def _push_children(stack: list[cst.CSTNode], node: cst.CSTNode, reverse_sequences: bool) -> None:
+    """Push the child nodes of `node`, read straight from its dataclass fields (names cached per type)."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in fields(node))
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            stack.append(value)
+        elif isinstance(value, (list, tuple)):
+            items = reversed(value) if reverse_sequences else value
+            stack.extend(item for item in items if isinstance(item, cst.CSTNode))
+
+
 def iter_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Every node under `root` (pre-order), read straight from the dataclass fields: far cheaper than a visitor."""
     stack = [root]
     while stack:
         node = stack.pop()
         yield node
-        names = _FIELDS.get(type(node))
-        if names is None:
-            names = _FIELDS[type(node)] = tuple(f.name for f in fields(node))
-        for name in names:
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                stack.append(value)
-            elif isinstance(value, (list, tuple)):
-                stack.extend(item for item in reversed(value) if isinstance(item, cst.CSTNode))
+        _push_children(stack, node, reverse_sequences=True)
 
 
 def _target_names(target: cst.BaseExpression) -> Iterator[str]:
@@ -165,15 +171,7 @@ def name_references(root: cst.CSTNode) -> dict[str, int]:
         if isinstance(node, (cst.Attribute, cst.Arg)):
             stack.append(node.value)
             continue
-        names = _FIELDS.get(type(node))
-        if names is None:
-            names = _FIELDS[type(node)] = tuple(f.name for f in fields(node))
-        for name in names:
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                stack.append(value)
-            elif isinstance(value, (list, tuple)):
-                stack.extend(item for item in value if isinstance(item, cst.CSTNode))
+        _push_children(stack, node, reverse_sequences=False)
     return counts
 
 
