@@ -25,7 +25,9 @@ from evolve.codemods.runner import apply_codemods, repository_min_python
 
 def python_files(root: Path) -> list[Path]:
     """The .py files of a tree, skipping VCS and build metadata."""
-    return sorted(p for p in root.rglob("*.py") if not any(part.startswith(".") or part.endswith(".egg-info") for part in p.parts))
+    return sorted(
+        p for p in root.rglob("*.py") if not any(part.startswith(".") or part.endswith(".egg-info") for part in p.parts)
+    )
 
 
 def fingerprint(root: Path) -> dict[str, str]:
@@ -61,7 +63,17 @@ def tools() -> dict[str, Callable[[Path, int | None], None]]:
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
     if Path(ruff).exists():
         found["ruff --fix UP,F401,E711,E713"] = run_command(
-            [ruff, "check", "--fix", "--unsafe-fixes", "--select", "UP,F401,E711,E713", "--no-cache", "--exit-zero", "--quiet"]
+            [
+                ruff,
+                "check",
+                "--fix",
+                "--unsafe-fixes",
+                "--select",
+                "UP,F401,E711,E713",
+                "--no-cache",
+                "--exit-zero",
+                "--quiet",
+            ]
         )
     else:
         print("ruff not installed: skipped", file=sys.stderr)

@@ -45,7 +45,20 @@ from typing import Any
 TARGET_RSS_MIB = 1024.0  # on a 30k-line repository
 TARGET_OVERHEAD_S = 15.0  # on a 20k-line repository
 EXIT_OK, EXIT_TARGET_MISSED, EXIT_CANNOT_RUN = 0, 1, 2
-SKIP_DIRS = {".git", ".hg", ".tox", ".nox", ".venv", "venv", "env", "node_modules", "build", "dist", "__pycache__", ".eggs"}
+SKIP_DIRS = {
+    ".git",
+    ".hg",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    "env",
+    "node_modules",
+    "build",
+    "dist",
+    "__pycache__",
+    ".eggs",
+}
 TEST_CMD = re.compile(r"(^|[\s/])(pytest|py\.test)(\s|$)|-m\s+(pytest|unittest)\b|coverage\s+run")
 
 
@@ -181,11 +194,18 @@ def test_seconds_from_report(report: Any) -> float | None:
         if isinstance(node, dict):
             is_tests = inside_tests or node.get("gate") == "tests" or "test_run" in node or "failing_tests" in node
             for key, value in node.items():
-                if is_tests and key in ("duration", "duration_seconds", "seconds") and isinstance(value, (int, float)) and "failing_tests" in node:
+                if (
+                    is_tests
+                    and key in ("duration", "duration_seconds", "seconds")
+                    and isinstance(value, (int, float))
+                    and "failing_tests" in node
+                ):
                     found.append(float(value))
                 walk(value, is_tests or key in ("test_run", "test_runs", "tests"))
             name = str(node.get("name", ""))
-            if re.search(r"test.*(seconds|duration|time)", name, re.IGNORECASE) and isinstance(node.get("head"), (int, float)):
+            if re.search(r"test.*(seconds|duration|time)", name, re.IGNORECASE) and isinstance(
+                node.get("head"), (int, float)
+            ):
                 found.append(float(node["head"]) + float(node.get("base") or 0))
         elif isinstance(node, list):
             for item in node:
@@ -210,7 +230,9 @@ def fresh_clone(repo: Path) -> Path:
     """A local clone of `repo` in a temporary directory (same base name): no scan cache, no run history."""
     holder = Path(tempfile.mkdtemp(prefix="bench-run-memory-repo-"))
     target = holder / repo.name
-    proc = subprocess.run(["git", "clone", "-q", "--local", str(repo), str(target)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["git", "clone", "-q", "--local", str(repo), str(target)], capture_output=True, text=True, check=False
+    )
     if proc.returncode != 0:
         shutil.rmtree(holder, ignore_errors=True)
         raise RuntimeError(f"git clone failed: {proc.stderr.strip()}")
@@ -237,7 +259,17 @@ def measure_in(repo: Path, args: argparse.Namespace, result: Measurement) -> Mea
     outdir = Path(tempfile.mkdtemp(prefix="bench-run-memory-"))
     stdout_path = outdir / "stdout.json"
     dry = [] if args.full else ["--dry-run"]
-    argv = [*evolve_command(args.evolve), "run", str(repo), *dry, "--json", "-q", "--output", str(outdir / "report"), *args.run_arg]
+    argv = [
+        *evolve_command(args.evolve),
+        "run",
+        str(repo),
+        *dry,
+        "--json",
+        "-q",
+        "--output",
+        str(outdir / "report"),
+        *args.run_arg,
+    ]
     started = time.monotonic()
     tests: dict[int, list[float]] = {}  # pid -> [first seen, last seen]
     kinds: dict[int, str] = {}  # pid -> what it is
@@ -267,8 +299,13 @@ def measure_in(repo: Path, args: argparse.Namespace, result: Measurement) -> Mea
                     result.largest_child_rss_mib = max(result.largest_child_rss_mib, kid_rss / 1024)
                     if kid not in kinds or kinds[kid] == "evolve (forked child)":  # re-read: it may exec a test run
                         line = cmdline(kid)
-                        kinds[kid] = ("repository tests" if TEST_CMD.search(line)
-                                      else "evolve (forked child)" if line == own_cmdline else command_kind(line))
+                        kinds[kid] = (
+                            "repository tests"
+                            if TEST_CMD.search(line)
+                            else "evolve (forked child)"
+                            if line == own_cmdline
+                            else command_kind(line)
+                        )
                     kind = kinds[kid]
                     result.child_kinds[kind] = max(result.child_kinds.get(kind, 0.0), kid_rss / 1024)
                     if kind == "repository tests":
@@ -320,10 +357,16 @@ def render(m: Measurement) -> str:
     """A markdown table and verdict lines."""
     rows = [
         ("repository", m.repo),
-        ("python files / lines (without tests)", f"{m.python_files} / {m.python_lines} ({m.python_lines_without_tests})"),
+        (
+            "python files / lines (without tests)",
+            f"{m.python_files} / {m.python_lines} ({m.python_lines_without_tests})",
+        ),
         ("run status (exit code)", f"{m.status or '-'} ({m.exit_code})"),
         ("wall time", f"{m.wall_seconds:.2f} s"),
-        ("test processes / time alive (union; sum)", f"{m.test_processes} / {m.test_seconds_proc:.2f} s; {m.test_seconds_sum:.2f} s"),
+        (
+            "test processes / time alive (union; sum)",
+            f"{m.test_processes} / {m.test_seconds_proc:.2f} s; {m.test_seconds_sum:.2f} s",
+        ),
         ("test time stated by the report", "-" if m.test_seconds_report is None else f"{m.test_seconds_report:.2f} s"),
         ("bot overhead (wall - test time)", f"{m.overhead_seconds:.2f} s"),
         ("evolve process peak RSS (sampled)", f"{m.peak_rss_mib:.1f} MiB"),
@@ -331,28 +374,45 @@ def render(m: Measurement) -> str:
         ("largest child peak RSS", f"{m.largest_child_rss_mib:.1f} MiB"),
         ("all children together, peak RSS", f"{m.children_rss_mib:.1f} MiB"),
         ("evolve + non-test children together, peak RSS", f"{m.bot_tree_rss_mib:.1f} MiB"),
-        ("children by kind, peak RSS", "; ".join(f"{k}: {v:.0f} MiB" for k, v in sorted(m.child_kinds.items(), key=lambda kv: -kv[1])) or "-"),
+        (
+            "children by kind, peak RSS",
+            "; ".join(f"{k}: {v:.0f} MiB" for k, v in sorted(m.child_kinds.items(), key=lambda kv: -kv[1])) or "-",
+        ),
         ("samples", str(m.samples)),
     ]
     out = ["| measure | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
     peak = max(m.peak_rss_mib, m.hwm_mib or 0.0)
     out.append("")
-    out.append(f"- {'PASS' if m.bot_tree_rss_mib < TARGET_RSS_MIB else 'MISS'} worker process tree without test processes {m.bot_tree_rss_mib:.0f} MiB (target < {TARGET_RSS_MIB:.0f} MiB)")
-    out.append(f"- {'PASS' if peak < TARGET_RSS_MIB else 'MISS'} evolve process alone (children excluded) {peak:.0f} MiB (target < {TARGET_RSS_MIB:.0f} MiB on 30k lines; this repo: {m.python_lines} lines)")
-    out.append(f"- {'PASS' if m.overhead_seconds <= TARGET_OVERHEAD_S else 'MISS'} overhead {m.overhead_seconds:.1f} s (target <= {TARGET_OVERHEAD_S:.0f} s on 20k lines; this repo: {m.python_lines} lines)")
+    out.append(
+        f"- {'PASS' if m.bot_tree_rss_mib < TARGET_RSS_MIB else 'MISS'} worker process tree without test processes {m.bot_tree_rss_mib:.0f} MiB (target < {TARGET_RSS_MIB:.0f} MiB)"
+    )
+    out.append(
+        f"- {'PASS' if peak < TARGET_RSS_MIB else 'MISS'} evolve process alone (children excluded) {peak:.0f} MiB (target < {TARGET_RSS_MIB:.0f} MiB on 30k lines; this repo: {m.python_lines} lines)"
+    )
+    out.append(
+        f"- {'PASS' if m.overhead_seconds <= TARGET_OVERHEAD_S else 'MISS'} overhead {m.overhead_seconds:.1f} s (target <= {TARGET_OVERHEAD_S:.0f} s on 20k lines; this repo: {m.python_lines} lines)"
+    )
     out += [f"- note: {n}" for n in m.notes]
     return "\n".join(out)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(prog="bench_run_memory.py", description=__doc__.split("\n\n")[0],
-                                     epilog=__doc__[__doc__.index("Starts"):], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="bench_run_memory.py",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__[__doc__.index("Starts") :],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("repo", type=Path, help="git checkout to run on (not modified unless --full)")
     parser.add_argument("--evolve", help="command that runs the CLI (default: the evolve script beside this python)")
     parser.add_argument("--run-arg", action="append", default=[], help="extra argument for `evolve run` (repeatable)")
     parser.add_argument("--full", action="store_true", help="a real run (gates and test runs) instead of --dry-run")
-    parser.add_argument("--in-place", action="store_true", help="run on REPO itself (warm caches; --full leaves a branch there) instead of a fresh clone")
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="run on REPO itself (warm caches; --full leaves a branch there) instead of a fresh clone",
+    )
     parser.add_argument("--interval", type=float, default=0.05, help="polling interval in seconds (default 0.05)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the run (default 3600)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the measurement as JSON")

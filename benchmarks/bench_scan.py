@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evolve.research import scan_repository  # noqa: E402
-from evolve.research.security import RULES_FILE  # noqa: E402
+from evolve.research import scan_repository
+from evolve.research.security import RULES_FILE
 
 BIN = Path(sys.executable).parent
 QUIET_ENV = {**os.environ, "SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off"}
@@ -41,8 +41,20 @@ def peer_commands() -> list[tuple[str, list[str]]]:
         ("radon mi", [str(BIN / "radon"), "mi", "."]),
         ("radon raw", [str(BIN / "radon"), "raw", "."]),
         ("interrogate", [str(BIN / "interrogate"), "--fail-under", "0", "."]),
-        ("semgrep", [str(BIN / "semgrep"), "scan", "--config", str(RULES_FILE), "--json", "--metrics=off",
-                     "--disable-version-check", "--quiet", "."]),
+        (
+            "semgrep",
+            [
+                str(BIN / "semgrep"),
+                "scan",
+                "--config",
+                str(RULES_FILE),
+                "--json",
+                "--metrics=off",
+                "--disable-version-check",
+                "--quiet",
+                ".",
+            ],
+        ),
     ]
 
 
@@ -89,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="bench-scan-"))
     rows: list[tuple[str, float, str]] = []
     try:
-        peers = {name: timed(lambda c=command: run_quietly(c, repo), args.repeat, f"peer: {name}")
-                 for name, command in peer_commands()}
+        peers = {
+            name: timed(lambda c=command: run_quietly(c, repo), args.repeat, f"peer: {name}")
+            for name, command in peer_commands()
+        }
         peer_sum = sum(peers.values())
         for name, seconds in peers.items():
             rows.append((f"peer: {name}", seconds, ""))
@@ -102,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         def cold_process() -> None:
             cache = scratch / f"p{next(counter)}"
             code = f"from evolve.research import scan_repository as s; s({str(repo)!r}, cache_dir={str(cache)!r})"
-            subprocess.run([sys.executable, "-c", code], env=QUIET_ENV, check=True,
-                           cwd=Path(__file__).resolve().parents[1])
+            subprocess.run(
+                [sys.executable, "-c", code], env=QUIET_ENV, check=True, cwd=Path(__file__).resolve().parents[1]
+            )
 
         def cold_inprocess() -> None:
             scan_repository(repo, cache_dir=scratch / f"i{next(counter)}")
@@ -111,8 +126,13 @@ def main(argv: list[str] | None = None) -> int:
         scan_repository(repo, use_cache=False)  # warm imports and the OS file cache, like the peers' first run
         full_process = timed(cold_process, args.repeat, "ours: full scan, cold cache, fresh process")
         full = timed(cold_inprocess, args.repeat, "ours: full scan, cold cache, in-process")
-        rows.append(("ours: full scan, cold cache, fresh process", full_process,
-                     f"{full_process / peer_sum:.2f} of peer sum (target <= 0.50)"))
+        rows.append(
+            (
+                "ours: full scan, cold cache, fresh process",
+                full_process,
+                f"{full_process / peer_sum:.2f} of peer sum (target <= 0.50)",
+            )
+        )
         rows.append(("ours: full scan, cold cache, in-process", full, f"{full / peer_sum:.2f} of peer sum"))
 
         warm = scratch / "warm"
@@ -121,8 +141,13 @@ def main(argv: list[str] | None = None) -> int:
         unchanged = timed(lambda: scan_repository(repo, cache_dir=warm), args.repeat, label)
         again = scan_repository(repo, cache_dir=warm)
         CPU[f"{label} ({again.cache_hits} hits, {again.cache_misses} misses)"] = CPU[label]
-        rows.append((f"{label} ({again.cache_hits} hits, {again.cache_misses} misses)", unchanged,
-                     f"{unchanged / full:.3f} of full scan (target <= 0.05)"))
+        rows.append(
+            (
+                f"{label} ({again.cache_hits} hits, {again.cache_misses} misses)",
+                unchanged,
+                f"{unchanged / full:.3f} of full scan (target <= 0.05)",
+            )
+        )
 
         target = pick_file(repo)
         original = target.read_bytes()
@@ -141,11 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         rel = target.relative_to(repo).as_posix()
         label = f"ours: re-scan, one file changed ({rel}; {changed.cache_misses} miss)"
         CPU[label] = statistics.median(cpus)
-        rows.append((label, one,
-                     f"{one / full:.3f} of full scan (target <= 0.05)"))
+        rows.append((label, one, f"{one / full:.3f} of full scan (target <= 0.05)"))
         no_semgrep = [f for f in first.findings if f.kind != "security"]
-        print(f"repository: {repo}  files: {first.totals.files}  sloc: {first.totals.sloc}  "
-              f"findings: {first.totals.findings} ({len(no_semgrep)} non-security)  cpus: {os.cpu_count()}")
+        print(
+            f"repository: {repo}  files: {first.totals.files}  sloc: {first.totals.sloc}  "
+            f"findings: {first.totals.findings} ({len(no_semgrep)} non-security)  cpus: {os.cpu_count()}"
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     width = max(len(r[0]) for r in rows)
@@ -153,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'-' * width}  {'-' * 8}  {'-' * 8}  {'-' * 40}")
     for label, seconds, ratio in rows:
         print(f"{label:<{width}}  {seconds:8.3f}  {CPU.get(label, float('nan')):8.3f}  {ratio}")
-    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (wall ratios are noisy when it is high)")
+    print(
+        f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (wall ratios are noisy when it is high)"
+    )
     return 0
 
 

@@ -149,7 +149,9 @@ def generate_private_key() -> str:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
 
 
 def find_examples(explicit: Path | None, workdir: Path) -> Path:
@@ -163,7 +165,13 @@ def find_examples(explicit: Path | None, workdir: Path) -> Path:
             return candidate / "api.github.com" / "index.json"
     if shutil.which("npm") is None:
         raise CannotRun("npm is needed to fetch @octokit/webhooks-examples (or pass --examples)")
-    proc = subprocess.run(["npm", "pack", "--silent", "@octokit/webhooks-examples"], cwd=workdir, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["npm", "pack", "--silent", "@octokit/webhooks-examples"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     tarballs = sorted(workdir.glob("octokit-webhooks-examples-*.tgz"))
     if proc.returncode != 0 or not tarballs:
         raise CannotRun(f"npm pack @octokit/webhooks-examples failed: {proc.stderr.strip()[-300:]}")
@@ -189,9 +197,18 @@ def sign(body: bytes, secret: str = SECRET) -> str:
 
 def post(url: str, body: bytes, signature: str, delivery: str) -> int:
     """Send one delivery; return the HTTP status (0 when the connection failed)."""
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-GitHub-Event": "issue_comment", "X-GitHub-Delivery": delivery,
-        "X-Hub-Signature-256": signature, "User-Agent": "GitHub-Hookshot/bench"})
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-GitHub-Event": "issue_comment",
+            "X-GitHub-Delivery": delivery,
+            "X-Hub-Signature-256": signature,
+            "User-Agent": "GitHub-Hookshot/bench",
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status
@@ -333,29 +350,35 @@ def evolve_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "evolve.cli"]
 
 
-def start_evolve(workdir: Path, port: int, role: str, pem: str, extra_env: list[str]) -> tuple[subprocess.Popen[bytes], Path, Path]:
+def start_evolve(
+    workdir: Path, port: int, role: str, pem: str, extra_env: list[str]
+) -> tuple[subprocess.Popen[bytes], Path, Path]:
     """Start ``evolve serve`` on 127.0.0.1:`port` with a fresh SQLite database; return (proc, db, log)."""
     data = workdir / f"evolve-data-{role}"
     data.mkdir(parents=True, exist_ok=True)
     db = data / "bench.sqlite"
     log = workdir / f"evolve-serve-{role}.log"
     env = dict(os.environ)
-    env.update({
-        "EVOLVE_APP_ID": "1",
-        "EVOLVE_PRIVATE_KEY": pem,
-        "EVOLVE_WEBHOOK_SECRET": SECRET,
-        "EVOLVE_DATABASE_URL": f"sqlite:///{db}",
-        "EVOLVE_DATA_DIR": str(data),
-        # Nothing may leave the machine: the GitHub API points at a closed loopback port.
-        "EVOLVE_GITHUB_URL": "http://127.0.0.1:9/api/v3",
-        "EVOLVE_ROLE": role,
-    })
+    env.update(
+        {
+            "EVOLVE_APP_ID": "1",
+            "EVOLVE_PRIVATE_KEY": pem,
+            "EVOLVE_WEBHOOK_SECRET": SECRET,
+            "EVOLVE_DATABASE_URL": f"sqlite:///{db}",
+            "EVOLVE_DATA_DIR": str(data),
+            # Nothing may leave the machine: the GitHub API points at a closed loopback port.
+            "EVOLVE_GITHUB_URL": "http://127.0.0.1:9/api/v3",
+            "EVOLVE_ROLE": role,
+        }
+    )
     for item in extra_env:
         name, _, value = item.partition("=")
         env[name] = value
     argv = [*evolve_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--role", role]
     with open(log, "wb") as handle:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(argv, cwd=workdir, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            argv, cwd=workdir, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
     return proc, db, log
 
 
@@ -369,7 +392,13 @@ def install_peer(peer_dir: Path | None, workdir: Path) -> Path:
         return target
     if shutil.which("npm") is None:
         raise CannotRun("npm is needed to install the Probot peer")
-    proc = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=target, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=target,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         raise CannotRun(f"npm install of the Probot peer failed: {proc.stderr.strip()[-500:]}")
     return target
@@ -378,10 +407,20 @@ def install_peer(peer_dir: Path | None, workdir: Path) -> Path:
 def start_probot(peer: Path, port: int, pem: str, workdir: Path) -> tuple[subprocess.Popen[bytes], Path]:
     """Start the Probot peer's ``server.js`` on 127.0.0.1:`port`."""
     log = workdir / "probot.log"
-    env = dict(os.environ, APP_ID="1", PRIVATE_KEY=pem, WEBHOOK_SECRET=SECRET, PORT=str(port), HOST="127.0.0.1",
-               LOG_LEVEL="warn", NODE_ENV="production")
+    env = dict(
+        os.environ,
+        APP_ID="1",
+        PRIVATE_KEY=pem,
+        WEBHOOK_SECRET=SECRET,
+        PORT=str(port),
+        HOST="127.0.0.1",
+        LOG_LEVEL="warn",
+        NODE_ENV="production",
+    )
     with open(log, "wb") as handle:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(["node", "server.js"], cwd=peer, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            ["node", "server.js"], cwd=peer, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
     return proc, log
 
 
@@ -390,14 +429,27 @@ def start_probot(peer: Path, port: int, pem: str, workdir: Path) -> tuple[subpro
 
 def run_wrk(url: str, script: Path, args: argparse.Namespace, duration: float) -> dict[str, Any]:
     """Run wrk with the Lua script; return the numbers of its ``done()`` JSON line."""
-    argv = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{duration:g}s", "--latency",
-            "--timeout", "10s", "-s", str(script), url]
+    argv = [
+        "wrk",
+        "-t",
+        str(args.threads),
+        "-c",
+        str(args.connections),
+        "-d",
+        f"{duration:g}s",
+        "--latency",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        url,
+    ]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60, check=False)
     if proc.returncode != 0:
         raise CannotRun(f"wrk failed: {proc.stderr.strip() or proc.stdout.strip()}")
     for line in proc.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
-            numbers = json.loads(line[len("BENCH_JSON "):])
+            numbers = json.loads(line[len("BENCH_JSON ") :])
             numbers["raw"] = proc.stdout
             return numbers
     raise CannotRun(f"wrk printed no summary:\n{proc.stdout}")
@@ -405,8 +457,12 @@ def run_wrk(url: str, script: Path, args: argparse.Namespace, duration: float) -
 
 def write_wrk_script(workdir: Path, body_file: Path, path: str, signature: str, tag: int) -> Path:
     """Fill in the Lua template for one server."""
-    text = (WRK_SCRIPT.replace("@BODY_FILE@", str(body_file)).replace("@PATH@", path)
-            .replace("@SIGNATURE@", signature).replace("@RUN_TAG@", str(tag)))
+    text = (
+        WRK_SCRIPT.replace("@BODY_FILE@", str(body_file))
+        .replace("@PATH@", path)
+        .replace("@SIGNATURE@", signature)
+        .replace("@RUN_TAG@", str(tag))
+    )
     script = workdir / f"webhook-{tag:08x}.lua"
     script.write_text(text, encoding="utf-8")
     return script
@@ -426,8 +482,17 @@ def sanity(url: str, body: bytes, name: str, db: Path | None) -> None:
         raise CannotRun(f"{name}: a forged delivery was recorded")
 
 
-def measure(name: str, url: str, pid: int, body_file: Path, signature: str, workdir: Path, args: argparse.Namespace,
-            db: Path | None, py_spy: Path | None) -> LoadResult:
+def measure(
+    name: str,
+    url: str,
+    pid: int,
+    body_file: Path,
+    signature: str,
+    workdir: Path,
+    args: argparse.Namespace,
+    db: Path | None,
+    py_spy: Path | None,
+) -> LoadResult:
     """Warm up, then one bounded wrk run with memory sampling (and optionally py-spy)."""
     path = "/" + url.split("/", 3)[3]
     if args.warmup > 0:
@@ -437,8 +502,26 @@ def measure(name: str, url: str, pid: int, body_file: Path, signature: str, work
     sampler.start()
     spy = None
     if py_spy is not None:
-        spy = subprocess.Popen([args.py_spy_bin, "record", "-p", str(pid), "-d", f"{int(args.duration) + 1}", "-r", "200",
-                                "-f", "raw", "-o", str(py_spy), "--nonblocking", *(["--idle"] if args.py_spy_idle else [])], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        spy = subprocess.Popen(
+            [
+                args.py_spy_bin,
+                "record",
+                "-p",
+                str(pid),
+                "-d",
+                f"{int(args.duration) + 1}",
+                "-r",
+                "200",
+                "-f",
+                "raw",
+                "-o",
+                str(py_spy),
+                "--nonblocking",
+                *(["--idle"] if args.py_spy_idle else []),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
     numbers = run_wrk(url, write_wrk_script(workdir, body_file, path, signature, _tag()), args, args.duration)
     sampler.stop()
     if spy is not None:
@@ -450,7 +533,9 @@ def measure(name: str, url: str, pid: int, body_file: Path, signature: str, work
     result.requests = numbers["requests"]
     result.seconds = numbers["duration_us"] / 1e6
     result.rps = result.requests / result.seconds if result.seconds else 0.0
-    result.p50_ms, result.p90_ms, result.p99_ms, result.max_ms = (numbers[k] / 1000 for k in ("p50_us", "p90_us", "p99_us", "max_us"))
+    result.p50_ms, result.p90_ms, result.p99_ms, result.max_ms = (
+        numbers[k] / 1000 for k in ("p50_us", "p90_us", "p99_us", "max_us")
+    )
     result.non_2xx = numbers["status_errors"]
     result.socket_errors = numbers["connect_errors"] + numbers["read_errors"] + numbers["write_errors"]
     result.timeouts = numbers["timeouts"]
@@ -522,14 +607,40 @@ def py_spy_summary(raw: Path, top: int = 20) -> str:
 
 def table(results: list[LoadResult]) -> str:
     """A markdown table of the runs."""
-    header = ["server", "req/s", "p50 ms", "p99 ms", "max ms", "requests", "non-2xx", "socket err", "recorded rows", "RSS peak MiB", "VmHWM MiB"]
+    header = [
+        "server",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "requests",
+        "non-2xx",
+        "socket err",
+        "recorded rows",
+        "RSS peak MiB",
+        "VmHWM MiB",
+    ]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in results:
-        rows.append("| " + " | ".join([
-            r.server, f"{r.rps:.0f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}", f"{r.max_ms:.1f}", str(r.requests), str(r.non_2xx),
-            str(r.socket_errors + r.timeouts), "-" if r.recorded is None else str(r.recorded),
-            "-" if r.rss_peak_mib is None else f"{r.rss_peak_mib:.1f}", "-" if r.hwm_mib is None else f"{r.hwm_mib:.1f}",
-        ]) + " |")
+        rows.append(
+            "| "
+            + " | ".join(
+                [
+                    r.server,
+                    f"{r.rps:.0f}",
+                    f"{r.p50_ms:.2f}",
+                    f"{r.p99_ms:.2f}",
+                    f"{r.max_ms:.1f}",
+                    str(r.requests),
+                    str(r.non_2xx),
+                    str(r.socket_errors + r.timeouts),
+                    "-" if r.recorded is None else str(r.recorded),
+                    "-" if r.rss_peak_mib is None else f"{r.rss_peak_mib:.1f}",
+                    "-" if r.hwm_mib is None else f"{r.hwm_mib:.1f}",
+                ]
+            )
+            + " |"
+        )
     return "\n".join(rows)
 
 
@@ -546,11 +657,21 @@ def verdicts(results: list[LoadResult]) -> tuple[list[str], bool]:
             checks.append((f"rate ratio to Probot {ratio:.2f} (target >= {TARGET_RATIO})", ratio >= TARGET_RATIO))
         checks.append((f"p99 {r.p99_ms:.1f} ms (target < {TARGET_P99_MS:.0f})", r.p99_ms < TARGET_P99_MS))
         if r.rss_peak_mib is not None:
-            checks.append((f"web RSS peak {r.rss_peak_mib:.0f} MiB (target < {TARGET_RSS_MIB:.0f})", r.rss_peak_mib < TARGET_RSS_MIB))
+            checks.append(
+                (
+                    f"web RSS peak {r.rss_peak_mib:.0f} MiB (target < {TARGET_RSS_MIB:.0f})",
+                    r.rss_peak_mib < TARGET_RSS_MIB,
+                )
+            )
         answered = r.requests - r.non_2xx
         if r.recorded is not None:
             checks.append((f"recorded {r.recorded} rows for {answered} 2xx answers", r.recorded >= answered))
-        checks.append((f"non-2xx {r.non_2xx}, socket errors {r.socket_errors + r.timeouts}", r.non_2xx == 0 and r.socket_errors + r.timeouts == 0))
+        checks.append(
+            (
+                f"non-2xx {r.non_2xx}, socket errors {r.socket_errors + r.timeouts}",
+                r.non_2xx == 0 and r.socket_errors + r.timeouts == 0,
+            )
+        )
         for text, ok in checks:
             lines.append(f"- {r.server}: {'PASS' if ok else 'MISS'} {text}")
             all_met &= ok
@@ -562,20 +683,47 @@ def verdicts(results: list[LoadResult]) -> tuple[list[str], bool]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(prog="bench_webhooks.py", description=__doc__.split("\n\n")[0], epilog=__doc__[__doc__.index("Both servers"):],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="bench_webhooks.py",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__[__doc__.index("Both servers") :],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--duration", type=float, default=10, help="seconds of load per measured run (default 10)")
-    parser.add_argument("--warmup", type=float, default=2, help="seconds of unmeasured load first (default 2; 0 to skip)")
+    parser.add_argument(
+        "--warmup", type=float, default=2, help="seconds of unmeasured load first (default 2; 0 to skip)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
-    parser.add_argument("--role", action="append", choices=["all", "web"], help="evolve serve role(s) to measure (default: all)")
-    parser.add_argument("--repeat", type=int, default=1, help="alternate the servers this many times and report medians (default 1)")
+    parser.add_argument(
+        "--role", action="append", choices=["all", "web"], help="evolve serve role(s) to measure (default: all)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="alternate the servers this many times and report medians (default 1)"
+    )
     parser.add_argument("--only", choices=["evolve", "probot"], help="measure only one side")
-    parser.add_argument("--examples", type=Path, help="@octokit/webhooks-examples package dir or its api.github.com/index.json")
-    parser.add_argument("--peer-dir", type=Path, help="directory to install (or reuse) the Probot peer in (default: a temp dir)")
-    parser.add_argument("--evolve-env", action="append", default=[], metavar="NAME=VALUE", help="extra environment for evolve serve (repeatable)")
-    parser.add_argument("--py-spy", type=Path, metavar="FILE", help="record a py-spy profile (raw collapsed stacks) of evolve serve during its run")
-    parser.add_argument("--py-spy-idle", action="store_true", help="include waiting threads in the profile (wall-clock view)")
+    parser.add_argument(
+        "--examples", type=Path, help="@octokit/webhooks-examples package dir or its api.github.com/index.json"
+    )
+    parser.add_argument(
+        "--peer-dir", type=Path, help="directory to install (or reuse) the Probot peer in (default: a temp dir)"
+    )
+    parser.add_argument(
+        "--evolve-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for evolve serve (repeatable)",
+    )
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        metavar="FILE",
+        help="record a py-spy profile (raw collapsed stacks) of evolve serve during its run",
+    )
+    parser.add_argument(
+        "--py-spy-idle", action="store_true", help="include waiting threads in the profile (wall-clock view)"
+    )
     parser.add_argument("--py-spy-bin", default=shutil.which("py-spy") or "py-spy", help="py-spy executable")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
@@ -599,8 +747,11 @@ def main(argv: list[str] | None = None) -> int:
         body_file.write_bytes(body)
         signature = sign(body)
         pem = generate_private_key()
-        print(f"payload: issue_comment.created, {len(body)} bytes; wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s "
-              f"(+{args.warmup:g}s warm-up); {os.cpu_count()} CPUs", file=sys.stderr)
+        print(
+            f"payload: issue_comment.created, {len(body)} bytes; wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s "
+            f"(+{args.warmup:g}s warm-up); {os.cpu_count()} CPUs",
+            file=sys.stderr,
+        )
 
         print(f"load average before: {load_average()}", file=sys.stderr)
         peer = None
@@ -618,7 +769,9 @@ def main(argv: list[str] | None = None) -> int:
                 wait_for_port(port, proc, 30, log)
                 url = f"http://127.0.0.1:{port}/api/github/webhooks"
                 sanity(url, body, "probot", None)
-                results.append(measure("probot" + suffix, url, proc.pid, body_file, signature, workdir, args, None, None))
+                results.append(
+                    measure("probot" + suffix, url, proc.pid, body_file, signature, workdir, args, None, None)
+                )
                 stop(proc)
                 print(f"probot{suffix}: {results[-1].rps:.0f} req/s", file=sys.stderr)
             if args.only == "probot":
@@ -632,7 +785,9 @@ def main(argv: list[str] | None = None) -> int:
                 url = discover_webhook_url(port, body) or f"http://127.0.0.1:{port}/webhook"
                 sanity(url, body, f"evolve ({role})", db)
                 spy = args.py_spy.with_suffix(f".{role}{repetition}.txt") if args.py_spy else None
-                result = measure(f"evolve serve --role {role}{suffix}", url, proc.pid, body_file, signature, workdir, args, db, spy)
+                result = measure(
+                    f"evolve serve --role {role}{suffix}", url, proc.pid, body_file, signature, workdir, args, db, spy
+                )
                 results.append(result)
                 stop(proc)
                 print(f"evolve ({role}){suffix}: {result.rps:.0f} req/s; log: {log}", file=sys.stderr)
@@ -680,13 +835,19 @@ def medians(results: list[LoadResult]) -> list[LoadResult]:
         groups.setdefault(result.server.split(" #")[0], []).append(result)
     out = []
     for server, runs in groups.items():
+
         def med(values: list[float]) -> float:
             values = sorted(values)
             middle = len(values) // 2
             return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
         row = LoadResult(server=server + f" (median of {len(runs)})")
         row.rps = med([r.rps for r in runs])
-        row.p50_ms, row.p90_ms, row.p99_ms = med([r.p50_ms for r in runs]), med([r.p90_ms for r in runs]), med([r.p99_ms for r in runs])
+        row.p50_ms, row.p90_ms, row.p99_ms = (
+            med([r.p50_ms for r in runs]),
+            med([r.p90_ms for r in runs]),
+            med([r.p99_ms for r in runs]),
+        )
         row.max_ms = max(r.max_ms for r in runs)
         row.requests = sum(r.requests for r in runs)
         row.non_2xx = sum(r.non_2xx for r in runs)

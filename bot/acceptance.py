@@ -47,8 +47,11 @@ def next_review_state(previous: str | None, submitted: str) -> str:
 
 def run_for_review(db: Any, repository_id: int, pr_number: int, commit_id: str | None) -> Run | None:
     """The run whose PR version was reviewed: the one that pushed `commit_id`, else the PR's newest run."""
-    query = (select(Run).where(Run.repository_id == repository_id, Run.pr_number == pr_number,
-                               Run.report.is_not(None)).order_by(Run.id.desc()))
+    query = (
+        select(Run)
+        .where(Run.repository_id == repository_id, Run.pr_number == pr_number, Run.report.is_not(None))
+        .order_by(Run.id.desc())
+    )
     with db() as session:
         runs = list(session.scalars(query))
     return next((r for r in runs if commit_id and r.head_sha == commit_id), runs[0] if runs else None)
@@ -77,8 +80,12 @@ def _codemods(run: Run) -> set[str]:
 def review_counts(db: Any, repository_id: int) -> dict[str, Counter[str]]:
     """Per codemod: how many of its PRs a writer approved, and how many had changes requested (and count)."""
     with db() as session:
-        closed = {(row.pr_number, row.codemod) for row in session.scalars(select(PROutcome).where(
-            PROutcome.repository_id == repository_id, PROutcome.outcome == "closed"))}
+        closed = {
+            (row.pr_number, row.codemod)
+            for row in session.scalars(
+                select(PROutcome).where(PROutcome.repository_id == repository_id, PROutcome.outcome == "closed")
+            )
+        }
     seen: dict[str, set[tuple[int, str]]] = {state: set() for state in VERDICTS}
     for run in runs_with_note(db, repository_id, REVIEWS, pr_only=True):
         states = set((run.options or {}).get(REVIEWS, {}).values())
@@ -93,7 +100,9 @@ def review_counts(db: Any, repository_id: int) -> dict[str, Counter[str]]:
     return counts
 
 
-def learned_acceptance(db: Any, repository_id: int, reenabled: Iterable[str] = ()) -> tuple[dict[str, float], frozenset[str]]:
+def learned_acceptance(
+    db: Any, repository_id: int, reenabled: Iterable[str] = ()
+) -> tuple[dict[str, float], frozenset[str]]:
     """`RunOptions.acceptance` and `RunOptions.blocked_codemods` for a repository, reviews included."""
     rates, blocked = store.acceptance_for(db, repository_id, reenabled)
     reviews = review_counts(db, repository_id)
@@ -122,7 +131,15 @@ def learning_table(db: Any, repository_id: int) -> list[CodemodLearning]:
     rows = []
     for stat in store.codemod_stats(db, repository_id):
         counted = reviews.get(stat.codemod, Counter())
-        rows.append(CodemodLearning(stat.codemod, stat.proposed, stat.merged, stat.closed, counted["approved"],
-                                    counted["changes_requested"],
-                                    weighted_acceptance(stat.merged, stat.closed, counted["changes_requested"])))
+        rows.append(
+            CodemodLearning(
+                stat.codemod,
+                stat.proposed,
+                stat.merged,
+                stat.closed,
+                counted["approved"],
+                counted["changes_requested"],
+                weighted_acceptance(stat.merged, stat.closed, counted["changes_requested"]),
+            )
+        )
     return rows

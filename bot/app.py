@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -58,8 +59,13 @@ class EvolveApp(FastAPI):
 
 async def _server_error(send: Any) -> None:
     try:
-        await send({"type": "http.response.start", "status": 500,
-                    "headers": [(b"content-type", b"text/plain"), (b"content-length", b"21")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 500,
+                "headers": [(b"content-type", b"text/plain"), (b"content-length", b"21")],
+            }
+        )
         await send({"type": "http.response.body", "body": b"Internal Server Error"})
     except Exception:  # the response had started: the server closes the connection
         pass
@@ -81,8 +87,12 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = store.make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         await run_in_threadpool(store.migrate, engine)
-        ctx = BotContext(settings=settings, engine=engine, db=store.make_sessionmaker(engine),
-                         github=github if github is not None else build_github(settings))
+        ctx = BotContext(
+            settings=settings,
+            engine=engine,
+            db=store.make_sessionmaker(engine),
+            github=github if github is not None else build_github(settings),
+        )
         if router is None:
             from bot.handlers import handlers
         ctx.jobs = JobQueue(ctx, router if router is not None else handlers, build_scheduler(settings, role), role)

@@ -68,7 +68,12 @@ async def on_comment(event: Event, ctx: Any) -> None:
     if isinstance(command, UnknownCommand):
         await _react(ctx, target, comment_id, "confused" if command.verb else DONE_REACTION)
         help_text = render("help")
-        await reply(ctx, target, number, render("unknown_command", verb=command.verb, help=help_text) if command.verb else help_text)
+        await reply(
+            ctx,
+            target,
+            number,
+            render("unknown_command", verb=command.verb, help=help_text) if command.verb else help_text,
+        )
         return
     if command.needs_write_access and not await ctx.github.can_write(target.installation_id, owner, name, user):
         await reply(ctx, target, number, render("refused", user=user, verb=command.verb))
@@ -81,30 +86,49 @@ async def _react(ctx: Any, target: RunTarget, comment_id: int, content: str) -> 
     await ctx.github.add_reaction(target.installation_id, target.owner, target.name, comment_id, content)
 
 
-async def _enqueue(ctx: Any, event: Event, target: RunTarget, trigger: str, number: int, comment_id: int, user: str,
-                   focus: str | None = None, pr_number: int | None = None, notes: dict[str, Any] | None = None) -> None:
+async def _enqueue(
+    ctx: Any,
+    event: Event,
+    target: RunTarget,
+    trigger: str,
+    number: int,
+    comment_id: int,
+    user: str,
+    focus: str | None = None,
+    pr_number: int | None = None,
+    notes: dict[str, Any] | None = None,
+) -> None:
     await _react(ctx, target, comment_id, QUEUED_REACTION)
     await ctx.jobs.enqueue_run(
-        target.repository_id, trigger, focus=focus, requested_by=user, comment_issue_number=number,
-        idempotency_key=f"comment:{target.repository_id}:{comment_id}", delivery_id=event.delivery_id,
-        pr_number=pr_number, options=notes,
+        target.repository_id,
+        trigger,
+        focus=focus,
+        requested_by=user,
+        comment_issue_number=number,
+        idempotency_key=f"comment:{target.repository_id}:{comment_id}",
+        delivery_id=event.delivery_id,
+        pr_number=pr_number,
+        options=notes,
     )
 
 
-async def do_run(ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int,
-                 user: str) -> None:
+async def do_run(
+    ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
+) -> None:
     """`run [focus]`: queue a run."""
     await _enqueue(ctx, event, target, "comment", number, comment_id, user, focus=command.focus)
 
 
-async def do_plan(ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int,
-                  user: str) -> None:
+async def do_plan(
+    ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
+) -> None:
     """`plan`: queue a research-and-plan-only run; it replies with the plan."""
     await _enqueue(ctx, event, target, "plan", number, comment_id, user, focus=command.focus)
 
 
-async def do_retry(ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int,
-                   user: str) -> None:
+async def do_retry(
+    ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
+) -> None:
     """`retry` on a bot PR: run the same theme again on the latest base.
 
     An open PR is updated in place; a PR closed unmerged stays closed and the run opens a new one (the
@@ -133,8 +157,9 @@ def _pull_of(issue: Any) -> Mapping[str, Any] | None:
     return pull if isinstance(pull, dict) else None
 
 
-async def do_pause(ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int,
-                   user: str) -> None:
+async def do_pause(
+    ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
+) -> None:
     """`pause` / `resume`: flip the repository's switch."""
     paused = command.verb == "pause"
     store.set_repository_paused(ctx.db, target.repository_id, paused)
@@ -142,8 +167,9 @@ async def do_pause(ctx: Any, event: Event, target: RunTarget, command: Command, 
     await reply(ctx, target, number, render("paused" if paused else "resumed"))
 
 
-async def do_config(ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int,
-                    user: str) -> None:
+async def do_config(
+    ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
+) -> None:
     """`config`: the effective configuration, or the errors in the file."""
     await _react(ctx, target, comment_id, DONE_REACTION)
     try:
@@ -158,40 +184,61 @@ async def do_config(ctx: Any, event: Event, target: RunTarget, command: Command,
     await reply(ctx, target, number, render("config_effective", source=source, yaml=text, errors=errors))
 
 
-async def do_status(ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int,
-                    user: str) -> None:
+async def do_status(
+    ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
+) -> None:
     """`status`: pause state, open bot PRs and the last runs."""
     await _react(ctx, target, comment_id, DONE_REACTION)
     repo_row = store.get_repository(ctx.db, target.repository_id)
-    pulls = await ctx.github.list_open_pulls(target.installation_id, target.owner, target.name, head_prefix=BRANCH_PREFIX)
+    pulls = await ctx.github.list_open_pulls(
+        target.installation_id, target.owner, target.name, head_prefix=BRANCH_PREFIX
+    )
     try:
         limit: Any = (await load_repo_config(ctx, target))[0].limits.max_open_prs
     except ConfigProblem:
         limit = "unknown: the config file is invalid"
     learned = "\n".join(
         f"| {row.codemod} | {row.proposed} | {row.merged} | {row.closed} | {row.approved} | {row.changes_requested} | "
-        f"{row.acceptance:.2f} |" for row in learning_table(ctx.db, target.repository_id)
+        f"{row.acceptance:.2f} |"
+        for row in learning_table(ctx.db, target.repository_id)
     )
     runs = store.recent_runs(ctx.db, target.repository_id, limit=5)
     rows = "\n".join(
         f"| {r.id} | {r.trigger} | {r.status} | {r.theme or ''} | {f'#{r.pr_number}' if r.pr_number else ''} | "
-        f"{r.finished_at.strftime('%Y-%m-%d %H:%M') if r.finished_at else ''} |" for r in runs
+        f"{r.finished_at.strftime('%Y-%m-%d %H:%M') if r.finished_at else ''} |"
+        for r in runs
     )
-    await reply(ctx, target, number, render(
-        "status", state="paused" if repo_row is not None and repo_row.paused else "active",
-        open_count=len(pulls), limit=limit, pulls="\n".join(f"- #{p.number} {p.title}" for p in pulls) or "- none",
-        runs=rows or "| – | | none yet | | | |", learned=learned or "| – | | | | | | none yet |",
-    ))
+    await reply(
+        ctx,
+        target,
+        number,
+        render(
+            "status",
+            state="paused" if repo_row is not None and repo_row.paused else "active",
+            open_count=len(pulls),
+            limit=limit,
+            pulls="\n".join(f"- #{p.number} {p.title}" for p in pulls) or "- none",
+            runs=rows or "| – | | none yet | | | |",
+            learned=learned or "| – | | | | | | none yet |",
+        ),
+    )
 
 
-async def do_help(ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int,
-                  user: str) -> None:
+async def do_help(
+    ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
+) -> None:
     """`help`: the command list."""
     await _react(ctx, target, comment_id, DONE_REACTION)
     await reply(ctx, target, number, render("help"))
 
 
 VERB_HANDLERS = {
-    "run": do_run, "plan": do_plan, "retry": do_retry, "pause": do_pause, "resume": do_pause,
-    "config": do_config, "status": do_status, "help": do_help,
+    "run": do_run,
+    "plan": do_plan,
+    "retry": do_retry,
+    "pause": do_pause,
+    "resume": do_pause,
+    "config": do_config,
+    "status": do_status,
+    "help": do_help,
 }

@@ -80,7 +80,7 @@ def _split_prefix(line: str, prefixes: tuple[str, ...]) -> list[str] | None:
     """The words after a command prefix at the start of `line`, or None when the line has no prefix."""
     for prefix in prefixes:
         if line[: len(prefix)].lower() == prefix:
-            rest = line[len(prefix):]
+            rest = line[len(prefix) :]
             if rest and not rest[0].isspace():
                 continue  # `/evolved`, `@evolve-bot2`: a different word
             return rest.split()

@@ -27,7 +27,7 @@ class BotContext:
     engine: Engine
     db: sessionmaker[Session]
     github: Any = None
-    jobs: "JobQueue | Any" = None
+    jobs: JobQueue | Any = None
     extras: dict[str, Any] = field(default_factory=dict)  # room for tests and plugins
 
     def session(self) -> Session:

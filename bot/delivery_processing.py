@@ -13,7 +13,8 @@ import dataclasses
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from bot.db import store
 from bot.db.deliveries import ClaimedDelivery, DeliveryMark, NewDelivery
@@ -40,11 +41,11 @@ def _retry_delay(attempts: int) -> float:
 class DeliveryProcessing:
     """The delivery half of the job queue (state is set up by `JobQueue.__init__`)."""
 
-    ctx: "BotContext"
-    router: "Router"
-    scheduler: "AsyncScheduler | None"
+    ctx: BotContext
+    router: Router
+    scheduler: AsyncScheduler | None
     works: bool
-    deliveries: "DeliveryWriter"
+    deliveries: DeliveryWriter
     sweep_task: Callable[[], Any]  # the APScheduler task that makes a worker sweep
     _local: asyncio.Queue[str | ClaimedDelivery]
     _claimed: set[str]
@@ -103,8 +104,9 @@ class DeliveryProcessing:
         """Claim a delivery, dispatch it through the router, mark it; returns its final status."""
         return (await self.process_deliveries([delivery_id])).get(delivery_id)
 
-    async def process_deliveries(self, delivery_ids: list[str],
-                                 claimed_already: tuple[ClaimedDelivery, ...] = ()) -> dict[str, str]:
+    async def process_deliveries(
+        self, delivery_ids: list[str], claimed_already: tuple[ClaimedDelivery, ...] = ()
+    ) -> dict[str, str]:
         """Claim deliveries in one write, dispatch each, mark each; statuses of those claimed here."""
         claimed = {delivery.delivery_id: delivery for delivery in claimed_already}
         try:
@@ -112,13 +114,15 @@ class DeliveryProcessing:
                 claimed.update(await self.deliveries.claim(delivery_ids, DELIVERY_LEASE))
             except Exception:  # the rows stay queued: the sweep retries them
                 log.exception("could not claim %d deliveries", len(delivery_ids))
-            outcomes = await asyncio.gather(*(self._process_claimed(d) for d in claimed.values()),
-                                            return_exceptions=True)
+            outcomes = await asyncio.gather(
+                *(self._process_claimed(d) for d in claimed.values()), return_exceptions=True
+            )
             statuses = {}
             for delivery_id, outcome in zip(claimed, outcomes):
                 if isinstance(outcome, BaseException):  # still claimed: after its lease the sweep retries it
-                    log.error("processing delivery %s crashed: %s", delivery_id, type(outcome).__name__,
-                              exc_info=outcome)
+                    log.error(
+                        "processing delivery %s crashed: %s", delivery_id, type(outcome).__name__, exc_info=outcome
+                    )
                 else:
                     statuses[delivery_id] = outcome
             return statuses
@@ -165,8 +169,9 @@ class DeliveryProcessing:
             while len(batch) < DELIVERY_BATCH and not self._local.empty():
                 batch.append(self._local.get_nowait())
             try:
-                await self.process_deliveries([i for i in batch if isinstance(i, str)],
-                                              tuple(i for i in batch if not isinstance(i, str)))
+                await self.process_deliveries(
+                    [i for i in batch if isinstance(i, str)], tuple(i for i in batch if not isinstance(i, str))
+                )
             except Exception:  # the rows stay claimed; their leases expire and the sweep retries them
                 log.exception("processing %d deliveries crashed", len(batch))
             finally:

@@ -56,17 +56,30 @@ def git_env(credentials: Credentials | None = None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
     env.update(GIT_TERMINAL_PROMPT="0", GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_ASKPASS="true")
     if credentials is not None:
-        env.update(GIT_CONFIG_COUNT="2", GIT_CONFIG_KEY_0="http.extraHeader", GIT_CONFIG_VALUE_0=credentials.header(),
-                   GIT_CONFIG_KEY_1="credential.helper", GIT_CONFIG_VALUE_1="")
+        env.update(
+            GIT_CONFIG_COUNT="2",
+            GIT_CONFIG_KEY_0="http.extraHeader",
+            GIT_CONFIG_VALUE_0=credentials.header(),
+            GIT_CONFIG_KEY_1="credential.helper",
+            GIT_CONFIG_VALUE_1="",
+        )
     return env
 
 
-def run_git(args: Sequence[str], cwd: Path | None = None, credentials: Credentials | None = None,
-            timeout: float = 600) -> str:
+def run_git(
+    args: Sequence[str], cwd: Path | None = None, credentials: Credentials | None = None, timeout: float = 600
+) -> str:
     """Run `git ARGS`, returning stdout; raise :class:`GitError` with a scrubbed message on failure."""
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, env=git_env(credentials), capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env=git_env(credentials),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         raise GitError(f"git {args[0]} timed out after {timeout:.0f}s") from None
     if done.returncode != 0:
@@ -126,14 +139,18 @@ class GitMirror:
         """Delete a checkout made by :meth:`checkout` (and any worktrees the engine added)."""
         shutil.rmtree(path, ignore_errors=True)
 
-    def push(self, checkout: Path, commit: str, branch: str, clone_url: str, credentials: Credentials,
-             expected: str | None) -> None:
+    def push(
+        self, checkout: Path, commit: str, branch: str, clone_url: str, credentials: Credentials, expected: str | None
+    ) -> None:
         """Push `commit` to `refs/heads/<branch>` on GitHub.
 
         `expected` is where the branch is believed to point (None: it must not exist yet); the push is a
         force-with-lease against it, so an update never overwrites someone else's push.
         """
         lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
-        run_git(["push", "--quiet", "--no-verify", lease, clone_url, f"{commit}:refs/heads/{branch}"],
-                cwd=checkout, credentials=credentials)
+        run_git(
+            ["push", "--quiet", "--no-verify", lease, clone_url, f"{commit}:refs/heads/{branch}"],
+            cwd=checkout,
+            credentials=credentials,
+        )
         log.info("pushed %s to %s", branch, self.full_name)

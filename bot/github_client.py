@@ -44,8 +44,13 @@ class RetryPolicy:
             wait = min(timedelta(seconds=2**retry_count), self.max_wait)
         else:
             return RetryOption(False)
-        log.warning("GitHub answered %s to %s %s; retrying in %.0fs", exc.response.status_code,
-                    exc.request.method, exc.request.url.path, wait.total_seconds())
+        log.warning(
+            "GitHub answered %s to %s %s; retrying in %.0fs",
+            exc.response.status_code,
+            exc.request.method,
+            exc.request.url.path,
+            wait.total_seconds(),
+        )
         return RetryOption(True, wait)
 
 
@@ -164,13 +169,16 @@ class GitHubGateway:
         data = (await self._call("GET /repos/{o}/{r}", gh.rest.repos.async_get(owner, repo))).parsed_data
         return RepoInfo(data.full_name, data.default_branch, data.clone_url, data.html_url)
 
-    async def get_file(self, installation_id: int, owner: str, repo: str, path: str, ref: str | None = None) -> str | None:
+    async def get_file(
+        self, installation_id: int, owner: str, repo: str, path: str, ref: str | None = None
+    ) -> str | None:
         """A file's text on `ref` (default branch when None); None when the file does not exist."""
         gh = await self._as_installation(installation_id)
         kwargs = {"ref": ref} if ref else {}
         try:
-            response = await self._call("GET /repos/{o}/{r}/contents/{path}",
-                                        gh.rest.repos.async_get_content(owner, repo, path, **kwargs))
+            response = await self._call(
+                "GET /repos/{o}/{r}/contents/{path}", gh.rest.repos.async_get_content(owner, repo, path, **kwargs)
+            )
         except GitHubError as error:
             if error.status == 404:
                 return None
@@ -184,8 +192,10 @@ class GitHubGateway:
         """The user's role on the repository: admin, maintain, write, triage, read or none."""
         gh = await self._as_installation(installation_id)
         try:
-            response = await self._call("GET /repos/{o}/{r}/collaborators/{user}/permission",
-                                        gh.rest.repos.async_get_collaborator_permission_level(owner, repo, user))
+            response = await self._call(
+                "GET /repos/{o}/{r}/collaborators/{user}/permission",
+                gh.rest.repos.async_get_collaborator_permission_level(owner, repo, user),
+            )
         except GitHubError as error:
             if error.status == 404:
                 return "none"
@@ -200,22 +210,30 @@ class GitHubGateway:
 
     # ---- comments and reactions -------------------------------------------------------------------
 
-    async def add_reaction(self, installation_id: int, owner: str, repo: str, comment_id: int, content: str = "+1") -> None:
+    async def add_reaction(
+        self, installation_id: int, owner: str, repo: str, comment_id: int, content: str = "+1"
+    ) -> None:
         """React to an issue comment (+1, eyes, ...)."""
         gh = await self._as_installation(installation_id)
-        await self._call("POST /repos/{o}/{r}/issues/comments/{id}/reactions",
-                         gh.rest.reactions.async_create_for_issue_comment(owner, repo, comment_id, content=content))
+        await self._call(
+            "POST /repos/{o}/{r}/issues/comments/{id}/reactions",
+            gh.rest.reactions.async_create_for_issue_comment(owner, repo, comment_id, content=content),
+        )
 
     async def create_comment(self, installation_id: int, owner: str, repo: str, number: int, body: str) -> int:
         """Comment on an issue or PR; return the comment id."""
         gh = await self._as_installation(installation_id)
-        response = await self._call("POST /repos/{o}/{r}/issues/{n}/comments",
-                                    gh.rest.issues.async_create_comment(owner, repo, number, body=body))
+        response = await self._call(
+            "POST /repos/{o}/{r}/issues/{n}/comments",
+            gh.rest.issues.async_create_comment(owner, repo, number, body=body),
+        )
         return response.parsed_data.id
 
     # ---- pull requests ----------------------------------------------------------------------------------
 
-    async def list_open_pulls(self, installation_id: int, owner: str, repo: str, head_prefix: str = "") -> list[PullInfo]:
+    async def list_open_pulls(
+        self, installation_id: int, owner: str, repo: str, head_prefix: str = ""
+    ) -> list[PullInfo]:
         """Open PRs whose head branch starts with `head_prefix` (all pages)."""
         gh = await self._as_installation(installation_id)
         pages = gh.rest.paginate(gh.rest.pulls.async_list, owner=owner, repo=repo, state="open", per_page=100)
@@ -228,23 +246,28 @@ class GitHubGateway:
         response = await self._call("GET /repos/{o}/{r}/pulls/{n}", gh.rest.pulls.async_get(owner, repo, number))
         return _pull(response.parsed_data)
 
-    async def create_pull(self, installation_id: int, owner: str, repo: str, *, head: str, base: str, title: str,
-                          body: str) -> PullInfo:
+    async def create_pull(
+        self, installation_id: int, owner: str, repo: str, *, head: str, base: str, title: str, body: str
+    ) -> PullInfo:
         """Open a pull request."""
         gh = await self._as_installation(installation_id)
-        response = await self._call("POST /repos/{o}/{r}/pulls", gh.rest.pulls.async_create(
-            owner, repo, head=head, base=base, title=title, body=body))
+        response = await self._call(
+            "POST /repos/{o}/{r}/pulls",
+            gh.rest.pulls.async_create(owner, repo, head=head, base=base, title=title, body=body),
+        )
         return _pull(response.parsed_data)
 
     async def update_pull(self, installation_id: int, owner: str, repo: str, number: int, **fields: Any) -> PullInfo:
         """Change a PR's title, body, state or base."""
         gh = await self._as_installation(installation_id)
-        response = await self._call("PATCH /repos/{o}/{r}/pulls/{n}",
-                                    gh.rest.pulls.async_update(owner, repo, number, **fields))
+        response = await self._call(
+            "PATCH /repos/{o}/{r}/pulls/{n}", gh.rest.pulls.async_update(owner, repo, number, **fields)
+        )
         return _pull(response.parsed_data)
 
-    async def add_labels(self, installation_id: int, owner: str, repo: str, number: int,
-                         labels: Mapping[str, str]) -> None:
+    async def add_labels(
+        self, installation_id: int, owner: str, repo: str, number: int, labels: Mapping[str, str]
+    ) -> None:
         """Ensure each label exists (name -> colour), creating missing ones, then put them on the issue/PR."""
         gh = await self._as_installation(installation_id)
         for name, color in labels.items():
@@ -254,36 +277,52 @@ class GitHubGateway:
                 if error.status != 404:
                     raise
                 try:
-                    await self._call("POST /repos/{o}/{r}/labels",
-                                     gh.rest.issues.async_create_label(owner, repo, name=name, color=color))
+                    await self._call(
+                        "POST /repos/{o}/{r}/labels",
+                        gh.rest.issues.async_create_label(owner, repo, name=name, color=color),
+                    )
                 except GitHubError as create_error:
                     if create_error.status != 422:  # created concurrently: fine
                         raise
-        await self._call("POST /repos/{o}/{r}/issues/{n}/labels",
-                         gh.rest.issues.async_add_labels(owner, repo, number, labels=list(labels)))
+        await self._call(
+            "POST /repos/{o}/{r}/issues/{n}/labels",
+            gh.rest.issues.async_add_labels(owner, repo, number, labels=list(labels)),
+        )
 
     # ---- check runs -----------------------------------------------------------------------------------
 
-    async def create_check_run(self, installation_id: int, owner: str, repo: str, *, name: str, head_sha: str,
-                               **fields: Any) -> int:
+    async def create_check_run(
+        self, installation_id: int, owner: str, repo: str, *, name: str, head_sha: str, **fields: Any
+    ) -> int:
         """Create a check run (status/conclusion/output in `fields`); return its id."""
         gh = await self._as_installation(installation_id)
-        response = await self._call("POST /repos/{o}/{r}/check-runs", gh.rest.checks.async_create(
-            owner, repo, name=name, head_sha=head_sha, **fields))
+        response = await self._call(
+            "POST /repos/{o}/{r}/check-runs",
+            gh.rest.checks.async_create(owner, repo, name=name, head_sha=head_sha, **fields),
+        )
         return response.parsed_data.id
 
-    async def update_check_run(self, installation_id: int, owner: str, repo: str, check_run_id: int, **fields: Any) -> None:
+    async def update_check_run(
+        self, installation_id: int, owner: str, repo: str, check_run_id: int, **fields: Any
+    ) -> None:
         """Update a check run (status, conclusion, output)."""
         gh = await self._as_installation(installation_id)
-        await self._call("PATCH /repos/{o}/{r}/check-runs/{id}",
-                         gh.rest.checks.async_update(owner, repo, check_run_id, **fields))
+        await self._call(
+            "PATCH /repos/{o}/{r}/check-runs/{id}", gh.rest.checks.async_update(owner, repo, check_run_id, **fields)
+        )
 
 
 def _client(auth: Any, base_url: str) -> GitHub[Any]:
     # A cache per client: githubkit's default cache is process-wide and keyed by app id only, so two
     # apps with one id (a re-registered app, or tests) would share a JWT signed with the wrong key.
-    return GitHub(auth, base_url=base_url, auto_retry=RETRY_POLICY, http_cache=False, timeout=30.0,
-                  cache_strategy=MemCacheStrategy())
+    return GitHub(
+        auth,
+        base_url=base_url,
+        auto_retry=RETRY_POLICY,
+        http_cache=False,
+        timeout=30.0,
+        cache_strategy=MemCacheStrategy(),
+    )
 
 
 def _github_error(what: str, error: GitHubException) -> GitHubError:
@@ -296,7 +335,7 @@ def _github_error(what: str, error: GitHubException) -> GitHubError:
 def _error_message(error: RequestFailed) -> str:
     try:
         data = error.response.json()
-    except Exception:  # noqa: BLE001 - any undecodable body
+    except Exception:
         return error.response.raw_response.reason_phrase
     return str(data.get("message", "")) if isinstance(data, dict) else ""
 
@@ -305,8 +344,16 @@ def _pull(item: Any) -> PullInfo:
     labels = tuple(label.name for label in (item.labels or ()) if getattr(label, "name", None))
     merged = bool(getattr(item, "merged", False) or getattr(item, "merged_at", None))
     return PullInfo(
-        number=item.number, title=item.title, body=item.body or "", state=item.state, merged=merged,
-        head_ref=item.head.ref, head_sha=item.head.sha, base_ref=item.base.ref, html_url=item.html_url, labels=labels,
+        number=item.number,
+        title=item.title,
+        body=item.body or "",
+        state=item.state,
+        merged=merged,
+        head_ref=item.head.ref,
+        head_sha=item.head.sha,
+        base_ref=item.base.ref,
+        html_url=item.html_url,
+        labels=labels,
     )
 
 

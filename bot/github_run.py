@@ -93,10 +93,15 @@ def pr_codemods(ctx: Any, repository_id: int, pr_number: int) -> tuple[list[str]
     from sqlalchemy import select
 
     with ctx.db() as session:
-        query = (select(Run).where(Run.repository_id == repository_id, Run.pr_number == pr_number,
-                                   Run.report.is_not(None)).order_by(Run.id.desc()))
+        query = (
+            select(Run)
+            .where(Run.repository_id == repository_id, Run.pr_number == pr_number, Run.report.is_not(None))
+            .order_by(Run.id.desc())
+        )
         for run in session.scalars(query):
-            codemods = [str(m["id"]) for m in (run.report or {}).get("codemods", []) if isinstance(m, dict) and m.get("id")]
+            codemods = [
+                str(m["id"]) for m in (run.report or {}).get("codemods", []) if isinstance(m, dict) and m.get("id")
+            ]
             if codemods or run.theme:
                 return sorted(set(codemods)), run.id, run.theme
     return [], None, None
@@ -106,7 +111,7 @@ def theme_of_branch(branch: str) -> str | None:
     """`evolve/<theme>-<id>` → theme."""
     if not branch.startswith(BRANCH_PREFIX):
         return None
-    rest = branch[len(BRANCH_PREFIX):]
+    rest = branch[len(BRANCH_PREFIX) :]
     theme, sep, _ = rest.rpartition("-")
     return theme if sep else rest
 
@@ -138,14 +143,22 @@ def _finish(ctx: Any, run_id: int, status: str, **fields: Any) -> None:
 
 async def _report_bad_config(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, error: str) -> None:
     if run.comment_issue_number is not None:
-        await reply(ctx, target, run.comment_issue_number, render("config_invalid", branch=repo.default_branch, error=error))
+        await reply(
+            ctx, target, run.comment_issue_number, render("config_invalid", branch=repo.default_branch, error=error)
+        )
         return
     mirror = await _sync_mirror(ctx, target, repo)
     sha = mirror.branch_sha(repo.default_branch)
     if sha:
         await ctx.github.create_check_run(
-            target.installation_id, target.owner, target.name, name="evolve/config", head_sha=sha, status="completed",
-            conclusion="failure", output={"title": "Invalid .github/evolve.yml", "summary": render("check_config", error=error)},
+            target.installation_id,
+            target.owner,
+            target.name,
+            name="evolve/config",
+            head_sha=sha,
+            status="completed",
+            conclusion="failure",
+            output={"title": "Invalid .github/evolve.yml", "summary": render("check_config", error=error)},
         )
 
 
@@ -162,8 +175,16 @@ def _runs_last_hour(ctx: Any, repository_id: int) -> int:
 
     since = utcnow() - timedelta(hours=1)
     with ctx.db() as session:
-        query = select(func.count()).select_from(Run).where(
-            Run.repository_id == repository_id, Run.created_at >= since, Run.status != "cancelled", Run.trigger != "plan")
+        query = (
+            select(func.count())
+            .select_from(Run)
+            .where(
+                Run.repository_id == repository_id,
+                Run.created_at >= since,
+                Run.status != "cancelled",
+                Run.trigger != "plan",
+            )
+        )
         return int(session.scalar(query) or 0)
 
 
@@ -175,8 +196,10 @@ def _limit_reason(ctx: Any, run: Run, config: EvolveConfig, repo_row: Any, open_
     if _runs_last_hour(ctx, run.repository_id) > config.limits.runs_per_hour:
         return f"the limit of {config.limits.runs_per_hour} run(s) per hour is reached; try again later."
     if run.pr_number is None and len(open_pulls) >= config.limits.max_open_prs:
-        return (f"{len(open_pulls)} Evolve pull request(s) are open, the limit is {config.limits.max_open_prs}. "
-                "Merge or close one, or use `/evolve retry` on it.")
+        return (
+            f"{len(open_pulls)} Evolve pull request(s) are open, the limit is {config.limits.max_open_prs}. "
+            "Merge or close one, or use `/evolve retry` on it."
+        )
     return None
 
 
@@ -237,12 +260,14 @@ def _run_options(ctx: Any, run: Run, config: EvolveConfig, focus: str | None, br
     acceptance, blocked = learned_acceptance(ctx.db, run.repository_id, config.codemods.reenabled)
     # The LLM stage runs when the operator gave the bot a key and the repository has not turned it off.
     llm = config.llm.enabled and bool(os.environ.get("ANTHROPIC_API_KEY", "").strip())
-    return RunOptions(focus=focus, llm=llm, branch_name=branch, run_id=f"gh-{run.id}",
-                      acceptance=acceptance, blocked_codemods=blocked)
+    return RunOptions(
+        focus=focus, llm=llm, branch_name=branch, run_id=f"gh-{run.id}", acceptance=acceptance, blocked_codemods=blocked
+    )
 
 
-async def _run_and_publish(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, config: EvolveConfig,
-                           open_pulls: list[PullInfo]) -> RunReport:
+async def _run_and_publish(
+    ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, config: EvolveConfig, open_pulls: list[PullInfo]
+) -> RunReport:
     from evolve.engine import run_engine
 
     retried = next((p for p in open_pulls if p.number == run.pr_number), None) if run.pr_number else None
@@ -265,8 +290,9 @@ async def _run_and_publish(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo
         existing = existing or find_theme_pull(ctx, target, open_pulls, theme)
         branch = existing.head_ref if existing else report.branch
         token = await ctx.github.installation_token(target.installation_id)
-        await asyncio.to_thread(mirror.push, checkout, report.commit, branch, repo.clone_url, Credentials(token),
-                                mirror.branch_sha(branch))
+        await asyncio.to_thread(
+            mirror.push, checkout, report.commit, branch, repo.clone_url, Credentials(token), mirror.branch_sha(branch)
+        )
         store.update_run(ctx.db, run.id, branch=branch, head_sha=report.commit)
         pull, created = await _open_or_update_pull(ctx, target, repo, branch, report, existing)
         store.update_run(ctx.db, run.id, pr_number=pull.number)
@@ -274,14 +300,22 @@ async def _run_and_publish(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo
         title = report.plan.title if report.plan else branch
         await progress.proposed(pull.number, pull.html_url, title)
         if created:
-            store.record_proposed(ctx.db, target.repository_id, [str(m.get("id")) for m in report.codemods if m.get("id")])
+            store.record_proposed(
+                ctx.db, target.repository_id, [str(m.get("id")) for m in report.codemods if m.get("id")]
+            )
         retry_of = run_notes(ctx.db, run.id).get(RETRY_OF)
         if created and retry_of:
-            body = render("retry_reopened", pr_number=pull.number, pr_url=pull.html_url, title=title,
-                          branch=repo.default_branch)
+            body = render(
+                "retry_reopened", pr_number=pull.number, pr_url=pull.html_url, title=title, branch=repo.default_branch
+            )
         else:
-            body = render("run_succeeded", action="opened" if created else "updated", pr_number=pull.number,
-                          title=title, attempts=len(report.attempts))
+            body = render(
+                "run_succeeded",
+                action="opened" if created else "updated",
+                pr_number=pull.number,
+                title=title,
+                attempts=len(report.attempts),
+            )
         await reply(ctx, target, run.comment_issue_number, body)
         _finish(ctx, run.id, "succeeded", report=replace(report, branch=branch), pr_number=pull.number, branch=branch)
         return report
@@ -292,8 +326,9 @@ async def _run_and_publish(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo
         await asyncio.to_thread(mirror.remove_checkout, checkout)
 
 
-async def _open_or_update_pull(ctx: Any, target: RunTarget, repo: RepoInfo, branch: str, report: RunReport,
-                               existing: PullInfo | None) -> tuple[PullInfo, bool]:
+async def _open_or_update_pull(
+    ctx: Any, target: RunTarget, repo: RepoInfo, branch: str, report: RunReport, existing: PullInfo | None
+) -> tuple[PullInfo, bool]:
     gh, inst = ctx.github, target.installation_id
     title = report.plan.title if report.plan else f"Evolve: {branch}"
     if existing is None:  # a resumed run may have opened it before it was interrupted
@@ -302,20 +337,31 @@ async def _open_or_update_pull(ctx: Any, target: RunTarget, repo: RepoInfo, bran
     if existing is not None:
         pull = await gh.update_pull(inst, target.owner, target.name, existing.number, title=title, body=report.markdown)
         return pull, False
-    pull = await gh.create_pull(inst, target.owner, target.name, head=branch, base=repo.default_branch, title=title,
-                                body=report.markdown)
+    pull = await gh.create_pull(
+        inst, target.owner, target.name, head=branch, base=repo.default_branch, title=title, body=report.markdown
+    )
     return pull, True
 
 
 async def _label_and_check(ctx: Any, target: RunTarget, number: int, report: RunReport) -> None:
     gh, inst = ctx.github, target.installation_id
     tier = risk_tier(report)
-    await gh.add_labels(inst, target.owner, target.name, number,
-                        {"evolve": LABEL_COLORS["evolve"], f"evolve:risk-{tier}": LABEL_COLORS[tier]})
+    await gh.add_labels(
+        inst,
+        target.owner,
+        target.name,
+        number,
+        {"evolve": LABEL_COLORS["evolve"], f"evolve:risk-{tier}": LABEL_COLORS[tier]},
+    )
     passed, rows = gate_rows(report)
     verdict = "Every gate passed." if passed else "Some gates did not pass."
     await gh.create_check_run(
-        inst, target.owner, target.name, name="evolve/gates", head_sha=report.commit, status="completed",
+        inst,
+        target.owner,
+        target.name,
+        name="evolve/gates",
+        head_sha=report.commit,
+        status="completed",
         conclusion="success" if passed else "failure",
         output={"title": verdict, "summary": render("check_gates", verdict=verdict, rows=rows)},
     )
@@ -328,13 +374,20 @@ async def _reply_without_pr(ctx: Any, target: RunTarget, run: Run, report: RunRe
     if report.status in ("nothing-to-do", "failed"):
         await progress.without_pr(report.status, report.message, gates)
     else:
-        await progress.finish("cancelled", "The run stopped with an error",
-                              render("check_stopped", message=report.message or report.status))
+        await progress.finish(
+            "cancelled",
+            "The run stopped with an error",
+            render("check_stopped", message=report.message or report.status),
+        )
     if report.status == "nothing-to-do":
         await reply(ctx, target, number, render("run_nothing", message=report.message))
     elif report.status == "failed":
-        await reply(ctx, target, number, render("run_failed", attempts=len(report.attempts), message=report.message,
-                                                gates=gates))
+        await reply(
+            ctx,
+            target,
+            number,
+            render("run_failed", attempts=len(report.attempts), message=report.message, gates=gates),
+        )
     else:
         await reply(ctx, target, number, render("run_error", message=report.message or report.status))
 
@@ -350,11 +403,20 @@ async def _plan_only(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, conf
         outcome = await asyncio.to_thread(plan_repository, checkout, options, config)
         markdown = render_plan_markdown(outcome.plan)
         await reply(ctx, target, run.comment_issue_number, render("plan", markdown=markdown))
-        _finish(ctx, run.id, "succeeded", theme=outcome.plan.theme, base_sha=outcome.base_sha, markdown=markdown,
-                message="plan only")
+        _finish(
+            ctx,
+            run.id,
+            "succeeded",
+            theme=outcome.plan.theme,
+            base_sha=outcome.base_sha,
+            markdown=markdown,
+            message="plan only",
+        )
     except Exception as error:  # ConfigError, GitError, a scanner failing: tell the user, close the run
         log.exception("plan for %s failed", target.full_name)
-        await reply(ctx, target, run.comment_issue_number, render("run_error", message=f"{type(error).__name__}: {error}"))
+        await reply(
+            ctx, target, run.comment_issue_number, render("run_error", message=f"{type(error).__name__}: {error}")
+        )
         _finish(ctx, run.id, "error", message=str(error)[:2000])
     finally:
         await asyncio.to_thread(mirror.remove_checkout, checkout)

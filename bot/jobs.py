@@ -41,17 +41,28 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.context import BotContext
 
 __all__ = [
-    "DELIVERY_BATCH", "DELIVERY_LEASE", "INLINE_LIMIT", "NOTIFY_INTERVAL", "RUN_LEASE", "RUN_MAX_TRIES", "JobQueue",
-    "active_queue", "process_delivery_job", "run_repository_job", "schedule_id", "scheduled_run_job",
-    "sweep_deliveries_job", "_retry_delay",
+    "DELIVERY_BATCH",
+    "DELIVERY_LEASE",
+    "INLINE_LIMIT",
+    "NOTIFY_INTERVAL",
+    "RUN_LEASE",
+    "RUN_MAX_TRIES",
+    "JobQueue",
+    "_retry_delay",
+    "active_queue",
+    "process_delivery_job",
+    "run_repository_job",
+    "schedule_id",
+    "scheduled_run_job",
+    "sweep_deliveries_job",
 ]
 
 log = logging.getLogger(__name__)
-_ACTIVE: "JobQueue | None" = None
-_BY_SCHEDULER: dict[int, "JobQueue"] = {}
+_ACTIVE: JobQueue | None = None
+_BY_SCHEDULER: dict[int, JobQueue] = {}
 
 
-def active_queue() -> "JobQueue":
+def active_queue() -> JobQueue:
     """The queue whose scheduler runs the current job (else the last started), for task functions."""
     scheduler = current_async_scheduler.get(None)
     if scheduler is not None and id(scheduler) in _BY_SCHEDULER:
@@ -94,8 +105,9 @@ class JobQueue(DeliveryProcessing, RunExecution, Scheduling):
     run_task = staticmethod(run_repository_job)
     schedule_task = staticmethod(scheduled_run_job)
 
-    def __init__(self, ctx: "BotContext", router: Router | None, scheduler: "AsyncScheduler | None",
-                 role: str = "all") -> None:
+    def __init__(
+        self, ctx: BotContext, router: Router | None, scheduler: AsyncScheduler | None, role: str = "all"
+    ) -> None:
         self.ctx = ctx
         self.router = router or Router()
         self.scheduler = scheduler
@@ -170,6 +182,7 @@ class JobQueue(DeliveryProcessing, RunExecution, Scheduling):
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until every enqueued delivery and run of this process is done (for tests)."""
+
         async def settled() -> bool:
             if self._claimed or self._runs or not self._local.empty():
                 return False

@@ -71,8 +71,14 @@ async def learn_from_review(event: Event, ctx: Any) -> None:
     number = pull.get("number") if pull else None
     repository_id = _repository_id(ctx, event)
     full_name = event.repository.get("full_name")
-    if (not isinstance(review, dict) or not isinstance(number, int) or repository_id is None
-            or event.installation_id is None or not isinstance(full_name, str) or "/" not in full_name):
+    if (
+        not isinstance(review, dict)
+        or not isinstance(number, int)
+        or repository_id is None
+        or event.installation_id is None
+        or not isinstance(full_name, str)
+        or "/" not in full_name
+    ):
         return
     user = review.get("user")
     if is_bot(user, ctx.settings.bot_login):

@@ -1,19 +1,20 @@
 """Webhook events and bedevere-style routers: one router per concern, combined in one line.
 
-    router = Router()
+router = Router()
 
-    @router.register("issue_comment", "created")
-    async def on_comment(event: Event, ctx: BotContext) -> None: ...
+@router.register("issue_comment", "created")
+async def on_comment(event: Event, ctx: BotContext) -> None: ...
 
-    handlers = Router(installations.router, commands.router, learning.router)
-    await handlers.dispatch(event, ctx)
+handlers = Router(installations.router, commands.router, learning.router)
+await handlers.dispatch(event, ctx)
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.context import BotContext
@@ -32,7 +33,7 @@ class Event:
     payload: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_payload(cls, name: str, payload: Any, delivery_id: str = "") -> "Event":
+    def from_payload(cls, name: str, payload: Any, delivery_id: str = "") -> Event:
         """Build an event from a parsed payload, tolerating any shape (a non-dict becomes {})."""
         body: dict[str, Any] = payload if isinstance(payload, dict) else {}
         action = body.get("action")
@@ -63,7 +64,7 @@ class Event:
 class Router:
     """Maps (event, action) to async handlers; `Router(*routers)` combines routers."""
 
-    def __init__(self, *routers: "Router") -> None:
+    def __init__(self, *routers: Router) -> None:
         self._handlers: dict[tuple[str, str | None], list[Handler]] = defaultdict(list)
         for router in routers:
             for key, handlers in router._handlers.items():
@@ -93,7 +94,7 @@ class Router:
         """Whether any handler is registered for the event."""
         return bool(self.fetch(event))
 
-    async def dispatch(self, event: Event, ctx: "BotContext") -> int:
+    async def dispatch(self, event: Event, ctx: BotContext) -> int:
         """Run every matching handler in registration order; return how many ran.
 
         Exceptions propagate: the job that dispatches decides whether to retry.

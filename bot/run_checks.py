@@ -33,9 +33,15 @@ def _forget(notes: dict[str, Any]) -> None:
 async def _complete(ctx: Any, target: Any, check_id: int, conclusion: str, title: str, summary: str) -> bool:
     """Complete a check run; False when GitHub did not take it (it stays noted for a later try)."""
     try:
-        await ctx.github.update_check_run(target.installation_id, target.owner, target.name, check_id,
-                                          status="completed", conclusion=conclusion,
-                                          output={"title": title, "summary": summary})
+        await ctx.github.update_check_run(
+            target.installation_id,
+            target.owner,
+            target.name,
+            check_id,
+            status="completed",
+            conclusion=conclusion,
+            output={"title": title, "summary": summary},
+        )
     except GitHubError as error:
         if error.status == 404:  # gone (repository recreated, check deleted): nothing left to close
             return True
@@ -77,10 +83,17 @@ class ProgressCheck:
             return progress
         try:
             progress.check_id = await ctx.github.create_check_run(
-                target.installation_id, target.owner, target.name, name=GATES_CHECK, head_sha=base_sha,
-                status="in_progress", external_id=f"run-{run.id}",
-                output={"title": "Evolve is researching and running gates",
-                        "summary": render("check_running", run_id=run.id, trigger=run.trigger)},
+                target.installation_id,
+                target.owner,
+                target.name,
+                name=GATES_CHECK,
+                head_sha=base_sha,
+                status="in_progress",
+                external_id=f"run-{run.id}",
+                output={
+                    "title": "Evolve is researching and running gates",
+                    "summary": render("check_running", run_id=run.id, trigger=run.trigger),
+                },
             )
         except GitHubError as error:  # the run itself does not depend on it
             log.warning("could not create the in-progress check run on %s: %s", target.full_name, error)
@@ -99,13 +112,15 @@ class ProgressCheck:
 
     async def proposed(self, number: int, url: str, title: str) -> None:
         """The run opened or updated PR #`number`: close as neutral, pointing to it."""
-        await self.finish("neutral", f"Proposed in #{number}",
-                          render("check_proposed", pr_number=number, pr_url=url, title=title))
+        await self.finish(
+            "neutral", f"Proposed in #{number}", render("check_proposed", pr_number=number, pr_url=url, title=title)
+        )
 
     async def without_pr(self, status: str, message: str, gates: str = "") -> None:
         """The run ended without a PR (gates failed, nothing to do): close as neutral with the reason."""
-        title = {"failed": "No pull request: the gates did not pass",
-                 "nothing-to-do": "Nothing to do"}.get(status, f"No pull request ({status})")
+        title = {"failed": "No pull request: the gates did not pass", "nothing-to-do": "Nothing to do"}.get(
+            status, f"No pull request ({status})"
+        )
         await self.finish("neutral", title, render("check_no_pr", message=message, gates=gates))
 
     async def stopped(self, error: BaseException) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from bot.db import store
 
@@ -23,8 +24,8 @@ RUN_MAX_TRIES = 3
 class RunExecution:
     """The run half of the job queue (state is set up by `JobQueue.__init__`)."""
 
-    ctx: "BotContext"
-    scheduler: "AsyncScheduler | None"
+    ctx: BotContext
+    scheduler: AsyncScheduler | None
     works: bool
     run_task: Callable[[int], Any]  # the APScheduler task that executes one run
     _runs: set[int]
@@ -33,15 +34,31 @@ class RunExecution:
     def _spawn(self, coroutine: Any) -> None:
         raise NotImplementedError  # pragma: no cover - JobQueue provides it
 
-    async def enqueue_run(self, repository_id: int, trigger: str, *, focus: str | None = None,
-                          requested_by: str | None = None, comment_issue_number: int | None = None,
-                          idempotency_key: str | None = None, options: dict[str, Any] | None = None,
-                          delivery_id: str | None = None, pr_number: int | None = None) -> "Run":
+    async def enqueue_run(
+        self,
+        repository_id: int,
+        trigger: str,
+        *,
+        focus: str | None = None,
+        requested_by: str | None = None,
+        comment_issue_number: int | None = None,
+        idempotency_key: str | None = None,
+        options: dict[str, Any] | None = None,
+        delivery_id: str | None = None,
+        pr_number: int | None = None,
+    ) -> Run:
         """Create a queued run (once per idempotency key) and start a job for it; returns the run row."""
         run, created = store.create_run(
-            self.ctx.db, repository_id, trigger, focus=focus, requested_by=requested_by,
-            comment_issue_number=comment_issue_number, idempotency_key=idempotency_key,
-            options=options, delivery_id=delivery_id, pr_number=pr_number,
+            self.ctx.db,
+            repository_id,
+            trigger,
+            focus=focus,
+            requested_by=requested_by,
+            comment_issue_number=comment_issue_number,
+            idempotency_key=idempotency_key,
+            options=options,
+            delivery_id=delivery_id,
+            pr_number=pr_number,
         )
         if created:
             await self.kick_run(run.id)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from apscheduler import ConflictPolicy
 from apscheduler.abc import Trigger
@@ -28,8 +29,8 @@ def schedule_id(repository_id: int) -> str:
 class Scheduling:
     """The schedule half of the job queue (state is set up by `JobQueue.__init__`)."""
 
-    ctx: "BotContext"
-    scheduler: "AsyncScheduler | None"
+    ctx: BotContext
+    scheduler: AsyncScheduler | None
     schedule_task: Callable[[int], Any]  # the APScheduler task a repository's cron schedule fires
 
     async def set_schedule(self, repository_id: int, cron: str | None = None) -> None:
@@ -43,8 +44,12 @@ class Scheduling:
             return
         trigger: Trigger = cron_trigger(cron)
         await self.scheduler.add_schedule(
-            self.schedule_task, trigger, id=schedule_id(repository_id), args=[repository_id],
-            conflict_policy=ConflictPolicy.replace, misfire_grace_time=3600,
+            self.schedule_task,
+            trigger,
+            id=schedule_id(repository_id),
+            args=[repository_id],
+            conflict_policy=ConflictPolicy.replace,
+            misfire_grace_time=3600,
         )
 
     async def remove_schedule(self, repository_id: int) -> None:

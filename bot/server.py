@@ -30,5 +30,14 @@ def serve(host: str = "127.0.0.1", port: int = 8000, role: str = "all", settings
     app: FastAPI = create_app(settings, role=role, freeze_gc=True)
     # loop/http "auto" pick uvloop and httptools (uvicorn[standard]) when installed; no access log:
     # a line per delivery costs more than verifying it.
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, proxy_headers=True,
-                forwarded_allow_ips="127.0.0.1", loop="auto", http="auto")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        loop="auto",
+        http="auto",
+    )

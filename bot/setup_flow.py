@@ -60,12 +60,16 @@ def _base_url(request: Request, settings: Settings) -> str:
 
 def _render(template_name: str, **values: Any) -> HTMLResponse:
     template = Template((TEMPLATES / template_name).read_text(encoding="utf-8"))
-    return HTMLResponse(template.substitute({k: v if k == "configured" else html.escape(str(v)) for k, v in values.items()}))
+    return HTMLResponse(
+        template.substitute({k: v if k == "configured" else html.escape(str(v)) for k, v in values.items()})
+    )
 
 
 def _error(status: int, message: str) -> HTMLResponse:
-    return HTMLResponse(f"<!doctype html><title>Setup failed</title><h1>Setup failed</h1><p>{html.escape(message)}</p>",
-                        status_code=status)
+    return HTMLResponse(
+        f"<!doctype html><title>Setup failed</title><h1>Setup failed</h1><p>{html.escape(message)}</p>",
+        status_code=status,
+    )
 
 
 def _pending_states(request: Request) -> set[str]:
@@ -88,12 +92,19 @@ async def setup_page(request: Request, org: str | None = None, name: str | None 
     owner_path = f"/organizations/{quote(org, safe='')}/settings/apps/new" if org else "/settings/apps/new"
     configured = ""
     if settings.has_app_credentials:
-        configured = ("<p><strong>Note:</strong> this server already has app credentials; registering again "
-                      "replaces the stored ones (<code>EVOLVE_*</code> environment variables still win).</p>")
+        configured = (
+            "<p><strong>Note:</strong> this server already has app credentials; registering again "
+            "replaces the stored ones (<code>EVOLVE_*</code> environment variables still win).</p>"
+        )
     return _render(
-        "setup.html", name=manifest["name"], owner=org or "your account", hook_url=manifest["hook_attributes"]["url"],
-        data_dir=settings.data_dir, action=f"{settings.web_url}{owner_path}?state={state}",
-        manifest=json.dumps(manifest), configured=configured,
+        "setup.html",
+        name=manifest["name"],
+        owner=org or "your account",
+        hook_url=manifest["hook_attributes"]["url"],
+        data_dir=settings.data_dir,
+        action=f"{settings.web_url}{owner_path}?state={state}",
+        manifest=json.dumps(manifest),
+        configured=configured,
     )
 
 
@@ -121,19 +132,28 @@ async def setup_callback(request: Request, code: str = "", state: str = "") -> H
         data = await convert_manifest(settings, code)
     except (GitHubException, ValueError) as error:
         log.warning("manifest conversion failed: %s", type(error).__name__)
-        return _error(502, "GitHub did not accept the code (it is valid for one hour and one use). Start again from /setup.")
+        return _error(
+            502, "GitHub did not accept the code (it is valid for one hour and one use). Start again from /setup."
+        )
     path = store_credentials(settings.data_dir, data)
     _reload_credentials(request, settings)
     slug = data.get("slug") or settings.app_slug
-    return _render("setup_done.html", slug=slug, app_id=data["id"], path=path,
-                   install_url=f"{settings.web_url}/apps/{quote(str(slug), safe='')}/installations/new")
+    return _render(
+        "setup_done.html",
+        slug=slug,
+        app_id=data["id"],
+        path=path,
+        install_url=f"{settings.web_url}/apps/{quote(str(slug), safe='')}/installations/new",
+    )
 
 
 @router.get("/setup/installed", response_class=HTMLResponse)
 async def setup_installed() -> HTMLResponse:
     """Where GitHub sends the user after installing the app."""
-    return HTMLResponse("<!doctype html><title>Evolve installed</title><h1>Evolve is installed</h1>"
-                        "<p>Comment <code>/evolve help</code> on an issue of an installed repository to begin.</p>")
+    return HTMLResponse(
+        "<!doctype html><title>Evolve installed</title><h1>Evolve is installed</h1>"
+        "<p>Comment <code>/evolve help</code> on an issue of an installed repository to begin.</p>"
+    )
 
 
 def _reload_credentials(request: Request, settings: Settings) -> None:

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi import APIRouter
@@ -120,8 +121,13 @@ async def _read_body(receive: Receive, declared: bytes | None, limit: int) -> by
 
 
 async def _respond(send: Send, status: int, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -135,7 +141,7 @@ class WebhookIntake:
         if status:
             await _respond(send, status, body)
 
-    async def handle(self, ctx: "BotContext", scope: Scope, receive: Receive) -> tuple[int, bytes]:
+    async def handle(self, ctx: BotContext, scope: Scope, receive: Receive) -> tuple[int, bytes]:
         """The answer to one delivery: (status, JSON body); status 0 when the client went away."""
         declared = signature = event = delivery_id = None
         for name, value in scope["headers"]:  # ASGI header names are lower-case; the first one counts
@@ -153,8 +159,9 @@ class WebhookIntake:
             return _TOO_LARGE
         except ClientGone:
             return 0, b""
-        if not signature_ok(ctx.settings.webhook_secret_value(), body,
-                            signature.decode("latin-1") if signature is not None else None):
+        if not signature_ok(
+            ctx.settings.webhook_secret_value(), body, signature.decode("latin-1") if signature is not None else None
+        ):
             return _UNSIGNED
 
         if not event or len(event) > MAX_HEADER:
@@ -176,7 +183,9 @@ class WebhookIntake:
         action = payload.get("action")
         installation = payload.get("installation")
         delivery = NewDelivery(
-            delivery_name, event_name, text,
+            delivery_name,
+            event_name,
+            text,
             action=action[:64] if isinstance(action, str) else None,
             installation_id=_int_or_none(installation.get("id")) if isinstance(installation, dict) else None,
         )

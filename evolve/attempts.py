@@ -6,9 +6,10 @@ the head tree is measured afresh each attempt.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 from evolve.config import EvolveConfig
 from evolve.edits import FileEdit

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from evolve import __version__
 from evolve.config import ConfigError, load_config
@@ -43,27 +43,50 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"evolve {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    scan = sub.add_parser("scan", help="measure the code and list findings", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    scan = sub.add_parser(
+        "scan",
+        help="measure the code and list findings",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_common(scan)
-    scan.add_argument("--coverage", action="store_true", help="also run the repository's tests to measure line coverage (slow)")
+    scan.add_argument(
+        "--coverage", action="store_true", help="also run the repository's tests to measure line coverage (slow)"
+    )
     scan.add_argument("--no-semgrep", action="store_true", help="skip the semgrep rules")
     scan.add_argument("--no-cache", action="store_true", help="ignore and do not update the scan cache")
     scan.add_argument("--limit", type=int, default=30, help="findings shown in the table (default 30)")
 
-    plan = sub.add_parser("plan", help="choose one PR-sized, single-theme set of tasks", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    plan = sub.add_parser(
+        "plan",
+        help="choose one PR-sized, single-theme set of tasks",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_common(plan)
     plan.add_argument("--focus", help="a theme or codemod id to plan for")
     plan.add_argument("--markdown", action="store_true", help="print markdown with a Mermaid diagram")
     plan.add_argument("--llm", action="store_true", help="include LLM themes (needs ANTHROPIC_API_KEY)")
     plan.add_argument("--coverage", action="store_true", help="measure coverage first (enables the tests theme)")
 
-    run = sub.add_parser("run", help="make the change on a new branch, proven by the gates", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run = sub.add_parser(
+        "run",
+        help="make the change on a new branch, proven by the gates",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_common(run)
     run.add_argument("--focus", help="a theme or codemod id to work on")
     run.add_argument("--dry-run", action="store_true", help="print the diff; make no branch or commit")
-    run.add_argument("--llm", action="store_true", help="use Claude for docstrings/complexity/tests/security (needs ANTHROPIC_API_KEY)")
+    run.add_argument(
+        "--llm",
+        action="store_true",
+        help="use Claude for docstrings/complexity/tests/security (needs ANTHROPIC_API_KEY)",
+    )
     run.add_argument("--coverage", action="store_true", help="measure coverage during research")
-    run.add_argument("--output", type=Path, help="directory for report.json and report.md (default: .git/evolve/runs/<id>)")
+    run.add_argument(
+        "--output", type=Path, help="directory for report.json and report.md (default: .git/evolve/runs/<id>)"
+    )
     run.add_argument("--base", default="HEAD", help="commit to start from (default HEAD)")
 
     codemods = sub.add_parser("codemods", help="list the codemod catalog")
@@ -77,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the GitHub App web server and worker")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--role", choices=["all", "web", "worker"], default="all", help="which parts to run (default all)")
+    serve.add_argument(
+        "--role", choices=["all", "web", "worker"], default="all", help="which parts to run (default all)"
+    )
     return parser
 
 
@@ -99,8 +124,14 @@ def command_scan(args: argparse.Namespace) -> int:
     config = load_config(args.path)
     progress = StepProgress(enabled=not args.quiet)
     try:
-        result = scan_repository(args.path, config, with_coverage=args.coverage, with_semgrep=not args.no_semgrep,
-                                 use_cache=not args.no_cache, progress=progress)
+        result = scan_repository(
+            args.path,
+            config,
+            with_coverage=args.coverage,
+            with_semgrep=not args.no_semgrep,
+            use_cache=not args.no_cache,
+            progress=progress,
+        )
     finally:
         progress.close()
     if args.json:
@@ -119,8 +150,13 @@ def command_plan(args: argparse.Namespace) -> int:
 
     store = LearningStore()
     key = _repo_key(args.path)
-    options = RunOptions(focus=args.focus, llm=args.llm, with_coverage=args.coverage,
-                         acceptance=store.acceptance(key), blocked_codemods=store.blocked(key))
+    options = RunOptions(
+        focus=args.focus,
+        llm=args.llm,
+        with_coverage=args.coverage,
+        acceptance=store.acceptance(key),
+        blocked_codemods=store.blocked(key),
+    )
     progress = StepProgress(enabled=not args.quiet)
     try:
         outcome = plan_repository(args.path, options, progress=progress)
@@ -147,8 +183,14 @@ def command_run(args: argparse.Namespace) -> int:
     store = LearningStore()
     key = _repo_key(args.path)
     options = RunOptions(
-        focus=args.focus, dry_run=args.dry_run, llm=args.llm, with_coverage=args.coverage, output_dir=args.output,
-        base_ref=args.base, acceptance=store.acceptance(key), blocked_codemods=store.blocked(key),
+        focus=args.focus,
+        dry_run=args.dry_run,
+        llm=args.llm,
+        with_coverage=args.coverage,
+        output_dir=args.output,
+        base_ref=args.base,
+        acceptance=store.acceptance(key),
+        blocked_codemods=store.blocked(key),
     )
     progress = StepProgress(enabled=not args.quiet)
     try:
@@ -177,7 +219,11 @@ def command_run(args: argparse.Namespace) -> int:
         return EXIT_INTERNAL if report.message.startswith("internal error") else EXIT_BAD_INPUT
     if report.status == "failed":
         return EXIT_RUN_FAILED
-    if report.status == "nothing-to-do" and report.plan and any(n.startswith("unknown focus") for n in report.plan.notes):
+    if (
+        report.status == "nothing-to-do"
+        and report.plan
+        and any(n.startswith("unknown focus") for n in report.plan.notes)
+    ):
         return EXIT_BAD_INPUT
     return EXIT_OK
 
@@ -221,8 +267,14 @@ def command_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"scan": command_scan, "plan": command_plan, "run": command_run, "codemods": command_codemods,
-            "feedback": command_feedback, "serve": command_serve}
+COMMANDS = {
+    "scan": command_scan,
+    "plan": command_plan,
+    "run": command_run,
+    "codemods": command_codemods,
+    "feedback": command_feedback,
+    "serve": command_serve,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,8 +15,19 @@ else:  # pragma: no cover - exercised only on 3.10
     import tomli as tomllib
 
 DEFAULT_EXCLUDE = [
-    ".git/**", ".venv/**", "venv/**", "env/**", ".tox/**", ".nox/**", "build/**", "dist/**",
-    "**/node_modules/**", "**/__pycache__/**", "**/.eggs/**", "**/*.egg-info/**", "**/site-packages/**",
+    ".git/**",
+    ".venv/**",
+    "venv/**",
+    "env/**",
+    ".tox/**",
+    ".nox/**",
+    "build/**",
+    "dist/**",
+    "**/node_modules/**",
+    "**/__pycache__/**",
+    "**/.eggs/**",
+    "**/*.egg-info/**",
+    "**/site-packages/**",
 ]
 # Paths no edit may ever touch, whatever the configuration says.
 FORBIDDEN_EDIT_PATHS = [".github/workflows/**", ".git/**"]
@@ -92,7 +103,15 @@ class GatesConfig(_Model):
     """Which gates run, and their thresholds."""
 
     enabled: list[str] = Field(
-        default_factory=lambda: ["syntax", "tests", "coverage", "complexity", "maintainability", "docstrings", "security"]
+        default_factory=lambda: [
+            "syntax",
+            "tests",
+            "coverage",
+            "complexity",
+            "maintainability",
+            "docstrings",
+            "security",
+        ]
     )
     tests: TestsGateConfig = TestsGateConfig()
     coverage: CoverageGateConfig = CoverageGateConfig()

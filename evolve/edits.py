@@ -39,7 +39,9 @@ class FileEdit:
         """Lines added plus lines removed."""
         count = 0
         for line in self.diff().splitlines():
-            if (line.startswith("+") and not line.startswith("+++")) or (line.startswith("-") and not line.startswith("---")):
+            if (line.startswith("+") and not line.startswith("+++")) or (
+                line.startswith("-") and not line.startswith("---")
+            ):
                 count += 1
         return count
 

@@ -12,9 +12,9 @@ import logging
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 from evolve.attempts import BaseMeasurements, run_attempt
 from evolve.config import ConfigError, EvolveConfig, load_config
@@ -40,7 +40,12 @@ from gates.base import GateResult, Metric
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
-LLM_THEME_BY_TASK = {"docstrings": "docstrings", "complexity": "complexity", "tests": "tests", "security": "security-fixes"}
+LLM_THEME_BY_TASK = {
+    "docstrings": "docstrings",
+    "complexity": "complexity",
+    "tests": "tests",
+    "security": "security-fixes",
+}
 
 
 @dataclass(frozen=True)
@@ -66,14 +71,18 @@ def _llm_themes(config: EvolveConfig, llm_on: bool) -> frozenset[str]:
     return frozenset(LLM_THEME_BY_TASK[t] for t in config.llm.tasks) if llm_on else frozenset()
 
 
-def _plan(root_or_tree: Path, config: EvolveConfig, options: RunOptions, llm_on: bool, progress: Progress | None) -> tuple[ScanResult, Plan]:
+def _plan(
+    root_or_tree: Path, config: EvolveConfig, options: RunOptions, llm_on: bool, progress: Progress | None
+) -> tuple[ScanResult, Plan]:
     from evolve.research import scan_repository
 
     scan = scan_repository(root_or_tree, config, with_coverage=options.with_coverage, progress=progress)
     return scan, _plan_from_scan(scan, config, options, llm_on, options.focus or config.focus)
 
 
-def _plan_from_scan(scan: ScanResult, config: EvolveConfig, options: RunOptions, llm_on: bool, focus: str | None) -> Plan:
+def _plan_from_scan(
+    scan: ScanResult, config: EvolveConfig, options: RunOptions, llm_on: bool, focus: str | None
+) -> Plan:
     themes, enabled = _codemod_catalog(config)
     reenabled = set(config.codemods.reenabled)
     return make_plan(
@@ -100,7 +109,9 @@ def _deterministic_fallback(scan: ScanResult, config: EvolveConfig, options: Run
     return _plan_from_scan(scan, config, options, False, focus)
 
 
-def plan_repository(repo: Path, options: RunOptions = RunOptions(), config: EvolveConfig | None = None, progress: Progress | None = None) -> PlanOutcome:
+def plan_repository(
+    repo: Path, options: RunOptions = RunOptions(), config: EvolveConfig | None = None, progress: Progress | None = None
+) -> PlanOutcome:
     """Research and plan a checkout as it is on disk (no worktree, no edits). Raises ConfigError/GitError."""
     root = repository_root(repo)
     base_sha = resolve_commit(root, options.base_ref)
@@ -122,7 +133,9 @@ def _branch_name(options: RunOptions, plan: Plan, base_sha: str) -> str:
     return f"{options.branch_prefix}/{plan.theme}-{digest}"
 
 
-def _repo_metrics(before: ScanResult, after: ScanResult, base_tests: object | None, head_tests: object | None) -> tuple[Metric, ...]:
+def _repo_metrics(
+    before: ScanResult, after: ScanResult, base_tests: object | None, head_tests: object | None
+) -> tuple[Metric, ...]:
     b, a = before.totals, after.totals
     metrics = [
         Metric("average complexity", b.average_complexity, a.average_complexity, "lower"),
@@ -138,7 +151,9 @@ def _repo_metrics(before: ScanResult, after: ScanResult, base_tests: object | No
     if base_cov is not None or head_cov is not None:
         metrics.append(Metric("line coverage", base_cov, head_cov, "higher", "%"))
     if head_tests is not None and not getattr(head_tests, "no_tests", True):
-        metrics.append(Metric("tests passed", getattr(base_tests, "passed", None), getattr(head_tests, "passed", None), "higher"))
+        metrics.append(
+            Metric("tests passed", getattr(base_tests, "passed", None), getattr(head_tests, "passed", None), "higher")
+        )
     return tuple(metrics)
 
 
@@ -159,13 +174,17 @@ def _write_report(report: RunReport, directory: Path) -> RunReport:
     directory.mkdir(parents=True, exist_ok=True)
     report = replace(report, report_dir=str(directory))
     (directory / "report.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
-    (directory / "report.md").write_text(report.markdown or f"# Evolve run {report.run_id}\n\n{report.message}\n", encoding="utf-8")
+    (directory / "report.md").write_text(
+        report.markdown or f"# Evolve run {report.run_id}\n\n{report.message}\n", encoding="utf-8"
+    )
     if report.diff:
         (directory / "change.diff").write_text(report.diff, encoding="utf-8")
     return report
 
 
-def run_engine(repo: Path, options: RunOptions = RunOptions(), config: EvolveConfig | None = None, progress: Progress | None = None) -> RunReport:
+def run_engine(
+    repo: Path, options: RunOptions = RunOptions(), config: EvolveConfig | None = None, progress: Progress | None = None
+) -> RunReport:
     """Run research, plan, edits and gates on a checkout; return the report. Never raises for bad input."""
     started = time.monotonic()
     run_id = options.run_id or uuid.uuid4().hex[:12]
@@ -179,12 +198,19 @@ def run_engine(repo: Path, options: RunOptions = RunOptions(), config: EvolveCon
     try:
         report = _run_in_worktrees(root, base_sha, work, run_id, options, config, progress)
     except (ConfigError, GitError) as error:
-        report = RunReport(run_id=run_id, status="error", repo=str(root), base_sha=base_sha, plan=None, message=str(error))
+        report = RunReport(
+            run_id=run_id, status="error", repo=str(root), base_sha=base_sha, plan=None, message=str(error)
+        )
     except Exception as error:  # the engine reports; it does not crash its caller
         log.exception("run %s failed", run_id)
         report = RunReport(
-            run_id=run_id, status="error", repo=str(root), base_sha=base_sha, plan=None,
-            message=f"internal error: {type(error).__name__}: {error}", diff=traceback.format_exc(),
+            run_id=run_id,
+            status="error",
+            repo=str(root),
+            base_sha=base_sha,
+            plan=None,
+            message=f"internal error: {type(error).__name__}: {error}",
+            diff=traceback.format_exc(),
         )
     finally:
         for name in ("head", "base"):
@@ -204,7 +230,15 @@ def _propose(provider, workspace: Path, plan: Plan, feedback: AttemptFeedback | 
     return provider.propose(workspace, plan, feedback, findings=scan.findings)
 
 
-def _run_in_worktrees(root: Path, base_sha: str, work: Path, run_id: str, options: RunOptions, config: EvolveConfig | None, progress: Progress | None) -> RunReport:
+def _run_in_worktrees(
+    root: Path,
+    base_sha: str,
+    work: Path,
+    run_id: str,
+    options: RunOptions,
+    config: EvolveConfig | None,
+    progress: Progress | None,
+) -> RunReport:
     from evolve.codemods.registry import available_codemods
     from evolve.codemods.runner import repository_min_python
 
@@ -217,17 +251,26 @@ def _run_in_worktrees(root: Path, base_sha: str, work: Path, run_id: str, option
 
         llm = build_provider(config)
         if llm is None:
-            llm_notes.append("LLM stage requested but not configured (no ANTHROPIC_API_KEY or llm.enabled is false); deterministic catalog only")
+            llm_notes.append(
+                "LLM stage requested but not configured (no ANTHROPIC_API_KEY or llm.enabled is false); deterministic catalog only"
+            )
     clock = time.monotonic()
     scan, plan = _plan(base, config, options, llm is not None, progress)
     timings = {"research": time.monotonic() - clock}
     common = dict(run_id=run_id, repo=str(root), base_sha=base_sha, plan=plan, timings=timings)
     if plan.empty:
-        return RunReport(**common, status="nothing-to-do", message="Nothing to do: " + "; ".join(plan.notes) + ".", llm={"notes": llm_notes} if llm_notes else {})
+        return RunReport(
+            **common,
+            status="nothing-to-do",
+            message="Nothing to do: " + "; ".join(plan.notes) + ".",
+            llm={"notes": llm_notes} if llm_notes else {},
+        )
     codemod_plan = all(task.kind == "codemod" for task in plan.tasks)
     provider = CodemodProvider(repository_min_python(base)) if codemod_plan else llm
     if provider is None:
-        return RunReport(**common, status="nothing-to-do", message="The plan needs the LLM stage, which is not configured.")
+        return RunReport(
+            **common, status="nothing-to-do", message="The plan needs the LLM stage, which is not configured."
+        )
     if progress:
         progress("editing", 0, len(plan.tasks))
     clock = time.monotonic()
@@ -239,7 +282,9 @@ def _run_in_worktrees(root: Path, base_sha: str, work: Path, run_id: str, option
         # The LLM stage produced nothing (API down, budget spent, every edit rejected): carry on deterministically.
         fallback = _deterministic_fallback(scan, config, options, plan)
         if not fallback.empty:
-            llm_notes.append(f"the LLM stage produced no edits for `{plan.theme}`; continuing with the deterministic catalog (`{fallback.theme}`)")
+            llm_notes.append(
+                f"the LLM stage produced no edits for `{plan.theme}`; continuing with the deterministic catalog (`{fallback.theme}`)"
+            )
             plan, codemod_plan = fallback, True
             common["plan"] = plan
             provider = CodemodProvider(repository_min_python(base))
@@ -259,9 +304,18 @@ def _run_in_worktrees(root: Path, base_sha: str, work: Path, run_id: str, option
 
     if options.dry_run:
         diff = "".join(e.diff() for e in edits)
-        record = AttemptRecord(number=0, edits=edits, gate_results=(), note="dry run: gates not run", provider_notes=tuple(provider_notes))
-        return RunReport(**common, status="dry-run", attempts=(record,), codemods=used_codemods(edits), diff=diff, llm=llm_info(),
-                         message=f"Dry run: {len(edits)} file(s) would change; no branch was made.")
+        record = AttemptRecord(
+            number=0, edits=edits, gate_results=(), note="dry run: gates not run", provider_notes=tuple(provider_notes)
+        )
+        return RunReport(
+            **common,
+            status="dry-run",
+            attempts=(record,),
+            codemods=used_codemods(edits),
+            diff=diff,
+            llm=llm_info(),
+            message=f"Dry run: {len(edits)} file(s) would change; no branch was made.",
+        )
     head = add_worktree(root, work / "head", base_sha)
     measured = BaseMeasurements()
     attempts: list[AttemptRecord] = []
@@ -281,14 +335,42 @@ def _run_in_worktrees(root: Path, base_sha: str, work: Path, run_id: str, option
         passed = all(r.ok for r in result.gate_results)
         if passed:
             attempts.append(AttemptRecord(number, edits, result.gate_results, provider_notes=tuple(provider_notes)))
-            return _finish_success(root, head, base, base_sha, plan, edits, attempts, scan, result, measured, options, common, used_codemods(edits), llm_info(), config)
+            return _finish_success(
+                root,
+                head,
+                base,
+                base_sha,
+                plan,
+                edits,
+                attempts,
+                scan,
+                result,
+                measured,
+                options,
+                common,
+                used_codemods(edits),
+                llm_info(),
+                config,
+            )
         feedback = AttemptFeedback(number, result.gate_results, edits)
         if codemod_plan:
             narrowed = narrow_edits(edits, result.gate_results)
-            attempts.append(AttemptRecord(number, edits, result.gate_results, narrowed.dropped, narrowed.note, tuple(provider_notes)))
+            attempts.append(
+                AttemptRecord(
+                    number, edits, result.gate_results, narrowed.dropped, narrowed.note, tuple(provider_notes)
+                )
+            )
             edits, provider_notes = narrowed.kept, []
         else:
-            attempts.append(AttemptRecord(number, edits, result.gate_results, note="failing gates' evidence goes back to the model", provider_notes=tuple(provider_notes)))
+            attempts.append(
+                AttemptRecord(
+                    number,
+                    edits,
+                    result.gate_results,
+                    note="failing gates' evidence goes back to the model",
+                    provider_notes=tuple(provider_notes),
+                )
+            )
             if number < config.attempts:
                 outcome = _propose(provider, base, plan, feedback, scan)
                 edits = tuple(e for e in outcome.edits if e.changed)
@@ -300,13 +382,33 @@ def _run_in_worktrees(root: Path, base_sha: str, work: Path, run_id: str, option
         + "; nothing was committed."
     )
     if not attempts:
-        message = "The plan produced no edits: " + ("; ".join(provider_notes) or "every candidate was left unchanged") + "."
-    report = RunReport(**common, status="failed", attempts=tuple(attempts), message=message, codemods=(), llm=llm_info())
+        message = (
+            "The plan produced no edits: " + ("; ".join(provider_notes) or "every candidate was left unchanged") + "."
+        )
+    report = RunReport(
+        **common, status="failed", attempts=tuple(attempts), message=message, codemods=(), llm=llm_info()
+    )
     markdown = render_report_markdown(report.to_dict(), plan, last_results, ())
     return replace(report, markdown=markdown)
 
 
-def _finish_success(root, head, base, base_sha, plan, edits, attempts, scan, result, measured, options, common, codemods, llm_info, config) -> RunReport:
+def _finish_success(
+    root,
+    head,
+    base,
+    base_sha,
+    plan,
+    edits,
+    attempts,
+    scan,
+    result,
+    measured,
+    options,
+    common,
+    codemods,
+    llm_info,
+    config,
+) -> RunReport:
     from evolve.research import scan_repository
 
     after = scan_repository(head, config)
@@ -317,9 +419,21 @@ def _finish_success(root, head, base, base_sha, plan, edits, attempts, scan, res
     branch = _branch_name(options, plan, base_sha)
     set_branch(root, branch, sha)
     files = len(edits)
-    message = f"Evolve made {sum(len(e.changes) for e in edits) or files} change(s) in {files} file(s) that pass every gate."
+    message = (
+        f"Evolve made {sum(len(e.changes) for e in edits) or files} change(s) in {files} file(s) that pass every gate."
+    )
     report = RunReport(
-        **common, status="succeeded", attempts=tuple(attempts), branch=branch, commit=sha, metrics=metrics,
-        resolved_findings=resolved, new_findings=new, codemods=codemods, llm=llm_info, diff=result.diff, message=message,
+        **common,
+        status="succeeded",
+        attempts=tuple(attempts),
+        branch=branch,
+        commit=sha,
+        metrics=metrics,
+        resolved_findings=resolved,
+        new_findings=new,
+        codemods=codemods,
+        llm=llm_info,
+        diff=result.diff,
+        message=message,
     )
     return replace(report, markdown=render_report_markdown(report.to_dict(), plan, result.gate_results, metrics))

@@ -7,9 +7,9 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 BOT_NAME = "evolve-bot"
 BOT_EMAIL = "evolve-bot@users.noreply.github.com"
@@ -36,7 +36,14 @@ def git(cwd: Path, *args: str, check: bool = True, input_text: str | None = None
     """Run git with the repository's hooks disabled (they are untrusted code) and return stdout."""
     argv = ["git", "-c", "core.hooksPath=/dev/null", "-c", "commit.gpgsign=false", *args]
     proc = subprocess.run(
-        argv, cwd=cwd, env=_git_env(), input=input_text, capture_output=True, text=True, encoding="utf-8", errors="replace"
+        argv,
+        cwd=cwd,
+        env=_git_env(),
+        input=input_text,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
     )
     if check and proc.returncode != 0:
         raise GitError(f"git {' '.join(args[:3])} failed: {proc.stderr.strip() or proc.stdout.strip()}")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Literal
 
 Outcome = Literal["proposed", "merged", "closed"]
 # Closed unmerged this many times in one repository → not proposed there again until re-enabled.

@@ -39,5 +39,7 @@ def narrow_edits(edits: tuple[FileEdit, ...], results: tuple[GateResult, ...]) -
         half = len(ordered) // 2
         kept, dropped = tuple(ordered[:half]), tuple(edit.path for edit in ordered[half:])
         gates = ", ".join(sorted(r.gate for r in failing)) or "a gate"
-        return Narrowing(kept, dropped, f"{gates} failed without naming a file; bisecting: kept {len(kept)} of {len(edits)} files")
+        return Narrowing(
+            kept, dropped, f"{gates} failed without naming a file; bisecting: kept {len(kept)} of {len(edits)} files"
+        )
     return Narrowing((), tuple(sorted(edited)), "the only remaining edit failed; nothing left to try")

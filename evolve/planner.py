@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 from evolve.config import LimitsConfig
 from evolve.findings import Finding
 from evolve.plan import Plan, Task
 
 # LLM themes and the finding kinds they act on. They exist only when the LLM stage is on.
-LLM_THEMES: dict[str, str] = {"docstrings": "docstring", "complexity": "complexity", "tests": "coverage", "security-fixes": "security"}
+LLM_THEMES: dict[str, str] = {
+    "docstrings": "docstring",
+    "complexity": "complexity",
+    "tests": "coverage",
+    "security-fixes": "security",
+}
 LLM_TASK_KIND = {"docstrings": "docstring", "complexity": "complexity", "tests": "tests", "security-fixes": "security"}
 THEME_TITLES = {
     "cleanup": "Remove dead code and redundant branches",
@@ -149,7 +154,12 @@ def make_plan(plan_input: PlanningInput) -> Plan:
         if not tasks:
             continue
         weighted = [
-            (t.priority * plan_input.acceptance.get(acceptance_key(t, theme), NEUTRAL_ACCEPTANCE) / NEUTRAL_ACCEPTANCE, t)
+            (
+                t.priority
+                * plan_input.acceptance.get(acceptance_key(t, theme), NEUTRAL_ACCEPTANCE)
+                / NEUTRAL_ACCEPTANCE,
+                t,
+            )
             for t in tasks
         ]
         weighted.sort(key=lambda pair: (-pair[0], pair[1].path, pair[1].codemod or "", pair[1].symbol or ""))

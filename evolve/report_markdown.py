@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from string import Template
-from typing import Any, Sequence
+from typing import Any
 
 from evolve.plan import Plan
 from gates.base import GateResult, Metric
@@ -62,11 +63,14 @@ def render_changes(plan: Plan, codemods: Sequence[dict[str, Any]], change_counts
         refs = ", ".join(f"[{i + 1}]({ref})" for i, ref in enumerate(meta.get("references", ())))
         sections.append(
             f"**{meta['title']}** (`{meta['id']}`, risk: {meta['risk']}, {count} change{'s' if count != 1 else ''})  \n"
-            f"{meta['rationale']}  \n_Review guidance:_ {meta['review_guidance']}" + (f"  \n_References:_ {refs}" if refs else "")
+            f"{meta['rationale']}  \n_Review guidance:_ {meta['review_guidance']}"
+            + (f"  \n_References:_ {refs}" if refs else "")
         )
     llm_tasks = [task for task in plan.tasks if task.kind != "codemod"]
     if llm_tasks:
-        items = "\n".join(f"- {task.kind}: `{task.path}`" + (f" `{task.symbol}`" if task.symbol else "") for task in llm_tasks)
+        items = "\n".join(
+            f"- {task.kind}: `{task.path}`" + (f" `{task.symbol}`" if task.symbol else "") for task in llm_tasks
+        )
         sections.append(f"**Edits proposed by Claude and applied with LibCST**\n\n{items}")
     return "\n\n".join(sections) if sections else "_No edits._"
 
@@ -78,7 +82,11 @@ def render_attempts(attempts: Sequence[dict[str, Any]]) -> str:
     lines = []
     for attempt in attempts:
         failed = [g["gate"] for g in attempt["gates"] if g["status"] in ("failed", "errored")]
-        outcome = "passed every gate" if attempt["passed"] else ("failed: " + ", ".join(failed) if failed else "made no edits")
+        outcome = (
+            "passed every gate"
+            if attempt["passed"]
+            else ("failed: " + ", ".join(failed) if failed else "made no edits")
+        )
         line = f"{attempt['number']}. {len(attempt['edits'])} file(s) — {outcome}"
         if attempt.get("note"):
             line += f"; {attempt['note']}"
@@ -103,7 +111,9 @@ def render_llm_section(llm: dict[str, Any]) -> str:
     return "### LLM stage\n\n" + "\n".join(parts) + "\n\n"
 
 
-def render_report_markdown(report: dict[str, Any], plan: Plan, final_gates: Sequence[GateResult], metrics: Sequence[Metric]) -> str:
+def render_report_markdown(
+    report: dict[str, Any], plan: Plan, final_gates: Sequence[GateResult], metrics: Sequence[Metric]
+) -> str:
     """Fill the PR body template from a report document (`RunReport.to_dict()`)."""
     template = Template(resources.files("evolve").joinpath("templates/pr_body.md").read_text(encoding="utf-8"))
     change_counts: dict[str, int] = {}

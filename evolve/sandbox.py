@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import os
-import re
 import resource
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping, Sequence
 
 # Any variable whose name contains one of these words is never passed to untrusted code.
-SECRET_NAME = re.compile(r"TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|AUTH|COOKIE|SESSION", re.I)
+from evolve.untrusted_text import SECRET_NAME
+
 # Only these variables are passed through from the parent; everything else is dropped.
 PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT", "VIRTUAL_ENV", "PYTHONHASHSEED")
 
@@ -49,7 +49,9 @@ class CommandResult:
         return self.returncode == 0 and not self.timed_out
 
 
-def scrubbed_environment(extra: Mapping[str, str] | None = None, parent: Mapping[str, str] | None = None) -> dict[str, str]:
+def scrubbed_environment(
+    extra: Mapping[str, str] | None = None, parent: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Build the environment for untrusted code: an allow-list of harmless variables, no secrets."""
     parent = os.environ if parent is None else parent
     env = {name: parent[name] for name in PASSTHROUGH if name in parent and not SECRET_NAME.search(name)}
@@ -94,7 +96,7 @@ def _limit_resources(limits: ResourceLimits) -> None:
         (resource.RLIMIT_FSIZE, limits.file_size_bytes),
     ):
         try:
-            soft, hard = resource.getrlimit(which)
+            _soft, hard = resource.getrlimit(which)
             cap = value if hard == resource.RLIM_INFINITY else min(value, hard)
             resource.setrlimit(which, (cap, cap))
         except (ValueError, OSError):
@@ -122,7 +124,9 @@ def run_untrusted(
     home = Path(tempfile.mkdtemp(prefix="evolve-home-"))
     tmp = home / "tmp"
     tmp.mkdir()
-    environment = scrubbed_environment({"HOME": str(home), "TMPDIR": str(tmp), "XDG_CACHE_HOME": str(home / ".cache"), **(env or {})})
+    environment = scrubbed_environment(
+        {"HOME": str(home), "TMPDIR": str(tmp), "XDG_CACHE_HOME": str(home / ".cache"), **(env or {})}
+    )
     start = time.monotonic()
     if shutil.which(argv[0], path=environment["PATH"]) is None:
         shutil.rmtree(home, ignore_errors=True)
@@ -135,7 +139,7 @@ def run_untrusted(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            preexec_fn=lambda: _limit_resources(limits),  # noqa: PLW1509 - no threads hold locks here
+            preexec_fn=lambda: _limit_resources(limits),
         )
     except OSError as error:
         shutil.rmtree(home, ignore_errors=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from evolve.config import ComplexityGateConfig
 from evolve.findings import ScanResult
@@ -68,9 +68,18 @@ def judge_complexity(base: ScanResult, head: ScanResult, paths: Sequence[str], t
     base_all, head_all = function_complexities(base, paths), function_complexities(head, paths)
     metrics = (
         Metric("average complexity", base_avg, head_avg, "lower"),
-        Metric("max complexity", float(max(base_all.values(), default=0)), float(max(head_all.values(), default=0)), "lower"),
-        Metric(f"functions above {threshold}", float(sum(v > threshold for v in base_all.values())),
-               float(sum(v > threshold for v in head_all.values())), "lower"),
+        Metric(
+            "max complexity",
+            float(max(base_all.values(), default=0)),
+            float(max(head_all.values(), default=0)),
+            "lower",
+        ),
+        Metric(
+            f"functions above {threshold}",
+            float(sum(v > threshold for v in base_all.values())),
+            float(sum(v > threshold for v in head_all.values())),
+            "lower",
+        ),
     )
     regressions = complexity_regressions(base, head, paths, threshold)
     problems = []
@@ -83,15 +92,26 @@ def judge_complexity(base: ScanResult, head: ScanResult, paths: Sequence[str], t
         problems.append(f"average complexity rises from {number(base_avg, 2)} to {number(head_avg, 2)}")
         rose = [path for path in paths if _average_rose(base, head, path)]
         blame.update(rose)
-        lines += [f"{path}: average complexity {number(average_complexity(base, [path]), 2)} -> "
-                  f"{number(average_complexity(head, [path]), 2)}" for path in rose]
+        lines += [
+            f"{path}: average complexity {number(average_complexity(base, [path]), 2)} -> "
+            f"{number(average_complexity(head, [path]), 2)}"
+            for path in rose
+        ]
     if problems:
         text = "; ".join(problems)
-        return Failed(gate="complexity", summary=text[0].upper() + text[1:] + ".", metrics=metrics,
-                      blame=tuple(sorted(blame)), details="\n".join(lines))
-    return Passed(gate="complexity", metrics=metrics,
-                  summary=f"Average complexity of the changed files {number(base_avg, 2)} -> {number(head_avg, 2)}; "
-                          f"no function above {threshold} got worse.")
+        return Failed(
+            gate="complexity",
+            summary=text[0].upper() + text[1:] + ".",
+            metrics=metrics,
+            blame=tuple(sorted(blame)),
+            details="\n".join(lines),
+        )
+    return Passed(
+        gate="complexity",
+        metrics=metrics,
+        summary=f"Average complexity of the changed files {number(base_avg, 2)} -> {number(head_avg, 2)}; "
+        f"no function above {threshold} got worse.",
+    )
 
 
 def _average_rose(base: ScanResult, head: ScanResult, path: str) -> bool:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from evolve.config import CoverageGateConfig
 from gates.base import Errored, Failed, Gate, GateContext, GateResult, Metric, Passed, Skipped
@@ -45,15 +45,18 @@ def file_coverage(run: TestRun, path: str) -> float | None:
     return percent(len(run.covered_lines.get(path, ())), len(run.executable_lines.get(path, ())))
 
 
-def judge_coverage(base: TestRun | None, head: TestRun, changed_lines: Mapping[str, Sequence[int]],
-                   settings: CoverageGateConfig) -> GateResult:
+def judge_coverage(
+    base: TestRun | None, head: TestRun, changed_lines: Mapping[str, Sequence[int]], settings: CoverageGateConfig
+) -> GateResult:
     """Fail when total coverage drops by more than the tolerance, or changed lines fall under the floor."""
     if not settings.enabled:
         return Skipped(gate="coverage", summary="The coverage gate is disabled in the configuration.")
     if head.timed_out:
         return Errored(gate="coverage", summary="Coverage could not be measured: the test suite timed out.")
     if head.no_tests or head.coverage_percent is None:
-        return Skipped(gate="coverage", summary="No coverage was measured (no tests, or a test command that cannot be measured).")
+        return Skipped(
+            gate="coverage", summary="No coverage was measured (no tests, or a test command that cannot be measured)."
+        )
     base_total = base.coverage_percent if base is not None and not base.timed_out else None
     changed = changed_line_coverage(head, changed_lines)
     metrics = (
@@ -73,11 +76,13 @@ def judge_coverage(base: TestRun | None, head: TestRun, changed_lines: Mapping[s
         f"{path}: uncovered changed lines {', '.join(map(str, lines))}" for path, lines in changed.uncovered.items()
     )
     if problems:
-        return Failed(gate="coverage", summary=_sentence(problems), metrics=metrics, blame=tuple(sorted(blame)), details=details)
+        return Failed(
+            gate="coverage", summary=_sentence(problems), metrics=metrics, blame=tuple(sorted(blame)), details=details
+        )
     return Passed(
         gate="coverage",
         summary=f"Line coverage {number(base_total)}% -> {number(head.coverage_percent)}%; "
-                f"changed lines covered: {number(changed.percent)}%.",
+        f"changed lines covered: {number(changed.percent)}%.",
         metrics=metrics,
         details=details,
     )

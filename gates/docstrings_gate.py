@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from evolve.config import DocstringsGateConfig
 from evolve.findings import FileMetrics, ScanResult
@@ -21,7 +21,9 @@ def _file_percent(metrics: FileMetrics) -> float | None:
     return percent(metrics.docstrings_covered, metrics.docstrings_total)
 
 
-def docstring_regressions(base: ScanResult, head: ScanResult, paths: Sequence[str], floor: float | None) -> dict[str, str]:
+def docstring_regressions(
+    base: ScanResult, head: ScanResult, paths: Sequence[str], floor: float | None
+) -> dict[str, str]:
     """path -> reason, for files whose coverage dropped or that fall below the floor (new files included)."""
     before, after = files_in(base, paths), files_in(head, paths)
     baseline = docstring_coverage(base, paths)
@@ -47,12 +49,23 @@ def judge_docstrings(base: ScanResult, head: ScanResult, paths: Sequence[str], f
     problems = docstring_regressions(base, head, paths, floor)
     overall_dropped = before is not None and after is not None and after < before - EPSILON
     if problems or overall_dropped:
-        summary = (f"Docstring coverage of the changed files drops from {number(before)}% to {number(after)}%."
-                   if overall_dropped else f"Docstring coverage falls in {len(problems)} file(s): {listing(sorted(problems))}.")
-        return Failed(gate="docstrings", summary=summary, metrics=metrics, blame=tuple(sorted(problems)),
-                      details="\n".join(f"{path}: {reason}" for path, reason in problems.items()))
-    return Passed(gate="docstrings", metrics=metrics,
-                  summary=f"Docstring coverage of the changed files {number(before)}% -> {number(after)}%.")
+        summary = (
+            f"Docstring coverage of the changed files drops from {number(before)}% to {number(after)}%."
+            if overall_dropped
+            else f"Docstring coverage falls in {len(problems)} file(s): {listing(sorted(problems))}."
+        )
+        return Failed(
+            gate="docstrings",
+            summary=summary,
+            metrics=metrics,
+            blame=tuple(sorted(problems)),
+            details="\n".join(f"{path}: {reason}" for path, reason in problems.items()),
+        )
+    return Passed(
+        gate="docstrings",
+        metrics=metrics,
+        summary=f"Docstring coverage of the changed files {number(before)}% -> {number(after)}%.",
+    )
 
 
 class DocstringsGate(ScanGate):

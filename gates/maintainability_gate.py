@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from evolve.config import MaintainabilityGateConfig
 from evolve.findings import ScanResult
@@ -24,7 +24,12 @@ def _without_docstrings(source: str) -> str | None:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
                 node.body = body[1:] or [ast.Pass()]
     return ast.dump(tree)
 
@@ -40,7 +45,11 @@ def differs_only_in_docstrings(before: str, after: str) -> bool:
 
 
 def maintainability_regressions(
-    base: ScanResult, head: ScanResult, paths: Sequence[str], floor: float, documentation_only: frozenset[str] = frozenset()
+    base: ScanResult,
+    head: ScanResult,
+    paths: Sequence[str],
+    floor: float,
+    documentation_only: frozenset[str] = frozenset(),
 ) -> dict[str, str]:
     """path -> reason, for changed files whose MI dropped, fell below `floor`, or are new and below it.
 
@@ -69,7 +78,11 @@ def average_maintainability(scan: ScanResult, paths: Sequence[str]) -> float | N
 
 
 def judge_maintainability(
-    base: ScanResult, head: ScanResult, paths: Sequence[str], floor: float, documentation_only: frozenset[str] = frozenset()
+    base: ScanResult,
+    head: ScanResult,
+    paths: Sequence[str],
+    floor: float,
+    documentation_only: frozenset[str] = frozenset(),
 ) -> GateResult:
     """Fail when any changed file's MI regresses; blame those files."""
     base_avg, head_avg = average_maintainability(base, paths), average_maintainability(head, paths)
@@ -83,8 +96,11 @@ def judge_maintainability(
             blame=tuple(sorted(problems)),
             details="\n".join(f"{path}: {reason}" for path, reason in problems.items()),
         )
-    return Passed(gate="maintainability", metrics=metrics,
-                  summary=f"Average maintainability index of the changed files {number(base_avg)} -> {number(head_avg)}.")
+    return Passed(
+        gate="maintainability",
+        metrics=metrics,
+        summary=f"Average maintainability index of the changed files {number(base_avg)} -> {number(head_avg)}.",
+    )
 
 
 class MaintainabilityGate(ScanGate):
@@ -99,13 +115,17 @@ class MaintainabilityGate(ScanGate):
     def evaluate(self, context: GateContext) -> GateResult:
         """Note which changed files only gained or changed docstrings, then judge as a scan gate."""
         self._documentation_only = frozenset(
-            path for path in context.changed_files if path.endswith(".py") and _documentation_only(context.base, context.head, path)
+            path
+            for path in context.changed_files
+            if path.endswith(".py") and _documentation_only(context.base, context.head, path)
         )
         return super().evaluate(context)
 
     def judge(self, base: ScanResult, head: ScanResult, paths: Sequence[str]) -> GateResult:
         """Compare the MI of each changed file."""
-        return judge_maintainability(base, head, paths, self.settings.floor, getattr(self, "_documentation_only", frozenset()))
+        return judge_maintainability(
+            base, head, paths, self.settings.floor, getattr(self, "_documentation_only", frozenset())
+        )
 
 
 def _documentation_only(base: Path, head: Path, path: str) -> bool:

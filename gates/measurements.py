@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import traceback
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Literal, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from evolve.config import EvolveConfig
 from evolve.findings import ScanResult
@@ -51,7 +52,7 @@ def _call(function: Callable[[Which], T], which: Which, doing: str) -> T:
         return function(which)
     except MeasurementError:
         raise
-    except Exception as error:  # noqa: BLE001 - reported to the gate as one kind of failure
+    except Exception as error:
         details = "".join(traceback.format_exception(error))
         raise MeasurementError(f"{doing} {which} failed with {type(error).__name__}: {error}", details) from error
 
@@ -77,14 +78,14 @@ def build_context(
     if with_semgrep is None:
         with_semgrep = "security" in config.gates.enabled and config.gates.security.enabled
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def scan(which: Which) -> ScanResult:
         from evolve.research import scan_repository  # research is optional for gates that never scan
 
         present = [path for path in paths if (trees[which] / path).is_file()]  # deleted files have nothing to scan
         return scan_repository(trees[which], config, paths=present, with_semgrep=bool(with_semgrep))
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def run_tests(which: Which) -> TestRun:
         return run_test_suite(trees[which], config, with_coverage=bool(with_coverage))
 

@@ -6,9 +6,10 @@ Discovery lists entry points without importing anything; loading imports one gat
 from __future__ import annotations
 
 import traceback
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from evolve.config import EvolveConfig, GatesConfig
 from gates.base import Errored, Gate, GateContext, GateResult
@@ -34,7 +35,7 @@ class GateEntry:
         """Import the gate class and check that it is a Gate whose `name` matches this entry."""
         try:
             loaded = EntryPoint(self.name, self.target, GROUP).load()
-        except Exception as error:  # noqa: BLE001 - any import failure is reported the same way
+        except Exception as error:
             raise GateRegistryError(
                 f"gate {self.name!r} ({self.target}) cannot be imported: {type(error).__name__}: {error}"
             ) from error
@@ -102,14 +103,18 @@ def evaluate_gates(gates: Sequence[Gate], context: GateContext) -> tuple[GateRes
         name = str(getattr(gate, "name", type(gate).__name__))
         try:
             result = gate.evaluate(context)
-        except (Exception, SystemExit) as error:  # noqa: BLE001 - a runner should never raise
-            results.append(Errored(
-                gate=name,
-                summary=f"The {name} gate crashed with {type(error).__name__}: {error}"[:300],
-                details="".join(traceback.format_exception(error)),
-            ))
+        except (Exception, SystemExit) as error:
+            results.append(
+                Errored(
+                    gate=name,
+                    summary=f"The {name} gate crashed with {type(error).__name__}: {error}"[:300],
+                    details="".join(traceback.format_exception(error)),
+                )
+            )
             continue
         if not isinstance(result, GateResult):
-            result = Errored(gate=name, summary=f"The {name} gate returned {type(result).__name__} instead of a GateResult.")
+            result = Errored(
+                gate=name, summary=f"The {name} gate returned {type(result).__name__} instead of a GateResult."
+            )
         results.append(result)
     return tuple(results)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 from evolve.config import SecurityGateConfig
 from evolve.findings import Finding, ScanResult
@@ -51,8 +51,11 @@ def judge_security(base: ScanResult, head: ScanResult, paths: Sequence[str]) -> 
             blame=tuple(sorted({f.path for f in new})),
             details="\n".join(f"{f.path}:{f.line}: {f.rule} ({f.severity}) {f.message}" for f in new),
         )
-    return Passed(gate="security", metrics=metrics,
-                  summary=f"No new security findings ({len(before)} -> {len(after)} in the changed files).")
+    return Passed(
+        gate="security",
+        metrics=metrics,
+        summary=f"No new security findings ({len(before)} -> {len(after)} in the changed files).",
+    )
 
 
 class SecurityGate(ScanGate):

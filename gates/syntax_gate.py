@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from gates.base import Failed, Gate, GateContext, GateResult, Metric, Passed, Skipped
 from gates.changed_code import listing, python_paths

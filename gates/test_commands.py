@@ -7,9 +7,10 @@ import configparser
 import re
 import shlex
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -19,13 +20,41 @@ else:  # pragma: no cover - exercised only on 3.10
 Runner = Literal["pytest", "unittest", "other"]
 
 # Directories that never hold the repository's own tests.
-_NOT_TESTS = {".git", ".hg", ".venv", "venv", "env", ".env", ".tox", ".nox", "build", "dist", "node_modules",
-              "site-packages", "__pycache__", ".eggs", ".mypy_cache", ".pytest_cache"}
+_NOT_TESTS = {
+    ".git",
+    ".hg",
+    ".venv",
+    "venv",
+    "env",
+    ".env",
+    ".tox",
+    ".nox",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "__pycache__",
+    ".eggs",
+    ".mypy_cache",
+    ".pytest_cache",
+}
 _TEST_DIRS = ("tests", "test", "testing")
 # Options of a test runner that clash with how we measure (coverage is ours) or that need plugins we lack.
 _DROPPED_OPTION = re.compile(r"^--(cov|no-cov|junit|result-log|html|numprocesses|dist)|^-n(\d+)?$")
-_OPTIONS_WITH_VALUE = {"--cov", "--cov-report", "--cov-config", "--cov-fail-under", "--junitxml", "--junit-xml",
-                       "--junit-prefix", "--result-log", "--html", "--numprocesses", "--dist", "-n"}
+_OPTIONS_WITH_VALUE = {
+    "--cov",
+    "--cov-report",
+    "--cov-config",
+    "--cov-fail-under",
+    "--junitxml",
+    "--junit-xml",
+    "--junit-prefix",
+    "--result-log",
+    "--html",
+    "--numprocesses",
+    "--dist",
+    "-n",
+}
 _TOX_PLACEHOLDER = re.compile(r"\{[^}]*\}")
 
 
@@ -182,8 +211,14 @@ def _from_pyproject(root: Path) -> TestCommand | None:
         return TestCommand("pytest", (), "pyproject.toml")
     project = data.get("project", {})
     poetry = tool.get("poetry", {})
-    places = [project.get("dependencies"), project.get("optional-dependencies"), data.get("dependency-groups"),
-              poetry.get("dev-dependencies"), poetry.get("group"), tool.get("pdm", {}).get("dev-dependencies")]
+    places = [
+        project.get("dependencies"),
+        project.get("optional-dependencies"),
+        data.get("dependency-groups"),
+        poetry.get("dev-dependencies"),
+        poetry.get("group"),
+        tool.get("pdm", {}).get("dev-dependencies"),
+    ]
     if any(_mentions_pytest(place) for place in places if place):
         return TestCommand("pytest", (), "pyproject.toml")
     return None
@@ -242,7 +277,9 @@ def _from_noxfile(root: Path) -> TestCommand | None:
 
 def _from_layout(root: Path) -> TestCommand:
     """No config names a runner: pytest, unless every test file is plain unittest."""
-    files = [p for d in _TEST_DIRS for p in _python_files(root / d)] or [p for p in _python_files(root) if _is_test_file(p)]
+    files = [p for d in _TEST_DIRS for p in _python_files(root / d)] or [
+        p for p in _python_files(root) if _is_test_file(p)
+    ]
     if any(p.name == "conftest.py" for p in files) or not _unittest_only(files):
         return TestCommand("pytest", (), "layout")
     start = next((d for d in _TEST_DIRS if (root / d).is_dir()), None)

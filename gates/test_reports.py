@@ -135,7 +135,7 @@ def _junit_test_id(case: ET.Element, root: Path) -> tuple[str, str | None]:
     if case.get("file"):  # xunit1 reports the file directly
         path = relative_source_path(case.get("file", ""), root)
         if path is not None:
-            rest = classname.split(".")[len(path[:-3].split("/")):]
+            rest = classname.split(".")[len(path[:-3].split("/")) :]
             return "::".join([path, *rest, name]), path
     if not classname:  # a collection error: the name is the module's dotted path
         path = _dotted_to_file(name.split("."), root)
@@ -144,7 +144,7 @@ def _junit_test_id(case: ET.Element, root: Path) -> tuple[str, str | None]:
     found = _dotted_to_file(parts, root)
     if found is None:
         return f"{classname}::{name}", None
-    path, rest = found[0], parts[found[1]:]
+    path, rest = found[0], parts[found[1] :]
     return "::".join([path, *rest, name]), path
 
 

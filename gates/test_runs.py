@@ -14,7 +14,14 @@ from typing import Any
 from evolve.config import EvolveConfig
 from evolve.sandbox import CommandResult, run_untrusted
 from gates.test_commands import TestCommand, detect_test_command
-from gates.test_reports import TestReport, blamed_files, frame_paths, read_junit, read_unittest_output, relative_source_path
+from gates.test_reports import (
+    TestReport,
+    blamed_files,
+    frame_paths,
+    read_junit,
+    read_unittest_output,
+    relative_source_path,
+)
 
 __all__ = ["TestCommand", "TestRun", "coverage_rcfile", "detect_test_command", "run_test_suite"]
 
@@ -24,8 +31,20 @@ OUTPUT_TAIL_LIMIT = 4_000
 REPORT_TIMEOUT = 300.0  # `coverage json` only parses files; it never needs the suite's budget
 # Measured code is the repository's own code: never its tests, virtualenvs or build tooling.
 COVERAGE_OMIT = (
-    "*/tests/*", "*/test/*", "*/test_*.py", "*_test.py", "*/conftest.py", "*/setup.py", "*/noxfile.py",
-    "*/.venv/*", "*/venv/*", "*/.tox/*", "*/.nox/*", "*/site-packages/*", "*/.eggs/*", "*/docs/conf.py",
+    "*/tests/*",
+    "*/test/*",
+    "*/test_*.py",
+    "*_test.py",
+    "*/conftest.py",
+    "*/setup.py",
+    "*/noxfile.py",
+    "*/.venv/*",
+    "*/venv/*",
+    "*/.tox/*",
+    "*/.nox/*",
+    "*/site-packages/*",
+    "*/.eggs/*",
+    "*/docs/conf.py",
 )
 
 
@@ -82,8 +101,14 @@ def run_test_suite(
     root = Path(root)
     command = detect_test_command(root, config.gates.tests.command)
     if command is None:
-        return TestRun(command=(), returncode=0, timed_out=False, duration=0.0, no_tests=True,
-                       output_tail="No tests found (no test files, tests directory or conftest.py).")
+        return TestRun(
+            command=(),
+            returncode=0,
+            timed_out=False,
+            duration=0.0,
+            no_tests=True,
+            output_tail="No tests found (no test files, tests directory or conftest.py).",
+        )
     budget = float(timeout if timeout is not None else config.gates.tests.timeout)
     workdir = Path(tempfile.mkdtemp(prefix="evolve-testrun-"))
     try:
@@ -113,20 +138,41 @@ def _argv(command: TestCommand, python: str, workdir: Path, rcfile: Path | None)
         return list(command.args)
     prefix = [python, "-m", "coverage", "run", f"--rcfile={rcfile}"] if rcfile else [python]
     if command.runner == "pytest":
-        return [*prefix, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={workdir / 'junit.xml'}", *command.args]
+        return [
+            *prefix,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={workdir / 'junit.xml'}",
+            *command.args,
+        ]
     return [*prefix, "-m", "unittest", *command.args]
 
 
-def _run_in(root: Path, command: TestCommand, workdir: Path, budget: float, with_coverage: bool, python: str,
-            config: EvolveConfig) -> TestRun:
+def _run_in(
+    root: Path,
+    command: TestCommand,
+    workdir: Path,
+    budget: float,
+    with_coverage: bool,
+    python: str,
+    config: EvolveConfig,
+) -> TestRun:
     measure = with_coverage and command.runner != "other"
     rcfile = None
     if measure:
         rcfile = workdir / "coveragerc"
         rcfile.write_text(coverage_rcfile(root, workdir / "coverage.data"), encoding="utf-8")
     argv = _argv(command, python, workdir, rcfile)
-    result = run_untrusted(argv, cwd=root, timeout=budget, env=import_path_environment(root),
-                           isolate_network=not config.gates.tests.allow_network)
+    result = run_untrusted(
+        argv,
+        cwd=root,
+        timeout=budget,
+        env=import_path_environment(root),
+        isolate_network=not config.gates.tests.allow_network,
+    )
     report = _read_report(command, result, workdir, root)
     coverage = _measure(root, rcfile, workdir, python) if measure and not result.timed_out else None
     return _assemble(command, argv, result, report, coverage, root)
@@ -156,7 +202,17 @@ def _measure(root: Path, rcfile: Path | None, workdir: Path, python: str) -> tup
     data_file, report_file = workdir / "coverage.data", workdir / "coverage.json"
     if not data_file.exists():
         return None
-    argv = [python, "-m", "coverage", "json", f"--rcfile={rcfile}", f"--data-file={data_file}", "-o", str(report_file), "-q"]
+    argv = [
+        python,
+        "-m",
+        "coverage",
+        "json",
+        f"--rcfile={rcfile}",
+        f"--data-file={data_file}",
+        "-o",
+        str(report_file),
+        "-q",
+    ]
     run_untrusted(argv, cwd=root, timeout=REPORT_TIMEOUT)
     try:
         document = json.loads(report_file.read_text(encoding="utf-8"))
@@ -174,13 +230,20 @@ def _measure(root: Path, rcfile: Path | None, workdir: Path, python: str) -> tup
     return covered, executable
 
 
-def _assemble(command: TestCommand, argv: list[str], result: CommandResult, report: TestReport | None,
-              coverage: tuple[LineMap, LineMap] | None, root: Path) -> TestRun:
+def _assemble(
+    command: TestCommand,
+    argv: list[str],
+    result: CommandResult,
+    report: TestReport | None,
+    coverage: tuple[LineMap, LineMap] | None,
+    root: Path,
+) -> TestRun:
     output = (result.stdout + ("\n" if result.stdout and result.stderr else "") + result.stderr).strip()
     tail = output[-OUTPUT_TAIL_LIMIT:]
     # Exit code 5 means "no tests collected" only from runners we know; `make test` may use it for anything.
     no_tests = (result.returncode == PYTEST_NO_TESTS and command.runner != "other") or (
-        report is not None and report.tests == 0 and result.returncode == 0)
+        report is not None and report.tests == 0 and result.returncode == 0
+    )
     failures = report.failures if report else ()
     failing = tuple(f.test_id for f in failures)
     details = "\n\n".join(f"____ {f.test_id} ____\n{f.text}" for f in failures)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from gates.base import Errored, Failed, Gate, GateContext, GateResult, Metric, Passed, Skipped
 from gates.changed_code import listing
@@ -21,7 +21,7 @@ def failure_sections(run: TestRun) -> dict[str, str]:
     sections = {}
     for index, mark in enumerate(marks):
         end = marks[index + 1].start() if index + 1 < len(marks) else len(run.failure_details)
-        sections[mark.group("id")] = run.failure_details[mark.end():end].strip()
+        sections[mark.group("id")] = run.failure_details[mark.end() : end].strip()
     return sections
 
 
@@ -33,33 +33,50 @@ def files_named(test_id: str, text: str, root: str | None = None) -> set[str]:
         if os.path.isabs(path):
             if root is None or not path.startswith(root.rstrip("/") + "/"):
                 continue
-            path = path[len(root.rstrip("/")) + 1:]
+            path = path[len(root.rstrip("/")) + 1 :]
         names.add(path)
     return names
 
 
-def judge_tests(head: TestRun, base: TestRun | None, changed_files: Sequence[str], root: str | None = None) -> GateResult:
+def judge_tests(
+    head: TestRun, base: TestRun | None, changed_files: Sequence[str], root: str | None = None
+) -> GateResult:
     """Decide from head's run (and base's, when head fails) whether the change breaks tests."""
     metrics = (
         Metric("tests passed", float(base.passed) if base else None, float(head.passed), "higher"),
-        Metric("tests failed", float(len(base.failing_tests)) if base else None, float(len(head.failing_tests)), "lower"),
+        Metric(
+            "tests failed", float(len(base.failing_tests)) if base else None, float(len(head.failing_tests)), "lower"
+        ),
     )
     if head.timed_out:
-        return Errored(gate="tests", summary=f"The test suite timed out after {head.duration:.0f}s.",
-                       metrics=metrics, details=head.output_tail)
+        return Errored(
+            gate="tests",
+            summary=f"The test suite timed out after {head.duration:.0f}s.",
+            metrics=metrics,
+            details=head.output_tail,
+        )
     if head.no_tests:
         return Skipped(gate="tests", summary="The repository has no tests to run.", metrics=metrics)
     if head.ok:
-        return Passed(gate="tests", summary=f"All {head.passed} test(s) pass ({head.skipped} skipped).", metrics=metrics)
+        return Passed(
+            gate="tests", summary=f"All {head.passed} test(s) pass ({head.skipped} skipped).", metrics=metrics
+        )
     known = set(base.failing_tests) if base is not None and not base.timed_out else set()
     new = [test for test in head.failing_tests if test not in known]
     if not new and head.passed == 0:
         # Nothing ran on either side (a collection error, a missing dependency): the change is unproven.
-        return Errored(gate="tests", metrics=metrics, details=head.failure_details or head.output_tail,
-                       summary="The test suite does not run, on base either, so the change cannot be proven.")
+        return Errored(
+            gate="tests",
+            metrics=metrics,
+            details=head.failure_details or head.output_tail,
+            summary="The test suite does not run, on base either, so the change cannot be proven.",
+        )
     if not new:
-        return Passed(gate="tests", metrics=metrics,
-                      summary=f"{len(head.failing_tests)} test(s) fail, but all of them fail on base too.")
+        return Passed(
+            gate="tests",
+            metrics=metrics,
+            summary=f"{len(head.failing_tests)} test(s) fail, but all of them fail on base too.",
+        )
     sections = failure_sections(head)
     changed = set(changed_files)
     blame = set()

@@ -145,7 +145,9 @@ def run_suite(tree: Path, python: str, test_cmd: str | None, timeout: float) -> 
     try:
         if test_cmd:
             env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-            proc = subprocess.run(test_cmd, shell=True, cwd=tree, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+            proc = subprocess.run(
+                test_cmd, shell=True, cwd=tree, env=env, capture_output=True, text=True, timeout=timeout, check=False
+            )
         else:
             argv, env = default_test_command(tree, python)
             proc = subprocess.run(argv, cwd=tree, env=env, capture_output=True, text=True, timeout=timeout, check=False)
@@ -153,7 +155,7 @@ def run_suite(tree: Path, python: str, test_cmd: str | None, timeout: float) -> 
         return SuiteResult(False, -1, {}, time.perf_counter() - started, f"timed out after {timeout:.0f}s")
     seconds = time.perf_counter() - started
     output = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
-    lines = [l for l in output.strip().splitlines() if l.strip()]
+    lines = [text for text in output.strip().splitlines() if text.strip()]
     counts: dict[str, int] = {}
     for line in reversed(lines):
         found = SUMMARY_RE.findall(line)
@@ -252,8 +254,22 @@ def evaluate(repo: Path, args: argparse.Namespace, evolve: list[str]) -> RepoEva
 
 def markdown_table(evaluations: list[RepoEvaluation]) -> str:
     """The per-repository table, plus a notes list for errors and messages."""
-    header = ["repository", "findings", "status", "theme", "codemods applied", "edits", "attempts", "gates (last attempt)",
-              "resolved / new findings", "improved metrics", "suite on base", "suite on branch", "scan s", "run s"]
+    header = [
+        "repository",
+        "findings",
+        "status",
+        "theme",
+        "codemods applied",
+        "edits",
+        "attempts",
+        "gates (last attempt)",
+        "resolved / new findings",
+        "improved metrics",
+        "suite on base",
+        "suite on branch",
+        "scan s",
+        "run s",
+    ]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for e in evaluations:
         gates = ", ".join(f"{g} {s}" for g, s in e.gates.items()) or "-"
@@ -282,7 +298,11 @@ def markdown_table(evaluations: list[RepoEvaluation]) -> str:
         if e.regressed_metrics:
             notes.append(f"- {e.repo} regressed metrics: {'; '.join(e.regressed_metrics)}")
         if e.branch_suite and not e.branch_suite.ok:
-            notes.append(f"- {e.repo} suite on branch `{e.branch}`:\n  ```\n  " + e.branch_suite.tail.replace("\n", "\n  ") + "\n  ```")
+            notes.append(
+                f"- {e.repo} suite on branch `{e.branch}`:\n  ```\n  "
+                + e.branch_suite.tail.replace("\n", "\n  ")
+                + "\n  ```"
+            )
     return "\n".join(rows) + ("\n\n" + "\n".join(notes) if notes else "") + "\n"
 
 
@@ -303,15 +323,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evaluate_corpus.py",
         description=__doc__.split("\n\n")[0],
-        epilog=__doc__[__doc__.index("For each"):],
+        epilog=__doc__[__doc__.index("For each") :],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("corpus", nargs="+", type=Path, metavar="CORPUS_DIR", help="a git checkout, or a directory of them")
-    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the evaluations as JSON to FILE ('-' for stdout after the table)")
+    parser.add_argument(
+        "corpus", nargs="+", type=Path, metavar="CORPUS_DIR", help="a git checkout, or a directory of them"
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        metavar="FILE",
+        help="also write the evaluations as JSON to FILE ('-' for stdout after the table)",
+    )
     parser.add_argument("--evolve", help="command that runs the CLI (default: the evolve script beside this python)")
-    parser.add_argument("--python", default=sys.executable, help="python that runs the repositories' tests (default: this one)")
-    parser.add_argument("--test-cmd", help="shell command for the full suite, run in the worktree (default: python -m pytest -q)")
-    parser.add_argument("--run-arg", action="append", default=[], help="extra argument for `evolve run` (repeatable), e.g. --run-arg=--focus=not-in")
+    parser.add_argument(
+        "--python", default=sys.executable, help="python that runs the repositories' tests (default: this one)"
+    )
+    parser.add_argument(
+        "--test-cmd", help="shell command for the full suite, run in the worktree (default: python -m pytest -q)"
+    )
+    parser.add_argument(
+        "--run-arg",
+        action="append",
+        default=[],
+        help="extra argument for `evolve run` (repeatable), e.g. --run-arg=--focus=not-in",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="do not run the suite on the base commit")
     parser.add_argument("--no-suite", action="store_true", help="do not run any test suite (evolve only)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed for each step (default 1800)")
@@ -330,7 +366,11 @@ def main(argv: list[str] | None = None) -> int:
     for repo in repos:
         print(f"evaluating {repo} ...", file=sys.stderr, flush=True)
         evaluation = evaluate(repo, args, evolve)
-        print(f"  {evaluation.status or 'no status'}; suite on branch: {evaluation.branch_suite.short() if evaluation.branch_suite else '-'}", file=sys.stderr, flush=True)
+        print(
+            f"  {evaluation.status or 'no status'}; suite on branch: {evaluation.branch_suite.short() if evaluation.branch_suite else '-'}",
+            file=sys.stderr,
+            flush=True,
+        )
         evaluations.append(evaluation)
     print(markdown_table(evaluations), end="")
     if args.json:

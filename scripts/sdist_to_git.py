@@ -123,7 +123,9 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
     return match.group(1), match.group(2)
 
 
-def run(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+def run(
+    argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
     """Run a command, capture its output as text, never raise on a non-zero exit."""
     return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
@@ -231,12 +233,25 @@ def read_pkg_info(root: Path) -> email.message.Message | None:
 def download_sdist(name: str, version: str | None, workdir: Path) -> Path:
     """Download the sdist of NAME[==VERSION] into `workdir` with pip; return the archive."""
     requirement = f"{name}=={version}" if version else name
-    argv = [sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps", requirement, "-d", str(workdir)]
+    argv = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-binary",
+        ":all:",
+        "--no-deps",
+        requirement,
+        "-d",
+        str(workdir),
+    ]
     result = run(argv, env=pip_env())
     if result.returncode != 0:
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])
         raise CorpusError(f"pip download {requirement} failed (exit {result.returncode}):\n{tail}")
-    archives = [p for p in workdir.iterdir() if p.is_file() and re.search(r"\.(tar\.gz|tgz|tar\.bz2|tar\.xz|tar|zip)$", p.name)]
+    archives = [
+        p for p in workdir.iterdir() if p.is_file() and re.search(r"\.(tar\.gz|tgz|tar\.bz2|tar\.xz|tar|zip)$", p.name)
+    ]
     if len(archives) != 1:
         raise CorpusError(f"expected one sdist for {requirement}, pip left {[p.name for p in workdir.iterdir()]}")
     return archives[0]
@@ -245,11 +260,13 @@ def download_sdist(name: str, version: str | None, workdir: Path) -> Path:
 def version_from_archive(archive: Path, name: str) -> str:
     """Guess the version from an sdist file name like ``python_slugify-9.2.0.tar.gz``."""
     stem = re.sub(r"\.(tar\.gz|tgz|tar\.bz2|tar\.xz|tar|zip)$", "", archive.name)
-    prefix = re.compile(re.sub(r"[-_.]+", "[-_.]+", re.escape(canonical_name(name)).replace(r"\-", "-")) + "-", re.IGNORECASE)
+    prefix = re.compile(
+        re.sub(r"[-_.]+", "[-_.]+", re.escape(canonical_name(name)).replace(r"\-", "-")) + "-", re.IGNORECASE
+    )
     match = prefix.match(stem)
     if not match:
         raise CorpusError(f"cannot tell the version from {archive.name}")
-    return stem[match.end():]
+    return stem[match.end() :]
 
 
 def git_commit_all(path: Path, name: str, version: str) -> None:
@@ -296,7 +313,9 @@ def import_spec(spec: str, dest: Path, force: bool = False) -> Imported:
             print(f"note: {spec}: PKG-INFO says version {info.get('Version')}", file=sys.stderr)
         if target.exists():
             if not force:
-                raise CorpusError(f"{target} exists but is not a git repository with a commit; use --force to replace it")
+                raise CorpusError(
+                    f"{target} exists but is not a git repository with a commit; use --force to replace it"
+                )
             shutil.rmtree(target)
         git_commit_all(root, name, version)
         os.replace(root, target)
@@ -424,7 +443,10 @@ def collect_test_requirements(root: Path) -> DepsReport:
         try:
             parser.read(setup_cfg, encoding="utf-8")
             if parser.has_option("options", "install_requires"):
-                add("setup.cfg install_requires", [l.strip() for l in parser.get("options", "install_requires").splitlines() if l.strip()])
+                add(
+                    "setup.cfg install_requires",
+                    [req.strip() for req in parser.get("options", "install_requires").splitlines() if req.strip()],
+                )
             if parser.has_section("options.extras_require"):
                 add("setup.cfg test extras", _extras_requirements(dict(parser.items("options.extras_require"))))
         except configparser.Error as exc:
@@ -448,7 +470,9 @@ def collect_test_requirements(root: Path) -> DepsReport:
                     line = _strip_comment(line)
                     if not line:
                         continue
-                    line = re.sub(r"^[\w,-]+:\s*", "", line) if re.match(r"^[\w,.-]+:\s", line) else line  # factor conditions
+                    line = (
+                        re.sub(r"^[\w,-]+:\s*", "", line) if re.match(r"^[\w,.-]+:\s", line) else line
+                    )  # factor conditions
                     line = line.replace("{toxinidir}", str(root)).replace("{toxinidir}/", str(root) + "/")
                     include = re.match(r"^-r\s*(\S+)", line)
                     if include:
@@ -466,7 +490,14 @@ def collect_test_requirements(root: Path) -> DepsReport:
     add("pytest addopts plugins", plugins_from_addopts(root))
 
     req_files = sorted(
-        p for pattern in ("requirements*test*.txt", "test*requirements*.txt", "requirements/test*.txt", "requirements/*test*.txt", "requirements-dev.txt")
+        p
+        for pattern in (
+            "requirements*test*.txt",
+            "test*requirements*.txt",
+            "requirements/test*.txt",
+            "requirements/*test*.txt",
+            "requirements-dev.txt",
+        )
         for p in root.glob(pattern)
     )
     for req_file in dict.fromkeys(req_files):
@@ -487,9 +518,17 @@ def collect_test_requirements(root: Path) -> DepsReport:
     return report
 
 
-ADDOPTS_PLUGINS = (("--cov", "pytest-cov"), ("-n", "pytest-xdist"), ("--numprocesses", "pytest-xdist"),
-                   ("--timeout", "pytest-timeout"), ("--benchmark", "pytest-benchmark"), ("--mypy", "pytest-mypy"),
-                   ("--reruns", "pytest-rerunfailures"), ("--randomly", "pytest-randomly"), ("--asyncio-mode", "pytest-asyncio"))
+ADDOPTS_PLUGINS = (
+    ("--cov", "pytest-cov"),
+    ("-n", "pytest-xdist"),
+    ("--numprocesses", "pytest-xdist"),
+    ("--timeout", "pytest-timeout"),
+    ("--benchmark", "pytest-benchmark"),
+    ("--mypy", "pytest-mypy"),
+    ("--reruns", "pytest-rerunfailures"),
+    ("--randomly", "pytest-randomly"),
+    ("--asyncio-mode", "pytest-asyncio"),
+)
 
 
 def plugins_from_addopts(root: Path) -> list[str]:
@@ -516,7 +555,10 @@ def plugins_from_addopts(root: Path) -> list[str]:
     words = " ".join(texts).split()
     found = []
     for option, plugin in ADDOPTS_PLUGINS:
-        if any(word == option or word.startswith(option + "=") or (option.startswith("--") and word.startswith(option)) for word in words):
+        if any(
+            word == option or word.startswith(option + "=") or (option.startswith("--") and word.startswith(option))
+            for word in words
+        ):
             found.append(plugin)
     return list(dict.fromkeys(found))
 
@@ -580,7 +622,9 @@ print(json.dumps(out))
 
 def requirement_states(python: Path, reqs: list[str]) -> dict[str, tuple[str, str]]:
     """Ask the target interpreter which requirements are satisfied, missing or conflicting."""
-    result = subprocess.run([str(python), "-c", _STATE_SCRIPT], input=json.dumps(reqs), capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(python), "-c", _STATE_SCRIPT], input=json.dumps(reqs), capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
         return {r: ("missing", "") for r in reqs}
     return {k: (v[0], v[1]) for k, v in json.loads(result.stdout).items()}
@@ -609,7 +653,7 @@ def install_test_requirements(root: Path, python: Path, allow_changes: bool) -> 
         report.installed += to_install
         return report
     for req in to_install:  # one by one, to tell which ones fail
-        single = run(base + [req], env=pip_env())
+        single = run([*base, req], env=pip_env())
         if single.returncode == 0:
             report.installed.append(req)
         else:
@@ -624,7 +668,13 @@ def print_deps_report(report: DepsReport) -> None:
     print(f"== test requirements of {report.project}", file=err)
     for source in report.sources:
         print(f"   from {source}", file=err)
-    for label, items in (("installed", report.installed), ("already satisfied", report.already), ("LEFT ALONE (would change an installed version; --allow-changes)", report.left_alone), ("FAILED", report.failed), ("ignored", report.ignored)):
+    for label, items in (
+        ("installed", report.installed),
+        ("already satisfied", report.already),
+        ("LEFT ALONE (would change an installed version; --allow-changes)", report.left_alone),
+        ("FAILED", report.failed),
+        ("ignored", report.ignored),
+    ):
         if items:
             print(f"   {label}: {', '.join(items)}", file=err)
     for note in report.notes:
@@ -639,14 +689,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sdist_to_git.py",
         description=__doc__.split("\n\n")[0],
-        epilog=__doc__[__doc__.index("For each"):],
+        epilog=__doc__[__doc__.index("For each") :],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("specs", nargs="+", metavar="NAME[==VERSION]", help="distributions to import; without a version, the newest the index serves")
-    parser.add_argument("--dest", required=True, type=Path, help="directory that receives one <name>-<version> repository per spec")
-    parser.add_argument("--force", action="store_true", help="replace a destination that exists (even a finished import)")
-    parser.add_argument("--install-test-deps", metavar="VENV", help="install each project's test requirements into this venv (dir or python executable)")
-    parser.add_argument("--allow-changes", action="store_true", help="with --install-test-deps: also apply requirements that change an installed version")
+    parser.add_argument(
+        "specs",
+        nargs="+",
+        metavar="NAME[==VERSION]",
+        help="distributions to import; without a version, the newest the index serves",
+    )
+    parser.add_argument(
+        "--dest", required=True, type=Path, help="directory that receives one <name>-<version> repository per spec"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="replace a destination that exists (even a finished import)"
+    )
+    parser.add_argument(
+        "--install-test-deps",
+        metavar="VENV",
+        help="install each project's test requirements into this venv (dir or python executable)",
+    )
+    parser.add_argument(
+        "--allow-changes",
+        action="store_true",
+        help="with --install-test-deps: also apply requirements that change an installed version",
+    )
     return parser
 
 

@@ -103,7 +103,7 @@ SAMPLE_PACKAGE: dict[str, str | bytes] = {
                 return low
             return max(low, min(high, value))
     ''',
-    "tests/test_shapes.py": '''
+    "tests/test_shapes.py": """
         from sample.numbers import clamp
         from sample.shapes import Shape, Square
 
@@ -122,5 +122,5 @@ SAMPLE_PACKAGE: dict[str, str | bytes] = {
         def test_clamp():
             assert clamp(None, 1, 5) == 1
             assert clamp(9, 1, 5) == 5
-    ''',
+    """,
 }

@@ -8,9 +8,10 @@ requests' writes into one transaction (one commit, one fsync).
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql
@@ -40,10 +41,16 @@ class NewDelivery:
     def row(self, now: datetime) -> dict[str, Any]:
         """The values of its `deliveries` row (the payload goes to `delivery_payloads`)."""
         claimed = self.lease_seconds is not None
-        return {"delivery_id": self.delivery_id, "event": self.event, "action": self.action,
-                "installation_id": self.installation_id, "received_at": now,
-                "status": "processing" if claimed else "queued", "attempts": 1 if claimed else 0,
-                "lease_until": now + timedelta(seconds=self.lease_seconds) if claimed else None}  # type: ignore[operator]
+        return {
+            "delivery_id": self.delivery_id,
+            "event": self.event,
+            "action": self.action,
+            "installation_id": self.installation_id,
+            "received_at": now,
+            "status": "processing" if claimed else "queued",
+            "attempts": 1 if claimed else 0,
+            "lease_until": now + timedelta(seconds=self.lease_seconds) if claimed else None,
+        }  # type: ignore[operator]
 
 
 @dataclass(frozen=True)
@@ -75,8 +82,16 @@ def _claimable(now: datetime) -> Any:
     )
 
 
-_INSERT_COLUMNS = ("delivery_id", "event", "action", "installation_id", "received_at", "status", "attempts",
-                   "lease_until")
+_INSERT_COLUMNS = (
+    "delivery_id",
+    "event",
+    "action",
+    "installation_id",
+    "received_at",
+    "status",
+    "attempts",
+    "lease_until",
+)
 _TIME_COLUMNS = ("received_at", "lease_until")
 
 
@@ -85,8 +100,10 @@ def _sqlite_insert_sql(rows: int) -> str:
     """A multi-row INSERT for SQLite, as text: SQLAlchemy compiles multi-VALUES constructs afresh
     every time, which costs more than the insert itself."""
     values = "(" + ", ".join("?" * len(_INSERT_COLUMNS)) + ")"
-    return (f"INSERT INTO {_TABLE.name} ({', '.join(_INSERT_COLUMNS)}) VALUES {', '.join([values] * rows)} "
-            "ON CONFLICT (delivery_id) DO NOTHING")
+    return (
+        f"INSERT INTO {_TABLE.name} ({', '.join(_INSERT_COLUMNS)}) VALUES {', '.join([values] * rows)} "
+        "ON CONFLICT (delivery_id) DO NOTHING"
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -111,8 +128,11 @@ def insert_deliveries(connection: Connection, deliveries: Sequence[NewDelivery])
     if dialect == "sqlite":
         return _insert_sqlite(connection, deliveries, rows)
     if dialect == "postgresql":  # psycopg fetches RETURNING rows in one round trip
-        statement = (postgresql.insert(_TABLE).on_conflict_do_nothing(index_elements=["delivery_id"])
-                     .returning(_TABLE.c.id, _TABLE.c.delivery_id))
+        statement = (
+            postgresql.insert(_TABLE)
+            .on_conflict_do_nothing(index_elements=["delivery_id"])
+            .returning(_TABLE.c.id, _TABLE.c.delivery_id)
+        )
         ids = {delivery_id: row_id for row_id, delivery_id in connection.execute(statement, rows)}
     else:  # other databases: one savepoint per row, relying on the unique constraint
         ids = {}
@@ -131,8 +151,11 @@ def insert_deliveries(connection: Connection, deliveries: Sequence[NewDelivery])
 def _insert_payloads(connection: Connection, deliveries: Sequence[NewDelivery], ids: dict[str, int]) -> None:
     """Insert the payload of each delivery whose row is new (`ids`: delivery id -> row id)."""
     pending = dict(ids)
-    params = [{"id": pending.pop(delivery.delivery_id), "payload": delivery.payload}
-              for delivery in deliveries if delivery.delivery_id in pending]
+    params = [
+        {"id": pending.pop(delivery.delivery_id), "payload": delivery.payload}
+        for delivery in deliveries
+        if delivery.delivery_id in pending
+    ]
     if params:
         connection.execute(_PAYLOADS.insert(), params)
 
@@ -151,8 +174,12 @@ def _insert_sqlite(connection: Connection, deliveries: Sequence[NewDelivery], ro
     if inserted == len(first_occurrences):  # all new: rowids last-inserted+1 .. last, in order
         ids = dict(zip(first_occurrences, range(last - inserted + 1, last + 1)))
     else:
-        ids = {delivery_id: row_id for row_id, delivery_id in connection.execute(
-            select(_TABLE.c.id, _TABLE.c.delivery_id).where(_TABLE.c.id > last - inserted, _TABLE.c.id <= last))}
+        ids = {
+            delivery_id: row_id
+            for row_id, delivery_id in connection.execute(
+                select(_TABLE.c.id, _TABLE.c.delivery_id).where(_TABLE.c.id > last - inserted, _TABLE.c.id <= last)
+            )
+        }
     payload_params: list[Any] = []
     pending = dict(ids)
     for delivery in deliveries:
@@ -163,8 +190,9 @@ def _insert_sqlite(connection: Connection, deliveries: Sequence[NewDelivery], ro
     return set(ids)
 
 
-def claim_batch(connection: Connection, delivery_ids: Iterable[str], lease_seconds: float = 300
-                ) -> dict[str, ClaimedDelivery]:
+def claim_batch(
+    connection: Connection, delivery_ids: Iterable[str], lease_seconds: float = 300
+) -> dict[str, ClaimedDelivery]:
     """Claim every claimable delivery among `delivery_ids` in one statement (the caller commits)."""
     ids = sorted(set(delivery_ids))
     if not ids:
@@ -181,8 +209,10 @@ def claim_batch(connection: Connection, delivery_ids: Iterable[str], lease_secon
         return {}
     query = select(_PAYLOADS.c.id, _PAYLOADS.c.payload).where(_PAYLOADS.c.id.in_([row.id for row in rows]))
     payloads: dict[int, str] = {row_id: payload for row_id, payload in connection.execute(query)}
-    return {row.delivery_id: ClaimedDelivery(row.delivery_id, row.event, payloads.get(row.id, ""), row.attempts)
-            for row in rows}
+    return {
+        row.delivery_id: ClaimedDelivery(row.delivery_id, row.event, payloads.get(row.id, ""), row.attempts)
+        for row in rows
+    }
 
 
 def mark_batch(connection: Connection, marks: Sequence[DeliveryMark]) -> None:
@@ -199,20 +229,35 @@ def mark_batch(connection: Connection, marks: Sequence[DeliveryMark]) -> None:
         else:
             detailed.append(mark)
     for status, ids in sorted(plain.items()):
-        connection.execute(update(_TABLE).where(_TABLE.c.delivery_id.in_(ids))
-                           .values(status=status, error=None, lease_until=None, processed_at=now))
+        connection.execute(
+            update(_TABLE)
+            .where(_TABLE.c.delivery_id.in_(ids))
+            .values(status=status, error=None, lease_until=None, processed_at=now)
+        )
     if detailed:
         statement = (
-            update(_TABLE).where(_TABLE.c.delivery_id == bindparam("b_id"))
-            .values(status=bindparam("b_status"), error=bindparam("b_error"), lease_until=bindparam("b_lease"),
-                    processed_at=bindparam("b_processed"))
+            update(_TABLE)
+            .where(_TABLE.c.delivery_id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                error=bindparam("b_error"),
+                lease_until=bindparam("b_lease"),
+                processed_at=bindparam("b_processed"),
+            )
         )
-        connection.execute(statement, [
-            {"b_id": mark.delivery_id, "b_status": mark.status, "b_error": mark.error,
-             "b_lease": now + timedelta(seconds=mark.retry_after) if mark.retry_after else None,
-             "b_processed": now if mark.status in FINAL_STATUSES else None}
-            for mark in detailed
-        ])
+        connection.execute(
+            statement,
+            [
+                {
+                    "b_id": mark.delivery_id,
+                    "b_status": mark.status,
+                    "b_error": mark.error,
+                    "b_lease": now + timedelta(seconds=mark.retry_after) if mark.retry_after else None,
+                    "b_processed": now if mark.status in FINAL_STATUSES else None,
+                }
+                for mark in detailed
+            ],
+        )
 
 
 def release_deliveries(engine: Engine, delivery_ids: Sequence[str]) -> None:
@@ -222,7 +267,8 @@ def release_deliveries(engine: Engine, delivery_ids: Sequence[str]) -> None:
         return
     with engine.begin() as connection:
         connection.execute(
-            update(_TABLE).where(_TABLE.c.delivery_id.in_(list(delivery_ids)), _TABLE.c.status == "processing")
+            update(_TABLE)
+            .where(_TABLE.c.delivery_id.in_(list(delivery_ids)), _TABLE.c.status == "processing")
             .values(status="queued", lease_until=None, attempts=_TABLE.c.attempts - 1)
         )
 
@@ -255,7 +301,9 @@ def claim_delivery(db: Db, delivery_id: str, lease_seconds: float = 300) -> Deli
         result = session.execute(
             update(Delivery)
             .where(Delivery.delivery_id == delivery_id, _claimable(now))
-            .values(status="processing", attempts=Delivery.attempts + 1, lease_until=now + timedelta(seconds=lease_seconds))
+            .values(
+                status="processing", attempts=Delivery.attempts + 1, lease_until=now + timedelta(seconds=lease_seconds)
+            )
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
@@ -276,7 +324,9 @@ def mark_delivery(
         values["processed_at"] = utcnow()
     with scope(db) as session:
         session.execute(
-            update(Delivery).where(Delivery.delivery_id == delivery_id).values(**values)
+            update(Delivery)
+            .where(Delivery.delivery_id == delivery_id)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
 
@@ -286,12 +336,7 @@ def pending_deliveries(db: Db, limit: int = 1000) -> list[str]:
     expired lease (a dead worker)."""
     now = utcnow()
     with scope(db) as session:
-        rows = session.scalars(
-            select(Delivery.delivery_id)
-            .where(_claimable(now))
-            .order_by(Delivery.id)
-            .limit(limit)
-        )
+        rows = session.scalars(select(Delivery.delivery_id).where(_claimable(now)).order_by(Delivery.id).limit(limit))
         return list(rows)
 
 

@@ -28,10 +28,11 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
@@ -216,7 +217,7 @@ class DeliveryWriter:
                     self._wakeup.clear()
                     await self._wakeup.wait()
                     continue
-                batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch:]
+                batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
                 try:
                     outcomes = await loop.run_in_executor(self._executor, self._write, batch)
                 except Exception as error:  # the executor is gone
@@ -225,8 +226,9 @@ class DeliveryWriter:
                 self._committed.set()
                 if self._trace is not None:
                     now = time.monotonic()
-                    self._trace.add("answered", len(batch), (now - min(w.since for w in batch)) * 1e3,
-                                    len(self._waiting))
+                    self._trace.add(
+                        "answered", len(batch), (now - min(w.since for w in batch)) * 1e3, len(self._waiting)
+                    )
                 batch = []
         except asyncio.CancelledError:  # nobody may wait forever
             closed = (False, WriterClosed("the delivery writer was stopped"))
@@ -349,8 +351,9 @@ class DeliveryWriter:
         except Exception as error:
             if len(batch) == 1:
                 return [(False, error)]
-            log.warning("a batch of %d delivery writes failed (%s); retrying them one by one",
-                        len(batch), type(error).__name__)
+            log.warning(
+                "a batch of %d delivery writes failed (%s); retrying them one by one", len(batch), type(error).__name__
+            )
         outcomes: list[tuple[bool, Any]] = []
         for write in batch:
             try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -51,7 +51,7 @@ class Base(DeclarativeBase):
     """Declarative base with the project's naming convention."""
 
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
 
 
 class Installation(Base):
@@ -122,7 +122,9 @@ class DeliveryPayload(Base):
 # `Delivery.payload` reads through to `delivery_payloads` (loaded with the row by ORM queries;
 # the hot paths in `bot.db.deliveries` use Core statements on both tables).
 Delivery.payload = column_property(  # type: ignore[attr-defined]
-    select(DeliveryPayload.payload).where(DeliveryPayload.id == Delivery.id).correlate_except(DeliveryPayload)
+    select(DeliveryPayload.payload)
+    .where(DeliveryPayload.id == Delivery.id)
+    .correlate_except(DeliveryPayload)
     .scalar_subquery()
 )
 
@@ -205,9 +207,7 @@ class PROutcome(Base):
     """A reviewer's verdict on one codemod of one bot PR."""
 
     __tablename__ = "pr_outcomes"
-    __table_args__ = (
-        UniqueConstraint("repository_id", "pr_number", "codemod", name="uq_pr_outcomes_repo_pr_codemod"),
-    )
+    __table_args__ = (UniqueConstraint("repository_id", "pr_number", "codemod", name="uq_pr_outcomes_repo_pr_codemod"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     repository_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("repositories.id", ondelete="CASCADE"))

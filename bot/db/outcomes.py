@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -47,8 +47,15 @@ def record_outcome(
         try:
             with scope(db) as session:
                 with session.begin_nested():
-                    session.add(PROutcome(repository_id=repository_id, pr_number=pr_number, codemod=codemod,
-                                          outcome=outcome, run_id=run_id))
+                    session.add(
+                        PROutcome(
+                            repository_id=repository_id,
+                            pr_number=pr_number,
+                            codemod=codemod,
+                            outcome=outcome,
+                            run_id=run_id,
+                        )
+                    )
                     session.flush()
                 _stat(session, repository_id, codemod)
                 column = getattr(CodemodStat, outcome)

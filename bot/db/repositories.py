@@ -89,7 +89,9 @@ def set_repository(db: Db, repository_id: int, **fields: Any) -> None:
     """Update fields of a repository: enrolled, paused, schedule, default_branch, full_name."""
     with scope(db) as session:
         session.execute(
-            update(Repository).where(Repository.id == repository_id).values(**fields)
+            update(Repository)
+            .where(Repository.id == repository_id)
+            .values(**fields)
             .execution_options(synchronize_session=False)
         )
 

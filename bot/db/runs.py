@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -34,10 +35,18 @@ def create_run(
         if existing is not None:
             return existing, False
     run = Run(
-        repository_id=repository_id, trigger=trigger, focus=focus, status="queued",
-        requested_by=requested_by, comment_issue_number=comment_issue_number,
-        idempotency_key=idempotency_key, options=options or {}, delivery_id=delivery_id,
-        pr_number=pr_number, attempt_count=0, tries=0,
+        repository_id=repository_id,
+        trigger=trigger,
+        focus=focus,
+        status="queued",
+        requested_by=requested_by,
+        comment_issue_number=comment_issue_number,
+        idempotency_key=idempotency_key,
+        options=options or {},
+        delivery_id=delivery_id,
+        pr_number=pr_number,
+        attempt_count=0,
+        tries=0,
     )
     try:
         with scope(db) as session:
@@ -74,7 +83,8 @@ def active_run(db: Db, repository_id: int) -> Run | None:
     """The running run of a repository, else its oldest queued one."""
     with scope(db) as session:
         query = (
-            select(Run).where(Run.repository_id == repository_id, Run.status.in_(("running", "queued")))
+            select(Run)
+            .where(Run.repository_id == repository_id, Run.status.in_(("running", "queued")))
             .order_by(Run.status.desc(), Run.id)  # "running" sorts before "queued" descending
         )
         return session.scalars(query).first()
@@ -95,15 +105,21 @@ def claim_run(db: Db, run_id: int, lease_seconds: float = 600) -> Run | None:
     now = utcnow()
     other = aliased(Run)
     busy = exists().where(
-        other.repository_id == Run.repository_id, other.id != Run.id,
-        other.status == "running", other.lease_until > now,
+        other.repository_id == Run.repository_id,
+        other.id != Run.id,
+        other.status == "running",
+        other.lease_until > now,
     )
     with scope(db) as session:
         result = session.execute(
             update(Run)
             .where(Run.id == run_id, Run.status == "queued", ~busy)
-            .values(status="running", tries=Run.tries + 1, started_at=now,
-                    lease_until=now + timedelta(seconds=lease_seconds))
+            .values(
+                status="running",
+                tries=Run.tries + 1,
+                started_at=now,
+                lease_until=now + timedelta(seconds=lease_seconds),
+            )
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
@@ -115,7 +131,8 @@ def extend_run_lease(db: Db, run_id: int, lease_seconds: float = 600) -> bool:
     """Heartbeat of a running run; False when the run is no longer ours to run."""
     with scope(db) as session:
         result = session.execute(
-            update(Run).where(Run.id == run_id, Run.status == "running")
+            update(Run)
+            .where(Run.id == run_id, Run.status == "running")
             .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
             .execution_options(synchronize_session=False)
         )
@@ -125,7 +142,9 @@ def extend_run_lease(db: Db, run_id: int, lease_seconds: float = 600) -> bool:
 def update_run(db: Db, run_id: int, **fields: Any) -> None:
     """Set fields of a run (theme, branch, pr_number, base_sha, head_sha, message...)."""
     with scope(db) as session:
-        session.execute(update(Run).where(Run.id == run_id).values(**fields).execution_options(synchronize_session=False))
+        session.execute(
+            update(Run).where(Run.id == run_id).values(**fields).execution_options(synchronize_session=False)
+        )
 
 
 def finish_run(db: Db, run_id: int, status: str, *, report: Any = None, **fields: Any) -> None:
@@ -149,7 +168,9 @@ def finish_run(db: Db, run_id: int, status: str, *, report: Any = None, **fields
             attempts, metrics = report.attempts, report.metrics
     values["attempt_count"] = len(values["report"].get("attempts", [])) if values.get("report") else 0
     with scope(db) as session:
-        session.execute(update(Run).where(Run.id == run_id).values(**values).execution_options(synchronize_session=False))
+        session.execute(
+            update(Run).where(Run.id == run_id).values(**values).execution_options(synchronize_session=False)
+        )
         record_attempts(session, run_id, attempts)
         record_metrics(session, run_id, metrics)
 
@@ -164,11 +185,26 @@ def record_attempts(db: Db, run_id: int, attempts: Iterable[Any]) -> None:
         session.execute(delete(Attempt).where(Attempt.run_id == run_id))
         for record in attempts:
             data = record.to_dict()
-            session.add(Attempt(run_id=run_id, number=record.number, passed=record.passed,
-                                edits={"files": data["edits"], "narrowed": data["narrowed"]}, note=record.note))
+            session.add(
+                Attempt(
+                    run_id=run_id,
+                    number=record.number,
+                    passed=record.passed,
+                    edits={"files": data["edits"], "narrowed": data["narrowed"]},
+                    note=record.note,
+                )
+            )
             for gate in record.gate_results:
-                session.add(GateResultRow(run_id=run_id, attempt_number=record.number, gate=gate.gate,
-                                          status=gate.status, summary=gate.summary, result=gate.to_dict()))
+                session.add(
+                    GateResultRow(
+                        run_id=run_id,
+                        attempt_number=record.number,
+                        gate=gate.gate,
+                        status=gate.status,
+                        summary=gate.summary,
+                        result=gate.to_dict(),
+                    )
+                )
 
 
 def record_metrics(db: Db, run_id: int, metrics: Iterable[Any]) -> None:
@@ -179,17 +215,27 @@ def record_metrics(db: Db, run_id: int, metrics: Iterable[Any]) -> None:
     with scope(db) as session:
         session.execute(delete(MetricSnapshot).where(MetricSnapshot.run_id == run_id))
         for metric in metrics:
-            session.add(MetricSnapshot(run_id=run_id, name=metric.name, base=metric.base, head=metric.head,
-                                       better=metric.better, unit=metric.unit))
+            session.add(
+                MetricSnapshot(
+                    run_id=run_id,
+                    name=metric.name,
+                    base=metric.base,
+                    head=metric.head,
+                    better=metric.better,
+                    unit=metric.unit,
+                )
+            )
 
 
 def resumable_runs(db: Db) -> list[int]:
     """Runs to (re)start: queued ones, and running ones whose worker's lease expired, oldest first."""
     now = utcnow()
     with scope(db) as session:
-        query = select(Run.id).where(or_(
-            Run.status == "queued", and_(Run.status == "running", Run.lease_until < now)
-        )).order_by(Run.id)
+        query = (
+            select(Run.id)
+            .where(or_(Run.status == "queued", and_(Run.status == "running", Run.lease_until < now)))
+            .order_by(Run.id)
+        )
         return list(session.scalars(query))
 
 
@@ -205,8 +251,12 @@ def requeue_stale_run(db: Db, run_id: int, max_tries: int = 3) -> str | None:
     with scope(db) as session:
         stale = and_(Run.id == run_id, Run.status == "running", Run.lease_until < now)
         if run.tries >= max_tries:
-            values: dict[str, Any] = {"status": "error", "finished_at": now, "lease_until": None,
-                                      "message": f"the worker stopped {run.tries} times during this run"}
+            values: dict[str, Any] = {
+                "status": "error",
+                "finished_at": now,
+                "lease_until": None,
+                "message": f"the worker stopped {run.tries} times during this run",
+            }
         else:
             values = {"status": "queued", "lease_until": None}
         result = session.execute(update(Run).where(stale).values(**values).execution_options(synchronize_session=False))

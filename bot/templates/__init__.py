@@ -17,4 +17,7 @@ def _load(name: str) -> Template:
 
 def render(name: str, **values: Any) -> str:
     """The template `<name>.md` with `$placeholders` filled; unknown placeholders are left as they are."""
-    return _load(name).safe_substitute({key: "" if value is None else str(value) for key, value in values.items()}).strip() + "\n"
+    return (
+        _load(name).safe_substitute({key: "" if value is None else str(value) for key, value in values.items()}).strip()
+        + "\n"
+    )

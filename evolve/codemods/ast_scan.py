@@ -48,7 +48,9 @@ def _iter_with_symbol(tree: ast.AST) -> Iterator[tuple[ast.AST, str | None]]:
             continue
         outer = {id(part) for part in _outer_parts(node)}
         # Decorators and base classes belong to the enclosing scope.
-        stack.extend((child, symbol if id(child) in outer else inner) for child in reversed(list(ast.iter_child_nodes(node))))
+        stack.extend(
+            (child, symbol if id(child) in outer else inner) for child in reversed(list(ast.iter_child_nodes(node)))
+        )
 
 
 def _outer_parts(node: ast.AST) -> list[ast.AST]:

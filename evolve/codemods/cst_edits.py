@@ -64,7 +64,10 @@ def run_transformer(module: cst.Module, transformer: RecordingTransformer) -> tu
     if not transformer.recorded:
         return new_module, []
     lines = node_lines(module, [node for node, _ in transformer.recorded])
-    changes = [Change(transformer.codemod_id, lines.get(id(node), 1), description) for node, description in transformer.recorded]
+    changes = [
+        Change(transformer.codemod_id, lines.get(id(node), 1), description)
+        for node, description in transformer.recorded
+    ]
     return new_module, sorted(changes, key=lambda change: change.line)
 
 
@@ -192,12 +195,16 @@ def has_comment(node: cst.CSTNode) -> bool:
 
 def has_star_import(module: cst.Module) -> bool:
     """Whether a `from x import *` (which may bind any name) appears anywhere."""
-    return any(isinstance(node, cst.ImportFrom) and isinstance(node.names, cst.ImportStar) for node in iter_nodes(module))
+    return any(
+        isinstance(node, cst.ImportFrom) and isinstance(node.names, cst.ImportStar) for node in iter_nodes(module)
+    )
 
 
 def has_future_annotations(module: cst.Module) -> bool:
     """Whether the module has `from __future__ import annotations`."""
-    future = m.ImportFrom(module=m.Name("__future__"), names=[m.ZeroOrMore(), m.ImportAlias(name=m.Name("annotations")), m.ZeroOrMore()])
+    future = m.ImportFrom(
+        module=m.Name("__future__"), names=[m.ZeroOrMore(), m.ImportAlias(name=m.Name("annotations")), m.ZeroOrMore()]
+    )
     return any(
         m.matches(small, future)
         for statement in module.body

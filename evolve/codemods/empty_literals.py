@@ -24,11 +24,16 @@ class EmptyLiterals(Codemod):
         rationale="`{}`/`[]`/`()` are the idiomatic empty containers and skip a builtin lookup and call.",
         risk="low",
         review_guidance="Only calls without arguments, and only when the module never rebinds the builtin's name.",
-        references=("https://docs.astral.sh/ruff/rules/unnecessary-collection-call/", "https://docs.python.org/3/library/stdtypes.html#dict"),
+        references=(
+            "https://docs.astral.sh/ruff/rules/unnecessary-collection-call/",
+            "https://docs.python.org/3/library/stdtypes.html#dict",
+        ),
     )
     examples = (
         Example("x = dict()\ny = list()\nz = tuple()\n", "x = {}\ny = []\nz = ()\n"),
-        Example("def f(a=None):\n    a = a or dict( )\n    return a\n", "def f(a=None):\n    a = a or {}\n    return a\n"),
+        Example(
+            "def f(a=None):\n    a = a or dict( )\n    return a\n", "def f(a=None):\n    a = a or {}\n    return a\n"
+        ),
         Example("cache = (list())\n", "cache = ([])\n"),
         Example("x = dict()  # empty\nlist = [1]\n", "x = {}  # empty\nlist = [1]\n"),  # only `list` is rebound
         Example("f(tuple(), key=dict())\n", "f((), key={})\n"),
@@ -59,9 +64,14 @@ class EmptyLiterals(Codemod):
                 and node.func.id not in bound
                 and not node.args
                 and not node.keywords
-                and (node.end_lineno == node.lineno or not any("#" in line for line in lines[node.lineno - 1 : node.end_lineno]))
+                and (
+                    node.end_lineno == node.lineno
+                    or not any("#" in line for line in lines[node.lineno - 1 : node.end_lineno])
+                )
             ):
-                found.append(Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, f"`{node.func.id}()` call"))
+                found.append(
+                    Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, f"`{node.func.id}()` call")
+                )
         return found
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:

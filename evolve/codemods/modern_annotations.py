@@ -6,7 +6,13 @@ import ast
 
 import libcst as cst
 
-from evolve.codemods.ast_scan import bound_names, has_future_annotations, imported_from, module_aliases, walk_with_symbol
+from evolve.codemods.ast_scan import (
+    bound_names,
+    has_future_annotations,
+    imported_from,
+    module_aliases,
+    walk_with_symbol,
+)
 from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
 from evolve.codemods.cst_edits import RecordingTransformer, dotted_name, has_comment, module_bindings, run_transformer
 from evolve.codemods.cst_edits import has_future_annotations as cst_has_future_annotations
@@ -34,7 +40,11 @@ class ModernAnnotations(Codemod):
         review_guidance="Only annotations change, and only where `requires-python` (or `from __future__ import annotations`) "
         "allows the new forms. With the future import on older Pythons, runtime evaluation of annotations "
         "(pydantic, `get_type_hints`) would fail: check such libraries are not used on those versions.",
-        references=("https://peps.python.org/pep-0585/", "https://peps.python.org/pep-0604/", "https://peps.python.org/pep-0563/"),
+        references=(
+            "https://peps.python.org/pep-0585/",
+            "https://peps.python.org/pep-0604/",
+            "https://peps.python.org/pep-0563/",
+        ),
     )
     examples = (
         Example(
@@ -81,7 +91,9 @@ class ModernAnnotations(Codemod):
         pep585, pep604 = _allowed(context, future)
         if not (pep585 or pep604) or "typing" not in source:
             return []
-        from_typing = {local: name for local, name in imported_from(tree, "typing").items() if name in PEP585 or name in PEP604}
+        from_typing = {
+            local: name for local, name in imported_from(tree, "typing").items() if name in PEP585 or name in PEP604
+        }
         typing_modules = module_aliases(tree, "typing")
         bound, star = bound_names(tree)
         if star:
@@ -111,7 +123,11 @@ class ModernAnnotations(Codemod):
             for annotation in _annotations(node):
                 for inner in ast.walk(annotation):
                     if isinstance(inner, (ast.Subscript, ast.Name, ast.Attribute)) and convertible(inner):
-                        found.append(Occurrence(inner.lineno, inner.end_lineno or inner.lineno, symbol, "typing alias in annotation"))
+                        found.append(
+                            Occurrence(
+                                inner.lineno, inner.end_lineno or inner.lineno, symbol, "typing alias in annotation"
+                            )
+                        )
                         break
         return found
 
@@ -123,7 +139,9 @@ class ModernAnnotations(Codemod):
             return module, []
         bindings = module_bindings(module)
         from_typing, typing_modules = _typing_bindings(bindings)
-        transformer = _Transformer(ID, context, from_typing, typing_modules, (pep585, pep604, future), frozenset(bindings))
+        transformer = _Transformer(
+            ID, context, from_typing, typing_modules, (pep585, pep604, future), frozenset(bindings)
+        )
         new_module, changes = run_transformer(module, transformer)
         if transformer.converted_locals:
             new_module, _ = remove_unused_imports(new_module, context, ID, frozenset(transformer.converted_locals))
@@ -136,7 +154,9 @@ def _annotations(node: ast.AST) -> list[ast.expr]:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         args = node.args
         params = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
-        return [a.annotation for a in params if a is not None and a.annotation is not None] + ([node.returns] if node.returns else [])
+        return [a.annotation for a in params if a is not None and a.annotation is not None] + (
+            [node.returns] if node.returns else []
+        )
     return []
 
 
@@ -145,7 +165,9 @@ def _member_ok_ast(node: ast.expr, future: bool) -> bool:
         return future
     if isinstance(node, ast.Constant) and node.value is None:
         return True
-    return isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr))
+    return isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) or (
+        isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr)
+    )
 
 
 def _typing_bindings(bindings: dict[str, list[cst.CSTNode]]) -> tuple[dict[str, str], set[str]]:
@@ -154,13 +176,21 @@ def _typing_bindings(bindings: dict[str, list[cst.CSTNode]]) -> tuple[dict[str, 
     modules: set[str] = set()
     for local, nodes in bindings.items():
         for node in nodes:
-            if isinstance(node, cst.ImportFrom) and node.module is not None and not node.relative and dotted_name(node.module) == "typing":
+            if (
+                isinstance(node, cst.ImportFrom)
+                and node.module is not None
+                and not node.relative
+                and dotted_name(node.module) == "typing"
+            ):
                 for alias in () if isinstance(node.names, cst.ImportStar) else node.names:
-                    if (alias.evaluated_alias or alias.evaluated_name) == local and alias.evaluated_name in (PEP585.keys() | PEP604):
+                    if (alias.evaluated_alias or alias.evaluated_name) == local and alias.evaluated_name in (
+                        PEP585.keys() | PEP604
+                    ):
                         from_typing[local] = alias.evaluated_name
-            elif isinstance(node, cst.Import):
-                if any(dotted_name(a.name) == "typing" and (a.evaluated_alias or "typing") == local for a in node.names):
-                    modules.add(local)
+            elif isinstance(node, cst.Import) and any(
+                dotted_name(a.name) == "typing" and (a.evaluated_alias or "typing") == local for a in node.names
+            ):
+                modules.add(local)
     return from_typing, modules
 
 
@@ -203,7 +233,11 @@ class _Transformer(RecordingTransformer):
         """(typing name, local name bound by `from typing import`) for a Name/Attribute."""
         if isinstance(node, cst.Name) and node.value in self.from_typing:
             return self.from_typing[node.value], node.value
-        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in self.typing_modules:
+        if (
+            isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value in self.typing_modules
+        ):
             return node.attr.value, None
         return None, None
 
@@ -230,7 +264,11 @@ class _Transformer(RecordingTransformer):
         name, local = self._canonical(updated_node.value)
         if name not in PEP604 or has_comment(updated_node):
             return updated_node
-        members = [element.slice.value for element in updated_node.slice if isinstance(element.slice, cst.Index) and element.slice.star is None]
+        members = [
+            element.slice.value
+            for element in updated_node.slice
+            if isinstance(element.slice, cst.Index) and element.slice.star is None
+        ]
         if len(members) != len(updated_node.slice) or not members or (name == "Union" and len(members) < 2):
             return updated_node
         if name == "Optional":

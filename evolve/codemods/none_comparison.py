@@ -76,15 +76,21 @@ class _Transformer(RecordingTransformer):
         if not isinstance(operator, (cst.Equal, cst.NotEqual)):
             return updated_node
         if isinstance(operator, cst.Equal):
-            new_operator: cst.BaseCompOp = cst.Is(whitespace_before=operator.whitespace_before, whitespace_after=operator.whitespace_after)
+            new_operator: cst.BaseCompOp = cst.Is(
+                whitespace_before=operator.whitespace_before, whitespace_after=operator.whitespace_after
+            )
         else:
-            new_operator = cst.IsNot(whitespace_before=operator.whitespace_before, whitespace_after=operator.whitespace_after)
+            new_operator = cst.IsNot(
+                whitespace_before=operator.whitespace_before, whitespace_after=operator.whitespace_after
+            )
         left, right = updated_node.left, target.comparator
         if _is_cst_none(right):
             new = updated_node.with_changes(comparisons=[target.with_changes(operator=new_operator)])
         elif _is_cst_none(left):
             # `None == x` -> `x is None`: None has no side effects, so swapping the operands is safe.
-            new = updated_node.with_changes(left=right, comparisons=[target.with_changes(operator=new_operator, comparator=left)])
+            new = updated_node.with_changes(
+                left=right, comparisons=[target.with_changes(operator=new_operator, comparator=left)]
+            )
         else:
             return updated_node
         self.record(original_node, "comparison with None made an identity test")

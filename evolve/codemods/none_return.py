@@ -29,7 +29,10 @@ class NoneReturn(Codemod):
         review_guidance="Skipped: abstract methods, overloads, Protocol members, stubs (`...` / raise-only bodies), "
         "functions with `# type:` comments, generators. Subclasses overriding these methods with a return value "
         "will now be flagged by a type checker.",
-        references=("https://peps.python.org/pep-0484/#the-meaning-of-annotations", "https://github.com/JelleZijlstra/autotyping"),
+        references=(
+            "https://peps.python.org/pep-0484/#the-meaning-of-annotations",
+            "https://github.com/JelleZijlstra/autotyping",
+        ),
     )
     examples = (
         Example("def f(x):\n    print(x)\n", "def f(x) -> None:\n    print(x)\n"),
@@ -76,13 +79,21 @@ class NoneReturn(Codemod):
         }
         found = []
         for node, symbol in walk_with_symbol(tree):
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.returns is not None or id(node) in protocols:
+            if (
+                not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                or node.returns is not None
+                or id(node) in protocols
+            ):
                 continue
             if any(_dotted_tail(d) in _SKIP_DECORATORS for d in node.decorator_list):
                 continue
             body_line = node.body[0].lineno
             header = lines[node.lineno - 1 : body_line if body_line == node.lineno else body_line - 1]
-            if any(_TYPE_COMMENT.search(line) for line in header) or _is_stub_ast(node.body) or _returns_value_ast(node):
+            if (
+                any(_TYPE_COMMENT.search(line) for line in header)
+                or _is_stub_ast(node.body)
+                or _returns_value_ast(node)
+            ):
                 continue
             qualname = f"{symbol}.{node.name}" if symbol else node.name
             found.append(Occurrence(node.lineno, node.lineno, qualname, "function returns only None"))
@@ -106,10 +117,16 @@ def _dotted_tail(node: ast.expr) -> str | None:
 
 
 def _is_stub_ast(body: list[ast.stmt]) -> bool:
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         body = body[1:]
     return all(
-        isinstance(stmt, ast.Raise) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is Ellipsis)
+        isinstance(stmt, ast.Raise)
+        or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is Ellipsis)
         for stmt in body
     )
 
@@ -122,7 +139,11 @@ def _returns_value_ast(function: ast.AST) -> bool:
             continue
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             return True
-        if isinstance(node, ast.Return) and node.value is not None and not (isinstance(node.value, ast.Constant) and node.value.value is None):
+        if (
+            isinstance(node, ast.Return)
+            and node.value is not None
+            and not (isinstance(node.value, ast.Constant) and node.value.value is None)
+        ):
             return True
         stack.extend(ast.iter_child_nodes(node))
     return False
@@ -144,9 +165,15 @@ def _is_stub_cst(body: cst.BaseSuite) -> bool:
     statements: list[cst.CSTNode] = []
     for stmt in body.body:
         statements.extend(stmt.body if isinstance(stmt, cst.SimpleStatementLine) else [stmt])
-    if statements and isinstance(statements[0], cst.Expr) and isinstance(statements[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+    if (
+        statements
+        and isinstance(statements[0], cst.Expr)
+        and isinstance(statements[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    ):
         statements = statements[1:]
-    return all(isinstance(s, cst.Raise) or (isinstance(s, cst.Expr) and isinstance(s.value, cst.Ellipsis)) for s in statements)
+    return all(
+        isinstance(s, cst.Raise) or (isinstance(s, cst.Expr) and isinstance(s.value, cst.Ellipsis)) for s in statements
+    )
 
 
 def _has_type_comment(node: cst.FunctionDef) -> bool:

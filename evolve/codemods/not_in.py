@@ -68,7 +68,9 @@ class NotIn(Codemod):
 
 
 class _Transformer(RecordingTransformer):
-    def leave_UnaryOperation(self, original_node: cst.UnaryOperation, updated_node: cst.UnaryOperation) -> cst.BaseExpression:
+    def leave_UnaryOperation(
+        self, original_node: cst.UnaryOperation, updated_node: cst.UnaryOperation
+    ) -> cst.BaseExpression:
         comparison = updated_node.expression
         if not isinstance(updated_node.operator, cst.Not) or not isinstance(comparison, cst.Comparison):
             return updated_node
@@ -79,11 +81,15 @@ class _Transformer(RecordingTransformer):
         space = cst.SimpleWhitespace(" ")
         if isinstance(operator, cst.In):
             new_operator: cst.BaseCompOp = cst.NotIn(
-                whitespace_before=operator.whitespace_before, whitespace_between=space, whitespace_after=operator.whitespace_after
+                whitespace_before=operator.whitespace_before,
+                whitespace_between=space,
+                whitespace_after=operator.whitespace_after,
             )
         elif isinstance(operator, cst.Is):
             new_operator = cst.IsNot(
-                whitespace_before=operator.whitespace_before, whitespace_between=space, whitespace_after=operator.whitespace_after
+                whitespace_before=operator.whitespace_before,
+                whitespace_between=space,
+                whitespace_after=operator.whitespace_after,
             )
         else:
             return updated_node

@@ -23,12 +23,18 @@ class ObjectBase(Codemod):
         rationale="In Python 3 every class derives from `object`; listing it is Python 2 residue.",
         risk="low",
         review_guidance="No behaviour change: the MRO is identical. Skipped when the module rebinds the name `object`.",
-        references=("https://docs.python.org/3/reference/compound_stmts.html#class-definitions", "https://github.com/asottile/pyupgrade#rewrites-class-declaration"),
+        references=(
+            "https://docs.python.org/3/reference/compound_stmts.html#class-definitions",
+            "https://github.com/asottile/pyupgrade#rewrites-class-declaration",
+        ),
     )
     examples = (
         Example("class A(object):\n    pass\n", "class A:\n    pass\n"),
         Example("class A(object, metaclass=Meta):\n    x = 1\n", "class A(metaclass=Meta):\n    x = 1\n"),
-        Example("def f():\n    class Local(object): pass\n    return Local\n", "def f():\n    class Local: pass\n    return Local\n"),
+        Example(
+            "def f():\n    class Local(object): pass\n    return Local\n",
+            "def f():\n    class Local: pass\n    return Local\n",
+        ),
         Example("class A(  object  ):  # note\n    pass\n", "class A:  # note\n    pass\n"),
     )
     valid = (
@@ -48,11 +54,23 @@ class ObjectBase(Codemod):
         lines = source.splitlines()
         found = []
         for node, symbol in walk_with_symbol(tree):
-            if isinstance(node, ast.ClassDef) and len(node.bases) == 1 and isinstance(node.bases[0], ast.Name) and node.bases[0].id == "object":
+            if (
+                isinstance(node, ast.ClassDef)
+                and len(node.bases) == 1
+                and isinstance(node.bases[0], ast.Name)
+                and node.bases[0].id == "object"
+            ):
                 header_end = node.body[0].lineno - 1
                 if any("#" in line for line in lines[node.lineno - 1 : header_end - 1]):
                     continue  # comment inside a multi-line class header
-                found.append(Occurrence(node.lineno, node.lineno, f"{symbol}.{node.name}" if symbol else node.name, "explicit `object` base"))
+                found.append(
+                    Occurrence(
+                        node.lineno,
+                        node.lineno,
+                        f"{symbol}.{node.name}" if symbol else node.name,
+                        "explicit `object` base",
+                    )
+                )
         return found
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
@@ -66,7 +84,11 @@ class ObjectBase(Codemod):
 class _Transformer(RecordingTransformer):
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
         bases = updated_node.bases
-        if len(bases) != 1 or not (isinstance(bases[0].value, cst.Name) and bases[0].value.value == "object") or bases[0].star:
+        if (
+            len(bases) != 1
+            or not (isinstance(bases[0].value, cst.Name) and bases[0].value.value == "object")
+            or bases[0].star
+        ):
             return updated_node
         header = [*bases, *updated_node.keywords, updated_node.lpar, updated_node.rpar]
         if any(isinstance(part, cst.CSTNode) and has_comment(part) for part in header):
@@ -75,5 +97,8 @@ class _Transformer(RecordingTransformer):
         if updated_node.keywords:
             return updated_node.with_changes(bases=[])
         return updated_node.with_changes(
-            bases=[], lpar=cst.MaybeSentinel.DEFAULT, rpar=cst.MaybeSentinel.DEFAULT, whitespace_before_colon=cst.SimpleWhitespace("")
+            bases=[],
+            lpar=cst.MaybeSentinel.DEFAULT,
+            rpar=cst.MaybeSentinel.DEFAULT,
+            whitespace_before_colon=cst.SimpleWhitespace(""),
         )

@@ -34,14 +34,19 @@ class OpenEncoding(Codemod):
         references=("https://peps.python.org/pep-0597/", "https://docs.python.org/3/library/functions.html#open"),
     )
     examples = (
-        Example("with open(path) as f:\n    data = f.read()\n", 'with open(path, encoding="utf-8") as f:\n    data = f.read()\n'),
+        Example(
+            "with open(path) as f:\n    data = f.read()\n",
+            'with open(path, encoding="utf-8") as f:\n    data = f.read()\n',
+        ),
         Example("f = open(p, 'w')\n", "f = open(p, 'w', encoding=\"utf-8\")\n"),
         Example("f = open(p, mode='a+', newline='')\n", "f = open(p, mode='a+', newline='', encoding=\"utf-8\")\n"),
         Example(
             "with open(\n    os.path.join(here, 'README.rst'),\n    'rt',\n) as fh:\n    pass\n",
             "with open(\n    os.path.join(here, 'README.rst'),\n    'rt',\n    encoding=\"utf-8\",\n) as fh:\n    pass\n",
         ),
-        Example("text = open(name  # the file\n).read()\n", "text = open(name, encoding=\"utf-8\"  # the file\n).read()\n"),
+        Example(
+            "text = open(name  # the file\n).read()\n", 'text = open(name, encoding="utf-8"  # the file\n).read()\n'
+        ),
     )
     valid = (
         "open(path, 'rb')\n",
@@ -64,8 +69,15 @@ class OpenEncoding(Codemod):
             return []
         found = []
         for node, symbol in walk_with_symbol(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open" and _needs_encoding_ast(node):
-                found.append(Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, "text-mode open() without encoding"))
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "open"
+                and _needs_encoding_ast(node)
+            ):
+                found.append(
+                    Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, "text-mode open() without encoding")
+                )
         return found
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
@@ -94,7 +106,11 @@ def _needs_encoding_cst(call: cst.Call) -> bool:
         return False
     if any(arg.keyword is not None and arg.keyword.value == "encoding" for arg in call.args):
         return False
-    modes = [positional[1].value] if len(positional) > 1 else [a.value for a in call.args if a.keyword and a.keyword.value == "mode"]
+    modes = (
+        [positional[1].value]
+        if len(positional) > 1
+        else [a.value for a in call.args if a.keyword and a.keyword.value == "mode"]
+    )
     if not modes:
         return True
     mode = modes[0]

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import configparser
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 DEFAULT_MIN_PYTHON = (3, 8)
 _CLAUSE = re.compile(r"^\s*(===|==|>=|~=|>|\^|~)?\s*(\d+)(?:\.(\d+|\*))?")
 _SETUP_PY = re.compile(r"python_requires\s*=\s*[\"']([^\"']+)[\"']")
 
 
-def min_python_from_requires(requires_python: str | None, default: tuple[int, int] = DEFAULT_MIN_PYTHON) -> tuple[int, int]:
+def min_python_from_requires(
+    requires_python: str | None, default: tuple[int, int] = DEFAULT_MIN_PYTHON
+) -> tuple[int, int]:
     """The lowest (major, minor) a specifier like ">=3.8", "~=3.9", ">=3.7,<4" or poetry's "^3.8" admits."""
     if not requires_python:
         return default

@@ -27,7 +27,10 @@ class RedundantElse(Codemod):
         risk="medium",
         review_guidance="Control flow is unchanged because the `if` branch ends in an unconditional exit. Check "
         "that comments that sat on the `else:` line still read well above the dedented code.",
-        references=("https://docs.astral.sh/ruff/rules/superfluous-else-return/", "https://pylint.readthedocs.io/en/stable/user_guide/messages/refactor/no-else-return.html"),
+        references=(
+            "https://docs.astral.sh/ruff/rules/superfluous-else-return/",
+            "https://pylint.readthedocs.io/en/stable/user_guide/messages/refactor/no-else-return.html",
+        ),
     )
     examples = (
         Example(
@@ -73,7 +76,9 @@ class RedundantElse(Codemod):
             if not isinstance(node, ast.If) or lines[node.lineno - 1][node.col_offset :].startswith("elif"):
                 continue  # an `elif` is flattened (or not) together with the head of its chain
             if node.orelse and isinstance(node.body[-1], _EXITS_AST):
-                found.append(Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, "else after an exiting branch"))
+                found.append(
+                    Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, "else after an exiting branch")
+                )
         return found
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
@@ -95,7 +100,11 @@ def _as_statements(suite: cst.BaseSuite) -> list[cst.BaseStatement]:
 
 
 def _is_pass_only(statements: list[cst.BaseStatement]) -> bool:
-    return len(statements) == 1 and isinstance(statements[0], cst.SimpleStatementLine) and all(isinstance(s, cst.Pass) for s in statements[0].body)
+    return (
+        len(statements) == 1
+        and isinstance(statements[0], cst.SimpleStatementLine)
+        and all(isinstance(s, cst.Pass) for s in statements[0].body)
+    )
 
 
 class _Transformer(RecordingTransformer):

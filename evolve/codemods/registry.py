@@ -55,11 +55,15 @@ def load_entry(entry: CodemodEntry) -> type[Codemod]:
     except Exception as exc:
         raise CodemodRegistryError(f"codemod {entry.id!r} ({entry.value}) failed to import: {exc}") from exc
     if not (isinstance(loaded, type) and issubclass(loaded, Codemod)):
-        raise CodemodRegistryError(f"codemod {entry.id!r} ({entry.value}) is not a subclass of evolve.codemods.base.Codemod")
+        raise CodemodRegistryError(
+            f"codemod {entry.id!r} ({entry.value}) is not a subclass of evolve.codemods.base.Codemod"
+        )
     metadata = getattr(loaded, "metadata", None)
     if metadata is None or metadata.id != entry.id:
         found = getattr(metadata, "id", None)
-        raise CodemodRegistryError(f"codemod {entry.id!r} ({entry.value}) declares metadata.id={found!r}; they must match")
+        raise CodemodRegistryError(
+            f"codemod {entry.id!r} ({entry.value}) declares metadata.id={found!r}; they must match"
+        )
     return loaded
 
 

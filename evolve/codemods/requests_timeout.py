@@ -8,8 +8,14 @@ import libcst as cst
 
 from evolve.codemods.ast_scan import binds_only_module, walk_with_symbol
 from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
-from evolve.codemods.cst_edits import RecordingTransformer, append_keyword_arg, binds_only_module as cst_binds_only_module
-from evolve.codemods.cst_edits import run_transformer
+from evolve.codemods.cst_edits import (
+    RecordingTransformer,
+    append_keyword_arg,
+    run_transformer,
+)
+from evolve.codemods.cst_edits import (
+    binds_only_module as cst_binds_only_module,
+)
 
 ID = "requests-timeout"
 METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
@@ -33,7 +39,10 @@ class RequestsTimeout(Codemod):
         ),
     )
     examples = (
-        Example("import requests\nr = requests.get(url)\n", f"import requests\nr = requests.get(url, timeout={TIMEOUT_SECONDS})\n"),
+        Example(
+            "import requests\nr = requests.get(url)\n",
+            f"import requests\nr = requests.get(url, timeout={TIMEOUT_SECONDS})\n",
+        ),
         Example(
             "import requests\nrequests.post(url, json=data, headers=h)\n",
             f"import requests\nrequests.post(url, json=data, headers=h, timeout={TIMEOUT_SECONDS})\n",
@@ -42,7 +51,10 @@ class RequestsTimeout(Codemod):
             "import requests\n\nresp = requests.request(\n    'PUT',\n    url,\n    data=body,\n)\n",
             f"import requests\n\nresp = requests.request(\n    'PUT',\n    url,\n    data=body,\n    timeout={TIMEOUT_SECONDS},\n)\n",
         ),
-        Example("import requests.adapters\nrequests.head(u)\n", f"import requests.adapters\nrequests.head(u, timeout={TIMEOUT_SECONDS})\n"),
+        Example(
+            "import requests.adapters\nrequests.head(u)\n",
+            f"import requests.adapters\nrequests.head(u, timeout={TIMEOUT_SECONDS})\n",
+        ),
     )
     valid = (
         "import requests\nrequests.get(url, timeout=5)\n",
@@ -69,7 +81,14 @@ class RequestsTimeout(Codemod):
                 and not any(kw.arg is None or kw.arg == "timeout" for kw in node.keywords)
                 and not any(isinstance(arg, ast.Starred) for arg in node.args)
             ):
-                found.append(Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, f"`requests.{node.func.attr}` without timeout"))
+                found.append(
+                    Occurrence(
+                        node.lineno,
+                        node.end_lineno or node.lineno,
+                        symbol,
+                        f"`requests.{node.func.attr}` without timeout",
+                    )
+                )
         return found
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:

@@ -135,7 +135,7 @@ def process_file(root: Path, path: str, codemods: Sequence[Codemod], context: Co
         try:
             if codemod.detect(tree, text, context):
                 detected.append(codemod)
-        except Exception as exc:  # noqa: BLE001 - a broken codemod must not stop the run
+        except Exception as exc:
             errors.append(CodemodError(path, codemod.metadata.id, f"detect failed: {type(exc).__name__}: {exc}"))
     ids = tuple(codemod.metadata.id for codemod in detected)
     if not detected:
@@ -143,12 +143,14 @@ def process_file(root: Path, path: str, codemods: Sequence[Codemod], context: Co
     try:
         module = cst.parse_module(text)
     except (cst.ParserSyntaxError, RecursionError) as exc:
-        return FileOutcome(path, skipped=f"LibCST cannot parse: {str(exc).splitlines()[0]}", errors=tuple(errors), detected=ids)
+        return FileOutcome(
+            path, skipped=f"LibCST cannot parse: {str(exc).splitlines()[0]}", errors=tuple(errors), detected=ids
+        )
     changes: list[Change] = []
     for codemod in detected:
         try:
             new_module, made = codemod.transform(module, context)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(CodemodError(path, codemod.metadata.id, f"transform failed: {type(exc).__name__}: {exc}"))
             continue
         module = new_module
@@ -196,7 +198,9 @@ def apply_codemods(
     if parallel:
         chunksize = max(1, len(jobs) // (workers * 4))
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            outcomes = list(pool.map(_process_by_ids, [(str(root), path, ids, ctx) for path, ctx in jobs], chunksize=chunksize))
+            outcomes = list(
+                pool.map(_process_by_ids, [(str(root), path, ids, ctx) for path, ctx in jobs], chunksize=chunksize)
+            )
     else:
         outcomes = [process_file(root, path, codemods, ctx) for path, ctx in jobs]
     return CodemodRunResult(
@@ -224,7 +228,7 @@ def detect_occurrences(
         for codemod in codemods:
             try:
                 hits.extend((codemod.metadata.id, occurrence) for occurrence in codemod.detect(tree, text, context))
-            except Exception:  # noqa: BLE001, S112 - detection is advisory; a broken codemod finds nothing
+            except Exception:
                 continue
         if hits:
             found[path] = sorted(hits, key=lambda hit: (hit[1].line, hit[0]))

@@ -83,7 +83,9 @@ class SuperCall(Codemod):
                 for call in _direct_calls(method):
                     if _matches_ast(call, node.name, first):
                         qualname = f"{symbol}.{node.name}.{method.name}" if symbol else f"{node.name}.{method.name}"
-                        found.append(Occurrence(call.lineno, call.end_lineno or call.lineno, qualname, "two-argument super()"))
+                        found.append(
+                            Occurrence(call.lineno, call.end_lineno or call.lineno, qualname, "two-argument super()")
+                        )
         return found
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
@@ -93,7 +95,16 @@ class SuperCall(Codemod):
 
 def _direct_calls(function: ast.AST) -> list[ast.Call]:
     """Calls in the function's own scope: not in nested functions, lambdas, classes or comprehensions."""
-    nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    nested = (
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.Lambda,
+        ast.ClassDef,
+        ast.ListComp,
+        ast.SetComp,
+        ast.DictComp,
+        ast.GeneratorExp,
+    )
     calls, stack = [], list(ast.iter_child_nodes(function))
     while stack:
         node = stack.pop()
@@ -164,7 +175,12 @@ class _Transformer(RecordingTransformer):
         if any(arg.keyword or arg.star for arg in args) or has_comment(updated_node):
             return updated_node
         cls, obj = args[0].value, args[1].value
-        if not (isinstance(cls, cst.Name) and cls.value == self.scopes[-2][1] and isinstance(obj, cst.Name) and obj.value == self.scopes[-1][1]):
+        if not (
+            isinstance(cls, cst.Name)
+            and cls.value == self.scopes[-2][1]
+            and isinstance(obj, cst.Name)
+            and obj.value == self.scopes[-1][1]
+        ):
             return updated_node
         self.record(original_node, "two-argument super() made zero-argument")
         return updated_node.with_changes(args=[], whitespace_before_args=cst.SimpleWhitespace(""))

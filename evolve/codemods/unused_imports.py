@@ -9,7 +9,14 @@ import libcst as cst
 
 from evolve.codemods.ast_scan import walk_with_symbol
 from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
-from evolve.codemods.cst_edits import RecordingTransformer, dotted_name, drop_statements, iter_nodes, name_references, run_transformer
+from evolve.codemods.cst_edits import (
+    RecordingTransformer,
+    dotted_name,
+    drop_statements,
+    iter_nodes,
+    name_references,
+    run_transformer,
+)
 
 ID = "unused-imports"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -75,8 +82,19 @@ class UnusedImports(Codemod):
             if isinstance(node, ast.ImportFrom) and node.module == "__future__":
                 continue
             for alias in node.names:
-                if alias.name != "*" and alias.asname != alias.name and _local_name(alias.name, alias.asname) not in used:
-                    found.append(Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, f"unused import `{alias.asname or alias.name}`"))
+                if (
+                    alias.name != "*"
+                    and alias.asname != alias.name
+                    and _local_name(alias.name, alias.asname) not in used
+                ):
+                    found.append(
+                        Occurrence(
+                            node.lineno,
+                            node.end_lineno or node.lineno,
+                            symbol,
+                            f"unused import `{alias.asname or alias.name}`",
+                        )
+                    )
         return found
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
@@ -120,9 +138,9 @@ def _used_names_ast(tree: ast.Module, source: str) -> set[str] | None:
             used.add(node.arg)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             used.update(node.names)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            used.add(node.name)
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+        elif (isinstance(node, ast.ExceptHandler) and node.name) or (
+            isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name
+        ):
             used.add(node.name)
         elif isinstance(node, ast.MatchMapping) and node.rest:
             used.add(node.rest)
@@ -144,13 +162,15 @@ def _is_literal_all_ast(node: ast.Assign | ast.AugAssign | ast.AnnAssign) -> boo
     if not (len(targets) == 1 and isinstance(targets[0], ast.Name) and targets[0].id == "__all__"):
         return False
     value = node.value
-    return isinstance(value, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts)
+    return isinstance(value, (ast.List, ast.Tuple)) and all(
+        isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts
+    )
 
 
 def _string_words(node: cst.SimpleString) -> list[str]:
     try:
         value = node.evaluated_value
-    except Exception:  # noqa: BLE001 - odd escapes: fall back to the raw text, still conservative
+    except Exception:
         value = node.value
     return _WORD.findall(value) if isinstance(value, str) else []
 
@@ -158,7 +178,9 @@ def _string_words(node: cst.SimpleString) -> list[str]:
 def _is_literal_all_cst(target: cst.BaseExpression, value: cst.BaseExpression | None) -> bool:
     if not (isinstance(target, cst.Name) and target.value == "__all__" and isinstance(value, (cst.List, cst.Tuple))):
         return False
-    return all(isinstance(e.value, cst.SimpleString) and isinstance(e.value.evaluated_value, str) for e in value.elements)
+    return all(
+        isinstance(e.value, cst.SimpleString) and isinstance(e.value.evaluated_value, str) for e in value.elements
+    )
 
 
 def used_names_cst(module: cst.Module) -> set[str] | None:
@@ -214,7 +236,11 @@ class _Transformer(RecordingTransformer):
             if not isinstance(small, (cst.Import, cst.ImportFrom)) or isinstance(small.names, cst.ImportStar):
                 body.append(small)
                 continue
-            if isinstance(small, cst.ImportFrom) and small.module is not None and dotted_name(small.module) == "__future__":
+            if (
+                isinstance(small, cst.ImportFrom)
+                and small.module is not None
+                and dotted_name(small.module) == "__future__"
+            ):
                 body.append(small)
                 continue
             kept = [alias for alias in small.names if not self._unused(alias)]
@@ -232,7 +258,9 @@ class _Transformer(RecordingTransformer):
             return list(body), list(footer)
         new_body, doomed = list(body), set()
         for index, (before, statement) in enumerate(zip(original_body, body)):
-            if isinstance(statement, cst.SimpleStatementLine) and any(isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body):
+            if isinstance(statement, cst.SimpleStatementLine) and any(
+                isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
+            ):
                 new_body[index] = self._prune(before, statement)
                 if not new_body[index].body:
                     doomed.add(index)
@@ -242,7 +270,9 @@ class _Transformer(RecordingTransformer):
         body, footer = self._prune_block(original_node.body, updated_node.body, updated_node.footer)
         return updated_node.with_changes(body=body, footer=footer)
 
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
         body, footer = self._prune_block(original_node.body, updated_node.body, updated_node.footer)
         if not body:
             body = [cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=footer)]

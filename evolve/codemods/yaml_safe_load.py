@@ -8,7 +8,13 @@ import libcst as cst
 
 from evolve.codemods.ast_scan import bound_names, imported_from, module_aliases, walk_with_symbol
 from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
-from evolve.codemods.cst_edits import RecordingTransformer, dotted_name, module_bindings, name_references, run_transformer
+from evolve.codemods.cst_edits import (
+    RecordingTransformer,
+    dotted_name,
+    module_bindings,
+    name_references,
+    run_transformer,
+)
 
 ID = "yaml-safe-load"
 SAFE = {"load": "safe_load", "load_all": "safe_load_all"}
@@ -34,7 +40,10 @@ class YamlSafeLoad(Codemod):
     )
     examples = (
         Example("import yaml\ndata = yaml.load(stream)\n", "import yaml\ndata = yaml.safe_load(stream)\n"),
-        Example("import yaml as y\ndocs = list(y.load_all(text))\n", "import yaml as y\ndocs = list(y.safe_load_all(text))\n"),
+        Example(
+            "import yaml as y\ndocs = list(y.load_all(text))\n",
+            "import yaml as y\ndocs = list(y.safe_load_all(text))\n",
+        ),
         Example("from yaml import load\nconfig = load(fh)\n", "from yaml import safe_load\nconfig = safe_load(fh)\n"),
         Example(
             "from yaml import Loader, load\na = load(x)\nb = load(y, Loader=Loader)\n",
@@ -65,16 +74,30 @@ class YamlSafeLoad(Codemod):
         local_safe = set(imported_from(tree, "yaml"))
         found = []
         for node, symbol in walk_with_symbol(tree):
-            if not isinstance(node, ast.Call) or len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
+            if (
+                not isinstance(node, ast.Call)
+                or len(node.args) != 1
+                or node.keywords
+                or isinstance(node.args[0], ast.Starred)
+            ):
                 continue
             func = node.func
-            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in modules and func.attr in SAFE:
-                found.append(Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, f"yaml.{func.attr} without Loader"))
+            if (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id in modules
+                and func.attr in SAFE
+            ):
+                found.append(
+                    Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, f"yaml.{func.attr} without Loader")
+                )
             elif isinstance(func, ast.Name) and func.id in from_yaml:
                 safe = SAFE[from_yaml[func.id]]
                 if safe in bound and safe not in local_safe:
                     continue
-                found.append(Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, f"{func.id} without Loader"))
+                found.append(
+                    Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, f"{func.id} without Loader")
+                )
         return found
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
@@ -88,7 +111,11 @@ class YamlSafeLoad(Codemod):
                 if original in SAFE:
                     from_yaml[name] = original
         # A safe name already bound to something other than `from yaml import` is off limits.
-        blocked = {safe for safe in SAFE.values() if safe in bindings and not all(_imported_from_yaml(n, safe) == safe for n in bindings[safe])}
+        blocked = {
+            safe
+            for safe in SAFE.values()
+            if safe in bindings and not all(_imported_from_yaml(n, safe) == safe for n in bindings[safe])
+        }
         transformer = _Transformer(ID, context, modules, from_yaml, blocked)
         new_module, changes = run_transformer(module, transformer)
         if transformer.needed_names:
@@ -103,7 +130,12 @@ def _imports_yaml_as(node: cst.CSTNode, local: str) -> bool:
 
 
 def _imported_from_yaml(node: cst.CSTNode, local: str) -> str | None:
-    if not (isinstance(node, cst.ImportFrom) and node.module is not None and dotted_name(node.module) == "yaml" and not node.relative):
+    if not (
+        isinstance(node, cst.ImportFrom)
+        and node.module is not None
+        and dotted_name(node.module) == "yaml"
+        and not node.relative
+    ):
         return None
     if isinstance(node.names, cst.ImportStar):
         return None
@@ -114,7 +146,9 @@ def _imported_from_yaml(node: cst.CSTNode, local: str) -> str | None:
 
 
 class _Transformer(RecordingTransformer):
-    def __init__(self, codemod_id: str, context: CodemodContext, modules: set[str], from_yaml: dict[str, str], blocked: set[str]) -> None:
+    def __init__(
+        self, codemod_id: str, context: CodemodContext, modules: set[str], from_yaml: dict[str, str], blocked: set[str]
+    ) -> None:
         super().__init__(codemod_id, context)
         self.modules, self.from_yaml, self.blocked = modules, from_yaml, blocked
         self.needed_names: set[str] = set()  # safe names used through `from yaml import`
@@ -124,7 +158,12 @@ class _Transformer(RecordingTransformer):
         if len(args) != 1 or args[0].keyword is not None or args[0].star:
             return updated_node
         func = updated_node.func
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in self.modules and func.attr.value in SAFE:
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value in self.modules
+            and func.attr.value in SAFE
+        ):
             self.record(original_node, f"yaml.{func.attr.value} -> {SAFE[func.attr.value]}")
             return updated_node.with_changes(func=func.with_changes(attr=cst.Name(SAFE[func.attr.value])))
         if isinstance(func, cst.Name) and func.value in self.from_yaml:
@@ -145,7 +184,9 @@ class _FixImports(cst.CSTTransformer):
         self.needed, self.references = set(needed), references
 
     def leave_ImportFrom(self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom) -> cst.ImportFrom:
-        if not (updated_node.module is not None and dotted_name(updated_node.module) == "yaml" and not updated_node.relative):
+        if not (
+            updated_node.module is not None and dotted_name(updated_node.module) == "yaml" and not updated_node.relative
+        ):
             return updated_node
         if isinstance(updated_node.names, cst.ImportStar):
             return updated_node
@@ -154,17 +195,28 @@ class _FixImports(cst.CSTTransformer):
         kept = [
             alias
             for alias in names
-            if not (alias.evaluated_name in SAFE and alias.asname is None and self.references.get(alias.evaluated_name, 0) == 0)
+            if not (
+                alias.evaluated_name in SAFE
+                and alias.asname is None
+                and self.references.get(alias.evaluated_name, 0) == 0
+            )
         ]
         additions = sorted(self.needed - present)
         self.needed -= present | set(additions)
         kept.extend(cst.ImportAlias(name=cst.Name(name)) for name in additions)
         if not kept:
             return updated_node
-        kept = [alias.with_changes(comma=cst.MaybeSentinel.DEFAULT) if i == len(kept) - 1 and updated_node.lpar is None else alias for i, alias in enumerate(kept)]
+        kept = [
+            alias.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            if i == len(kept) - 1 and updated_node.lpar is None
+            else alias
+            for i, alias in enumerate(kept)
+        ]
         # Re-space added names like the first one: `a, b` (commas of kept names keep their own whitespace).
         kept = [
-            alias.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) if i < len(kept) - 1 and alias.comma is cst.MaybeSentinel.DEFAULT else alias
+            alias.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            if i < len(kept) - 1 and alias.comma is cst.MaybeSentinel.DEFAULT
+            else alias
             for i, alias in enumerate(kept)
         ]
         return updated_node.with_changes(names=kept)

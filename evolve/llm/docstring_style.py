@@ -11,8 +11,12 @@ from typing import Literal
 
 DocstringStyle = Literal["google", "numpy", "rest", "plain"]
 
-_GOOGLE = re.compile(r"^\s*(Args|Arguments|Parameters|Returns|Return|Raises|Yields|Attributes|Examples?|Notes?):\s*$", re.MULTILINE)
-_NUMPY = re.compile(r"^\s*(Parameters|Returns|Raises|Yields|Attributes|Examples|Notes|See Also)\s*\n\s*-{3,}\s*$", re.MULTILINE)
+_GOOGLE = re.compile(
+    r"^\s*(Args|Arguments|Parameters|Returns|Return|Raises|Yields|Attributes|Examples?|Notes?):\s*$", re.MULTILINE
+)
+_NUMPY = re.compile(
+    r"^\s*(Parameters|Returns|Raises|Yields|Attributes|Examples|Notes|See Also)\s*\n\s*-{3,}\s*$", re.MULTILINE
+)
 _REST = re.compile(r"^\s*:(param|type|returns?|rtype|raises?|ivar|vartype)\b[^:\n]*:", re.MULTILINE)
 
 STYLE_GUIDANCE: dict[str, str] = {
@@ -26,10 +30,39 @@ STYLE_GUIDANCE: dict[str, str] = {
     "paragraph; no section headings.",
 }
 
-FILLER = re.compile(r"\b(TODO|FIXME|XXX|TBD|lorem ipsum|placeholder|docstring here|add description|to be documented)\b", re.IGNORECASE)
+FILLER = re.compile(
+    r"\b(TODO|FIXME|XXX|TBD|lorem ipsum|placeholder|docstring here|add description|to be documented)\b", re.IGNORECASE
+)
 _STOPWORDS = {
-    "a", "an", "the", "this", "that", "of", "to", "for", "and", "or", "in", "on", "is", "it", "by", "with", "as",
-    "function", "method", "class", "object", "returns", "return", "get", "gets", "set", "sets", "value", "given",
+    "a",
+    "an",
+    "the",
+    "this",
+    "that",
+    "of",
+    "to",
+    "for",
+    "and",
+    "or",
+    "in",
+    "on",
+    "is",
+    "it",
+    "by",
+    "with",
+    "as",
+    "function",
+    "method",
+    "class",
+    "object",
+    "returns",
+    "return",
+    "get",
+    "gets",
+    "set",
+    "sets",
+    "value",
+    "given",
 }
 MIN_WORDS = 4
 

@@ -77,7 +77,7 @@ class EditSession:
             return ToolAnswer(f"accepted: {text}")
         except EditRejected as error:
             reason = str(error)
-        except Exception as error:  # noqa: BLE001 - a tool bug must not end the conversation
+        except Exception as error:
             reason = f"the edit could not be applied ({type(error).__name__}: {error}); try a simpler edit"
         label = raw_input.get("target") or raw_input.get("path") if isinstance(raw_input, dict) else None
         self.rejected.append(f"{name} {label if isinstance(label, str) else ''}".strip() + f": {reason}")
@@ -155,7 +155,9 @@ class EditSession:
         assert qualname is not None
         allowed = self.rules.function_targets.get(path)
         if allowed is not None and qualname not in allowed:
-            raise EditRejected(f"{qualname!r} is not a target of this task set; replace only: {', '.join(sorted(allowed))}")
+            raise EditRejected(
+                f"{qualname!r} is not a target of this task set; replace only: {', '.join(sorted(allowed))}"
+            )
         if (path, qualname) in self.rules.tests_first and qualname.split(".")[-1] not in self.tested_names:
             raise EditRejected(
                 f"no test exercises {qualname!r} yet; first add characterization tests for it with add_test_file,"
@@ -211,12 +213,18 @@ class EditSession:
             tree = ast.parse(content)
         except SyntaxError as error:
             raise EditRejected(f"the test file does not parse: {error.msg} (line {error.lineno})") from None
-        tests = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
+        tests = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")
+        ]
         if not tests:
             raise EditRejected("the test file defines no test functions (def test_...)")
         self.originals.setdefault(path, "")
         self.created.add(path)
-        self._store(path, content if content.endswith("\n") else content + "\n", Change("llm:add_test_file", 1, f"added {path}"))
+        self._store(
+            path, content if content.endswith("\n") else content + "\n", Change("llm:add_test_file", 1, f"added {path}")
+        )
         self.tested_names.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", content))
         return f"added {path} with {len(tests)} test(s)"
 
@@ -248,7 +256,11 @@ def _line_of(source: str, qualname: str | None) -> int:
     line = 1
     for part in parts:
         match = next(
-            (n for n in nodes if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == part),
+            (
+                n
+                for n in nodes
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == part
+            ),
             None,
         )
         if match is None:

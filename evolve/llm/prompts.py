@@ -77,7 +77,9 @@ class TaskBrief:
         if self.kind == "docstring":
             return render("task_docstring", **values)
         if self.kind == "complexity":
-            text = render("task_complexity", complexity=self.complexity if self.complexity is not None else "?", **values)
+            text = render(
+                "task_complexity", complexity=self.complexity if self.complexity is not None else "?", **values
+            )
             return render("task_complexity_tests_first", **values) + " " + text if self.tests_first else text
         if self.kind == "tests":
             return render("task_tests", **values)
@@ -139,9 +141,7 @@ def feedback_section(feedback: AttemptFeedback | None) -> str:
         gates.append(untrusted_block("gate_output", text, gate=result.gate, status=result.status))
     diff = "".join(edit.diff() for edit in feedback.previous_edits)
     diff_block = untrusted_block("diff", _clip(diff, MAX_DIFF_CHARS), attempt=feedback.attempt) if diff else ""
-    return render(
-        "feedback", attempt=feedback.attempt, gates="\n\n".join(gates) or "(no gate output)", diff=diff_block
-    )
+    return render("feedback", attempt=feedback.attempt, gates="\n\n".join(gates) or "(no gate output)", diff=diff_block)
 
 
 def user_prompt(inputs: PromptInputs) -> str:

@@ -56,7 +56,7 @@ class LLMProvider:
         notes_before = len(self.client.notes)
         try:
             edits, notes = self._propose(Path(workspace), plan, feedback, list(findings or ()))
-        except Exception as error:  # noqa: BLE001 - the contract: never raise into the loop
+        except Exception as error:
             edits, notes = (), [f"{CATALOG_ONLY}: internal error in the LLM stage ({type(error).__name__}: {error})"]
         notes = self.startup_notes + self.client.notes[notes_before:] + notes
         self.startup_notes = []
@@ -121,12 +121,12 @@ class LLMProvider:
             )
         except LLMUnavailable as error:
             self.stopped = str(error)
-            return (), notes + [f"{CATALOG_ONLY}: {error}"]
+            return (), [*notes, f"{CATALOG_ONLY}: {error}"]
         except BudgetExceeded as error:
             self.stopped = f"LLM budget exceeded: {error}"
             kept = session.edits()
             suffix = f"; kept {len(kept)} edit(s) accepted before the stop" if kept else ""
-            return kept, notes + [f"{CATALOG_ONLY}: {self.stopped}{suffix}"] + _rejections(session)
+            return kept, [*notes, f"{CATALOG_ONLY}: {self.stopped}{suffix}", *_rejections(session)]
         notes += _rejections(session)
         if not result.finished:
             notes.append(result.stopped)
@@ -205,7 +205,7 @@ def _missing_security_findings(
         from evolve.research import scan_repository
 
         scan = scan_repository(workspace, config, paths=paths, with_semgrep=True)
-    except Exception as error:  # noqa: BLE001 - research is best effort here: the task still names the file and symbol
+    except Exception as error:
         notes.append(f"could not look up the security findings ({type(error).__name__}: {error})")
         return []
     return [finding for finding in scan.findings if finding.kind == "security"]

@@ -2,47 +2,25 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from evolve.sandbox import SECRET_NAME
-
-REDACTED = "[REDACTED-SECRET]"
-# Shorter values are too likely to occur by chance ("1", "true", a port number).
-MIN_SECRET_LENGTH = 8
-
-TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\Z)", re.DOTALL),
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),  # GitHub tokens (personal, oauth, user, server, refresh)
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"),
-    re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{10,}"),  # Anthropic keys
-    re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9]{32,}"),  # OpenAI-style keys
-    re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"),  # AWS access key ids
-    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),  # Slack
-    re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}"),  # GitLab
-    re.compile(r"\bAIza[0-9A-Za-z_\-]{35}"),  # Google API keys
-    re.compile(r"\beyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"),  # JWTs
+from evolve.untrusted_text import (
+    MIN_SECRET_LENGTH,
+    REDACTED,
+    SECRET_NAME,
+    TOKEN_PATTERNS,
+    redact_text,
 )
+
+__all__ = ["MIN_SECRET_LENGTH", "REDACTED", "SECRET_NAME", "TOKEN_PATTERNS", "redact", "redact_text", "secret_values"]
 
 
 def secret_values(env: Mapping[str, str]) -> list[str]:
-    """Values of variables whose names look secret, longest first (so overlapping values redact fully)."""
-    values = {value for name, value in env.items() if SECRET_NAME.search(name) and len(value) >= MIN_SECRET_LENGTH}
-    return sorted(values, key=len, reverse=True)
+    """Values of `env`'s secret-named variables plus the process's registered secrets, longest first."""
+    from evolve.untrusted_text import secret_values as known
 
-
-def redact_text(text: str, secrets: list[str]) -> tuple[str, int]:
-    """Replace secret values and token-looking strings in `text`; return the text and the count replaced."""
-    count = 0
-    for value in secrets:
-        if value in text:
-            count += text.count(value)
-            text = text.replace(value, REDACTED)
-    for pattern in TOKEN_PATTERNS:
-        text, replaced = pattern.subn(REDACTED, text)
-        count += replaced
-    return text, count
+    return known(env)
 
 
 def redact(value: Any, secrets: list[str]) -> tuple[Any, int]:

@@ -68,7 +68,7 @@ def function_complexity(source: str, qualname: str) -> int | None:
     """Radon's cyclomatic complexity of the function `qualname` in `source`, or None when absent/unparsable."""
     try:
         blocks = cc_visit(source)
-    except Exception:  # noqa: BLE001 - radon raises SyntaxError and assorted internal errors
+    except Exception:
         return None
     wanted = ".".join(part for part in qualname.split(".") if part != "<locals>")
 
@@ -77,7 +77,11 @@ def function_complexity(source: str, qualname: str) -> int | None:
             name = f"{prefix}{block.name}"
             if name == wanted and hasattr(block, "closures"):
                 return block.complexity
-            children = [*(getattr(block, "methods", None) or []), *(getattr(block, "inner_classes", None) or []), *(getattr(block, "closures", None) or [])]
+            children = [
+                *(getattr(block, "methods", None) or []),
+                *(getattr(block, "inner_classes", None) or []),
+                *(getattr(block, "closures", None) or []),
+            ]
             found = walk(children, f"{name}.")
             if found is not None:
                 return found
@@ -89,6 +93,7 @@ def function_complexity(source: str, qualname: str) -> int | None:
 
 def repository_key(workspace: Path) -> str:
     """A stable name for the repository, for per-day budgets: its origin URL (without credentials) or git dir."""
+
     def git(*args: str) -> str:
         try:
             result = subprocess.run(

@@ -44,7 +44,7 @@ def parse_module(source: str, label: str) -> cst.Module:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         raise EditRejected(f"{label} does not parse: {error.message} (line {error.raw_line})") from None
-    except Exception as error:  # noqa: BLE001 - LibCST can raise other errors on odd input
+    except Exception as error:
         raise EditRejected(f"{label} does not parse: {error}") from None
 
 
@@ -101,7 +101,9 @@ class _Rewriter(cst.CSTTransformer):
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self.indents.append(node.indent if node.indent is not None else self.default_indent)
 
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
         self.indents.pop()
         return updated_node
 
@@ -168,7 +170,9 @@ def _sibling_names(module: cst.Module, parts: list[str]) -> set[str]:
     return names
 
 
-def replace_function(source: str, path: str, qualname: str, new_source: str, keep_signature: bool = True) -> tuple[str, list[str]]:
+def replace_function(
+    source: str, path: str, qualname: str, new_source: str, keep_signature: bool = True
+) -> tuple[str, list[str]]:
     """Replace the definition of `qualname` with `new_source`; return the new text and any helper names added."""
     parts = split_qualname(qualname)
     module = parse_module(source, path)
@@ -189,7 +193,9 @@ def replace_function(source: str, path: str, qualname: str, new_source: str, kee
         replacement = [new_function.with_changes(leading_lines=original.leading_lines)]
         for helper in helpers:
             comments = [line for line in helper.leading_lines if line.comment is not None]
-            replacement.append(helper.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * blank_lines + comments))
+            replacement.append(
+                helper.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * blank_lines + comments)
+            )
         return cst.FlattenSentinel(replacement) if len(replacement) > 1 else replacement[0]
 
     result = module.visit(_Rewriter(parts, module.default_indent, on_match)).code
@@ -256,7 +262,9 @@ def set_docstring(source: str, path: str, qualname: str | None, docstring: str) 
 
     def on_match(original: Definition, updated: Definition, indent: str):
         block = updated.body
-        own = block.indent if isinstance(block, cst.IndentedBlock) and block.indent is not None else module.default_indent
+        own = (
+            block.indent if isinstance(block, cst.IndentedBlock) and block.indent is not None else module.default_indent
+        )
         if isinstance(block, cst.SimpleStatementSuite):
             return updated.with_changes(
                 body=_with_docstring(block, format_docstring(docstring, indent + module.default_indent)).with_changes(

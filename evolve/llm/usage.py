@@ -56,7 +56,12 @@ class RunUsage:
     def snapshot(self) -> RunUsage:
         """A copy, to measure what one `propose` call spent."""
         return RunUsage(
-            self.input_tokens, self.output_tokens, self.cost_usd, self.requests, list(self.models), list(self.request_models)
+            self.input_tokens,
+            self.output_tokens,
+            self.cost_usd,
+            self.requests,
+            list(self.models),
+            list(self.request_models),
         )
 
     def since(self, earlier: RunUsage) -> dict[str, Any]:

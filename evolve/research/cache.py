@@ -36,7 +36,10 @@ def default_cache_path(root: Path) -> Path:
     try:
         done = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--git-common-dir"],
-            capture_output=True, text=True, timeout=30, check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
         if done.returncode == 0 and done.stdout.strip():
             common = Path(done.stdout.strip())
@@ -87,7 +90,7 @@ class ScanCache:
         found: dict[str, Any] = {}
         try:
             for start in range(0, len(paths), 500):
-                chunk = paths[start:start + 500]
+                chunk = paths[start : start + 500]
                 rows = self._db.execute(
                     "SELECT path, digest, payload FROM entries WHERE section = ? AND fingerprint = ?"
                     f" AND path IN ({','.join('?' * len(chunk))})",

@@ -54,14 +54,14 @@ def load_catalog(config: EvolveConfig) -> Catalog:
         return Catalog((), {}, None, f"codemod detectors unavailable: {error}")
     try:
         found = available_codemods()
-    except Exception as error:  # noqa: BLE001 - a broken plugin must not break the scan
+    except Exception as error:
         return Catalog((), {}, None, f"codemod catalog failed to load: {error}")
     codemods = list(found.values()) if isinstance(found, Mapping) else list(found)
     settings = config.codemods
     enabled = [
-        c for c in codemods
-        if (not settings.only or _codemod_id(c) in settings.only)
-        and _codemod_id(c) not in settings.disabled
+        c
+        for c in codemods
+        if (not settings.only or _codemod_id(c) in settings.only) and _codemod_id(c) not in settings.disabled
     ]
     enabled.sort(key=_codemod_id)
     # The registry hands out classes; the runner works with instances.
@@ -79,7 +79,9 @@ def _normalise(raw: Any) -> dict[str, list[tuple[str, Any]]]:
                 pairs.extend((str(cid), occ) for cid, occs in items.items() for occ in occs)
             else:
                 for item in items:
-                    cid, occ = (item if isinstance(item, tuple) else (_item_codemod(item), getattr(item, "occurrence", item)))
+                    cid, occ = (
+                        item if isinstance(item, tuple) else (_item_codemod(item), getattr(item, "occurrence", item))
+                    )
                     pairs.append((str(cid), occ))
         return out
     for item in raw or ():
@@ -102,13 +104,18 @@ def detect(root: Path, paths: Sequence[str], catalog: Catalog) -> tuple[dict[str
         return {path: [] for path in paths}, catalog.note
     try:
         raw = catalog.detect(Path(root), list(paths), list(catalog.codemods), min_python(root))
-    except Exception as error:  # noqa: BLE001 - the runner "should never raise"; if it does, say so
+    except Exception as error:
         return {}, f"codemod detection failed: {error}"
     found: dict[str, list[dict[str, Any]]] = {path: [] for path in paths}
     for path, pairs in _normalise(raw).items():
         found.setdefault(path, []).extend(
-            {"codemod": cid, "line": occ.line, "end_line": occ.end_line, "symbol": occ.symbol,
-             "description": occ.description}
+            {
+                "codemod": cid,
+                "line": occ.line,
+                "end_line": occ.end_line,
+                "symbol": occ.symbol,
+                "description": occ.description,
+            }
             for cid, occ in pairs
         )
     return found, None
@@ -123,10 +130,21 @@ def codemod_findings(path: str, occurrences: Iterable[dict[str, Any]], metadata:
         meta = metadata.get(occurrence["codemod"])
         risk = getattr(meta, "risk", "medium")
         theme = getattr(meta, "theme", occurrence["codemod"])
-        findings.append(make_finding(
-            "codemod", occurrence["codemod"], path, occurrence["line"], occurrence["end_line"], occurrence["symbol"],
-            _RISK_SEVERITY.get(risk, "low"), 0.5, _RISK_CONFIDENCE.get(risk, 0.7),
-            occurrence["description"] or getattr(meta, "title", occurrence["codemod"]),
-            disc or "0", theme=theme, risk=risk,
-        ))
+        findings.append(
+            make_finding(
+                "codemod",
+                occurrence["codemod"],
+                path,
+                occurrence["line"],
+                occurrence["end_line"],
+                occurrence["symbol"],
+                _RISK_SEVERITY.get(risk, "low"),
+                0.5,
+                _RISK_CONFIDENCE.get(risk, 0.7),
+                occurrence["description"] or getattr(meta, "title", occurrence["codemod"]),
+                disc or "0",
+                theme=theme,
+                risk=risk,
+            )
+        )
     return findings

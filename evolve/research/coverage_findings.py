@@ -32,7 +32,7 @@ def measure_coverage(root: Path, config: EvolveConfig, scanned: Sequence[str]) -
         return CoverageOutcome(None, None, (f"coverage not measured: the test runner is unavailable ({error})",))
     try:
         run = run_test_suite(root, config, with_coverage=True)
-    except Exception as error:  # noqa: BLE001 - a broken test run must not break the scan
+    except Exception as error:
         return CoverageOutcome(None, None, (f"coverage not measured: running the tests failed: {error}",))
     notes = []
     if run.no_tests:
@@ -70,10 +70,22 @@ def coverage_findings(files: Sequence[FileMetrics], lines: dict[str, dict[str, l
             percent = 100.0 * hit / len(body)
             if percent >= LOW_COVERAGE_PERCENT:
                 continue
-            findings.append(make_finding(
-                "coverage", "low-function-coverage", metrics.path, func.line, func.end_line, func.qualname,
-                "medium" if hit == 0 else "low", 1.0 - percent / 100.0, 0.7,
-                f"{func.qualname}: {hit} of {len(body)} lines covered by the tests ({percent:.0f}%)",
-                disc, covered=hit, executable=len(body), percent=round(percent, 2),
-            ))
+            findings.append(
+                make_finding(
+                    "coverage",
+                    "low-function-coverage",
+                    metrics.path,
+                    func.line,
+                    func.end_line,
+                    func.qualname,
+                    "medium" if hit == 0 else "low",
+                    1.0 - percent / 100.0,
+                    0.7,
+                    f"{func.qualname}: {hit} of {len(body)} lines covered by the tests ({percent:.0f}%)",
+                    disc,
+                    covered=hit,
+                    executable=len(body),
+                    percent=round(percent, 2),
+                )
+            )
     return findings

@@ -67,14 +67,31 @@ def disambiguate(keys: Iterable[tuple[str, ...]]) -> list[str]:
 
 
 def make_finding(
-    kind: str, rule: str, path: str, line: int, end_line: int, symbol: str | None, severity: str,
-    impact: float, confidence: float, message: str, discriminator: str = "", **data: object,
+    kind: str,
+    rule: str,
+    path: str,
+    line: int,
+    end_line: int,
+    symbol: str | None,
+    severity: str,
+    impact: float,
+    confidence: float,
+    message: str,
+    discriminator: str = "",
+    **data: object,
 ) -> Finding:
     """Build a finding with its stable id and its priority from the formula."""
     return Finding(
         id=stable_finding_id(kind, rule, path, symbol, discriminator),
-        kind=kind, rule=rule, path=path, line=line, end_line=end_line, symbol=symbol, severity=severity,
-        priority=priority(severity, impact, confidence), message=message,
+        kind=kind,
+        rule=rule,
+        path=path,
+        line=line,
+        end_line=end_line,
+        symbol=symbol,
+        severity=severity,
+        priority=priority(severity, impact, confidence),
+        message=message,
         data={"impact": round(impact, 4), "confidence": confidence, **data},
     )
 
@@ -89,27 +106,59 @@ def file_findings(analysis: FileAnalysis, config: EvolveConfig) -> list[Finding]
     discriminators = disambiguate((f.qualname,) for f in functions)
     for func, disc in zip(functions, discriminators):
         if func.complexity > threshold:
-            findings.append(make_finding(
-                "complexity", "cyclomatic-complexity", path, func.line, func.end_line, func.qualname,
-                complexity_severity(func.complexity), (func.complexity - threshold) / threshold, 0.8,
-                f"{func.qualname} has cyclomatic complexity {func.complexity} (threshold {threshold})",
-                disc, complexity=func.complexity, threshold=threshold,
-            ))
+            findings.append(
+                make_finding(
+                    "complexity",
+                    "cyclomatic-complexity",
+                    path,
+                    func.line,
+                    func.end_line,
+                    func.qualname,
+                    complexity_severity(func.complexity),
+                    (func.complexity - threshold) / threshold,
+                    0.8,
+                    f"{func.qualname} has cyclomatic complexity {func.complexity} (threshold {threshold})",
+                    disc,
+                    complexity=func.complexity,
+                    threshold=threshold,
+                )
+            )
         length = func.end_line - func.line + 1
         if length > LONG_FUNCTION_LINES:
-            findings.append(make_finding(
-                "size", "long-function", path, func.line, func.end_line, func.qualname, size_severity(length),
-                (length - LONG_FUNCTION_LINES) / (3 * LONG_FUNCTION_LINES), 0.6,
-                f"{func.qualname} is {length} lines long (over {LONG_FUNCTION_LINES})", disc, lines=length,
-            ))
+            findings.append(
+                make_finding(
+                    "size",
+                    "long-function",
+                    path,
+                    func.line,
+                    func.end_line,
+                    func.qualname,
+                    size_severity(length),
+                    (length - LONG_FUNCTION_LINES) / (3 * LONG_FUNCTION_LINES),
+                    0.6,
+                    f"{func.qualname} is {length} lines long (over {LONG_FUNCTION_LINES})",
+                    disc,
+                    lines=length,
+                )
+            )
     floor = config.gates.maintainability.floor
     if metrics.sloc and metrics.maintainability < floor:
-        findings.append(make_finding(
-            "maintainability", "maintainability-index", path, 1, max(metrics.loc, 1), None,
-            maintainability_severity(metrics.maintainability), (floor - metrics.maintainability) / max(floor, 1.0),
-            0.6, f"maintainability index {metrics.maintainability:.1f} is below the floor {floor:g}",
-            maintainability=metrics.maintainability, floor=floor,
-        ))
+        findings.append(
+            make_finding(
+                "maintainability",
+                "maintainability-index",
+                path,
+                1,
+                max(metrics.loc, 1),
+                None,
+                maintainability_severity(metrics.maintainability),
+                (floor - metrics.maintainability) / max(floor, 1.0),
+                0.6,
+                f"maintainability index {metrics.maintainability:.1f} is below the floor {floor:g}",
+                maintainability=metrics.maintainability,
+                floor=floor,
+            )
+        )
     definitions = analysis.definitions
     discriminators = disambiguate((d.qualname,) for d in definitions)
     for definition, disc in zip(definitions, discriminators):
@@ -118,11 +167,22 @@ def file_findings(analysis: FileAnalysis, config: EvolveConfig) -> list[Finding]
             continue
         top_level = "." not in definition.qualname
         length = definition.end_line - definition.line + 1
-        findings.append(make_finding(
-            "docstring", "missing-docstring", path, definition.line, definition.end_line, definition.qualname,
-            "low" if top_level else "info", min(length / 50, 1.0), 0.9,
-            f"public {definition.kind} {definition.qualname} has no docstring", disc, definition=definition.kind,
-        ))
+        findings.append(
+            make_finding(
+                "docstring",
+                "missing-docstring",
+                path,
+                definition.line,
+                definition.end_line,
+                definition.qualname,
+                "low" if top_level else "info",
+                min(length / 50, 1.0),
+                0.9,
+                f"public {definition.kind} {definition.qualname} has no docstring",
+                disc,
+                definition=definition.kind,
+            )
+        )
     return findings
 
 

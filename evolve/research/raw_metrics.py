@@ -42,7 +42,7 @@ def _streamed_units(lines: list[str], done: list[int]) -> Iterator[tuple[list[tu
                 depth -= token.string in _CLOSING
             elif token.type in (tokenize.NEWLINE, tokenize.NL) and depth <= 0 and token.start[0] > done[0]:
                 row = token.start[0]
-                yield [*pending, _END], lines[done[0]:row]
+                yield [*pending, _END], lines[done[0] : row]
                 done[0] = row
                 pending = []
     except (tokenize.TokenError, SyntaxError):
@@ -53,7 +53,7 @@ def _units(lines: list[str]) -> Iterator[tuple[list[tuple], list[str]]]:
     """(tokens, lines) per statement, as radon's `_get_all_tokens` would produce them for counting."""
     done = [0]
     yield from _streamed_units(lines, done)
-    rest = iter(lines[done[0]:])
+    rest = iter(lines[done[0] :])
     for line in rest:
         try:
             yield _get_all_tokens(line, rest)

@@ -63,8 +63,9 @@ class Section:
         return self.fresh.get(path, self.cached.get(path, default))
 
 
-def _read_tree(root: Path, config: EvolveConfig, paths: Sequence[str] | None,
-               report: Progress) -> tuple[list[SourceFile], list[SkippedFile]]:
+def _read_tree(
+    root: Path, config: EvolveConfig, paths: Sequence[str] | None, report: Progress
+) -> tuple[list[SourceFile], list[SkippedFile]]:
     report("list", 0, 1)
     listed = list_python_files(root, config, paths)
     report("list", 1, 1)
@@ -76,30 +77,53 @@ def _read_tree(root: Path, config: EvolveConfig, paths: Sequence[str] | None,
     return [s for s in sources if not s.problem], skipped
 
 
-def _sections(root: Path, config: EvolveConfig, options: dict[str, Any], catalog: codemods.Catalog,
-              with_semgrep: bool) -> dict[str, Section]:
+def _sections(
+    root: Path, config: EvolveConfig, options: dict[str, Any], catalog: codemods.Catalog, with_semgrep: bool
+) -> dict[str, Section]:
     """The cached analyses, each with a fingerprint of everything its per-file result depends on."""
     rules_hash = hashlib.sha256(RULES_FILE.read_bytes()).hexdigest()
     return {
-        "metrics": Section("metrics", True, fingerprint(
-            ANALYZER_VERSION, _version("radon"), _version("interrogate"), options,
-            config.gates.complexity.threshold, config.gates.maintainability.floor)),
+        "metrics": Section(
+            "metrics",
+            True,
+            fingerprint(
+                ANALYZER_VERSION,
+                _version("radon"),
+                _version("interrogate"),
+                options,
+                config.gates.complexity.threshold,
+                config.gates.maintainability.floor,
+            ),
+        ),
         "semgrep": Section("semgrep", with_semgrep, fingerprint(ANALYZER_VERSION, _version("semgrep"), rules_hash)),
-        "codemods": Section("codemods", bool(catalog.codemods), fingerprint(
-            ANALYZER_VERSION, catalog.ids, codemods.min_python(root), _version("evolve-bot"))),
+        "codemods": Section(
+            "codemods",
+            bool(catalog.codemods),
+            fingerprint(ANALYZER_VERSION, catalog.ids, codemods.min_python(root), _version("evolve-bot")),
+        ),
     }
 
 
-def _analyse_misses(root: Path, config: EvolveConfig, options: dict[str, Any], catalog: codemods.Catalog,
-                    readable: list[SourceFile], sections: dict[str, Section], progress: Progress) -> list[str]:
+def _analyse_misses(
+    root: Path,
+    config: EvolveConfig,
+    options: dict[str, Any],
+    catalog: codemods.Catalog,
+    readable: list[SourceFile],
+    sections: dict[str, Section],
+    progress: Progress,
+) -> list[str]:
     """Fill each section's `fresh` payloads for the files the cache missed; return notes."""
     notes: list[str] = []
     metrics, semgrep, detectors = sections["metrics"], sections["semgrep"], sections["codemods"]
     semgrep_todo = [s.path for s in readable if semgrep.missing(s.path)]
     running = SemgrepRun(root, semgrep_todo) if semgrep_todo else None  # works while radon does
 
-    jobs = [Job(s.path, s.text or "", metrics.missing(s.path), detectors.missing(s.path))
-            for s in readable if metrics.missing(s.path) or detectors.missing(s.path)]
+    jobs = [
+        Job(s.path, s.text or "", metrics.missing(s.path), detectors.missing(s.path))
+        for s in readable
+        if metrics.missing(s.path) or detectors.missing(s.path)
+    ]
     settings = Settings(root, config, options, catalog if detectors.enabled else None)
     for done in run_jobs(jobs, settings, progress):
         if done.metrics is not None:
@@ -128,8 +152,9 @@ def _collect_semgrep(running: SemgrepRun, section: Section, progress: Progress) 
     return None
 
 
-def _assemble(readable: list[SourceFile], sections: dict[str, Section],
-              catalog: codemods.Catalog) -> tuple[list[FileMetrics], list[Finding], list[SkippedFile]]:
+def _assemble(
+    readable: list[SourceFile], sections: dict[str, Section], catalog: codemods.Catalog
+) -> tuple[list[FileMetrics], list[Finding], list[SkippedFile]]:
     """Metrics, findings and skipped files from the per-file payloads, fresh or cached."""
     files: list[FileMetrics] = []
     findings: list[Finding] = []

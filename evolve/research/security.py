@@ -40,8 +40,15 @@ class Match:
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise for the cache."""
-        return {"rule": self.rule, "line": self.line, "end_line": self.end_line, "message": self.message,
-                "severity": self.severity, "confidence": self.confidence, "metadata": self.metadata}
+        return {
+            "rule": self.rule,
+            "line": self.line,
+            "end_line": self.end_line,
+            "message": self.message,
+            "severity": self.severity,
+            "confidence": self.confidence,
+            "metadata": self.metadata,
+        }
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Match:
@@ -76,14 +83,27 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def semgrep_command(executable: str, paths: Sequence[str], *, jobs: int | None = None, experimental: bool = True) -> list[str]:
+def semgrep_command(
+    executable: str, paths: Sequence[str], *, jobs: int | None = None, experimental: bool = True
+) -> list[str]:
     """The command line: local rules only, no metrics, no version check, no registry, no git-ignore filtering.
 
     `--no-git-ignore` because research already chose the files; semgrep must not drop any of them.
     """
     command = [
-        executable, "scan", "--config", str(RULES_FILE), "--json", "--metrics=off", "--disable-version-check",
-        "--quiet", "--no-git-ignore", "--jobs", str(jobs or os.cpu_count() or 1), "--timeout", "30",
+        executable,
+        "scan",
+        "--config",
+        str(RULES_FILE),
+        "--json",
+        "--metrics=off",
+        "--disable-version-check",
+        "--quiet",
+        "--no-git-ignore",
+        "--jobs",
+        str(jobs or os.cpu_count() or 1),
+        "--timeout",
+        "30",
     ]
     if experimental:
         command.append("--experimental")
@@ -120,8 +140,12 @@ class SemgrepRun:
         command = semgrep_command(self.executable or "semgrep", batch, experimental=self._experimental)
         try:
             self._process = subprocess.Popen(
-                command, cwd=self.root, env=_environment(), stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                command,
+                cwd=self.root,
+                env=_environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
             )
         except OSError as error:
             self._process = None
@@ -205,8 +229,19 @@ def security_findings(path: str, matches: Sequence[Match], functions: Sequence[F
     discriminators = disambiguate((m.rule, symbol or "") for m, symbol in zip(ordered, symbols))
     return [
         make_finding(
-            "security", m.rule, path, m.line, m.end_line, symbol, m.severity, 1.0 if m.severity == "high" else 0.5,
-            m.confidence, m.message, disc, category=m.metadata.get("category"), cwe=m.metadata.get("cwe"),
+            "security",
+            m.rule,
+            path,
+            m.line,
+            m.end_line,
+            symbol,
+            m.severity,
+            1.0 if m.severity == "high" else 0.5,
+            m.confidence,
+            m.message,
+            disc,
+            category=m.metadata.get("category"),
+            cwe=m.metadata.get("cwe"),
         )
         for m, symbol, disc in zip(ordered, symbols, discriminators)
     ]

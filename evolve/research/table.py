@@ -39,10 +39,18 @@ def render_scan_table(result: ScanResult, limit: int = 30) -> str:
     ]
     shown = result.findings[: max(limit, 0)]
     if shown:
-        title = f"Top {len(shown)} of {len(result.findings)} findings" if len(result.findings) > len(shown) else "Findings"
+        title = (
+            f"Top {len(shown)} of {len(result.findings)} findings" if len(result.findings) > len(shown) else "Findings"
+        )
         rows = [
-            [f.id, f.kind, f.severity, f"{f.priority:.3f}", _cut(f"{f.path}:{f.line}" + (f" {f.symbol}" if f.symbol else ""), 60),
-             _cut(f.message, 90)]
+            [
+                f.id,
+                f.kind,
+                f.severity,
+                f"{f.priority:.3f}",
+                _cut(f"{f.path}:{f.line}" + (f" {f.symbol}" if f.symbol else ""), 60),
+                _cut(f.message, 90),
+            ]
             for f in shown
         ]
         lines += [title, *_grid(["id", "kind", "severity", "priority", "location", "message"], rows, {3}), ""]

@@ -21,7 +21,9 @@ def average_maintainability(files: Sequence[FileMetrics]) -> float:
     return 100.0
 
 
-def repo_totals(files: Sequence[FileMetrics], findings: Sequence[Finding], line_coverage: float | None = None) -> RepoMetrics:
+def repo_totals(
+    files: Sequence[FileMetrics], findings: Sequence[Finding], line_coverage: float | None = None
+) -> RepoMetrics:
     """Sum and average the per-file metrics.
 
     * average_complexity: mean cyclomatic complexity over all functions and methods (0 when none);

@@ -73,7 +73,7 @@ def run_job(job: Job, settings: Settings) -> JobResult:
     if job.metrics:
         try:
             result.metrics = analyse_file(job.path, job.text, settings.config, settings.interrogate_options)
-        except Exception as error:  # noqa: BLE001 - one odd file must not lose the whole scan
+        except Exception as error:
             result.metrics = {"skipped": f"analysis failed: {type(error).__name__}: {error}"}
     if job.codemods and settings.catalog is not None:
         found, note = codemods.detect(settings.root, [job.path], settings.catalog)
@@ -89,7 +89,9 @@ def _run_batch(batch: tuple[list[Job], Settings]) -> list[JobResult]:
     return [run_job(job, settings) for job in jobs]
 
 
-def run_jobs(jobs: Sequence[Job], settings: Settings, progress: Callable[[str, int, int], None] | None = None) -> list[JobResult]:
+def run_jobs(
+    jobs: Sequence[Job], settings: Settings, progress: Callable[[str, int, int], None] | None = None
+) -> list[JobResult]:
     """Run every job, in a process pool when there are many, and report progress as ("analyse", done, total)."""
     total = len(jobs)
     report = progress or (lambda step, done, count: None)
@@ -98,7 +100,7 @@ def run_jobs(jobs: Sequence[Job], settings: Settings, progress: Callable[[str, i
         workers = min(cpus, max(1, total // 8))
         # Small batches balance the load (file sizes vary a lot); each batch ships the settings once.
         size = max(1, total // (workers * 6))
-        batches = [(list(jobs[i:i + size]), settings) for i in range(0, total, size)]
+        batches = [(list(jobs[i : i + size]), settings) for i in range(0, total, size)]
         # fork is cheapest (everything is imported already) but unsafe once the process has threads.
         method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
         results: list[JobResult] = []

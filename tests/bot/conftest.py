@@ -7,8 +7,9 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,14 +21,20 @@ from bot.routing import Event, Router
 from bot.settings import Settings
 
 # The fake GitHub's fixtures, for every test in this directory.
-from tests.fakegithub.fixtures import bot_world, fake_github  # noqa: E402,F401
-from tests.fakegithub.stub_engine import engine  # noqa: E402,F401
+from tests.fakegithub.fixtures import bot_world, fake_github  # noqa: F401
+from tests.fakegithub.stub_engine import engine  # noqa: F401
 
 WEBHOOK_SECRET = "it's a secret to everybody"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"
 SUBSCRIBED_EVENTS = (
-    "installation", "installation_repositories", "issue_comment", "issues",
-    "pull_request", "pull_request_review", "push", "ping",
+    "installation",
+    "installation_repositories",
+    "issue_comment",
+    "issues",
+    "pull_request",
+    "pull_request_review",
+    "push",
+    "ping",
 )
 
 
@@ -36,7 +43,9 @@ def sign(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def webhook_headers(event: str, body: bytes, delivery_id: str | None = None, secret: str | None = WEBHOOK_SECRET) -> dict[str, str]:
+def webhook_headers(
+    event: str, body: bytes, delivery_id: str | None = None, secret: str | None = WEBHOOK_SECRET
+) -> dict[str, str]:
     """GitHub's delivery headers for a body; `secret=None` leaves the signature out."""
     headers = {
         "X-GitHub-Event": event,
@@ -49,8 +58,9 @@ def webhook_headers(event: str, body: bytes, delivery_id: str | None = None, sec
     return headers
 
 
-def post_webhook(client: TestClient, event: str, payload: Any, *, delivery_id: str | None = None,
-                 secret: str | None = WEBHOOK_SECRET) -> Any:
+def post_webhook(
+    client: TestClient, event: str, payload: Any, *, delivery_id: str | None = None, secret: str | None = WEBHOOK_SECRET
+) -> Any:
     """POST a signed delivery to `/webhook` and return the response."""
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     return client.post("/webhook", content=body, headers=webhook_headers(event, body, delivery_id, secret))
@@ -73,7 +83,7 @@ def webhook_examples(*events: str, source: str | None = None) -> list[tuple[str,
 
 def example(event: str, action: str | None = None, source: str = "api.github.com") -> dict[str, Any]:
     """The first real payload of an event (and action) — a deep copy, free to modify."""
-    for _, name, _, payload in webhook_examples(event, source=source):
+    for _, _name, _, payload in webhook_examples(event, source=source):
         if action is None or payload.get("action") == action:
             return json.loads(json.dumps(payload))
     raise LookupError(f"no example for {event}.{action}")

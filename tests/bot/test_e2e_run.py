@@ -35,7 +35,10 @@ def test_install_comment_pr_merge_learn(bot_world: BotWorld, caplog: pytest.LogC
     head_sha = fake.state.head_sha(repo, pull["head"])
     assert (check["name"], check["conclusion"], check["head_sha"]) == ("evolve/gates", "success", head_sha)
     assert (progress["name"], progress["conclusion"], progress["head_sha"]) == (
-        "evolve/gates", "neutral", fake.state.head_sha(repo, "main"))
+        "evolve/gates",
+        "neutral",
+        fake.state.head_sha(repo, "main"),
+    )
     assert fake.file_at(repo, "main", "sample/__init__.py") != fake.file_at(repo, pull["head"], "sample/__init__.py")
     assert fake.comments(repo, payload["issue"]["number"])[-1].startswith(f"Done: opened #{number}")
     assert repo.reactions[payload["comment"]["id"]] == ["eyes"]
@@ -43,11 +46,15 @@ def test_install_comment_pr_merge_learn(bot_world: BotWorld, caplog: pytest.LogC
     # the exact REST conversation, in order (git traffic and token minting aside)
     calls = [(r.method, r.path) for r in fake.requests if not r.path.startswith(("/git/", "/app/"))]
     base = "/repos/octo-org/sample"
-    assert calls[:2] == [("GET", f"{base}/collaborators/alice/permission"),
-                         ("POST", f"{base}/issues/comments/{payload['comment']['id']}/reactions")]
+    assert calls[:2] == [
+        ("GET", f"{base}/collaborators/alice/permission"),
+        ("POST", f"{base}/issues/comments/{payload['comment']['id']}/reactions"),
+    ]
     assert ("POST", f"{base}/pulls") in calls and ("POST", f"{base}/issues/{number}/labels") in calls
-    assert calls[-2:] == [("POST", f"{base}/issues/{payload['issue']['number']}/comments"),
-                          ("DELETE", "/installation/token")]  # the run's own token, revoked when it ends
+    assert calls[-2:] == [
+        ("POST", f"{base}/issues/{payload['issue']['number']}/comments"),
+        ("DELETE", "/installation/token"),
+    ]  # the run's own token, revoked when it ends
     create = fake.requests_to("POST", f"{base}/pulls")[0]
     assert create.body["head"] == pull["head"] and create.body["base"] == "main" and create.status == 201
 
@@ -72,7 +79,9 @@ def test_install_comment_pr_merge_learn(bot_world: BotWorld, caplog: pytest.LogC
     assert codemods and not blocked
     for codemod in codemods:
         assert after[codemod] > before[codemod]
-    stats = {s.codemod: (s.proposed, s.merged, s.closed) for s in store.codemod_stats(bot_world.ctx.db, BotWorld.REPO_ID)}
+    stats = {
+        s.codemod: (s.proposed, s.merged, s.closed) for s in store.codemod_stats(bot_world.ctx.db, BotWorld.REPO_ID)
+    }
     assert all(stats[c] == (1, 1, 0) for c in codemods)
 
     # the installation token went only into Authorization headers: not a URL, not a log line

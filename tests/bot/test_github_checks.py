@@ -20,14 +20,25 @@ def test_successful_run_check_run_sequence(bot_world: BotWorld, engine: StubEngi
     bot_world.install()
     main_sha = bot_world.fake.state.head_sha(bot_world.repo, "main")
     bot_world.comment("alice", "/evolve run")
-    (number, pull), = bot_world.repo.pulls.items()
+    ((number, pull),) = bot_world.repo.pulls.items()
     head_sha = bot_world.fake.state.head_sha(bot_world.repo, pull["head"])
     (m1, p1, start), (m2, p2, verdict), (m3, p3, close) = _check_requests(bot_world)
     progress_id = next(iter(bot_world.repo.check_runs))
-    assert (m1, p1, start["name"], start["status"], start["head_sha"]) == ("POST", "", "evolve/gates", "in_progress", main_sha)
+    assert (m1, p1, start["name"], start["status"], start["head_sha"]) == (
+        "POST",
+        "",
+        "evolve/gates",
+        "in_progress",
+        main_sha,
+    )
     assert "researching" in start["output"]["title"]
     assert (m2, p2, verdict["status"], verdict["conclusion"], verdict["head_sha"]) == (
-        "POST", "", "completed", "success", head_sha)
+        "POST",
+        "",
+        "completed",
+        "success",
+        head_sha,
+    )
     assert (m3, p3, close["status"], close["conclusion"]) == ("PATCH", f"/{progress_id}", "completed", "neutral")
     assert close["output"]["title"] == f"Proposed in #{number}" and f"/pull/{number})" in close["output"]["summary"]
     (run,) = store.recent_runs(bot_world.ctx.db, BotWorld.REPO_ID)
@@ -42,7 +53,12 @@ def test_failing_run_closes_its_check_as_neutral_with_the_gates(bot_world: BotWo
     assert not bot_world.repo.pulls
     (m1, _, start), (m2, _, close) = _check_requests(bot_world)
     assert (m1, start["status"], m2, close["status"], close["conclusion"]) == (
-        "POST", "in_progress", "PATCH", "completed", "neutral")
+        "POST",
+        "in_progress",
+        "PATCH",
+        "completed",
+        "neutral",
+    )
     assert close["output"]["title"] == "No pull request: the gates did not pass"
     assert "| tests | failed | 1 failed |" in close["output"]["summary"]
 

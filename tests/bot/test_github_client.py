@@ -81,24 +81,37 @@ def test_endpoints_used_by_the_bot(fake_github, repo, gateway) -> None:  # type:
         assert text == "limits:\n  max_open_prs: 1\n"
         assert await gateway.get_file(INSTALLATION, "octo-org", "sample", "missing.txt") is None
         fake_github.commit_files(repo, {"a.py": "x = 1\n"}, "branch", branch="evolve/style-1")
-        pull = await gateway.create_pull(INSTALLATION, "octo-org", "sample", head="evolve/style-1", base="main",
-                                         title="Style", body="body")
+        pull = await gateway.create_pull(
+            INSTALLATION, "octo-org", "sample", head="evolve/style-1", base="main", title="Style", body="body"
+        )
         with pytest.raises(GitHubError) as duplicate:
-            await gateway.create_pull(INSTALLATION, "octo-org", "sample", head="evolve/style-1", base="main",
-                                      title="Style", body="body")
+            await gateway.create_pull(
+                INSTALLATION, "octo-org", "sample", head="evolve/style-1", base="main", title="Style", body="body"
+            )
         assert duplicate.value.status == 422
-        await gateway.add_labels(INSTALLATION, "octo-org", "sample", pull.number,
-                                 {"evolve": "0e8a16", "evolve:risk-low": "c2e0c6"})
+        await gateway.add_labels(
+            INSTALLATION, "octo-org", "sample", pull.number, {"evolve": "0e8a16", "evolve:risk-low": "c2e0c6"}
+        )
         updated = await gateway.update_pull(INSTALLATION, "octo-org", "sample", pull.number, body="new body")
         assert updated.body == "new body"
         listed = await gateway.list_open_pulls(INSTALLATION, "octo-org", "sample", head_prefix="evolve/")
         assert [p.number for p in listed] == [pull.number]
         assert set((await gateway.get_pull(INSTALLATION, "octo-org", "sample", pull.number)).labels) == {
-            "evolve", "evolve:risk-low"}
-        check = await gateway.create_check_run(INSTALLATION, "octo-org", "sample", name="evolve/gates",
-                                               head_sha=pull.head_sha, status="in_progress")
-        await gateway.update_check_run(INSTALLATION, "octo-org", "sample", check, status="completed",
-                                       conclusion="success", output={"title": "ok", "summary": "all good"})
+            "evolve",
+            "evolve:risk-low",
+        }
+        check = await gateway.create_check_run(
+            INSTALLATION, "octo-org", "sample", name="evolve/gates", head_sha=pull.head_sha, status="in_progress"
+        )
+        await gateway.update_check_run(
+            INSTALLATION,
+            "octo-org",
+            "sample",
+            check,
+            status="completed",
+            conclusion="success",
+            output={"title": "ok", "summary": "all good"},
+        )
 
     asyncio.run(scenario())
     assert repo.reactions[comment["id"]] == ["eyes"]
@@ -119,8 +132,14 @@ def test_server_errors_are_retried(fake_github, repo, gateway, monkeypatch) -> N
     monkeypatch.setattr(anyio, "sleep", no_sleep)
     fake_github.fail_next("GET", r"/repos/octo-org/sample$", status=502, times=2)
     fake_github.fail_next("GET", r"/repos/octo-org/sample$", status=429, times=1, headers={"retry-after": "0"})
-    fake_github.fail_next("GET", r"/repos/octo-org/sample$", status=403, times=1, headers={"retry-after": "0"},
-                          message="You have exceeded a secondary rate limit")
+    fake_github.fail_next(
+        "GET",
+        r"/repos/octo-org/sample$",
+        status=403,
+        times=1,
+        headers={"retry-after": "0"},
+        message="You have exceeded a secondary rate limit",
+    )
     info = asyncio.run(gateway.get_repo(INSTALLATION, "octo-org", "sample"))
     assert info.full_name == "octo-org/sample"
     statuses = [r.status for r in fake_github.requests_to("GET", "/repos/octo-org/sample")]

@@ -22,16 +22,28 @@ def _jwt(fake: FakeGitHub, key: str | None = None, issuer: int | None = None) ->
     import time
 
     now = int(time.time())
-    return jwt.encode({"iss": str(issuer or fake.app_id), "iat": now - 60, "exp": now + 540}, key or fake.private_key,
-                      algorithm="RS256")
+    return jwt.encode(
+        {"iss": str(issuer or fake.app_id), "iat": now - 60, "exp": now + 540},
+        key or fake.private_key,
+        algorithm="RS256",
+    )
 
 
-@pytest.mark.parametrize(("name", "model"), [
-    ("installation-token", models.InstallationToken), ("collaborator-permission", models.RepositoryCollaboratorPermission),
-    ("reaction", models.Reaction), ("issue-comment", models.IssueComment), ("content-file", models.ContentFile),
-    ("full-repository", models.FullRepository), ("pull-request", models.PullRequest),
-    ("pull-request-simple", models.PullRequestSimple), ("label", models.Label), ("check-run", models.CheckRun),
-])
+@pytest.mark.parametrize(
+    ("name", "model"),
+    [
+        ("installation-token", models.InstallationToken),
+        ("collaborator-permission", models.RepositoryCollaboratorPermission),
+        ("reaction", models.Reaction),
+        ("issue-comment", models.IssueComment),
+        ("content-file", models.ContentFile),
+        ("full-repository", models.FullRepository),
+        ("pull-request", models.PullRequest),
+        ("pull-request-simple", models.PullRequestSimple),
+        ("label", models.Label),
+        ("check-run", models.CheckRun),
+    ],
+)
 def test_vendored_examples_parse(name: str, model: type) -> None:
     type_validate_python(model, example(name))
 
@@ -75,11 +87,14 @@ def test_git_needs_an_installation_token(fake_github: FakeGitHub, tmp_path: Path
     fake_github.commit_files(repo, {"a.txt": "a\n"}, "one")
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
     url = f"{fake_github.base_url}/git/octo/r.git"
-    anonymous = subprocess.run(["git", "clone", "-q", url, str(tmp_path / "anon")], env=env, capture_output=True, check=False)
+    anonymous = subprocess.run(
+        ["git", "clone", "-q", url, str(tmp_path / "anon")], env=env, capture_output=True, check=False
+    )
     assert anonymous.returncode != 0
     with httpx.Client(base_url=fake_github.base_url) as http:
-        token = http.post("/app/installations/1/access_tokens",
-                          headers={"Authorization": f"Bearer {_jwt(fake_github)}"}).json()["token"]
+        token = http.post(
+            "/app/installations/1/access_tokens", headers={"Authorization": f"Bearer {_jwt(fake_github)}"}
+        ).json()["token"]
     header = "AUTHORIZATION: basic " + base64.b64encode(f"x-access-token:{token}".encode()).decode()
     env.update(GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0="http.extraHeader", GIT_CONFIG_VALUE_0=header)
     subprocess.run(["git", "clone", "-q", url, str(tmp_path / "ok")], env=env, check=True)

@@ -19,7 +19,9 @@ CODEMOD = "none-comparison"
 @pytest.mark.parametrize(("merged", "closed"), [(0, 0), (3, 1), (0, 5), (7, 7)])
 def test_weighting_keeps_acceptance_rate_semantics(merged: int, closed: int) -> None:
     assert weighted_acceptance(merged, closed) == acceptance_rate(merged, closed)
-    assert acceptance_rate(merged, closed + 1) < weighted_acceptance(merged, closed, 1) < acceptance_rate(merged, closed)
+    assert (
+        acceptance_rate(merged, closed + 1) < weighted_acceptance(merged, closed, 1) < acceptance_rate(merged, closed)
+    )
     assert weighted_acceptance(merged, closed, 2) == pytest.approx(acceptance_rate(merged, closed + 1))
     with pytest.raises(ValueError):
         weighted_acceptance(0, 0, -1)

@@ -39,7 +39,8 @@ def test_comment_run_opens_pr_with_labels_check_and_reply(bot_world: BotWorld, e
     (run,) = _run_rows(bot_world)
     assert (run.status, run.pr_number, run.theme, run.trigger) == ("succeeded", number, "idioms", "comment")
     assert [(s.codemod, s.proposed) for s in store.codemod_stats(bot_world.ctx.db, BotWorld.REPO_ID)] == [
-        ("none-comparison", 1)]
+        ("none-comparison", 1)
+    ]
     assert engine.calls[0].focus is None and engine.calls[0].branch_name is None
 
 
@@ -65,7 +66,10 @@ def test_merge_and_close_teach_acceptance_and_blocking(bot_world: BotWorld, engi
     first = next(iter(bot_world.repo.pulls))
     before = store.acceptance_for(bot_world.ctx.db, BotWorld.REPO_ID)[0]
     bot_world.fake.merge_pull(bot_world.repo, first)
-    assert bot_world.deliver("pull_request", pull_closed(bot_world.fake, bot_world.repo, first, "alice")).status_code == 202
+    assert (
+        bot_world.deliver("pull_request", pull_closed(bot_world.fake, bot_world.repo, first, "alice")).status_code
+        == 202
+    )
     bot_world.drain()
     after = store.acceptance_for(bot_world.ctx.db, BotWorld.REPO_ID)[0]
     assert after["none-comparison"] > before.get("none-comparison", 0.5)
@@ -204,7 +208,8 @@ def test_the_run_token_is_revoked_when_the_run_ends(bot_world: BotWorld, engine:
     assert not fake.token_works(revoked, bot_world.repo)
     # webhook handlers keep their cached token; only the run's own one is gone
     assert [t for t in fake.issued_tokens if fake.token_works(t, bot_world.repo)] == [
-        t for t in fake.issued_tokens if t != revoked]
+        t for t in fake.issued_tokens if t != revoked
+    ]
     fake.fail_next("DELETE", r"/installation/token$", status=401, message="Bad credentials")
     bot_world.comment("alice", "/evolve run idioms")  # a failed revocation does not fail the run
     assert _run_rows(bot_world)[0].status == "succeeded"

@@ -29,8 +29,9 @@ def _deliver(client, event, payload):
 def _installed(client, repos=((1001, "octo/one"), (1002, "octo/two")), installation_id=77):
     payload = example("installation", "created")
     payload["installation"]["id"] = installation_id
-    payload["repositories"] = [{"id": rid, "name": name.split("/")[1], "full_name": name, "private": False}
-                               for rid, name in repos]
+    payload["repositories"] = [
+        {"id": rid, "name": name.split("/")[1], "full_name": name, "private": False} for rid, name in repos
+    ]
     _deliver(client, "installation", payload)
     return payload
 
@@ -87,8 +88,12 @@ def test_repositories_added_and_removed(client):
     assert set(_schedules(client)) == {1001, 1003}
     assert store.get_repository(context_of(client).db, 1003).private
 
-    removal = {**change, "action": "removed", "repositories_added": [],
-               "repositories_removed": [{"id": 1001, "name": "one", "full_name": "octo/one"}]}
+    removal = {
+        **change,
+        "action": "removed",
+        "repositories_added": [],
+        "repositories_removed": [{"id": 1001, "name": "one", "full_name": "octo/one"}],
+    }
     _deliver(client, "installation_repositories", removal)
     assert set(_schedules(client)) == {1003}
     assert not store.get_repository(context_of(client).db, 1001).enrolled

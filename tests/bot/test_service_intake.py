@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -93,9 +94,12 @@ def test_one_bad_row_fails_alone_and_its_batch_mates_are_recorded(settings):
     async def scenario() -> tuple[dict[str, int], int]:
         async with running(settings, router=RecordingRouter()) as (client, ctx):
             with ctx.engine.begin() as connection:  # a database that refuses exactly one row
-                connection.execute(text(
-                    "CREATE TRIGGER refuse_poison BEFORE INSERT ON deliveries WHEN NEW.delivery_id = 'poison' "
-                    "BEGIN SELECT RAISE(ABORT, 'refused'); END"))
+                connection.execute(
+                    text(
+                        "CREATE TRIGGER refuse_poison BEFORE INSERT ON deliveries WHEN NEW.delivery_id = 'poison' "
+                        "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                    )
+                )
             ids = [f"good-{n}" for n in range(30)] + ["poison"] + [f"good-{n}" for n in range(30, 60)]
             statuses = await asyncio.gather(*(post(client, i) for i in ids))
             await ctx.jobs.drain()

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 
 from bot.db import store
-from evolve.runs import RunReport
 from bot.db.models import utcnow
 from bot.routing import Router
+from evolve.runs import RunReport
 from tests.bot.conftest import RecordingRouter, context_of, drain, example, post_webhook
 
 
@@ -39,8 +39,15 @@ class FakeEngineRuns:
                 await self.gate.wait()
             if self.fail:
                 raise RuntimeError("engine exploded")
-            return RunReport(run_id=f"gh-{run_id}", status=self.status, repo="octo/repo", base_sha=None, plan=None,
-                             markdown="## report", message="done")
+            return RunReport(
+                run_id=f"gh-{run_id}",
+                status=self.status,
+                repo="octo/repo",
+                base_sha=None,
+                plan=None,
+                markdown="## report",
+                message="done",
+            )
         finally:
             self.active.discard(run.repository_id)
 
@@ -93,13 +100,26 @@ def test_enqueued_run_executes_and_is_closed(app_factory, engine_runs):
     client = app_factory(router=Router())
     ctx = context_of(client)
     _repo(ctx)
-    run = client.portal.call(lambda: ctx.jobs.enqueue_run(5, "comment", focus="docstrings", requested_by="octocat",
-                                                          comment_issue_number=3, idempotency_key="delivery:abc"))
+    run = client.portal.call(
+        lambda: ctx.jobs.enqueue_run(
+            5,
+            "comment",
+            focus="docstrings",
+            requested_by="octocat",
+            comment_issue_number=3,
+            idempotency_key="delivery:abc",
+        )
+    )
     drain(client)
     done = store.get_run(ctx.db, run.id)
     assert engine_runs.calls == [run.id]
     assert (done.status, done.focus, done.requested_by, done.comment_issue_number, done.tries) == (
-        "succeeded", "docstrings", "octocat", 3, 1)
+        "succeeded",
+        "docstrings",
+        "octocat",
+        3,
+        1,
+    )
     assert done.finished_at is not None and done.lease_until is None
     assert (done.markdown, done.message, done.report["status"]) == ("## report", "done", "succeeded")
     # The same idempotency key never makes a second run.

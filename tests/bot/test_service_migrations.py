@@ -28,10 +28,13 @@ def _at_0001_with_deliveries(url: str) -> Any:
         connection.commit()
     with engine.begin() as connection:
         for n, (delivery_id, payload) in enumerate(PAYLOADS.items()):
-            connection.execute(text(
-                "INSERT INTO deliveries (delivery_id, event, action, installation_id, payload, received_at, status, attempts) "
-                "VALUES (:d, 'issue_comment', 'created', 7, :p, CURRENT_TIMESTAMP, :s, 0)"),
-                {"d": delivery_id, "p": payload, "s": "queued" if n % 2 else "processed"})
+            connection.execute(
+                text(
+                    "INSERT INTO deliveries (delivery_id, event, action, installation_id, payload, received_at, status, attempts) "
+                    "VALUES (:d, 'issue_comment', 'created', 7, :p, CURRENT_TIMESTAMP, :s, 0)"
+                ),
+                {"d": delivery_id, "p": payload, "s": "queued" if n % 2 else "processed"},
+            )
     return engine
 
 
@@ -47,9 +50,13 @@ def _check_upgrade(engine: Any) -> None:
         assert store.get_delivery(db, delivery_id).payload == payload
     with engine.begin() as connection:  # moved rows are claimed with their payloads; marks leave them alone
         claimed = claim_batch(connection, list(PAYLOADS), 60)
-        assert {i: c.payload for i, c in claimed.items()} == {i: p for n, (i, p) in enumerate(PAYLOADS.items()) if n % 2}
+        assert {i: c.payload for i, c in claimed.items()} == {
+            i: p for n, (i, p) in enumerate(PAYLOADS.items()) if n % 2
+        }
         mark_batch(connection, [DeliveryMark(i, "processed") for i in claimed])
-        assert insert_deliveries(connection, [NewDelivery("new-1", "issues", '{"a": 1}'), NewDelivery("old-1", "issues", "{}")]) == {"new-1"}
+        assert insert_deliveries(
+            connection, [NewDelivery("new-1", "issues", '{"a": 1}'), NewDelivery("old-1", "issues", "{}")]
+        ) == {"new-1"}
     assert store.get_delivery(db, "old-1").payload == PAYLOADS["old-1"]
     assert store.get_delivery(db, "new-1").payload == '{"a": 1}'
     assert store.count_deliveries(db, "processed") == len(PAYLOADS)

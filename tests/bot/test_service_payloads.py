@@ -40,8 +40,11 @@ def test_every_real_payload_is_accepted_and_handled(app_factory):
     ]
 
 
-@pytest.mark.parametrize("source,event,index,payload", EXAMPLES[:: max(1, len(EXAMPLES) // 40)],
-                         ids=lambda v: v if isinstance(v, (str, int)) else "")
+@pytest.mark.parametrize(
+    "source,event,index,payload",
+    EXAMPLES[:: max(1, len(EXAMPLES) // 40)],
+    ids=lambda v: v if isinstance(v, (str, int)) else "",
+)
 def test_event_parsing_is_lenient(source, event, index, payload):
     parsed = Event.from_payload(event, payload, "id")
     assert parsed.name == event
@@ -49,10 +52,17 @@ def test_event_parsing_is_lenient(source, event, index, payload):
     assert parsed.payload is payload
 
 
-@pytest.mark.parametrize("payload", [
-    {}, {"action": 3}, {"installation": "nope"}, {"installation": {"id": "12"}},
-    {"repository": None, "sender": []}, {"action": "created", "installation": {"id": 1}, "repositories": "x"},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"action": 3},
+        {"installation": "nope"},
+        {"installation": {"id": "12"}},
+        {"repository": None, "sender": []},
+        {"action": "created", "installation": {"id": 1}, "repositories": "x"},
+    ],
+)
 def test_odd_shaped_payloads_never_5xx(app_factory, payload):
     client = app_factory(router=Router(installations.router))
     for event in ("installation", "installation_repositories", "issue_comment", "pull_request"):

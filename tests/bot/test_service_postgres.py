@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -52,8 +52,18 @@ def test_migrations_create_every_table_and_are_idempotent(pg_url):
     store.migrate(pg_url)
     engine = store.make_engine(pg_url)
     tables = set(inspect(engine).get_table_names())
-    assert {"installations", "repositories", "deliveries", "runs", "attempts", "gate_results",
-            "metric_snapshots", "pr_outcomes", "codemod_stats", "alembic_version"} <= tables
+    assert {
+        "installations",
+        "repositories",
+        "deliveries",
+        "runs",
+        "attempts",
+        "gate_results",
+        "metric_snapshots",
+        "pr_outcomes",
+        "codemod_stats",
+        "alembic_version",
+    } <= tables
     assert store.is_migrated(engine)
     engine.dispose()
 

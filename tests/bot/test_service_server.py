@@ -29,8 +29,9 @@ def _private_key() -> str:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
 
 
 @pytest.fixture
@@ -46,7 +47,11 @@ def server(tmp_path):
     }
     process = subprocess.Popen(
         [sys.executable, "-c", f"from bot.server import serve; serve('127.0.0.1', {port})"],
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -72,11 +77,15 @@ def server(tmp_path):
 
 
 def test_serve_starts_with_only_the_three_secrets(server):
-    base, tmp_path, process = server
+    base, tmp_path, _process = server
     assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
     body = json.dumps({"action": "opened", "issue": {"number": 1}}).encode()
-    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "sub-1",
-               "X-Hub-Signature-256": sign(body, "three-secrets-only"), "Content-Type": "application/json"}
+    headers = {
+        "X-GitHub-Event": "issues",
+        "X-GitHub-Delivery": "sub-1",
+        "X-Hub-Signature-256": sign(body, "three-secrets-only"),
+        "Content-Type": "application/json",
+    }
     assert httpx.post(f"{base}/webhook", content=body, headers=headers).status_code == 202
     assert httpx.post(f"{base}/webhook", content=body, headers=headers).status_code == 200
     headers["X-Hub-Signature-256"] = sign(body, "wrong")

@@ -7,24 +7,33 @@ import json
 import re
 import stat
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import yaml
 
-from bot.setup_flow import build_manifest, manifest_path
 from bot.settings import credentials_path, load_settings
+from bot.setup_flow import build_manifest, manifest_path
 from tests.bot.conftest import context_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONVERSION = {
-    "id": 424242, "slug": "evolve-test", "node_id": "A_1", "name": "Evolve test",
-    "owner": {"login": "octo", "id": 1, "type": "User"}, "html_url": "https://github.com/apps/evolve-test",
-    "client_id": "Iv1.abc", "client_secret": "client-secret-value", "webhook_secret": "hook-secret-value",
+    "id": 424242,
+    "slug": "evolve-test",
+    "node_id": "A_1",
+    "name": "Evolve test",
+    "owner": {"login": "octo", "id": 1, "type": "User"},
+    "html_url": "https://github.com/apps/evolve-test",
+    "client_id": "Iv1.abc",
+    "client_secret": "client-secret-value",
+    "webhook_secret": "hook-secret-value",
     "pem": "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n",
-    "permissions": {}, "events": [], "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
+    "permissions": {},
+    "events": [],
+    "created_at": "2024-01-01T00:00:00Z",
+    "updated_at": "2024-01-01T00:00:00Z",
 }
 
 
@@ -33,7 +42,7 @@ class FakeConversions(BaseHTTPRequestHandler):
 
     seen: list[str] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         FakeConversions.seen.append(self.path)
         match = re.fullmatch(r"/app-manifests/([^/]+)/conversions", self.path)
         if match and match.group(1) == "good-code":
@@ -62,8 +71,9 @@ def fake_github() -> Iterator[str]:
 
 @pytest.fixture
 def unconfigured(app_factory, make_settings, fake_github):
-    settings = make_settings(app_id=None, webhook_secret=None, github_url=fake_github,
-                             github_web_url="https://github.example")
+    settings = make_settings(
+        app_id=None, webhook_secret=None, github_url=fake_github, github_web_url="https://github.example"
+    )
     return app_factory(settings=settings)
 
 
@@ -76,10 +86,21 @@ def _form(page: str) -> tuple[str, dict]:
 def test_app_manifest_declares_the_permissions_and_events():
     manifest = yaml.safe_load((REPO_ROOT / "app.yml").read_text())
     assert manifest["default_permissions"] == {
-        "contents": "write", "pull_requests": "write", "issues": "write", "checks": "write", "metadata": "read"}
+        "contents": "write",
+        "pull_requests": "write",
+        "issues": "write",
+        "checks": "write",
+        "metadata": "read",
+    }
     assert set(manifest["default_events"]) == {
-        "installation", "installation_repositories", "issue_comment", "issues",
-        "pull_request", "pull_request_review", "push"}
+        "installation",
+        "installation_repositories",
+        "issue_comment",
+        "issues",
+        "pull_request",
+        "pull_request_review",
+        "push",
+    }
     assert manifest["hook_attributes"]["active"] is True
 
 
@@ -130,7 +151,10 @@ def test_callback_exchanges_the_code_and_stores_credentials_owner_only(unconfigu
     assert ctx.settings.webhook_secret_value() == "hook-secret-value"
     reloaded = load_settings(data_dir=ctx.settings.data_dir)
     assert (reloaded.app_id, reloaded.webhook_secret_value(), reloaded.private_key_pem()) == (
-        "424242", "hook-secret-value", CONVERSION["pem"])
+        "424242",
+        "hook-secret-value",
+        CONVERSION["pem"],
+    )
     assert reloaded.client_secret.get_secret_value() == "client-secret-value"
     assert "client-secret-value" not in repr(reloaded)
 

@@ -108,7 +108,7 @@ def test_body_over_the_limit_without_content_length_is_413(app_factory, make_set
 
     def chunks():
         for start in range(0, len(body), 500):
-            yield body[start:start + 500]
+            yield body[start : start + 500]
 
     response = client.post("/webhook", content=chunks(), headers=webhook_headers("issues", body))
     assert response.status_code == 413
@@ -209,7 +209,16 @@ def test_signature_check_accepts_only_a_well_formed_sha256_hmac():
     body = b'{"zen": "x"}'
     good = sign(body)
     assert signature_ok(WEBHOOK_SECRET, body, good)
-    for bad in (None, "", good[:-1], good + "0", "sha1=" + good[7:], good.replace("sha256=", "sha512="),
-                "sha256=" + "zz" * 32, "sha256=" + "é" * 64, sign(body + b" ")):
+    for bad in (
+        None,
+        "",
+        good[:-1],
+        good + "0",
+        "sha1=" + good[7:],
+        good.replace("sha256=", "sha512="),
+        "sha256=" + "zz" * 32,
+        "sha256=" + "é" * 64,
+        sign(body + b" "),
+    ):
         assert not signature_ok(WEBHOOK_SECRET, body, bad), bad
     assert not signature_ok(None, body, good) and not signature_ok("other", body, good)

@@ -19,8 +19,18 @@ from evolve.codemods.registry import (
 )
 
 EXPECTED = {
-    "empty-literals", "modern-annotations", "none-comparison", "none-return", "not-in", "object-base",
-    "open-encoding", "redundant-else", "requests-timeout", "super-call", "unused-imports", "yaml-safe-load",
+    "empty-literals",
+    "modern-annotations",
+    "none-comparison",
+    "none-return",
+    "not-in",
+    "object-base",
+    "open-encoding",
+    "redundant-else",
+    "requests-timeout",
+    "super-call",
+    "unused-imports",
+    "yaml-safe-load",
 }
 
 
@@ -46,7 +56,9 @@ def test_duplicate_id_with_different_targets_fails_loudly() -> None:
 
 
 def test_identical_duplicate_declarations_collapse() -> None:
-    entries = list_entries([_ep("not-in", "evolve.codemods.not_in:NotIn"), _ep("not-in", "evolve.codemods.not_in:NotIn")])
+    entries = list_entries(
+        [_ep("not-in", "evolve.codemods.not_in:NotIn"), _ep("not-in", "evolve.codemods.not_in:NotIn")]
+    )
     assert len(entries) == 1
 
 

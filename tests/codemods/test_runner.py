@@ -45,7 +45,14 @@ def test_runner_edits_dirty_files_and_skips_bad_ones_with_reasons(tree: Path) ->
     assert edit.after == (
         "class A:\n    def f(self, x):\n        if x is None:\n            return {}\n        return x not in self.items\n"
     )
-    assert {c.codemod for c in edit.changes} == {"unused-imports", "object-base", "none-comparison", "empty-literals", "redundant-else", "not-in"}
+    assert {c.codemod for c in edit.changes} == {
+        "unused-imports",
+        "object-base",
+        "none-comparison",
+        "empty-literals",
+        "redundant-else",
+        "not-in",
+    }
     reasons = {skip.path: skip.reason for skip in result.skipped}
     assert set(reasons) == {"binary.py", "broken.py", "latin1.py", "missing.py"}
     assert "binary" in reasons["binary.py"] and "UTF-8" in reasons["latin1.py"]
@@ -117,8 +124,19 @@ def test_detect_occurrences_uses_ast_only(tree: Path, monkeypatch: pytest.Monkey
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
-    [(">=3.8", (3, 8)), ("~=3.9", (3, 9)), (">=3.7,<4", (3, 7)), (">=3.10, !=3.11.*", (3, 10)), ("^3.11", (3, 11)),
-     (">3.7", (3, 7)), ("<4", (3, 8)), (None, (3, 8)), ("", (3, 8)), (">=3", (3, 0)), ("==3.12.*", (3, 12))],
+    [
+        (">=3.8", (3, 8)),
+        ("~=3.9", (3, 9)),
+        (">=3.7,<4", (3, 7)),
+        (">=3.10, !=3.11.*", (3, 10)),
+        ("^3.11", (3, 11)),
+        (">3.7", (3, 7)),
+        ("<4", (3, 8)),
+        (None, (3, 8)),
+        ("", (3, 8)),
+        (">=3", (3, 0)),
+        ("==3.12.*", (3, 12)),
+    ],
 )
 def test_min_python_from_requires(spec: str | None, expected: tuple[int, int]) -> None:
     assert min_python_from_requires(spec) == expected

@@ -27,7 +27,9 @@ def test_scan_json_validates_against_the_shipped_schema(tmp_path, capsys):
 
 
 def test_scan_table_lists_findings_and_skipped_files(tmp_path, capsys):
-    repo = make_repo(tmp_path / "r", {**SAMPLE_PACKAGE, "bad.py": "def broken(:\n", "latin.py": "x = 'caf\xe9'\n".encode("latin-1")})
+    repo = make_repo(
+        tmp_path / "r", {**SAMPLE_PACKAGE, "bad.py": "def broken(:\n", "latin.py": "x = 'caf\xe9'\n".encode("latin-1")}
+    )
     assert main(["scan", str(repo), "--quiet", "--no-semgrep"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "none-comparison" in out or "== None" in out
@@ -71,7 +73,9 @@ def test_run_json_and_output_directory(tmp_path, capsys, learning_dir):
 def test_bad_input_exit_codes_and_messages(tmp_path, capsys, learning_dir):
     assert main(["run", str(tmp_path), "--quiet"]) == EXIT_BAD_INPUT
     assert "not inside a git repository" in capsys.readouterr().err
-    broken = make_repo(tmp_path / "b", {**SAMPLE_PACKAGE, ".github/evolve.yml": "gates:\n  complexity:\n    threshold: -1\n"})
+    broken = make_repo(
+        tmp_path / "b", {**SAMPLE_PACKAGE, ".github/evolve.yml": "gates:\n  complexity:\n    threshold: -1\n"}
+    )
     assert main(["plan", str(broken), "--quiet"]) == EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert "gates.complexity.threshold" in err and ".github/evolve.yml" in err
@@ -92,9 +96,16 @@ def test_codemods_catalog_lists_every_codemod(capsys):
 def test_console_script_runs_as_a_subprocess(tmp_path):
     repo = make_repo(tmp_path / "r", SAMPLE_PACKAGE)
     env = {**os.environ, "EVOLVE_DATA_DIR": str(tmp_path / "data")}
-    proc = subprocess.run([sys.executable, "-m", "evolve.cli", "run", str(repo), "--focus", "correctness", "--quiet"],
-                          capture_output=True, text=True, env=env, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "evolve.cli", "run", str(repo), "--focus", "correctness", "--quiet"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "branch: evolve/correctness-" in proc.stdout
-    help_text = subprocess.run([sys.executable, "-m", "evolve.cli", "run", "--help"], capture_output=True, text=True).stdout
+    help_text = subprocess.run(
+        [sys.executable, "-m", "evolve.cli", "run", "--help"], capture_output=True, text=True
+    ).stdout
     assert "--dry-run" in help_text and "exit codes" in help_text

@@ -13,7 +13,9 @@ def test_defaults_without_any_file(tmp_path):
 
 
 def test_pyproject_section(tmp_path):
-    (tmp_path / "pyproject.toml").write_text('[tool.evolve]\nattempts = 2\n[tool.evolve.gates.complexity]\nthreshold = 7\n', encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.evolve]\nattempts = 2\n[tool.evolve.gates.complexity]\nthreshold = 7\n", encoding="utf-8"
+    )
     config = load_config(tmp_path)
     assert config.attempts == 2 and config.gates.complexity.threshold == 7
 

@@ -41,14 +41,14 @@ def test_a_change_that_breaks_tests_is_narrowed_away(tmp_path):
     files = dict(SAMPLE_PACKAGE)
     # A test that depends on the exact source text: the codemod on shapes.py breaks it, numbers.py is fine.
     # The failing assertion names no source file, so the loop must bisect.
-    files["tests/test_source.py"] = '''
+    files["tests/test_source.py"] = """
         import inspect
         import sample.shapes
 
 
         def test_source_mentions_object():
             assert "(object)" in inspect.getsource(sample.shapes)
-    '''
+    """
     files["sample/ranges.py"] = '''
         """Ranges."""
 
@@ -71,7 +71,9 @@ def test_a_change_that_breaks_tests_is_narrowed_away(tmp_path):
 
 
 def test_nothing_to_do_and_unknown_focus(tmp_path):
-    repo = make_repo(tmp_path / "clean", {"pkg.py": '"""Doc."""\n\n\ndef f() -> int:\n    """Return one."""\n    return 1\n'})
+    repo = make_repo(
+        tmp_path / "clean", {"pkg.py": '"""Doc."""\n\n\ndef f() -> int:\n    """Return one."""\n    return 1\n'}
+    )
     report = run_engine(repo)
     assert report.status == "nothing-to-do"
     unknown = run_engine(repo, RunOptions(focus="no-such-theme"))
@@ -102,7 +104,10 @@ def test_plan_repository_uses_learned_acceptance(tmp_path):
     neutral = plan_repository(repo).plan
     other = "modernize" if neutral.theme != "modernize" else "correctness"
     ids = [t for t in ("none-comparison", "not-in", "super-call", "object-base", "empty-literals")]
-    acceptance = {i: (0.99 if (i in ("super-call", "object-base", "empty-literals")) == (other == "modernize") else 0.01) for i in ids}
+    acceptance = {
+        i: (0.99 if (i in ("super-call", "object-base", "empty-literals")) == (other == "modernize") else 0.01)
+        for i in ids
+    }
     learned = plan_repository(repo, RunOptions(acceptance=acceptance)).plan
     assert learned.theme == other
 

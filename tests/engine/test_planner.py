@@ -5,13 +5,28 @@ from evolve.findings import Finding, stable_finding_id
 from evolve.plan_render import render_plan_markdown, render_plan_table
 from evolve.planner import PlanningInput, make_plan
 
-THEMES = {"none-comparison": "correctness", "not-in": "correctness", "object-base": "modernize", "super-call": "modernize"}
+THEMES = {
+    "none-comparison": "correctness",
+    "not-in": "correctness",
+    "object-base": "modernize",
+    "super-call": "modernize",
+}
 
 
-def finding(rule: str, path: str, line: int = 1, priority: float = 0.5, kind: str = "codemod", symbol: str | None = None) -> Finding:
+def finding(
+    rule: str, path: str, line: int = 1, priority: float = 0.5, kind: str = "codemod", symbol: str | None = None
+) -> Finding:
     return Finding(
-        id=stable_finding_id(kind, rule, path, symbol, str(line)), kind=kind, rule=rule, path=path, line=line,
-        end_line=line, symbol=symbol, severity="low", priority=priority, message=rule,
+        id=stable_finding_id(kind, rule, path, symbol, str(line)),
+        kind=kind,
+        rule=rule,
+        path=path,
+        line=line,
+        end_line=line,
+        symbol=symbol,
+        severity="low",
+        priority=priority,
+        message=rule,
     )
 
 
@@ -46,7 +61,9 @@ def test_changed_line_limit_is_respected():
 def test_learned_acceptance_changes_the_ranking():
     findings = (finding("none-comparison", "a.py", priority=0.5), finding("object-base", "b.py", priority=0.45))
     neutral = make_plan(PlanningInput(findings=findings, codemod_themes=THEMES))
-    learned = make_plan(PlanningInput(findings=findings, codemod_themes=THEMES, acceptance={"none-comparison": 0.2, "object-base": 0.9}))
+    learned = make_plan(
+        PlanningInput(findings=findings, codemod_themes=THEMES, acceptance={"none-comparison": 0.2, "object-base": 0.9})
+    )
     assert neutral.theme == "correctness"
     assert learned.theme == "modernize"
 
@@ -55,13 +72,17 @@ def test_blocked_and_disabled_codemods_are_not_proposed():
     findings = (finding("none-comparison", "a.py"), finding("object-base", "b.py"))
     plan = make_plan(PlanningInput(findings=findings, codemod_themes=THEMES, blocked=frozenset({"none-comparison"})))
     assert plan.codemod_ids == ("object-base",)
-    plan = make_plan(PlanningInput(findings=findings, codemod_themes=THEMES, enabled_codemods=frozenset({"none-comparison"})))
+    plan = make_plan(
+        PlanningInput(findings=findings, codemod_themes=THEMES, enabled_codemods=frozenset({"none-comparison"}))
+    )
     assert plan.codemod_ids == ("none-comparison",)
 
 
 def test_focus_on_a_codemod_or_theme_and_unknown_focus():
     findings = (finding("none-comparison", "a.py", priority=0.9), finding("object-base", "b.py", priority=0.1))
-    assert make_plan(PlanningInput(findings=findings, codemod_themes=THEMES, focus="object-base")).codemod_ids == ("object-base",)
+    assert make_plan(PlanningInput(findings=findings, codemod_themes=THEMES, focus="object-base")).codemod_ids == (
+        "object-base",
+    )
     assert make_plan(PlanningInput(findings=findings, codemod_themes=THEMES, focus="modernize")).theme == "modernize"
     unknown = make_plan(PlanningInput(findings=findings, codemod_themes=THEMES, focus="nope"))
     assert unknown.empty and "unknown focus" in unknown.notes[0] and "object-base" in unknown.notes[0]
@@ -76,7 +97,9 @@ def test_llm_themes_only_when_enabled_and_security_left_to_codemods_is_skipped()
     )
     without = make_plan(PlanningInput(findings=findings, codemod_themes=THEMES))
     assert without.theme == "correctness"
-    with_llm = make_plan(PlanningInput(findings=findings, codemod_themes=THEMES, llm_themes=frozenset({"security-fixes", "docstrings"})))
+    with_llm = make_plan(
+        PlanningInput(findings=findings, codemod_themes=THEMES, llm_themes=frozenset({"security-fixes", "docstrings"}))
+    )
     assert with_llm.theme == "security-fixes"
     assert [(t.kind, t.path) for t in with_llm.tasks] == [("security", "a.py")]
 

@@ -9,9 +9,18 @@ from evolve.sandbox import ResourceLimits, run_untrusted, scrubbed_environment
 
 
 def test_secrets_never_reach_the_child(tmp_path, monkeypatch):
-    for name in ("GITHUB_TOKEN", "ANTHROPIC_API_KEY", "EVOLVE_WEBHOOK_SECRET", "DB_PASSWORD", "AWS_SECRET_ACCESS_KEY", "MY_PRIVATE_THING"):
+    for name in (
+        "GITHUB_TOKEN",
+        "ANTHROPIC_API_KEY",
+        "EVOLVE_WEBHOOK_SECRET",
+        "DB_PASSWORD",
+        "AWS_SECRET_ACCESS_KEY",
+        "MY_PRIVATE_THING",
+    ):
         monkeypatch.setenv(name, "s3cr3t-value")
-    result = run_untrusted([sys.executable, "-c", "import os, json; print(json.dumps(dict(os.environ)))"], tmp_path, timeout=30)
+    result = run_untrusted(
+        [sys.executable, "-c", "import os, json; print(json.dumps(dict(os.environ)))"], tmp_path, timeout=30
+    )
     assert result.ok
     assert "s3cr3t-value" not in result.stdout
     assert "HOME" in result.stdout and os.path.expanduser("~") not in result.stdout.split('"HOME": ')[1].split(",")[0]
@@ -38,7 +47,9 @@ def test_memory_limit_applies(tmp_path):
 
 def test_file_size_limit_applies(tmp_path):
     limits = ResourceLimits(file_size_bytes=1024)
-    result = run_untrusted([sys.executable, "-c", "open('big', 'wb').write(b'x' * 10000)"], tmp_path, timeout=30, limits=limits)
+    result = run_untrusted(
+        [sys.executable, "-c", "open('big', 'wb').write(b'x' * 10000)"], tmp_path, timeout=30, limits=limits
+    )
     assert result.returncode != 0
 
 

@@ -45,7 +45,9 @@ def _credential(request: Request) -> tuple[str | None, str]:
 
 def _check_jwt(state: FakeState, value: str, public_key: str) -> bool:
     try:
-        claims = jwt.decode(value, public_key, algorithms=["RS256"], options={"require": ["iss", "exp", "iat"]}, leeway=70)
+        claims = jwt.decode(
+            value, public_key, algorithms=["RS256"], options={"require": ["iss", "exp", "iat"]}, leeway=70
+        )
     except jwt.PyJWTError:
         return False
     return str(claims.get("iss")) == str(state.app_id)
@@ -78,7 +80,9 @@ def build_app(state: FakeState, public_key: str) -> RecordingApp:
 
         return wrapper
 
-    def needs_repo(func: Callable[[Request, FakeState, FakeRepo], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    def needs_repo(
+        func: Callable[[Request, FakeState, FakeRepo], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
         async def wrapper(request: Request) -> Response:
             repo = state.repo(request.path_params["owner"], request.path_params["repo"])
             installation = _installation_of(state, request)
@@ -104,7 +108,9 @@ def build_app(state: FakeState, public_key: str) -> RecordingApp:
         repo = state.repo(request.path_params["owner"], request.path_params["repo"].removesuffix(".git"))
         installation = _installation_of(state, request)
         if installation is None:
-            return Response("Authentication required\n", status_code=401, headers={"WWW-Authenticate": 'Basic realm="fake"'})
+            return Response(
+                "Authentication required\n", status_code=401, headers={"WWW-Authenticate": 'Basic realm="fake"'}
+            )
         if repo is None or repo.installation_id != installation:
             return Response("Repository not found\n", status_code=404)
         return await serve_git(request, repo.bare, request.path_params["rest"])
@@ -115,7 +121,11 @@ def build_app(state: FakeState, public_key: str) -> RecordingApp:
         Route("/installation/token", revoke_token, methods=["DELETE"]),
         Route("/repos/{owner}/{repo}", needs_repo(get_repo), methods=["GET"]),
         Route("/repos/{owner}/{repo}/collaborators/{user}/permission", needs_repo(get_permission), methods=["GET"]),
-        Route("/repos/{owner}/{repo}/issues/comments/{comment_id:int}/reactions", needs_repo(add_reaction), methods=["POST"]),
+        Route(
+            "/repos/{owner}/{repo}/issues/comments/{comment_id:int}/reactions",
+            needs_repo(add_reaction),
+            methods=["POST"],
+        ),
         Route("/repos/{owner}/{repo}/issues/{number:int}/comments", needs_repo(create_comment), methods=["POST"]),
         Route("/repos/{owner}/{repo}/issues/{number:int}/labels", needs_repo(add_labels), methods=["POST"]),
         Route("/repos/{owner}/{repo}/labels", needs_repo(create_label), methods=["POST"]),
@@ -154,7 +164,9 @@ class RecordingApp:
         is_git = request.url.path.startswith("/git/")
         body: Any = f"<{len(raw)} bytes>" if is_git else _decode(raw)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("authorization", "cookie")}
-        entry = RecordedRequest(request.method, request.url.path, request.url.query, headers, body, _credential(request)[0])
+        entry = RecordedRequest(
+            request.method, request.url.path, request.url.query, headers, body, _credential(request)[0]
+        )
         with self.state.lock:
             self.state.requests.append(entry)
             injected = _take_failure(self.state, request)
@@ -184,9 +196,15 @@ def _decode(raw: bytes) -> Any:
 
 def _take_failure(state: FakeState, request: Request) -> Response | None:
     for failure in state.failures:
-        if failure["method"] == request.method and re.search(failure["path"], request.url.path) and failure["times"] > 0:
+        if (
+            failure["method"] == request.method
+            and re.search(failure["path"], request.url.path)
+            and failure["times"] > 0
+        ):
             failure["times"] -= 1
-            return JSONResponse({"message": failure["message"]}, status_code=failure["status"], headers=failure["headers"])
+            return JSONResponse(
+                {"message": failure["message"]}, status_code=failure["status"], headers=failure["headers"]
+            )
     return None
 
 
@@ -213,8 +231,12 @@ async def create_token(request: Request, state: FakeState) -> Response:
         return error(403, "This installation has been suspended")
     token = state.issue_token(installation_id)
     return JSONResponse(
-        {"token": token.value, "expires_at": iso(token.expires_at), "permissions": installation["permissions"],
-         "repository_selection": "selected"},
+        {
+            "token": token.value,
+            "expires_at": iso(token.expires_at),
+            "permissions": installation["permissions"],
+            "repository_selection": "selected",
+        },
         status_code=201,
     )
 
@@ -302,8 +324,11 @@ async def get_content(request: Request, state: FakeState, repo: FakeRepo) -> Res
     """GET /repos/{o}/{r}/contents/{path} from the default branch (or `ref`)."""
     path = request.path_params["path"]
     ref = request.query_params.get("ref") or repo.default_branch
+
     def read() -> tuple[bytes, str]:
-        shown = subprocess.run(["git", "--git-dir", str(repo.bare), "show", f"{ref}:{path}"], capture_output=True, check=True)
+        shown = subprocess.run(
+            ["git", "--git-dir", str(repo.bare), "show", f"{ref}:{path}"], capture_output=True, check=True
+        )
         return shown.stdout, git(repo.bare, "rev-parse", f"{ref}:{path}")
 
     try:
@@ -314,8 +339,14 @@ async def get_content(request: Request, state: FakeState, repo: FakeRepo) -> Res
 
     body = example("content-file")
     body.update(
-        type="file", encoding="base64", size=len(raw), name=path.rsplit("/", 1)[-1], path=path, sha=sha,
-        content=base64.encodebytes(raw).decode(), url=f"{state.base_url}/repos/{repo.full_name}/contents/{path}",
+        type="file",
+        encoding="base64",
+        size=len(raw),
+        name=path.rsplit("/", 1)[-1],
+        path=path,
+        sha=sha,
+        content=base64.encodebytes(raw).decode(),
+        url=f"{state.base_url}/repos/{repo.full_name}/contents/{path}",
     )
     return JSONResponse(body)
 
@@ -329,9 +360,11 @@ async def list_pulls(request: Request, state: FakeState, repo: FakeRepo) -> Resp
     numbers = [n for n, p in sorted(repo.pulls.items()) if wanted == "all" or p["state"] == wanted]
     if head:
         numbers = [n for n in numbers if f"{repo.owner}:{repo.pulls[n]['head']}" == head]
-    chosen = numbers[(page - 1) * per_page: page * per_page]
-    return JSONResponse([state.pull_json(repo, n, simple=True) for n in chosen],
-                        headers=_page_links(request, state, page, per_page, len(numbers)))
+    chosen = numbers[(page - 1) * per_page : page * per_page]
+    return JSONResponse(
+        [state.pull_json(repo, n, simple=True) for n in chosen],
+        headers=_page_links(request, state, page, per_page, len(numbers)),
+    )
 
 
 def _page_links(request: Request, state: FakeState, page: int, per_page: int, total: int) -> dict[str, str]:
@@ -357,8 +390,15 @@ async def create_pull(request: Request, state: FakeState, repo: FakeRepo) -> Res
         return error(422, "Validation Failed")
     if any(p["head"] == head for p in repo.open_pulls()):
         return error(422, f"A pull request already exists for {repo.owner}:{head}.")
-    number = state.add_pull_locked(repo, head=head, base=base, title=data["title"], body=data.get("body") or "",
-                                   user="evolve-bot[bot]", draft=bool(data.get("draft")))
+    number = state.add_pull_locked(
+        repo,
+        head=head,
+        base=base,
+        title=data["title"],
+        body=data.get("body") or "",
+        user="evolve-bot[bot]",
+        draft=bool(data.get("draft")),
+    )
     return JSONResponse(state.pull_json(repo, number), status_code=201)
 
 

@@ -22,8 +22,12 @@ def app_settings(fake: FakeGitHub, data_dir: Path, **overrides: object):  # type
     from bot.settings import Settings
 
     values = {
-        "app_id": str(fake.app_id), "private_key": fake.private_key, "webhook_secret": "hooksecret",
-        "github_url": fake.base_url, "data_dir": data_dir, **overrides,
+        "app_id": str(fake.app_id),
+        "private_key": fake.private_key,
+        "webhook_secret": "hooksecret",
+        "github_url": fake.base_url,
+        "data_dir": data_dir,
+        **overrides,
     }
     return Settings(**values)
 
@@ -65,8 +69,9 @@ class BotWorld:
         assert response.status_code == 202, response.text
         self.drain()
 
-    def comment(self, user: str, body: str, number: int | None = None, on_pull: bool = False,
-                delivery_id: str | None = None) -> dict:
+    def comment(
+        self, user: str, body: str, number: int | None = None, on_pull: bool = False, delivery_id: str | None = None
+    ) -> dict:
         """A user comments on an issue (a new one by default); the delivery is sent and processed."""
         from tests.fakegithub.payloads import comment_created
 
@@ -91,7 +96,8 @@ def bot_world(tmp_path: Path, make_settings, app_factory) -> Iterator[BotWorld]:
         fake.commit_files(repo, SAMPLE_FILES, "Initial commit")
         fake.set_permission(repo, "alice", "write")
         fake.set_permission(repo, "rita", "read")
-        settings = make_settings(app_id=str(fake.app_id), private_key=SecretStr(fake.private_key),
-                                 github_url=fake.base_url)
+        settings = make_settings(
+            app_id=str(fake.app_id), private_key=SecretStr(fake.private_key), github_url=fake.base_url
+        )
         client = app_factory(settings=settings)
         yield BotWorld(fake, client, settings, repo)

@@ -39,16 +39,19 @@ def installation_created(fake: FakeGitHub, installation_id: int, repos: list[Fak
     """`installation.created` for the fake's installation and repositories."""
     payload = real_payload("installation", "created")
     account = fake.state.installations[installation_id]["account"]
-    payload["installation"].update(id=installation_id, app_id=fake.app_id, account=fake.state.user_json(account),
-                                   repository_selection="selected")
-    payload["repositories"] = [{"id": r.id, "node_id": f"R_{r.id}", "name": r.name, "full_name": r.full_name,
-                                "private": False} for r in repos]
+    payload["installation"].update(
+        id=installation_id, app_id=fake.app_id, account=fake.state.user_json(account), repository_selection="selected"
+    )
+    payload["repositories"] = [
+        {"id": r.id, "node_id": f"R_{r.id}", "name": r.name, "full_name": r.full_name, "private": False} for r in repos
+    ]
     payload["sender"] = fake.state.user_json(sender)
     return payload
 
 
-def comment_created(fake: FakeGitHub, repo: FakeRepo, number: int, user: str, body: str,
-                    on_pull: bool = False) -> dict[str, Any]:
+def comment_created(
+    fake: FakeGitHub, repo: FakeRepo, number: int, user: str, body: str, on_pull: bool = False
+) -> dict[str, Any]:
     """`issue_comment.created`: the comment is created in the fake first, so reactions to it work."""
     payload = real_payload("issue_comment", "created")
     comment = fake.add_comment(repo, number, user, body)
@@ -56,8 +59,10 @@ def comment_created(fake: FakeGitHub, repo: FakeRepo, number: int, user: str, bo
     payload["issue"].update(number=number, user=fake.state.user_json(user), state="open")
     payload["issue"].pop("pull_request", None)
     if on_pull:
-        payload["issue"]["pull_request"] = {"url": f"{fake.base_url}/repos/{repo.full_name}/pulls/{number}",
-                                            "html_url": f"{fake.base_url}/{repo.full_name}/pull/{number}"}
+        payload["issue"]["pull_request"] = {
+            "url": f"{fake.base_url}/repos/{repo.full_name}/pulls/{number}",
+            "html_url": f"{fake.base_url}/{repo.full_name}/pull/{number}",
+        }
     payload["repository"] = fake.repo_json(repo)
     payload["installation"] = _installation(repo.installation_id or 0)
     payload["sender"] = fake.state.user_json(user)
@@ -67,29 +72,54 @@ def comment_created(fake: FakeGitHub, repo: FakeRepo, number: int, user: str, bo
 def pull_closed(fake: FakeGitHub, repo: FakeRepo, number: int, sender: str) -> dict[str, Any]:
     """`pull_request.closed` carrying the PR as the fake shows it now (merged or not)."""
     payload = real_payload("pull_request", "closed")
-    payload.update(number=number, pull_request=fake.pull_json(repo, number), repository=fake.repo_json(repo),
-                   installation=_installation(repo.installation_id or 0), sender=fake.state.user_json(sender))
+    payload.update(
+        number=number,
+        pull_request=fake.pull_json(repo, number),
+        repository=fake.repo_json(repo),
+        installation=_installation(repo.installation_id or 0),
+        sender=fake.state.user_json(sender),
+    )
     return payload
 
 
-def review(fake: FakeGitHub, repo: FakeRepo, number: int, reviewer: str, state: str,
-           action: str = "submitted", commit_id: str | None = None) -> dict[str, Any]:
+def review(
+    fake: FakeGitHub,
+    repo: FakeRepo,
+    number: int,
+    reviewer: str,
+    state: str,
+    action: str = "submitted",
+    commit_id: str | None = None,
+) -> dict[str, Any]:
     """`pull_request_review.submitted` (or `.dismissed`) by `reviewer` with `state` on the PR's current head."""
     payload = real_payload("pull_request_review", "submitted")
     pull = fake.pull_json(repo, number)
     payload["action"] = action
-    payload["review"].update(id=fake.state.next_id(), user=fake.state.user_json(reviewer), state=state,
-                             commit_id=commit_id or pull["head"]["sha"])
-    payload.update(pull_request=pull, repository=fake.repo_json(repo),
-                   installation=_installation(repo.installation_id or 0), sender=fake.state.user_json(reviewer))
+    payload["review"].update(
+        id=fake.state.next_id(),
+        user=fake.state.user_json(reviewer),
+        state=state,
+        commit_id=commit_id or pull["head"]["sha"],
+    )
+    payload.update(
+        pull_request=pull,
+        repository=fake.repo_json(repo),
+        installation=_installation(repo.installation_id or 0),
+        sender=fake.state.user_json(reviewer),
+    )
     return payload
 
 
-def signed(payload: dict[str, Any], event: str, secret: str, delivery_id: str | None = None) -> tuple[bytes, dict[str, str]]:
+def signed(
+    payload: dict[str, Any], event: str, secret: str, delivery_id: str | None = None
+) -> tuple[bytes, dict[str, str]]:
     """The body and headers GitHub would send."""
     body = json.dumps(payload).encode()
     signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return body, {
-        "X-GitHub-Event": event, "X-GitHub-Delivery": delivery_id or str(uuid.uuid4()),
-        "X-Hub-Signature-256": signature, "Content-Type": "application/json", "User-Agent": "GitHub-Hookshot/fake",
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery_id or str(uuid.uuid4()),
+        "X-Hub-Signature-256": signature,
+        "Content-Type": "application/json",
+        "User-Agent": "GitHub-Hookshot/fake",
     }

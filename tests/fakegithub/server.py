@@ -27,12 +27,20 @@ from tests.fakegithub.state import (
     iso,
 )
 
-APP_PERMISSIONS = {"contents": "write", "pull_requests": "write", "issues": "write", "checks": "write", "metadata": "read"}
+APP_PERMISSIONS = {
+    "contents": "write",
+    "pull_requests": "write",
+    "issues": "write",
+    "checks": "write",
+    "metadata": "read",
+}
 
 
 def _generate_key() -> tuple[str, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     return private.decode(), public.decode()
 
@@ -65,7 +73,9 @@ class FakeGitHub:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.state.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        config = uvicorn.Config(build_app(self.state, self.public_key), log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(
+            build_app(self.state, self.public_key), log_level="warning", access_log=False, lifespan="off"
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
@@ -97,31 +107,66 @@ class FakeGitHub:
         self.state.installations[installation_id] = record
         return record
 
-    def add_repo(self, full_name: str, installation_id: int | None, source: Path | None = None,
-                 default_branch: str = "main", repo_id: int | None = None) -> FakeRepo:
+    def add_repo(
+        self,
+        full_name: str,
+        installation_id: int | None,
+        source: Path | None = None,
+        default_branch: str = "main",
+        repo_id: int | None = None,
+    ) -> FakeRepo:
         """Create a bare repository, seeded with one commit of `source`'s files when given."""
         owner, name = full_name.split("/")
         bare = self.root / "git" / owner / f"{name}.git"
         bare.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["git", "init", "--bare", "-q", "-b", default_branch, str(bare)], check=True,
-                       env={**os.environ, **GIT_ENV})
-        repo = FakeRepo(id=repo_id or self.state.next_id(), owner=owner, name=name, bare=bare,
-                        installation_id=installation_id, default_branch=default_branch)
+        subprocess.run(
+            ["git", "init", "--bare", "-q", "-b", default_branch, str(bare)], check=True, env={**os.environ, **GIT_ENV}
+        )
+        repo = FakeRepo(
+            id=repo_id or self.state.next_id(),
+            owner=owner,
+            name=name,
+            bare=bare,
+            installation_id=installation_id,
+            default_branch=default_branch,
+        )
         self.state.repos[full_name.lower()] = repo
         if source is not None:
-            self.commit_files(repo, {str(p.relative_to(source)): p.read_text() for p in sorted(source.rglob("*"))
-                                     if p.is_file() and "__pycache__" not in p.parts}, "Initial commit")
+            self.commit_files(
+                repo,
+                {
+                    str(p.relative_to(source)): p.read_text()
+                    for p in sorted(source.rglob("*"))
+                    if p.is_file() and "__pycache__" not in p.parts
+                },
+                "Initial commit",
+            )
         return repo
 
     def commit_files(self, repo: FakeRepo, files: dict[str, str], message: str, branch: str | None = None) -> str:
         """Commit `files` (path -> text) on top of `branch` (default branch) directly in the bare repository."""
         branch = branch or repo.default_branch
         with tempfile.TemporaryDirectory() as tmp:
-            env = {**os.environ, **GIT_ENV, "GIT_INDEX_FILE": str(Path(tmp) / "index"), "GIT_AUTHOR_NAME": "Octo",
-                   "GIT_AUTHOR_EMAIL": "octo@example.com", "GIT_COMMITTER_NAME": "Octo", "GIT_COMMITTER_EMAIL": "octo@example.com"}
+            env = {
+                **os.environ,
+                **GIT_ENV,
+                "GIT_INDEX_FILE": str(Path(tmp) / "index"),
+                "GIT_AUTHOR_NAME": "Octo",
+                "GIT_AUTHOR_EMAIL": "octo@example.com",
+                "GIT_COMMITTER_NAME": "Octo",
+                "GIT_COMMITTER_EMAIL": "octo@example.com",
+            }
             parent = self.state.head_sha(repo, branch)
-            run = lambda *a, **k: subprocess.run(["git", "--git-dir", str(repo.bare), *a], env=env, check=True,
-                                                 capture_output=True, **k).stdout.decode().strip()
+
+            def run(*a, **k):
+                return (
+                    subprocess.run(
+                        ["git", "--git-dir", str(repo.bare), *a], env=env, check=True, capture_output=True, **k
+                    )
+                    .stdout.decode()
+                    .strip()
+                )
+
             if parent:
                 run("read-tree", parent)
             for path, text in files.items():
@@ -151,11 +196,26 @@ class FakeGitHub:
         """Open a PR from `head` (the branch need not exist: its sha then shows as zeros); return its number."""
         return self.state.add_pull_locked(repo, head=head, base=repo.default_branch, title=title, body="", user=user)
 
-    def fail_next(self, method: str, path_regex: str, status: int = 502, times: int = 1,
-                  headers: dict[str, str] | None = None, message: str = "Server Error") -> None:
+    def fail_next(
+        self,
+        method: str,
+        path_regex: str,
+        status: int = 502,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        message: str = "Server Error",
+    ) -> None:
         """Answer the next `times` matching requests with `status` (5xx, 429, 403 secondary rate limit...)."""
-        self.state.failures.append({"method": method, "path": path_regex, "status": status, "times": times,
-                                    "headers": headers or {}, "message": message})
+        self.state.failures.append(
+            {
+                "method": method,
+                "path": path_regex,
+                "status": status,
+                "times": times,
+                "headers": headers or {},
+                "message": message,
+            }
+        )
 
     # ---- inspection ---------------------------------------------------------------------------
 
@@ -216,7 +276,9 @@ class FakeGitHub:
         base_sha, head_sha = self.state.head_sha(repo, pr["base"]), self.state.head_sha(repo, pr["head"])
         tree = git(repo.bare, "merge-tree", "--write-tree", base_sha, head_sha).splitlines()[0]
         env_commit = ["-c", "user.name=Octo", "-c", "user.email=octo@example.com"]
-        merge = git(repo.bare, *env_commit, "commit-tree", tree, "-p", base_sha, "-p", head_sha, "-m", f"Merge #{number}")
+        merge = git(
+            repo.bare, *env_commit, "commit-tree", tree, "-p", base_sha, "-p", head_sha, "-m", f"Merge #{number}"
+        )
         git(repo.bare, "update-ref", f"refs/heads/{pr['base']}", merge)
         now = iso(datetime.now(timezone.utc))
         with self.state.lock:

@@ -175,11 +175,17 @@ class FakeState:
         )
         return body
 
-    def label_json(self, repo: FakeRepo, name: str, color: str = "ededed", description: str | None = None) -> dict[str, Any]:
+    def label_json(
+        self, repo: FakeRepo, name: str, color: str = "ededed", description: str | None = None
+    ) -> dict[str, Any]:
         """A label object."""
         body = example("label")
         body.update(
-            id=self.next_id(), name=name, color=color, description=description, default=False,
+            id=self.next_id(),
+            name=name,
+            color=color,
+            description=description,
+            default=False,
             url=f"{self.base_url}/repos/{repo.full_name}/labels/{name}",
         )
         return body
@@ -199,19 +205,39 @@ class FakeState:
         for side in ("head", "base"):
             ref = pr[side]
             sha = self.head_sha(repo, ref) or pr.get(f"{side}_sha") or "0" * 40
-            body[side].update(ref=ref, sha=sha, label=f"{repo.owner}:{ref}", repo=repo_json, user=self.user_json(repo.owner))
+            body[side].update(
+                ref=ref, sha=sha, label=f"{repo.owner}:{ref}", repo=repo_json, user=self.user_json(repo.owner)
+            )
         labels = [repo.labels[name] for name in repo.issue_labels.get(number, []) if name in repo.labels]
         body.update(
-            id=pr["id"], node_id=f"PR_{pr['id']}", number=number, state=pr["state"], title=pr["title"], body=pr["body"],
-            user=self.user_json(pr["user"]), labels=labels, draft=pr.get("draft", False),
+            id=pr["id"],
+            node_id=f"PR_{pr['id']}",
+            number=number,
+            state=pr["state"],
+            title=pr["title"],
+            body=pr["body"],
+            user=self.user_json(pr["user"]),
+            labels=labels,
+            draft=pr.get("draft", False),
             html_url=f"{self.web}/{repo.full_name}/pull/{number}",
             url=f"{self.base_url}/repos/{repo.full_name}/pulls/{number}",
-            created_at=pr["created_at"], updated_at=pr["updated_at"], closed_at=pr.get("closed_at"),
-            merged_at=pr.get("merged_at"), merge_commit_sha=pr.get("merge_commit_sha"),
+            created_at=pr["created_at"],
+            updated_at=pr["updated_at"],
+            closed_at=pr.get("closed_at"),
+            merged_at=pr.get("merged_at"),
+            merge_commit_sha=pr.get("merge_commit_sha"),
         )
         if not simple:
-            body.update(merged=bool(pr.get("merged_at")), mergeable=True, merged_by=None, comments=0,
-                        commits=1, additions=1, deletions=1, changed_files=1)
+            body.update(
+                merged=bool(pr.get("merged_at")),
+                mergeable=True,
+                merged_by=None,
+                comments=0,
+                commits=1,
+                additions=1,
+                deletions=1,
+                changed_files=1,
+            )
         return body
 
     def comment_json(self, repo: FakeRepo, comment_id: int) -> dict[str, Any]:
@@ -219,11 +245,16 @@ class FakeState:
         stored = repo.comments[comment_id]
         body = example("issue-comment")
         body.update(
-            id=comment_id, node_id=f"IC_{comment_id}", body=stored["body"], user=self.user_json(stored["user"]),
+            id=comment_id,
+            node_id=f"IC_{comment_id}",
+            body=stored["body"],
+            user=self.user_json(stored["user"]),
             html_url=f"{self.web}/{repo.full_name}/issues/{stored['issue_number']}#issuecomment-{comment_id}",
             url=f"{self.base_url}/repos/{repo.full_name}/issues/comments/{comment_id}",
             issue_url=f"{self.base_url}/repos/{repo.full_name}/issues/{stored['issue_number']}",
-            created_at=stored["created_at"], updated_at=stored["created_at"], author_association="NONE",
+            created_at=stored["created_at"],
+            updated_at=stored["created_at"],
+            author_association="NONE",
         )
         return body
 
@@ -233,13 +264,24 @@ class FakeState:
         body = example("check-run")
         output = stored.get("output") or {}
         body.update(
-            id=check_id, node_id=f"CR_{check_id}", name=stored["name"], head_sha=stored["head_sha"],
-            status=stored.get("status", "queued"), conclusion=stored.get("conclusion"),
-            external_id=stored.get("external_id", ""), details_url=stored.get("details_url"),
-            started_at=stored.get("started_at"), completed_at=stored.get("completed_at"),
+            id=check_id,
+            node_id=f"CR_{check_id}",
+            name=stored["name"],
+            head_sha=stored["head_sha"],
+            status=stored.get("status", "queued"),
+            conclusion=stored.get("conclusion"),
+            external_id=stored.get("external_id", ""),
+            details_url=stored.get("details_url"),
+            started_at=stored.get("started_at"),
+            completed_at=stored.get("completed_at"),
             url=f"{self.base_url}/repos/{repo.full_name}/check-runs/{check_id}",
-            output={"title": output.get("title"), "summary": output.get("summary"), "text": output.get("text"),
-                    "annotations_count": 0, "annotations_url": f"{self.base_url}/repos/{repo.full_name}/check-runs/{check_id}/annotations"},
+            output={
+                "title": output.get("title"),
+                "summary": output.get("summary"),
+                "text": output.get("text"),
+                "annotations_count": 0,
+                "annotations_url": f"{self.base_url}/repos/{repo.full_name}/check-runs/{check_id}/annotations",
+            },
             pull_requests=[],
         )
         return body
@@ -251,19 +293,31 @@ class FakeState:
         comment_id = self.next_id()
         with self.lock:
             repo.comments[comment_id] = {
-                "issue_number": number, "user": user, "body": body, "created_at": iso(datetime.now(timezone.utc)),
+                "issue_number": number,
+                "user": user,
+                "body": body,
+                "created_at": iso(datetime.now(timezone.utc)),
             }
         return comment_id
 
-    def add_pull_locked(self, repo: FakeRepo, *, head: str, base: str, title: str, body: str, user: str,
-                        draft: bool = False) -> int:
+    def add_pull_locked(
+        self, repo: FakeRepo, *, head: str, base: str, title: str, body: str, user: str, draft: bool = False
+    ) -> int:
         """Store a new open PR; return its number (issues and PRs share numbers, as on GitHub)."""
         with self.lock:
             number = max([0, *repo.issues, *repo.pulls]) + 1
             now = iso(datetime.now(timezone.utc))
             repo.pulls[number] = {
-                "id": self.next_id(), "head": head, "base": base, "title": title, "body": body, "user": user,
-                "state": "open", "draft": draft, "created_at": now, "updated_at": now,
+                "id": self.next_id(),
+                "head": head,
+                "base": base,
+                "title": title,
+                "body": body,
+                "user": user,
+                "state": "open",
+                "draft": draft,
+                "created_at": now,
+                "updated_at": now,
                 "base_sha": self.head_sha(repo, base),
             }
         return number

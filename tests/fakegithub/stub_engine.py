@@ -43,11 +43,21 @@ class StubEngine:
         if self.crash is not None:
             raise self.crash
         base = _git(repo, "rev-parse", "HEAD")
-        plan = Plan(theme="idioms", title="Use idiomatic comparisons", score=1.0,
-                    tasks=(Task(kind="codemod", path="sample/__init__.py", codemod="none-comparison"),))
+        plan = Plan(
+            theme="idioms",
+            title="Use idiomatic comparisons",
+            score=1.0,
+            tasks=(Task(kind="codemod", path="sample/__init__.py", codemod="none-comparison"),),
+        )
         if not self.edit:
-            return RunReport(run_id=options.run_id or "x", status="nothing-to-do", repo=str(repo), base_sha=base,
-                             plan=None, message="no finding worth a pull request")
+            return RunReport(
+                run_id=options.run_id or "x",
+                status="nothing-to-do",
+                repo=str(repo),
+                base_sha=base,
+                plan=None,
+                message="no finding worth a pull request",
+            )
         worktree = repo / ".git" / "stub-worktree"
         _git(repo, "worktree", "add", "--detach", str(worktree), base)
         target = worktree / "sample" / "__init__.py"
@@ -59,16 +69,43 @@ class StubEngine:
         _git(repo, "worktree", "remove", "--force", str(worktree))
         branch = options.branch_name or f"evolve/idioms-{sha[:7]}"
         gates = (Passed("tests", "1 passed"), Passed("syntax", "ok")) if self.passes else (Failed("tests", "1 failed"),)
-        attempts = (AttemptRecord(1, (FileEdit("sample/__init__.py", before, after, "codemods",
-                                               (Change("none-comparison", 12, "is None"),)),), gates),)
+        attempts = (
+            AttemptRecord(
+                1,
+                (
+                    FileEdit(
+                        "sample/__init__.py", before, after, "codemods", (Change("none-comparison", 12, "is None"),)
+                    ),
+                ),
+                gates,
+            ),
+        )
         if not self.passes:
-            return RunReport(run_id=options.run_id or "x", status="failed", repo=str(repo), base_sha=base, plan=plan,
-                             attempts=attempts, message="the tests failed on every attempt")
+            return RunReport(
+                run_id=options.run_id or "x",
+                status="failed",
+                repo=str(repo),
+                base_sha=base,
+                plan=plan,
+                attempts=attempts,
+                message="the tests failed on every attempt",
+            )
         _git(repo, "branch", "-f", branch, sha)
         markdown = "## Metrics\n\n| metric | base | head |\n|---|---|---|\n| findings | 2 | 0 |\n"
-        return RunReport(run_id=options.run_id or "x", status="succeeded", repo=str(repo), base_sha=base, plan=plan,
-                         attempts=attempts, branch=branch, commit=sha, metrics=(Metric("findings", 2, 0, "lower"),),
-                         codemods=(CODEMOD,), markdown=markdown, message="1 change")
+        return RunReport(
+            run_id=options.run_id or "x",
+            status="succeeded",
+            repo=str(repo),
+            base_sha=base,
+            plan=plan,
+            attempts=attempts,
+            branch=branch,
+            commit=sha,
+            metrics=(Metric("findings", 2, 0, "lower"),),
+            codemods=(CODEMOD,),
+            markdown=markdown,
+            message="1 change",
+        )
 
 
 @pytest.fixture

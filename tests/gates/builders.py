@@ -5,27 +5,41 @@ from __future__ import annotations
 import re
 import subprocess
 import textwrap
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from evolve.config import EvolveConfig
 from evolve.findings import FileMetrics, Finding, FunctionMetrics, RepoMetrics, ScanResult
 from gates.base import GateContext
 from gates.test_runs import TestRun
 
-GIT = ["git", "-c", "user.name=Evolve Tests", "-c", "user.email=tests@example.invalid", "-c", "init.defaultBranch=main",
-       "-c", "commit.gpgsign=false"]
+GIT = [
+    "git",
+    "-c",
+    "user.name=Evolve Tests",
+    "-c",
+    "user.email=tests@example.invalid",
+    "-c",
+    "init.defaultBranch=main",
+    "-c",
+    "commit.gpgsign=false",
+]
 
 
-def file_metrics(path: str, *, mi: float = 80.0, functions: Iterable[tuple[str, int]] = (),
-                 docs: tuple[int, int] = (0, 0)) -> FileMetrics:
+def file_metrics(
+    path: str, *, mi: float = 80.0, functions: Iterable[tuple[str, int]] = (), docs: tuple[int, int] = (0, 0)
+) -> FileMetrics:
     """FileMetrics of `path` with (qualname, complexity) functions, MI and (covered, total) docstrings."""
-    funcs = tuple(FunctionMetrics(name, 10 * i + 1, 10 * i + 5, cc, False, True) for i, (name, cc) in enumerate(functions))
+    funcs = tuple(
+        FunctionMetrics(name, 10 * i + 1, 10 * i + 5, cc, False, True) for i, (name, cc) in enumerate(functions)
+    )
     return FileMetrics(path, 10, 10, 0, mi, funcs, docs[0], docs[1])
 
 
-def security_finding(path: str, rule: str = "python.lang.security.eval", symbol: str | None = "f", line: int = 1) -> Finding:
+def security_finding(
+    path: str, rule: str = "python.lang.security.eval", symbol: str | None = "f", line: int = 1
+) -> Finding:
     """A semgrep-like security finding."""
     return Finding(f"{rule}{path}{line}", "security", rule, path, line, line, symbol, "high", 0.9, "dangerous")
 
@@ -70,8 +84,14 @@ class Trees:
 
     def context(self, config: EvolveConfig | None = None, **kwargs) -> GateContext:
         """A plain GateContext over these trees."""
-        return GateContext(self.base, self.head, self.changed_files, config or EvolveConfig(),
-                           changed_lines=self.changed_lines, **kwargs)
+        return GateContext(
+            self.base,
+            self.head,
+            self.changed_files,
+            config or EvolveConfig(),
+            changed_lines=self.changed_lines,
+            **kwargs,
+        )
 
 
 def changed_lines_of(diff: str) -> dict[str, tuple[int, ...]]:

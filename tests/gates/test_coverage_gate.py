@@ -52,7 +52,10 @@ def test_changed_lines_below_floor_fail():
 
 def test_changed_lines_floor_ignored_when_nothing_executable_changed():
     head = measured(50.0, {"a.py": [1]}, {"a.py": [1, 2]})
-    assert judge_coverage(measured(50.0), head, {"a.py": (9,)}, CoverageGateConfig(changed_lines_floor=80)).status == "passed"
+    assert (
+        judge_coverage(measured(50.0), head, {"a.py": (9,)}, CoverageGateConfig(changed_lines_floor=80)).status
+        == "passed"
+    )
 
 
 def test_unmeasured_or_disabled_is_skipped_and_timeout_errored():
@@ -70,10 +73,14 @@ LIB = {
 
 
 def test_real_uncovered_addition_fails_and_shares_the_head_run_with_the_tests_gate(make_trees):
-    addition = "def add(a, b):\n    return a + b\n\n\ndef div(a, b):\n    if b == 0:\n        return None\n    return a / b\n"
+    addition = (
+        "def add(a, b):\n    return a + b\n\n\ndef div(a, b):\n    if b == 0:\n        return None\n    return a / b\n"
+    )
     trees = make_trees(LIB, {"pkg/calc.py": addition})
     calls = []
-    context = build_context(trees.base, trees.head, trees.changed_files, EvolveConfig(), changed_lines=trees.changed_lines)
+    context = build_context(
+        trees.base, trees.head, trees.changed_files, EvolveConfig(), changed_lines=trees.changed_lines
+    )
     counted = context.run_tests
     context.run_tests = lambda which: calls.append(which) or counted(which)
     assert TestsGate().evaluate(context).status == "passed"
@@ -87,11 +94,16 @@ def test_real_uncovered_addition_fails_and_shares_the_head_run_with_the_tests_ga
 
 
 def test_real_covered_addition_passes(make_trees):
-    trees = make_trees(LIB, {
-        "pkg/calc.py": "def add(a, b):\n    return a + b\n\n\ndef neg(a):\n    return -a\n",
-        "tests/test_neg.py": "from pkg.calc import neg\n\n\ndef test_neg():\n    assert neg(1) == -1\n",
-    })
-    context = build_context(trees.base, trees.head, trees.changed_files, EvolveConfig(), changed_lines=trees.changed_lines)
+    trees = make_trees(
+        LIB,
+        {
+            "pkg/calc.py": "def add(a, b):\n    return a + b\n\n\ndef neg(a):\n    return -a\n",
+            "tests/test_neg.py": "from pkg.calc import neg\n\n\ndef test_neg():\n    assert neg(1) == -1\n",
+        },
+    )
+    context = build_context(
+        trees.base, trees.head, trees.changed_files, EvolveConfig(), changed_lines=trees.changed_lines
+    )
     result = CoverageGate(CoverageGateConfig(changed_lines_floor=100)).evaluate(context)
     assert result.status == "passed", result.summary
     assert result.metrics[1].head == 100.0

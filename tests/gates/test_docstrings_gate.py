@@ -8,7 +8,9 @@ from tests.gates.builders import file_metrics, scan_of
 
 
 def test_coverage_is_pooled_over_changed_files():
-    scan = scan_of(file_metrics("a.py", docs=(1, 4)), file_metrics("b.py", docs=(3, 4)), file_metrics("c.py", docs=(0, 9)))
+    scan = scan_of(
+        file_metrics("a.py", docs=(1, 4)), file_metrics("b.py", docs=(3, 4)), file_metrics("c.py", docs=(0, 9))
+    )
     assert docstring_coverage(scan, ["a.py", "b.py"]) == 50.0
 
 

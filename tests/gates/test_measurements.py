@@ -43,7 +43,9 @@ def test_context_computes_each_measurement_once(tmp_path, monkeypatch):
 
 def test_context_without_coverage_gate_does_not_measure(tmp_path, monkeypatch):
     seen = []
-    monkeypatch.setattr("gates.measurements.run_test_suite", lambda root, config, *, with_coverage: seen.append(with_coverage))
+    monkeypatch.setattr(
+        "gates.measurements.run_test_suite", lambda root, config, *, with_coverage: seen.append(with_coverage)
+    )
     config = EvolveConfig.model_validate({"gates": {"enabled": ["tests"]}})
     build_context(tmp_path, tmp_path, [], config).run_tests("head")
     assert seen == [False]

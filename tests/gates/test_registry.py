@@ -89,8 +89,10 @@ def test_plugins_receive_their_settings_from_the_plugins_table():
 
 def test_a_gate_that_raises_becomes_errored_with_traceback(tmp_path):
     config = parse_config({"gates": {"enabled": ["exploding", "echo", "returns-none"]}})
-    found = [point(n, f"{PLUGINS}:{c}") for n, c in
-             [("exploding", "ExplodingGate"), ("echo", "EchoGate"), ("returns-none", "ReturnsNoneGate")]]
+    found = [
+        point(n, f"{PLUGINS}:{c}")
+        for n, c in [("exploding", "ExplodingGate"), ("echo", "EchoGate"), ("returns-none", "ReturnsNoneGate")]
+    ]
     context = GateContext(tmp_path, tmp_path, (), config)
     results = evaluate_gates(build_gates(config, found), context)
     assert [r.status for r in results] == ["errored", "passed", "errored"]

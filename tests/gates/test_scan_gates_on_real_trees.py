@@ -81,7 +81,9 @@ def results_for(trees, config: EvolveConfig):
 
 def test_a_worse_change_fails_the_scan_gates(make_trees):
     trees = make_trees(BASE, {"pkg/core.py": WORSE})
-    config = parse_config({"gates": {"enabled": SCAN_GATES, "complexity": {"threshold": 3}, "maintainability": {"floor": 95}}})
+    config = parse_config(
+        {"gates": {"enabled": SCAN_GATES, "complexity": {"threshold": 3}, "maintainability": {"floor": 95}}}
+    )
     results = results_for(trees, config)
     assert results["complexity"].status == "failed", results["complexity"].summary
     assert results["complexity"].blame == ("pkg/core.py",)
@@ -98,7 +100,8 @@ def test_a_neutral_or_better_change_passes_them(make_trees):
     trees = make_trees(BASE, {"pkg/core.py": BETTER})
     config = parse_config({"gates": {"enabled": SCAN_GATES}})
     results = results_for(trees, config)
-    assert {name: r.status for name, r in results.items()} == dict.fromkeys(SCAN_GATES, "passed"), \
-        {name: r.summary for name, r in results.items()}
+    assert {name: r.status for name, r in results.items()} == dict.fromkeys(SCAN_GATES, "passed"), {
+        name: r.summary for name, r in results.items()
+    }
     # Only changed files are judged: the eval in pkg/untouched.py is not counted.
     assert results["security"].metrics[0].head == 0

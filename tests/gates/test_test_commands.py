@@ -17,7 +17,9 @@ def detect(tmp_path, files, configured=None):
 
 
 def test_configured_command_wins(tmp_path):
-    found = detect(tmp_path, {**A_TEST, "tox.ini": "[testenv]\ncommands = pytest tests/unit\n"}, "pytest -x 'tests/my dir'")
+    found = detect(
+        tmp_path, {**A_TEST, "tox.ini": "[testenv]\ncommands = pytest tests/unit\n"}, "pytest -x 'tests/my dir'"
+    )
     assert found == TestCommand("pytest", ("-x", "tests/my dir"), "configured")
 
 

@@ -66,7 +66,10 @@ def test_without_coverage_nothing_is_measured(tmp_path):
 
 
 def test_failures_are_reported_not_raised(tmp_path):
-    write_files(tmp_path, {**PACKAGE, "tests/test_bad.py": "from pkg.shapes import area\n\n\ndef test_neg():\n    area(-1, 1)\n"})
+    write_files(
+        tmp_path,
+        {**PACKAGE, "tests/test_bad.py": "from pkg.shapes import area\n\n\ndef test_neg():\n    area(-1, 1)\n"},
+    )
     result = run(tmp_path, with_coverage=True)
     assert not result.ok
     assert result.failing_tests == ("tests/test_bad.py::test_neg",)
@@ -91,7 +94,10 @@ def test_secrets_of_the_parent_do_not_reach_the_tests(tmp_path, monkeypatch):
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_parent_value")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-parent-value")
     monkeypatch.setenv("HOME", str(tmp_path / "parent-home"))
-    write_files(tmp_path, {"tests/test_env.py": """
+    write_files(
+        tmp_path,
+        {
+            "tests/test_env.py": """
         import os
 
 
@@ -103,7 +109,9 @@ def test_secrets_of_the_parent_do_not_reach_the_tests(tmp_path, monkeypatch):
 
         def test_home_is_private():
             assert not os.environ["HOME"].endswith("parent-home")
-    """})
+    """
+        },
+    )
     result = run(tmp_path)
     assert result.ok, result.failure_details
     assert result.passed == 2
@@ -117,11 +125,13 @@ def test_timeout_is_reported(tmp_path):
 
 
 def test_unittest_suite_with_coverage(tmp_path):
-    write_files(tmp_path, {
-        "pkg/__init__.py": "",
-        "pkg/words.py": "def shout(text):\n    return text.upper()\n\n\ndef whisper(text):\n    return text.lower()\n",
-        "tests/__init__.py": "",
-        "tests/test_words.py": """
+    write_files(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/words.py": "def shout(text):\n    return text.upper()\n\n\ndef whisper(text):\n    return text.lower()\n",
+            "tests/__init__.py": "",
+            "tests/test_words.py": """
             import unittest
 
             from pkg.words import shout
@@ -134,7 +144,8 @@ def test_unittest_suite_with_coverage(tmp_path):
                 def test_broken(self):
                     self.assertEqual(shout("a"), "a")
         """,
-    })
+        },
+    )
     result = run(tmp_path, with_coverage=True)
     assert "unittest" in result.command
     assert result.failing_tests == ("tests.test_words.ShoutTest.test_broken",)
@@ -150,9 +161,19 @@ def test_configured_command_and_pytest_args(tmp_path):
 
 
 def test_serialises_round_trip():
-    result = TestRun(("python", "-m", "pytest"), 1, False, 1.5, passed=2, failed=1, failing_tests=("t.py::x",),
-                     blamed_files=("a.py",), coverage_percent=50.0, covered_lines={"a.py": [1]},
-                     executable_lines={"a.py": [1, 2]})
+    result = TestRun(
+        ("python", "-m", "pytest"),
+        1,
+        False,
+        1.5,
+        passed=2,
+        failed=1,
+        failing_tests=("t.py::x",),
+        blamed_files=("a.py",),
+        coverage_percent=50.0,
+        covered_lines={"a.py": [1]},
+        executable_lines={"a.py": [1, 2]},
+    )
     assert TestRun.from_dict(json.loads(json.dumps(result.to_dict()))) == result
 
 

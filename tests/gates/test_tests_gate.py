@@ -10,10 +10,12 @@ from gates.tests_gate import TestsGate, failure_sections, judge_tests
 from tests.gates.builders import make_run
 
 FAILING = make_run(
-    returncode=1, passed=1, failed=2,
+    returncode=1,
+    passed=1,
+    failed=2,
     failing_tests=("tests/test_a.py::test_old", "tests/test_b.py::test_new"),
     failure_details="____ tests/test_a.py::test_old ____\ntests/test_a.py:3: AssertionError\n\n"
-                    "____ tests/test_b.py::test_new ____\npkg/b.py:7: in f\ntests/test_b.py:4: ValueError",
+    "____ tests/test_b.py::test_new ____\npkg/b.py:7: in f\ntests/test_b.py:4: ValueError",
 )
 
 
@@ -66,7 +68,7 @@ def test_missing_runner_is_errored(tmp_path):
 LIB = {"pkg/__init__.py": "", "pkg/calc.py": "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"}
 TESTS = {
     "tests/test_calc.py": "from pkg.calc import add, sub\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\n"
-                          "def test_sub():\n    assert sub(3, 1) == 2\n",
+    "def test_sub():\n    assert sub(3, 1) == 2\n",
 }
 
 
@@ -96,8 +98,10 @@ def test_real_wrong_value_cannot_be_blamed_on_a_file(make_trees):
 
 def test_real_suite_with_preexisting_failure_fails_only_on_new_ones(make_trees):
     broken = {"tests/test_old.py": "def test_always_broken():\n    assert False, 'known bug'\n"}
-    trees = make_trees({**LIB, **TESTS, **broken}, {"pkg/calc.py": "def add(a, b):\n    return a + b\n\n\n"
-                                                                  "def sub(a, b):\n    return b - a\n"})
+    trees = make_trees(
+        {**LIB, **TESTS, **broken},
+        {"pkg/calc.py": "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return b - a\n"},
+    )
     context = build_context(trees.base, trees.head, trees.changed_files, _config())
     result = TestsGate().evaluate(context)
     assert result.status == "failed"
@@ -107,16 +111,21 @@ def test_real_suite_with_preexisting_failure_fails_only_on_new_ones(make_trees):
 
 def test_real_suite_keeping_a_preexisting_failure_passes(make_trees):
     broken = {"tests/test_old.py": "def test_always_broken():\n    assert False, 'known bug'\n"}
-    trees = make_trees({**LIB, **TESTS, **broken}, {"pkg/calc.py": LIB["pkg/calc.py"] + "\n\ndef neg(a):\n    return -a\n"})
+    trees = make_trees(
+        {**LIB, **TESTS, **broken}, {"pkg/calc.py": LIB["pkg/calc.py"] + "\n\ndef neg(a):\n    return -a\n"}
+    )
     result = TestsGate().evaluate(build_context(trees.base, trees.head, trees.changed_files, _config()))
     assert result.status == "passed"
     assert "fail on base too" in result.summary
 
 
 def test_real_timeout_is_errored(make_trees):
-    trees = make_trees({"tests/test_slow.py": "import time\n\n\ndef test_slow():\n    time.sleep(60)\n"},
-                       {"README.md": "touch\n"})
-    context = trees.context(run_tests=lambda which: run_test_suite(trees.head, _config(), with_coverage=False, timeout=2))
+    trees = make_trees(
+        {"tests/test_slow.py": "import time\n\n\ndef test_slow():\n    time.sleep(60)\n"}, {"README.md": "touch\n"}
+    )
+    context = trees.context(
+        run_tests=lambda which: run_test_suite(trees.head, _config(), with_coverage=False, timeout=2)
+    )
     result = TestsGate().evaluate(context)
     assert result.status == "errored"
     assert "timed out" in result.summary
@@ -128,7 +137,14 @@ def _config() -> EvolveConfig:
 
 
 def test_a_suite_that_cannot_run_on_either_side_is_errored_not_passed():
-    broken = TestRun(command=("pytest",), returncode=2, timed_out=False, duration=1.0, passed=0,
-                     failing_tests=("<test run exited with code 2>",), failure_details="ImportError: no module named x")
+    broken = TestRun(
+        command=("pytest",),
+        returncode=2,
+        timed_out=False,
+        duration=1.0,
+        passed=0,
+        failing_tests=("<test run exited with code 2>",),
+        failure_details="ImportError: no module named x",
+    )
     result = judge_tests(broken, broken, ["pkg/a.py"])
     assert result.status == "errored" and "cannot be proven" in result.summary

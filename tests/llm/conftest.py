@@ -66,13 +66,13 @@ class Box:
         return Box(self.width * factor, self.height * factor)
 '''
 
-TESTS = '''\
+TESTS = """\
 from pkg.shapes import area
 
 
 def test_area_square():
     assert area("square", 3) == 9
-'''
+"""
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -87,12 +87,15 @@ def write(root: Path, files: dict[str, str]) -> None:
 def repo(tmp_path: Path) -> Path:
     """A small git repository: pkg/shapes.py (undocumented and complex functions) and a test."""
     root = tmp_path / "repo"
-    write(root, {
-        "pkg/__init__.py": '"""The sample package."""\n',
-        "pkg/shapes.py": SHAPES,
-        "tests/test_shapes.py": TESTS,
-        ".github/workflows/ci.yml": "name: ci\n",
-    })
+    write(
+        root,
+        {
+            "pkg/__init__.py": '"""The sample package."""\n',
+            "pkg/shapes.py": SHAPES,
+            "tests/test_shapes.py": TESTS,
+            ".github/workflows/ci.yml": "name: ci\n",
+        },
+    )
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     return root
 
@@ -110,7 +113,10 @@ def make_provider(fake_api: FakeMessagesAPI, tmp_path: Path) -> Callable[..., LL
     """Build a provider against the fake: make_provider(config_overrides={...}, env={...})."""
 
     def factory(llm: dict[str, Any] | None = None, env: dict[str, str] | None = None, **config: Any) -> LLMProvider:
-        settings = {"llm": {"model": "claude-sonnet-5-5", "fallback_model": "claude-haiku-5-5", **(llm or {})}, **config}
+        settings = {
+            "llm": {"model": "claude-sonnet-5-5", "fallback_model": "claude-haiku-5-5", **(llm or {})},
+            **config,
+        }
         environment = {"ANTHROPIC_API_KEY": API_KEY, "ANTHROPIC_BASE_URL": fake_api.base_url, **(env or {})}
         provider = build_provider(parse_config(settings), environment, tmp_path / "usage.sqlite", retry=FAST_RETRY)
         assert provider is not None

@@ -47,7 +47,11 @@ class Recorded:
     def last_tool_results(self) -> list[dict[str, Any]]:
         """The tool_result blocks of the last user message."""
         content = self.body["messages"][-1]["content"]
-        return [b for b in content if isinstance(b, dict) and b.get("type") == "tool_result"] if isinstance(content, list) else []
+        return (
+            [b for b in content if isinstance(b, dict) and b.get("type") == "tool_result"]
+            if isinstance(content, list)
+            else []
+        )
 
 
 Entry = Reply | Callable[[Recorded], Reply]
@@ -58,19 +62,27 @@ def tool_call(name: str, **arguments: Any) -> dict[str, Any]:
     return {"type": "tool_use", "id": f"toolu_{next(_ids):06d}", "name": name, "input": arguments}
 
 
-def message(*blocks: dict[str, Any], model: str = "claude-sonnet-5-5", input_tokens: int = 1200,
-            output_tokens: int = 300, stop_reason: str = "tool_use") -> Reply:
+def message(
+    *blocks: dict[str, Any],
+    model: str = "claude-sonnet-5-5",
+    input_tokens: int = 1200,
+    output_tokens: int = 300,
+    stop_reason: str = "tool_use",
+) -> Reply:
     """A 200 answer holding the given content blocks."""
-    return Reply(200, {
-        "id": f"msg_{next(_ids):06d}",
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": list(blocks),
-        "stop_reason": stop_reason,
-        "stop_sequence": None,
-        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
-    })
+    return Reply(
+        200,
+        {
+            "id": f"msg_{next(_ids):06d}",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": list(blocks),
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
+        },
+    )
 
 
 def tools(*calls: dict[str, Any], **kwargs: Any) -> Reply:
@@ -83,8 +95,14 @@ def finish(summary: str = "Done.") -> Reply:
     return message(tool_call("finish", summary=summary))
 
 
-ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-               429: "rate_limit_error", 500: "api_error", 529: "overloaded_error"}
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
 
 
 def error(status: int, retry_after_ms: int | None = 5, message_text: str = "scripted failure") -> Reply:
@@ -157,7 +175,7 @@ class FakeMessagesAPI:
                 else:
                     try:
                         reply = api._next(request)
-                    except Exception as exc:  # noqa: BLE001 - a broken scripted callable must not hang the client
+                    except Exception as exc:
                         reply = error(500, None, f"fake script error: {exc!r}")
                 if reply.delay:
                     time.sleep(reply.delay)

@@ -80,8 +80,13 @@ def test_run_token_budget_stops_before_any_request(repo, fake_api, make_provider
 
 
 def test_budget_reached_mid_conversation_keeps_accepted_edits_and_stops_calling(repo, fake_api, make_provider):
-    fake_api.add(tools(tool_call("set_docstring", target="pkg/shapes.py:Box.scaled", docstring=DOC),
-                       input_tokens=20_000, output_tokens=500))
+    fake_api.add(
+        tools(
+            tool_call("set_docstring", target="pkg/shapes.py:Box.scaled", docstring=DOC),
+            input_tokens=20_000,
+            output_tokens=500,
+        )
+    )
     provider = make_provider(llm={"tokens_per_run": 22_000})
     outcome = provider.propose(repo, plan(), None)
 

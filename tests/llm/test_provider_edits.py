@@ -13,12 +13,12 @@ from tests.llm.fake_anthropic import finish, tool_call, tools
 
 AREA_DOC = (
     "Compute the area of a square, rectangle, circle or triangle.\n\n"
-    "Args:\n    kind: one of \"square\", \"rect\", \"circle\" or \"triangle\".\n"
+    'Args:\n    kind: one of "square", "rect", "circle" or "triangle".\n'
     "    a: first dimension (side or radius).\n    b: second dimension, used by rect and triangle.\n\n"
     "Returns:\n    The area as a number.\n\nRaises:\n    ValueError: for an unknown kind."
 )
 SCALED_DOC = "Return a new Box whose width and height are multiplied by factor."
-AREA_REFACTOR = '''\
+AREA_REFACTOR = """\
 def area(kind, a, b=0):
     formulas = {
         "square": lambda: a * a,
@@ -29,14 +29,19 @@ def area(kind, a, b=0):
     if kind not in formulas:
         raise ValueError(kind)
     return formulas[kind]()
-'''
+"""
 
 
 def docstring_plan() -> Plan:
-    return Plan("docstrings", "Document public functions", (
-        Task("docstring", "pkg/shapes.py", symbol="area"),
-        Task("docstring", "pkg/shapes.py", symbol="Box.scaled"),
-    ), score=1.0)
+    return Plan(
+        "docstrings",
+        "Document public functions",
+        (
+            Task("docstring", "pkg/shapes.py", symbol="area"),
+            Task("docstring", "pkg/shapes.py", symbol="Box.scaled"),
+        ),
+        score=1.0,
+    )
 
 
 def complexity_plan(symbol: str = "area") -> Plan:
@@ -73,7 +78,12 @@ def test_docstring_edits_are_applied_in_the_repository_style(repo, fake_api, mak
 
     first, second = fake_api.requests
     assert first.body["tool_choice"] == {"type": "any"}
-    assert sorted(t["name"] for t in first.body["tools"]) == ["add_test_file", "finish", "replace_function", "set_docstring"]
+    assert sorted(t["name"] for t in first.body["tools"]) == [
+        "add_test_file",
+        "finish",
+        "replace_function",
+        "set_docstring",
+    ]
     assert first.body["model"] == "claude-sonnet-5-5" and first.body["max_tokens"] == 4096
     assert "google" in first.body["messages"][0]["content"]
     assert [r.get("is_error", False) for r in second.last_tool_results()] == [False, False]
@@ -99,7 +109,9 @@ def test_malformed_tool_input_is_rejected_and_the_model_corrects_itself(repo, fa
         tools(
             tool_call("replace_function", target="pkg/shapes.py:area"),
             tool_call("set_docstring", target="pkg/shapes.py:area", docstring=123),
-            tool_call("replace_function", target="pkg/shapes.py:area", new_source="def area(kind, a, b=0)\n    return 1\n"),
+            tool_call(
+                "replace_function", target="pkg/shapes.py:area", new_source="def area(kind, a, b=0)\n    return 1\n"
+            ),
             tool_call("finish", summary="done"),
         ),
         tools(tool_call("replace_function", target="pkg/shapes.py:area", new_source=AREA_REFACTOR)),
@@ -121,7 +133,13 @@ def test_malformed_tool_input_is_rejected_and_the_model_corrects_itself(repo, fa
 
 
 def test_edit_naming_a_missing_function_is_rejected_with_the_known_names(repo, fake_api, make_provider):
-    fake_api.add(tools(tool_call("set_docstring", target="pkg/shapes.py:volume", docstring="Compute the volume of a box from its sides.")))
+    fake_api.add(
+        tools(
+            tool_call(
+                "set_docstring", target="pkg/shapes.py:volume", docstring="Compute the volume of a box from its sides."
+            )
+        )
+    )
     outcome = make_provider().propose(repo, docstring_plan(), None)
 
     [result] = fake_api.requests[1].last_tool_results()
@@ -132,11 +150,17 @@ def test_edit_naming_a_missing_function_is_rejected_with_the_known_names(repo, f
 
 
 def test_signature_changes_and_unimproved_complexity_are_rejected(repo, fake_api, make_provider):
-    fake_api.add(tools(
-        tool_call("replace_function", target="pkg/shapes.py:area", new_source=AREA_REFACTOR.replace("b=0", "b=1")),
-        tool_call("replace_function", target="pkg/shapes.py:area", new_source=SHAPES_AREA_SAME),
-        tool_call("replace_function", target="pkg/shapes.py:perimeter", new_source="def perimeter(kind, a, b=0):\n    return 0\n"),
-    ))
+    fake_api.add(
+        tools(
+            tool_call("replace_function", target="pkg/shapes.py:area", new_source=AREA_REFACTOR.replace("b=0", "b=1")),
+            tool_call("replace_function", target="pkg/shapes.py:area", new_source=SHAPES_AREA_SAME),
+            tool_call(
+                "replace_function",
+                target="pkg/shapes.py:perimeter",
+                new_source="def perimeter(kind, a, b=0):\n    return 0\n",
+            ),
+        )
+    )
     outcome = make_provider().propose(repo, complexity_plan(), None)
 
     signature, unimproved, off_task = (r["content"] for r in fake_api.requests[1].last_tool_results())
@@ -146,7 +170,7 @@ def test_signature_changes_and_unimproved_complexity_are_rejected(repo, fake_api
     assert outcome.edits == ()
 
 
-SHAPES_AREA_SAME = '''\
+SHAPES_AREA_SAME = """\
 def area(kind, a, b=0):
     if kind == "square":
         return a ** 2
@@ -157,16 +181,24 @@ def area(kind, a, b=0):
     elif kind == "triangle":
         return a * b / 2
     raise ValueError(kind)
-'''
+"""
 
 
 def test_filler_and_off_style_docstrings_are_rejected(repo, fake_api, make_provider):
-    fake_api.add(tools(
-        tool_call("set_docstring", target="pkg/shapes.py:area", docstring="Area."),
-        tool_call("set_docstring", target="pkg/shapes.py:area", docstring="TODO: document the area function properly"),
-        tool_call("set_docstring", target="pkg/shapes.py:area", docstring="Return the area of the shape."),
-        tool_call("set_docstring", target="pkg/shapes.py:area", docstring="Compute the surface of the named shape.\n\n:param kind: the shape name\n:returns: the area"),
-    ))
+    fake_api.add(
+        tools(
+            tool_call("set_docstring", target="pkg/shapes.py:area", docstring="Area."),
+            tool_call(
+                "set_docstring", target="pkg/shapes.py:area", docstring="TODO: document the area function properly"
+            ),
+            tool_call("set_docstring", target="pkg/shapes.py:area", docstring="Return the area of the shape."),
+            tool_call(
+                "set_docstring",
+                target="pkg/shapes.py:area",
+                docstring="Compute the surface of the named shape.\n\n:param kind: the shape name\n:returns: the area",
+            ),
+        )
+    )
     make_provider().propose(repo, docstring_plan(), None)
 
     reasons = [r["content"] for r in fake_api.requests[1].last_tool_results()]
@@ -177,19 +209,23 @@ def test_filler_and_off_style_docstrings_are_rejected(repo, fake_api, make_provi
 
 
 def test_uncovered_function_gets_characterization_tests_before_its_refactor(repo, fake_api, make_provider):
-    refactor = '''\
+    refactor = """\
 def describe(kind, a, b=0):
     if a < 0 or b < 0:
         return "invalid"
     degenerate = {"square": a == 0, "rect": a == 0 or b == 0}
     names = {"square": "point", "rect": "line"}
     return names[kind] if degenerate.get(kind) else kind
-'''
-    test_file = "from pkg.shapes import describe\n\n\ndef test_describe_point():\n    assert describe('square', 0) == 'point'\n"
+"""
+    test_file = (
+        "from pkg.shapes import describe\n\n\ndef test_describe_point():\n    assert describe('square', 0) == 'point'\n"
+    )
     fake_api.add(
         tools(tool_call("replace_function", target="pkg/shapes.py:describe", new_source=refactor)),
-        tools(tool_call("add_test_file", path="tests/test_describe.py", content=test_file),
-              tool_call("replace_function", target="pkg/shapes.py:describe", new_source=refactor)),
+        tools(
+            tool_call("add_test_file", path="tests/test_describe.py", content=test_file),
+            tool_call("replace_function", target="pkg/shapes.py:describe", new_source=refactor),
+        ),
         finish(),
     )
     outcome = make_provider().propose(repo, complexity_plan("describe"), None)
@@ -211,10 +247,15 @@ def test_feedback_from_failing_gates_reaches_the_next_prompt(repo, fake_api, mak
         attempt=1,
         gate_results=(
             Passed("syntax", "All files parse."),
-            Failed("tests", "1 test failed.", blame=("pkg/shapes.py",),
-                   details="FAILED tests/test_shapes.py::test_area_square - AssertionError: assert 6 == 9\nTraceback ..."),
-            Failed("complexity", "Average complexity rose.",
-                   metrics=(Metric("average_complexity", 2.0, 2.5, "lower"),)),
+            Failed(
+                "tests",
+                "1 test failed.",
+                blame=("pkg/shapes.py",),
+                details="FAILED tests/test_shapes.py::test_area_square - AssertionError: assert 6 == 9\nTraceback ...",
+            ),
+            Failed(
+                "complexity", "Average complexity rose.", metrics=(Metric("average_complexity", 2.0, 2.5, "lower"),)
+            ),
         ),
         previous_edits=first.edits,
     )
@@ -262,21 +303,37 @@ def run(command):
 def _security_finding():
     from evolve.findings import Finding
 
-    return Finding("f1", "security", "subprocess-shell-true", "pkg/runner.py", 9, 9, "run", "high", 0.9,
-                   "subprocess call with shell=True invites command injection")
+    return Finding(
+        "f1",
+        "security",
+        "subprocess-shell-true",
+        "pkg/runner.py",
+        9,
+        9,
+        "run",
+        "high",
+        0.9,
+        "subprocess call with shell=True invites command injection",
+    )
 
 
 def test_security_finding_without_codemod_is_fixed_through_replace_function(repo, fake_api, make_provider):
     from tests.llm.conftest import write
 
     write(repo, {"pkg/runner.py": RUNNER})
-    plan = Plan("security-fixes", "Fix security findings",
-                (Task("security", "pkg/runner.py", symbol="run", finding_ids=("f1",)),), 1.0)
+    plan = Plan(
+        "security-fixes",
+        "Fix security findings",
+        (Task("security", "pkg/runner.py", symbol="run", finding_ids=("f1",)),),
+        1.0,
+    )
     fake_api.add(tools(tool_call("replace_function", target="pkg/runner.py:run", new_source=RUNNER_FIX)), finish())
     outcome = make_provider().propose(repo, plan, None, findings=[_security_finding()])
 
     prompt = fake_api.requests[0].body["messages"][0]["content"]
-    assert "Finding: subprocess-shell-true at line 9: subprocess call with shell=True invites command injection" in prompt
+    assert (
+        "Finding: subprocess-shell-true at line 9: subprocess call with shell=True invites command injection" in prompt
+    )
     [edit] = outcome.edits
     assert "shell=True" not in edit.after and edit.after.startswith(RUNNER.split("def run")[0])
 
@@ -291,8 +348,12 @@ def test_security_findings_are_looked_up_when_the_caller_passes_none(repo, fake_
     calls = []
     monkeypatch.setattr(evolve.research, "scan_repository", lambda root, config, **kw: calls.append(kw) or Scan())
     write(repo, {"pkg/runner.py": RUNNER})
-    plan = Plan("security-fixes", "Fix security findings",
-                (Task("security", "pkg/runner.py", symbol="run", finding_ids=("f1",)),), 1.0)
+    plan = Plan(
+        "security-fixes",
+        "Fix security findings",
+        (Task("security", "pkg/runner.py", symbol="run", finding_ids=("f1",)),),
+        1.0,
+    )
     fake_api.add(finish("Left as is."))
     make_provider().propose(repo, plan, None)
     assert calls == [{"paths": ["pkg/runner.py"], "with_semgrep": True}]
@@ -313,7 +374,11 @@ def test_characterization_tests_task_adds_a_new_test_module(repo, fake_api, make
         tools(
             tool_call("add_test_file", path="tests/test_shapes.py", content=content),
             tool_call("add_test_file", path="tests/test_perimeter.py", content="import pkg.shapes\n"),
-            tool_call("replace_function", target="pkg/shapes.py:perimeter", new_source="def perimeter(kind, a, b=0):\n    return 0\n"),
+            tool_call(
+                "replace_function",
+                target="pkg/shapes.py:perimeter",
+                new_source="def perimeter(kind, a, b=0):\n    return 0\n",
+            ),
             tool_call("add_test_file", path="tests/test_perimeter.py", content=content),
         ),
         finish(),

@@ -7,31 +7,51 @@ from pathlib import Path
 
 import pytest
 
-from evolve.config import LLMConfig, EvolveConfig, parse_config
+from evolve.config import EvolveConfig, LLMConfig, parse_config
+from evolve.globs import glob_match
 from evolve.llm import DEFAULT_FALLBACK_MODEL, DEFAULT_MODEL, build_provider, choose_models
 from evolve.llm.docstring_style import classify_docstring, docstring_problem, dominant_style
-from evolve.globs import glob_match
 from evolve.llm.paths import edit_path_problem
 from evolve.llm.pricing import deprecation_of, estimate_cost, price_of
 from evolve.llm.redaction import REDACTED, new_token_like_strings, redact, secret_values
 from evolve.llm.usage import Budget, DayUsage, RunUsage, UsageLedger
 
 
-@pytest.mark.parametrize("path, pattern, expected", [
-    ("mod.py", "**/*.py", True), ("a/b/mod.py", "**/*.py", True), ("a/b/mod.txt", "**/*.py", False),
-    ("build/x.py", "build/**", True), ("src/build/x.py", "build/**", False), ("a/node_modules/x.py", "**/node_modules/**", True),
-    ("pkg/vendored/x.py", "pkg/vendored/**", True), ("pkg/mod.py", "pkg/*.py", True), ("pkg/sub/mod.py", "pkg/*.py", False),
-])
+@pytest.mark.parametrize(
+    "path, pattern, expected",
+    [
+        ("mod.py", "**/*.py", True),
+        ("a/b/mod.py", "**/*.py", True),
+        ("a/b/mod.txt", "**/*.py", False),
+        ("build/x.py", "build/**", True),
+        ("src/build/x.py", "build/**", False),
+        ("a/node_modules/x.py", "**/node_modules/**", True),
+        ("pkg/vendored/x.py", "pkg/vendored/**", True),
+        ("pkg/mod.py", "pkg/*.py", True),
+        ("pkg/sub/mod.py", "pkg/*.py", False),
+    ],
+)
 def test_glob_match(path, pattern, expected):
     assert glob_match(path, pattern) is expected
 
 
-@pytest.mark.parametrize("path, fragment", [
-    ("../x.py", "path traversal"), ("pkg/../../x.py", "path traversal"), ("/etc/x.py", "absolute"),
-    ("C:/x.py", "absolute"), ("~/x.py", "absolute"), ("pkg\\x.py", "backslashes"), ("", "non-empty"),
-    (".github/workflows/ci.yml", "protected"), (".github/workflows/x.py", "protected"), (".git/hooks/x.py", "protected"),
-    ("README.md", "not a Python file"), ("build/x.py", "outside the paths"),
-])
+@pytest.mark.parametrize(
+    "path, fragment",
+    [
+        ("../x.py", "path traversal"),
+        ("pkg/../../x.py", "path traversal"),
+        ("/etc/x.py", "absolute"),
+        ("C:/x.py", "absolute"),
+        ("~/x.py", "absolute"),
+        ("pkg\\x.py", "backslashes"),
+        ("", "non-empty"),
+        (".github/workflows/ci.yml", "protected"),
+        (".github/workflows/x.py", "protected"),
+        (".git/hooks/x.py", "protected"),
+        ("README.md", "not a Python file"),
+        ("build/x.py", "outside the paths"),
+    ],
+)
 def test_forbidden_edit_paths(tmp_path, path, fragment):
     assert fragment in (edit_path_problem(tmp_path, path, EvolveConfig()) or "")
 
@@ -56,26 +76,42 @@ def test_symlinks_out_of_the_repository_are_refused(tmp_path):
     assert "symbolic link" in edit_path_problem(repo, "link/mod.py", EvolveConfig())
 
 
-@pytest.mark.parametrize("text, style", [
-    ("Do it.\n\nArgs:\n    x: thing.\n\nReturns:\n    Stuff.", "google"),
-    ("Do it.\n\nParameters\n----------\nx : int\n    Thing.", "numpy"),
-    ("Do it.\n\n:param x: thing.\n:returns: stuff.", "rest"),
-    ("Do it, and do it well.", "plain"),
-])
+@pytest.mark.parametrize(
+    "text, style",
+    [
+        ("Do it.\n\nArgs:\n    x: thing.\n\nReturns:\n    Stuff.", "google"),
+        ("Do it.\n\nParameters\n----------\nx : int\n    Thing.", "numpy"),
+        ("Do it.\n\n:param x: thing.\n:returns: stuff.", "rest"),
+        ("Do it, and do it well.", "plain"),
+    ],
+)
 def test_classify_docstring(text, style):
     assert classify_docstring(text) == style
 
 
 def test_dominant_style_ignores_plain_docstrings():
-    assert dominant_style(["One line.", "Two.\n\nArgs:\n    a: b", "Three.\n\n:param a: b"] + ["x"] * 9 + ["Q.\n\nReturns:\n    r"]) == "google"
+    assert (
+        dominant_style(
+            ["One line.", "Two.\n\nArgs:\n    a: b", "Three.\n\n:param a: b"] + ["x"] * 9 + ["Q.\n\nReturns:\n    r"]
+        )
+        == "google"
+    )
     assert dominant_style(["Only prose here."]) == "plain"
 
 
-@pytest.mark.parametrize("docstring, fragment", [
-    ("", "empty"), ("TODO", "placeholder"), ("Parse it.", "too short"), ("Parse the config.", "too short"),
-    ("Parse the config file here.", None), ("Get the user name for the user.", "restates"),
-    ('Say """ hi there now.', "triple"), ("Load a file from disk.\n\nArgs:\n    path: where.", None),
-])
+@pytest.mark.parametrize(
+    "docstring, fragment",
+    [
+        ("", "empty"),
+        ("TODO", "placeholder"),
+        ("Parse it.", "too short"),
+        ("Parse the config.", "too short"),
+        ("Parse the config file here.", None),
+        ("Get the user name for the user.", "restates"),
+        ('Say """ hi there now.', "triple"),
+        ("Load a file from disk.\n\nArgs:\n    path: where.", None),
+    ],
+)
 def test_docstring_problem_for_google_repositories(docstring, fragment):
     problem = docstring_problem(docstring, "get_user_name" if "user" in docstring else "load_config", "google")
     assert (problem is None) if fragment is None else (fragment in (problem or ""))
@@ -86,12 +122,23 @@ def test_sections_in_a_plain_repository_are_refused():
 
 
 def test_redaction_of_env_values_and_token_patterns():
-    env = {"GITHUB_TOKEN": "ghs_abcdefghijklmnopqrstuvwxyz0123456789", "MY_PASSWORD": "hunter2hunter2",
-           "SHORT_KEY": "abc", "PATH": "/usr/bin:/bin", "HOME": "/root"}
+    env = {
+        "GITHUB_TOKEN": "ghs_abcdefghijklmnopqrstuvwxyz0123456789",
+        "MY_PASSWORD": "hunter2hunter2",
+        "SHORT_KEY": "abc",
+        "PATH": "/usr/bin:/bin",
+        "HOME": "/root",
+    }
     secrets = secret_values(env)
     assert "abc" not in secrets and "/usr/bin:/bin" not in secrets and "hunter2hunter2" in secrets
-    body = {"messages": [{"content": "pw=hunter2hunter2 key=AKIAIOSFODNN7EXAMPLE jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTYifQ.sflKxwRJSMeKKF2QT4fw"},
-                         {"content": ["sk-ant-api03-abcdefghijklmnop", "github_pat_11ABCDEFG0123456789abcdefghij", "safe text"]}]}
+    body = {
+        "messages": [
+            {
+                "content": "pw=hunter2hunter2 key=AKIAIOSFODNN7EXAMPLE jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTYifQ.sflKxwRJSMeKKF2QT4fw"
+            },
+            {"content": ["sk-ant-api03-abcdefghijklmnop", "github_pat_11ABCDEFG0123456789abcdefghij", "safe text"]},
+        ]
+    }
     redacted, count = redact(body, secrets)
     flat = str(redacted)
     assert count == 5 and "safe text" in flat and flat.count(REDACTED) == 5
@@ -101,7 +148,9 @@ def test_redaction_of_env_values_and_token_patterns():
 
 def test_edits_may_not_add_token_like_strings():
     assert new_token_like_strings("x = 1\n", "x = 'ghp_abcdefghijklmnopqrstuvwxyz0123'\n")
-    assert not new_token_like_strings("x = 'ghp_abcdefghijklmnopqrstuvwxyz0123'\n", "y = 'ghp_abcdefghijklmnopqrstuvwxyz0123'\n")
+    assert not new_token_like_strings(
+        "x = 'ghp_abcdefghijklmnopqrstuvwxyz0123'\n", "y = 'ghp_abcdefghijklmnopqrstuvwxyz0123'\n"
+    )
 
 
 def test_prices_are_estimates_by_family_and_unknown_models_are_priced_high():
@@ -128,7 +177,9 @@ def test_deprecated_default_is_replaced_but_an_explicit_choice_is_honoured():
     stale = LLMConfig.model_construct(_fields_set=set(), **{**LLMConfig().model_dump(), "model": "claude-sonnet-4-5"})
     models, notes = choose_models(EvolveConfig().model_copy(update={"llm": stale}))
     assert models[0] == DEFAULT_MODEL and "deprecated" in notes[0]
-    explicit, notes = choose_models(parse_config({"llm": {"model": "claude-sonnet-4-5", "fallback_model": "claude-haiku-5-5"}}))
+    explicit, notes = choose_models(
+        parse_config({"llm": {"model": "claude-sonnet-4-5", "fallback_model": "claude-haiku-5-5"}})
+    )
     assert explicit == ["claude-sonnet-4-5", "claude-haiku-5-5"] and "consider" in notes[0]
 
 
@@ -139,8 +190,11 @@ def test_build_provider_needs_a_key_and_the_setting(tmp_path):
     assert build_provider(off, {"ANTHROPIC_API_KEY": "sk-ant-x"}) is None
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        provider = build_provider(EvolveConfig(), {"ANTHROPIC_API_KEY": "sk-ant-x", "ANTHROPIC_BASE_URL": "http://127.0.0.1:9"},
-                                  tmp_path / "u.sqlite")
+        provider = build_provider(
+            EvolveConfig(),
+            {"ANTHROPIC_API_KEY": "sk-ant-x", "ANTHROPIC_BASE_URL": "http://127.0.0.1:9"},
+            tmp_path / "u.sqlite",
+        )
     assert provider is not None and str(provider.client.sdk.base_url).startswith("http://127.0.0.1:9")
     assert provider.client.sdk.max_retries == 0
 
@@ -171,7 +225,13 @@ def test_usage_since_counts_only_the_requests_of_one_call():
     usage = RunUsage()
     usage.add("claude-sonnet-5-5", 100, 10)
     earlier = usage.snapshot()
-    assert usage.since(earlier) == {"input_tokens": 0, "output_tokens": 0, "estimated_cost_usd": 0.0, "models": [], "requests": 0}
+    assert usage.since(earlier) == {
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "estimated_cost_usd": 0.0,
+        "models": [],
+        "requests": 0,
+    }
     usage.add("claude-haiku-5-5", 50, 5)
     usage.add("claude-sonnet-5-5", 50, 5)
     assert usage.since(earlier)["models"] == ["claude-haiku-5-5", "claude-sonnet-5-5"]

@@ -50,12 +50,24 @@ def test_secrets_in_the_environment_never_reach_a_request_body(repo, fake_api, m
         monkeypatch.setenv(name, value)
     write(repo, {"pkg/settings.py": LEAKY_MODULE})
     plan = Plan("docstrings", "Document connect", (Task("docstring", "pkg/settings.py", symbol="connect"),), 1.0)
-    feedback = AttemptFeedback(1, (Failed("tests", "1 failed", details=f"env: GITHUB_TOKEN={ENV_SECRETS['GITHUB_TOKEN']}"),), ())
+    feedback = AttemptFeedback(
+        1, (Failed("tests", "1 failed", details=f"env: GITHUB_TOKEN={ENV_SECRETS['GITHUB_TOKEN']}"),), ()
+    )
     fake_api.add(
-        tools(tool_call("set_docstring", target="pkg/settings.py:connect",
-                        docstring=f"Append the default token {REDACTED} to url as a query parameter.")),
-        tools(tool_call("set_docstring", target="pkg/settings.py:connect",
-                        docstring="Append the module's default token to url as its token query parameter.")),
+        tools(
+            tool_call(
+                "set_docstring",
+                target="pkg/settings.py:connect",
+                docstring=f"Append the default token {REDACTED} to url as a query parameter.",
+            )
+        ),
+        tools(
+            tool_call(
+                "set_docstring",
+                target="pkg/settings.py:connect",
+                docstring="Append the module's default token to url as its token query parameter.",
+            )
+        ),
         finish(),
     )
     # Secrets passed only through the explicit env mapping are scrubbed too.
@@ -122,13 +134,26 @@ def test_prompt_injection_in_the_repository_stays_fenced_as_data(repo, fake_api,
 def test_edits_outside_the_configured_paths_are_rejected(repo, fake_api, make_provider):
     write(repo, {"pkg/vendored/lib.py": "def helper(x):\n    return x\n"})
     provider = make_provider(exclude=["pkg/vendored/**"])
-    skipped = provider.propose(repo, Plan("docstrings", "Document helper", (Task("docstring", "pkg/vendored/lib.py", symbol="helper"),), 1.0), None)
+    skipped = provider.propose(
+        repo,
+        Plan("docstrings", "Document helper", (Task("docstring", "pkg/vendored/lib.py", symbol="helper"),), 1.0),
+        None,
+    )
     assert fake_api.requests == [] and skipped.edits == ()
     assert any("skipped the docstring task on pkg/vendored/lib.py" in n for n in skipped.notes)
 
-    fake_api.add(tools(tool_call("set_docstring", target="pkg/vendored/lib.py:helper",
-                                 docstring="Return its argument unchanged, as the identity function.")))
-    outcome = provider.propose(repo, Plan("docstrings", "Document area", (Task("docstring", "pkg/shapes.py", symbol="area"),), 1.0), None)
+    fake_api.add(
+        tools(
+            tool_call(
+                "set_docstring",
+                target="pkg/vendored/lib.py:helper",
+                docstring="Return its argument unchanged, as the identity function.",
+            )
+        )
+    )
+    outcome = provider.propose(
+        repo, Plan("docstrings", "Document area", (Task("docstring", "pkg/shapes.py", symbol="area"),), 1.0), None
+    )
     [result] = fake_api.requests[1].last_tool_results()
     assert result["is_error"] and "outside the paths this repository's evolve configuration allows" in result["content"]
     assert outcome.edits == ()

@@ -41,9 +41,9 @@ def test_replace_function_keeps_the_rest_byte_for_byte():
     after, helpers = replace_function(MODULE, "m.py", "Outer.Inner.fetch", new)
     before_lines, after_lines = MODULE.splitlines(), after.splitlines()
     start = before_lines.index("        async def fetch(self, url, *, retries=3):")
-    assert after_lines[:start + 1] == before_lines[:start + 1]
+    assert after_lines[: start + 1] == before_lines[: start + 1]
     assert after_lines[start + 1] == "            return url if retries else None"
-    assert after_lines[start + 2:] == before_lines[start + 4:]
+    assert after_lines[start + 2 :] == before_lines[start + 4 :]
     assert helpers == []
 
 
@@ -51,16 +51,22 @@ def test_replace_function_accepts_indented_source_and_places_private_helpers_aft
     new = "    def one_liner(self):\n        return _one()\n\n    def _one():\n        return 1\n"
     after, helpers = replace_function(MODULE, "m.py", "Outer.one_liner", new)
     assert helpers == ["_one"]
-    assert "    def one_liner(self):\n        return _one()\n\n    def _one():\n        return 1\n\n    def documented" in after
+    assert (
+        "    def one_liner(self):\n        return _one()\n\n    def _one():\n        return 1\n\n    def documented"
+        in after
+    )
 
 
-@pytest.mark.parametrize("new_source, reason", [
-    ("def cached(n: int) -> str:\n    return str(n)\n", "signature"),
-    ("def cached(n: int) -> int:\n    return n\n", "signature"),  # decorator dropped
-    ("@functools.lru_cache(maxsize=None)\ndef cached(n: int) -> int:\n    return n\nx = 1\n", "only the function"),
-    ("@functools.lru_cache(maxsize=None)\ndef cached(n: int) -> int:\n    return (n\n", "does not parse"),
-    ("def other(n):\n    return n\n", "only the function"),
-])
+@pytest.mark.parametrize(
+    "new_source, reason",
+    [
+        ("def cached(n: int) -> str:\n    return str(n)\n", "signature"),
+        ("def cached(n: int) -> int:\n    return n\n", "signature"),  # decorator dropped
+        ("@functools.lru_cache(maxsize=None)\ndef cached(n: int) -> int:\n    return n\nx = 1\n", "only the function"),
+        ("@functools.lru_cache(maxsize=None)\ndef cached(n: int) -> int:\n    return (n\n", "does not parse"),
+        ("def other(n):\n    return n\n", "only the function"),
+    ],
+)
 def test_replace_function_rejections(new_source, reason):
     with pytest.raises(EditRejected, match=reason):
         replace_function(MODULE, "m.py", "cached", new_source)
@@ -110,10 +116,16 @@ def test_module_docstring_is_set_after_the_shebang():
 
 def test_format_docstring_escapes_backslashes_and_trailing_quotes():
     assert format_docstring('Match \\d+ in "text"', "    ") == '"""Match \\\\d+ in "text\\""""'
-    assert format_docstring("  Summary.\n\n      Indented detail.\n", "    ") == '"""Summary.\n\n    Indented detail.\n    """'
+    assert (
+        format_docstring("  Summary.\n\n      Indented detail.\n", "    ")
+        == '"""Summary.\n\n    Indented detail.\n    """'
+    )
 
 
 def test_tabs_and_odd_indentation_are_respected():
     source = "class A:\n\tdef f(self):\n\t\treturn 1\n"
     after = set_docstring(source, "m.py", "A.f", "Return one, as an integer constant.\n\nNo side effects.")
-    assert after == 'class A:\n\tdef f(self):\n\t\t"""Return one, as an integer constant.\n\n\t\tNo side effects.\n\t\t"""\n\t\treturn 1\n'
+    assert (
+        after
+        == 'class A:\n\tdef f(self):\n\t\t"""Return one, as an integer constant.\n\n\t\tNo side effects.\n\t\t"""\n\t\treturn 1\n'
+    )

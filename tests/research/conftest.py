@@ -8,8 +8,17 @@ from pathlib import Path
 
 import pytest
 
-GIT = ["git", "-c", "user.name=Evolve Tests", "-c", "user.email=tests@evolve.invalid", "-c", "commit.gpgsign=false",
-       "-c", "init.defaultBranch=main"]
+GIT = [
+    "git",
+    "-c",
+    "user.name=Evolve Tests",
+    "-c",
+    "user.email=tests@evolve.invalid",
+    "-c",
+    "commit.gpgsign=false",
+    "-c",
+    "init.defaultBranch=main",
+]
 
 
 def git(repo: Path, *args: str) -> str:

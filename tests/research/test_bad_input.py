@@ -8,12 +8,14 @@ GOOD = 'def ok():\n    """Fine."""\n    return 1\n'
 
 
 def test_unparsable_binary_and_latin1_files_are_skipped(make_repo, tmp_path):
-    repo = make_repo({
-        "good.py": GOOD,
-        "broken.py": "def broken(:\n    pass\n",
-        "blob.py": b"\x00\x01\x02binary",
-        "legacy.py": "# -*- coding: latin-1 -*-\nname = 'caf\xe9'\n".encode("latin-1"),
-    })
+    repo = make_repo(
+        {
+            "good.py": GOOD,
+            "broken.py": "def broken(:\n    pass\n",
+            "blob.py": b"\x00\x01\x02binary",
+            "legacy.py": "# -*- coding: latin-1 -*-\nname = 'caf\xe9'\n".encode("latin-1"),
+        }
+    )
     result = scan_repository(repo, cache_dir=tmp_path / "cache")
     assert [f.path for f in result.files] == ["good.py"]
     reasons = {s.path: s.reason for s in result.skipped}

@@ -17,7 +17,9 @@ def _ids(result):
 def test_ids_are_stable_across_a_line_shift(make_repo, tmp_path):
     repo = make_repo({"pkg/hot.py": HOT + "\n\n" + RISKY.replace("import subprocess\n", ""), "pkg/__init__.py": ""})
     before = scan_repository(repo, cache_dir=tmp_path / "cache")
-    (repo / "pkg" / "hot.py").write_text("import subprocess\n# a new comment\n\n\n" + (repo / "pkg" / "hot.py").read_text())
+    (repo / "pkg" / "hot.py").write_text(
+        "import subprocess\n# a new comment\n\n\n" + (repo / "pkg" / "hot.py").read_text()
+    )
     after = scan_repository(repo, cache_dir=tmp_path / "cache")
     assert _ids(before) and _ids(before) == _ids(after)
     lines = {f.id: f.line for f in before.findings}

@@ -16,8 +16,14 @@ SOURCE = 'def f(a):\n    """F."""\n    if a == None:\n        return 1\n    retu
 
 
 class FakeNoneComparison:
-    metadata = CodemodMetadata(id="none-comparison", title="Compare to None with is", theme="idioms",
-                               rationale="r", risk="low", review_guidance="g")
+    metadata = CodemodMetadata(
+        id="none-comparison",
+        title="Compare to None with is",
+        theme="idioms",
+        rationale="r",
+        risk="low",
+        review_guidance="g",
+    )
 
 
 def fake_detect(root, paths, codemod_list, min_python):

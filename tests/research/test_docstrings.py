@@ -56,8 +56,13 @@ TREE = {
 
 def interrogate_cli(root: Path) -> tuple[float, dict[str, tuple[int, int]]]:
     """Run the interrogate CLI and parse its total percentage and per-file (total, missed) counts."""
-    done = subprocess.run([sys.executable, "-m", "interrogate", "-v", "--fail-under", "0", "--no-color", "."],
-                          cwd=root, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "interrogate", "-v", "--fail-under", "0", "--no-color", "."],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     actual = float(re.search(r"actual: ([\d.]+)%", done.stdout).group(1))
     rows = {}
     for line in done.stdout.splitlines():
@@ -67,12 +72,15 @@ def interrogate_cli(root: Path) -> tuple[float, dict[str, tuple[int, int]]]:
     return actual, rows
 
 
-@pytest.mark.parametrize("pyproject", [
-    None,
-    "[tool.interrogate]\nignore-init-method = true\nignore-magic = true\nignore-nested-functions = true\n"
-    "ignore-private = true\nignore-semiprivate = true\nignore-module = true\nignore-property-decorators = true\n",
-    "[tool.interrogate]\nignore-nested-classes = true\nignore-init-module = true\nignore-regex = [\"^start$\"]\n",
-])
+@pytest.mark.parametrize(
+    "pyproject",
+    [
+        None,
+        "[tool.interrogate]\nignore-init-method = true\nignore-magic = true\nignore-nested-functions = true\n"
+        "ignore-private = true\nignore-semiprivate = true\nignore-module = true\nignore-property-decorators = true\n",
+        '[tool.interrogate]\nignore-nested-classes = true\nignore-init-module = true\nignore-regex = ["^start$"]\n',
+    ],
+)
 def test_docstring_coverage_matches_interrogate_cli(make_repo, pyproject):
     files = dict(TREE)
     if pyproject:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from evolve.research import scan_repository, workers
 
-MODULE = '''def f{i}(x, y=None):
+MODULE = """def f{i}(x, y=None):
     if x == None:
         return [{i}]
     for item in range(x):
         if item and y:
             return item
     return []
-'''
+"""
 
 
 def test_pool_and_serial_scans_agree(make_repo, tmp_path, monkeypatch):
@@ -28,7 +28,9 @@ def test_pool_and_serial_scans_agree(make_repo, tmp_path, monkeypatch):
 def test_progress_reports_each_step(make_repo, tmp_path):
     repo = make_repo({"a.py": MODULE.format(i=1), "b.py": MODULE.format(i=2)})
     events = []
-    scan_repository(repo, cache_dir=tmp_path / "c", progress=lambda step, done, total: events.append((step, done, total)))
+    scan_repository(
+        repo, cache_dir=tmp_path / "c", progress=lambda step, done, total: events.append((step, done, total))
+    )
     steps = [step for step, _, _ in events]
     assert steps[0] == "list" and steps[-1] == "done"
     assert {"read", "analyse", "semgrep"} <= set(steps)
