@@ -15,10 +15,10 @@ from evolve.config import EvolveConfig
 from evolve.edits import FileEdit
 from evolve.findings import ScanResult
 from evolve.gitrepo import diff_against, reset_worktree, write_files
+from evolve.suites.runs import TestRun
 from gates.base import GateResult
 from gates.measurements import build_context
 from gates.registry import build_gates, evaluate_gates
-from gates.test_runs import TestRun
 
 Tree = Literal["base", "head"]
 Progress = Callable[[str, int, int], None]

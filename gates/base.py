@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 if TYPE_CHECKING:
     from evolve.config import EvolveConfig
     from evolve.findings import ScanResult
-    from gates.test_runs import TestRun
+    from evolve.suites.runs import TestRun
 
 Direction = Literal["higher", "lower", "neutral"]
 

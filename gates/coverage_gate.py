@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from evolve.config import CoverageGateConfig
+from evolve.suites.runs import TestRun
 from gates.base import Errored, Failed, Gate, GateContext, GateResult, Metric, Passed, Skipped
 from gates.changed_code import EPSILON, number, percent
 from gates.measurements import MeasurementError, fetch_test_run, measurement_errored
-from gates.test_runs import TestRun
 
 
 @dataclass(frozen=True)

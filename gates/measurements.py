@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 
 from evolve.config import EvolveConfig
 from evolve.findings import ScanResult
+from evolve.suites.runs import TestRun, run_test_suite
 from gates.base import Errored, GateContext
-from gates.test_runs import TestRun, run_test_suite
 
 if TYPE_CHECKING:
     from gates.base import GateResult

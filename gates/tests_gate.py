@@ -6,10 +6,10 @@ import os
 import re
 from collections.abc import Sequence
 
+from evolve.suites.runs import TestRun
 from gates.base import Errored, Failed, Gate, GateContext, GateResult, Metric, Passed, Skipped
 from gates.changed_code import listing
 from gates.measurements import MeasurementError, fetch_test_run, measurement_errored
-from gates.test_runs import TestRun
 
 _SECTION = re.compile(r"^____ (?P<id>.+?) ____$", re.M)
 _FRAME = re.compile(r'^(?P<p>[^\s:<>][^:\n<>]*?\.py):\d+:|File "(?P<q>[^"\n]+\.py)", line \d+', re.M)

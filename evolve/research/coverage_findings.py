@@ -27,7 +27,7 @@ class CoverageOutcome:
 def measure_coverage(root: Path, config: EvolveConfig, scanned: Sequence[str]) -> CoverageOutcome:
     """Run the test suite with coverage; failures become notes, never exceptions."""
     try:
-        from gates.test_runs import run_test_suite
+        from evolve.suites.runs import run_test_suite
     except ImportError as error:  # pragma: no cover - gates ship with the package
         return CoverageOutcome(None, None, (f"coverage not measured: the test runner is unavailable ({error})",))
     try:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from evolve.config import EvolveConfig
 from evolve.findings import FileMetrics, Finding, FunctionMetrics, RepoMetrics, ScanResult
+from evolve.suites.runs import TestRun
 from gates.base import GateContext
-from gates.test_runs import TestRun
 
 GIT = [
     "git",

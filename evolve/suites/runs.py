@@ -13,8 +13,8 @@ from typing import Any
 
 from evolve.config import EvolveConfig
 from evolve.sandbox import CommandResult, run_untrusted
-from gates.test_commands import TestCommand, detect_test_command
-from gates.test_reports import (
+from evolve.suites.commands import TestCommand, detect_test_command
+from evolve.suites.reports import (
     TestReport,
     blamed_files,
     frame_paths,

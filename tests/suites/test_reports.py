@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gates.test_reports import blamed_files, frame_paths, read_junit, read_unittest_output
+from evolve.suites.reports import blamed_files, frame_paths, read_junit, read_unittest_output
 from tests.gates.builders import write_files
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
