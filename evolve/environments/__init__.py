@@ -1,0 +1,1 @@
+"""Each repository's own test environment: discover what it declares, build it with uv in the sandbox, reuse it."""
