@@ -14,11 +14,10 @@ from typing import Literal
 from evolve.config import EvolveConfig
 from evolve.edits import FileEdit
 from evolve.findings import ScanResult
+from evolve.gate_running import build_context, build_gates, evaluate_gates
 from evolve.gitrepo import diff_against, reset_worktree, write_files
+from evolve.results import GateResult
 from evolve.suites.runs import TestRun
-from gates.base import GateResult
-from gates.measurements import build_context
-from gates.registry import build_gates, evaluate_gates
 
 Tree = Literal["base", "head"]
 Progress = Callable[[str, int, int], None]

@@ -35,8 +35,8 @@ from evolve.plan import Plan
 from evolve.planner import PlanningInput, make_plan
 from evolve.providers import CodemodProvider
 from evolve.report_markdown import render_report_markdown
+from evolve.results import GateResult, Metric
 from evolve.runs import AttemptFeedback, AttemptRecord, RunOptions, RunReport
-from gates.base import GateResult, Metric
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evolve.edits import FileEdit
-from gates.base import GateResult
+from evolve.results import GateResult
 
 
 @dataclass(frozen=True)

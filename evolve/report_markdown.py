@@ -8,7 +8,7 @@ from string import Template
 from typing import Any
 
 from evolve.plan import Plan
-from gates.base import GateResult, Metric
+from evolve.results import GateResult, Metric
 
 STATUS_ICON = {"passed": "✅", "failed": "❌", "skipped": "⏭️", "errored": "⚠️"}
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from evolve.edits import FileEdit
 from evolve.plan import Plan
-from gates.base import GateResult, Metric
+from evolve.results import GateResult, Metric
 
 RunStatus = Literal["succeeded", "failed", "nothing-to-do", "dry-run", "error"]
 

@@ -1,5 +1,4 @@
-"""Pluggable quality gates: each compares a base tree with a head tree and returns a result value."""
+"""The built-in quality gates, plugins of the `evolve.gates` entry-point group like any third-party gate.
 
-from gates.base import Errored, Failed, Gate, GateContext, GateResult, Metric, Passed, Skipped
-
-__all__ = ["Errored", "Failed", "Gate", "GateContext", "GateResult", "Metric", "Passed", "Skipped"]
+A gate subclasses `evolve.gate_api.Gate` and returns one of the results of `evolve.results`.
+"""

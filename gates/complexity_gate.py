@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from evolve.config import ComplexityGateConfig
 from evolve.findings import ScanResult
-from gates.base import Failed, GateResult, Metric, Passed
+from evolve.results import Failed, GateResult, Metric, Passed
 from gates.changed_code import EPSILON, files_in, listing, mean, number
 from gates.scan_gate import ScanGate
 

@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from evolve.config import CoverageGateConfig
+from evolve.gate_api import Gate, GateContext, MeasurementError, fetch_test_run, measurement_errored
+from evolve.results import Errored, Failed, GateResult, Metric, Passed, Skipped
 from evolve.suites.runs import TestRun
-from gates.base import Errored, Failed, Gate, GateContext, GateResult, Metric, Passed, Skipped
 from gates.changed_code import EPSILON, number, percent
-from gates.measurements import MeasurementError, fetch_test_run, measurement_errored
 
 
 @dataclass(frozen=True)

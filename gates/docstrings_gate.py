@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from evolve.config import DocstringsGateConfig
 from evolve.findings import FileMetrics, ScanResult
-from gates.base import Failed, GateResult, Metric, Passed
+from evolve.results import Failed, GateResult, Metric, Passed
 from gates.changed_code import EPSILON, files_in, listing, number, percent
 from gates.scan_gate import ScanGate
 

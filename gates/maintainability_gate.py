@@ -8,7 +8,8 @@ from pathlib import Path
 
 from evolve.config import MaintainabilityGateConfig
 from evolve.findings import ScanResult
-from gates.base import Failed, GateContext, GateResult, Metric, Passed
+from evolve.gate_api import GateContext
+from evolve.results import Failed, GateResult, Metric, Passed
 from gates.changed_code import files_in, listing, mean, number
 from gates.scan_gate import ScanGate
 

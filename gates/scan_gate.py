@@ -6,9 +6,9 @@ from abc import abstractmethod
 from collections.abc import Sequence
 
 from evolve.findings import ScanResult
-from gates.base import Gate, GateContext, GateResult
+from evolve.gate_api import Gate, GateContext, MeasurementError, fetch_scan, measurement_errored
+from evolve.results import GateResult
 from gates.changed_code import python_paths
-from gates.measurements import MeasurementError, fetch_scan, measurement_errored
 
 
 class ScanGate(Gate):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from evolve.config import SecurityGateConfig
 from evolve.findings import Finding, ScanResult
-from gates.base import Failed, GateResult, Metric, Passed, Skipped
+from evolve.results import Failed, GateResult, Metric, Passed, Skipped
 from gates.changed_code import listing
 from gates.scan_gate import ScanGate
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from gates.base import Failed, Gate, GateContext, GateResult, Metric, Passed, Skipped
+from evolve.gate_api import Gate, GateContext
+from evolve.results import Failed, GateResult, Metric, Passed, Skipped
 from gates.changed_code import listing, python_paths
 
 

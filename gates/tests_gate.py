@@ -6,10 +6,10 @@ import os
 import re
 from collections.abc import Sequence
 
+from evolve.gate_api import Gate, GateContext, MeasurementError, fetch_test_run, measurement_errored
+from evolve.results import Errored, Failed, GateResult, Metric, Passed, Skipped
 from evolve.suites.runs import TestRun
-from gates.base import Errored, Failed, Gate, GateContext, GateResult, Metric, Passed, Skipped
 from gates.changed_code import listing
-from gates.measurements import MeasurementError, fetch_test_run, measurement_errored
 
 _SECTION = re.compile(r"^____ (?P<id>.+?) ____$", re.M)
 _FRAME = re.compile(r'^(?P<p>[^\s:<>][^:\n<>]*?\.py):\d+:|File "(?P<q>[^"\n]+\.py)", line \d+', re.M)

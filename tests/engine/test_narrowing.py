@@ -2,7 +2,7 @@
 
 from evolve.edits import FileEdit
 from evolve.narrowing import narrow_edits
-from gates.base import Failed, Passed
+from evolve.results import Failed, Passed
 
 
 def edit(path: str) -> FileEdit:

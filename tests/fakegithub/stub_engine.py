@@ -15,8 +15,8 @@ import pytest
 from evolve.codemods.base import Change
 from evolve.edits import FileEdit
 from evolve.plan import Plan, Task
+from evolve.results import Failed, Metric, Passed
 from evolve.runs import AttemptRecord, RunOptions, RunReport
-from gates.base import Failed, Metric, Passed
 
 CODEMOD = {"id": "none-comparison", "title": "Compare with None using `is`", "theme": "idioms", "risk": "low"}
 

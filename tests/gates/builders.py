@@ -11,8 +11,8 @@ from pathlib import Path
 
 from evolve.config import EvolveConfig
 from evolve.findings import FileMetrics, Finding, FunctionMetrics, RepoMetrics, ScanResult
+from evolve.gate_api import GateContext
 from evolve.suites.runs import TestRun
-from gates.base import GateContext
 
 GIT = [
     "git",

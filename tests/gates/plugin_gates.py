@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from gates.base import Gate, GateContext, GateResult, Passed
+from evolve.gate_api import Gate, GateContext
+from evolve.results import GateResult, Passed
 
 
 class EchoGate(Gate):

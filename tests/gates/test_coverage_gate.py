@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from evolve.config import CoverageGateConfig, EvolveConfig
+from evolve.gate_running import build_context
 from gates.coverage_gate import CoverageGate, changed_line_coverage, judge_coverage
-from gates.measurements import build_context
 from gates.tests_gate import TestsGate
 from tests.gates.builders import make_run
 

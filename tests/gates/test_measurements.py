@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from evolve.config import EvolveConfig
-from gates.base import GateContext
+from evolve.gate_api import GateContext
+from evolve.gate_running import build_context
 from gates.complexity_gate import ComplexityGate
 from gates.coverage_gate import CoverageGate
-from gates.measurements import build_context
 
 
 def test_a_failing_scan_makes_the_gate_errored_with_traceback(tmp_path):
@@ -32,7 +32,7 @@ def test_context_computes_each_measurement_once(tmp_path, monkeypatch):
         calls.append((root, with_coverage))
         return f"run of {root.name}"
 
-    monkeypatch.setattr("gates.measurements.run_test_suite", fake_run)
+    monkeypatch.setattr("evolve.gate_running.run_test_suite", fake_run)
     (tmp_path / "base").mkdir()
     (tmp_path / "head").mkdir()
     context = build_context(tmp_path / "base", tmp_path / "head", ["a.py"], EvolveConfig())
@@ -44,7 +44,7 @@ def test_context_computes_each_measurement_once(tmp_path, monkeypatch):
 def test_context_without_coverage_gate_does_not_measure(tmp_path, monkeypatch):
     seen = []
     monkeypatch.setattr(
-        "gates.measurements.run_test_suite", lambda root, config, *, with_coverage: seen.append(with_coverage)
+        "evolve.gate_running.run_test_suite", lambda root, config, *, with_coverage: seen.append(with_coverage)
     )
     config = EvolveConfig.model_validate({"gates": {"enabled": ["tests"]}})
     build_context(tmp_path, tmp_path, [], config).run_tests("head")

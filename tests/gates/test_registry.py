@@ -7,9 +7,8 @@ from importlib.metadata import EntryPoint
 import pytest
 
 from evolve.config import EvolveConfig, parse_config
-from gates.base import GateContext
-from gates.complexity_gate import ComplexityGate
-from gates.registry import (
+from evolve.gate_api import GateContext
+from evolve.gate_running import (
     GROUP,
     GateEntry,
     GateRegistryError,
@@ -19,6 +18,7 @@ from gates.registry import (
     evaluate_gates,
     gate_settings,
 )
+from gates.complexity_gate import ComplexityGate
 
 BUILT_INS = ("complexity", "coverage", "docstrings", "maintainability", "security", "syntax", "tests")
 PLUGINS = "tests.gates.plugin_gates"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evolve.config import EvolveConfig, parse_config
-from gates.measurements import build_context
-from gates.registry import build_gates, evaluate_gates
+from evolve.gate_running import build_context, build_gates, evaluate_gates
 
 research = pytest.importorskip("evolve.research")
 

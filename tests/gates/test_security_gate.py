@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from evolve.config import SecurityGateConfig
-from gates.base import GateContext
+from evolve.gate_api import GateContext
 from gates.security_gate import SecurityGate, judge_security, new_security_findings
 from tests.gates.builders import scan_of, security_finding
 

@@ -7,8 +7,8 @@ import json
 
 from evolve.llm.repository import function_complexity
 from evolve.plan import Plan, Task
+from evolve.results import Failed, Metric, Passed
 from evolve.runs import AttemptFeedback
-from gates.base import Failed, Metric, Passed
 from tests.llm.fake_anthropic import finish, tool_call, tools
 
 AREA_DOC = (

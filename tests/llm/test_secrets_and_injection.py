@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from evolve.llm.redaction import REDACTED
 from evolve.plan import Plan, Task
+from evolve.results import Failed
 from evolve.runs import AttemptFeedback
-from gates.base import Failed
 from tests.llm.conftest import API_KEY, write
 from tests.llm.fake_anthropic import finish, tool_call, tools
 

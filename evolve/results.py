@@ -1,17 +1,9 @@
-"""The gate interface: a small class with a name, a description, settings and `evaluate(context)`."""
+"""Result values shared by the core and every gate: `Metric` and `GateResult` (`Passed | Failed | Skipped | Errored`)."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
-
-if TYPE_CHECKING:
-    from evolve.config import EvolveConfig
-    from evolve.findings import ScanResult
-    from evolve.suites.runs import TestRun
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Literal
 
 Direction = Literal["higher", "lower", "neutral"]
 
@@ -122,38 +114,3 @@ class Errored(GateResult):
     """The gate could not reach a verdict (tool crashed, timed out). Treated as not passing."""
 
     status: ClassVar[str] = "errored"
-
-
-@dataclass
-class GateContext:
-    """What a gate sees: the base and head trees, what changed, the config, and shared lazy measurements.
-
-    Scans and test runs are computed once per tree and shared by every gate through the callables below.
-    """
-
-    base: Path
-    head: Path
-    changed_files: tuple[str, ...]
-    config: EvolveConfig
-    # path -> changed line numbers in head (1-based), for changed-line coverage.
-    changed_lines: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    scan: Callable[[Literal["base", "head"]], ScanResult] | None = None
-    run_tests: Callable[[Literal["base", "head"]], TestRun] | None = None
-
-    def tree(self, which: Literal["base", "head"]) -> Path:
-        """The root of the named tree."""
-        return self.base if which == "base" else self.head
-
-
-class Gate(ABC):
-    """Base class of gates. Subclasses set `name` and `description` and implement `evaluate`."""
-
-    name: ClassVar[str]
-    description: ClassVar[str]
-
-    def __init__(self, settings: Any = None) -> None:
-        self.settings = settings
-
-    @abstractmethod
-    def evaluate(self, context: GateContext) -> GateResult:
-        """Compare base and head; return Passed, Failed, Skipped or Errored. Never raise."""

@@ -1,18 +1,24 @@
-"""Finding, loading, building and running gates. Built-ins register through `evolve.gates` like any plugin.
+"""Running gates for the engine: find and build the configured gates, give them a context, collect their results.
 
-Discovery lists entry points without importing anything; loading imports one gate at a time and checks it.
+Built-in gates register through the `evolve.gates` entry-point group like any plugin; the core never imports them
+by name. Discovery lists entry points without importing anything; loading imports one gate at a time and checks it.
 """
 
 from __future__ import annotations
 
+import functools
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from typing import Any
 
 from evolve.config import EvolveConfig, GatesConfig
-from gates.base import Errored, Gate, GateContext, GateResult
+from evolve.findings import ScanResult
+from evolve.gate_api import Gate, GateContext, Which
+from evolve.results import Errored, GateResult
+from evolve.suites.runs import TestRun, run_test_suite
 
 GROUP = "evolve.gates"
 # Fields of GatesConfig that are not one gate's settings.
@@ -40,7 +46,7 @@ class GateEntry:
                 f"gate {self.name!r} ({self.target}) cannot be imported: {type(error).__name__}: {error}"
             ) from error
         if not (isinstance(loaded, type) and issubclass(loaded, Gate)):
-            raise GateRegistryError(f"gate {self.name!r} ({self.target}) is not a subclass of gates.base.Gate")
+            raise GateRegistryError(f"gate {self.name!r} ({self.target}) is not a subclass of evolve.gate_api.Gate")
         declared = getattr(loaded, "name", None)
         if declared != self.name:
             raise GateRegistryError(
@@ -118,3 +124,46 @@ def evaluate_gates(gates: Sequence[Gate], context: GateContext) -> tuple[GateRes
             )
         results.append(result)
     return tuple(results)
+
+
+def build_context(
+    base: Path,
+    head: Path,
+    changed_files: Sequence[str],
+    config: EvolveConfig,
+    *,
+    changed_lines: Mapping[str, Sequence[int]] | None = None,
+    with_coverage: bool | None = None,
+    with_semgrep: bool | None = None,
+) -> GateContext:
+    """A GateContext whose scans (of the changed files) and test runs are computed lazily, once per tree.
+
+    Coverage is measured when the coverage gate is enabled, so the tests and coverage gates share one run.
+    """
+    trees = {"base": Path(base), "head": Path(head)}
+    paths = tuple(changed_files)
+    if with_coverage is None:
+        with_coverage = "coverage" in config.gates.enabled and config.gates.coverage.enabled
+    if with_semgrep is None:
+        with_semgrep = "security" in config.gates.enabled and config.gates.security.enabled
+
+    @functools.cache
+    def scan(which: Which) -> ScanResult:
+        from evolve.research import scan_repository  # research is optional for gates that never scan
+
+        present = [path for path in paths if (trees[which] / path).is_file()]  # deleted files have nothing to scan
+        return scan_repository(trees[which], config, paths=present, with_semgrep=bool(with_semgrep))
+
+    @functools.cache
+    def run_tests(which: Which) -> TestRun:
+        return run_test_suite(trees[which], config, with_coverage=bool(with_coverage))
+
+    return GateContext(
+        base=trees["base"],
+        head=trees["head"],
+        changed_files=paths,
+        config=config,
+        changed_lines={path: tuple(lines) for path, lines in (changed_lines or {}).items()},
+        scan=scan,
+        run_tests=run_tests,
+    )

@@ -1,0 +1,95 @@
+"""What a gate plugin implements and uses: the `Gate` base class, its `GateContext`, and the shared measurements.
+
+Scans and test runs are computed lazily, once per tree, whatever the number of gates that read them.
+"""
+
+from __future__ import annotations
+
+import traceback
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+
+from evolve.results import Errored, GateResult
+
+if TYPE_CHECKING:
+    from evolve.config import EvolveConfig
+    from evolve.findings import ScanResult
+    from evolve.suites.runs import TestRun
+
+Which = Literal["base", "head"]
+T = TypeVar("T")
+
+
+class MeasurementError(Exception):
+    """A scan or test run a gate needs is not available or failed to compute."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details
+
+
+def fetch_scan(context: GateContext, which: Which) -> ScanResult:
+    """The scan of one tree, computed once and shared; raises MeasurementError when unavailable."""
+    if context.scan is None:
+        raise MeasurementError("no scan of the trees was provided to the gates")
+    return _call(context.scan, which, "scanning")
+
+
+def fetch_test_run(context: GateContext, which: Which) -> TestRun:
+    """The test run of one tree, computed once and shared; raises MeasurementError when unavailable."""
+    if context.run_tests is None:
+        raise MeasurementError("no test runner was provided to the gates")
+    return _call(context.run_tests, which, "running the tests of")
+
+
+def measurement_errored(gate: str, error: MeasurementError) -> GateResult:
+    """The Errored result of a gate that could not get its measurements."""
+    return Errored(gate=gate, summary=f"The {gate} gate could not measure: {error}."[:300], details=error.details)
+
+
+def _call(function: Callable[[Which], T], which: Which, doing: str) -> T:
+    try:
+        return function(which)
+    except MeasurementError:
+        raise
+    except Exception as error:
+        details = "".join(traceback.format_exception(error))
+        raise MeasurementError(f"{doing} {which} failed with {type(error).__name__}: {error}", details) from error
+
+
+@dataclass
+class GateContext:
+    """What a gate sees: the base and head trees, what changed, the config, and shared lazy measurements.
+
+    Scans and test runs are computed once per tree and shared by every gate through the callables below.
+    """
+
+    base: Path
+    head: Path
+    changed_files: tuple[str, ...]
+    config: EvolveConfig
+    # path -> changed line numbers in head (1-based), for changed-line coverage.
+    changed_lines: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    scan: Callable[[Literal["base", "head"]], ScanResult] | None = None
+    run_tests: Callable[[Literal["base", "head"]], TestRun] | None = None
+
+    def tree(self, which: Literal["base", "head"]) -> Path:
+        """The root of the named tree."""
+        return self.base if which == "base" else self.head
+
+
+class Gate(ABC):
+    """Base class of gates. Subclasses set `name` and `description` and implement `evaluate`."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def __init__(self, settings: Any = None) -> None:
+        self.settings = settings
+
+    @abstractmethod
+    def evaluate(self, context: GateContext) -> GateResult:
+        """Compare base and head; return Passed, Failed, Skipped or Errored. Never raise."""
