@@ -140,6 +140,14 @@ class LLMConfig(_Model):
     timeout_seconds: float = Field(120.0, gt=0)
 
 
+class ScopeConfig(_Model):
+    """Which kinds of code Evolve may change (see evolve/path_kinds.py); generated and vendored files never."""
+
+    include_kinds: list[Literal["library", "tests", "docs", "examples", "benchmarks", "scripts"]] = Field(
+        default_factory=lambda: ["library"]
+    )
+
+
 class EvolveConfig(_Model):
     """Everything a repository can configure. Every field has a sensible default."""
 
@@ -149,6 +157,7 @@ class EvolveConfig(_Model):
     schedule: str = "0 6 * * 1"  # cron, weekly by default
     attempts: int = Field(3, ge=1, le=3)
     focus: str | None = None
+    scope: ScopeConfig = ScopeConfig()
     limits: LimitsConfig = LimitsConfig()
     codemods: CodemodsConfig = CodemodsConfig()
     gates: GatesConfig = GatesConfig()

@@ -96,6 +96,7 @@ def _plan_from_scan(
             llm_themes=_llm_themes(config, llm_on),
             focus=focus,
             skip_themes=options.themes_to_skip,
+            include_kinds=tuple(config.scope.include_kinds),
         )
     )
 

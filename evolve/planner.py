@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from evolve.config import LimitsConfig
 from evolve.findings import Finding
+from evolve.path_kinds import DEFAULT_KINDS, is_test_path, path_in_scope
 from evolve.plan import Plan, Task
 
 # LLM themes and the finding kinds they act on. They exist only when the LLM stage is on.
@@ -33,13 +33,6 @@ THEME_TITLES = {
 # Estimated changed lines per task, before a codemod or the model has run.
 LLM_LINES = {"docstring": 6, "complexity": 30, "tests": 40, "security": 6}
 NEUTRAL_ACCEPTANCE = 0.5
-# LLM work on test code itself is not worth a PR: no docstrings or refactors for tests.
-TEST_PATH = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$)")
-
-
-def is_test_path(path: str) -> bool:
-    """Whether a repository path is test code (tests/ directories, test_*.py, *_test.py, conftest.py)."""
-    return bool(TEST_PATH.search(path))
 
 
 @dataclass(frozen=True)
@@ -55,6 +48,7 @@ class PlanningInput:
     llm_themes: frozenset[str] = frozenset()  # LLM themes allowed in this run
     focus: str | None = None
     skip_themes: frozenset[str] = frozenset()
+    include_kinds: tuple[str, ...] = DEFAULT_KINDS  # the configured scope (evolve/path_kinds.py)
 
 
 def acceptance_key(task: Task, theme: str) -> str:
@@ -69,7 +63,7 @@ def candidate_tasks(plan_input: PlanningInput) -> dict[str, list[Task]]:
     themes: dict[str, list[Task]] = defaultdict(list)
     codemod_lines: dict[str, set[tuple[str, int]]] = defaultdict(set)
     for finding in plan_input.findings:
-        if finding.kind != "codemod":
+        if finding.kind != "codemod" or not path_in_scope(finding.path, plan_input.include_kinds):
             continue
         codemod = finding.rule
         if codemod not in plan_input.codemod_themes or codemod in plan_input.blocked:
@@ -95,8 +89,10 @@ def candidate_tasks(plan_input: PlanningInput) -> dict[str, list[Task]]:
         if kind is None:
             continue
         for finding in plan_input.findings:
-            if finding.kind != kind or is_test_path(finding.path):
+            if finding.kind != kind or not path_in_scope(finding.path, plan_input.include_kinds):
                 continue
+            if theme != "tests" and is_test_path(finding.path):
+                continue  # docstrings or refactors of test code itself are not worth a PR
             if kind == "security" and (finding.path, finding.line) in codemod_lines.get(finding.path, set()):
                 continue  # a deterministic codemod handles this one
             task_kind = LLM_TASK_KIND[theme]

@@ -19,6 +19,7 @@ from evolve.codemods.base import Change, Codemod, CodemodContext, Occurrence
 from evolve.codemods.python_versions import min_python_from_requires, repository_min_python
 from evolve.codemods.registry import available_codemods
 from evolve.edits import FileEdit
+from evolve.findings import SkippedFile
 
 __all__ = [
     "CodemodError",
@@ -35,14 +36,6 @@ __all__ = [
 # Below this many files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 8
 ContextFor = Callable[[str], CodemodContext] | tuple[int, int]
-
-
-@dataclass(frozen=True)
-class SkippedFile:
-    """A file the runner could not work on, and why."""
-
-    path: str
-    reason: str
 
 
 @dataclass(frozen=True)

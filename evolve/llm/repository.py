@@ -12,6 +12,7 @@ from radon.complexity import cc_visit
 
 from evolve.config import EvolveConfig
 from evolve.globs import matches_any
+from evolve.path_kinds import is_test_path
 
 MAX_FILES = 2000
 
@@ -33,10 +34,7 @@ def python_files(workspace: Path, config: EvolveConfig) -> list[str]:
     return found
 
 
-def is_test_file(path: str) -> bool:
-    """Whether a relative path is a test module by the usual pytest conventions."""
-    pure = PurePosixPath(path)
-    return pure.parts[0] in ("tests", "test") or pure.name.startswith("test_") or pure.name.endswith("_test.py")
+is_test_file = is_test_path  # one rule for "is this a test file?": evolve/path_kinds.py
 
 
 def module_name(path: str) -> str:

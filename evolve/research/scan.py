@@ -16,6 +16,7 @@ from typing import Any
 
 from evolve.config import EvolveConfig
 from evolve.findings import FileMetrics, Finding, ScanResult, SkippedFile
+from evolve.path_kinds import NEVER_IN_SCOPE, PathKind, in_scope, kind_of_file
 from evolve.research import codemod_findings as codemods
 from evolve.research.analysis import load_interrogate_options
 from evolve.research.cache import ScanCache, default_cache_path, fingerprint
@@ -152,13 +153,27 @@ def _collect_semgrep(running: SemgrepRun, section: Section, progress: Progress) 
     return None
 
 
+def _in_scope(findings: list[Finding], kind: PathKind, include_kinds: Sequence[str]) -> list[Finding]:
+    """A file's findings as far as the scope allows.
+
+    Generated and vendored files have none. Other kinds out of scope (tests, docs, ...) keep only their
+    security findings: the security gate must still see a new one in, say, a test file a change adds.
+    """
+    if kind in NEVER_IN_SCOPE:
+        return []
+    if in_scope(kind, include_kinds):
+        return findings
+    return [finding for finding in findings if finding.kind == "security"]
+
+
 def _assemble(
-    readable: list[SourceFile], sections: dict[str, Section], catalog: codemods.Catalog
+    readable: list[SourceFile], sections: dict[str, Section], catalog: codemods.Catalog, config: EvolveConfig
 ) -> tuple[list[FileMetrics], list[Finding], list[SkippedFile]]:
-    """Metrics, findings and skipped files from the per-file payloads, fresh or cached."""
+    """Metrics, findings (within the configured scope) and skipped files from the per-file payloads."""
     files: list[FileMetrics] = []
     findings: list[Finding] = []
     skipped: list[SkippedFile] = []
+    include_kinds = config.scope.include_kinds
     for source in readable:
         payload = sections["metrics"].payload(source.path)
         if "skipped" in payload:
@@ -166,11 +181,12 @@ def _assemble(
             continue
         metrics = FileMetrics.from_dict(payload["metrics"])
         files.append(metrics)
-        findings.extend(Finding.from_dict(f) for f in payload["findings"])
+        found = [Finding.from_dict(f) for f in payload["findings"]]
         matches = [Match.from_dict(m) for m in sections["semgrep"].payload(source.path, [])]
-        findings.extend(security_findings(source.path, matches, metrics.functions))
+        found.extend(security_findings(source.path, matches, metrics.functions))
         occurrences = sections["codemods"].payload(source.path, [])
-        findings.extend(codemods.codemod_findings(source.path, occurrences, catalog.metadata))
+        found.extend(codemods.codemod_findings(source.path, occurrences, catalog.metadata))
+        findings.extend(_in_scope(found, kind_of_file(source.path, source.text), include_kinds))
     return files, findings, skipped
 
 
@@ -213,7 +229,7 @@ def scan_repository(
     finally:
         cache.close()
 
-    files, findings, skipped = _assemble(readable, sections, catalog)
+    files, findings, skipped = _assemble(readable, sections, catalog, config)
     line_coverage = coverage = None
     if with_coverage:
         report("coverage", 0, 1)

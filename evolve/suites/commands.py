@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from evolve.path_kinds import is_test_module_name
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised only on 3.10
@@ -174,8 +176,7 @@ def _python_files(top: Path) -> Iterator[Path]:
 
 
 def _is_test_file(path: Path) -> bool:
-    name = path.name
-    return name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
+    return is_test_module_name(path.name)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from evolve.config import EvolveConfig
+from evolve.path_kinds import COVERAGE_OMIT
 from evolve.sandbox import CommandResult, run_untrusted
 from evolve.suites.commands import TestCommand, detect_test_command
 from evolve.suites.reports import (
@@ -29,23 +30,6 @@ PYTEST_NO_TESTS = 5  # pytest's (and, since 3.12, unittest's) exit code for "no 
 DETAILS_LIMIT = 20_000
 OUTPUT_TAIL_LIMIT = 4_000
 REPORT_TIMEOUT = 300.0  # `coverage json` only parses files; it never needs the suite's budget
-# Measured code is the repository's own code: never its tests, virtualenvs or build tooling.
-COVERAGE_OMIT = (
-    "*/tests/*",
-    "*/test/*",
-    "*/test_*.py",
-    "*_test.py",
-    "*/conftest.py",
-    "*/setup.py",
-    "*/noxfile.py",
-    "*/.venv/*",
-    "*/venv/*",
-    "*/.tox/*",
-    "*/.nox/*",
-    "*/site-packages/*",
-    "*/.eggs/*",
-    "*/docs/conf.py",
-)
 
 
 @dataclass(frozen=True)
