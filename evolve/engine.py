@@ -83,11 +83,17 @@ def _plan(
 def _plan_from_scan(
     scan: ScanResult, config: EvolveConfig, options: RunOptions, llm_on: bool, focus: str | None
 ) -> Plan:
+    from evolve.codemods.registry import available_codemods
+    from evolve.project_rules import read_project_rules
+    from evolve.project_rules.planning import filter_findings
+
     themes, enabled = _codemod_catalog(config)
     reenabled = set(config.codemods.reenabled)
-    return make_plan(
+    lint_codes = {cid: cls.metadata.lint_codes for cid, cls in available_codemods().items()}
+    allowed = filter_findings(scan.findings, read_project_rules(Path(scan.root)), lint_codes, focus)
+    plan = make_plan(
         PlanningInput(
-            findings=scan.findings,
+            findings=allowed.kept,
             limits=config.limits,
             codemod_themes=themes,
             enabled_codemods=enabled,
@@ -99,6 +105,7 @@ def _plan_from_scan(
             include_kinds=tuple(config.scope.include_kinds),
         )
     )
+    return replace(plan, notes=plan.notes + allowed.notes) if allowed.dropped else plan
 
 
 def _deterministic_fallback(scan: ScanResult, config: EvolveConfig, options: RunOptions, plan: Plan) -> Plan:

@@ -27,6 +27,9 @@ class CodemodMetadata:
     risk: Risk
     review_guidance: str
     references: tuple[str, ...] = ()
+    # The linter rules this codemod is the fix for (ruff/flake8 codes; pylint messages as `pylint:<name>`):
+    # the planner does not propose it where the project ignores them, nor where the project's linter checks them.
+    lint_codes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise to a JSON-ready dict."""

@@ -28,6 +28,7 @@ class EmptyLiterals(Codemod):
             "https://docs.astral.sh/ruff/rules/unnecessary-collection-call/",
             "https://docs.python.org/3/library/stdtypes.html#dict",
         ),
+        lint_codes=("C408", "pylint:use-dict-literal", "pylint:R1735", "pylint:use-list-literal", "pylint:R1734"),
     )
     examples = (
         Example("x = dict()\ny = list()\nz = tuple()\n", "x = {}\ny = []\nz = ()\n"),

@@ -45,6 +45,7 @@ class ModernAnnotations(Codemod):
             "https://peps.python.org/pep-0604/",
             "https://peps.python.org/pep-0563/",
         ),
+        lint_codes=("UP006", "UP007", "UP035", "UP037", "UP045", "FA100", "pylint:consider-alternative-union-syntax"),
     )
     examples = (
         Example(

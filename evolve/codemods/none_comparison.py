@@ -31,6 +31,7 @@ class NoneComparison(Codemod):
             "https://peps.python.org/pep-0008/#programming-recommendations",
             "https://docs.astral.sh/ruff/rules/none-comparison/",
         ),
+        lint_codes=("E711", "pylint:singleton-comparison", "pylint:C0121"),
     )
     examples = (
         Example("if x == None:\n    pass\n", "if x is None:\n    pass\n"),

@@ -33,6 +33,7 @@ class NoneReturn(Codemod):
             "https://peps.python.org/pep-0484/#the-meaning-of-annotations",
             "https://github.com/JelleZijlstra/autotyping",
         ),
+        lint_codes=("ANN201", "ANN202", "ANN204", "ANN205", "ANN206"),
     )
     examples = (
         Example("def f(x):\n    print(x)\n", "def f(x) -> None:\n    print(x)\n"),

@@ -27,6 +27,7 @@ class NotIn(Codemod):
             "https://peps.python.org/pep-0008/#programming-recommendations",
             "https://docs.python.org/3/reference/expressions.html#membership-test-operations",
         ),
+        lint_codes=("E713", "E714", "pylint:unneeded-not", "pylint:C0113"),
     )
     examples = (
         Example("if not key in mapping:\n    pass\n", "if key not in mapping:\n    pass\n"),

@@ -27,6 +27,7 @@ class ObjectBase(Codemod):
             "https://docs.python.org/3/reference/compound_stmts.html#class-definitions",
             "https://github.com/asottile/pyupgrade#rewrites-class-declaration",
         ),
+        lint_codes=("UP004", "pylint:useless-object-inheritance", "pylint:R0205"),
     )
     examples = (
         Example("class A(object):\n    pass\n", "class A:\n    pass\n"),

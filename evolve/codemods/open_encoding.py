@@ -32,6 +32,7 @@ class OpenEncoding(Codemod):
         review_guidance="On UTF-8 machines nothing changes. Check files that are deliberately in another encoding "
         "(legacy data, locale-dependent output). Binary modes and non-literal modes are left alone.",
         references=("https://peps.python.org/pep-0597/", "https://docs.python.org/3/library/functions.html#open"),
+        lint_codes=("PLW1514", "pylint:unspecified-encoding", "pylint:W1514"),
     )
     examples = (
         Example(

@@ -31,6 +31,20 @@ class RedundantElse(Codemod):
             "https://docs.astral.sh/ruff/rules/superfluous-else-return/",
             "https://pylint.readthedocs.io/en/stable/user_guide/messages/refactor/no-else-return.html",
         ),
+        lint_codes=(
+            "RET505",
+            "RET506",
+            "RET507",
+            "RET508",
+            "pylint:no-else-return",
+            "pylint:R1705",
+            "pylint:no-else-raise",
+            "pylint:R1720",
+            "pylint:no-else-continue",
+            "pylint:R1724",
+            "pylint:no-else-break",
+            "pylint:R1723",
+        ),
     )
     examples = (
         Example(

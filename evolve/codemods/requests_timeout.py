@@ -37,6 +37,7 @@ class RequestsTimeout(Codemod):
             "https://requests.readthedocs.io/en/latest/user/advanced/#timeouts",
             "https://bandit.readthedocs.io/en/latest/plugins/b113_request_without_timeout.html",
         ),
+        lint_codes=("S113",),
     )
     examples = (
         Example(

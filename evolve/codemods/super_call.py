@@ -34,6 +34,7 @@ class SuperCall(Codemod):
         review_guidance="Only rewritten directly inside methods of the named class, with the method's own first argument. "
         "Check the class is not replaced by a decorator that returns a different class.",
         references=("https://peps.python.org/pep-3135/", "https://docs.python.org/3/library/functions.html#super"),
+        lint_codes=("UP008", "pylint:super-with-arguments", "pylint:R1725"),
     )
     examples = (
         Example(

@@ -39,6 +39,7 @@ class UnusedImports(Codemod):
         "imports inside try/except, `__future__`, names mentioned in strings or type comments, modules using "
         "globals()/eval. Still check that no other module imports the removed name from this one.",
         references=("https://docs.astral.sh/ruff/rules/unused-import/", "https://peps.python.org/pep-0484/#stub-files"),
+        lint_codes=("F401", "pylint:unused-import", "pylint:W0611"),
     )
     examples = (
         Example("import os\nimport sys\nprint(sys.argv)\n", "import sys\nprint(sys.argv)\n"),

@@ -37,6 +37,7 @@ class YamlSafeLoad(Codemod):
             "https://github.com/yaml/pyyaml/wiki/PyYAML-yaml.load(input)-Deprecation",
             "https://bandit.readthedocs.io/en/latest/plugins/b506_yaml_load.html",
         ),
+        lint_codes=("S506",),
     )
     examples = (
         Example("import yaml\ndata = yaml.load(stream)\n", "import yaml\ndata = yaml.safe_load(stream)\n"),
