@@ -1,23 +1,29 @@
-"""One attempt: write edits into the head worktree, then run every gate against base.
+"""One attempt: prove the edits' hunks, write them into the head worktree, then run every gate against base.
 
-The base tree is measured once per run (its scans and test run are kept across attempts);
-the head tree is measured afresh each attempt.
+The base tree is measured once per run (its scans and test run are kept across attempts, and its test run
+is cached on disk per base commit, command and environment across runs); the head tree is measured afresh
+each attempt. Base and head test runs go in parallel when the machine has the cores.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from evolve.base_results import BaseResultsCache, cache_key, environment_key
+from evolve.behaviour_proof import EditProof, prove_edits, risky_codemods
 from evolve.config import EvolveConfig
 from evolve.edits import FileEdit
 from evolve.findings import ScanResult
 from evolve.gate_running import build_context, build_gates, evaluate_gates
 from evolve.gitrepo import diff_against, reset_worktree, write_files
 from evolve.results import GateResult
-from evolve.suites.runs import TestRun
+from evolve.suites.runs import TestRun, detect_test_command, run_test_suite
 
 Tree = Literal["base", "head"]
 Progress = Callable[[str, int, int], None]
@@ -29,6 +35,8 @@ class BaseMeasurements:
 
     tests: TestRun | None = None
     scans: dict[tuple[str, ...], ScanResult] = field(default_factory=dict)
+    tests_from_cache: bool = False
+    cache: BaseResultsCache = field(default_factory=BaseResultsCache)
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,31 @@ class AttemptOutcome:
     diff: str
     changed_lines: dict[str, tuple[int, ...]]
     head_tests: TestRun | None  # when a gate ran the tests
+    edits: tuple[FileEdit, ...] = ()  # the edits tried: the proposed ones minus unproven risky hunks
+    proof: EditProof | None = None
+
+
+def base_test_run(base: Path, base_sha: str, config: EvolveConfig, measured: BaseMeasurements) -> TestRun:
+    """Base's test run with line coverage: kept for the run, cached on disk per commit, command and environment."""
+    if measured.tests is not None:
+        return measured.tests
+    command = detect_test_command(base, config.gates.tests.command)
+    python = sys.executable
+    key = cache_key(
+        base_sha,
+        (command.runner, *command.args) if command else (),
+        environment_key(python),
+        (f"network={config.gates.tests.allow_network}",),
+    )
+    cached = measured.cache.load(key) if command is not None else None
+    if cached is not None:
+        measured.tests, measured.tests_from_cache = cached, True
+        return cached
+    run = run_test_suite(base, config, with_coverage=True, python=python)
+    measured.tests = run
+    if command is not None:
+        measured.cache.store(key, run)
+    return run
 
 
 def run_attempt(
@@ -50,20 +83,33 @@ def run_attempt(
     measured: BaseMeasurements,
     progress: Progress | None = None,
 ) -> AttemptOutcome:
-    """Reset head to base, apply `edits`, and evaluate the configured gates."""
-    reset_worktree(head, base_sha)
-    write_files(head, {edit.path: edit.after for edit in edits})
-    summary = diff_against(head, base_sha)
-    changed = tuple(sorted(summary.changed_lines)) or tuple(sorted(edit.path for edit in edits))
-    context = build_context(base, head, changed, config, changed_lines=summary.changed_lines)
-    fresh_scan, fresh_tests = context.scan, context.run_tests
-    head_tests: list[TestRun] = []
+    """Reset head to base, apply the proven part of `edits`, and evaluate the configured gates."""
     announced: set[str] = set()
 
     def announce(step: str) -> None:
         if progress and step not in announced:
             announced.add(step)
             progress(step, 0, 1)
+
+    risky = risky_codemods()
+    proof_run = measured.tests
+    proof = prove_edits(edits, proof_run, risky)
+    if proof.dropped and measured.tests is None:
+        # Some risky hunks are not proven equivalent: whether tests execute them decides, so base runs first.
+        announce("running the tests on base")
+        proof_run = base_test_run(base, base_sha, config, measured)
+        proof = prove_edits(edits, proof_run, risky)
+    edits = proof.kept
+    reset_worktree(head, base_sha)
+    if not edits:
+        return AttemptOutcome(gate_results=(), diff="", changed_lines={}, head_tests=None, edits=(), proof=proof)
+    write_files(head, {edit.path: edit.after for edit in edits})
+    summary = diff_against(head, base_sha)
+    changed = tuple(sorted(summary.changed_lines)) or tuple(sorted(edit.path for edit in edits))
+    context = build_context(base, head, changed, config, changed_lines=summary.changed_lines)
+    fresh_scan, fresh_tests = context.scan, context.run_tests
+    parallel = (os.cpu_count() or 1) >= 2
+    futures: dict[Tree, Future[TestRun]] = {}
 
     def scan(which: Tree) -> ScanResult:
         announce(f"measuring {which}")
@@ -73,21 +119,39 @@ def run_attempt(
             measured.scans[changed] = fresh_scan(which)
         return measured.scans[changed]
 
+    def run_tree(which: Tree) -> TestRun:
+        return fresh_tests("head") if which == "head" else base_test_run(base, base_sha, config, measured)
+
     def run_tests(which: Tree) -> TestRun:
         announce(f"running the tests on {which}")
-        if which == "head":
-            run = fresh_tests(which)
-            head_tests[:] = [run]
-            return run
-        if measured.tests is None:
-            measured.tests = fresh_tests(which)
-        return measured.tests
+        if not parallel:
+            return run_tree(which)
+        if not futures:
+            # The first gate asking for either tree starts both: the attempt waits for one suite, not two.
+            if measured.tests is None:
+                announce("running the tests on base")
+            announce("running the tests on head")
+            futures.update({tree: pool.submit(run_tree, tree) for tree in ("base", "head")})
+        return futures[which].result()
 
     context.scan, context.run_tests = scan, run_tests
-    results = evaluate_gates(build_gates(config), context)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="evolve-tests") as pool:
+        results = evaluate_gates(build_gates(config), context)
+    head_run = None
+    if "head" in futures:
+        head_run = futures["head"].result()
+    elif "running the tests on head" in announced:
+        head_run = fresh_tests("head")  # computed once already: the context caches it
+    if measured.tests is not None and measured.tests is not proof_run:
+        # Labels from base's coverage, for the report; the hunks dropped before the gates stay listed.
+        relabelled = prove_edits(edits, measured.tests, risky)
+        hunks = sorted((*proof.dropped, *relabelled.hunks), key=lambda h: (h.path, h.base_start))
+        proof = replace(relabelled, hunks=tuple(hunks))
     return AttemptOutcome(
         gate_results=results,
         diff=summary.text,
         changed_lines=summary.changed_lines,
-        head_tests=head_tests[0] if head_tests else None,
+        head_tests=head_run,
+        edits=edits,
+        proof=proof,
     )

@@ -337,12 +337,20 @@ def _run_in_worktrees(
         clock = time.monotonic()
         result = run_attempt(base, head, base_sha, edits, config, measured, progress)
         timings["gates"] = timings.get("gates", 0.0) + time.monotonic() - clock
+        proof = result.proof.to_dict() if result.proof is not None else {}
+        if not result.edits:
+            note = "every change was left out: no test executes it and nothing proves it equivalent"
+            attempts.append(AttemptRecord(number, edits, (), tuple(sorted({e.path for e in edits})), note, proof=proof))
+            break
+        edits = result.edits
         head_test_seconds += result.head_tests.duration if result.head_tests is not None else 0.0
         timings["tests"] = head_test_seconds + (measured.tests.duration if measured.tests is not None else 0.0)
         last_results = result.gate_results
         passed = all(r.ok for r in result.gate_results)
         if passed:
-            attempts.append(AttemptRecord(number, edits, result.gate_results, provider_notes=tuple(provider_notes)))
+            attempts.append(
+                AttemptRecord(number, edits, result.gate_results, provider_notes=tuple(provider_notes), proof=proof)
+            )
             return _finish_success(
                 root,
                 head,
@@ -365,7 +373,7 @@ def _run_in_worktrees(
             narrowed = narrow_edits(edits, result.gate_results)
             attempts.append(
                 AttemptRecord(
-                    number, edits, result.gate_results, narrowed.dropped, narrowed.note, tuple(provider_notes)
+                    number, edits, result.gate_results, narrowed.dropped, narrowed.note, tuple(provider_notes), proof
                 )
             )
             edits, provider_notes = narrowed.kept, []
@@ -377,6 +385,7 @@ def _run_in_worktrees(
                     result.gate_results,
                     note="failing gates' evidence goes back to the model",
                     provider_notes=tuple(provider_notes),
+                    proof=proof,
                 )
             )
             if number < config.attempts:

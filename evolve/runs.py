@@ -51,6 +51,7 @@ class AttemptRecord:
     narrowed: tuple[str, ...] = ()  # files dropped after this attempt
     note: str = ""
     provider_notes: tuple[str, ...] = ()
+    proof: dict[str, Any] = field(default_factory=dict, hash=False)  # EditProof.to_dict(): hunks executed/proven
 
     @property
     def passed(self) -> bool:
@@ -67,6 +68,7 @@ class AttemptRecord:
             "narrowed": list(self.narrowed),
             "note": self.note,
             "provider_notes": list(self.provider_notes),
+            "proof": self.proof,
         }
 
 

@@ -65,7 +65,14 @@ def judge_coverage(
     )
     problems: list[str] = []
     blame: set[str] = set()
-    if base_total is not None and head.coverage_percent < base_total - settings.tolerance - EPSILON:
+    # Removing covered lines lowers the percentage without leaving any code less tested: a drop counts only
+    # when head also has more lines the tests miss.
+    if (
+        base_total is not None
+        and base is not None
+        and head.coverage_percent < base_total - settings.tolerance - EPSILON
+        and _missed_lines(head) > _missed_lines(base)
+    ):
         problems.append(f"total line coverage drops from {number(base_total)}% to {number(head.coverage_percent)}%")
         blame |= {path for path in changed_lines if _file_dropped(base, head, path)}
     floor = settings.changed_lines_floor
@@ -85,6 +92,12 @@ def judge_coverage(
         f"changed lines covered: {number(changed.percent)}%.",
         metrics=metrics,
         details=details,
+    )
+
+
+def _missed_lines(run: TestRun) -> int:
+    return sum(len(lines) for lines in run.executable_lines.values()) - sum(
+        len(lines) for lines in run.covered_lines.values()
     )
 
 

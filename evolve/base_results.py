@@ -1,0 +1,90 @@
+"""Base test runs cached on disk per (base commit, test command, environment), across attempts and runs.
+
+A cached run stands in only for base's side of the comparison (and base's line coverage); it is never
+trusted for anything else. Entries are plain JSON, written atomically, safe to share between workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from evolve.suites.runs import TestRun
+
+CACHE_VERSION = 1
+
+
+def default_cache_dir() -> Path:
+    """`$EVOLVE_CACHE_DIR/base-results`, else under `$XDG_CACHE_HOME/evolve` or `~/.cache/evolve`."""
+    root = (os.environ.get("EVOLVE_CACHE_DIR") or "").strip()
+    if not root:
+        xdg = (os.environ.get("XDG_CACHE_HOME") or "").strip()
+        root = str(Path(xdg) / "evolve") if xdg else "~/.cache/evolve"
+    return Path(root).expanduser() / "base-results"
+
+
+def environment_key(python: str) -> str:
+    """What identifies the interpreter the tests run with: its path, venv settings and installed distributions.
+
+    Read from the file system only; the interpreter (whose site-packages the repository may have written
+    to) is never started for this.
+    """
+    executable = Path(python)
+    prefix = executable.parent.parent
+    site_dirs = [*prefix.glob("lib/python*/site-packages"), *prefix.glob("lib64/python*/site-packages")]
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        site_dirs += [Path(entry) for entry in sys.path if entry.endswith(("site-packages", "dist-packages"))]
+    installed: set[str] = set()
+    for directory in site_dirs:
+        if directory.is_dir():
+            installed.update(
+                entry.name for entry in directory.iterdir() if entry.suffix in (".dist-info", ".egg-info", ".pth")
+            )
+    venv_config = prefix / "pyvenv.cfg"
+    digest = hashlib.sha256()
+    digest.update(os.path.realpath(python).encode())
+    digest.update(venv_config.read_bytes() if venv_config.is_file() else sys.version.encode())
+    for name in sorted(installed):
+        digest.update(b"\0" + name.encode())
+    return digest.hexdigest()[:24]
+
+
+def cache_key(base_sha: str, command: Sequence[str], environment: str, settings: Sequence[str] = ()) -> str:
+    """The file name of a base run: a hash of everything its outcome depends on besides the tree."""
+    document = json.dumps([CACHE_VERSION, base_sha, list(command), environment, list(settings)])
+    return hashlib.sha256(document.encode()).hexdigest()
+
+
+class BaseResultsCache:
+    """A directory of cached base test runs, one JSON file per key."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory or default_cache_dir()
+
+    def load(self, key: str) -> TestRun | None:
+        """The cached run for `key`, or None (missing, unreadable or from another version)."""
+        try:
+            document = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
+            if document.get("version") != CACHE_VERSION:
+                return None
+            return TestRun.from_dict(document["run"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def store(self, key: str, run: TestRun) -> None:
+        """Keep a finished run (not a timed-out one: that says more about the machine than the commit)."""
+        if run.timed_out:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump({"version": CACHE_VERSION, "run": run.to_dict()}, stream)
+            os.replace(temporary, self.directory / f"{key}.json")
+        except OSError:
+            pass  # a cache that cannot be written only costs time

@@ -1,0 +1,85 @@
+"""The engine proves behaviour per hunk and caches base's test run across runs (real git, real pytest)."""
+
+from evolve.engine import run_engine
+from evolve.runs import RunOptions
+from tests.repo_factory import make_repo, run_git
+
+COVERED = '''
+    """Covered by the tests."""
+    import json
+    import os
+
+
+    def sign(x):
+        """The sign of x."""
+        if x < 0:
+            return -1
+        else:
+            return 1 if x else 0
+
+
+    def dump(x):
+        """JSON."""
+        return json.dumps(x)
+'''
+DEMO = '''
+    """A demo no test imports."""
+    import json
+    import statemachine
+
+
+    def pick(x):
+        """Pick."""
+        if x:
+            return "yes"
+        else:
+            return json.dumps("no")
+'''
+
+
+def _repo(tmp_path):
+    counter = tmp_path / "suite-starts.txt"
+    files = {
+        "pyproject.toml": '[project]\nname = "sample"\nversion = "0.1"\nrequires-python = ">=3.10"\n',
+        "sample/__init__.py": '"""Sample."""\n',
+        "sample/covered.py": COVERED,
+        "sample/demo.py": DEMO,
+        "tests/conftest.py": f"""
+            def pytest_sessionstart(session):
+                with open({str(counter)!r}, "a") as stream:
+                    stream.write("start\\n")
+        """,
+        "tests/test_covered.py": """
+            from sample.covered import dump, sign
+
+
+            def test_sign():
+                assert (sign(-3), sign(0), sign(2)) == (-1, 0, 1)
+                assert dump(1) == "1"
+        """,
+    }
+    return make_repo(tmp_path / "sample", files), counter
+
+
+def test_unexecuted_risky_hunks_are_dropped_or_proven_and_base_runs_once_across_runs(tmp_path):
+    repo, counter = _repo(tmp_path)
+    report = run_engine(repo, RunOptions(focus="cleanup"))
+    assert report.status == "succeeded", report.message
+    covered = run_git(repo, "show", f"{report.branch}:sample/covered.py")
+    demo = run_git(repo, "show", f"{report.branch}:sample/demo.py")
+    # Tested: both edits of the covered module are in.
+    assert "import os" not in covered and "else:" not in covered
+    # Not executed by any test: the side-effect import stays, the flattened else (AST-equivalent) goes in.
+    assert "import statemachine" in demo and "else:" not in demo
+    proof = report.attempts[-1].proof
+    verdicts = {(h["path"], tuple(h["codemods"])): h["verdict"] for h in proof["hunks"]}
+    assert verdicts[("sample/demo.py", ("unused-imports",))] == "dropped"
+    assert verdicts[("sample/demo.py", ("redundant-else",))] == "equivalent"
+    assert verdicts[("sample/covered.py", ("unused-imports",))] == "tested"
+    assert 0 < proof["executed_share"] < 1
+    assert counter.read_text().count("start") == 2  # base and head, once each
+
+    again = run_engine(repo, RunOptions(focus="cleanup"))
+    assert again.status == "succeeded", again.message
+    assert counter.read_text().count("start") == 3  # only head ran: base came from the cache
+    assert again.attempts[-1].proof == proof
