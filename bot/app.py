@@ -23,6 +23,7 @@ from bot.jobs import JobQueue
 from bot.routing import Router
 from bot.scheduler import build_scheduler
 from bot.settings import Settings, load_settings
+from bot.startup_checks import SETUP_MODE_REASON, in_setup_mode
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +79,11 @@ def create_app(
     github: Any = None,
     router: Router | None = None,
     freeze_gc: bool = False,
+    setup_token: str | None = None,
 ) -> EvolveApp:
     """The web application. `github` and `router` override the real gateway and handlers (tests);
-    `freeze_gc` (the server process) moves everything built at startup out of the cyclic GC."""
+    `freeze_gc` (the server process) moves everything built at startup out of the cyclic GC;
+    `setup_token` opens `/setup?token=…` while the app has no credentials (setup mode)."""
     settings = settings or load_settings()
 
     @asynccontextmanager
@@ -111,6 +114,8 @@ def create_app(
 
     app = EvolveApp(title="Evolve", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
+    app.state.setup_token = setup_token
+    app.state.body_budget = webhooks.BodyBudget(settings.max_body_bytes_in_flight)
     app.include_router(webhooks.router)
     app.include_router(setup_flow.router)
 
@@ -121,8 +126,10 @@ def create_app(
 
     @app.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
-        """Ready when the database answers at the newest migration and the job queue runs."""
+        """Ready when the app has credentials, the database answers at the newest migration and the job queue runs."""
         ctx: BotContext | None = getattr(request.app.state, "ctx", None)
+        if in_setup_mode(ctx.settings if ctx is not None else request.app.state.settings):
+            return JSONResponse({"status": "not ready", "reason": SETUP_MODE_REASON}, status_code=503)
         checks = {"database": False, "migrated": False, "scheduler": False}
         if ctx is not None:
             try:

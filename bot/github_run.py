@@ -62,7 +62,8 @@ async def load_repo_config(ctx: Any, target: RunTarget, ref: str | None = None) 
         text = await ctx.github.get_file(target.installation_id, target.owner, target.name, path, ref)
         if text is not None:
             try:
-                return parse_yaml_config(text, path), path
+                # In a thread: even a bounded hostile file can take a second to parse.
+                return await asyncio.to_thread(parse_yaml_config, text, path), path
             except ConfigError as error:
                 raise ConfigProblem(str(error)) from None
     return EvolveConfig(), "defaults (no .github/evolve.yml)"

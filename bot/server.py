@@ -3,41 +3,105 @@
 from __future__ import annotations
 
 import logging
+import resource
+import secrets
 
 from fastapi import FastAPI
 
 from bot.app import create_app
+from bot.http_limits import ConnectionLimits, protocol_class
 from bot.settings import Settings, load_settings
+from bot.startup_checks import check_startup
 
-__all__ = ["create_app", "serve"]
+__all__ = ["StartupRefused", "create_app", "serve"]
 
 ROLES = ("web", "worker", "all")
+log = logging.getLogger(__name__)
+# File descriptors kept free of connections: the database, mirrors, subprocess pipes, log files.
+RESERVED_FDS = 256
+
+
+class StartupRefused(Exception):
+    """The configuration cannot work; the message lists every problem (`evolve serve` exits 2)."""
+
+
+def raise_file_limit() -> int:
+    """Raise the soft limit on open files to the hard limit (many idle strangers must not exhaust it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
+def connection_limits(settings: Settings, file_limit: int) -> ConnectionLimits:
+    """The per-connection limits from `settings`, with the connection cap kept under the file limit."""
+    max_connections = min(settings.max_connections, max(16, file_limit - RESERVED_FDS))
+    if max_connections < settings.max_connections:
+        log.warning(
+            "EVOLVE_MAX_CONNECTIONS=%d is above what the open-file limit (%d) allows; using %d",
+            settings.max_connections,
+            file_limit,
+            max_connections,
+        )
+    return ConnectionLimits(
+        header_timeout=settings.header_timeout_seconds,
+        max_header_bytes=settings.max_header_bytes,
+        max_headers=settings.max_headers,
+        max_connections=max_connections,
+    )
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, role: str = "all", settings: Settings | None = None) -> None:
-    """Start uvicorn with the bot. `worker` still serves `/healthz` and `/readyz` for orchestrators."""
+    """Check the configuration, then start uvicorn with the bot; raises StartupRefused when it cannot work.
+
+    `worker` still serves `/healthz` and `/readyz` for orchestrators.
+    """
     import uvicorn
 
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     settings = settings or load_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not settings.has_app_credentials:
-        logging.getLogger(__name__).warning(
-            "GitHub App credentials are incomplete: open /setup to register the app, "
-            "or set EVOLVE_APP_ID, EVOLVE_PRIVATE_KEY and EVOLVE_WEBHOOK_SECRET"
-        )
-    app: FastAPI = create_app(settings, role=role, freeze_gc=True)
-    # loop/http "auto" pick uvloop and httptools (uvicorn[standard]) when installed; no access log:
-    # a line per delivery costs more than verifying it.
+    check = check_startup(settings, role)
+    if not check.ok:
+        raise StartupRefused("the GitHub App configuration is not usable:\n  " + "\n  ".join(check.problems))
+    setup_token = None
+    if check.setup_mode:
+        setup_token = secrets.token_urlsafe(32)
+        if settings.public_url:
+            log.warning(
+                "setup mode: no GitHub App credentials. Register the app once at %s/setup?token=%s",
+                settings.public_url.rstrip("/"),
+                setup_token,
+            )
+        else:
+            log.error(
+                "setup mode: no GitHub App credentials, and EVOLVE_PUBLIC_URL is not set, so /setup cannot "
+                "register the app. Set EVOLVE_PUBLIC_URL to this server's public https URL and restart, or set "
+                "EVOLVE_APP_ID, EVOLVE_PRIVATE_KEY (or EVOLVE_PRIVATE_KEY_PATH) and EVOLVE_WEBHOOK_SECRET."
+            )
+    limits = connection_limits(settings, raise_file_limit())
+    app: FastAPI = create_app(settings, role=role, freeze_gc=True, setup_token=setup_token)
+    # httptools (uvicorn[standard]) with the head limits of bot.http_limits; uvloop when installed.
+    # The connection cap is enforced by evicting slow strangers (bot.http_limits); uvicorn's own
+    # `limit_concurrency` (503 to everyone) is only a backstop above it, since closed connections
+    # leave its count a moment later than the eviction.
     uvicorn.run(
         app,
         host=host,
         port=port,
         log_level="info",
-        access_log=False,
+        access_log=settings.access_log,
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
         loop="auto",
-        http="auto",
+        http=protocol_class(limits),
+        limit_concurrency=2 * limits.max_connections,
+        timeout_keep_alive=int(max(1, settings.keep_alive_seconds)),
+        h11_max_incomplete_event_size=settings.max_header_bytes,
     )

@@ -58,12 +58,24 @@ class Settings(BaseSettings):
     sweep_seconds: float = 30.0  # how often a worker looks for work left behind (restarts, other processes)
     sqlite_synchronous: str = "FULL"  # FULL: an acknowledged delivery survives power loss; NORMAL is faster
 
+    # Limits of the public port against slow, oversized and unsigned requests (bot/http_limits.py, bot/webhooks.py).
+    header_timeout_seconds: float = Field(10.0, gt=0)  # request line and headers must arrive within this
+    max_header_bytes: int = Field(32 * 1024, ge=4096)  # request line plus headers
+    max_headers: int = Field(100, ge=16)
+    max_connections: int = Field(4000, ge=16)  # beyond it, the oldest connection still sending its head is closed
+    keep_alive_seconds: float = Field(5.0, gt=0)  # idle time allowed between requests on one connection
+    body_timeout_seconds: float = Field(20.0, gt=0)  # the whole body must arrive within this
+    max_body_bytes_in_flight: int = Field(64 * MiB, ge=MiB)  # body bytes all requests may hold at once
+    access_log: bool = False  # uvicorn's access log (one line per request); delivery outcomes are always logged
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'evolve.sqlite'}"
         if self.workdir is None:
             self.workdir = self.data_dir / "mirrors"
+        if self.max_body_bytes_in_flight < self.max_body_bytes:
+            raise ValueError("max_body_bytes_in_flight must be at least max_body_bytes")
         return self
 
     @property
@@ -107,8 +119,15 @@ def credentials_path(data_dir: Path) -> Path:
     return data_dir / CREDENTIALS_FILE
 
 
-def write_private_file(path: Path, text: str) -> None:
-    """Write `text` to `path` readable and writable only by the owner (0600), atomically."""
+class CredentialsExist(Exception):
+    """`/setup` found credentials already stored: they are never overwritten by the web flow."""
+
+
+def write_private_file(path: Path, text: str, *, replace: bool = True) -> None:
+    """Write `text` to `path` readable and writable only by the owner (0600), atomically.
+
+    With `replace=False` an existing file is left as it is and :class:`CredentialsExist` is raised.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -119,14 +138,27 @@ def write_private_file(path: Path, text: str) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    os.replace(tmp, path)
+    if replace:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)  # atomic, and fails when `path` exists
+    except FileExistsError:
+        raise CredentialsExist(path.name) from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def store_credentials(data_dir: Path, conversion: dict[str, Any]) -> Path:
-    """Persist the manifest conversion result (app id, PEM, secrets) under `data_dir`, mode 0600."""
+    """Persist the manifest conversion result (app id, PEM, secrets) under `data_dir`, mode 0600.
+
+    Never replaces stored credentials: raises :class:`CredentialsExist` when either file exists.
+    """
     pem = conversion.get("pem") or ""
     key_path = data_dir / PRIVATE_KEY_FILE
-    write_private_file(key_path, pem)
+    if credentials_path(data_dir).exists():
+        raise CredentialsExist(CREDENTIALS_FILE)
+    write_private_file(key_path, pem, replace=False)
     stored = {
         "app_id": str(conversion.get("id", "")),
         "app_slug": conversion.get("slug"),
@@ -137,7 +169,7 @@ def store_credentials(data_dir: Path, conversion: dict[str, Any]) -> Path:
         "html_url": conversion.get("html_url"),
     }
     path = credentials_path(data_dir)
-    write_private_file(path, json.dumps(stored, indent=2))
+    write_private_file(path, json.dumps(stored, indent=2), replace=False)
     return path
 
 

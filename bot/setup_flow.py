@@ -1,12 +1,18 @@
 """`/setup`: register the GitHub App from `app.yml` through GitHub's manifest flow.
 
-GET /setup shows a button that posts the filled-in manifest to GitHub; GitHub redirects back to
-/setup/callback?code=…, which exchanges the code (`POST /app-manifests/{code}/conversions`),
+GET /setup?token=… shows a button that posts the filled-in manifest to GitHub; GitHub redirects back
+to /setup/callback?code=…, which exchanges the code (`POST /app-manifests/{code}/conversions`),
 stores the credentials with mode 0600 and reloads them into the running service.
+
+The flow is open only while the service has no credentials at all (setup mode), only to whoever
+holds the one-time token `evolve serve` prints to its log at start, and only when
+`EVOLVE_PUBLIC_URL` says where GitHub can reach the server. Otherwise every `/setup` path is a 404:
+a stranger can neither read the page nor replace stored credentials with an app of their own.
 """
 
 from __future__ import annotations
 
+import hmac
 import html
 import json
 import logging
@@ -22,7 +28,8 @@ from fastapi.responses import HTMLResponse
 from githubkit import GitHub
 from githubkit.exception import GitHubException
 
-from bot.settings import Settings, apply_stored_credentials, store_credentials
+from bot.settings import CredentialsExist, Settings, apply_stored_credentials, store_credentials
+from bot.startup_checks import in_setup_mode
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -54,15 +61,32 @@ def _settings(request: Request) -> Settings:
     return ctx.settings if ctx is not None else request.app.state.settings
 
 
-def _base_url(request: Request, settings: Settings) -> str:
-    return settings.public_url or str(request.base_url)
+def setup_open(request: Request) -> bool:
+    """Whether the flow is open: a setup token exists and no credential of any kind is given or stored."""
+    if getattr(request.app.state, "setup_token", None) is None:
+        return False
+    return in_setup_mode(_settings(request))
+
+
+def _token_ok(request: Request, token: str) -> bool:
+    expected = getattr(request.app.state, "setup_token", None)
+    return bool(expected and token) and hmac.compare_digest(token.encode(), str(expected).encode())
+
+
+def _not_found() -> HTMLResponse:
+    return HTMLResponse("<!doctype html><title>Not Found</title><h1>Not Found</h1>", status_code=404)
+
+
+NO_PUBLIC_URL = (
+    "EVOLVE_PUBLIC_URL is not set. GitHub must reach this server to deliver webhooks and to send you back "
+    "here: set EVOLVE_PUBLIC_URL to the server's public https URL (for example https://evolve.example.org) "
+    "and restart evolve serve."
+)
 
 
 def _render(template_name: str, **values: Any) -> HTMLResponse:
     template = Template((TEMPLATES / template_name).read_text(encoding="utf-8"))
-    return HTMLResponse(
-        template.substitute({k: v if k == "configured" else html.escape(str(v)) for k, v in values.items()})
-    )
+    return HTMLResponse(template.substitute({k: html.escape(str(v)) for k, v in values.items()}))
 
 
 def _error(status: int, message: str) -> HTMLResponse:
@@ -80,31 +104,30 @@ def _pending_states(request: Request) -> set[str]:
 
 
 @router.get("/setup", response_class=HTMLResponse)
-async def setup_page(request: Request, org: str | None = None, name: str | None = None) -> HTMLResponse:
+async def setup_page(
+    request: Request, token: str = "", org: str | None = None, name: str | None = None
+) -> HTMLResponse:
     """The page whose button posts the manifest to GitHub (`?org=` registers it for an organization)."""
+    if not setup_open(request) or not _token_ok(request, token):
+        return _not_found()
     settings = _settings(request)
-    manifest = build_manifest(_base_url(request, settings), name)
+    if not settings.public_url:
+        log.error("/setup was opened but %s", NO_PUBLIC_URL)
+        return _error(503, NO_PUBLIC_URL)
+    manifest = build_manifest(settings.public_url, name)
     state = secrets.token_urlsafe(24)
     states = _pending_states(request)
     if len(states) >= MAX_PENDING_STATES:
         states.pop()
     states.add(state)
     owner_path = f"/organizations/{quote(org, safe='')}/settings/apps/new" if org else "/settings/apps/new"
-    configured = ""
-    if settings.has_app_credentials:
-        configured = (
-            "<p><strong>Note:</strong> this server already has app credentials; registering again "
-            "replaces the stored ones (<code>EVOLVE_*</code> environment variables still win).</p>"
-        )
     return _render(
         "setup.html",
         name=manifest["name"],
         owner=org or "your account",
         hook_url=manifest["hook_attributes"]["url"],
-        data_dir=settings.data_dir,
         action=f"{settings.web_url}{owner_path}?state={state}",
         manifest=json.dumps(manifest),
-        configured=configured,
     )
 
 
@@ -121,6 +144,8 @@ async def convert_manifest(settings: Settings, code: str) -> dict[str, Any]:
 @router.get("/setup/callback", response_class=HTMLResponse)
 async def setup_callback(request: Request, code: str = "", state: str = "") -> HTMLResponse:
     """Exchange the code, store the credentials (0600), reload them and show the next steps."""
+    if not setup_open(request):
+        return _not_found()
     states = _pending_states(request)
     if not state or state not in states:
         return _error(400, "This setup link is unknown or was already used. Start again from /setup.")
@@ -135,21 +160,30 @@ async def setup_callback(request: Request, code: str = "", state: str = "") -> H
         return _error(
             502, "GitHub did not accept the code (it is valid for one hour and one use). Start again from /setup."
         )
-    path = store_credentials(settings.data_dir, data)
+    try:
+        store_credentials(settings.data_dir, data)
+    except CredentialsExist:
+        log.warning("/setup: credentials were stored meanwhile; the new registration was not stored")
+        return _not_found()
+    request.app.state.setup_token = None  # one registration per token; the flow is closed from now on
+    states.clear()
+    log.info("/setup registered GitHub App %s; setup is closed", data.get("id"))
     _reload_credentials(request, settings)
     slug = data.get("slug") or settings.app_slug
     return _render(
         "setup_done.html",
         slug=slug,
         app_id=data["id"],
-        path=path,
         install_url=f"{settings.web_url}/apps/{quote(str(slug), safe='')}/installations/new",
     )
 
 
 @router.get("/setup/installed", response_class=HTMLResponse)
-async def setup_installed() -> HTMLResponse:
+async def setup_installed(request: Request) -> HTMLResponse:
     """Where GitHub sends the user after installing the app."""
+    settings = _settings(request)
+    if not settings.has_app_credentials:
+        return _not_found()
     return HTMLResponse(
         "<!doctype html><title>Evolve installed</title><h1>Evolve is installed</h1>"
         "<p>Comment <code>/evolve help</code> on an issue of an installed repository to begin.</p>"

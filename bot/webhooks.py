@@ -5,7 +5,12 @@ event loop, for the one transaction that writes it together with every other del
 meanwhile; only then is it answered 202.
 
 Order matters: nothing is read from the payload or written anywhere before the signature is
-verified, so a forged, unsigned or tampered delivery leaves no trace but a 401.
+verified, so a forged, unsigned or tampered delivery leaves no trace but a 401. A request without a
+well-formed signature header is answered 401 before a byte of its body is read; a declared length
+above the cap is answered 413 before reading; a body must arrive within `body_timeout_seconds`
+(else 408), and all bodies being read at once share `max_body_bytes_in_flight` (:class:`BodyBudget`),
+so strangers sending large unsigned bodies cannot grow the process. Every refusal closes the
+connection. Each outcome is one log line with the delivery id.
 
 The endpoint is a plain ASGI application (`WebhookIntake`): it is the one hot path of the web
 process, and Starlette's request and response objects, middleware and routing cost more per
@@ -15,8 +20,10 @@ mounted as an ordinary route, so it answers the same way through the full stack.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +33,11 @@ from githubkit.webhooks import verify as verify_signature
 from starlette.routing import Route
 
 from bot.db.deliveries import NewDelivery
+
+if sys.version_info >= (3, 11):
+    from asyncio import timeout
+else:  # pragma: no cover - exercised only on 3.10
+    from async_timeout import timeout
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.context import BotContext
@@ -49,25 +61,58 @@ class ClientGone(Exception):
     """The client disconnected before its body arrived: nothing to answer, nothing recorded."""
 
 
+def _well_formed(signature: str | None) -> bool:
+    return bool(signature) and signature.isascii() and signature.startswith("sha256=") and len(signature) == 71
+
+
 def signature_ok(secret: str | None, body: bytes, signature: str | None) -> bool:
     """Whether `X-Hub-Signature-256` is a valid HMAC-SHA256 of the body, checked by githubkit's verifier.
 
     Only well-formed `sha256=` signatures are handed to it: githubkit would also accept a SHA-1
     signature, which this header never carries.
     """
-    well_formed = bool(signature) and signature.isascii() and signature.startswith("sha256=") and len(signature) == 71
-    if not secret or not well_formed:
+    if not secret or not _well_formed(signature):
         return False
     return verify_signature(secret, body, signature)
 
 
 def parse_payload(body: bytes) -> Any:
     """The JSON body (orjson; the standard library only for what orjson refuses, such as integers
-    beyond 64 bits). Raises ValueError when it is not JSON or not UTF-8."""
+    beyond 64 bits). Raises ValueError when it is not JSON, not UTF-8 or nested too deeply."""
     try:
         return orjson.loads(body)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as error:
+        if "recursion" in str(error).lower():  # orjson stops at 1024 levels; so do we
+            raise ValueError("payload nested too deeply") from None
+    try:
         return json.loads(body.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("payload nested too deeply") from None
+
+
+class BodyBudget:
+    """Body bytes that all requests being read may hold at once; a request waits for room.
+
+    A request reserves its declared `Content-Length` before reading; the wait is bounded by the
+    body timeout of the caller, so the process's memory for bodies stays under `limit`.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._room = asyncio.Event()
+
+    async def reserve(self, size: int) -> None:
+        """Wait until `size` bytes fit, then hold them."""
+        while self.used + size > self.limit:
+            self._room.clear()
+            await self._room.wait()
+        self.used += size
+
+    def release(self, size: int) -> None:
+        """Give back what :meth:`reserve` held."""
+        self.used -= size
+        self._room.set()
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -80,6 +125,7 @@ def _message(message: str, **extra: Any) -> bytes:
 
 # Fixed answers, rendered once.
 _TOO_LARGE = (413, _message("payload too large"))
+_TOO_SLOW = (408, _message("body not received in time"))
 _UNSIGNED = (401, _message("invalid or missing signature"))
 _NO_EVENT = (400, _message("missing X-GitHub-Event header"))
 _NOT_JSON = (400, _message("payload is not valid JSON"))
@@ -90,10 +136,8 @@ _ACCEPTED_PREFIX = b'{"message":"accepted","delivery":'
 _DUPLICATE_PREFIX = b'{"message":"duplicate delivery; already accepted","delivery":'
 
 
-async def _read_body(receive: Receive, declared: bytes | None, limit: int) -> bytes:
-    """The request body, refused early (by Content-Length) or while streaming when over `limit`."""
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    """The request body, refused while streaming when over `limit`."""
     message = await receive()
     if message["type"] != "http.request":
         raise ClientGone
@@ -120,21 +164,39 @@ async def _read_body(receive: Receive, declared: bytes | None, limit: int) -> by
     return b"".join(chunks)
 
 
+_CLOSE = (b"connection", b"close")
+
+
 async def _respond(send: Send, status: int, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())],
-        }
-    )
+    headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+    if status >= 400:  # a refused request may have left body bytes unread: do not parse them as a request
+        headers.append(_CLOSE)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
+_OUTCOMES = {200: "duplicate", 202: "accepted", 400: "malformed", 401: "unsigned", 408: "slow body"}
+_OUTCOMES |= {413: "too large", 503: "not recorded"}
+
+
+def _log_outcome(status: int, delivery: bytes | None, event: bytes | None) -> None:
+    """One line per delivery: its outcome, status and id (header values capped: they are a stranger's)."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    outcome = "ping" if status == 200 and event == b"ping" else _OUTCOMES.get(status, "answered")
+    log.info(
+        "delivery %s: %s (%d) event=%s",
+        delivery[:MAX_HEADER].decode("latin-1") if delivery else "-",
+        outcome,
+        status,
+        event[:MAX_HEADER].decode("latin-1") if event else "-",
+    )
+
+
 class WebhookIntake:
-    """The ASGI endpoint of `POST /webhook`: 401 unsigned, 413 too large, 400 malformed, 200
-    ping/duplicate, 202 recorded durably and queued, 503 when it could not be recorded (GitHub may
-    redeliver). The bot's context comes from the application (`scope["app"].state.ctx`)."""
+    """The ASGI endpoint of `POST /webhook`: 401 unsigned, 413/408 too large or too slow, 400 malformed, 200 ping/duplicate, 202 recorded durably and queued, 503 when it could not be
+    recorded (GitHub may redeliver). The bot's context comes from the application
+    (`scope["app"].state.ctx`), the shared body budget from `scope["app"].state.body_budget`."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         status, body = await self.handle(scope["app"].state.ctx, scope, receive)
@@ -153,15 +215,46 @@ class WebhookIntake:
                 delivery_id = value if delivery_id is None else delivery_id
             elif name == b"content-length":
                 declared = value if declared is None else declared
+        status, answer = await self._answer(ctx, scope, receive, declared, signature, event, delivery_id)
+        _log_outcome(status, delivery_id, event)
+        return status, answer
+
+    async def _answer(
+        self,
+        ctx: BotContext,
+        scope: Scope,
+        receive: Receive,
+        declared: bytes | None,
+        signature: bytes | None,
+        event: bytes | None,
+        delivery_id: bytes | None,
+    ) -> tuple[int, bytes]:
+        settings = ctx.settings
+        secret = settings.webhook_secret_value()
+        signature_text = signature.decode("latin-1") if signature is not None else None
+        if not secret or not _well_formed(signature_text):
+            return _UNSIGNED  # before reading the body: an unsigned request costs us nothing
+        # GitHub always sends Content-Length; a chunked body of unknown size reserves the whole cap.
+        size = int(declared) if declared is not None and declared.isdigit() else settings.max_body_bytes
+        if size > settings.max_body_bytes:
+            return _TOO_LARGE
+        budget: BodyBudget | None = getattr(scope["app"].state, "body_budget", None)
         try:
-            body = await _read_body(receive, declared, ctx.settings.max_body_bytes)
+            async with timeout(settings.body_timeout_seconds):
+                if budget is not None:
+                    await budget.reserve(size)
+                try:
+                    body = await _read_body(receive, settings.max_body_bytes)
+                finally:
+                    if budget is not None:
+                        budget.release(size)
         except BodyTooLarge:
             return _TOO_LARGE
         except ClientGone:
             return 0, b""
-        if not signature_ok(
-            ctx.settings.webhook_secret_value(), body, signature.decode("latin-1") if signature is not None else None
-        ):
+        except asyncio.TimeoutError:  # TimeoutError itself from 3.11 on
+            return _TOO_SLOW
+        if not signature_ok(secret, body, signature_text):
             return _UNSIGNED
 
         if not event or len(event) > MAX_HEADER:

@@ -261,9 +261,17 @@ def command_feedback(args: argparse.Namespace) -> int:
 
 def command_serve(args: argparse.Namespace) -> int:
     """`evolve serve`: the GitHub App."""
-    from bot.server import serve
+    from pydantic import ValidationError
 
-    serve(host=args.host, port=args.port, role=args.role)
+    from bot.server import StartupRefused, serve
+
+    try:
+        serve(host=args.host, port=args.port, role=args.role)
+    except StartupRefused as refused:
+        return _fail(str(refused))
+    except ValidationError as error:
+        problems = "; ".join(f"EVOLVE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
+        return _fail(f"invalid settings: {problems}")
     return EXIT_OK
 
 

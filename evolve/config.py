@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from evolve.config_yaml import ConfigError, check_depth, load_untrusted_yaml
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -29,12 +30,9 @@ DEFAULT_EXCLUDE = [
     "**/*.egg-info/**",
     "**/site-packages/**",
 ]
+MAX_LISTED_ERRORS = 20  # a reply lists this many invalid fields at most
 # Paths no edit may ever touch, whatever the configuration says.
 FORBIDDEN_EDIT_PATHS = [".github/workflows/**", ".git/**"]
-
-
-class ConfigError(Exception):
-    """A configuration file is unreadable or invalid; the message names the file and the field."""
 
 
 class _Model(BaseModel):
@@ -178,9 +176,12 @@ class EvolveConfig(_Model):
 
 def _format_validation_error(source: str, error: ValidationError) -> str:
     lines = [f"{source}: invalid evolve configuration"]
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        lines.append(f"  {where}: {item['msg']}")
+    errors = error.errors()
+    for item in errors[:MAX_LISTED_ERRORS]:
+        where = ".".join(str(part)[:80] for part in item["loc"]) or "(top level)"
+        lines.append(f"  {where}: {item['msg'][:200]}")
+    if len(errors) > MAX_LISTED_ERRORS:
+        lines.append(f"  … and {len(errors) - MAX_LISTED_ERRORS} more")
     return "\n".join(lines)
 
 
@@ -190,19 +191,18 @@ def parse_config(raw: Any, source: str = "configuration") -> EvolveConfig:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a mapping of settings, got {type(raw).__name__}")
+    check_depth(raw, source)
     try:
         return EvolveConfig.model_validate(raw)
     except ValidationError as error:
         raise ConfigError(_format_validation_error(source, error)) from None
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply to read") from None
 
 
 def parse_yaml_config(text: str, source: str = ".github/evolve.yml") -> EvolveConfig:
-    """Parse the text of an `evolve.yml` file."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{source}: not valid YAML: {error}") from None
-    return parse_config(raw, source)
+    """Parse the text of an `evolve.yml` file (untrusted: no aliases, bounded size and depth)."""
+    return parse_config(load_untrusted_yaml(text, source), source)
 
 
 def load_config(repo: Path) -> EvolveConfig:
@@ -222,6 +222,8 @@ def load_config(repo: Path) -> EvolveConfig:
             data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
             raise ConfigError(f"pyproject.toml: cannot be read: {error}") from None
+        except RecursionError:
+            raise ConfigError("pyproject.toml: nested too deeply to read") from None
         section = data.get("tool", {}).get("evolve")
         if section is not None:
             return parse_config(section, "pyproject.toml [tool.evolve]")

@@ -69,12 +69,24 @@ def fake_github() -> Iterator[str]:
     server.shutdown()
 
 
+SETUP_TOKEN = "one-time-setup-token"
+PUBLIC_URL = "https://bot.example.org"
+
+
 @pytest.fixture
 def unconfigured(app_factory, make_settings, fake_github):
     settings = make_settings(
-        app_id=None, webhook_secret=None, github_url=fake_github, github_web_url="https://github.example"
+        app_id=None,
+        webhook_secret=None,
+        github_url=fake_github,
+        github_web_url="https://github.example",
+        public_url=PUBLIC_URL,
     )
-    return app_factory(settings=settings)
+    return app_factory(settings=settings, setup_token=SETUP_TOKEN)
+
+
+def _setup_page(client, **params):
+    return client.get("/setup", params={"token": SETUP_TOKEN, **params})
 
 
 def _form(page: str) -> tuple[str, dict]:
@@ -117,22 +129,24 @@ def test_manifest_urls_follow_the_server_address():
 
 
 def test_setup_page_posts_the_manifest_to_github(unconfigured):
-    page = unconfigured.get("/setup")
+    page = _setup_page(unconfigured)
     assert page.status_code == 200
     action, manifest = _form(page.text)
     assert action.startswith("https://github.example/settings/apps/new?state=")
-    assert manifest["hook_attributes"]["url"] == "http://testserver/webhook"
-    assert manifest["redirect_url"] == "http://testserver/setup/callback"
+    assert manifest["hook_attributes"]["url"] == "https://bot.example.org/webhook"
+    assert manifest["redirect_url"] == "https://bot.example.org/setup/callback"
+    # No server path on the page.
+    assert str(context_of(unconfigured).settings.data_dir) not in page.text
     assert manifest["default_permissions"]["contents"] == "write"
 
 
 def test_setup_page_for_an_organization(unconfigured):
-    action, _ = _form(unconfigured.get("/setup", params={"org": "my-org"}).text)
+    action, _ = _form(_setup_page(unconfigured, org="my-org").text)
     assert action.startswith("https://github.example/organizations/my-org/settings/apps/new?state=")
 
 
 def test_callback_exchanges_the_code_and_stores_credentials_owner_only(unconfigured, fake_github):
-    action, _ = _form(unconfigured.get("/setup").text)
+    action, _ = _form(_setup_page(unconfigured).text)
     state = action.split("state=")[1]
     done = unconfigured.get("/setup/callback", params={"code": "good-code", "state": state})
     assert done.status_code == 200, done.text
@@ -160,6 +174,7 @@ def test_callback_exchanges_the_code_and_stores_credentials_owner_only(unconfigu
 
 
 def test_callback_refuses_an_unknown_state(unconfigured):
+    _setup_page(unconfigured)
     response = unconfigured.get("/setup/callback", params={"code": "good-code", "state": "forged"})
     assert response.status_code == 400
     assert FakeConversions.seen == []
@@ -167,7 +182,7 @@ def test_callback_refuses_an_unknown_state(unconfigured):
 
 
 def test_callback_reports_a_code_github_refuses(unconfigured):
-    state = _form(unconfigured.get("/setup").text)[0].split("state=")[1]
+    state = _form(_setup_page(unconfigured).text)[0].split("state=")[1]
     response = unconfigured.get("/setup/callback", params={"code": "stale-code", "state": state})
     assert response.status_code == 502
     assert not credentials_path(context_of(unconfigured).settings.data_dir).exists()
@@ -181,3 +196,50 @@ def test_environment_wins_over_stored_credentials(tmp_path, monkeypatch):
     settings = load_settings(data_dir=tmp_path)
     assert settings.webhook_secret_value() == "from-env"
     assert settings.app_id == "424242"
+
+
+def test_setup_needs_the_one_time_token(unconfigured):
+    for params in ({}, {"token": ""}, {"token": "guessed"}, {"token": SETUP_TOKEN + "x"}):
+        response = unconfigured.get("/setup", params=params)
+        assert response.status_code == 404
+        assert "<form" not in response.text
+
+
+def test_setup_is_closed_after_registration_and_never_overwrites(unconfigured, fake_github):
+    first = _form(_setup_page(unconfigured).text)[0].split("state=")[1]
+    second = _form(_setup_page(unconfigured).text)[0].split("state=")[1]
+    assert unconfigured.get("/setup/callback", params={"code": "good-code", "state": first}).status_code == 200
+    ctx = context_of(unconfigured)
+    stored = credentials_path(ctx.settings.data_dir)
+    before = stored.read_bytes()
+    # A stranger's callback, even with a state issued before, and the page itself: 404 from now on.
+    assert unconfigured.get("/setup/callback", params={"code": "good-code", "state": second}).status_code == 404
+    assert _setup_page(unconfigured).status_code == 404
+    assert stored.read_bytes() == before
+    assert FakeConversions.seen == ["/app-manifests/good-code/conversions"]
+
+
+def test_setup_is_404_when_credentials_exist(app_factory, make_settings):
+    client = app_factory(settings=make_settings(public_url=PUBLIC_URL), setup_token=SETUP_TOKEN)
+    assert _setup_page(client).status_code == 404
+    assert client.get("/setup/callback", params={"code": "good-code", "state": "x"}).status_code == 404
+
+
+def test_setup_without_public_url_says_what_to_set(app_factory, make_settings):
+    settings = make_settings(app_id=None, webhook_secret=None)
+    client = app_factory(settings=settings, setup_token=SETUP_TOKEN)
+    response = _setup_page(client)
+    assert response.status_code == 503
+    assert "EVOLVE_PUBLIC_URL" in response.text and "<form" not in response.text
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and "setup mode" in ready.json()["reason"]
+
+
+def test_stored_credentials_are_never_replaced(tmp_path):
+    from bot.settings import CredentialsExist, store_credentials
+
+    store_credentials(tmp_path, CONVERSION)
+    before = credentials_path(tmp_path).read_bytes()
+    with pytest.raises(CredentialsExist):
+        store_credentials(tmp_path, {**CONVERSION, "id": 666, "webhook_secret": "stranger"})
+    assert credentials_path(tmp_path).read_bytes() == before

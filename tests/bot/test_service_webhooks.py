@@ -222,3 +222,27 @@ def test_signature_check_accepts_only_a_well_formed_sha256_hmac():
     ):
         assert not signature_ok(WEBHOOK_SECRET, body, bad), bad
     assert not signature_ok(None, body, good) and not signature_ok("other", body, good)
+
+
+def test_every_delivery_outcome_is_one_log_line_with_the_delivery_id(client, caplog):
+    caplog.set_level("INFO", logger="bot.webhooks")
+    payload = example("issues", "opened")
+    post_webhook(client, "issues", payload, delivery_id="log-ok")
+    post_webhook(client, "issues", payload, delivery_id="log-ok")
+    post_webhook(client, "issues", payload, delivery_id="log-unsigned", secret=None)
+    body = b"{not json"
+    client.post("/webhook", content=body, headers=webhook_headers("issues", body, "log-bad"))
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.webhooks"]
+    assert lines == [
+        "delivery log-ok: accepted (202) event=issues",
+        "delivery log-ok: duplicate (200) event=issues",
+        "delivery log-unsigned: unsigned (401) event=issues",
+        "delivery log-bad: malformed (400) event=issues",
+    ]
+
+
+def test_deeply_nested_signed_payload_is_400_not_500(client):
+    for body in (b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 5000 + b"1" + b"}" * 5000):
+        response = client.post("/webhook", content=body, headers=webhook_headers("issues", body))
+        assert response.status_code == 400
+    assert _rows(client) == []

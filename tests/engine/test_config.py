@@ -53,3 +53,52 @@ def test_broken_pyproject_is_a_clear_error(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.evolve]\nattempts = 'x'\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="attempts"):
         load_config(tmp_path)
+
+
+# A 464-byte file of anchors under gates.plugins once expanded into a 24 MB configuration.
+ALIAS_BOMB = """gates:
+  plugins:
+    a: &a [x, x, x, x, x, x, x, x, x]
+    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+    d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+    e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+"""
+
+
+def test_yaml_aliases_are_refused_with_a_clear_message():
+    with pytest.raises(ConfigError, match=r"\.github/evolve\.yml: YAML aliases \(\*name\) are not allowed \(line 4\)"):
+        parse_yaml_config(ALIAS_BOMB)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 10_000, "gates: " + "[" * 5000 + "]" * 5000, "{a: " * 3000, "- " * 3000 + "x"],
+    ids=["brackets", "balanced", "mappings", "block-sequence"],
+)
+def test_deep_nesting_is_a_config_error_not_a_recursion_error(text):
+    with pytest.raises(ConfigError, match="nested more than 20 levels deep"):
+        parse_yaml_config(text)
+
+
+def test_oversized_config_is_refused_before_parsing():
+    with pytest.raises(ConfigError, match="at most 65,536 are read"):
+        parse_yaml_config("# padding\n" * 10_000)
+
+
+def test_deep_pyproject_section_is_a_config_error(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.evolve.gates.plugins]\nx = " + "[" * 3000 + "]" * 3000 + "\n")
+    with pytest.raises(ConfigError, match="pyproject.toml"):
+        load_config(tmp_path)
+
+
+def test_long_error_lists_are_capped():
+    text = "\n".join(f"unknown{i}: 1" for i in range(100))
+    with pytest.raises(ConfigError) as caught:
+        parse_yaml_config(text)
+    assert str(caught.value).count("Extra inputs are not permitted") == 20
+    assert "and 80 more" in str(caught.value)
+
+
+def test_an_anchor_without_alias_is_harmless():
+    assert parse_yaml_config("limits: &l\n  max_files: 3\n").limits.max_files == 3

@@ -1,0 +1,62 @@
+"""`evolve serve` start-up: bad credentials exit 2 with a message; no credentials at all is setup mode."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.bot.live_server import base_env, credential_env, live_server, run_cli, server_log
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"EVOLVE_APP_ID": "abc"}, "EVOLVE_APP_ID must be the app's numeric id, not 'abc'"),
+        ({"EVOLVE_PRIVATE_KEY": "not a key"}, "EVOLVE_PRIVATE_KEY is not a PEM private key"),
+        ({"EVOLVE_WEBHOOK_SECRET": ""}, "EVOLVE_WEBHOOK_SECRET is not set"),
+        ({"EVOLVE_APP_ID": ""}, "EVOLVE_APP_ID is not set"),
+        ({"EVOLVE_MAX_CONNECTIONS": "many"}, "invalid settings: EVOLVE_MAX_CONNECTIONS"),
+    ],
+)
+def test_bad_credentials_exit_2_with_a_message(tmp_path, override, message):
+    env = {**base_env(tmp_path), **credential_env(), **override}
+    result = run_cli(["serve", "--port", "1"], env, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "PRIVATE KEY-----" not in result.stderr + result.stdout
+
+
+def test_missing_key_file_is_named(tmp_path):
+    env = {**base_env(tmp_path), **credential_env()}
+    del env["EVOLVE_PRIVATE_KEY"]
+    env["EVOLVE_PRIVATE_KEY_PATH"] = str(tmp_path / "nowhere" / "app.pem")
+    result = run_cli(["serve", "--port", "1"], env, tmp_path)
+    assert result.returncode == 2
+    assert f"the private key file {tmp_path / 'nowhere' / 'app.pem'} does not exist" in result.stderr
+
+
+def test_a_worker_without_credentials_exits_2(tmp_path):
+    result = run_cli(["serve", "--port", "1", "--role", "worker"], base_env(tmp_path), tmp_path)
+    assert result.returncode == 2
+    assert "no GitHub App credentials" in result.stderr
+
+
+def test_no_credentials_is_setup_mode_with_a_one_time_token(tmp_path):
+    env = {**base_env(tmp_path), "EVOLVE_PUBLIC_URL": "https://evolve.example.org"}
+    with live_server(tmp_path, env, ready_status=503) as server:
+        ready = httpx.get(f"{server.base}/readyz")
+        assert ready.status_code == 503 and ready.json()["reason"].startswith("setup mode")
+        match = re.search(r"https://evolve\.example\.org/setup\?token=([A-Za-z0-9_\-]+)", server_log(tmp_path, server))
+        assert match, server_log(tmp_path, server)
+        assert httpx.get(f"{server.base}/setup").status_code == 404
+        assert httpx.get(f"{server.base}/setup", params={"token": "x" + match.group(1)}).status_code == 404
+        page = httpx.get(f"{server.base}/setup", params={"token": match.group(1)})
+        assert page.status_code == 200 and "https://evolve.example.org/webhook" in page.text
+        assert str(tmp_path) not in page.text
+
+
+def test_setup_mode_without_public_url_says_so_in_the_log(tmp_path):
+    with live_server(tmp_path, base_env(tmp_path), ready_status=503) as server:
+        assert "EVOLVE_PUBLIC_URL is not set" in server_log(tmp_path, server)
