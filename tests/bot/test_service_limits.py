@@ -185,9 +185,7 @@ def _send_wrongly_signed(port: int, size: int, results: list[bytes]) -> None:
 def test_concurrent_wrongly_signed_24mib_bodies_stay_within_the_body_budget(server):
     before = server.rss_peak_kib()
     results: list[bytes] = []
-    threads = [
-        threading.Thread(target=_send_wrongly_signed, args=(server.port, 24 * MiB, results)) for _ in range(8)
-    ]
+    threads = [threading.Thread(target=_send_wrongly_signed, args=(server.port, 24 * MiB, results)) for _ in range(8)]
     for thread in threads:
         thread.start()
     time.sleep(0.2)
