@@ -97,6 +97,20 @@ class SecurityGateConfig(_Model):
     enabled: bool = True
 
 
+class LintGateConfig(_Model):
+    """No new violations of the project's own linter settings (ruff and/or flake8) in the changed files."""
+
+    enabled: bool = True
+    timeout: int = Field(300, ge=10, le=3600)
+
+
+class TypesGateConfig(_Model):
+    """No new type-checker errors (the project's mypy settings) in the changed files; skipped without mypy config."""
+
+    enabled: bool = True
+    timeout: int = Field(600, ge=10, le=3600)
+
+
 class GatesConfig(_Model):
     """Which gates run, and their thresholds."""
 
@@ -109,6 +123,8 @@ class GatesConfig(_Model):
             "maintainability",
             "docstrings",
             "security",
+            "lint",
+            "types",
         ]
     )
     tests: TestsGateConfig = TestsGateConfig()
@@ -117,6 +133,8 @@ class GatesConfig(_Model):
     maintainability: MaintainabilityGateConfig = MaintainabilityGateConfig()
     docstrings: DocstringsGateConfig = DocstringsGateConfig()
     security: SecurityGateConfig = SecurityGateConfig()
+    lint: LintGateConfig = LintGateConfig()
+    types: TypesGateConfig = TypesGateConfig()
     # Settings of third-party gates, by gate name.
     plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

@@ -1,0 +1,89 @@
+"""Run the project's own linters (ruff and/or flake8 as it configures them) on some files of one tree.
+
+A project that configures no linter is checked with ruff's long-standing default rule set (E4, E7, E9, F:
+syntax, undefined names, unused imports, comparisons to None...), passed explicitly so the result does not
+depend on the installed ruff's defaults, and with `--isolated` so no config outside the tree is picked up.
+flake8 runs from Evolve's own install: plugins the project adds to flake8 (pre-commit
+`additional_dependencies`) are not loaded, and the run says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from evolve.project_rules.model import LinterRules, ProjectRules
+from evolve.project_rules.ruff_config import DEFAULT_SELECT
+from evolve.project_rules.tools import run_tool
+from evolve.project_rules.violations import Violation, parse_flake8, parse_ruff_json
+
+
+@dataclass(frozen=True)
+class LintRun:
+    """The violations the project's linters report on some files, which linters ran, and what went wrong."""
+
+    violations: tuple[Violation, ...]
+    linters: tuple[str, ...]  # "ruff (pyproject.toml)", "ruff defaults (no linter configured)", ...
+    errors: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def _first_lines(text: str, count: int = 5) -> str:
+    return " ".join(line.strip() for line in text.strip().splitlines()[:count])
+
+
+def run_ruff(
+    root: Path, paths: Sequence[str], linter: LinterRules | None, timeout: float = 300.0
+) -> tuple[list[Violation], str | None]:
+    """ruff with the tree's own config (hierarchical discovery), or its classic defaults when there is none."""
+    args = ["check", "--output-format", "json", "--no-fix", "--exit-zero", "--no-cache", "--force-exclude"]
+    if linter is None:
+        args += ["--isolated", "--select", ",".join(DEFAULT_SELECT)]
+    else:
+        args += list(linter.hook_args)
+    run = run_tool("ruff", [*args, "--", *paths], root, timeout=timeout)
+    if run.missing or run.timed_out or run.returncode != 0:
+        return [], f"ruff could not check the files: {_first_lines(run.stderr) or f'exit {run.returncode}'}"
+    try:
+        return parse_ruff_json(run.stdout, root), None
+    except ValueError as error:
+        return [], f"ruff's output could not be read: {error}"
+
+
+def run_flake8(
+    root: Path, paths: Sequence[str], linter: LinterRules, timeout: float = 300.0
+) -> tuple[list[Violation], str | None]:
+    """flake8 from Evolve's install with the tree's config (it reads setup.cfg, tox.ini, .flake8 in `root`)."""
+    args = ["--format=default", "--exit-zero", *linter.hook_args, "--", *paths]
+    run = run_tool("flake8", args, root, timeout=timeout)
+    if run.missing or run.timed_out or run.returncode != 0:
+        return [], f"flake8 could not check the files: {_first_lines(run.stderr) or f'exit {run.returncode}'}"
+    return parse_flake8(run.stdout, root), None
+
+
+def lint_tree(root: Path, paths: Sequence[str], rules: ProjectRules, timeout: float = 300.0) -> LintRun:
+    """Lint `paths` (relative, existing Python files) of the tree at `root` under the project's own settings."""
+    root = Path(root)
+    violations: list[Violation] = []
+    linters: list[str] = []
+    errors: list[str] = []
+    notes: list[str] = []
+    if not paths:
+        return LintRun((), ())
+    if rules.ruff is not None or rules.flake8 is None:
+        found, error = run_ruff(root, paths, rules.ruff, timeout)
+        violations += found
+        linters.append(f"ruff ({rules.ruff.source})" if rules.ruff else "ruff defaults (no linter configured)")
+        errors += [error] if error else []
+    if rules.flake8 is not None:
+        found, error = run_flake8(root, paths, rules.flake8, timeout)
+        violations += found
+        linters.append(f"flake8 ({rules.flake8.source})")
+        errors += [error] if error else []
+        plugins = sorted(
+            {dep for hook in rules.pre_commit if hook.id == "flake8" for dep in hook.additional_dependencies}
+        )
+        if plugins:
+            notes.append(f"flake8 plugins of the project's pre-commit hook not loaded: {', '.join(plugins)}")
+    return LintRun(tuple(violations), tuple(linters), tuple(errors), tuple(notes))

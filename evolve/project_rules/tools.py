@@ -1,0 +1,77 @@
+"""Run Evolve's own trusted tools (ruff, black, flake8, mypy) on a checkout, with a hardened environment.
+
+These tools only read the project's config files and sources; none imports repository code, so they run
+as plain subprocesses of Evolve's interpreter (`python -m <tool>`): no shell, an allow-listed environment
+without secrets, a private HOME and cache, a timeout. Whatever can import repository code (mypy plugins)
+goes through the sandbox instead (see `types_run.py`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from evolve.sandbox import scrubbed_environment
+
+DEFAULT_TIMEOUT = 300.0
+OUTPUT_CAP = 2_000_000
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    """One tool invocation's outcome. `missing` means the tool is not installed in Evolve's environment."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    duration: float
+    timed_out: bool = False
+    missing: bool = False
+
+
+def tool_available(module: str) -> bool:
+    """Whether `python -m <module>` can run in Evolve's interpreter."""
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def run_tool(
+    module: str, args: Sequence[str], cwd: Path, stdin: str | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> ToolRun:
+    """Run `python -m <module> args` in `cwd` with a scrubbed environment. Never raises for the tool's failure."""
+    argv = (sys.executable, "-m", module, *args)
+    if not tool_available(module):
+        return ToolRun(argv, 127, "", f"{module} is not installed in Evolve's environment", 0.0, missing=True)
+    home = Path(tempfile.mkdtemp(prefix="evolve-tool-"))
+    env = scrubbed_environment(
+        {"HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"), "RUFF_NO_CACHE": "true", "NO_COLOR": "1"}
+    )
+    start = time.monotonic()
+    try:
+        done = subprocess.run(
+            argv,
+            cwd=cwd,
+            env=env,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return ToolRun(argv, -9, "", f"{module} timed out after {timeout:.0f}s", time.monotonic() - start, True)
+    except OSError as error:
+        return ToolRun(argv, 127, "", f"cannot start {module}: {error}", 0.0, missing=True)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return ToolRun(argv, done.returncode, done.stdout[:OUTPUT_CAP], done.stderr[:OUTPUT_CAP], time.monotonic() - start)

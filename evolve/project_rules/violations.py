@@ -1,0 +1,137 @@
+"""Lint and type-checker messages as values, read from each tool's output, and what a change newly introduced. Pure.
+
+A violation is identified across base and head by (tool, code, path, message, the content of its line),
+never by its line number: a violation that only moved because lines were added above it is not new.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ViolationKey = tuple[str, str, str, str, str]
+_FLAKE8_LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+[0-9]+) (?P<message>.*)$")
+_MYPY_LINE = re.compile(
+    r"^(?P<path>[^:\n]+):(?P<line>\d+):(?:(?P<col>\d+):)? (?P<severity>error|warning): (?P<message>.*?)"
+    r"(?:  \[(?P<code>[a-z0-9-]+)\])?$"
+)
+_LINE_REFERENCE = re.compile(r"\bline \d+\b")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One message of a linter or type checker about one line."""
+
+    tool: str
+    code: str
+    path: str  # relative posix path
+    line: int
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise to a JSON-ready dict."""
+        return asdict(self)
+
+    def describe(self) -> str:
+        """`path:line: CODE message`, for gate details."""
+        return f"{self.path}:{self.line}: {self.code} {self.message}"
+
+
+def relative(path: str, root: Path) -> str:
+    """A tool's path (absolute or relative to `root`) as a relative posix path."""
+    candidate = Path(path)
+    if candidate.is_absolute():
+        try:
+            candidate = candidate.relative_to(root)
+        except ValueError:
+            try:
+                candidate = candidate.resolve().relative_to(root.resolve())
+            except ValueError:
+                return candidate.as_posix()
+    return candidate.as_posix().removeprefix("./")
+
+
+def parse_ruff_json(text: str, root: Path) -> list[Violation]:
+    """`ruff check --output-format json` output; raises ValueError when it is not that."""
+    data = json.loads(text or "[]")
+    if not isinstance(data, list):
+        raise ValueError("ruff's JSON output is not a list")
+    found = []
+    for item in data:
+        location = item.get("location") or {}
+        found.append(
+            Violation(
+                "ruff",
+                str(item.get("code") or "syntax-error"),
+                relative(str(item.get("filename", "")), root),
+                int(location.get("row") or 0),
+                str(item.get("message", "")),
+            )
+        )
+    return found
+
+
+def parse_flake8(text: str, root: Path) -> list[Violation]:
+    """flake8's default `path:line:col: CODE message` output."""
+    found = []
+    for line in text.splitlines():
+        match = _FLAKE8_LINE.match(line.strip())
+        if match:
+            found.append(
+                Violation(
+                    "flake8",
+                    match["code"],
+                    relative(match["path"], root),
+                    int(match["line"]),
+                    match["message"],
+                )
+            )
+    return found
+
+
+def parse_mypy(text: str, root: Path) -> list[Violation]:
+    """mypy's `path:line[:col]: error: message  [code]` lines (notes are context, not errors)."""
+    found = []
+    for line in text.splitlines():
+        match = _MYPY_LINE.match(line.rstrip())
+        if match and match["severity"] == "error":
+            found.append(
+                Violation(
+                    "mypy",
+                    match["code"] or "error",
+                    relative(match["path"], root),
+                    int(match["line"]),
+                    _LINE_REFERENCE.sub("line N", match["message"]),
+                )
+            )
+    return found
+
+
+def violation_key(violation: Violation, lines: Mapping[str, Sequence[str]]) -> ViolationKey:
+    """What identifies a violation across a change: tool, code, file, message and its line's content."""
+    file_lines = lines.get(violation.path, ())
+    content = file_lines[violation.line - 1].strip() if 0 < violation.line <= len(file_lines) else ""
+    return (violation.tool, violation.code, violation.path, violation.message, content)
+
+
+def new_violations(
+    base: Iterable[Violation],
+    head: Iterable[Violation],
+    base_lines: Mapping[str, Sequence[str]],
+    head_lines: Mapping[str, Sequence[str]],
+) -> list[Violation]:
+    """Head's violations beyond base's, comparing multisets of keys (two identical ones need two in base)."""
+    remaining = Counter(violation_key(v, base_lines) for v in base)
+    new = []
+    for violation in sorted(head, key=lambda v: (v.path, v.line, v.code)):
+        key = violation_key(violation, head_lines)
+        if remaining[key] > 0:
+            remaining[key] -= 1
+        else:
+            new.append(violation)
+    return new

@@ -1,0 +1,154 @@
+"""The lint and types gates on real trees with the real ruff, flake8 and mypy."""
+
+from __future__ import annotations
+
+from evolve.config import EvolveConfig, GatesConfig, LintGateConfig
+from evolve.project_rules.violations import Violation, new_violations, parse_flake8, parse_mypy
+from gates.lint_gate import LintGate
+from gates.types_gate import TypesGate
+
+CORE = """
+import os
+
+
+def size(path):
+    if path == "":
+        return 0
+    return os.path.getsize(path)
+"""
+RUFF_RET = '[tool.ruff.lint]\nselect = ["E", "F"]\n'
+
+
+def test_a_change_adding_e711_and_f401_fails_lint(make_trees):
+    trees = make_trees(
+        {"pyproject.toml": RUFF_RET, "pkg/core.py": CORE},
+        {"pkg/core.py": CORE.replace('path == ""', "path == None").replace("import os\n", "import os\nimport sys\n")},
+    )
+    result = LintGate().evaluate(trees.context())
+    assert result.status == "failed", result.summary
+    assert {line.split(": ")[1].split()[0] for line in result.details.splitlines()} == {"E711", "F401"}
+    assert result.blame == ("pkg/core.py",)
+    assert "ruff (pyproject.toml)" in result.summary
+
+
+def test_a_shifted_violation_is_not_new(make_trees):
+    base = CORE.replace('path == ""', "path == None")
+    trees = make_trees(
+        {"pyproject.toml": RUFF_RET, "pkg/core.py": base},
+        {"pkg/core.py": '"""Sizes."""\n\n' + base},
+    )
+    result = LintGate().evaluate(trees.context())
+    assert result.status == "passed", result.details
+    assert result.metrics[0].base == result.metrics[0].head == 1
+
+
+def test_a_fix_passes_and_the_project_ignore_list_is_respected(make_trees):
+    # the project ignores E711; adding one is not a violation of *its* rules, removing F401 is an improvement
+    trees = make_trees(
+        {"pyproject.toml": '[tool.ruff.lint]\nignore = ["E711"]\n', "pkg/core.py": CORE + "import sys\n"},
+        {"pkg/core.py": CORE.replace('path == ""', "path == None")},
+    )
+    result = LintGate().evaluate(trees.context())
+    assert result.status == "passed", result.details
+    assert result.metrics[0].head < result.metrics[0].base
+
+
+def test_flake8_config_is_run_with_its_line_length(make_trees):
+    long_line = "    return os.path.getsize(path)  # " + "x" * 80 + "\n"
+    trees = make_trees(
+        {"setup.cfg": "[flake8]\nmax-line-length = 100\n", "pkg/core.py": CORE},
+        {"pkg/core.py": CORE.replace("    return os.path.getsize(path)\n", long_line)},
+    )
+    result = LintGate().evaluate(trees.context())
+    assert result.status == "failed"
+    assert "E501" in result.details and "flake8 (setup.cfg)" in result.summary
+
+
+def test_a_project_without_linter_config_gets_ruff_defaults(make_trees):
+    trees = make_trees({"pkg/core.py": CORE}, {"pkg/core.py": CORE.replace('path == ""', "path == None")})
+    result = LintGate().evaluate(trees.context())
+    assert result.status == "failed" and "ruff defaults (no linter configured)" in result.summary
+
+
+def test_a_broken_ruff_config_is_an_error_not_a_pass(make_trees):
+    trees = make_trees(
+        {"ruff.toml": "line-length = 'long'\n", "pkg/core.py": CORE}, {"pkg/core.py": CORE + "\nX = 1\n"}
+    )
+    result = LintGate().evaluate(trees.context())
+    assert result.status == "errored" and "ruff could not check the files" in result.summary
+
+
+def test_lint_gate_disabled_and_nothing_to_lint(make_trees):
+    trees = make_trees({"README.md": "x\n", "pkg/core.py": CORE}, {"README.md": "y\n"})
+    assert LintGate().evaluate(trees.context()).status == "skipped"
+    disabled = EvolveConfig(gates=GatesConfig(lint=LintGateConfig(enabled=False)))
+    assert LintGate(disabled.gates.lint).evaluate(trees.context(disabled)).summary.endswith("configuration.")
+
+
+TYPED = """
+def double(x: int) -> int:
+    return x * 2
+
+
+def label(n: int) -> str:
+    return "n=" + str(double(n))
+"""
+
+
+def test_a_mypy_error_introduced_fails_types(make_trees):
+    trees = make_trees(
+        {"mypy.ini": "[mypy]\nstrict = True\n", "pkg/__init__.py": "", "pkg/calc.py": TYPED},
+        {"pkg/calc.py": TYPED.replace('"n=" + str(double(n))', '"n=" + double(n)')},
+    )
+    result = TypesGate().evaluate(trees.context())
+    assert result.status == "failed", result.summary
+    assert "operator" in result.details and result.blame == ("pkg/calc.py",)
+    assert "mypy from mypy.ini" in result.summary
+
+
+def test_an_existing_mypy_error_that_moves_is_not_new(make_trees):
+    broken = TYPED.replace('"n=" + str(double(n))', '"n=" + double(n)')
+    trees = make_trees(
+        {"pyproject.toml": "[tool.mypy]\nstrict = true\n", "pkg/__init__.py": "", "pkg/calc.py": broken},
+        {"pkg/calc.py": '"""Calc."""\n\n' + broken},
+    )
+    result = TypesGate().evaluate(trees.context())
+    assert result.status == "passed", result.details
+    assert result.metrics[0].base == result.metrics[0].head >= 1
+
+
+def test_types_is_skipped_without_a_type_checker(make_trees):
+    trees = make_trees({"pkg/calc.py": TYPED}, {"pkg/calc.py": TYPED + "\nX = 1\n"})
+    assert "no type checker" in TypesGate().evaluate(trees.context()).summary
+
+
+def test_pyright_only_project_is_skipped_with_the_reason(make_trees):
+    trees = make_trees({"pyrightconfig.json": "{}", "pkg/calc.py": TYPED}, {"pkg/calc.py": TYPED + "\nX = 1\n"})
+    result = TypesGate().evaluate(trees.context())
+    assert result.status == "skipped" and "pyright" in result.summary and "Node.js" in result.summary
+
+
+def test_a_broken_mypy_config_is_an_error(make_trees):
+    trees = make_trees(
+        {"mypy.ini": "[mypy]\nplugins = no_such_plugin_module\n", "pkg/calc.py": TYPED},
+        {"pkg/calc.py": TYPED + "\nX = 1\n"},
+    )
+    result = TypesGate().evaluate(trees.context())
+    assert result.status == "errored" and "mypy could not check the files" in result.summary
+
+
+def test_output_parsers_and_matching_by_line_content(tmp_path):
+    flake8 = parse_flake8("./pkg/a.py:3:10: E711 comparison to None\nnoise\n", tmp_path)
+    assert flake8 == [Violation("flake8", "E711", "pkg/a.py", 3, "comparison to None")]
+    mypy = parse_mypy(
+        f'{tmp_path}/pkg/a.py:4: error: Name "x" already defined on line 2  [no-redef]\n'
+        "pkg/a.py:5: note: See https://mypy.rtfd.io\n",
+        tmp_path,
+    )
+    assert mypy == [Violation("mypy", "no-redef", "pkg/a.py", 4, 'Name "x" already defined on line N')]
+    base = [Violation("ruff", "E711", "a.py", 1, "m"), Violation("ruff", "E711", "a.py", 2, "m")]
+    head = [Violation("ruff", "E711", "a.py", 2, "m"), Violation("ruff", "E711", "a.py", 3, "m")]
+    lines_base = {"a.py": ["x == None", "y == None"]}
+    lines_head = {"a.py": ["# new", "x == None", "x == None"]}
+    # one `x == None` moved down (not new); the second `x == None` is new; `y == None` was fixed
+    assert new_violations(base, head, lines_base, lines_head) == [head[1]]
