@@ -85,6 +85,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, role: str = "all", settings
                 "register the app. Set EVOLVE_PUBLIC_URL to this server's public https URL and restart, or set "
                 "EVOLVE_APP_ID, EVOLVE_PRIVATE_KEY (or EVOLVE_PRIVATE_KEY_PATH) and EVOLVE_WEBHOOK_SECRET."
             )
+    _prepare_sandbox(settings)
     limits = connection_limits(settings, raise_file_limit())
     app: FastAPI = create_app(settings, role=role, freeze_gc=True, setup_token=setup_token)
     # httptools (uvicorn[standard]) with the head limits of bot.http_limits; uvloop when installed.
@@ -105,3 +106,22 @@ def serve(host: str = "127.0.0.1", port: int = 8000, role: str = "all", settings
         timeout_keep_alive=int(max(1, settings.keep_alive_seconds)),
         h11_max_incomplete_event_size=settings.max_header_bytes,
     )
+
+
+def _prepare_sandbox(settings: Settings) -> None:
+    """Sweep what crashed runs left, and refuse unsandboxed runs unless the operator allowed them."""
+    from evolve.sandbox import require_sandbox, sandbox_support, sweep_stale_sandboxes, unsandboxed_warning
+
+    sweep_stale_sandboxes()
+    require_sandbox(not settings.allow_unsandboxed)
+    support = sandbox_support()
+    if support.available:
+        return
+    if settings.allow_unsandboxed:
+        logging.getLogger(__name__).warning("EVOLVE_ALLOW_UNSANDBOXED is set: %s", unsandboxed_warning())
+    else:
+        logging.getLogger(__name__).error(
+            "no sandbox (%s): every run that would execute repository code is refused; install bubblewrap "
+            "(see docs/sandbox.md) or set EVOLVE_ALLOW_UNSANDBOXED=1 to accept the risk",
+            support.reason,
+        )

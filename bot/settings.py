@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     max_concurrent_runs: int = 2  # engine runs one worker process runs at once
     delivery_workers: int = 8  # in-process consumers of freshly accepted deliveries
     sweep_seconds: float = 30.0  # how often a worker looks for work left behind (restarts, other processes)
+    # Run repository code without bubblewrap when the machine cannot sandbox it (warned on every run); see
+    # docs/sandbox.md. False: such runs are refused.
+    allow_unsandboxed: bool = False
     sqlite_synchronous: str = "FULL"  # FULL: an acknowledged delivery survives power loss; NORMAL is faster
 
     # Limits of the public port against slow, oversized and unsigned requests (bot/http_limits.py, bot/webhooks.py).

@@ -12,6 +12,7 @@ from evolve import __version__
 from evolve.config import ConfigError, load_config
 from evolve.gitrepo import GitError
 from evolve.progress import StepProgress
+from evolve.sandbox import sweep_stale_sandboxes
 
 EXIT_OK = 0
 EXIT_RUN_FAILED = 1
@@ -292,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_BAD_INPUT
+    sweep_stale_sandboxes()  # scratch copies and cgroups a crashed earlier run left behind
     try:
         return COMMANDS[args.command](args)
     except (ConfigError, GitError) as error:

@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from evolve.sandbox.spec import SANDBOX_REPO
+
 # "pkg/mod.py:12: in f" / "tests/test_a.py:5: AssertionError" (pytest) and 'File "x.py", line 3' (Python).
 _PYTEST_FRAME = re.compile(r"^(?P<path>[^\s:<>][^:\n<>]*?\.py):(?P<line>\d+):", re.M)
 _PYTHON_FRAME = re.compile(r'File "(?P<path>[^"\n]+\.py)", line (?P<line>\d+)')
@@ -116,8 +118,12 @@ def blamed_files(failures: tuple[TestFailure, ...], root: Path) -> tuple[str, ..
 
 
 def relative_source_path(raw: str, root: Path) -> str | None:
-    """`raw` as a path relative to `root` when it is an existing source file of the repository, else None."""
+    """`raw` as a path relative to `root` when it is an existing source file of the repository, else None.
+
+    Paths the sandbox reported under its copy of the tree (SANDBOX_REPO) count as paths under `root`."""
     real_root = os.path.realpath(root)
+    if raw == SANDBOX_REPO or raw.startswith(SANDBOX_REPO + "/"):
+        raw = raw[len(SANDBOX_REPO) :].lstrip("/")
     candidate = raw if os.path.isabs(raw) else os.path.join(real_root, raw)
     real = os.path.realpath(candidate)
     if not real.startswith(real_root + os.sep) or not os.path.isfile(real):

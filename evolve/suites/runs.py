@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -13,7 +12,16 @@ from typing import Any
 
 from evolve.config import EvolveConfig
 from evolve.path_kinds import COVERAGE_OMIT
-from evolve.sandbox import CommandResult, run_untrusted
+from evolve.sandbox import (
+    SANDBOX_OUT,
+    SANDBOX_PATH,
+    SANDBOX_REPO,
+    SandboxResult,
+    SandboxSpec,
+    interpreter_mounts,
+    read_output_file,
+    run_sandboxed,
+)
 from evolve.suites.commands import TestCommand, detect_test_command
 from evolve.suites.reports import (
     TestReport,
@@ -23,13 +31,17 @@ from evolve.suites.reports import (
     read_unittest_output,
     relative_source_path,
 )
+from evolve.untrusted_text import cap_text, redacted
 
 __all__ = ["TestCommand", "TestRun", "coverage_rcfile", "detect_test_command", "run_test_suite"]
 
 PYTEST_NO_TESTS = 5  # pytest's (and, since 3.12, unittest's) exit code for "no tests collected"
 DETAILS_LIMIT = 20_000
 OUTPUT_TAIL_LIMIT = 4_000
-REPORT_TIMEOUT = 300.0  # `coverage json` only parses files; it never needs the suite's budget
+TEST_ID_LIMIT = 500
+FAILING_TESTS_LIMIT = 500
+JUNIT_LIMIT = 32 * 1024**2
+COVERAGE_JSON_LIMIT = 64 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,8 @@ class TestRun:
     covered_lines: dict[str, list[int]] = field(default_factory=dict, hash=False)
     executable_lines: dict[str, list[int]] = field(default_factory=dict, hash=False)
     output_tail: str = ""
+    isolation: str = ""  # "bubblewrap" or "none: <why>"
+    limits_enforced: str = ""  # e.g. "cgroup v1 memory+pids"
 
     @property
     def ok(self) -> bool:
@@ -94,20 +108,20 @@ def run_test_suite(
             output_tail="No tests found (no test files, tests directory or conftest.py).",
         )
     budget = float(timeout if timeout is not None else config.gates.tests.timeout)
-    workdir = Path(tempfile.mkdtemp(prefix="evolve-testrun-"))
+    outputs = Path(tempfile.mkdtemp(prefix="evolve-testrun-"))
     try:
-        return _run_in(root, command, workdir, budget, with_coverage, python, config)
+        return _run_in(root, command, outputs, budget, with_coverage, python, config)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(outputs, ignore_errors=True)
 
 
-def coverage_rcfile(root: Path, data_file: Path) -> str:
+def coverage_rcfile(root: str, data_file: str) -> str:
     """Our coverage configuration: line coverage of the repository's own code, data kept outside the repo."""
     omit = "\n    ".join(COVERAGE_OMIT)
     return (
         "[run]\n"
         "branch = False\n"
-        f"source =\n    {os.path.realpath(root)}\n"
+        f"source =\n    {root}\n"
         f"data_file = {data_file}\n"
         f"omit =\n    {omit}\n"
         "[report]\n"
@@ -117,7 +131,7 @@ def coverage_rcfile(root: Path, data_file: Path) -> str:
     )
 
 
-def _argv(command: TestCommand, python: str, workdir: Path, rcfile: Path | None) -> list[str]:
+def _argv(command: TestCommand, python: str, rcfile: str | None) -> list[str]:
     if command.runner == "other":
         return list(command.args)
     prefix = [python, "-m", "coverage", "run", f"--rcfile={rcfile}"] if rcfile else [python]
@@ -129,16 +143,34 @@ def _argv(command: TestCommand, python: str, workdir: Path, rcfile: Path | None)
             "-q",
             "-p",
             "no:cacheprovider",
-            f"--junitxml={workdir / 'junit.xml'}",
+            f"--junitxml={SANDBOX_OUT}/junit.xml",
             *command.args,
         ]
     return [*prefix, "-m", "unittest", *command.args]
 
 
+def _with_coverage_report(argv: list[str], python: str, rcfile: str) -> list[str]:
+    """Run the tests, then (in the same sandbox, on the same copy) turn coverage data into JSON;
+    the exit status stays the tests'."""
+    report = [
+        python,
+        "-m",
+        "coverage",
+        "json",
+        f"--rcfile={rcfile}",
+        f"--data-file={SANDBOX_OUT}/coverage.data",
+        "-o",
+        f"{SANDBOX_OUT}/coverage.json",
+        "-q",
+    ]
+    script = f'"$@"; status=$?; {" ".join(report)} >/dev/null 2>&1; exit $status'
+    return ["/bin/sh", "-c", script, "evolve-tests", *argv]
+
+
 def _run_in(
     root: Path,
     command: TestCommand,
-    workdir: Path,
+    outputs: Path,
     budget: float,
     with_coverage: bool,
     python: str,
@@ -147,32 +179,42 @@ def _run_in(
     measure = with_coverage and command.runner != "other"
     rcfile = None
     if measure:
-        rcfile = workdir / "coveragerc"
-        rcfile.write_text(coverage_rcfile(root, workdir / "coverage.data"), encoding="utf-8")
-    argv = _argv(command, python, workdir, rcfile)
-    result = run_untrusted(
-        argv,
-        cwd=root,
-        timeout=budget,
-        env=import_path_environment(root),
-        isolate_network=not config.gates.tests.allow_network,
+        rcfile = f"{SANDBOX_OUT}/coveragerc"
+        (outputs / "coveragerc").write_text(
+            coverage_rcfile(SANDBOX_REPO, f"{SANDBOX_OUT}/coverage.data"), encoding="utf-8"
+        )
+    argv = _argv(command, python, rcfile)
+    try:
+        mounts = interpreter_mounts(python) if command.runner != "other" else interpreter_mounts(sys.executable)
+    except ValueError as error:
+        return TestRun(command=tuple(argv), returncode=127, timed_out=False, duration=0.0, output_tail=str(error))
+    result = run_sandboxed(
+        SandboxSpec(
+            argv=tuple(_with_coverage_report(argv, python, rcfile) if rcfile else argv),
+            timeout=budget,
+            tree=root,
+            env={**import_path_environment(root), "PATH": f"{Path(python).parent}:{SANDBOX_PATH}"},
+            network=config.gates.tests.allow_network,
+            mounts=mounts,
+            outputs=outputs,
+        )
     )
-    report = _read_report(command, result, workdir, root)
-    coverage = _measure(root, rcfile, workdir, python) if measure and not result.timed_out else None
+    report = _read_report(command, result, outputs, root)
+    coverage = _read_coverage(outputs, root) if measure and not result.timed_out else None
     return _assemble(command, argv, result, report, coverage, root)
 
 
 def import_path_environment(root: Path) -> dict[str, str]:
-    """PYTHONPATH so the checkout's own code is imported without installing it (`src/` layouts too)."""
-    entries = [root / "src"] if (root / "src").is_dir() else []
-    entries.append(root)
-    return {"PYTHONPATH": os.pathsep.join(str(entry) for entry in entries)}
+    """PYTHONPATH so the copy's own code is imported without installing it (`src/` layouts too)."""
+    entries = [f"{SANDBOX_REPO}/src"] if (root / "src").is_dir() else []
+    entries.append(SANDBOX_REPO)
+    return {"PYTHONPATH": ":".join(entries)}
 
 
-def _read_report(command: TestCommand, result: CommandResult, workdir: Path, root: Path) -> TestReport | None:
-    junit = workdir / "junit.xml"
-    if command.runner == "pytest" and junit.is_file():
-        return read_junit(junit.read_text(encoding="utf-8", errors="replace"), root)
+def _read_report(command: TestCommand, result: SandboxResult, outputs: Path, root: Path) -> TestReport | None:
+    if command.runner == "pytest":
+        junit = read_output_file(outputs, "junit.xml", JUNIT_LIMIT)
+        return read_junit(junit.decode("utf-8", "replace"), root) if junit is not None else None
     if command.runner == "unittest":
         return read_unittest_output(result.stderr + "\n" + result.stdout)
     return None
@@ -181,63 +223,59 @@ def _read_report(command: TestCommand, result: CommandResult, workdir: Path, roo
 LineMap = dict[str, list[int]]
 
 
-def _measure(root: Path, rcfile: Path | None, workdir: Path, python: str) -> tuple[LineMap, LineMap] | None:
-    """Turn the coverage data into per-file covered and executable lines, keyed by repository path."""
-    data_file, report_file = workdir / "coverage.data", workdir / "coverage.json"
-    if not data_file.exists():
-        return None
-    argv = [
-        python,
-        "-m",
-        "coverage",
-        "json",
-        f"--rcfile={rcfile}",
-        f"--data-file={data_file}",
-        "-o",
-        str(report_file),
-        "-q",
-    ]
-    run_untrusted(argv, cwd=root, timeout=REPORT_TIMEOUT)
+def _read_coverage(outputs: Path, root: Path) -> tuple[LineMap, LineMap] | None:
+    """Turn the sandbox's coverage JSON (untrusted data) into per-file covered and executable lines."""
+    raw = read_output_file(outputs, "coverage.json", COVERAGE_JSON_LIMIT)
     try:
-        document = json.loads(report_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        document = json.loads(raw) if raw is not None else None
+    except ValueError:
+        return None
+    files = document.get("files") if isinstance(document, dict) else None
+    if not isinstance(files, dict):
         return None
     covered: LineMap = {}
     executable: LineMap = {}
-    for name, lines in sorted(document.get("files", {}).items()):
-        path = relative_source_path(name, root)
-        if path is None:
+    for name, lines in sorted(files.items()):
+        path = relative_source_path(str(name), root)
+        if path is None or not isinstance(lines, dict):
             continue
-        executed = sorted(set(lines.get("executed_lines", ())))
+        executed = sorted({line for line in lines.get("executed_lines", ()) if isinstance(line, int)})
+        missing = {line for line in lines.get("missing_lines", ()) if isinstance(line, int)}
         covered[path] = executed
-        executable[path] = sorted(set(executed) | set(lines.get("missing_lines", ())))
+        executable[path] = sorted(set(executed) | missing)
     return covered, executable
+
+
+def _untrusted(text: str, limit: int, keep: str = "head") -> str:
+    """Text from repository code: redacted (secrets, token-shaped strings), then capped.
+
+    Redacting a generous cut first keeps it cheap; capping again afterwards drops any secret cut in half."""
+    return cap_text(redacted(cap_text(text, 4 * limit, keep=keep)), limit, keep=keep)
 
 
 def _assemble(
     command: TestCommand,
     argv: list[str],
-    result: CommandResult,
+    result: SandboxResult,
     report: TestReport | None,
     coverage: tuple[LineMap, LineMap] | None,
     root: Path,
 ) -> TestRun:
     output = (result.stdout + ("\n" if result.stdout and result.stderr else "") + result.stderr).strip()
-    tail = output[-OUTPUT_TAIL_LIMIT:]
+    tail = _untrusted(output, OUTPUT_TAIL_LIMIT, keep="tail")
     # Exit code 5 means "no tests collected" only from runners we know; `make test` may use it for anything.
     no_tests = (result.returncode == PYTEST_NO_TESTS and command.runner != "other") or (
         report is not None and report.tests == 0 and result.returncode == 0
     )
-    failures = report.failures if report else ()
-    failing = tuple(f.test_id for f in failures)
-    details = "\n\n".join(f"____ {f.test_id} ____\n{f.text}" for f in failures)
+    failures = report.failures[:FAILING_TESTS_LIMIT] if report else ()
+    failing = tuple(_untrusted(f.test_id, TEST_ID_LIMIT) for f in failures)
+    details = "\n\n".join(f"____ {test_id} ____\n{f.text}" for test_id, f in zip(failing, failures))
     if not failing and not result.timed_out and result.returncode != 0 and not no_tests:
         # The runner failed without naming a test (usage error, crash, missing plugin): one synthetic id,
         # so base and head can still be compared.
         failing = (f"<test run exited with code {result.returncode}>",)
         details = tail
-    if len(details) > DETAILS_LIMIT:
-        details = details[:DETAILS_LIMIT] + "\n…(truncated)…"
+    details = _untrusted(details, DETAILS_LIMIT)
     covered, executable = coverage if coverage else ({}, {})
     total = sum(len(lines) for lines in executable.values())
     percent = (100.0 * sum(len(lines) for lines in covered.values()) / total if total else 100.0) if coverage else None
@@ -258,4 +296,6 @@ def _assemble(
         covered_lines=covered,
         executable_lines=executable,
         output_tail=tail,
+        isolation=result.isolation,
+        limits_enforced=result.limits_enforced,
     )

@@ -1,0 +1,213 @@
+"""`run_sandboxed`: copy the tree, start the command in bubblewrap under whole-tree limits, drain its output,
+kill everything it started, clean up. Never raises for the command's own failure, timeout or crash."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from evolve.sandbox.bubblewrap import bubblewrap_argv
+from evolve.sandbox.environment import scrubbed_environment
+from evolve.sandbox.limits import (
+    RunCgroup,
+    create_cgroup,
+    enter_child_limits,
+    kill_cgroup,
+    limits_description,
+    remove_cgroup,
+)
+from evolve.sandbox.output import CappedCapture, drain
+from evolve.sandbox.seccomp import seccomp_program
+from evolve.sandbox.spec import (
+    SANDBOX_HOME,
+    SANDBOX_OUT,
+    SANDBOX_REPO,
+    SANDBOX_TMP,
+    SandboxRefused,
+    SandboxResult,
+    SandboxSpec,
+)
+from evolve.sandbox.support import sandbox_support, unsandboxed_refusal, unsandboxed_warning
+from evolve.sandbox.trees import copy_tree, make_scratch_directory, remove_tree
+
+logger = logging.getLogger(__name__)
+DRAIN_AFTER_EXIT = 2.0  # seconds to collect output still in the pipes once the command is gone
+START_FAILED = 127
+
+
+def _sandbox_environment(spec: SandboxSpec, home: str, tmp: str) -> dict[str, str]:
+    base = {"HOME": home, "TMPDIR": tmp, "XDG_CACHE_HOME": f"{home}/.cache", "USER": "sandbox", "LOGNAME": "sandbox"}
+    return scrubbed_environment({**base, **spec.env})
+
+
+def _seccomp_descriptor() -> int:
+    descriptor = os.memfd_create("evolve-seccomp", 0)
+    os.write(descriptor, seccomp_program())
+    os.lseek(descriptor, 0, os.SEEK_SET)
+    return descriptor
+
+
+def _bare_paths(spec: SandboxSpec, scratch: Path, tree_copy: Path | None) -> dict[str, str]:
+    """Without bubblewrap the fixed sandbox paths do not exist: map them onto the run's host directories."""
+    mapping = {SANDBOX_HOME: str(scratch / "home"), SANDBOX_TMP: str(scratch / "tmp")}
+    if tree_copy is not None:
+        mapping[SANDBOX_REPO] = str(tree_copy)
+    if spec.outputs is not None:
+        mapping[SANDBOX_OUT] = str(spec.outputs)
+    return mapping
+
+
+def _rewrite(value: str, mapping: dict[str, str]) -> str:
+    for sandbox_path, host_path in mapping.items():
+        if sandbox_path != SANDBOX_TMP:
+            value = value.replace(sandbox_path, host_path)
+    return value
+
+
+def _kill_everything(process: subprocess.Popen[bytes], cgroup: RunCgroup | None) -> None:
+    for target in (process.pid,):
+        try:
+            os.killpg(target, signal.SIGKILL)  # bwrap (or the bare command) leads its own process group
+        except (ProcessLookupError, PermissionError):
+            pass
+    if cgroup is not None:
+        kill_cgroup(cgroup)
+
+
+def _failed_to_start(spec: SandboxSpec, message: str, isolation: str, limits: str) -> SandboxResult:
+    return SandboxResult(
+        argv=tuple(spec.argv),
+        returncode=START_FAILED,
+        timed_out=False,
+        duration=0.0,
+        stdout="",
+        stderr=message,
+        output_truncated=False,
+        isolation=isolation,
+        limits_enforced=limits,
+        network_isolated=False,
+    )
+
+
+def run_sandboxed(spec: SandboxSpec) -> SandboxResult:
+    """Run `spec.argv` as untrusted code and report what happened and how it was contained.
+
+    Raises SandboxRefused (only) when bubblewrap is unavailable and running bare is not allowed.
+    """
+    support = sandbox_support()
+    if not support.available:
+        refusal = unsandboxed_refusal()
+        if refusal:
+            raise SandboxRefused(refusal)
+        logger.warning(unsandboxed_warning())  # every run; without logging set up this still reaches stderr
+    scratch = make_scratch_directory()
+    cgroup: RunCgroup | None = None
+    seccomp_fd: int | None = None
+    try:
+        tree_copy = None
+        if spec.tree is not None:
+            tree_copy = scratch / "repo"
+            copy_tree(spec.tree, tree_copy)
+        cgroup = create_cgroup(spec.limits)
+        workdir = spec.workdir if spec.tree is not None or spec.workdir != SANDBOX_REPO else SANDBOX_HOME
+        if support.available:
+            seccomp_fd = _seccomp_descriptor()
+            environment = _sandbox_environment(spec, SANDBOX_HOME, SANDBOX_TMP)
+            isolation = "bubblewrap"
+            argv = bubblewrap_argv(
+                support.bwrap,
+                replace(spec, workdir=workdir),
+                scratch=scratch,
+                tree_copy=tree_copy,
+                environment=environment,
+                seccomp_fd=seccomp_fd,
+            )
+            cwd = str(scratch)
+        else:
+            mapping = _bare_paths(spec, scratch, tree_copy)
+            for directory in ("home", "tmp"):
+                (scratch / directory).mkdir()
+            environment = {
+                name: _rewrite(value, mapping)
+                for name, value in _sandbox_environment(spec, mapping[SANDBOX_HOME], mapping[SANDBOX_TMP]).items()
+            }
+            isolation = f"none: {support.reason}"
+            argv = [_rewrite(arg, mapping) for arg in spec.argv]
+            cwd = _rewrite(workdir, mapping)
+        return _run(spec, argv, cwd, environment, cgroup, seccomp_fd, isolation, bubblewrap=support.available)
+    except (OSError, ValueError) as error:
+        return _failed_to_start(
+            spec, f"cannot start the sandbox: {error}", f"none: {error}", limits_description(cgroup)
+        )
+    finally:
+        if seccomp_fd is not None:
+            os.close(seccomp_fd)
+        if cgroup is not None:
+            remove_cgroup(cgroup)
+        remove_tree(scratch)
+
+
+def _run(
+    spec: SandboxSpec,
+    argv: list[str],
+    cwd: str,
+    environment: dict[str, str],
+    cgroup: RunCgroup | None,
+    seccomp_fd: int | None,
+    isolation: str,
+    *,
+    bubblewrap: bool,
+) -> SandboxResult:
+    limits = limits_description(cgroup)
+    start = time.monotonic()
+    try:
+        process = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env={"PATH": environment["PATH"]} if bubblewrap else environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(seccomp_fd,) if seccomp_fd is not None else (),
+            preexec_fn=lambda: enter_child_limits(spec.limits, cgroup),
+        )
+    except OSError as error:
+        return _failed_to_start(spec, f"cannot start {argv[0]!r}: {error}", isolation, limits)
+    assert process.stdout is not None and process.stderr is not None
+    stdout, stderr = CappedCapture(spec.limits.output_bytes), CappedCapture(spec.limits.output_bytes)
+    captures = {process.stdout.fileno(): stdout, process.stderr.fileno(): stderr}
+    deadline = start + spec.timeout
+    timed_out = False
+    try:
+        # Until the command exits: a descendant holding the pipes open must not stretch the run to its deadline.
+        finished = drain(captures, deadline, stop=lambda: process.poll() is not None)
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0.01))
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        # Whatever is left (a detached descendant, a run past its time) dies now, then the pipes are emptied.
+        _kill_everything(process, cgroup)
+        process.wait()
+        if not finished:
+            drain(captures, time.monotonic() + DRAIN_AFTER_EXIT)
+    finally:
+        _kill_everything(process, cgroup)
+        process.stdout.close()
+        process.stderr.close()
+    return SandboxResult(
+        argv=tuple(spec.argv),
+        returncode=-signal.SIGKILL if timed_out else process.returncode,
+        timed_out=timed_out,
+        duration=time.monotonic() - start,
+        stdout=stdout.text(),
+        stderr=stderr.text(),
+        output_truncated=stdout.truncated or stderr.truncated,
+        isolation=isolation,
+        limits_enforced=limits,
+        network_isolated=bubblewrap and not spec.network,
+    )
