@@ -17,7 +17,7 @@ from evolve.project_rules.model import MypyRules
 from evolve.project_rules.selectors import glob_covers, regex_excludes
 from evolve.project_rules.tools import run_tool, tool_available
 from evolve.project_rules.violations import Violation, parse_mypy
-from evolve.sandbox import run_untrusted
+from evolve.sandbox import SandboxSpec, interpreter_mounts, run_sandboxed
 
 # mypy's cache is switched off: nothing may be written into the trees being compared.
 MYPY_ARGS = (
@@ -58,7 +58,13 @@ def run_mypy(root: Path, paths: Sequence[str], mypy: MypyRules, timeout: float =
     args = [*MYPY_ARGS, "--", *paths]
     sandboxed = bool(mypy.plugins)
     if sandboxed:
-        result = run_untrusted([sys.executable, "-m", "mypy", *args], cwd=Path(root), timeout=timeout)
+        spec = SandboxSpec(
+            argv=(sys.executable, "-m", "mypy", *args),
+            timeout=timeout,
+            tree=Path(root),
+            mounts=interpreter_mounts(sys.executable),
+        )
+        result = run_sandboxed(spec)
         returncode, stdout, stderr, timed_out = result.returncode, result.stdout, result.stderr, result.timed_out
     else:
         run = run_tool("mypy", args, Path(root), timeout=timeout)
