@@ -74,6 +74,24 @@ def base_test_run(base: Path, base_sha: str, config: EvolveConfig, measured: Bas
     return run
 
 
+def tests_summary(base: Path, config: EvolveConfig, measured: BaseMeasurements, head: TestRun | None) -> dict:
+    """For the report: the test command as a person would type it, and base's and head's counts."""
+    command = detect_test_command(base, config.gates.tests.command)
+
+    def counts(run: TestRun | None) -> dict:
+        if run is None:
+            return {}
+        fields = ("passed", "failed", "errors", "skipped", "no_tests", "timed_out", "duration", "returncode")
+        return {name: getattr(run, name) for name in fields}
+
+    return {
+        "command": command.describe() if command else None,
+        "base": counts(measured.tests),
+        "base_from_cache": measured.tests_from_cache,
+        "head": counts(head),
+    }
+
+
 def run_attempt(
     base: Path,
     head: Path,

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from evolve.attempts import BaseMeasurements, run_attempt
+from evolve.attempts import BaseMeasurements, run_attempt, tests_summary
+from evolve.changed_metrics import metrics_of_changed_code
 from evolve.config import ConfigError, EvolveConfig, load_config
 from evolve.edits import FileEdit
 from evolve.findings import ScanResult
@@ -403,9 +404,15 @@ def _run_in_worktrees(
             "The plan produced no edits: " + ("; ".join(provider_notes) or "every candidate was left unchanged") + "."
         )
     report = RunReport(
-        **common, status="failed", attempts=tuple(attempts), message=message, codemods=(), llm=llm_info()
+        **common,
+        status="failed",
+        attempts=tuple(attempts),
+        message=message,
+        codemods=(),
+        llm=llm_info(),
+        tests=tests_summary(base, config, measured, None),
     )
-    markdown = render_report_markdown(report.to_dict(), plan, last_results, ())
+    markdown = render_report_markdown(report.to_dict(), plan, last_results, (), config.attempts)
     return replace(report, markdown=markdown)
 
 
@@ -452,5 +459,8 @@ def _finish_success(
         llm=llm_info,
         diff=result.diff,
         message=message,
+        tests=tests_summary(base, config, measured, result.head_tests),
+        changed_code=tuple(m.to_dict() for m in metrics_of_changed_code(scan, after, result.proof)),
     )
-    return replace(report, markdown=render_report_markdown(report.to_dict(), plan, result.gate_results, metrics))
+    markdown = render_report_markdown(report.to_dict(), plan, result.gate_results, metrics, config.attempts)
+    return replace(report, markdown=markdown)

@@ -1,4 +1,7 @@
-"""The PR body / report.md: metrics before → after, gate results, each codemod's rationale, attempts."""
+"""The PR body / report.md of a run: a change's own story when it passed, what was tried when it failed.
+
+Bodies are capped under GitHub's 65,536-character limit: sections summarise and the whole is cut last.
+"""
 
 from __future__ import annotations
 
@@ -8,133 +11,107 @@ from string import Template
 from typing import Any
 
 from evolve.plan import Plan
+from evolve.report_sections import (
+    describe,
+    executed_sentence,
+    render_attempts,
+    render_changed_code,
+    render_failures,
+    render_file_changes,
+    render_gates_table,
+    render_llm_section,
+    render_metrics_table,
+    render_tests,
+    risk_label,
+)
 from evolve.results import GateResult, Metric
+from evolve.untrusted_text import cap_text, code_span
 
-STATUS_ICON = {"passed": "✅", "failed": "❌", "skipped": "⏭️", "errored": "⚠️"}
-
-
-def format_number(value: float | None, unit: str = "") -> str:
-    """Numbers for tables: integers plain, others with two decimals; missing as an em dash."""
-    if value is None:
-        return "—"
-    text = str(int(value)) if float(value).is_integer() else f"{value:.2f}"
-    return f"{text}{unit}"
+GITHUB_BODY_LIMIT = 65_536
+BODY_LIMIT = 60_000  # room for what the bot adds around the body
 
 
-def metric_trend(metric: Metric) -> str:
-    """A word for the direction of change."""
-    if metric.improved:
-        return "improved"
-    if metric.regressed:
-        return "worse"
-    return "unchanged" if metric.delta == 0 else "—"
+def _template(name: str) -> Template:
+    return Template(resources.files("evolve").joinpath(f"templates/{name}").read_text(encoding="utf-8"))
 
 
-def render_metrics_table(metrics: Sequence[Metric]) -> str:
-    """A markdown table of metrics, base → head."""
-    if not metrics:
-        return "_No metrics were measured._"
-    lines = ["| metric | base | head | change |", "|---|---:|---:|---|"]
-    for metric in metrics:
-        delta = metric.delta
-        change = "—" if delta is None else f"{'+' if delta > 0 else ''}{format_number(delta)} ({metric_trend(metric)})"
-        lines.append(
-            f"| {metric.name} | {format_number(metric.base, metric.unit)} | {format_number(metric.head, metric.unit)} | {change} |"
+def _final_proof(report: dict[str, Any]) -> dict[str, Any]:
+    return (report["attempts"][-1].get("proof") or {}) if report["attempts"] else {}
+
+
+def _summary(report: dict[str, Any], plan: Plan, proof: dict[str, Any]) -> str:
+    edits = report["attempts"][-1]["edits"] if report["attempts"] else []
+    kept = [h for h in proof.get("hunks") or [] if h["verdict"] != "dropped"]
+    lines = sum(h["changed_lines"] for h in kept) or sum(e.get("changed_lines", 0) for e in edits)
+    ids = ", ".join(code_span(meta["id"]) for meta in report["codemods"]) or "the LLM stage"
+    source = edits[0]["source"] if edits else "codemods"
+    dropped = len([h for h in proof.get("hunks") or [] if h["verdict"] == "dropped"])
+    text = (
+        f"This PR changes {len(edits)} file(s) ({lines} changed lines) with {ids}; theme {code_span(plan.theme)}, "
+        f"resolving {len(report['resolved_findings'])} finding(s). Risk: **{risk_label(report['codemods'], proof, source)}**. "
+        f"{executed_sentence(proof)}"
+    )
+    if dropped:
+        text += (
+            f" {dropped} further change(s) were left out because no test runs them and nothing proves them equivalent."
         )
-    return "\n".join(lines)
-
-
-def render_gates_table(results: Sequence[GateResult]) -> str:
-    """A markdown table of the final attempt's gate results."""
-    if not results:
-        return "_No gates ran._"
-    lines = ["| gate | result | summary |", "|---|---|---|"]
-    for result in results:
-        summary = result.summary.replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| `{result.gate}` | {STATUS_ICON.get(result.status, '')} {result.status} | {summary} |")
-    return "\n".join(lines)
-
-
-def render_changes(plan: Plan, codemods: Sequence[dict[str, Any]], change_counts: dict[str, int]) -> str:
-    """Each codemod applied with its rationale and review guidance; LLM tasks listed by symbol."""
-    sections: list[str] = []
-    for meta in codemods:
-        count = change_counts.get(meta["id"], 0)
-        refs = ", ".join(f"[{i + 1}]({ref})" for i, ref in enumerate(meta.get("references", ())))
-        sections.append(
-            f"**{meta['title']}** (`{meta['id']}`, risk: {meta['risk']}, {count} change{'s' if count != 1 else ''})  \n"
-            f"{meta['rationale']}  \n_Review guidance:_ {meta['review_guidance']}"
-            + (f"  \n_References:_ {refs}" if refs else "")
-        )
-    llm_tasks = [task for task in plan.tasks if task.kind != "codemod"]
-    if llm_tasks:
-        items = "\n".join(
-            f"- {task.kind}: `{task.path}`" + (f" `{task.symbol}`" if task.symbol else "") for task in llm_tasks
-        )
-        sections.append(f"**Edits proposed by Claude and applied with LibCST**\n\n{items}")
-    return "\n\n".join(sections) if sections else "_No edits._"
-
-
-def render_attempts(attempts: Sequence[dict[str, Any]]) -> str:
-    """One line per attempt: files, gate outcome, how it was narrowed."""
-    if not attempts:
-        return "_No attempt was made._"
-    lines = []
-    for attempt in attempts:
-        failed = [g["gate"] for g in attempt["gates"] if g["status"] in ("failed", "errored")]
-        outcome = (
-            "passed every gate"
-            if attempt["passed"]
-            else ("failed: " + ", ".join(failed) if failed else "made no edits")
-        )
-        line = f"{attempt['number']}. {len(attempt['edits'])} file(s) — {outcome}"
-        if attempt.get("note"):
-            line += f"; {attempt['note']}"
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def render_llm_section(llm: dict[str, Any]) -> str:
-    """Token use, estimated cost and fallbacks of the LLM stage, when it ran."""
-    if not llm:
-        return ""
-    usage = llm.get("usage", llm)
-    parts = [
-        f"- models: {', '.join(usage.get('models', [])) or '—'}",
-        f"- tokens: {usage.get('input_tokens', 0)} in / {usage.get('output_tokens', 0)} out",
-        f"- estimated cost: ${usage.get('estimated_cost_usd', 0):.4f}",
-    ]
-    for fallback in usage.get("fallbacks", []) or []:
-        parts.append(f"- fallback: {fallback}")
-    for note in [*llm.get("notes", []), *(usage.get("notes", []) or [])]:
-        parts.append(f"- {note}")
-    return "### LLM stage\n\n" + "\n".join(parts) + "\n\n"
+    return text
 
 
 def render_report_markdown(
-    report: dict[str, Any], plan: Plan, final_gates: Sequence[GateResult], metrics: Sequence[Metric]
+    report: dict[str, Any],
+    plan: Plan,
+    final_gates: Sequence[GateResult],
+    metrics: Sequence[Metric],
+    max_attempts: int = 3,
 ) -> str:
-    """Fill the PR body template from a report document (`RunReport.to_dict()`)."""
-    template = Template(resources.files("evolve").joinpath("templates/pr_body.md").read_text(encoding="utf-8"))
-    change_counts: dict[str, int] = {}
-    if report["attempts"]:
-        for edit in report["attempts"][-1]["edits"]:
-            for change in edit["changes"]:
-                change_counts[change["codemod"]] = change_counts.get(change["codemod"], 0) + 1
-    files = len(report["attempts"][-1]["edits"]) if report["attempts"] else 0
-    resolved = len(report["resolved_findings"])
-    summary = (
-        f"{report['message']} This PR changes {files} file(s) and resolves {resolved} finding(s); "
-        f"theme `{plan.theme}`, attempt {len(report['attempts'])} of at most 3."
-    )
-    return template.substitute(
+    """The body for a report document (`RunReport.to_dict()`): the success template only when a commit exists."""
+    proof = _final_proof(report)
+    if report["status"] != "succeeded" or not report.get("commit"):
+        return render_failure_markdown(report, plan, final_gates)
+    body = _template("pr_body.md").substitute(
         title=plan.title or plan.theme,
-        summary=summary,
+        summary=_summary(report, plan, proof),
+        changes=render_file_changes(proof, report["codemods"]),
+        tests=render_tests(report.get("tests") or {}, proof),
+        changed_code=render_changed_code(report.get("changed_code") or []),
         metrics_table=render_metrics_table(metrics),
         gates_table=render_gates_table(final_gates),
-        changes=render_changes(plan, report["codemods"], change_counts),
+        llm_section=render_llm_section(report.get("llm") or {}),
+        attempts=render_attempts(report["attempts"]),
+        attempt=len(report["attempts"]),
+        max_attempts=max_attempts,
+        run_id=report["run_id"],
+        base_sha=(report["base_sha"] or "")[:12],
+    )
+    return cap_text(body, BODY_LIMIT)
+
+
+def _tried(report: dict[str, Any]) -> str:
+    lines = []
+    for attempt in report["attempts"][:5]:
+        changes = [c for edit in attempt["edits"] for c in edit["changes"]]
+        files = ", ".join(code_span(edit["path"]) for edit in attempt["edits"][:15])
+        more = f" and {len(attempt['edits']) - 15} more" if len(attempt["edits"]) > 15 else ""
+        sample = "; ".join(describe(c["description"]) for c in changes[:5])
+        lines.append(
+            f"- attempt {attempt['number']}: {len(attempt['edits'])} file(s) ({files}{more})"
+            + (f" — e.g. {sample}" if sample else "")
+        )
+    return "\n".join(lines) or "_Nothing: the plan produced no edits._"
+
+
+def render_failure_markdown(report: dict[str, Any], plan: Plan, final_gates: Sequence[GateResult]) -> str:
+    """What was tried, what failed and what happens next — never the text of a PR to merge."""
+    body = _template("report_failed.md").substitute(
+        theme=plan.theme,
+        message=describe(report.get("message") or "", limit=2000),
+        tried=_tried(report),
+        failures=render_failures(final_gates),
+        gates_table=render_gates_table(final_gates),
         llm_section=render_llm_section(report.get("llm") or {}),
         attempts=render_attempts(report["attempts"]),
         run_id=report["run_id"],
         base_sha=(report["base_sha"] or "")[:12],
     )
+    return cap_text(body, BODY_LIMIT)

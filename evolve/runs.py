@@ -96,6 +96,8 @@ class RunReport:
     report_dir: str | None = None
     # Seconds per phase: research, edits, gates, tests (the repository's own test time), overhead.
     timings: dict[str, float] = field(default_factory=dict)
+    tests: dict[str, Any] = field(default_factory=dict)  # command, base/head counts, whether base was cached
+    changed_code: tuple[dict[str, Any], ...] = ()  # ChangedCodeMetric.to_dict() of the changed files/functions
 
     @property
     def final_edits(self) -> tuple[FileEdit, ...]:
@@ -121,5 +123,7 @@ class RunReport:
             "llm": self.llm,
             "duration_seconds": round(self.duration_seconds, 3),
             "timings": {name: round(value, 3) for name, value in self.timings.items()},
+            "tests": self.tests,
+            "changed_code": list(self.changed_code),
             "report_dir": self.report_dir,
         }

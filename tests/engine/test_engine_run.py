@@ -26,7 +26,10 @@ def test_run_makes_a_branch_that_passes_every_gate(tmp_path):
     saved = json.loads((tmp_path / "sample" / ".git" / "evolve" / "runs" / report.run_id / "report.json").read_text())
     assert saved["status"] == "succeeded" and saved["branch"] == report.branch
     assert report.resolved_findings
-    assert "### Metrics (base → head)" in report.markdown and "none-comparison" in report.markdown
+    assert (
+        "### Metrics of the changed code (before → after)" in report.markdown and "none-comparison" in report.markdown
+    )
+    assert "maintainability index" in report.markdown and "Changed lines executed by the tests" in report.markdown
 
 
 def test_dry_run_prints_a_diff_and_makes_no_branch(tmp_path):

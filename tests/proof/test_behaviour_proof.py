@@ -70,3 +70,24 @@ def test_an_edit_left_with_nothing_is_dropped_whole():
     only_import = FileEdit("pkg/mod.py", "import os\nx = 1\n", "x = 1\n", "codemods", (CHANGES[0],))
     proof = prove_edits((only_import,), _run([], executable=(1, 2)), RISKY)
     assert proof.kept == () and [h.verdict for h in proof.dropped] == ["dropped"]
+
+
+def test_changed_code_metrics_name_the_touched_functions_and_files():
+    from types import SimpleNamespace
+
+    from evolve.changed_metrics import changed_code_metrics
+    from evolve.findings import FileMetrics, FunctionMetrics
+
+    def scan(complexity, mi):
+        functions = (
+            FunctionMetrics("Cache", 1, 30, 1, True, True),
+            FunctionMetrics("Cache.get", 5, 20, complexity, True, True),
+            FunctionMetrics("other", 40, 45, 2, True, True),
+        )
+        return SimpleNamespace(files=(FileMetrics("pkg/mod.py", 50, 40, 2, mi, functions, 3, 3),))
+
+    rows = changed_code_metrics(scan(5, 60.0), scan(4, 62.5), {"pkg/mod.py": [(10, 12)]}, {"pkg/mod.py": [(10, 11)]})
+    assert [(r.symbol, r.metric, r.before, r.after) for r in rows] == [
+        (None, "maintainability index", 60.0, 62.5),
+        ("Cache.get", "cyclomatic complexity", 5, 4),
+    ]

@@ -1,0 +1,220 @@
+"""Sections of the PR body / report.md, each a pure function of the report document (`RunReport.to_dict()`).
+
+Everything that comes from the repository (paths, symbols, test ids, messages, codemod descriptions that
+quote its code) reaches Markdown through `evolve.untrusted_text`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from evolve.results import GateResult, Metric
+from evolve.untrusted_text import code_span, escape_markdown, redacted, untrusted_markdown
+
+STATUS_ICON = {"passed": "✅", "failed": "❌", "skipped": "⏭️", "errored": "⚠️"}
+VERDICT_TEXT = {
+    "tested": "executed by the tests",
+    "equivalent": "no test runs it; proven equivalent (same AST)",
+    "unverified": "**unverified: no test runs these lines**",
+    "dropped": "left out: no test runs it and nothing proves it equivalent",
+}
+RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
+MAX_HUNKS_PER_FILE = 12
+MAX_FILES = 40
+
+
+def format_number(value: float | None, unit: str = "") -> str:
+    """Numbers for tables: integers plain, others with two decimals; missing as an em dash."""
+    if value is None:
+        return "—"
+    text = str(int(value)) if float(value).is_integer() else f"{value:.2f}"
+    return f"{text}{unit}"
+
+
+def metric_trend(metric: Metric) -> str:
+    """A word for the direction of change."""
+    if metric.improved:
+        return "improved"
+    if metric.regressed:
+        return "worse"
+    return "unchanged" if metric.delta == 0 else "—"
+
+
+def render_metrics_table(metrics: Sequence[Metric]) -> str:
+    """A markdown table of metrics, base → head."""
+    if not metrics:
+        return "_No metrics were measured._"
+    lines = ["| metric | base | head | change |", "|---|---:|---:|---|"]
+    for metric in metrics:
+        delta = metric.delta
+        change = "—" if delta is None else f"{'+' if delta > 0 else ''}{format_number(delta)} ({metric_trend(metric)})"
+        lines.append(
+            f"| {metric.name} | {format_number(metric.base, metric.unit)} | "
+            f"{format_number(metric.head, metric.unit)} | {change} |"
+        )
+    return "\n".join(lines)
+
+
+def render_gates_table(results: Sequence[GateResult]) -> str:
+    """A markdown table of the final attempt's gate results (summaries may quote the repository: escaped)."""
+    if not results:
+        return "_No gates ran._"
+    lines = ["| gate | result | summary |", "|---|---|---|"]
+    for result in results:
+        summary = untrusted_markdown(result.summary, limit=400)
+        lines.append(f"| {code_span(result.gate)} | {STATUS_ICON.get(result.status, '')} {result.status} | {summary} |")
+    return "\n".join(lines)
+
+
+def describe(text: str, limit: int = 300) -> str:
+    """A codemod's change description: its `quoted` code as code spans, the rest escaped."""
+    parts = re.split(r"`([^`]*)`", redacted(text)[:limit])
+    return "".join(code_span(part) if index % 2 else escape_markdown(part) for index, part in enumerate(parts))
+
+
+def line_range(first: int, last: int) -> str:
+    """`line 4` or `lines 4–9`."""
+    return f"line {first}" if last <= first else f"lines {first}–{last}"
+
+
+def _hunk_line(hunk: dict[str, Any]) -> str:
+    symbol = hunk.get("symbol")
+    where = f"{code_span(symbol + '()' if symbol and symbol[:1].islower() else symbol)}: " if symbol else ""
+    what = "; ".join(describe(d) for d in hunk["descriptions"]) or escape_markdown(", ".join(hunk["codemods"]))
+    first = hunk["base_start"]
+    last = max(hunk["base_end"], first)
+    return f"- {where}{what} ({line_range(first, last)}) — {VERDICT_TEXT[hunk['verdict']]}"
+
+
+def render_file_changes(proof: dict[str, Any], codemods: Sequence[dict[str, Any]]) -> str:
+    """Each changed file with what changed where, in the code's terms, and whether tests execute it."""
+    hunks = proof.get("hunks") or []
+    if not hunks:
+        return "_No edits._"
+    by_path: dict[str, list[dict[str, Any]]] = {}
+    for hunk in hunks:
+        by_path.setdefault(hunk["path"], []).append(hunk)
+    sections = []
+    for path in sorted(by_path)[:MAX_FILES]:
+        items = by_path[path]
+        lines = [_hunk_line(h) for h in items[:MAX_HUNKS_PER_FILE]]
+        if len(items) > MAX_HUNKS_PER_FILE:
+            lines.append(f"- … and {len(items) - MAX_HUNKS_PER_FILE} more change(s) in this file (see the diff)")
+        sections.append(f"**{code_span(path)}**\n" + "\n".join(lines))
+    if len(by_path) > MAX_FILES:
+        sections.append(f"_… and {len(by_path) - MAX_FILES} more file(s); the diff has every change._")
+    why = [
+        f"- {code_span(meta['id'])} (risk {meta['risk']}): {meta['rationale']} _Review:_ {meta['review_guidance']}"
+        for meta in codemods
+    ]
+    return "\n\n".join(sections) + ("\n\n**Why**\n\n" + "\n".join(why) if why else "")
+
+
+def _counts(run: dict[str, Any]) -> str:
+    if run.get("no_tests"):
+        return "no tests collected"
+    parts = [f"{run.get(key, 0)} {key}" for key in ("passed", "failed", "errors", "skipped") if run.get(key)]
+    text = ", ".join(parts) or "no test counts reported"
+    return text + (f" in {run['duration']:.1f} s" if run.get("duration") else "")
+
+
+def render_tests(tests: dict[str, Any], proof: dict[str, Any]) -> str:
+    """The test command that ran, its counts on base and head, and the share of changed lines it executes."""
+    if not tests:
+        return "_The tests did not run._"
+    lines = [f"Command: {code_span(tests.get('command') or '(none found)')}"]
+    if tests.get("base"):
+        cached = " (cached result for this base commit)" if tests.get("base_from_cache") else ""
+        lines.append(f"- base: {_counts(tests['base'])}{cached}")
+    if tests.get("head"):
+        lines.append(f"- with this change: {_counts(tests['head'])}")
+    lines.append(f"- {executed_sentence(proof)}")
+    return "\n".join(lines)
+
+
+def executed_sentence(proof: dict[str, Any]) -> str:
+    """How much of the change the tests execute, and which changed lines they do not."""
+    share = proof.get("executed_share")
+    kept = [h for h in proof.get("hunks") or [] if h["verdict"] != "dropped"]
+    if share is None:
+        return "Changed lines executed by the tests: not measured (no line coverage from this test command)."
+    total = sum(h["changed_lines"] for h in kept)
+    executed = sum(h["changed_lines"] for h in kept if h["execution"] == "executed")
+    text = f"Changed lines executed by the tests: **{round(100 * share)}%** ({executed} of {total})."
+    untested = [h for h in kept if h["execution"] != "executed"]
+    if untested:
+        places = ", ".join(
+            f"{code_span(h['path'])} {line_range(h['base_start'], max(h['base_end'], h['base_start']))}"
+            for h in untested[:10]
+        )
+        more = f" and {len(untested) - 10} more" if len(untested) > 10 else ""
+        text += f" No test runs: {places}{more}."
+    return text
+
+
+def render_changed_code(rows: Sequence[dict[str, Any]]) -> str:
+    """Metrics of the changed files and functions, before → after."""
+    if not rows:
+        return "_The changed code was not measured._"
+    lines = ["| code | metric | before | after |", "|---|---|---:|---:|"]
+    for row in rows[:60]:
+        code = code_span(row["path"] + (f" {row['symbol']}" if row["symbol"] else ""))
+        lines.append(f"| {code} | {row['metric']} | {format_number(row['before'])} | {format_number(row['after'])} |")
+    if len(rows) > 60:
+        lines.append(f"| … {len(rows) - 60} more | | | |")
+    return "\n".join(lines)
+
+
+def risk_label(codemods: Sequence[dict[str, Any]], proof: dict[str, Any], source: str) -> str:
+    """`low`/`medium`/`high` from the codemods used, plus `unverified` when kept lines no test runs."""
+    risks = [meta["risk"] for meta in codemods]
+    label = max(risks, key=lambda r: RISK_ORDER.get(r, 1)) if risks else ("high" if source == "llm" else "low")
+    if any(h["verdict"] == "unverified" for h in proof.get("hunks") or []):
+        label += ", unverified"
+    return label
+
+
+def render_attempts(attempts: Sequence[dict[str, Any]]) -> str:
+    """One line per attempt: files, gate outcome, how it was narrowed."""
+    if not attempts:
+        return "_No attempt was made._"
+    lines = []
+    for attempt in attempts:
+        failed = [g["gate"] for g in attempt["gates"] if g["status"] in ("failed", "errored")]
+        outcome = (
+            "passed every gate"
+            if attempt["passed"]
+            else ("failed: " + ", ".join(failed) if failed else "made no edits")
+        )
+        line = f"{attempt['number']}. {len(attempt['edits'])} file(s) — {outcome}"
+        if attempt.get("note"):
+            line += f"; {untrusted_markdown(attempt['note'], limit=500)}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def render_failures(results: Sequence[GateResult]) -> str:
+    """What each failing gate said, escaped."""
+    failing = [r for r in results if not r.ok]
+    if not failing:
+        return "_No gate failed; the change was left out before the gates ran._"
+    return "\n".join(f"- {code_span(r.gate)}: {untrusted_markdown(r.summary, limit=600)}" for r in failing)
+
+
+def render_llm_section(llm: dict[str, Any]) -> str:
+    """Token use, estimated cost and fallbacks of the LLM stage, when it ran."""
+    if not llm:
+        return ""
+    usage = llm.get("usage", llm)
+    parts = [
+        f"- models: {', '.join(usage.get('models', [])) or '—'}",
+        f"- tokens: {usage.get('input_tokens', 0)} in / {usage.get('output_tokens', 0)} out",
+        f"- estimated cost: ${usage.get('estimated_cost_usd', 0):.4f}",
+    ]
+    for fallback in usage.get("fallbacks", []) or []:
+        parts.append(f"- fallback: {untrusted_markdown(str(fallback), limit=300)}")
+    for note in [*llm.get("notes", []), *(usage.get("notes", []) or [])]:
+        parts.append(f"- {untrusted_markdown(str(note), limit=500)}")
+    return "### LLM stage\n\n" + "\n".join(parts) + "\n\n"

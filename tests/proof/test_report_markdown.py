@@ -1,0 +1,118 @@
+"""The PR body: about this change when it passed, about what was tried when it failed (pure rendering)."""
+
+import re
+
+from evolve.plan import Plan
+from evolve.report_markdown import GITHUB_BODY_LIMIT, render_report_markdown
+from evolve.results import Failed, Metric, Passed
+
+PLAN = Plan(theme="cleanup", title="Tidy control flow", tasks=(), score=1.0)
+META = {
+    "id": "redundant-else",
+    "title": "Remove else",
+    "theme": "cleanup",
+    "rationale": "Early exits read top to bottom.",
+    "risk": "medium",
+    "review_guidance": "Check comments.",
+    "references": [],
+}
+
+
+def _hunk(path, start, end, verdict, execution, lines=4, symbol="Cache.get"):
+    return {
+        "path": path,
+        "base_start": start,
+        "base_end": end,
+        "head_start": start,
+        "head_end": end - 1,
+        "codemods": ["redundant-else"],
+        "descriptions": ["removed `else:` after `return`"],
+        "symbol": symbol,
+        "execution": execution,
+        "equivalent": verdict == "equivalent",
+        "verdict": verdict,
+        "changed_lines": lines,
+    }
+
+
+def _report(status="succeeded", hunks=None, share=0.75, path="pkg/mod.py"):
+    hunks = hunks or [
+        _hunk(path, 40, 52, "tested", "executed", lines=6),
+        _hunk(path, 70, 71, "unverified", "not-executed", lines=2, symbol="helper"),
+    ]
+    edit = {"path": path, "source": "codemods", "changes": [], "changed_lines": 8}
+    attempt = {
+        "number": 1,
+        "passed": status == "succeeded",
+        "edits": [edit],
+        "gates": [],
+        "narrowed": [],
+        "note": "",
+        "provider_notes": [],
+        "proof": {"measured": True, "executed_share": share, "hunks": hunks},
+    }
+    return {
+        "run_id": "abc123",
+        "status": status,
+        "message": "No change passed every gate in 1 attempt(s) (last failing: tests); nothing was committed.",
+        "base_sha": "0123456789abcdef",
+        "commit": "feedbeef" if status == "succeeded" else None,
+        "attempts": [attempt],
+        "resolved_findings": ["f1"],
+        "codemods": [META],
+        "llm": {},
+        "tests": {
+            "command": "python -m pytest -q tests",
+            "base": {"passed": 120, "skipped": 2, "duration": 3.5},
+            "base_from_cache": True,
+            "head": {"passed": 120, "skipped": 2, "duration": 3.4},
+        },
+        "changed_code": [
+            {"path": path, "symbol": None, "metric": "maintainability index", "before": 61.5, "after": 63.25},
+            {"path": path, "symbol": "Cache.get", "metric": "cyclomatic complexity", "before": 7, "after": 7},
+        ],
+    }
+
+
+GATES = (Passed(gate="tests", summary="120 passed on base and head."),)
+
+
+def test_success_body_says_what_changed_where_with_tests_share_and_changed_code_metrics():
+    body = render_report_markdown(_report(), PLAN, GATES, (Metric("findings", 3, 2, "lower"),))
+    assert "`Cache.get`" in body and "removed `else:` after `return`" in body and "lines 40–52" in body
+    assert "`python -m pytest -q tests`" in body and "120 passed, 2 skipped" in body and "cached" in body
+    assert "**75%** (6 of 8)" in body and "No test runs: `pkg/mod.py` lines 70–71" in body
+    assert "unverified: no test runs these lines" in body and "Risk: **medium, unverified**" in body
+    assert "| `pkg/mod.py` | maintainability index | 61.50 | 63.25 |" in body
+    assert "| `pkg/mod.py Cache.get` | cyclomatic complexity | 7 | 7 |" in body
+    assert "attempt 1 of at most 3" in body and "Merge it" in body and "This PR changes 1 file(s)" in body
+
+
+def test_failed_run_never_reads_like_a_pr_to_merge():
+    failing = (Failed(gate="tests", summary="1 test fails on head: tests/test_x.py::test_y"),)
+    body = render_report_markdown(_report(status="failed"), PLAN, failing, ())
+    assert "Merge it" not in body and "This PR changes" not in body
+    assert "### What was tried" in body and "### What failed" in body and "### What Evolve will do next" in body
+    assert "Nothing was committed" in body and "`tests`: 1 test fails on head" in body
+
+
+def _outside_code_spans(markdown):
+    return re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", markdown)
+
+
+def test_untrusted_names_are_escaped():
+    hostile = "pkg/`evil`<img src=x>@octocat #1.py"
+    report = _report(path=hostile)
+    failing = (Failed(gate="tests", summary="[click](http://x) @octocat <script>"),)
+    for body in (render_report_markdown(report, PLAN, GATES, ()), render_report_markdown(report, PLAN, failing, ())):
+        plain = _outside_code_spans(body)
+        assert "<img" not in plain and "<script>" not in plain and "[click](http" not in plain
+        assert "@octocat" not in plain
+    assert "``pkg/`evil`<img src=x>@octocat #1.py``" in render_report_markdown(report, PLAN, GATES, ())
+
+
+def test_the_body_stays_under_githubs_limit():
+    hunks = [_hunk(f"pkg/m{i}.py", 10, 12, "tested", "executed") for i in range(3000)]
+    body = render_report_markdown(_report(hunks=hunks), PLAN, GATES, ())
+    assert len(body) < GITHUB_BODY_LIMIT
+    assert "more file(s); the diff has every change" in body
