@@ -20,12 +20,14 @@ from typing import Any
 from bot.acceptance import learned_acceptance
 from bot.db import store
 from bot.db.models import Run, utcnow
-from bot.git_mirror import Credentials, GitError, GitMirror
 from bot.github_client import GitHubError, PullInfo, RepoInfo
 from bot.run_checks import ProgressCheck
 from bot.run_notes import RETRY_OF, run_notes
 from bot.templates import render
 from evolve.config import ConfigError, EvolveConfig, parse_yaml_config
+from evolve.git import Credentials, GitError
+from evolve.git.branches import choose_branch
+from evolve.git.mirror import GitMirror
 from evolve.runs import RunOptions, RunReport
 
 log = logging.getLogger(__name__)
@@ -257,13 +259,40 @@ async def _execute(ctx: Any, run: Run) -> RunReport | None:
         return None
 
 
-def _run_options(ctx: Any, run: Run, config: EvolveConfig, focus: str | None, branch: str | None) -> RunOptions:
+def _run_options(
+    ctx: Any, run: Run, config: EvolveConfig, focus: str | None, branch: str | None, default_branch: str
+) -> RunOptions:
     acceptance, blocked = learned_acceptance(ctx.db, run.repository_id, config.codemods.reenabled)
     # The LLM stage runs when the operator gave the bot a key and the repository has not turned it off.
     llm = config.llm.enabled and bool(os.environ.get("ANTHROPIC_API_KEY", "").strip())
     return RunOptions(
-        focus=focus, llm=llm, branch_name=branch, run_id=f"gh-{run.id}", acceptance=acceptance, blocked_codemods=blocked
+        focus=focus,
+        llm=llm,
+        branch_name=branch,
+        run_id=f"gh-{run.id}",
+        acceptance=acceptance,
+        blocked_codemods=blocked,
+        base_ref=f"refs/heads/{default_branch}",
+        set_branch=False,  # the engine commits into the mirror; the push below publishes it
+        work_dir=Path(ctx.settings.workdir) / "evolve-work",
     )
+
+
+def _commits_of_runs(ctx: Any, repository_id: int) -> frozenset[str]:
+    """Every commit an Evolve run pushed to this repository."""
+    from sqlalchemy import select
+
+    with ctx.db() as session:
+        query = select(Run.head_sha).where(Run.repository_id == repository_id, Run.head_sha.is_not(None))
+        return frozenset(str(sha) for sha in session.scalars(query))
+
+
+def _branch_to_push(
+    ctx: Any, target: RunTarget, mirror: GitMirror, branch: str, base_sha: str
+) -> tuple[str, str, bool]:
+    """The branch to push to, a note when it is not `branch`, and whether it is `branch` (see choose_branch)."""
+    choice = choose_branch(mirror.path, branch, base_sha, _commits_of_runs(ctx, target.repository_id))
+    return choice.name, choice.note, choice.name == branch
 
 
 async def _run_and_publish(
@@ -278,10 +307,9 @@ async def _run_and_publish(
     existing = retried or find_theme_pull(ctx, target, open_pulls, focus)
     mirror = await _sync_mirror(ctx, target, repo)
     progress = await ProgressCheck.start(ctx, target, run, mirror.branch_sha(repo.default_branch))
-    checkout = await asyncio.to_thread(mirror.checkout, repo.default_branch, f"run-{run.id}")
     try:
-        options = _run_options(ctx, run, config, focus, existing.head_ref if existing else None)
-        report = await asyncio.to_thread(run_engine, checkout, options, config)
+        options = _run_options(ctx, run, config, focus, existing.head_ref if existing else None, repo.default_branch)
+        report = await asyncio.to_thread(run_engine, mirror.path, options, config)
         theme = report.plan.theme if report.plan else None
         store.update_run(ctx.db, run.id, theme=theme, base_sha=report.base_sha)
         if report.status != "succeeded" or not report.branch or not report.commit:
@@ -289,12 +317,17 @@ async def _run_and_publish(
             _finish(ctx, run.id, report.status if report.status in FINISHED else "error", report=report)
             return report
         existing = existing or find_theme_pull(ctx, target, open_pulls, theme)
-        branch = existing.head_ref if existing else report.branch
+        wanted = existing.head_ref if existing else report.branch
+        # Someone else pushed to the branch: leave it (and its PR) alone and propose on a new branch.
+        branch, note, same = await asyncio.to_thread(_branch_to_push, ctx, target, mirror, wanted, report.base_sha)
+        if not same:
+            existing = None
+            report = replace(report, message=f"{report.message} Note: {note}; the change is on `{branch}` instead.")
+        store.update_run(ctx.db, run.id, branch=branch, head_sha=report.commit)  # before the push: a replay knows it
         token = await ctx.github.installation_token(target.installation_id)
         await asyncio.to_thread(
-            mirror.push, checkout, report.commit, branch, repo.clone_url, Credentials(token), mirror.branch_sha(branch)
+            mirror.push, report.commit, branch, repo.clone_url, Credentials(token), mirror.branch_sha(branch)
         )
-        store.update_run(ctx.db, run.id, branch=branch, head_sha=report.commit)
         pull, created = await _open_or_update_pull(ctx, target, repo, branch, report, existing)
         store.update_run(ctx.db, run.id, pr_number=pull.number)
         await _label_and_check(ctx, target, pull.number, report)
@@ -323,8 +356,6 @@ async def _run_and_publish(
     except BaseException as error:  # errors and crashes (even cancellation) must not leave it in progress
         await progress.stopped(error)
         raise
-    finally:
-        await asyncio.to_thread(mirror.remove_checkout, checkout)
 
 
 async def _open_or_update_pull(
@@ -398,10 +429,9 @@ async def _plan_only(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, conf
     from evolve.plan_render import render_plan_markdown
 
     mirror = await _sync_mirror(ctx, target, repo)
-    checkout = await asyncio.to_thread(mirror.checkout, repo.default_branch, f"plan-{run.id}")
     try:
-        options = _run_options(ctx, run, config, run.focus, None)
-        outcome = await asyncio.to_thread(plan_repository, checkout, options, config)
+        options = _run_options(ctx, run, config, run.focus, None, repo.default_branch)
+        outcome = await asyncio.to_thread(plan_repository, mirror.path, options, config)
         markdown = render_plan_markdown(outcome.plan)
         await reply(ctx, target, run.comment_issue_number, render("plan", markdown=markdown))
         _finish(
@@ -419,5 +449,3 @@ async def _plan_only(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, conf
             ctx, target, run.comment_issue_number, render("run_error", message=f"{type(error).__name__}: {error}")
         )
         _finish(ctx, run.id, "error", message=str(error)[:2000])
-    finally:
-        await asyncio.to_thread(mirror.remove_checkout, checkout)

@@ -125,7 +125,7 @@ class ProgressCheck:
 
     async def stopped(self, error: BaseException) -> None:
         """The run failed or crashed: close as cancelled. Only our own error types carry their (token-free) text."""
-        from bot.git_mirror import GitError
+        from evolve.git import GitError
 
         if isinstance(error, (GitError, GitHubError)):
             message = str(error)[:500]

@@ -1,4 +1,4 @@
-"""One attempt: prove the edits' hunks, write them into the head worktree, then run every gate against base.
+"""One attempt: prove the edits' hunks, make head afresh from the base commit plus them, run every gate against base.
 
 The base tree is measured once per run (its scans and test run are kept across attempts, and its test run
 is cached on disk per base commit, command and environment across runs); the head tree is measured afresh
@@ -21,8 +21,10 @@ from evolve.config import EvolveConfig
 from evolve.edits import FileEdit
 from evolve.findings import ScanResult
 from evolve.gate_running import build_context, build_gates, evaluate_gates
-from evolve.gitrepo import diff_against, reset_worktree, write_files
+from evolve.git.diffs import summarize
+from evolve.git.trees import copy_tree, export_tree, write_edits
 from evolve.results import GateResult
+from evolve.scratch import remove_run_directory
 from evolve.suites.runs import TestRun, detect_test_command, run_test_suite
 
 Tree = Literal["base", "head"]
@@ -100,8 +102,11 @@ def run_attempt(
     config: EvolveConfig,
     measured: BaseMeasurements,
     progress: Progress | None = None,
+    *,
+    git_dir: Path | None = None,
 ) -> AttemptOutcome:
-    """Reset head to base, apply the proven part of `edits`, and evaluate the configured gates."""
+    """Make head = `base_sha` (exported from `git_dir`, else copied from `base`) plus the proven part of `edits`,
+    and evaluate the configured gates. The diff and changed lines come from the edits, not from a tree."""
     announced: set[str] = set()
 
     def announce(step: str) -> None:
@@ -118,11 +123,16 @@ def run_attempt(
         proof_run = base_test_run(base, base_sha, config, measured)
         proof = prove_edits(edits, proof_run, risky)
     edits = proof.kept
-    reset_worktree(head, base_sha)
+    if head.exists():
+        remove_run_directory(head)
+    if git_dir is not None:
+        export_tree(git_dir, base_sha, head)
+    else:
+        copy_tree(base, head)
     if not edits:
         return AttemptOutcome(gate_results=(), diff="", changed_lines={}, head_tests=None, edits=(), proof=proof)
-    write_files(head, {edit.path: edit.after for edit in edits})
-    summary = diff_against(head, base_sha)
+    write_edits(head, {edit.path: edit.after for edit in edits})
+    summary = summarize((edit.path, edit.before, edit.after) for edit in edits)
     changed = tuple(sorted(summary.changed_lines)) or tuple(sorted(edit.path for edit in edits))
     context = build_context(base, head, changed, config, changed_lines=summary.changed_lines)
     fresh_scan, fresh_tests = context.scan, context.run_tests

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from evolve import __version__
 from evolve.config import ConfigError, load_config
-from evolve.gitrepo import GitError
+from evolve.git import GitError
 from evolve.progress import StepProgress
 from evolve.sandbox import sweep_stale_sandboxes
 
@@ -142,6 +142,16 @@ def command_scan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _announce_config(path: Path, quiet: bool) -> None:
+    """Say which configuration file applies: `evolve plan` and `evolve run` both read the working tree's."""
+    from evolve.config import config_source
+    from evolve.git.trust import open_repository
+
+    repository = open_repository(path)
+    if not quiet and repository.work_tree is not None:
+        print(f"config: {config_source(repository.work_tree)} (working tree)", file=sys.stderr)
+
+
 def command_plan(args: argparse.Namespace) -> int:
     """`evolve plan`."""
     from evolve.engine import plan_repository
@@ -158,6 +168,7 @@ def command_plan(args: argparse.Namespace) -> int:
         acceptance=store.acceptance(key),
         blocked_codemods=store.blocked(key),
     )
+    _announce_config(args.path, args.quiet or args.json)
     progress = StepProgress(enabled=not args.quiet)
     try:
         outcome = plan_repository(args.path, options, progress=progress)
@@ -193,6 +204,10 @@ def command_run(args: argparse.Namespace) -> int:
         acceptance=store.acceptance(key),
         blocked_codemods=store.blocked(key),
     )
+    try:
+        _announce_config(args.path, args.quiet or args.json)
+    except (ConfigError, GitError):
+        pass  # the engine reports it, in the report too
     progress = StepProgress(enabled=not args.quiet)
     try:
         report = run_engine(args.path, options, progress=progress)

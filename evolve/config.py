@@ -223,29 +223,58 @@ def parse_yaml_config(text: str, source: str = ".github/evolve.yml") -> EvolveCo
     return parse_config(load_untrusted_yaml(text, source), source)
 
 
+CONFIG_FILES = (".github/evolve.yml", ".github/evolve.yaml", "pyproject.toml")
+
+
+def _config_file(repo: Path) -> Path | None:
+    """The configuration file that applies (evolve.yml, evolve.yaml, else pyproject.toml), not followed if a link.
+
+    A symbolic link (the file or `.github`) is refused: following it could read, and an error message
+    quote, a file outside the repository."""
+    for relative in CONFIG_FILES:
+        path = repo / relative
+        for part in (repo / ".github", path) if relative.startswith(".github/") else (path,):
+            if part.is_symlink():
+                raise ConfigError(
+                    f"{part.relative_to(repo)} is a symbolic link; Evolve reads its configuration only from a "
+                    "regular file in the repository and does not follow links. Replace the link with the file."
+                )
+        if path.is_file() and (relative != "pyproject.toml" or _has_tool_evolve(path)):
+            return path
+    return None
+
+
+def _has_tool_evolve(pyproject: Path) -> bool:
+    try:
+        return "evolve" in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"pyproject.toml: cannot be read: {error}") from None
+    except RecursionError:
+        raise ConfigError("pyproject.toml: nested too deeply to read") from None
+
+
+def config_source(repo: Path) -> str:
+    """Which file configures `repo` (for `config: ...` lines), or that defaults apply."""
+    path = _config_file(repo)
+    if path is None:
+        return "defaults (no .github/evolve.yml)"
+    return str(path.relative_to(repo)) + (" [tool.evolve]" if path.name == "pyproject.toml" else "")
+
+
 def load_config(repo: Path) -> EvolveConfig:
     """Load the repository's configuration: `.github/evolve.yml` wins over `[tool.evolve]`; defaults otherwise."""
-    yml = repo / ".github" / "evolve.yml"
-    if not yml.exists():
-        yml = repo / ".github" / "evolve.yaml"
-    if yml.exists():
-        try:
-            text = yml.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise ConfigError(f"{yml.relative_to(repo)}: cannot be read: {error}") from None
-        return parse_yaml_config(text, str(yml.relative_to(repo)))
-    pyproject = repo / "pyproject.toml"
-    if pyproject.exists():
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-            raise ConfigError(f"pyproject.toml: cannot be read: {error}") from None
-        except RecursionError:
-            raise ConfigError("pyproject.toml: nested too deeply to read") from None
-        section = data.get("tool", {}).get("evolve")
-        if section is not None:
-            return parse_config(section, "pyproject.toml [tool.evolve]")
-    return EvolveConfig()
+    path = _config_file(repo)
+    if path is None:
+        return EvolveConfig()
+    source = str(path.relative_to(repo))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{source}: cannot be read: {error.__class__.__name__}") from None
+    if path.name != "pyproject.toml":
+        return parse_yaml_config(text, source)
+    section = tomllib.loads(text).get("tool", {}).get("evolve")
+    return parse_config(section, "pyproject.toml [tool.evolve]")
 
 
 def config_json_schema() -> dict[str, Any]:

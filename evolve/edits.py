@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
 from evolve.codemods.base import Change
+from evolve.git.diffs import unified_diff
 
 
 @dataclass(frozen=True)
@@ -26,14 +26,7 @@ class FileEdit:
 
     def diff(self) -> str:
         """A unified diff of this edit."""
-        return "".join(
-            difflib.unified_diff(
-                self.before.splitlines(keepends=True),
-                self.after.splitlines(keepends=True),
-                fromfile=f"a/{self.path}",
-                tofile=f"b/{self.path}",
-            )
-        )
+        return unified_diff(self.path, self.before, self.after)
 
     def changed_line_count(self) -> int:
         """Lines added plus lines removed."""

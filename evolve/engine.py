@@ -1,7 +1,9 @@
 """The engine: research → plan → refactor → gates (up to 3 attempts) → branch and report.
 
 `run_engine` is the one entry point the CLI and the GitHub App share. It never touches the
-user's checkout, index or current branch: it works in worktrees under the git directory.
+user's checkout, index or current branch: the base commit is exported into a plain directory outside
+the repository (no `.git` inside), head is a fresh export plus Evolve's edits, and the commit is built
+from the edits alone (see `evolve.git`).
 """
 
 from __future__ import annotations
@@ -21,16 +23,10 @@ from evolve.changed_metrics import metrics_of_changed_code
 from evolve.config import ConfigError, EvolveConfig, load_config
 from evolve.edits import FileEdit
 from evolve.findings import ScanResult
-from evolve.gitrepo import (
-    GitError,
-    add_worktree,
-    commit_all,
-    common_git_dir,
-    remove_worktree,
-    repository_root,
-    resolve_commit,
-    set_branch,
-)
+from evolve.git import GitError
+from evolve.git.publish import commit_and_branch
+from evolve.git.trees import export_tree
+from evolve.git.trust import Repository, open_repository
 from evolve.narrowing import narrow_edits
 from evolve.plan import Plan
 from evolve.planner import PlanningInput, make_plan
@@ -38,6 +34,7 @@ from evolve.providers import CodemodProvider
 from evolve.report_markdown import render_report_markdown
 from evolve.results import GateResult, Metric
 from evolve.runs import AttemptFeedback, AttemptRecord, RunOptions, RunReport
+from evolve.scratch import default_root, make_run_directory, remove_run_directory, sweep_legacy_worktrees
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -118,15 +115,40 @@ def _deterministic_fallback(scan: ScanResult, config: EvolveConfig, options: Run
     return _plan_from_scan(scan, config, options, False, focus)
 
 
+def resolve_base(repository: Repository, ref: str) -> str:
+    """The full sha of `ref` in the repository; a GitError saying what is wrong otherwise."""
+    from evolve.git.branches import resolve_commit
+
+    sha = resolve_commit(repository.git_dir, ref)
+    if sha is None:
+        if ref == "HEAD":
+            raise GitError(f"{repository.label} has no commits yet: commit something first")
+        raise GitError(f"{ref!r} is not a commit in {repository.label}")
+    return sha
+
+
 def plan_repository(
     repo: Path, options: RunOptions = RunOptions(), config: EvolveConfig | None = None, progress: Progress | None = None
 ) -> PlanOutcome:
-    """Research and plan a checkout as it is on disk (no worktree, no edits). Raises ConfigError/GitError."""
-    root = repository_root(repo)
-    base_sha = resolve_commit(root, options.base_ref)
-    config = config or load_config(root)
-    scan, plan = _plan(root, config, options, options.llm and _llm_available(config), progress)
-    return PlanOutcome(root, base_sha, config, scan, plan)
+    """Research and plan a checkout as it is on disk (a bare repository: its base commit). Raises
+    ConfigError/GitError."""
+    repository = open_repository(repo)
+    base_sha = resolve_base(repository, options.base_ref)
+    llm_on = options.llm
+    if repository.work_tree is not None:
+        config = config or load_config(repository.work_tree)
+        scan, plan = _plan(repository.work_tree, config, options, llm_on and _llm_available(config), progress)
+        return PlanOutcome(repository.work_tree, base_sha, config, scan, plan)
+    run_dir = make_run_directory(
+        options.work_dir or default_root(), f"plan-{uuid.uuid4().hex[:12]}", repository.git_dir
+    )
+    try:
+        tree = export_tree(repository.git_dir, base_sha, run_dir / "base").path
+        config = config or load_config(tree)
+        scan, plan = _plan(tree, config, options, llm_on and _llm_available(config), progress)
+    finally:
+        remove_run_directory(run_dir)
+    return PlanOutcome(repository.git_dir, base_sha, config, scan, plan)
 
 
 def _llm_available(config: EvolveConfig) -> bool:
@@ -198,32 +220,31 @@ def run_engine(
     started = time.monotonic()
     run_id = options.run_id or uuid.uuid4().hex[:12]
     try:
-        root = repository_root(repo)
-        base_sha = resolve_commit(root, options.base_ref)
+        repository = open_repository(repo)
+        base_sha = resolve_base(repository, options.base_ref)
     except GitError as error:
         return RunReport(run_id=run_id, status="error", repo=str(repo), base_sha=None, plan=None, message=str(error))
-    work = common_git_dir(root) / "evolve" / "work" / run_id
-    output = options.output_dir or (common_git_dir(root) / "evolve" / "runs" / run_id)
+    label = repository.label
+    output = options.output_dir or (repository.common_dir / "evolve" / "runs" / run_id)
+    sweep_legacy_worktrees(repository.common_dir)
+    run_dir = make_run_directory(options.work_dir or default_root(), run_id, repository.work_tree or repository.git_dir)
     try:
-        report = _run_in_worktrees(root, base_sha, work, run_id, options, config, progress)
+        report = _run_in_trees(repository, base_sha, run_dir, run_id, options, config, progress)
     except (ConfigError, GitError) as error:
-        report = RunReport(
-            run_id=run_id, status="error", repo=str(root), base_sha=base_sha, plan=None, message=str(error)
-        )
+        report = RunReport(run_id=run_id, status="error", repo=label, base_sha=base_sha, plan=None, message=str(error))
     except Exception as error:  # the engine reports; it does not crash its caller
         log.exception("run %s failed", run_id)
         report = RunReport(
             run_id=run_id,
             status="error",
-            repo=str(root),
+            repo=label,
             base_sha=base_sha,
             plan=None,
             message=f"internal error: {type(error).__name__}: {error}",
             diff=traceback.format_exc(),
         )
     finally:
-        for name in ("head", "base"):
-            remove_worktree(root, work / name)
+        remove_run_directory(run_dir)
     duration = time.monotonic() - started
     timings = dict(report.timings)
     timings["total"] = duration
@@ -239,10 +260,10 @@ def _propose(provider, workspace: Path, plan: Plan, feedback: AttemptFeedback | 
     return provider.propose(workspace, plan, feedback, findings=scan.findings)
 
 
-def _run_in_worktrees(
-    root: Path,
+def _run_in_trees(
+    repository: Repository,
     base_sha: str,
-    work: Path,
+    run_dir: Path,
     run_id: str,
     options: RunOptions,
     config: EvolveConfig | None,
@@ -251,8 +272,9 @@ def _run_in_worktrees(
     from evolve.codemods.registry import available_codemods
     from evolve.codemods.runner import repository_min_python
 
-    base = add_worktree(root, work / "base", base_sha)
-    config = config or load_config(base)
+    base = export_tree(repository.git_dir, base_sha, run_dir / "base").path
+    # `evolve run` and `evolve plan` read the same configuration: the working tree's (the App passes its own).
+    config = config or load_config(repository.work_tree or base)
     llm = None
     llm_notes: list[str] = []
     if options.llm:
@@ -266,7 +288,7 @@ def _run_in_worktrees(
     clock = time.monotonic()
     scan, plan = _plan(base, config, options, llm is not None, progress)
     timings = {"research": time.monotonic() - clock}
-    common = dict(run_id=run_id, repo=str(root), base_sha=base_sha, plan=plan, timings=timings)
+    common = dict(run_id=run_id, repo=repository.label, base_sha=base_sha, plan=plan, timings=timings)
     if plan.empty:
         return RunReport(
             **common,
@@ -325,7 +347,7 @@ def _run_in_worktrees(
             llm=llm_info(),
             message=f"Dry run: {len(edits)} file(s) would change; no branch was made.",
         )
-    head = add_worktree(root, work / "head", base_sha)
+    head = run_dir / "head"
     measured = BaseMeasurements()
     attempts: list[AttemptRecord] = []
     last_results: tuple[GateResult, ...] = ()
@@ -336,7 +358,7 @@ def _run_in_worktrees(
         if progress:
             progress(f"attempt {number}: gates", number, config.attempts)
         clock = time.monotonic()
-        result = run_attempt(base, head, base_sha, edits, config, measured, progress)
+        result = run_attempt(base, head, base_sha, edits, config, measured, progress, git_dir=repository.git_dir)
         timings["gates"] = timings.get("gates", 0.0) + time.monotonic() - clock
         proof = result.proof.to_dict() if result.proof is not None else {}
         if not result.edits:
@@ -353,7 +375,7 @@ def _run_in_worktrees(
                 AttemptRecord(number, edits, result.gate_results, provider_notes=tuple(provider_notes), proof=proof)
             )
             return _finish_success(
-                root,
+                repository,
                 head,
                 base,
                 base_sha,
@@ -417,7 +439,7 @@ def _run_in_worktrees(
 
 
 def _finish_success(
-    root,
+    repository,
     head,
     base,
     base_sha,
@@ -439,13 +461,23 @@ def _finish_success(
     resolved = tuple(sorted({f.id for f in scan.findings} - {f.id for f in after.findings}))
     new = tuple(sorted({f.id for f in after.findings} - {f.id for f in scan.findings}))
     metrics = _repo_metrics(scan, after, measured.tests, result.head_tests)
-    sha = commit_all(head, _commit_message(plan, edits, len(resolved), common["run_id"]))
-    branch = _branch_name(options, plan, base_sha)
-    set_branch(root, branch, sha)
+    message_text = _commit_message(plan, edits, len(resolved), common["run_id"])
+    published = commit_and_branch(
+        repository,
+        base_sha,
+        {e.path: e.after for e in edits},
+        result.diff,
+        message_text,
+        _branch_name(options, plan, base_sha),
+        options.set_branch,
+    )
+    sha, branch = published.commit, published.branch
     files = len(edits)
     message = (
         f"Evolve made {sum(len(e.changes) for e in edits) or files} change(s) in {files} file(s) that pass every gate."
     )
+    if published.note:
+        message += f" Note: {published.note}; the change is on `{branch}` instead."
     report = RunReport(
         **common,
         status="succeeded",

@@ -30,6 +30,8 @@ class RunOptions:
     acceptance: Mapping[str, float] = field(default_factory=dict)  # codemod id -> learned acceptance
     blocked_codemods: frozenset[str] = frozenset()  # closed unmerged twice here; not proposed
     themes_to_skip: frozenset[str] = frozenset()  # e.g. themes with an open PR already at the limit
+    set_branch: bool = True  # point the local branch at the commit (the App pushes it instead)
+    work_dir: Path | None = None  # where the run's trees go (outside the repository); default evolve.scratch
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from radon.complexity import cc_visit
 
 from evolve.config import EvolveConfig
+from evolve.git.command import GitError, run_git
 from evolve.globs import matches_any
 from evolve.path_kinds import is_test_path
+from evolve.scratch import run_origin
 
 MAX_FILES = 2000
 
@@ -92,14 +93,15 @@ def function_complexity(source: str, qualname: str) -> int | None:
 def repository_key(workspace: Path) -> str:
     """A stable name for the repository, for per-day budgets: its origin URL (without credentials) or git dir."""
 
+    origin = run_origin(workspace)
+    if origin is not None:  # a tree Evolve exported for a run: key it by the repository it came from
+        workspace = origin
+
     def git(*args: str) -> str:
         try:
-            result = subprocess.run(
-                ["git", *args], cwd=workspace, capture_output=True, text=True, timeout=10, check=False
-            )
-        except (OSError, subprocess.SubprocessError):
+            return run_git(list(args), workspace, timeout=10).strip()
+        except GitError:
             return ""
-        return result.stdout.strip() if result.returncode == 0 else ""
 
     url = git("config", "--get", "remote.origin.url")
     if url:

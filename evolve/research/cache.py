@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from evolve.git.command import GitError, run_git
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -34,20 +35,11 @@ def default_cache_path(root: Path) -> Path:
     """`<git common dir>/evolve/scan-cache.sqlite` in a git work tree (shared by worktrees), else under ~/.cache."""
     root = Path(root).resolve()
     try:
-        done = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--git-common-dir"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-        if done.returncode == 0 and done.stdout.strip():
-            common = Path(done.stdout.strip())
-            if not common.is_absolute():
-                common = root / common
-            return common.resolve() / "evolve" / "scan-cache.sqlite"
-    except (OSError, subprocess.TimeoutExpired):
-        pass
+        common = run_git(["rev-parse", "--path-format=absolute", "--git-common-dir"], root, timeout=30, check=False)
+    except GitError:
+        common = ""
+    if common.strip():
+        return Path(common.strip()).resolve() / "evolve" / "scan-cache.sqlite"
     name = hashlib.sha256(str(root).encode("utf-8")).hexdigest()[:16]
     return Path.home() / ".cache" / "evolve" / f"{name}.sqlite"
 

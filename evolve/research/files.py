@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from evolve.config import EvolveConfig
+from evolve.git.command import GitError, run_git, run_git_bytes
 from evolve.globs import matches_any
 
 _PRUNED_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", "node_modules"}
@@ -23,32 +23,20 @@ def is_selected(path: str, config: EvolveConfig) -> bool:
 def in_git_work_tree(root: Path) -> bool:
     """Whether `root` is inside a git work tree (its top or any directory below)."""
     try:
-        done = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        return run_git(["rev-parse", "--is-inside-work-tree"], root, timeout=30, check=False).strip() == "true"
+    except GitError:
         return False
-    return done.returncode == 0 and done.stdout.strip() == "true"
 
 
 def _git_python_files(root: Path) -> list[str] | None:
     """Tracked plus untracked-but-not-ignored `*.py` files, or None when git cannot answer."""
     try:
-        done = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.py"],
-            capture_output=True,
-            timeout=60,
-            check=False,
+        out = run_git_bytes(
+            ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.py"], root, timeout=60
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except GitError:
         return None
-    if done.returncode != 0:
-        return None
-    names = {name.decode("utf-8", "surrogateescape") for name in done.stdout.split(b"\0") if name}
+    names = {name.decode("utf-8", "surrogateescape") for name in out.split(b"\0") if name}
     # Files deleted in the work tree are still in the index; only what exists can be read. Symbolic links
     # are not this repository's source (and may point outside it).
     return sorted(name for name in names if (root / name).is_file() and not (root / name).is_symlink())

@@ -1,12 +1,12 @@
 """A stand-in for `evolve.engine.run_engine` that keeps its contract, for fast tests of the bot's half.
 
-It makes a branch with one commit in the given checkout (HEAD left alone) and returns a RunReport, so the
-bot's PR, label, check-run, reply and learning code runs for real without the engine's research and gates.
+It makes one commit in the given repository (the App's bare mirror) with Evolve's git layer, sets a branch
+only when asked to, and returns a RunReport, so the bot's PR, label, check-run, reply and learning code
+runs for real without the engine's research and gates.
 """
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,16 +14,14 @@ import pytest
 
 from evolve.codemods.base import Change
 from evolve.edits import FileEdit
+from evolve.git.branches import branch_sha, resolve_commit, set_branch
+from evolve.git.command import run_git_bytes
+from evolve.git.commits import commit_edits
 from evolve.plan import Plan, Task
 from evolve.results import Failed, Metric, Passed
 from evolve.runs import AttemptRecord, RunOptions, RunReport
 
 CODEMOD = {"id": "none-comparison", "title": "Compare with None using `is`", "theme": "idioms", "risk": "low"}
-
-
-def _git(cwd: Path, *args: str) -> str:
-    env = {"GIT_CONFIG_NOSYSTEM": "1", "HOME": str(cwd), "PATH": "/usr/bin:/bin:/usr/local/bin"}
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True, env=env).stdout.strip()
 
 
 @dataclass
@@ -42,7 +40,7 @@ class StubEngine:
         self.calls.append(options)
         if self.crash is not None:
             raise self.crash
-        base = _git(repo, "rev-parse", "HEAD")
+        base = resolve_commit(repo, options.base_ref) or ""
         plan = Plan(
             theme="idioms",
             title="Use idiomatic comparisons",
@@ -58,15 +56,9 @@ class StubEngine:
                 plan=None,
                 message="no finding worth a pull request",
             )
-        worktree = repo / ".git" / "stub-worktree"
-        _git(repo, "worktree", "add", "--detach", str(worktree), base)
-        target = worktree / "sample" / "__init__.py"
-        before = target.read_text()
+        before = run_git_bytes(["--git-dir", str(repo), "cat-file", "blob", f"{base}:sample/__init__.py"]).decode()
         after = before.replace("== None", "is None")
-        target.write_text(after + f"# run {options.run_id}\n")
-        _git(worktree, "commit", "-q", "-am", "Use is None")
-        sha = _git(worktree, "rev-parse", "HEAD")
-        _git(repo, "worktree", "remove", "--force", str(worktree))
+        sha = commit_edits(repo, base, {"sample/__init__.py": after + f"# run {options.run_id}\n"}, "Use is None\n")
         branch = options.branch_name or f"evolve/idioms-{sha[:7]}"
         gates = (Passed("tests", "1 passed"), Passed("syntax", "ok")) if self.passes else (Failed("tests", "1 failed"),)
         attempts = (
@@ -90,7 +82,8 @@ class StubEngine:
                 attempts=attempts,
                 message="the tests failed on every attempt",
             )
-        _git(repo, "branch", "-f", branch, sha)
+        if options.set_branch:
+            set_branch(repo, branch, sha, branch_sha(repo, branch))
         markdown = "## Metrics\n\n| metric | base | head |\n|---|---|---|\n| findings | 2 | 0 |\n"
         return RunReport(
             run_id=options.run_id or "x",
