@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -16,12 +15,14 @@ from evolve.sandbox import (
     SANDBOX_OUT,
     SANDBOX_PATH,
     SANDBOX_REPO,
+    ResourceLimits,
     SandboxResult,
     SandboxSpec,
     interpreter_mounts,
     read_output_file,
     run_sandboxed,
 )
+from evolve.sandbox.trees import remove_tree
 from evolve.suites.commands import TestCommand, detect_test_command
 from evolve.suites.reports import (
     TestReport,
@@ -42,6 +43,7 @@ TEST_ID_LIMIT = 500
 FAILING_TESTS_LIMIT = 500
 JUNIT_LIMIT = 32 * 1024**2
 COVERAGE_JSON_LIMIT = 64 * 1024**2
+DATA_FILE = f"{SANDBOX_OUT}/coverage.data"
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,10 @@ def run_test_suite(
     with_coverage: bool,
     timeout: float | None = None,
     python: str = sys.executable,
+    limits: ResourceLimits = ResourceLimits(),
 ) -> TestRun:
-    """Run the tests of `root` in the sandbox. Never raises for failing, crashing or hanging tests."""
+    """Run the tests of a copy of `root` in the sandbox. Never raises for failing, crashing or hanging tests
+    (only SandboxRefused, when there is no sandbox and running without one is not allowed)."""
     root = Path(root)
     command = detect_test_command(root, config.gates.tests.command)
     if command is None:
@@ -110,31 +114,23 @@ def run_test_suite(
     budget = float(timeout if timeout is not None else config.gates.tests.timeout)
     outputs = Path(tempfile.mkdtemp(prefix="evolve-testrun-"))
     try:
-        return _run_in(root, command, outputs, budget, with_coverage, python, config)
+        return _run_in(root, command, outputs, budget, with_coverage, python, config, limits)
     finally:
-        shutil.rmtree(outputs, ignore_errors=True)
+        remove_tree(outputs)
 
 
-def coverage_rcfile(root: str, data_file: str) -> str:
-    """Our coverage configuration: line coverage of the repository's own code, data kept outside the repo."""
+def coverage_rcfile() -> str:
+    """Our coverage configuration: line coverage of the repository's own code (its tests, virtualenvs and
+    build tooling omitted). The measured tree and the data file are given on the command line."""
     omit = "\n    ".join(COVERAGE_OMIT)
-    return (
-        "[run]\n"
-        "branch = False\n"
-        f"source =\n    {root}\n"
-        f"data_file = {data_file}\n"
-        f"omit =\n    {omit}\n"
-        "[report]\n"
-        "ignore_errors = True\n"
-        "[json]\n"
-        "show_contexts = False\n"
-    )
+    return f"[run]\nbranch = False\nomit =\n    {omit}\n[report]\nignore_errors = True\n[json]\nshow_contexts = False\n"
 
 
 def _argv(command: TestCommand, python: str, rcfile: str | None) -> list[str]:
     if command.runner == "other":
         return list(command.args)
-    prefix = [python, "-m", "coverage", "run", f"--rcfile={rcfile}"] if rcfile else [python]
+    coverage = ["-m", "coverage", "run", f"--rcfile={rcfile}", f"--source={SANDBOX_REPO}", f"--data-file={DATA_FILE}"]
+    prefix = [python, *coverage] if rcfile else [python]
     if command.runner == "pytest":
         return [
             *prefix,
@@ -158,7 +154,7 @@ def _with_coverage_report(argv: list[str], python: str, rcfile: str) -> list[str
         "coverage",
         "json",
         f"--rcfile={rcfile}",
-        f"--data-file={SANDBOX_OUT}/coverage.data",
+        f"--data-file={DATA_FILE}",
         "-o",
         f"{SANDBOX_OUT}/coverage.json",
         "-q",
@@ -175,14 +171,13 @@ def _run_in(
     with_coverage: bool,
     python: str,
     config: EvolveConfig,
+    limits: ResourceLimits,
 ) -> TestRun:
     measure = with_coverage and command.runner != "other"
     rcfile = None
     if measure:
         rcfile = f"{SANDBOX_OUT}/coveragerc"
-        (outputs / "coveragerc").write_text(
-            coverage_rcfile(SANDBOX_REPO, f"{SANDBOX_OUT}/coverage.data"), encoding="utf-8"
-        )
+        (outputs / "coveragerc").write_text(coverage_rcfile(), encoding="utf-8")
     argv = _argv(command, python, rcfile)
     try:
         mounts = interpreter_mounts(python) if command.runner != "other" else interpreter_mounts(sys.executable)
@@ -197,6 +192,7 @@ def _run_in(
             network=config.gates.tests.allow_network,
             mounts=mounts,
             outputs=outputs,
+            limits=limits,
         )
     )
     report = _read_report(command, result, outputs, root)
