@@ -134,7 +134,9 @@ def run_attempt(
     write_edits(head, {edit.path: edit.after for edit in edits})
     summary = summarize((edit.path, edit.before, edit.after) for edit in edits)
     changed = tuple(sorted(summary.changed_lines)) or tuple(sorted(edit.path for edit in edits))
-    context = build_context(base, head, changed, config, changed_lines=summary.changed_lines)
+    gates = build_gates(config)
+    measures = {measure for gate in gates for measure in gate.measures()}
+    context = build_context(base, head, changed, config, changed_lines=summary.changed_lines, measures=measures)
     fresh_scan, fresh_tests = context.scan, context.run_tests
     parallel = (os.cpu_count() or 1) >= 2
     futures: dict[Tree, Future[TestRun]] = {}
@@ -164,7 +166,7 @@ def run_attempt(
 
     context.scan, context.run_tests = scan, run_tests
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="evolve-tests") as pool:
-        results = evaluate_gates(build_gates(config), context)
+        results = evaluate_gates(gates, context)
     head_run = None
     if "head" in futures:
         head_run = futures["head"].result()

@@ -11,6 +11,7 @@ from pathlib import Path
 from evolve import __version__
 from evolve.config import ConfigError, load_config
 from evolve.git import GitError
+from evolve.plugins import PluginError
 from evolve.progress import StepProgress
 from evolve.sandbox import sweep_stale_sandboxes
 
@@ -311,7 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sweep_stale_sandboxes()  # scratch copies and cgroups a crashed earlier run left behind
     try:
         return COMMANDS[args.command](args)
-    except (ConfigError, GitError) as error:
+    except (ConfigError, GitError, PluginError) as error:
         return _fail(str(error))
     except KeyboardInterrupt:
         return _fail("interrupted", 130)

@@ -65,78 +65,69 @@ class TestsGateConfig(_Model):
     allow_network: bool = False  # tests run without network (own loopback only) where the platform allows
 
 
-class CoverageGateConfig(_Model):
-    """Total coverage may not drop; changed lines should be covered."""
-
-    enabled: bool = True
-    tolerance: float = Field(0.1, ge=0, le=100)  # percentage points of noise allowed
-    changed_lines_floor: float | None = Field(None, ge=0, le=100)
-
-
 class ComplexityGateConfig(_Model):
-    """No function above the threshold gets worse; the average does not get worse."""
+    """No function above the threshold gets worse; research also flags functions above it."""
 
     threshold: int = Field(10, ge=1, le=200)
 
 
 class MaintainabilityGateConfig(_Model):
-    """Maintainability index may not drop; files at or above the floor stay there."""
+    """Maintainability index may not drop; files at or above the floor stay there (research flags those below)."""
 
     floor: float = Field(65.0, ge=0, le=100)
 
 
-class DocstringsGateConfig(_Model):
-    """Docstring coverage (interrogate) may not drop, and stays above an optional floor."""
-
-    floor: float | None = Field(None, ge=0, le=100)
-
-
-class SecurityGateConfig(_Model):
-    """No new semgrep findings versus base."""
-
-    enabled: bool = True
-
-
-class LintGateConfig(_Model):
-    """No new violations of the project's own linter settings (ruff and/or flake8) in the changed files."""
-
-    enabled: bool = True
-    timeout: int = Field(300, ge=10, le=3600)
-
-
-class TypesGateConfig(_Model):
-    """No new type-checker errors (the project's mypy settings) in the changed files; skipped without mypy config."""
-
-    enabled: bool = True
-    timeout: int = Field(600, ge=10, le=3600)
+# The gates a fresh configuration runs, in this order (cheap and decisive first).
+DEFAULT_GATES = (
+    "syntax",
+    "tests",
+    "coverage",
+    "complexity",
+    "maintainability",
+    "docstrings",
+    "security",
+    "lint",
+    "types",
+)
+# Gates whose settings the core reads as well; their models live here and the gates declare them as `Settings`.
+CORE_GATE_SETTINGS = ("tests", "complexity", "maintainability")
 
 
 class GatesConfig(_Model):
-    """Which gates run, and their thresholds."""
+    """Which gates run, and each gate's settings as `gates.<name>: {...}`.
 
-    enabled: list[str] = Field(
-        default_factory=lambda: [
-            "syntax",
-            "tests",
-            "coverage",
-            "complexity",
-            "maintainability",
-            "docstrings",
-            "security",
-            "lint",
-            "types",
-        ]
-    )
+    `tests`, `complexity` and `maintainability` are settings the core reads too (how to run the test suite,
+    research's thresholds), so their models live here; every other gate's settings are validated against the
+    model its plugin declares when the configuration loads (see evolve/plugin_config.py).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    # The gates to run instead of the defaults; `extra` adds gates to them, `disabled` removes some.
+    enabled: list[str] = Field(default_factory=lambda: list(DEFAULT_GATES))
+    extra: list[str] = Field(default_factory=list)
+    disabled: list[str] = Field(default_factory=list)
     tests: TestsGateConfig = TestsGateConfig()
-    coverage: CoverageGateConfig = CoverageGateConfig()
     complexity: ComplexityGateConfig = ComplexityGateConfig()
     maintainability: MaintainabilityGateConfig = MaintainabilityGateConfig()
-    docstrings: DocstringsGateConfig = DocstringsGateConfig()
-    security: SecurityGateConfig = SecurityGateConfig()
-    lint: LintGateConfig = LintGateConfig()
-    types: TypesGateConfig = TypesGateConfig()
-    # Settings of third-party gates, by gate name.
+    # Older spelling of plugin settings, `gates.plugins.<name>: {...}`; `gates.<name>: {...}` is preferred.
     plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @property
+    def selected(self) -> tuple[str, ...]:
+        """The gates to run, in order: `enabled` then `extra`, each once, minus `disabled`."""
+        return tuple(name for name in dict.fromkeys([*self.enabled, *self.extra]) if name not in self.disabled)
+
+    @property
+    def plugin_settings(self) -> dict[str, Any]:
+        """Gate name -> what is written for a plugin gate (`gates.<name>`, or the older `gates.plugins.<name>`)."""
+        return {**self.plugins, **(self.model_extra or {})}
+
+    def settings_of(self, name: str) -> Any:
+        """The settings written for gate `name` as plain data (the core-owned ones as their dumped model)."""
+        if name in CORE_GATE_SETTINGS:
+            return getattr(self, name).model_dump()
+        return self.plugin_settings.get(name, {})
 
 
 class LLMConfig(_Model):
@@ -192,15 +183,19 @@ class EvolveConfig(_Model):
         return [*DEFAULT_EXCLUDE, *self.exclude]
 
 
-def _format_validation_error(source: str, error: ValidationError) -> str:
+def _format_problems(source: str, problems: list[tuple[str, str]]) -> str:
     lines = [f"{source}: invalid evolve configuration"]
-    errors = error.errors()
-    for item in errors[:MAX_LISTED_ERRORS]:
-        where = ".".join(str(part)[:80] for part in item["loc"]) or "(top level)"
-        lines.append(f"  {where}: {item['msg'][:200]}")
-    if len(errors) > MAX_LISTED_ERRORS:
-        lines.append(f"  … and {len(errors) - MAX_LISTED_ERRORS} more")
+    for where, message in problems[:MAX_LISTED_ERRORS]:
+        lines.append(f"  {where[:200] or '(top level)'}: {message[:300]}")
+    if len(problems) > MAX_LISTED_ERRORS:
+        lines.append(f"  … and {len(problems) - MAX_LISTED_ERRORS} more")
     return "\n".join(lines)
+
+
+def _format_validation_error(source: str, error: ValidationError) -> str:
+    return _format_problems(
+        source, [(".".join(str(part) for part in item["loc"]), item["msg"]) for item in error.errors()]
+    )
 
 
 def parse_config(raw: Any, source: str = "configuration") -> EvolveConfig:
@@ -211,11 +206,17 @@ def parse_config(raw: Any, source: str = "configuration") -> EvolveConfig:
         raise ConfigError(f"{source}: expected a mapping of settings, got {type(raw).__name__}")
     check_depth(raw, source)
     try:
-        return EvolveConfig.model_validate(raw)
+        config = EvolveConfig.model_validate(raw)
     except ValidationError as error:
         raise ConfigError(_format_validation_error(source, error)) from None
     except RecursionError:
         raise ConfigError(f"{source}: nested too deeply to read") from None
+    from evolve.plugin_config import plugin_problems  # needs the plugin registry, which needs this module
+
+    problems = plugin_problems(config)
+    if problems:
+        raise ConfigError(_format_problems(source, problems))
+    return config
 
 
 def parse_yaml_config(text: str, source: str = ".github/evolve.yml") -> EvolveConfig:

@@ -10,8 +10,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar, cast
 
+from pydantic import BaseModel
+
+from evolve.plugins import NoSettings
 from evolve.results import Errored, GateResult
 
 if TYPE_CHECKING:
@@ -20,7 +23,10 @@ if TYPE_CHECKING:
     from evolve.suites.runs import TestRun
 
 Which = Literal["base", "head"]
+# Measurements that cost extra and are taken only when an enabled gate reads them.
+Measurement = Literal["coverage", "semgrep"]
 T = TypeVar("T")
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 
 class MeasurementError(Exception):
@@ -81,14 +87,23 @@ class GateContext:
         return self.base if which == "base" else self.head
 
 
-class Gate(ABC):
-    """Base class of gates. Subclasses set `name` and `description` and implement `evaluate`."""
+class Gate(ABC, Generic[SettingsT]):
+    """Base class of gates. Subclasses set `name`, `description` and `Settings`, and implement `evaluate`.
+
+    `Settings` is the gate's typed settings model (pydantic): the user writes them as `gates.<name>: {...}`
+    and they are validated against this model when the configuration loads.
+    """
 
     name: ClassVar[str]
     description: ClassVar[str]
+    Settings: ClassVar[type[BaseModel]] = NoSettings
 
-    def __init__(self, settings: Any = None) -> None:
-        self.settings = settings
+    def __init__(self, settings: SettingsT | None = None) -> None:
+        self.settings: SettingsT = settings if settings is not None else cast("SettingsT", self.Settings())
+
+    def measures(self) -> frozenset[Measurement]:
+        """The optional measurements this gate reads: coverage in the test runs, semgrep in the scans."""
+        return frozenset()
 
     @abstractmethod
     def evaluate(self, context: GateContext) -> GateResult:

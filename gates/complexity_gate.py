@@ -119,14 +119,14 @@ def _average_rose(base: ScanResult, head: ScanResult, path: str) -> bool:
     return after is not None and (before is None or after > before + EPSILON)
 
 
-class ComplexityGate(ScanGate):
+class ComplexityGate(ScanGate[ComplexityGateConfig]):
     """Cyclomatic complexity of the changed files does not get worse."""
 
     name = "complexity"
     description = "No function above the complexity threshold gets worse or crosses it; the average does not rise."
 
-    def __init__(self, settings: ComplexityGateConfig | None = None) -> None:
-        super().__init__(settings or ComplexityGateConfig())
+    # The core's model: research flags the functions above this same threshold.
+    Settings = ComplexityGateConfig
 
     def judge(self, base: ScanResult, head: ScanResult, paths: Sequence[str]) -> GateResult:
         """Compare function complexities of the changed files."""

@@ -5,11 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from evolve.config import CoverageGateConfig
-from evolve.gate_api import Gate, GateContext, MeasurementError, fetch_test_run, measurement_errored
+from pydantic import BaseModel, ConfigDict, Field
+
+from evolve.gate_api import Gate, GateContext, Measurement, MeasurementError, fetch_test_run, measurement_errored
 from evolve.results import Errored, Failed, GateResult, Metric, Passed, Skipped
 from evolve.suites.runs import TestRun
 from gates.changed_code import EPSILON, number, percent
+
+
+class CoverageSettings(BaseModel):
+    """Total coverage may not drop; changed lines should be covered."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    tolerance: float = Field(0.1, ge=0, le=100)  # percentage points of noise allowed
+    changed_lines_floor: float | None = Field(None, ge=0, le=100)
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,7 @@ def file_coverage(run: TestRun, path: str) -> float | None:
 
 
 def judge_coverage(
-    base: TestRun | None, head: TestRun, changed_lines: Mapping[str, Sequence[int]], settings: CoverageGateConfig
+    base: TestRun | None, head: TestRun, changed_lines: Mapping[str, Sequence[int]], settings: CoverageSettings
 ) -> GateResult:
     """Fail when total coverage drops by more than the tolerance, or changed lines fall under the floor."""
     if not settings.enabled:
@@ -112,14 +123,17 @@ def _sentence(problems: list[str]) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-class CoverageGate(Gate):
+class CoverageGate(Gate[CoverageSettings]):
     """Total line coverage of head is not below base minus the tolerance; changed lines meet the floor."""
 
     name = "coverage"
     description = "Line coverage does not drop, and the changed lines are covered by tests."
 
-    def __init__(self, settings: CoverageGateConfig | None = None) -> None:
-        super().__init__(settings or CoverageGateConfig())
+    Settings = CoverageSettings
+
+    def measures(self) -> frozenset[Measurement]:
+        """Coverage in the shared test runs, unless this gate is turned off."""
+        return frozenset({"coverage"}) if self.settings.enabled else frozenset()
 
     def evaluate(self, context: GateContext) -> GateResult:
         """Compare the coverage of head's and base's test runs."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from evolve.config import DocstringsGateConfig
+from pydantic import BaseModel, ConfigDict, Field
+
 from evolve.findings import FileMetrics, ScanResult
 from evolve.results import Failed, GateResult, Metric, Passed
 from gates.changed_code import EPSILON, files_in, listing, number, percent
@@ -68,14 +69,21 @@ def judge_docstrings(base: ScanResult, head: ScanResult, paths: Sequence[str], f
     )
 
 
-class DocstringsGate(ScanGate):
+class DocstringsSettings(BaseModel):
+    """Docstring coverage (interrogate) may not drop, and stays above an optional floor."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    floor: float | None = Field(None, ge=0, le=100)
+
+
+class DocstringsGate(ScanGate[DocstringsSettings]):
     """Docstring coverage (interrogate's measure) of the changed files does not get worse."""
 
     name = "docstrings"
     description = "Docstring coverage of the changed files does not drop, and stays above the optional floor."
 
-    def __init__(self, settings: DocstringsGateConfig | None = None) -> None:
-        super().__init__(settings or DocstringsGateConfig())
+    Settings = DocstringsSettings
 
     def judge(self, base: ScanResult, head: ScanResult, paths: Sequence[str]) -> GateResult:
         """Compare docstring coverage of the changed files."""

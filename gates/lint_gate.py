@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evolve.config import LintGateConfig
+from pydantic import BaseModel, ConfigDict, Field
+
 from evolve.gate_api import Gate, GateContext
 from evolve.project_rules import read_project_rules
 from evolve.project_rules.lint_run import LintRun, lint_tree
@@ -49,14 +50,22 @@ def judge_lint(base: LintRun, head: LintRun, new: list[Violation]) -> GateResult
     )
 
 
-class LintGate(Gate):
+class LintSettings(BaseModel):
+    """No new violations of the project's own linter settings (ruff and/or flake8) in the changed files."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    timeout: int = Field(300, ge=10, le=3600)
+
+
+class LintGate(Gate[LintSettings]):
     """No new violations of the project's own linter settings in the changed files, base vs head."""
 
     name = "lint"
     description = "The change adds no violation of the project's own ruff/flake8 settings."
 
-    def __init__(self, settings: LintGateConfig | None = None) -> None:
-        super().__init__(settings or LintGateConfig())
+    Settings = LintSettings
 
     def evaluate(self, context: GateContext) -> GateResult:
         """Run the project's linters on the changed Python files of both trees and compare."""

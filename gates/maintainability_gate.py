@@ -104,14 +104,14 @@ def judge_maintainability(
     )
 
 
-class MaintainabilityGate(ScanGate):
+class MaintainabilityGate(ScanGate[MaintainabilityGateConfig]):
     """The maintainability index (radon) of changed files does not get worse."""
 
     name = "maintainability"
     description = "Each changed file's maintainability index does not drop, and stays above the floor."
 
-    def __init__(self, settings: MaintainabilityGateConfig | None = None) -> None:
-        super().__init__(settings or MaintainabilityGateConfig())
+    # The core's model: research flags the files below this same floor.
+    Settings = MaintainabilityGateConfig
 
     def evaluate(self, context: GateContext) -> GateResult:
         """Note which changed files only gained or changed docstrings, then judge as a scan gate."""

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Sequence
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from evolve.findings import ScanResult
 from evolve.gate_api import Gate, GateContext, MeasurementError, fetch_scan, measurement_errored
 from evolve.results import GateResult
 from gates.changed_code import python_paths
 
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
-class ScanGate(Gate):
+
+class ScanGate(Gate[SettingsT]):
     """Fetches the shared scans of base and head and hands them to :meth:`judge`."""
 
     def skipped(self) -> GateResult | None:

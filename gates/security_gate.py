@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from evolve.config import SecurityGateConfig
+from pydantic import BaseModel, ConfigDict
+
 from evolve.findings import Finding, ScanResult
+from evolve.gate_api import Measurement
 from evolve.results import Failed, GateResult, Metric, Passed, Skipped
 from gates.changed_code import listing
 from gates.scan_gate import ScanGate
@@ -58,14 +60,25 @@ def judge_security(base: ScanResult, head: ScanResult, paths: Sequence[str]) -> 
     )
 
 
-class SecurityGate(ScanGate):
+class SecuritySettings(BaseModel):
+    """No new semgrep findings versus base."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+
+
+class SecurityGate(ScanGate[SecuritySettings]):
     """No new semgrep findings in head versus base."""
 
     name = "security"
     description = "The change introduces no new security findings (semgrep)."
 
-    def __init__(self, settings: SecurityGateConfig | None = None) -> None:
-        super().__init__(settings or SecurityGateConfig())
+    Settings = SecuritySettings
+
+    def measures(self) -> frozenset[Measurement]:
+        """The semgrep scan, unless this gate is turned off."""
+        return frozenset({"semgrep"}) if self.settings.enabled else frozenset()
 
     def skipped(self) -> GateResult | None:
         """Skip without scanning when disabled in the configuration."""

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from evolve.gate_api import Gate, GateContext
+from evolve.plugins import NoSettings
 from evolve.results import Failed, GateResult, Metric, Passed, Skipped
 from gates.changed_code import listing, python_paths
 
@@ -51,7 +52,7 @@ def read_sources(root: Path, paths: tuple[str, ...]) -> dict[str, bytes]:
     return sources
 
 
-class SyntaxGate(Gate):
+class SyntaxGate(Gate[NoSettings]):
     """Every changed .py file in head compiles with `compile()`."""
 
     name = "syntax"

@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Sequence
 
+from evolve.config import TestsGateConfig
 from evolve.gate_api import Gate, GateContext, MeasurementError, fetch_test_run, measurement_errored
 from evolve.results import Errored, Failed, GateResult, Metric, Passed, Skipped
 from evolve.suites.runs import TestRun
@@ -95,13 +96,15 @@ def judge_tests(
     )
 
 
-class TestsGate(Gate):
+class TestsGate(Gate[TestsGateConfig]):
     """Head's suite passes; failures that base shares are not blamed on the change."""
 
     __test__ = False
 
     name = "tests"
     description = "The repository's test suite passes, with no new failures versus base."
+    # The core's model: the core runs the suite (for research's coverage too) with these settings.
+    Settings = TestsGateConfig
 
     def evaluate(self, context: GateContext) -> GateResult:
         """Run head's tests; run base's only when head has failures to compare."""

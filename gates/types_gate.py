@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from evolve.config import TypesGateConfig
+from pydantic import BaseModel, ConfigDict, Field
+
 from evolve.gate_api import Gate, GateContext
 from evolve.project_rules import read_project_rules
 from evolve.project_rules.types_run import TypeCheck, files_mypy_checks, run_mypy
@@ -34,14 +35,22 @@ def judge_types(base: TypeCheck, head: TypeCheck, new: list[Violation], source: 
     )
 
 
-class TypesGate(Gate):
+class TypesSettings(BaseModel):
+    """No new type-checker errors (the project's mypy settings) in the changed files; skipped without mypy config."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    timeout: int = Field(600, ge=10, le=3600)
+
+
+class TypesGate(Gate[TypesSettings]):
     """No new mypy errors in the changed files, base vs head, under the project's own mypy settings."""
 
     name = "types"
     description = "The change adds no type-checker error under the project's own mypy settings."
 
-    def __init__(self, settings: TypesGateConfig | None = None) -> None:
-        super().__init__(settings or TypesGateConfig())
+    Settings = TypesSettings
 
     def evaluate(self, context: GateContext) -> GateResult:
         """Run mypy on the changed files it would check, in both trees, and compare."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from evolve.config import CoverageGateConfig, EvolveConfig
+from evolve.config import EvolveConfig
 from evolve.gate_running import build_context
-from gates.coverage_gate import CoverageGate, changed_line_coverage, judge_coverage
+from gates.coverage_gate import CoverageGate, CoverageSettings, changed_line_coverage, judge_coverage
 from gates.tests_gate import TestsGate
 from tests.gates.builders import make_run
 
-SETTINGS = CoverageGateConfig()
+SETTINGS = CoverageSettings()
 
 
 def measured(percent: float, covered=None, executable=None):
@@ -23,7 +23,7 @@ def test_same_coverage_passes():
 
 
 def test_drop_within_tolerance_passes():
-    assert judge_coverage(measured(80.0), measured(79.95), {}, CoverageGateConfig(tolerance=0.1)).status == "passed"
+    assert judge_coverage(measured(80.0), measured(79.95), {}, CoverageSettings(tolerance=0.1)).status == "passed"
 
 
 def test_drop_beyond_tolerance_fails_and_blames_changed_files_that_lost_coverage():
@@ -44,7 +44,7 @@ def test_changed_line_coverage_counts_only_executable_changed_lines():
 
 def test_changed_lines_below_floor_fail():
     head = measured(50.0, {"a.py": [1, 2]}, {"a.py": [1, 2, 3, 4]})
-    result = judge_coverage(measured(50.0), head, {"a.py": (3, 4)}, CoverageGateConfig(changed_lines_floor=80))
+    result = judge_coverage(measured(50.0), head, {"a.py": (3, 4)}, CoverageSettings(changed_lines_floor=80))
     assert result.status == "failed"
     assert result.blame == ("a.py",)
     assert "a.py: uncovered changed lines 3, 4" in result.details
@@ -53,7 +53,7 @@ def test_changed_lines_below_floor_fail():
 def test_changed_lines_floor_ignored_when_nothing_executable_changed():
     head = measured(50.0, {"a.py": [1]}, {"a.py": [1, 2]})
     assert (
-        judge_coverage(measured(50.0), head, {"a.py": (9,)}, CoverageGateConfig(changed_lines_floor=80)).status
+        judge_coverage(measured(50.0), head, {"a.py": (9,)}, CoverageSettings(changed_lines_floor=80)).status
         == "passed"
     )
 
@@ -62,7 +62,7 @@ def test_unmeasured_or_disabled_is_skipped_and_timeout_errored():
     assert judge_coverage(None, make_run(), {}, SETTINGS).status == "skipped"
     assert judge_coverage(None, make_run(no_tests=True), {}, SETTINGS).status == "skipped"
     assert judge_coverage(None, make_run(timed_out=True), {}, SETTINGS).status == "errored"
-    assert CoverageGate(CoverageGateConfig(enabled=False)).evaluate(None).status == "skipped"  # type: ignore[arg-type]
+    assert CoverageGate(CoverageSettings(enabled=False)).evaluate(None).status == "skipped"  # type: ignore[arg-type]
 
 
 LIB = {
@@ -84,7 +84,7 @@ def test_real_uncovered_addition_fails_and_shares_the_head_run_with_the_tests_ga
     counted = context.run_tests
     context.run_tests = lambda which: calls.append(which) or counted(which)
     assert TestsGate().evaluate(context).status == "passed"
-    result = CoverageGate(CoverageGateConfig(changed_lines_floor=50)).evaluate(context)
+    result = CoverageGate(CoverageSettings(changed_lines_floor=50)).evaluate(context)
     assert result.status == "failed", result.summary
     assert (result.metrics[0].base, result.metrics[0].head) == (100.0, 50.0)  # 2 of 2 lines, then 3 of 6
     assert result.metrics[1].head == 25.0  # of the 4 changed executable lines, only `def div` ran
@@ -104,6 +104,6 @@ def test_real_covered_addition_passes(make_trees):
     context = build_context(
         trees.base, trees.head, trees.changed_files, EvolveConfig(), changed_lines=trees.changed_lines
     )
-    result = CoverageGate(CoverageGateConfig(changed_lines_floor=100)).evaluate(context)
+    result = CoverageGate(CoverageSettings(changed_lines_floor=100)).evaluate(context)
     assert result.status == "passed", result.summary
     assert result.metrics[1].head == 100.0

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from evolve.config import DocstringsGateConfig
-from gates.docstrings_gate import DocstringsGate, docstring_coverage, judge_docstrings
+from gates.docstrings_gate import DocstringsGate, DocstringsSettings, docstring_coverage, judge_docstrings
 from tests.gates.builders import file_metrics, scan_of
 
 
@@ -42,7 +41,7 @@ def test_floor_is_kept_by_files_above_it():
 def test_files_below_floor_that_do_not_drop_pass():
     base = scan_of(file_metrics("a.py", docs=(1, 10)))
     head = scan_of(file_metrics("a.py", docs=(2, 10)))
-    assert DocstringsGate(DocstringsGateConfig(floor=80)).judge(base, head, ["a.py"]).status == "passed"
+    assert DocstringsGate(DocstringsSettings(floor=80)).judge(base, head, ["a.py"]).status == "passed"
 
 
 def test_no_documentable_items_passes():

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from evolve.config import EvolveConfig, GatesConfig, LintGateConfig
+from evolve.config import EvolveConfig
 from evolve.project_rules.violations import Violation, new_violations, parse_flake8, parse_mypy
-from gates.lint_gate import LintGate
+from gates.lint_gate import LintGate, LintSettings
 from gates.types_gate import TypesGate
 
 CORE = """
@@ -81,8 +81,8 @@ def test_a_broken_ruff_config_is_an_error_not_a_pass(make_trees):
 def test_lint_gate_disabled_and_nothing_to_lint(make_trees):
     trees = make_trees({"README.md": "x\n", "pkg/core.py": CORE}, {"README.md": "y\n"})
     assert LintGate().evaluate(trees.context()).status == "skipped"
-    disabled = EvolveConfig(gates=GatesConfig(lint=LintGateConfig(enabled=False)))
-    assert LintGate(disabled.gates.lint).evaluate(trees.context(disabled)).summary.endswith("configuration.")
+    disabled = EvolveConfig.model_validate({"gates": {"lint": {"enabled": False}}})
+    assert LintGate(LintSettings(enabled=False)).evaluate(trees.context(disabled)).summary.endswith("configuration.")
 
 
 TYPED = """

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from evolve.config import SecurityGateConfig
 from evolve.gate_api import GateContext
-from gates.security_gate import SecurityGate, judge_security, new_security_findings
+from gates.security_gate import SecurityGate, SecuritySettings, judge_security, new_security_findings
 from tests.gates.builders import scan_of, security_finding
 
 
@@ -49,4 +48,4 @@ def test_disabled_gate_skips_without_scanning(tmp_path):
         raise AssertionError("must not scan")
 
     context = GateContext(tmp_path, tmp_path, ("a.py",), config=None, scan=no_scan)  # type: ignore[arg-type]
-    assert SecurityGate(SecurityGateConfig(enabled=False)).evaluate(context).status == "skipped"
+    assert SecurityGate(SecuritySettings(enabled=False)).evaluate(context).status == "skipped"

@@ -1,16 +1,27 @@
-"""Gate classes used by the registry tests as stand-ins for third-party plugins."""
+"""Gate classes used by the plugin-loader tests as stand-ins for third-party plugins."""
 
 from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from evolve.gate_api import Gate, GateContext
 from evolve.results import GateResult, Passed
 
 
-class EchoGate(Gate):
+class EchoSettings(BaseModel):
+    """The echo gate's typed settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    level: int = Field(1, ge=0)
+
+
+class EchoGate(Gate[EchoSettings]):
     """Passes, and echoes its settings in the summary."""
 
     name = "echo"
     description = "Test plugin that passes."
+    Settings = EchoSettings
 
     def evaluate(self, context: GateContext) -> GateResult:
         """Pass, naming the settings received."""
