@@ -277,7 +277,3 @@ def load_config(repo: Path) -> EvolveConfig:
     section = tomllib.loads(text).get("tool", {}).get("evolve")
     return parse_config(section, "pyproject.toml [tool.evolve]")
 
-
-def config_json_schema() -> dict[str, Any]:
-    """The JSON Schema of the configuration, for docs and editors."""
-    return EvolveConfig.model_json_schema()

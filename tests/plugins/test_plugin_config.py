@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from evolve.cli import EXIT_BAD_INPUT, main
-from evolve.config import ConfigError, parse_config, parse_yaml_config
+from evolve.config import DEFAULT_GATES, ConfigError, parse_config, parse_yaml_config
 from evolve.gate_running import build_gates
 from evolve.testing import plugins_installed
 from tests.plugins.plugin_gates import EchoSettings
 from tests.repo_factory import make_repo
 
 ECHO = {"evolve.gates": {"echo": "tests.plugins.plugin_gates:EchoGate"}}
-DEFAULTS = ("syntax", "tests", "coverage", "complexity", "maintainability", "docstrings", "security")
+DEFAULTS = DEFAULT_GATES
 
 
 def test_an_installed_plugin_enabled_by_name_runs_after_the_built_ins():
@@ -82,4 +82,4 @@ def test_the_cli_exits_2_naming_the_bad_gate_and_the_valid_ones(tmp_path, capsys
     assert main(["plan", str(repo), "--quiet"]) == EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert ".github/evolve.yml" in err and "gates.extra: unknown gate 'mygate'" in err
-    assert "valid gates: complexity, coverage, docstrings, maintainability, security, syntax, tests" in err
+    assert "valid gates: complexity, coverage, docstrings, lint, maintainability, security, syntax, tests, types" in err
