@@ -276,4 +276,3 @@ def load_config(repo: Path) -> EvolveConfig:
         return parse_yaml_config(text, source)
     section = tomllib.loads(text).get("tool", {}).get("evolve")
     return parse_config(section, "pyproject.toml [tool.evolve]")
-
