@@ -254,10 +254,16 @@ def run_engine(
 
 
 def _propose(provider, workspace: Path, plan: Plan, feedback: AttemptFeedback | None, scan: ScanResult):
-    """Ask a provider for edits; the LLM also gets the findings behind its tasks."""
+    """Ask a provider for edits (the LLM also gets the findings behind its tasks), styled by the project's formatter."""
+    from evolve.project_rules import read_project_rules
+    from evolve.project_rules.formatting import format_edits
+
     if isinstance(provider, CodemodProvider):
-        return provider.propose(workspace, plan, feedback)
-    return provider.propose(workspace, plan, feedback, findings=scan.findings)
+        outcome = provider.propose(workspace, plan, feedback)
+    else:
+        outcome = provider.propose(workspace, plan, feedback, findings=scan.findings)
+    edits, notes = format_edits(workspace, outcome.edits, read_project_rules(workspace))
+    return replace(outcome, edits=edits, notes=(*outcome.notes, *notes))
 
 
 def _run_in_trees(
@@ -288,7 +294,11 @@ def _run_in_trees(
     clock = time.monotonic()
     scan, plan = _plan(base, config, options, llm is not None, progress)
     timings = {"research": time.monotonic() - clock}
-    common = dict(run_id=run_id, repo=repository.label, base_sha=base_sha, plan=plan, timings=timings)
+    from evolve.project_rules import read_project_rules
+    from evolve.project_rules.sources import describe_rule_sources
+
+    rules = describe_rule_sources(read_project_rules(base))
+    common = dict(run_id=run_id, repo=repository.label, base_sha=base_sha, plan=plan, timings=timings, rules=rules)
     if plan.empty:
         return RunReport(
             **common,

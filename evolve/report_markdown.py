@@ -11,6 +11,7 @@ from string import Template
 from typing import Any
 
 from evolve.plan import Plan
+from evolve.project_rules.sources import render_rules_section
 from evolve.report_sections import (
     describe,
     executed_sentence,
@@ -78,6 +79,7 @@ def render_report_markdown(
         metrics_table=render_metrics_table(metrics),
         gates_table=render_gates_table(final_gates),
         llm_section=render_llm_section(report.get("llm") or {}),
+        rules_section=render_rules_section(report.get("rules") or ()),
         attempts=render_attempts(report["attempts"]),
         attempt=len(report["attempts"]),
         max_attempts=max_attempts,
@@ -110,6 +112,7 @@ def render_failure_markdown(report: dict[str, Any], plan: Plan, final_gates: Seq
         failures=render_failures(final_gates),
         gates_table=render_gates_table(final_gates),
         llm_section=render_llm_section(report.get("llm") or {}),
+        rules_section=render_rules_section(report.get("rules") or ()),
         attempts=render_attempts(report["attempts"]),
         run_id=report["run_id"],
         base_sha=(report["base_sha"] or "")[:12],

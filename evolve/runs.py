@@ -100,6 +100,8 @@ class RunReport:
     timings: dict[str, float] = field(default_factory=dict)
     tests: dict[str, Any] = field(default_factory=dict)  # command, base/head counts, whether base was cached
     changed_code: tuple[dict[str, Any], ...] = ()  # ChangedCodeMetric.to_dict() of the changed files/functions
+    # One line per rule source of the project Evolve followed (evolve/project_rules/sources.py).
+    rules: tuple[str, ...] = ()
 
     @property
     def final_edits(self) -> tuple[FileEdit, ...]:
@@ -128,4 +130,5 @@ class RunReport:
             "tests": self.tests,
             "changed_code": list(self.changed_code),
             "report_dir": self.report_dir,
+            "rules": list(self.rules),
         }

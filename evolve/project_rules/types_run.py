@@ -17,7 +17,7 @@ from evolve.project_rules.model import MypyRules
 from evolve.project_rules.selectors import glob_covers, regex_excludes
 from evolve.project_rules.tools import run_tool, tool_available
 from evolve.project_rules.violations import Violation, parse_mypy
-from evolve.sandbox import SandboxSpec, interpreter_mounts, run_sandboxed
+from evolve.sandbox import SANDBOX_PATH, SandboxRefused, SandboxSpec, interpreter_mounts, run_sandboxed
 
 # mypy's cache is switched off: nothing may be written into the trees being compared.
 MYPY_ARGS = (
@@ -58,13 +58,20 @@ def run_mypy(root: Path, paths: Sequence[str], mypy: MypyRules, timeout: float =
     args = [*MYPY_ARGS, "--", *paths]
     sandboxed = bool(mypy.plugins)
     if sandboxed:
+        python = sys.executable
         spec = SandboxSpec(
-            argv=(sys.executable, "-m", "mypy", *args),
+            argv=(python, "-m", "mypy", *args),
             timeout=timeout,
             tree=Path(root),
-            mounts=interpreter_mounts(sys.executable),
+            env={"PATH": f"{Path(python).parent}:{SANDBOX_PATH}"},
+            mounts=interpreter_mounts(python),
         )
-        result = run_sandboxed(spec)
+        try:
+            result = run_sandboxed(spec)
+        except SandboxRefused as refused:
+            return TypeCheck(
+                (), f"mypy loads plugins, so it must run in the sandbox, which is refused: {refused}", True
+            )
         returncode, stdout, stderr, timed_out = result.returncode, result.stdout, result.stderr, result.timed_out
     else:
         run = run_tool("mypy", args, Path(root), timeout=timeout)

@@ -106,6 +106,16 @@ def test_a_mypy_error_introduced_fails_types(make_trees):
     assert "mypy from mypy.ini" in result.summary
 
 
+def test_mypy_with_plugins_runs_in_the_sandbox(make_trees):
+    trees = make_trees(
+        {"setup.cfg": "[mypy]\nplugins = pydantic.mypy\nstrict = True\n", "pkg/__init__.py": "", "pkg/calc.py": TYPED},
+        {"pkg/calc.py": TYPED.replace('"n=" + str(double(n))', '"n=" + double(n)')},
+    )
+    result = TypesGate().evaluate(trees.context())
+    assert result.status == "failed", result.summary
+    assert "plugins pydantic.mypy loaded in the sandbox" in result.summary and "operator" in result.details
+
+
 def test_an_existing_mypy_error_that_moves_is_not_new(make_trees):
     broken = TYPED.replace('"n=" + str(double(n))', '"n=" + double(n)')
     trees = make_trees(

@@ -1,0 +1,102 @@
+"""Style Evolve's edits with the project's own formatter, on the changed lines only.
+
+Black (`--line-ranges`) and `ruff format` (`--range`) from Evolve's install read the project's config and
+format only the lines an edit changed (widened by the tool to whole logical lines), so an edit matches the
+project's style and untouched code is never reformatted. isort has no range mode and is not run: Evolve's
+edits only ever remove imports, which keeps a sorted block sorted. Formatting never breaks an edit: when
+the formatter fails or its output does not parse, the edit stays as it was and a note says why.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from evolve.edits import FileEdit
+from evolve.project_rules.model import ProjectRules
+from evolve.project_rules.tools import run_tool
+
+Range = tuple[int, int]  # 1-based, inclusive, in the edited text
+
+
+def changed_ranges(before: str, after: str) -> list[Range]:
+    """The line ranges of `after` that differ from `before` (pure deletions leave nothing to format)."""
+    matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines(), autojunk=False)
+    ranges: list[Range] = []
+    for tag, _, _, start, end in matcher.get_opcodes():
+        if tag in ("replace", "insert") and end > start:
+            if ranges and start + 1 <= ranges[-1][1] + 1:
+                ranges[-1] = (ranges[-1][0], max(ranges[-1][1], end))
+            else:
+                ranges.append((start + 1, end))
+    return ranges
+
+
+def _black(root: Path, path: str, text: str, ranges: Sequence[Range], rules: ProjectRules) -> tuple[str | None, str]:
+    args = ["--quiet", *[f"--line-ranges={start}-{end}" for start, end in ranges]]
+    if rules.black is not None and (root / "pyproject.toml").is_file():
+        args += ["--config", str(root / "pyproject.toml")]
+    run = run_tool("black", [*args, "--stdin-filename", path, "-"], root, stdin=text, timeout=60)
+    if run.returncode != 0:
+        return (
+            None,
+            f"black could not format {path}: {(run.stderr.strip().splitlines() or ['exit ' + str(run.returncode)])[-1]}",
+        )
+    return run.stdout, ""
+
+
+def _ruff(root: Path, path: str, text: str, ranges: Sequence[Range]) -> tuple[str | None, str]:
+    # One range per call; bottom-up so formatting a range never shifts the line numbers of the ones left.
+    # The range end is exclusive (`line:column`), so it is the start of the line after the last changed one.
+    for start, end in sorted(ranges, reverse=True):
+        run = run_tool(
+            "ruff",
+            ["format", f"--range={start}:1-{end + 1}:1", "--stdin-filename", path, "-"],
+            root,
+            stdin=text,
+            timeout=60,
+        )
+        if run.returncode != 0:
+            return (
+                None,
+                f"ruff format could not format {path}: {(run.stderr.strip().splitlines() or ['exit ' + str(run.returncode)])[-1]}",
+            )
+        text = run.stdout
+    return text, ""
+
+
+def format_edit(root: Path, edit: FileEdit, rules: ProjectRules) -> tuple[FileEdit, str]:
+    """The edit with its changed lines formatted by the project's formatter, and a note when that failed."""
+    formatter = rules.formatter
+    ranges = changed_ranges(edit.before, edit.after)
+    if formatter is None or not edit.path.endswith((".py", ".pyi")) or not ranges or rules.excluded(edit.path):
+        return edit, ""
+    formatted, note = (
+        _black(root, edit.path, edit.after, ranges, rules)
+        if formatter == "black"
+        else _ruff(root, edit.path, edit.after, ranges)
+    )
+    if formatted is None:
+        return edit, note
+    try:
+        ast.parse(formatted)
+    except (SyntaxError, ValueError):
+        return edit, f"{formatter} output for {edit.path} does not parse; kept the unformatted edit"
+    return replace(edit, after=formatted), ""
+
+
+def format_edits(
+    root: Path, edits: Sequence[FileEdit], rules: ProjectRules
+) -> tuple[tuple[FileEdit, ...], tuple[str, ...]]:
+    """Every edit styled by the project's formatter (when it has one), and the notes of those that could not be."""
+    styled: list[FileEdit] = []
+    notes: list[str] = []
+    for edit in edits:
+        new, note = format_edit(Path(root), edit, rules)
+        styled.append(new)
+        if note:
+            notes.append(note)
+    return tuple(styled), tuple(notes)

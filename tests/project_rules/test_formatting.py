@@ -1,0 +1,65 @@
+"""The project's formatter styles only the lines Evolve changed (real black and ruff format)."""
+
+from __future__ import annotations
+
+from evolve.edits import FileEdit
+from evolve.project_rules.formatting import changed_ranges, format_edit
+from evolve.project_rules.model import BlackRules, ProjectRules
+
+# Untouched code in a style neither formatter would keep: it must survive byte for byte.
+BEFORE = """\
+x = {  'a':1 }
+
+
+def f(a,b):
+    return a+b
+
+
+def g(x):
+    if x == None:
+        return 1
+    return 2
+"""
+# What a codemod might produce: a correct edit in a style the project's formatter would not write.
+AFTER = BEFORE.replace("    if x == None:\n", "    if x  is  None :\n")
+
+
+def test_changed_ranges_cover_replacements_and_insertions_not_deletions():
+    assert changed_ranges("a\nb\nc\n", "a\nB\nc\n") == [(2, 2)]
+    assert changed_ranges("a\nb\n", "a\nx\ny\nb\n") == [(2, 3)]
+    assert changed_ranges("a\nb\nc\n", "a\nc\n") == []
+    assert changed_ranges(BEFORE, AFTER) == [(9, 9)]
+
+
+def test_black_formats_only_the_changed_lines_with_the_projects_config(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.black]\nline-length = 100\n")
+    rules = ProjectRules(black=BlackRules(source="pyproject.toml", line_length=100))
+    edit, note = format_edit(tmp_path, FileEdit("pkg/m.py", BEFORE, AFTER, "codemods"), rules)
+    assert note == ""
+    assert edit.after == BEFORE.replace("    if x == None:\n", "    if x is None:\n")
+
+
+def test_ruff_format_formats_only_the_changed_lines(tmp_path):
+    (tmp_path / "ruff.toml").write_text("[format]\nquote-style = 'single'\n")
+    rules = ProjectRules(ruff_formats=True)
+    assert rules.formatter == "ruff"
+    after = AFTER.replace("return 2", 'return "two"')
+    edit, note = format_edit(tmp_path, FileEdit("m.py", BEFORE, after, "codemods"), rules)
+    assert note == ""
+    assert "    if x is None:\n" in edit.after and "return 'two'" in edit.after  # the project's quote style
+    assert edit.after.startswith("x = {  'a':1 }\n") and "def f(a,b):\n    return a+b\n" in edit.after
+
+
+def test_no_formatter_or_an_excluded_file_leaves_the_edit_alone(tmp_path):
+    edit = FileEdit("m.py", BEFORE, AFTER, "codemods")
+    assert format_edit(tmp_path, edit, ProjectRules()) == (edit, "")
+    black = ProjectRules(black=BlackRules(source="pyproject.toml", excludes=("/m\\.py",)))
+    assert format_edit(tmp_path, edit, black) == (edit, "")
+
+
+def test_a_formatter_failure_keeps_the_edit_and_says_why(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.black]\nline-length = 'wide'\n")
+    rules = ProjectRules(black=BlackRules(source="pyproject.toml"))
+    edit = FileEdit("m.py", BEFORE, AFTER, "codemods")
+    kept, note = format_edit(tmp_path, edit, rules)
+    assert kept == edit and note.startswith("black could not format m.py")
