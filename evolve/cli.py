@@ -3,109 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from evolve import __version__
+from evolve.cli_config import command_config
+from evolve.cli_parser import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_RUN_FAILED, build_parser
 from evolve.config import ConfigError, load_config
 from evolve.git import GitError
 from evolve.plugins import PluginError
 from evolve.progress import StepProgress
 from evolve.sandbox import sweep_stale_sandboxes
 
-EXIT_OK = 0
-EXIT_RUN_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERNAL = 3
-
-EPILOG = """exit codes:
-  0  success (scan done, plan made, run succeeded, dry run, or nothing to do)
-  1  run failed: no change passed every gate within the attempts
-  2  bad input: not a git repository, no commits, invalid configuration, unknown focus or command
-  3  internal error (a bug: please report it with the output)
-"""
-
-
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", nargs="?", default=".", type=Path, help="repository to work on (default: .)")
-    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output on stderr")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser, with one sub-command per job."""
-    parser = argparse.ArgumentParser(
-        prog="evolve",
-        description="Research, plan and make small, proven improvements to a Python repository.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"evolve {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    scan = sub.add_parser(
-        "scan",
-        help="measure the code and list findings",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _add_common(scan)
-    scan.add_argument(
-        "--coverage", action="store_true", help="also run the repository's tests to measure line coverage (slow)"
-    )
-    scan.add_argument("--no-semgrep", action="store_true", help="skip the semgrep rules")
-    scan.add_argument("--no-cache", action="store_true", help="ignore and do not update the scan cache")
-    scan.add_argument("--limit", type=int, default=30, help="findings shown in the table (default 30)")
-
-    plan = sub.add_parser(
-        "plan",
-        help="choose one PR-sized, single-theme set of tasks",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _add_common(plan)
-    plan.add_argument("--focus", help="a theme or codemod id to plan for")
-    plan.add_argument("--markdown", action="store_true", help="print markdown with a Mermaid diagram")
-    plan.add_argument("--llm", action="store_true", help="include LLM themes (needs ANTHROPIC_API_KEY)")
-    plan.add_argument("--coverage", action="store_true", help="measure coverage first (enables the tests theme)")
-
-    run = sub.add_parser(
-        "run",
-        help="make the change on a new branch, proven by the gates",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _add_common(run)
-    run.add_argument("--focus", help="a theme or codemod id to work on")
-    run.add_argument("--dry-run", action="store_true", help="print the diff; make no branch or commit")
-    run.add_argument(
-        "--llm",
-        action="store_true",
-        help="use Claude for docstrings/complexity/tests/security (needs ANTHROPIC_API_KEY)",
-    )
-    run.add_argument("--coverage", action="store_true", help="measure coverage during research")
-    run.add_argument(
-        "--output", type=Path, help="directory for report.json and report.md (default: .git/evolve/runs/<id>)"
-    )
-    run.add_argument("--base", default="HEAD", help="commit to start from (default HEAD)")
-
-    codemods = sub.add_parser("codemods", help="list the codemod catalog")
-    codemods.add_argument("--json", action="store_true", help="print JSON")
-
-    feedback = sub.add_parser("feedback", help="teach the local learning store that a change was merged or closed")
-    feedback.add_argument("path", type=Path, help="repository the change was for")
-    feedback.add_argument("outcome", choices=["merged", "closed"])
-    feedback.add_argument("--codemod", action="append", required=True, help="codemod id (repeatable)")
-
-    serve = sub.add_parser("serve", help="run the GitHub App web server and worker")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument(
-        "--role", choices=["all", "web", "worker"], default="all", help="which parts to run (default all)"
-    )
-    return parser
+NO_LLM_KEY = (
+    "evolve: note: --llm needs ANTHROPIC_API_KEY in the environment; it is not set, "
+    "so the plan uses the deterministic codemod catalog only"
+)
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
@@ -117,12 +33,19 @@ def _repo_key(path: Path) -> str:
     return str(path.resolve())
 
 
+def _require_repository(path: Path) -> Path:
+    """The work tree at or above `path`; a GitError (exit 2) when `path` is not in a git repository."""
+    from evolve.git.trust import open_repository
+
+    repository = open_repository(path)
+    return repository.work_tree or path
+
+
 def command_scan(args: argparse.Namespace) -> int:
     """`evolve scan`."""
     from evolve.research import render_scan_table, scan_repository
 
-    if not args.path.is_dir():
-        return _fail(f"{args.path} is not a directory")
+    _require_repository(args.path)
     config = load_config(args.path)
     progress = StepProgress(enabled=not args.quiet)
     try:
@@ -170,6 +93,8 @@ def command_plan(args: argparse.Namespace) -> int:
         blocked_codemods=store.blocked(key),
     )
     _announce_config(args.path, args.quiet or args.json)
+    if args.llm and not args.quiet and not os.environ.get("ANTHROPIC_API_KEY", "").strip():
+        print(NO_LLM_KEY, file=sys.stderr)
     progress = StepProgress(enabled=not args.quiet)
     try:
         outcome = plan_repository(args.path, options, progress=progress)
@@ -249,7 +174,7 @@ def command_codemods(args: argparse.Namespace) -> int:
     """`evolve codemods`: the catalog."""
     from evolve.codemods.registry import available_codemods
 
-    catalog = available_codemods()
+    catalog = available_codemods()  # --quiet changes nothing: the catalog is the output
     if args.json:
         print(json.dumps([cls.metadata.to_dict() for cls in catalog.values()], indent=2))
         return EXIT_OK
@@ -262,16 +187,18 @@ def command_codemods(args: argparse.Namespace) -> int:
 
 def command_feedback(args: argparse.Namespace) -> int:
     """`evolve feedback`: record a review outcome locally."""
-    from evolve.codemods.registry import available_codemods
+    from evolve.codemods.registry import CODEMODS, available_codemods
     from evolve.learn import LearningStore
 
-    unknown = sorted(set(args.codemod) - set(available_codemods()))
-    if unknown:
-        return _fail(f"unknown codemod(s): {', '.join(unknown)}")
+    _require_repository(args.path)
+    CODEMODS.check_names(args.codemod, available_codemods(), where="--codemod")
     store = LearningStore()
     store.record(_repo_key(args.path), args.codemod, args.outcome)
-    for stats in store.stats(_repo_key(args.path)):
-        if stats.codemod in args.codemod:
+    recorded = [stats for stats in store.stats(_repo_key(args.path)) if stats.codemod in args.codemod]
+    if args.json:
+        print(json.dumps([dataclasses.asdict(stats) for stats in recorded], indent=2))
+    elif not args.quiet:
+        for stats in recorded:
             print(f"{stats.codemod}: merged {stats.merged}, closed {stats.closed}, acceptance {stats.acceptance:.2f}")
     return EXIT_OK
 
@@ -298,6 +225,7 @@ COMMANDS = {
     "run": command_run,
     "codemods": command_codemods,
     "feedback": command_feedback,
+    "config": command_config,
     "serve": command_serve,
 }
 
@@ -314,8 +242,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except (ConfigError, GitError, PluginError) as error:
         return _fail(str(error))
+    except BrokenPipeError:
+        return _reader_went_away()
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+
+
+def _reader_went_away() -> int:
+    """`evolve ... --json | head`: the reader closed the pipe. Not an error; say nothing and exit 0."""
+    # Point stdout at /dev/null so the interpreter's final flush does not raise again at exit.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -8,11 +8,12 @@ import json
 import sys
 from pathlib import Path
 
+from evolve.cli_parser import EXIT_BAD_INPUT, EXIT_OK
 from evolve.config import ConfigError, EvolveConfig, load_config, parse_config, parse_yaml_config, tomllib
 from evolve.config_schema import config_json_schema, render_schema
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
+from evolve.git import GitError
+from evolve.git.trust import open_repository
+from evolve.plugins import PluginError
 
 
 def add_config_parser(sub: argparse._SubParsersAction, epilog: str) -> None:  # type: ignore[type-arg]
@@ -60,7 +61,8 @@ def command_config(args: argparse.Namespace) -> int:
 def load_config_file(path: Path) -> EvolveConfig:
     """Load one configuration file (YAML, or a pyproject.toml's [tool.evolve]) or a repository's configuration."""
     if path.is_dir():
-        return load_config(path)
+        repository = open_repository(path)  # a GitError (exit 2) for a directory that is not a repository
+        return load_config(repository.work_tree or path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -80,7 +82,7 @@ def load_config_file(path: Path) -> EvolveConfig:
 def _check(path: Path, *, as_json: bool, quiet: bool) -> int:
     try:
         load_config_file(path)
-    except ConfigError as error:
+    except (ConfigError, GitError, PluginError) as error:
         if as_json:
             print(json.dumps({"path": str(path), "valid": False, "error": str(error)}, indent=2))
         else:
