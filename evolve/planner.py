@@ -1,10 +1,15 @@
-"""Turn findings into one PR-sized, single-theme plan, ranked by priority × learned acceptance. Pure."""
+"""Turn findings into one PR-sized, single-theme plan, ranked by value x learned acceptance. Pure.
+
+A finding's priority carries its value (security and bug patterns first, cosmetic rewrites last: see
+evolve/research/codemod_findings.py); learned acceptance scales it; ties go to public, shallow modules first.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from evolve.config import LimitsConfig
 from evolve.findings import Finding
@@ -25,6 +30,7 @@ THEME_TITLES = {
     "modernize": "Modernize syntax",
     "typing": "Add missing return annotations",
     "security": "Safer library calls",
+    "deprecations": "Replace APIs deprecated on supported Pythons",
     "docstrings": "Document public functions and classes",
     "complexity": "Reduce complexity of the most complex functions",
     "tests": "Add characterization tests for uncovered code",
@@ -33,6 +39,12 @@ THEME_TITLES = {
 # Estimated changed lines per task, before a codemod or the model has run.
 LLM_LINES = {"docstring": 6, "complexity": 30, "tests": 40, "security": 6}
 NEUTRAL_ACCEPTANCE = 0.5
+# A theme is worth its best task plus a little for each further one: one fixed defect outranks ten
+# cosmetic rewrites, and between themes of equal value the larger wins.
+FURTHER_TASK_WEIGHT = 0.1
+# A PR stays in one value class: tasks worth less than this share of the theme's best task wait for a PR
+# of their own (a security fix does not arrive padded with cosmetic rewrites).
+VALUE_CLASS_RATIO = 0.34
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,23 @@ def candidate_tasks(plan_input: PlanningInput) -> dict[str, list[Task]]:
     return themes
 
 
+def file_importance(path: str) -> tuple[int, int]:
+    """How much a reviewer cares about a file, for ties: public modules before private ones, shallow before deep.
+
+    Returned as a sort key (smaller first): (private?, depth). `pkg/__init__.py` and `pkg/api.py` are public;
+    `pkg/_internal/x.py` and `pkg/_compat.py` are private.
+    """
+    parts = PurePosixPath(path).parts
+    private = any(part.startswith("_") and not (part.startswith("__") and part.endswith("__.py")) for part in parts)
+    return (int(private), len(parts))
+
+
+def theme_score(priorities: Sequence[float]) -> float:
+    """A theme's worth from its chosen tasks' priorities: the best one, plus FURTHER_TASK_WEIGHT of the rest."""
+    ranked = sorted(priorities, reverse=True)
+    return ranked[0] + FURTHER_TASK_WEIGHT * sum(ranked[1:]) if ranked else 0.0
+
+
 def _matches_focus(focus: str, theme: str, task: Task) -> bool:
     return focus == theme or focus == task.codemod
 
@@ -158,11 +187,24 @@ def make_plan(plan_input: PlanningInput) -> Plan:
             )
             for t in tasks
         ]
-        weighted.sort(key=lambda pair: (-pair[0], pair[1].path, pair[1].codemod or "", pair[1].symbol or ""))
-        ranked = [Task(**{**t.__dict__, "priority": min(1.0, score)}) for score, t in weighted]
+        weighted.sort(
+            key=lambda pair: (
+                -pair[0],
+                file_importance(pair[1].path),
+                pair[1].path,
+                pair[1].codemod or "",
+                pair[1].symbol or "",
+            )
+        )
+        best = weighted[0][0]
+        ranked = [
+            Task(**{**t.__dict__, "priority": min(1.0, score)})
+            for score, t in weighted
+            if score >= VALUE_CLASS_RATIO * best
+        ]
         chosen, dropped = _fit_limits(ranked, plan_input.limits)
         if chosen:
-            scored.append((sum(t.priority for t in chosen), theme, chosen, dropped))
+            scored.append((theme_score([t.priority for t in chosen]), theme, chosen, dropped))
     if not scored:
         note = "no findings match the focus" if focus else "no actionable findings"
         return Plan(theme=focus or "", title="", tasks=(), score=0.0, notes=(note,))

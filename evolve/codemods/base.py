@@ -7,13 +7,17 @@ an occurrence are parsed with LibCST, once, and every selected transform runs ov
 from __future__ import annotations
 
 import ast
+import functools
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Literal
 
 import libcst as cst
 
+from evolve.codemods.signals import protected_lines, span_is_protected
+
 Risk = Literal["low", "medium", "high"]
+Benefit = Literal["security", "defect", "deprecation", "cleanup", "cosmetic"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,9 @@ class CodemodMetadata:
     # The linter rules this codemod is the fix for (ruff/flake8 codes; pylint messages as `pylint:<name>`):
     # the planner does not propose it where the project ignores them, nor where the project's linter checks them.
     lint_codes: tuple[str, ...] = ()
+    # What a reviewer gains, which ranks plans (evolve/research/codemod_findings.py): a security finding or a
+    # bug pattern fixed beats a deprecated API migrated, which beats cleanup, which beats a cosmetic rewrite.
+    benefit: Benefit = "cosmetic"
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise to a JSON-ready dict."""
@@ -90,6 +97,24 @@ class Codemod(ABC):
     examples: ClassVar[tuple[Example, ...]] = ()
     # Sources the codemod must leave byte-for-byte unchanged.
     valid: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every codemod's `detect` drops occurrences on lines the code itself marks as deliberate (signals.py)."""
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("detect")
+        if own is None or getattr(own, "__isabstractmethod__", False) or getattr(own, "_respects_signals", False):
+            return
+
+        @functools.wraps(own)
+        def detect(self: Codemod, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
+            found = own(self, tree, source, context)
+            if not found:
+                return found
+            protected = protected_lines(source, self.metadata.lint_codes)
+            return [o for o in found if not span_is_protected(o.line, o.end_line, protected)]
+
+        detect._respects_signals = True  # type: ignore[attr-defined]
+        cls.detect = detect  # type: ignore[method-assign]
 
     @abstractmethod
     def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 
 import libcst as cst
 import libcst.matchers as m
 from libcst._nodes.internal import CodegenState  # no public hook for a light position pass
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from evolve.codemods.base import Change, CodemodContext
+from evolve.codemods.signals import protected_lines
 
 
 class RecordingTransformer(cst.CSTTransformer):
@@ -21,6 +23,24 @@ class RecordingTransformer(cst.CSTTransformer):
         self.codemod_id = codemod_id
         self.context = context
         self.recorded: list[tuple[cst.CSTNode, str]] = []
+        # ids of statements the code marks as deliberate (see signals.py); set by `run_transformer`.
+        self.protected: frozenset[int] = frozenset()
+
+    def is_protected(self, original_node: cst.CSTNode) -> bool:
+        """Whether an original statement is one the code marks as deliberate: it must stay as it is."""
+        return id(original_node) in self.protected
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        """Do not descend into protected statements."""
+        if id(node) in self.protected:
+            return False
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+        """Protected statements come back exactly as they were."""
+        if id(original_node) in self.protected:
+            return original_node
+        return super().on_leave(original_node, updated_node)  # type: ignore[return-value]
 
     def record(self, original_node: cst.CSTNode, description: str) -> None:
         """Remember one edit made at `original_node` (a node of the tree being visited)."""
@@ -58,8 +78,52 @@ def node_lines(module: cst.Module, nodes: Sequence[cst.CSTNode]) -> dict[int, in
     return state.lines
 
 
+def _clause_lines(node: cst.BaseCompoundStatement, positions: Mapping[cst.CSTNode, CodeRange]) -> set[int]:
+    """The lines of a compound statement's headers: `def`/`if ...:` up to its body, and `elif`/`else`/`except`."""
+    start = positions[node].start.line
+    body = node.body
+    first = body.body[0] if isinstance(body, cst.IndentedBlock) and body.body else None
+    header_end = positions[first].start.line - 1 if first is not None and first in positions else start
+    lines = set(range(start, max(header_end, start) + 1))
+    clauses: list[cst.CSTNode | None] = [getattr(node, "orelse", None), getattr(node, "finalbody", None)]
+    clauses.extend(getattr(node, "handlers", ()))
+    for clause in clauses:
+        if clause is not None and clause in positions:
+            lines.add(positions[clause].start.line)
+            if isinstance(clause, cst.If):
+                lines |= _clause_lines(clause, positions)
+    return lines
+
+
+def protected_statements(module: cst.Module, codes: Sequence[str]) -> frozenset[int]:
+    """ids of the statements of `module` that carry a signal on one of their own lines (signals.py)."""
+    lines = protected_lines(module.code, codes)
+    if not lines:
+        return frozenset()
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    found = set()
+    for node, where in positions.items():
+        if isinstance(node, cst.SimpleStatementLine):
+            covered = set(range(where.start.line, where.end.line + 1))
+        elif isinstance(node, cst.BaseCompoundStatement):
+            covered = _clause_lines(node, positions)
+        else:
+            continue
+        if covered & lines:
+            found.add(id(node))
+    return frozenset(found)
+
+
+def _lint_codes(codemod_id: str) -> tuple[str, ...]:
+    from evolve.codemods.registry import available_codemods  # the registry imports the codemods, not this module
+
+    codemod = available_codemods().get(codemod_id)
+    return codemod.metadata.lint_codes if codemod is not None else ()
+
+
 def run_transformer(module: cst.Module, transformer: RecordingTransformer) -> tuple[cst.Module, list[Change]]:
-    """Visit `module` and return the new module with the transformer's changes (lines computed only if any)."""
+    """Visit `module`, leaving protected statements alone, and return the new module and the changes made."""
+    transformer.protected = protected_statements(module, _lint_codes(transformer.codemod_id))
     new_module = module.visit(transformer)
     if not transformer.recorded:
         return new_module, []

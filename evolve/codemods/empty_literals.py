@@ -23,6 +23,7 @@ class EmptyLiterals(Codemod):
         theme="modernize",
         rationale="`{}`/`[]`/`()` are the idiomatic empty containers and skip a builtin lookup and call.",
         risk="low",
+        benefit="cosmetic",
         review_guidance="Only calls without arguments, and only when the module never rebinds the builtin's name.",
         references=(
             "https://docs.astral.sh/ruff/rules/unnecessary-collection-call/",
@@ -40,6 +41,7 @@ class EmptyLiterals(Codemod):
         Example("f(tuple(), key=dict())\n", "f((), key={})\n"),
     )
     valid = (
+        "x = dict()  # noqa: C408\n",
         "x = dict(a=1)\ny = list(range(3))\nz = tuple(items)\n",
         "def list():\n    return 1\nx = list()\n",
         "from mylib import *\nx = dict()\n",  # a star import may rebind the name

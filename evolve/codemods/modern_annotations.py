@@ -37,6 +37,7 @@ class ModernAnnotations(Codemod):
         theme="modernize",
         rationale="PEP 585 made the builtins generic (3.9) and PEP 604 added `X | Y` (3.10); the typing aliases are deprecated.",
         risk="medium",
+        benefit="cosmetic",
         review_guidance="Only annotations change, and only where `requires-python` (or `from __future__ import annotations`) "
         "allows the new forms. With the future import on older Pythons, runtime evaluation of annotations "
         "(pydantic, `get_type_hints`) would fail: check such libraries are not used on those versions.",
@@ -79,6 +80,7 @@ class ModernAnnotations(Codemod):
         ),
     )
     valid = (
+        "from typing import Optional\nx: Optional[int] = None  # type: ignore[assignment]\n",
         "from typing import List\ndef f(x: List[int]) -> None:\n    pass\n",  # default min_python 3.8
         "from typing import List\nx = List[int]\n",
         "from typing import Optional\ny: 'Optional[int]' = None\n",

@@ -26,6 +26,7 @@ class NoneComparison(Codemod):
         theme="correctness",
         rationale="`== None` calls `__eq__`, which classes may override; `is None` is the identity test PEP 8 asks for.",
         risk="low",
+        benefit="defect",
         review_guidance="Check that no compared object relies on a custom `__eq__` against None (e.g. array-likes or ORM column expressions).",
         references=(
             "https://peps.python.org/pep-0008/#programming-recommendations",
@@ -41,6 +42,7 @@ class NoneComparison(Codemod):
         Example("assert f(x) != None, 'missing'\n", "assert f(x) is not None, 'missing'\n"),
     )
     valid = (
+        "flag = value == None  # noqa: E711 - numpy elementwise comparison\n",
         "if x is None:\n    pass\n",
         "a == None == b\n",  # chained comparison: left alone
         "x = y == 0\n",

@@ -26,6 +26,7 @@ class NoneReturn(Codemod):
         theme="typing",
         rationale="Type checkers skip the bodies of unannotated functions; `-> None` opts them in and documents intent.",
         risk="low",
+        benefit="cosmetic",
         review_guidance="Skipped: abstract methods, overloads, Protocol members, stubs (`...` / raise-only bodies), "
         "functions with `# type:` comments, generators. Subclasses overriding these methods with a return value "
         "will now be flagged by a type checker.",
@@ -53,6 +54,7 @@ class NoneReturn(Codemod):
         Example("@decorator\ndef f(*args, **kw): pass\n", "@decorator\ndef f(*args, **kw) -> None: pass\n"),
     )
     valid = (
+        "def f():  # noqa: ANN201\n    print()\n",
         "def f():\n    return 1\n",
         "def f() -> int:\n    print(1)\n",
         "def gen():\n    yield 1\n",

@@ -22,6 +22,7 @@ class NotIn(Codemod):
         theme="correctness",
         rationale="`not x in y` reads as `(not x) in y`; `x not in y` says what it means and is the PEP 8 form. Same semantics.",
         risk="low",
+        benefit="cosmetic",
         review_guidance="Purely syntactic: `not (a in b)` and `a not in b` evaluate identically.",
         references=(
             "https://peps.python.org/pep-0008/#programming-recommendations",
@@ -37,6 +38,7 @@ class NotIn(Codemod):
         Example("x = (not a in b)\n", "x = (a not in b)\n"),
     )
     valid = (
+        "ok = not x in y  # noqa\n",
         "if key not in mapping:\n    pass\n",
         "if not a < b:\n    pass\n",
         "if not a in b in c:\n    pass\n",  # chained: left alone

@@ -22,6 +22,7 @@ class ObjectBase(Codemod):
         theme="modernize",
         rationale="In Python 3 every class derives from `object`; listing it is Python 2 residue.",
         risk="low",
+        benefit="cosmetic",
         review_guidance="No behaviour change: the MRO is identical. Skipped when the module rebinds the name `object`.",
         references=(
             "https://docs.python.org/3/reference/compound_stmts.html#class-definitions",
@@ -39,6 +40,7 @@ class ObjectBase(Codemod):
         Example("class A(  object  ):  # note\n    pass\n", "class A:  # note\n    pass\n"),
     )
     valid = (
+        "class A(object):  # noqa: UP004\n    pass\n",
         "class A:\n    pass\n",
         "class A(Base, object):\n    pass\n",  # object is not the only base: MRO question, left alone
         "object = MyBase\nclass A(object):\n    pass\n",  # rebound name

@@ -29,6 +29,7 @@ class OpenEncoding(Codemod):
         rationale="Without `encoding=`, `open()` uses the locale encoding, so the same code reads files differently "
         "on Windows or in a C locale; PEP 597 warns about it.",
         risk="medium",
+        benefit="defect",
         review_guidance="On UTF-8 machines nothing changes. Check files that are deliberately in another encoding "
         "(legacy data, locale-dependent output). Binary modes and non-literal modes are left alone.",
         references=("https://peps.python.org/pep-0597/", "https://docs.python.org/3/library/functions.html#open"),
@@ -50,6 +51,7 @@ class OpenEncoding(Codemod):
         ),
     )
     valid = (
+        "data = open(path).read()  # deliberate: the locale encoding, as the shell would\n",
         "open(path, 'rb')\n",
         "open(path, mode='wb')\n",
         "open(path, mode)\n",  # mode not a literal

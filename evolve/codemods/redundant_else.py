@@ -25,6 +25,7 @@ class RedundantElse(Codemod):
         rationale="When the `if` branch returns, raises, continues or breaks, the `else` only adds nesting; "
         "early exits read top to bottom.",
         risk="medium",
+        benefit="cosmetic",
         review_guidance="Control flow is unchanged because the `if` branch ends in an unconditional exit. Check "
         "that comments that sat on the `else:` line still read well above the dedented code.",
         references=(
@@ -73,6 +74,7 @@ class RedundantElse(Codemod):
         ),
     )
     valid = (
+        "def f(x):\n    if x:\n        return 1\n    else:  # pragma: no cover\n        return 2\n",
         "def f(x):\n    if x:\n        y = 1\n    else:\n        y = 2\n    return y\n",
         "def f(x):\n    if x:\n        if y:\n            return 1\n    else:\n        return 2\n",  # inner exit is conditional
         "def f(x):\n    if x:\n        return 1\n    return 2\n",

@@ -31,6 +31,7 @@ class RequestsTimeout(Codemod):
         theme="security",
         rationale="`requests` waits forever by default; a stalled server then hangs the caller (CWE-400).",
         risk="medium",
+        benefit="defect",
         review_guidance=f"Each call now fails after {TIMEOUT_SECONDS}s without a response. Check long downloads and "
         "slow endpoints and raise the value where needed. Calls passing `**kwargs` are left alone.",
         references=(
@@ -58,6 +59,7 @@ class RequestsTimeout(Codemod):
         ),
     )
     valid = (
+        "import requests\nrequests.get(url)  # nosec B113\n",
         "import requests\nrequests.get(url, timeout=5)\n",
         "import requests\nrequests.get(url, **options)\n",
         "import requests\ns = requests.Session()\ns.get(url)\n",

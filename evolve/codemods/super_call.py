@@ -31,6 +31,7 @@ class SuperCall(Codemod):
         theme="modernize",
         rationale="`super()` cannot name the wrong class after a rename or copy-paste and is the Python 3 idiom.",
         risk="low",
+        benefit="cosmetic",
         review_guidance="Only rewritten directly inside methods of the named class, with the method's own first argument. "
         "Check the class is not replaced by a decorator that returns a different class.",
         references=("https://peps.python.org/pep-3135/", "https://docs.python.org/3/library/functions.html#super"),
@@ -59,6 +60,7 @@ class SuperCall(Codemod):
         ),
     )
     valid = (
+        "class A(B):\n    def f(self):\n        super(A, self).f()  # noqa: UP008\n",
         "class A(B):\n    def f(self):\n        return super(B, self).f()\n",  # skips a class in the MRO: different meaning
         "class A(B):\n    def f(self):\n        def g():\n            return super(A, self).f()\n        return g()\n",
         "class A(B):\n    def f(self):\n        return lambda: super(A, self).f()\n",

@@ -1,9 +1,16 @@
-"""Remove imports whose names are certainly never used (a conservative pyflakes F401)."""
+"""Remove imports whose names are certainly never used and whose removal cannot change behaviour (F401).
+
+Importing runs the imported module: a package may install an import hook, register plugins or patch
+things on import. So only an import that is provably free of such effects is removed: a standard-library
+module that does nothing on import, or any import under `if TYPE_CHECKING:` (never executed). Everything
+else — third-party and first-party modules, relative imports — stays, even when its name is unused.
+"""
 
 from __future__ import annotations
 
 import ast
 import re
+import sys
 
 import libcst as cst
 
@@ -24,6 +31,41 @@ _TYPE_COMMENT = re.compile(r"#\s*type:(.*)$", re.MULTILINE)
 # Modules calling these may look names up dynamically: nothing is certainly unused there.
 _DYNAMIC = frozenset({"globals", "locals", "vars", "eval", "exec", "__getattr__"})
 _TRY_AST = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
+# Standard-library modules whose import does something (prints, installs readline, runs site hooks...).
+_STDLIB_WITH_EFFECTS = frozenset(
+    {
+        "antigravity",
+        "this",
+        "readline",
+        "rlcompleter",
+        "site",
+        "sitecustomize",
+        "usercustomize",
+        "__hello__",
+        "__phello__",
+        "idlelib",
+        "turtledemo",
+        "encodings",
+        "__main__",
+        "builtins",
+    }
+)
+
+
+def import_has_no_effects(module: str | None, level: int, type_checking_only: bool) -> bool:
+    """Whether removing an import of `module` cannot change what the program does."""
+    if type_checking_only:
+        return True  # `if TYPE_CHECKING:` bodies never run
+    if level or not module:
+        return False  # the repository's own modules may register things on import
+    top = module.split(".")[0]
+    return top in sys.stdlib_module_names and top not in _STDLIB_WITH_EFFECTS
+
+
+def _is_type_checking_test(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 class UnusedImports(Codemod):
@@ -35,16 +77,22 @@ class UnusedImports(Codemod):
         theme="cleanup",
         rationale="Unused imports slow start-up, hide real dependencies and confuse readers.",
         risk="medium",
-        review_guidance="Kept on purpose: package `__init__` files, `__all__` entries, `import x as x` re-exports, "
-        "imports inside try/except, `__future__`, names mentioned in strings or type comments, modules using "
-        "globals()/eval. Still check that no other module imports the removed name from this one.",
+        review_guidance="Only standard-library imports without import-time effects (and anything under "
+        "`if TYPE_CHECKING:`) are removed: third-party, first-party and relative imports may install hooks or "
+        "register plugins and always stay. Also kept: package `__init__` files, `__all__` entries, `import x as x` "
+        "re-exports, imports inside try/except, `__future__`, `# noqa`, names mentioned in strings or type "
+        "comments, modules using globals()/eval. Check that no other module imports the removed name from this one.",
+        benefit="cleanup",
         references=("https://docs.astral.sh/ruff/rules/unused-import/", "https://peps.python.org/pep-0484/#stub-files"),
         lint_codes=("F401", "pylint:unused-import", "pylint:W0611"),
     )
     examples = (
         Example("import os\nimport sys\nprint(sys.argv)\n", "import sys\nprint(sys.argv)\n"),
-        Example("from a import b, c, d\nc()\n", "from a import c\nc()\n"),
-        Example("from a import (\n    b,\n    c,\n)\nc()\n", "from a import (\n    c,\n)\nc()\n"),
+        Example("from os import sep, getcwd, path\ngetcwd()\n", "from os import getcwd\ngetcwd()\n"),
+        Example(
+            "from os import (\n    sep,\n    getcwd,\n)\ngetcwd()\n", "from os import (\n    getcwd,\n)\ngetcwd()\n"
+        ),
+        Example("import os  # noqa: E501\nx = 1\n", "x = 1\n"),  # a noqa for another rule
         Example("import json\n# the parser\nimport re\nx = 1\n", "# the parser\nx = 1\n"),
         Example(
             "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from m import Unused\nx: TYPE_CHECKING = 1\n",
@@ -66,6 +114,14 @@ class UnusedImports(Codemod):
         "from fixtures import db\ndef test_x(db):\n    assert db\n",
         "import os\ndef f():\n    '''>>> os.sep'''\n",
         "from m import *\n",
+        "import statemachine\n",  # a third-party import may install an import hook: never removed
+        "from statemachine import State\n",
+        "from . import signals\n",  # the package's own modules may register things on import
+        "import readline\n",  # a standard-library module with an import-time effect
+        "import os  # noqa: F401\n",
+        "import os  # noqa\n",
+        "import os  # nosec\n",
+        "# deliberate: keeps the codec registered\nimport codecs\n",
     )
 
     def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
@@ -76,6 +132,13 @@ class UnusedImports(Codemod):
         if used is None:
             return []
         protected = {id(inner) for node in ast.walk(tree) if isinstance(node, _TRY_AST) for inner in ast.walk(node)}
+        type_checking = {
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and _is_type_checking_test(node.test)
+            for statement in node.body
+            for inner in ast.walk(statement)
+        }
         found = []
         for node, symbol in walk_with_symbol(tree):
             if not isinstance(node, ast.Import | ast.ImportFrom) or id(node) in protected:
@@ -83,10 +146,13 @@ class UnusedImports(Codemod):
             if isinstance(node, ast.ImportFrom) and node.module == "__future__":
                 continue
             for alias in node.names:
+                module = node.module if isinstance(node, ast.ImportFrom) else alias.name
+                level = node.level if isinstance(node, ast.ImportFrom) else 0
                 if (
                     alias.name != "*"
                     and alias.asname != alias.name
                     and _local_name(alias.name, alias.asname) not in used
+                    and import_has_no_effects(module, level, id(node) in type_checking)
                 ):
                     found.append(
                         Occurrence(
@@ -214,6 +280,16 @@ class _Transformer(RecordingTransformer):
         super().__init__(codemod_id, context)
         self.used, self.only = used, only
         self.try_depth = 0
+        self.type_checking_depth = 0
+
+    def visit_If(self, node: cst.If) -> None:
+        if _is_type_checking_cst(node.test):
+            self.type_checking_depth += 1
+
+    def leave_If(self, original_node: cst.If, updated_node: cst.If) -> cst.If:
+        if _is_type_checking_cst(original_node.test):
+            self.type_checking_depth -= 1
+        return updated_node
 
     def visit_Try(self, node: cst.Try) -> None:
         self.try_depth += 1
@@ -225,10 +301,17 @@ class _Transformer(RecordingTransformer):
     visit_TryStar = visit_Try
     leave_TryStar = leave_Try
 
-    def _unused(self, alias: cst.ImportAlias) -> bool:
+    def _unused(self, alias: cst.ImportAlias, statement: cst.Import | cst.ImportFrom) -> bool:
         name, asname = alias.evaluated_name, alias.evaluated_alias
         local = _local_name(name, asname)
-        return asname != name and local not in self.used and (self.only is None or local in self.only)
+        if asname == name or local in self.used or (self.only is not None and local not in self.only):
+            return False
+        if isinstance(statement, cst.ImportFrom):
+            module = dotted_name(statement.module) if statement.module is not None else None
+            level = len(statement.relative)
+        else:
+            module, level = name, 0
+        return import_has_no_effects(module, level, self.type_checking_depth > 0)
 
     def _prune(self, original: cst.SimpleStatementLine, line: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
         """The line with unused aliases removed (its body may end up empty)."""
@@ -244,9 +327,9 @@ class _Transformer(RecordingTransformer):
             ):
                 body.append(small)
                 continue
-            kept = [alias for alias in small.names if not self._unused(alias)]
+            kept = [alias for alias in small.names if not self._unused(alias, small)]
             for alias in small.names:
-                if self._unused(alias):
+                if self._unused(alias, small):
                     self.record(original, f"removed unused import `{alias.evaluated_alias or alias.evaluated_name}`")
             if kept:
                 body.append(small.with_changes(names=_fix_commas(kept, small)))
@@ -259,8 +342,10 @@ class _Transformer(RecordingTransformer):
             return list(body), list(footer)
         new_body, doomed = list(body), set()
         for index, (before, statement) in enumerate(zip(original_body, body)):
-            if isinstance(statement, cst.SimpleStatementLine) and any(
-                isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
+            if (
+                isinstance(statement, cst.SimpleStatementLine)
+                and not self.is_protected(before)
+                and any(isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body)
             ):
                 new_body[index] = self._prune(before, statement)
                 if not new_body[index].body:
@@ -279,6 +364,12 @@ class _Transformer(RecordingTransformer):
             body = [cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=footer)]
             footer = []
         return updated_node.with_changes(body=body, footer=footer)
+
+
+def _is_type_checking_cst(test: cst.BaseExpression) -> bool:
+    return (isinstance(test, cst.Name) and test.value == "TYPE_CHECKING") or (
+        isinstance(test, cst.Attribute) and test.attr.value == "TYPE_CHECKING"
+    )
 
 
 def _fix_commas(kept: list[cst.ImportAlias], statement: cst.Import | cst.ImportFrom) -> list[cst.ImportAlias]:

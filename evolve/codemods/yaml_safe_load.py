@@ -1,8 +1,16 @@
-"""`yaml.load(x)` without a Loader -> `yaml.safe_load(x)` (Bandit B506)."""
+"""`yaml.load(x)` without a Loader -> `yaml.safe_load(x)` (Bandit B506).
+
+Only the plain, loader-less call changes. A module that chooses loaders itself — it mentions
+`unsafe_load`, `UnsafeLoader`, `FullLoader`, `full_load` or Python tags (`!!python/...`) anywhere — is
+left alone as a whole: its author knows which objects the documents hold. So are calls through a name
+that is also bound some other way (`try: from yaml import load` / `except ImportError: load = ...`),
+because the safe name would not exist in the fallback branch.
+"""
 
 from __future__ import annotations
 
 import ast
+import re
 
 import libcst as cst
 
@@ -11,6 +19,7 @@ from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadat
 from evolve.codemods.cst_edits import (
     RecordingTransformer,
     dotted_name,
+    iter_nodes,
     module_bindings,
     name_references,
     run_transformer,
@@ -18,6 +27,9 @@ from evolve.codemods.cst_edits import (
 
 ID = "yaml-safe-load"
 SAFE = {"load": "safe_load", "load_all": "safe_load_all"}
+# A module mentioning these chose its loaders on purpose (see the module docstring).
+_EXPLICIT_LOADING = re.compile(r"unsafe_load|UnsafeLoader|FullLoader|full_load|!!python|python/(?:object|name)")
+_TRY_AST = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
 
 
 class YamlSafeLoad(Codemod):
@@ -31,7 +43,10 @@ class YamlSafeLoad(Codemod):
         "(PyYAML < 5.1) and raises TypeError on PyYAML >= 6; `safe_load` only builds plain data.",
         risk="low",
         review_guidance="Documents using Python-specific tags (`!!python/...`) no longer load. Calls that pass a "
-        "Loader (even an unsafe one) are left alone: that choice was explicit.",
+        "Loader (even an unsafe one) are left alone: that choice was explicit; so is every call in a module that "
+        "mentions `unsafe_load`, `UnsafeLoader`, `FullLoader` or `!!python` tags, and calls through a name bound "
+        "in a try/except ImportError fallback.",
+        benefit="security",
         references=(
             "https://pyyaml.org/wiki/PyYAMLDocumentation",
             "https://github.com/yaml/pyyaml/wiki/PyYAML-yaml.load(input)-Deprecation",
@@ -63,14 +78,25 @@ class YamlSafeLoad(Codemod):
         "import pickle as yaml\nyaml.load(fh)\n",
         "from yaml import load\nsafe_load = None\nload(s)\n",  # the safe name is taken
         "import yaml\nyaml.load(**kwargs)\n",
+        # deliberate: the CLI loads `!!python/name:` values its users write
+        "import yaml\ndata = yaml.unsafe_load(fh)\nother = yaml.load(fh2)\n",
+        "import yaml\nloaded = yaml.load(fh)  # nosec B506 - trusted file written by us\n",
+        "import yaml\nloaded = yaml.load(fh)  # noqa: S506\n",
+        "try:\n    from yaml import load\nexcept ImportError:\n    load = None\nconfig = load(fh)\n",
+        "import yaml\n# intentionally the default loader: see docs/config.md\nconfig = yaml.load(fh)\n",
     )
 
     def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
         """Find `yaml.load(x)` / `load(x)` (imported from yaml) without a Loader."""
-        if "yaml" not in source or "load" not in source:
+        if "yaml" not in source or "load" not in source or _EXPLICIT_LOADING.search(source):
             return []
         modules = module_aliases(tree, "yaml")
-        from_yaml = {local: name for local, name in imported_from(tree, "yaml").items() if name in SAFE}
+        fallbacks = _names_with_other_bindings(tree)
+        from_yaml = {
+            local: name
+            for local, name in imported_from(tree, "yaml").items()
+            if name in SAFE and local not in fallbacks
+        }
         bound, _ = bound_names(tree)
         local_safe = set(imported_from(tree, "yaml"))
         found = []
@@ -103,14 +129,16 @@ class YamlSafeLoad(Codemod):
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
         """Switch the calls to the safe functions, then fix the `from yaml import` lines."""
+        if _EXPLICIT_LOADING.search(module.code):
+            return module, []
         bindings = module_bindings(module)
         modules = {name for name, nodes in bindings.items() if any(_imports_yaml_as(node, name) for node in nodes)}
         from_yaml: dict[str, str] = {}
         for name, nodes in bindings.items():
-            for node in nodes:
-                original = _imported_from_yaml(node, name)
-                if original in SAFE:
-                    from_yaml[name] = original
+            originals = [_imported_from_yaml(node, name) for node in nodes]
+            # Only a name bound solely by one `from yaml import` outside any try: a fallback binding has no safe twin.
+            if len(nodes) == 1 and originals[0] in SAFE and id(nodes[0]) not in _imports_in_try(module):
+                from_yaml[name] = originals[0]  # type: ignore[assignment]
         # A safe name already bound to something other than `from yaml import` is off limits.
         blocked = {
             safe
@@ -122,6 +150,37 @@ class YamlSafeLoad(Codemod):
         if transformer.needed_names:
             new_module = new_module.visit(_FixImports(transformer.needed_names, name_references(new_module)))
         return new_module, changes
+
+
+def _names_with_other_bindings(tree: ast.Module) -> set[str]:
+    """Names imported inside a try statement, or bound more than once: fallbacks the safe name would not have."""
+    counts: dict[str, int] = {}
+    in_try: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                local = alias.asname or alias.name.split(".")[0]
+                counts[local] = counts.get(local, 0) + 1
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            counts[node.id] = counts.get(node.id, 0) + 1
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            counts[node.name] = counts.get(node.name, 0) + 1
+        if isinstance(node, _TRY_AST):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.ImportFrom):
+                    in_try.update(alias.asname or alias.name for alias in inner.names)
+    return in_try | {name for name, count in counts.items() if count > 1}
+
+
+def _imports_in_try(module: cst.Module) -> set[int]:
+    """ids of the `from ... import` statements inside a try statement."""
+    return {
+        id(inner)
+        for node in iter_nodes(module)
+        if isinstance(node, (cst.Try, cst.TryStar))
+        for inner in iter_nodes(node)
+        if isinstance(inner, cst.ImportFrom)
+    }
 
 
 def _imports_yaml_as(node: cst.CSTNode, local: str) -> bool:
@@ -165,16 +224,25 @@ class _Transformer(RecordingTransformer):
             and func.value.value in self.modules
             and func.attr.value in SAFE
         ):
-            self.record(original_node, f"yaml.{func.attr.value} -> {SAFE[func.attr.value]}")
+            self.record(
+                original_node,
+                f"`{_code(original_node)}` had no Loader: now `{func.value.value}.{SAFE[func.attr.value]}`",
+            )
             return updated_node.with_changes(func=func.with_changes(attr=cst.Name(SAFE[func.attr.value])))
         if isinstance(func, cst.Name) and func.value in self.from_yaml:
             safe = SAFE[self.from_yaml[func.value]]
             if safe in self.blocked:
                 return updated_node
             self.needed_names.add(safe)
-            self.record(original_node, f"{func.value} -> {safe}")
+            self.record(original_node, f"`{_code(original_node)}` (yaml's `load`, no Loader): now `{safe}`")
             return updated_node.with_changes(func=cst.Name(safe))
         return updated_node
+
+
+def _code(node: cst.CSTNode, limit: int = 60) -> str:
+    """The node's source on one line, shortened: what the code had, for the change description."""
+    text = " ".join(cst.Module(body=[]).code_for_node(node).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class _FixImports(cst.CSTTransformer):

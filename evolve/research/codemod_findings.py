@@ -15,7 +15,15 @@ from evolve.config import EvolveConfig
 from evolve.findings import Finding
 from evolve.research.priorities import disambiguate, make_finding
 
-_RISK_SEVERITY = {"low": "low", "medium": "low", "high": "info"}
+# What a reviewer gains sets the severity (security findings and bug patterns first, cosmetic rewrites
+# last); how risky the rewrite is sets the confidence. Priority = weight(severity) x 0.75 x confidence.
+_BENEFIT_SEVERITY = {
+    "security": "high",
+    "defect": "high",
+    "deprecation": "medium",
+    "cleanup": "low",
+    "cosmetic": "info",
+}
 _RISK_CONFIDENCE = {"low": 0.9, "medium": 0.7, "high": 0.5}
 
 
@@ -129,6 +137,7 @@ def codemod_findings(path: str, occurrences: Iterable[dict[str, Any]], metadata:
     for occurrence, disc in zip(ordered, discriminators):
         meta = metadata.get(occurrence["codemod"])
         risk = getattr(meta, "risk", "medium")
+        benefit = getattr(meta, "benefit", "cosmetic")
         theme = getattr(meta, "theme", occurrence["codemod"])
         findings.append(
             make_finding(
@@ -138,13 +147,14 @@ def codemod_findings(path: str, occurrences: Iterable[dict[str, Any]], metadata:
                 occurrence["line"],
                 occurrence["end_line"],
                 occurrence["symbol"],
-                _RISK_SEVERITY.get(risk, "low"),
+                _BENEFIT_SEVERITY.get(benefit, "info"),
                 0.5,
                 _RISK_CONFIDENCE.get(risk, 0.7),
                 occurrence["description"] or getattr(meta, "title", occurrence["codemod"]),
                 disc or "0",
                 theme=theme,
                 risk=risk,
+                benefit=benefit,
             )
         )
     return findings

@@ -27,7 +27,7 @@ from evolve.research.security import RULES_FILE, Match, SemgrepRun, security_fin
 from evolve.research.totals import repo_totals
 from evolve.research.workers import Job, Settings, run_jobs
 
-ANALYZER_VERSION = "1"  # bump when what is cached per file changes meaning
+ANALYZER_VERSION = "2"  # bump when what is cached per file changes meaning
 Progress = Callable[[str, int, int], None]
 
 

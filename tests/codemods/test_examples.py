@@ -39,7 +39,7 @@ VALID = [
 def test_every_codemod_ships_metadata_and_examples(codemod_id: str) -> None:
     cls = CODEMODS[codemod_id]
     assert cls.metadata.id == codemod_id
-    assert cls.metadata.theme in {"cleanup", "correctness", "modernize", "typing", "security"}
+    assert cls.metadata.theme in {"cleanup", "correctness", "modernize", "typing", "security", "deprecations"}
     assert cls.metadata.references and all(ref.startswith("https://") for ref in cls.metadata.references)
     assert len(cls.examples) >= 3 and len(cls.valid) >= 3
     assert cls.__doc__ and cls.metadata.review_guidance

@@ -28,13 +28,18 @@ GIT = [
 
 
 def file_metrics(
-    path: str, *, mi: float = 80.0, functions: Iterable[tuple[str, int]] = (), docs: tuple[int, int] = (0, 0)
+    path: str,
+    *,
+    mi: float = 80.0,
+    functions: Iterable[tuple[str, int]] = (),
+    docs: tuple[int, int] = (0, 0),
+    sloc: int = 10,
 ) -> FileMetrics:
-    """FileMetrics of `path` with (qualname, complexity) functions, MI and (covered, total) docstrings."""
+    """FileMetrics of `path` with (qualname, complexity) functions, MI, (covered, total) docstrings and SLOC."""
     funcs = tuple(
         FunctionMetrics(name, 10 * i + 1, 10 * i + 5, cc, False, True) for i, (name, cc) in enumerate(functions)
     )
-    return FileMetrics(path, 10, 10, 0, mi, funcs, docs[0], docs[1])
+    return FileMetrics(path, sloc, sloc, 0, mi, funcs, docs[0], docs[1])
 
 
 def security_finding(

@@ -4,9 +4,9 @@ from evolve.findings import FileMetrics, RepoMetrics, ScanResult
 from gates.maintainability_gate import differs_only_in_docstrings, judge_maintainability
 
 
-def scan(mi: float) -> ScanResult:
-    totals = RepoMetrics(1, 1, 1, 0, 0, 0, mi, 0, 0, 0)
-    return ScanResult("r", (FileMetrics("a.py", 1, 1, 0, mi, (), 0, 0),), (), (), totals)
+def scan(mi: float, sloc: int = 1) -> ScanResult:
+    totals = RepoMetrics(1, sloc, sloc, 0, 0, 0, mi, 0, 0, 0)
+    return ScanResult("r", (FileMetrics("a.py", sloc, sloc, 0, mi, (), 0, 0),), (), (), totals)
 
 
 def test_docstring_only_changes_are_recognised():
@@ -18,6 +18,6 @@ def test_docstring_only_changes_are_recognised():
 
 
 def test_documentation_only_files_are_not_blamed_but_code_changes_are():
-    assert judge_maintainability(scan(60.0), scan(58.0), ["a.py"], 65, frozenset({"a.py"})).status == "passed"
-    failed = judge_maintainability(scan(60.0), scan(58.0), ["a.py"], 65)
+    assert judge_maintainability(scan(60.0), scan(58.0, 9), ["a.py"], 65, frozenset({"a.py"})).status == "passed"
+    failed = judge_maintainability(scan(60.0), scan(58.0, 9), ["a.py"], 65)
     assert failed.status == "failed" and failed.blame == ("a.py",)

@@ -22,7 +22,7 @@ def test_noise_within_epsilon_passes():
 
 def test_drop_fails_and_blames_file():
     base = scan_of(file_metrics("a.py", mi=90), file_metrics("b.py", mi=90))
-    head = scan_of(file_metrics("a.py", mi=80), file_metrics("b.py", mi=91))
+    head = scan_of(file_metrics("a.py", mi=80, sloc=25), file_metrics("b.py", mi=91))
     result = judge_maintainability(base, head, ["a.py", "b.py"], floor=65)
     assert result.status == "failed"
     assert result.blame == ("a.py",)
@@ -30,10 +30,41 @@ def test_drop_fails_and_blames_file():
 
 def test_falling_below_floor_fails_even_within_epsilon():
     base = scan_of(file_metrics("a.py", mi=65.1))
-    head = scan_of(file_metrics("a.py", mi=64.9))
+    head = scan_of(file_metrics("a.py", mi=64.9, functions=[("f", 2)]))
     result = judge_maintainability(base, head, ["a.py"], floor=65)
     assert result.status == "failed"
     assert "floor" in result.details
+
+
+def test_a_neutral_change_passes_whatever_the_mi_says():
+    """No more lines (one of slack) and no more complexity: the MI moved only through Halstead spelling."""
+    base = scan_of(file_metrics("a.py", mi=100.0, functions=[("f", 3)], sloc=40))
+    head = scan_of(file_metrics("a.py", mi=65.7, functions=[("f", 3)], sloc=41))
+    assert judge_maintainability(base, head, ["a.py"], floor=70).status == "passed"
+    grown = scan_of(file_metrics("a.py", mi=65.7, functions=[("f", 4)], sloc=41))
+    assert judge_maintainability(base, grown, ["a.py"], floor=70).status == "failed"
+    longer = scan_of(file_metrics("a.py", mi=65.7, functions=[("f", 3)], sloc=42))
+    assert judge_maintainability(base, longer, ["a.py"], floor=70).status == "failed"
+
+
+def test_optional_to_union_syntax_on_real_code_is_neutral(tmp_path):
+    """The rewrite the gate used to reject, measured by the real scanner (radon)."""
+    from evolve.research import scan_repository
+
+    base_src = "from typing import Optional\n\n" + "".join(
+        f"def f{i}(a: Optional[int]) -> None:\n    x: Optional[int] = a\n    return None\n\n" for i in range(3)
+    )
+    head_src = "from __future__ import annotations\n\n" + "".join(
+        f"def f{i}(a: int | None) -> None:\n    x: int | None = a\n    return None\n\n" for i in range(3)
+    )
+    scans = []
+    for name, source in (("base", base_src), ("head", head_src)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "a.py").write_text(source, encoding="utf-8")
+        scans.append(scan_repository(tmp_path / name, use_cache=False, with_semgrep=False))
+    base, head = scans
+    assert head.files[0].maintainability < base.files[0].maintainability - 10  # radon's Halstead jump
+    assert judge_maintainability(base, head, ["a.py"], floor=65).status == "passed"
 
 
 def test_file_already_below_floor_may_stay_there():
