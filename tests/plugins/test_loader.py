@@ -77,7 +77,9 @@ def test_unknown_names_list_the_valid_ones():
     assert error.value.unknown == ("typo",)
     assert set(available_gates()) <= set(error.value.known)
     assert "unknown gate 'typo'" in str(error.value) and "known gates: complexity, coverage" in str(error.value)
-    with pytest.raises(UnknownPluginError, match="unknown codemod 'nope'; known codemods: empty-literals"):
+    with pytest.raises(
+        UnknownPluginError, match="unknown codemod 'nope'; known codemods: bare-except, datetime-utcnow, empty-literals"
+    ):
         get_codemod("nope")
 
 
