@@ -159,6 +159,20 @@ class PreCommitHook:
     exclude: str | None = None
     additional_dependencies: tuple[str, ...] = ()
 
+    @property
+    def fixed_codes(self) -> tuple[str, ...]:
+        """The lint codes this hook rewrites on every commit, if it is a rewriting tool (pyupgrade, autoflake)."""
+        if self.id == "pyupgrade":
+            targets = [arg.removeprefix("--py3").removesuffix("-plus") for arg in self.args]
+            minor = max((int(target) for target in targets if target.isdigit()), default=0)
+            codes = ["UP004", "UP008"]  # `object` bases and `super()` arguments: every Python 3 target
+            codes += ["UP006", "UP035"] if minor >= 9 else []
+            codes += ["UP007", "UP045"] if minor >= 10 else []
+            return tuple(codes)
+        if self.id == "autoflake" and "--remove-all-unused-imports" in self.args:
+            return ("F401",)
+        return ()
+
 
 @dataclass(frozen=True)
 class RuleVerdict:
@@ -239,6 +253,10 @@ class ProjectRules:
                 enforced.append(f"{linter.tool} already checks {', '.join(lint_codes)} ({linter.source})")
         if enforced:
             return RuleVerdict("enforced", enforced[0])
+        for hook in self.pre_commit:
+            fixed = hook.fixed_codes
+            if lint_codes and all(code in fixed for code in lint_codes):
+                return RuleVerdict("enforced", f"pre-commit hook {hook.id} already rewrites {', '.join(lint_codes)}")
         return RuleVerdict("free")
 
 

@@ -254,3 +254,28 @@ def test_reader_on_a_tree_without_config_and_with_broken_toml(tmp_path):
     rules = read_project_rules(tmp_path)
     assert rules.ruff is None and rules.flake8 is None
     assert len(rules.problems) == 2 and "not valid TOML" in rules.problems[0]
+
+
+def test_rewriting_pre_commit_hooks_count_as_the_projects_linter():
+    hooks = parse_pre_commit(
+        textwrap.dedent(
+            """
+            repos:
+              - repo: https://github.com/asottile/pyupgrade
+                rev: v3.19.1
+                hooks:
+                  - id: pyupgrade
+                    args: [--py39-plus]
+              - repo: https://github.com/PyCQA/autoflake
+                rev: v2.3.1
+                hooks:
+                  - id: autoflake
+                    args: [--in-place, --remove-all-unused-imports]
+            """
+        )
+    )
+    rules = ProjectRules(pre_commit=hooks)
+    assert rules.verdict(("UP008", "pylint:super-with-arguments"), "a.py").state == "enforced"
+    assert rules.verdict(("F401",), "a.py").reason == "pre-commit hook autoflake already rewrites F401"
+    assert rules.verdict(("UP007", "UP045"), "a.py").state == "free"  # needs --py310-plus
+    assert hooks[0].fixed_codes == ("UP004", "UP008", "UP006", "UP035")
