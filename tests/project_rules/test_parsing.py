@@ -279,3 +279,28 @@ def test_rewriting_pre_commit_hooks_count_as_the_projects_linter():
     assert rules.verdict(("F401",), "a.py").reason == "pre-commit hook autoflake already rewrites F401"
     assert rules.verdict(("UP007", "UP045"), "a.py").state == "free"  # needs --py310-plus
     assert hooks[0].fixed_codes == ("UP004", "UP008", "UP006", "UP035")
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        'select = ["E"]\nignore = ["E7"]\nextend-select = ["E711"]\n',
+        'select = ["E711"]\nignore = ["E"]\n',
+        'select = ["ALL"]\nignore = ["E71"]\n',
+        'extend-select = ["E"]\nignore = ["E713"]\n',
+        'select = ["E7"]\nignore = ["E711"]\n[lint.per-file-ignores]\n"pkg/*" = ["E713"]\n',
+    ],
+)
+def test_rule_selection_agrees_with_the_real_ruff(tmp_path, config):
+    from evolve.project_rules.lint_run import run_ruff
+
+    (tmp_path / "ruff.toml").write_text("[lint]\n" + config)
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\nif x == None:\n    pass\nif not x in [1]:\n    pass\n")
+    rules = read_project_rules(tmp_path).ruff
+    assert rules is not None
+    found, error = run_ruff(tmp_path, ["pkg/a.py"], rules)
+    assert error is None
+    reported = {v.code for v in found} & {"E711", "E713"}
+    predicted = {code for code in ("E711", "E713") if rules.code_state(code, "pkg/a.py")[0] == "enforced"}
+    assert reported == predicted
