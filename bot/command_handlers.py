@@ -29,7 +29,7 @@ from bot.github_run import (
 from bot.installations import ensure_repository
 from bot.routing import Event, Router
 from bot.run_notes import RETRY_OF
-from bot.templates import render
+from bot.templates import Markdown, block, cell, code, mention, render
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -62,6 +62,15 @@ async def on_comment(event: Event, ctx: Any) -> None:
     number, comment_id = issue.get("number"), comment.get("id")
     if repo_row is None or not isinstance(number, int) or not isinstance(comment_id, int):
         return
+    # Once per comment (and edit), whichever delivery brings it: a replayed or redelivered comment
+    # under a new delivery id must not pause, resume or run again.
+    edited_at = str(comment.get("updated_at") or comment.get("created_at") or "")
+    verb = command.verb if isinstance(command, Command) else "unknown"
+    if not store.claim_command_comment(
+        ctx.db, comment_id, edited_at, event.delivery_id, repository_id=repo_row.id, verb=verb
+    ):
+        log.info("comment %s: its command was already handled; delivery %s ignored", comment_id, event.delivery_id)
+        return
     owner, name = repo_row.full_name.split("/", 1)
     target = RunTarget(repo_row.id, event.installation_id, owner, name)
     user = str(comment["user"].get("login"))
@@ -72,11 +81,11 @@ async def on_comment(event: Event, ctx: Any) -> None:
             ctx,
             target,
             number,
-            render("unknown_command", verb=command.verb, help=help_text) if command.verb else help_text,
+            render("unknown_command", verb=code(command.verb), help=help_text) if command.verb else help_text,
         )
         return
     if command.needs_write_access and not await ctx.github.can_write(target.installation_id, owner, name, user):
-        await reply(ctx, target, number, render("refused", user=user, verb=command.verb))
+        await reply(ctx, target, number, render("refused", user=mention(user), verb=command.verb))
         return
     handler = VERB_HANDLERS[command.verb]
     await handler(ctx, event, target, command, number, comment_id, user)
@@ -144,7 +153,12 @@ async def do_retry(
     theme = pr_codemods(ctx, target.repository_id, number)[2] or theme_of_branch(info.head_ref)
     if info.merged:
         await _react(ctx, target, comment_id, "confused")
-        await reply(ctx, target, number, render("retry_merged", pr_number=number, focus=f" {theme}" if theme else ""))
+        await reply(
+            ctx,
+            target,
+            number,
+            render("retry_merged", pr_number=number, command=code(f"/evolve run {theme}" if theme else "/evolve run")),
+        )
         return
     if info.state == "open":
         await _enqueue(ctx, event, target, "retry", number, comment_id, user, focus=theme, pr_number=number)
@@ -177,11 +191,16 @@ async def do_config(
     except ConfigProblem as problem:
         from evolve.config import EvolveConfig
 
-        config, source, errors = EvolveConfig(), "defaults, because the file is invalid", f"\n```\n{problem}\n```"
+        config, source, errors = EvolveConfig(), "defaults, because the file is invalid", block(str(problem))
     else:
-        errors = ""
+        errors = Markdown("")
     text = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
-    await reply(ctx, target, number, render("config_effective", source=source, yaml=text, errors=errors))
+    await reply(
+        ctx,
+        target,
+        number,
+        render("config_effective", source=Markdown(source), yaml=block(text, "yaml"), errors=errors),
+    )
 
 
 async def do_status(
@@ -198,13 +217,13 @@ async def do_status(
     except ConfigProblem:
         limit = "unknown: the config file is invalid"
     learned = "\n".join(
-        f"| {row.codemod} | {row.proposed} | {row.merged} | {row.closed} | {row.approved} | {row.changes_requested} | "
+        f"| {cell(row.codemod)} | {row.proposed} | {row.merged} | {row.closed} | {row.approved} | {row.changes_requested} | "
         f"{row.acceptance:.2f} |"
         for row in learning_table(ctx.db, target.repository_id)
     )
     runs = store.recent_runs(ctx.db, target.repository_id, limit=5)
     rows = "\n".join(
-        f"| {r.id} | {r.trigger} | {r.status} | {r.theme or ''} | {f'#{r.pr_number}' if r.pr_number else ''} | "
+        f"| {r.id} | {cell(r.trigger)} | {cell(r.status)} | {cell(r.theme or '')} | {f'#{r.pr_number}' if r.pr_number else ''} | "
         f"{r.finished_at.strftime('%Y-%m-%d %H:%M') if r.finished_at else ''} |"
         for r in runs
     )
@@ -217,9 +236,9 @@ async def do_status(
             state="paused" if repo_row is not None and repo_row.paused else "active",
             open_count=len(pulls),
             limit=limit,
-            pulls="\n".join(f"- #{p.number} {p.title}" for p in pulls) or "- none",
-            runs=rows or "| – | | none yet | | | |",
-            learned=learned or "| – | | | | | | none yet |",
+            pulls=Markdown("\n".join(f"- #{p.number} {cell(p.title, 200)}" for p in pulls) or "- none"),
+            runs=Markdown(rows or "| – | | none yet | | | |"),
+            learned=Markdown(learned or "| – | | | | | | none yet |"),
         ),
     )
 

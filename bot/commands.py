@@ -1,22 +1,29 @@
 """Comment commands: `/evolve <verb> [args]` or `@evolve-bot <verb> [args]`, parsed by a pure function.
 
-A command must start a line (leading spaces allowed). Quoted lines (`> ...`) and fenced code blocks
-are ignored so that quoting an earlier command, or documenting one in a code block, never triggers
-it. The first command in a comment wins. Parsing never raises.
+A command must start a visible line of text. The comment is read as Markdown (markdown-it-py, the
+CommonMark rules GitHub's renderer follows): block quotes, fenced and indented code blocks, inline
+code, HTML blocks and inline HTML (comments above all) are skipped, so quoting an earlier command,
+documenting one in code, or hiding one in `<!-- -->` where no reader sees it never triggers it.
+The first command in a comment wins. Parsing never raises.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Final
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 SLASH_PREFIX: Final = "/evolve"
 VERBS: Final = ("run", "plan", "status", "retry", "pause", "resume", "config", "help")
 # Verbs that start work (plan clones and scans the repository), flip a switch or show the
 # configuration need write access; `help` and `status` are answered for anyone.
 WRITE_VERBS: Final = frozenset({"run", "plan", "retry", "pause", "resume", "config"})
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+MAX_COMMENT_CHARS = 65_536  # GitHub's own limit on a comment body
+# CommonMark (what GitHub's renderer builds on), with tables and strikethrough as GitHub has them;
+# raw HTML is recognised (html=True) so that it can be skipped.
+_MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
 
 @dataclass(frozen=True)
@@ -56,23 +63,32 @@ def _mention(bot_login: str) -> str:
     return "@" + login
 
 
+def _visible_text(inline: Token) -> str:
+    """The text a reader sees in one paragraph, inline HTML (comments above all) left out."""
+    parts: list[str] = []
+    for child in inline.children or ():
+        if child.type == "text":
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif child.type == "code_inline":
+            parts.append(f"`{child.content}`")  # shown as code: a line starting with it is no command
+        elif child.type in ("html_inline", "image"):
+            parts.append("\x00")  # hidden (an HTML comment) or not text: never part of a command
+    return "".join(parts)
+
+
 def _command_lines(body: str) -> list[str]:
-    """Lines of `body` outside fenced code blocks and block quotes, with leading whitespace removed."""
+    """Visible lines of `body` outside block quotes, code and HTML, with leading whitespace removed."""
     lines: list[str] = []
-    fence: str | None = None
-    for line in body.splitlines():
-        match = _FENCE.match(line)
-        if fence is not None:
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
-                fence = None
-            continue
-        if match:
-            fence = match.group(1)
-            continue
-        stripped = line.lstrip()
-        if stripped.startswith(">"):
-            continue
-        lines.append(stripped)
+    quote_depth = 0
+    for token in _MARKDOWN.parse(body[:MAX_COMMENT_CHARS]):
+        if token.type == "blockquote_open":
+            quote_depth += 1
+        elif token.type == "blockquote_close":
+            quote_depth -= 1
+        elif token.type == "inline" and quote_depth == 0:
+            lines.extend(line.lstrip() for line in _visible_text(token).split("\n"))
     return lines
 
 

@@ -23,7 +23,7 @@ from bot.db.models import Run, utcnow
 from bot.github_client import GitHubError, PullInfo, RepoInfo
 from bot.run_checks import ProgressCheck
 from bot.run_notes import RETRY_OF, run_notes
-from bot.templates import render
+from bot.templates import Markdown, block, cell, code, link_target, render
 from evolve.config import ConfigError, EvolveConfig, parse_yaml_config
 from evolve.git import Credentials, GitError
 from evolve.git.branches import choose_branch
@@ -85,10 +85,8 @@ def gate_rows(report: RunReport) -> tuple[bool, str]:
     if not report.attempts:
         return False, ""
     last = report.attempts[-1]
-    rows = "\n".join(
-        f"| {g.gate} | {g.status} | {g.summary.replace('|', '/').replace(chr(10), ' ')} |" for g in last.gate_results
-    )
-    return last.passed, rows
+    rows = "\n".join(f"| {cell(g.gate)} | {cell(g.status)} | {cell(g.summary)} |" for g in last.gate_results)
+    return last.passed, Markdown(rows)
 
 
 def pr_codemods(ctx: Any, repository_id: int, pr_number: int) -> tuple[list[str], int | None, str | None]:
@@ -147,7 +145,10 @@ def _finish(ctx: Any, run_id: int, status: str, **fields: Any) -> None:
 async def _report_bad_config(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, error: str) -> None:
     if run.comment_issue_number is not None:
         await reply(
-            ctx, target, run.comment_issue_number, render("config_invalid", branch=repo.default_branch, error=error)
+            ctx,
+            target,
+            run.comment_issue_number,
+            render("config_invalid", branch=code(repo.default_branch), error=block(error)),
         )
         return
     mirror = await _sync_mirror(ctx, target, repo)
@@ -161,7 +162,7 @@ async def _report_bad_config(ctx: Any, target: RunTarget, run: Run, repo: RepoIn
             head_sha=sha,
             status="completed",
             conclusion="failure",
-            output={"title": "Invalid .github/evolve.yml", "summary": render("check_config", error=error)},
+            output={"title": "Invalid .github/evolve.yml", "summary": render("check_config", error=block(error))},
         )
 
 
@@ -340,7 +341,11 @@ async def _run_and_publish(
         retry_of = run_notes(ctx.db, run.id).get(RETRY_OF)
         if created and retry_of:
             body = render(
-                "retry_reopened", pr_number=pull.number, pr_url=pull.html_url, title=title, branch=repo.default_branch
+                "retry_reopened",
+                pr_number=pull.number,
+                pr_url=link_target(pull.html_url),
+                title=title,
+                branch=code(repo.default_branch),
             )
         else:
             body = render(
@@ -433,7 +438,7 @@ async def _plan_only(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, conf
         options = _run_options(ctx, run, config, run.focus, None, repo.default_branch)
         outcome = await asyncio.to_thread(plan_repository, mirror.path, options, config)
         markdown = render_plan_markdown(outcome.plan)
-        await reply(ctx, target, run.comment_issue_number, render("plan", markdown=markdown))
+        await reply(ctx, target, run.comment_issue_number, render("plan", markdown=Markdown(markdown)))
         _finish(
             ctx,
             run.id,

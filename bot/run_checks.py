@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.github_client import GitHubError
 from bot.run_notes import PROGRESS_CHECK, runs_with_note, update_run_notes
-from bot.templates import render
+from bot.templates import link_target, render
 
 log = logging.getLogger(__name__)
 GATES_CHECK = "evolve/gates"
@@ -113,7 +113,9 @@ class ProgressCheck:
     async def proposed(self, number: int, url: str, title: str) -> None:
         """The run opened or updated PR #`number`: close as neutral, pointing to it."""
         await self.finish(
-            "neutral", f"Proposed in #{number}", render("check_proposed", pr_number=number, pr_url=url, title=title)
+            "neutral",
+            f"Proposed in #{number}",
+            render("check_proposed", pr_number=number, pr_url=link_target(url), title=title),
         )
 
     async def without_pr(self, status: str, message: str, gates: str = "") -> None:

@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 
 from evolve.plan import Plan
+from evolve.untrusted_text import code_span, escape_markdown
 
 
 def _task_label(task_kind: str, codemod: str | None, symbol: str | None) -> str:
@@ -48,7 +49,14 @@ def _node_id(text: str) -> str:
 
 
 def _mermaid_text(text: str) -> str:
-    return text.replace('"', "'")
+    # File names come from the repository: nothing in a label may end the label or the ``` fence.
+    text = " ".join(text.split())
+    return text.replace('"', "'").replace("`", "'").replace("<", "‹").replace(">", "›").replace("#", "♯")
+
+
+def _table_code(text: str) -> str:
+    """A code span that also survives a GFM table cell (`|` would end the cell)."""
+    return code_span(text).replace("|", "\\|")
 
 
 def render_plan_mermaid(plan: Plan) -> str:
@@ -68,7 +76,8 @@ def render_plan_mermaid(plan: Plan) -> str:
 def render_plan_markdown(plan: Plan) -> str:
     """Markdown for an issue comment or a report: summary, Mermaid diagram and task table."""
     if plan.empty:
-        return "**Evolve plan:** nothing to do — " + ("; ".join(plan.notes) or "no actionable findings") + ".\n"
+        notes = "; ".join(escape_markdown(note) for note in plan.notes)
+        return "**Evolve plan:** nothing to do — " + (notes or "no actionable findings") + ".\n"
     lines = [
         f"### Evolve plan: {plan.title}",
         "",
@@ -83,7 +92,10 @@ def render_plan_markdown(plan: Plan) -> str:
     ]
     for number, task in enumerate(plan.tasks, 1):
         label = _task_label(task.kind, task.codemod, task.symbol)
-        lines.append(f"| {number} | `{label}` | `{task.path}` | {len(task.finding_ids)} | {task.priority:.2f} |")
+        lines.append(
+            f"| {number} | {_table_code(label)} | {_table_code(task.path)} | {len(task.finding_ids)} | "
+            f"{task.priority:.2f} |"
+        )
     if plan.dropped:
         lines += ["", f"{plan.dropped} more tasks wait for a later PR (size limits)."]
     if plan.alternatives:

@@ -106,6 +106,27 @@ class Delivery(Base):
     processed_at: Mapped[datetime | None] = mapped_column()
 
 
+class CommandComment(Base):
+    """A comment whose command was acted on: (comment id, edit time) acts once, whichever delivery brings it.
+
+    GitHub comment ids are unique per GitHub instance; `updated_at` is the comment's own edit time,
+    so an edited comment is a new command and a replayed or redelivered one is not. `delivery_id`
+    is the delivery that claimed it: the same delivery processed again (a job retried after a crash)
+    may finish what it started.
+    """
+
+    __tablename__ = "command_comments"
+    __table_args__ = (UniqueConstraint("comment_id", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[str] = mapped_column(String(40))
+    delivery_id: Mapped[str] = mapped_column(String(64))
+    repository_id: Mapped[int | None] = mapped_column(BigInteger)
+    verb: Mapped[str] = mapped_column(String(16))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class DeliveryPayload(Base):
     """The body of a delivery exactly as GitHub sent it (JSON text: no re-serialisation on the hot
     path). Insert-only and apart from `deliveries`, so status changes rewrite a small row, not the

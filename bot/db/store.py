@@ -6,6 +6,7 @@ Functions take `ctx.db` (a sessionmaker: each call is its own transaction) or an
 
 from __future__ import annotations
 
+from bot.db.command_comments import claim_command_comment
 from bot.db.deliveries import (
     claim_delivery,
     count_deliveries,
@@ -58,6 +59,7 @@ __all__ = [
     "DEFAULT_SCHEDULE",
     "acceptance_for",
     "active_run",
+    "claim_command_comment",
     "claim_delivery",
     "claim_run",
     "codemod_stats",

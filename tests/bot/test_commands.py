@@ -52,7 +52,6 @@ def test_command_properties() -> None:
 
 _prefix_free = st.text().filter(lambda text: "/evolve" not in text.lower() and "@evolve-bot" not in text.lower())
 _word = st.text(alphabet=st.characters(categories=("L", "N"), max_codepoint=0x2FF), min_size=1, max_size=12)
-_space = st.text(alphabet=" \t", max_size=4)
 
 
 @given(_prefix_free)
@@ -79,11 +78,15 @@ def test_verb_is_case_insensitive(verb: str, rnd) -> None:  # type: ignore[no-un
     assert parse_command(f"/evolve {mixed}") == Command(verb)
 
 
-@given(st.sampled_from(VERBS), _space, _prefix_free.map(lambda t: t.replace("\r", "").split("\n")[0]))
+# Prose without Markdown syntax: a line of it never opens a block that could hide the next line.
+_prose = st.text(
+    alphabet=st.characters(categories=("L", "N", "Zs"), exclude_characters="\x0b\x0c") | st.sampled_from(".,;:?'\"()")
+)
+
+
+@given(st.sampled_from(VERBS), st.text(alphabet=" ", max_size=3), _prose)
 def test_leading_whitespace_and_preceding_text(verb: str, indent: str, before: str) -> None:
     body = f"{before}\n{indent}/evolve {verb}"
-    if before.lstrip().startswith(("```", "~~~")):
-        return  # an opening fence hides the command, by design
     assert parse_command(body) == Command(verb)
 
 
@@ -96,3 +99,56 @@ def test_commands_inside_fences_and_quotes_are_ignored(verb: str, filler: str) -
 @given(_word.filter(lambda w: w.lower() not in VERBS))
 def test_unknown_verbs_are_reported(word: str) -> None:
     assert parse_command(f"/evolve {word}") == UnknownCommand(word)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<!-- /evolve pause -->",
+        "<!--\n/evolve pause\n-->",
+        "Looks good to me.\n<!--\n/evolve pause\n-->",
+        "text <!-- hidden\n/evolve pause\n--> more",
+        "    /evolve pause",
+        "Some code:\n\n    /evolve pause",
+        "`/evolve pause`",
+        "> > /evolve pause",
+        "> quoted\n/evolve pause",  # a lazy continuation line belongs to the quote
+        "- item\n  > /evolve pause",
+        "<details>\n/evolve pause\n</details>",
+        "```\n/evolve pause",  # an unclosed fence runs to the end of the comment
+        "![/evolve pause](x.png)",
+    ],
+    ids=[
+        "html-comment",
+        "multiline-comment",
+        "comment-after-text",
+        "inline-comment",
+        "indented-code",
+        "indented-code-after-text",
+        "inline-code",
+        "nested-quote",
+        "lazy-quote",
+        "quote-in-list",
+        "html-block",
+        "unclosed-fence",
+        "image-alt",
+    ],
+)
+def test_hidden_quoted_or_code_commands_are_ignored(body: str) -> None:
+    assert parse_command(body) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # GitHub's "Quote reply" shape: the quoted command is ignored, the reply's own command counts.
+        ("> /evolve pause\n\n/evolve resume", Command("resume")),
+        ("<!-- /evolve pause -->\n/evolve status", Command("status")),
+        ("- /evolve plan", Command("plan")),
+        ("**/evolve run**", Command("run")),
+        ("Thanks!\r\n\r\n/evolve run docstrings\r\n", Command("run", ("docstrings",))),
+        ("| a |\n|---|\n| b |\n\n/evolve help", Command("help")),
+    ],
+)
+def test_visible_commands_in_real_comment_shapes(body: str, expected: object) -> None:
+    assert parse_command(body) == expected
