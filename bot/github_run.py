@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.acceptance import learned_acceptance
 from bot.db import store
@@ -25,10 +26,12 @@ from bot.run_checks import ProgressCheck
 from bot.run_notes import RETRY_OF, run_notes
 from bot.templates import Markdown, block, cell, code, link_target, render
 from evolve.config import ConfigError, EvolveConfig, parse_yaml_config
+from evolve.environments.model import EnvironmentSettings
 from evolve.git import Credentials, GitError
 from evolve.git.branches import choose_branch
 from evolve.git.mirror import GitMirror
 from evolve.runs import RunOptions, RunReport
+from evolve.untrusted_text import register_secret, untrusted_markdown
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +263,20 @@ async def _execute(ctx: Any, run: Run) -> RunReport | None:
         return None
 
 
+def environment_settings(settings: Any) -> EnvironmentSettings:
+    """The operator's environment settings: store and uv cache under the data directory, network, mirror."""
+    for url in (settings.index_url, settings.extra_index_url):
+        password = urlsplit(url).password if url else None
+        register_secret(password)  # a mirror's credentials never reach a log line or a reply
+    return EnvironmentSettings(
+        data_dir=Path(settings.data_dir),
+        max_bytes=settings.env_max_bytes,
+        install_network=settings.install_network,
+        index_url=settings.index_url,
+        extra_index_url=settings.extra_index_url,
+    )
+
+
 def _run_options(
     ctx: Any, run: Run, config: EvolveConfig, focus: str | None, branch: str | None, default_branch: str
 ) -> RunOptions:
@@ -276,6 +293,7 @@ def _run_options(
         base_ref=f"refs/heads/{default_branch}",
         set_branch=False,  # the engine commits into the mirror; the push below publishes it
         work_dir=Path(ctx.settings.workdir) / "evolve-work",
+        environment=environment_settings(ctx.settings),
     )
 
 
@@ -426,7 +444,9 @@ async def _reply_without_pr(ctx: Any, target: RunTarget, run: Run, report: RunRe
             render("run_failed", attempts=len(report.attempts), message=report.message, gates=gates),
         )
     else:
-        await reply(ctx, target, number, render("run_error", message=report.message or report.status))
+        # The message may quote a builder's or a test runner's output (repository text): escaped, capped.
+        message = untrusted_markdown(report.message, 3000) if report.message else report.status
+        await reply(ctx, target, number, render("run_error", message=message))
 
 
 async def _plan_only(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, config: EvolveConfig) -> None:

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     # docs/sandbox.md. False: such runs are refused.
     allow_unsandboxed: bool = False
     sqlite_synchronous: str = "FULL"  # FULL: an acknowledged delivery survives power loss; NORMAL is faster
+    # Test environments (built per repository with uv in the sandbox; kept under <data_dir>/envs).
+    env_max_bytes: int = 5 * 1024**3  # size cap of the environment store; least recently used evicted first
+    install_network: bool = True  # False: environments install offline, from the uv cache only
+    index_url: str | None = None  # a private package mirror (passed to uv as UV_INDEX_URL)
+    extra_index_url: str | None = None
 
     # Limits of the public port against slow, oversized and unsigned requests (bot/http_limits.py, bot/webhooks.py).
     header_timeout_seconds: float = Field(10.0, gt=0)  # request line and headers must arrive within this

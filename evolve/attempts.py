@@ -19,6 +19,8 @@ from evolve.base_results import BaseResultsCache, cache_key, environment_key
 from evolve.behaviour_proof import EditProof, prove_edits, risky_codemods
 from evolve.config import EvolveConfig
 from evolve.edits import FileEdit
+from evolve.environments.model import Environment, EnvironmentFailure
+from evolve.environments.project_files import touches_environment
 from evolve.findings import ScanResult
 from evolve.gate_running import build_context, build_gates, evaluate_gates
 from evolve.git.diffs import summarize
@@ -39,6 +41,10 @@ class BaseMeasurements:
     scans: dict[tuple[str, ...], ScanResult] = field(default_factory=dict)
     tests_from_cache: bool = False
     cache: BaseResultsCache = field(default_factory=BaseResultsCache)
+    # The environment base's suite runs in (None: Evolve's own interpreter); head shares it unless the
+    # change edits a file that decides it, when `head_environment` prepares head's own.
+    environment: Environment | None = None
+    head_environment: Callable[[Path], Environment | EnvironmentFailure] | None = None
 
 
 @dataclass(frozen=True)
@@ -58,18 +64,19 @@ def base_test_run(base: Path, base_sha: str, config: EvolveConfig, measured: Bas
     if measured.tests is not None:
         return measured.tests
     command = detect_test_command(base, config.gates.tests.command)
-    python = sys.executable
+    environment = measured.environment
+    python = environment.python if environment is not None else sys.executable
     key = cache_key(
         base_sha,
         (command.runner, *command.args) if command else (),
-        environment_key(python),
+        environment.key if environment is not None and environment.key else environment_key(python),
         (f"network={config.gates.tests.allow_network}",),
     )
     cached = measured.cache.load(key) if command is not None else None
     if cached is not None:
         measured.tests, measured.tests_from_cache = cached, True
         return cached
-    run = run_test_suite(base, config, with_coverage=True, python=python)
+    run = run_test_suite(base, config, with_coverage=True, environment=environment, python=python)
     measured.tests = run
     if command is not None:
         measured.cache.store(key, run)
@@ -92,6 +99,15 @@ def tests_summary(base: Path, config: EvolveConfig, measured: BaseMeasurements, 
         "base_from_cache": measured.tests_from_cache,
         "head": counts(head),
     }
+
+
+def _head_environment(
+    head: Path, changed: tuple[str, ...], measured: BaseMeasurements
+) -> Environment | EnvironmentFailure | None:
+    """Base's environment, unless the change edits a dependency file: then head's own (built or reused)."""
+    if measured.head_environment is None or not touches_environment(changed):
+        return measured.environment
+    return measured.head_environment(head)
 
 
 def run_attempt(
@@ -136,7 +152,34 @@ def run_attempt(
     changed = tuple(sorted(summary.changed_lines)) or tuple(sorted(edit.path for edit in edits))
     gates = build_gates(config)
     measures = {measure for gate in gates for measure in gate.measures()}
-    context = build_context(base, head, changed, config, changed_lines=summary.changed_lines, measures=measures)
+    head_environment = _head_environment(head, changed, measured)
+    environments: dict[Tree, Environment] = {}
+    if measured.environment is not None:
+        environments["base"] = measured.environment
+    if isinstance(head_environment, Environment):
+        environments["head"] = head_environment
+    context = build_context(
+        base,
+        head,
+        changed,
+        config,
+        changed_lines=summary.changed_lines,
+        measures=measures,
+        environments=environments,
+    )
+    if isinstance(head_environment, EnvironmentFailure):
+        # The change broke its own environment (an edited dependency file): head's suite cannot run.
+        failed = TestRun(
+            command=(),
+            returncode=1,
+            timed_out=False,
+            duration=0.0,
+            failing_tests=("<head's test environment>",),
+            failure_details=head_environment.message,
+            output_tail=head_environment.message,
+        )
+        base_tests = context.run_tests
+        context.run_tests = lambda which: failed if which == "head" else base_tests(which)
     fresh_scan, fresh_tests = context.scan, context.run_tests
     parallel = (os.cpu_count() or 1) >= 2
     futures: dict[Tree, Future[TestRun]] = {}

@@ -13,6 +13,9 @@ from pathlib import Path
 from evolve.cli_config import command_config
 from evolve.cli_parser import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_RUN_FAILED, build_parser
 from evolve.config import ConfigError, load_config
+from evolve.environments.commands import command_env, settings_from_args
+from evolve.environments.model import EnvironmentFailure
+from evolve.environments.prepare import prepare_environment
 from evolve.git import GitError
 from evolve.plugins import PluginError
 from evolve.progress import StepProgress
@@ -48,6 +51,14 @@ def command_scan(args: argparse.Namespace) -> int:
     _require_repository(args.path)
     config = load_config(args.path)
     progress = StepProgress(enabled=not args.quiet)
+    environment = None
+    if args.coverage:
+        environment = prepare_environment(args.path, config, settings_from_args(args, args.path))
+        if isinstance(environment, EnvironmentFailure):
+            progress.close()
+            return _fail(environment.message)
+        if not args.quiet and not args.json:
+            print(f"evolve: tests run with {environment.description}", file=sys.stderr)
     try:
         result = scan_repository(
             args.path,
@@ -56,6 +67,7 @@ def command_scan(args: argparse.Namespace) -> int:
             with_semgrep=not args.no_semgrep,
             use_cache=not args.no_cache,
             progress=progress,
+            environment=environment,
         )
     finally:
         progress.close()
@@ -91,6 +103,7 @@ def command_plan(args: argparse.Namespace) -> int:
         with_coverage=args.coverage,
         acceptance=store.acceptance(key),
         blocked_codemods=store.blocked(key),
+        environment=settings_from_args(args, args.path),
     )
     _announce_config(args.path, args.quiet or args.json)
     if args.llm and not args.quiet and not os.environ.get("ANTHROPIC_API_KEY", "").strip():
@@ -129,6 +142,7 @@ def command_run(args: argparse.Namespace) -> int:
         base_ref=args.base,
         acceptance=store.acceptance(key),
         blocked_codemods=store.blocked(key),
+        environment=settings_from_args(args, args.path),
     )
     try:
         _announce_config(args.path, args.quiet or args.json)
@@ -142,6 +156,8 @@ def command_run(args: argparse.Namespace) -> int:
     if not args.json and not args.quiet:
         for note in (report.llm or {}).get("notes", []):
             print(f"evolve: note: {note}", file=sys.stderr)
+        if report.environment.get("description"):
+            print(f"evolve: tests ran with {report.environment['description']}", file=sys.stderr)
     if report.status == "succeeded":
         store.record(key, [meta["id"] for meta in report.codemods], "proposed")
     if args.json:
@@ -227,6 +243,7 @@ COMMANDS = {
     "feedback": command_feedback,
     "config": command_config,
     "serve": command_serve,
+    "env": command_env,
 }
 
 

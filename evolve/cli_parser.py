@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from evolve import __version__
+from evolve.environments.commands import add_env_parser, add_environment_options
 
 EXIT_OK = 0
 EXIT_RUN_FAILED = 1
@@ -15,7 +16,8 @@ EXIT_INTERNAL = 3
 EPILOG = """exit codes:
   0  success (scan done, plan made, run succeeded, dry run, or nothing to do)
   1  run failed: no change passed every gate within the attempts
-  2  bad input: not a git repository, no commits, invalid configuration, unknown focus or command
+  2  bad input: not a git repository, no commits, invalid configuration, unknown focus or command;
+     or the run cannot proceed: the test environment could not be built, or the suite does not start on base
   3  internal error (a bug: please report it with the output)
 """
 
@@ -54,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--no-semgrep", action="store_true", help="skip the semgrep rules")
     scan.add_argument("--no-cache", action="store_true", help="ignore and do not update the scan cache")
     scan.add_argument("--limit", type=int, default=30, help="findings shown in the table (default 30)")
+    add_environment_options(scan)
 
     plan = sub.add_parser(
         "plan",
@@ -66,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--markdown", action="store_true", help="print markdown with a Mermaid diagram")
     plan.add_argument("--llm", action="store_true", help="include LLM themes (needs ANTHROPIC_API_KEY)")
     plan.add_argument("--coverage", action="store_true", help="measure coverage first (enables the tests theme)")
+    add_environment_options(plan)
 
     run = sub.add_parser(
         "run",
@@ -86,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", type=Path, help="directory for report.json and report.md (default: .git/evolve/runs/<id>)"
     )
     run.add_argument("--base", default="HEAD", help="commit to start from (default HEAD)")
+    add_environment_options(run)
 
     codemods = sub.add_parser("codemods", help="list the codemod catalog (installed plugins included)")
     _add_output_flags(codemods)
@@ -99,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     from evolve.cli_config import add_config_parser  # it imports this module's exit codes
 
     add_config_parser(sub, EPILOG)
+    add_env_parser(sub)
 
     serve = sub.add_parser(
         "serve",

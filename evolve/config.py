@@ -63,6 +63,9 @@ class TestsGateConfig(_Model):
     command: str | None = None  # detected from pyproject/tox/setup.cfg/noxfile when unset
     timeout: int = Field(900, ge=10, le=7200)
     allow_network: bool = False  # tests run without network (own loopback only) where the platform allows
+    # Added to the declared test environment: requirement strings, or commands run in it (with uv on PATH).
+    install: list[str] = Field(default_factory=list)
+    python: str | None = None  # the interpreter for the tests: a version ("3.12") or a path; default: requires-python
 
 
 class ComplexityGateConfig(_Model):

@@ -22,6 +22,8 @@ from evolve.attempts import BaseMeasurements, run_attempt, tests_summary
 from evolve.changed_metrics import metrics_of_changed_code
 from evolve.config import ConfigError, EvolveConfig, load_config
 from evolve.edits import FileEdit
+from evolve.environments.for_run import RunEnvironments
+from evolve.environments.model import Environment, EnvironmentFailure
 from evolve.findings import ScanResult
 from evolve.git import GitError
 from evolve.git.publish import commit_and_branch
@@ -35,6 +37,7 @@ from evolve.report_markdown import render_report_markdown
 from evolve.results import GateResult, Metric
 from evolve.runs import AttemptFeedback, AttemptRecord, RunOptions, RunReport
 from evolve.scratch import default_root, make_run_directory, remove_run_directory, sweep_legacy_worktrees
+from evolve.suites.startup import cannot_run_message, cannot_start_reason
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -70,11 +73,18 @@ def _llm_themes(config: EvolveConfig, llm_on: bool) -> frozenset[str]:
 
 
 def _plan(
-    root_or_tree: Path, config: EvolveConfig, options: RunOptions, llm_on: bool, progress: Progress | None
+    root_or_tree: Path,
+    config: EvolveConfig,
+    options: RunOptions,
+    llm_on: bool,
+    progress: Progress | None,
+    environment: Environment | None = None,
 ) -> tuple[ScanResult, Plan]:
     from evolve.research import scan_repository
 
-    scan = scan_repository(root_or_tree, config, with_coverage=options.with_coverage, progress=progress)
+    scan = scan_repository(
+        root_or_tree, config, with_coverage=options.with_coverage, progress=progress, environment=environment
+    )
     return scan, _plan_from_scan(scan, config, options, llm_on, options.focus or config.focus)
 
 
@@ -137,7 +147,10 @@ def plan_repository(
     llm_on = options.llm
     if repository.work_tree is not None:
         config = config or load_config(repository.work_tree)
-        scan, plan = _plan(repository.work_tree, config, options, llm_on and _llm_available(config), progress)
+        environment = _research_environment(repository.work_tree, config, options, progress)
+        scan, plan = _plan(
+            repository.work_tree, config, options, llm_on and _llm_available(config), progress, environment
+        )
         return PlanOutcome(repository.work_tree, base_sha, config, scan, plan)
     run_dir = make_run_directory(
         options.work_dir or default_root(), f"plan-{uuid.uuid4().hex[:12]}", repository.git_dir
@@ -145,10 +158,21 @@ def plan_repository(
     try:
         tree = export_tree(repository.git_dir, base_sha, run_dir / "base").path
         config = config or load_config(tree)
-        scan, plan = _plan(tree, config, options, llm_on and _llm_available(config), progress)
+        environment = _research_environment(tree, config, options, progress)
+        scan, plan = _plan(tree, config, options, llm_on and _llm_available(config), progress, environment)
     finally:
         remove_run_directory(run_dir)
     return PlanOutcome(repository.git_dir, base_sha, config, scan, plan)
+
+
+def _research_environment(
+    tree: Path, config: EvolveConfig, options: RunOptions, progress: Progress | None
+) -> Environment | None:
+    """The environment research's coverage run uses (when it runs); a build failure leaves Evolve's own."""
+    if not options.with_coverage:
+        return None
+    prepared = RunEnvironments(options.environment, config, progress).base(tree)
+    return prepared if isinstance(prepared, Environment) else None
 
 
 def _llm_available(config: EvolveConfig) -> bool:
@@ -266,6 +290,29 @@ def _propose(provider, workspace: Path, plan: Plan, feedback: AttemptFeedback | 
     return replace(outcome, edits=edits, notes=(*outcome.notes, *notes))
 
 
+def _environment_failed(
+    run_id: str,
+    repo_label: str,
+    base_sha: str,
+    plan: Plan | None,
+    timings: dict[str, float],
+    environments: RunEnvironments,
+) -> RunReport:
+    """The run ends before any attempt: the test environment could not be built (said once, as the message)."""
+    failure = environments.prepared
+    message = failure.message if isinstance(failure, EnvironmentFailure) else "could not build the test environment"
+    return RunReport(
+        run_id=run_id,
+        status="error",
+        repo=repo_label,
+        base_sha=base_sha,
+        plan=plan,
+        message=message,
+        timings=timings,
+        environment=environments.report(),
+    )
+
+
 def _run_in_trees(
     repository: Repository,
     base_sha: str,
@@ -291,8 +338,12 @@ def _run_in_trees(
             llm_notes.append(
                 "LLM stage requested but not configured (no ANTHROPIC_API_KEY or llm.enabled is false); deterministic catalog only"
             )
+    environments = RunEnvironments(options.environment, config, progress)
     clock = time.monotonic()
-    scan, plan = _plan(base, config, options, llm is not None, progress)
+    research_environment = environments.base(base) if options.with_coverage else None
+    if isinstance(research_environment, EnvironmentFailure):
+        return _environment_failed(run_id, repository.label, base_sha, None, {}, environments)
+    scan, plan = _plan(base, config, options, llm is not None, progress, research_environment)
     timings = {"research": time.monotonic() - clock}
     from evolve.project_rules import read_project_rules
     from evolve.project_rules.sources import describe_rule_sources
@@ -357,8 +408,14 @@ def _run_in_trees(
             llm=llm_info(),
             message=f"Dry run: {len(edits)} file(s) would change; no branch was made.",
         )
+    clock = time.monotonic()
+    environment = environments.base(base)
+    timings["environment"] = time.monotonic() - clock
+    if isinstance(environment, EnvironmentFailure):
+        return _environment_failed(run_id, repository.label, base_sha, plan, timings, environments)
+    common["environment"] = environments.report()
     head = run_dir / "head"
-    measured = BaseMeasurements()
+    measured = BaseMeasurements(environment=environment, head_environment=environments.head)
     attempts: list[AttemptRecord] = []
     last_results: tuple[GateResult, ...] = ()
     head_test_seconds = 0.0
@@ -376,6 +433,14 @@ def _run_in_trees(
             attempts.append(AttemptRecord(number, edits, (), tuple(sorted({e.path for e in edits})), note, proof=proof))
             break
         edits = result.edits
+        cannot_start = cannot_start_reason(measured.tests)
+        if cannot_start is not None:
+            # Base's own suite does not start: no change can be proven, and narrowing would only hide that.
+            attempts.append(AttemptRecord(number, edits, result.gate_results, proof=proof))
+            common["environment"] = environments.report()
+            return RunReport(
+                **common, status="error", attempts=tuple(attempts), message=cannot_run_message(cannot_start)
+            )
         head_test_seconds += result.head_tests.duration if result.head_tests is not None else 0.0
         timings["tests"] = head_test_seconds + (measured.tests.duration if measured.tests is not None else 0.0)
         last_results = result.gate_results

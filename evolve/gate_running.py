@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from evolve.config import EvolveConfig
+from evolve.environments.model import Environment
 from evolve.findings import ScanResult
 from evolve.gate_api import Gate, GateContext, Measurement, Which
 from evolve.plugins import PluginKind, settings_model
@@ -73,6 +74,7 @@ def build_context(
     *,
     changed_lines: Mapping[str, Sequence[int]] | None = None,
     measures: Iterable[Measurement] | None = None,
+    environments: Mapping[Which, Environment] | None = None,
 ) -> GateContext:
     """A GateContext whose scans (of the changed files) and test runs are computed lazily, once per tree.
 
@@ -93,7 +95,8 @@ def build_context(
 
     @functools.cache
     def run_tests(which: Which) -> TestRun:
-        return run_test_suite(trees[which], config, with_coverage=bool(with_coverage))
+        environment = (environments or {}).get(which)
+        return run_test_suite(trees[which], config, with_coverage=bool(with_coverage), environment=environment)
 
     return GateContext(
         base=trees["base"],

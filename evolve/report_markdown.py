@@ -10,6 +10,7 @@ from importlib import resources
 from string import Template
 from typing import Any
 
+from evolve.environments.report import render_environment_section
 from evolve.plan import Plan
 from evolve.project_rules.sources import render_rules_section
 from evolve.report_sections import (
@@ -80,6 +81,7 @@ def render_report_markdown(
         gates_table=render_gates_table(final_gates),
         llm_section=render_llm_section(report.get("llm") or {}),
         rules_section=render_rules_section(report.get("rules") or ()),
+        environment_section=render_environment_section(report.get("environment")),
         attempts=render_attempts(report["attempts"]),
         attempt=len(report["attempts"]),
         max_attempts=max_attempts,
@@ -113,6 +115,7 @@ def render_failure_markdown(report: dict[str, Any], plan: Plan, final_gates: Seq
         gates_table=render_gates_table(final_gates),
         llm_section=render_llm_section(report.get("llm") or {}),
         rules_section=render_rules_section(report.get("rules") or ()),
+        environment_section=render_environment_section(report.get("environment")),
         attempts=render_attempts(report["attempts"]),
         run_id=report["run_id"],
         base_sha=(report["base_sha"] or "")[:12],

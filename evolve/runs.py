@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from evolve.edits import FileEdit
+from evolve.environments.model import EnvironmentSettings
 from evolve.plan import Plan
 from evolve.results import GateResult, Metric
 
@@ -32,6 +33,8 @@ class RunOptions:
     themes_to_skip: frozenset[str] = frozenset()  # e.g. themes with an open PR already at the limit
     set_branch: bool = True  # point the local branch at the commit (the App pushes it instead)
     work_dir: Path | None = None  # where the run's trees go (outside the repository); default evolve.scratch
+    # How the test environment is chosen or built (store, uv cache, network, index; the user's --python / .venv).
+    environment: EnvironmentSettings = field(default_factory=EnvironmentSettings)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ class RunReport:
     changed_code: tuple[dict[str, Any], ...] = ()  # ChangedCodeMetric.to_dict() of the changed files/functions
     # One line per rule source of the project Evolve followed (evolve/project_rules/sources.py).
     rules: tuple[str, ...] = ()
+    # Which interpreter the suite ran with, how it was built or chosen, the install commands (or the failure).
+    environment: dict[str, Any] = field(default_factory=dict)
 
     @property
     def final_edits(self) -> tuple[FileEdit, ...]:
@@ -131,4 +136,5 @@ class RunReport:
             "changed_code": list(self.changed_code),
             "report_dir": self.report_dir,
             "rules": list(self.rules),
+            "environment": self.environment,
         }

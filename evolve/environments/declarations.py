@@ -33,6 +33,19 @@ else:  # pragma: no cover - exercised only on 3.10
 TEST_NAMES = ("test", "tests", "testing")
 DEV_NAMES = ("dev", "develop", "development")
 RUNNERS = frozenset({"pytest", "nose", "nose2"})
+# Options in pytest's `addopts` that exist only with a plugin installed: without it pytest will not start.
+PLUGIN_OPTIONS = (
+    (r"\s--cov(\b|-)", "pytest-cov"),
+    (r"\s(-n\s*\S|--numprocesses|--dist\b)", "pytest-xdist"),
+    (r"\s--timeout\b", "pytest-timeout"),
+    (r"\s--benchmark-", "pytest-benchmark"),
+    (r"\s--reruns\b", "pytest-rerunfailures"),
+    (r"\s--mypy\b", "pytest-mypy"),
+    (r"\s--flake8\b", "pytest-flake8"),
+    (r"\s--randomly-", "pytest-randomly"),
+    (r"\s--asyncio-mode\b", "pytest-asyncio"),
+    (r"\s--html\b", "pytest-html"),
+)
 # Files whose content decides the environment (besides requirement files found on the way).
 DEPENDENCY_FILES = (
     "pyproject.toml",
@@ -63,6 +76,11 @@ class Declared:
     sources: tuple[str, ...] = ()  # human-readable: "pyproject.toml [dependency-groups] test"
     files: tuple[str, ...] = ()  # the files read: they decide the environment
     dropped: tuple[str, ...] = ()  # declarations we did not pass on, with why
+    pytest_plugins: tuple[str, ...] = ()  # plugins the pytest configuration needs (required_plugins, addopts)
+
+    def dropped_notes(self) -> tuple[str, ...]:
+        """One note per declaration not passed on to the installer."""
+        return tuple(f"not installed: {item}" for item in self.dropped)
 
     @property
     def declares_runner(self) -> bool:
@@ -247,6 +265,34 @@ def requires_python(files: Mapping[str, str], pyproject: Mapping[str, Any], lite
     return None
 
 
+def _pytest_settings(files: Mapping[str, str], pyproject: Mapping[str, Any]) -> dict[str, str]:
+    """The pytest ini options from wherever pytest would read them first."""
+    options = pyproject.get("tool", {}).get("pytest", {}).get("ini_options")
+    if isinstance(options, dict):
+        return {k: " ".join(v) if isinstance(v, list) else str(v) for k, v in options.items()}
+    for path, section in (
+        ("pytest.ini", "pytest"),
+        (".pytest.ini", "pytest"),
+        ("tox.ini", "pytest"),
+        ("setup.cfg", "tool:pytest"),
+    ):
+        parser = _ini(files.get(path))
+        if parser is not None and parser.has_section(section):
+            return dict(parser.items(section))
+    return {}
+
+
+def pytest_plugins(files: Mapping[str, str], pyproject: Mapping[str, Any]) -> tuple[str, ...]:
+    """Plugins pytest cannot start without: `required_plugins`, and those whose options `addopts` uses."""
+    settings = _pytest_settings(files, pyproject)
+    found = [r for r in settings.get("required_plugins", "").split() if requirement_name(r)]
+    addopts = f" {settings.get('addopts', '')} "
+    for option, plugin in PLUGIN_OPTIONS:
+        if re.search(option, addopts):
+            found.append(plugin)
+    return tuple(dict.fromkeys(found))
+
+
 def discover(files: Mapping[str, str]) -> Declared:
     """Everything `files` (repository path -> text) declare for the test environment."""
     pyproject = parse_toml(files.get("pyproject.toml"))
@@ -258,8 +304,11 @@ def discover(files: Mapping[str, str]) -> Declared:
     _requirement_files(collector, files)
     if not _runner(collector, read_tox(files, pyproject)):
         _runner(collector, read_noxfile(files))
-    found = collector.requirements
     metadata = has_packaging_metadata(files, pyproject)
+    if not metadata and "requirements.txt" in files:
+        # An application without packaging metadata: its runtime requirements are what CI installs first.
+        collector.add("requirements.txt", read_requirement_file(files, "requirements.txt"))
+    found = collector.requirements
     install_self = metadata and collector.install_self is not False
     read = [path for path in DEPENDENCY_FILES if path in files]
     return Declared(
@@ -271,4 +320,5 @@ def discover(files: Mapping[str, str]) -> Declared:
         sources=tuple(collector.sources),
         files=tuple(dict.fromkeys((*read, *found.files))),
         dropped=found.dropped,
+        pytest_plugins=pytest_plugins(files, pyproject),
     )

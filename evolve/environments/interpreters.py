@@ -44,7 +44,7 @@ class NoInterpreter(Exception):
     """No interpreter on the machine satisfies the project's `requires-python` (or the configured one)."""
 
 
-def candidate_paths(environ: dict[str, str] | None = None) -> list[str]:
+def candidate_paths(environ: dict[str, str] | None = None, with_uv: bool = True) -> list[str]:
     """Executables that may be Pythons: `python3*` on PATH, pyenv versions, and what `uv python find` sees."""
     environ = dict(os.environ if environ is None else environ)
     found: list[str] = []
@@ -58,7 +58,8 @@ def candidate_paths(environ: dict[str, str] | None = None) -> list[str]:
     for version_dir in sorted(pyenv.glob("*")) if pyenv.is_dir() else []:
         if (version_dir / "bin" / "python3").exists():
             found.append(str(version_dir / "bin" / "python3"))
-    found += _uv_pythons()
+    if with_uv:
+        found += _uv_pythons()
     found.append(sys.executable)
     return list(dict.fromkeys(found))
 

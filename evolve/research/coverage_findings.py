@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evolve.config import EvolveConfig
+from evolve.environments.model import Environment
 from evolve.findings import FileMetrics, Finding
 from evolve.research.priorities import disambiguate, make_finding
 
@@ -24,14 +25,16 @@ class CoverageOutcome:
     notes: tuple[str, ...] = ()
 
 
-def measure_coverage(root: Path, config: EvolveConfig, scanned: Sequence[str]) -> CoverageOutcome:
+def measure_coverage(
+    root: Path, config: EvolveConfig, scanned: Sequence[str], environment: Environment | None = None
+) -> CoverageOutcome:
     """Run the test suite with coverage; failures become notes, never exceptions."""
     try:
         from evolve.suites.runs import run_test_suite
     except ImportError as error:  # pragma: no cover - gates ship with the package
         return CoverageOutcome(None, None, (f"coverage not measured: the test runner is unavailable ({error})",))
     try:
-        run = run_test_suite(root, config, with_coverage=True)
+        run = run_test_suite(root, config, with_coverage=True, environment=environment)
     except Exception as error:
         return CoverageOutcome(None, None, (f"coverage not measured: running the tests failed: {error}",))
     notes = []

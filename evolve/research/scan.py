@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from evolve.config import EvolveConfig
+from evolve.environments.model import Environment
 from evolve.findings import FileMetrics, Finding, ScanResult, SkippedFile
 from evolve.path_kinds import NEVER_IN_SCOPE, PathKind, in_scope, kind_of_file
 from evolve.research import codemod_findings as codemods
@@ -200,6 +201,7 @@ def scan_repository(
     cache_dir: Path | None = None,
     use_cache: bool = True,
     progress: Progress | None = None,
+    environment: Environment | None = None,
 ) -> ScanResult:
     """Scan the Python files of `root` (or only `paths`, relative to it) and return metrics and findings.
 
@@ -233,7 +235,7 @@ def scan_repository(
     line_coverage = coverage = None
     if with_coverage:
         report("coverage", 0, 1)
-        measured = measure_coverage(root, config, [f.path for f in files])
+        measured = measure_coverage(root, config, [f.path for f in files], environment)
         notes.extend(measured.notes)
         coverage, line_coverage = measured.lines, measured.percent
         findings.extend(coverage_findings(files, coverage or {}))

@@ -58,6 +58,11 @@ _OPTIONS_WITH_VALUE = {
     "-n",
 }
 _TOX_PLACEHOLDER = re.compile(r"\{[^}]*\}")
+_REFERENCE = re.compile(r"\{\[(?P<section>[^\]]+)\](?P<key>[^{}]+)\}")
+_PLACEHOLDER = re.compile(r"\{(?P<inner>[^{}]*)\}")
+# tox / hatch placeholders that mean "the project's directory" once the tests run from the tree's root.
+_ROOT_PLACEHOLDERS = {"toxinidir", "tox_root", "root", "toxworkdir/..", "project_root"}
+_INTERPRETER_PLACEHOLDERS = {"envpython", "env_python", "python"}
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,45 @@ def detect_test_command(root: Path, configured: str | None) -> TestCommand | Non
     return _from_layout(root)
 
 
+def substitute_placeholders(text: str, references: configparser.ConfigParser | None = None) -> str:
+    """Fill in what tox, hatch and nox would: `{toxinidir}` -> `.`, `{posargs:tests}` -> `tests` (the default
+    when no arguments are given), `{envpython}` -> `python`, `{env:X:default}` -> `default`, `{[section]key}`
+    -> that key's value. Placeholders that only exist inside those tools (`{envsitepackagesdir}`,
+    `{envtmpdir}`) are left for the caller to drop."""
+    for _ in range(8):  # references may nest; bounded
+        expanded = _REFERENCE.sub(lambda m: _reference(m, references), text)
+        if expanded == text:
+            break
+        text = expanded
+
+    def replace(match: re.Match[str]) -> str:
+        inner = match.group("inner")
+        name, _, default = inner.partition(":")
+        name = name.strip()
+        if name in _ROOT_PLACEHOLDERS:
+            return "."
+        if name in ("posargs", "args"):
+            return default
+        if name in _INTERPRETER_PLACEHOLDERS:
+            return "python"
+        if name == "env":
+            return default.partition(":")[2]
+        if name in ("/", ":"):
+            return {"/": "/", ":": ":"}[name]
+        if name == "tty":
+            return ""
+        return match.group(0)
+
+    return _PLACEHOLDER.sub(replace, text)
+
+
+def _reference(match: re.Match[str], references: configparser.ConfigParser | None) -> str:
+    section, key = match.group("section"), match.group("key")
+    if references is not None and references.has_option(section, key):
+        return references.get(section, key)
+    return ""
+
+
 def parse_command(argv: list[str], source: str) -> TestCommand | None:
     """Recognise a pytest or unittest invocation in `argv` (through python -m, coverage run, ...); else None."""
     words = list(argv)
@@ -113,8 +157,11 @@ def parse_command(argv: list[str], source: str) -> TestCommand | None:
                 words = words[1:]
             continue
         if head in ("pytest", "py.test"):
-            return TestCommand("pytest", _keep_args(words[1:]), source)
+            kept = _keep_args(words[1:])
+            return TestCommand("pytest", kept, source) if kept is not None else None
         if head == "unittest":
+            if any(_TOX_PLACEHOLDER.search(word) for word in words[1:]):
+                return None
             return TestCommand("unittest", tuple(words[1:]), source)
         return None
     return None
@@ -134,8 +181,10 @@ def _skip_options(words: list[str]) -> list[str]:
     return words
 
 
-def _keep_args(args: list[str]) -> tuple[str, ...]:
-    """Drop tox placeholders and the options that clash with our own coverage and report files."""
+def _keep_args(args: list[str]) -> tuple[str, ...] | None:
+    """Drop the options that clash with our own coverage and report files, and options whose value is a
+    placeholder only tox knows; None when a test path itself is such a placeholder (the command cannot run
+    outside tox, e.g. `pytest {envsitepackagesdir}/pkg`)."""
     kept: list[str] = []
     skip_value = False
     for arg in args:
@@ -147,9 +196,12 @@ def _keep_args(args: list[str]) -> tuple[str, ...]:
             continue
         if _TOX_PLACEHOLDER.search(arg):
             # `--basetemp={envtmpdir}` or `--basetemp {envtmpdir}`: the value only exists inside tox.
-            if not arg.startswith("-") and kept and kept[-1].startswith("--") and "=" not in kept[-1]:
+            if arg.startswith("-"):
+                continue
+            if kept and kept[-1].startswith("-") and "=" not in kept[-1]:
                 kept.pop()
-            continue
+                continue
+            return None
         if _DROPPED_OPTION.search(arg):
             skip_value = "=" not in arg and arg in _OPTIONS_WITH_VALUE
             continue
@@ -208,6 +260,9 @@ def _mentions_pytest(requirements: Any) -> bool:
 def _from_pyproject(root: Path) -> TestCommand | None:
     data = _read_toml(root / "pyproject.toml")
     tool = data.get("tool", {})
+    hatch = _from_hatch(tool)
+    if hatch is not None:
+        return hatch
     if "ini_options" in tool.get("pytest", {}):
         return TestCommand("pytest", (), "pyproject.toml")
     project = data.get("project", {})
@@ -225,26 +280,63 @@ def _from_pyproject(root: Path) -> TestCommand | None:
     return None
 
 
-def _from_tox(root: Path) -> TestCommand | None:
+def _tox_parser(root: Path) -> tuple[configparser.ConfigParser, str] | None:
+    """tox's configuration, wherever the project keeps it (tox.ini, setup.cfg, pyproject legacy_tox_ini)."""
     parser = _read_ini(root / "tox.ini")
-    if parser is None:
+    if parser is not None:
+        return parser, "tox.ini"
+    parser = _read_ini(root / "setup.cfg")
+    if parser is not None and parser.has_section("tox:tox"):
+        return parser, "setup.cfg"
+    legacy = _read_toml(root / "pyproject.toml").get("tool", {}).get("tox", {}).get("legacy_tox_ini")
+    if isinstance(legacy, str):
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read_string(legacy)
+        except configparser.Error:
+            return None
+        return parser, "pyproject.toml"
+    return None
+
+
+def _from_tox(root: Path) -> TestCommand | None:
+    found_parser = _tox_parser(root)
+    if found_parser is None:
         return None
+    parser, source = found_parser
     sections = ["testenv", *sorted(s for s in parser.sections() if s.startswith("testenv"))]
     for section in sections:
         if not parser.has_option(section, "commands"):
             continue
-        for line in parser.get(section, "commands").splitlines():
+        for line in substitute_placeholders(parser.get(section, "commands"), parser).splitlines():
             line = line.strip().lstrip("-").strip()  # a leading '-' tells tox to ignore the exit code
             if not line or line.startswith("#"):
                 continue
             try:
-                found = parse_command(shlex.split(line), "tox.ini")
+                found = parse_command(shlex.split(line), source)
             except ValueError:
                 continue
             if found is not None:
                 return found
-    if parser.has_section("pytest"):
+    if source == "tox.ini" and parser.has_section("pytest"):
         return TestCommand("pytest", (), "tox.ini")
+    return None
+
+
+def _from_hatch(tool: dict[str, Any]) -> TestCommand | None:
+    """A hatch script named like a test command (`test = "pytest {args:tests}"`)."""
+    envs = tool.get("hatch", {}).get("envs", {})
+    for env in ("default", "test", "tests", "hatch-test"):
+        scripts = envs.get(env, {}).get("scripts", {}) if isinstance(envs.get(env), dict) else {}
+        for name in ("test", "tests", "cov", "test-cov"):
+            script = scripts.get(name) if isinstance(scripts, dict) else None
+            for line in [script] if isinstance(script, str) else script if isinstance(script, list) else []:
+                try:
+                    found = parse_command(shlex.split(substitute_placeholders(str(line))), "pyproject.toml")
+                except ValueError:
+                    continue
+                if found is not None:
+                    return found
     return None
 
 

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from evolve.config import EvolveConfig
+from evolve.environments.model import Environment
 from evolve.path_kinds import COVERAGE_OMIT
 from evolve.sandbox import (
     SANDBOX_OUT,
     SANDBOX_PATH,
     SANDBOX_REPO,
+    Mount,
     ResourceLimits,
     SandboxResult,
     SandboxSpec,
@@ -95,12 +97,15 @@ def run_test_suite(
     *,
     with_coverage: bool,
     timeout: float | None = None,
-    python: str = sys.executable,
+    python: str | None = None,
     limits: ResourceLimits = ResourceLimits(),
+    environment: Environment | None = None,
 ) -> TestRun:
-    """Run the tests of a copy of `root` in the sandbox. Never raises for failing, crashing or hanging tests
-    (only SandboxRefused, when there is no sandbox and running without one is not allowed)."""
+    """Run the tests of a copy of `root` in the sandbox, with `environment`'s interpreter (else `python`, else
+    Evolve's own). Never raises for failing, crashing or hanging tests (only SandboxRefused, when there is no
+    sandbox and running without one is not allowed)."""
     root = Path(root)
+    python = environment.python if environment is not None else (python or sys.executable)
     command = detect_test_command(root, config.gates.tests.command)
     if command is None:
         return TestRun(
@@ -114,7 +119,8 @@ def run_test_suite(
     budget = float(timeout if timeout is not None else config.gates.tests.timeout)
     outputs = Path(tempfile.mkdtemp(prefix="evolve-testrun-"))
     try:
-        return _run_in(root, command, outputs, budget, with_coverage, python, config, limits)
+        mounts = environment.mounts if environment is not None else ()
+        return _run_in(root, command, outputs, budget, with_coverage, python, config, limits, mounts)
     finally:
         remove_tree(outputs)
 
@@ -124,6 +130,12 @@ def coverage_rcfile() -> str:
     build tooling omitted). The measured tree and the data file are given on the command line."""
     omit = "\n    ".join(COVERAGE_OMIT)
     return f"[run]\nbranch = False\nomit =\n    {omit}\n[report]\nignore_errors = True\n[json]\nshow_contexts = False\n"
+
+
+def pytest_cov_installed(python: str) -> bool:
+    """Whether the interpreter's environment has pytest-cov (read from the file system, never by running it)."""
+    prefix = Path(python).parent.parent
+    return any(prefix.glob("lib/python3*/site-packages/pytest_cov"))
 
 
 def _argv(command: TestCommand, python: str, rcfile: str | None) -> list[str]:
@@ -140,6 +152,8 @@ def _argv(command: TestCommand, python: str, rcfile: str | None) -> list[str]:
             "-p",
             "no:cacheprovider",
             f"--junitxml={SANDBOX_OUT}/junit.xml",
+            # pytest-cov (a project's addopts may ask for it) would replace our tracer: the coverage is ours.
+            *(["--no-cov"] if rcfile and pytest_cov_installed(python) else []),
             *command.args,
         ]
     return [*prefix, "-m", "unittest", *command.args]
@@ -172,6 +186,7 @@ def _run_in(
     python: str,
     config: EvolveConfig,
     limits: ResourceLimits,
+    extra_mounts: tuple[str, ...] = (),
 ) -> TestRun:
     measure = with_coverage and command.runner != "other"
     rcfile = None
@@ -181,6 +196,9 @@ def _run_in(
     argv = _argv(command, python, rcfile)
     try:
         mounts = interpreter_mounts(python) if command.runner != "other" else interpreter_mounts(sys.executable)
+        # A built environment names its own read-only mounts (its venv and interpreter): a venv whose python
+        # links to the same binary as Evolve's must not be mistaken for Evolve's.
+        mounts += tuple(Mount(Path(path), path) for path in extra_mounts if all(m.target != path for m in mounts))
     except ValueError as error:
         return TestRun(command=tuple(argv), returncode=127, timed_out=False, duration=0.0, output_tail=str(error))
     result = run_sandboxed(

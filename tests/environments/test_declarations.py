@@ -179,3 +179,11 @@ def test_invalid_requirements_and_option_injection_are_dropped():
 def test_broken_files_declare_nothing():
     declared = discover({"pyproject.toml": "[[[", "tox.ini": "no section", "noxfile.py": "def (:"})
     assert declared.requirements == () and not declared.install_self
+
+
+def test_pytest_plugins_the_configuration_cannot_start_without():
+    pyproject = '[tool.pytest.ini_options]\naddopts = "--cov=parse --cov-report=term -n 2 --doctest-modules"\nrequired_plugins = "pytest-mock>=3"\n'
+    assert discover({"pyproject.toml": pyproject}).pytest_plugins == ("pytest-mock>=3", "pytest-cov", "pytest-xdist")
+    cfg = "[tool:pytest]\naddopts = --timeout=30\n"
+    assert discover({"setup.cfg": cfg}).pytest_plugins == ("pytest-timeout",)
+    assert discover({"pytest.ini": "[pytest]\naddopts = -ra\n"}).pytest_plugins == ()

@@ -52,7 +52,7 @@ def test_tox_extracts_the_runner_not_tox(tmp_path):
             - coverage run -m pytest --cov=pkg --junitxml out.xml {posargs:tests} -k "not slow"
     """
     found = detect(tmp_path, {**A_TEST, "tox.ini": tox})
-    assert found == TestCommand("pytest", ("-k", "not slow"), "tox.ini")
+    assert found == TestCommand("pytest", ("tests", "-k", "not slow"), "tox.ini")
 
 
 def test_tox_unittest(tmp_path):
@@ -122,3 +122,32 @@ def test_parse_command(argv, expected):
 def test_unparsable_configured_command_says_which_setting(tmp_path):
     with pytest.raises(ValueError, match="gates.tests.command"):
         detect_test_command(tmp_path, "pytest 'unclosed")
+
+
+def test_tox_placeholders_substituted_or_the_command_dropped(tmp_path):
+    tox = """
+        [base]
+        pytest_args = -p no:randomly
+        [testenv]
+        commands =
+            pytest {envsitepackagesdir}/pkg
+            {envpython} -m pytest {toxinidir}/tests --basetemp={envtmpdir} {[base]pytest_args} {posargs:-q} --rootdir {envdir}
+    """
+    found = detect(tmp_path, {**A_TEST, "tox.ini": tox})
+    # the first line tests the installed copy (unknowable outside tox): dropped; the second one is mapped
+    assert found == TestCommand("pytest", ("./tests", "-p", "no:randomly", "-q"), "tox.ini")
+
+
+def test_tox_in_setup_cfg_and_pyproject_legacy_ini(tmp_path):
+    cfg = "[tox:tox]\nenvlist = py\n[testenv]\ncommands = python -m pytest {posargs:tests/unit}\n"
+    assert detect(tmp_path / "a", {**A_TEST, "setup.cfg": cfg}) == TestCommand("pytest", ("tests/unit",), "setup.cfg")
+    legacy = '[tool.tox]\nlegacy_tox_ini = """\n[testenv]\ncommands = {envpython} -m unittest discover -s tests\n"""\n'
+    found = detect(tmp_path / "b", {**A_TEST, "pyproject.toml": legacy})
+    assert found == TestCommand("unittest", ("discover", "-s", "tests"), "pyproject.toml")
+
+
+def test_hatch_script_with_args_placeholder(tmp_path):
+    toml = '[tool.hatch.envs.default.scripts]\ntest = "pytest {args:tests} -x"\n[tool.pytest.ini_options]\n'
+    assert detect(tmp_path, {**A_TEST, "pyproject.toml": toml}) == TestCommand(
+        "pytest", ("tests", "-x"), "pyproject.toml"
+    )

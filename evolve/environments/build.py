@@ -1,0 +1,219 @@
+"""Building one environment with uv: `uv venv` (no repository code runs), then `uv pip install` in the
+sandbox (build backends and setup.py are repository code), into a staging directory renamed into place."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from evolve.environments.install_plan import InstallMode, InstallPlan, shell_line
+from evolve.environments.model import Environment, EnvironmentFailure, EnvironmentSettings
+from evolve.environments.store import EnvironmentStore
+from evolve.environments.uv_tool import uv_binary
+from evolve.sandbox import (
+    SANDBOX_PATH,
+    Mount,
+    SandboxRefused,
+    SandboxResult,
+    SandboxSpec,
+    run_sandboxed,
+    sandbox_support,
+)
+from evolve.untrusted_text import cap_text, redacted
+
+REASON_LIMIT = 3000
+VENV_TIMEOUT = 120.0
+Runner = Callable[[SandboxSpec], SandboxResult]
+_SYSTEM_PREFIXES = ("/usr", "/bin", "/lib", "/lib64")
+
+
+def uv_environment(settings: EnvironmentSettings) -> dict[str, str]:
+    """What uv is told: our cache, no repository or user config, no interpreter downloads, the operator's index."""
+    env = {
+        "UV_CACHE_DIR": str(settings.uv_cache_dir),
+        "UV_NO_CONFIG": "1",  # a repository's uv.toml / [tool.uv] must not redirect the cache or the index
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_LINK_MODE": "copy",  # environments never share inodes with the cache another repository reads
+        "UV_NO_PROGRESS": "1",
+        "UV_HTTP_TIMEOUT": "60",
+        "UV_SYSTEM_CERTS": "1",  # the machine's CA store: corporate proxies and private mirrors work as for pip
+        "UV_NATIVE_TLS": "1",  # the same, for uv releases before the rename
+    }
+    if settings.index_url:
+        env["UV_INDEX_URL"] = settings.index_url
+    if settings.extra_index_url:
+        env["UV_EXTRA_INDEX_URL"] = settings.extra_index_url
+    if not settings.install_network:
+        env["UV_OFFLINE"] = "1"
+    return env
+
+
+def _readonly(paths: list[str]) -> tuple[Mount, ...]:
+    kept = [p for p in dict.fromkeys(paths) if not any(p == s or p.startswith(s + "/") for s in _SYSTEM_PREFIXES)]
+    return tuple(Mount(Path(p), p, False) for p in kept)
+
+
+def failure_reason(result: SandboxResult) -> str:
+    """The builder's own words: the end of its error output (where uv and pip put the cause), capped, redacted."""
+    text = (result.stderr.strip() or result.stdout.strip()) or f"exit code {result.returncode}"
+    if result.timed_out:
+        text = f"timed out after {result.duration:.0f}s\n{text}"
+    return redacted(cap_text(text, REASON_LIMIT, keep="tail"))
+
+
+def _create_venv(plan: InstallPlan, staged: Path, settings: EnvironmentSettings, uv: str) -> str | None:
+    """`uv venv`: runs only the chosen interpreter (to ask its version), never repository code."""
+    argv = [uv, "venv", "--python", plan.interpreter.path, "--relocatable", "--no-project", "-q", str(staged)]
+    env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(settings.data_dir), **uv_environment(settings)}
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=VENV_TIMEOUT, cwd=settings.data_dir, env=env
+        )
+    except (OSError, subprocess.SubprocessError) as error:
+        return f"uv venv failed: {error}"
+    return None if done.returncode == 0 else redacted(cap_text(done.stderr.strip(), REASON_LIMIT, keep="tail"))
+
+
+def _modes(plan: InstallPlan) -> list[InstallMode]:
+    """Editable where the sandbox keeps the tree's path at test time, then a regular install, then the declared
+    requirements alone (the tree is on PYTHONPATH anyway): a CI service would stop earlier, but a suite that
+    imports the tree often runs without its package being installed."""
+    if not plan.install_self:
+        return ["without-project"]
+    # Without bubblewrap the tree is not at /work/repo at test time, so an editable install would point nowhere.
+    first: list[InstallMode] = ["editable", "regular"] if sandbox_support().available else ["regular"]
+    return [*first, "without-project"]
+
+
+def _install(
+    root: Path, plan: InstallPlan, staged: Path, final: Path, settings: EnvironmentSettings, uv: str, run: Runner
+) -> tuple[list[str], str | None, list[str]]:
+    """Run the install (editable first where the sandbox keeps the tree's path, then a regular install)
+    and any configured commands. Returns (commands shown in the report, failure reason, notes)."""
+    python = str(staged / "bin" / "python")
+    constraints = None
+    if plan.constraints:
+        constraints = str(staged / "evolve-constraints.txt")
+        Path(constraints).write_text("\n".join(plan.constraints) + "\n", encoding="utf-8")
+    mounts = (
+        Mount(staged, str(staged), True),
+        Mount(settings.uv_cache_dir, str(settings.uv_cache_dir), True),
+        *_readonly([str(Path(uv).parent), plan.interpreter.prefix]),
+    )
+    env = uv_environment(settings)
+    if not (root / "PKG-INFO").exists():
+        # setuptools-scm / hatch-vcs read the version from git, and the sandbox's copy has no .git.
+        env["SETUPTOOLS_SCM_PRETEND_VERSION"] = "0.0.0+evolve"
+    tried: list[str] = []
+    notes: list[str] = []
+    reason = None
+    for mode in _modes(plan):
+        argv = plan.install_argv(uv, python, mode, constraints)
+        tried.append(shell_line(["uv", *argv[1:]]).replace(str(staged), str(final)))
+        result = run(
+            SandboxSpec(
+                tuple(argv), settings.build_timeout, tree=root, env=env, network=settings.install_network, mounts=mounts
+            )
+        )
+        if result.ok:
+            if mode == "regular":
+                notes.append("the project could not be installed editable; it was installed normally")
+            elif mode == "without-project" and plan.install_self:
+                notes.append(
+                    "the project itself could not be installed, so its tree is on PYTHONPATH and its own runtime "
+                    f"requirements may be missing: {cap_text(reason or '', 600, keep='tail')}"
+                )
+            reason = None
+            break
+        reason = failure_reason(result)
+    if reason is not None:
+        return tried, reason, notes
+    shown = tried[-1:]  # the install that worked
+    path = f"{staged}/bin:{Path(uv).parent}:{SANDBOX_PATH}"
+    for command in plan.commands:
+        shown.append(command)
+        result = run(
+            SandboxSpec(
+                ("/bin/sh", "-c", command),
+                settings.build_timeout,
+                tree=root,
+                env={**env, "PATH": path, "VIRTUAL_ENV": str(staged)},
+                network=settings.install_network,
+                mounts=mounts,
+            )
+        )
+        if not result.ok:
+            return shown, f"`{command}` failed: {failure_reason(result)}", notes
+    return shown, None, notes
+
+
+def environment_from(plan: InstallPlan, store: EnvironmentStore, metadata: dict, reused: bool) -> Environment:
+    """The Environment value for a stored build."""
+    path = store.path(plan.key)
+    sources = tuple(metadata.get("sources", ()))
+    origin = "; ".join(sources) if sources else "no declarations"
+    return Environment(
+        python=str(path / "bin" / "python"),
+        kind="built",
+        description=f"{plan.interpreter.describe()}, built by Evolve from {origin}",
+        mounts=tuple(m.source.as_posix() for m in _readonly([str(path), plan.interpreter.prefix])),
+        key=plan.key,
+        install_commands=tuple(metadata.get("install_commands", ())),
+        build_seconds=0.0 if reused else float(metadata.get("build_seconds", 0.0)),
+        reused=reused,
+        sources=sources,
+        notes=tuple(metadata.get("notes", ())),
+    )
+
+
+def build_environment(
+    root: Path, plan: InstallPlan, store: EnvironmentStore, settings: EnvironmentSettings, run: Runner = run_sandboxed
+) -> Environment | EnvironmentFailure:
+    """The environment of `plan`: reused when the store has it, else built once (other runs wait on the lock)."""
+    found = store.ready(plan.key)
+    if found is not None:
+        store.touch(plan.key)
+        return environment_from(plan, store, found, reused=True)
+    uv = uv_binary()
+    if uv is None:
+        return EnvironmentFailure("uv is not installed (it ships with Evolve: reinstall evolve-bot)")
+    settings.uv_cache_dir.mkdir(parents=True, exist_ok=True)
+    with store.locked(plan.key):
+        found = store.ready(plan.key)
+        if found is not None:  # built by another run while we waited
+            store.touch(plan.key)
+            return environment_from(plan, store, found, reused=True)
+        started = time.monotonic()
+        staged = store.staging(plan.key)
+        try:
+            failure = _create_venv(plan, staged, settings, uv)
+            if failure is not None:
+                return EnvironmentFailure(failure, (f"uv venv --python {plan.interpreter.path}",))
+            try:
+                shown, reason, notes = _install(root, plan, staged, store.path(plan.key), settings, uv, run)
+            except SandboxRefused as error:
+                return EnvironmentFailure(str(error))
+            seconds = time.monotonic() - started
+            if reason is not None:
+                return EnvironmentFailure(reason, tuple(shown), seconds)
+            metadata = {
+                "key": plan.key,
+                "interpreter": plan.interpreter.describe(),
+                "sources": list(plan.sources),
+                "install_commands": [f"uv venv --python {plan.interpreter.path} {store.path(plan.key)}", *shown],
+                "requirements": list(plan.requirements),
+                "notes": [*plan.notes, *notes],
+                "build_seconds": round(seconds, 3),
+                "built_at": time.time(),
+                "project": str(root),
+            }
+            store.publish(plan.key, staged, metadata)
+        finally:
+            if staged.exists():
+                shutil.rmtree(staged, ignore_errors=True)
+    store.evict(keep=frozenset({plan.key}))
+    return environment_from(plan, store, metadata, reused=False)

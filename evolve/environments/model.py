@@ -1,0 +1,89 @@
+"""The values the rest of Evolve sees: settings for building, the environment a suite runs in, a failure."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from evolve.environments.store import DEFAULT_MAX_BYTES
+
+EnvironmentKind = Literal["built", "local", "evolve"]
+BUILD_FAILED = "could not build the test environment: {reason}"
+
+
+def default_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/evolve`, or `~/.cache/evolve`: the CLI's environment store and uv cache."""
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "evolve"
+
+
+@dataclass(frozen=True)
+class EnvironmentSettings:
+    """How environments are built and kept: an operator's (App) or a user's (CLI) choice, never a repository's."""
+
+    data_dir: Path = field(default_factory=default_cache_dir)  # envs/ and uv-cache/ live here
+    max_bytes: int = DEFAULT_MAX_BYTES
+    install_network: bool = True  # False: uv installs offline, from its cache only
+    index_url: str | None = None  # a private mirror, passed to uv as UV_INDEX_URL
+    extra_index_url: str | None = None
+    build_timeout: float = 1800.0
+    python: str | None = None  # run the suite with this interpreter as-is (CLI --python); build nothing
+    python_origin: str = "--python"  # how the user chose it, for the report
+    use_local_venv: bool = False  # CLI: a repository's own .venv, when it has one, is used as-is
+    build: bool = True  # False: run with Evolve's own interpreter (today's behaviour, for tests and opt-out)
+
+    @property
+    def store_dir(self) -> Path:
+        """Where built environments are kept."""
+        return self.data_dir / "envs"
+
+    @property
+    def uv_cache_dir(self) -> Path:
+        """uv's wheel and download cache, shared by every repository's builds."""
+        return self.data_dir / "uv-cache"
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The interpreter a suite runs with, and everything a report says about where it came from."""
+
+    python: str
+    kind: EnvironmentKind
+    description: str  # one line for humans: "Python 3.12.1, built from pyproject.toml [dependency-groups] test"
+    mounts: tuple[str, ...] = ()  # host paths the sandbox binds read-only at the same path (env, interpreter)
+    key: str | None = None
+    install_commands: tuple[str, ...] = ()
+    build_seconds: float = 0.0
+    reused: bool = False
+    sources: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # dropped declarations, fallbacks (editable -> regular install)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for report.json."""
+        return {
+            "python": self.python,
+            "kind": self.kind,
+            "description": self.description,
+            "key": self.key,
+            "install_commands": list(self.install_commands),
+            "build_seconds": round(self.build_seconds, 3),
+            "reused": self.reused,
+            "sources": list(self.sources),
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class EnvironmentFailure:
+    """The environment could not be built: the builder's own words, capped and redacted, said once."""
+
+    reason: str
+    install_commands: tuple[str, ...] = ()
+    build_seconds: float = 0.0
+
+    @property
+    def message(self) -> str:
+        """`could not build the test environment: <reason>`."""
+        return BUILD_FAILED.format(reason=self.reason)

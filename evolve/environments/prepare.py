@@ -1,0 +1,102 @@
+"""The one entry point: the environment a checkout's suite runs in — the user's own interpreter when they
+chose one, else the project's declared environment, built (or reused) by uv in the sandbox."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from evolve.config import EvolveConfig
+from evolve.environments.build import Runner, build_environment
+from evolve.environments.declarations import discover
+from evolve.environments.install_plan import InstallPlan, make_plan
+from evolve.environments.interpreters import (
+    NoInterpreter,
+    available_interpreters,
+    candidate_paths,
+    choose_interpreter,
+    probe,
+)
+from evolve.environments.model import Environment, EnvironmentFailure, EnvironmentSettings
+from evolve.environments.project_files import read_project_files
+from evolve.environments.store import EnvironmentStore
+from evolve.environments.uv_tool import uv_version
+
+
+def own_interpreter(note: str = "Evolve's own interpreter") -> Environment:
+    """Run the suite with the interpreter Evolve runs on (only what is installed next to Evolve is importable)."""
+    version = ".".join(map(str, sys.version_info[:3]))
+    return Environment(python=sys.executable, kind="evolve", description=f"Python {version} ({note})")
+
+
+def chosen_interpreter(python: str, origin: str) -> Environment | EnvironmentFailure:
+    """An interpreter the user chose (`--python`, the repository's `.venv`), used as it is."""
+    found = probe(python) if os.path.exists(python) else None
+    if found is None:
+        return EnvironmentFailure(f"{python} ({origin}) is not a usable Python interpreter")
+    return Environment(python=python, kind="local", description=f"Python {found.version_text} from {origin}: {python}")
+
+
+def local_venv(checkout: Path) -> str | None:
+    """The python of a checkout's own `.venv` (or `venv`), when it has one."""
+    for name in (".venv", "venv"):
+        python = Path(checkout) / name / "bin" / "python"
+        if python.exists():
+            return str(python)
+    return None
+
+
+def plan_environment(
+    root: Path, config: EvolveConfig, settings: EnvironmentSettings, runner: str
+) -> InstallPlan | EnvironmentFailure:
+    """Discover the declarations of `root`, choose the interpreter, and name the environment (its key)."""
+    files = read_project_files(root)
+    declared = discover(files)
+    store = EnvironmentStore(settings.store_dir, settings.max_bytes)
+    probes = store.root / "interpreters.json"
+    wanted = config.gates.tests.python
+    try:
+        # PATH and pyenv first; `uv python find` (a process start) only when they have nothing that fits.
+        interpreter = choose_interpreter(
+            available_interpreters(candidate_paths(with_uv=False), probes), declared.requires_python, wanted
+        )
+    except NoInterpreter:
+        try:
+            interpreter = choose_interpreter(available_interpreters(None, probes), declared.requires_python, wanted)
+        except NoInterpreter as error:
+            return EnvironmentFailure(str(error))
+    return make_plan(
+        declared,
+        files,
+        interpreter,
+        runner=runner,
+        configured=config.gates.tests.install,
+        index=(settings.index_url, settings.extra_index_url, "offline" if not settings.install_network else None),
+        uv_version=uv_version(),
+    )
+
+
+def prepare_environment(
+    root: Path, config: EvolveConfig, settings: EnvironmentSettings, runner: Runner | None = None
+) -> Environment | EnvironmentFailure:
+    """The environment for the suite of `root`. Never raises for the project's problems: a failure is a value."""
+    if settings.python:
+        return chosen_interpreter(settings.python, settings.python_origin)
+    if not settings.build:
+        return own_interpreter()
+    from evolve.suites.commands import detect_test_command
+
+    try:
+        command = detect_test_command(Path(root), config.gates.tests.command)
+    except ValueError as error:
+        return EnvironmentFailure(str(error))
+    if command is None:
+        return own_interpreter("no tests found: nothing to build")
+    plan = plan_environment(Path(root), config, settings, command.runner)
+    if isinstance(plan, EnvironmentFailure):
+        return plan
+    store = EnvironmentStore(settings.store_dir, settings.max_bytes)
+    if runner is None:
+        return build_environment(Path(root), plan, store, settings)
+    return build_environment(Path(root), plan, store, settings, runner)
