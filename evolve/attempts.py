@@ -91,6 +91,7 @@ def tests_summary(base: Path, config: EvolveConfig, measured: BaseMeasurements, 
         if run is None:
             return {}
         fields = ("passed", "failed", "errors", "skipped", "no_tests", "timed_out", "duration", "returncode")
+        fields += ("isolation", "limits_enforced")  # how the repository's code was contained
         return {name: getattr(run, name) for name in fields}
 
     return {
