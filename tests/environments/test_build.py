@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 
 import pytest
 
@@ -123,3 +125,60 @@ def test_no_interpreter_fits_requires_python(tmp_path, settings):
     found = prepare_environment(repo, EvolveConfig(), settings)
     assert isinstance(found, EnvironmentFailure)
     assert found.message.startswith("could not build the test environment: no Python on this machine satisfies")
+
+
+def test_a_hostile_build_sees_no_secret_and_no_bot_file_and_its_words_are_redacted(tmp_path, settings, monkeypatch):
+    secret = "s3cr3t-webhook-value-0123456789"
+    monkeypatch.setenv("EVOLVE_WEBHOOK_SECRET", secret)
+    bot_file = settings.data_dir / "app-private-key.pem"
+    bot_file.write_text(f"-----BEGIN PRIVATE KEY----- {secret}\n")
+    setup_py = f"""
+        import os, sys
+        try:
+            open({str(bot_file)!r}).read()
+            print("BOT-FILE-READABLE", file=sys.stderr)
+        except OSError:
+            print("BOT-FILE-NOT-READABLE", file=sys.stderr)
+        print("HOSTILE-BUILD-ENV", sorted(os.environ), os.environ.get("EVOLVE_WEBHOOK_SECRET"), file=sys.stderr)
+        sys.exit(1)
+    """
+    files = {"setup.py": setup_py, "tests/test_a.py": "def test_a():\n    assert True\n"}
+    repo = make_repo(tmp_path / "hostile", files)
+    built = prepare_environment(repo, EvolveConfig(), settings)
+    # The project could not be built; its declared requirements (here: the runner) still were, with a note.
+    assert isinstance(built, Environment), built
+    note = " ".join(built.notes)
+    assert "could not be installed" in note and "BOT-FILE-NOT-READABLE" in note and "HOSTILE-BUILD-ENV" in note
+    assert secret not in note and "EVOLVE_WEBHOOK_SECRET" not in note
+    assert run_test_suite(repo, EvolveConfig(), with_coverage=False, environment=built).passed == 1
+
+
+def test_local_users_keep_control_of_the_interpreter(tmp_path, settings, capsys):
+    from evolve.cli_parser import build_parser
+    from evolve.environments.commands import settings_from_args
+
+    repo = make_repo(tmp_path / "own-venv", {"tests/test_a.py": "def test_a():\n    assert True\n"})
+    (repo / ".venv" / "bin").mkdir(parents=True)
+    (repo / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    args = build_parser().parse_args(["run", str(repo)])
+    chosen = prepare_environment(repo, EvolveConfig(), settings_from_args(args, repo))
+    assert isinstance(chosen, Environment) and chosen.kind == "local"
+    assert "the repository's own virtualenv" in chosen.description and str(repo / ".venv") in chosen.description
+    forced = settings_from_args(build_parser().parse_args(["run", str(repo), "--python", sys.executable]), repo)
+    assert forced.python == os.path.abspath(sys.executable) and forced.python_origin == "--python"
+    assert settings_from_args(build_parser().parse_args(["run", str(repo), "--build-env"]), repo).python is None
+    wrong = settings_from_args(build_parser().parse_args(["run", str(repo), "--python", "/nonexistent/python"]), repo)
+    failure = prepare_environment(repo, EvolveConfig(), wrong)
+    assert isinstance(failure, EnvironmentFailure) and "is not a usable Python interpreter" in failure.message
+
+
+def test_env_list_and_prune_from_the_command_line(settings, capsys):
+    data = ["--data-dir", str(settings.data_dir)]
+    assert main(["env", "list", *data]) == 0
+    listed = capsys.readouterr().out
+    assert "built from:" in listed and "environment(s)" in listed
+    assert main(["env", "prune", "no-such-key", *data]) == 2
+    assert main(["env", "prune", "--all", *data]) == 0
+    assert "removed" in capsys.readouterr().out
+    assert main(["env", "list", *data]) == 0
+    assert "no environments" in capsys.readouterr().out
