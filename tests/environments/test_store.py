@@ -98,3 +98,19 @@ def test_remove_skips_an_environment_being_built(tmp_path):
     with store.locked("k"):
         assert store.remove("k") is False
     assert store.remove("k") is True and store.entries() == []
+
+
+def test_only_changes_to_dependency_files_give_head_its_own_environment(tmp_path):
+    from evolve.attempts import BaseMeasurements, _head_environment
+    from evolve.environments.model import Environment
+    from evolve.environments.project_files import touches_environment
+
+    assert not touches_environment(("pkg/core.py", "tests/test_core.py", "README.md"))
+    assert touches_environment(("setup.py",)) and touches_environment(("requirements/test.txt",))
+    assert touches_environment(("noxfile.py",)) and touches_environment(("pyproject.toml",))
+    base = Environment(python="/envs/base/bin/python", kind="built", description="base", key="base")
+    head = Environment(python="/envs/head/bin/python", kind="built", description="head", key="head")
+    asked = []
+    measured = BaseMeasurements(environment=base, head_environment=lambda tree: asked.append(tree) or head)
+    assert _head_environment(tmp_path, ("pkg/core.py",), measured) is base and asked == []
+    assert _head_environment(tmp_path, ("pkg/core.py", "setup.py"), measured) is head and asked == [tmp_path]
