@@ -24,6 +24,7 @@ from bot.routing import Router
 from bot.scheduler import build_scheduler
 from bot.settings import Settings, load_settings
 from bot.startup_checks import SETUP_MODE_REASON, in_setup_mode
+from evolve.untrusted_text import register_secret
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,9 @@ def create_app(
     `freeze_gc` (the server process) moves everything built at startup out of the cyclic GC;
     `setup_token` opens `/setup?token=…` while the app has no credentials (setup mode)."""
     settings = settings or load_settings()
+    # Every secret the App holds is redacted from anything it publishes or logs.
+    register_secret(settings.private_key_pem())
+    register_secret(settings.webhook_secret_value())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -21,6 +21,8 @@ from githubkit.cache import MemCacheStrategy
 from githubkit.exception import GitHubException, RateLimitExceeded, RequestFailed
 from githubkit.retry import RetryOption
 
+from evolve.untrusted_text import register_secret
+
 log = logging.getLogger(__name__)
 
 TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
@@ -91,6 +93,30 @@ class PullInfo:
     labels: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class TokenScope:
+    """What a run's installation tokens may touch: these repositories (names without the owner), these permissions."""
+
+    repositories: tuple[str, ...]
+    permissions: Mapping[str, str]
+
+    def request_body(self) -> dict[str, Any]:
+        """The body of `POST /app/installations/{id}/access_tokens` that restricts the token."""
+        return {"repositories": list(self.repositories), "permissions": dict(self.permissions)}
+
+
+# What a run needs: read the code, push its branch, open/update the PR, label and comment, report a check run.
+RUN_PERMISSIONS = {
+    "contents": "write",
+    "pull_requests": "write",
+    "issues": "write",
+    "checks": "write",
+    "metadata": "read",
+}
+# A plan-only run reads the code and answers in a comment.
+PLAN_PERMISSIONS = {"contents": "read", "issues": "write", "metadata": "read"}
+
+
 @dataclass
 class _CachedToken:
     value: str
@@ -103,6 +129,7 @@ class GitHubGateway:
 
     app: GitHub[Any]
     base_url: str
+    scope: TokenScope | None = None  # None: tokens for the whole installation (webhook handlers)
     _tokens: dict[int, _CachedToken] = field(default_factory=dict)
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
 
@@ -115,11 +142,13 @@ class GitHubGateway:
             cached = self._tokens.get(installation_id)
             if cached and cached.expires_at - TOKEN_REFRESH_MARGIN > datetime.now(timezone.utc):
                 return cached.value
+            kwargs = {"data": self.scope.request_body()} if self.scope is not None else {}
             response = await self._call(
                 "POST /app/installations/{id}/access_tokens",
-                self.app.rest.apps.async_create_installation_access_token(installation_id),
+                self.app.rest.apps.async_create_installation_access_token(installation_id, **kwargs),
             )
             data = response.parsed_data
+            register_secret(data.token)
             expires = datetime.strptime(data.expires_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
             self._tokens[installation_id] = _CachedToken(data.token, expires)
             return data.token
@@ -143,13 +172,15 @@ class GitHubGateway:
         except GitHubException as error:
             raise _github_error(what, error) from None
 
-    def scoped(self) -> GitHubGateway:
-        """A gateway sharing this app's credentials but minting and caching its own installation tokens.
+    def scoped(self, scope: TokenScope | None = None) -> GitHubGateway:
+        """A gateway sharing this app's credentials but minting and caching its own installation tokens,
+        restricted to `scope` when given.
 
-        A run uses one so that its token can be revoked when it ends without pulling the token out from
-        under webhook handlers or other runs of the same installation.
+        A run uses one so that its token reaches only its repository with only the permissions it needs,
+        and can be revoked when the run ends without pulling a token out from under webhook handlers or
+        other runs of the same installation.
         """
-        return GitHubGateway(app=self.app, base_url=self.base_url)
+        return GitHubGateway(app=self.app, base_url=self.base_url, scope=scope)
 
     async def revoke_tokens(self) -> None:
         """Revoke every installation token this gateway minted (`DELETE /installation/token`); best effort."""

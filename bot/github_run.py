@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import os
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ from urllib.parse import urlsplit
 from bot.acceptance import learned_acceptance
 from bot.db import store
 from bot.db.models import Run, utcnow
-from bot.github_client import GitHubError, PullInfo, RepoInfo
+from bot.github_client import PLAN_PERMISSIONS, RUN_PERMISSIONS, GitHubError, PullInfo, RepoInfo, TokenScope
 from bot.run_checks import ProgressCheck
 from bot.run_notes import RETRY_OF, run_notes
 from bot.templates import Markdown, block, cell, code, link_target, render
@@ -30,6 +29,7 @@ from evolve.environments.model import EnvironmentSettings
 from evolve.git import Credentials, GitError
 from evolve.git.branches import choose_branch
 from evolve.git.mirror import GitMirror
+from evolve.process_secrets import environment_secret
 from evolve.runs import RunOptions, RunReport
 from evolve.untrusted_text import register_secret, untrusted_markdown
 
@@ -210,6 +210,15 @@ def _limit_reason(ctx: Any, run: Run, config: EvolveConfig, repo_row: Any, open_
     return None
 
 
+def _token_scope(ctx: Any, run: Run) -> TokenScope | None:
+    """The run's tokens reach its one repository, with what a run (or a plan) needs."""
+    repo_row = store.get_repository(ctx.db, run.repository_id)
+    if repo_row is None:
+        return None
+    permissions = PLAN_PERMISSIONS if run.trigger == "plan" else RUN_PERMISSIONS
+    return TokenScope(repositories=(repo_row.full_name.split("/", 1)[1],), permissions=permissions)
+
+
 async def execute_run(ctx: Any, run_id: int) -> RunReport | None:
     """Execute one queued/claimed run end to end; returns the engine's report (None when it did not run).
 
@@ -219,7 +228,7 @@ async def execute_run(ctx: Any, run_id: int) -> RunReport | None:
     run = store.get_run(ctx.db, run_id)
     if run is None or run.status in FINISHED:
         return None
-    scoped = ctx.github.scoped() if hasattr(ctx.github, "scoped") else None
+    scoped = ctx.github.scoped(_token_scope(ctx, run)) if hasattr(ctx.github, "scoped") else None
     run_ctx = dataclasses.replace(ctx, github=scoped) if scoped is not None and dataclasses.is_dataclass(ctx) else ctx
     try:
         return await _execute(run_ctx, run)
@@ -282,7 +291,7 @@ def _run_options(
 ) -> RunOptions:
     acceptance, blocked = learned_acceptance(ctx.db, run.repository_id, config.codemods.reenabled)
     # The LLM stage runs when the operator gave the bot a key and the repository has not turned it off.
-    llm = config.llm.enabled and bool(os.environ.get("ANTHROPIC_API_KEY", "").strip())
+    llm = config.llm.enabled and bool((environment_secret("ANTHROPIC_API_KEY") or "").strip())
     return RunOptions(
         focus=focus,
         llm=llm,

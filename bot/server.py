@@ -66,6 +66,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, role: str = "all", settings
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     settings = settings or load_settings()
+    _seal_secrets()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     check = check_startup(settings, role)
     if not check.ok:
@@ -106,6 +107,14 @@ def serve(host: str = "127.0.0.1", port: int = 8000, role: str = "all", settings
         timeout_keep_alive=int(max(1, settings.keep_alive_seconds)),
         h11_max_incomplete_event_size=settings.max_header_bytes,
     )
+
+
+def _seal_secrets() -> None:
+    """Take the App key, webhook secret and API key out of the environment (no child or `/proc` reader sees
+    them; each is registered for redaction, as `create_app` registers the settings' own)."""
+    from evolve.process_secrets import seal_environment
+
+    seal_environment()
 
 
 def _prepare_sandbox(settings: Settings) -> None:

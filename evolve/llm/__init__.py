@@ -68,8 +68,11 @@ def build_provider(
     """
     import anthropic  # imported here so that runs without a key never pay for it
 
+    from evolve.process_secrets import environment_secret
+
+    sealed = environment_secret("ANTHROPIC_API_KEY") if env is None else None  # `evolve serve` sealed it
     env = os.environ if env is None else env
-    api_key = (env.get("ANTHROPIC_API_KEY") or "").strip()
+    api_key = (env.get("ANTHROPIC_API_KEY") or sealed or "").strip()
     if not api_key or not config.enabled or not config.llm.enabled:
         return None
     llm = config.llm

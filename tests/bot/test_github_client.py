@@ -232,3 +232,48 @@ def test_revocation_failures_are_swallowed(fake_github, repo, gateway) -> None: 
 
     asyncio.run(scenario())
     assert [r.status for r in fake_github.requests_to("DELETE", "/installation/token")] == [401]
+
+
+def test_a_run_token_reaches_only_its_repository_with_only_its_permissions(
+    fake_github, repo, gateway, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.github_client import PLAN_PERMISSIONS, RUN_PERMISSIONS, TokenScope
+    from evolve.git.command import Credentials, GitError, run_git
+
+    src = tmp_path / "other-src"
+    src.mkdir()
+    (src / "x.py").write_text("x = 1\n")
+    other = fake_github.add_repo("octo-org/other", INSTALLATION, source=src)
+
+    async def scenario() -> tuple[str, str]:
+        run_gateway = gateway.scoped(TokenScope(("sample",), RUN_PERMISSIONS))
+        token = await run_gateway.installation_token(INSTALLATION)
+        with pytest.raises(GitHubError) as caught:  # another repository of the same installation
+            await run_gateway.create_comment(INSTALLATION, "octo-org", "other", 1, "hello")
+        assert caught.value.status == 404
+        plan_gateway = gateway.scoped(TokenScope(("sample",), PLAN_PERMISSIONS))
+        with pytest.raises(GitHubError) as caught:  # a plan may comment, but not open pull requests
+            await plan_gateway.create_pull(
+                INSTALLATION, "octo-org", "sample", head="x", base="main", title="t", body=""
+            )
+        assert caught.value.status == 403
+        plan_token = await plan_gateway.installation_token(INSTALLATION)
+        await run_gateway.revoke_tokens()
+        await plan_gateway.revoke_tokens()
+        return token, plan_token
+
+    token, plan_token = asyncio.run(scenario())
+    minted = fake_github.requests_to("POST", f"/app/installations/{INSTALLATION}/access_tokens")
+    assert {"repositories": ["sample"], "permissions": RUN_PERMISSIONS} in [r.body for r in minted]
+    assert fake_github.token_works(token, repo) is False  # revoked at the end
+    # git over HTTP with the scoped token: the other repository is not found
+    fresh = asyncio.run(gateway.scoped(TokenScope(("sample",), PLAN_PERMISSIONS)).installation_token(INSTALLATION))
+    for target, allowed in ((repo, True), (other, False)):
+        url = f"{fake_github.base_url}/git/{target.full_name}.git"
+        if allowed:
+            run_git(["ls-remote", url], credentials=Credentials(fresh), protocols=("http",))
+        else:
+            with pytest.raises(GitError, match="not found|404"):
+                run_git(["ls-remote", url], credentials=Credentials(fresh), protocols=("http",))
+    assert not fake_github.token_works(fresh, other) and fake_github.token_works(fresh, repo)
+    assert plan_token != token

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakegithub.git_http import serve_git
-from tests.fakegithub.state import FakeRepo, FakeState, RecordedRequest, git, iso
+from tests.fakegithub.state import FakeRepo, FakeState, RecordedRequest, Token, git, iso
 
 Endpoint = Callable[[Request, FakeState], Awaitable[Response]]
 PERMISSION_OF_ROLE = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read"}
@@ -53,18 +53,35 @@ def _check_jwt(state: FakeState, value: str, public_key: str) -> bool:
     return str(claims.get("iss")) == str(state.app_id)
 
 
-def _installation_of(state: FakeState, request: Request) -> int | None:
+def _token_of(state: FakeState, request: Request) -> Token | None:
     kind, value = _credential(request)
     if kind == "token":
-        token = state.valid_token(value)
-        return token.installation_id if token else None
+        return state.valid_token(value)
     if kind == "basic":
         try:
             user, _, password = base64.b64decode(value).decode().partition(":")
         except ValueError:
             return None
-        token = state.valid_token(password) if user == "x-access-token" else None
-        return token.installation_id if token else None
+        return state.valid_token(password) if user == "x-access-token" else None
+    return None
+
+
+# The permission a REST path needs, by its first segment after /repos/{owner}/{repo}/ (GitHub's mapping).
+PERMISSION_OF_PATH = {
+    "pulls": "pull_requests",
+    "issues": "issues",
+    "labels": "issues",
+    "check-runs": "checks",
+    "contents": "contents",
+}
+
+
+def _denied(token: Token, repo: FakeRepo, category: str | None, write: bool) -> Response | None:
+    """GitHub's answers to a restricted token: 404 for a repository it was not granted, 403 for a permission."""
+    if not token.reaches(repo.id):
+        return error(404, "Not Found")
+    if not token.allows(category, write):
+        return error(403, "Resource not accessible by integration")
     return None
 
 
@@ -85,12 +102,15 @@ def build_app(state: FakeState, public_key: str) -> RecordingApp:
     ) -> Callable[[Request], Awaitable[Response]]:
         async def wrapper(request: Request) -> Response:
             repo = state.repo(request.path_params["owner"], request.path_params["repo"])
-            installation = _installation_of(state, request)
-            if installation is None:
+            token = _token_of(state, request)
+            if token is None:
                 return error(401, "Bad credentials")
-            if repo is None or repo.installation_id != installation:
+            if repo is None or repo.installation_id != token.installation_id:
                 return error(404, "Not Found")
-            return await func(request, state, repo)
+            segments = request.url.path.split("/")
+            category = PERMISSION_OF_PATH.get(segments[4]) if len(segments) > 4 else None
+            denied = _denied(token, repo, category, request.method != "GET")
+            return denied or await func(request, state, repo)
 
         return wrapper
 
@@ -106,14 +126,18 @@ def build_app(state: FakeState, public_key: str) -> RecordingApp:
 
     async def git_endpoint(request: Request) -> Response:
         repo = state.repo(request.path_params["owner"], request.path_params["repo"].removesuffix(".git"))
-        installation = _installation_of(state, request)
-        if installation is None:
+        token = _token_of(state, request)
+        if token is None:
             return Response(
                 "Authentication required\n", status_code=401, headers={"WWW-Authenticate": 'Basic realm="fake"'}
             )
-        if repo is None or repo.installation_id != installation:
+        if repo is None or repo.installation_id != token.installation_id or not token.reaches(repo.id):
             return Response("Repository not found\n", status_code=404)
-        return await serve_git(request, repo.bare, request.path_params["rest"])
+        rest = request.path_params["rest"]
+        push = "git-receive-pack" in rest or request.query_params.get("service") == "git-receive-pack"
+        if not token.allows("contents", push):
+            return Response("Write access to repository not granted.\n", status_code=403)
+        return await serve_git(request, repo.bare, rest)
 
     routes = [
         Route("/app/installations/{installation_id:int}/access_tokens", needs_app(create_token), methods=["POST"]),
@@ -229,12 +253,34 @@ async def create_token(request: Request, state: FakeState) -> Response:
         return error(404, "Not Found")
     if installation.get("suspended"):
         return error(403, "This installation has been suspended")
-    token = state.issue_token(installation_id)
+    body = await _json(request)
+    repository_ids: set[int] | None = None
+    if body.get("repositories") is not None or body.get("repository_ids") is not None:
+        repository_ids = set()
+        for name in body.get("repositories") or []:
+            repo = state.repo(str(installation.get("account", "")), str(name))
+            if repo is None or repo.installation_id != installation_id:
+                return error(422, "There is at least one repository that does not exist or is not accessible")
+            repository_ids.add(repo.id)
+        for repo_id in body.get("repository_ids") or []:
+            owned = [r for r in state.repos.values() if r.id == repo_id and r.installation_id == installation_id]
+            if not owned:
+                return error(422, "There is at least one repository that does not exist or is not accessible")
+            repository_ids.add(int(repo_id))
+    permissions = body.get("permissions")
+    if permissions is not None:
+        granted = installation["permissions"]
+        for name, level in permissions.items():
+            if granted.get(name) not in (level, "write") or level not in ("read", "write"):
+                return error(422, f"The permissions requested are not granted to this installation: {name}")
+    token = state.issue_token(
+        installation_id, frozenset(repository_ids) if repository_ids is not None else None, permissions
+    )
     return JSONResponse(
         {
             "token": token.value,
             "expires_at": iso(token.expires_at),
-            "permissions": installation["permissions"],
+            "permissions": permissions or installation["permissions"],
             "repository_selection": "selected",
         },
         status_code=201,

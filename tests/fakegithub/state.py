@@ -61,6 +61,19 @@ class Token:
     installation_id: int
     expires_at: datetime
     revoked: bool = False
+    repository_ids: frozenset[int] | None = None  # None: every repository of the installation
+    permissions: dict[str, str] | None = None  # None: every permission of the installation
+
+    def reaches(self, repo_id: int) -> bool:
+        """Whether the token was granted this repository."""
+        return self.repository_ids is None or repo_id in self.repository_ids
+
+    def allows(self, category: str | None, write: bool) -> bool:
+        """Whether the token's permissions cover reading (or writing) `category` (None: metadata, always)."""
+        if category is None or self.permissions is None:
+            return True
+        level = self.permissions.get(category)
+        return level == "write" or (not write and level == "read")
 
 
 @dataclass
@@ -119,12 +132,19 @@ class FakeState:
             self._ids += 1
             return self._ids
 
-    def issue_token(self, installation_id: int) -> Token:
-        """Mint an installation token."""
+    def issue_token(
+        self,
+        installation_id: int,
+        repository_ids: frozenset[int] | None = None,
+        permissions: dict[str, str] | None = None,
+    ) -> Token:
+        """Mint an installation token, restricted to some repositories and permissions when given."""
         token = Token(
             value="ghs_" + secrets.token_hex(18),
             installation_id=installation_id,
             expires_at=datetime.now(timezone.utc) + self.token_ttl,
+            repository_ids=repository_ids,
+            permissions=permissions,
         )
         with self.lock:
             self.tokens[token.value] = token
