@@ -30,6 +30,7 @@ from evolve.scratch import remove_run_directory
 from evolve.suites.runs import TestRun, detect_test_command, run_test_suite
 
 Tree = Literal["base", "head"]
+SCAN_GATES = frozenset({"complexity", "maintainability", "docstrings", "security"})  # gates that read scans
 Progress = Callable[[str, int, int], None]
 
 
@@ -183,37 +184,53 @@ def run_attempt(
         context.run_tests = lambda which: failed if which == "head" else base_tests(which)
     fresh_scan, fresh_tests = context.scan, context.run_tests
     parallel = (os.cpu_count() or 1) >= 2
-    futures: dict[Tree, Future[TestRun]] = {}
+    test_runs: dict[Tree, Future[TestRun]] = {}
+    scans: dict[Tree, Future[ScanResult]] = {}
+    wants_scans = any(gate.name in SCAN_GATES for gate in gates)
 
-    def scan(which: Tree) -> ScanResult:
-        announce(f"measuring {which}")
-        if which == "head":
-            return fresh_scan(which)
+    def base_scan() -> ScanResult:
         if changed not in measured.scans:
-            measured.scans[changed] = fresh_scan(which)
+            measured.scans[changed] = fresh_scan("base")
         return measured.scans[changed]
 
     def run_tree(which: Tree) -> TestRun:
         return fresh_tests("head") if which == "head" else base_test_run(base, base_sha, config, measured)
 
+    def start_measuring() -> None:
+        # The first gate asking for a test run or a scan starts them all: the test runs are subprocesses
+        # and the scans mostly wait on them or on semgrep, so the attempt waits for about one suite run.
+        if test_runs:
+            return
+        if measured.tests is None:
+            announce("running the tests on base")
+        announce("running the tests on head")
+        test_runs.update({tree: pool.submit(run_tree, tree) for tree in ("base", "head")})
+        if wants_scans:
+            scans["head"] = pool.submit(fresh_scan, "head")
+            scans["base"] = pool.submit(base_scan)
+
+    def scan(which: Tree) -> ScanResult:
+        announce(f"measuring {which}")
+        if not parallel:
+            return fresh_scan("head") if which == "head" else base_scan()
+        start_measuring()
+        if which not in scans:
+            scans[which] = pool.submit(fresh_scan, "head") if which == "head" else pool.submit(base_scan)
+        return scans[which].result()
+
     def run_tests(which: Tree) -> TestRun:
         announce(f"running the tests on {which}")
         if not parallel:
             return run_tree(which)
-        if not futures:
-            # The first gate asking for either tree starts both: the attempt waits for one suite, not two.
-            if measured.tests is None:
-                announce("running the tests on base")
-            announce("running the tests on head")
-            futures.update({tree: pool.submit(run_tree, tree) for tree in ("base", "head")})
-        return futures[which].result()
+        start_measuring()
+        return test_runs[which].result()
 
     context.scan, context.run_tests = scan, run_tests
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="evolve-tests") as pool:
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="evolve-measure") as pool:
         results = evaluate_gates(gates, context)
     head_run = None
-    if "head" in futures:
-        head_run = futures["head"].result()
+    if "head" in test_runs:
+        head_run = test_runs["head"].result()
     elif "running the tests on head" in announced:
         head_run = fresh_tests("head")  # computed once already: the context caches it
     if measured.tests is not None and measured.tests is not proof_run:

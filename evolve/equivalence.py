@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 from collections.abc import Callable, Iterable
 
 Normaliser = Callable[[ast.Module], ast.Module]
@@ -147,6 +148,7 @@ NORMALISERS: dict[str, Normaliser] = {
 }
 
 
+@functools.cache
 def _codemod_proof(codemod_id: str) -> Callable[[ast.Module, ast.Module], bool] | None:
     from evolve.codemods.registry import available_codemods
 

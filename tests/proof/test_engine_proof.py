@@ -1,8 +1,12 @@
 """The engine proves behaviour per hunk and caches base's test run across runs (real git, real pytest)."""
 
+import json
+import os
+import re
+from pathlib import Path
+
 from evolve.engine import run_engine
 from evolve.runs import RunOptions
-from evolve.suites import runs
 from tests.repo_factory import make_repo, run_git
 
 COVERED = '''
@@ -44,6 +48,14 @@ def _repo(tmp_path):
         "sample/__init__.py": '"""Sample."""\n',
         "sample/covered.py": COVERED,
         "sample/demo.py": DEMO,
+        # Each session of the suite prints a fresh nonce: the sandbox lets nothing else out.
+        "tests/conftest.py": """
+            import uuid
+
+
+            def pytest_terminal_summary(terminalreporter):
+                terminalreporter.write_line(f"suite-session {uuid.uuid4().hex}")
+        """,
         "tests/test_covered.py": """
             from sample.covered import dump, sign
 
@@ -56,12 +68,14 @@ def _repo(tmp_path):
     return make_repo(tmp_path / "sample", files)
 
 
-def test_unexecuted_risky_hunks_are_dropped_or_proven_and_base_runs_once_across_runs(tmp_path, monkeypatch):
+def _cached_sessions(cache_dir):
+    entries = [json.loads(path.read_text()) for path in sorted((cache_dir / "base-results").glob("*.json"))]
+    return [re.findall(r"suite-session (\w+)", entry["run"]["output_tail"]) for entry in entries]
+
+
+def test_unexecuted_risky_hunks_are_dropped_or_proven_and_base_runs_once_across_runs(tmp_path):
     repo = _repo(tmp_path)
-    # The suite runs in the sandbox, which cannot write outside its copy: count the real runs from outside.
-    starts = []
-    real_run_sandboxed = runs.run_sandboxed
-    monkeypatch.setattr(runs, "run_sandboxed", lambda spec: starts.append(spec) or real_run_sandboxed(spec))
+    cache_dir = Path(os.environ["EVOLVE_CACHE_DIR"])
     report = run_engine(repo, RunOptions(focus="cleanup"))
     assert report.status == "succeeded", report.message
     covered = run_git(repo, "show", f"{report.branch}:sample/covered.py")
@@ -76,9 +90,11 @@ def test_unexecuted_risky_hunks_are_dropped_or_proven_and_base_runs_once_across_
     assert verdicts[("sample/demo.py", ("redundant-else",))] == "equivalent"
     assert verdicts[("sample/covered.py", ("unused-imports",))] == "tested"
     assert 0 < proof["executed_share"] < 1
-    assert len(starts) == 2  # base and head, once each
+    (first,) = _cached_sessions(cache_dir)  # base ran once, and its result is cached
+    assert len(first) == 1 and not report.tests["base_from_cache"]
 
     again = run_engine(repo, RunOptions(focus="cleanup"))
     assert again.status == "succeeded", again.message
-    assert len(starts) == 3  # only head ran: base came from the cache
+    assert _cached_sessions(cache_dir) == [first]  # base did not run again: same session, no new entry
+    assert again.tests["base_from_cache"] and again.tests["head"]["passed"] == 1
     assert again.attempts[-1].proof == proof
