@@ -30,7 +30,7 @@ COVERED = '''
 DEMO = '''
     """A demo no test imports."""
     import json
-    import statemachine
+    import os
 
 
     def pick(x):
@@ -73,28 +73,34 @@ def _cached_sessions(cache_dir):
     return [re.findall(r"suite-session (\w+)", entry["run"]["output_tail"]) for entry in entries]
 
 
-def test_unexecuted_risky_hunks_are_dropped_or_proven_and_base_runs_once_across_runs(tmp_path):
+def test_an_unexecuted_risky_hunk_is_dropped_and_base_runs_once_across_runs(tmp_path):
     repo = _repo(tmp_path)
     cache_dir = Path(os.environ["EVOLVE_CACHE_DIR"])
-    report = run_engine(repo, RunOptions(focus="cleanup"))
+    report = run_engine(repo, RunOptions(focus="unused-imports"))
     assert report.status == "succeeded", report.message
-    covered = run_git(repo, "show", f"{report.branch}:sample/covered.py")
-    demo = run_git(repo, "show", f"{report.branch}:sample/demo.py")
-    # Tested: both edits of the covered module are in.
-    assert "import os" not in covered and "else:" not in covered
-    # Not executed by any test: the side-effect import stays, the flattened else (AST-equivalent) goes in.
-    assert "import statemachine" in demo and "else:" not in demo
+    # Tested: the covered module loses its unused import; no test runs the demo, so its import stays.
+    assert "import os" not in run_git(repo, "show", f"{report.branch}:sample/covered.py")
+    assert "import os" in run_git(repo, "show", f"{report.branch}:sample/demo.py")
     proof = report.attempts[-1].proof
-    verdicts = {(h["path"], tuple(h["codemods"])): h["verdict"] for h in proof["hunks"]}
-    assert verdicts[("sample/demo.py", ("unused-imports",))] == "dropped"
-    assert verdicts[("sample/demo.py", ("redundant-else",))] == "equivalent"
-    assert verdicts[("sample/covered.py", ("unused-imports",))] == "tested"
-    assert 0 < proof["executed_share"] < 1
+    verdicts = {h["path"]: h["verdict"] for h in proof["hunks"]}
+    assert verdicts == {"sample/covered.py": "tested", "sample/demo.py": "dropped"}
+    assert proof["executed_share"] == 1.0
+    assert "left out because no test runs them" in report.markdown
     (first,) = _cached_sessions(cache_dir)  # base ran once, and its result is cached
     assert len(first) == 1 and not report.tests["base_from_cache"]
 
-    again = run_engine(repo, RunOptions(focus="cleanup"))
+    again = run_engine(repo, RunOptions(focus="unused-imports"))
     assert again.status == "succeeded", again.message
     assert _cached_sessions(cache_dir) == [first]  # base did not run again: same session, no new entry
     assert again.tests["base_from_cache"] and again.tests["head"]["passed"] == 1
     assert again.attempts[-1].proof == proof
+
+
+def test_an_unexecuted_equivalent_hunk_is_kept_and_labelled(tmp_path):
+    repo = _repo(tmp_path)
+    report = run_engine(repo, RunOptions(focus="redundant-else"))
+    assert report.status == "succeeded", report.message
+    assert "else:" not in run_git(repo, "show", f"{report.branch}:sample/demo.py")
+    verdicts = {h["path"]: h["verdict"] for h in report.attempts[-1].proof["hunks"]}
+    assert verdicts == {"sample/covered.py": "tested", "sample/demo.py": "equivalent"}
+    assert "proven equivalent" in report.markdown and "No test runs: `sample/demo.py`" in report.markdown
