@@ -9,9 +9,14 @@ its git sub-directories, e.g. the ``--dest`` of ``scripts/sdist_to_git.py``) thi
 3. if the run produced a commit, checks it out in a temporary ``git worktree`` (detached, removed
    afterwards) and runs the repository's full test suite there (and, unless ``--no-baseline``, on
    the base commit too, so a failure that was already there is told apart),
-4. prints a markdown table: findings, codemods applied, attempts, gate results of the last attempt,
-   resolved findings, improved metrics, run status, the full suite on base and on the branch, and
-   the wall time of each step.
+4. checks the commit against the report: the files the commit changes must be exactly the files the
+   report lists (committed vs reported), and reads the report's proof of behaviour (the share of
+   changed lines base's tests execute; hunks kept as tested / equivalent / unverified, or left out)
+   and the lint gate (new violations of the project's own linter settings in the changed lines),
+5. with ``--diffs DIR``, writes each branch's diff and PR body to DIR for reading hunk by hunk,
+6. prints a markdown table: findings, codemods applied, attempts, gate results of the last attempt,
+   resolved findings, improved metrics, run status, files committed vs reported, changed lines
+   executed, lint, the full suite on base and on the branch, and the wall time of each step.
 
 The test command defaults to ``PYTHON -m pytest -q -p no:cacheprovider`` with ``PYTHONPATH=src``
 added for ``src/`` layouts; ``--test-cmd`` replaces it (run through the shell in the worktree).
@@ -20,7 +25,8 @@ Nothing is pushed; the branches ``evolve run`` makes stay in each repository. On
 are started. Exit codes:
 
   0  every repository was evaluated and no branch breaks a suite that passes on its base
-  1  some branch fails its full test suite where the base passes, or a step crashed
+  1  some branch fails its full test suite where the base passes, commits other files than its
+     report lists, or a step crashed
   2  bad usage (no repository found, evolve not runnable)
 """
 
@@ -88,6 +94,17 @@ class RepoEvaluation:
     run_error: str = ""
     base_suite: SuiteResult | None = None
     branch_suite: SuiteResult | None = None
+    files_reported: list[str] = field(default_factory=list)
+    files_committed: list[str] = field(default_factory=list)
+    executed_share: float | None = None
+    hunk_verdicts: dict[str, int] = field(default_factory=dict)  # tested/equivalent/unverified/dropped -> count
+    lint: str = ""  # the lint gate's status and summary, last attempt
+    report_dir: str | None = None
+
+    @property
+    def files_match(self) -> bool | None:
+        """Whether the commit changes exactly the files the report lists (None without a commit)."""
+        return None if not self.commit else sorted(self.files_committed) == sorted(self.files_reported)
 
     @property
     def regression(self) -> bool:
@@ -206,6 +223,16 @@ def apply_report(evaluation: RepoEvaluation, report: dict[str, Any]) -> None:
         last = attempts[-1]
         evaluation.edits = len(last.get("edits") or [])
         evaluation.gates = {str(g.get("gate")): str(g.get("status")) for g in last.get("gates") or []}
+        evaluation.files_reported = sorted(str(e.get("path")) for e in last.get("edits") or [])
+        proof = last.get("proof") or {}
+        evaluation.executed_share = proof.get("executed_share")
+        for hunk in proof.get("hunks") or []:
+            verdict = str(hunk.get("verdict"))
+            evaluation.hunk_verdicts[verdict] = evaluation.hunk_verdicts.get(verdict, 0) + 1
+        for gate in last.get("gates") or []:
+            if gate.get("gate") == "lint":
+                evaluation.lint = f"{gate.get('status')}: {gate.get('summary', '')}"[:200]
+    evaluation.report_dir = report.get("report_dir")
     evaluation.resolved_findings = len(report.get("resolved_findings") or [])
     evaluation.new_findings = len(report.get("new_findings") or [])
     for metric in report.get("metrics") or []:
@@ -241,12 +268,27 @@ def evaluate(repo: Path, args: argparse.Namespace, evolve: list[str]) -> RepoEva
         evaluation.status = "crashed"
     else:
         apply_report(evaluation, report)
+    if evaluation.commit:
+        base = evaluation.base_sha or f"{evaluation.commit}~1"
+        names = git(repo, "diff", "--name-only", "--no-renames", base, evaluation.commit).stdout.split()
+        evaluation.files_committed = sorted(names)
+        if args.diffs:
+            save_branch(repo, evaluation, base, args.diffs, args.label)
     if evaluation.commit and not args.no_suite:
         evaluation.branch_suite = suite_at(repo, evaluation.commit, args.python, args.test_cmd, args.timeout)
         if not args.no_baseline:
             base = evaluation.base_sha or f"{evaluation.commit}~1"
             evaluation.base_suite = suite_at(repo, base, args.python, args.test_cmd, args.timeout)
     return evaluation
+
+
+def save_branch(repo: Path, evaluation: RepoEvaluation, base: str, into: Path, label: str) -> None:
+    """Write the branch's diff and PR body beside each other, for reading every hunk."""
+    into.mkdir(parents=True, exist_ok=True)
+    stem = f"{repo.name}-{label}" if label else repo.name
+    (into / f"{stem}.diff").write_text(git(repo, "diff", base, evaluation.commit or "").stdout, encoding="utf-8")
+    if evaluation.report_dir and (Path(evaluation.report_dir) / "report.md").is_file():
+        shutil.copyfile(Path(evaluation.report_dir) / "report.md", into / f"{stem}.md")
 
 
 # --------------------------------------------------------------------------- output
@@ -264,7 +306,10 @@ def markdown_table(evaluations: list[RepoEvaluation]) -> str:
         "attempts",
         "gates (last attempt)",
         "resolved / new findings",
-        "improved metrics",
+        "files committed / reported",
+        "changed lines executed",
+        "hunks",
+        "lint",
         "suite on base",
         "suite on branch",
         "scan s",
@@ -283,7 +328,12 @@ def markdown_table(evaluations: list[RepoEvaluation]) -> str:
             str(e.attempts),
             gates,
             f"{e.resolved_findings} / {e.new_findings}",
-            "; ".join(e.improved_metrics) or "-",
+            "-"
+            if e.files_match is None
+            else f"{len(e.files_committed)} / {len(e.files_reported)}" + ("" if e.files_match else " MISMATCH"),
+            "-" if e.executed_share is None else f"{100 * e.executed_share:.0f}%",
+            ", ".join(f"{n} {v}" for v, n in sorted(e.hunk_verdicts.items())) or "-",
+            e.lint.split(":")[0] if e.lint else "-",
             e.base_suite.short() if e.base_suite else "-",
             e.branch_suite.short() if e.branch_suite else "-",
             "-" if e.scan_seconds is None else f"{e.scan_seconds:.1f}",
@@ -295,6 +345,10 @@ def markdown_table(evaluations: list[RepoEvaluation]) -> str:
         for label, text in (("scan", e.scan_error), ("run", e.run_error), ("message", e.message)):
             if text:
                 notes.append(f"- {e.repo} {label}: {text}")
+        if e.files_match is False:
+            notes.append(f"- {e.repo}: committed {e.files_committed} but reported {e.files_reported}")
+        if e.lint and not e.lint.startswith(("passed", "skipped")):
+            notes.append(f"- {e.repo} lint: {e.lint}")
         if e.regressed_metrics:
             notes.append(f"- {e.repo} regressed metrics: {'; '.join(e.regressed_metrics)}")
         if e.branch_suite and not e.branch_suite.ok:
@@ -349,6 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra argument for `evolve run` (repeatable), e.g. --run-arg=--focus=not-in",
     )
     parser.add_argument("--no-baseline", action="store_true", help="do not run the suite on the base commit")
+    parser.add_argument("--diffs", type=Path, metavar="DIR", help="write each branch's diff and PR body to DIR")
+    parser.add_argument("--label", default="", help="suffix for the files --diffs writes (e.g. default, focus)")
     parser.add_argument("--no-suite", action="store_true", help="do not run any test suite (evolve only)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed for each step (default 1800)")
     return parser
@@ -380,7 +436,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             args.json.write_text(document + "\n", encoding="utf-8")
     crashed = any(e.run_error for e in evaluations)
-    return EXIT_REGRESSION if crashed or any(e.regression for e in evaluations) else EXIT_OK
+    mismatched = any(e.files_match is False for e in evaluations)
+    return EXIT_REGRESSION if crashed or mismatched or any(e.regression for e in evaluations) else EXIT_OK
 
 
 if __name__ == "__main__":
