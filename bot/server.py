@@ -117,11 +117,22 @@ def _seal_secrets() -> None:
     seal_environment()
 
 
+def _sweep_run_trees(settings: Settings) -> None:
+    """Remove the trees of runs a crash or a kill left behind (each run also sweeps when it starts)."""
+    from pathlib import Path
+
+    from evolve.scratch import sweep
+
+    for removed in sweep(Path(settings.workdir or settings.data_dir / "mirrors") / "evolve-work"):
+        log.info("removed the trees of an interrupted run: %s", removed.name)
+
+
 def _prepare_sandbox(settings: Settings) -> None:
     """Sweep what crashed runs left, and refuse unsandboxed runs unless the operator allowed them."""
     from evolve.sandbox import require_sandbox, sandbox_support, sweep_stale_sandboxes, unsandboxed_warning
 
     sweep_stale_sandboxes()
+    _sweep_run_trees(settings)
     require_sandbox(not settings.allow_unsandboxed)
     support = sandbox_support()
     if support.available:

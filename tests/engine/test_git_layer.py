@@ -148,3 +148,39 @@ def test_a_branch_with_a_persons_commit_is_left_alone(tmp_path):
     set_branch(gd, "evolve/u-1", forged, None)
     assert choose_branch(gd, "evolve/u-1", base, {ours}).name == "evolve/u-1-2"
     assert branch_sha(gd, "evolve/t-1") != ours
+
+
+def test_a_commit_that_does_not_match_the_report_is_not_published(tmp_path, monkeypatch):
+    from evolve import engine
+    from evolve.git import publish
+    from evolve.runs import RunOptions
+    from tests.repo_factory import SAMPLE_PACKAGE
+
+    repo = make_repo(tmp_path / "r", SAMPLE_PACKAGE)
+    real = publish.commit_edits
+
+    def smuggling(git_dir, base, contents, message, identity=publish.commit_edits.__defaults__[0]):  # type: ignore[no-untyped-def]
+        return real(git_dir, base, {**contents, "smuggled.txt": "x\n"}, message)
+
+    monkeypatch.setattr(publish, "commit_edits", smuggling)
+    report = engine.run_engine(repo, RunOptions(focus="correctness"))
+    assert report.status == "error" and "not reported: smuggled.txt" in report.message
+    assert run_git(repo, "branch", "--list", "evolve/*").strip() == ""
+
+
+def test_old_worktrees_and_crashed_run_trees_are_swept(tmp_path):
+    from evolve.engine import run_engine
+    from evolve.runs import RunOptions
+    from evolve.scratch import OWNER_FILE
+
+    repo = make_repo(tmp_path / "r", {"pkg.py": '"""Doc."""\n'})
+    run_git(repo, "worktree", "add", "-q", "--detach", str(repo / ".git" / "evolve" / "work" / "old" / "head"))
+    work = tmp_path / "work"
+    crashed = work / "crashed-run"
+    (crashed / "base").mkdir(parents=True)
+    (crashed / OWNER_FILE).write_text(f"{__import__('socket').gethostname()} 999999999\n")
+    report = run_engine(repo, RunOptions(work_dir=work, run_id="fresh"))
+    assert report.status == "nothing-to-do"
+    assert not (repo / ".git" / "evolve" / "work").exists()
+    assert run_git(repo, "worktree", "list").count("\n") == 1 and not list((repo / ".git" / "worktrees").glob("*"))
+    assert not crashed.exists() and not (work / "fresh").exists()
