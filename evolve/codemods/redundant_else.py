@@ -102,6 +102,19 @@ class RedundantElse(Codemod):
         return run_transformer(module, _Transformer(ID, context))
 
 
+_EXIT_WORDS = {cst.Return: "return", cst.Raise: "raise", cst.Continue: "continue", cst.Break: "break"}
+
+
+def _describe(node: cst.If) -> str:
+    """In the code's terms: which keyword went, after which exit, e.g. "removed `else:` after `return`"."""
+    last = node.body.body[-1] if node.body.body else None
+    exit_node = last.body[-1] if isinstance(last, cst.SimpleStatementLine) and last.body else last
+    word = _EXIT_WORDS.get(type(exit_node), "an exit")
+    if isinstance(node.orelse, cst.If):
+        return f"`elif` after `{word}` became a separate `if`"
+    return f"removed `else:` after `{word}` and dedented its body"
+
+
 def _ends_with_exit(suite: cst.BaseSuite) -> bool:
     last = suite.body[-1] if suite.body else None
     if isinstance(suite, cst.SimpleStatementSuite):
@@ -139,7 +152,7 @@ class _Transformer(RecordingTransformer):
         statements = _flatten(updated_node)
         if len(statements) == 1:
             return updated_node
-        self.record(original_node, "redundant else/elif after an exiting branch flattened")
+        self.record(original_node, _describe(updated_node))
         return cst.FlattenSentinel(statements)
 
 
