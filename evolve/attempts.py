@@ -17,6 +17,7 @@ from typing import Literal
 
 from evolve.base_results import BaseResultsCache, cache_key, environment_key
 from evolve.behaviour_proof import EditProof, prove_edits, risky_codemods
+from evolve.characterization import check_characterization, needs_characterization
 from evolve.config import EvolveConfig
 from evolve.edits import FileEdit
 from evolve.environments.model import Environment, EnvironmentFailure
@@ -228,6 +229,11 @@ def run_attempt(
     context.scan, context.run_tests = scan, run_tests
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="evolve-measure") as pool:
         results = evaluate_gates(gates, context)
+    if needs_characterization(edits):
+        # The LLM's characterization tests must hold on the original code, not only on its refactoring.
+        announce("running the added tests on base")
+        characterized = check_characterization(base, edits, config, measured.environment)
+        results = (*results, *([characterized] if characterized is not None else []))
     head_run = None
     if "head" in test_runs:
         head_run = test_runs["head"].result()
