@@ -33,8 +33,13 @@ def format_number(value: float | None, unit: str = "") -> str:
     return f"{text}{unit}"
 
 
+NEGLIGIBLE = 0.005  # below what the tables show (two decimals): no direction to report
+
+
 def metric_trend(metric: Metric) -> str:
-    """A word for the direction of change."""
+    """A word for the direction of change; a change too small to show is "unchanged"."""
+    if metric.delta is not None and abs(metric.delta) < NEGLIGIBLE:
+        return "unchanged"
     if metric.improved:
         return "improved"
     if metric.regressed:
@@ -49,6 +54,8 @@ def render_metrics_table(metrics: Sequence[Metric]) -> str:
     lines = ["| metric | base | head | change |", "|---|---:|---:|---|"]
     for metric in metrics:
         delta = metric.delta
+        if delta is not None and abs(delta) < NEGLIGIBLE:
+            delta = 0.0
         change = "—" if delta is None else f"{'+' if delta > 0 else ''}{format_number(delta)} ({metric_trend(metric)})"
         lines.append(
             f"| {metric.name} | {format_number(metric.base, metric.unit)} | "

@@ -78,7 +78,9 @@ GATES = (Passed(gate="tests", summary="120 passed on base and head."),)
 
 
 def test_success_body_says_what_changed_where_with_tests_share_and_changed_code_metrics():
-    body = render_report_markdown(_report(), PLAN, GATES, (Metric("findings", 3, 2, "lower"),))
+    metrics = (Metric("findings", 3, 2, "lower"), Metric("average maintainability index", 28.731, 28.7312, "higher"))
+    body = render_report_markdown(_report(), PLAN, GATES, metrics)
+    assert "| average maintainability index | 28.73 | 28.73 | 0 (unchanged) |" in body and "+0.00" not in body
     assert "`Cache.get`" in body and "removed `else:` after `return`" in body and "lines 40–52" in body
     assert "`python -m pytest -q tests`" in body and "120 passed, 2 skipped" in body and "cached" in body
     assert "**75%** (6 of 8)" in body and "No test runs: `pkg/mod.py` lines 70–71" in body
