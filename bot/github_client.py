@@ -21,7 +21,7 @@ from githubkit.cache import MemCacheStrategy
 from githubkit.exception import GitHubException, RateLimitExceeded, RequestFailed
 from githubkit.retry import RetryOption
 
-from evolve.untrusted_text import register_secret
+from evolve.untrusted_text import forget_secret, register_secret
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +186,8 @@ class GitHubGateway:
         """Revoke every installation token this gateway minted (`DELETE /installation/token`); best effort."""
         tokens, self._tokens = self._tokens, {}
         for installation_id, cached in tokens.items():
+            forget_secret(cached.value)  # useless once revoked; the redaction list stays short
+            forget_secret(base64.b64encode(f"x-access-token:{cached.value}".encode()).decode())
             gh = _client(TokenAuthStrategy(cached.value), self.base_url)
             try:
                 await self._call("DELETE /installation/token", gh.rest.apps.async_revoke_installation_access_token())

@@ -382,6 +382,8 @@ async def _run_and_publish(
                 title=title,
                 attempts=len(report.attempts),
             )
+        if note:  # names a person from git metadata: untrusted text
+            body += f"\n\n{untrusted_markdown(note)}; the change is on `{branch}` instead."
         await reply(ctx, target, run.comment_issue_number, body)
         _finish(ctx, run.id, "succeeded", report=replace(report, branch=branch), pr_number=pull.number, branch=branch)
         return report

@@ -69,6 +69,8 @@ class GitMirror:
                 except UntrustedRepository as error:
                     log.warning("mirror of %s discarded: its configuration sets %s", self.full_name, error.key)
                     shutil.rmtree(self.path)
+            # Working checkouts beside the mirror were made by older versions; nothing uses them now.
+            shutil.rmtree(self.path.with_name(self.path.name.removesuffix(".git") + ".checkouts"), ignore_errors=True)
             if not (self.path / "HEAD").exists():
                 shutil.rmtree(self.path, ignore_errors=True)
                 self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -102,6 +102,7 @@ def test_hostile_tests_a_poisoned_mirror_and_a_persons_push(bot_world: BotWorld,
         others = [p for n, p in repo.pulls.items() if n != number]
         assert others and others[0]["head"].startswith(pull["head"] + "-")  # a new branch and PR instead
         assert head != fake.state.head_sha(repo, others[0]["head"])
+        assert "did not make" in fake.comments(repo, number)[-1].replace("\\", "")  # and the reply says why
         # nothing planted ran anywhere, nothing called the listener, the fake's repository is untouched
         assert not list(tmp_path.glob("escaped*")) and listener.received == []
         assert (repo.bare / "config").read_bytes() == bare_config
