@@ -1,4 +1,9 @@
-"""Add `-> None` to functions that can only return None (like `autotyping --none-return`)."""
+"""Add `-> None` to functions that can only return None (like `autotyping --none-return`).
+
+Only in modules that already use annotations: there `-> None` completes the typing and opts the
+function's body into type checking. In an unannotated module it is one lone annotation per function:
+churn a maintainer did not ask for.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadat
 from evolve.codemods.cst_edits import RecordingTransformer, run_transformer
 
 ID = "none-return"
-_SKIP_DECORATORS = {"abstractmethod", "overload", "abstractproperty", "no_type_check"}
+_SKIP_DECORATORS = {"abstractmethod", "overload", "abstractproperty", "no_type_check", "hookspec"}
 _TYPE_COMMENT = re.compile(r"#\s*type:")
 
 
@@ -27,7 +32,8 @@ class NoneReturn(Codemod):
         rationale="Type checkers skip the bodies of unannotated functions; `-> None` opts them in and documents intent.",
         risk="low",
         benefit="cosmetic",
-        review_guidance="Skipped: abstract methods, overloads, Protocol members, stubs (`...` / raise-only bodies), "
+        review_guidance="Only in modules that already use annotations. Skipped: abstract methods, overloads, "
+        "Protocol members, hook specifications, stubs (`...` / docstring-only / raise-only bodies), "
         "functions with `# type:` comments, generators. Subclasses overriding these methods with a return value "
         "will now be flagged by a type checker.",
         references=(
@@ -37,23 +43,29 @@ class NoneReturn(Codemod):
         lint_codes=("ANN201", "ANN202", "ANN204", "ANN205", "ANN206"),
     )
     examples = (
-        Example("def f(x):\n    print(x)\n", "def f(x) -> None:\n    print(x)\n"),
+        Example("def f(x: int):\n    print(x)\n", "def f(x: int) -> None:\n    print(x)\n"),
         Example(
-            "class A:\n    def __init__(self):\n        self.x = 1\n",
-            "class A:\n    def __init__(self) -> None:\n        self.x = 1\n",
+            "class A:\n    x: int\n\n    def __init__(self):\n        self.x = 1\n",
+            "class A:\n    x: int\n\n    def __init__(self) -> None:\n        self.x = 1\n",
         ),
         Example(
-            "def f(x):\n    if x:\n        return\n    def g():\n        return 1\n    return None\n",
-            "def f(x) -> None:\n    if x:\n        return\n    def g():\n        return 1\n    return None\n",
+            "def f(x: str):\n    if x:\n        return\n    def g():\n        return 1\n    return None\n",
+            "def f(x: str) -> None:\n    if x:\n        return\n    def g():\n        return 1\n    return None\n",
         ),
-        Example("async def main() :\n    await run()\n", "async def main() -> None :\n    await run()\n"),
         Example(
-            "def check(x):\n    if not x:\n        raise ValueError(x)\n",
-            "def check(x) -> None:\n    if not x:\n        raise ValueError(x)\n",
+            "def run() -> int: ...\nasync def main() :\n    await run()\n",
+            "def run() -> int: ...\nasync def main() -> None :\n    await run()\n",
         ),
-        Example("@decorator\ndef f(*args, **kw): pass\n", "@decorator\ndef f(*args, **kw) -> None: pass\n"),
+        Example(
+            "def check(x: object):\n    if not x:\n        raise ValueError(x)\n",
+            "def check(x: object) -> None:\n    if not x:\n        raise ValueError(x)\n",
+        ),
+        Example("@decorator\ndef f(*args: int, **kw): pass\n", "@decorator\ndef f(*args: int, **kw) -> None: pass\n"),
     )
     valid = (
+        "def f(x):\n    print(x)\n",  # an unannotated module: a lone `-> None` would be churn
+        "@hookspec\ndef pytest_configure(config: object):\n    pass\n",
+        "def hook(config: object):\n    '''Called at start-up; implementations may return a value.'''\n",
         "def f():  # noqa: ANN201\n    print()\n",
         "def f():\n    return 1\n",
         "def f() -> int:\n    print(1)\n",
@@ -71,7 +83,7 @@ class NoneReturn(Codemod):
 
     def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
         """Find functions without a return annotation that never return a value."""
-        if "def " not in source:
+        if "def " not in source or not _uses_annotations(tree):
             return []
         lines = source.splitlines()
         protocols = {
@@ -103,8 +115,20 @@ class NoneReturn(Codemod):
         return found
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
-        """Add `-> None` to the functions found."""
+        """Add `-> None` to the functions found (in modules that use annotations)."""
+        if not m.findall(module, m.Annotation()):
+            return module, []
         return run_transformer(module, _Transformer(ID, context))
+
+
+def _uses_annotations(tree: ast.Module) -> bool:
+    """Whether any function or variable of the module carries an annotation."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign) or (isinstance(node, ast.arg) and node.annotation is not None):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
+            return True
+    return False
 
 
 def _dotted_tail(node: ast.expr) -> str | None:

@@ -49,7 +49,7 @@ def _noqa_matches(comment: str, codes: Sequence[str]) -> bool:
     for match in _NOQA.finditer(comment):
         listed = match.group("codes")
         if not listed:
-            return True  # a bare `# noqa` silences everything on its line
+            return True  # a bare noqa comment silences everything on its line
         named = [code.upper() for code in re.split(r"[\s,]+", listed) if code]
         if any(code.upper().startswith(prefix) for code in codes for prefix in named):
             return True

@@ -6,6 +6,8 @@ occurrences into findings. Results are cached per file with the catalog's ids in
 
 from __future__ import annotations
 
+import hashlib
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +42,24 @@ class Catalog:
     def ids(self) -> tuple[str, ...]:
         """Sorted codemod ids (part of the cache fingerprint)."""
         return tuple(sorted(self.metadata))
+
+    @property
+    def source_digest(self) -> str:
+        """A digest of the detectors' own source files and the shared signal rules (part of the cache fingerprint).
+
+        Detection changes with the code, not only with the version number: an editable install or a
+        plugin upgraded in place must not keep serving occurrences an older detector found.
+        """
+        modules = {type(c).__module__ for c in self.codemods} | {"evolve.codemods.signals", "evolve.codemods.base"}
+        digest = hashlib.sha256()
+        for name in sorted(modules):
+            module = sys.modules.get(name)
+            path = getattr(module, "__file__", None)
+            try:
+                digest.update(Path(path).read_bytes() if path else name.encode())
+            except OSError:
+                digest.update(name.encode())
+        return digest.hexdigest()
 
 
 def min_python(root: Path) -> tuple[int, int]:

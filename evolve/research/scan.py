@@ -101,7 +101,13 @@ def _sections(
         "codemods": Section(
             "codemods",
             bool(catalog.codemods),
-            fingerprint(ANALYZER_VERSION, catalog.ids, codemods.min_python(root), _version("evolve-bot")),
+            fingerprint(
+                ANALYZER_VERSION,
+                catalog.ids,
+                catalog.source_digest,
+                codemods.min_python(root),
+                _version("evolve-bot"),
+            ),
         ),
     }
 
