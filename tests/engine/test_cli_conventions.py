@@ -70,7 +70,10 @@ def test_codemods_and_feedback_take_json_and_quiet(tmp_path, capsys):
     assert main(["feedback", str(repo), "closed", "--codemod", "not-in", "--quiet"]) == EXIT_OK
     assert capsys.readouterr().out == ""
     assert main(["feedback", str(repo), "closed", "--codemod", "nope", "--quiet"]) == EXIT_BAD_INPUT
-    assert "unknown codemod 'nope' in --codemod; known codemods: bare-except, datetime-utcnow, empty-literals" in capsys.readouterr().err
+    assert (
+        "unknown codemod 'nope' in --codemod; known codemods: bare-except, datetime-utcnow, empty-literals"
+        in capsys.readouterr().err
+    )
 
 
 def test_serve_help_shows_the_defaults(capsys):
