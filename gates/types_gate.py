@@ -75,5 +75,5 @@ class TypesGate(Gate[TypesSettings]):
         new = new_violations(
             base.violations, head.violations, file_lines(context.base, base_paths), file_lines(context.head, paths)
         )
-        plugins = f", plugins {', '.join(rules.mypy.plugins)} loaded in the sandbox" if head.sandboxed else ""
+        plugins = f", plugins {', '.join(rules.mypy.plugins)} loaded in the sandbox" if rules.mypy.plugins else ""
         return judge_types(base, head, new, f"mypy from {rules.mypy.source}{plugins}")

@@ -89,6 +89,7 @@ def flake8_rules(parser: configparser.RawConfigParser, source: str) -> LinterRul
         per_file_ignores=flake8_per_file(_get(section, "per-file-ignores") or ""),
         exclude=split_codes(_get(section, "exclude") or "") + split_codes(_get(section, "extend-exclude") or ""),
         line_length=int(line_length) if line_length and line_length.strip().isdigit() else None,
+        local_plugins=parser.has_section("flake8:local-plugins"),
     )
 
 
@@ -124,6 +125,7 @@ def mypy_rules(parser: configparser.RawConfigParser, source: str) -> MypyRules |
         plugins=split_codes(_get(main, "plugins") or ""),
         python_version=_get(main, "python_version"),
         overrides=tuple(overrides),
+        python_executable=_get(main, "python_executable"),
     )
 
 

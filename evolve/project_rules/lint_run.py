@@ -3,19 +3,21 @@
 A project that configures no linter is checked with ruff's long-standing default rule set (E4, E7, E9, F:
 syntax, undefined names, unused imports, comparisons to None...), passed explicitly so the result does not
 depend on the installed ruff's defaults, and with `--isolated` so no config outside the tree is picked up.
-flake8 runs from Evolve's own install: plugins the project adds to flake8 (pre-commit
-`additional_dependencies`) are not loaded, and the run says so.
+ruff is trusted (its config cannot run code or choose where output goes; its cache is off). flake8's config
+can import repository code and write files, so flake8 (Evolve's install) runs in the sandbox; plugins the project
+adds to flake8 (pre-commit `additional_dependencies`) are not installed there, and the run says so.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from evolve.project_rules.model import LinterRules, ProjectRules
 from evolve.project_rules.ruff_config import DEFAULT_SELECT
-from evolve.project_rules.tools import run_tool
+from evolve.project_rules.tools import run_tool, run_tool_sandboxed
 from evolve.project_rules.violations import Violation, parse_flake8, parse_ruff_json
 
 
@@ -42,13 +44,16 @@ def run_ruff(
         args += ["--isolated", "--select", ",".join(DEFAULT_SELECT)]
     else:
         args += list(linter.hook_args)
-    run = run_tool("ruff", [*args, "--", *paths], root, timeout=timeout)
-    if run.missing or run.timed_out or run.returncode != 0:
-        return [], f"ruff could not check the files: {_first_lines(run.stderr) or f'exit {run.returncode}'}"
-    try:
-        return parse_ruff_json(run.stdout, root), None
-    except ValueError as error:
-        return [], f"ruff's output could not be read: {error}"
+    # Evolve names the output file itself, so nothing (e.g. RUFF_OUTPUT_FILE) can divert the report.
+    with tempfile.TemporaryDirectory(prefix="evolve-ruff-") as scratch:
+        report = Path(scratch) / "report.json"
+        run = run_tool("ruff", [*args, "--output-file", str(report), "--", *paths], root, timeout=timeout)
+        if run.missing or run.timed_out or run.returncode != 0:
+            return [], f"ruff could not check the files: {_first_lines(run.stderr) or f'exit {run.returncode}'}"
+        try:
+            return parse_ruff_json(report.read_text(encoding="utf-8") if report.is_file() else "", root), None
+        except ValueError as error:
+            return [], f"ruff's output could not be read: {error}"
 
 
 def run_flake8(
@@ -56,7 +61,8 @@ def run_flake8(
 ) -> tuple[list[Violation], str | None]:
     """flake8 from Evolve's install with the tree's config (it reads setup.cfg, tox.ini, .flake8 in `root`)."""
     args = ["--format=default", "--exit-zero", *linter.hook_args, "--", *paths]
-    run = run_tool("flake8", args, root, timeout=timeout)
+    # flake8's config can import repository code (local plugins) and write files (`output-file`): sandbox it.
+    run = run_tool_sandboxed("flake8", args, root, timeout=timeout)
     if run.missing or run.timed_out or run.returncode != 0:
         return [], f"flake8 could not check the files: {_first_lines(run.stderr) or f'exit {run.returncode}'}"
     return parse_flake8(run.stdout, root), None

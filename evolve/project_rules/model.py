@@ -29,6 +29,7 @@ class LinterRules:
     exclude_regexes: tuple[str, ...] = ()  # pre-commit hook `exclude:` patterns
     line_length: int | None = None
     hook_args: tuple[str, ...] = ()  # selection arguments the project's pre-commit hook passes
+    local_plugins: bool = False  # flake8 `[flake8:local-plugins]`: the linter imports repository code
 
     def excludes(self, path: str) -> str | None:
         """The exclude pattern that keeps this linter away from `path`, or None."""
@@ -112,6 +113,7 @@ class MypyRules:
     plugins: tuple[str, ...] = ()
     python_version: str | None = None
     overrides: tuple[MypyOverride, ...] = ()
+    python_executable: str | None = None  # mypy runs this program to find packages: repository code
 
     def exempts_annotations(self, path: str) -> str | None:
         """Why mypy does not want annotations checked at `path` (excluded, errors ignored, untyped defs allowed)."""

@@ -91,6 +91,7 @@ def apply_hook(rules: LinterRules, hook: PreCommitHook) -> LinterRules:
         exclude_regexes=(*rules.exclude_regexes, *((hook.exclude,) if hook.exclude else ())),
         line_length=rules.line_length,
         hook_args=kept,
+        local_plugins=rules.local_plugins,
     )
 
 

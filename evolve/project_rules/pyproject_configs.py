@@ -72,6 +72,7 @@ def mypy_rules(table: Mapping[str, Any], source: str) -> MypyRules:
         plugins=_strings(table.get("plugins")),
         python_version=str(version) if version is not None else None,
         overrides=tuple(overrides),
+        python_executable=str(table["python_executable"]) if "python_executable" in table else None,
     )
 
 

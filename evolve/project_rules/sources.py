@@ -50,8 +50,8 @@ def describe_rule_sources(rules: ProjectRules) -> tuple[str, ...]:
         lines.append(f"isort {profile} ({rules.isort.source}; Evolve's edits only remove imports)")
     if rules.mypy is not None:
         mode = "strict" if rules.mypy.strict else "its own strictness"
-        plugins = f", plugins {_listed(rules.mypy.plugins)} (run in the sandbox)" if rules.mypy.plugins else ""
-        lines.append(f"mypy from {rules.mypy.source} ({mode}{plugins}) for the types gate")
+        plugins = f", plugins {_listed(rules.mypy.plugins)}" if rules.mypy.plugins else ""
+        lines.append(f"mypy from {rules.mypy.source} ({mode}{plugins}) for the types gate, run in the sandbox")
     if rules.pyright is not None:
         lines.append(f"pyright from {rules.pyright.source}: its excludes are respected; not run (needs Node.js)")
     if rules.pylint is not None and rules.pylint.disabled:

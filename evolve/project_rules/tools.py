@@ -3,7 +3,8 @@
 These tools only read the project's config files and sources; none imports repository code, so they run
 as plain subprocesses of Evolve's interpreter (`python -m <tool>`): no shell, an allow-listed environment
 without secrets, a private HOME and cache, a timeout. Whatever can import repository code (mypy plugins)
-goes through the sandbox instead (see `types_run.py`).
+or runs programs its config names (mypy `python_executable`, flake8 local plugins) goes through the sandbox
+instead (`run_tool_sandboxed`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from evolve.sandbox import scrubbed_environment
+from evolve.sandbox import (
+    SANDBOX_PATH,
+    SandboxRefused,
+    SandboxSpec,
+    interpreter_mounts,
+    run_sandboxed,
+    scrubbed_environment,
+)
 
 DEFAULT_TIMEOUT = 300.0
 OUTPUT_CAP = 2_000_000
@@ -75,3 +83,21 @@ def run_tool(
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return ToolRun(argv, done.returncode, done.stdout[:OUTPUT_CAP], done.stderr[:OUTPUT_CAP], time.monotonic() - start)
+
+
+def run_tool_sandboxed(module: str, args: Sequence[str], tree: Path, timeout: float = DEFAULT_TIMEOUT) -> ToolRun:
+    """Run `python -m <module> args` as untrusted code: in the sandbox, on a copy of `tree`."""
+    python = sys.executable
+    argv = (python, "-m", module, *args)
+    spec = SandboxSpec(
+        argv=argv,
+        timeout=timeout,
+        tree=Path(tree),
+        env={"PATH": f"{Path(python).parent}:{SANDBOX_PATH}"},
+        mounts=interpreter_mounts(python),
+    )
+    try:
+        result = run_sandboxed(spec)
+    except SandboxRefused as refused:
+        return ToolRun(argv, 126, "", f"the sandbox this needs is refused: {refused}", 0.0, missing=True)
+    return ToolRun(argv, result.returncode, result.stdout, result.stderr, result.duration, result.timed_out)

@@ -1,23 +1,21 @@
 """Run the project's type checker (mypy under its own settings) on some files of one tree.
 
-mypy from Evolve's install only reads the project's sources and config, so it runs as a trusted tool. A
-config that loads mypy plugins makes mypy import their code (possibly the repository's own), so then mypy
-runs as untrusted code through the sandbox, with the interpreter the tests use. pyright needs Node.js,
+mypy's config is the repository's, and it can make mypy import code (`plugins`), run a program
+(`python_executable`) or write files anywhere (`junit_xml`, the `*_report` directories): so mypy (Evolve's
+install) always runs as untrusted code, in the sandbox, on a copy of the tree. pyright needs Node.js,
 which Evolve does not ship: a pyright-only project gets a clear "not checked".
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from evolve.project_rules.model import MypyRules
 from evolve.project_rules.selectors import glob_covers, regex_excludes
-from evolve.project_rules.tools import run_tool, tool_available
+from evolve.project_rules.tools import run_tool_sandboxed, tool_available
 from evolve.project_rules.violations import Violation, parse_mypy
-from evolve.sandbox import SANDBOX_PATH, SandboxRefused, SandboxSpec, interpreter_mounts, run_sandboxed
 
 # mypy's cache is switched off: nothing may be written into the trees being compared.
 MYPY_ARGS = (
@@ -56,26 +54,11 @@ def run_mypy(root: Path, paths: Sequence[str], mypy: MypyRules, timeout: float =
     if not tool_available("mypy"):
         return TypeCheck((), "mypy is not installed in Evolve's environment")
     args = [*MYPY_ARGS, "--", *paths]
-    sandboxed = bool(mypy.plugins)
-    if sandboxed:
-        python = sys.executable
-        spec = SandboxSpec(
-            argv=(python, "-m", "mypy", *args),
-            timeout=timeout,
-            tree=Path(root),
-            env={"PATH": f"{Path(python).parent}:{SANDBOX_PATH}"},
-            mounts=interpreter_mounts(python),
-        )
-        try:
-            result = run_sandboxed(spec)
-        except SandboxRefused as refused:
-            return TypeCheck(
-                (), f"mypy loads plugins, so it must run in the sandbox, which is refused: {refused}", True
-            )
-        returncode, stdout, stderr, timed_out = result.returncode, result.stdout, result.stderr, result.timed_out
-    else:
-        run = run_tool("mypy", args, Path(root), timeout=timeout)
-        returncode, stdout, stderr, timed_out = run.returncode, run.stdout, run.stderr, run.timed_out
+    run = run_tool_sandboxed("mypy", args, Path(root), timeout=timeout)
+    returncode, stdout, stderr, timed_out = run.returncode, run.stdout, run.stderr, run.timed_out
+    sandboxed = True
+    if run.missing:
+        return TypeCheck((), f"mypy runs only in the sandbox: {stderr}", sandboxed)
     if timed_out:
         return TypeCheck((), f"mypy timed out after {timeout:.0f}s", sandboxed)
     if returncode not in (0, 1):

@@ -162,3 +162,48 @@ def test_output_parsers_and_matching_by_line_content(tmp_path):
     lines_head = {"a.py": ["# new", "x == None", "x == None"]}
     # one `x == None` moved down (not new); the second `x == None` is new; `y == None` was fixed
     assert new_violations(base, head, lines_base, lines_head) == [head[1]]
+
+
+EVIL_PLUGIN = """
+import pathlib
+
+pathlib.Path(__file__).with_name("PWNED").write_text("flake8 imported repository code")
+
+
+class Plugin:
+    name = "evil"
+    version = "1"
+
+    def __init__(self, tree):
+        self.tree = tree
+
+    def run(self):
+        return iter(())
+"""
+
+
+def test_flake8_local_plugins_are_imported_only_in_the_sandbox(make_trees):
+    trees = make_trees(
+        {
+            "setup.cfg": "[flake8]\nmax-line-length = 100\n[flake8:local-plugins]\nextension =\n    X1 = evil_plugin:Plugin\npaths = ./\n",
+            "evil_plugin.py": EVIL_PLUGIN,
+            "pkg/core.py": CORE,
+        },
+        {"pkg/core.py": CORE.replace('path == ""', "path == None")},
+    )
+    result = LintGate().evaluate(trees.context())
+    assert not (trees.base / "PWNED").exists() and not (trees.head / "PWNED").exists()
+    assert result.status == "failed" and "E711" in result.details  # flake8 still ran, with the plugin, sandboxed
+
+
+def test_mypy_python_executable_from_the_config_runs_only_in_the_sandbox(make_trees):
+    evil = '#!/bin/sh\ntouch "$(dirname "$0")/PWNED"\nexit 1\n'
+    trees = make_trees(
+        {"mypy.ini": "[mypy]\npython_executable = ./evil.sh\n", "evil.sh": evil, "pkg/calc.py": TYPED},
+        {"pkg/calc.py": TYPED + "\nX = 1\n"},
+    )
+    (trees.base / "evil.sh").chmod(0o755)
+    (trees.head / "evil.sh").chmod(0o755)
+    result = TypesGate().evaluate(trees.context())
+    assert not (trees.base / "PWNED").exists() and not (trees.head / "PWNED").exists()
+    assert result.status in ("errored", "passed", "failed")  # whatever mypy made of it, nothing ran outside

@@ -22,7 +22,7 @@ def test_one_line_per_rule_source():
     assert describe_rule_sources(rules) == (
         "follows ruff settings from pyproject.toml (line-length 100; ignores RET505)",
         "formats changed lines with black, line-length 88 (pyproject.toml)",
-        "mypy from setup.cfg (strict, plugins pydantic.mypy (run in the sandbox)) for the types gate",
+        "mypy from setup.cfg (strict, plugins pydantic.mypy) for the types gate, run in the sandbox",
         "pre-commit runs black",
         "could not read: tox.ini: not a valid INI file",
     )
