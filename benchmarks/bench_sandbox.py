@@ -24,22 +24,34 @@ from pathlib import Path
 from evolve.sandbox import SANDBOX_REPO, SandboxSpec, interpreter_mounts, run_sandboxed, scrubbed_environment
 
 PYTEST = ("-m", "pytest", "-q", "-p", "no:cacheprovider", "-x")
+# The suite's own CPU time, reported from inside: bubblewrap's PID namespace hides the reaped suite from our
+# RUSAGE_CHILDREN, so both variants run the suite under this wrapper and print it on stderr.
+CPU_WRAPPER = (
+    "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(f'SUITE-CPU {usage.ru_utime + usage.ru_stime}', file=sys.stderr); sys.exit(code)"
+)
 
 
-def children_cpu() -> float:
-    """CPU seconds (user + system) of every child process reaped so far."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+def own_cpu() -> float:
+    """CPU seconds (user + system) of this process: the tree copy, draining output, clean-up."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
+def suite_cpu(stderr: str) -> float:
+    """The suite's CPU seconds as CPU_WRAPPER printed them."""
+    return float(stderr.rsplit("SUITE-CPU ", 1)[1].split()[0])
+
+
 def measured(run, tree: Path) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
-    """Wall seconds, children's CPU seconds and exit code of one run."""
-    cpu = children_cpu()
-    seconds, code = run(tree)
-    return seconds, children_cpu() - cpu, code
+    """Wall seconds, CPU seconds (ours + the suite's) and exit code of one run."""
+    cpu = own_cpu()
+    seconds, code, suite = run(tree)
+    return seconds, own_cpu() - cpu + suite, code
 
 
-def run_bare(tree: Path) -> tuple[float, int]:
+def run_bare(tree: Path, suite: tuple[str, ...] = PYTEST) -> tuple[float, int, float]:
     """The suite as a plain subprocess in a fresh copy of the tree; seconds and exit code."""
     scratch = Path(tempfile.mkdtemp(prefix="bench-bare-"))
     try:
@@ -47,16 +59,17 @@ def run_bare(tree: Path) -> tuple[float, int]:
         start = time.perf_counter()
         shutil.copytree(tree, copy, symlinks=True, ignore=shutil.ignore_patterns(".git"))
         env = scrubbed_environment({"PYTHONPATH": str(copy), "HOME": str(scratch)})
-        done = subprocess.run([sys.executable, *PYTEST], cwd=copy, env=env, capture_output=True)
-        return time.perf_counter() - start, done.returncode
+        argv = [sys.executable, "-c", CPU_WRAPPER, sys.executable, *suite]
+        done = subprocess.run(argv, cwd=copy, env=env, capture_output=True, text=True)
+        return time.perf_counter() - start, done.returncode, suite_cpu(done.stderr)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def run_in_sandbox(tree: Path) -> tuple[float, int]:
+def run_in_sandbox(tree: Path, suite: tuple[str, ...] = PYTEST) -> tuple[float, int, float]:
     """The suite through `run_sandboxed`; seconds (including the tree copy and clean-up) and exit code."""
     spec = SandboxSpec(
-        argv=(sys.executable, *PYTEST),
+        argv=(sys.executable, "-c", CPU_WRAPPER, sys.executable, *suite),
         timeout=1800,
         tree=tree,
         env={"PYTHONPATH": SANDBOX_REPO},
@@ -65,7 +78,7 @@ def run_in_sandbox(tree: Path) -> tuple[float, int]:
     start = time.perf_counter()
     result = run_sandboxed(spec)
     assert result.isolation == "bubblewrap", result.isolation
-    return time.perf_counter() - start, result.returncode
+    return time.perf_counter() - start, result.returncode, suite_cpu(result.stderr)
 
 
 def main() -> int:
@@ -95,7 +108,20 @@ def main() -> int:
         allowed = max(0.05 * base, 0.5)
         verdict = "met" if added < allowed else "NOT met"
         print(f"added {measure}: {added:+.3f} s ({100 * added / base:+.1f}%); target under {allowed:.3f} s: {verdict}")
+    fixed_cost(args.tree, args.repeat * 3)
     return 0
+
+
+def fixed_cost(tree: Path, repeat: int) -> None:
+    """The sandbox's constant cost on this tree: `python -c pass` bare and sandboxed (copy + bwrap + clean-up)."""
+    trivial = ("-c", "pass")
+    bare = [run_bare(tree, trivial)[0] for _ in range(repeat)]
+    sandboxed = [run_in_sandbox(tree, trivial)[0] for _ in range(repeat)]
+    median_bare, median_sandboxed = statistics.median(bare), statistics.median(sandboxed)
+    print(
+        f"fixed cost (`python -c pass`, {repeat} runs each): bare {median_bare:.3f} s, "
+        f"sandboxed {median_sandboxed:.3f} s, added {median_sandboxed - median_bare:+.3f} s"
+    )
 
 
 if __name__ == "__main__":

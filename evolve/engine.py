@@ -36,6 +36,7 @@ from evolve.providers import CodemodProvider
 from evolve.report_markdown import render_report_markdown
 from evolve.results import GateResult, Metric
 from evolve.runs import AttemptFeedback, AttemptRecord, RunOptions, RunReport
+from evolve.sandbox import SandboxRefused
 from evolve.scratch import default_root, make_run_directory, remove_run_directory, sweep_legacy_worktrees
 from evolve.suites.startup import cannot_run_message, cannot_start_reason
 
@@ -254,7 +255,7 @@ def run_engine(
     run_dir = make_run_directory(options.work_dir or default_root(), run_id, repository.work_tree or repository.git_dir)
     try:
         report = _run_in_trees(repository, base_sha, run_dir, run_id, options, config, progress)
-    except (ConfigError, GitError) as error:
+    except (ConfigError, GitError, SandboxRefused) as error:
         report = RunReport(run_id=run_id, status="error", repo=label, base_sha=base_sha, plan=None, message=str(error))
     except Exception as error:  # the engine reports; it does not crash its caller
         log.exception("run %s failed", run_id)

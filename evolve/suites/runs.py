@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from evolve.sandbox import (
     read_output_file,
     run_sandboxed,
 )
-from evolve.sandbox.trees import remove_tree
+from evolve.sandbox.trees import make_scratch_directory, remove_tree
 from evolve.suites.commands import TestCommand, detect_test_command
 from evolve.suites.reports import (
     TestReport,
@@ -117,7 +116,7 @@ def run_test_suite(
             output_tail="No tests found (no test files, tests directory or conftest.py).",
         )
     budget = float(timeout if timeout is not None else config.gates.tests.timeout)
-    outputs = Path(tempfile.mkdtemp(prefix="evolve-testrun-"))
+    outputs = make_scratch_directory()  # swept at start-up if this process dies before removing it
     try:
         mounts = environment.mounts if environment is not None else ()
         return _run_in(root, command, outputs, budget, with_coverage, python, config, limits, mounts)
