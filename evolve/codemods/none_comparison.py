@@ -25,7 +25,7 @@ class NoneComparison(Codemod):
         title="Compare with None using `is`",
         theme="correctness",
         rationale="`== None` calls `__eq__`, which classes may override; `is None` is the identity test PEP 8 asks for.",
-        risk="low",
+        risk="medium",  # `==` may be a custom `__eq__` (ORM columns, arrays): unexecuted hunks need proof
         benefit="defect",
         review_guidance="Check that no compared object relies on a custom `__eq__` against None (e.g. array-likes or ORM column expressions).",
         references=(
