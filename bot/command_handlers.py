@@ -22,6 +22,7 @@ from bot.github_run import (
     ConfigProblem,
     RunTarget,
     load_repo_config,
+    load_repo_config_with_notes,
     pr_codemods,
     reply,
     theme_of_branch,
@@ -186,14 +187,17 @@ async def do_config(
 ) -> None:
     """`config`: the effective configuration, or the errors in the file."""
     await _react(ctx, target, comment_id, DONE_REACTION)
+    notes: tuple[str, ...] = ()
     try:
-        config, source = await load_repo_config(ctx, target)
+        config, source, notes = await load_repo_config_with_notes(ctx, target)
     except ConfigProblem as problem:
         from evolve.config import EvolveConfig
 
         config, source, errors = EvolveConfig(), "defaults, because the file is invalid", block(str(problem))
     else:
         errors = Markdown("")
+    if notes:  # values above the operator's limits
+        errors = Markdown(errors + "\n\nThe operator's limits apply:\n" + "\n".join(f"- {cell(n)}" for n in notes))
     text = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
     await reply(
         ctx,

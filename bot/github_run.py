@@ -29,7 +29,7 @@ from evolve.environments.model import EnvironmentSettings
 from evolve.git import Credentials, GitError
 from evolve.git.branches import choose_branch
 from evolve.git.mirror import GitMirror
-from evolve.process_secrets import environment_secret
+from evolve.operator_limits import apply_operator_limits
 from evolve.runs import RunOptions, RunReport
 from evolve.untrusted_text import register_secret, untrusted_markdown
 
@@ -62,16 +62,28 @@ class ConfigProblem(Exception):
 
 
 async def load_repo_config(ctx: Any, target: RunTarget, ref: str | None = None) -> tuple[EvolveConfig, str]:
-    """The repository's config from its default branch and where it came from; raises ConfigProblem."""
+    """The repository's effective config (within the operator's limits) and where it came from;
+    raises ConfigProblem."""
+    config, source, _notes = await load_repo_config_with_notes(ctx, target, ref)
+    return config, source
+
+
+async def load_repo_config_with_notes(
+    ctx: Any, target: RunTarget, ref: str | None = None
+) -> tuple[EvolveConfig, str, tuple[str, ...]]:
+    """Like :func:`load_repo_config`, with notes on the values the operator's limits lowered."""
     for path in CONFIG_PATHS:
         text = await ctx.github.get_file(target.installation_id, target.owner, target.name, path, ref)
         if text is not None:
             try:
                 # In a thread: even a bounded hostile file can take a second to parse.
-                return await asyncio.to_thread(parse_yaml_config, text, path), path
+                config = await asyncio.to_thread(parse_yaml_config, text, path)
             except ConfigError as error:
                 raise ConfigProblem(str(error)) from None
-    return EvolveConfig(), "defaults (no .github/evolve.yml)"
+            limited, notes = apply_operator_limits(config, ctx.settings.operator)
+            return limited, path, notes
+    config, notes = apply_operator_limits(EvolveConfig(), ctx.settings.operator)
+    return config, "defaults (no .github/evolve.yml)", notes
 
 
 def risk_tier(report: RunReport) -> str:
@@ -291,7 +303,7 @@ def _run_options(
 ) -> RunOptions:
     acceptance, blocked = learned_acceptance(ctx.db, run.repository_id, config.codemods.reenabled)
     # The LLM stage runs when the operator gave the bot a key and the repository has not turned it off.
-    llm = config.llm.enabled and bool((environment_secret("ANTHROPIC_API_KEY") or "").strip())
+    llm = config.llm.enabled and ctx.settings.operator.has_llm_key
     return RunOptions(
         focus=focus,
         llm=llm,
@@ -303,6 +315,7 @@ def _run_options(
         set_branch=False,  # the engine commits into the mirror; the push below publishes it
         work_dir=Path(ctx.settings.workdir) / "evolve-work",
         environment=environment_settings(ctx.settings),
+        operator=ctx.settings.operator,
     )
 
 

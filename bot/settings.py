@@ -14,6 +14,8 @@ from typing import Any
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from evolve.operator_limits import OperatorLimits
+
 CREDENTIALS_FILE = "app-credentials.json"
 PRIVATE_KEY_FILE = "app-private-key.pem"
 MiB = 1024 * 1024
@@ -75,6 +77,10 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(20.0, gt=0)  # the whole body must arrive within this
     max_body_bytes_in_flight: int = Field(64 * MiB, ge=MiB)  # body bytes all requests may hold at once
     access_log: bool = False  # uvicorn's access log (one line per request); delivery outcomes are always logged
+
+    # The operator's LLM key, base URL, models and upper limits (EVOLVE_LLM_*, ANTHROPIC_API_KEY, ...);
+    # a repository's config may only lower them. See evolve/operator_limits.py.
+    operator: OperatorLimits = Field(default_factory=OperatorLimits.from_environment)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

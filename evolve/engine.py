@@ -30,6 +30,7 @@ from evolve.git.publish import commit_and_branch
 from evolve.git.trees import export_tree
 from evolve.git.trust import Repository, open_repository
 from evolve.narrowing import narrow_edits
+from evolve.operator_limits import apply_operator_limits
 from evolve.plan import Plan
 from evolve.planner import PlanningInput, make_plan
 from evolve.providers import CodemodProvider
@@ -147,10 +148,10 @@ def plan_repository(
     base_sha = resolve_base(repository, options.base_ref)
     llm_on = options.llm
     if repository.work_tree is not None:
-        config = config or load_config(repository.work_tree)
+        config = apply_operator_limits(config or load_config(repository.work_tree), options.operator)[0]
         environment = _research_environment(repository.work_tree, config, options, progress)
         scan, plan = _plan(
-            repository.work_tree, config, options, llm_on and _llm_available(config), progress, environment
+            repository.work_tree, config, options, llm_on and _llm_available(config, options), progress, environment
         )
         return PlanOutcome(repository.work_tree, base_sha, config, scan, plan)
     run_dir = make_run_directory(
@@ -158,9 +159,9 @@ def plan_repository(
     )
     try:
         tree = export_tree(repository.git_dir, base_sha, run_dir / "base").path
-        config = config or load_config(tree)
+        config = apply_operator_limits(config or load_config(tree), options.operator)[0]
         environment = _research_environment(tree, config, options, progress)
-        scan, plan = _plan(tree, config, options, llm_on and _llm_available(config), progress, environment)
+        scan, plan = _plan(tree, config, options, llm_on and _llm_available(config, options), progress, environment)
     finally:
         remove_run_directory(run_dir)
     return PlanOutcome(repository.git_dir, base_sha, config, scan, plan)
@@ -176,10 +177,10 @@ def _research_environment(
     return prepared if isinstance(prepared, Environment) else None
 
 
-def _llm_available(config: EvolveConfig) -> bool:
+def _llm_available(config: EvolveConfig, options: RunOptions) -> bool:
     from evolve.llm import build_provider
 
-    return build_provider(config) is not None
+    return build_provider(config, limits=options.operator) is not None
 
 
 def _branch_name(options: RunOptions, plan: Plan, base_sha: str) -> str:
@@ -328,16 +329,16 @@ def _run_in_trees(
 
     base = export_tree(repository.git_dir, base_sha, run_dir / "base").path
     # `evolve run` and `evolve plan` read the same configuration: the working tree's (the App passes its own).
-    config = config or load_config(repository.work_tree or base)
+    config = apply_operator_limits(config or load_config(repository.work_tree or base), options.operator)[0]
     llm = None
     llm_notes: list[str] = []
     if options.llm:
         from evolve.llm import build_provider
 
-        llm = build_provider(config)
+        llm = build_provider(config, limits=options.operator)
         if llm is None:
             llm_notes.append(
-                "LLM stage requested but not configured (no ANTHROPIC_API_KEY or llm.enabled is false); deterministic catalog only"
+                "LLM stage requested but not configured (no API key from the operator, or llm.enabled is false); deterministic catalog only"
             )
     environments = RunEnvironments(options.environment, config, progress)
     clock = time.monotonic()

@@ -19,7 +19,13 @@ from evolve.untrusted_text import register_secret
 
 log = logging.getLogger(__name__)
 
-SEALED_VARIABLES = ("EVOLVE_PRIVATE_KEY", "EVOLVE_WEBHOOK_SECRET", "EVOLVE_CLIENT_SECRET", "ANTHROPIC_API_KEY")
+SEALED_VARIABLES = (
+    "EVOLVE_PRIVATE_KEY",
+    "EVOLVE_WEBHOOK_SECRET",
+    "EVOLVE_CLIENT_SECRET",
+    "ANTHROPIC_API_KEY",
+    "EVOLVE_ANTHROPIC_API_KEY",
+)
 _sealed: dict[str, str] = {}
 _lock = threading.Lock()
 

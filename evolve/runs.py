@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from evolve.edits import FileEdit
 from evolve.environments.model import EnvironmentSettings
+from evolve.operator_limits import OperatorLimits
 from evolve.plan import Plan
 from evolve.results import GateResult, Metric
 
@@ -35,6 +36,8 @@ class RunOptions:
     work_dir: Path | None = None  # where the run's trees go (outside the repository); default evolve.scratch
     # How the test environment is chosen or built (store, uv cache, network, index; the user's --python / .venv).
     environment: EnvironmentSettings = field(default_factory=EnvironmentSettings)
+    # The operator's LLM key and upper limits; None: read from this process's environment (the CLI).
+    operator: OperatorLimits | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The optional Claude stage: on only when ANTHROPIC_API_KEY is set and `llm.enabled` is true.
+"""The optional Claude stage: on only when the operator gave an API key and `llm.enabled` is true.
 
 The model proposes structured edits through tool use; LibCST applies them; the gates decide.
 """
@@ -15,10 +15,11 @@ from evolve.llm.pricing import DEFAULT_FALLBACK_MODEL, DEFAULT_MODEL, deprecatio
 from evolve.llm.provider import LLMProvider
 from evolve.llm.redaction import secret_values
 from evolve.llm.usage import Budget, UsageLedger
+from evolve.operator_limits import OperatorLimits
 
 __all__ = ["DEFAULT_FALLBACK_MODEL", "DEFAULT_MODEL", "LLMProvider", "RetryPolicy", "build_provider", "choose_models"]
 
-DEFAULT_BASE_URL = "https://api.anthropic.com"
+DEFAULT_BASE_URL = "https://api.anthropic.com"  # the same as evolve.operator_limits.DEFAULT_BASE_URL
 
 
 def choose_models(config: EvolveConfig) -> tuple[list[str], list[str]]:
@@ -60,26 +61,31 @@ def build_provider(
     usage_store_path: Path | None = None,
     *,
     retry: RetryPolicy | None = None,
+    limits: OperatorLimits | None = None,
 ) -> LLMProvider | None:
-    """The LLM provider, or None unless ANTHROPIC_API_KEY is set in `env` (default os.environ) and llm is enabled.
+    """The LLM provider, or None unless the operator gave an API key and llm is enabled.
 
-    Honours ANTHROPIC_BASE_URL. Per-day usage is kept in `usage_store_path`, else in $EVOLVE_LLM_USAGE_STORE,
-    else in llm-usage.sqlite under $EVOLVE_DATA_DIR, $XDG_DATA_HOME/evolve or ~/.local/share/evolve.
+    Key, base URL, models and upper budgets are the operator's: `limits` (the service passes what its
+    Settings read), else read from `env` (default os.environ); the repository's config may only lower them.
+    Per-day usage is kept in `usage_store_path`, else in $EVOLVE_LLM_USAGE_STORE, else in
+    llm-usage.sqlite under $EVOLVE_DATA_DIR, $XDG_DATA_HOME/evolve or ~/.local/share/evolve.
     """
     import anthropic  # imported here so that runs without a key never pay for it
 
-    from evolve.process_secrets import environment_secret
+    from evolve.operator_limits import apply_operator_limits
 
-    sealed = environment_secret("ANTHROPIC_API_KEY") if env is None else None  # `evolve serve` sealed it
+    limits = limits or OperatorLimits.from_environment(env)  # env None: os.environ and what serve sealed
     env = os.environ if env is None else env
-    api_key = (env.get("ANTHROPIC_API_KEY") or sealed or "").strip()
-    if not api_key or not config.enabled or not config.llm.enabled:
+    if not limits.has_llm_key or not config.enabled or not config.llm.enabled:
         return None
+    config, limit_notes = apply_operator_limits(config, limits)
     llm = config.llm
     models, notes = choose_models(config)
+    notes = [*limit_notes, *notes]
+    assert limits.anthropic_api_key is not None  # has_llm_key
     sdk = anthropic.Anthropic(
-        api_key=api_key,
-        base_url=(env.get("ANTHROPIC_BASE_URL") or "").strip() or DEFAULT_BASE_URL,
+        api_key=limits.anthropic_api_key.get_secret_value().strip(),
+        base_url=limits.anthropic_base_url.strip() or DEFAULT_BASE_URL,
         max_retries=0,  # retries are ours (RetryPolicy), so the report can say what happened
         timeout=llm.timeout_seconds,
     )

@@ -83,3 +83,14 @@ def test_config_reply_of_nested_brackets_is_a_clear_message(bot_world: BotWorld)
     assert "nested more than 20 levels deep" in reply
     (run,) = store.recent_runs(bot_world.ctx.db, BotWorld.REPO_ID)
     assert run.status == "failed" and "nested" in (run.message or "")
+
+
+def test_a_repository_cannot_pick_the_model_or_raise_its_budget(bot_world: BotWorld) -> None:
+    bot_world.install()
+    greedy = "llm:\n  model: claude-opus-4-5\n  cost_per_day_usd: 100000\nlimits:\n  max_open_prs: 50\n"
+    bot_world.fake.commit_files(bot_world.repo, {".github/evolve.yml": greedy}, "greedy")
+    payload = bot_world.comment("alice", "/evolve config")
+    reply = _replies(bot_world, payload["issue"]["number"])[-1]
+    assert "model: claude-sonnet-5-5" in reply and "cost_per_day_usd: 20.0" in reply and "max_open_prs: 5" in reply
+    assert "The operator's limits apply:" in reply
+    assert "llm.model claude-opus-4-5 is not one the operator allows" in reply
