@@ -69,12 +69,28 @@ def _rewrite(value: str, mapping: dict[str, str]) -> str:
     return value
 
 
-def _kill_everything(process: subprocess.Popen[bytes], cgroup: RunCgroup | None) -> None:
-    for target in (process.pid,):
-        try:
-            os.killpg(target, signal.SIGKILL)  # bwrap (or the bare command) leads its own process group
-        except (ProcessLookupError, PermissionError):
-            pass
+def _exited(pid: int) -> bool:
+    """Whether `pid` has exited, without reaping it: the zombie keeps its process-group id from being reused
+    until every survivor in the group has been killed."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _wait_unreaped(pid: int, deadline: float) -> bool:
+    while not _exited(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _kill_everything(pid: int, cgroup: RunCgroup | None) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)  # bwrap (or the bare command) leads its own process group
+    except (ProcessLookupError, PermissionError):
+        pass
     if cgroup is not None:
         kill_cgroup(cgroup)
 
@@ -185,18 +201,19 @@ def _run(
     timed_out = False
     try:
         # Until the command exits: a descendant holding the pipes open must not stretch the run to its deadline.
-        finished = drain(captures, deadline, stop=lambda: process.poll() is not None)
-        try:
-            process.wait(timeout=max(deadline - time.monotonic(), 0.01))
-        except subprocess.TimeoutExpired:
-            timed_out = True
+        finished = drain(captures, deadline, stop=lambda: _exited(process.pid))
+        timed_out = not _wait_unreaped(process.pid, deadline)
         # Whatever is left (a detached descendant, a run past its time) dies now, then the pipes are emptied.
-        _kill_everything(process, cgroup)
+        _kill_everything(process.pid, cgroup)
         process.wait()
         if not finished:
             drain(captures, time.monotonic() + DRAIN_AFTER_EXIT)
     finally:
-        _kill_everything(process, cgroup)
+        if process.returncode is None:  # interrupted above: the leader is still unreaped, its group id ours
+            _kill_everything(process.pid, cgroup)
+            process.wait()
+        elif cgroup is not None:
+            kill_cgroup(cgroup)
         process.stdout.close()
         process.stderr.close()
     return SandboxResult(
