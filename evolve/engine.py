@@ -498,6 +498,11 @@ def _run_in_trees(
         + (f" (last failing: {', '.join(failing)})" if failing else "")
         + "; nothing was committed."
     )
+    if attempts and not attempts[-1].gate_results and attempts[-1].proof.get("hunks"):
+        message = (
+            "Every change was left out: no test executes it and nothing proves it equivalent "
+            "(a risky rewrite needs one or the other); nothing was committed."
+        )
     if not attempts:
         message = (
             "The plan produced no edits: " + ("; ".join(provider_notes) or "every candidate was left unchanged") + "."

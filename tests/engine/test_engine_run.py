@@ -96,10 +96,16 @@ def test_bad_input_is_reported_not_raised(tmp_path):
 def test_repository_without_tests_still_runs_with_tests_gate_skipped(tmp_path):
     files = {k: v for k, v in SAMPLE_PACKAGE.items() if not k.startswith("tests/")}
     repo = make_repo(tmp_path / "notests", files)
-    report = run_engine(repo, RunOptions(focus="correctness"))
+    report = run_engine(repo, RunOptions(focus="not-in"))  # low risk, and proven equivalent without tests
     assert report.status == "succeeded", report.message
     statuses = {r.gate: r.status for r in report.attempts[-1].gate_results}
     assert statuses["tests"] == "skipped"
+    # A risky rewrite that no test can execute is left out, and the report says so.
+    risky = run_engine(repo, RunOptions(focus="none-comparison"))
+    assert risky.status == "failed" and risky.commit is None
+    assert {h["verdict"] for h in risky.attempts[-1].proof["hunks"]} == {"dropped"}
+    assert "Every change was left out" in risky.message and "no test executes it" in risky.markdown
+    assert "Merge it" not in risky.markdown
 
 
 def test_plan_repository_uses_learned_acceptance(tmp_path):
