@@ -47,7 +47,7 @@ def _owner_alive(directory: Path) -> bool:
 
 def sweep(root: Path) -> list[Path]:
     """Remove run directories under `root` whose process is gone; return what was removed."""
-    removed = []
+    removed: list[Path] = []
     if not root.is_dir():
         return removed
     for directory in root.iterdir():
