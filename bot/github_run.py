@@ -30,6 +30,7 @@ from evolve.git import Credentials, GitError
 from evolve.git.branches import choose_branch
 from evolve.git.mirror import GitMirror
 from evolve.operator_limits import apply_operator_limits
+from evolve.run_status import FINISHED_STATUSES, RunStatus
 from evolve.runs import RunOptions, RunReport
 from evolve.untrusted_text import register_secret, untrusted_markdown
 
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 CONFIG_PATHS = (".github/evolve.yml", ".github/evolve.yaml")
 BRANCH_PREFIX = "evolve/"
-FINISHED = ("succeeded", "failed", "nothing-to-do", "error", "cancelled")
+FINISHED = FINISHED_STATUSES
 LABEL_COLORS = {"evolve": "1d76db", "low": "c2e0c6", "medium": "fbca04", "high": "d93f0b"}
 RISK_ORDER = ("low", "medium", "high")
 
@@ -200,7 +201,7 @@ def _runs_last_hour(ctx: Any, repository_id: int) -> int:
             .where(
                 Run.repository_id == repository_id,
                 Run.created_at >= since,
-                Run.status != "cancelled",
+                Run.status != RunStatus.CANCELLED,
                 Run.trigger != "plan",
             )
         )
@@ -256,7 +257,7 @@ async def _execute(ctx: Any, run: Run) -> RunReport | None:
     run_id = run.id
     repo_row = store.get_repository(ctx.db, run.repository_id)
     if repo_row is None or repo_row.installation_id is None:
-        _finish(ctx, run_id, "cancelled", message="the repository is no longer installed")
+        _finish(ctx, run_id, RunStatus.CANCELLED, message="the repository is no longer installed")
         return None
     owner, name = repo_row.full_name.split("/", 1)
     target = RunTarget(repo_row.id, repo_row.installation_id, owner, name)
@@ -265,7 +266,7 @@ async def _execute(ctx: Any, run: Run) -> RunReport | None:
         config, _source = await load_repo_config(ctx, target)
     except ConfigProblem as problem:
         await _report_bad_config(ctx, target, run, repo, str(problem))
-        _finish(ctx, run_id, "failed", message=str(problem))
+        _finish(ctx, run_id, RunStatus.FAILED, message=str(problem))
         return None
     if run.trigger == "plan":
         return await _plan_only(ctx, target, run, repo, config)
@@ -273,14 +274,14 @@ async def _execute(ctx: Any, run: Run) -> RunReport | None:
     reason = _limit_reason(ctx, run, config, repo_row, open_pulls)
     if reason is not None:
         await reply(ctx, target, run.comment_issue_number, render("run_skipped", reason=reason))
-        _finish(ctx, run_id, "cancelled", message=reason)
+        _finish(ctx, run_id, RunStatus.CANCELLED, message=reason)
         return None
     try:
         return await _run_and_publish(ctx, target, run, repo, config, open_pulls)
     except (GitError, GitHubError) as error:  # messages are free of tokens; tell the user, then fail the run
         log.warning("run %s on %s failed: %s", run_id, target.full_name, error)
         await reply(ctx, target, run.comment_issue_number, render("run_error", message=str(error)))
-        _finish(ctx, run_id, "error", message=str(error)[:2000])
+        _finish(ctx, run_id, RunStatus.ERROR, message=str(error)[:2000])
         return None
 
 
@@ -353,9 +354,9 @@ async def _run_and_publish(
         report = await asyncio.to_thread(run_engine, mirror.path, options, config)
         theme = report.plan.theme if report.plan else None
         store.update_run(ctx.db, run.id, theme=theme, base_sha=report.base_sha)
-        if report.status != "succeeded" or not report.branch or not report.commit:
+        if report.status != RunStatus.SUCCEEDED or not report.branch or not report.commit:
             await _reply_without_pr(ctx, target, run, report, progress)
-            _finish(ctx, run.id, report.status if report.status in FINISHED else "error", report=report)
+            _finish(ctx, run.id, report.status if report.status in FINISHED else RunStatus.ERROR, report=report)
             return report
         existing = existing or find_theme_pull(ctx, target, open_pulls, theme)
         wanted = existing.head_ref if existing else report.branch
@@ -398,7 +399,14 @@ async def _run_and_publish(
         if note:  # names a person from git metadata: untrusted text
             body += f"\n\n{untrusted_markdown(note)}; the change is on `{branch}` instead."
         await reply(ctx, target, run.comment_issue_number, body)
-        _finish(ctx, run.id, "succeeded", report=replace(report, branch=branch), pr_number=pull.number, branch=branch)
+        _finish(
+            ctx,
+            run.id,
+            RunStatus.SUCCEEDED,
+            report=replace(report, branch=branch),
+            pr_number=pull.number,
+            branch=branch,
+        )
         return report
     except BaseException as error:  # errors and crashes (even cancellation) must not leave it in progress
         await progress.stopped(error)
@@ -450,17 +458,17 @@ async def _reply_without_pr(ctx: Any, target: RunTarget, run: Run, report: RunRe
     number = run.comment_issue_number
     _, rows = gate_rows(report)
     gates = render("check_gates", verdict="Gates of the last attempt:", rows=rows) if rows else ""
-    if report.status in ("nothing-to-do", "failed"):
+    if report.status in (RunStatus.NOTHING_TO_DO, RunStatus.FAILED):
         await progress.without_pr(report.status, report.message, gates)
     else:
         await progress.finish(
-            "cancelled",
+            RunStatus.CANCELLED,
             "The run stopped with an error",
             render("check_stopped", message=report.message or report.status),
         )
-    if report.status == "nothing-to-do":
+    if report.status == RunStatus.NOTHING_TO_DO:
         await reply(ctx, target, number, render("run_nothing", message=report.message))
-    elif report.status == "failed":
+    elif report.status == RunStatus.FAILED:
         await reply(
             ctx,
             target,
@@ -486,7 +494,7 @@ async def _plan_only(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, conf
         _finish(
             ctx,
             run.id,
-            "succeeded",
+            RunStatus.SUCCEEDED,
             theme=outcome.plan.theme,
             base_sha=outcome.base_sha,
             markdown=markdown,
@@ -497,4 +505,4 @@ async def _plan_only(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, conf
         await reply(
             ctx, target, run.comment_issue_number, render("run_error", message=f"{type(error).__name__}: {error}")
         )
-        _finish(ctx, run.id, "error", message=str(error)[:2000])
+        _finish(ctx, run.id, RunStatus.ERROR, message=str(error)[:2000])

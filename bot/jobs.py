@@ -34,6 +34,7 @@ from bot.delivery_processing import (
 from bot.routing import Router
 from bot.run_execution import RUN_LEASE, RUN_MAX_TRIES, RunExecution
 from bot.scheduling import Scheduling, schedule_id
+from evolve.run_status import RunStatus
 
 if TYPE_CHECKING:  # pragma: no cover
     from apscheduler import AsyncScheduler
@@ -130,7 +131,7 @@ class JobQueue(DeliveryProcessing, RunExecution, Scheduling):
         deliveries = await self.sweep_deliveries()
         runs = 0
         for run_id in await asyncio.to_thread(store.resumable_runs, self.ctx.db):
-            if await asyncio.to_thread(store.requeue_stale_run, self.ctx.db, run_id, RUN_MAX_TRIES) == "error":
+            if await asyncio.to_thread(store.requeue_stale_run, self.ctx.db, run_id, RUN_MAX_TRIES) == RunStatus.ERROR:
                 continue
             await self.kick_run(run_id)
             runs += 1

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.db import store
+from evolve.run_status import RunStatus
 
 if TYPE_CHECKING:  # pragma: no cover
     from apscheduler import AsyncScheduler
@@ -111,19 +112,19 @@ class RunExecution:
             report = await execute_run(self.ctx, run_id)
         except Exception as error:
             log.exception("run %s failed", run_id)
-            self._finish_if_running(run_id, "error", message=f"{type(error).__name__}: {error}"[:2000])
-            return "error"
+            self._finish_if_running(run_id, RunStatus.ERROR, message=f"{type(error).__name__}: {error}"[:2000])
+            return RunStatus.ERROR
         if report is None:  # it did not run and did not say why
-            self._finish_if_running(run_id, "cancelled", message="the run ended without running the engine")
+            self._finish_if_running(run_id, RunStatus.CANCELLED, message="the run ended without running the engine")
         else:
-            status = "succeeded" if report.status == "dry-run" else report.status
+            status = RunStatus.SUCCEEDED if report.status == RunStatus.DRY_RUN else report.status
             self._finish_if_running(run_id, status, report=report)
         run = store.get_run(self.ctx.db, run_id)
         return run.status if run is not None else status
 
     def _finish_if_running(self, run_id: int, status: str, **fields: Any) -> None:
         run = store.get_run(self.ctx.db, run_id)
-        if run is not None and run.status == "running":  # execute_run may have closed it itself
+        if run is not None and run.status == RunStatus.RUNNING:  # execute_run may have closed it itself
             store.finish_run(self.ctx.db, run_id, status, **fields)
 
     async def _heartbeat(self, run_id: int) -> None:

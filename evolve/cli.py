@@ -19,6 +19,7 @@ from evolve.environments.prepare import prepare_environment
 from evolve.git import GitError
 from evolve.plugins import PluginError
 from evolve.progress import StepProgress
+from evolve.run_status import RunStatus
 from evolve.sandbox import sweep_stale_sandboxes
 
 NO_LLM_KEY = (
@@ -158,13 +159,13 @@ def command_run(args: argparse.Namespace) -> int:
             print(f"evolve: note: {note}", file=sys.stderr)
         if report.environment.get("description"):
             print(f"evolve: tests ran with {report.environment['description']}", file=sys.stderr)
-    if report.status == "succeeded":
+    if report.status == RunStatus.SUCCEEDED:
         store.record(key, [meta["id"] for meta in report.codemods], "proposed")
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
-    elif report.status == "error":
+    elif report.status == RunStatus.ERROR:
         print(f"evolve: error: {report.message}", file=sys.stderr)
-    elif report.status == "dry-run":
+    elif report.status == RunStatus.DRY_RUN:
         print(report.diff, end="")
         print(f"\n{report.message}", file=sys.stderr)
     else:
@@ -173,12 +174,12 @@ def command_run(args: argparse.Namespace) -> int:
             print(f"branch: {report.branch}  commit: {report.commit[:12] if report.commit else '-'}")
         if report.report_dir:
             print(f"report: {report.report_dir}/report.md")
-    if report.status == "error":
+    if report.status == RunStatus.ERROR:
         return EXIT_INTERNAL if report.message.startswith("internal error") else EXIT_BAD_INPUT
-    if report.status == "failed":
+    if report.status == RunStatus.FAILED:
         return EXIT_RUN_FAILED
     if (
-        report.status == "nothing-to-do"
+        report.status == RunStatus.NOTHING_TO_DO
         and report.plan
         and any(n.startswith("unknown focus") for n in report.plan.notes)
     ):

@@ -36,6 +36,7 @@ from evolve.planner import PlanningInput, make_plan
 from evolve.providers import CodemodProvider
 from evolve.report_markdown import render_report_markdown
 from evolve.results import GateResult, Metric
+from evolve.run_status import RunStatus
 from evolve.runs import AttemptFeedback, AttemptRecord, RunOptions, RunReport
 from evolve.sandbox import SandboxRefused
 from evolve.scratch import default_root, make_run_directory, remove_run_directory, sweep_legacy_worktrees
@@ -249,7 +250,9 @@ def run_engine(
         repository = open_repository(repo)
         base_sha = resolve_base(repository, options.base_ref)
     except GitError as error:
-        return RunReport(run_id=run_id, status="error", repo=str(repo), base_sha=None, plan=None, message=str(error))
+        return RunReport(
+            run_id=run_id, status=RunStatus.ERROR, repo=str(repo), base_sha=None, plan=None, message=str(error)
+        )
     label = repository.label
     output = options.output_dir or (repository.common_dir / "evolve" / "runs" / run_id)
     sweep_legacy_worktrees(repository.common_dir)
@@ -257,12 +260,14 @@ def run_engine(
     try:
         report = _run_in_trees(repository, base_sha, run_dir, run_id, options, config, progress)
     except (ConfigError, GitError, SandboxRefused) as error:
-        report = RunReport(run_id=run_id, status="error", repo=label, base_sha=base_sha, plan=None, message=str(error))
+        report = RunReport(
+            run_id=run_id, status=RunStatus.ERROR, repo=label, base_sha=base_sha, plan=None, message=str(error)
+        )
     except Exception as error:  # the engine reports; it does not crash its caller
         log.exception("run %s failed", run_id)
         report = RunReport(
             run_id=run_id,
-            status="error",
+            status=RunStatus.ERROR,
             repo=label,
             base_sha=base_sha,
             plan=None,
@@ -305,7 +310,7 @@ def _environment_failed(
     message = failure.message if isinstance(failure, EnvironmentFailure) else "could not build the test environment"
     return RunReport(
         run_id=run_id,
-        status="error",
+        status=RunStatus.ERROR,
         repo=repo_label,
         base_sha=base_sha,
         plan=plan,
@@ -355,7 +360,7 @@ def _run_in_trees(
     if plan.empty:
         return RunReport(
             **common,
-            status="nothing-to-do",
+            status=RunStatus.NOTHING_TO_DO,
             message="Nothing to do: " + "; ".join(plan.notes) + ".",
             llm={"notes": llm_notes} if llm_notes else {},
         )
@@ -363,7 +368,7 @@ def _run_in_trees(
     provider = CodemodProvider(repository_min_python(base)) if codemod_plan else llm
     if provider is None:
         return RunReport(
-            **common, status="nothing-to-do", message="The plan needs the LLM stage, which is not configured."
+            **common, status=RunStatus.NOTHING_TO_DO, message="The plan needs the LLM stage, which is not configured."
         )
     if progress:
         progress("editing", 0, len(plan.tasks))
@@ -403,7 +408,7 @@ def _run_in_trees(
         )
         return RunReport(
             **common,
-            status="dry-run",
+            status=RunStatus.DRY_RUN,
             attempts=(record,),
             codemods=used_codemods(edits),
             diff=diff,
@@ -441,7 +446,7 @@ def _run_in_trees(
             attempts.append(AttemptRecord(number, edits, result.gate_results, proof=proof))
             common["environment"] = environments.report()
             return RunReport(
-                **common, status="error", attempts=tuple(attempts), message=cannot_run_message(cannot_start)
+                **common, status=RunStatus.ERROR, attempts=tuple(attempts), message=cannot_run_message(cannot_start)
             )
         head_test_seconds += result.head_tests.duration if result.head_tests is not None else 0.0
         timings["tests"] = head_test_seconds + (measured.tests.duration if measured.tests is not None else 0.0)
@@ -509,7 +514,7 @@ def _run_in_trees(
         )
     report = RunReport(
         **common,
-        status="failed",
+        status=RunStatus.FAILED,
         attempts=tuple(attempts),
         message=message,
         codemods=(),
@@ -562,7 +567,7 @@ def _finish_success(
         message += f" Note: {published.note}; the change is on `{branch}` instead."
     report = RunReport(
         **common,
-        status="succeeded",
+        status=RunStatus.SUCCEEDED,
         attempts=tuple(attempts),
         branch=branch,
         commit=sha,

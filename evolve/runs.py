@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from evolve.edits import FileEdit
 from evolve.environments.model import EnvironmentSettings
 from evolve.operator_limits import OperatorLimits
 from evolve.plan import Plan
 from evolve.results import GateResult, Metric
-
-RunStatus = Literal["succeeded", "failed", "nothing-to-do", "dry-run", "error"]
+from evolve.run_status import RunStatus
 
 
 @dataclass(frozen=True)
@@ -111,6 +110,10 @@ class RunReport:
     # Which interpreter the suite ran with, how it was built or chosen, the install commands (or the failure).
     environment: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Callers may pass the plain word ("succeeded"); the report always holds the enum (ValueError otherwise).
+        object.__setattr__(self, "status", RunStatus(self.status))
+
     @property
     def final_edits(self) -> tuple[FileEdit, ...]:
         """The edits of the last attempt."""
@@ -120,7 +123,7 @@ class RunReport:
         """Serialise to the `report.json` document."""
         return {
             "run_id": self.run_id,
-            "status": self.status,
+            "status": self.status.value,
             "message": self.message,
             "repo": self.repo,
             "base_sha": self.base_sha,

@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
+from evolve.run_status import RunStatus
+
 # Stable constraint names so migrations behave the same on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -30,8 +32,8 @@ NAMING = {
 }
 
 DELIVERY_STATUSES = ("queued", "processing", "processed", "failed", "ignored")
-RUN_STATUSES = ("queued", "running", "succeeded", "failed", "nothing-to-do", "error", "cancelled")
-ACTIVE_RUN_STATUSES = ("queued", "running")
+RUN_STATUSES = tuple(status.value for status in RunStatus if status is not RunStatus.DRY_RUN)
+ACTIVE_RUN_STATUSES = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
 OUTCOMES = ("merged", "closed")
 
 

@@ -12,8 +12,9 @@ from sqlalchemy.orm import aliased
 
 from bot.db._scope import Db, scope
 from bot.db.models import Attempt, GateResultRow, MetricSnapshot, Run, utcnow
+from evolve.run_status import FINISHED_STATUSES, RunStatus
 
-FINISHED = ("succeeded", "failed", "nothing-to-do", "error", "cancelled")
+FINISHED = FINISHED_STATUSES
 
 
 def create_run(
@@ -38,7 +39,7 @@ def create_run(
         repository_id=repository_id,
         trigger=trigger,
         focus=focus,
-        status="queued",
+        status=RunStatus.QUEUED,
         requested_by=requested_by,
         comment_issue_number=comment_issue_number,
         idempotency_key=idempotency_key,
@@ -84,7 +85,7 @@ def active_run(db: Db, repository_id: int) -> Run | None:
     with scope(db) as session:
         query = (
             select(Run)
-            .where(Run.repository_id == repository_id, Run.status.in_(("running", "queued")))
+            .where(Run.repository_id == repository_id, Run.status.in_((RunStatus.RUNNING, RunStatus.QUEUED)))
             .order_by(Run.status.desc(), Run.id)  # "running" sorts before "queued" descending
         )
         return session.scalars(query).first()
@@ -107,15 +108,15 @@ def claim_run(db: Db, run_id: int, lease_seconds: float = 600) -> Run | None:
     busy = exists().where(
         other.repository_id == Run.repository_id,
         other.id != Run.id,
-        other.status == "running",
+        other.status == RunStatus.RUNNING,
         other.lease_until > now,
     )
     with scope(db) as session:
         result = session.execute(
             update(Run)
-            .where(Run.id == run_id, Run.status == "queued", ~busy)
+            .where(Run.id == run_id, Run.status == RunStatus.QUEUED, ~busy)
             .values(
-                status="running",
+                status=RunStatus.RUNNING,
                 tries=Run.tries + 1,
                 started_at=now,
                 lease_until=now + timedelta(seconds=lease_seconds),
@@ -132,7 +133,7 @@ def extend_run_lease(db: Db, run_id: int, lease_seconds: float = 600) -> bool:
     with scope(db) as session:
         result = session.execute(
             update(Run)
-            .where(Run.id == run_id, Run.status == "running")
+            .where(Run.id == run_id, Run.status == RunStatus.RUNNING)
             .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
             .execution_options(synchronize_session=False)
         )
@@ -233,7 +234,7 @@ def resumable_runs(db: Db) -> list[int]:
     with scope(db) as session:
         query = (
             select(Run.id)
-            .where(or_(Run.status == "queued", and_(Run.status == "running", Run.lease_until < now)))
+            .where(or_(Run.status == RunStatus.QUEUED, and_(Run.status == RunStatus.RUNNING, Run.lease_until < now)))
             .order_by(Run.id)
         )
         return list(session.scalars(query))
@@ -246,19 +247,19 @@ def requeue_stale_run(db: Db, run_id: int, max_tries: int = 3) -> str | None:
     """
     now = utcnow()
     run = get_run(db, run_id)
-    if run is None or run.status != "running" or run.lease_until is None:
+    if run is None or run.status != RunStatus.RUNNING or run.lease_until is None:
         return None
     with scope(db) as session:
-        stale = and_(Run.id == run_id, Run.status == "running", Run.lease_until < now)
+        stale = and_(Run.id == run_id, Run.status == RunStatus.RUNNING, Run.lease_until < now)
         if run.tries >= max_tries:
             values: dict[str, Any] = {
-                "status": "error",
+                "status": RunStatus.ERROR,
                 "finished_at": now,
                 "lease_until": None,
                 "message": f"the worker stopped {run.tries} times during this run",
             }
         else:
-            values = {"status": "queued", "lease_until": None}
+            values = {"status": RunStatus.QUEUED, "lease_until": None}
         result = session.execute(update(Run).where(stale).values(**values).execution_options(synchronize_session=False))
         return values["status"] if result.rowcount == 1 else None
 
@@ -266,5 +267,7 @@ def requeue_stale_run(db: Db, run_id: int, max_tries: int = 3) -> str | None:
 def next_queued_run(db: Db, repository_id: int) -> int | None:
     """The oldest queued run of a repository."""
     with scope(db) as session:
-        query = select(Run.id).where(Run.repository_id == repository_id, Run.status == "queued").order_by(Run.id)
+        query = (
+            select(Run.id).where(Run.repository_id == repository_id, Run.status == RunStatus.QUEUED).order_by(Run.id)
+        )
         return session.scalars(query).first()
