@@ -143,10 +143,12 @@ class DeliveryProcessing:
         delivery_id = delivery.delivery_id
         try:
             payload = delivery.parsed if delivery.parsed is not None else json.loads(delivery.payload)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: orjson took 1,024 levels, the standard library less
+            log.info("delivery %s: ignored (payload is not readable JSON)", delivery_id)
             return DeliveryMark(delivery_id, "ignored", "payload is not valid JSON")
         event = Event.from_payload(delivery.event, payload, delivery_id)
         if not self.router.handles(event):
+            log.info("delivery %s: ignored (no handler for %s %s)", delivery_id, event.name, event.action or "")
             return DeliveryMark(delivery_id, "ignored")
         try:
             await self.router.dispatch(event, self.ctx)

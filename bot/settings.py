@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     max_connections: int = Field(4000, ge=16)  # beyond it, the oldest connection still sending its head is closed
     keep_alive_seconds: float = Field(5.0, gt=0)  # idle time allowed between requests on one connection
     body_timeout_seconds: float = Field(20.0, gt=0)  # the whole body must arrive within this
-    max_body_bytes_in_flight: int = Field(64 * MiB, ge=MiB)  # body bytes all requests may hold at once
+    max_body_bytes_in_flight: int = Field(32 * MiB, ge=MiB)  # body bytes all requests may hold at once
     access_log: bool = False  # uvicorn's access log (one line per request); delivery outcomes are always logged
 
     # The operator's LLM key, base URL, models and upper limits (EVOLVE_LLM_*, ANTHROPIC_API_KEY, ...);
