@@ -196,7 +196,7 @@ class ProjectRules:
     mypy: MypyRules | None = None
     pyright: PyrightRules | None = None
     pre_commit: tuple[PreCommitHook, ...] = ()
-    ruff_formats: bool = False  # the project runs `ruff format` (pre-commit hook or a [format] section)
+    ruff_formats: bool = False  # the project runs `ruff format` (a [format] table, tox/nox/Makefile/CI workflow)
     problems: tuple[str, ...] = field(default_factory=tuple)  # config files that could not be read, and why
 
     @property

@@ -7,6 +7,7 @@ problem on the value (reported, never raised) and that tool counts as unconfigur
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -172,9 +173,25 @@ def read_project_rules(root: Path) -> ProjectRules:
         mypy=mypy,
         pyright=pyright,
         pre_commit=hooks,
-        ruff_formats=bool(ruff_found and has_format_section(ruff_found[0])),
+        ruff_formats=bool(ruff_found and has_format_section(ruff_found[0])) or _scripts_run_ruff_format(reader),
     )
     return replace(rules, problems=tuple(reader.problems))
+
+
+# `ruff format` run by a task file or CI workflow (with --check or --diff too: the project holds its code to it).
+_RUFF_FORMAT = re.compile(r"\bruff\s+format\b")
+SCRIPT_FILES = ("tox.ini", "noxfile.py", "Makefile", "justfile", "hatch.toml")
+
+
+def _scripts_run_ruff_format(reader: _Reader) -> bool:
+    """Whether the project's task files or CI workflows run `ruff format` (read as text, never executed)."""
+    names = list(SCRIPT_FILES)
+    workflows = reader.root / ".github" / "workflows"
+    if workflows.is_dir() and not workflows.is_symlink():
+        names += sorted(f".github/workflows/{p.name}" for p in workflows.iterdir() if p.suffix in (".yml", ".yaml"))[
+            :50
+        ]
+    return any(_RUFF_FORMAT.search(reader.text(name) or "") for name in names)
 
 
 def _pyright(reader: _Reader):

@@ -304,3 +304,18 @@ def test_rule_selection_agrees_with_the_real_ruff(tmp_path, config):
     reported = {v.code for v in found} & {"E711", "E713"}
     predicted = {code for code in ("E711", "E713") if rules.code_state(code, "pkg/a.py")[0] == "enforced"}
     assert reported == predicted
+
+
+def test_ruff_format_run_by_tox_or_a_workflow_makes_ruff_the_formatter(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.ruff.lint]\nignore = ["UP031"]\n')
+    assert read_project_rules(tmp_path).formatter is None
+    (tmp_path / "tox.ini").write_text(
+        "[testenv:ruff-format]\ndeps = ruff\ncommands = ruff format --diff -q {posargs}\n"
+    )
+    assert read_project_rules(tmp_path).formatter == "ruff"
+    (tmp_path / "tox.ini").unlink()
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "lint.yml").write_text(
+        "jobs:\n  l:\n    steps:\n      - run: uvx ruff format --check .\n"
+    )
+    assert read_project_rules(tmp_path).formatter == "ruff"
