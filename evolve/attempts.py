@@ -28,6 +28,7 @@ from evolve.git.diffs import summarize
 from evolve.git.trees import copy_tree, export_tree, write_edits
 from evolve.results import GateResult
 from evolve.scratch import remove_run_directory
+from evolve.suites.live_progress import TestProgress
 from evolve.suites.runs import TestRun, detect_test_command, run_test_suite
 
 Tree = Literal["base", "head"]
@@ -61,7 +62,9 @@ class AttemptOutcome:
     proof: EditProof | None = None
 
 
-def base_test_run(base: Path, base_sha: str, config: EvolveConfig, measured: BaseMeasurements) -> TestRun:
+def base_test_run(
+    base: Path, base_sha: str, config: EvolveConfig, measured: BaseMeasurements, progress: TestProgress | None = None
+) -> TestRun:
     """Base's test run with line coverage: kept for the run, cached on disk per commit, command and environment."""
     if measured.tests is not None:
         return measured.tests
@@ -78,7 +81,7 @@ def base_test_run(base: Path, base_sha: str, config: EvolveConfig, measured: Bas
     if cached is not None:
         measured.tests, measured.tests_from_cache = cached, True
         return cached
-    run = run_test_suite(base, config, with_coverage=True, environment=environment, python=python)
+    run = run_test_suite(base, config, with_coverage=True, environment=environment, python=python, progress=progress)
     measured.tests = run
     if command is not None:
         measured.cache.store(key, run)
@@ -133,13 +136,20 @@ def run_attempt(
             announced.add(step)
             progress(step, 0, 1)
 
+    def tests_progress(which: Tree, done: int, total: int) -> None:
+        if progress:
+            progress(f"running the tests on {which}", done, total)
+
+    def base_tests_progress(done: int, total: int) -> None:
+        tests_progress("base", done, total)
+
     risky = risky_codemods()
     proof_run = measured.tests
     proof = prove_edits(edits, proof_run, risky)
     if proof.dropped and measured.tests is None:
         # Some risky hunks are not proven equivalent: whether tests execute them decides, so base runs first.
         announce("running the tests on base")
-        proof_run = base_test_run(base, base_sha, config, measured)
+        proof_run = base_test_run(base, base_sha, config, measured, base_tests_progress)
         proof = prove_edits(edits, proof_run, risky)
     edits = proof.kept
     if head.exists():
@@ -169,6 +179,7 @@ def run_attempt(
         changed_lines=summary.changed_lines,
         measures=measures,
         environments=environments,
+        test_progress=tests_progress,
     )
     if isinstance(head_environment, EnvironmentFailure):
         # The change broke its own environment (an edited dependency file): head's suite cannot run.
@@ -195,7 +206,11 @@ def run_attempt(
         return measured.scans[changed]
 
     def run_tree(which: Tree) -> TestRun:
-        return fresh_tests("head") if which == "head" else base_test_run(base, base_sha, config, measured)
+        return (
+            fresh_tests("head")
+            if which == "head"
+            else base_test_run(base, base_sha, config, measured, base_tests_progress)
+        )
 
     def start_measuring() -> None:
         # The first gate asking for a test run or a scan starts them all: the test runs are subprocesses

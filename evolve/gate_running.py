@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import traceback
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
@@ -75,8 +75,11 @@ def build_context(
     changed_lines: Mapping[str, Sequence[int]] | None = None,
     measures: Iterable[Measurement] | None = None,
     environments: Mapping[Which, Environment] | None = None,
+    test_progress: Callable[[Which, int, int], None] | None = None,
 ) -> GateContext:
     """A GateContext whose scans (of the changed files) and test runs are computed lazily, once per tree.
+
+    `test_progress` hears (tree, tests done, total) while a pytest suite runs.
 
     `measures` are the optional measurements to take (by default those the selected gates ask for), so a
     coverage gate and the tests gate share one test run, with coverage only when some gate reads it.
@@ -96,7 +99,10 @@ def build_context(
     @functools.cache
     def run_tests(which: Which) -> TestRun:
         environment = (environments or {}).get(which)
-        return run_test_suite(trees[which], config, with_coverage=bool(with_coverage), environment=environment)
+        report = (lambda done, total: test_progress(which, done, total)) if test_progress else None
+        return run_test_suite(
+            trees[which], config, with_coverage=bool(with_coverage), environment=environment, progress=report
+        )
 
     return GateContext(
         base=trees["base"],

@@ -25,6 +25,7 @@ from evolve.sandbox import (
 )
 from evolve.sandbox.trees import make_scratch_directory, remove_tree
 from evolve.suites.commands import TestCommand, detect_test_command
+from evolve.suites.live_progress import PLUGIN_MODULE, PROGRESS_FILE, ProgressWatcher, TestProgress, install_plugin
 from evolve.suites.reports import (
     TestReport,
     blamed_files,
@@ -99,10 +100,11 @@ def run_test_suite(
     python: str | None = None,
     limits: ResourceLimits = ResourceLimits(),
     environment: Environment | None = None,
+    progress: TestProgress | None = None,
 ) -> TestRun:
     """Run the tests of a copy of `root` in the sandbox, with `environment`'s interpreter (else `python`, else
     Evolve's own). Never raises for failing, crashing or hanging tests (only SandboxRefused, when there is no
-    sandbox and running without one is not allowed)."""
+    sandbox and running without one is not allowed). `progress` hears (tests done, total) of a pytest suite."""
     root = Path(root)
     python = environment.python if environment is not None else (python or sys.executable)
     command = detect_test_command(root, config.gates.tests.command)
@@ -119,7 +121,7 @@ def run_test_suite(
     outputs = make_scratch_directory()  # swept at start-up if this process dies before removing it
     try:
         mounts = environment.mounts if environment is not None else ()
-        return _run_in(root, command, outputs, budget, with_coverage, python, config, limits, mounts)
+        return _run_in(root, command, outputs, budget, with_coverage, python, config, limits, mounts, progress)
     finally:
         remove_tree(outputs)
 
@@ -186,6 +188,7 @@ def _run_in(
     config: EvolveConfig,
     limits: ResourceLimits,
     extra_mounts: tuple[str, ...] = (),
+    progress: TestProgress | None = None,
 ) -> TestRun:
     measure = with_coverage and command.runner != "other"
     rcfile = None
@@ -200,18 +203,29 @@ def _run_in(
         mounts += tuple(Mount(Path(path), path) for path in extra_mounts if all(m.target != path for m in mounts))
     except ValueError as error:
         return TestRun(command=tuple(argv), returncode=127, timed_out=False, duration=0.0, output_tail=str(error))
-    result = run_sandboxed(
-        SandboxSpec(
-            argv=tuple(_with_coverage_report(argv, python, rcfile) if rcfile else argv),
-            timeout=budget,
-            tree=root,
-            env={**import_path_environment(root), "PATH": f"{Path(python).parent}:{SANDBOX_PATH}"},
-            network=config.gates.tests.allow_network,
-            mounts=mounts,
-            outputs=outputs,
-            limits=limits,
-        )
+    env = {**import_path_environment(root), "PATH": f"{Path(python).parent}:{SANDBOX_PATH}"}
+    watched = progress is not None and command.runner == "pytest"
+    if watched:
+        install_plugin(outputs)
+        env["PYTHONPATH"] += f":{SANDBOX_OUT}"
+        env["EVOLVE_PROGRESS_FILE"] = f"{SANDBOX_OUT}/{PROGRESS_FILE}"
+        at = argv.index("pytest") + 1
+        argv = [*argv[:at], "-p", PLUGIN_MODULE, *argv[at:]]
+    spec = SandboxSpec(
+        argv=tuple(_with_coverage_report(argv, python, rcfile) if rcfile else argv),
+        timeout=budget,
+        tree=root,
+        env=env,
+        network=config.gates.tests.allow_network,
+        mounts=mounts,
+        outputs=outputs,
+        limits=limits,
     )
+    if watched and progress is not None:
+        with ProgressWatcher(outputs, progress):
+            result = run_sandboxed(spec)
+    else:
+        result = run_sandboxed(spec)
     report = _read_report(command, result, outputs, root)
     coverage = _read_coverage(outputs, root) if measure and not result.timed_out else None
     return _assemble(command, argv, result, report, coverage, root)
