@@ -60,6 +60,7 @@ class CodemodContext:
     path: str = "module.py"  # relative to the repository root
     min_python: tuple[int, int] = (3, 8)  # lowest version `requires-python` admits
     is_package_init: bool = False
+    has_stub: bool = False  # a sibling `.pyi` exists: type checkers read it, not this file's annotations
 
     def replace(self, **changes: Any) -> CodemodContext:
         """Return a copy with some fields changed."""

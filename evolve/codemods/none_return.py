@@ -64,6 +64,7 @@ class NoneReturn(Codemod):
     )
     valid = (
         "def f(x):\n    print(x)\n",  # an unannotated module: a lone `-> None` would be churn
+        "def f(x: int):\n    pass\ndef g(a):\n    pass\ndef h(b):\n    pass\n",  # mostly unannotated: churn too
         "@hookspec\ndef pytest_configure(config: object):\n    pass\n",
         "def hook(config: object):\n    '''Called at start-up; implementations may return a value.'''\n",
         "def f():  # noqa: ANN201\n    print()\n",
@@ -83,7 +84,9 @@ class NoneReturn(Codemod):
 
     def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
         """Find functions without a return annotation that never return a value."""
-        if "def " not in source or not _uses_annotations(tree):
+        # Annotations are the project's choice: none in a module that does not use them (a lone `-> None`
+        # among untyped functions is churn), none where a `.pyi` stub is what type checkers read.
+        if "def " not in source or context.has_stub or not _uses_annotations(tree):
             return []
         lines = source.splitlines()
         protocols = {
@@ -116,19 +119,22 @@ class NoneReturn(Codemod):
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
         """Add `-> None` to the functions found (in modules that use annotations)."""
-        if not m.findall(module, m.Annotation()):
+        if context.has_stub or not _uses_annotations(ast.parse(module.code)):
             return module, []
         return run_transformer(module, _Transformer(ID, context))
 
 
 def _uses_annotations(tree: ast.Module) -> bool:
-    """Whether any function or variable of the module carries an annotation."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.AnnAssign) or (isinstance(node, ast.arg) and node.annotation is not None):
-            return True
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
-            return True
-    return False
+    """Whether the module is annotated: at least half of its functions and annotated variables carry one."""
+    functions = [node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    variables = sum(1 for node in ast.walk(tree) if isinstance(node, ast.AnnAssign))
+    annotated = sum(1 for node in functions if _annotated(node)) + variables
+    return annotated > 0 and 2 * annotated >= len(functions) + variables
+
+
+def _annotated(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs, node.args.vararg, node.args.kwarg]
+    return node.returns is not None or any(arg is not None and arg.annotation is not None for arg in arguments)
 
 
 def _dotted_tail(node: ast.expr) -> str | None:

@@ -89,6 +89,12 @@ def _context_function(context_for: ContextFor | None) -> Callable[[str], Codemod
     return context
 
 
+def _with_stub(root: Path, path: str, context: CodemodContext) -> CodemodContext:
+    """The context, noting whether the module ships a `.pyi` stub beside it."""
+    stub = (root / path).with_suffix(".pyi")
+    return context.replace(has_stub=True) if path.endswith(".py") and stub.is_file() else context
+
+
 def _read_source(full_path: Path) -> tuple[str | None, str | None, str]:
     """(text without BOM, skip reason, BOM prefix)."""
     try:
@@ -182,7 +188,7 @@ def apply_codemods(
     """
     root = Path(root)
     make_context = _context_function(context_for)
-    jobs = [(path, make_context(path)) for path in paths]
+    jobs = [(path, _with_stub(root, path, make_context(path))) for path in paths]
     ids = tuple(codemod.metadata.id for codemod in codemods)
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(jobs) > PARALLEL_THRESHOLD else 1
@@ -216,7 +222,7 @@ def detect_occurrences(
         tree = _parse_ast(text, path)[0] if text is not None else None
         if tree is None:
             continue
-        context = make_context(path)
+        context = _with_stub(Path(root), path, make_context(path))
         hits: list[tuple[str, Occurrence]] = []
         for codemod in codemods:
             try:

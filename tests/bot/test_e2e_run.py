@@ -28,7 +28,7 @@ def test_install_comment_pr_merge_learn(bot_world: BotWorld, caplog: pytest.LogC
 
     # the PR: one theme, metrics table and gates in the body, labels, a passing check run on its head
     assert pull["head"].startswith("evolve/") and pull["base"] == "main" and pull["state"] == "open"
-    assert "### Metrics (base → head)" in pull["body"] and "| findings |" in pull["body"]
+    assert "### Metrics of the changed code (before → after)" in pull["body"] and "| findings |" in pull["body"]
     assert "### Quality gates" in pull["body"]
     assert repo.issue_labels[number][0] == "evolve" and repo.issue_labels[number][1].startswith("evolve:risk-")
     progress, check = repo.check_runs.values()

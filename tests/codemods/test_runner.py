@@ -150,3 +150,14 @@ def test_repository_min_python_sources(tmp_path: Path) -> None:
     assert repository_min_python(tmp_path) == (3, 7)
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nrequires-python = ">=3.11"\n', encoding="utf-8")
     assert repository_min_python(tmp_path) == (3, 11)
+
+
+def test_a_module_with_a_stub_gets_no_return_annotations(tmp_path: Path) -> None:
+    source = "def f(x: int):\n    print(x)\n"
+    (tmp_path / "typed.py").write_text(source)
+    (tmp_path / "stubbed.py").write_text(source)
+    (tmp_path / "stubbed.pyi").write_text("def f(x: int) -> None: ...\n")
+    codemods = select_codemods(["none-return"], [])
+    result = apply_codemods(tmp_path, ["stubbed.py", "typed.py"], codemods)
+    assert [edit.path for edit in result.edits] == ["typed.py"]  # the stub is what type checkers read
+    assert list(detect_occurrences(tmp_path, ["stubbed.py", "typed.py"], codemods)) == ["typed.py"]
