@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -113,6 +114,8 @@ def add_env_parser(sub: argparse._SubParsersAction) -> None:
     which.add_argument("--all", action="store_true", help="remove every environment not being built right now")
     which.add_argument("--max-size", type=parse_size, help="evict least recently used until the store fits")
     which.add_argument("key", nargs="?", help="remove this environment")
+    prune.add_argument("--json", action="store_true", help="print what was removed as JSON")
+    prune.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
 
 def command_env(args: argparse.Namespace) -> int:
@@ -139,11 +142,14 @@ def command_env(args: argparse.Namespace) -> int:
         removed = store.evict(max_bytes=args.max_size, now=float("inf"))
     else:
         if store.ready(args.key) is None:
-            print(f"evolve: error: no environment {args.key!r} in {store.root}")
+            print(f"evolve: error: no environment {args.key!r} in {store.root}", file=sys.stderr)
             return 2
         removed = [args.key] if store.remove(args.key) else []
     store.sweep_staging()
-    print(f"removed {len(removed)} environment(s)" + (": " + ", ".join(removed) if removed else ""))
+    if args.json:
+        print(json.dumps({"removed": removed}, indent=2))
+    elif not args.quiet:
+        print(f"removed {len(removed)} environment(s)" + (": " + ", ".join(removed) if removed else ""))
     return 0
 
 

@@ -90,3 +90,13 @@ def test_plan_with_llm_but_no_key_says_so_on_stderr(tmp_path, capsys, monkeypatc
     captured = capsys.readouterr()
     assert "--llm needs ANTHROPIC_API_KEY" in captured.err
     json.loads(captured.out)  # stdout stays one JSON document
+
+
+def test_env_prune_takes_json_and_quiet(tmp_path, capsys):
+    data = ["--data-dir", str(tmp_path / "envs")]
+    assert main(["env", "prune", "--all", "--json", *data]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out) == {"removed": []}
+    assert main(["env", "prune", "--all", "--quiet", *data]) == EXIT_OK
+    assert capsys.readouterr().out == ""
+    assert main(["env", "prune", "no-such-key", "--quiet", *data]) == EXIT_BAD_INPUT
+    assert "no environment 'no-such-key'" in capsys.readouterr().err
