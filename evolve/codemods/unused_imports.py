@@ -184,7 +184,10 @@ def remove_unused_imports(
 
 
 def _is_package_init(context: CodemodContext) -> bool:
-    return context.is_package_init or context.path.replace("\\", "/").rsplit("/", 1)[-1] == "__init__.py"
+    """Package `__init__` files and compatibility shims (`compat.py`, `_compat.py`, `compatibility.py`…):
+    their imports are the interface other code imports from, whether or not `__all__` lists them."""
+    name = context.path.replace("\\", "/").rsplit("/", 1)[-1]
+    return context.is_package_init or name == "__init__.py" or "compat" in name.lower()
 
 
 def _local_name(name: str, asname: str | None) -> str:

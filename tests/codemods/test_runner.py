@@ -161,3 +161,12 @@ def test_a_module_with_a_stub_gets_no_return_annotations(tmp_path: Path) -> None
     result = apply_codemods(tmp_path, ["stubbed.py", "typed.py"], codemods)
     assert [edit.path for edit in result.edits] == ["typed.py"]  # the stub is what type checkers read
     assert list(detect_occurrences(tmp_path, ["stubbed.py", "typed.py"], codemods)) == ["typed.py"]
+
+
+def test_compatibility_shims_keep_their_imports(tmp_path: Path) -> None:
+    source = "import os\nfrom collections.abc import Sequence\nx = 1\n"
+    for name in ("compatibility.py", "_compat.py", "plain.py"):
+        (tmp_path / name).write_text(source)
+    codemods = select_codemods(["unused-imports"], [])
+    result = apply_codemods(tmp_path, ["_compat.py", "compatibility.py", "plain.py"], codemods)
+    assert [edit.path for edit in result.edits] == ["plain.py"]  # a shim's imports are what it offers
