@@ -54,10 +54,11 @@ def command_scan(args: argparse.Namespace) -> int:
     progress = StepProgress(enabled=not args.quiet)
     environment = None
     if args.coverage:
-        environment = prepare_environment(args.path, config, settings_from_args(args, args.path))
-        if isinstance(environment, EnvironmentFailure):
+        prepared = prepare_environment(args.path, config, settings_from_args(args, args.path))
+        if isinstance(prepared, EnvironmentFailure):
             progress.close()
-            return _fail(environment.message)
+            return _fail(prepared.message)
+        environment = prepared
         if not args.quiet and not args.json:
             print(f"evolve: tests run with {environment.description}", file=sys.stderr)
     try:

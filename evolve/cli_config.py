@@ -16,7 +16,7 @@ from evolve.git.trust import open_repository
 from evolve.plugins import PluginError
 
 
-def add_config_parser(sub: argparse._SubParsersAction, epilog: str) -> None:  # type: ignore[type-arg]
+def add_config_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], epilog: str) -> None:
     """The `config` command and its two sub-commands."""
     config = sub.add_parser("config", help="print the configuration's JSON Schema, or check a configuration file")
     actions = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)

@@ -133,6 +133,12 @@ class GatesConfig(_Model):
         return self.plugin_settings.get(name, {})
 
 
+LLMTask = Literal["docstrings", "complexity", "tests", "security"]
+LLM_TASKS: tuple[LLMTask, ...] = ("docstrings", "complexity", "tests", "security")
+EditableKind = Literal["library", "tests", "docs", "examples", "benchmarks", "scripts"]
+DEFAULT_KINDS: tuple[EditableKind, ...] = ("library",)
+
+
 class LLMConfig(_Model):
     """The optional Claude stage. Off unless an API key is in the environment."""
 
@@ -144,18 +150,14 @@ class LLMConfig(_Model):
     tokens_per_day: int = Field(2_000_000, ge=1000)
     cost_per_run_usd: float = Field(2.0, ge=0)
     cost_per_day_usd: float = Field(20.0, ge=0)
-    tasks: list[Literal["docstrings", "complexity", "tests", "security"]] = Field(
-        default_factory=lambda: ["docstrings", "complexity", "tests", "security"]
-    )
+    tasks: list[LLMTask] = Field(default_factory=lambda: list(LLM_TASKS))
     timeout_seconds: float = Field(120.0, gt=0)
 
 
 class ScopeConfig(_Model):
     """Which kinds of code Evolve may change (see evolve/path_kinds.py); generated and vendored files never."""
 
-    include_kinds: list[Literal["library", "tests", "docs", "examples", "benchmarks", "scripts"]] = Field(
-        default_factory=lambda: ["library"]
-    )
+    include_kinds: list[EditableKind] = Field(default_factory=lambda: list(DEFAULT_KINDS))
 
 
 class EvolveConfig(_Model):

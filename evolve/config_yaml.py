@@ -28,7 +28,7 @@ class _BoundedLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(yaml.AliasEvent):
             mark = self.peek_event().start_mark
             raise _Refused(f"YAML aliases (*name) are not allowed (line {mark.line + 1}); write the value out in full")
@@ -37,7 +37,7 @@ class _BoundedLoader(yaml.SafeLoader):
             if self._depth > MAX_CONFIG_DEPTH:
                 mark = self.peek_event().start_mark
                 raise _Refused(f"nested more than {MAX_CONFIG_DEPTH} levels deep (line {mark.line + 1})")
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 

@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -59,7 +59,8 @@ class PluginKind(Generic[PluginT]):
 
     group: str
     noun: str  # "gate", "codemod": used in every message
-    base: type[PluginT]
+    # The class plugins subclass; `type` rather than type[PluginT] because plugin bases are abstract.
+    base: type
     declared_name: Callable[[type[PluginT]], object]
 
     def discover(self, found: Iterable[EntryPoint] | None = None) -> tuple[PluginEntry, ...]:
@@ -95,13 +96,14 @@ class PluginKind(Generic[PluginT]):
         if not (isinstance(loaded, type) and issubclass(loaded, self.base)):
             base = f"{self.base.__module__}.{self.base.__qualname__}"
             raise PluginError(f"{self.noun} {entry.name!r} ({entry.target}) is not a subclass of {base}")
-        declared = self.declared_name(loaded)
+        plugin = cast("type[PluginT]", loaded)
+        declared = self.declared_name(plugin)
         if declared != entry.name:
             raise PluginError(
                 f"{self.noun} {entry.name!r} ({entry.target}) declares the name {declared!r}; "
                 "the entry point and the class must agree"
             )
-        return loaded
+        return plugin
 
     def load_all(self, found: Iterable[EntryPoint] | None = None) -> dict[str, type[PluginT]]:
         """Every registered plugin class by name, in name order."""

@@ -57,11 +57,11 @@ class StepProgress:
             if other != step and live.tasks[task].total is None:
                 live.remove_task(task)
                 del self._tasks[other]
-        task = self._tasks.get(step)
-        if task is None:
+        known = self._tasks.get(step)
+        if known is None:
             self._tasks[step] = live.add_task(step, total=total if counted else None, completed=done)
         else:
-            live.update(task, total=total if counted else None, completed=done)
+            live.update(known, total=total if counted else None, completed=done)
 
     def _print(self, step: str, done: int, total: int) -> None:
         elapsed = time.monotonic() - self.started

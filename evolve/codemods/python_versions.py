@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import configparser
 import re
+import sys
 from pathlib import Path
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on 3.10
+    import tomli as tomllib
 
 DEFAULT_MIN_PYTHON = (3, 8)
 _CLAUSE = re.compile(r"^\s*(===|==|>=|~=|>|\^|~)?\s*(\d+)(?:\.(\d+|\*))?")

@@ -220,7 +220,7 @@ def detect_occurrences(
     for path in paths:
         text, _, _ = _read_source(Path(root) / path)
         tree = _parse_ast(text, path)[0] if text is not None else None
-        if tree is None:
+        if tree is None or text is None:
             continue
         context = _with_stub(Path(root), path, make_context(path))
         hits: list[tuple[str, Occurrence]] = []
