@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import functools
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from evolve.codemods.base import Change
 from evolve.edits import FileEdit
 from evolve.equivalence import proven_equivalent
-from evolve.hunks import Execution, Hunk, apply_hunks, hunk_execution, split_hunks, statement_spans
+from evolve.hunks import (
+    Execution,
+    Hunk,
+    apply_hunks,
+    function_headers,
+    hunk_execution,
+    split_hunks,
+    statement_spans,
+)
 from evolve.suites.runs import COVERAGE_OMIT, TestRun
 
 Verdict = Literal["tested", "equivalent", "unverified", "dropped"]
@@ -141,7 +150,13 @@ def _hunk_equivalent(
     end = max([last, *(b for _, b in touched)])
     region_before = "".join(lines[start - 1 : end])
     region_after = "".join(lines[start - 1 : hunk.base_start - 1]) + "".join(hunk.added) + "".join(lines[last:end])
-    return proven_equivalent(region_before, region_after, codemods)
+    return _cached_equivalence(region_before, region_after, codemods)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_equivalence(before: str, after: str, codemods: tuple[str, ...]) -> bool:
+    """Each attempt proves its hunks twice (before and after base's coverage is known): compute once."""
+    return proven_equivalent(before, after, codemods)
 
 
 def prove_edit(
@@ -156,7 +171,7 @@ def prove_edit(
         tree = ast.parse(edit.before)
     except (SyntaxError, ValueError):
         tree = ast.Module(body=[], type_ignores=[])
-    spans, symbols = statement_spans(tree), _symbols(tree)
+    spans, symbols, headers = statement_spans(tree), _symbols(tree), function_headers(tree)
     top_level = [(_first_line(node), node.end_lineno or node.lineno) for node in tree.body]
     lines = edit.before.splitlines(keepends=True)
     change_spans = _change_spans(edit.changes, tree)
@@ -168,15 +183,14 @@ def prove_edit(
     for hunk in hunks:
         changes = _hunk_changes(hunk, change_spans)
         codemods = tuple(sorted({c.codemod for c in changes})) or all_codemods
-        execution = hunk_execution(hunk, spans, line_count, covered, executable)
+        execution = hunk_execution(hunk, spans, line_count, covered, executable, headers)
         # Equivalence only matters (and is only computed) where no test executes the hunk.
-        # Before coverage is known, only risky hunks need it (to be kept); the rest get their label later.
-        needed = execution != "executed" and (execution != "not-measured" or bool(set(codemods) & risky))
-        equivalent = needed and _hunk_equivalent(edit.before, lines, top_level, hunk, codemods)
-        if execution == "executed":
-            verdict: Verdict = "tested"
-        elif equivalent:
-            verdict = "equivalent"
+        # Proven equivalence is the stronger claim (a test may run a line without checking what it does).
+        equivalent = _hunk_equivalent(edit.before, lines, top_level, hunk, codemods)
+        if equivalent:
+            verdict: Verdict = "equivalent"
+        elif execution == "executed":
+            verdict = "tested"
         else:
             # Only catalog edits are dropped here; the LLM's refactors answer to its characterization tests.
             verdict = "dropped" if edit.source == "codemods" and set(codemods) & risky else "unverified"

@@ -63,6 +63,20 @@ def statement_spans(tree: ast.Module) -> list[tuple[int, int]]:
     return spans
 
 
+def function_headers(tree: ast.Module) -> list[tuple[int, int, int, int]]:
+    """(header first line, header last line, first body statement's first and last line) of every function.
+
+    A `def` line runs when the module is imported; what runs when the function is called is its body.
+    """
+    headers = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if first.lineno > node.lineno:
+                headers.append((node.lineno, first.lineno - 1, first.lineno, first.end_lineno or first.lineno))
+    return headers
+
+
 def innermost_statement(spans: Sequence[tuple[int, int]], first: int, last: int) -> tuple[int, int] | None:
     """The smallest statement span containing lines first..last, if any."""
     containing = [span for span in spans if span[0] <= first and last <= span[1]]
@@ -86,17 +100,22 @@ def hunk_execution(
     line_count: int,
     covered: Iterable[int] | None,
     executable: Iterable[int] | None,
+    headers: Sequence[tuple[int, int, int, int]] = (),
 ) -> Execution:
     """Whether the base test run executed this hunk's base side.
 
     `covered`/`executable` are the base file's executed and executable lines; None when the file (or the
     whole run) was not measured. Lines coverage does not count (an `else:`, a comment) are judged by the
-    innermost statement around them.
+    innermost statement around them; a change inside a function's signature (`headers`) by its body.
     """
     if covered is None or executable is None:
         return "not-measured"
     covered_set, executable_set = set(covered), set(executable)
     lines = measured_lines(hunk, spans, line_count)
+    for header_first, header_last, body_first, body_last in headers:
+        if header_first <= lines.start and lines.stop - 1 <= header_last:
+            lines = range(body_first, body_last + 1)  # a signature change matters when the function is called
+            break
     candidates = executable_set.intersection(lines)
     if not candidates:
         span = innermost_statement(spans, lines.start, max(lines.stop - 1, lines.start))

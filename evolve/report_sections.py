@@ -16,7 +16,7 @@ from evolve.untrusted_text import code_span, escape_markdown, redacted, untruste
 STATUS_ICON = {"passed": "✅", "failed": "❌", "skipped": "⏭️", "errored": "⚠️"}
 VERDICT_TEXT = {
     "tested": "executed by the tests",
-    "equivalent": "no test runs it; proven equivalent (same AST)",
+    "equivalent": "proven equivalent (same AST)",
     "unverified": "**unverified: no test runs these lines**",
     "dropped": "left out: no test runs it and nothing proves it equivalent",
 }
@@ -92,7 +92,10 @@ def _hunk_line(hunk: dict[str, Any]) -> str:
     what = "; ".join(describe(d) for d in hunk["descriptions"]) or escape_markdown(", ".join(hunk["codemods"]))
     first = hunk["base_start"]
     last = max(hunk["base_end"], first)
-    return f"- {where}{what} ({line_range(first, last)}) — {VERDICT_TEXT[hunk['verdict']]}"
+    verdict = VERDICT_TEXT[hunk["verdict"]]
+    if hunk["verdict"] == "equivalent":
+        verdict += "; executed by the tests" if hunk["execution"] == "executed" else "; no test runs it"
+    return f"- {where}{what} ({line_range(first, last)}) — {verdict}"
 
 
 def render_file_changes(proof: dict[str, Any], codemods: Sequence[dict[str, Any]]) -> str:

@@ -29,7 +29,9 @@ def _run(covered, executable=(1, 2, 5, 6, 7, 9), path="pkg/mod.py"):
 
 def test_executed_hunks_are_tested_and_kept():
     proof = prove_edits((EDIT,), _run([1, 2, 5, 6, 7, 9]), RISKY)
-    assert [h.verdict for h in proof.hunks] == ["tested", "tested"]
+    # Executed either way; the flattened else is also proven equivalent, the stronger claim.
+    assert [h.verdict for h in proof.hunks] == ["tested", "equivalent"]
+    assert [h.execution for h in proof.hunks] == ["executed", "executed"]
     assert proof.kept == (EDIT,) and proof.executed_share() == 1.0
 
 

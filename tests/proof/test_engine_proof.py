@@ -102,5 +102,7 @@ def test_an_unexecuted_equivalent_hunk_is_kept_and_labelled(tmp_path):
     assert report.status == "succeeded", report.message
     assert "else:" not in run_git(repo, "show", f"{report.branch}:sample/demo.py")
     verdicts = {h["path"]: h["verdict"] for h in report.attempts[-1].proof["hunks"]}
-    assert verdicts == {"sample/covered.py": "tested", "sample/demo.py": "equivalent"}
+    assert verdicts == {"sample/covered.py": "equivalent", "sample/demo.py": "equivalent"}
+    executions = {h["path"]: h["execution"] for h in report.attempts[-1].proof["hunks"]}
+    assert executions == {"sample/covered.py": "executed", "sample/demo.py": "not-executed"}
     assert "proven equivalent" in report.markdown and "No test runs: `sample/demo.py`" in report.markdown

@@ -2,7 +2,7 @@
 
 import ast
 
-from evolve.hunks import apply_hunks, hunk_execution, split_hunks, statement_spans
+from evolve.hunks import apply_hunks, function_headers, hunk_execution, split_hunks, statement_spans
 
 BEFORE = "import os\nimport sys\n\n\ndef f(x):\n    if x:\n        return 1\n    else:\n        return 2\n"
 AFTER = "import sys\n\n\ndef f(x):\n    if x:\n        return 1\n    return 2\n"
@@ -47,3 +47,15 @@ def test_lines_coverage_does_not_count_are_judged_by_the_enclosing_statement():
     after = "from m import (\n    a,\n)\nprint(a)\n"
     assert _execution(before, after, [1, 5], [1, 5]) == ["executed"]
     assert _execution(before, after, [], [1, 5]) == ["not-executed"]
+
+
+def test_a_signature_change_counts_as_executed_only_when_the_function_is_called():
+    before = "def f(items=[]):\n    items.append(1)\n    return items\n"
+    after = "def f(items=None):\n    items.append(1)\n    return items\n"
+    tree = ast.parse(before)
+    (hunk,) = split_hunks(before, after)
+    args = (statement_spans(tree), 3)
+    headers = function_headers(tree)
+    # The def line ran at import, the body never: the tests never called f.
+    assert hunk_execution(hunk, *args, [1], [1, 2, 3], headers) == "not-executed"
+    assert hunk_execution(hunk, *args, [1, 2, 3], [1, 2, 3], headers) == "executed"
