@@ -45,6 +45,9 @@ FURTHER_TASK_WEIGHT = 0.1
 # A PR stays in one value class: tasks worth less than this share of the theme's best task wait for a PR
 # of their own (a security fix does not arrive padded with cosmetic rewrites).
 VALUE_CLASS_RATIO = 0.34
+# Below this (after learned acceptance) a task is a cosmetic rewrite: a default run does not open a PR made
+# only of those; a focus on the theme or codemod, or a history of merging them, does.
+COSMETIC_CEILING = 0.1
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,15 @@ def make_plan(plan_input: PlanningInput) -> Plan:
         return Plan(theme=focus or "", title="", tasks=(), score=0.0, notes=(note,))
     scored.sort(key=lambda item: (-item[0], item[1]))
     score, theme, chosen, dropped = scored[0]
+    if not focus and max(t.priority for t in chosen) < COSMETIC_CEILING:
+        named = ", ".join(sorted({t.codemod or theme for _, _, tasks, _ in scored for t in tasks}))
+        note = (
+            f"only cosmetic rewrites found ({named}); a default run leaves them alone: "
+            "ask for one with --focus (or `focus:` in the configuration)"
+        )
+        return Plan(
+            theme="", title="", tasks=(), score=0.0, alternatives=tuple((t, s) for s, t, _, _ in scored), notes=(note,)
+        )
     return Plan(
         theme=theme,
         title=THEME_TITLES.get(theme, theme.replace("-", " ").capitalize()),

@@ -70,3 +70,13 @@ def test_learned_acceptance_adjusts_within_a_value_class():
 def test_theme_score_counts_the_best_task_fully_and_the_rest_a_little():
     assert theme_score([]) == 0.0
     assert theme_score([0.2, 0.6]) == 0.6 + 0.1 * 0.2
+
+
+def test_a_default_plan_of_only_cosmetic_rewrites_is_not_made_but_a_focus_or_merged_history_makes_it():
+    cosmetic = [findings_of("object-base", f"pkg/m{i}.py", 3) for i in range(4)]
+    plan = plan_for(*cosmetic)
+    assert not plan.tasks and "only cosmetic rewrites found (object-base)" in plan.notes[0]
+    assert "--focus" in plan.notes[0]
+    assert plan_for(*cosmetic, focus="object-base").tasks
+    assert plan_for(*cosmetic, focus="modernize").tasks
+    assert plan_for(*cosmetic, acceptance={"object-base": 1.0}).tasks  # the project merges these
