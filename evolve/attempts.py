@@ -95,8 +95,8 @@ def tests_summary(base: Path, config: EvolveConfig, measured: BaseMeasurements, 
     def counts(run: TestRun | None) -> dict:
         if run is None:
             return {}
-        fields = ("passed", "failed", "errors", "skipped", "no_tests", "timed_out", "duration", "returncode")
-        fields += ("isolation", "limits_enforced")  # how the repository's code was contained
+        fields: tuple[str, ...] = ("passed", "failed", "errors", "skipped", "no_tests", "timed_out", "duration")
+        fields += ("returncode", "isolation", "limits_enforced")  # how the repository's code was contained
         return {name: getattr(run, name) for name in fields}
 
     return {
@@ -193,8 +193,10 @@ def run_attempt(
             output_tail=head_environment.message,
         )
         base_tests = context.run_tests
+        assert base_tests is not None
         context.run_tests = lambda which: failed if which == "head" else base_tests(which)
     fresh_scan, fresh_tests = context.scan, context.run_tests
+    assert fresh_scan is not None and fresh_tests is not None  # build_context always provides both
     parallel = (os.cpu_count() or 1) >= 2
     test_runs: dict[Tree, Future[TestRun]] = {}
     scans: dict[Tree, Future[ScanResult]] = {}

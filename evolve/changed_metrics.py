@@ -6,7 +6,7 @@ functions in the diff.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -37,8 +37,8 @@ def _overlaps(start: int, end: int, ranges: Sequence[tuple[int, int]]) -> bool:
 def changed_code_metrics(
     base: ScanResult,
     head: ScanResult,
-    base_ranges: dict[str, Sequence[tuple[int, int]]],
-    head_ranges: dict[str, Sequence[tuple[int, int]]],
+    base_ranges: Mapping[str, Sequence[tuple[int, int]]],
+    head_ranges: Mapping[str, Sequence[tuple[int, int]]],
 ) -> tuple[ChangedCodeMetric, ...]:
     """For each changed file: its maintainability index, and the complexity of each function a hunk touches.
 
