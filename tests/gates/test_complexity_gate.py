@@ -55,6 +55,22 @@ def test_higher_average_fails_even_below_threshold():
     assert "a.py" in result.details
 
 
+def test_a_guard_is_tolerated_but_two_branches_or_crossing_the_threshold_are_not():
+    """A bug fix such as `if x is None: x = []` adds one branch to a function that stays simple."""
+    base = scan_of(file_metrics("a.py", functions=[("f", 2), ("g", 3)]))
+    guarded = scan_of(file_metrics("a.py", functions=[("f", 3), ("g", 3)]))
+    assert judge_complexity(base, guarded, ["a.py"], threshold=10).status == "passed"
+    two = scan_of(file_metrics("a.py", functions=[("f", 4), ("g", 3)]))
+    assert judge_complexity(base, two, ["a.py"], threshold=10).status == "failed"
+    added = scan_of(file_metrics("a.py", functions=[("f", 3), ("g", 3), ("h", 5)]))
+    assert judge_complexity(base, added, ["a.py"], threshold=10).status == "failed"
+    edge = scan_of(file_metrics("a.py", functions=[("f", 10), ("g", 3)]))
+    assert (
+        judge_complexity(scan_of(file_metrics("a.py", functions=[("f", 9), ("g", 3)])), edge, ["a.py"], 9).status
+        == "failed"
+    )
+
+
 def test_only_changed_files_are_judged():
     base = scan_of(file_metrics("a.py", functions=[("f", 2)]), file_metrics("other.py", functions=[("g", 2)]))
     head = scan_of(file_metrics("a.py", functions=[("f", 2)]), file_metrics("other.py", functions=[("g", 40)]))
