@@ -256,7 +256,13 @@ def run_engine(
     label = repository.label
     output = options.output_dir or (repository.common_dir / "evolve" / "runs" / run_id)
     sweep_legacy_worktrees(repository.common_dir)
-    run_dir = make_run_directory(options.work_dir or default_root(), run_id, repository.work_tree or repository.git_dir)
+    try:
+        run_dir = make_run_directory(
+            options.work_dir or default_root(), run_id, repository.work_tree or repository.git_dir
+        )
+    except OSError as error:
+        message = f"no private directory for the run's trees: {error}"
+        return RunReport(run_id=run_id, status="error", repo=label, base_sha=base_sha, plan=None, message=message)
     try:
         report = _run_in_trees(repository, base_sha, run_dir, run_id, options, config, progress)
     except (ConfigError, GitError, SandboxRefused) as error:

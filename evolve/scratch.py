@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -83,9 +84,22 @@ def run_origin(path: Path) -> Path | None:
     return None
 
 
+def _check_private(root: Path) -> None:
+    """Refuse a root another user could change under a run (a shared /tmp): a link, not ours, writable by others."""
+    info = os.lstat(root)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise OSError(f"{root} is not a directory; set EVOLVE_WORK_DIR to a private directory")
+    if info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise OSError(
+            f"{root} belongs to another user or others can write to it; remove it or set EVOLVE_WORK_DIR to a "
+            "private directory"
+        )
+
+
 def make_run_directory(root: Path, run_id: str, origin: Path | None = None) -> Path:
     """A fresh private directory for one run (its trees came from `origin`), after sweeping crashed runs."""
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _check_private(root)
     sweep(root)
     directory = root / run_id
     shutil.rmtree(directory, ignore_errors=True)

@@ -20,8 +20,8 @@ class ForeignCommit:
     author: str
 
     def describe(self) -> str:
-        """`abc123def456 by Name`"""
-        return f"{self.sha[:12]} by {self.author}"
+        """`abc123def456 by Name <email>` (control characters of the name dropped: it is printed to terminals)."""
+        return f"{self.sha[:12]} by {''.join(ch for ch in self.author if ch.isprintable())}"
 
 
 @dataclass(frozen=True)

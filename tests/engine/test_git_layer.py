@@ -184,3 +184,19 @@ def test_old_worktrees_and_crashed_run_trees_are_swept(tmp_path):
     assert not (repo / ".git" / "evolve" / "work").exists()
     assert run_git(repo, "worktree", "list").count("\n") == 1 and not list((repo / ".git" / "worktrees").glob("*"))
     assert not crashed.exists() and not (work / "fresh").exists()
+
+
+def test_a_work_directory_others_can_write_is_refused(tmp_path):
+    from evolve.engine import run_engine
+    from evolve.runs import RunOptions
+
+    repo = make_repo(tmp_path / "r", {"pkg.py": '"""Doc."""\n'})
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    report = run_engine(repo, RunOptions(work_dir=shared))
+    assert report.status == "error" and "others can write" in report.message
+    (tmp_path / "link").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "elsewhere").mkdir()
+    report = run_engine(repo, RunOptions(work_dir=tmp_path / "link"))
+    assert report.status == "error" and "not a directory" in report.message
