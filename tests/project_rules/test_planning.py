@@ -18,8 +18,17 @@ REDUNDANT_ELSE = """
         else:
             return 1
 """
+# An annotated module with one function missing its return annotation: what none-return proposes.
 UNANNOTATED = """
-    def register(hook):
+    def name_of(hook: object) -> str:
+        return str(hook)
+
+
+    def count(hooks: list[object]) -> int:
+        return len(hooks)
+
+
+    def register(hook: object):
         print(hook)
 """
 

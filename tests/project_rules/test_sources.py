@@ -50,11 +50,15 @@ def test_a_run_formats_its_edit_with_the_projects_black_and_reports_the_rules(tm
             """,
             "pkg/__init__.py": "",
             "pkg/hooks.py": """
-                def register(hook, registry, name):
+                def register(hook: object, registry: dict, name: str):
                     registry[name] = hook
 
 
-                def   untouched( a ):  return a
+                def   untouched( a: int ) -> int:  return a
+
+
+                def other(b: int) -> int:
+                    return b
             """,
         },
     )
@@ -67,8 +71,10 @@ def test_a_run_formats_its_edit_with_the_projects_black_and_reports_the_rules(tm
     assert changed.startswith(
         textwrap.dedent("""\
         def register(
-            hook, registry, name
+            hook: object,
+            registry: dict,
+            name: str,
         ) -> None:
     """)
     )
-    assert "def   untouched( a ):  return a" in changed
+    assert "def   untouched( a: int ) -> int:  return a" in changed
