@@ -50,8 +50,8 @@ CORPUS = {
     "pluggy": "tox extras, src layout",
     "six": "single module, tox",
     "toolz": "pure Python",
-    "sortedcontainers": "tox, pure Python",
-    "tomli": "dependency-groups / flit, src layout",
+    "tabulate": "tox, optional test deps (wcwidth)",
+    "iniconfig": "hatch-vcs version from git (none in the sandbox's copy)",
     "wcwidth": "tox, requirements-tests",
     "simplejson": "C extension built by setup.py",
     "idna": "pure Python",
@@ -81,10 +81,13 @@ def measure(name: str, kind: str, dest: Path, settings: EnvironmentSettings) -> 
     row["cold_seconds"] = round(time.monotonic() - started, 2)
     if isinstance(cold, EnvironmentFailure):
         return {**row, "outcome": cold.message[:400], "install_commands": list(cold.install_commands)}
+    if cold.kind != "built":
+        return {**row, "outcome": cold.description}  # e.g. an sdist that ships no tests: nothing to build
     started = time.monotonic()
     warm = prepare_environment(repo, config, settings)
     row["warm_seconds"] = round(time.monotonic() - started, 3)
-    assert isinstance(warm, Environment) and warm.reused and warm.key == cold.key
+    if not (isinstance(warm, Environment) and warm.reused and warm.key == cold.key):
+        return {**row, "outcome": f"the second preparation did not reuse the first: {warm}"}
     row.update(
         interpreter=cold.description.split(",")[0],
         sources=list(cold.sources),

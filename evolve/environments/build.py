@@ -26,6 +26,14 @@ from evolve.sandbox import (
 from evolve.untrusted_text import cap_text, redacted
 
 REASON_LIMIT = 3000
+ARTIFACTS = "evolve-compiled"  # inside the environment: extension modules built into the tree's copy
+# Runs the install, then keeps the extension modules it compiled into the sandbox's copy of the tree.
+_KEEP_COMPILED = (
+    'dest="$1"; shift; marker="${TMPDIR:-/tmp}/evolve-install-start"; : > "$marker"; "$@"; status=$?; '
+    'if [ "$status" -eq 0 ]; then find . -type f \\( -name "*.so" -o -name "*.pyd" \\) -newer "$marker" '
+    '| while IFS= read -r f; do mkdir -p "$dest/$(dirname "$f")" && cp -p "$f" "$dest/$f"; done; fi; '
+    'exit "$status"'
+)
 VENV_TIMEOUT = 120.0
 Runner = Callable[[SandboxSpec], SandboxResult]
 _SYSTEM_PREFIXES = ("/usr", "/bin", "/lib", "/lib64")
@@ -114,9 +122,15 @@ def _install(
     for mode in _modes(plan):
         argv = plan.install_argv(uv, python, mode, constraints)
         tried.append(shell_line(["uv", *argv[1:]]).replace(str(staged), str(final)))
+        wrapped = ("/bin/sh", "-c", _KEEP_COMPILED, "evolve-install", str(staged / ARTIFACTS), *argv)
         result = run(
             SandboxSpec(
-                tuple(argv), settings.build_timeout, tree=root, env=env, network=settings.install_network, mounts=mounts
+                wrapped if mode == "editable" else tuple(argv),
+                settings.build_timeout,
+                tree=root,
+                env=env,
+                network=settings.install_network,
+                mounts=mounts,
             )
         )
         if result.ok:
@@ -167,6 +181,7 @@ def environment_from(plan: InstallPlan, store: EnvironmentStore, metadata: dict,
         reused=reused,
         sources=sources,
         notes=tuple(metadata.get("notes", ())),
+        compiled_artifacts=str(path / ARTIFACTS) if (path / ARTIFACTS).is_dir() else None,
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from evolve.environments.model import EnvironmentSettings, default_cache_dir
 from evolve.environments.prepare import local_venv
-from evolve.environments.store import DEFAULT_MAX_BYTES, EnvironmentStore
+from evolve.environments.store import DEFAULT_MAX_BYTES, EnvironmentStore, StoredEnvironment
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(i?B)?\s*$", re.I)
 
@@ -153,7 +153,7 @@ def command_env(args: argparse.Namespace) -> int:
     return 0
 
 
-def _entry_dict(entry) -> dict:
+def _entry_dict(entry: StoredEnvironment) -> dict[str, object]:
     return {
         "key": entry.key,
         "path": str(entry.path),

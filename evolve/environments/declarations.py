@@ -10,7 +10,7 @@ import ast
 import configparser
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,6 +117,15 @@ def _pick(names: Iterable[str]) -> list[str]:
     return tests or [normal[n] for n in DEV_NAMES if n in normal]
 
 
+def _pick_or_runner(table: Mapping[str, Any], members: Callable[[str], list[str]]) -> list[str]:
+    """Test-like names (else dev-like); failing both, the names whose requirements include a test runner
+    (a project's `all` extra that lists pytest and hypothesis is what its CI installs)."""
+    chosen = _pick(table)
+    if chosen:
+        return chosen
+    return [name for name in table if any(requirement_name(r) in RUNNERS for r in members(name))][:1]
+
+
 def dependency_group(groups: Mapping[str, Any], name: str, seen: frozenset[str] = frozenset()) -> list[str]:
     """PEP 735: the requirements of one group, with `{include-group = ...}` expanded (cycles ignored)."""
     normal = {re.sub(r"[-_.]+", "-", key).lower(): key for key in groups}
@@ -153,11 +162,12 @@ class _Collector:
 def _pyproject(collector: _Collector, data: Mapping[str, Any]) -> None:
     groups = data.get("dependency-groups", {})
     if isinstance(groups, dict):
-        for name in _pick(groups):
+        for name in _pick_or_runner(groups, lambda name: dependency_group(groups, name)):
             collector.add(f"pyproject.toml [dependency-groups] {name}", requirement_set(dependency_group(groups, name)))
     optional = data.get("project", {}).get("optional-dependencies", {})
     if isinstance(optional, dict):
-        for name in _pick(optional):
+        listed = {k: [r for r in v if isinstance(r, str)] if isinstance(v, list) else [] for k, v in optional.items()}
+        for name in _pick_or_runner(listed, lambda name: listed[name]):
             collector.add(f"pyproject.toml [project.optional-dependencies] {name}", RequirementSet(), [name])
     hatch = data.get("tool", {}).get("hatch", {}).get("envs", {})
     if isinstance(hatch, dict):

@@ -15,7 +15,7 @@ from evolve.environments.declarations import Declared
 from evolve.environments.interpreters import Interpreter
 from evolve.environments.requirements_files import classify_requirement, requirement_name
 
-KEY_SCHEMA = 1
+KEY_SCHEMA = 2  # 2: environments keep the extension modules their build compiled into the tree
 InstallMode = Literal["editable", "regular", "without-project"]
 REPO_IN_SANDBOX = "/work/repo"  # where the sandbox shows the tree (the editable install points there)
 
@@ -56,7 +56,9 @@ class InstallPlan:
 def split_configured(entries: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """`gates.tests.install` entries: requirement strings, commands (anything with a space that is not a
     requirement), and notes about entries that are neither."""
-    requirements, commands, notes = [], [], []
+    requirements: list[str] = []
+    commands: list[str] = []
+    notes: list[str] = []
     for entry in entries:
         entry = entry.strip()
         if not entry:

@@ -59,6 +59,9 @@ class Environment:
     reused: bool = False
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # dropped declarations, fallbacks (editable -> regular install)
+    # Extension modules the project's own build compiled into its tree (an editable install puts them there,
+    # in the build's copy): copied into each test run's copy of the tree, relative paths preserved.
+    compiled_artifacts: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for report.json."""

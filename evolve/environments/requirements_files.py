@@ -91,8 +91,8 @@ def classify_requirement(text: str, base_dir: str = "") -> RequirementSet:
             return RequirementSet(dropped=(f"{line} (a path outside the repository)",))
         if local == ".":
             return classify_requirement("." + candidate[len(candidate.split("[", 1)[0]) :])
-        extras = candidate[len(candidate.split("[", 1)[0]) :]
-        return RequirementSet(requirements=(f"./{local}{extras}",))
+        suffix = candidate[len(candidate.split("[", 1)[0]) :]
+        return RequirementSet(requirements=(f"./{local}{suffix}",))
     if line.startswith("-"):
         return RequirementSet(dropped=(f"{line} (a pip option)",))
     try:

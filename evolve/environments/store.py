@@ -111,7 +111,7 @@ class EnvironmentStore:
 
     def entries(self) -> list[StoredEnvironment]:
         """Every complete environment, most recently used first."""
-        found = []
+        found: list[StoredEnvironment] = []
         if not self.root.is_dir():
             return found
         for path in self.root.iterdir():

@@ -121,7 +121,10 @@ def run_test_suite(
     outputs = make_scratch_directory()  # swept at start-up if this process dies before removing it
     try:
         mounts = environment.mounts if environment is not None else ()
-        return _run_in(root, command, outputs, budget, with_coverage, python, config, limits, mounts, progress)
+        compiled = environment.compiled_artifacts if environment is not None else None
+        return _run_in(
+            root, command, outputs, budget, with_coverage, python, config, limits, mounts, progress, compiled
+        )
     finally:
         remove_tree(outputs)
 
@@ -178,6 +181,15 @@ def _with_coverage_report(argv: list[str], python: str, rcfile: str) -> list[str
     return ["/bin/sh", "-c", script, "evolve-tests", *argv]
 
 
+def _with_compiled(argv: tuple[str, ...], compiled_artifacts: str | None) -> tuple[str, ...]:
+    """First copy the extension modules the environment's build compiled into the tree (they live in the
+    read-only environment) into this run's copy, so an in-tree import finds them as after `pip install -e`."""
+    if not compiled_artifacts:
+        return argv
+    script = 'cp -R "$1"/. ./ 2>/dev/null; shift; exec "$@"'
+    return ("/bin/sh", "-c", script, "evolve-compiled", compiled_artifacts, *argv)
+
+
 def _run_in(
     root: Path,
     command: TestCommand,
@@ -189,6 +201,7 @@ def _run_in(
     limits: ResourceLimits,
     extra_mounts: tuple[str, ...] = (),
     progress: TestProgress | None = None,
+    compiled_artifacts: str | None = None,
 ) -> TestRun:
     measure = with_coverage and command.runner != "other"
     rcfile = None
@@ -212,7 +225,7 @@ def _run_in(
         at = argv.index("pytest") + 1
         argv = [*argv[:at], "-p", PLUGIN_MODULE, *argv[at:]]
     spec = SandboxSpec(
-        argv=tuple(_with_coverage_report(argv, python, rcfile) if rcfile else argv),
+        argv=_with_compiled(tuple(_with_coverage_report(argv, python, rcfile) if rcfile else argv), compiled_artifacts),
         timeout=budget,
         tree=root,
         env=env,

@@ -18,6 +18,7 @@ _CAUSES = (
     re.compile(r"^.*ImportError while loading conftest.*$", re.M),
     re.compile(r"^E\s+(ModuleNotFoundError|ImportError):.*$", re.M),
     re.compile(r"^(ModuleNotFoundError|ImportError):.*$", re.M),
+    re.compile(r"^[\w.-]+: error: .*$", re.M),  # argparse's "pytest: error: unrecognized arguments: --cov"
     re.compile(r"^(ERROR|error): .*$", re.M),
     re.compile(r"^.*(No module named|command not found|not found on PATH|cannot start).*$", re.M),
     re.compile(r"^E\s+\w+(Error|Exception):.*$", re.M),
@@ -36,7 +37,7 @@ def _cause(run: TestRun) -> str:
         if len(found) == 2:
             break
     if found:
-        return " / ".join(line.removeprefix("E").strip() for line in found)
+        return " / ".join(re.sub(r"^E\s+", "", line) for line in found)
     lines = [line.strip() for line in run.output_tail.splitlines() if line.strip()]
     return lines[-1] if lines else f"exit code {run.returncode}"
 

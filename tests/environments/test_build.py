@@ -83,6 +83,29 @@ def test_declared_environment_is_built_in_the_sandbox_reused_and_runs_the_suite(
     assert listed == 0
 
 
+def test_extension_modules_the_build_compiles_into_the_tree_reach_the_test_run(tmp_path, settings):
+    files = {
+        "setup.py": """
+            from setuptools import Extension, setup
+            setup(name="tinyc", version="0.1", packages=["tinyc"], ext_modules=[Extension("tinyc._speed", ["tinyc/_speed.c"])])
+        """,
+        "tinyc/__init__.py": "from tinyc._speed import answer\n",
+        "tinyc/_speed.c": """
+            #include <Python.h>
+            static PyObject *answer(PyObject *self, PyObject *args) { return PyLong_FromLong(42); }
+            static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, ""}, {NULL, NULL, 0, NULL}};
+            static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speed", NULL, -1, methods};
+            PyMODINIT_FUNC PyInit__speed(void) { return PyModule_Create(&module); }
+        """,
+        "tests/test_speed.py": "from tinyc import answer\n\n\ndef test_compiled():\n    assert answer() == 42\n",
+    }
+    repo = make_repo(tmp_path / "tinyc", files)
+    built = prepare_environment(repo, EvolveConfig(), settings)
+    assert isinstance(built, Environment) and built.compiled_artifacts, built
+    run = run_test_suite(repo, EvolveConfig(), with_coverage=False, environment=built)
+    assert run.ok and run.passed == 1, run.output_tail
+
+
 def test_a_failed_install_ends_the_run_with_the_resolvers_words_and_no_attempt(tmp_path, settings, capsys):
     files = {
         "pyproject.toml": '[dependency-groups]\ntest = ["pytest", "evolve-surely-missing-package-xyz==1.0"]\n',

@@ -187,3 +187,10 @@ def test_pytest_plugins_the_configuration_cannot_start_without():
     cfg = "[tool:pytest]\naddopts = --timeout=30\n"
     assert discover({"setup.cfg": cfg}).pytest_plugins == ("pytest-timeout",)
     assert discover({"pytest.ini": "[pytest]\naddopts = -ra\n"}).pytest_plugins == ()
+
+
+def test_an_extra_that_lists_the_runner_is_used_when_none_is_named_for_tests():
+    pyproject = '[project]\nname = "idna"\n[project.optional-dependencies]\nall = ["ruff", "pytest>=8", "hypothesis"]\ncli = ["click"]\n'
+    assert discover({"pyproject.toml": pyproject}).extras == ("all",)
+    groups = '[dependency-groups]\nci = ["pytest", "pretend"]\nlint = ["ruff"]\n'
+    assert discover({"pyproject.toml": groups}).requirements == ("pytest", "pretend")
