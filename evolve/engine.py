@@ -441,19 +441,19 @@ def _run_in_trees(
         result = run_attempt(base, head, base_sha, edits, config, measured, progress, git_dir=repository.git_dir)
         timings["gates"] = timings.get("gates", 0.0) + time.monotonic() - clock
         proof = result.proof.to_dict() if result.proof is not None else {}
+        cannot_start = cannot_start_reason(measured.tests)
+        if cannot_start is not None:
+            # Base's own suite does not start: no change can be proven, and narrowing would only hide that.
+            attempts.append(AttemptRecord(number, result.edits or edits, result.gate_results, proof=proof))
+            common["environment"] = environments.report()
+            return RunReport(
+                **common, status=RunStatus.ERROR, attempts=tuple(attempts), message=cannot_run_message(cannot_start)
+            )
         if not result.edits:
             note = "every change was left out: no test executes it and nothing proves it equivalent"
             attempts.append(AttemptRecord(number, edits, (), tuple(sorted({e.path for e in edits})), note, proof=proof))
             break
         edits = result.edits
-        cannot_start = cannot_start_reason(measured.tests)
-        if cannot_start is not None:
-            # Base's own suite does not start: no change can be proven, and narrowing would only hide that.
-            attempts.append(AttemptRecord(number, edits, result.gate_results, proof=proof))
-            common["environment"] = environments.report()
-            return RunReport(
-                **common, status=RunStatus.ERROR, attempts=tuple(attempts), message=cannot_run_message(cannot_start)
-            )
         head_test_seconds += result.head_tests.duration if result.head_tests is not None else 0.0
         timings["tests"] = head_test_seconds + (measured.tests.duration if measured.tests is not None else 0.0)
         last_results = result.gate_results
