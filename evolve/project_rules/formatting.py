@@ -74,11 +74,19 @@ def format_edit(root: Path, edit: FileEdit, rules: ProjectRules) -> tuple[FileEd
     ranges = changed_ranges(edit.before, edit.after)
     if formatter is None or not edit.path.endswith((".py", ".pyi")) or not ranges or rules.excluded(edit.path):
         return edit, ""
-    formatted, note = (
-        _black(root, edit.path, edit.after, ranges, rules)
-        if formatter == "black"
-        else _ruff(root, edit.path, edit.after, ranges)
-    )
+
+    def run(text: str, line_ranges: Sequence[Range]) -> tuple[str | None, str]:
+        if formatter == "black":
+            return _black(root, edit.path, text, line_ranges, rules)
+        return _ruff(root, edit.path, text, line_ranges)
+
+    # Only a file the formatter already leaves unchanged is formatted: a config nobody applies to this file
+    # (other quotes, other blank lines) would make the edited lines clash with their neighbours.
+    whole = [(1, max(1, len(edit.before.splitlines())))]
+    base, note = run(edit.before, whole)
+    if base != edit.before:
+        return edit, note or f"{formatter} not applied to {edit.path}: the file is not {formatter}-formatted on base"
+    formatted, note = run(edit.after, ranges)
     if formatted is None:
         return edit, note
     try:

@@ -6,13 +6,13 @@ from evolve.edits import FileEdit
 from evolve.project_rules.formatting import changed_ranges, format_edit
 from evolve.project_rules.model import BlackRules, ProjectRules
 
-# Untouched code in a style neither formatter would keep: it must survive byte for byte.
+# A formatter-clean file; the untouched long call stays as it is (only changed lines are formatted).
 BEFORE = """\
-x = {  'a':1 }
+x = {"a": 1}
 
 
-def f(a,b):
-    return a+b
+def f(a, b):
+    return a + b
 
 
 def g(x):
@@ -20,6 +20,8 @@ def g(x):
         return 1
     return 2
 """
+# Code in a style neither formatter would keep.
+UNFORMATTED = BEFORE.replace('x = {"a": 1}', "x = {  'a':1 }").replace("def f(a, b):", "def f(a,b):")
 # What a codemod might produce: a correct edit in a style the project's formatter would not write.
 AFTER = BEFORE.replace("    if x == None:\n", "    if x  is  None :\n")
 
@@ -43,11 +45,22 @@ def test_ruff_format_formats_only_the_changed_lines(tmp_path):
     (tmp_path / "ruff.toml").write_text("[format]\nquote-style = 'single'\n")
     rules = ProjectRules(ruff_formats=True)
     assert rules.formatter == "ruff"
-    after = AFTER.replace("return 2", 'return "two"')
-    edit, note = format_edit(tmp_path, FileEdit("m.py", BEFORE, after, "codemods"), rules)
+    before = BEFORE.replace('{"a": 1}', "{'a': 1}")  # clean under the project's single quotes
+    after = before.replace("    if x == None:\n", "    if x  is  None :\n").replace("return 2", 'return "two"')
+    edit, note = format_edit(tmp_path, FileEdit("m.py", before, after, "codemods"), rules)
     assert note == ""
-    assert "    if x is None:\n" in edit.after and "return 'two'" in edit.after  # the project's quote style
-    assert edit.after.startswith("x = {  'a':1 }\n") and "def f(a,b):\n    return a+b\n" in edit.after
+    assert edit.after == before.replace("x == None", "x is None").replace("return 2", "return 'two'")
+
+
+def test_a_file_the_formatter_would_change_on_base_is_left_alone(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.black]\nline-length = 100\n")
+    rules = ProjectRules(black=BlackRules(source="pyproject.toml", line_length=100))
+    unformatted_after = UNFORMATTED.replace("    if x == None:\n", "    if x  is  None :\n")
+    edit = FileEdit("m.py", UNFORMATTED, unformatted_after, "codemods")
+    assert format_edit(tmp_path, edit, rules) == (
+        edit,
+        "black not applied to m.py: the file is not black-formatted on base",
+    )
 
 
 def test_no_formatter_or_an_excluded_file_leaves_the_edit_alone(tmp_path):
