@@ -237,3 +237,25 @@ def test_a_100k_deep_signed_payload_is_400(server):
     deep_object = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
     headers["X-Hub-Signature-256"] = sign(deep_object, SECRET)
     assert httpx.post(f"{server.base}/webhook", content=deep_object, headers=headers, timeout=10).status_code == 400
+
+
+def test_a_large_signed_delivery_in_one_write_passes_the_head_limit(server):
+    import json
+    import uuid
+
+    from tests.bot.conftest import sign
+    from tests.bot.live_server import SECRET
+
+    body = json.dumps({"action": "opened", "issue": {"number": 1, "body": "x" * (3 * MiB)}}).encode()
+    head = (
+        b"POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: issues\r\nX-GitHub-Delivery: "
+        + str(uuid.uuid4()).encode()
+        + b"\r\nX-Hub-Signature-256: "
+        + sign(body, SECRET).encode()
+        + b"\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body)
+    )
+    sock = _connect(server.port)
+    sock.sendall(head + body)  # head and body in the same segments: only the head counts against the limit
+    answer = _answer(sock, timeout=10)
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 202"), answer[:100]
