@@ -159,3 +159,15 @@ def test_sweep_removes_what_a_dead_process_left(tmp_path):
     assert sweep_stale_sandboxes(tmp_path) >= 1
     assert not stale.exists() and live.exists()
     assert Path(tmp_path).exists()
+
+
+def test_the_cli_sweeps_at_start_up(capsys):
+    from evolve.cli import main
+    from evolve.sandbox.trees import scratch_root
+
+    scratch_root().mkdir(mode=0o700, exist_ok=True)
+    stale = scratch_root() / "999999998-crashed"
+    (stale / "repo").mkdir(parents=True)
+    main(["codemods"])
+    capsys.readouterr()
+    assert not stale.exists()
