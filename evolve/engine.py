@@ -518,9 +518,11 @@ def _run_in_trees(
         message = (
             "The plan produced no edits: " + ("; ".join(provider_notes) or "every candidate was left unchanged") + "."
         )
+    # Nothing tried passed or failed a gate: every candidate was unprovable, which is nothing to do, not a failure.
+    unprovable = len(attempts) == 1 and not attempts[0].gate_results and bool(attempts[0].proof.get("hunks"))
     report = RunReport(
         **common,
-        status=RunStatus.FAILED,
+        status=RunStatus.NOTHING_TO_DO if unprovable else RunStatus.FAILED,
         attempts=tuple(attempts),
         message=message,
         codemods=(),

@@ -107,8 +107,14 @@ def _tried(report: dict[str, Any]) -> str:
 
 def render_failure_markdown(report: dict[str, Any], plan: Plan, final_gates: Sequence[GateResult]) -> str:
     """What was tried, what failed and what happens next — never the text of a PR to merge."""
+    theme = code_span(plan.theme or "—")
+    heading = (
+        f"Evolve left {theme} alone: no change it could prove"
+        if report["status"] == "nothing-to-do"
+        else f"Evolve could not make a change for {theme} pass its gates"
+    )
     body = _template("report_failed.md").substitute(
-        theme=plan.theme,
+        heading=heading,
         message=describe(report.get("message") or "", limit=2000),
         tried=_tried(report),
         failures=render_failures(final_gates),

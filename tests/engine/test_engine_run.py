@@ -102,7 +102,7 @@ def test_repository_without_tests_still_runs_with_tests_gate_skipped(tmp_path):
     assert statuses["tests"] == "skipped"
     # A risky rewrite that no test can execute is left out, and the report says so.
     risky = run_engine(repo, RunOptions(focus="none-comparison"))
-    assert risky.status == "failed" and risky.commit is None
+    assert risky.status == "nothing-to-do" and risky.commit is None
     assert {h["verdict"] for h in risky.attempts[-1].proof["hunks"]} == {"dropped"}
     assert "Every change was left out" in risky.message and "no test executes it" in risky.markdown
     assert "Merge it" not in risky.markdown
