@@ -108,6 +108,9 @@ def parse_command(body: str, bot_login: str = "evolve-bot") -> Command | Unknown
     if not isinstance(body, str) or not body:
         return None
     prefixes = (SLASH_PREFIX, _mention(bot_login).lower())
+    lowered = body[:MAX_COMMENT_CHARS].lower()
+    if not any(prefix in lowered for prefix in prefixes):
+        return None  # most comments: no need to read them as Markdown
     for line in _command_lines(body):
         words = _split_prefix(line, prefixes)
         if words is None:
