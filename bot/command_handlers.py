@@ -24,18 +24,23 @@ from bot.github_run import (
     load_repo_config,
     load_repo_config_with_notes,
     pr_codemods,
-    reply,
     theme_of_branch,
 )
 from bot.installations import ensure_repository
 from bot.routing import Event, Router
 from bot.run_notes import RETRY_OF
 from bot.templates import Markdown, block, cell, code, mention, render
+from bot.write_once import reply
 
 log = logging.getLogger(__name__)
 router = Router()
 QUEUED_REACTION = "eyes"  # work was queued; the outcome comes as a reply
 DONE_REACTION = "+1"  # answered at once
+
+
+def _reply_key(event: Event, comment_id: int) -> str:
+    """A command's reply is posted once per delivery of its comment (other deliveries of it never act)."""
+    return f"reply-{comment_id}-{event.delivery_id}"
 
 
 def is_bot(user: Any, bot_login: str) -> bool:
@@ -83,10 +88,17 @@ async def on_comment(event: Event, ctx: Any) -> None:
             target,
             number,
             render("unknown_command", verb=code(command.verb), help=help_text) if command.verb else help_text,
+            key=_reply_key(event, comment_id),
         )
         return
     if command.needs_write_access and not await ctx.github.can_write(target.installation_id, owner, name, user):
-        await reply(ctx, target, number, render("refused", user=mention(user), verb=command.verb))
+        await reply(
+            ctx,
+            target,
+            number,
+            render("refused", user=mention(user), verb=command.verb),
+            key=_reply_key(event, comment_id),
+        )
         return
     handler = VERB_HANDLERS[command.verb]
     await handler(ctx, event, target, command, number, comment_id, user)
@@ -149,7 +161,7 @@ async def do_retry(
         info = await ctx.github.get_pull(target.installation_id, target.owner, target.name, number)
     if info is None or not info.head_ref.startswith(BRANCH_PREFIX):
         await _react(ctx, target, comment_id, "confused")
-        await reply(ctx, target, number, render("retry_not_bot_pr"))
+        await reply(ctx, target, number, render("retry_not_bot_pr"), key=_reply_key(event, comment_id))
         return
     theme = pr_codemods(ctx, target.repository_id, number)[2] or theme_of_branch(info.head_ref)
     if info.merged:
@@ -159,6 +171,7 @@ async def do_retry(
             target,
             number,
             render("retry_merged", pr_number=number, command=code(f"/evolve run {theme}" if theme else "/evolve run")),
+            key=_reply_key(event, comment_id),
         )
         return
     if info.state == "open":
@@ -179,7 +192,7 @@ async def do_pause(
     paused = command.verb == "pause"
     store.set_repository_paused(ctx.db, target.repository_id, paused)
     await _react(ctx, target, comment_id, DONE_REACTION)
-    await reply(ctx, target, number, render("paused" if paused else "resumed"))
+    await reply(ctx, target, number, render("paused" if paused else "resumed"), key=_reply_key(event, comment_id))
 
 
 async def do_config(
@@ -204,6 +217,7 @@ async def do_config(
         target,
         number,
         render("config_effective", source=Markdown(source), yaml=block(text, "yaml"), errors=errors),
+        key=_reply_key(event, comment_id),
     )
 
 
@@ -244,6 +258,7 @@ async def do_status(
             runs=Markdown(rows or "| – | | none yet | | | |"),
             learned=Markdown(learned or "| – | | | | | | none yet |"),
         ),
+        key=_reply_key(event, comment_id),
     )
 
 
@@ -252,7 +267,7 @@ async def do_help(
 ) -> None:
     """`help`: the command list."""
     await _react(ctx, target, comment_id, DONE_REACTION)
-    await reply(ctx, target, number, render("help"))
+    await reply(ctx, target, number, render("help"), key=_reply_key(event, comment_id))
 
 
 VERB_HANDLERS = {

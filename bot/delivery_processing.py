@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.db import store
-from bot.db.deliveries import ClaimedDelivery, DeliveryMark, NewDelivery
+from bot.db.deliveries import ClaimedDelivery, DeliveryMark, NewDelivery, extend_delivery_leases
 from bot.routing import Event
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.routing import Router
 
 log = logging.getLogger("bot.jobs")
-DELIVERY_LEASE = 300.0
+DELIVERY_LEASE = 15.0  # the default of settings.lease_seconds, renewed every settings.heartbeat_seconds
 DELIVERY_BATCH = 32  # deliveries one consumer takes at once
 INLINE_LIMIT = 256  # fresh deliveries held in memory, parsed and claimed at intake; beyond: ids only
 NOTIFY_INTERVAL = 0.25  # seconds between a web process's "sweep now" jobs for the workers
@@ -49,6 +49,7 @@ class DeliveryProcessing:
     sweep_task: Callable[[], Any]  # the APScheduler task that makes a worker sweep
     _local: asyncio.Queue[str | ClaimedDelivery]
     _claimed: set[str]
+    _held: set[str]  # delivery ids whose rows this process holds claimed (their leases renewed by `_renew_leases`)
     _dispatch_slots: asyncio.Semaphore
     _notify_wanted: bool
     _notifier: asyncio.Task[None] | None
@@ -63,11 +64,12 @@ class DeliveryProcessing:
         """
         inline = self.works and self._started and self._local.qsize() < INLINE_LIMIT
         if inline:
-            delivery = dataclasses.replace(delivery, lease_seconds=DELIVERY_LEASE)
+            delivery = dataclasses.replace(delivery, lease_seconds=self.ctx.settings.lease_seconds)
         if not await self.deliveries.record(delivery):
             return False
         if inline and delivery.delivery_id not in self._claimed:
             self._claimed.add(delivery.delivery_id)
+            self._held.add(delivery.delivery_id)
             self._local.put_nowait(ClaimedDelivery(delivery.delivery_id, delivery.event, delivery.payload, 1, parsed))
         else:
             await self.enqueue_delivery(delivery.delivery_id)
@@ -111,7 +113,8 @@ class DeliveryProcessing:
         claimed = {delivery.delivery_id: delivery for delivery in claimed_already}
         try:
             try:
-                claimed.update(await self.deliveries.claim(delivery_ids, DELIVERY_LEASE))
+                claimed.update(await self.deliveries.claim(delivery_ids, self.ctx.settings.lease_seconds))
+                self._held.update(claimed)
             except Exception:  # the rows stay queued: the sweep retries them
                 log.exception("could not claim %d deliveries", len(delivery_ids))
             outcomes = await asyncio.gather(
@@ -129,6 +132,7 @@ class DeliveryProcessing:
         finally:
             for delivery_id in [*delivery_ids, *claimed]:
                 self._claimed.discard(delivery_id)
+                self._held.discard(delivery_id)
 
     async def _process_claimed(self, delivery: ClaimedDelivery) -> str:
         async with self._dispatch_slots:
@@ -179,6 +183,17 @@ class DeliveryProcessing:
             finally:
                 for _ in batch:
                     self._local.task_done()
+
+    async def _renew_leases(self) -> None:
+        """Heartbeat: renew the leases of the deliveries held here, so only a dead worker's are taken over."""
+        settings = self.ctx.settings
+        while True:
+            await asyncio.sleep(settings.heartbeat_seconds)
+            held = list(self._held)
+            try:
+                await asyncio.to_thread(extend_delivery_leases, self.ctx.engine, held, settings.lease_seconds)
+            except Exception:  # the next beat tries again; a lease outliving a few misses is taken over
+                log.exception("could not renew the leases of %d deliveries", len(held))
 
     async def sweep_deliveries(self) -> int:
         """Enqueue the deliveries due for processing (read off the event loop); how many were due."""

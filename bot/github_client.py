@@ -94,6 +94,15 @@ class PullInfo:
 
 
 @dataclass(frozen=True)
+class CommentInfo:
+    """An issue or PR comment, reduced to what the bot reads."""
+
+    id: int
+    author: str
+    body: str
+
+
+@dataclass(frozen=True)
 class TokenScope:
     """What a run's installation tokens may touch: these repositories (names without the owner), these permissions."""
 
@@ -262,6 +271,15 @@ class GitHubGateway:
         )
         return response.parsed_data.id
 
+    async def list_comments(self, installation_id: int, owner: str, repo: str, number: int) -> list[CommentInfo]:
+        """Every comment on an issue or PR (all pages), oldest first."""
+        gh = await self._as_installation(installation_id)
+        pages = gh.rest.paginate(
+            gh.rest.issues.async_list_comments, owner=owner, repo=repo, issue_number=number, per_page=100
+        )
+        items = await self._collect("GET /repos/{o}/{r}/issues/{n}/comments", pages)
+        return [CommentInfo(item.id, item.user.login if item.user else "", item.body or "") for item in items]
+
     # ---- pull requests ----------------------------------------------------------------------------------
 
     async def list_open_pulls(
@@ -334,6 +352,20 @@ class GitHubGateway:
             gh.rest.checks.async_create(owner, repo, name=name, head_sha=head_sha, **fields),
         )
         return response.parsed_data.id
+
+    async def find_check_run(
+        self, installation_id: int, owner: str, repo: str, *, head_sha: str, name: str, external_id: str
+    ) -> int | None:
+        """The id of the check run `name` on `head_sha` created with `external_id`, if there is one."""
+        gh = await self._as_installation(installation_id)
+        response = await self._call(
+            "GET /repos/{o}/{r}/commits/{ref}/check-runs",
+            gh.rest.checks.async_list_for_ref(owner, repo, head_sha, check_name=name, per_page=100),
+        )
+        for check in response.parsed_data.check_runs:
+            if check.external_id == external_id:
+                return int(check.id)
+        return None
 
     async def update_check_run(
         self, installation_id: int, owner: str, repo: str, check_run_id: int, **fields: Any

@@ -24,6 +24,7 @@ from bot.github_client import PLAN_PERMISSIONS, RUN_PERMISSIONS, GitHubError, Pu
 from bot.run_checks import ProgressCheck
 from bot.run_notes import RETRY_OF, run_notes
 from bot.templates import Markdown, block, cell, code, link_target, render
+from bot.write_once import check_run_once, reply
 from evolve.config import ConfigError, EvolveConfig, parse_yaml_config
 from evolve.environments.model import EnvironmentSettings
 from evolve.git import Credentials, GitError
@@ -144,14 +145,9 @@ def find_theme_pull(ctx: Any, target: RunTarget, pulls: list[PullInfo], theme: s
     return None
 
 
-async def reply(ctx: Any, target: RunTarget, number: int | None, body: str) -> None:
-    """Comment on the issue/PR that asked for the run (nothing for scheduled runs)."""
-    if number is None:
-        return
-    try:
-        await ctx.github.create_comment(target.installation_id, target.owner, target.name, number, body)
-    except GitHubError as error:
-        log.warning("could not reply on %s#%s: %s", target.full_name, number, error)
+def _reply_key(run: Run) -> str:
+    """A run replies once: its outcome, its skip or its error."""
+    return f"run-{run.id}"
 
 
 def _finish(ctx: Any, run_id: int, status: str, **fields: Any) -> None:
@@ -165,17 +161,18 @@ async def _report_bad_config(ctx: Any, target: RunTarget, run: Run, repo: RepoIn
             target,
             run.comment_issue_number,
             render("config_invalid", branch=code(repo.default_branch), error=block(error)),
+            key=_reply_key(run),
         )
         return
     mirror = await _sync_mirror(ctx, target, repo)
     sha = mirror.branch_sha(repo.default_branch)
     if sha:
-        await ctx.github.create_check_run(
-            target.installation_id,
-            target.owner,
-            target.name,
+        await check_run_once(
+            ctx,
+            target,
             name="evolve/config",
             head_sha=sha,
+            external_id=f"run-{run.id}-config",
             status="completed",
             conclusion="failure",
             output={"title": "Invalid .github/evolve.yml", "summary": render("check_config", error=block(error))},
@@ -273,14 +270,14 @@ async def _execute(ctx: Any, run: Run) -> RunReport | None:
     open_pulls = await ctx.github.list_open_pulls(target.installation_id, owner, name, head_prefix=BRANCH_PREFIX)
     reason = _limit_reason(ctx, run, config, repo_row, open_pulls)
     if reason is not None:
-        await reply(ctx, target, run.comment_issue_number, render("run_skipped", reason=reason))
+        await reply(ctx, target, run.comment_issue_number, render("run_skipped", reason=reason), key=_reply_key(run))
         _finish(ctx, run_id, RunStatus.CANCELLED, message=reason)
         return None
     try:
         return await _run_and_publish(ctx, target, run, repo, config, open_pulls)
     except (GitError, GitHubError) as error:  # messages are free of tokens; tell the user, then fail the run
         log.warning("run %s on %s failed: %s", run_id, target.full_name, error)
-        await reply(ctx, target, run.comment_issue_number, render("run_error", message=str(error)))
+        await reply(ctx, target, run.comment_issue_number, render("run_error", message=str(error)), key=_reply_key(run))
         _finish(ctx, run_id, RunStatus.ERROR, message=str(error)[:2000])
         return None
 
@@ -372,7 +369,7 @@ async def _run_and_publish(
         )
         pull, created = await _open_or_update_pull(ctx, target, repo, branch, report, existing)
         store.update_run(ctx.db, run.id, pr_number=pull.number)
-        await _label_and_check(ctx, target, pull.number, report)
+        await _label_and_check(ctx, target, run, pull.number, report)
         title = report.plan.title if report.plan else branch
         await progress.proposed(pull.number, pull.html_url, title)
         if created:
@@ -398,7 +395,7 @@ async def _run_and_publish(
             )
         if note:  # names a person from git metadata: untrusted text
             body += f"\n\n{untrusted_markdown(note)}; the change is on `{branch}` instead."
-        await reply(ctx, target, run.comment_issue_number, body)
+        await reply(ctx, target, run.comment_issue_number, body, key=_reply_key(run))
         _finish(
             ctx,
             run.id,
@@ -430,7 +427,7 @@ async def _open_or_update_pull(
     return pull, True
 
 
-async def _label_and_check(ctx: Any, target: RunTarget, number: int, report: RunReport) -> None:
+async def _label_and_check(ctx: Any, target: RunTarget, run: Run, number: int, report: RunReport) -> None:
     gh, inst = ctx.github, target.installation_id
     tier = risk_tier(report)
     await gh.add_labels(
@@ -442,12 +439,12 @@ async def _label_and_check(ctx: Any, target: RunTarget, number: int, report: Run
     )
     passed, rows = gate_rows(report)
     verdict = "Every gate passed." if passed else "Some gates did not pass."
-    await gh.create_check_run(
-        inst,
-        target.owner,
-        target.name,
+    await check_run_once(
+        ctx,
+        target,
         name="evolve/gates",
         head_sha=report.commit,
+        external_id=f"run-{run.id}-gates",
         status="completed",
         conclusion="success" if passed else "failure",
         output={"title": verdict, "summary": render("check_gates", verdict=verdict, rows=rows)},
@@ -467,18 +464,19 @@ async def _reply_without_pr(ctx: Any, target: RunTarget, run: Run, report: RunRe
             render("check_stopped", message=report.message or report.status),
         )
     if report.status == RunStatus.NOTHING_TO_DO:
-        await reply(ctx, target, number, render("run_nothing", message=report.message))
+        await reply(ctx, target, number, render("run_nothing", message=report.message), key=_reply_key(run))
     elif report.status == RunStatus.FAILED:
         await reply(
             ctx,
             target,
             number,
             render("run_failed", attempts=len(report.attempts), message=report.message, gates=gates),
+            key=_reply_key(run),
         )
     else:
         # The message may quote a builder's or a test runner's output (repository text): escaped, capped.
         message = untrusted_markdown(report.message, 3000) if report.message else report.status
-        await reply(ctx, target, number, render("run_error", message=message))
+        await reply(ctx, target, number, render("run_error", message=message), key=_reply_key(run))
 
 
 async def _plan_only(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, config: EvolveConfig) -> None:
@@ -490,7 +488,9 @@ async def _plan_only(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, conf
         options = _run_options(ctx, run, config, run.focus, None, repo.default_branch)
         outcome = await asyncio.to_thread(plan_repository, mirror.path, options, config)
         markdown = render_plan_markdown(outcome.plan)
-        await reply(ctx, target, run.comment_issue_number, render("plan", markdown=Markdown(markdown)))
+        await reply(
+            ctx, target, run.comment_issue_number, render("plan", markdown=Markdown(markdown)), key=_reply_key(run)
+        )
         _finish(
             ctx,
             run.id,
@@ -503,6 +503,10 @@ async def _plan_only(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, conf
     except Exception as error:  # ConfigError, GitError, a scanner failing: tell the user, close the run
         log.exception("plan for %s failed", target.full_name)
         await reply(
-            ctx, target, run.comment_issue_number, render("run_error", message=f"{type(error).__name__}: {error}")
+            ctx,
+            target,
+            run.comment_issue_number,
+            render("run_error", message=f"{type(error).__name__}: {error}"),
+            key=_reply_key(run),
         )
         _finish(ctx, run.id, RunStatus.ERROR, message=str(error)[:2000])

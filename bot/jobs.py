@@ -117,6 +117,7 @@ class JobQueue(DeliveryProcessing, RunExecution, Scheduling):
         # Delivery ids to claim, or deliveries claimed at intake (payload already parsed).
         self._local: asyncio.Queue[str | ClaimedDelivery] = asyncio.Queue()
         self._claimed: set[str] = set()  # delivery ids queued or being processed here
+        self._held: set[str] = set()  # delivery ids whose rows are claimed by this process
         self._runs: set[int] = set()  # run ids with a job pending or executing here
         self._tasks: list[asyncio.Task[Any]] = []
         self._run_slots = asyncio.Semaphore(ctx.settings.max_concurrent_runs)
@@ -131,7 +132,10 @@ class JobQueue(DeliveryProcessing, RunExecution, Scheduling):
         deliveries = await self.sweep_deliveries()
         runs = 0
         for run_id in await asyncio.to_thread(store.resumable_runs, self.ctx.db):
+            if run_id in self._runs:  # executing here: its own heartbeat keeps it
+                continue
             if await asyncio.to_thread(store.requeue_stale_run, self.ctx.db, run_id, RUN_MAX_TRIES) == RunStatus.ERROR:
+                await self._close_abandoned(run_id)
                 continue
             await self.kick_run(run_id)
             runs += 1
@@ -164,6 +168,7 @@ class JobQueue(DeliveryProcessing, RunExecution, Scheduling):
         if self.works:
             for _ in range(max(1, self.ctx.settings.delivery_workers)):
                 self._spawn(self._consume())
+            self._spawn(self._renew_leases())
             await self.sync_schedules()
             # Work left behind by a restart is queued before start() returns, so nothing waits a sweep period.
             try:
@@ -221,6 +226,7 @@ class JobQueue(DeliveryProcessing, RunExecution, Scheduling):
             with suppress(Exception):
                 await asyncio.to_thread(release_deliveries, self.ctx.engine, unstarted)
         self._claimed.clear()
+        self._held.clear()
         if self.scheduler is not None:
             with suppress(Exception):
                 await self.scheduler.__aexit__(None, None, None)

@@ -14,6 +14,7 @@ check run stays `in_progress` for longer than the gap between two runs.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -50,10 +51,13 @@ async def _complete(ctx: Any, target: Any, check_id: int, conclusion: str, title
     return True
 
 
-async def close_orphaned_checks(ctx: Any, target: Any) -> int:
-    """Cancel in-progress check runs that earlier runs of the repository left open; how many were closed."""
+async def close_orphaned_checks(ctx: Any, target: Any, keep_run: int | None = None) -> int:
+    """Cancel in-progress check runs that earlier runs of the repository left open (all but `keep_run`'s,
+    the run resuming); how many were closed."""
     closed = 0
     for run in runs_with_note(ctx.db, target.repository_id, PROGRESS_CHECK):
+        if run.id == keep_run:
+            continue
         check_id = (run.options or {}).get(PROGRESS_CHECK)
         if not isinstance(check_id, int):
             update_run_notes(ctx.db, run.id, _forget)
@@ -63,6 +67,27 @@ async def close_orphaned_checks(ctx: Any, target: Any) -> int:
             update_run_notes(ctx.db, run.id, _forget)
             closed += 1
     return closed
+
+
+async def close_abandoned_check(ctx: Any, run_id: int, message: str) -> None:
+    """A run stopped outside its own code (time limit, abandoned by the sweep): complete its in-progress
+    check run as `cancelled` with `message`, and tell whoever asked for it (once)."""
+    from bot.db import store
+    from bot.github_run import RunTarget
+    from bot.write_once import reply
+
+    run = await asyncio.to_thread(store.get_run, ctx.db, run_id)
+    repo = await asyncio.to_thread(store.get_repository, ctx.db, run.repository_id) if run is not None else None
+    if run is None or repo is None or repo.installation_id is None:
+        return
+    owner, name = repo.full_name.split("/", 1)
+    target = RunTarget(repo.id, repo.installation_id, owner, name)
+    check_id = (run.options or {}).get(PROGRESS_CHECK)
+    if isinstance(check_id, int):
+        summary = render("check_stopped", message=message)
+        if await _complete(ctx, target, check_id, "cancelled", "The run was stopped", summary):
+            await asyncio.to_thread(update_run_notes, ctx.db, run.id, _forget)
+    await reply(ctx, target, run.comment_issue_number, render("run_error", message=message), key=f"run-{run.id}")
 
 
 @dataclass
@@ -76,16 +101,19 @@ class ProgressCheck:
 
     @classmethod
     async def start(cls, ctx: Any, target: Any, run: Any, base_sha: str | None) -> ProgressCheck:
-        """Close leftovers of earlier runs, then show this run as in progress on `base_sha` (best effort)."""
+        """Close leftovers of earlier runs, then show this run as in progress on `base_sha` (best effort).
+
+        A run resumed after a crash finds the check run it created before (by its `external_id`)."""
+        from bot.write_once import check_run_once
+
         progress = cls(ctx, target, run.id)
-        await close_orphaned_checks(ctx, target)
+        await close_orphaned_checks(ctx, target, keep_run=run.id)
         if not base_sha:
             return progress
         try:
-            progress.check_id = await ctx.github.create_check_run(
-                target.installation_id,
-                target.owner,
-                target.name,
+            progress.check_id = await check_run_once(
+                ctx,
+                target,
                 name=GATES_CHECK,
                 head_sha=base_sha,
                 status="in_progress",
@@ -131,6 +159,8 @@ class ProgressCheck:
 
         if isinstance(error, (GitError, GitHubError)):
             message = str(error)[:500]
+        elif isinstance(error, asyncio.CancelledError):
+            message = "the run was cancelled: it passed its time limit, or its worker lost its lease or stopped"
         else:
             message = f"an internal error ({type(error).__name__}); the operator's logs have the details"
         await self.finish("cancelled", "The run stopped with an error", render("check_stopped", message=message))

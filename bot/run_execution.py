@@ -4,6 +4,7 @@ execute them through bot-github's `execute_run` with a lease heartbeat, and alwa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.db.models import Run
 
 log = logging.getLogger("bot.jobs")
-RUN_LEASE = 600.0
+RUN_LEASE = 15.0  # the default of settings.lease_seconds, renewed every settings.heartbeat_seconds
 RUN_MAX_TRIES = 3
 
 
@@ -87,14 +88,11 @@ class RunExecution:
         """Claim a run (one per repository at a time), execute it, and always close it."""
         try:
             async with self._run_slots:
-                run = store.claim_run(self.ctx.db, run_id, RUN_LEASE)
+                lease = self.ctx.settings.lease_seconds
+                run = await asyncio.to_thread(store.claim_run, self.ctx.db, run_id, lease)
                 if run is None:
                     return None
-                heartbeat = asyncio.create_task(self._heartbeat(run_id))
-                try:
-                    status = await self._execute(run_id)
-                finally:
-                    heartbeat.cancel()
+                status = await self._execute_within_limits(run_id)
                 follower = store.next_queued_run(self.ctx.db, run.repository_id)
                 if follower is not None:
                     self._runs.discard(follower)
@@ -102,6 +100,48 @@ class RunExecution:
                 return status
         finally:
             self._runs.discard(run_id)
+
+    async def _execute_within_limits(self, run_id: int) -> str:
+        """Execute a claimed run while its heartbeat holds the lease, at most `run_timeout_seconds`.
+
+        A run past its time limit is cancelled (its check run completed as `cancelled`, the requester
+        told); a run whose lease was lost (taken over after this process stalled) is cancelled here and
+        left to the worker that took it.
+        """
+        settings = self.ctx.settings
+        work = asyncio.create_task(self._execute(run_id))
+        heartbeat = asyncio.create_task(self._heartbeat(run_id))
+        done, _ = await asyncio.wait(
+            {work, heartbeat}, timeout=settings.run_timeout_seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        heartbeat.cancel()
+        if work in done:
+            return work.result()
+        work.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await work
+        if heartbeat in done:
+            log.warning("run %s: its lease was taken over by another worker; stopped here", run_id)
+            return RunStatus.CANCELLED
+        message = f"the run took longer than its time limit ({settings.run_timeout_seconds} s) and was cancelled"
+        log.warning("run %s: %s", run_id, message)
+        await asyncio.to_thread(self._finish_if_running, run_id, RunStatus.CANCELLED, message=message)
+        await self._tell_stopped(run_id, message)
+        return RunStatus.CANCELLED
+
+    async def _tell_stopped(self, run_id: int, message: str) -> None:
+        """Complete the run's noted check run as `cancelled` with `message` and reply to the requester once."""
+        from bot.run_checks import close_abandoned_check  # bot-github's half; imported late to keep layers apart
+
+        try:
+            await close_abandoned_check(self.ctx, run_id, message)
+        except Exception:  # best effort: the next run of the repository closes what is left
+            log.exception("could not report the end of run %s", run_id)
+
+    async def _close_abandoned(self, run_id: int) -> None:
+        """A run the sweep gave up on (its workers died too often): close its check run with the reason."""
+        run = await asyncio.to_thread(store.get_run, self.ctx.db, run_id)
+        await self._tell_stopped(run_id, run.message if run is not None and run.message else "the run was abandoned")
 
     async def _execute(self, run_id: int) -> str:
         from bot.github_run import (
@@ -128,9 +168,17 @@ class RunExecution:
             store.finish_run(self.ctx.db, run_id, status, **fields)
 
     async def _heartbeat(self, run_id: int) -> None:
+        """Renew the run's lease every `heartbeat_seconds`; returns when the run is no longer ours."""
+        settings = self.ctx.settings
         while True:
-            await asyncio.sleep(RUN_LEASE / 3)
-            store.extend_run_lease(self.ctx.db, run_id, RUN_LEASE)
+            await asyncio.sleep(settings.heartbeat_seconds)
+            try:
+                ours = await asyncio.to_thread(store.extend_run_lease, self.ctx.db, run_id, settings.lease_seconds)
+            except Exception:  # a database hiccup: try again at the next beat
+                log.exception("could not renew the lease of run %s", run_id)
+                continue
+            if not ours:
+                return
 
     async def _run_local(self, run_id: int) -> None:
         try:

@@ -57,7 +57,11 @@ class Settings(BaseSettings):
     max_concurrent_jobs: int = 8  # jobs one worker process runs at once
     max_concurrent_runs: int = 2  # engine runs one worker process runs at once
     delivery_workers: int = 8  # in-process consumers of freshly accepted deliveries
-    sweep_seconds: float = 30.0  # how often a worker looks for work left behind (restarts, other processes)
+    sweep_seconds: float = 5.0  # how often a worker looks for work left behind (restarts, other processes)
+    # A worker holds a claimed delivery or run for `lease_seconds` and renews the lease every
+    # `heartbeat_seconds`: work held by a dead worker is taken over within lease + sweep seconds.
+    lease_seconds: float = 15.0
+    heartbeat_seconds: float = 5.0
     # Run repository code without bubblewrap when the machine cannot sandbox it (warned on every run); see
     # docs/sandbox.md. False: such runs are refused.
     allow_unsandboxed: bool = False

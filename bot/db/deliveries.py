@@ -273,6 +273,19 @@ def release_deliveries(engine: Engine, delivery_ids: Sequence[str]) -> None:
         )
 
 
+def extend_delivery_leases(engine: Engine, delivery_ids: Sequence[str], lease_seconds: float) -> int:
+    """Heartbeat of the deliveries a worker holds: their leases run `lease_seconds` from now; how many."""
+    if not delivery_ids:
+        return 0
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(_TABLE)
+            .where(_TABLE.c.delivery_id.in_(sorted(delivery_ids)), _TABLE.c.status == "processing")
+            .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
+        )
+        return int(result.rowcount or 0)
+
+
 def record_delivery(
     engine: Engine,
     delivery_id: str,

@@ -129,6 +129,21 @@ class CommandComment(Base):
     claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class GitHubWrite(Base):
+    """One GitHub write (comment, check run, pull request) by its idempotency key: its intent is
+    recorded before the write and `done` (with what GitHub returned) after it, so a job replayed after
+    a crash either reuses the result or, when only the intent is there, looks on GitHub for the marker
+    the write carried before writing again."""
+
+    __tablename__ = "github_writes"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # comment | check_run | pull
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    result_id: Mapped[int | None] = mapped_column(BigInteger)
+    intended_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class DeliveryPayload(Base):
     """The body of a delivery exactly as GitHub sent it (JSON text: no re-serialisation on the hot
     path). Insert-only and apart from `deliveries`, so status changes rewrite a small row, not the

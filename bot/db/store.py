@@ -23,6 +23,7 @@ from bot.db.engine import (
     make_sessionmaker,
     migrate,
 )
+from bot.db.github_writes import WriteIntent, record_write_done, record_write_intent
 from bot.db.outcomes import acceptance_for, codemod_stats, record_outcome, record_proposed
 from bot.db.repositories import (
     DEFAULT_SCHEDULE,
@@ -57,6 +58,7 @@ from bot.db.runs import (
 
 __all__ = [
     "DEFAULT_SCHEDULE",
+    "WriteIntent",
     "acceptance_for",
     "active_run",
     "claim_command_comment",
@@ -89,6 +91,8 @@ __all__ = [
     "record_metrics",
     "record_outcome",
     "record_proposed",
+    "record_write_done",
+    "record_write_intent",
     "repositories_of",
     "requeue_stale_run",
     "resumable_runs",

@@ -40,11 +40,11 @@ def _at_0001_with_deliveries(url: str) -> Any:
 
 def _check_upgrade(engine: Any) -> None:
     store.migrate(engine)
-    assert store.current_revision(engine) == "0003" == store.head_revision()
+    assert store.current_revision(engine) == "0004" == store.head_revision()
     columns = {c["name"] for c in inspect(engine).get_columns("deliveries")}
     assert "payload" not in columns and {"delivery_id", "status", "attempts"} <= columns
     tables = set(inspect(engine).get_table_names())
-    assert "delivery_payloads" in tables and "_delivery_payloads_move" not in tables
+    assert {"delivery_payloads", "github_writes"} <= tables and "_delivery_payloads_move" not in tables
     db = store.make_sessionmaker(engine)
     for delivery_id, payload in PAYLOADS.items():
         assert store.get_delivery(db, delivery_id).payload == payload

@@ -151,6 +151,7 @@ def build_app(state: FakeState, public_key: str) -> RecordingApp:
             methods=["POST"],
         ),
         Route("/repos/{owner}/{repo}/issues/{number:int}/comments", needs_repo(create_comment), methods=["POST"]),
+        Route("/repos/{owner}/{repo}/issues/{number:int}/comments", needs_repo(list_comments), methods=["GET"]),
         Route("/repos/{owner}/{repo}/issues/{number:int}/labels", needs_repo(add_labels), methods=["POST"]),
         Route("/repos/{owner}/{repo}/labels", needs_repo(create_label), methods=["POST"]),
         Route("/repos/{owner}/{repo}/labels/{name}", needs_repo(get_label), methods=["GET"]),
@@ -161,6 +162,7 @@ def build_app(state: FakeState, public_key: str) -> RecordingApp:
         Route("/repos/{owner}/{repo}/pulls/{number:int}", needs_repo(update_pull), methods=["PATCH"]),
         Route("/repos/{owner}/{repo}/check-runs", needs_repo(create_check_run), methods=["POST"]),
         Route("/repos/{owner}/{repo}/check-runs/{check_id:int}", needs_repo(update_check_run), methods=["PATCH"]),
+        Route("/repos/{owner}/{repo}/commits/{ref}/check-runs", needs_repo(list_check_runs), methods=["GET"]),
         Route("/git/{owner}/{repo}/{rest:path}", git_endpoint, methods=["GET", "POST"]),
     ]
     return RecordingApp(Starlette(routes=routes), state)
@@ -308,13 +310,16 @@ async def add_reaction(request: Request, state: FakeState, repo: FakeRepo) -> Re
         return error(404, "Not Found")
     if content not in ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"):
         return error(422, "Validation Failed")
-    with state.lock:
-        repo.reactions.setdefault(comment_id, []).append(content)
+    with state.lock:  # GitHub keeps one reaction per user and content, answering 200 for the existing one
+        contents = repo.reactions.setdefault(comment_id, [])
+        existed = content in contents
+        if not existed:
+            contents.append(content)
     from tests.fakegithub.state import example
 
     body = example("reaction")
     body.update(id=state.next_id(), content=content, user=state.user_json("evolve-bot[bot]"))
-    return JSONResponse(body, status_code=201)
+    return JSONResponse(body, status_code=200 if existed else 201)
 
 
 def _issue_exists(repo: FakeRepo, number: int) -> bool:
@@ -331,6 +336,21 @@ async def create_comment(request: Request, state: FakeState, repo: FakeRepo) -> 
         return error(422, "Validation Failed")
     comment_id = state.add_comment_locked(repo, number, "evolve-bot[bot]", body)
     return JSONResponse(state.comment_json(repo, comment_id), status_code=201)
+
+
+async def list_comments(request: Request, state: FakeState, repo: FakeRepo) -> Response:
+    """GET /repos/{o}/{r}/issues/{n}/comments (per_page, page)"""
+    number = request.path_params["number"]
+    if not _issue_exists(repo, number):
+        return error(404, "Not Found")
+    per_page = min(100, int(request.query_params.get("per_page", 30)))
+    page = int(request.query_params.get("page", 1))
+    with state.lock:
+        ids = [i for i, c in repo.comments.items() if c["issue_number"] == number]
+    chosen = ids[(page - 1) * per_page : page * per_page]
+    return JSONResponse(
+        [state.comment_json(repo, i) for i in chosen], headers=_page_links(request, state, page, per_page, len(ids))
+    )
 
 
 async def add_labels(request: Request, state: FakeState, repo: FakeRepo) -> Response:
@@ -481,6 +501,17 @@ async def create_check_run(request: Request, state: FakeState, repo: FakeRepo) -
     with state.lock:
         repo.check_runs[check_id] = dict(data)
     return JSONResponse(state.check_run_json(repo, check_id), status_code=201)
+
+
+async def list_check_runs(request: Request, state: FakeState, repo: FakeRepo) -> Response:
+    """GET /repos/{o}/{r}/commits/{ref}/check-runs (check_name; a sha or a branch as ref; one page)"""
+    ref = request.path_params["ref"]
+    sha = state.head_sha(repo, ref) or ref
+    name = request.query_params.get("check_name")
+    with state.lock:
+        ids = [i for i, c in repo.check_runs.items() if c["head_sha"] == sha and (name is None or c["name"] == name)]
+    runs = [state.check_run_json(repo, i) for i in ids]
+    return JSONResponse({"total_count": len(runs), "check_runs": runs})
 
 
 async def update_check_run(request: Request, state: FakeState, repo: FakeRepo) -> Response:
