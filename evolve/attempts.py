@@ -149,7 +149,7 @@ def run_attempt(
     if proof.dropped and measured.tests is None:
         # Some risky hunks are not proven equivalent: whether tests execute them decides, so base runs first.
         announce("running the tests on base")
-        proof_run = base_test_run(base, base_sha, config, measured, base_tests_progress)
+        proof_run = base_test_run(base, base_sha, config, measured, base_tests_progress if progress else None)
         proof = prove_edits(edits, proof_run, risky)
     edits = proof.kept
     if head.exists():
@@ -179,7 +179,7 @@ def run_attempt(
         changed_lines=summary.changed_lines,
         measures=measures,
         environments=environments,
-        test_progress=tests_progress,
+        test_progress=tests_progress if progress else None,
     )
     if isinstance(head_environment, EnvironmentFailure):
         # The change broke its own environment (an edited dependency file): head's suite cannot run.
@@ -211,7 +211,7 @@ def run_attempt(
         return (
             fresh_tests("head")
             if which == "head"
-            else base_test_run(base, base_sha, config, measured, base_tests_progress)
+            else base_test_run(base, base_sha, config, measured, base_tests_progress if progress else None)
         )
 
     def start_measuring() -> None:

@@ -62,6 +62,7 @@ class StepProgress:
             self._tasks[step] = live.add_task(step, total=total if counted else None, completed=done)
         else:
             live.update(known, total=total if counted else None, completed=done)
+        live.refresh()  # show it now, not at the next tick of rich's refresh thread
 
     def _print(self, step: str, done: int, total: int) -> None:
         elapsed = time.monotonic() - self.started

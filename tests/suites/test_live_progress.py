@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import select
 
 from evolve.config import EvolveConfig
 from evolve.progress import StepProgress
@@ -50,14 +51,17 @@ def test_plain_output_has_one_line_per_step_and_one_when_the_count_completes(tmp
 
 def test_a_terminal_gets_a_live_bar_with_done_and_total():
     main, secondary = pty.openpty()
+    chunks: list[bytes] = []
     try:
         with os.fdopen(secondary, "w", encoding="utf-8", closefd=False) as stream:
             progress = StepProgress(stream)
             assert progress.interactive
             progress("running the tests on base", 7, 20)
             progress.close()
-        shown = os.read(main, 65536).decode("utf-8", "replace")
+        while select.select([main], [], [], 1.0)[0]:  # everything the terminal received
+            chunks.append(os.read(main, 65536))
     finally:
         os.close(main)
         os.close(secondary)
+    shown = b"".join(chunks).decode("utf-8", "replace")
     assert "running the tests on base" in shown and "7/20" in shown
