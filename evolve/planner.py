@@ -47,7 +47,7 @@ FURTHER_TASK_WEIGHT = 0.1
 VALUE_CLASS_RATIO = 0.34
 # Below this (after learned acceptance) a task is a cosmetic rewrite: a default run does not open a PR made
 # only of those; a focus on the theme or codemod, or a history of merging them, does.
-COSMETIC_CEILING = 0.1
+COSMETIC_CEILING = 0.09
 
 
 @dataclass(frozen=True)

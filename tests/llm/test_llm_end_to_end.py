@@ -221,7 +221,9 @@ def test_api_down_continues_with_the_deterministic_catalog(grades_repo, llm_env)
 
     llm_env.for_model("claude-sonnet-5-5", [error(529)] * 3).for_model("claude-haiku-4-5", [error(500)] * 3)
     llm_env.for_model("claude-haiku-5-5", [error(500)] * 3)
-    report = run_engine(grades_repo, RunOptions(llm=True, focus="docstrings"))
+    # The fixture's only codemod finding is cosmetic (redundant-else): a project with a history of merging
+    # those gets them by default, so the fallback has a codemod plan to go on with.
+    report = run_engine(grades_repo, RunOptions(llm=True, focus="docstrings", acceptance={"redundant-else": 0.9}))
 
     # The LLM stage gave up cleanly; the run went on with a codemod plan and says so.
     assert report.llm["usage"]["requests"] == 0
