@@ -8,6 +8,7 @@ are ignored. Work (run, plan, retry) is queued as a run; the run replies with it
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -72,8 +73,16 @@ async def on_comment(event: Event, ctx: Any) -> None:
     # under a new delivery id must not pause, resume or run again.
     edited_at = str(comment.get("updated_at") or comment.get("created_at") or "")
     verb = command.verb if isinstance(command, Command) else "unknown"
-    if not store.claim_command_comment(
-        ctx.db, comment_id, edited_at, event.delivery_id, repository_id=repo_row.id, verb=verb
+    if not (
+        await asyncio.to_thread(
+            store.claim_command_comment,
+            ctx.db,
+            comment_id,
+            edited_at,
+            event.delivery_id,
+            repository_id=repo_row.id,
+            verb=verb,
+        )
     ):
         log.info("comment %s: its command was already handled; delivery %s ignored", comment_id, event.delivery_id)
         return
@@ -163,7 +172,9 @@ async def do_retry(
         await _react(ctx, target, comment_id, "confused")
         await reply(ctx, target, number, render("retry_not_bot_pr"), key=_reply_key(event, comment_id))
         return
-    theme = pr_codemods(ctx, target.repository_id, number)[2] or theme_of_branch(info.head_ref)
+    theme = (await asyncio.to_thread(pr_codemods, ctx, target.repository_id, number))[2] or theme_of_branch(
+        info.head_ref
+    )
     if info.merged:
         await _react(ctx, target, comment_id, "confused")
         await reply(
@@ -190,7 +201,7 @@ async def do_pause(
 ) -> None:
     """`pause` / `resume`: flip the repository's switch."""
     paused = command.verb == "pause"
-    store.set_repository_paused(ctx.db, target.repository_id, paused)
+    await asyncio.to_thread(store.set_repository_paused, ctx.db, target.repository_id, paused)
     await _react(ctx, target, comment_id, DONE_REACTION)
     await reply(ctx, target, number, render("paused" if paused else "resumed"), key=_reply_key(event, comment_id))
 
@@ -226,7 +237,7 @@ async def do_status(
 ) -> None:
     """`status`: pause state, open bot PRs and the last runs."""
     await _react(ctx, target, comment_id, DONE_REACTION)
-    repo_row = store.get_repository(ctx.db, target.repository_id)
+    repo_row = await asyncio.to_thread(store.get_repository, ctx.db, target.repository_id)
     pulls = await ctx.github.list_open_pulls(
         target.installation_id, target.owner, target.name, head_prefix=BRANCH_PREFIX
     )
@@ -239,7 +250,7 @@ async def do_status(
         f"{row.acceptance:.2f} |"
         for row in learning_table(ctx.db, target.repository_id)
     )
-    runs = store.recent_runs(ctx.db, target.repository_id, limit=5)
+    runs = await asyncio.to_thread(store.recent_runs, ctx.db, target.repository_id, limit=5)
     rows = "\n".join(
         f"| {r.id} | {cell(r.trigger)} | {cell(r.status)} | {cell(r.theme or '')} | {f'#{r.pr_number}' if r.pr_number else ''} | "
         f"{r.finished_at.strftime('%Y-%m-%d %H:%M') if r.finished_at else ''} |"

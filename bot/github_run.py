@@ -235,10 +235,12 @@ async def execute_run(ctx: Any, run_id: int) -> RunReport | None:
     The run works with installation tokens of its own, revoked when it ends (best effort: a token that
     could not be revoked expires within the hour), so they are not usable after the run.
     """
-    run = store.get_run(ctx.db, run_id)
+    run = await asyncio.to_thread(store.get_run, ctx.db, run_id)
     if run is None or run.status in FINISHED:
         return None
-    scoped = ctx.github.scoped(_token_scope(ctx, run)) if hasattr(ctx.github, "scoped") else None
+    scoped = (
+        ctx.github.scoped(await asyncio.to_thread(_token_scope, ctx, run)) if hasattr(ctx.github, "scoped") else None
+    )
     run_ctx = dataclasses.replace(ctx, github=scoped) if scoped is not None and dataclasses.is_dataclass(ctx) else ctx
     try:
         return await _execute(run_ctx, run)
@@ -252,9 +254,11 @@ async def execute_run(ctx: Any, run_id: int) -> RunReport | None:
 
 async def _execute(ctx: Any, run: Run) -> RunReport | None:
     run_id = run.id
-    repo_row = store.get_repository(ctx.db, run.repository_id)
+    repo_row = await asyncio.to_thread(store.get_repository, ctx.db, run.repository_id)
     if repo_row is None or repo_row.installation_id is None:
-        _finish(ctx, run_id, RunStatus.CANCELLED, message="the repository is no longer installed")
+        await asyncio.to_thread(
+            _finish, ctx, run_id, RunStatus.CANCELLED, message="the repository is no longer installed"
+        )
         return None
     owner, name = repo_row.full_name.split("/", 1)
     target = RunTarget(repo_row.id, repo_row.installation_id, owner, name)
@@ -263,22 +267,22 @@ async def _execute(ctx: Any, run: Run) -> RunReport | None:
         config, _source = await load_repo_config(ctx, target)
     except ConfigProblem as problem:
         await _report_bad_config(ctx, target, run, repo, str(problem))
-        _finish(ctx, run_id, RunStatus.FAILED, message=str(problem))
+        await asyncio.to_thread(_finish, ctx, run_id, RunStatus.FAILED, message=str(problem))
         return None
     if run.trigger == "plan":
         return await _plan_only(ctx, target, run, repo, config)
     open_pulls = await ctx.github.list_open_pulls(target.installation_id, owner, name, head_prefix=BRANCH_PREFIX)
-    reason = _limit_reason(ctx, run, config, repo_row, open_pulls)
+    reason = await asyncio.to_thread(_limit_reason, ctx, run, config, repo_row, open_pulls)
     if reason is not None:
         await reply(ctx, target, run.comment_issue_number, render("run_skipped", reason=reason), key=_reply_key(run))
-        _finish(ctx, run_id, RunStatus.CANCELLED, message=reason)
+        await asyncio.to_thread(_finish, ctx, run_id, RunStatus.CANCELLED, message=reason)
         return None
     try:
         return await _run_and_publish(ctx, target, run, repo, config, open_pulls)
     except (GitError, GitHubError) as error:  # messages are free of tokens; tell the user, then fail the run
         log.warning("run %s on %s failed: %s", run_id, target.full_name, error)
         await reply(ctx, target, run.comment_issue_number, render("run_error", message=str(error)), key=_reply_key(run))
-        _finish(ctx, run_id, RunStatus.ERROR, message=str(error)[:2000])
+        await asyncio.to_thread(_finish, ctx, run_id, RunStatus.ERROR, message=str(error)[:2000])
         return None
 
 
@@ -342,41 +346,52 @@ async def _run_and_publish(
     retried = next((p for p in open_pulls if p.number == run.pr_number), None) if run.pr_number else None
     focus = run.focus
     if retried is not None:
-        focus = focus or pr_codemods(ctx, target.repository_id, retried.number)[2] or theme_of_branch(retried.head_ref)
-    existing = retried or find_theme_pull(ctx, target, open_pulls, focus)
+        focus = (
+            focus
+            or (await asyncio.to_thread(pr_codemods, ctx, target.repository_id, retried.number))[2]
+            or theme_of_branch(retried.head_ref)
+        )
+    existing = retried or (await asyncio.to_thread(find_theme_pull, ctx, target, open_pulls, focus))
     mirror = await _sync_mirror(ctx, target, repo)
     progress = await ProgressCheck.start(ctx, target, run, mirror.branch_sha(repo.default_branch))
     try:
         options = _run_options(ctx, run, config, focus, existing.head_ref if existing else None, repo.default_branch)
         report = await asyncio.to_thread(run_engine, mirror.path, options, config)
         theme = report.plan.theme if report.plan else None
-        store.update_run(ctx.db, run.id, theme=theme, base_sha=report.base_sha)
+        await asyncio.to_thread(store.update_run, ctx.db, run.id, theme=theme, base_sha=report.base_sha)
         if report.status != RunStatus.SUCCEEDED or not report.branch or not report.commit:
             await _reply_without_pr(ctx, target, run, report, progress)
-            _finish(ctx, run.id, report.status if report.status in FINISHED else RunStatus.ERROR, report=report)
+            await asyncio.to_thread(
+                _finish, ctx, run.id, report.status if report.status in FINISHED else RunStatus.ERROR, report=report
+            )
             return report
-        existing = existing or find_theme_pull(ctx, target, open_pulls, theme)
+        existing = existing or (await asyncio.to_thread(find_theme_pull, ctx, target, open_pulls, theme))
         wanted = existing.head_ref if existing else report.branch
         # Someone else pushed to the branch: leave it (and its PR) alone and propose on a new branch.
         branch, note, same = await asyncio.to_thread(_branch_to_push, ctx, target, mirror, wanted, report.base_sha)
         if not same:
             existing = None
             report = replace(report, message=f"{report.message} Note: {note}; the change is on `{branch}` instead.")
-        store.update_run(ctx.db, run.id, branch=branch, head_sha=report.commit)  # before the push: a replay knows it
+        await asyncio.to_thread(
+            store.update_run, ctx.db, run.id, branch=branch, head_sha=report.commit
+        )  # before the push: a replay knows it
         token = await ctx.github.installation_token(target.installation_id)
         await asyncio.to_thread(
             mirror.push, report.commit, branch, repo.clone_url, Credentials(token), mirror.branch_sha(branch)
         )
         pull, created = await _open_or_update_pull(ctx, target, repo, branch, report, existing)
-        store.update_run(ctx.db, run.id, pr_number=pull.number)
+        await asyncio.to_thread(store.update_run, ctx.db, run.id, pr_number=pull.number)
         await _label_and_check(ctx, target, run, pull.number, report)
         title = report.plan.title if report.plan else branch
         await progress.proposed(pull.number, pull.html_url, title)
         if created:
-            store.record_proposed(
-                ctx.db, target.repository_id, [str(m.get("id")) for m in report.codemods if m.get("id")]
+            await asyncio.to_thread(
+                store.record_proposed,
+                ctx.db,
+                target.repository_id,
+                [str(m.get("id")) for m in report.codemods if m.get("id")],
             )
-        retry_of = run_notes(ctx.db, run.id).get(RETRY_OF)
+        retry_of = (await asyncio.to_thread(run_notes, ctx.db, run.id)).get(RETRY_OF)
         if created and retry_of:
             body = render(
                 "retry_reopened",
@@ -396,7 +411,8 @@ async def _run_and_publish(
         if note:  # names a person from git metadata: untrusted text
             body += f"\n\n{untrusted_markdown(note)}; the change is on `{branch}` instead."
         await reply(ctx, target, run.comment_issue_number, body, key=_reply_key(run))
-        _finish(
+        await asyncio.to_thread(
+            _finish,
             ctx,
             run.id,
             RunStatus.SUCCEEDED,
@@ -491,7 +507,8 @@ async def _plan_only(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, conf
         await reply(
             ctx, target, run.comment_issue_number, render("plan", markdown=Markdown(markdown)), key=_reply_key(run)
         )
-        _finish(
+        await asyncio.to_thread(
+            _finish,
             ctx,
             run.id,
             RunStatus.SUCCEEDED,
@@ -509,4 +526,4 @@ async def _plan_only(ctx: Any, target: RunTarget, run: Run, repo: RepoInfo, conf
             render("run_error", message=f"{type(error).__name__}: {error}"),
             key=_reply_key(run),
         )
-        _finish(ctx, run.id, RunStatus.ERROR, message=str(error)[:2000])
+        await asyncio.to_thread(_finish, ctx, run.id, RunStatus.ERROR, message=str(error)[:2000])

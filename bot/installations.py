@@ -3,6 +3,7 @@ enrol and unenrol repositories and their cron schedules."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,8 @@ def _installation(event: Event) -> Mapping[str, Any]:
 async def _enrol(ctx: BotContext, installation_id: int, items: Any) -> list[int]:
     enrolled = []
     for item in _repositories(items):
-        store.upsert_repository(
+        await asyncio.to_thread(
+            store.upsert_repository,
             ctx.db,
             item["id"],
             str(item["full_name"]),
@@ -58,7 +60,7 @@ async def _enrol(ctx: BotContext, installation_id: int, items: Any) -> list[int]
 
 async def _unenrol(ctx: BotContext, repository_ids: Iterable[int]) -> None:
     for repository_id in repository_ids:
-        store.set_repository(ctx.db, repository_id, enrolled=False)
+        await asyncio.to_thread(store.set_repository, ctx.db, repository_id, enrolled=False)
         await ctx.jobs.remove_schedule(repository_id)
 
 
@@ -68,8 +70,13 @@ async def installation_created(event: Event, ctx: BotContext) -> None:
     installation = _installation(event)
     if event.installation_id is None:
         return
-    store.upsert_installation(
-        ctx.db, event.installation_id, suspended=False, deleted=False, **_installation_fields(installation)
+    await asyncio.to_thread(
+        store.upsert_installation,
+        ctx.db,
+        event.installation_id,
+        suspended=False,
+        deleted=False,
+        **_installation_fields(installation),
     )
     await _enrol(ctx, event.installation_id, event.payload.get("repositories"))
 
@@ -79,8 +86,14 @@ async def installation_deleted(event: Event, ctx: BotContext) -> None:
     """Uninstalled: unenrol its repositories and drop their schedules (history is kept)."""
     if event.installation_id is None:
         return
-    store.upsert_installation(ctx.db, event.installation_id, deleted=True, **_installation_fields(_installation(event)))
-    repos = store.repositories_of(ctx.db, event.installation_id)
+    await asyncio.to_thread(
+        store.upsert_installation,
+        ctx.db,
+        event.installation_id,
+        deleted=True,
+        **_installation_fields(_installation(event)),
+    )
+    repos = await asyncio.to_thread(store.repositories_of, ctx.db, event.installation_id)
     await _unenrol(ctx, [repo.id for repo in repos])
 
 
@@ -89,10 +102,14 @@ async def installation_suspended(event: Event, ctx: BotContext) -> None:
     """Suspended: keep enrolment, stop scheduled runs until unsuspended."""
     if event.installation_id is None:
         return
-    store.upsert_installation(
-        ctx.db, event.installation_id, suspended=True, **_installation_fields(_installation(event))
+    await asyncio.to_thread(
+        store.upsert_installation,
+        ctx.db,
+        event.installation_id,
+        suspended=True,
+        **_installation_fields(_installation(event)),
     )
-    for repo in store.repositories_of(ctx.db, event.installation_id):
+    for repo in await asyncio.to_thread(store.repositories_of, ctx.db, event.installation_id):
         await ctx.jobs.remove_schedule(repo.id)
 
 
@@ -101,10 +118,15 @@ async def installation_unsuspended(event: Event, ctx: BotContext) -> None:
     """Unsuspended: restore the schedules of enrolled repositories."""
     if event.installation_id is None:
         return
-    store.upsert_installation(
-        ctx.db, event.installation_id, suspended=False, deleted=False, **_installation_fields(_installation(event))
+    await asyncio.to_thread(
+        store.upsert_installation,
+        ctx.db,
+        event.installation_id,
+        suspended=False,
+        deleted=False,
+        **_installation_fields(_installation(event)),
     )
-    for repo in store.repositories_of(ctx.db, event.installation_id, enrolled_only=True):
+    for repo in await asyncio.to_thread(store.repositories_of, ctx.db, event.installation_id, enrolled_only=True):
         await ctx.jobs.set_schedule(repo.id)
 
 
@@ -112,7 +134,9 @@ async def installation_unsuspended(event: Event, ctx: BotContext) -> None:
 async def installation_updated(event: Event, ctx: BotContext) -> None:
     """Permissions changed: refresh the installation row."""
     if event.installation_id is not None:
-        store.upsert_installation(ctx.db, event.installation_id, **_installation_fields(_installation(event)))
+        await asyncio.to_thread(
+            store.upsert_installation, ctx.db, event.installation_id, **_installation_fields(_installation(event))
+        )
 
 
 @router.register("installation_repositories", "added")
@@ -120,8 +144,10 @@ async def repositories_added(event: Event, ctx: BotContext) -> None:
     """Repositories added to the installation's selection are enrolled."""
     if event.installation_id is None:
         return
-    if store.get_installation(ctx.db, event.installation_id) is None:
-        store.upsert_installation(ctx.db, event.installation_id, **_installation_fields(_installation(event)))
+    if (await asyncio.to_thread(store.get_installation, ctx.db, event.installation_id)) is None:
+        await asyncio.to_thread(
+            store.upsert_installation, ctx.db, event.installation_id, **_installation_fields(_installation(event))
+        )
     await _enrol(ctx, event.installation_id, event.payload.get("repositories_added"))
 
 
@@ -129,7 +155,7 @@ async def repositories_added(event: Event, ctx: BotContext) -> None:
 async def repositories_removed(event: Event, ctx: BotContext) -> None:
     """Repositories removed from the selection are unenrolled and unscheduled."""
     ids = [item["id"] for item in _repositories(event.payload.get("repositories_removed"))]
-    known = [rid for rid in ids if store.get_repository(ctx.db, rid) is not None]
+    known = [rid for rid in ids if (await asyncio.to_thread(store.get_repository, ctx.db, rid)) is not None]
     await _unenrol(ctx, known)
 
 
@@ -143,12 +169,18 @@ async def ensure_repository(ctx: BotContext, event: Event) -> Repository | None:
     repository_id = repo.get("id")
     if not isinstance(repository_id, int) or not repo.get("full_name"):
         return None
-    existing = store.get_repository(ctx.db, repository_id)
+    existing = await asyncio.to_thread(store.get_repository, ctx.db, repository_id)
     if existing is not None and existing.full_name == repo["full_name"]:
         return existing
-    if event.installation_id is not None and store.get_installation(ctx.db, event.installation_id) is None:
-        store.upsert_installation(ctx.db, event.installation_id, **_installation_fields(_installation(event)))
-    row = store.upsert_repository(
+    if (
+        event.installation_id is not None
+        and (await asyncio.to_thread(store.get_installation, ctx.db, event.installation_id)) is None
+    ):
+        await asyncio.to_thread(
+            store.upsert_installation, ctx.db, event.installation_id, **_installation_fields(_installation(event))
+        )
+    row = await asyncio.to_thread(
+        store.upsert_repository,
         ctx.db,
         repository_id,
         str(repo["full_name"]),

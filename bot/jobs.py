@@ -91,7 +91,7 @@ async def run_repository_job(run_id: int) -> None:
 async def scheduled_run_job(repository_id: int) -> None:
     """APScheduler task fired by a repository's cron schedule: queue one run per fire time."""
     queue = active_queue()
-    repo = store.get_repository(queue.ctx.db, repository_id)
+    repo = await asyncio.to_thread(store.get_repository, queue.ctx.db, repository_id)
     if repo is None or not repo.enrolled or repo.paused:
         return
     fire = getattr(current_job.get(None), "scheduled_fire_time", None)

@@ -8,6 +8,7 @@ both are read back by `bot.github_run` through `bot.acceptance.learned_acceptanc
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -45,15 +46,17 @@ async def record_review_outcome(event: Event, ctx: Any) -> None:
     """A bot PR was merged or closed: record the outcome for each codemod it applied (once per PR)."""
     pull = bot_pull(event.payload)
     number = pull.get("number") if pull else None
-    repository_id = _repository_id(ctx, event)
+    repository_id = await asyncio.to_thread(_repository_id, ctx, event)
     if pull is None or not isinstance(number, int) or repository_id is None:
         return
     outcome = "merged" if pull.get("merged") or pull.get("merged_at") else "closed"
-    codemods, run_id, _theme = pr_codemods(ctx, repository_id, number)
+    codemods, run_id, _theme = await asyncio.to_thread(pr_codemods, ctx, repository_id, number)
     if not codemods:
         log.info("bot PR #%s closed but no run of ours recorded its codemods", number)
         return
-    recorded = store.record_outcome(ctx.db, repository_id, number, codemods, outcome, run_id=run_id)
+    recorded = await asyncio.to_thread(
+        store.record_outcome, ctx.db, repository_id, number, codemods, outcome, run_id=run_id
+    )
     log.info("PR #%s %s: recorded for %s", number, outcome, ", ".join(recorded) or "nothing new")
 
 
@@ -69,7 +72,7 @@ async def learn_from_review(event: Event, ctx: Any) -> None:
 
     pull, review = bot_pull(event.payload), event.payload.get("review")
     number = pull.get("number") if pull else None
-    repository_id = _repository_id(ctx, event)
+    repository_id = await asyncio.to_thread(_repository_id, ctx, event)
     full_name = event.repository.get("full_name")
     if (
         not isinstance(review, dict)
@@ -87,7 +90,9 @@ async def learn_from_review(event: Event, ctx: Any) -> None:
     if state not in REVIEW_STATES:
         return
     commit_id = review.get("commit_id")
-    run = run_for_review(ctx.db, repository_id, number, commit_id if isinstance(commit_id, str) else None)
+    run = await asyncio.to_thread(
+        run_for_review, ctx.db, repository_id, number, commit_id if isinstance(commit_id, str) else None
+    )
     if run is None:
         log.info("review on bot PR #%s but no run of ours produced it", number)
         return
@@ -96,5 +101,5 @@ async def learn_from_review(event: Event, ctx: Any) -> None:
     if not await ctx.github.can_write(event.installation_id, owner, name, login):
         log.info("review %s on bot PR #%s by %s ignored: no write access", state, number, login)
         return
-    standing = record_review(ctx.db, run.id, login, state)
+    standing = await asyncio.to_thread(record_review, ctx.db, run.id, login, state)
     log.info("review on bot PR #%s by %s: %s (run %s)", number, login, standing, run.id)

@@ -55,16 +55,16 @@ async def close_orphaned_checks(ctx: Any, target: Any, keep_run: int | None = No
     """Cancel in-progress check runs that earlier runs of the repository left open (all but `keep_run`'s,
     the run resuming); how many were closed."""
     closed = 0
-    for run in runs_with_note(ctx.db, target.repository_id, PROGRESS_CHECK):
+    for run in await asyncio.to_thread(runs_with_note, ctx.db, target.repository_id, PROGRESS_CHECK):
         if run.id == keep_run:
             continue
         check_id = (run.options or {}).get(PROGRESS_CHECK)
         if not isinstance(check_id, int):
-            update_run_notes(ctx.db, run.id, _forget)
+            await asyncio.to_thread(update_run_notes, ctx.db, run.id, _forget)
             continue
         summary = render("check_interrupted", run_id=run.id)
         if await _complete(ctx, target, check_id, "cancelled", "The run was interrupted", summary):
-            update_run_notes(ctx.db, run.id, _forget)
+            await asyncio.to_thread(update_run_notes, ctx.db, run.id, _forget)
             closed += 1
     return closed
 
@@ -127,7 +127,9 @@ class ProgressCheck:
             log.warning("could not create the in-progress check run on %s: %s", target.full_name, error)
             return progress
         check_id = progress.check_id
-        update_run_notes(ctx.db, run.id, lambda notes: notes.update({PROGRESS_CHECK: check_id}))
+        await asyncio.to_thread(
+            update_run_notes, ctx.db, run.id, lambda notes: notes.update({PROGRESS_CHECK: check_id})
+        )
         return progress
 
     async def finish(self, conclusion: str, title: str, summary: str) -> None:
@@ -135,7 +137,7 @@ class ProgressCheck:
         if self.check_id is None:
             return
         if await _complete(self.ctx, self.target, self.check_id, conclusion, title, summary):
-            update_run_notes(self.ctx.db, self.run_id, _forget)
+            await asyncio.to_thread(update_run_notes, self.ctx.db, self.run_id, _forget)
             self.check_id = None
 
     async def proposed(self, number: int, url: str, title: str) -> None:

@@ -50,7 +50,8 @@ class RunExecution:
         pr_number: int | None = None,
     ) -> Run:
         """Create a queued run (once per idempotency key) and start a job for it; returns the run row."""
-        run, created = store.create_run(
+        run, created = await asyncio.to_thread(
+            store.create_run,
             self.ctx.db,
             repository_id,
             trigger,
@@ -93,7 +94,7 @@ class RunExecution:
                 if run is None:
                     return None
                 status = await self._execute_within_limits(run_id)
-                follower = store.next_queued_run(self.ctx.db, run.repository_id)
+                follower = await asyncio.to_thread(store.next_queued_run, self.ctx.db, run.repository_id)
                 if follower is not None:
                     self._runs.discard(follower)
                     await self.kick_run(follower)
@@ -159,7 +160,7 @@ class RunExecution:
         else:
             status = RunStatus.SUCCEEDED if report.status == RunStatus.DRY_RUN else report.status
             self._finish_if_running(run_id, status, report=report)
-        run = store.get_run(self.ctx.db, run_id)
+        run = await asyncio.to_thread(store.get_run, self.ctx.db, run_id)
         return run.status if run is not None else status
 
     def _finish_if_running(self, run_id: int, status: str, **fields: Any) -> None:
