@@ -13,10 +13,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot import setup_flow, webhooks
+from bot import metrics, setup_flow, webhooks
 from bot.context import BotContext
 from bot.db import store
 from bot.jobs import JobQueue
@@ -127,6 +127,11 @@ def create_app(
     async def healthz() -> dict[str, str]:
         """The process is up."""
         return {"status": "ok"}
+
+    @app.get("/metrics")
+    async def metrics_endpoint() -> Response:
+        """This process's Prometheus metrics (text format)."""
+        return Response(metrics.render_metrics(), media_type=metrics.CONTENT_TYPE_LATEST)
 
     @app.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bot import metrics
 from bot.db import store
 from bot.db.deliveries import ClaimedDelivery, DeliveryMark, NewDelivery, extend_delivery_leases
 from bot.routing import Event
@@ -135,9 +136,12 @@ class DeliveryProcessing:
                 self._held.discard(delivery_id)
 
     async def _process_claimed(self, delivery: ClaimedDelivery) -> str:
+        if delivery.attempts > 1:  # claimed before, by a worker that died or a try that failed
+            metrics.LEASE_TAKEOVERS.labels("delivery").inc()
         async with self._dispatch_slots:
             mark = await self._dispatch(delivery)
         await self.deliveries.mark([mark])
+        metrics.DELIVERIES_PROCESSED.labels(metrics.event_label(delivery.event, True), mark.status).inc()
         if mark.status == "queued" and mark.retry_after and self.works:
             asyncio.get_running_loop().call_later(mark.retry_after, self._requeue_local, delivery.delivery_id)
         return mark.status

@@ -24,6 +24,7 @@ from githubkit.cache import MemCacheStrategy
 from githubkit.exception import GitHubException, RateLimitExceeded, RequestFailed
 from githubkit.retry import RetryOption
 
+from bot import metrics
 from evolve.untrusted_text import forget_secret, register_secret
 
 log = logging.getLogger(__name__)
@@ -172,9 +173,16 @@ class GitHubGateway:
     @staticmethod
     async def _call(what: str, call: Any) -> Any:
         try:
-            return await call
+            response = await call
         except GitHubException as error:
-            raise _github_error(what, error) from None
+            failure = _github_error(what, error)
+            metrics.GITHUB_CALLS.labels(what, str(failure.status or "error")).inc()
+            raise failure from None
+        metrics.GITHUB_CALLS.labels(what, str(response.status_code)).inc()
+        remaining = response.headers.get("x-ratelimit-remaining")
+        if remaining is not None and remaining.isdigit():
+            metrics.GITHUB_RATE_REMAINING.set(int(remaining))
+        return response
 
     @staticmethod
     async def _collect(what: str, pages: Any) -> list[Any]:

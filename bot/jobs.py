@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler import current_async_scheduler, current_job
 
+from bot import metrics
 from bot.db import store
 from bot.db.deliveries import ClaimedDelivery, release_deliveries
 from bot.db.delivery_writer import DeliveryWriter
@@ -134,7 +135,10 @@ class JobQueue(DeliveryProcessing, RunExecution, Scheduling):
         for run_id in await asyncio.to_thread(store.resumable_runs, self.ctx.db):
             if run_id in self._runs:  # executing here: its own heartbeat keeps it
                 continue
-            if await asyncio.to_thread(store.requeue_stale_run, self.ctx.db, run_id, RUN_MAX_TRIES) == RunStatus.ERROR:
+            requeued = await asyncio.to_thread(store.requeue_stale_run, self.ctx.db, run_id, RUN_MAX_TRIES)
+            if requeued is not None:
+                metrics.LEASE_TAKEOVERS.labels("run").inc()
+            if requeued == RunStatus.ERROR:
                 await self._close_abandoned(run_id)
                 continue
             await self.kick_run(run_id)
@@ -169,6 +173,7 @@ class JobQueue(DeliveryProcessing, RunExecution, Scheduling):
             for _ in range(max(1, self.ctx.settings.delivery_workers)):
                 self._spawn(self._consume())
             self._spawn(self._renew_leases())
+            metrics.QUEUE_DEPTH.set_function(self._local.qsize)
             await self.sync_schedules()
             # Work left behind by a restart is queued before start() returns, so nothing waits a sweep period.
             try:

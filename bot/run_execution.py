@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bot import metrics
 from bot.db import store
 from evolve.run_status import RunStatus
 
@@ -93,7 +95,10 @@ class RunExecution:
                 run = await asyncio.to_thread(store.claim_run, self.ctx.db, run_id, lease)
                 if run is None:
                     return None
+                started = time.monotonic()
                 status = await self._execute_within_limits(run_id)
+                metrics.RUNS.labels(str(status)).inc()
+                metrics.RUN_SECONDS.observe(time.monotonic() - started)
                 follower = await asyncio.to_thread(store.next_queued_run, self.ctx.db, run.repository_id)
                 if follower is not None:
                     self._runs.discard(follower)

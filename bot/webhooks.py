@@ -24,6 +24,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ from fastapi import APIRouter
 from githubkit.webhooks import verify as verify_signature
 from starlette.routing import Route
 
+from bot import metrics
 from bot.db.deliveries import NewDelivery
 
 if sys.version_info >= (3, 11):
@@ -215,8 +217,12 @@ class WebhookIntake:
                 delivery_id = value if delivery_id is None else delivery_id
             elif name == b"content-length":
                 declared = value if declared is None else declared
+        started = time.perf_counter()
         status, answer = await self._answer(ctx, scope, receive, declared, signature, event, delivery_id)
         _log_outcome(status, delivery_id, event)
+        metrics.INTAKE_SECONDS.observe(time.perf_counter() - started)
+        outcome = "ping" if status == 200 and event == b"ping" else _OUTCOMES.get(status, "answered")
+        metrics.WEBHOOK_RESPONSES.labels(metrics.event_label(event, status in (200, 202)), outcome).inc()
         return status, answer
 
     async def _answer(
