@@ -134,23 +134,39 @@ def _first_line(node: ast.stmt) -> int:
     return min([node.lineno, *(d.lineno for d in decorators)])
 
 
-def _hunk_equivalent(
-    before: str, lines: list[str], top_level: list[tuple[int, int]], hunk: Hunk, codemods: tuple[str, ...]
-) -> bool:
-    """Whether applying only `hunk` keeps behaviour, judged on the top-level statements it touches.
+def _logical_changes(
+    hunks: tuple[Hunk, ...], change_spans: list[tuple[int, int, Change]]
+) -> list[tuple[list[Hunk], tuple[Change, ...]]]:
+    """Hunks grouped into the changes they make: a dedented block is split by its unchanged blank lines into
+    several hunks, yet it is one change, kept or left out whole."""
+    groups: list[tuple[list[Hunk], tuple[Change, ...]]] = []
+    for hunk in hunks:
+        changes = _hunk_changes(hunk, change_spans)
+        if groups and changes and groups[-1][1] == changes:
+            groups[-1][0].append(hunk)
+        else:
+            groups.append(([hunk], changes))
+    return groups
 
-    Lines outside the hunk are the same on both sides (shifted by its size), so comparing the touched
+
+def _hunks_equivalent(
+    lines: list[str], top_level: list[tuple[int, int]], group: list[Hunk], codemods: tuple[str, ...]
+) -> bool:
+    """Whether applying only `group` keeps behaviour, judged on the top-level statements it touches.
+
+    Lines outside the group are the same on both sides (shifted by its size), so comparing the touched
     statements alone is as strong as comparing the modules, and much cheaper on large files.
     """
     if not codemods:
         return False
-    first, last = hunk.base_start, max(hunk.base_end, hunk.base_start - 1)
+    first = group[0].base_start
+    last = max(max(h.base_end, h.base_start - 1) for h in group)
     touched = [(a, b) for a, b in top_level if a <= max(last, first) and first <= b]
     start = min([first, *(a for a, _ in touched)])
     end = max([last, *(b for _, b in touched)])
     region_before = "".join(lines[start - 1 : end])
-    region_after = "".join(lines[start - 1 : hunk.base_start - 1]) + "".join(hunk.added) + "".join(lines[last:end])
-    return _cached_equivalence(region_before, region_after, codemods)
+    shifted = [replace(h, base_start=h.base_start - start + 1, base_end=h.base_end - start + 1) for h in group]
+    return _cached_equivalence(region_before, apply_hunks(region_before, shifted), codemods)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -180,13 +196,12 @@ def prove_edit(
     proofs: list[HunkProof] = []
     kept_hunks: list[Hunk] = []
     kept_changes: set[Change] = set()
-    for hunk in hunks:
-        changes = _hunk_changes(hunk, change_spans)
+    for group, changes in _logical_changes(hunks, change_spans):
         codemods = tuple(sorted({c.codemod for c in changes})) or all_codemods
-        execution = hunk_execution(hunk, spans, line_count, covered, executable, headers)
-        # Equivalence only matters (and is only computed) where no test executes the hunk.
+        executions = {hunk_execution(h, spans, line_count, covered, executable, headers) for h in group}
+        execution: Execution = next(e for e in ("executed", "not-executed", "not-measured") if e in executions)
         # Proven equivalence is the stronger claim (a test may run a line without checking what it does).
-        equivalent = _hunk_equivalent(edit.before, lines, top_level, hunk, codemods)
+        equivalent = _hunks_equivalent(lines, top_level, group, codemods)
         if equivalent:
             verdict: Verdict = "equivalent"
         elif execution == "executed":
@@ -195,22 +210,23 @@ def prove_edit(
             # Only catalog edits are dropped here; the LLM's refactors answer to its characterization tests.
             verdict = "dropped" if edit.source == "codemods" and set(codemods) & risky else "unverified"
         if verdict != "dropped":
-            kept_hunks.append(hunk)
+            kept_hunks.extend(group)
             kept_changes.update(changes)
+        first, last = group[0], group[-1]
         proofs.append(
             HunkProof(
                 path=edit.path,
-                base_start=hunk.base_start,
-                base_end=hunk.base_end,
-                head_start=hunk.head_start,
-                head_end=hunk.head_end,
+                base_start=first.base_start,
+                base_end=max(h.base_end for h in group),
+                head_start=first.head_start,
+                head_end=max(h.head_end for h in group),
                 codemods=codemods,
                 descriptions=tuple(dict.fromkeys(c.description for c in changes)),
-                symbol=_symbol_at(symbols, hunk.base_start, max(hunk.base_end, hunk.base_start)),
+                symbol=_symbol_at(symbols, first.base_start, max(last.base_end, first.base_start)),
                 execution=execution,
                 equivalent=equivalent,
                 verdict=verdict,
-                changed_lines=hunk.changed_line_count,
+                changed_lines=sum(h.changed_line_count for h in group),
             )
         )
     if len(kept_hunks) == len(hunks):

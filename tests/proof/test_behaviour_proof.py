@@ -93,3 +93,21 @@ def test_changed_code_metrics_name_the_touched_functions_and_files():
         (None, "maintainability index", 60.0, 62.5),
         ("Cache.get", "cyclomatic complexity", 5, 4),
     ]
+
+
+def test_a_dedented_block_split_by_blank_lines_is_one_change_kept_or_left_whole():
+    import libcst as cst
+
+    from evolve.codemods.base import CodemodContext
+    from evolve.codemods.redundant_else import RedundantElse
+
+    before = (
+        "def get(self, index):\n    if isinstance(index, slice):\n        return list(index)\n    else:\n"
+        "        if index == 0:\n            return 0\n\n        size = len(self)\n\n        return size\n"
+    )
+    module, changes = RedundantElse().transform(cst.parse_module(before), CodemodContext())
+    edit = FileEdit("pkg/mod.py", before, module.code, "codemods", tuple(changes))
+    proof = prove_edits((edit,), None, RISKY)
+    (hunk,) = proof.hunks  # three diff hunks (split at the blank lines), one change
+    assert hunk.verdict == "equivalent" and proof.kept == (edit,)
+    assert (hunk.base_start, hunk.base_end) == (4, 10)
