@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot import metrics
+from bot import log_context, metrics
 from bot.db import store
 from bot.db.deliveries import ClaimedDelivery, DeliveryMark, NewDelivery, extend_delivery_leases
 from bot.routing import Event
@@ -147,7 +147,11 @@ class DeliveryProcessing:
         return mark.status
 
     async def _dispatch(self, delivery: ClaimedDelivery) -> DeliveryMark:
-        """Run the router on one claimed delivery; what to mark it as."""
+        """Run the router on one claimed delivery; what to mark it as (logged with the delivery's context)."""
+        with log_context.bind(delivery_id=delivery.delivery_id):
+            return await self._dispatch_bound(delivery)
+
+    async def _dispatch_bound(self, delivery: ClaimedDelivery) -> DeliveryMark:
         delivery_id = delivery.delivery_id
         try:
             payload = delivery.parsed if delivery.parsed is not None else json.loads(delivery.payload)
@@ -155,6 +159,13 @@ class DeliveryProcessing:
             log.info("delivery %s: ignored (payload is not readable JSON)", delivery_id)
             return DeliveryMark(delivery_id, "ignored", "payload is not valid JSON")
         event = Event.from_payload(delivery.event, payload, delivery_id)
+        repository = event.payload.get("repository")
+        full_name = repository.get("full_name") if isinstance(repository, dict) else None
+        with log_context.bind(installation_id=event.installation_id, repository=full_name):
+            return await self._route(delivery, event)
+
+    async def _route(self, delivery: ClaimedDelivery, event: Event) -> DeliveryMark:
+        delivery_id = delivery.delivery_id
         if not self.router.handles(event):
             log.info("delivery %s: ignored (no handler for %s %s)", delivery_id, event.name, event.action or "")
             return DeliveryMark(delivery_id, "ignored")

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot import metrics
+from bot import log_context, metrics
 from bot.db import store
 from evolve.run_status import RunStatus
 
@@ -96,7 +96,15 @@ class RunExecution:
                 if run is None:
                     return None
                 started = time.monotonic()
-                status = await self._execute_within_limits(run_id)
+                repo = await asyncio.to_thread(store.get_repository, self.ctx.db, run.repository_id)
+                with log_context.bind(
+                    run_id=run_id,
+                    delivery_id=run.delivery_id,
+                    repository_id=run.repository_id,
+                    repository=repo.full_name if repo is not None else None,
+                    installation_id=repo.installation_id if repo is not None else None,
+                ):
+                    status = await self._execute_within_limits(run_id)
                 metrics.RUNS.labels(str(status)).inc()
                 metrics.RUN_SECONDS.observe(time.monotonic() - started)
                 follower = await asyncio.to_thread(store.next_queued_run, self.ctx.db, run.repository_id)

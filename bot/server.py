@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from bot.app import create_app
 from bot.http_limits import ConnectionLimits, protocol_class
+from bot.log_context import configure_logging
 from bot.settings import Settings, load_settings
 from bot.startup_checks import check_startup
 
@@ -67,7 +68,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, role: str = "all", settings
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     settings = settings or load_settings()
     _seal_secrets()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_format)
     check = check_startup(settings, role)
     if not check.ok:
         raise StartupRefused("the GitHub App configuration is not usable:\n  " + "\n  ".join(check.problems))

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     # A worker holds a claimed delivery or run for `lease_seconds` and renews the lease every
     # `heartbeat_seconds`: work held by a dead worker is taken over within lease + sweep seconds.
     lease_seconds: float = 15.0
+    log_format: str = "text"  # text | json (one object per line with delivery, run, installation, repository)
     heartbeat_seconds: float = 5.0
     # Run repository code without bubblewrap when the machine cannot sandbox it (warned on every run); see
     # docs/sandbox.md. False: such runs are refused.

@@ -1,0 +1,64 @@
+"""Log lines that say which delivery, run, installation and repository they are about.
+
+The job code sets the context (`bind`) where it takes up a delivery or a run; `JsonFormatter` puts
+it on every line logged under it (`EVOLVE_LOG_FORMAT=json`), with secrets redacted.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from evolve.untrusted_text import redacted
+
+_FIELDS = ("delivery_id", "run_id", "installation_id", "repository", "repository_id")
+_CONTEXT: contextvars.ContextVar[Mapping[str, object] | None] = contextvars.ContextVar(
+    "evolve_log_context", default=None
+)
+
+
+@contextmanager
+def bind(**fields: object) -> Iterator[None]:
+    """Add `fields` (of delivery_id, run_id, installation_id, repository, repository_id) to every line logged inside."""
+    known = {name: value for name, value in fields.items() if name in _FIELDS and value is not None}
+    token = _CONTEXT.set({**(_CONTEXT.get() or {}), **known})
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+def current() -> dict[str, object]:
+    """The fields bound where the caller runs."""
+    return dict(_CONTEXT.get() or {})
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the bound context, the exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON, secrets redacted."""
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redacted(record.getMessage()),
+            **(_CONTEXT.get() or {}),
+        }
+        if record.exc_info:
+            line["exception"] = redacted(self.formatException(record.exc_info))
+        return json.dumps(line, default=str)
+
+
+def configure_logging(log_format: str) -> None:
+    """Root logging at INFO, as text or (`json`) one JSON object per line."""
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
