@@ -138,15 +138,19 @@ def _logical_changes(
     hunks: tuple[Hunk, ...], change_spans: list[tuple[int, int, Change]]
 ) -> list[tuple[list[Hunk], tuple[Change, ...]]]:
     """Hunks grouped into the changes they make: a dedented block is split by its unchanged blank lines into
-    several hunks, yet it is one change, kept or left out whole."""
-    groups: list[tuple[list[Hunk], tuple[Change, ...]]] = []
+    several hunks (and may hold a nested change of its own), yet it is one change, kept or left out whole."""
+    groups: list[tuple[list[Hunk], tuple[Change, ...], set[Change]]] = []
     for hunk in hunks:
         changes = _hunk_changes(hunk, change_spans)
-        if groups and changes and groups[-1][1] == changes:
-            groups[-1][0].append(hunk)
+        first, last = hunk.base_start, max(hunk.base_end, hunk.base_start)
+        around = {c for start, end, c in change_spans if start <= last and first <= end} | set(changes)
+        if groups and around & groups[-1][2]:
+            group, named, seen = groups[-1]
+            group.append(hunk)
+            groups[-1] = (group, tuple(dict.fromkeys((*named, *changes))), seen | around)
         else:
-            groups.append(([hunk], changes))
-    return groups
+            groups.append(([hunk], changes, around))
+    return [(group, named) for group, named, _ in groups]
 
 
 def _hunks_equivalent(

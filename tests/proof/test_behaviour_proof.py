@@ -103,11 +103,14 @@ def test_a_dedented_block_split_by_blank_lines_is_one_change_kept_or_left_whole(
 
     before = (
         "def get(self, index):\n    if isinstance(index, slice):\n        return list(index)\n    else:\n"
-        "        if index == 0:\n            return 0\n\n        size = len(self)\n\n        return size\n"
+        "        if index == 0:\n            return 0\n        elif index == -1:\n            return -1\n\n"
+        "        size = len(self)\n\n        return size\n"
     )
     module, changes = RedundantElse().transform(cst.parse_module(before), CodemodContext())
     edit = FileEdit("pkg/mod.py", before, module.code, "codemods", tuple(changes))
     proof = prove_edits((edit,), None, RISKY)
-    (hunk,) = proof.hunks  # three diff hunks (split at the blank lines), one change
+    # Several diff hunks (split at the blank lines), two changes (the else and the nested elif): one decision.
+    assert len(changes) == 2
+    (hunk,) = proof.hunks
     assert hunk.verdict == "equivalent" and proof.kept == (edit,)
-    assert (hunk.base_start, hunk.base_end) == (4, 10)
+    assert (hunk.base_start, hunk.base_end) == (4, 12)
