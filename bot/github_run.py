@@ -303,6 +303,8 @@ def environment_settings(settings: Any) -> EnvironmentSettings:
 def _run_options(
     ctx: Any, run: Run, config: EvolveConfig, focus: str | None, branch: str | None, default_branch: str
 ) -> RunOptions:
+    from bot.dashboard.collect import skipped_themes
+
     acceptance, blocked = learned_acceptance(ctx.db, run.repository_id, config.codemods.reenabled)
     # The LLM stage runs when the operator gave the bot a key and the repository has not turned it off.
     llm = config.llm.enabled and ctx.settings.operator.has_llm_key
@@ -313,6 +315,7 @@ def _run_options(
         run_id=f"gh-{run.id}",
         acceptance=acceptance,
         blocked_codemods=blocked,
+        themes_to_skip=skipped_themes(ctx.db, run.repository_id),  # ticked "skip" boxes in the dashboard
         base_ref=f"refs/heads/{default_branch}",
         set_branch=False,  # the engine commits into the mirror; the push below publishes it
         work_dir=Path(ctx.settings.workdir) / "evolve-work",

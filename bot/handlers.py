@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import command_handlers, installations, learning
+from bot.dashboard import handlers as dashboard
 from bot.routing import Router
 
-handlers = Router(installations.router, command_handlers.router, learning.router)
+handlers = Router(installations.router, command_handlers.router, learning.router, dashboard.router)

@@ -107,6 +107,9 @@ class RunExecution:
                     status = await self._execute_within_limits(run_id)
                 metrics.RUNS.labels(str(status)).inc()
                 metrics.RUN_SECONDS.observe(time.monotonic() - started)
+                from bot.dashboard.handlers import refresh_quietly  # the dashboard shows every outcome
+
+                await refresh_quietly(self.ctx, run.repository_id)
                 follower = await asyncio.to_thread(store.next_queued_run, self.ctx.db, run.repository_id)
                 if follower is not None:
                     self._runs.discard(follower)

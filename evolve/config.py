@@ -174,6 +174,7 @@ class EvolveConfig(_Model):
     codemods: CodemodsConfig = CodemodsConfig()
     gates: GatesConfig = GatesConfig()
     llm: LLMConfig = LLMConfig()
+    dashboard: bool = True  # the App keeps a dashboard issue; false: it keeps none (and edits nothing)
 
     @field_validator("schedule")
     @classmethod

@@ -268,3 +268,17 @@ class CodemodStat(Base):
     proposed: Mapped[int] = mapped_column(Integer, default=0)
     merged: Mapped[int] = mapped_column(Integer, default=0)
     closed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DashboardIssue(Base):
+    """The dashboard issue the App keeps in a repository: its number, its page comments and the skipped themes."""
+
+    __tablename__ = "dashboard_issues"
+
+    repository_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    issue_number: Mapped[int | None] = mapped_column(Integer)
+    page_comment_ids: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"ids": [comment id, ...]}
+    skipped_themes: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"themes": [...]}
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakegithub.git_http import serve_git
+from tests.fakegithub.issues_api import issue_routes
 from tests.fakegithub.state import FakeRepo, FakeState, RecordedRequest, Token, git, iso
 
 Endpoint = Callable[[Request, FakeState], Awaitable[Response]]
@@ -164,6 +165,7 @@ def build_app(state: FakeState, public_key: str) -> RecordingApp:
         Route("/repos/{owner}/{repo}/check-runs/{check_id:int}", needs_repo(update_check_run), methods=["PATCH"]),
         Route("/repos/{owner}/{repo}/commits/{ref}/check-runs", needs_repo(list_check_runs), methods=["GET"]),
         Route("/git/{owner}/{repo}/{rest:path}", git_endpoint, methods=["GET", "POST"]),
+        *issue_routes(needs_repo),
     ]
     return RecordingApp(Starlette(routes=routes), state)
 
