@@ -7,6 +7,7 @@ a ticked retry box queues the failed run's theme again; then the issue is redraw
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -63,21 +64,23 @@ async def _config(ctx: Any, target: RunTarget) -> tuple[EvolveConfig, str]:
 async def _dashboard_issue(ctx: Any, target: RunTarget, body: str) -> tuple[issue_api.IssueRef, bool]:
     """The repository's open dashboard issue, found by number, else by marker, else opened with `body`."""
     gh, args = ctx.github, (target.installation_id, target.owner, target.name)
-    number, _pages = _stored(ctx, target.repository_id)
+    number, _pages = await asyncio.to_thread(_stored, ctx, target.repository_id)
     issue = await issue_api.get_issue(gh, *args, number) if number is not None else None
     if issue is None or MARKER not in issue.body:
         issue = await issue_api.find_dashboard(gh, *args, f"{ctx.settings.app_slug}[bot]")
     if issue is not None:
         return issue, False
     created = await issue_api.create_issue(gh, *args, TITLE, body)
-    _store(ctx, target.repository_id, issue_number=created.number, page_comment_ids={"ids": []})
+    await asyncio.to_thread(
+        _store, ctx, target.repository_id, issue_number=created.number, page_comment_ids={"ids": []}
+    )
     return created, True
 
 
 async def _write_pages(ctx: Any, target: RunTarget, number: int, pages: tuple[str, ...]) -> tuple[str, ...]:
     """Put the history pages in the issue's comments (reusing earlier ones); their web addresses."""
     gh, args = ctx.github, (target.installation_id, target.owner, target.name)
-    stored_number, ids = _stored(ctx, target.repository_id)
+    stored_number, ids = await asyncio.to_thread(_stored, ctx, target.repository_id)
     ids = ids if stored_number == number else []
     urls: list[str] = []
     kept: list[int] = []
@@ -92,13 +95,13 @@ async def _write_pages(ctx: Any, target: RunTarget, number: int, pages: tuple[st
     for spare in ids[len(pages) :]:  # fewer pages than before: keep the comment, say it is empty
         if await issue_api.update_comment(gh, *args, spare, "<!-- evolve:dashboard-page:spare -->\n(empty page)"):
             kept.append(spare)
-    _store(ctx, target.repository_id, issue_number=number, page_comment_ids={"ids": kept})
+    await asyncio.to_thread(_store, ctx, target.repository_id, issue_number=number, page_comment_ids={"ids": kept})
     return tuple(urls)
 
 
 async def refresh_dashboard(ctx: Any, repository_id: int) -> int | None:
     """Create or redraw the repository's dashboard issue; its number, or None when off or not possible."""
-    target = _target(ctx, repository_id)
+    target = await asyncio.to_thread(_target, ctx, repository_id)
     if target is None or ctx.github is None:
         return None
     config, note = await _config(ctx, target)
@@ -107,7 +110,7 @@ async def refresh_dashboard(ctx: Any, repository_id: int) -> int | None:
     pulls = await ctx.github.list_open_pulls(
         target.installation_id, target.owner, target.name, head_prefix=BRANCH_PREFIX
     )
-    view = collect_view(ctx.db, repository_id, pulls, config, note)
+    view = await asyncio.to_thread(collect_view, ctx.db, repository_id, pulls, config, note)
     first = render_dashboard(view)
     issue, created = await _dashboard_issue(ctx, target, first.body)
     urls = await _write_pages(ctx, target, issue.number, first.pages)
@@ -127,50 +130,46 @@ async def refresh_quietly(ctx: Any, repository_id: int) -> None:
         log.exception("could not redraw the dashboard of repository %s", repository_id)
 
 
-async def _apply(ctx: Any, event: Event, target: RunTarget, requests: DashboardRequests, issue: dict[str, Any]) -> None:
-    shown, before = requests.shown_skip_boxes, skipped_themes(ctx.db, target.repository_id)
-    skipped = sorted((before - shown) | requests.skipped)
-    _store(ctx, target.repository_id, skipped_themes={"themes": skipped})
-    repo = get_repository(ctx.db, target.repository_id)
+def _apply_state(ctx: Any, repository_id: int, requests: DashboardRequests) -> frozenset[str]:
+    """Store the skip and pause boxes' state; the themes now skipped."""
+    shown, before = requests.shown_skip_boxes, skipped_themes(ctx.db, repository_id)
+    skipped = (before - shown) | requests.skipped
+    _store(ctx, repository_id, skipped_themes={"themes": sorted(skipped)})
+    repo = get_repository(ctx.db, repository_id)
     if requests.paused is not None and repo is not None and repo.paused != requests.paused:
-        set_repository_paused(ctx.db, target.repository_id, requests.paused)
+        set_repository_paused(ctx.db, repository_id, requests.paused)
+    return skipped
+
+
+def _retry_focus(ctx: Any, repository_id: int, run_id: int) -> tuple[bool, str | None]:
+    """Whether run `run_id` is a failed run of this repository, and the theme to try again."""
+    with ctx.db() as session:
+        run = session.get(Run, run_id)
+        if run is None or run.repository_id != repository_id:
+            return False, None
+        return run.status in (RunStatus.FAILED.value, RunStatus.ERROR.value), run.theme or run.focus
+
+
+async def _apply(ctx: Any, event: Event, target: RunTarget, requests: DashboardRequests, issue: dict[str, Any]) -> None:
+    skipped = await asyncio.to_thread(_apply_state, ctx, target.repository_id, requests)
     edited = str(issue.get("updated_at") or event.delivery_id)
     number = int(issue["number"])
-    for theme in requests.run_next:
-        if theme in skipped:
-            continue  # the same edit blocked it
+    queued: list[tuple[str, str | None]] = [("run", theme) for theme in requests.run_next if theme not in skipped]
+    for run_id in requests.retry:
+        failed, focus = await asyncio.to_thread(_retry_focus, ctx, target.repository_id, run_id)
+        if failed:
+            queued.append((f"retry:{run_id}", focus))
+    for kind, focus in queued:
+        key = f"dashboard:{target.repository_id}:{kind}:{focus if kind == 'run' else ''}:{edited}"
         await ctx.jobs.enqueue_run(
             target.repository_id,
             "dashboard",
-            focus=theme,
+            focus=focus,
             requested_by=event.sender_login,
             comment_issue_number=number,
-            idempotency_key=f"dashboard:{target.repository_id}:run:{theme}:{edited}",
+            idempotency_key=key[:255],
             delivery_id=event.delivery_id,
         )
-    for run_id in requests.retry:
-        with ctx.db() as session:
-            run = session.get(Run, run_id)
-            failed = (
-                run is not None
-                and run.repository_id == target.repository_id
-                and run.status
-                in (
-                    RunStatus.FAILED.value,
-                    RunStatus.ERROR.value,
-                )
-            )
-            focus = (run.theme or run.focus) if run is not None else None
-        if failed:
-            await ctx.jobs.enqueue_run(
-                target.repository_id,
-                "dashboard",
-                focus=focus,
-                requested_by=event.sender_login,
-                comment_issue_number=number,
-                idempotency_key=f"dashboard:{target.repository_id}:retry:{run_id}:{edited}",
-                delivery_id=event.delivery_id,
-            )
 
 
 @router.register("issues", "edited")
@@ -185,8 +184,8 @@ async def on_dashboard_edited(event: Event, ctx: Any) -> None:
         return  # not the App's dashboard (anyone can paste the marker into their own issue)
     if is_bot(event.payload.get("sender"), ctx.settings.bot_login):
         return  # our own redraw, or another bot
-    target = _target(ctx, repo_id)
-    stored_number, _pages = _stored(ctx, repo_id)
+    target = await asyncio.to_thread(_target, ctx, repo_id)
+    stored_number, _pages = await asyncio.to_thread(_stored, ctx, repo_id)
     if target is None or stored_number != issue.get("number"):
         return
     user = event.sender_login or ""

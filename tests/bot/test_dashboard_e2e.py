@@ -17,6 +17,8 @@ from bot.dashboard.collect import skipped_themes
 from bot.dashboard.handlers import refresh_dashboard
 from bot.db import store
 from bot.db.models import DashboardIssue, MetricSnapshot, PROutcome, Run
+from bot.github_run import _run_options
+from evolve.config import EvolveConfig
 from tests.fakegithub.fixtures import BotWorld
 from tests.fakegithub.payloads import real_payload
 from tests.fakegithub.sample_repo import EVOLVE_YML
@@ -127,6 +129,8 @@ def test_ticks_queue_skip_and_pause_only_for_writers(bot_world: BotWorld) -> Non
     (run,) = _dashboard_runs(bot_world)
     assert (run.focus, run.requested_by, run.comment_issue_number) == ("modernize", "alice", number)
     assert skipped_themes(bot_world.ctx.db, BotWorld.REPO_ID) == {"docstrings"}
+    options = _run_options(bot_world.ctx, run, EvolveConfig(), None, None, "main")
+    assert options.themes_to_skip == {"docstrings"}  # the planner of the next run leaves it out
     assert store.get_repository(bot_world.ctx.db, BotWorld.REPO_ID).paused
     redrawn = bot_world.repo.issues[number]["body"]
     assert "- [x] <!-- evolve:skip:docstrings -->" in redrawn and "- [x] <!-- evolve:pause:repository -->" in redrawn

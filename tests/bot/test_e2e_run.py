@@ -51,10 +51,13 @@ def test_install_comment_pr_merge_learn(bot_world: BotWorld, caplog: pytest.LogC
         ("POST", f"{base}/issues/comments/{payload['comment']['id']}/reactions"),
     ]
     assert ("POST", f"{base}/pulls") in calls and ("POST", f"{base}/issues/{number}/labels") in calls
-    assert calls[-2:] == [
+    revoke = calls.index(("DELETE", "/installation/token"))
+    assert calls[revoke - 1 : revoke + 1] == [
         ("POST", f"{base}/issues/{payload['issue']['number']}/comments"),
         ("DELETE", "/installation/token"),
     ]  # the run's own token, revoked when it ends
+    # then the dashboard issue is drawn (bot/dashboard): looked for by its marker, opened once
+    assert calls[revoke + 1 :].count(("POST", f"{base}/issues")) == 1
     create = fake.requests_to("POST", f"{base}/pulls")[0]
     assert create.body["head"] == pull["head"] and create.body["base"] == "main" and create.status == 201
 
