@@ -17,8 +17,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, TypedDict
 
-from evolve.attempts import BaseMeasurements, run_attempt, tests_summary
+from evolve.attempts import AttemptOutcome, BaseMeasurements, run_attempt, tests_summary
 from evolve.changed_metrics import metrics_of_changed_code
 from evolve.config import ConfigError, EvolveConfig, load_config
 from evolve.edits import FileEdit
@@ -44,6 +45,25 @@ from evolve.suites.startup import cannot_run_message, cannot_start_reason
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
+
+
+class _ReportFields(TypedDict):
+    """The RunReport fields every outcome of a planned run shares."""
+
+    run_id: str
+    repo: str
+    base_sha: str
+    plan: Plan
+    timings: dict[str, float]
+    rules: tuple[str, ...]
+
+
+class _CommonReportFields(_ReportFields, total=False):
+    """The shared fields plus, once the base environment is built, its report."""
+
+    environment: dict[str, Any]
+
+
 LLM_THEME_BY_TASK = {
     "docstrings": "docstrings",
     "complexity": "complexity",
@@ -262,7 +282,9 @@ def run_engine(
         )
     except OSError as error:
         message = f"no private directory for the run's trees: {error}"
-        return RunReport(run_id=run_id, status="error", repo=label, base_sha=base_sha, plan=None, message=message)
+        return RunReport(
+            run_id=run_id, status=RunStatus.ERROR, repo=label, base_sha=base_sha, plan=None, message=message
+        )
     try:
         report = _run_in_trees(repository, base_sha, run_dir, run_id, options, config, progress)
     except (ConfigError, GitError, SandboxRefused) as error:
@@ -362,7 +384,9 @@ def _run_in_trees(
     from evolve.project_rules.sources import describe_rule_sources
 
     rules = describe_rule_sources(read_project_rules(base))
-    common = dict(run_id=run_id, repo=repository.label, base_sha=base_sha, plan=plan, timings=timings, rules=rules)
+    common = _CommonReportFields(
+        run_id=run_id, repo=repository.label, base_sha=base_sha, plan=plan, timings=timings, rules=rules
+    )
     if plan.empty:
         return RunReport(
             **common,
@@ -534,21 +558,21 @@ def _run_in_trees(
 
 
 def _finish_success(
-    repository,
-    head,
-    base,
-    base_sha,
-    plan,
-    edits,
-    attempts,
-    scan,
-    result,
-    measured,
-    options,
-    common,
-    codemods,
-    llm_info,
-    config,
+    repository: Repository,
+    head: Path,
+    base: Path,
+    base_sha: str,
+    plan: Plan,
+    edits: tuple[FileEdit, ...],
+    attempts: list[AttemptRecord],
+    scan: ScanResult,
+    result: AttemptOutcome,
+    measured: BaseMeasurements,
+    options: RunOptions,
+    common: _CommonReportFields,
+    codemods: tuple[dict[str, Any], ...],
+    llm_info: dict[str, Any],
+    config: EvolveConfig,
 ) -> RunReport:
     from evolve.research import scan_repository
 

@@ -13,7 +13,7 @@ passes them to every run (`RunOptions.operator`); the CLI reads its own environm
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -79,6 +79,7 @@ class OperatorLimits(BaseModel):
     def from_environment(cls, env: Mapping[str, str] | None = None) -> OperatorLimits:
         """Read `EVOLVE_<FIELD>` (and ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL) from `env`; by default from
         os.environ and the secrets `evolve serve` took out of it at start-up (`evolve.process_secrets`)."""
+        lookup: Callable[[str], str | None]
         if env is None:
             from evolve.process_secrets import environment_secret
 

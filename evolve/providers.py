@@ -40,8 +40,8 @@ class CodemodProvider:
             groups[tuple(sorted(ids))].append(path)
         edits: list[FileEdit] = []
         notes: list[str] = []
-        for ids, paths in sorted(groups.items()):
-            result = apply_codemods(workspace, sorted(paths), [get_codemod(i) for i in ids], self.min_python)
+        for group_ids, paths in sorted(groups.items()):
+            result = apply_codemods(workspace, sorted(paths), [get_codemod(i) for i in group_ids], self.min_python)
             edits.extend(result.edits)
             notes.extend(f"skipped {s.path}: {s.reason}" for s in result.skipped)
         return ProviderOutcome(provider=self.name, edits=tuple(sorted(edits, key=lambda e: e.path)), notes=tuple(notes))

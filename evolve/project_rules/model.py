@@ -221,9 +221,10 @@ class ProjectRules:
             if pattern:
                 return f"{linter.tool} excludes {pattern} ({linter.source})"
         black = self.black
-        for pattern in black.excludes if black is not None else ():
-            if regex_excludes(path, pattern):
-                return f"black excludes {pattern.strip()} ({black.source})"
+        if black is not None:
+            for pattern in black.excludes:
+                if regex_excludes(path, pattern):
+                    return f"black excludes {pattern.strip()} ({black.source})"
         return None
 
     def verdict(self, codes: tuple[str, ...], path: str) -> RuleVerdict:

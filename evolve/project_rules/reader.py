@@ -16,7 +16,14 @@ from typing import Any, TypeVar
 
 from evolve.project_rules import ini_configs, pyproject_configs
 from evolve.project_rules.model import LinterRules, ProjectRules
-from evolve.project_rules.pre_commit import FLAKE8_HOOKS, RUFF_HOOKS, PreCommitError, apply_hook, parse_pre_commit
+from evolve.project_rules.pre_commit import (
+    FLAKE8_HOOKS,
+    RUFF_HOOKS,
+    PreCommitError,
+    PreCommitHook,
+    apply_hook,
+    parse_pre_commit,
+)
 from evolve.project_rules.ruff_config import DEFAULT_SELECT, has_format_section, merge_extended, ruff_rules
 
 if sys.version_info >= (3, 11):
@@ -127,7 +134,7 @@ def _follow_extends(reader: _Reader, table: dict[str, Any], location: Path) -> d
 def read_project_rules(root: Path) -> ProjectRules:
     """Every rule source of the checkout at `root`, as one value. Never raises for broken config files."""
     reader = _Reader(Path(root))
-    hooks = ()
+    hooks: tuple[PreCommitHook, ...] = ()
     for name in (".pre-commit-config.yaml", ".pre-commit-config.yml"):
         text = reader.text(name)
         if text is not None:

@@ -92,7 +92,7 @@ def regex_excludes(path: str, pattern: str) -> bool:
 
 def split_codes(text: str) -> tuple[str, ...]:
     """Codes from an ini value or a CLI argument: separated by commas, whitespace or newlines; comments dropped."""
-    codes = []
+    codes: list[str] = []
     for line in text.splitlines():
         line = line.split("#", 1)[0]
         codes.extend(word for word in re.split(r"[\s,]+", line) if word)

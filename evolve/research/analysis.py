@@ -139,7 +139,10 @@ def _collect_definitions(tree: ast.Module) -> list[Definition]:
                 for field_name in ("body", "orelse", "finalbody", "handlers"):
                     inner = getattr(node, field_name, None)
                     if isinstance(inner, list):
-                        stmts = [getattr(h, "body", h) for h in inner] if field_name == "handlers" else [inner]
+                        # Each block is a list of ast.stmt: an except handler's body, or the field itself.
+                        stmts: list[Any] = (
+                            [getattr(h, "body", h) for h in inner] if field_name == "handlers" else [inner]
+                        )
                         for block in stmts:
                             visit(block, prefix, parent, public)
                 if isinstance(node, ast.Match):

@@ -93,8 +93,8 @@ def load_catalog(config: EvolveConfig) -> Catalog:
     ]
     enabled.sort(key=_codemod_id)
     # The registry hands out classes; the runner works with instances.
-    enabled = [c() if isinstance(c, type) else c for c in enabled]
-    return Catalog(tuple(enabled), {_codemod_id(c): c.metadata for c in enabled}, detect_occurrences)
+    instances = [c() if isinstance(c, type) else c for c in enabled]
+    return Catalog(tuple(instances), {_codemod_id(c): c.metadata for c in instances}, detect_occurrences)
 
 
 def _normalise(raw: Any) -> dict[str, list[tuple[str, Any]]]:

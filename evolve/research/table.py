@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 from evolve.findings import ScanResult
 
 
@@ -9,7 +11,7 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _grid(header: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> list[str]:
+def _grid(header: list[str], rows: list[list[str]], right: AbstractSet[int] = frozenset()) -> list[str]:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
 
     def line(cells: list[str]) -> str:

@@ -8,6 +8,7 @@ import shutil
 import stat
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from evolve.sandbox.limits import _alive, remove_cgroup, stale_cgroups
@@ -33,7 +34,7 @@ def make_scratch_directory() -> Path:
 def remove_tree(path: Path) -> None:
     """Remove a directory tree the sandbox wrote, whatever permissions it left on it."""
 
-    def make_writable_and_retry(function, name, _error):  # type: ignore[no-untyped-def]
+    def make_writable_and_retry(function: Callable[[str], object], name: str, _error: object) -> None:
         try:
             os.chmod(os.path.dirname(name), 0o700)
             if not os.path.islink(name) and os.path.isdir(name):

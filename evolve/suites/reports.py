@@ -144,8 +144,8 @@ def _junit_test_id(case: ET.Element, root: Path) -> tuple[str, str | None]:
             rest = classname.split(".")[len(path[:-3].split("/")) :]
             return "::".join([path, *rest, name]), path
     if not classname:  # a collection error: the name is the module's dotted path
-        path = _dotted_to_file(name.split("."), root)
-        return (path[0], path[0]) if path else (name, None)
+        module = _dotted_to_file(name.split("."), root)
+        return (module[0], module[0]) if module else (name, None)
     parts = classname.split(".")
     found = _dotted_to_file(parts, root)
     if found is None:
