@@ -99,8 +99,20 @@ async def _write_pages(ctx: Any, target: RunTarget, number: int, pages: tuple[st
     return tuple(urls)
 
 
+_REDRAWING: dict[int, asyncio.Lock] = {}  # one redraw per repository at a time in this process
+
+
 async def refresh_dashboard(ctx: Any, repository_id: int) -> int | None:
-    """Create or redraw the repository's dashboard issue; its number, or None when off or not possible."""
+    """Create or redraw the repository's dashboard issue; its number, or None when off or not possible.
+
+    A run ending and a PR closing at the same moment must not open two dashboards: redraws of one
+    repository are serialised (within a process; across processes the marker search finds the first).
+    """
+    async with _REDRAWING.setdefault(repository_id, asyncio.Lock()):
+        return await _redraw(ctx, repository_id)
+
+
+async def _redraw(ctx: Any, repository_id: int) -> int | None:
     target = await asyncio.to_thread(_target, ctx, repository_id)
     if target is None or ctx.github is None:
         return None

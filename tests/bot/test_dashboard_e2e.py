@@ -8,6 +8,7 @@ with `dashboard: false`.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -150,3 +151,14 @@ def test_dashboard_false_in_the_config_keeps_none(bot_world: BotWorld) -> None:
     )
     assert _refresh(bot_world) is None
     assert not any(MARKER in (i.get("body") or "") for i in bot_world.repo.issues.values())
+
+
+def test_a_run_ending_while_a_pr_closes_opens_one_dashboard(bot_world: BotWorld) -> None:
+    bot_world.install()
+
+    async def both() -> list[int | None]:
+        return list(await asyncio.gather(*(refresh_dashboard(bot_world.ctx, BotWorld.REPO_ID) for _ in range(3))))
+
+    numbers = bot_world.client.portal.call(both)
+    assert len(set(numbers)) == 1 and numbers[0] is not None
+    assert sum(1 for i in bot_world.repo.issues.values() if MARKER in (i.get("body") or "")) == 1
