@@ -324,6 +324,8 @@ def drop_statements(
         if index in doomed:
             carried.extend(line for line in getattr(statement, "leading_lines", ()) if line.comment is not None)
             continue
+        # Every concrete statement (a simple line or a compound statement) carries its own leading lines.
+        assert isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
         if not kept and index and statement.leading_lines:
             # The statement now opens its block: blank lines that separated it from the dropped ones go.
             lines = list(statement.leading_lines)

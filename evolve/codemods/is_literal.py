@@ -98,12 +98,12 @@ class _Transformer(RecordingTransformer):
             return updated_node
         if isinstance(target.comparator, cst.FormattedString) or isinstance(updated_node.left, cst.FormattedString):
             return updated_node
-        spacing = {"whitespace_before": operator.whitespace_before, "whitespace_after": operator.whitespace_after}
+        before, after = operator.whitespace_before, operator.whitespace_after
         if isinstance(operator, cst.Is):
-            new_operator: cst.BaseCompOp = cst.Equal(**spacing)
+            new_operator: cst.BaseCompOp = cst.Equal(whitespace_before=before, whitespace_after=after)
             self.record(original_node, "`is` with a literal made `==`")
         else:
             # `is not` keeps the spacing of its two outer sides; its inner space disappears with it.
-            new_operator = cst.NotEqual(**spacing)
+            new_operator = cst.NotEqual(whitespace_before=before, whitespace_after=after)
             self.record(original_node, "`is not` with a literal made `!=`")
         return updated_node.with_changes(comparisons=[target.with_changes(operator=new_operator)])

@@ -211,7 +211,12 @@ def _is_stub_cst(body: cst.BaseSuite) -> bool:
 
 def _has_type_comment(node: cst.FunctionDef) -> bool:
     body = node.body
-    comment = body.header.comment if isinstance(body, cst.IndentedBlock) else body.trailing_whitespace.comment
+    if isinstance(body, cst.IndentedBlock):
+        comment = body.header.comment
+    else:
+        # A suite is either an indented block or the statements after the colon on the same line.
+        assert isinstance(body, cst.SimpleStatementSuite)
+        comment = body.trailing_whitespace.comment
     if comment is not None and _TYPE_COMMENT.search(comment.value):
         return True
     return bool(m.findall(node.params, m.Comment(value=m.MatchRegex(r"#\s*type:.*"))))

@@ -102,7 +102,7 @@ class RedundantElse(Codemod):
         return run_transformer(module, _Transformer(ID, context))
 
 
-_EXIT_WORDS = {cst.Return: "return", cst.Raise: "raise", cst.Continue: "continue", cst.Break: "break"}
+_EXIT_WORDS: dict[type, str] = {cst.Return: "return", cst.Raise: "raise", cst.Continue: "continue", cst.Break: "break"}
 
 
 def _describe(node: cst.If) -> str:
@@ -125,6 +125,8 @@ def _ends_with_exit(suite: cst.BaseSuite) -> bool:
 def _as_statements(suite: cst.BaseSuite) -> list[cst.BaseStatement]:
     if isinstance(suite, cst.SimpleStatementSuite):
         return [cst.SimpleStatementLine(body=suite.body, trailing_whitespace=suite.trailing_whitespace)]
+    # A suite is either the statements after the colon on the same line or an indented block.
+    assert isinstance(suite, cst.IndentedBlock)
     return list(suite.body)
 
 
@@ -173,5 +175,8 @@ def _flatten(node: cst.If) -> list[cst.BaseStatement]:
     if _is_pass_only(moved) and not comments:
         moved = []
     elif moved:
-        moved[0] = moved[0].with_changes(leading_lines=[*comments, *moved[0].leading_lines])
+        first = moved[0]
+        # Every concrete statement (a simple line or a compound statement) carries its own leading lines.
+        assert isinstance(first, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
+        moved[0] = first.with_changes(leading_lines=[*comments, *first.leading_lines])
     return [node.with_changes(orelse=None), *moved]

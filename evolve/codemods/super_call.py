@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import ast
+from typing import TypeVar
 
 import libcst as cst
 
 from evolve.codemods.ast_scan import walk_with_symbol
 from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
 from evolve.codemods.cst_edits import RecordingTransformer, has_comment, run_transformer
+
+# A lambda or comprehension: its own scope, handed back unchanged when it is left.
+_ScopeExpression = TypeVar("_ScopeExpression", bound=cst.BaseExpression)
 
 ID = "super-call"
 
@@ -162,7 +166,7 @@ class _Transformer(RecordingTransformer):
     def _push_other(self, node: cst.CSTNode) -> None:
         self.scopes.append(("other", None))
 
-    def _pop(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
+    def _pop(self, original_node: _ScopeExpression, updated_node: _ScopeExpression) -> _ScopeExpression:
         self.scopes.pop()
         return updated_node
 

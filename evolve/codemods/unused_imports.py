@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+from collections.abc import Sequence
 
 import libcst as cst
 
@@ -301,8 +302,12 @@ class _Transformer(RecordingTransformer):
         self.try_depth -= 1
         return updated_node
 
-    visit_TryStar = visit_Try
-    leave_TryStar = leave_Try
+    def visit_TryStar(self, node: cst.TryStar) -> None:
+        self.try_depth += 1
+
+    def leave_TryStar(self, original_node: cst.TryStar, updated_node: cst.TryStar) -> cst.TryStar:
+        self.try_depth -= 1
+        return updated_node
 
     def _unused(self, alias: cst.ImportAlias, statement: cst.Import | cst.ImportFrom) -> bool:
         name, asname = alias.evaluated_name, alias.evaluated_alias
@@ -316,7 +321,7 @@ class _Transformer(RecordingTransformer):
             module, level = name, 0
         return import_has_no_effects(module, level, self.type_checking_depth > 0)
 
-    def _prune(self, original: cst.SimpleStatementLine, line: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+    def _prune(self, original: cst.CSTNode, line: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
         """The line with unused aliases removed (its body may end up empty)."""
         body: list[cst.BaseSmallStatement] = []
         for small in line.body:
@@ -340,18 +345,25 @@ class _Transformer(RecordingTransformer):
             body[-1] = body[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
         return line.with_changes(body=body)
 
-    def _prune_block(self, original_body: tuple[cst.BaseStatement, ...], body: tuple[cst.BaseStatement, ...], footer):
+    def _prune_block(
+        self,
+        original_body: Sequence[cst.BaseStatement],
+        body: Sequence[cst.BaseStatement],
+        footer: Sequence[cst.EmptyLine],
+    ) -> tuple[list[cst.BaseStatement], list[cst.EmptyLine]]:
         if self.try_depth:
             return list(body), list(footer)
-        new_body, doomed = list(body), set()
+        new_body: list[cst.BaseStatement] = list(body)
+        doomed: set[int] = set()
         for index, (before, statement) in enumerate(zip(original_body, body)):
             if (
                 isinstance(statement, cst.SimpleStatementLine)
                 and not self.is_protected(before)
                 and any(isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body)
             ):
-                new_body[index] = self._prune(before, statement)
-                if not new_body[index].body:
+                pruned = self._prune(before, statement)
+                new_body[index] = pruned
+                if not pruned.body:
                     doomed.add(index)
         return drop_statements(new_body, doomed, footer)
 

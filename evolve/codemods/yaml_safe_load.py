@@ -138,7 +138,7 @@ class YamlSafeLoad(Codemod):
             originals = [_imported_from_yaml(node, name) for node in nodes]
             # Only a name bound solely by one `from yaml import` outside any try: a fallback binding has no safe twin.
             if len(nodes) == 1 and originals[0] in SAFE and id(nodes[0]) not in _imports_in_try(module):
-                from_yaml[name] = originals[0]  # type: ignore[assignment]
+                from_yaml[name] = originals[0]
         # A safe name already bound to something other than `from yaml import` is off limits.
         blocked = {
             safe
