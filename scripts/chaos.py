@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -140,6 +141,7 @@ class Sender:
         self.client = httpx.Client(timeout=10)
         self.answered: dict[int, int] = {}
         self.help_issues: list[int] = []
+        self.status_issue: int | None = None
         self.sent = 0
 
     def deliver(self, event: str, payload: dict[str, Any]) -> int:
@@ -160,18 +162,25 @@ class Sender:
 
     def comment(self, verb: str) -> None:
         """A person's comment with a command, on a new issue for `help`."""
-        number = self.fake.add_issue(self.repo) if verb == "help" or not self.help_issues else self.help_issues[0]
         if verb == "help":
+            number = self.fake.add_issue(self.repo)
             self.help_issues.append(number)
+        else:  # status replies go to an issue of their own, so each help issue has exactly one reply
+            self.status_issue = self.status_issue or self.fake.add_issue(self.repo)
+            number = self.status_issue
         self.deliver("issue_comment", comment_created(self.fake, self.repo, number, "alice", f"/evolve {verb}"))
 
 
 def _replies(fake: FakeGitHub, repo: Any, issues: list[int]) -> tuple[int, int]:
-    duplicated = missing = 0
-    for number in issues:
-        bot = [c for c in repo.issue_comments(number) if c["user"] == "evolve-bot[bot]"]
-        duplicated += max(0, len(bot) - 1)
-        missing += 1 if not bot else 0
+    """Bot comments beyond one per write key anywhere (duplicated), and help issues without a reply (missing)."""
+    keys = [
+        re.search(r"<!-- evolve:(.*?) -->", c["body"]) for c in repo.comments.values() if c["user"] == "evolve-bot[bot]"
+    ]
+    unmarked = sum(1 for key in keys if key is None)
+    duplicated = unmarked + len(keys) - unmarked - len({key.group(1) for key in keys if key is not None})
+    missing = sum(
+        1 for number in issues if not any(c["user"] == "evolve-bot[bot]" for c in repo.issue_comments(number))
+    )
     return duplicated, missing
 
 
