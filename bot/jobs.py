@@ -24,6 +24,7 @@ from bot import metrics
 from bot.db import store
 from bot.db.deliveries import ClaimedDelivery, release_deliveries
 from bot.db.delivery_writer import DeliveryWriter
+from bot.db.engine import schema_lock
 from bot.delivery_processing import (
     DELIVERY_BATCH,
     DELIVERY_LEASE,
@@ -161,7 +162,13 @@ class JobQueue(DeliveryProcessing, RunExecution, Scheduling):
         await self.deliveries.start()
         if self.scheduler is not None:
             _BY_SCHEDULER[id(self.scheduler)] = self
-            await self.scheduler.__aenter__()
+            # The scheduler creates its schema and tables on first start: one process at a time.
+            lock = schema_lock(self.ctx.engine)
+            await asyncio.to_thread(lock.__enter__)
+            try:
+                await self.scheduler.__aenter__()
+            finally:
+                await asyncio.to_thread(lock.__exit__, None, None, None)
             await self.scheduler.configure_task(process_delivery_job, max_running_jobs=None)
             await self.scheduler.configure_task(sweep_deliveries_job, max_running_jobs=None)
             await self.scheduler.configure_task(run_repository_job, max_running_jobs=None)

@@ -80,6 +80,14 @@ def alembic_config(database_url: str) -> Config:
 
 
 @contextmanager
+def schema_lock(engine: Engine) -> Iterator[Any]:
+    """PostgreSQL: one process at a time creates or migrates schemas (processes starting together on a
+    fresh database otherwise race to create the same schema); elsewhere a plain connection."""
+    with _migration_lock(engine) as connection:
+        yield connection
+
+
+@contextmanager
 def _migration_lock(engine: Engine) -> Iterator[Any]:
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
