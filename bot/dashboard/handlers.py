@@ -99,16 +99,14 @@ async def _write_pages(ctx: Any, target: RunTarget, number: int, pages: tuple[st
     return tuple(urls)
 
 
-_REDRAWING: dict[int, asyncio.Lock] = {}  # one redraw per repository at a time in this process
-
-
 async def refresh_dashboard(ctx: Any, repository_id: int) -> int | None:
     """Create or redraw the repository's dashboard issue; its number, or None when off or not possible.
 
     A run ending and a PR closing at the same moment must not open two dashboards: redraws of one
     repository are serialised (within a process; across processes the marker search finds the first).
     """
-    async with _REDRAWING.setdefault(repository_id, asyncio.Lock()):
+    locks: dict[int, asyncio.Lock] = ctx.extras.setdefault("dashboard_redraws", {})  # per app, per event loop
+    async with locks.setdefault(repository_id, asyncio.Lock()):
         return await _redraw(ctx, repository_id)
 
 

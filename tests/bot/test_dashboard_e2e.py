@@ -57,7 +57,7 @@ def _refresh(world: BotWorld) -> int | None:
     return world.client.portal.call(refresh_dashboard, world.ctx, BotWorld.REPO_ID)
 
 
-def _edit(world: BotWorld, number: int, body: str, sender: str) -> None:
+def _edit(world: BotWorld, number: int, body: str, sender: str) -> dict:
     payload = real_payload("issues", "edited")
     payload["issue"].update(
         number=number,
@@ -72,6 +72,7 @@ def _edit(world: BotWorld, number: int, body: str, sender: str) -> None:
     world.repo.issues[number]["body"] = body  # GitHub stores the edit, then delivers it
     assert world.deliver("issues", payload).status_code == 202
     world.drain()
+    return payload
 
 
 def _tick(body: str, kind: str, value: str) -> str:
@@ -124,11 +125,15 @@ def test_ticks_queue_skip_and_pause_only_for_writers(bot_world: BotWorld) -> Non
     _edit(bot_world, number, _tick(body, "run-next", "modernize"), "evolve-bot[bot]")
     assert _dashboard_runs(bot_world) == []
 
-    # a writer: pause (so the queued run stops before the engine), skip docstrings, run modernize next
+    # a writer: pause (so queued runs stop before the engine), skip docstrings, run modernize next, retry run 4
     edited = _tick(_tick(_tick(body, "pause", "repository"), "skip", "docstrings"), "run-next", "modernize")
-    _edit(bot_world, number, edited, "alice")
-    (run,) = _dashboard_runs(bot_world)
+    edited = _tick(edited, "retry", "4")
+    payload = _edit(bot_world, number, edited, "alice")
+    assert bot_world.deliver("issues", payload).status_code == 202  # GitHub redelivers it: no second run
+    bot_world.drain()
+    retry, run = _dashboard_runs(bot_world)  # newest first
     assert (run.focus, run.requested_by, run.comment_issue_number) == ("modernize", "alice", number)
+    assert (retry.focus, retry.requested_by) == ("docstrings", "alice")  # the failed run's theme again
     assert skipped_themes(bot_world.ctx.db, BotWorld.REPO_ID) == {"docstrings"}
     options = _run_options(bot_world.ctx, run, EvolveConfig(), None, None, "main")
     assert options.themes_to_skip == {"docstrings"}  # the planner of the next run leaves it out
@@ -141,7 +146,7 @@ def test_ticks_queue_skip_and_pause_only_for_writers(bot_world: BotWorld) -> Non
     _edit(bot_world, number, redrawn.replace("- [x]", "- [ ]"), "alice")
     assert skipped_themes(bot_world.ctx.db, BotWorld.REPO_ID) == frozenset()
     assert not store.get_repository(bot_world.ctx.db, BotWorld.REPO_ID).paused
-    assert len(_dashboard_runs(bot_world)) == 1
+    assert len(_dashboard_runs(bot_world)) == 2
 
 
 def test_dashboard_false_in_the_config_keeps_none(bot_world: BotWorld) -> None:
