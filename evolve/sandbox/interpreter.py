@@ -45,7 +45,9 @@ def interpreter_prefixes(python: str) -> tuple[Path, ...]:
     if found is None:
         raise ValueError(f"interpreter {python!r} not found")
     executable = Path(found)
-    if os.path.realpath(executable) == os.path.realpath(sys.executable):
+    # Evolve's own interpreter only when it is this very venv's: another venv (a repository's own, built by uv
+    # from the same base Python) links to the same binary but has its own prefix and site-packages.
+    if os.path.realpath(executable.parent.parent) == os.path.realpath(sys.prefix):
         candidates = [Path(sys.prefix), Path(sys.base_prefix)]
     else:
         venv = executable.parent.parent

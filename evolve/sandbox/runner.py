@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from evolve.sandbox.bubblewrap import bubblewrap_argv
+from evolve.sandbox.disk import DiskWatch
 from evolve.sandbox.environment import scrubbed_environment
 from evolve.sandbox.limits import (
     RunCgroup,
@@ -78,9 +79,10 @@ def _exited(pid: int) -> bool:
         return True
 
 
-def _wait_unreaped(pid: int, deadline: float) -> bool:
+def _wait_unreaped(pid: int, deadline: float, watch: DiskWatch | None = None) -> bool:
+    """Wait for the leader to exit (True) until `deadline` (False); stop early when the disk watch trips."""
     while not _exited(pid):
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= deadline or (watch is not None and watch.over_limit()):
             return False
         time.sleep(0.02)
     return True
@@ -155,7 +157,8 @@ def run_sandboxed(spec: SandboxSpec) -> SandboxResult:
             isolation = f"none: {support.reason}"
             argv = [_rewrite(arg, mapping) for arg in spec.argv]
             cwd = _rewrite(workdir, mapping)
-        return _run(spec, argv, cwd, environment, cgroup, seccomp_fd, isolation, bubblewrap=support.available)
+        watch = DiskWatch((scratch, spec.outputs), spec.limits.disk_bytes)
+        return _run(spec, argv, cwd, environment, cgroup, seccomp_fd, isolation, watch, bubblewrap=support.available)
     except (OSError, ValueError) as error:
         return _failed_to_start(
             spec, f"cannot start the sandbox: {error}", f"none: {error}", limits_description(cgroup)
@@ -176,6 +179,7 @@ def _run(
     cgroup: RunCgroup | None,
     seccomp_fd: int | None,
     isolation: str,
+    watch: DiskWatch,
     *,
     bubblewrap: bool,
 ) -> SandboxResult:
@@ -201,8 +205,8 @@ def _run(
     timed_out = False
     try:
         # Until the command exits: a descendant holding the pipes open must not stretch the run to its deadline.
-        finished = drain(captures, deadline, stop=lambda: _exited(process.pid))
-        timed_out = not _wait_unreaped(process.pid, deadline)
+        finished = drain(captures, deadline, stop=lambda: _exited(process.pid) or watch.over_limit())
+        timed_out = not watch.exceeded and not _wait_unreaped(process.pid, deadline, watch)
         # Whatever is left (a detached descendant, a run past its time) dies now, then the pipes are emptied.
         _kill_everything(process.pid, cgroup)
         process.wait()
@@ -216,15 +220,19 @@ def _run(
             kill_cgroup(cgroup)
         process.stdout.close()
         process.stderr.close()
+    stderr_text = stderr.text()
+    if watch.exceeded:
+        stderr_text += f"\nsandbox: stopped: the run's files on disk passed the limit of {spec.limits.disk_bytes} bytes"
     return SandboxResult(
         argv=tuple(spec.argv),
-        returncode=-signal.SIGKILL if timed_out else process.returncode,
+        returncode=-signal.SIGKILL if timed_out or watch.exceeded else process.returncode,
         timed_out=timed_out,
         duration=time.monotonic() - start,
         stdout=stdout.text(),
-        stderr=stderr.text(),
+        stderr=stderr_text,
         output_truncated=stdout.truncated or stderr.truncated,
         isolation=isolation,
         limits_enforced=limits,
         network_isolated=bubblewrap and not spec.network,
+        disk_exceeded=watch.exceeded,
     )

@@ -35,6 +35,7 @@ class ResourceLimits:
     tmp_bytes: int = 1024**3
     cpu_seconds: int = 1800
     output_bytes: int = 16 * 1024**2
+    disk_bytes: int = 4 * 1024**3  # the tree copy plus the output directory, on the host's disk
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class SandboxResult:
     isolation: str  # "bubblewrap" or "none: <why>"
     limits_enforced: str  # e.g. "cgroup v1 memory+pids", "rlimits (per process)"
     network_isolated: bool
+    disk_exceeded: bool = False  # stopped because the tree copy and outputs passed `ResourceLimits.disk_bytes`
 
     @property
     def ok(self) -> bool:
