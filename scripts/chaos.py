@@ -242,7 +242,7 @@ def _chaos_phase(
     def killer() -> None:
         rng = random.Random(9)
         for _ in range(kills):
-            if stop.wait(seconds / (kills + 1)):
+            if stop.wait(seconds / (kills + 1)):  # set only on an early exit
                 return
             name = "web" if rng.random() < 0.25 else rng.choice(names[1:])
             cluster.kill(name)
@@ -253,7 +253,7 @@ def _chaos_phase(
     thread = threading.Thread(target=killer)
     thread.start()
     started = time.monotonic()
-    while time.monotonic() - started < seconds:
+    while time.monotonic() - started < seconds or thread.is_alive():  # until every kill was made
         sender.comment("help" if random.random() < 0.8 else "status")
         time.sleep(0.05)
     stop.set()
