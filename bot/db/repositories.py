@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
 
 from bot.db._scope import Db, scope
 from bot.db.models import Installation, Repository
@@ -15,6 +17,15 @@ DEFAULT_SCHEDULE = "0 6 * * 1"
 def upsert_installation(db: Db, installation_id: int, **fields: Any) -> Installation:
     """Create or update an installation (fields: account_login, account_type, repository_selection,
     suspended, deleted)."""
+    try:
+        return _upsert_installation(db, installation_id, **fields)
+    except IntegrityError:  # another delivery created it between our read and our insert: update it instead
+        if not isinstance(db, sessionmaker):
+            raise  # the caller's own transaction is spoilt; it decides
+        return _upsert_installation(db, installation_id, **fields)
+
+
+def _upsert_installation(db: Db, installation_id: int, **fields: Any) -> Installation:
     clean = {key: value for key, value in fields.items() if value is not None}
     with scope(db) as session:
         row = session.get(Installation, installation_id)
@@ -45,6 +56,26 @@ def upsert_repository(
     private: bool | None = None,
 ) -> Repository:
     """Create or update a repository; a new one gets the default weekly schedule."""
+    arguments = (db, repository_id, full_name, installation_id)
+    options = {"enrolled": enrolled, "default_branch": default_branch, "private": private}
+    try:
+        return _upsert_repository(*arguments, **options)
+    except IntegrityError:  # another delivery created it between our read and our insert: update it instead
+        if not isinstance(db, sessionmaker):
+            raise  # the caller's own transaction is spoilt; it decides
+        return _upsert_repository(*arguments, **options)
+
+
+def _upsert_repository(
+    db: Db,
+    repository_id: int,
+    full_name: str,
+    installation_id: int | None,
+    *,
+    enrolled: bool | None,
+    default_branch: str | None,
+    private: bool | None,
+) -> Repository:
     with scope(db) as session:
         row = session.get(Repository, repository_id)
         if row is None:
