@@ -16,16 +16,23 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
 from githubkit.cache import MemCacheStrategy
 from githubkit.exception import GitHubException, RateLimitExceeded, RequestFailed
+from githubkit.rest.paginator import Paginator
 from githubkit.retry import RetryOption
 
 from bot import metrics
 from evolve.untrusted_text import forget_secret, register_secret
+
+if TYPE_CHECKING:
+    from githubkit_schemas.latest.types import (
+        AppInstallationsInstallationIdAccessTokensPostBodyType,
+        AppPermissionsType,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -111,15 +118,18 @@ class TokenScope:
     """What a run's installation tokens may touch: these repositories (names without the owner), these permissions."""
 
     repositories: tuple[str, ...]
-    permissions: Mapping[str, str]
+    permissions: AppPermissionsType
 
-    def request_body(self) -> dict[str, Any]:
+    def request_body(self) -> AppInstallationsInstallationIdAccessTokensPostBodyType:
         """The body of `POST /app/installations/{id}/access_tokens` that restricts the token."""
-        return {"repositories": list(self.repositories), "permissions": dict(self.permissions)}
+        return {"repositories": list(self.repositories), "permissions": {**self.permissions}}
 
+
+# The reactions GitHub accepts on a comment.
+ReactionContent = Literal["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
 
 # What a run needs: read the code, push its branch, open/update the PR, label and comment, report a check run.
-RUN_PERMISSIONS = {
+RUN_PERMISSIONS: AppPermissionsType = {
     "contents": "write",
     "pull_requests": "write",
     "issues": "write",
@@ -127,7 +137,7 @@ RUN_PERMISSIONS = {
     "metadata": "read",
 }
 # A plan-only run reads the code and answers in a comment.
-PLAN_PERMISSIONS = {"contents": "read", "issues": "write", "metadata": "read"}
+PLAN_PERMISSIONS: AppPermissionsType = {"contents": "read", "issues": "write", "metadata": "read"}
 
 
 @dataclass
@@ -155,10 +165,12 @@ class GitHubGateway:
             cached = self._tokens.get(installation_id)
             if cached and cached.expires_at - TOKEN_REFRESH_MARGIN > datetime.now(timezone.utc):
                 return cached.value
-            kwargs = {"data": self.scope.request_body()} if self.scope is not None else {}
+            create_token = self.app.rest.apps.async_create_installation_access_token
             response = await self._call(
                 "POST /app/installations/{id}/access_tokens",
-                self.app.rest.apps.async_create_installation_access_token(installation_id, **kwargs),
+                create_token(installation_id, data=self.scope.request_body())
+                if self.scope is not None
+                else create_token(installation_id),
             )
             data = response.parsed_data
             register_secret(data.token)
@@ -227,10 +239,11 @@ class GitHubGateway:
     ) -> str | None:
         """A file's text on `ref` (default branch when None); None when the file does not exist."""
         gh = await self._as_installation(installation_id)
-        kwargs = {"ref": ref} if ref else {}
+        get_content = gh.rest.repos.async_get_content
         try:
             response = await self._call(
-                "GET /repos/{o}/{r}/contents/{path}", gh.rest.repos.async_get_content(owner, repo, path, **kwargs)
+                "GET /repos/{o}/{r}/contents/{path}",
+                get_content(owner, repo, path, ref=ref) if ref else get_content(owner, repo, path),
             )
         except GitHubError as error:
             if error.status == 404:
@@ -264,7 +277,7 @@ class GitHubGateway:
     # ---- comments and reactions -------------------------------------------------------------------
 
     async def add_reaction(
-        self, installation_id: int, owner: str, repo: str, comment_id: int, content: str = "+1"
+        self, installation_id: int, owner: str, repo: str, comment_id: int, content: ReactionContent = "+1"
     ) -> None:
         """React to an issue comment (+1, eyes, ...)."""
         gh = await self._as_installation(installation_id)
@@ -285,7 +298,8 @@ class GitHubGateway:
     async def list_comments(self, installation_id: int, owner: str, repo: str, number: int) -> list[CommentInfo]:
         """Every comment on an issue or PR (all pages), oldest first."""
         gh = await self._as_installation(installation_id)
-        pages = gh.rest.paginate(
+        # githubkit's Paginator cannot infer its item type from the two-parameter Response of its schemas.
+        pages: Paginator[Any] = gh.rest.paginate(
             gh.rest.issues.async_list_comments, owner=owner, repo=repo, issue_number=number, per_page=100
         )
         items = await self._collect("GET /repos/{o}/{r}/issues/{n}/comments", pages)
@@ -298,7 +312,9 @@ class GitHubGateway:
     ) -> list[PullInfo]:
         """Open PRs whose head branch starts with `head_prefix` (all pages)."""
         gh = await self._as_installation(installation_id)
-        pages = gh.rest.paginate(gh.rest.pulls.async_list, owner=owner, repo=repo, state="open", per_page=100)
+        pages: Paginator[Any] = gh.rest.paginate(
+            gh.rest.pulls.async_list, owner=owner, repo=repo, state="open", per_page=100
+        )
         items = await self._collect("GET /repos/{o}/{r}/pulls", pages)
         return [_pull(item) for item in items if item.head.ref.startswith(head_prefix)]
 

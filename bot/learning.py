@@ -84,7 +84,8 @@ async def learn_from_review(event: Event, ctx: Any) -> None:
     ):
         return
     user = review.get("user")
-    if is_bot(user, ctx.settings.bot_login):
+    # is_bot holds for anything but a user object, so past this line `user` is a dict.
+    if not isinstance(user, dict) or is_bot(user, ctx.settings.bot_login):
         return
     state = "dismissed" if event.action == "dismissed" else str(review.get("state") or "").lower()
     if state not in REVIEW_STATES:

@@ -26,7 +26,7 @@ import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import orjson
 from fastapi import APIRouter
@@ -63,8 +63,8 @@ class ClientGone(Exception):
     """The client disconnected before its body arrived: nothing to answer, nothing recorded."""
 
 
-def _well_formed(signature: str | None) -> bool:
-    return bool(signature) and signature.isascii() and signature.startswith("sha256=") and len(signature) == 71
+def _well_formed(signature: str | None) -> TypeGuard[str]:
+    return signature is not None and signature.isascii() and signature.startswith("sha256=") and len(signature) == 71
 
 
 def signature_ok(secret: str | None, body: bytes, signature: str | None) -> bool:
