@@ -100,7 +100,11 @@ def judge_coverage(
     return Passed(
         gate="coverage",
         summary=f"Line coverage {number(base_total)}% -> {number(head.coverage_percent)}%; "
-        f"changed lines covered: {number(changed.percent)}%.",
+        + (
+            f"changed lines covered: {number(changed.percent)}%."
+            if changed.percent is not None
+            else "no changed line is executable code."
+        ),
         metrics=metrics,
         details=details,
     )

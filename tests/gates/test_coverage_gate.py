@@ -52,10 +52,9 @@ def test_changed_lines_below_floor_fail():
 
 def test_changed_lines_floor_ignored_when_nothing_executable_changed():
     head = measured(50.0, {"a.py": [1]}, {"a.py": [1, 2]})
-    assert (
-        judge_coverage(measured(50.0), head, {"a.py": (9,)}, CoverageSettings(changed_lines_floor=80)).status
-        == "passed"
-    )
+    result = judge_coverage(measured(50.0), head, {"a.py": (9,)}, CoverageSettings(changed_lines_floor=80))
+    assert result.status == "passed"
+    assert "no changed line is executable code" in result.summary and "n/a" not in result.summary
 
 
 def test_unmeasured_or_disabled_is_skipped_and_timeout_errored():
