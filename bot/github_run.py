@@ -241,11 +241,12 @@ async def execute_run(ctx: Any, run_id: int) -> RunReport | None:
     scoped = (
         ctx.github.scoped(await asyncio.to_thread(_token_scope, ctx, run)) if hasattr(ctx.github, "scoped") else None
     )
-    run_ctx = dataclasses.replace(ctx, github=scoped) if scoped is not None and dataclasses.is_dataclass(ctx) else ctx
+    replaceable = dataclasses.is_dataclass(ctx) and not isinstance(ctx, type)
+    run_ctx = dataclasses.replace(ctx, github=scoped) if scoped is not None and replaceable else ctx
     try:
         return await _execute(run_ctx, run)
     finally:
-        if run_ctx is not ctx:
+        if scoped is not None and run_ctx is not ctx:
             try:
                 await scoped.revoke_tokens()
             except Exception:  # never fail a run over the clean-up
@@ -270,7 +271,8 @@ async def _execute(ctx: Any, run: Run) -> RunReport | None:
         await asyncio.to_thread(_finish, ctx, run_id, RunStatus.FAILED, message=str(problem))
         return None
     if run.trigger == "plan":
-        return await _plan_only(ctx, target, run, repo, config)
+        await _plan_only(ctx, target, run, repo, config)
+        return None
     open_pulls = await ctx.github.list_open_pulls(target.installation_id, owner, name, head_prefix=BRANCH_PREFIX)
     reason = await asyncio.to_thread(_limit_reason, ctx, run, config, repo_row, open_pulls)
     if reason is not None:
@@ -368,6 +370,9 @@ async def _run_and_publish(
                 _finish, ctx, run.id, report.status if report.status in FINISHED else RunStatus.ERROR, report=report
             )
             return report
+        # A run that made a commit started from a base commit: both SHAs are known from here on.
+        assert report.base_sha is not None
+        commit = report.commit
         existing = existing or (await asyncio.to_thread(find_theme_pull, ctx, target, open_pulls, theme))
         wanted = existing.head_ref if existing else report.branch
         # Someone else pushed to the branch: leave it (and its PR) alone and propose on a new branch.
@@ -376,11 +381,11 @@ async def _run_and_publish(
             existing = None
             report = replace(report, message=f"{report.message} Note: {note}; the change is on `{branch}` instead.")
         await asyncio.to_thread(
-            store.update_run, ctx.db, run.id, branch=branch, head_sha=report.commit
+            store.update_run, ctx.db, run.id, branch=branch, head_sha=commit
         )  # before the push: a replay knows it
         token = await ctx.github.installation_token(target.installation_id)
         await asyncio.to_thread(
-            mirror.push, report.commit, branch, repo.clone_url, Credentials(token), mirror.branch_sha(branch)
+            mirror.push, commit, branch, repo.clone_url, Credentials(token), mirror.branch_sha(branch)
         )
         pull, created = await _open_or_update_pull(ctx, target, repo, branch, report, existing)
         await asyncio.to_thread(store.update_run, ctx.db, run.id, pr_number=pull.number)
@@ -395,6 +400,7 @@ async def _run_and_publish(
                 [str(m.get("id")) for m in report.codemods if m.get("id")],
             )
         retry_of = (await asyncio.to_thread(run_notes, ctx.db, run.id)).get(RETRY_OF)
+        body: str  # rendered Markdown, then plain text appended
         if created and retry_of:
             body = render(
                 "retry_reopened",
@@ -447,6 +453,7 @@ async def _open_or_update_pull(
 
 
 async def _label_and_check(ctx: Any, target: RunTarget, run: Run, number: int, report: RunReport) -> None:
+    assert report.commit is not None  # labels and a check run only for a run that made a commit
     gh, inst = ctx.github, target.installation_id
     tier = risk_tier(report)
     await gh.add_labels(

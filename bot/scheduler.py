@@ -9,16 +9,20 @@ a LISTEN/NOTIFY event broker, so many web and worker processes share jobs and sc
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apscheduler import AsyncScheduler, SchedulerRole
 from apscheduler.datastores.sqlalchemy import SQLAlchemyDataStore
 from apscheduler.eventbrokers.local import LocalEventBroker
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.db.engine import async_url, make_engine
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from apscheduler.abc import EventBroker
 
 ROLES = {"web": SchedulerRole.scheduler, "worker": SchedulerRole.worker, "all": SchedulerRole.both}
 PG_SCHEMA = "apscheduler"
@@ -46,6 +50,8 @@ def build_scheduler(settings: Settings, role: str = "all") -> AsyncScheduler:
     A web process never processes schedules either: it is a client of the shared data store.
     """
     url = scheduler_database_url(settings.database_url)
+    engine: Engine | AsyncEngine
+    broker: EventBroker
     if make_url(url).get_backend_name() == "postgresql":
         from apscheduler.eventbrokers.psycopg import PsycopgEventBroker
 

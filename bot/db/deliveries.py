@@ -11,7 +11,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql
@@ -21,8 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from bot.db._scope import Db, scope
 from bot.db.models import Delivery, DeliveryPayload, utcnow
 
-_TABLE = Delivery.__table__
-_PAYLOADS = DeliveryPayload.__table__
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import CursorResult
+
+# A declarative class without a custom `__table__` maps exactly one Table.
+_TABLE = cast("Table", Delivery.__table__)
+_PAYLOADS = cast("Table", DeliveryPayload.__table__)
 FINAL_STATUSES = ("processed", "failed", "ignored")
 
 
@@ -49,8 +54,8 @@ class NewDelivery:
             "received_at": now,
             "status": "processing" if claimed else "queued",
             "attempts": 1 if claimed else 0,
-            "lease_until": now + timedelta(seconds=self.lease_seconds) if claimed else None,
-        }  # type: ignore[operator]
+            "lease_until": now + timedelta(seconds=self.lease_seconds) if self.lease_seconds is not None else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,9 @@ def insert_deliveries(connection: Connection, deliveries: Sequence[NewDelivery])
                 continue
             try:
                 with connection.begin_nested():
-                    ids[row["delivery_id"]] = connection.execute(_TABLE.insert().values(**row)).inserted_primary_key[0]
+                    key = connection.execute(_TABLE.insert().values(**row)).inserted_primary_key
+                    assert key is not None  # a single-row INSERT always reports the key it made
+                    ids[row["delivery_id"]] = key[0]
             except IntegrityError:
                 pass
     _insert_payloads(connection, deliveries, ids)
@@ -319,7 +326,8 @@ def claim_delivery(db: Db, delivery_id: str, lease_seconds: float = 300) -> Deli
             )
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        # A Session runs DML into a CursorResult, the result kind that counts rows.
+        if cast("CursorResult[Any]", result).rowcount != 1:
             return None
         return session.scalar(
             select(Delivery).where(Delivery.delivery_id == delivery_id).execution_options(populate_existing=True)

@@ -146,7 +146,7 @@ class DeliveryWriter:
         """Claim the claimable ones among `delivery_ids` for this worker."""
         if not delivery_ids:
             return {}
-        return await self._submit("claim", list(delivery_ids), lease_seconds)  # type: ignore[no-any-return]
+        return await self._submit("claim", list(delivery_ids), lease_seconds)
 
     async def mark(self, marks: Sequence[DeliveryMark]) -> None:
         """Set deliveries' statuses."""

@@ -159,7 +159,7 @@ class DeliveryPayload(Base):
 
 # `Delivery.payload` reads through to `delivery_payloads` (loaded with the row by ORM queries;
 # the hot paths in `bot.db.deliveries` use Core statements on both tables).
-Delivery.payload = column_property(  # type: ignore[attr-defined]
+Delivery.payload = column_property(
     select(DeliveryPayload.payload)
     .where(DeliveryPayload.id == Delivery.id)
     .correlate_except(DeliveryPayload)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -10,8 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from bot.db._scope import Db, scope
 from bot.db.models import OUTCOMES, CodemodStat, PROutcome
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-def _stat(session, repository_id: int, codemod: str) -> CodemodStat:  # type: ignore[no-untyped-def]
+
+def _stat(session: Session, repository_id: int, codemod: str) -> CodemodStat:
     row = session.get(CodemodStat, (repository_id, codemod))
     if row is None:
         row = CodemodStat(repository_id=repository_id, codemod=codemod, proposed=0, merged=0, closed=0)

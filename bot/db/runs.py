@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +14,15 @@ from bot.db._scope import Db, scope
 from bot.db.models import Attempt, GateResultRow, MetricSnapshot, Run, utcnow
 from evolve.run_status import FINISHED_STATUSES, RunStatus
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult, Result
+
 FINISHED = FINISHED_STATUSES
+
+
+def _row_count(result: Result[Any]) -> int:
+    """Rows an UPDATE matched: a Session runs DML into a CursorResult, the result kind that counts rows."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def create_run(
@@ -123,7 +131,7 @@ def claim_run(db: Db, run_id: int, lease_seconds: float = 600) -> Run | None:
             )
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if _row_count(result) != 1:
             return None
     return get_run(db, run_id)
 
@@ -137,7 +145,7 @@ def extend_run_lease(db: Db, run_id: int, lease_seconds: float = 600) -> bool:
             .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        return _row_count(result) == 1
 
 
 def update_run(db: Db, run_id: int, **fields: Any) -> None:
@@ -261,7 +269,7 @@ def requeue_stale_run(db: Db, run_id: int, max_tries: int = 3) -> str | None:
         else:
             values = {"status": RunStatus.QUEUED, "lease_until": None}
         result = session.execute(update(Run).where(stale).values(**values).execution_options(synchronize_session=False))
-        return values["status"] if result.rowcount == 1 else None
+        return values["status"] if _row_count(result) == 1 else None
 
 
 def next_queued_run(db: Db, repository_id: int) -> int | None:
