@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import select, update
@@ -56,14 +57,22 @@ def upsert_repository(
     private: bool | None = None,
 ) -> Repository:
     """Create or update a repository; a new one gets the default weekly schedule."""
-    arguments = (db, repository_id, full_name, installation_id)
-    options = {"enrolled": enrolled, "default_branch": default_branch, "private": private}
+    upsert = functools.partial(
+        _upsert_repository,
+        db,
+        repository_id,
+        full_name,
+        installation_id,
+        enrolled=enrolled,
+        default_branch=default_branch,
+        private=private,
+    )
     try:
-        return _upsert_repository(*arguments, **options)
+        return upsert()
     except IntegrityError:  # another delivery created it between our read and our insert: update it instead
         if not isinstance(db, sessionmaker):
             raise  # the caller's own transaction is spoilt; it decides
-        return _upsert_repository(*arguments, **options)
+        return upsert()
 
 
 def _upsert_repository(
