@@ -23,7 +23,7 @@ from evolve.environments.requirements_files import (
     requirement_name,
     requirement_set,
 )
-from evolve.environments.tox_nox import RunnerDeclaration, read_noxfile, read_tox
+from evolve.environments.tox_nox import RunnerDeclaration, parse_ini, read_noxfile, read_tox
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -99,14 +99,7 @@ def parse_toml(text: str | None) -> dict[str, Any]:
 
 
 def _ini(text: str | None) -> configparser.ConfigParser | None:
-    if not text:
-        return None
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read_string(text)
-    except configparser.Error:
-        return None
-    return parser
+    return parse_ini(text) if text else None
 
 
 def _pick(names: Iterable[str]) -> list[str]:

@@ -30,7 +30,8 @@ class RunnerDeclaration:
     skip_install: bool = False
 
 
-def _ini(text: str) -> configparser.ConfigParser | None:
+def parse_ini(text: str) -> configparser.ConfigParser | None:
+    """An INI file as tox, setuptools and flake8 read it (no interpolation, duplicates tolerated); None if broken."""
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read_string(text)
@@ -108,7 +109,7 @@ def _envlist(parser: configparser.ConfigParser) -> list[str]:
 
 def read_tox_ini(text: str, source: str, prefix: str = "testenv") -> RunnerDeclaration | None:
     """deps, extras and skip_install of the tox environment that runs the tests."""
-    parser = _ini(text)
+    parser = parse_ini(text)
     if parser is None:
         return None
     found = _test_env(parser, prefix)

@@ -62,6 +62,19 @@ def _system_mounts() -> list[str]:
     return args
 
 
+# The namespaces, lifetime and capability settings every sandboxed command gets; the start-up probe
+# (evolve.sandbox.support) tries exactly these, so "available" means "these work here".
+ISOLATION_FLAGS = (
+    "--unshare-all",
+    "--unshare-user",
+    "--disable-userns",
+    "--die-with-parent",
+    "--new-session",
+    "--cap-drop",
+    "ALL",
+)
+
+
 def bubblewrap_argv(
     bwrap: str,
     spec: SandboxSpec,
@@ -75,13 +88,7 @@ def bubblewrap_argv(
     limits = spec.limits
     args = [
         bwrap,
-        "--unshare-all",
-        "--unshare-user",
-        "--disable-userns",
-        "--die-with-parent",
-        "--new-session",
-        "--cap-drop",
-        "ALL",
+        *ISOLATION_FLAGS,
         "--uid",
         str(SANDBOX_UID),
         "--gid",

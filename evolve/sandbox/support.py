@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from functools import lru_cache
 
+from evolve.sandbox.bubblewrap import ISOLATION_FLAGS
 from evolve.sandbox.seccomp import seccomp_supported
 from evolve.sandbox.spec import SandboxSupport
 
@@ -30,13 +31,7 @@ def sandbox_support() -> SandboxSupport:
         return SandboxSupport(False, "none", f"no seccomp filter for this architecture ({os.uname().machine})", bwrap)
     probe = [
         bwrap,
-        "--unshare-all",
-        "--unshare-user",
-        "--disable-userns",
-        "--die-with-parent",
-        "--new-session",
-        "--cap-drop",
-        "ALL",
+        *ISOLATION_FLAGS,
         "--ro-bind",
         "/",
         "/",
