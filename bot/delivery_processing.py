@@ -1,4 +1,4 @@
-"""Delivery processing for `bot.jobs.JobQueue`: intake hand-off, claiming, dispatch, marks, sweeps.
+"""Delivery processing, one part of `bot.jobs.JobQueue`: intake hand-off, claiming, dispatch, marks, sweeps.
 
 Fresh deliveries take an in-process fast path when this process runs workers (recorded already
 claimed, the parsed payload kept in memory); a web-only process instead nudges the workers with one
@@ -14,11 +14,12 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from bot import log_context, metrics
 from bot.db import store
-from bot.db.deliveries import ClaimedDelivery, DeliveryMark, NewDelivery, extend_delivery_leases
+from bot.db.deliveries import ClaimedDelivery, DeliveryMark, NewDelivery, extend_delivery_leases, release_deliveries
 from bot.routing import Event
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,21 +41,67 @@ def _retry_delay(attempts: int) -> float:
 
 
 class DeliveryProcessing:
-    """The delivery half of the job queue (state is set up by `JobQueue.__init__`)."""
+    """The delivery part of the job queue; it owns the in-process delivery queue and its claims."""
 
-    ctx: BotContext
-    router: Router
-    scheduler: AsyncScheduler | None
-    works: bool
-    deliveries: DeliveryWriter
-    sweep_task: Callable[[], Any]  # the APScheduler task that makes a worker sweep
-    _local: asyncio.Queue[str | ClaimedDelivery]
-    _claimed: set[str]
-    _held: set[str]  # delivery ids whose rows this process holds claimed (their leases renewed by `_renew_leases`)
-    _dispatch_slots: asyncio.Semaphore
-    _notify_wanted: bool
-    _notifier: asyncio.Task[None] | None
-    _started: bool
+    def __init__(
+        self,
+        ctx: BotContext,
+        router: Router,
+        scheduler: AsyncScheduler | None,
+        works: bool,
+        writer: DeliveryWriter,
+        sweep_task: Callable[[], Any],
+    ) -> None:
+        self.ctx = ctx
+        self.router = router
+        self.scheduler = scheduler
+        self.works = works
+        self.deliveries = writer  # every write to the deliveries table (group commit)
+        self.sweep_task = sweep_task  # the APScheduler task that makes a worker sweep
+        # Delivery ids to claim, or deliveries claimed at intake (payload already parsed).
+        self._local: asyncio.Queue[str | ClaimedDelivery] = asyncio.Queue()
+        self._claimed: set[str] = set()  # delivery ids queued or being processed here
+        self.held: set[str] = set()  # delivery ids whose rows this process holds claimed (leases renewed here)
+        self._dispatch_slots = asyncio.Semaphore(max(1, ctx.settings.delivery_workers))
+        self._notify_wanted = False
+        self._notifier: asyncio.Task[None] | None = None
+        self._started = False
+
+    def start(self, spawn: Callable[[Any], None]) -> None:
+        """Accept deliveries; a worker also starts its consumers and the lease heartbeat through `spawn`."""
+        self._started = True
+        if self.works:
+            for _ in range(max(1, self.ctx.settings.delivery_workers)):
+                spawn(self._consume())
+            spawn(self._renew_leases())
+            metrics.QUEUE_DEPTH.set_function(self._local.qsize)
+
+    async def stop_notifier(self) -> None:
+        """Stop accepting and stop the web role's notifier."""
+        self._started = False
+        if self._notifier is not None:
+            self._notifier.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await self._notifier
+
+    async def release_unstarted(self) -> None:
+        """Deliveries claimed at intake and never started go back to queued, for the next sweep."""
+        unstarted = []
+        while not self._local.empty():
+            item = self._local.get_nowait()
+            if not isinstance(item, str):
+                unstarted.append(item.delivery_id)
+        if unstarted:
+            with suppress(Exception):
+                await asyncio.to_thread(release_deliveries, self.ctx.engine, unstarted)
+        self._claimed.clear()
+        self.held.clear()
+
+    def settled(self) -> bool:
+        """Nothing queued, processing or waiting to notify the workers in this process."""
+        if self._claimed or not self._local.empty():
+            return False
+        return self._notifier is None or self._notifier.done() or not self._notify_wanted
 
     async def accept_delivery(self, delivery: NewDelivery, parsed: Any = None) -> bool:
         """Record a verified delivery durably (group commit), then enqueue it; False for a duplicate.
@@ -70,7 +117,7 @@ class DeliveryProcessing:
             return False
         if inline and delivery.delivery_id not in self._claimed:
             self._claimed.add(delivery.delivery_id)
-            self._held.add(delivery.delivery_id)
+            self.held.add(delivery.delivery_id)
             self._local.put_nowait(ClaimedDelivery(delivery.delivery_id, delivery.event, delivery.payload, 1, parsed))
         else:
             await self.enqueue_delivery(delivery.delivery_id)
@@ -115,7 +162,7 @@ class DeliveryProcessing:
         try:
             try:
                 claimed.update(await self.deliveries.claim(delivery_ids, self.ctx.settings.lease_seconds))
-                self._held.update(claimed)
+                self.held.update(claimed)
             except Exception:  # the rows stay queued: the sweep retries them
                 log.exception("could not claim %d deliveries", len(delivery_ids))
             outcomes = await asyncio.gather(
@@ -133,7 +180,7 @@ class DeliveryProcessing:
         finally:
             for delivery_id in [*delivery_ids, *claimed]:
                 self._claimed.discard(delivery_id)
-                self._held.discard(delivery_id)
+                self.held.discard(delivery_id)
 
     async def _process_claimed(self, delivery: ClaimedDelivery) -> str:
         if delivery.attempts > 1:  # claimed before, by a worker that died or a try that failed
@@ -204,7 +251,7 @@ class DeliveryProcessing:
         settings = self.ctx.settings
         while True:
             await asyncio.sleep(settings.heartbeat_seconds)
-            held = list(self._held)
+            held = list(self.held)
             try:
                 await asyncio.to_thread(extend_delivery_leases, self.ctx.engine, held, settings.lease_seconds)
             except Exception:  # the next beat tries again; a lease outliving a few misses is taken over

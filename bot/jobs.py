@@ -5,7 +5,7 @@ run twice or be lost with a dead process and nothing breaks: claims in the datab
 works, and a periodic sweep re-enqueues whatever is still queued (that is also how a restart
 resumes).
 
-`JobQueue` (`ctx.jobs`) is assembled from three parts: `bot.delivery_processing` (intake hand-off,
+`JobQueue` (`ctx.jobs`) is composed of three parts, each owning its state: `bot.delivery_processing` (intake hand-off,
 claims, dispatch, marks), `bot.run_execution` (runs and their leases) and `bot.scheduling` (cron
 schedules). The APScheduler task functions stay here: stored jobs and schedules name them by
 their import path (`bot.jobs:...`).
@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler import current_async_scheduler, current_job
 
-from bot import metrics
 from bot.db import store
-from bot.db.deliveries import ClaimedDelivery, release_deliveries
+from bot.db.deliveries import ClaimedDelivery, NewDelivery
 from bot.db.delivery_writer import DeliveryWriter
 from bot.db.engine import schema_lock
 from bot.delivery_processing import (
@@ -36,12 +35,12 @@ from bot.delivery_processing import (
 from bot.routing import Router
 from bot.run_execution import RUN_LEASE, RUN_MAX_TRIES, RunExecution
 from bot.scheduling import Scheduling, schedule_id
-from evolve.run_status import RunStatus
 
 if TYPE_CHECKING:  # pragma: no cover
     from apscheduler import AsyncScheduler
 
     from bot.context import BotContext
+    from bot.db.models import Run
 
 __all__ = [
     "DELIVERY_BATCH",
@@ -101,12 +100,12 @@ async def scheduled_run_job(repository_id: int) -> None:
     await queue.enqueue_run(repository_id, "schedule", idempotency_key=key)
 
 
-class JobQueue(DeliveryProcessing, RunExecution, Scheduling):
-    """`ctx.jobs`: enqueue deliveries and runs, manage cron schedules, run workers."""
+class JobQueue:
+    """`ctx.jobs`: enqueue deliveries and runs, manage cron schedules, run workers.
 
-    sweep_task = staticmethod(sweep_deliveries_job)
-    run_task = staticmethod(run_repository_job)
-    schedule_task = staticmethod(scheduled_run_job)
+    Composed of three parts, each owning its own state: `delivery_processing`, `run_execution` and
+    `scheduling`; this facade starts and stops them and forwards the public calls.
+    """
 
     def __init__(
         self, ctx: BotContext, router: Router | None, scheduler: AsyncScheduler | None, role: str = "all"
@@ -116,34 +115,94 @@ class JobQueue(DeliveryProcessing, RunExecution, Scheduling):
         self.scheduler = scheduler
         self.role = role
         self.works = role in ("all", "worker")
-        # Delivery ids to claim, or deliveries claimed at intake (payload already parsed).
-        self._local: asyncio.Queue[str | ClaimedDelivery] = asyncio.Queue()
-        self._claimed: set[str] = set()  # delivery ids queued or being processed here
-        self._held: set[str] = set()  # delivery ids whose rows are claimed by this process
-        self._runs: set[int] = set()  # run ids with a job pending or executing here
         self._tasks: list[asyncio.Task[Any]] = []
-        self._run_slots = asyncio.Semaphore(ctx.settings.max_concurrent_runs)
-        self._dispatch_slots = asyncio.Semaphore(max(1, ctx.settings.delivery_workers))
-        self._notify_wanted = False
-        self._notifier: asyncio.Task[None] | None = None
         self._started = False
         self.deliveries = DeliveryWriter(ctx.engine)
+        self.delivery_processing = DeliveryProcessing(
+            ctx, self.router, scheduler, self.works, self.deliveries, sweep_deliveries_job
+        )
+        self.run_execution = RunExecution(ctx, scheduler, self.works, run_repository_job, self._spawn)
+        self.scheduling = Scheduling(ctx, scheduler, scheduled_run_job)
+
+    # -- deliveries -------------------------------------------------------------------------
+    async def accept_delivery(self, delivery: NewDelivery, parsed: Any = None) -> bool:
+        """Record a verified delivery durably, then enqueue it; False for a duplicate (see `DeliveryProcessing`)."""
+        return await self.delivery_processing.accept_delivery(delivery, parsed)
+
+    async def enqueue_delivery(self, delivery_id: str) -> None:
+        """Hand a recorded delivery to a worker without waiting for it to be processed."""
+        await self.delivery_processing.enqueue_delivery(delivery_id)
+
+    async def process_delivery(self, delivery_id: str) -> str | None:
+        """Claim a delivery, dispatch it through the router, mark it; returns its final status."""
+        return await self.delivery_processing.process_delivery(delivery_id)
+
+    async def process_deliveries(
+        self, delivery_ids: list[str], claimed_already: tuple[ClaimedDelivery, ...] = ()
+    ) -> dict[str, str]:
+        """Claim deliveries in one write, dispatch each, mark each; statuses of those claimed here."""
+        return await self.delivery_processing.process_deliveries(delivery_ids, claimed_already)
+
+    async def sweep_deliveries(self) -> int:
+        """Enqueue the deliveries due for processing; how many were due."""
+        return await self.delivery_processing.sweep_deliveries()
+
+    # -- runs -------------------------------------------------------------------------------
+    async def enqueue_run(
+        self,
+        repository_id: int,
+        trigger: str,
+        *,
+        focus: str | None = None,
+        requested_by: str | None = None,
+        comment_issue_number: int | None = None,
+        idempotency_key: str | None = None,
+        options: dict[str, Any] | None = None,
+        delivery_id: str | None = None,
+        pr_number: int | None = None,
+    ) -> Run:
+        """Create a queued run (once per idempotency key) and start a job for it; returns the run row."""
+        return await self.run_execution.enqueue_run(
+            repository_id,
+            trigger,
+            focus=focus,
+            requested_by=requested_by,
+            comment_issue_number=comment_issue_number,
+            idempotency_key=idempotency_key,
+            options=options,
+            delivery_id=delivery_id,
+            pr_number=pr_number,
+        )
+
+    async def kick_run(self, run_id: int) -> None:
+        """Start a job that tries to claim and execute a queued run."""
+        await self.run_execution.kick_run(run_id)
+
+    async def run_repository(self, run_id: int) -> str | None:
+        """Claim a run (one per repository at a time), execute it, and always close it."""
+        return await self.run_execution.run_repository(run_id)
+
+    # -- schedules --------------------------------------------------------------------------
+    async def set_schedule(self, repository_id: int, cron: str | None = None) -> None:
+        """Install or replace a repository's cron schedule (default: the stored one, weekly)."""
+        await self.scheduling.set_schedule(repository_id, cron)
+
+    async def remove_schedule(self, repository_id: int) -> None:
+        """Drop a repository's cron schedule (unenrolment, uninstall, suspension)."""
+        await self.scheduling.remove_schedule(repository_id)
+
+    async def schedules(self) -> dict[int, str]:
+        """Scheduled repositories and their triggers' descriptions (for status and tests)."""
+        return await self.scheduling.schedules()
+
+    async def sync_schedules(self) -> None:
+        """Make the scheduler's schedules match the enrolled repositories."""
+        await self.scheduling.sync_schedules()
 
     async def sweep(self) -> tuple[int, int]:
         """Re-enqueue work left behind (restart, dead worker, another process's intake)."""
         deliveries = await self.sweep_deliveries()
-        runs = 0
-        for run_id in await asyncio.to_thread(store.resumable_runs, self.ctx.db):
-            if run_id in self._runs:  # executing here: its own heartbeat keeps it
-                continue
-            requeued = await asyncio.to_thread(store.requeue_stale_run, self.ctx.db, run_id, RUN_MAX_TRIES)
-            if requeued is not None:
-                metrics.LEASE_TAKEOVERS.labels("run").inc()
-            if requeued == RunStatus.ERROR:
-                await self._close_abandoned(run_id)
-                continue
-            await self.kick_run(run_id)
-            runs += 1
+        runs = await self.run_execution.sweep_runs()
         return deliveries, runs
 
     async def _sweep_forever(self) -> None:
@@ -176,11 +235,8 @@ class JobQueue(DeliveryProcessing, RunExecution, Scheduling):
             if self.works:
                 await self.scheduler.start_in_background()
         self._started = True
+        self.delivery_processing.start(self._spawn)
         if self.works:
-            for _ in range(max(1, self.ctx.settings.delivery_workers)):
-                self._spawn(self._consume())
-            self._spawn(self._renew_leases())
-            metrics.QUEUE_DEPTH.set_function(self._local.qsize)
             await self.sync_schedules()
             # Work left behind by a restart is queued before start() returns, so nothing waits a sweep period.
             try:
@@ -202,9 +258,7 @@ class JobQueue(DeliveryProcessing, RunExecution, Scheduling):
         """Wait until every enqueued delivery and run of this process is done (for tests)."""
 
         async def settled() -> bool:
-            if self._claimed or self._runs or not self._local.empty():
-                return False
-            if self._notifier is not None and not self._notifier.done() and self._notify_wanted:
+            if not self.delivery_processing.settled() or self.run_execution.runs:
                 return False
             return self.scheduler is None or not await self.scheduler.get_jobs()
 
@@ -218,10 +272,7 @@ class JobQueue(DeliveryProcessing, RunExecution, Scheduling):
         """Stop workers and the scheduler; unfinished work stays queued in the database."""
         global _ACTIVE
         self._started = False
-        if self._notifier is not None:
-            self._notifier.cancel()
-            with suppress(asyncio.CancelledError, Exception):
-                await self._notifier
+        await self.delivery_processing.stop_notifier()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -229,16 +280,7 @@ class JobQueue(DeliveryProcessing, RunExecution, Scheduling):
                 await task
         self._tasks.clear()
         await self.deliveries.stop()
-        unstarted = []
-        while not self._local.empty():
-            item = self._local.get_nowait()
-            if not isinstance(item, str):
-                unstarted.append(item.delivery_id)
-        if unstarted:  # claimed at intake, never started: queued again for the next sweep
-            with suppress(Exception):
-                await asyncio.to_thread(release_deliveries, self.ctx.engine, unstarted)
-        self._claimed.clear()
-        self._held.clear()
+        await self.delivery_processing.release_unstarted()
         if self.scheduler is not None:
             with suppress(Exception):
                 await self.scheduler.__aexit__(None, None, None)

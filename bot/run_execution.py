@@ -1,4 +1,4 @@
-"""Run execution for `bot.jobs.JobQueue`: queue runs, claim them (one per repository at a time),
+"""Run execution, one part of `bot.jobs.JobQueue`: queue runs, claim them (one per repository at a time),
 execute them through bot-github's `execute_run` with a lease heartbeat, and always close them."""
 
 from __future__ import annotations
@@ -26,17 +26,39 @@ RUN_MAX_TRIES = 3
 
 
 class RunExecution:
-    """The run half of the job queue (state is set up by `JobQueue.__init__`)."""
+    """The run part of the job queue; it owns the set of runs pending or executing in this process."""
 
-    ctx: BotContext
-    scheduler: AsyncScheduler | None
-    works: bool
-    run_task: Callable[[int], Any]  # the APScheduler task that executes one run
-    _runs: set[int]
-    _run_slots: asyncio.Semaphore
+    def __init__(
+        self,
+        ctx: BotContext,
+        scheduler: AsyncScheduler | None,
+        works: bool,
+        run_task: Callable[[int], Any],
+        spawn: Callable[[Any], None],
+    ) -> None:
+        self.ctx = ctx
+        self.scheduler = scheduler
+        self.works = works
+        self.run_task = run_task  # the APScheduler task that executes one run
+        self._spawn = spawn  # starts a background task owned by the queue
+        self.runs: set[int] = set()  # run ids with a job pending or executing here
+        self._run_slots = asyncio.Semaphore(ctx.settings.max_concurrent_runs)
 
-    def _spawn(self, coroutine: Any) -> None:
-        raise NotImplementedError  # pragma: no cover - JobQueue provides it
+    async def sweep_runs(self) -> int:
+        """Re-enqueue runs left behind by dead workers (closing those given up on); how many were kicked."""
+        runs = 0
+        for run_id in await asyncio.to_thread(store.resumable_runs, self.ctx.db):
+            if run_id in self.runs:  # executing here: its own heartbeat keeps it
+                continue
+            requeued = await asyncio.to_thread(store.requeue_stale_run, self.ctx.db, run_id, RUN_MAX_TRIES)
+            if requeued is not None:
+                metrics.LEASE_TAKEOVERS.labels("run").inc()
+            if requeued == RunStatus.ERROR:
+                await self._close_abandoned(run_id)
+                continue
+            await self.kick_run(run_id)
+            runs += 1
+        return runs
 
     async def enqueue_run(
         self,
@@ -71,20 +93,20 @@ class RunExecution:
 
     async def kick_run(self, run_id: int) -> None:
         """Start a job that tries to claim and execute a queued run."""
-        if run_id in self._runs:
+        if run_id in self.runs:
             return
         if self.scheduler is not None:
             if not self.works:  # a web process: some worker's job will run it
                 await self.scheduler.add_job(self.run_task, args=[run_id])
                 return
-            self._runs.add(run_id)
+            self.runs.add(run_id)
             try:
                 await self.scheduler.add_job(self.run_task, args=[run_id])
             except Exception:
-                self._runs.discard(run_id)
+                self.runs.discard(run_id)
                 raise
         elif self.works:
-            self._runs.add(run_id)
+            self.runs.add(run_id)
             self._spawn(self._run_local(run_id))
 
     async def run_repository(self, run_id: int) -> str | None:
@@ -112,11 +134,11 @@ class RunExecution:
                 await refresh_quietly(self.ctx, run.repository_id)
                 follower = await asyncio.to_thread(store.next_queued_run, self.ctx.db, run.repository_id)
                 if follower is not None:
-                    self._runs.discard(follower)
+                    self.runs.discard(follower)
                     await self.kick_run(follower)
                 return status
         finally:
-            self._runs.discard(run_id)
+            self.runs.discard(run_id)
 
     async def _execute_within_limits(self, run_id: int) -> str:
         """Execute a claimed run while its heartbeat holds the lease, at most `run_timeout_seconds`.

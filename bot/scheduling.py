@@ -1,4 +1,4 @@
-"""Cron schedules for `bot.jobs.JobQueue`: one APScheduler schedule per enrolled repository."""
+"""Cron schedules, one part of `bot.jobs.JobQueue`: one APScheduler schedule per enrolled repository."""
 
 from __future__ import annotations
 
@@ -27,11 +27,12 @@ def schedule_id(repository_id: int) -> str:
 
 
 class Scheduling:
-    """The schedule half of the job queue (state is set up by `JobQueue.__init__`)."""
+    """The schedule part of the job queue."""
 
-    ctx: BotContext
-    scheduler: AsyncScheduler | None
-    schedule_task: Callable[[int], Any]  # the APScheduler task a repository's cron schedule fires
+    def __init__(self, ctx: BotContext, scheduler: AsyncScheduler | None, schedule_task: Callable[[int], Any]) -> None:
+        self.ctx = ctx
+        self.scheduler = scheduler
+        self.schedule_task = schedule_task  # the APScheduler task a repository's cron schedule fires
 
     async def set_schedule(self, repository_id: int, cron: str | None = None) -> None:
         """Install or replace a repository's cron schedule (default: the stored one, weekly)."""

@@ -77,10 +77,10 @@ def test_heartbeat_keeps_a_held_delivery_from_being_taken_over(app_factory: Any,
     ctx = client.app.state.ctx
     store.record_delivery(ctx.engine, "held-1", "issues", "{}")
     assert store.claim_delivery(ctx.db, "held-1", lease_seconds=1.0) is not None
-    ctx.jobs._held.add("held-1")  # as if this worker were processing it
+    ctx.jobs.delivery_processing.held.add("held-1")  # as if this worker were processing it
     time.sleep(2.0)
     assert store.claim_delivery(ctx.db, "held-1", lease_seconds=1.0) is None  # renewed: not claimable
-    ctx.jobs._held.discard("held-1")
+    ctx.jobs.delivery_processing.held.discard("held-1")
     time.sleep(1.3)
     assert store.claim_delivery(ctx.db, "held-1", lease_seconds=1.0) is not None  # no beat: taken over
     assert extend_delivery_leases(ctx.engine, ["held-1"], 30.0) == 1
