@@ -23,9 +23,10 @@ from evolve.edits import FileEdit
 from evolve.environments.model import Environment, EnvironmentFailure
 from evolve.environments.project_files import touches_environment
 from evolve.findings import ScanResult
-from evolve.gate_running import build_context, build_gates, evaluate_gates
+from evolve.gate_running import build_context, build_gates, cannot_check_message, evaluate_gates
 from evolve.git.diffs import summarize
 from evolve.git.trees import copy_tree, export_tree, write_edits
+from evolve.project_rules import ProjectRules, read_project_rules
 from evolve.results import GateResult
 from evolve.scratch import remove_run_directory
 from evolve.suites.live_progress import TestProgress
@@ -48,6 +49,8 @@ class BaseMeasurements:
     # change edits a file that decides it, when `head_environment` prepares head's own.
     environment: Environment | None = None
     head_environment: Callable[[Path], Environment | EnvironmentFailure] | None = None
+    # The project's tool settings (read from base once per run) that the lint and types gates hold the change to.
+    rules: ProjectRules | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,11 @@ class AttemptOutcome:
     head_tests: TestRun | None  # when a gate ran the tests
     edits: tuple[FileEdit, ...] = ()  # the edits tried: the proposed ones minus unproven risky hunks
     proof: EditProof | None = None
+
+    @property
+    def cannot_check(self) -> str | None:
+        """`cannot check: <gate>: <why>` when a gate could not check for a reason that is not the change's."""
+        return cannot_check_message(self.gate_results)
 
 
 def base_test_run(
@@ -171,6 +179,8 @@ def run_attempt(
         environments["base"] = measured.environment
     if isinstance(head_environment, Environment):
         environments["head"] = head_environment
+    if measured.rules is None:
+        measured.rules = read_project_rules(base)
     context = build_context(
         base,
         head,
@@ -180,6 +190,7 @@ def run_attempt(
         measures=measures,
         environments=environments,
         test_progress=tests_progress if progress else None,
+        rules=measured.rules,
     )
     if isinstance(head_environment, EnvironmentFailure):
         # The change broke its own environment (an edited dependency file): head's suite cannot run.

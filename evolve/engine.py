@@ -34,6 +34,7 @@ from evolve.narrowing import narrow_edits
 from evolve.operator_limits import apply_operator_limits
 from evolve.plan import Plan
 from evolve.planner import PlanningInput, make_plan
+from evolve.project_rules import ProjectRules, read_project_rules
 from evolve.providers import CodemodProvider
 from evolve.report_markdown import render_report_markdown
 from evolve.results import GateResult, Metric
@@ -102,26 +103,32 @@ def _plan(
     llm_on: bool,
     progress: Progress | None,
     environment: Environment | None = None,
+    rules: ProjectRules | None = None,
 ) -> tuple[ScanResult, Plan]:
     from evolve.research import scan_repository
 
     scan = scan_repository(
         root_or_tree, config, with_coverage=options.with_coverage, progress=progress, environment=environment
     )
-    return scan, _plan_from_scan(scan, config, options, llm_on, options.focus or config.focus)
+    return scan, _plan_from_scan(scan, config, options, llm_on, options.focus or config.focus, rules)
 
 
 def _plan_from_scan(
-    scan: ScanResult, config: EvolveConfig, options: RunOptions, llm_on: bool, focus: str | None
+    scan: ScanResult,
+    config: EvolveConfig,
+    options: RunOptions,
+    llm_on: bool,
+    focus: str | None,
+    rules: ProjectRules | None = None,
 ) -> Plan:
     from evolve.codemods.registry import available_codemods
-    from evolve.project_rules import read_project_rules
     from evolve.project_rules.planning import filter_findings
 
     themes, enabled = _codemod_catalog(config)
     reenabled = set(config.codemods.reenabled)
     lint_codes = {cid: cls.metadata.lint_codes for cid, cls in available_codemods().items()}
-    allowed = filter_findings(scan.findings, read_project_rules(Path(scan.root)), lint_codes, focus)
+    rules = rules if rules is not None else read_project_rules(Path(scan.root))
+    allowed = filter_findings(scan.findings, rules, lint_codes, focus)
     plan = make_plan(
         PlanningInput(
             findings=allowed.kept,
@@ -139,13 +146,15 @@ def _plan_from_scan(
     return replace(plan, notes=plan.notes + allowed.notes) if allowed.dropped else plan
 
 
-def _deterministic_fallback(scan: ScanResult, config: EvolveConfig, options: RunOptions, plan: Plan) -> Plan:
+def _deterministic_fallback(
+    scan: ScanResult, config: EvolveConfig, options: RunOptions, plan: Plan, rules: ProjectRules | None = None
+) -> Plan:
     """The plan without LLM themes, for when the LLM stage produced nothing; an LLM-only focus is dropped."""
     focus = options.focus or config.focus
     themes, _ = _codemod_catalog(config)
     if focus and focus not in themes and focus not in set(themes.values()):
         focus = None
-    return _plan_from_scan(scan, config, options, False, focus)
+    return _plan_from_scan(scan, config, options, False, focus, rules)
 
 
 def resolve_base(repository: Repository, ref: str) -> str:
@@ -312,16 +321,23 @@ def run_engine(
     return _write_report(report, output)
 
 
-def _propose(provider, workspace: Path, plan: Plan, feedback: AttemptFeedback | None, scan: ScanResult):
+def _propose(
+    provider,
+    workspace: Path,
+    plan: Plan,
+    feedback: AttemptFeedback | None,
+    scan: ScanResult,
+    rules: ProjectRules | None = None,
+):
     """Ask a provider for edits (the LLM also gets the findings behind its tasks), styled by the project's formatter."""
-    from evolve.project_rules import read_project_rules
     from evolve.project_rules.formatting import format_edits
 
     if isinstance(provider, CodemodProvider):
         outcome = provider.propose(workspace, plan, feedback)
     else:
         outcome = provider.propose(workspace, plan, feedback, findings=scan.findings)
-    edits, notes = format_edits(workspace, outcome.edits, read_project_rules(workspace))
+    rules = rules if rules is not None else read_project_rules(workspace)
+    edits, notes = format_edits(workspace, outcome.edits, rules)
     return replace(outcome, edits=edits, notes=(*outcome.notes, *notes))
 
 
@@ -378,12 +394,12 @@ def _run_in_trees(
     research_environment = environments.base(base) if options.with_coverage else None
     if isinstance(research_environment, EnvironmentFailure):
         return _environment_failed(run_id, repository.label, base_sha, None, {}, environments)
-    scan, plan = _plan(base, config, options, llm is not None, progress, research_environment)
+    project_rules = read_project_rules(base)  # once per run: planning, formatting and the gates share it
+    scan, plan = _plan(base, config, options, llm is not None, progress, research_environment, project_rules)
     timings = {"research": time.monotonic() - clock}
-    from evolve.project_rules import read_project_rules
     from evolve.project_rules.sources import describe_rule_sources
 
-    rules = describe_rule_sources(read_project_rules(base))
+    rules = describe_rule_sources(project_rules)
     common = _CommonReportFields(
         run_id=run_id, repo=repository.label, base_sha=base_sha, plan=plan, timings=timings, rules=rules
     )
@@ -403,13 +419,13 @@ def _run_in_trees(
     if progress:
         progress("editing", 0, len(plan.tasks))
     clock = time.monotonic()
-    outcome = _propose(provider, base, plan, None, scan)
+    outcome = _propose(provider, base, plan, None, scan, project_rules)
     timings["edits"] = time.monotonic() - clock
     edits = tuple(e for e in outcome.edits if e.changed)
     provider_notes = list(outcome.notes)
     if not codemod_plan and not edits:
         # The LLM stage produced nothing (API down, budget spent, every edit rejected): carry on deterministically.
-        fallback = _deterministic_fallback(scan, config, options, plan)
+        fallback = _deterministic_fallback(scan, config, options, plan, project_rules)
         if not fallback.empty:
             llm_notes.append(
                 f"the LLM stage produced no edits for `{plan.theme}`; continuing with the deterministic catalog (`{fallback.theme}`)"
@@ -417,7 +433,7 @@ def _run_in_trees(
             plan, codemod_plan = fallback, True
             common["plan"] = plan
             provider = CodemodProvider(repository_min_python(base))
-            outcome = _propose(provider, base, plan, None, scan)
+            outcome = _propose(provider, base, plan, None, scan, project_rules)
             edits = tuple(e for e in outcome.edits if e.changed)
             provider_notes += list(outcome.notes)
     catalog = available_codemods()
@@ -452,7 +468,7 @@ def _run_in_trees(
         return _environment_failed(run_id, repository.label, base_sha, plan, timings, environments)
     common["environment"] = environments.report()
     head = run_dir / "head"
-    measured = BaseMeasurements(environment=environment, head_environment=environments.head)
+    measured = BaseMeasurements(environment=environment, head_environment=environments.head, rules=project_rules)
     attempts: list[AttemptRecord] = []
     last_results: tuple[GateResult, ...] = ()
     head_test_seconds = 0.0
@@ -466,13 +482,13 @@ def _run_in_trees(
         timings["gates"] = timings.get("gates", 0.0) + time.monotonic() - clock
         proof = result.proof.to_dict() if result.proof is not None else {}
         cannot_start = cannot_start_reason(measured.tests)
-        if cannot_start is not None:
-            # Base's own suite does not start: no change can be proven, and narrowing would only hide that.
+        stopped = cannot_run_message(cannot_start) if cannot_start is not None else result.cannot_check
+        if stopped is not None:
+            # Base's own suite does not start, or a gate's tool cannot check (missing, broken environment): no
+            # change can be proven, and narrowing would only hide that.
             attempts.append(AttemptRecord(number, result.edits or edits, result.gate_results, proof=proof))
             common["environment"] = environments.report()
-            return RunReport(
-                **common, status=RunStatus.ERROR, attempts=tuple(attempts), message=cannot_run_message(cannot_start)
-            )
+            return RunReport(**common, status=RunStatus.ERROR, attempts=tuple(attempts), message=stopped)
         if not result.edits:
             note = "every change was left out: no test executes it and nothing proves it equivalent"
             attempts.append(AttemptRecord(number, edits, (), tuple(sorted({e.path for e in edits})), note, proof=proof))
@@ -524,7 +540,7 @@ def _run_in_trees(
                 )
             )
             if number < config.attempts:
-                outcome = _propose(provider, base, plan, feedback, scan)
+                outcome = _propose(provider, base, plan, feedback, scan, project_rules)
                 edits = tuple(e for e in outcome.edits if e.changed)
                 provider_notes = list(outcome.notes)
     failing = sorted({r.gate for r in last_results if not r.ok})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import traceback
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar, cast
@@ -19,7 +19,9 @@ from evolve.results import Errored, GateResult
 
 if TYPE_CHECKING:
     from evolve.config import EvolveConfig
+    from evolve.environments.model import Environment
     from evolve.findings import ScanResult
+    from evolve.project_rules.model import ProjectRules
     from evolve.suites.runs import TestRun
 
 Which = Literal["base", "head"]
@@ -52,8 +54,13 @@ def fetch_test_run(context: GateContext, which: Which) -> TestRun:
 
 
 def measurement_errored(gate: str, error: MeasurementError) -> GateResult:
-    """The Errored result of a gate that could not get its measurements."""
-    return Errored(gate=gate, summary=f"The {gate} gate could not measure: {error}."[:300], details=error.details)
+    """The Errored result of a gate that could not get its measurements: Evolve's failure, not the change's."""
+    return Errored(
+        gate=gate,
+        summary=f"The {gate} gate could not measure: {error}."[:300],
+        details=error.details,
+        cannot_check=True,
+    )
 
 
 def _call(function: Callable[[Which], T], which: Which, doing: str) -> T:
@@ -81,10 +88,26 @@ class GateContext:
     changed_lines: dict[str, tuple[int, ...]] = field(default_factory=dict)
     scan: Callable[[Literal["base", "head"]], ScanResult] | None = None
     run_tests: Callable[[Literal["base", "head"]], TestRun] | None = None
+    # The project's own tool settings, read once per run from base (None: read on first use).
+    rules: ProjectRules | None = None
+    # The environment each tree's code runs in (the project's own, built by uv); absent: Evolve's interpreter.
+    environments: Mapping[Which, Environment] = field(default_factory=dict)
 
     def tree(self, which: Literal["base", "head"]) -> Path:
         """The root of the named tree."""
         return self.base if which == "base" else self.head
+
+    def project_rules(self) -> ProjectRules:
+        """The project's rules (ruff, flake8, mypy, pyright ... settings), read from base at most once."""
+        if self.rules is None:
+            from evolve.project_rules import read_project_rules
+
+            self.rules = read_project_rules(self.base)
+        return self.rules
+
+    def environment(self, which: Which) -> Environment | None:
+        """The environment the tree's code and the project's own tools run in, or None (Evolve's own)."""
+        return self.environments.get(which)
 
 
 class Gate(ABC, Generic[SettingsT]):

@@ -20,8 +20,11 @@ from evolve.environments.model import Environment
 from evolve.findings import ScanResult
 from evolve.gate_api import Gate, GateContext, Measurement, Which
 from evolve.plugins import PluginKind, settings_model
+from evolve.project_rules.model import ProjectRules
 from evolve.results import Errored, GateResult
 from evolve.suites.runs import TestRun, run_test_suite
+
+CANNOT_CHECK = "cannot check: {reason}"
 
 GATES: PluginKind[Gate[Any]] = PluginKind("evolve.gates", "gate", Gate, lambda gate: getattr(gate, "name", None))
 
@@ -66,6 +69,18 @@ def evaluate_gates(gates: Sequence[Gate[Any]], context: GateContext) -> tuple[Ga
     return tuple(results)
 
 
+def cannot_check_message(results: Iterable[GateResult]) -> str | None:
+    """`cannot check: <gate>: <why>` when a gate errored for a reason that is not the change's (its tool is
+    missing, the environment is broken, the tool fails on base too); None otherwise. Such a run stops: the
+    error is no evidence against any edit, so narrowing the change would only hide it."""
+    reasons = [
+        f"{result.gate}: {result.summary.rstrip('.')}"
+        for result in results
+        if isinstance(result, Errored) and result.cannot_check
+    ]
+    return CANNOT_CHECK.format(reason="; ".join(reasons)) if reasons else None
+
+
 def build_context(
     base: Path,
     head: Path,
@@ -76,10 +91,13 @@ def build_context(
     measures: Iterable[Measurement] | None = None,
     environments: Mapping[Which, Environment] | None = None,
     test_progress: Callable[[Which, int, int], None] | None = None,
+    rules: ProjectRules | None = None,
 ) -> GateContext:
     """A GateContext whose scans (of the changed files) and test runs are computed lazily, once per tree.
 
-    `test_progress` hears (tree, tests done, total) while a pytest suite runs.
+    `test_progress` hears (tree, tests done, total) while a pytest suite runs. `environments` are the trees'
+    environments (the suites and the project's own type checker and linters run in them); `rules` the project's
+    tool settings, read once per run (None: the context reads them from base on first use).
 
     `measures` are the optional measurements to take (by default those the selected gates ask for), so a
     coverage gate and the tests gate share one test run, with coverage only when some gate reads it.
@@ -112,4 +130,6 @@ def build_context(
         changed_lines={path: tuple(lines) for path, lines in (changed_lines or {}).items()},
         scan=scan,
         run_tests=run_tests,
+        rules=rules,
+        environments=dict(environments or {}),
     )

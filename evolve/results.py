@@ -79,13 +79,16 @@ class GateResult:
     def from_dict(raw: dict[str, Any]) -> GateResult:
         """Rebuild the right subclass from :meth:`to_dict` output."""
         kind = {"passed": Passed, "failed": Failed, "skipped": Skipped, "errored": Errored}[raw["status"]]
-        return kind(
-            gate=raw["gate"],
-            summary=raw["summary"],
-            metrics=tuple(Metric(**m) for m in raw.get("metrics", ())),
-            blame=tuple(raw.get("blame", ())),
-            details=raw.get("details", ""),
-        )
+        fields: dict[str, Any] = {
+            "gate": raw["gate"],
+            "summary": raw["summary"],
+            "metrics": tuple(Metric(**m) for m in raw.get("metrics", ())),
+            "blame": tuple(raw.get("blame", ())),
+            "details": raw.get("details", ""),
+        }
+        if kind is Errored and raw.get("cannot_check"):
+            fields["cannot_check"] = True
+        return kind(**fields)
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,19 @@ class Skipped(GateResult):
 
 @dataclass(frozen=True)
 class Errored(GateResult):
-    """The gate could not reach a verdict (tool crashed, timed out). Treated as not passing."""
+    """The gate could not reach a verdict (tool crashed, timed out). Treated as not passing.
+
+    `cannot_check` says the cause is not the change: the gate's tool is missing, the environment is broken, or
+    the tool fails on base too. That is no evidence against any edit, so the run stops ("cannot check: ...")
+    instead of narrowing the change.
+    """
 
     status: ClassVar[str] = "errored"
+    cannot_check: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise to a JSON-ready dict; `cannot_check` appears when set."""
+        document = super().to_dict()
+        if self.cannot_check:
+            document["cannot_check"] = True
+        return document

@@ -7,7 +7,6 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from evolve.gate_api import Gate, GateContext
-from evolve.project_rules import read_project_rules
 from evolve.project_rules.lint_run import LintRun, lint_tree
 from evolve.project_rules.violations import Violation, new_violations
 from evolve.results import Errored, Failed, GateResult, Metric, Passed, Skipped
@@ -30,7 +29,11 @@ def judge_lint(base: LintRun, head: LintRun, new: list[Violation]) -> GateResult
     linters = ", ".join(head.linters or base.linters)
     errors = [*base.errors, *head.errors]
     if errors:
-        return Errored(gate="lint", summary=errors[0][:300], metrics=metrics, details="\n".join(errors))
+        # A linter that is missing, or fails on base too, says nothing about the change: the run cannot check.
+        cannot_check = bool(base.errors) or head.unavailable
+        return Errored(
+            gate="lint", summary=errors[0][:300], metrics=metrics, details="\n".join(errors), cannot_check=cannot_check
+        )
     notes = "".join(f"\n{note}" for note in head.notes)
     if new:
         return Failed(
@@ -75,7 +78,7 @@ class LintGate(Gate[LintSettings]):
         head_paths, base_paths = existing(context.head, paths), existing(context.base, paths)
         if not head_paths:
             return Skipped(gate=self.name, summary="No changed Python file to lint.")
-        rules = read_project_rules(context.base)
+        rules = context.project_rules()
         timeout = float(self.settings.timeout)
         base = lint_tree(context.base, base_paths, rules, timeout)
         head = lint_tree(context.head, head_paths, rules, timeout)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from evolve.gate_api import Gate, GateContext
-from evolve.project_rules import read_project_rules
 from evolve.project_rules.types_run import TypeCheck, files_mypy_checks, run_mypy
 from evolve.project_rules.violations import Violation, new_violations
 from evolve.results import Errored, Failed, GateResult, Metric, Passed, Skipped
@@ -18,7 +17,9 @@ def judge_types(base: TypeCheck, head: TypeCheck, new: list[Violation], source: 
     metrics = (Metric("type errors", float(len(base.violations)), float(len(head.violations)), "lower"),)
     error = base.error or head.error
     if error:
-        return Errored(gate="types", summary=error[:300], metrics=metrics, details=error)
+        # A checker that is missing, or fails on base too, says nothing about the change: the run cannot check.
+        cannot_check = bool(base.error) or head.unavailable
+        return Errored(gate="types", summary=error[:300], metrics=metrics, details=error, cannot_check=cannot_check)
     if new:
         return Failed(
             gate="types",
@@ -56,7 +57,7 @@ class TypesGate(Gate[TypesSettings]):
         """Run mypy on the changed files it would check, in both trees, and compare."""
         if not self.settings.enabled:
             return Skipped(gate=self.name, summary="The types gate is disabled in the configuration.")
-        rules = read_project_rules(context.base)
+        rules = context.project_rules()
         if rules.mypy is None:
             if rules.pyright is not None:
                 return Skipped(

@@ -29,6 +29,7 @@ class LintRun:
     linters: tuple[str, ...]  # "ruff (pyproject.toml)", "ruff defaults (no linter configured)", ...
     errors: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    unavailable: bool = False  # a linter is not installed, or the sandbox it needs is refused
 
 
 def _first_lines(text: str, count: int = 5) -> str:

@@ -35,6 +35,7 @@ class TypeCheck:
     violations: tuple[Violation, ...]
     error: str | None = None
     sandboxed: bool = False
+    unavailable: bool = False  # mypy is not installed, or the sandbox it needs is refused
 
 
 def files_mypy_checks(paths: Sequence[str], mypy: MypyRules) -> tuple[str, ...]:
@@ -52,13 +53,13 @@ def files_mypy_checks(paths: Sequence[str], mypy: MypyRules) -> tuple[str, ...]:
 def run_mypy(root: Path, paths: Sequence[str], mypy: MypyRules, timeout: float = 600.0) -> TypeCheck:
     """mypy with the tree's own config on `paths`; errors elsewhere (imported modules) are left out."""
     if not tool_available("mypy"):
-        return TypeCheck((), "mypy is not installed in Evolve's environment")
+        return TypeCheck((), "mypy is not installed in Evolve's environment", unavailable=True)
     args = [*MYPY_ARGS, "--", *paths]
     run = run_tool_sandboxed("mypy", args, Path(root), timeout=timeout)
     returncode, stdout, stderr, timed_out = run.returncode, run.stdout, run.stderr, run.timed_out
     sandboxed = True
     if run.missing:
-        return TypeCheck((), f"mypy runs only in the sandbox: {stderr}", sandboxed)
+        return TypeCheck((), f"mypy runs only in the sandbox: {stderr}", sandboxed, unavailable=True)
     if timed_out:
         return TypeCheck((), f"mypy timed out after {timeout:.0f}s", sandboxed)
     if returncode not in (0, 1):
