@@ -1,0 +1,117 @@
+"""The attempt loop: run the gates on the edits, judge the attempt (pure), then stop, narrow or ask again.
+
+Each attempt is one call to `evolve.attempts.run_attempt` (the I/O); `judge_attempt` decides from its outcome
+what the next state is, without touching anything. A check between attempts (cancellation, a deadline) belongs
+at the top of the loop in `run_attempts`, where no attempt is half done.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from evolve.attempts import AttemptOutcome, BaseMeasurements, run_attempt
+from evolve.edits import FileEdit
+from evolve.findings import ScanResult
+from evolve.narrowing import narrow_edits
+from evolve.runs import AttemptFeedback, AttemptRecord
+from evolve.suites.startup import cannot_run_message, cannot_start_reason
+
+from .proposal import propose
+from .values import Drafted, Judged, LoopEnd, LoopState, Measured, ReportBasis, RunSetup
+
+UNPROVABLE_NOTE = "every change was left out: no test executes it and nothing proves it equivalent"
+ASK_AGAIN_NOTE = "failing gates' evidence goes back to the model"
+
+
+def _recorded(state: LoopState, record: AttemptRecord) -> LoopState:
+    return replace(state, attempts=(*state.attempts, record))
+
+
+def _files(edits: tuple[FileEdit, ...]) -> tuple[str, ...]:
+    return tuple(sorted({e.path for e in edits}))
+
+
+def judge_attempt(
+    state: LoopState, number: int, result: AttemptOutcome, codemod_plan: bool, cannot_start: str | None
+) -> Judged:
+    """What attempt `number` means for the run: base's suite cannot start or a gate cannot check, every edit was
+    unprovable, the gates passed, or they failed (narrow a codemod plan; ask the model again with the evidence)."""
+    proof = result.proof.to_dict() if result.proof is not None else {}
+    stopped = cannot_run_message(cannot_start) if cannot_start is not None else result.cannot_check
+    if stopped is not None:
+        # Base's own suite does not start, or a gate's tool cannot check (missing, broken environment): no
+        # change can be proven, and narrowing would only hide that.
+        record = AttemptRecord(number, result.edits or state.edits, result.gate_results, proof=proof)
+        return Judged("cannot-check", _recorded(state, record), stopped)
+    if not result.edits:
+        record = AttemptRecord(number, state.edits, (), _files(state.edits), UNPROVABLE_NOTE, proof=proof)
+        return Judged("unprovable", _recorded(state, record))
+    head_seconds = result.head_tests.duration if result.head_tests is not None else 0.0
+    tried = replace(
+        state,
+        edits=result.edits,
+        last_results=result.gate_results,
+        head_test_seconds=state.head_test_seconds + head_seconds,
+    )
+    notes = tried.provider_notes
+    if all(r.ok for r in result.gate_results):
+        record = AttemptRecord(number, tried.edits, result.gate_results, provider_notes=notes, proof=proof)
+        return Judged("passed", _recorded(tried, record))
+    if codemod_plan:
+        narrowed = narrow_edits(tried.edits, result.gate_results)
+        record = AttemptRecord(number, tried.edits, result.gate_results, narrowed.dropped, narrowed.note, notes, proof)
+        return Judged("narrowed", replace(_recorded(tried, record), edits=narrowed.kept, provider_notes=()))
+    record = AttemptRecord(
+        number, tried.edits, result.gate_results, note=ASK_AGAIN_NOTE, provider_notes=notes, proof=proof
+    )
+    return Judged("ask-again", _recorded(tried, record))
+
+
+def with_test_time(basis: ReportBasis, judged: Judged, measured: BaseMeasurements) -> ReportBasis:
+    """The basis with the `tests` timing (base's run plus every head run so far), once an attempt tried edits."""
+    if judged.verdict in ("cannot-check", "unprovable"):
+        return basis
+    base_seconds = measured.tests.duration if measured.tests is not None else 0.0
+    return basis.timed("tests", judged.state.head_test_seconds + base_seconds)
+
+
+def _attempt(setup: RunSetup, edits: tuple[FileEdit, ...], measured: BaseMeasurements) -> tuple[AttemptOutcome, float]:
+    """Apply `edits` to a fresh head and run the gates; the outcome and the seconds it took."""
+    clock = time.monotonic()
+    result = run_attempt(
+        setup.base,
+        setup.head,
+        setup.base_sha,
+        edits,
+        setup.config,
+        measured,
+        setup.progress,
+        git_dir=setup.repository.git_dir,
+    )
+    return result, time.monotonic() - clock
+
+
+def run_attempts(setup: RunSetup, drafted: Drafted, built: Measured, scan: ScanResult) -> LoopEnd:
+    """Up to `config.attempts` attempts, until one passes every gate, the edits run out or the run must end."""
+    proposal = drafted.proposal
+    state = LoopState(proposal.edits, proposal.notes)
+    basis = built.basis
+    most = setup.config.attempts
+    for number in range(1, most + 1):
+        if not state.edits:
+            break
+        setup.say(f"attempt {number}: gates", number, most)
+        result, seconds = _attempt(setup, state.edits, built.measured)
+        cannot_start = cannot_start_reason(built.measured.tests)
+        judged = judge_attempt(state, number, result, proposal.codemod_plan, cannot_start)
+        basis = with_test_time(basis.add_time("gates", seconds), judged, built.measured)
+        state = judged.state
+        if judged.ends_loop:
+            passed = result if judged.verdict == "passed" else None
+            return LoopEnd(state, basis, judged.verdict, passed, judged.message)
+        if judged.verdict == "ask-again" and number < most:
+            feedback = AttemptFeedback(number, result.gate_results, state.edits)
+            proposal = propose(proposal, setup.base, feedback, scan, setup.rules)
+            state = replace(state, edits=proposal.edits, provider_notes=proposal.notes)
+    return LoopEnd(state, basis)

@@ -1,0 +1,66 @@
+"""A run's ending after the attempt loop: publish the passing change (scan head, commit, branch) or report why not."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from evolve.attempts import tests_summary
+from evolve.changed_metrics import metrics_of_changed_code
+from evolve.findings import ScanResult
+from evolve.git.publish import commit_and_branch
+from evolve.report_markdown import render_report_markdown
+from evolve.run_status import RunStatus
+from evolve.runs import RunReport
+
+from . import reports
+from .values import Ending, LoopEnd, RunSetup
+
+
+def changed_findings(before: ScanResult, after: ScanResult) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ids of the findings head resolved and of the ones it introduced, each sorted."""
+    old, new = {f.id for f in before.findings}, {f.id for f in after.findings}
+    return tuple(sorted(old - new)), tuple(sorted(new - old))
+
+
+def publish_success(setup: RunSetup, end: LoopEnd, ending: Ending) -> RunReport:
+    """Scan head, commit the passing edits onto a branch and report the change with its metrics."""
+    from evolve.research import scan_repository
+
+    result, plan, edits = end.passed, end.basis.plan, end.state.edits
+    assert result is not None and plan is not None  # only a passing attempt of a planned run is published
+    llm = ending.llm.info()
+    after = scan_repository(setup.head, setup.config)
+    resolved, new = changed_findings(ending.scan, after)
+    metrics = reports.repo_metrics(ending.scan, after, ending.measured.tests, result.head_tests)
+    published = commit_and_branch(
+        setup.repository,
+        setup.base_sha,
+        {e.path: e.after for e in edits},
+        result.diff,
+        reports.commit_message(plan, edits, len(resolved), setup.run_id),
+        reports.branch_name(setup.options, plan, setup.base_sha),
+        setup.options.set_branch,
+    )
+    report = end.basis.report(
+        RunStatus.SUCCEEDED,
+        reports.success_message(edits, published.branch, published.note),
+        attempts=end.state.attempts,
+        branch=published.branch,
+        commit=published.commit,
+        metrics=metrics,
+        resolved_findings=resolved,
+        new_findings=new,
+        codemods=reports.codemods_used(edits, ending.catalog),
+        llm=llm,
+        diff=result.diff,
+        tests=tests_summary(setup.base, setup.config, ending.measured, result.head_tests),
+        changed_code=tuple(m.to_dict() for m in metrics_of_changed_code(ending.scan, after, result.proof)),
+    )
+    markdown = render_report_markdown(report.to_dict(), plan, result.gate_results, metrics, setup.config.attempts)
+    return replace(report, markdown=markdown)
+
+
+def report_failure(setup: RunSetup, end: LoopEnd, ending: Ending) -> RunReport:
+    """No attempt passed: the failed (or nothing-to-do, when every candidate was unprovable) report."""
+    tests = tests_summary(setup.base, setup.config, ending.measured, None)
+    return reports.failed(end.basis, end.state, ending.llm.info(), tests, setup.config.attempts)

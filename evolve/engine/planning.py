@@ -1,0 +1,199 @@
+"""Research and plan: scan a tree, choose the plan (pure, from the scan), and `plan_repository` for `evolve plan`."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from evolve.config import EvolveConfig, load_config
+from evolve.environments.for_run import RunEnvironments
+from evolve.environments.model import Environment
+from evolve.findings import ScanResult
+from evolve.git import GitError
+from evolve.git.trees import export_tree
+from evolve.git.trust import Repository, open_repository
+from evolve.operator_limits import apply_operator_limits
+from evolve.plan import Plan
+from evolve.planner import PlanningInput, make_plan
+from evolve.runs import RunOptions
+from evolve.scratch import default_root, make_run_directory, remove_run_directory
+
+from .values import Progress
+
+if TYPE_CHECKING:
+    from evolve.project_rules.model import ProjectRules
+
+LLM_THEME_BY_TASK = {
+    "docstrings": "docstrings",
+    "complexity": "complexity",
+    "tests": "tests",
+    "security": "security-fixes",
+}
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """Research and plan of one checkout, without editing anything."""
+
+    root: Path
+    base_sha: str
+    config: EvolveConfig
+    scan: ScanResult
+    plan: Plan
+
+
+@dataclass(frozen=True)
+class CodemodCatalog:
+    """What planning needs to know of the installed codemods: theme, linter codes, and which are enabled."""
+
+    themes: dict[str, str]
+    lint_codes: dict[str, tuple[str, ...]]
+    enabled: frozenset[str]
+
+    @classmethod
+    def installed(cls, config: EvolveConfig) -> CodemodCatalog:
+        """The installed codemods, with the ones `config` enables."""
+        from evolve.codemods.registry import available_codemods, select_codemods
+
+        codemods = available_codemods()
+        return cls(
+            themes={cid: c.metadata.theme for cid, c in codemods.items()},
+            lint_codes={cid: c.metadata.lint_codes for cid, c in codemods.items()},
+            enabled=frozenset(c.metadata.id for c in select_codemods(config.codemods.only, config.codemods.disabled)),
+        )
+
+    def knows_focus(self, focus: str) -> bool:
+        """Whether `focus` names an installed codemod or a codemod theme."""
+        return focus in self.themes or focus in set(self.themes.values())
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """What the plan is made from besides the scan: configuration, options, whether the LLM stage is on, focus."""
+
+    config: EvolveConfig
+    options: RunOptions
+    llm_on: bool
+    focus: str | None
+
+
+def llm_themes(config: EvolveConfig, llm_on: bool) -> frozenset[str]:
+    """The themes the LLM stage can take on, given the tasks the configuration allows."""
+    return frozenset(LLM_THEME_BY_TASK[t] for t in config.llm.tasks) if llm_on else frozenset()
+
+
+def plan_from_scan(scan: ScanResult, request: PlanRequest, catalog: CodemodCatalog, rules: ProjectRules) -> Plan:
+    """The plan for a scan: the findings the project's rules allow, ranked and limited."""
+    from evolve.project_rules.planning import filter_findings
+
+    config, options = request.config, request.options
+    allowed = filter_findings(scan.findings, rules, catalog.lint_codes, request.focus)
+    reenabled = set(config.codemods.reenabled)
+    plan = make_plan(
+        PlanningInput(
+            findings=allowed.kept,
+            limits=config.limits,
+            codemod_themes=catalog.themes,
+            enabled_codemods=catalog.enabled,
+            acceptance=dict(options.acceptance),
+            blocked=frozenset(c for c in options.blocked_codemods if c not in reenabled),
+            llm_themes=llm_themes(config, request.llm_on),
+            focus=request.focus,
+            skip_themes=options.themes_to_skip,
+            include_kinds=tuple(config.scope.include_kinds),
+        )
+    )
+    return replace(plan, notes=plan.notes + allowed.notes) if allowed.dropped else plan
+
+
+def deterministic_request(request: PlanRequest, catalog: CodemodCatalog) -> PlanRequest:
+    """The request without the LLM themes, for when the LLM stage produced nothing; an LLM-only focus is dropped."""
+    focus = request.focus if request.focus and catalog.knows_focus(request.focus) else None
+    return replace(request, llm_on=False, focus=focus)
+
+
+def scan_and_plan(
+    tree: Path,
+    request: PlanRequest,
+    progress: Progress | None,
+    environment: Environment | None = None,
+    rules: ProjectRules | None = None,
+) -> tuple[ScanResult, Plan]:
+    """Scan `tree` (with coverage when asked) and plan from the scan under the project's rules (read when not given)."""
+    from evolve.project_rules import read_project_rules
+    from evolve.research import scan_repository
+
+    options = request.options
+    scan = scan_repository(
+        tree, request.config, with_coverage=options.with_coverage, progress=progress, environment=environment
+    )
+    catalog = CodemodCatalog.installed(request.config)
+    rules = rules if rules is not None else read_project_rules(Path(scan.root))
+    return scan, plan_from_scan(scan, request, catalog, rules)
+
+
+def plan_request(config: EvolveConfig, options: RunOptions, llm_on: bool) -> PlanRequest:
+    """A request to fill with the scan: the focus is the option's, else the configuration's."""
+    return PlanRequest(config, options, llm_on, options.focus or config.focus)
+
+
+def resolve_base(repository: Repository, ref: str) -> str:
+    """The full sha of `ref` in the repository; a GitError saying what is wrong otherwise."""
+    from evolve.git.branches import resolve_commit
+
+    sha = resolve_commit(repository.git_dir, ref)
+    if sha is None:
+        if ref == "HEAD":
+            raise GitError(f"{repository.label} has no commits yet: commit something first")
+        raise GitError(f"{ref!r} is not a commit in {repository.label}")
+    return sha
+
+
+def plan_repository(
+    repo: Path, options: RunOptions = RunOptions(), config: EvolveConfig | None = None, progress: Progress | None = None
+) -> PlanOutcome:
+    """Research and plan a checkout as it is on disk (a bare repository: its base commit). Raises
+    ConfigError/GitError."""
+    repository = open_repository(repo)
+    base_sha = resolve_base(repository, options.base_ref)
+    if repository.work_tree is not None:
+        scan, plan, config = _plan_tree(repository.work_tree, options, config, progress)
+        return PlanOutcome(repository.work_tree, base_sha, config, scan, plan)
+    run_dir = make_run_directory(
+        options.work_dir or default_root(), f"plan-{uuid.uuid4().hex[:12]}", repository.git_dir
+    )
+    try:
+        tree = export_tree(repository.git_dir, base_sha, run_dir / "base").path
+        scan, plan, config = _plan_tree(tree, options, config, progress)
+    finally:
+        remove_run_directory(run_dir)
+    return PlanOutcome(repository.git_dir, base_sha, config, scan, plan)
+
+
+def _plan_tree(
+    tree: Path, options: RunOptions, config: EvolveConfig | None, progress: Progress | None
+) -> tuple[ScanResult, Plan, EvolveConfig]:
+    config = apply_operator_limits(config or load_config(tree), options.operator)[0]
+    environment = _research_environment(tree, config, options, progress)
+    llm_on = options.llm and llm_available(config, options)
+    scan, plan = scan_and_plan(tree, plan_request(config, options, llm_on), progress, environment)
+    return scan, plan, config
+
+
+def _research_environment(
+    tree: Path, config: EvolveConfig, options: RunOptions, progress: Progress | None
+) -> Environment | None:
+    """The environment research's coverage run uses (when it runs); a build failure leaves Evolve's own."""
+    if not options.with_coverage:
+        return None
+    prepared = RunEnvironments(options.environment, config, progress).base(tree)
+    return prepared if isinstance(prepared, Environment) else None
+
+
+def llm_available(config: EvolveConfig, options: RunOptions) -> bool:
+    """Whether the LLM stage can run: the operator's key and limits and the configuration allow it."""
+    from evolve.llm import build_provider
+
+    return build_provider(config, limits=options.operator) is not None
