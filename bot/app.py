@@ -24,6 +24,7 @@ from bot.routing import Router
 from bot.scheduler import build_scheduler
 from bot.settings import Settings, load_settings
 from bot.startup_checks import SETUP_MODE_REASON, in_setup_mode
+from bot.status import pages as status_pages
 from evolve.untrusted_text import register_secret
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,8 @@ def create_app(
     # Every secret the App holds is redacted from anything it publishes or logs.
     register_secret(settings.private_key_pem())
     register_secret(settings.webhook_secret_value())
+    for secret in (settings.client_secret, settings.operator_token, settings.session_secret):
+        register_secret(secret.get_secret_value() if secret is not None else None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,6 +125,7 @@ def create_app(
     app.state.body_budget = webhooks.BodyBudget(settings.max_body_bytes_in_flight)
     app.include_router(webhooks.router)
     app.include_router(setup_flow.router)
+    app.include_router(status_pages.router)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     client_id: str | None = None
     client_secret: SecretStr | None = None
+    # Status pages (/status, docs/status-pages.md): an operator token that sees every installation, the key
+    # that signs session cookies (default: derived from the client secret or the operator token), and how long
+    # a login lasts before GitHub is asked again who the user is and what they can see.
+    operator_token: SecretStr | None = None
+    session_secret: SecretStr | None = None
+    session_hours: float = Field(8.0, gt=0, le=24 * 30)
 
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str = ""  # empty: sqlite:///<data_dir>/evolve.sqlite

@@ -50,6 +50,7 @@ def build_manifest(base_url: str, name: str | None = None) -> dict[str, Any]:
     manifest["url"] = manifest.get("url") or base
     manifest["hook_attributes"] = {**manifest.get("hook_attributes", {}), "url": f"{base}/webhook"}
     manifest["redirect_url"] = f"{base}/setup/callback"
+    manifest["callback_urls"] = [f"{base}/status/callback"]  # GitHub sign-in to the status pages
     manifest["setup_url"] = f"{base}/setup/installed"
     if name:
         manifest["name"] = name

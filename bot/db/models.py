@@ -171,7 +171,12 @@ class Run(Base):
     """One engine run on one repository (up to three attempts inside it)."""
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_repository_status", "repository_id", "status"),)
+    __table_args__ = (
+        Index("ix_runs_repository_status", "repository_id", "status"),
+        # The status pages' run list: newest first, keyset-paginated on id, filtered by repository or status.
+        Index("ix_runs_repository_id_id", "repository_id", "id"),
+        Index("ix_runs_status_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     repository_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("repositories.id", ondelete="CASCADE"))
@@ -282,3 +287,18 @@ class DashboardIssue(Base):
     page_comment_ids: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"ids": [comment id, ...]}
     skipped_themes: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"themes": [...]}
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class StatusSession(Base):
+    """A login to the status pages: who (a GitHub login, or the operator) and what they may see. The cookie
+    holds the session's random id, signed; only its SHA-256 is stored, so the table yields no usable cookie."""
+
+    __tablename__ = "status_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    login: Mapped[str] = mapped_column(String(255))
+    operator: Mapped[bool] = mapped_column(Boolean, default=False)
+    # {"installations": [id, ...], "repositories": [id, ...]}: what GitHub listed for the user at login.
+    access: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

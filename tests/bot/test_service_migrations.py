@@ -40,7 +40,7 @@ def _at_0001_with_deliveries(url: str) -> Any:
 
 def _check_upgrade(engine: Any) -> None:
     store.migrate(engine)
-    assert store.current_revision(engine) == "0005" == store.head_revision()
+    assert store.current_revision(engine) == store.head_revision()
     columns = {c["name"] for c in inspect(engine).get_columns("deliveries")}
     assert "payload" not in columns and {"delivery_id", "status", "attempts"} <= columns
     tables = set(inspect(engine).get_table_names())

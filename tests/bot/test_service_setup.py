@@ -126,6 +126,7 @@ def test_manifest_urls_follow_the_server_address():
     manifest = build_manifest("https://bot.example.org/")
     assert manifest["hook_attributes"]["url"] == "https://bot.example.org/webhook"
     assert manifest["redirect_url"] == "https://bot.example.org/setup/callback"
+    assert manifest["callback_urls"] == ["https://bot.example.org/status/callback"]  # the status pages' sign-in
 
 
 def test_setup_page_posts_the_manifest_to_github(unconfigured):

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from tests.fakegithub.git_http import serve_git
 from tests.fakegithub.issues_api import issue_routes
+from tests.fakegithub.oauth_api import oauth_routes
 from tests.fakegithub.state import FakeRepo, FakeState, RecordedRequest, Token, git, iso
 
 Endpoint = Callable[[Request, FakeState], Awaitable[Response]]
@@ -166,6 +167,7 @@ def build_app(state: FakeState, public_key: str) -> RecordingApp:
         Route("/repos/{owner}/{repo}/commits/{ref}/check-runs", needs_repo(list_check_runs), methods=["GET"]),
         Route("/git/{owner}/{repo}/{rest:path}", git_endpoint, methods=["GET", "POST"]),
         *issue_routes(needs_repo),
+        *oauth_routes(_page_links, state),
     ]
     return RecordingApp(Starlette(routes=routes), state)
 

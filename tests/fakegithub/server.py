@@ -196,6 +196,10 @@ class FakeGitHub:
         """Open a PR from `head` (the branch need not exist: its sha then shows as zeros); return its number."""
         return self.state.add_pull_locked(repo, head=head, base=repo.default_branch, title=title, body="", user=user)
 
+    def sign_in(self, login: str | None) -> None:
+        """Be signed in to the fake GitHub as `login` in "the browser": the App's web flow authorizes as them."""
+        self.state.signed_in = login
+
     def fail_next(
         self,
         method: str,

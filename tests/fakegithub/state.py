@@ -124,6 +124,14 @@ class FakeState:
         self.requests: list[RecordedRequest] = []
         self.failures: list[dict[str, Any]] = []  # injected error responses
         self.users: dict[str, str] = {}  # login -> "User" | "Bot"
+        # The App's web flow (tests/fakegithub/oauth_api.py): its client credentials and callback URL, who is
+        # signed in to the fake in the browser, the codes handed out and the user tokens they became.
+        self.client_id = "Iv1.fakeclient0001"
+        self.client_secret = "fake-client-secret-" + secrets.token_hex(8)
+        self.oauth_callback_url = ""
+        self.signed_in: str | None = None
+        self.oauth_codes: dict[str, dict[str, Any]] = {}
+        self.user_tokens: dict[str, str] = {}  # token -> login
         self._ids = 1000
 
     def next_id(self) -> int:

@@ -1,0 +1,1 @@
+"""The status pages (`/status`): sign-in, queries rendered as HTML, and server-side SVG charts."""
