@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from bot import metrics, setup_flow, webhooks
 from bot.context import BotContext
 from bot.db import store
+from bot.github_api import GitHubAPI, GitHubNotConfigured
 from bot.jobs import JobQueue
 from bot.routing import Router
 from bot.scheduler import build_scheduler
@@ -30,8 +31,8 @@ from evolve.untrusted_text import register_secret
 log = logging.getLogger(__name__)
 
 
-def build_github(settings: Settings) -> Any:
-    """bot-github's gateway when the app's credentials are known, else None (before `/setup`)."""
+def build_github(settings: Settings) -> GitHubAPI | None:
+    """The GitHub gateway when the app's credentials are known, else None (before `/setup`)."""
     if not (settings.app_id and settings.private_key_pem()):
         return None
     try:
@@ -78,7 +79,7 @@ def create_app(
     settings: Settings | None = None,
     *,
     role: str = "all",
-    github: Any = None,
+    github: GitHubAPI | None = None,
     router: Router | None = None,
     freeze_gc: bool = False,
     setup_token: str | None = None,
@@ -101,7 +102,7 @@ def create_app(
             settings=settings,
             engine=engine,
             db=store.make_sessionmaker(engine),
-            github=github if github is not None else build_github(settings),
+            github=github or build_github(settings) or GitHubNotConfigured(),
         )
         if router is None:
             from bot.handlers import handlers

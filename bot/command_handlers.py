@@ -11,32 +11,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from bot.acceptance import learning_table
 from bot.commands import Command, UnknownCommand, parse_command
 from bot.db import store
-from bot.github_run import (
-    BRANCH_PREFIX,
-    ConfigProblem,
-    RunTarget,
-    load_repo_config,
-    load_repo_config_with_notes,
-    pr_codemods,
-    theme_of_branch,
-)
+from bot.db.run_history import pr_codemods
 from bot.installations import ensure_repository
+from bot.repo_config import ConfigProblem, load_repo_config, load_repo_config_with_notes
 from bot.routing import Event, Router
 from bot.run_notes import RETRY_OF
+from bot.run_target import BRANCH_PREFIX, RunTarget, theme_of_branch
 from bot.templates import Markdown, block, cell, code, mention, render
 from bot.write_once import reply
 
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.context import BotContext
+    from bot.github_client import ReactionContent
+
 log = logging.getLogger(__name__)
 router = Router()
-QUEUED_REACTION = "eyes"  # work was queued; the outcome comes as a reply
-DONE_REACTION = "+1"  # answered at once
+QUEUED_REACTION: ReactionContent = "eyes"  # work was queued; the outcome comes as a reply
+DONE_REACTION: ReactionContent = "+1"  # answered at once
 
 
 def _reply_key(event: Event, comment_id: int) -> str:
@@ -54,15 +52,17 @@ def is_bot(user: Any, bot_login: str) -> bool:
 
 
 @router.register("issue_comment", "created")
-async def on_comment(event: Event, ctx: Any) -> None:
+async def on_comment(event: Event, ctx: BotContext) -> None:
     """Answer a command in a new issue or PR comment."""
     payload = event.payload
     comment, issue = payload.get("comment"), payload.get("issue")
     if not isinstance(comment, dict) or not isinstance(issue, dict) or event.installation_id is None:
         return
-    if is_bot(comment.get("user"), ctx.settings.bot_login) or is_bot(payload.get("sender"), ctx.settings.bot_login):
+    if is_bot(comment.get("user"), ctx.settings.bot_identity) or is_bot(
+        payload.get("sender"), ctx.settings.bot_identity
+    ):
         return
-    command = parse_command(str(comment.get("body") or ""), ctx.settings.bot_login)
+    command = parse_command(str(comment.get("body") or ""), ctx.settings.bot_identity)
     if command is None:
         return
     repo_row = await ensure_repository(ctx, event)
@@ -113,12 +113,12 @@ async def on_comment(event: Event, ctx: Any) -> None:
     await handler(ctx, event, target, command, number, comment_id, user)
 
 
-async def _react(ctx: Any, target: RunTarget, comment_id: int, content: str) -> None:
+async def _react(ctx: BotContext, target: RunTarget, comment_id: int, content: ReactionContent) -> None:
     await ctx.github.add_reaction(target.installation_id, target.owner, target.name, comment_id, content)
 
 
 async def _enqueue(
-    ctx: Any,
+    ctx: BotContext,
     event: Event,
     target: RunTarget,
     trigger: str,
@@ -144,21 +144,21 @@ async def _enqueue(
 
 
 async def do_run(
-    ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
+    ctx: BotContext, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
 ) -> None:
     """`run [focus]`: queue a run."""
     await _enqueue(ctx, event, target, "comment", number, comment_id, user, focus=command.focus)
 
 
 async def do_plan(
-    ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
+    ctx: BotContext, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
 ) -> None:
     """`plan`: queue a research-and-plan-only run; it replies with the plan."""
     await _enqueue(ctx, event, target, "plan", number, comment_id, user, focus=command.focus)
 
 
 async def do_retry(
-    ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
+    ctx: BotContext, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
 ) -> None:
     """`retry` on a bot PR: run the same theme again on the latest base.
 
@@ -172,7 +172,7 @@ async def do_retry(
         await _react(ctx, target, comment_id, "confused")
         await reply(ctx, target, number, render("retry_not_bot_pr"), key=_reply_key(event, comment_id))
         return
-    theme = (await asyncio.to_thread(pr_codemods, ctx, target.repository_id, number))[2] or theme_of_branch(
+    theme = (await asyncio.to_thread(pr_codemods, ctx.db, target.repository_id, number))[2] or theme_of_branch(
         info.head_ref
     )
     if info.merged:
@@ -197,7 +197,7 @@ def _pull_of(issue: Any) -> Mapping[str, Any] | None:
 
 
 async def do_pause(
-    ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
+    ctx: BotContext, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
 ) -> None:
     """`pause` / `resume`: flip the repository's switch."""
     paused = command.verb == "pause"
@@ -207,7 +207,7 @@ async def do_pause(
 
 
 async def do_config(
-    ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
+    ctx: BotContext, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
 ) -> None:
     """`config`: the effective configuration, or the errors in the file."""
     await _react(ctx, target, comment_id, DONE_REACTION)
@@ -233,7 +233,7 @@ async def do_config(
 
 
 async def do_status(
-    ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
+    ctx: BotContext, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
 ) -> None:
     """`status`: pause state, open bot PRs and the last runs."""
     await _react(ctx, target, comment_id, DONE_REACTION)
@@ -274,7 +274,7 @@ async def do_status(
 
 
 async def do_help(
-    ctx: Any, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
+    ctx: BotContext, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
 ) -> None:
     """`help`: the command list."""
     await _react(ctx, target, comment_id, DONE_REACTION)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.github_api import GitHubAPI, GitHubNotConfigured
 from bot.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -19,14 +20,14 @@ class BotContext:
     """Shared state of one bot process.
 
     `db` is a sessionmaker (`with ctx.db() as session: ...`); `engine` is the SQLAlchemy engine.
-    `github` is bot-github's `GitHubGateway` (built by `bot.github_client.build_gateway(settings)`),
-    or a fake in tests. `jobs` is the :class:`bot.jobs.JobQueue` facade.
+    `github` is the GitHub gateway (`bot.github_api.GitHubAPI`: the real `GitHubGateway` built by
+    `bot.github_client.build_gateway(settings)`, or `GitHubNotConfigured` before `/setup`). `jobs` is the :class:`bot.jobs.JobQueue` facade.
     """
 
     settings: Settings
     engine: Engine
     db: sessionmaker[Session]
-    github: Any = None
+    github: GitHubAPI = field(default_factory=GitHubNotConfigured)
     jobs: JobQueue | Any = None
     extras: dict[str, Any] = field(default_factory=dict)  # room for tests and plugins
 

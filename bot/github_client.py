@@ -114,6 +114,19 @@ class CommentInfo:
 
 
 @dataclass(frozen=True)
+class IssueInfo:
+    """An issue, reduced to what the bot reads."""
+
+    number: int
+    body: str
+    html_url: str
+
+    def comment_url(self, comment_id: int) -> str:
+        """The web address of one of its comments."""
+        return f"{self.html_url}#issuecomment-{comment_id}"
+
+
+@dataclass(frozen=True)
 class TokenScope:
     """What a run's installation tokens may touch: these repositories (names without the owner), these permissions."""
 
@@ -403,6 +416,56 @@ class GitHubGateway:
             "PATCH /repos/{o}/{r}/check-runs/{id}", gh.rest.checks.async_update(owner, repo, check_run_id, **fields)
         )
 
+    # ---- issues -----------------------------------------------------------------------------------------
+
+    async def create_issue(self, installation_id: int, owner: str, repo: str, title: str, body: str) -> IssueInfo:
+        """Open an issue as the App."""
+        gh = await self._as_installation(installation_id)
+        response = await self._call(
+            "POST /repos/{o}/{r}/issues", gh.rest.issues.async_create(owner, repo, title=title, body=body)
+        )
+        return _issue(response.json())
+
+    async def get_open_issue(self, installation_id: int, owner: str, repo: str, number: int) -> IssueInfo | None:
+        """An open issue, or None when it is gone or closed."""
+        gh = await self._as_installation(installation_id)
+        try:
+            response = await self._call("GET /repos/{o}/{r}/issues/{n}", gh.rest.issues.async_get(owner, repo, number))
+        except GitHubError as error:
+            if error.status in (404, 410):
+                return None
+            raise
+        data = response.json()
+        return _issue(data) if data.get("state") == "open" else None
+
+    async def list_open_issues(self, installation_id: int, owner: str, repo: str, creator: str) -> list[IssueInfo]:
+        """Open issues (not PRs) opened by `creator`, the first 100."""
+        gh = await self._as_installation(installation_id)
+        response = await self._call(
+            "GET /repos/{o}/{r}/issues",
+            gh.rest.issues.async_list_for_repo(owner, repo, state="open", creator=creator, per_page=100),
+        )
+        return [_issue(item) for item in response.json() if "pull_request" not in item]
+
+    async def update_issue(self, installation_id: int, owner: str, repo: str, number: int, body: str) -> None:
+        """Replace an issue's body."""
+        gh = await self._as_installation(installation_id)
+        await self._call("PATCH /repos/{o}/{r}/issues/{n}", gh.rest.issues.async_update(owner, repo, number, body=body))
+
+    async def update_comment(self, installation_id: int, owner: str, repo: str, comment_id: int, body: str) -> bool:
+        """Replace an issue comment's body; False when the comment is gone."""
+        gh = await self._as_installation(installation_id)
+        try:
+            await self._call(
+                "PATCH /repos/{o}/{r}/issues/comments/{id}",
+                gh.rest.issues.async_update_comment(owner, repo, comment_id, body=body),
+            )
+        except GitHubError as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
+
 
 @functools.lru_cache(maxsize=1)
 def _ssl_context() -> ssl.SSLContext:
@@ -455,6 +518,10 @@ def _pull(item: Any) -> PullInfo:
         html_url=item.html_url,
         labels=labels,
     )
+
+
+def _issue(data: Any) -> IssueInfo:
+    return IssueInfo(int(data["number"]), str(data.get("body") or ""), str(data.get("html_url") or ""))
 
 
 def build_gateway(settings: Any) -> GitHubGateway:

@@ -3,7 +3,7 @@ reviews by people with write access are noted on the run they reviewed (weights 
 
 The counts feed `RunOptions.acceptance` (the planner's ranking) and `RunOptions.blocked_codemods`
 (a codemod closed unmerged twice here is not proposed again until `codemods.reenabled` lists it);
-both are read back by `bot.github_run` through `bot.acceptance.learned_acceptance`.
+both are read back by `bot.run_options` through `bot.acceptance.learned_acceptance`.
 """
 
 from __future__ import annotations
@@ -11,12 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.acceptance import REVIEW_STATES, record_review, run_for_review
 from bot.db import store
-from bot.github_run import BRANCH_PREFIX, pr_codemods
+from bot.db.run_history import pr_codemods
 from bot.routing import Event, Router
+from bot.run_target import BRANCH_PREFIX
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.context import BotContext
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -32,7 +36,7 @@ def bot_pull(payload: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return pull if isinstance(ref, str) and ref.startswith(BRANCH_PREFIX) else None
 
 
-def _repository_id(ctx: Any, event: Event) -> int | None:
+def _repository_id(ctx: BotContext, event: Event) -> int | None:
     repo_id = event.repository.get("id")
     if isinstance(repo_id, int) and store.get_repository(ctx.db, repo_id) is not None:
         return repo_id
@@ -42,7 +46,7 @@ def _repository_id(ctx: Any, event: Event) -> int | None:
 
 
 @router.register("pull_request", "closed")
-async def record_review_outcome(event: Event, ctx: Any) -> None:
+async def record_review_outcome(event: Event, ctx: BotContext) -> None:
     """A bot PR was merged or closed: record the outcome for each codemod it applied (once per PR)."""
     pull = bot_pull(event.payload)
     number = pull.get("number") if pull else None
@@ -50,7 +54,7 @@ async def record_review_outcome(event: Event, ctx: Any) -> None:
     if pull is None or not isinstance(number, int) or repository_id is None:
         return
     outcome = "merged" if pull.get("merged") or pull.get("merged_at") else "closed"
-    codemods, run_id, _theme = await asyncio.to_thread(pr_codemods, ctx, repository_id, number)
+    codemods, run_id, _theme = await asyncio.to_thread(pr_codemods, ctx.db, repository_id, number)
     if not codemods:
         log.info("bot PR #%s closed but no run of ours recorded its codemods", number)
         return
@@ -62,7 +66,7 @@ async def record_review_outcome(event: Event, ctx: Any) -> None:
 
 @router.register("pull_request_review", "submitted")
 @router.register("pull_request_review", "dismissed")
-async def learn_from_review(event: Event, ctx: Any) -> None:
+async def learn_from_review(event: Event, ctx: BotContext) -> None:
     """A review of a bot PR by someone with write access is noted on the run whose version it reviewed.
 
     A drive-by review from a reader (or a bot) does not steer the bot: the reviewer's permission is
@@ -85,7 +89,7 @@ async def learn_from_review(event: Event, ctx: Any) -> None:
         return
     user = review.get("user")
     # is_bot holds for anything but a user object, so past this line `user` is a dict.
-    if not isinstance(user, dict) or is_bot(user, ctx.settings.bot_login):
+    if not isinstance(user, dict) or is_bot(user, ctx.settings.bot_identity):
         return
     state = "dismissed" if event.action == "dismissed" else str(review.get("state") or "").lower()
     if state not in REVIEW_STATES:

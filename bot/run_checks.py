@@ -17,11 +17,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.github_client import GitHubError
 from bot.run_notes import PROGRESS_CHECK, runs_with_note, update_run_notes
+from bot.run_target import RunTarget
 from bot.templates import link_target, render
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.context import BotContext
+    from bot.db.models import Run
 
 log = logging.getLogger(__name__)
 GATES_CHECK = "evolve/gates"
@@ -31,7 +36,9 @@ def _forget(notes: dict[str, Any]) -> None:
     notes.pop(PROGRESS_CHECK, None)
 
 
-async def _complete(ctx: Any, target: Any, check_id: int, conclusion: str, title: str, summary: str) -> bool:
+async def _complete(
+    ctx: BotContext, target: RunTarget, check_id: int, conclusion: str, title: str, summary: str
+) -> bool:
     """Complete a check run; False when GitHub did not take it (it stays noted for a later try)."""
     try:
         await ctx.github.update_check_run(
@@ -51,7 +58,7 @@ async def _complete(ctx: Any, target: Any, check_id: int, conclusion: str, title
     return True
 
 
-async def close_orphaned_checks(ctx: Any, target: Any, keep_run: int | None = None) -> int:
+async def close_orphaned_checks(ctx: BotContext, target: RunTarget, keep_run: int | None = None) -> int:
     """Cancel in-progress check runs that earlier runs of the repository left open (all but `keep_run`'s,
     the run resuming); how many were closed."""
     closed = 0
@@ -69,11 +76,10 @@ async def close_orphaned_checks(ctx: Any, target: Any, keep_run: int | None = No
     return closed
 
 
-async def close_abandoned_check(ctx: Any, run_id: int, message: str) -> None:
+async def close_abandoned_check(ctx: BotContext, run_id: int, message: str) -> None:
     """A run stopped outside its own code (time limit, abandoned by the sweep): complete its in-progress
     check run as `cancelled` with `message`, and tell whoever asked for it (once)."""
     from bot.db import store
-    from bot.github_run import RunTarget
     from bot.write_once import reply
 
     run = await asyncio.to_thread(store.get_run, ctx.db, run_id)
@@ -94,13 +100,13 @@ async def close_abandoned_check(ctx: Any, run_id: int, message: str) -> None:
 class ProgressCheck:
     """The in-progress `evolve/gates` check run of one run (`check_id` None when none could be created)."""
 
-    ctx: Any
-    target: Any
+    ctx: BotContext
+    target: RunTarget
     run_id: int
     check_id: int | None = None
 
     @classmethod
-    async def start(cls, ctx: Any, target: Any, run: Any, base_sha: str | None) -> ProgressCheck:
+    async def start(cls, ctx: BotContext, target: RunTarget, run: Run, base_sha: str | None) -> ProgressCheck:
         """Close leftovers of earlier runs, then show this run as in progress on `base_sha` (best effort).
 
         A run resumed after a crash finds the check run it created before (by its `external_id`)."""

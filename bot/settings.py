@@ -116,6 +116,16 @@ class Settings(BaseSettings):
         return api
 
     @property
+    def bot_identity(self) -> str:
+        """The App's bot user on GitHub, `<login>[bot]`: the author of its comments, issues and commits.
+
+        `bot_login` when it is set, else the App's slug (so an App created by `/setup` under another
+        name recognises its own comments without `EVOLVE_BOT_LOGIN`).
+        """
+        login = self.bot_login if "bot_login" in self.model_fields_set else self.app_slug
+        return f"{login.strip().lstrip('@').removesuffix('[bot]')}[bot]"
+
+    @property
     def is_sqlite(self) -> bool:
         """Whether the database is a SQLite file (the embedded default)."""
         return self.database_url.startswith("sqlite")

@@ -11,7 +11,7 @@ recorded in `github_writes` before it goes to GitHub and marked done with GitHub
   write's mark there (a hidden `<!-- evolve:KEY -->` marker in a comment written by the bot, a check
   run's `external_id`) and writes only when it is not found.
 
-Pull requests are keyed by their branch: `bot.github_run` looks for an open PR of the branch before
+Pull requests are keyed by their branch: `bot.run_publish` looks for an open PR of the branch before
 opening one.
 """
 
@@ -25,7 +25,8 @@ from bot.db import store
 from bot.github_client import GitHubError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.github_run import RunTarget
+    from bot.context import BotContext
+    from bot.run_target import RunTarget
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def _written_by_bot(author: str, bot_login: str) -> bool:
     return author.lower() in (own, f"{own}[bot]")
 
 
-async def comment_once(ctx: Any, target: RunTarget, number: int, body: str, *, key: str) -> int | None:
+async def comment_once(ctx: BotContext, target: RunTarget, number: int, body: str, *, key: str) -> int | None:
     """Post `body` on issue/PR `number` once per `key` (per repository); the comment's id."""
     store_key = f"comment:{target.repository_id}:{number}:{key}"
     tag = marker(key)
@@ -51,7 +52,7 @@ async def comment_once(ctx: Any, target: RunTarget, number: int, body: str, *, k
     if not intent.fresh:  # an earlier attempt stopped after its intent: did its write reach GitHub?
         comments = await ctx.github.list_comments(target.installation_id, target.owner, target.name, number)
         found = next(
-            (c.id for c in comments if tag in c.body and _written_by_bot(c.author, ctx.settings.bot_login)), None
+            (c.id for c in comments if tag in c.body and _written_by_bot(c.author, ctx.settings.bot_identity)), None
         )
         if found is not None:
             log.info("reply %s on %s#%s found on GitHub; not posting it again", key, target.full_name, number)
@@ -64,7 +65,7 @@ async def comment_once(ctx: Any, target: RunTarget, number: int, body: str, *, k
     return comment_id
 
 
-async def reply(ctx: Any, target: RunTarget, number: int | None, body: str, *, key: str) -> None:
+async def reply(ctx: BotContext, target: RunTarget, number: int | None, body: str, *, key: str) -> None:
     """Comment once per `key` on the issue/PR that asked (nothing for scheduled runs); GitHub errors are logged."""
     if number is None:
         return
@@ -75,7 +76,7 @@ async def reply(ctx: Any, target: RunTarget, number: int | None, body: str, *, k
 
 
 async def check_run_once(
-    ctx: Any, target: RunTarget, *, name: str, head_sha: str, external_id: str, **fields: Any
+    ctx: BotContext, target: RunTarget, *, name: str, head_sha: str, external_id: str, **fields: Any
 ) -> int:
     """Create check run `name` on `head_sha` once per `external_id`; its id (an earlier attempt's when it wrote)."""
     store_key = f"check:{target.repository_id}:{external_id}:{head_sha}"

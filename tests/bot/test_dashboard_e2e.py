@@ -1,6 +1,6 @@
 """The dashboard issue end to end, through the real app, its job queue and the fake GitHub.
 
-It is created once and found again, steered by ticking boxes in an `issues.edited` delivery (run next,
+It is opened when the App is installed (or a repository added), created once and found again, steered by ticking boxes in an `issues.edited` delivery (run next,
 skip, pause; only by people with write access, never by the App's own edits), stays under GitHub's
 65,536-character body limit with 500 PRs of history (older ones on linked comment pages), and is off
 with `dashboard: false`.
@@ -18,11 +18,12 @@ from bot.dashboard.collect import skipped_themes
 from bot.dashboard.handlers import refresh_dashboard
 from bot.db import store
 from bot.db.models import DashboardIssue, MetricSnapshot, PROutcome, Run
-from bot.github_run import _run_options
+from bot.run_options import run_options
 from evolve.config import EvolveConfig
 from tests.fakegithub.fixtures import BotWorld
 from tests.fakegithub.payloads import real_payload
 from tests.fakegithub.sample_repo import EVOLVE_YML
+from tests.fakegithub.state import FakeRepo
 
 PLAN = {"theme": "modernize", "score": 0.8, "alternatives": [{"theme": "docstrings", "score": 0.5}]}
 
@@ -135,7 +136,7 @@ def test_ticks_queue_skip_and_pause_only_for_writers(bot_world: BotWorld) -> Non
     assert (run.focus, run.requested_by, run.comment_issue_number) == ("modernize", "alice", number)
     assert (retry.focus, retry.requested_by) == ("docstrings", "alice")  # the failed run's theme again
     assert skipped_themes(bot_world.ctx.db, BotWorld.REPO_ID) == {"docstrings"}
-    options = _run_options(bot_world.ctx, run, EvolveConfig(), None, None, "main")
+    options = run_options(bot_world.ctx, run, EvolveConfig(), None, None, "main")
     assert options.themes_to_skip == {"docstrings"}  # the planner of the next run leaves it out
     assert store.get_repository(bot_world.ctx.db, BotWorld.REPO_ID).paused
     redrawn = bot_world.repo.issues[number]["body"]
@@ -149,21 +150,71 @@ def test_ticks_queue_skip_and_pause_only_for_writers(bot_world: BotWorld) -> Non
     assert len(_dashboard_runs(bot_world)) == 2
 
 
+def _dashboards(world: BotWorld, repo: FakeRepo | None = None) -> list[int]:
+    """Numbers of the open issues carrying the dashboard marker, opened by the App."""
+    issues = (repo or world.repo).issues
+    return [
+        n
+        for n, i in issues.items()
+        if MARKER in (i.get("body") or "") and i.get("state", "open") == "open" and i.get("user") == "evolve-bot[bot]"
+    ]
+
+
 def test_dashboard_false_in_the_config_keeps_none(bot_world: BotWorld) -> None:
-    bot_world.install()
     bot_world.fake.commit_files(
         bot_world.repo, {".github/evolve.yml": EVOLVE_YML + "dashboard: false\n"}, "no dashboard"
     )
+    bot_world.install()  # opted out: none is opened at installation either
     assert _refresh(bot_world) is None
     assert not any(MARKER in (i.get("body") or "") for i in bot_world.repo.issues.values())
 
 
+def test_installing_the_app_or_adding_a_repository_opens_its_dashboard(bot_world: BotWorld) -> None:
+    bot_world.install()
+    (number,) = _dashboards(bot_world)  # before any run
+    assert not store.recent_runs(bot_world.ctx.db, BotWorld.REPO_ID, limit=5)
+    assert "None yet." in bot_world.repo.issues[number]["body"]
+
+    other = bot_world.fake.add_repo(f"{BotWorld.OWNER}/other", BotWorld.INSTALLATION, repo_id=90211)
+    bot_world.fake.commit_files(other, {"README.md": "hello\n"}, "Initial commit")
+    payload = real_payload("installation_repositories", "added")
+    payload["installation"].update(id=BotWorld.INSTALLATION)
+    payload["repositories_added"] = [
+        {"id": other.id, "node_id": "R_other", "name": other.name, "full_name": other.full_name, "private": False}
+    ]
+    payload["sender"] = bot_world.fake.state.user_json("alice")
+    assert bot_world.deliver("installation_repositories", payload).status_code == 202
+    bot_world.drain()
+    assert len(_dashboards(bot_world, other)) == 1
+    bot_world.install()  # GitHub redelivers the installation: still one each
+    assert len(_dashboards(bot_world)) == 1 and len(_dashboards(bot_world, other)) == 1
+
+
+def test_closed_prs_show_their_title(bot_world: BotWorld) -> None:
+    bot_world.install()
+    with bot_world.ctx.db.begin() as session:
+        run = Run(repository_id=BotWorld.REPO_ID, trigger="comment", status="succeeded", theme="modernize")
+        run.pr_number = 77
+        run.report = {"plan": {**PLAN, "title": "Evolve: modernize | dict literals"}}
+        session.add(run)
+        session.add(PROutcome(repository_id=BotWorld.REPO_ID, pr_number=77, codemod="dict-literal", outcome="merged"))
+        session.add(PROutcome(repository_id=BotWorld.REPO_ID, pr_number=78, codemod="dict-literal", outcome="closed"))
+    number = _refresh(bot_world)
+    assert number is not None
+    body = bot_world.repo.issues[number]["body"]
+    assert "| #77 | merged |" in body and "Evolve: modernize \\| dict literals |" in body  # the title, escaped
+    assert "| #78 | closed |" in body  # no run of ours knew it: no title, still listed
+
+
 def test_a_run_ending_while_a_pr_closes_opens_one_dashboard(bot_world: BotWorld) -> None:
     bot_world.install()
+    (first,) = _dashboards(bot_world)
+    bot_world.repo.issues[first]["state"] = "closed"  # someone closed it: the next redraw opens a new one
 
-    async def both() -> list[int | None]:
-        return list(await asyncio.gather(*(refresh_dashboard(bot_world.ctx, BotWorld.REPO_ID) for _ in range(3))))
+    async def together() -> list[int | None]:
+        return list(await asyncio.gather(*(refresh_dashboard(bot_world.ctx, BotWorld.REPO_ID) for _ in range(5))))
 
-    numbers = bot_world.client.portal.call(both)
-    assert len(set(numbers)) == 1 and numbers[0] is not None
-    assert sum(1 for i in bot_world.repo.issues.values() if MARKER in (i.get("body") or "")) == 1
+    numbers = bot_world.client.portal.call(together)
+    (second,) = _dashboards(bot_world)  # one drawer at a time: one new issue, not five
+    assert second != first and second in numbers
+    assert _refresh(bot_world) == second

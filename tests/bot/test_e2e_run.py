@@ -22,6 +22,8 @@ def test_install_comment_pr_merge_learn(bot_world: BotWorld, caplog: pytest.LogC
     fake, repo = bot_world.fake, bot_world.repo
     bot_world.install()
     assert store.get_repository(bot_world.ctx.db, BotWorld.REPO_ID).enrolled
+    installed = len(fake.requests)  # the installation opened the dashboard issue (bot/dashboard)
+    assert [(r.method, r.path) for r in fake.requests].count(("POST", "/repos/octo-org/sample/issues")) == 1
     payload = bot_world.comment("alice", "/evolve run")
     assert len(repo.pulls) == 1, fake.comments(repo, payload["issue"]["number"])
     number, pull = next(iter(repo.pulls.items()))
@@ -44,7 +46,7 @@ def test_install_comment_pr_merge_learn(bot_world: BotWorld, caplog: pytest.LogC
     assert repo.reactions[payload["comment"]["id"]] == ["eyes"]
 
     # the exact REST conversation, in order (git traffic and token minting aside)
-    calls = [(r.method, r.path) for r in fake.requests if not r.path.startswith(("/git/", "/app/"))]
+    calls = [(r.method, r.path) for r in fake.requests[installed:] if not r.path.startswith(("/git/", "/app/"))]
     base = "/repos/octo-org/sample"
     assert calls[:2] == [
         ("GET", f"{base}/collaborators/alice/permission"),
@@ -56,8 +58,9 @@ def test_install_comment_pr_merge_learn(bot_world: BotWorld, caplog: pytest.LogC
         ("POST", f"{base}/issues/{payload['issue']['number']}/comments"),
         ("DELETE", "/installation/token"),
     ]  # the run's own token, revoked when it ends
-    # then the dashboard issue is drawn (bot/dashboard): looked for by its marker, opened once
-    assert calls[revoke + 1 :].count(("POST", f"{base}/issues")) == 1
+    # then the dashboard issue is redrawn (bot/dashboard): the one opened at installation, not a new one
+    assert calls[revoke + 1 :].count(("POST", f"{base}/issues")) == 0
+    assert ("PATCH", f"{base}/issues/1") in calls[revoke + 1 :]
     create = fake.requests_to("POST", f"{base}/pulls")[0]
     assert create.body["head"] == pull["head"] and create.body["base"] == "main" and create.status == 201
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.db import store
-from bot.github_run import RunTarget
+from bot.run_target import RunTarget
 from bot.write_once import check_run_once, comment_once, marker
 from tests.fakegithub.fixtures import BotWorld
 
