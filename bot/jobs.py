@@ -258,7 +258,7 @@ class JobQueue:
         """Wait until every enqueued delivery and run of this process is done (for tests)."""
 
         async def settled() -> bool:
-            if not self.delivery_processing.settled() or self.run_execution.runs:
+            if not self.delivery_processing.settled() or self.run_execution.runs or self.run_execution.executing:
                 return False
             return self.scheduler is None or not await self.scheduler.get_jobs()
 

@@ -1,5 +1,5 @@
-"""Run execution, one part of `bot.jobs.JobQueue`: queue runs, claim them (one per repository at a time),
-execute them through bot-github's `execute_run` with a lease heartbeat, and always close them."""
+"""Run execution, one part of `bot.jobs.JobQueue`: queue runs, claim them in turn (one per repository and at
+most `max_runs_per_installation` per installation at a time, across workers; `bot.run_order`), execute them through bot-github's `execute_run` with a lease heartbeat, and always close them."""
 
 from __future__ import annotations
 
@@ -41,14 +41,16 @@ class RunExecution:
         self.works = works
         self.run_task = run_task  # the APScheduler task that executes one run
         self._spawn = spawn  # starts a background task owned by the queue
-        self.runs: set[int] = set()  # run ids with a job pending or executing here
+        self.runs: set[int] = set()  # run ids whose job is pending or claiming here
+        self.executing: set[int] = set()  # run ids executing here (their heartbeat holds the lease)
         self._run_slots = asyncio.Semaphore(ctx.settings.max_concurrent_runs)
 
     async def sweep_runs(self) -> int:
-        """Re-enqueue runs left behind by dead workers (closing those given up on); how many were kicked."""
-        runs = 0
+        """Requeue runs left behind by dead workers (closing those given up on) and wake this process's run
+        slots when runs wait; how many runs are queued."""
+        queued = []
         for run_id in await asyncio.to_thread(store.resumable_runs, self.ctx.db):
-            if run_id in self.runs:  # executing here: its own heartbeat keeps it
+            if run_id in self.executing:  # executing here: its own heartbeat keeps it
                 continue
             requeued = await asyncio.to_thread(store.requeue_stale_run, self.ctx.db, run_id, RUN_MAX_TRIES)
             if requeued is not None:
@@ -56,9 +58,11 @@ class RunExecution:
             if requeued == RunStatus.ERROR:
                 await self._close_abandoned(run_id)
                 continue
+            queued.append(run_id)
+        # A run job claims whichever run's turn it is and goes on claiming: one job per run slot is enough.
+        for run_id in queued[: self.ctx.settings.max_concurrent_runs]:
             await self.kick_run(run_id)
-            runs += 1
-        return runs
+        return len(queued)
 
     async def enqueue_run(
         self,
@@ -110,35 +114,47 @@ class RunExecution:
             self._spawn(self._run_local(run_id))
 
     async def run_repository(self, run_id: int) -> str | None:
-        """Claim a run (one per repository at a time), execute it, and always close it."""
+        """The job of a queued run: claim whichever run's turn it is (`bot.run_order`; maybe another one),
+        execute it and always close it, then claim again until no queued run may start."""
         try:
-            async with self._run_slots:
-                lease = self.ctx.settings.lease_seconds
-                run = await asyncio.to_thread(store.claim_run, self.ctx.db, run_id, lease)
-                if run is None:
-                    return None
-                started = time.monotonic()
-                repo = await asyncio.to_thread(store.get_repository, self.ctx.db, run.repository_id)
-                with log_context.bind(
-                    run_id=run_id,
-                    delivery_id=run.delivery_id,
-                    repository_id=run.repository_id,
-                    repository=repo.full_name if repo is not None else None,
-                    installation_id=repo.installation_id if repo is not None else None,
-                ):
-                    status = await self._execute_within_limits(run_id)
-                metrics.RUNS.labels(str(status)).inc()
-                metrics.RUN_SECONDS.observe(time.monotonic() - started)
-                from bot.dashboard.handlers import refresh_quietly  # the dashboard shows every outcome
-
-                await refresh_quietly(self.ctx, run.repository_id)
-                follower = await asyncio.to_thread(store.next_queued_run, self.ctx.db, run.repository_id)
-                if follower is not None:
-                    self.runs.discard(follower)
-                    await self.kick_run(follower)
-                return status
+            return await self.claim_and_execute()
         finally:
             self.runs.discard(run_id)
+
+    async def claim_and_execute(self) -> str | None:
+        """Execute runs in their turn while this process has a free run slot; the last run's status."""
+        settings = self.ctx.settings
+        status: str | None = None
+        while True:
+            async with self._run_slots:
+                run = await asyncio.to_thread(
+                    store.claim_next_run, self.ctx.db, settings.lease_seconds, settings.max_runs_per_installation
+                )
+                if run is None:
+                    return status
+                self.executing.add(run.id)
+                try:
+                    status = await self._execute_claimed(run)
+                finally:
+                    self.executing.discard(run.id)
+
+    async def _execute_claimed(self, run: Run) -> str:
+        started = time.monotonic()
+        repo = await asyncio.to_thread(store.get_repository, self.ctx.db, run.repository_id)
+        with log_context.bind(
+            run_id=run.id,
+            delivery_id=run.delivery_id,
+            repository_id=run.repository_id,
+            repository=repo.full_name if repo is not None else None,
+            installation_id=repo.installation_id if repo is not None else None,
+        ):
+            status = await self._execute_within_limits(run.id)
+        metrics.RUNS.labels(str(status)).inc()
+        metrics.RUN_SECONDS.observe(time.monotonic() - started)
+        from bot.dashboard.handlers import refresh_quietly  # the dashboard shows every outcome
+
+        await refresh_quietly(self.ctx, run.repository_id)
+        return status
 
     async def _execute_within_limits(self, run_id: int) -> str:
         """Execute a claimed run while its heartbeat holds the lease, at most `run_timeout_seconds`.

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     run_timeout_seconds: int = 3600
     max_concurrent_jobs: int = 8  # jobs one worker process runs at once
     max_concurrent_runs: int = 2  # engine runs one worker process runs at once
+    # Engine runs one installation may have running at once across all workers; installations take turns.
+    max_runs_per_installation: int = Field(2, ge=1)
     delivery_workers: int = 8  # in-process consumers of freshly accepted deliveries
     sweep_seconds: float = 5.0  # how often a worker looks for work left behind (restarts, other processes)
     # A worker holds a claimed delivery or run for `lease_seconds` and renews the lease every

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     select,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
@@ -176,6 +177,14 @@ class Run(Base):
         # The status pages' run list: newest first, keyset-paginated on id, filtered by repository or status.
         Index("ix_runs_repository_id_id", "repository_id", "id"),
         Index("ix_runs_status_id", "status", "id"),
+        # One running run per repository, enforced by the database (migration 0007).
+        Index(
+            "uq_runs_one_running_per_repository",
+            "repository_id",
+            unique=True,
+            postgresql_where=text("status = 'running'"),
+            sqlite_where=text("status = 'running'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,4 +1,5 @@
-"""Runs and what they produced: created once per idempotency key, claimed one at a time per repository."""
+"""Runs and what they produced: created once per idempotency key, claimed one at a time per repository
+and at most N at a time per installation, installations in turn (`bot.run_order`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from bot.db._scope import Db, scope
-from bot.db.models import Attempt, GateResultRow, MetricSnapshot, Run, utcnow
+from bot.db.models import Attempt, GateResultRow, MetricSnapshot, Repository, Run, utcnow
+from bot.run_order import InstallationLoad, QueuedRun, claim_order
 from evolve.run_status import FINISHED_STATUSES, RunStatus
 
 if TYPE_CHECKING:
@@ -106,34 +108,123 @@ def runs_since(db: Db, repository_id: int, since: datetime) -> int:
         return int(session.scalar(query) or 0)
 
 
-def claim_run(db: Db, run_id: int, lease_seconds: float = 600) -> Run | None:
-    """Mark a queued run running, unless another run of its repository holds a live lease.
+CLAIM_LOCK = 74_117_002  # PostgreSQL advisory lock id: claims take turns, so limits hold across workers
+CLAIM_RETRIES = 3
 
-    The single UPDATE is the per-repository lock: two workers cannot both succeed.
-    """
-    now = utcnow()
+
+def _busy_repository() -> Any:
+    """SQL: another run of the same repository is running (lease live or not: the sweep requeues stale ones)."""
     other = aliased(Run)
-    busy = exists().where(
-        other.repository_id == Run.repository_id,
-        other.id != Run.id,
-        other.status == RunStatus.RUNNING,
-        other.lease_until > now,
+    return exists().where(
+        other.repository_id == Run.repository_id, other.id != Run.id, other.status == RunStatus.RUNNING
     )
-    with scope(db) as session:
-        result = session.execute(
-            update(Run)
-            .where(Run.id == run_id, Run.status == RunStatus.QUEUED, ~busy)
-            .values(
-                status=RunStatus.RUNNING,
-                tries=Run.tries + 1,
-                started_at=now,
-                lease_until=now + timedelta(seconds=lease_seconds),
-            )
-            .execution_options(synchronize_session=False)
+
+
+def _running_in_installation(installation_id: int | None) -> Any:
+    """SQL: how many runs of an installation's repositories are running."""
+    other = aliased(Run)
+    owner = aliased(Repository)
+    same = owner.installation_id.is_(None) if installation_id is None else owner.installation_id == installation_id
+    return (
+        select(func.count())
+        .select_from(other)
+        .join(owner, owner.id == other.repository_id)
+        .where(other.status == RunStatus.RUNNING, same)
+        .scalar_subquery()
+    )
+
+
+def _start(session: Session, run_id: int, lease_seconds: float, installation: tuple[int | None, int] | None) -> bool:
+    """One conditional UPDATE: the run was queued, its repository idle and (with `installation` = (id, limit))
+    the installation under its limit. The partial unique index makes the repository rule hold regardless."""
+    now = utcnow()
+    conditions = [Run.id == run_id, Run.status == RunStatus.QUEUED, ~_busy_repository()]
+    if installation is not None:
+        conditions.append(_running_in_installation(installation[0]) < installation[1])
+    result = session.execute(
+        update(Run)
+        .where(*conditions)
+        .values(
+            status=RunStatus.RUNNING,
+            tries=Run.tries + 1,
+            started_at=now,
+            lease_until=now + timedelta(seconds=lease_seconds),
         )
-        if _row_count(result) != 1:
-            return None
+        .execution_options(synchronize_session=False)
+    )
+    return _row_count(result) == 1
+
+
+def claim_run(db: Db, run_id: int, lease_seconds: float = 600) -> Run | None:
+    """Mark one queued run running, unless another run of its repository is running."""
+    try:
+        with scope(db) as session:
+            if not _start(session, run_id, lease_seconds, None):
+                return None
+    except IntegrityError:  # another worker started a run of this repository at the same instant
+        return None
     return get_run(db, run_id)
+
+
+def _queue_view(session: Session) -> tuple[list[QueuedRun], set[int], dict[int | None, InstallationLoad]]:
+    """The queue as `claim_order` sees it: each repository's oldest queued run, busy repositories, loads."""
+    queued = [
+        QueuedRun(run_id, repository_id, installation_id)
+        for run_id, repository_id, installation_id in session.execute(
+            select(func.min(Run.id), Run.repository_id, Repository.installation_id)
+            .join(Repository, Repository.id == Run.repository_id)
+            .where(Run.status == RunStatus.QUEUED)
+            .group_by(Run.repository_id, Repository.installation_id)
+        )
+    ]
+    busy: set[int] = set()
+    running: dict[int | None, int] = {}
+    for repository_id, installation_id in session.execute(
+        select(Run.repository_id, Repository.installation_id)
+        .join(Repository, Repository.id == Run.repository_id)
+        .where(Run.status == RunStatus.RUNNING)
+    ):
+        busy.add(repository_id)
+        running[installation_id] = running.get(installation_id, 0) + 1
+    installations = {run.installation_id for run in queued}
+    last: dict[int | None, datetime | None] = {}
+    if installations:
+        known = [i for i in installations if i is not None]
+        scope_filter = or_(Repository.installation_id.in_(known), Repository.installation_id.is_(None))
+        for installation_id, started in session.execute(
+            select(Repository.installation_id, func.max(Run.started_at))
+            .join(Repository, Repository.id == Run.repository_id)
+            .where(Run.started_at.is_not(None), scope_filter)
+            .group_by(Repository.installation_id)
+        ):
+            last[installation_id] = started
+    loads = {i: InstallationLoad(running.get(i, 0), last.get(i)) for i in installations | set(running)}
+    return queued, busy, loads
+
+
+def claim_next_run(db: Db, lease_seconds: float = 600, per_installation: int = 2) -> Run | None:
+    """Start the queued run whose turn it is (`bot.run_order`), or None when no queued run may start now.
+
+    Race-free across workers: on PostgreSQL claims take turns on an advisory transaction lock, so the
+    per-installation count each claim re-checks in its UPDATE is current; on SQLite one UPDATE is atomic.
+    The partial unique index `uq_runs_one_running_per_repository` backs the one-run-per-repository rule.
+    """
+    for _ in range(CLAIM_RETRIES):
+        try:
+            with scope(db) as session:
+                if session.get_bind().dialect.name == "postgresql":
+                    session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
+                queued, busy, loads = _queue_view(session)
+                for candidate in claim_order(queued, busy, loads, per_installation):
+                    if _start(session, candidate.run_id, lease_seconds, (candidate.installation_id, per_installation)):
+                        claimed = candidate.run_id
+                        break
+                else:
+                    return None
+        except IntegrityError:  # a run started outside this protocol won the repository: look again
+            continue
+        return get_run(db, claimed)
+    return None
 
 
 def extend_run_lease(db: Db, run_id: int, lease_seconds: float = 600) -> bool:
@@ -270,12 +361,3 @@ def requeue_stale_run(db: Db, run_id: int, max_tries: int = 3) -> str | None:
             values = {"status": RunStatus.QUEUED, "lease_until": None}
         result = session.execute(update(Run).where(stale).values(**values).execution_options(synchronize_session=False))
         return values["status"] if _row_count(result) == 1 else None
-
-
-def next_queued_run(db: Db, repository_id: int) -> int | None:
-    """The oldest queued run of a repository."""
-    with scope(db) as session:
-        query = (
-            select(Run.id).where(Run.repository_id == repository_id, Run.status == RunStatus.QUEUED).order_by(Run.id)
-        )
-        return session.scalars(query).first()
