@@ -49,12 +49,21 @@ class LimitsConfig(_Model):
 
 
 class CodemodsConfig(_Model):
-    """Which codemods may run. `only` empty means all registered codemods."""
+    """Which codemods may run (`only` empty means all installed ones), and each codemod's settings as
+    `codemods.<id>: {...}`, validated against the `Settings` model that codemod declares when the configuration
+    loads (see evolve/plugin_config.py)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     only: list[str] = Field(default_factory=list)
     disabled: list[str] = Field(default_factory=list)
     # Codemods re-enabled by a maintainer after being auto-disabled by two closed PRs.
     reenabled: list[str] = Field(default_factory=list)
+
+    @property
+    def plugin_settings(self) -> dict[str, Any]:
+        """Codemod id -> what is written for it (`codemods.<id>: {...}`), as plain data."""
+        return dict(self.model_extra or {})
 
 
 class TestsGateConfig(_Model):

@@ -1,5 +1,5 @@
 """Checks of a configuration against the installed plugins: every gate, codemod and theme it names exists, and
-each plugin's settings (`gates.<name>: {...}`) validate against the typed model that plugin declares.
+each plugin's settings (`gates.<name>: {...}`, `codemods.<id>: {...}`) validate against the typed model that plugin declares.
 
 The problems come back as (location, message) pairs, so a run, `evolve config check` and the App report them in
 the same words as a schema error.
@@ -8,9 +8,9 @@ the same words as a schema error.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from evolve.plugins import settings_model
 
@@ -52,13 +52,17 @@ def _gate_problems(config: EvolveConfig) -> list[Problem]:
         if name in CORE_GATE_SETTINGS:
             continue  # already validated by the core's own model
         gate = GATES.load_named([name])[name]
-        try:
-            settings_model(gate).model_validate(written[name])
-        except ValidationError as error:
-            for item in error.errors():
-                path = ".".join(str(part) for part in item["loc"])
-                problems.append((f"gates.{name}" + (f".{path}" if path else ""), item["msg"]))
+        problems += _settings_problems(f"gates.{name}", settings_model(gate), written[name])
     return problems
+
+
+def _settings_problems(where: str, model: type[BaseModel], written: Any) -> list[Problem]:
+    """What is wrong with `written` as settings of `model`, each at its key under `where`."""
+    try:
+        model.model_validate(written)
+    except ValidationError as error:
+        return [(where + "".join(f".{part}" for part in item["loc"]), item["msg"]) for item in error.errors()]
+    return []
 
 
 def _codemod_problems(config: EvolveConfig) -> list[Problem]:
@@ -66,11 +70,18 @@ def _codemod_problems(config: EvolveConfig) -> list[Problem]:
 
     known = CODEMODS.names()
     codemods = config.codemods
-    return [
+    problems = [
         *_unknown("codemods.only", "codemod", codemods.only, known),
         *_unknown("codemods.disabled", "codemod", codemods.disabled, known),
         *_unknown("codemods.reenabled", "codemod", codemods.reenabled, known),
     ]
+    written = codemods.plugin_settings
+    for name in written:
+        problems += _unknown(f"codemods.{name}", "codemod", [name], known)
+    for name in sorted(set(written) & set(known)):
+        codemod = CODEMODS.load_named([name])[name]
+        problems += _settings_problems(f"codemods.{name}", settings_model(codemod), written[name])
+    return problems
 
 
 def _focus_problems(config: EvolveConfig) -> list[Problem]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from evolve.edits import FileEdit, ProviderOutcome
 from evolve.plan import Plan
@@ -23,8 +24,9 @@ class CodemodProvider:
 
     name = "codemods"
 
-    def __init__(self, min_python: tuple[int, int]) -> None:
+    def __init__(self, min_python: tuple[int, int], settings: Mapping[str, Any] | None = None) -> None:
         self.min_python = min_python
+        self.settings = dict(settings or {})  # codemod id -> its settings as written (`codemods.<id>: {...}`)
 
     def propose(self, workspace: Path, plan: Plan, feedback: AttemptFeedback | None) -> ProviderOutcome:
         """Compute the edits once; later attempts are narrowed by the loop, not recomputed."""
@@ -41,7 +43,9 @@ class CodemodProvider:
         edits: list[FileEdit] = []
         notes: list[str] = []
         for group_ids, paths in sorted(groups.items()):
-            result = apply_codemods(workspace, sorted(paths), [get_codemod(i) for i in group_ids], self.min_python)
+            result = apply_codemods(
+                workspace, sorted(paths), [get_codemod(i, self.settings) for i in group_ids], self.min_python
+            )
             edits.extend(result.edits)
             notes.extend(f"skipped {s.path}: {s.reason}" for s in result.skipped)
         return ProviderOutcome(provider=self.name, edits=tuple(sorted(edits, key=lambda e: e.path)), notes=tuple(notes))

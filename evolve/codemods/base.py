@@ -10,14 +10,17 @@ import ast
 import functools
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
 import libcst as cst
+from pydantic import BaseModel
 
 from evolve.codemods.signals import protected_lines, span_is_protected
+from evolve.plugins import NoSettings
 
 Risk = Literal["low", "medium", "high"]
 Benefit = Literal["security", "defect", "deprecation", "cleanup", "cosmetic"]
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class Example:
     after: str
     # Context overrides for this example, e.g. {"min_python": (3, 10)} or {"path": "pkg/__init__.py"}.
     context: tuple[tuple[str, Any], ...] = ()
+    # Settings of the codemod for this example (validated by its `Settings` model), e.g. (("timeout_seconds", 10),).
+    settings: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,13 +96,22 @@ class Occurrence:
     description: str
 
 
-class Codemod(ABC):
-    """Base class of codemods. Subclasses set `metadata`, `examples`, `valid` and implement two methods."""
+class Codemod(ABC, Generic[SettingsT]):
+    """Base class of codemods. Subclasses set `metadata`, `examples`, `valid` and implement two methods.
+
+    A codemod with knobs declares `Settings`, its typed settings model (pydantic, like a gate's): the user writes
+    them as `codemods.<id>: {...}` and they are validated against this model when the configuration loads.
+    Examples run with the defaults.
+    """
 
     metadata: ClassVar[CodemodMetadata]
     examples: ClassVar[tuple[Example, ...]] = ()
     # Sources the codemod must leave byte-for-byte unchanged.
     valid: ClassVar[tuple[str, ...]] = ()
+    Settings: ClassVar[type[BaseModel]] = NoSettings
+
+    def __init__(self, settings: SettingsT | None = None) -> None:
+        self.settings: SettingsT = settings if settings is not None else cast("SettingsT", self.Settings())
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Every codemod's `detect` drops occurrences on lines the code itself marks as deliberate (signals.py)."""

@@ -1,10 +1,11 @@
-"""Add `timeout=30` to `requests` calls that have none (Bandit B113)."""
+"""Add `timeout=30` (or `codemods.requests-timeout.timeout_seconds`) to `requests` calls that have none (Bandit B113)."""
 
 from __future__ import annotations
 
 import ast
 
 import libcst as cst
+from pydantic import BaseModel, ConfigDict, Field
 
 from evolve.codemods.ast_scan import binds_only_module, walk_with_symbol
 from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
@@ -22,8 +23,18 @@ METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options",
 TIMEOUT_SECONDS = "30"
 
 
-class RequestsTimeout(Codemod):
+class RequestsTimeoutSettings(BaseModel):
+    """Settings of requests-timeout, written as `codemods.requests-timeout: {...}` in .github/evolve.yml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timeout_seconds: int = Field(int(TIMEOUT_SECONDS), ge=1, le=3600, description="the timeout given to each call")
+
+
+class RequestsTimeout(Codemod[RequestsTimeoutSettings]):
     """Give module-level `requests` calls a timeout so a silent server cannot hang the program forever."""
+
+    Settings = RequestsTimeoutSettings
 
     metadata = CodemodMetadata(
         id=ID,
@@ -32,8 +43,9 @@ class RequestsTimeout(Codemod):
         rationale="`requests` waits forever by default; a stalled server then hangs the caller (CWE-400).",
         risk="medium",
         benefit="defect",
-        review_guidance=f"Each call now fails after {TIMEOUT_SECONDS}s without a response. Check long downloads and "
-        "slow endpoints and raise the value where needed. Calls passing `**kwargs` are left alone.",
+        review_guidance="Each call now fails after the timeout (30 s unless `codemods.requests-timeout."
+        "timeout_seconds` says otherwise) without a response. Check long downloads and slow endpoints and raise "
+        "the value where needed. Calls passing `**kwargs` are left alone.",
         references=(
             "https://requests.readthedocs.io/en/latest/user/advanced/#timeouts",
             "https://bandit.readthedocs.io/en/latest/plugins/b113_request_without_timeout.html",
@@ -56,6 +68,11 @@ class RequestsTimeout(Codemod):
         Example(
             "import requests.adapters\nrequests.head(u)\n",
             f"import requests.adapters\nrequests.head(u, timeout={TIMEOUT_SECONDS})\n",
+        ),
+        Example(
+            "import requests\nr = requests.get(url)\n",
+            "import requests\nr = requests.get(url, timeout=5)\n",
+            settings=(("timeout_seconds", 5),),
         ),
     )
     valid = (
@@ -95,13 +112,17 @@ class RequestsTimeout(Codemod):
         return found
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
-        """Append `timeout=30` to the calls."""
+        """Append `timeout=<timeout_seconds>` to the calls."""
         if not cst_binds_only_module(module, "requests"):
             return module, []
-        return run_transformer(module, _Transformer(ID, context))
+        return run_transformer(module, _Transformer(ID, context, str(self.settings.timeout_seconds)))
 
 
 class _Transformer(RecordingTransformer):
+    def __init__(self, codemod_id: str, context: CodemodContext, seconds: str) -> None:
+        super().__init__(codemod_id, context)
+        self.seconds = seconds
+
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
         func = updated_node.func
         if not (
@@ -113,5 +134,5 @@ class _Transformer(RecordingTransformer):
             return updated_node
         if any(arg.star or (arg.keyword is not None and arg.keyword.value == "timeout") for arg in updated_node.args):
             return updated_node
-        self.record(original_node, f"`requests.{func.attr.value}` given timeout={TIMEOUT_SECONDS}")
-        return append_keyword_arg(updated_node, "timeout", cst.Integer(TIMEOUT_SECONDS))
+        self.record(original_node, f"`requests.{func.attr.value}` given timeout={self.seconds}")
+        return append_keyword_arg(updated_node, "timeout", cst.Integer(self.seconds))

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
+from pydantic import BaseModel
 
 from evolve.codemods.base import Change, Codemod, CodemodContext, Occurrence
 from evolve.codemods.python_versions import min_python_from_requires, repository_min_python
-from evolve.codemods.registry import available_codemods
+from evolve.codemods.registry import available_codemods, configured, declared_settings
 from evolve.edits import FileEdit
 from evolve.findings import SkippedFile
 
@@ -166,11 +167,11 @@ def process_file(root: Path, path: str, codemods: Sequence[Codemod], context: Co
     return FileOutcome(path, edit=edit, errors=tuple(errors), detected=ids, parsed_with_libcst=True)
 
 
-def _process_by_ids(job: tuple[str, str, tuple[str, ...], CodemodContext]) -> FileOutcome:
-    """Worker entry point: codemods travel as ids and are looked up in the worker's registry."""
-    root, path, ids, context = job
+def _process_by_ids(job: tuple[str, str, tuple[tuple[str, BaseModel | None], ...], CodemodContext]) -> FileOutcome:
+    """Worker entry point: codemods travel as ids with their settings and are looked up in the worker's registry."""
+    root, path, settings, context = job
     registry = available_codemods()
-    return process_file(Path(root), path, [registry[codemod_id]() for codemod_id in ids], context)
+    return process_file(Path(root), path, [configured(registry[cid], given) for cid, given in settings], context)
 
 
 def apply_codemods(
@@ -189,7 +190,7 @@ def apply_codemods(
     root = Path(root)
     make_context = _context_function(context_for)
     jobs = [(path, _with_stub(root, path, make_context(path))) for path in paths]
-    ids = tuple(codemod.metadata.id for codemod in codemods)
+    settings = tuple((codemod.metadata.id, declared_settings(codemod)) for codemod in codemods)
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(jobs) > PARALLEL_THRESHOLD else 1
     registered = available_codemods()
@@ -198,7 +199,7 @@ def apply_codemods(
         chunksize = max(1, len(jobs) // (workers * 4))
         with ProcessPoolExecutor(max_workers=workers) as pool:
             outcomes = list(
-                pool.map(_process_by_ids, [(str(root), path, ids, ctx) for path, ctx in jobs], chunksize=chunksize)
+                pool.map(_process_by_ids, [(str(root), path, settings, ctx) for path, ctx in jobs], chunksize=chunksize)
             )
     else:
         outcomes = [process_file(root, path, codemods, ctx) for path, ctx in jobs]

@@ -32,16 +32,20 @@ def _files(edits: tuple[FileEdit, ...]) -> tuple[str, ...]:
     return tuple(sorted({e.path for e in edits}))
 
 
+def stop_reason(result: AttemptOutcome, cannot_start: str | None) -> str | None:
+    """Why the run must stop whatever the edits: base's suite cannot start, or a gate's tool cannot check (missing,
+    broken environment). No change can be proven then, and narrowing would only hide that."""
+    return cannot_run_message(cannot_start) if cannot_start is not None else result.cannot_check
+
+
 def judge_attempt(
     state: LoopState, number: int, result: AttemptOutcome, codemod_plan: bool, cannot_start: str | None
 ) -> Judged:
     """What attempt `number` means for the run: base's suite cannot start or a gate cannot check, every edit was
     unprovable, the gates passed, or they failed (narrow a codemod plan; ask the model again with the evidence)."""
     proof = result.proof.to_dict() if result.proof is not None else {}
-    stopped = cannot_run_message(cannot_start) if cannot_start is not None else result.cannot_check
+    stopped = stop_reason(result, cannot_start)
     if stopped is not None:
-        # Base's own suite does not start, or a gate's tool cannot check (missing, broken environment): no
-        # change can be proven, and narrowing would only hide that.
         record = AttemptRecord(number, result.edits or state.edits, result.gate_results, proof=proof)
         return Judged("cannot-check", _recorded(state, record), stopped)
     if not result.edits:
@@ -54,18 +58,22 @@ def judge_attempt(
         last_results=result.gate_results,
         head_test_seconds=state.head_test_seconds + head_seconds,
     )
-    notes = tried.provider_notes
     if all(r.ok for r in result.gate_results):
-        record = AttemptRecord(number, tried.edits, result.gate_results, provider_notes=notes, proof=proof)
+        record = AttemptRecord(
+            number, tried.edits, result.gate_results, provider_notes=tried.provider_notes, proof=proof
+        )
         return Judged("passed", _recorded(tried, record))
+    return _judge_failure(tried, AttemptRecord(number, tried.edits, result.gate_results, proof=proof), codemod_plan)
+
+
+def _judge_failure(tried: LoopState, record: AttemptRecord, codemod_plan: bool) -> Judged:
+    """Gates failed: a codemod plan drops the blamed edits; an LLM plan sends the evidence back to the model."""
+    notes = tried.provider_notes
     if codemod_plan:
-        narrowed = narrow_edits(tried.edits, result.gate_results)
-        record = AttemptRecord(number, tried.edits, result.gate_results, narrowed.dropped, narrowed.note, notes, proof)
+        narrowed = narrow_edits(tried.edits, record.gate_results)
+        record = replace(record, narrowed=narrowed.dropped, note=narrowed.note, provider_notes=notes)
         return Judged("narrowed", replace(_recorded(tried, record), edits=narrowed.kept, provider_notes=()))
-    record = AttemptRecord(
-        number, tried.edits, result.gate_results, note=ASK_AGAIN_NOTE, provider_notes=notes, proof=proof
-    )
-    return Judged("ask-again", _recorded(tried, record))
+    return Judged("ask-again", _recorded(tried, replace(record, note=ASK_AGAIN_NOTE, provider_notes=notes)))
 
 
 def with_test_time(basis: ReportBasis, judged: Judged, measured: BaseMeasurements) -> ReportBasis:

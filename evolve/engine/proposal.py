@@ -50,7 +50,11 @@ def first_proposal(setup: RunSetup, researched: Researched, llm: LlmStage) -> Dr
 
     plan = researched.plan
     codemod_plan = is_codemod_plan(plan)
-    provider = CodemodProvider(repository_min_python(setup.base)) if codemod_plan else llm.provider
+    provider = (
+        CodemodProvider(repository_min_python(setup.base), setup.config.codemods.plugin_settings)
+        if codemod_plan
+        else llm.provider
+    )
     if provider is None:
         return None
     setup.say("editing", 0, len(plan.tasks))
@@ -75,7 +79,7 @@ def catalog_fallback(setup: RunSetup, researched: Researched, drafted: Drafted) 
     llm = drafted.llm.noted(
         f"the LLM stage produced no edits for `{researched.plan.theme}`; continuing with the deterministic catalog (`{fallback.theme}`)"
     )
-    provider = CodemodProvider(repository_min_python(setup.base))
+    provider = CodemodProvider(repository_min_python(setup.base), setup.config.codemods.plugin_settings)
     proposal = propose(Proposal(fallback, True, provider, ()), setup.base, None, researched.scan, setup.rules)
     notes = (*drafted.proposal.notes, *proposal.notes)
     return Drafted(replace(proposal, notes=notes), llm, replace(drafted.basis, plan=fallback))

@@ -76,7 +76,7 @@ def _codemod_id(codemod: Any) -> str:
 def load_catalog(config: EvolveConfig) -> Catalog:
     """The codemods the configuration enables; an empty catalog with a note when the catalog is unavailable."""
     try:
-        from evolve.codemods.registry import available_codemods
+        from evolve.codemods.registry import available_codemods, configured
         from evolve.codemods.runner import detect_occurrences
     except ImportError as error:
         return Catalog((), {}, None, f"codemod detectors unavailable: {error}")
@@ -92,8 +92,9 @@ def load_catalog(config: EvolveConfig) -> Catalog:
         if (not settings.only or _codemod_id(c) in settings.only) and _codemod_id(c) not in settings.disabled
     ]
     enabled.sort(key=_codemod_id)
-    # The registry hands out classes; the runner works with instances.
-    instances = [c() if isinstance(c, type) else c for c in enabled]
+    # The registry hands out classes; the runner works with instances, configured as `codemods.<id>` says.
+    written = settings.plugin_settings
+    instances = [configured(c, written.get(_codemod_id(c))) if isinstance(c, type) else c for c in enabled]
     return Catalog(tuple(instances), {_codemod_id(c): c.metadata for c in instances}, detect_occurrences)
 
 

@@ -7,8 +7,9 @@ In a test module:
 
     TestMyCodemod = codemod_test_class(MyCodemod)
 
-pytest then runs, for every example: before becomes after, after is a fixed point, detection finds it; and for
-every `valid` source: nothing changes and nothing is detected. The checks are also plain functions.
+pytest then runs, for every example (with the example's `settings`, if any): before becomes after, after is a fixed
+point, detection finds it; and for every `valid` source (with the codemod's default settings): nothing changes and
+nothing is detected. The checks are also plain functions.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ DEFAULT_CONTEXT = CodemodContext(path="pkg/module.py", min_python=(3, 8))
 def example_context(example: Example | None = None, base: CodemodContext = DEFAULT_CONTEXT) -> CodemodContext:
     """The context an example runs in: the default one with the example's overrides."""
     return base.replace(**dict(example.context)) if example else base
+
+
+def example_codemod(codemod: type[Codemod], example: Example | None = None) -> Codemod:
+    """The codemod an example runs: configured with the example's settings (its defaults when it has none)."""
+    from evolve.codemods.registry import configured
+
+    return configured(codemod, dict(example.settings)) if example and example.settings else codemod()
 
 
 def apply_codemod(codemod: Codemod, source: str, context: CodemodContext = DEFAULT_CONTEXT) -> tuple[str, list[Change]]:
@@ -95,15 +103,15 @@ def codemod_test_class(*codemods: type[Codemod]) -> type:
 
         @pytest.mark.parametrize(("codemod", "example"), examples)
         def test_example_before_becomes_after(self, codemod: type[Codemod], example: Example) -> None:
-            assert_codemod(codemod(), example.before, example.after, example_context(example))
+            assert_codemod(example_codemod(codemod, example), example.before, example.after, example_context(example))
 
         @pytest.mark.parametrize(("codemod", "example"), examples)
         def test_example_after_is_a_fixed_point(self, codemod: type[Codemod], example: Example) -> None:
-            assert_unchanged(codemod(), example.after, example_context(example))
+            assert_unchanged(example_codemod(codemod, example), example.after, example_context(example))
 
         @pytest.mark.parametrize(("codemod", "example"), examples)
         def test_detect_finds_every_example(self, codemod: type[Codemod], example: Example) -> None:
-            assert_detects(codemod(), example.before, example_context(example))
+            assert_detects(example_codemod(codemod, example), example.before, example_context(example))
 
         @pytest.mark.parametrize(("codemod", "source"), valid)
         def test_valid_source_is_left_unchanged(self, codemod: type[Codemod], source: str) -> None:

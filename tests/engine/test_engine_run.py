@@ -40,6 +40,18 @@ def test_dry_run_prints_a_diff_and_makes_no_branch(tmp_path):
     assert run_git(repo, "branch", "--list", "evolve/*").strip() == ""
 
 
+def test_a_codemods_settings_in_the_repositorys_config_reach_its_edits(tmp_path):
+    config = "codemods:\n  requests-timeout: {timeout_seconds: 7}\n"
+    files = {
+        "fetch.py": "import requests\n\n\ndef get(url):\n    return requests.get(url)\n",
+        ".github/evolve.yml": config,
+    }
+    repo = make_repo(tmp_path / "r", files)
+    report = run_engine(repo, RunOptions(dry_run=True, focus="requests-timeout"))
+    assert report.status == "dry-run", report.message
+    assert "+    return requests.get(url, timeout=7)" in report.diff
+
+
 def test_a_change_that_breaks_tests_is_narrowed_away(tmp_path):
     files = dict(SAMPLE_PACKAGE)
     # A test that depends on the exact source text: the codemod on shapes.py breaks it, numbers.py is fine.

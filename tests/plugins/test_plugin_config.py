@@ -83,3 +83,36 @@ def test_the_cli_exits_2_naming_the_bad_gate_and_the_valid_ones(tmp_path, capsys
     err = capsys.readouterr().err
     assert ".github/evolve.yml" in err and "gates.extra: unknown gate 'mygate'" in err
     assert "valid gates: complexity, coverage, docstrings, lint, maintainability, security, syntax, tests, types" in err
+
+
+def test_codemod_settings_are_validated_against_the_codemods_model_naming_the_bad_key():
+    config = parse_yaml_config("codemods:\n  requests-timeout: {timeout_seconds: 10}\n")
+    assert config.codemods.plugin_settings == {"requests-timeout": {"timeout_seconds": 10}}
+    with pytest.raises(ConfigError) as error:
+        parse_yaml_config(
+            "codemods:\n  requests-timeout: {timeout_seconds: 0, timeout: 5}\n  not-in: {x: 1}\n  typo-mod: {}\n",
+            "x.yml",
+        )
+    message = str(error.value)
+    assert "codemods.requests-timeout.timeout_seconds: Input should be greater than or equal to 1" in message
+    assert "codemods.requests-timeout.timeout: Extra inputs are not permitted" in message
+    assert "codemods.not-in.x: Extra inputs are not permitted" in message  # a codemod without knobs takes none
+    assert "codemods.typo-mod: unknown codemod 'typo-mod'; valid codemods: " in message
+
+
+def test_codemod_settings_reach_the_codemod_that_runs(tmp_path):
+    from evolve.codemods.registry import get_codemod, select_codemods
+    from evolve.codemods.runner import apply_codemods
+    from evolve.providers import CodemodProvider
+
+    written = parse_yaml_config("codemods:\n  requests-timeout: {timeout_seconds: 7}\n").codemods.plugin_settings
+    assert get_codemod("requests-timeout", written).settings.timeout_seconds == 7
+    assert get_codemod("requests-timeout").settings.timeout_seconds == 30
+    [codemod] = select_codemods(["requests-timeout"], settings=written)
+    sources = {f"m{i}.py": "import requests\nrequests.get(u)\n" for i in range(10)}
+    for name, text in sources.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    # Workers get the settings too: ten files go to a process pool.
+    result = apply_codemods(tmp_path, sorted(sources), [codemod], (3, 8), workers=2)
+    assert len(result.edits) == 10 and all("timeout=7)" in edit.after for edit in result.edits)
+    assert CodemodProvider((3, 8), written).settings == written

@@ -77,22 +77,29 @@ def test_the_plugins_own_tests_pass_with_evolve_testing(installed):
         timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    # 2 examples x 3 generated checks + 2 valid sources x 2 + 1 metadata check, and the 2 gate tests.
-    assert "13 passed" in result.stdout, result.stdout
+    # 3 examples (one with its own settings) x 3 generated checks + 2 valid sources x 2 + 1 metadata check, and the
+    # 2 gate tests.
+    assert "16 passed" in result.stdout, result.stdout
 
 
-def test_the_installed_codemod_is_listed_and_the_gate_settings_are_checked(installed, tmp_path):
+def test_the_installed_codemod_is_listed_and_the_plugin_settings_are_checked(installed, tmp_path):
     _, env = installed
     listed = evolve(env, "codemods", "--json")
     assert listed.returncode == 0 and "dict-keys-in" in {c["id"] for c in json.loads(listed.stdout)}
     good, bad = tmp_path / "good.yml", tmp_path / "bad.yml"
     good.write_text(walkthrough_files()["evolve.yml"], encoding="utf-8")
-    bad.write_text("gates:\n  extra: [todo]\n  todo: {max_nwe: 1}\n", encoding="utf-8")
+    bad.write_text(
+        "gates:\n  extra: [todo]\n  todo: {max_nwe: 1}\ncodemods:\n  dict-keys-in: {ignroe: [t], ignore: 3}\n",
+        encoding="utf-8",
+    )
     assert evolve(env, "config", "check", str(good)).returncode == 0
     checked = evolve(env, "config", "check", str(bad))
     assert checked.returncode == 2 and "gates.todo.max_nwe: Extra inputs are not permitted" in checked.stderr
+    assert "codemods.dict-keys-in.ignroe: Extra inputs are not permitted" in checked.stderr
+    assert "codemods.dict-keys-in.ignore: Input should be a valid tuple" in checked.stderr
     schema = json.loads(evolve(env, "config", "schema").stdout)
     assert schema["$defs"]["GatesConfig"]["properties"]["todo"] == {"$ref": "#/$defs/TodoSettings"}
+    assert schema["$defs"]["CodemodsConfig"]["properties"]["dict-keys-in"] == {"$ref": "#/$defs/DictKeysSettings"}
 
 
 def test_a_run_uses_the_codemod_and_the_gate_enabled_by_name(installed, tmp_path):
@@ -100,10 +107,8 @@ def test_a_run_uses_the_codemod_and_the_gate_enabled_by_name(installed, tmp_path
     config = walkthrough_files()["evolve.yml"]
     # Keep the built-in gates to syntax so the run is quick; `extra` still adds the plugin gate by name.
     config = config.replace("gates:\n", "gates:\n  enabled: [syntax]\n")
-    repo = make_repo(
-        tmp_path / "repo",
-        {"app.py": "def has(options, key):\n    return key in options.keys()\n", ".github/evolve.yml": config},
-    )
+    source = "def has(options, key):\n    return key in options.keys()\n\n\ndef listed(table, key):\n    return key in table.keys()\n"
+    repo = make_repo(tmp_path / "repo", {"app.py": source, ".github/evolve.yml": config})
     env = {**env, "EVOLVE_DATA_DIR": str(tmp_path / "data")}
     result = evolve(
         env, "run", str(repo), "--focus", "dict-keys-in", "--json", "--quiet", "--output", str(tmp_path / "out")
@@ -116,4 +121,5 @@ def test_a_run_uses_the_codemod_and_the_gate_enabled_by_name(installed, tmp_path
     committed = subprocess.run(
         ["git", "show", f"{report['branch']}:app.py"], cwd=repo, capture_output=True, text=True, check=True
     )
-    assert "return key in options\n" in committed.stdout
+    # `codemods.dict-keys-in: {ignore: [table]}` reached the run: `table.keys()` is left alone.
+    assert "return key in options\n" in committed.stdout and "return key in table.keys()\n" in committed.stdout
