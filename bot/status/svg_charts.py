@@ -191,7 +191,9 @@ def stacked_bars(
     totals = [sum(count for _, count in bar.counts) for bar in bars]
     if not bars or max(totals) == 0:
         return _empty(width, height, title, "bar-chart", empty_note)
-    ticks = tuple(t for t in nice_ticks(0, max(totals)) if t >= 0)
+    ticks = nice_ticks(0, max(totals))
+    if ticks[1] - ticks[0] < 1:  # counts: whole numbers only
+        ticks = tuple(float(n) for n in range(0, max(totals) + 1))
     top = ticks[-1]
     plot_w = width - MARGIN_LEFT - MARGIN_RIGHT
     plot_h = height - MARGIN_TOP - MARGIN_BOTTOM

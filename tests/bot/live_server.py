@@ -92,10 +92,19 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(tmp_path: Path, env: dict[str, str], *, ready_status: int = 200) -> Iterator[LiveServer]:
-    """Start `evolve serve` with `env`; wait until `/readyz` answers `ready_status`; stop it afterwards."""
-    port = free_port()
-    code = f"import sys; from evolve.cli import main; sys.exit(main(['serve', '--port', '{port}']))"
+def live_server(
+    tmp_path: Path,
+    env: dict[str, str],
+    *,
+    ready_status: int = 200,
+    port: int | None = None,
+    args: tuple[str, ...] = (),
+) -> Iterator[LiveServer]:
+    """Start `evolve serve` with `env` (on `port`, else a free one, plus `args`); wait until `/readyz` answers
+    `ready_status`; stop it afterwards."""
+    port = port or free_port()
+    argv = ["serve", "--port", str(port), *args]
+    code = f"import sys; from evolve.cli import main; sys.exit(main({argv!r}))"
     log = (tmp_path / f"serve-{port}.log").open("w+")
     process = subprocess.Popen(
         [sys.executable, "-c", code], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, text=True

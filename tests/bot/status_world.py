@@ -14,11 +14,12 @@ from evolve.results import Metric
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 HOSTILE = '<script>alert("x")</script>'
 # Per run of acme/widgets (oldest first): base values of the charted metrics.
-COMPLEXITY = (6.5, 6.1, 5.8, 5.2)
-MAINTAINABILITY = (61.0, 63.5, 66.25, 70.0)
-DOCSTRINGS = (40.0, 45.0, 52.5, 60.0)
-LINE_COVERAGE = (71.0, 73.0, 74.5, 80.0)
-FINDINGS = (14.0, 11.0, 9.0, 4.0)
+COMPLEXITY = (6.5, 6.1, 6.3, 5.8, 5.6, 5.5, 5.2, 4.9)
+MAINTAINABILITY = (61.0, 63.5, 62.75, 66.25, 67.5, 68.0, 70.0, 71.25)
+DOCSTRINGS = (40.0, 45.0, 45.0, 52.5, 55.0, 57.5, 60.0, 64.0)
+LINE_COVERAGE = (71.0, 73.0, 72.5, 74.5, 76.0, 77.25, 80.0, 81.5)
+FINDINGS = (14.0, 11.0, 12.0, 9.0, 8.0, 6.0, 4.0, 3.0)
+OUTCOMES = ("merged", "closed", "merged", "merged", "closed", "merged", None, "merged")
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,8 @@ def fill(db: Any) -> StatusWorld:
     store.upsert_repository(db, 9003, "other/secret-plans", 502, private=True)
     store.set_repository_paused(db, 9002, True)
     widget_runs = []
-    outcomes = ("merged", "closed", None, "merged")
-    for index in range(4):
-        created = NOW - timedelta(days=7 * (3 - index), hours=2)
+    for index, outcome in enumerate(OUTCOMES):
+        created = NOW - timedelta(days=7 * (len(OUTCOMES) - 1 - index), hours=2)
         run, _ = store.create_run(db, 9001, "schedule")
         pr_number = 40 + index
         store.update_run(db, run.id, created_at=created, started_at=created + timedelta(minutes=1))
@@ -91,8 +91,8 @@ def fill(db: Any) -> StatusWorld:
         )
         store.update_run(db, run.id, finished_at=created + timedelta(minutes=4))
         store.record_metrics(db, run.id, _metrics(index))
-        if outcomes[index] is not None:
-            store.record_outcome(db, 9001, pr_number, ["unused-imports"], outcomes[index], run_id=run.id)
+        if outcome is not None:
+            store.record_outcome(db, 9001, pr_number, ["unused-imports"], outcome, run_id=run.id)
         widget_runs.append(run.id)
     failed, _ = store.create_run(db, 9002, "comment", requested_by="alice", focus=HOSTILE)
     store.finish_run(db, failed.id, "failed", report=_report(HOSTILE, False), message=f"gates failed: {HOSTILE}")

@@ -220,7 +220,7 @@ def test_the_repository_page_charts_the_stored_metrics(site):
         category: sum(int(n) for n in re.findall(rf'data-category="{category}" data-count="(\d+)"', outcomes))
         for category in ("merged", "closed", "open")
     }
-    assert counted == {"merged": 2, "closed": 1, "open": 1}
+    assert counted == {"merged": 5, "closed": 2, "open": 1}
     assert re.search(r'data-outcome="open">1<', page)
 
 
