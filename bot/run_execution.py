@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import log_context, metrics
 from bot.db import store
+from bot.llm_metrics import record_llm_usage
 from evolve.run_status import RunStatus
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -212,6 +213,7 @@ class RunExecution:
         if report is None:  # it did not run and did not say why
             self._finish_if_running(run_id, RunStatus.CANCELLED, message="the run ended without running the engine")
         else:
+            record_llm_usage(report.llm)
             status = RunStatus.SUCCEEDED if report.status == RunStatus.DRY_RUN else report.status
             self._finish_if_running(run_id, status, report=report)
         run = await asyncio.to_thread(store.get_run, self.ctx.db, run_id)

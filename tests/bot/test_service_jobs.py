@@ -27,6 +27,7 @@ class FakeEngineRuns:
         self.gate: asyncio.Event | None = None
         self.fail = False
         self.status = "succeeded"
+        self.llm: dict = {}  # the report's `llm` field (usage of the LLM stage)
 
     async def execute_run(self, ctx, run_id: int):
         run = store.get_run(ctx.db, run_id)
@@ -47,6 +48,7 @@ class FakeEngineRuns:
                 plan=None,
                 markdown="## report",
                 message="done",
+                llm=self.llm,
             )
         finally:
             self.active.discard(run.repository_id)
