@@ -20,11 +20,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.db import store
-from bot.db.models import PROutcome, Run
-from bot.run_notes import REVIEWS, runs_with_note, update_run_notes
+from bot.db.models import Run
+from bot.db.run_history import closed_unmerged
+from bot.db.run_notes import REVIEWS, runs_with_note, update_run_notes
 
 CHANGES_REQUESTED_WEIGHT = 0.5
 REVIEW_STATES = ("approved", "changes_requested", "commented", "dismissed")
@@ -43,18 +42,6 @@ def next_review_state(previous: str | None, submitted: str) -> str:
     if submitted == "commented" and previous in VERDICTS:
         return previous
     return submitted
-
-
-def run_for_review(db: Any, repository_id: int, pr_number: int, commit_id: str | None) -> Run | None:
-    """The run whose PR version was reviewed: the one that pushed `commit_id`, else the PR's newest run."""
-    query = (
-        select(Run)
-        .where(Run.repository_id == repository_id, Run.pr_number == pr_number, Run.report.is_not(None))
-        .order_by(Run.id.desc())
-    )
-    with db() as session:
-        runs = list(session.scalars(query))
-    return next((r for r in runs if commit_id and r.head_sha == commit_id), runs[0] if runs else None)
 
 
 def record_review(db: Any, run_id: int, reviewer: str, state: str) -> str:
@@ -79,13 +66,7 @@ def _codemods(run: Run) -> set[str]:
 
 def review_counts(db: Any, repository_id: int) -> dict[str, Counter[str]]:
     """Per codemod: how many of its PRs a writer approved, and how many had changes requested (and count)."""
-    with db() as session:
-        closed = {
-            (row.pr_number, row.codemod)
-            for row in session.scalars(
-                select(PROutcome).where(PROutcome.repository_id == repository_id, PROutcome.outcome == "closed")
-            )
-        }
+    closed = closed_unmerged(db, repository_id)
     seen: dict[str, set[tuple[int, str]]] = {state: set() for state in VERDICTS}
     for run in runs_with_note(db, repository_id, REVIEWS, pr_only=True):
         states = set((run.options or {}).get(REVIEWS, {}).values())

@@ -19,10 +19,10 @@ from bot.acceptance import learning_table
 from bot.commands import Command, UnknownCommand, parse_command
 from bot.db import store
 from bot.db.run_history import pr_codemods
+from bot.db.run_notes import RETRY_OF
 from bot.installations import ensure_repository
 from bot.repo_config import ConfigProblem, load_repo_config, load_repo_config_with_notes
 from bot.routing import Event, Router
-from bot.run_notes import RETRY_OF
 from bot.run_target import BRANCH_PREFIX, RunTarget, theme_of_branch
 from bot.templates import Markdown, block, cell, code, mention, render
 from bot.write_once import reply

@@ -19,10 +19,10 @@ from bot.context import BotContext
 from bot.db import store
 from bot.db.models import Run
 from bot.db.run_history import pr_codemods, runs_last_hour
+from bot.db.run_notes import RETRY_OF, run_notes
 from bot.github_client import GitHubError, PullInfo, RepoInfo
 from bot.repo_config import ConfigProblem, load_repo_config
 from bot.run_checks import ProgressCheck
-from bot.run_notes import RETRY_OF, run_notes
 from bot.run_options import limit_reason, run_options, token_scope
 from bot.run_publish import (
     branch_to_push,

@@ -13,9 +13,9 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from bot.acceptance import REVIEW_STATES, record_review, run_for_review
+from bot.acceptance import REVIEW_STATES, record_review
 from bot.db import store
-from bot.db.run_history import pr_codemods
+from bot.db.run_history import pr_codemods, run_for_review
 from bot.routing import Event, Router
 from bot.run_target import BRANCH_PREFIX
 

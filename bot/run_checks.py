@@ -19,8 +19,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.db.run_notes import PROGRESS_CHECK, runs_with_note, update_run_notes
 from bot.github_client import GitHubError
-from bot.run_notes import PROGRESS_CHECK, runs_with_note, update_run_notes
 from bot.run_target import RunTarget
 from bot.templates import link_target, render
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.db._scope import Db, scope
-from bot.db.models import Run, utcnow
+from bot.db.models import PROutcome, Run, utcnow
 from evolve.run_status import RunStatus
 
 
@@ -50,3 +50,22 @@ def pushed_commits(db: Db, repository_id: int) -> frozenset[str]:
     with scope(db) as session:
         query = select(Run.head_sha).where(Run.repository_id == repository_id, Run.head_sha.is_not(None))
         return frozenset(str(sha) for sha in session.scalars(query))
+
+
+def run_for_review(db: Db, repository_id: int, pr_number: int, commit_id: str | None) -> Run | None:
+    """The run whose PR version was reviewed: the one that pushed `commit_id`, else the PR's newest run."""
+    query = (
+        select(Run)
+        .where(Run.repository_id == repository_id, Run.pr_number == pr_number, Run.report.is_not(None))
+        .order_by(Run.id.desc())
+    )
+    with scope(db) as session:
+        runs = list(session.scalars(query))
+    return next((r for r in runs if commit_id and r.head_sha == commit_id), runs[0] if runs else None)
+
+
+def closed_unmerged(db: Db, repository_id: int) -> set[tuple[int, str]]:
+    """(PR number, codemod) of every bot PR closed without merging."""
+    query = select(PROutcome).where(PROutcome.repository_id == repository_id, PROutcome.outcome == "closed")
+    with scope(db) as session:
+        return {(row.pr_number, row.codemod) for row in session.scalars(query)}

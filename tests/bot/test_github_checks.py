@@ -4,7 +4,7 @@ verdict and the in-progress one closed as neutral (or cancelled on errors), neve
 from __future__ import annotations
 
 from bot.db import store
-from bot.run_notes import PROGRESS_CHECK, run_notes
+from bot.db.run_notes import PROGRESS_CHECK, run_notes
 from tests.fakegithub.fixtures import BotWorld
 from tests.fakegithub.stub_engine import StubEngine
 

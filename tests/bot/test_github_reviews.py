@@ -7,7 +7,7 @@ import pytest
 
 from bot.acceptance import learned_acceptance, next_review_state, weighted_acceptance
 from bot.db import store
-from bot.run_notes import REVIEWS, run_notes
+from bot.db.run_notes import REVIEWS, run_notes
 from evolve.learn import acceptance_rate
 from tests.fakegithub.fixtures import BotWorld
 from tests.fakegithub.payloads import pull_closed, review

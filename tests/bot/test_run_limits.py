@@ -15,7 +15,7 @@ import pytest
 from bot.db import store
 from bot.db.deliveries import extend_delivery_leases
 from bot.db.models import utcnow
-from bot.run_notes import PROGRESS_CHECK, update_run_notes
+from bot.db.run_notes import PROGRESS_CHECK, update_run_notes
 from tests.fakegithub.fixtures import BotWorld
 from tests.fakegithub.stub_engine import StubEngine
 

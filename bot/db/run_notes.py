@@ -1,4 +1,4 @@
-"""Notes the GitHub half keeps on a run row, in its `options` JSON: the open progress check run, the
+"""Notes the bot keeps on a run row, in its `options` JSON: the open progress check run, the
 reviews of the PR version it produced, and which closed PR a retry replaces.
 
 The column already exists on every run, so these notes need no migration. Each update reads and
