@@ -13,10 +13,10 @@ import base64
 import functools
 import logging
 import ssl
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import httpx
 from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
@@ -128,10 +128,15 @@ class IssueInfo:
 
 @dataclass(frozen=True)
 class TokenScope:
-    """What a run's installation tokens may touch: these repositories (names without the owner), these permissions."""
+    """What a run's installation tokens may touch: these repositories (names without the owner), these permissions.
+
+    `run_id` names the run the tokens are for: a worker without the App's key asks the token service
+    (`bot.token_client`) for a token of that run, and the service derives repository and permissions itself.
+    """
 
     repositories: tuple[str, ...]
     permissions: AppPermissionsType
+    run_id: int | None = None
 
     def request_body(self) -> AppInstallationsInstallationIdAccessTokensPostBodyType:
         """The body of `POST /app/installations/{id}/access_tokens` that restricts the token."""
@@ -153,43 +158,95 @@ RUN_PERMISSIONS: AppPermissionsType = {
 PLAN_PERMISSIONS: AppPermissionsType = {"contents": "read", "issues": "write", "metadata": "read"}
 
 
-@dataclass
-class _CachedToken:
+@dataclass(frozen=True)
+class MintedToken:
+    """An installation access token and when it expires."""
+
     value: str
     expires_at: datetime
 
 
-@dataclass
-class GitHubGateway:
-    """Async access to the REST endpoints the bot uses, authenticated as the app's installations."""
+class TokenMinter(Protocol):
+    """Where a gateway's installation tokens come from: the App's key (`AppTokenMinter`), or the web process's
+    token service for a worker that holds no key (`bot.token_client.TokenServiceMinter`)."""
+
+    def grant(self, scope: TokenScope | None) -> Hashable:
+        """What a token minted now would be for (with the installation id, the gateway's cache key)."""
+        ...
+
+    async def mint(self, installation_id: int, scope: TokenScope | None) -> MintedToken:
+        """A fresh installation token, restricted to `scope` when given."""
+        ...
+
+
+@dataclass(frozen=True)
+class AppTokenMinter:
+    """Mints installation tokens with the App's own key (JWT): `POST /app/installations/{id}/access_tokens`."""
 
     app: GitHub[Any]
+
+    def grant(self, scope: TokenScope | None) -> Hashable:
+        """One token per installation and gateway: the scope is the gateway's own."""
+        return None
+
+    async def mint(self, installation_id: int, scope: TokenScope | None) -> MintedToken:
+        """A token for the installation, restricted to `scope`'s repositories and permissions when given."""
+        create_token = self.app.rest.apps.async_create_installation_access_token
+        response = await GitHubGateway._call(
+            "POST /app/installations/{id}/access_tokens",
+            create_token(installation_id, data=scope.request_body())
+            if scope is not None
+            else create_token(installation_id),
+        )
+        data = response.parsed_data
+        return MintedToken(data.token, parse_expiry(data.expires_at))
+
+
+def parse_expiry(text: str) -> datetime:
+    """GitHub's `expires_at` (`2026-01-01T00:00:00Z`) as an aware datetime."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class GitHubGateway:
+    """Async access to the REST endpoints the bot uses, authenticated as the app's installations.
+
+    Tokens come from `minter`: by default minted with the App's key (`app`); a worker gives a minter that asks
+    the web process's token service instead, and then needs no `app` at all.
+    """
+
+    app: GitHub[Any] | None
     base_url: str
     scope: TokenScope | None = None  # None: tokens for the whole installation (webhook handlers)
-    _tokens: dict[int, _CachedToken] = field(default_factory=dict)
-    _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+    minter: TokenMinter | None = None  # None: AppTokenMinter(app)
+    _tokens: dict[tuple[int, Hashable], MintedToken] = field(default_factory=dict)
+    _locks: dict[tuple[int, Hashable], asyncio.Lock] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.minter is None:
+            if self.app is None:
+                raise GitHubError("a GitHub gateway needs the App's credentials or a token service")
+            self.minter = AppTokenMinter(self.app)
 
     # ---- authentication -----------------------------------------------------------------------------
 
     async def installation_token(self, installation_id: int) -> str:
         """An installation access token, reused until five minutes before it expires."""
-        lock = self._locks.setdefault(installation_id, asyncio.Lock())
+        assert self.minter is not None  # set by __post_init__
+        key = (installation_id, self.minter.grant(self.scope))
+        lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
-            cached = self._tokens.get(installation_id)
-            if cached and cached.expires_at - TOKEN_REFRESH_MARGIN > datetime.now(timezone.utc):
+            now = datetime.now(timezone.utc)
+            cached = self._tokens.get(key)
+            if cached and cached.expires_at - TOKEN_REFRESH_MARGIN > now:
                 return cached.value
-            create_token = self.app.rest.apps.async_create_installation_access_token
-            response = await self._call(
-                "POST /app/installations/{id}/access_tokens",
-                create_token(installation_id, data=self.scope.request_body())
-                if self.scope is not None
-                else create_token(installation_id),
-            )
-            data = response.parsed_data
-            register_secret(data.token)
-            expires = datetime.strptime(data.expires_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-            self._tokens[installation_id] = _CachedToken(data.token, expires)
-            return data.token
+            minted = await self.minter.mint(installation_id, self.scope)
+            register_secret(minted.value)
+            for old_key in [k for k, token in self._tokens.items() if token.expires_at <= now]:
+                self._tokens.pop(old_key, None)  # expired (each delivery of a worker has its own token)
+                self._locks.pop(old_key, None)
+            self._tokens[key] = minted
+            return minted.value
 
     async def _as_installation(self, installation_id: int) -> GitHub[Any]:
         token = await self.installation_token(installation_id)
@@ -225,12 +282,12 @@ class GitHubGateway:
         and can be revoked when the run ends without pulling a token out from under webhook handlers or
         other runs of the same installation.
         """
-        return GitHubGateway(app=self.app, base_url=self.base_url, scope=scope)
+        return GitHubGateway(app=self.app, base_url=self.base_url, scope=scope, minter=self.minter)
 
     async def revoke_tokens(self) -> None:
         """Revoke every installation token this gateway minted (`DELETE /installation/token`); best effort."""
         tokens, self._tokens = self._tokens, {}
-        for installation_id, cached in tokens.items():
+        for (installation_id, _), cached in tokens.items():
             forget_secret(cached.value)  # useless once revoked; the redaction list stays short
             forget_secret(base64.b64encode(f"x-access-token:{cached.value}".encode()).decode())
             gh = _client(TokenAuthStrategy(cached.value), self.base_url)

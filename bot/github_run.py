@@ -69,7 +69,7 @@ async def execute_run(ctx: BotContext, run_id: int) -> RunReport | None:
     if run is None or run.status in FINISHED_STATUSES:
         return None
     repo_row = await asyncio.to_thread(store.get_repository, ctx.db, run.repository_id)
-    scoped = ctx.github.scoped(token_scope(repo_row.full_name, run.trigger)) if repo_row is not None else None
+    scoped = ctx.github.scoped(token_scope(repo_row.full_name, run.trigger, run.id)) if repo_row is not None else None
     run_ctx = dataclasses.replace(ctx, github=scoped) if scoped is not None else ctx
     try:
         return await _execute(run_ctx, run)

@@ -29,10 +29,10 @@ def workdir(settings: Settings) -> Path:
     return Path(settings.workdir) if settings.workdir is not None else Path(settings.data_dir) / "mirrors"
 
 
-def token_scope(full_name: str, trigger: str) -> TokenScope:
+def token_scope(full_name: str, trigger: str, run_id: int | None = None) -> TokenScope:
     """A run's tokens reach its one repository, with what a run (or a plan) needs."""
     permissions = PLAN_PERMISSIONS if trigger == "plan" else RUN_PERMISSIONS
-    return TokenScope(repositories=(full_name.split("/", 1)[1],), permissions=permissions)
+    return TokenScope(repositories=(full_name.split("/", 1)[1],), permissions=permissions, run_id=run_id)
 
 
 def limit_reason(
