@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from evolve.base_results import BaseResultsCache, cache_key, environment_key
 from evolve.behaviour_proof import EditProof, prove_edits, risky_codemods
@@ -23,8 +23,9 @@ from evolve.edits import FileEdit
 from evolve.environments.model import Environment, EnvironmentFailure
 from evolve.environments.project_files import touches_environment
 from evolve.findings import ScanResult
+from evolve.gate_api import Gate, GateContext
 from evolve.gate_running import build_context, build_gates, cannot_check_message, evaluate_gates
-from evolve.git.diffs import summarize
+from evolve.git.diffs import DiffSummary, summarize
 from evolve.git.trees import copy_tree, export_tree, write_edits
 from evolve.project_rules import ProjectRules, read_project_rules
 from evolve.results import GateResult
@@ -124,159 +125,268 @@ def _head_environment(
     return measured.head_environment(head)
 
 
+@dataclass(frozen=True)
+class AttemptTrees:
+    """Where an attempt works: base's tree and commit, head's directory, and the git directory head is exported
+    from (None: head is a copy of base's tree)."""
+
+    base: Path
+    head: Path
+    base_sha: str
+    git_dir: Path | None = None
+
+
+class _Announcer:
+    """Says each progress step once, when someone listens; also the test-progress callbacks for the suites."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.said: set[str] = set()
+
+    def __call__(self, step: str) -> None:
+        if step in self.said:
+            return
+        self.said.add(step)
+        if self.progress:
+            self.progress(step, 0, 1)
+
+    def tests(self, which: Tree, done: int, total: int) -> None:
+        """Tests done / collected on one tree."""
+        if self.progress:
+            self.progress(f"running the tests on {which}", done, total)
+
+    def base_tests(self) -> TestProgress | None:
+        """The callback for base's suite, when someone listens."""
+        return (lambda done, total: self.tests("base", done, total)) if self.progress else None
+
+
+def _prove(
+    trees: AttemptTrees, edits: tuple[FileEdit, ...], config: EvolveConfig, measured: BaseMeasurements, say: _Announcer
+) -> tuple[EditProof, TestRun | None]:
+    """Each hunk's proof; when a risky hunk is not proven equivalent, base's tests run first, since whether they
+    execute it decides. Returns the proof and the test run it used."""
+    risky = risky_codemods()
+    proof = prove_edits(edits, measured.tests, risky)
+    if not proof.dropped or measured.tests is not None:
+        return proof, measured.tests
+    say("running the tests on base")
+    run = base_test_run(trees.base, trees.base_sha, config, measured, say.base_tests())
+    return prove_edits(edits, run, risky), run
+
+
+def _fresh_head(trees: AttemptTrees) -> None:
+    """Head afresh: base's commit exported from git (else a copy of base's tree), replacing the last attempt's."""
+    if trees.head.exists():
+        remove_run_directory(trees.head)
+    if trees.git_dir is not None:
+        export_tree(trees.git_dir, trees.base_sha, trees.head)
+    else:
+        copy_tree(trees.base, trees.head)
+
+
+def broken_head_run(failure: EnvironmentFailure) -> TestRun:
+    """Head's test run when the change broke its own environment (an edited dependency file): it cannot run."""
+    return TestRun(
+        command=(),
+        returncode=1,
+        timed_out=False,
+        duration=0.0,
+        failing_tests=("<head's test environment>",),
+        failure_details=failure.message,
+        output_tail=failure.message,
+    )
+
+
+@dataclass(frozen=True)
+class _Change:
+    """The edits written to head: the changed files, and the diff and changed lines they make."""
+
+    files: tuple[str, ...]
+    summary: DiffSummary
+
+
+def _built_environments(
+    base: Environment | None, head: Environment | EnvironmentFailure | None
+) -> dict[Tree, Environment]:
+    """The trees whose suites run in a built environment (the others run in Evolve's own interpreter)."""
+    built: dict[Tree, Environment] = {}
+    if base is not None:
+        built["base"] = base
+    if isinstance(head, Environment):
+        built["head"] = head
+    return built
+
+
+def _gate_context(
+    trees: AttemptTrees,
+    change: _Change,
+    gates: list[Gate[Any]],
+    config: EvolveConfig,
+    measured: BaseMeasurements,
+    say: _Announcer,
+) -> GateContext:
+    """The gates' context: base's and head's environments, the project's rules, and lazily measured trees."""
+    head_environment = _head_environment(trees.head, change.files, measured)
+    environments = _built_environments(measured.environment, head_environment)
+    if measured.rules is None:
+        measured.rules = read_project_rules(trees.base)
+    context = build_context(
+        trees.base,
+        trees.head,
+        change.files,
+        config,
+        changed_lines=change.summary.changed_lines,
+        measures={measure for gate in gates for measure in gate.measures()},
+        environments=environments,
+        test_progress=say.tests if say.progress else None,
+        rules=measured.rules,
+    )
+    if isinstance(head_environment, EnvironmentFailure):
+        failed, base_tests = broken_head_run(head_environment), context.run_tests
+        assert base_tests is not None  # build_context always provides it
+        context.run_tests = lambda which: failed if which == "head" else base_tests(which)
+    return context
+
+
+class _Measuring:
+    """Base's and head's test runs and scans for one attempt's gates. The first gate asking for a test run or a
+    scan starts them all (in parallel when the machine has the cores): the test runs are subprocesses and the scans
+    mostly wait on them or on semgrep, so the attempt waits for about one suite run. Base's are kept for the run."""
+
+    def __init__(self, setup: _MeasuringSetup, pool: ThreadPoolExecutor) -> None:
+        self.setup, self.pool = setup, pool
+        context = setup.context
+        assert context.scan is not None and context.run_tests is not None  # build_context always provides both
+        self.fresh_scan, self.fresh_tests = context.scan, context.run_tests
+        self.parallel = (os.cpu_count() or 1) >= 2
+        self.test_runs: dict[Tree, Future[TestRun]] = {}
+        self.scans: dict[Tree, Future[ScanResult]] = {}
+
+    def base_scan(self) -> ScanResult:
+        """Base's scan of the changed files, once per run for the same files."""
+        measured, files = self.setup.measured, self.setup.files
+        if files not in measured.scans:
+            measured.scans[files] = self.fresh_scan("base")
+        return measured.scans[files]
+
+    def run_tree(self, which: Tree) -> TestRun:
+        """One tree's suite: head's afresh, base's kept for the run (and cached on disk)."""
+        if which == "head":
+            return self.fresh_tests("head")
+        setup = self.setup
+        trees = setup.trees
+        return base_test_run(trees.base, trees.base_sha, setup.config, setup.measured, setup.say.base_tests())
+
+    def _submit_scan(self, which: Tree) -> Future[ScanResult]:
+        return self.pool.submit(self.fresh_scan, "head") if which == "head" else self.pool.submit(self.base_scan)
+
+    def start(self) -> None:
+        """Start both suites and (when a gate reads scans) both scans, once."""
+        if self.test_runs:
+            return
+        say = self.setup.say
+        if self.setup.measured.tests is None:
+            say("running the tests on base")
+        say("running the tests on head")
+        self.test_runs.update({tree: self.pool.submit(self.run_tree, tree) for tree in ("base", "head")})
+        if self.setup.wants_scans:
+            self.scans["head"] = self._submit_scan("head")
+            self.scans["base"] = self._submit_scan("base")
+
+    def scan(self, which: Tree) -> ScanResult:
+        """The context's `scan`."""
+        self.setup.say(f"measuring {which}")
+        if not self.parallel:
+            return self.fresh_scan("head") if which == "head" else self.base_scan()
+        self.start()
+        if which not in self.scans:
+            self.scans[which] = self._submit_scan(which)
+        return self.scans[which].result()
+
+    def run_tests(self, which: Tree) -> TestRun:
+        """The context's `run_tests`."""
+        self.setup.say(f"running the tests on {which}")
+        if not self.parallel:
+            return self.run_tree(which)
+        self.start()
+        return self.test_runs[which].result()
+
+    def head_run(self) -> TestRun | None:
+        """Head's test run, when a gate ran it."""
+        if "head" in self.test_runs:
+            return self.test_runs["head"].result()
+        if "running the tests on head" in self.setup.say.said:
+            return self.fresh_tests("head")  # computed once already: the context caches it
+        return None
+
+
+@dataclass(frozen=True)
+class _MeasuringSetup:
+    """What the measurements of one attempt need."""
+
+    trees: AttemptTrees
+    config: EvolveConfig
+    measured: BaseMeasurements
+    context: GateContext
+    files: tuple[str, ...]
+    wants_scans: bool
+    say: _Announcer
+
+
+def _relabelled(
+    proof: EditProof, proof_run: TestRun | None, edits: tuple[FileEdit, ...], measured: BaseMeasurements
+) -> EditProof:
+    """The proof labelled from base's coverage, for the report, when base's tests ran after the proof was made;
+    the hunks dropped before the gates stay listed."""
+    if measured.tests is None or measured.tests is proof_run:
+        return proof
+    relabelled = prove_edits(edits, measured.tests, risky_codemods())
+    hunks = sorted((*proof.dropped, *relabelled.hunks), key=lambda h: (h.path, h.base_start))
+    return replace(relabelled, hunks=tuple(hunks))
+
+
+def _characterization(
+    base: Path, edits: tuple[FileEdit, ...], config: EvolveConfig, measured: BaseMeasurements, say: _Announcer
+) -> tuple[GateResult, ...]:
+    """The LLM's characterization tests must hold on the original code, not only on its refactoring."""
+    if not needs_characterization(edits):
+        return ()
+    say("running the added tests on base")
+    characterized = check_characterization(base, edits, config, measured.environment)
+    return (characterized,) if characterized is not None else ()
+
+
 def run_attempt(
-    base: Path,
-    head: Path,
-    base_sha: str,
+    trees: AttemptTrees,
     edits: tuple[FileEdit, ...],
     config: EvolveConfig,
     measured: BaseMeasurements,
     progress: Progress | None = None,
-    *,
-    git_dir: Path | None = None,
 ) -> AttemptOutcome:
-    """Make head = `base_sha` (exported from `git_dir`, else copied from `base`) plus the proven part of `edits`,
-    and evaluate the configured gates. The diff and changed lines come from the edits, not from a tree."""
-    announced: set[str] = set()
-
-    def announce(step: str) -> None:
-        if progress and step not in announced:
-            announced.add(step)
-            progress(step, 0, 1)
-
-    def tests_progress(which: Tree, done: int, total: int) -> None:
-        if progress:
-            progress(f"running the tests on {which}", done, total)
-
-    def base_tests_progress(done: int, total: int) -> None:
-        tests_progress("base", done, total)
-
-    risky = risky_codemods()
-    proof_run = measured.tests
-    proof = prove_edits(edits, proof_run, risky)
-    if proof.dropped and measured.tests is None:
-        # Some risky hunks are not proven equivalent: whether tests execute them decides, so base runs first.
-        announce("running the tests on base")
-        proof_run = base_test_run(base, base_sha, config, measured, base_tests_progress if progress else None)
-        proof = prove_edits(edits, proof_run, risky)
+    """Make head = base's commit plus the proven part of `edits`, and evaluate the configured gates. The diff
+    and changed lines come from the edits, not from a tree."""
+    say = _Announcer(progress)
+    proof, proof_run = _prove(trees, edits, config, measured, say)
     edits = proof.kept
-    if head.exists():
-        remove_run_directory(head)
-    if git_dir is not None:
-        export_tree(git_dir, base_sha, head)
-    else:
-        copy_tree(base, head)
+    _fresh_head(trees)
     if not edits:
         return AttemptOutcome(gate_results=(), diff="", changed_lines={}, head_tests=None, edits=(), proof=proof)
-    write_edits(head, {edit.path: edit.after for edit in edits})
+    write_edits(trees.head, {edit.path: edit.after for edit in edits})
     summary = summarize((edit.path, edit.before, edit.after) for edit in edits)
-    changed = tuple(sorted(summary.changed_lines)) or tuple(sorted(edit.path for edit in edits))
+    change = _Change(tuple(sorted(summary.changed_lines)) or tuple(sorted(edit.path for edit in edits)), summary)
     gates = build_gates(config)
-    measures = {measure for gate in gates for measure in gate.measures()}
-    head_environment = _head_environment(head, changed, measured)
-    environments: dict[Tree, Environment] = {}
-    if measured.environment is not None:
-        environments["base"] = measured.environment
-    if isinstance(head_environment, Environment):
-        environments["head"] = head_environment
-    if measured.rules is None:
-        measured.rules = read_project_rules(base)
-    context = build_context(
-        base,
-        head,
-        changed,
-        config,
-        changed_lines=summary.changed_lines,
-        measures=measures,
-        environments=environments,
-        test_progress=tests_progress if progress else None,
-        rules=measured.rules,
-    )
-    if isinstance(head_environment, EnvironmentFailure):
-        # The change broke its own environment (an edited dependency file): head's suite cannot run.
-        failed = TestRun(
-            command=(),
-            returncode=1,
-            timed_out=False,
-            duration=0.0,
-            failing_tests=("<head's test environment>",),
-            failure_details=head_environment.message,
-            output_tail=head_environment.message,
-        )
-        base_tests = context.run_tests
-        assert base_tests is not None
-        context.run_tests = lambda which: failed if which == "head" else base_tests(which)
-    fresh_scan, fresh_tests = context.scan, context.run_tests
-    assert fresh_scan is not None and fresh_tests is not None  # build_context always provides both
-    parallel = (os.cpu_count() or 1) >= 2
-    test_runs: dict[Tree, Future[TestRun]] = {}
-    scans: dict[Tree, Future[ScanResult]] = {}
+    context = _gate_context(trees, change, gates, config, measured, say)
     wants_scans = any(gate.name in SCAN_GATES for gate in gates)
-
-    def base_scan() -> ScanResult:
-        if changed not in measured.scans:
-            measured.scans[changed] = fresh_scan("base")
-        return measured.scans[changed]
-
-    def run_tree(which: Tree) -> TestRun:
-        return (
-            fresh_tests("head")
-            if which == "head"
-            else base_test_run(base, base_sha, config, measured, base_tests_progress if progress else None)
-        )
-
-    def start_measuring() -> None:
-        # The first gate asking for a test run or a scan starts them all: the test runs are subprocesses
-        # and the scans mostly wait on them or on semgrep, so the attempt waits for about one suite run.
-        if test_runs:
-            return
-        if measured.tests is None:
-            announce("running the tests on base")
-        announce("running the tests on head")
-        test_runs.update({tree: pool.submit(run_tree, tree) for tree in ("base", "head")})
-        if wants_scans:
-            scans["head"] = pool.submit(fresh_scan, "head")
-            scans["base"] = pool.submit(base_scan)
-
-    def scan(which: Tree) -> ScanResult:
-        announce(f"measuring {which}")
-        if not parallel:
-            return fresh_scan("head") if which == "head" else base_scan()
-        start_measuring()
-        if which not in scans:
-            scans[which] = pool.submit(fresh_scan, "head") if which == "head" else pool.submit(base_scan)
-        return scans[which].result()
-
-    def run_tests(which: Tree) -> TestRun:
-        announce(f"running the tests on {which}")
-        if not parallel:
-            return run_tree(which)
-        start_measuring()
-        return test_runs[which].result()
-
-    context.scan, context.run_tests = scan, run_tests
+    setup = _MeasuringSetup(trees, config, measured, context, change.files, wants_scans, say)
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="evolve-measure") as pool:
+        measuring = _Measuring(setup, pool)
+        context.scan, context.run_tests = measuring.scan, measuring.run_tests
         results = evaluate_gates(gates, context)
-    if needs_characterization(edits):
-        # The LLM's characterization tests must hold on the original code, not only on its refactoring.
-        announce("running the added tests on base")
-        characterized = check_characterization(base, edits, config, measured.environment)
-        results = (*results, *([characterized] if characterized is not None else []))
-    head_run = None
-    if "head" in test_runs:
-        head_run = test_runs["head"].result()
-    elif "running the tests on head" in announced:
-        head_run = fresh_tests("head")  # computed once already: the context caches it
-    if measured.tests is not None and measured.tests is not proof_run:
-        # Labels from base's coverage, for the report; the hunks dropped before the gates stay listed.
-        relabelled = prove_edits(edits, measured.tests, risky)
-        hunks = sorted((*proof.dropped, *relabelled.hunks), key=lambda h: (h.path, h.base_start))
-        proof = replace(relabelled, hunks=tuple(hunks))
     return AttemptOutcome(
-        gate_results=results,
+        gate_results=(*results, *_characterization(trees.base, edits, config, measured, say)),
         diff=summary.text,
         changed_lines=summary.changed_lines,
-        head_tests=head_run,
+        head_tests=measuring.head_run(),
         edits=edits,
-        proof=proof,
+        proof=_relabelled(proof, proof_run, edits, measured),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from evolve.attempts import AttemptOutcome, BaseMeasurements, run_attempt
+from evolve.attempts import AttemptOutcome, AttemptTrees, BaseMeasurements, run_attempt
 from evolve.edits import FileEdit
 from evolve.findings import ScanResult
 from evolve.narrowing import narrow_edits
@@ -87,16 +87,8 @@ def with_test_time(basis: ReportBasis, judged: Judged, measured: BaseMeasurement
 def _attempt(setup: RunSetup, edits: tuple[FileEdit, ...], measured: BaseMeasurements) -> tuple[AttemptOutcome, float]:
     """Apply `edits` to a fresh head and run the gates; the outcome and the seconds it took."""
     clock = time.monotonic()
-    result = run_attempt(
-        setup.base,
-        setup.head,
-        setup.base_sha,
-        edits,
-        setup.config,
-        measured,
-        setup.progress,
-        git_dir=setup.repository.git_dir,
-    )
+    trees = AttemptTrees(setup.base, setup.head, setup.base_sha, setup.repository.git_dir)
+    result = run_attempt(trees, edits, setup.config, measured, setup.progress)
     return result, time.monotonic() - clock
 
 

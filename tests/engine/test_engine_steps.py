@@ -257,3 +257,11 @@ def test_the_deterministic_fallback_drops_an_llm_only_focus():
 def test_changed_findings_are_resolved_and_new_ids():
     a, b, c = finding("none-comparison", "a.py"), finding("none-comparison", "b.py"), finding("object-base", "c.py")
     assert changed_findings(scan(a, b), scan(b, c)) == ((a.id,), (c.id,))
+
+
+def test_a_head_whose_change_broke_its_environment_fails_its_tests_with_the_builders_words():
+    from evolve.attempts import broken_head_run
+
+    run = broken_head_run(EnvironmentFailure("pip could not resolve foo==9"))
+    assert not run.ok and run.failing_tests == ("<head's test environment>",)
+    assert "pip could not resolve foo==9" in run.failure_details and run.output_tail == run.failure_details
