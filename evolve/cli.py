@@ -191,15 +191,24 @@ def command_run(args: argparse.Namespace) -> int:
 def command_codemods(args: argparse.Namespace) -> int:
     """`evolve codemods`: the catalog."""
     from evolve.codemods.registry import available_codemods
+    from evolve.plugins import settings_model
 
     catalog = available_codemods()  # --quiet changes nothing: the catalog is the output
+    # Each codemod's settings with their defaults, as `codemods.<id>: {...}` takes them ({} for none).
+    defaults = {cid: settings_model(cls)().model_dump(mode="json") for cid, cls in catalog.items()}
     if args.json:
-        print(json.dumps([cls.metadata.to_dict() for cls in catalog.values()], indent=2))
+        print(
+            json.dumps(
+                [{**cls.metadata.to_dict(), "settings": defaults[cid]} for cid, cls in catalog.items()], indent=2
+            )
+        )
         return EXIT_OK
     width = max(len(cid) for cid in catalog)
     for cid, cls in catalog.items():
         meta = cls.metadata
         print(f"{cid.ljust(width)}  {meta.theme:<11} {meta.risk:<6} {meta.title}")
+        if defaults[cid]:
+            print(f"{'':{width}}  settings: " + ", ".join(f"{key}={value!r}" for key, value in defaults[cid].items()))
     return EXIT_OK
 
 

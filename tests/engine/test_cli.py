@@ -91,6 +91,10 @@ def test_codemods_catalog_lists_every_codemod(capsys):
     catalog = json.loads(capsys.readouterr().out)
     assert len(catalog) >= 10
     assert {"unused-imports", "none-comparison", "none-return"} <= {c["id"] for c in catalog}
+    settings = {c["id"]: c["settings"] for c in catalog}
+    assert settings["requests-timeout"] == {"timeout_seconds": 30} and settings["not-in"] == {}
+    assert main(["codemods"]) == EXIT_OK
+    assert "settings: timeout_seconds=30" in capsys.readouterr().out
 
 
 def test_console_script_runs_as_a_subprocess(tmp_path):
