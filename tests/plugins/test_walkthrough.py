@@ -85,7 +85,8 @@ def test_the_plugins_own_tests_pass_with_evolve_testing(installed):
 def test_the_installed_codemod_is_listed_and_the_plugin_settings_are_checked(installed, tmp_path):
     _, env = installed
     listed = evolve(env, "codemods", "--json")
-    assert listed.returncode == 0 and "dict-keys-in" in {c["id"] for c in json.loads(listed.stdout)}
+    catalog = {c["id"]: c for c in json.loads(listed.stdout)}
+    assert listed.returncode == 0 and catalog["dict-keys-in"]["settings"] == {"ignore": []}
     good, bad = tmp_path / "good.yml", tmp_path / "bad.yml"
     good.write_text(walkthrough_files()["evolve.yml"], encoding="utf-8")
     bad.write_text(
