@@ -177,6 +177,8 @@ class Run(Base):
         # The status pages' run list: newest first, keyset-paginated on id, filtered by repository or status.
         Index("ix_runs_repository_id_id", "repository_id", "id"),
         Index("ix_runs_status_id", "status", "id"),
+        # Open Evolve PRs per repository without reading run rows (their reports make them kilobytes each).
+        Index("ix_runs_repository_id_pr_number", "repository_id", "pr_number"),
         # One running run per repository, enforced by the database (migration 0007).
         Index(
             "uq_runs_one_running_per_repository",

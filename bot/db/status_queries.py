@@ -226,6 +226,17 @@ def repositories(db: Db, visible: Visible) -> tuple[RepositoryLine, ...]:
         )
 
 
+def repository_names(db: Db, visible: Visible) -> tuple[tuple[int, str], ...]:
+    """(id, full name) of every repository the viewer sees, by name (the run list's filter)."""
+    with scope(db) as session:
+        query = (
+            select(Repository.id, Repository.full_name)
+            .where(_allowed(Repository.id, visible))
+            .order_by(Repository.full_name, Repository.id)
+        )
+        return tuple((repo_id, name) for repo_id, name in session.execute(query))
+
+
 def installations(db: Db, visible_installations: Visible, visible: Visible) -> tuple[InstallationLine, ...]:
     """The installations the viewer sees, with the number of their repositories the viewer sees."""
     with scope(db) as session:
@@ -364,33 +375,35 @@ def repository_id_by_name(db: Db, full_name: str) -> int | None:
 
 
 def metric_history(db: Db, repository_id: int, names: Iterable[str], runs: int = 200) -> tuple[MetricPoint, ...]:
-    """The named metrics of a repository's newest `runs` runs that measured them, oldest first."""
+    """The named metrics of a repository's newest `runs` runs that measured anything, oldest first."""
     wanted = sorted(set(names))
+    measured = exists().where(MetricSnapshot.run_id == Run.id)
     with scope(db) as session:
-        run_ids = select(MetricSnapshot.run_id).where(MetricSnapshot.name.in_(wanted))
-        recent = (
-            select(Run.id)
-            .where(Run.repository_id == repository_id, Run.id.in_(run_ids))
-            .order_by(Run.id.desc())
-            .limit(runs)
-            .subquery()
+        recent = list(
+            session.execute(
+                select(Run.id, func.coalesce(Run.finished_at, Run.started_at, Run.created_at))
+                .where(Run.repository_id == repository_id, measured)
+                .order_by(Run.id.desc())
+                .limit(runs)
+            )
         )
+        moments = {run_id: as_utc(at) or at for run_id, at in recent}
+        if not moments:
+            return ()
         query = (
             select(
-                Run.id,
-                func.coalesce(Run.finished_at, Run.started_at, Run.created_at),
+                MetricSnapshot.run_id,
                 MetricSnapshot.name,
                 MetricSnapshot.base,
                 MetricSnapshot.head,
                 MetricSnapshot.unit,
             )
-            .join(MetricSnapshot, MetricSnapshot.run_id == Run.id)
-            .where(Run.id.in_(select(recent.c.id)), MetricSnapshot.name.in_(wanted))
-            .order_by(Run.id, MetricSnapshot.id)
+            .where(MetricSnapshot.run_id.in_(sorted(moments)), MetricSnapshot.name.in_(wanted))
+            .order_by(MetricSnapshot.run_id, MetricSnapshot.id)
         )
         return tuple(
-            MetricPoint(run_id, as_utc(at) or at, name, base, head, unit or "")
-            for run_id, at, name, base, head, unit in session.execute(query)
+            MetricPoint(run_id, moments[run_id], name, base, head, unit or "")
+            for run_id, name, base, head, unit in session.execute(query)
         )
 
 

@@ -349,7 +349,7 @@ async def run_list(
         )
     )
     counts = await run_in_threadpool(queries.run_counts, db, viewer.repository_ids, repo)
-    repositories = await run_in_threadpool(queries.repositories, db, viewer.repository_ids)
+    repositories = await run_in_threadpool(queries.repository_names, db, viewer.repository_ids)
 
     def link(**cursor: int) -> str:
         query = [(k, str(v)) for k, v in (("repo", repo), ("status", status)) if v not in (None, "")]
