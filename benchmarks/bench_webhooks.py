@@ -9,8 +9,9 @@ it answers, so after each run the rows of its ``deliveries`` table are counted a
 the 2xx answers wrk saw.
 
 Reported per server: requests/s, p50 and p99 latency (``wrk --latency``), non-2xx answers, socket
-errors, and the resident memory of the server process under load (peak VmRSS sampled from
-``/proc/PID/status`` plus VmHWM at the end). Then Evolve's rate as a ratio of Probot's, against the
+errors, the server process's CPU time per request (all threads, from ``/proc/PID/stat``), and the
+resident memory of the server process under load (peak VmRSS sampled from ``/proc/PID/status``
+plus VmHWM at the end). Then Evolve's rate as a ratio of Probot's, against the
 targets in shared/TARGETS.md: ratio >= 0.5, p99 < 50 ms, web process < 200 MiB.
 
 Everything is on loopback (127.0.0.1), bounded in time (``--duration`` per run) and stops by itself.
@@ -125,6 +126,7 @@ class LoadResult:
     rss_peak_mib: float | None = None
     hwm_mib: float | None = None
     children_rss_mib: float | None = None
+    cpu_us_per_request: float | None = None  # the server process's CPU time (all threads) per request
     pid: int | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -278,6 +280,16 @@ def proc_status_kib(pid: int, field_name: str) -> int | None:
     except (OSError, ValueError):
         return None
     return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process, all its threads (``/proc/PID/stat``)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def descendants(pid: int) -> list[int]:
@@ -522,7 +534,9 @@ def measure(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
+    cpu_before = cpu_seconds(pid)
     numbers = run_wrk(url, write_wrk_script(workdir, body_file, path, signature, _tag()), args, args.duration)
+    cpu_after = cpu_seconds(pid)
     sampler.stop()
     if spy is not None:
         try:
@@ -543,6 +557,8 @@ def measure(
     hwm = proc_status_kib(pid, "VmHWM")
     result.hwm_mib = hwm / 1024 if hwm else None
     result.children_rss_mib = sampler.children_peak_kib / 1024 if sampler.children_peak_kib else None
+    if cpu_before is not None and cpu_after is not None and result.requests:
+        result.cpu_us_per_request = (cpu_after - cpu_before) * 1e6 / result.requests
     if db is not None:
         after = settled_count(db)  # requests in flight when wrk stopped may still be recorded
         if before is not None and after is not None:
@@ -619,6 +635,7 @@ def table(results: list[LoadResult]) -> str:
         "recorded rows",
         "RSS peak MiB",
         "VmHWM MiB",
+        "CPU µs/req",
     ]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in results:
@@ -637,6 +654,7 @@ def table(results: list[LoadResult]) -> str:
                     "-" if r.recorded is None else str(r.recorded),
                     "-" if r.rss_peak_mib is None else f"{r.rss_peak_mib:.1f}",
                     "-" if r.hwm_mib is None else f"{r.hwm_mib:.1f}",
+                    "-" if r.cpu_us_per_request is None else f"{r.cpu_us_per_request:.0f}",
                 ]
             )
             + " |"
@@ -859,6 +877,8 @@ def medians(results: list[LoadResult]) -> list[LoadResult]:
         row.rss_peak_mib = max(rss) if rss else None
         hwm = [r.hwm_mib for r in runs if r.hwm_mib is not None]
         row.hwm_mib = max(hwm) if hwm else None
+        cpu = [r.cpu_us_per_request for r in runs if r.cpu_us_per_request is not None]
+        row.cpu_us_per_request = med(cpu) if cpu else None
         row.notes = [note for r in runs for note in r.notes]
         out.append(row)
     return out

@@ -124,6 +124,7 @@ def create_app(
     app.state.settings = settings
     app.state.setup_token = setup_token
     app.state.body_budget = webhooks.BodyBudget(settings.max_body_bytes_in_flight)
+    app.state.body_deadlines = webhooks.Deadlines()
     app.include_router(webhooks.router)
     app.include_router(setup_flow.router)
     app.include_router(status_pages.router)

@@ -188,7 +188,7 @@ class DeliveryProcessing:
         async with self._dispatch_slots:
             mark = await self._dispatch(delivery)
         await self.deliveries.mark([mark])
-        metrics.DELIVERIES_PROCESSED.labels(metrics.event_label(delivery.event, True), mark.status).inc()
+        metrics.count_processed(delivery.event, mark.status)
         if mark.status == "queued" and mark.retry_after and self.works:
             asyncio.get_running_loop().call_later(mark.retry_after, self._requeue_local, delivery.delivery_id)
         return mark.status

@@ -67,13 +67,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._head_tail = b""
         self._header_count = 0
-        self._head_started = 0.0
+        self._head_started = 0.0  # loop time the current head began (connection opened, or its first byte)
+        self._head_clock = False  # whether a head is under way (its time counts)
         self._head_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        """Register the connection, start its head timer, and evict a waiting stranger when over the cap."""
+        """Register the connection, start its head clock, and evict a waiting stranger when over the cap."""
         super().connection_made(transport)
-        self._start_head_timer()
+        self._start_head_clock()
+        self._head_timer = self.loop.call_later(self.limits.header_timeout, self._check_head)
         if len(self.connections) > self.limits.max_connections:
             self._evict_one()
 
@@ -100,8 +102,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         """A new request on this connection: its head gets a fresh budget (time and bytes)."""
         super().on_message_begin()
         self._header_count = 0
-        if self._head_timer is None:
-            self._start_head_timer()
+        self._start_head_clock()
 
     def on_header(self, name: bytes, value: bytes) -> None:
         """Count header fields; over the limit the connection is answered 431 and closed."""
@@ -111,9 +112,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        """The head is in: stop the head timer; the body is the application's to limit."""
+        """The head is in: its clock stops; the body is the application's to limit."""
         self._reading_head = False
-        self._stop_head_timer()
+        self._head_clock = False
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -127,25 +128,41 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         room = self.limits.max_header_bytes - self._head_bytes
         if len(data) <= room:
             self._head_bytes += len(data)
-            self._head_tail = (self._head_tail + data)[-3:]
+            self._head_tail = data[-3:] if len(data) >= 3 else (self._head_tail + data)[-3:]
             return True
         # Over the budget unless the head ends inside it (the rest of `data` is body).
         return _HEAD_END in self._head_tail + data[: max(room, 0)]
 
-    def _start_head_timer(self) -> None:
-        self._stop_head_timer()
-        self._head_started = time.monotonic()
-        self._head_timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
+    def _start_head_clock(self) -> None:
+        self._head_started = self.loop.time()
+        self._head_clock = True
 
     def _stop_head_timer(self) -> None:
+        self._head_clock = False
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
 
-    def _head_timed_out(self) -> None:
-        self._head_timer = None
-        if self._reading_head and (self.cycle is None or self.cycle.response_complete):
-            self._refuse(_TIMEOUT)
+    def _check_head(self) -> None:
+        """The connection's one timer: refuse a head that ran out of time, else look again when the
+        current head's time would run out (or a whole timeout later when no head is under way).
+
+        A timer per request would be armed and cancelled thousands of times a second under load;
+        this one fires once per `header_timeout` per connection."""
+        timeout = self.limits.header_timeout
+        left = timeout
+        if self._head_clock:
+            left = self._head_started + timeout - self.loop.time()
+            if left <= 0:
+                self._head_timer = None
+                if self._waiting_for_head():
+                    self._refuse(_TIMEOUT)
+                    return
+                left = timeout
+        if self.transport is None or self.transport.is_closing():
+            self._head_timer = None
+            return
+        self._head_timer = self.loop.call_later(left, self._check_head)
 
     def _refuse(self, response: bytes) -> None:
         self._stop_head_timer()
