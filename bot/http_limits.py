@@ -17,7 +17,6 @@ The body is limited in `bot.webhooks` (size, time, and bytes in flight across re
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
