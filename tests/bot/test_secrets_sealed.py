@@ -31,6 +31,7 @@ def test_sealed_secrets_leave_the_environment_and_proc():
         **os.environ,
         "EVOLVE_WEBHOOK_SECRET": "whsec-0123456789abcdef",
         "ANTHROPIC_API_KEY": "sk-ant-test-0123456789abcdef",
+        "EVOLVE_OPERATOR_TOKEN": "optok-0123456789abcdef",  # the status pages' operator sign-in
         "EVOLVE_PRIVATE_KEY": "-----BEGIN RSA PRIVATE KEY-----\nMIIEabcdefghijklmnopqrstuvwxyz0123456789ABCD\n-----END RSA PRIVATE KEY-----\n",
     }
     proc = subprocess.Popen(
@@ -43,10 +44,16 @@ def test_sealed_secrets_leave_the_environment_and_proc():
     proc.stdin.write("\n")
     proc.stdin.close()
     proc.wait(timeout=30)
-    assert lines[0] == "['ANTHROPIC_API_KEY', 'EVOLVE_PRIVATE_KEY', 'EVOLVE_WEBHOOK_SECRET']"
+    assert lines[0] == "['ANTHROPIC_API_KEY', 'EVOLVE_OPERATOR_TOKEN', 'EVOLVE_PRIVATE_KEY', 'EVOLVE_WEBHOOK_SECRET']"
     assert lines[1] == "whsec-0123456789abcdef"  # the process itself still has it
     assert lines[2] == "child-env-clean"
     assert "sk-ant-" not in lines[3] and "[REDACTED-SECRET]" in lines[3]
-    for value in (b"whsec-0123456789abcdef", b"sk-ant-test", b"BEGIN RSA PRIVATE KEY", b"EVOLVE_WEBHOOK_SECRET"):
+    for value in (
+        b"whsec-0123456789abcdef",
+        b"sk-ant-test",
+        b"BEGIN RSA PRIVATE KEY",
+        b"EVOLVE_WEBHOOK_SECRET",
+        b"optok-",
+    ):
         assert value not in environ
     assert b"PATH=" in environ  # the rest of the environment block is intact
