@@ -18,6 +18,7 @@ from typing import Any, Literal
 from evolve.base_results import BaseResultsCache, cache_key, environment_key
 from evolve.behaviour_proof import EditProof, prove_edits, risky_codemods
 from evolve.characterization import check_characterization, needs_characterization
+from evolve.code_changes import any_executable_change
 from evolve.config import EvolveConfig
 from evolve.edits import FileEdit
 from evolve.environments.model import Environment, EnvironmentFailure
@@ -203,6 +204,7 @@ class _Change:
 
     files: tuple[str, ...]
     summary: DiffSummary
+    code_changed: bool = True  # False: only docstrings, comments, layout or annotations changed
 
 
 def _built_environments(
@@ -240,6 +242,7 @@ def _gate_context(
         environments=environments,
         test_progress=say.tests if say.progress else None,
         rules=measured.rules,
+        code_changed=change.code_changed,
     )
     if isinstance(head_environment, EnvironmentFailure):
         failed, base_tests = broken_head_run(head_environment), context.run_tests
@@ -373,7 +376,11 @@ def run_attempt(
         return AttemptOutcome(gate_results=(), diff="", changed_lines={}, head_tests=None, edits=(), proof=proof)
     write_edits(trees.head, {edit.path: edit.after for edit in edits})
     summary = summarize((edit.path, edit.before, edit.after) for edit in edits)
-    change = _Change(tuple(sorted(summary.changed_lines)) or tuple(sorted(edit.path for edit in edits)), summary)
+    change = _Change(
+        tuple(sorted(summary.changed_lines)) or tuple(sorted(edit.path for edit in edits)),
+        summary,
+        any_executable_change((edit.path, edit.before, edit.after) for edit in edits),
+    )
     gates = build_gates(config)
     context = _gate_context(trees, change, gates, config, measured, say)
     wants_scans = any(gate.name in SCAN_GATES for gate in gates)

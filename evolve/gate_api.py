@@ -92,6 +92,9 @@ class GateContext:
     rules: ProjectRules | None = None
     # The environment each tree's code runs in (the project's own, built by uv); absent: Evolve's interpreter.
     environments: Mapping[Which, Environment] = field(default_factory=dict)
+    # False when every edit changes only docstrings, comments, layout or annotations: head runs the statements
+    # base runs, so its coverage is base's and head's suite runs without the coverage tracer.
+    code_changed: bool = True
 
     def tree(self, which: Literal["base", "head"]) -> Path:
         """The root of the named tree."""

@@ -92,6 +92,7 @@ def build_context(
     environments: Mapping[Which, Environment] | None = None,
     test_progress: Callable[[Which, int, int], None] | None = None,
     rules: ProjectRules | None = None,
+    code_changed: bool = True,
 ) -> GateContext:
     """A GateContext whose scans (of the changed files) and test runs are computed lazily, once per tree.
 
@@ -100,7 +101,8 @@ def build_context(
     tool settings, read once per run (None: the context reads them from base on first use).
 
     `measures` are the optional measurements to take (by default those the selected gates ask for), so a
-    coverage gate and the tests gate share one test run, with coverage only when some gate reads it.
+    coverage gate and the tests gate share one test run, with coverage only when some gate reads it, and on
+    head only when `code_changed` (an edit changes executable code, not only docstrings, comments or annotations).
     """
     trees = {"base": Path(base), "head": Path(head)}
     paths = tuple(changed_files)
@@ -118,9 +120,8 @@ def build_context(
     def run_tests(which: Which) -> TestRun:
         environment = (environments or {}).get(which)
         report = (lambda done, total: test_progress(which, done, total)) if test_progress else None
-        return run_test_suite(
-            trees[which], config, with_coverage=bool(with_coverage), environment=environment, progress=report
-        )
+        measure = bool(with_coverage) and (which == "base" or code_changed)
+        return run_test_suite(trees[which], config, with_coverage=measure, environment=environment, progress=report)
 
     return GateContext(
         base=trees["base"],
@@ -132,4 +133,5 @@ def build_context(
         run_tests=run_tests,
         rules=rules,
         environments=dict(environments or {}),
+        code_changed=code_changed,
     )

@@ -30,7 +30,7 @@ def judge_lint(base: LintRun, head: LintRun, new: list[Violation]) -> GateResult
     errors = [*base.errors, *head.errors]
     if errors:
         # A linter that is missing, or fails on base too, says nothing about the change: the run cannot check.
-        cannot_check = bool(base.errors) or head.unavailable
+        cannot_check = bool(base.errors) or base.unavailable or head.unavailable
         return Errored(
             gate="lint", summary=errors[0][:300], metrics=metrics, details="\n".join(errors), cannot_check=cannot_check
         )
@@ -80,8 +80,9 @@ class LintGate(Gate[LintSettings]):
             return Skipped(gate=self.name, summary="No changed Python file to lint.")
         rules = context.project_rules()
         timeout = float(self.settings.timeout)
-        base = lint_tree(context.base, base_paths, rules, timeout)
-        head = lint_tree(context.head, head_paths, rules, timeout)
+        base_env = context.environment("base")
+        base = lint_tree(context.base, base_paths, rules, timeout, base_env)
+        head = lint_tree(context.head, head_paths, rules, timeout, context.environment("head") or base_env)
         new = new_violations(
             base.violations,
             head.violations,

@@ -1,43 +1,78 @@
-"""Types gate: when the project configures mypy, the change adds no mypy error (under its settings) to the changed files."""
+"""Types gate: when the project configures mypy or pyright, the change adds no type error (under its settings) to
+the changed files.
+
+The checkers are the project's own when its environment installs them, else Evolve's; both resolve imports in the
+project's environment, so their errors are the ones the project's CI sees. A configured checker that cannot run
+here (pyright without Node.js) is named in the result with the reason, never silently left out.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from evolve.gate_api import Gate, GateContext
-from evolve.project_rules.types_run import TypeCheck, files_mypy_checks, run_mypy
+from evolve.project_rules.project_tools import PyrightUnavailable, choose_pyright, choose_python_tool
+from evolve.project_rules.types_run import (
+    TypeCheck,
+    files_mypy_checks,
+    files_pyright_checks,
+    run_mypy,
+    run_pyright,
+)
 from evolve.project_rules.violations import Violation, new_violations
 from evolve.results import Errored, Failed, GateResult, Metric, Passed, Skipped
 from gates.changed_code import listing, python_paths
 from gates.lint_gate import existing, file_lines
 
 
-def judge_types(base: TypeCheck, head: TypeCheck, new: list[Violation], source: str) -> GateResult:
-    """Fail when head has mypy errors base does not; Errored when mypy could not run."""
-    metrics = (Metric("type errors", float(len(base.violations)), float(len(head.violations)), "lower"),)
-    error = base.error or head.error
-    if error:
-        # A checker that is missing, or fails on base too, says nothing about the change: the run cannot check.
-        cannot_check = bool(base.error) or head.unavailable
-        return Errored(gate="types", summary=error[:300], metrics=metrics, details=error, cannot_check=cannot_check)
+@dataclass(frozen=True)
+class CheckerRun:
+    """One type checker's runs on base and head, and how it is described in the result."""
+
+    label: str  # "mypy (mypy.ini, the project's mypy 1.11.2)"
+    base: TypeCheck
+    head: TypeCheck
+
+
+def judge_types(runs: list[CheckerRun], new: list[Violation], notes: list[str]) -> GateResult:
+    """Fail when head has type errors base does not; Errored when a checker could not run (`cannot_check` when
+    it is missing or fails on base too: that says nothing about the change)."""
+    base_count = sum(len(run.base.violations) for run in runs)
+    head_count = sum(len(run.head.violations) for run in runs)
+    metrics = (Metric("type errors", float(base_count), float(head_count), "lower"),)
+    source = "; ".join(run.label for run in runs)
+    note_text = "".join(f"\n{note}" for note in notes)
+    for run in runs:
+        error = run.base.error or run.head.error
+        if error:
+            cannot_check = bool(run.base.error) or run.head.unavailable
+            details = f"{error}\nChecker: {run.label}{note_text}"
+            return Errored(
+                gate="types", summary=error[:300], metrics=metrics, details=details, cannot_check=cannot_check
+            )
     if new:
         return Failed(
             gate="types",
-            summary=f"{len(new)} new mypy error(s) under the project's settings ({source}): "
-            f"{listing([f'{v.code} in {v.path}' for v in new])}.",
+            summary=f"{len(new)} new type error(s) under the project's settings ({source}): "
+            f"{listing([f'{v.tool} {v.code} in {v.path}' for v in new])}.",
             metrics=metrics,
             blame=tuple(sorted({v.path for v in new})),
-            details="\n".join(v.describe() for v in new),
+            details="\n".join(f"{v.tool}: {v.describe()}" for v in new) + note_text,
         )
     return Passed(
         gate="types",
-        summary=f"No new mypy errors ({source}): {len(base.violations)} -> {len(head.violations)} in the changed files.",
+        summary=f"No new type errors ({source}): {base_count} -> {head_count} in the changed files."
+        + "".join(f" {note}" for note in notes if "was not run" in note),
         metrics=metrics,
+        details=note_text.strip(),
     )
 
 
 class TypesSettings(BaseModel):
-    """No new type-checker errors (the project's mypy settings) in the changed files; skipped without mypy config."""
+    """No new type-checker errors (the project's mypy/pyright settings) in the changed files; skipped without
+    a configured checker."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -46,35 +81,71 @@ class TypesSettings(BaseModel):
 
 
 class TypesGate(Gate[TypesSettings]):
-    """No new mypy errors in the changed files, base vs head, under the project's own mypy settings."""
+    """No new mypy or pyright errors in the changed files, base vs head, under the project's own settings."""
 
     name = "types"
-    description = "The change adds no type-checker error under the project's own mypy settings."
+    description = "The change adds no type-checker error under the project's own mypy or pyright settings."
 
     Settings = TypesSettings
 
     def evaluate(self, context: GateContext) -> GateResult:
-        """Run mypy on the changed files it would check, in both trees, and compare."""
+        """Run each configured checker on the changed files it would check, in both trees, and compare."""
         if not self.settings.enabled:
             return Skipped(gate=self.name, summary="The types gate is disabled in the configuration.")
         rules = context.project_rules()
-        if rules.mypy is None:
-            if rules.pyright is not None:
-                return Skipped(
-                    gate=self.name,
-                    summary=f"The project configures pyright ({rules.pyright.source}), which needs Node.js; "
-                    "Evolve runs mypy only, so types were not checked.",
-                )
+        if rules.mypy is None and rules.pyright is None:
             return Skipped(gate=self.name, summary="The project configures no type checker (mypy or pyright).")
-        paths = files_mypy_checks(existing(context.head, python_paths(context.changed_files)), rules.mypy)
-        if not paths:
-            return Skipped(gate=self.name, summary="No changed file is one the project's mypy checks.")
-        base_paths = existing(context.base, paths)
+        changed = existing(context.head, python_paths(context.changed_files))
         timeout = float(self.settings.timeout)
-        base = run_mypy(context.base, base_paths, rules.mypy, timeout) if base_paths else TypeCheck(())
-        head = run_mypy(context.head, paths, rules.mypy, timeout)
+        base_env = context.environment("base")
+        head_env = context.environment("head") or base_env
+        runs: list[CheckerRun] = []
+        notes: list[str] = []
+        checked: set[str] = set()
+        if rules.mypy is not None:
+            paths = files_mypy_checks(changed, rules.mypy)
+            if paths:
+                base_paths = existing(context.base, paths)
+                install = choose_python_tool("mypy", base_env)
+                head_install = choose_python_tool("mypy", head_env)
+                described = install or head_install
+                owner = f", {described.owner()}" if described is not None else ""
+                if described is not None and not described.from_project:
+                    notes.append(f"Type-checked with {described.describe()}.")
+                plugins = (
+                    f", plugins {', '.join(rules.mypy.plugins)} loaded in the sandbox" if rules.mypy.plugins else ""
+                )
+                base = run_mypy(context.base, base_paths, rules.mypy, timeout, install) if base_paths else TypeCheck(())
+                head = run_mypy(context.head, paths, rules.mypy, timeout, head_install)
+                runs.append(CheckerRun(f"mypy ({rules.mypy.source}{owner}){plugins}", base, head))
+                checked |= set(paths)
+            else:
+                notes.append(f"No changed file is one the project's mypy checks ({rules.mypy.source}).")
+        if rules.pyright is not None:
+            paths = files_pyright_checks(changed, rules.pyright)
+            chosen = choose_pyright(base_env)
+            if isinstance(chosen, PyrightUnavailable):
+                notes.append(f"pyright ({rules.pyright.source}) was not run: {chosen.reason}.")
+            elif paths:
+                head_chosen = choose_pyright(head_env)
+                head_install = chosen if isinstance(head_chosen, PyrightUnavailable) else head_chosen
+                base_paths = existing(context.base, paths)
+                base = run_pyright(context.base, base_paths, chosen, timeout) if base_paths else TypeCheck(())
+                head = run_pyright(context.head, paths, head_install, timeout)
+                if not chosen.from_project:
+                    notes.append(f"Type-checked with {chosen.describe()}.")
+                runs.append(CheckerRun(f"pyright ({rules.pyright.source}, {chosen.owner()})", base, head))
+                checked |= set(paths)
+            else:
+                notes.append(f"No changed file is one the project's pyright checks ({rules.pyright.source}).")
+        if not runs:
+            return Skipped(gate=self.name, summary=" ".join(notes) or "No changed file is type-checked.")
+        paths = tuple(sorted(checked))
+        base_paths = existing(context.base, paths)
         new = new_violations(
-            base.violations, head.violations, file_lines(context.base, base_paths), file_lines(context.head, paths)
+            [v for run in runs for v in run.base.violations],
+            [v for run in runs for v in run.head.violations],
+            file_lines(context.base, base_paths),
+            file_lines(context.head, paths),
         )
-        plugins = f", plugins {', '.join(rules.mypy.plugins)} loaded in the sandbox" if rules.mypy.plugins else ""
-        return judge_types(base, head, new, f"mypy from {rules.mypy.source}{plugins}")
+        return judge_types(runs, new, notes)

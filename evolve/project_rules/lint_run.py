@@ -4,8 +4,9 @@ A project that configures no linter is checked with ruff's long-standing default
 syntax, undefined names, unused imports, comparisons to None...), passed explicitly so the result does not
 depend on the installed ruff's defaults, and with `--isolated` so no config outside the tree is picked up.
 ruff is trusted (its config cannot run code or choose where output goes; its cache is off). flake8's config
-can import repository code and write files, so flake8 (Evolve's install) runs in the sandbox; plugins the project
-adds to flake8 (pre-commit `additional_dependencies`) are not installed there, and the run says so.
+can import repository code and write files, so flake8 runs in the sandbox: the project's own flake8 (with the
+plugins its environment installs) when its environment has one, else Evolve's, and the run says which. Plugins
+the project's pre-commit hook adds (`additional_dependencies`) that its environment lacks are named as not loaded.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from evolve.environments.model import Environment
 from evolve.project_rules.model import LinterRules, ProjectRules
+from evolve.project_rules.project_tools import ToolInstall, choose_python_tool, installed_distributions
 from evolve.project_rules.ruff_config import DEFAULT_SELECT
 from evolve.project_rules.tools import run_tool, run_tool_sandboxed
 from evolve.project_rules.violations import Violation, parse_flake8, parse_ruff_json
@@ -58,24 +61,44 @@ def run_ruff(
 
 
 def run_flake8(
-    root: Path, paths: Sequence[str], linter: LinterRules, timeout: float = 300.0
+    root: Path, paths: Sequence[str], linter: LinterRules, timeout: float = 300.0, install: ToolInstall | None = None
 ) -> tuple[list[Violation], str | None]:
-    """flake8 from Evolve's install with the tree's config (it reads setup.cfg, tox.ini, .flake8 in `root`)."""
+    """flake8 (the project environment's, else Evolve's) with the tree's config (setup.cfg, tox.ini, .flake8)."""
+    if install is None:
+        return (
+            [],
+            "flake8 could not check the files: it is installed neither in the project's environment nor in Evolve's",
+        )
     args = ["--format=default", "--exit-zero", *linter.hook_args, "--", *paths]
     # flake8's config can import repository code (local plugins) and write files (`output-file`): sandbox it.
-    run = run_tool_sandboxed("flake8", args, root, timeout=timeout)
+    run = run_tool_sandboxed("flake8", args, root, timeout=timeout, python=install.python, mounts=install.mounts)
     if run.missing or run.timed_out or run.returncode != 0:
         return [], f"flake8 could not check the files: {_first_lines(run.stderr) or f'exit {run.returncode}'}"
     return parse_flake8(run.stdout, root), None
 
 
-def lint_tree(root: Path, paths: Sequence[str], rules: ProjectRules, timeout: float = 300.0) -> LintRun:
-    """Lint `paths` (relative, existing Python files) of the tree at `root` under the project's own settings."""
+def _normalised(requirement: str) -> str:
+    name = requirement.strip()
+    for stop in "[<>=!~;@ ":
+        name = name.split(stop, 1)[0]
+    return name.replace("_", "-").replace(".", "-").lower()
+
+
+def lint_tree(
+    root: Path,
+    paths: Sequence[str],
+    rules: ProjectRules,
+    timeout: float = 300.0,
+    environment: Environment | None = None,
+) -> LintRun:
+    """Lint `paths` (relative, existing Python files) of the tree at `root` under the project's own settings;
+    flake8 is the one `environment` (the project's) installs, when it does."""
     root = Path(root)
     violations: list[Violation] = []
     linters: list[str] = []
     errors: list[str] = []
     notes: list[str] = []
+    unavailable = False
     if not paths:
         return LintRun((), ())
     if rules.ruff is not None or rules.flake8 is None:
@@ -84,13 +107,20 @@ def lint_tree(root: Path, paths: Sequence[str], rules: ProjectRules, timeout: fl
         linters.append(f"ruff ({rules.ruff.source})" if rules.ruff else "ruff defaults (no linter configured)")
         errors += [error] if error else []
     if rules.flake8 is not None:
-        found, error = run_flake8(root, paths, rules.flake8, timeout)
+        install = choose_python_tool("flake8", environment)
+        found, error = run_flake8(root, paths, rules.flake8, timeout, install)
         violations += found
-        linters.append(f"flake8 ({rules.flake8.source})")
+        unavailable = install is None
+        linters.append(f"flake8 ({rules.flake8.source}, {install.owner()})" if install else "flake8")
+        if install is not None and not install.from_project:
+            notes.append(f"Linted with {install.describe()}.")
         errors += [error] if error else []
         plugins = sorted(
             {dep for hook in rules.pre_commit if hook.id == "flake8" for dep in hook.additional_dependencies}
         )
+        if plugins and install is not None and install.from_project:
+            present = installed_distributions(install.python)
+            plugins = [plugin for plugin in plugins if _normalised(plugin) not in present]
         if plugins:
             notes.append(f"flake8 plugins of the project's pre-commit hook not loaded: {', '.join(plugins)}")
-    return LintRun(tuple(violations), tuple(linters), tuple(errors), tuple(notes))
+    return LintRun(tuple(violations), tuple(linters), tuple(errors), tuple(notes), unavailable)

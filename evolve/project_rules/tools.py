@@ -20,6 +20,7 @@ from pathlib import Path
 
 from evolve.sandbox import (
     SANDBOX_PATH,
+    Mount,
     SandboxRefused,
     SandboxSpec,
     interpreter_mounts,
@@ -85,19 +86,56 @@ def run_tool(
     return ToolRun(argv, done.returncode, done.stdout[:OUTPUT_CAP], done.stderr[:OUTPUT_CAP], time.monotonic() - start)
 
 
-def run_tool_sandboxed(module: str, args: Sequence[str], tree: Path, timeout: float = DEFAULT_TIMEOUT) -> ToolRun:
-    """Run `python -m <module> args` as untrusted code: in the sandbox, on a copy of `tree`."""
-    python = sys.executable
-    argv = (python, "-m", module, *args)
+def run_tool_sandboxed(
+    module: str,
+    args: Sequence[str],
+    tree: Path,
+    timeout: float = DEFAULT_TIMEOUT,
+    *,
+    python: str | None = None,
+    mounts: Sequence[str] = (),
+) -> ToolRun:
+    """Run `python -m <module> args` as untrusted code: in the sandbox, on a copy of `tree`. `python` is Evolve's
+    interpreter unless given (a project's environment, whose directories `mounts` names)."""
+    python = python or sys.executable
+    return run_program_sandboxed((python, "-m", module, *args), tree, timeout, python=python, mounts=mounts)
+
+
+def run_program_sandboxed(
+    argv: Sequence[str],
+    tree: Path,
+    timeout: float = DEFAULT_TIMEOUT,
+    *,
+    python: str | None = None,
+    mounts: Sequence[str] = (),
+) -> ToolRun:
+    """Run `argv` as untrusted code in the sandbox, on a copy of `tree`, with `python`'s directories (Evolve's
+    interpreter unless given) and `mounts` bound read-only at the same paths, and no network."""
+    python = python or sys.executable
+    argv = tuple(argv)
+    try:
+        bound = interpreter_mounts(python)
+        if python != sys.executable:
+            bound += interpreter_mounts(sys.executable)  # a tool of Evolve's may be told to query `python`
+    except ValueError as error:
+        return ToolRun(argv, 126, "", str(error), 0.0, missing=True)
+    bound += tuple(Mount(Path(path), path) for path in mounts if all(m.target != path for m in bound))
     spec = SandboxSpec(
         argv=argv,
         timeout=timeout,
         tree=Path(tree),
         env={"PATH": f"{Path(python).parent}:{SANDBOX_PATH}"},
-        mounts=interpreter_mounts(python),
+        mounts=_unique(bound),
     )
     try:
         result = run_sandboxed(spec)
     except SandboxRefused as refused:
         return ToolRun(argv, 126, "", f"the sandbox this needs is refused: {refused}", 0.0, missing=True)
     return ToolRun(argv, result.returncode, result.stdout, result.stderr, result.duration, result.timed_out)
+
+
+def _unique(mounts: Sequence[Mount]) -> tuple[Mount, ...]:
+    seen: dict[str, Mount] = {}
+    for mount in mounts:
+        seen.setdefault(mount.target, mount)
+    return tuple(seen.values())

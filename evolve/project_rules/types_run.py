@@ -1,9 +1,11 @@
-"""Run the project's type checker (mypy under its own settings) on some files of one tree.
+"""Run the project's type checkers (mypy and pyright under its own settings) on some files of one tree.
 
 mypy's config is the repository's, and it can make mypy import code (`plugins`), run a program
-(`python_executable`) or write files anywhere (`junit_xml`, the `*_report` directories): so mypy (Evolve's
-install) always runs as untrusted code, in the sandbox, on a copy of the tree. pyright needs Node.js,
-which Evolve does not ship: a pyright-only project gets a clear "not checked".
+(`python_executable`) or write files anywhere (`junit_xml`, the `*_report` directories): so mypy always runs as
+untrusted code, in the sandbox, on a copy of the tree. It is the project's own mypy when its environment
+installs one (see `project_tools`), else Evolve's told to resolve imports in the project's environment
+(`--python-executable`); pyright (its bundled JavaScript, with the host's Node.js) runs the same way, or the
+gate says plainly why it could not.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from evolve.project_rules.model import MypyRules
+from evolve.project_rules.model import MypyRules, PyrightRules
+from evolve.project_rules.project_tools import ToolInstall, node_executable
 from evolve.project_rules.selectors import glob_covers, regex_excludes
-from evolve.project_rules.tools import run_tool_sandboxed, tool_available
-from evolve.project_rules.violations import Violation, parse_mypy
+from evolve.project_rules.tools import run_program_sandboxed, run_tool_sandboxed
+from evolve.project_rules.violations import Violation, parse_mypy, parse_pyright_json
+from evolve.sandbox import SANDBOX_REPO
 
 # mypy's cache is switched off: nothing may be written into the trees being compared.
 MYPY_ARGS = (
@@ -50,21 +54,70 @@ def files_mypy_checks(paths: Sequence[str], mypy: MypyRules) -> tuple[str, ...]:
     return tuple(chosen)
 
 
-def run_mypy(root: Path, paths: Sequence[str], mypy: MypyRules, timeout: float = 600.0) -> TypeCheck:
-    """mypy with the tree's own config on `paths`; errors elsewhere (imported modules) are left out."""
-    if not tool_available("mypy"):
-        return TypeCheck((), "mypy is not installed in Evolve's environment", unavailable=True)
-    args = [*MYPY_ARGS, "--", *paths]
-    run = run_tool_sandboxed("mypy", args, Path(root), timeout=timeout)
-    returncode, stdout, stderr, timed_out = run.returncode, run.stdout, run.stderr, run.timed_out
-    sandboxed = True
+def files_pyright_checks(paths: Sequence[str], pyright: PyrightRules) -> tuple[str, ...]:
+    """The paths the project's pyright would report on: inside its `include` (when set), not excluded or ignored."""
+    chosen = []
+    for path in paths:
+        if pyright.exempts_annotations(path):
+            continue
+        if pyright.include and not any(glob_covers(path, pattern) for pattern in pyright.include):
+            continue
+        chosen.append(path)
+    return tuple(chosen)
+
+
+def _failed(tool: str, returncode: int, stdout: str, stderr: str) -> str:
+    detail = " ".join((stderr or stdout).strip().splitlines()[-3:]) or f"exit {returncode}"
+    return f"{tool} could not check the files: {detail}"
+
+
+def run_mypy(
+    root: Path, paths: Sequence[str], mypy: MypyRules, timeout: float = 600.0, install: ToolInstall | None = None
+) -> TypeCheck:
+    """mypy with the tree's own config on `paths`; errors elsewhere (imported modules) are left out.
+
+    `install` says which mypy runs (the project's or Evolve's) and which environment's packages it sees."""
+    if install is None:
+        return TypeCheck((), "mypy is installed neither in the project's environment nor in Evolve's", unavailable=True)
+    args = list(MYPY_ARGS)
+    if not install.from_project and install.project_python is not None:
+        args.append(f"--python-executable={install.project_python}")  # the project's site-packages, not Evolve's
+    run = run_tool_sandboxed(
+        "mypy", [*args, "--", *paths], Path(root), timeout=timeout, python=install.python, mounts=install.mounts
+    )
     if run.missing:
-        return TypeCheck((), f"mypy runs only in the sandbox: {stderr}", sandboxed, unavailable=True)
-    if timed_out:
-        return TypeCheck((), f"mypy timed out after {timeout:.0f}s", sandboxed)
-    if returncode not in (0, 1):
-        detail = " ".join((stderr or stdout).strip().splitlines()[-3:]) or f"exit {returncode}"
-        return TypeCheck((), f"mypy could not check the files: {detail}", sandboxed)
+        return TypeCheck((), f"mypy runs only in the sandbox: {run.stderr}", True, unavailable=True)
+    if run.timed_out:
+        return TypeCheck((), f"mypy timed out after {timeout:.0f}s", True)
+    if run.returncode not in (0, 1):
+        return TypeCheck((), _failed("mypy", run.returncode, run.stdout, run.stderr), True)
     wanted = set(paths)
-    found = tuple(v for v in parse_mypy(stdout, Path(root)) if v.path in wanted)
-    return TypeCheck(found, None, sandboxed)
+    found = tuple(v for v in parse_mypy(run.stdout, Path(root)) if v.path in wanted)
+    return TypeCheck(found, None, True)
+
+
+def run_pyright(root: Path, paths: Sequence[str], install: ToolInstall, timeout: float = 600.0) -> TypeCheck:
+    """pyright with the tree's own config (pyrightconfig.json or [tool.pyright]) on `paths`, in the sandbox,
+    resolving imports in the project's environment when there is one."""
+    node = node_executable()
+    if node is None or install.script is None:
+        return TypeCheck((), "pyright needs Node.js, which is not installed", unavailable=True)
+    argv = [node, install.script, "--outputjson"]
+    if install.project_python is not None:
+        argv += ["--pythonpath", install.project_python]
+    # A path starting with "-" would read as an option: pyright takes no "--".
+    argv += [path if not path.startswith("-") else f"./{path}" for path in paths]
+    # Evolve's pyright lives in Evolve's venv, npm's under /usr: both are bound already, like the project's env.
+    run = run_program_sandboxed(argv, Path(root), timeout, python=install.python, mounts=install.mounts)
+    if run.missing:
+        return TypeCheck((), f"pyright runs only in the sandbox: {run.stderr}", True, unavailable=True)
+    if run.timed_out:
+        return TypeCheck((), f"pyright timed out after {timeout:.0f}s", True)
+    if run.returncode not in (0, 1):
+        return TypeCheck((), _failed("pyright", run.returncode, run.stdout, run.stderr), True)
+    try:
+        found = parse_pyright_json(run.stdout, Path(SANDBOX_REPO))
+    except ValueError as error:
+        return TypeCheck((), f"pyright's output could not be read: {error}", True)
+    wanted = set(paths)
+    return TypeCheck(tuple(v for v in found if v.path in wanted), None, True)

@@ -112,6 +112,31 @@ def parse_mypy(text: str, root: Path) -> list[Violation]:
     return found
 
 
+def parse_pyright_json(text: str, root: Path) -> list[Violation]:
+    """`pyright --outputjson` output (errors only, as pyright's exit status counts them); raises ValueError when
+    it is not that. `root` is where pyright saw the tree (paths in its output are absolute)."""
+    data = json.loads(text or "{}")
+    diagnostics = data.get("generalDiagnostics") if isinstance(data, dict) else None
+    if not isinstance(diagnostics, list):
+        raise ValueError("pyright's JSON output has no generalDiagnostics list")
+    found = []
+    for item in diagnostics:
+        if not isinstance(item, dict) or item.get("severity") != "error":
+            continue
+        start = (item.get("range") or {}).get("start") or {}
+        line = start.get("line")
+        found.append(
+            Violation(
+                "pyright",
+                str(item.get("rule") or "error"),
+                relative(str(item.get("file", "")), root),
+                int(line) + 1 if isinstance(line, int) else 0,
+                _LINE_REFERENCE.sub("line N", " ".join(str(item.get("message", "")).split())),
+            )
+        )
+    return found
+
+
 def violation_key(violation: Violation, lines: Mapping[str, Sequence[str]]) -> ViolationKey:
     """What identifies a violation across a change: tool, code, file, message and its line's content."""
     file_lines = lines.get(violation.path, ())

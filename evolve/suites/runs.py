@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -142,6 +144,45 @@ def pytest_cov_installed(python: str) -> bool:
     return any(prefix.glob("lib/python3*/site-packages/pytest_cov"))
 
 
+SYSMON_PYTHON = (3, 12)  # sys.monitoring: coverage's low-overhead core for line coverage
+SYSMON_COVERAGE = (7, 4)  # the first coverage.py that reads COVERAGE_CORE=sysmon
+
+
+def _version(text: str) -> tuple[int, ...]:
+    parts = []
+    for part in text.split("."):
+        digits = "".join(c for c in part if c.isdigit()) if part[:1].isdigit() else ""
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def _environment_versions(python: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(Python version, coverage.py version) of the venv `python` belongs to, read from its files: the
+    `lib/python3.X` directory and coverage's dist-info name (running it would run the venv's `.pth` files)."""
+    if os.path.realpath(Path(python).parent.parent) == os.path.realpath(sys.prefix):
+        try:
+            coverage = _version(importlib.metadata.version("coverage"))
+        except importlib.metadata.PackageNotFoundError:
+            coverage = ()
+        return tuple(sys.version_info[:2]), coverage
+    prefix = Path(python).parent.parent
+    for site in sorted(prefix.glob("lib/python3*/site-packages")):
+        python_version = _version(site.parent.name.removeprefix("python"))
+        found = sorted(site.glob("coverage-*.dist-info"))
+        coverage = _version(found[0].name[len("coverage-") : -len(".dist-info")]) if found else ()
+        return python_version, coverage
+    return (), ()
+
+
+def coverage_core(python: str) -> dict[str, str]:
+    """`COVERAGE_CORE=sysmon` where the interpreter (3.12+) and its coverage.py (7.4+) support it: line coverage
+    through sys.monitoring costs a fraction of the C tracer's time. Empty otherwise (the default core)."""
+    python_version, coverage = _environment_versions(python)
+    return {"COVERAGE_CORE": "sysmon"} if python_version >= SYSMON_PYTHON and coverage >= SYSMON_COVERAGE else {}
+
+
 def _argv(command: TestCommand, python: str, rcfile: str | None) -> list[str]:
     if command.runner == "other":
         return list(command.args)
@@ -217,6 +258,8 @@ def _run_in(
     except ValueError as error:
         return TestRun(command=tuple(argv), returncode=127, timed_out=False, duration=0.0, output_tail=str(error))
     env = {**import_path_environment(root), "PATH": f"{Path(python).parent}:{SANDBOX_PATH}"}
+    if rcfile:
+        env.update(coverage_core(python))
     watched = progress is not None and command.runner == "pytest"
     if watched:
         install_plugin(outputs)
