@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot import metrics, setup_flow, webhooks
+from bot import metrics, setup_flow, token_service, webhooks
 from bot.context import BotContext
 from bot.db import store
 from bot.github_api import GitHubAPI, GitHubNotConfigured
@@ -31,8 +31,16 @@ from evolve.untrusted_text import register_secret
 log = logging.getLogger(__name__)
 
 
-def build_github(settings: Settings) -> GitHubAPI | None:
-    """The GitHub gateway when the app's credentials are known, else None (before `/setup`)."""
+def build_github(settings: Settings, role: str = "all") -> GitHubAPI | None:
+    """The GitHub gateway when the app's credentials are known, else None (before `/setup`).
+
+    A worker never uses the App's key: its gateway asks the web process's token service (`bot.token_client`);
+    `evolve serve --role worker` refuses to start without one (`bot.startup_checks`).
+    """
+    if role == "worker" and settings.token_service_url:
+        from bot.token_client import build_worker_gateway
+
+        return build_worker_gateway(settings)
     if not (settings.app_id and settings.private_key_pem()):
         return None
     try:
@@ -91,6 +99,7 @@ def create_app(
     # Every secret the App holds is redacted from anything it publishes or logs.
     register_secret(settings.private_key_pem())
     register_secret(settings.webhook_secret_value())
+    register_secret(settings.internal_secret_value())
     for secret in (settings.client_secret, settings.operator_token, settings.session_secret):
         register_secret(secret.get_secret_value() if secret is not None else None)
 
@@ -102,7 +111,7 @@ def create_app(
             settings=settings,
             engine=engine,
             db=store.make_sessionmaker(engine),
-            github=github or build_github(settings) or GitHubNotConfigured(),
+            github=github or build_github(settings, role) or GitHubNotConfigured(),
         )
         if router is None:
             from bot.handlers import handlers
@@ -128,6 +137,8 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(setup_flow.router)
     app.include_router(status_pages.router)
+    if role != "worker":  # the secrets zone: only a process holding the App's key mints for workers
+        app.include_router(token_service.router)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -143,7 +154,7 @@ def create_app(
     async def readyz(request: Request) -> JSONResponse:
         """Ready when the app has credentials, the database answers at the newest migration and the job queue runs."""
         ctx: BotContext | None = getattr(request.app.state, "ctx", None)
-        if in_setup_mode(ctx.settings if ctx is not None else request.app.state.settings):
+        if role != "worker" and in_setup_mode(ctx.settings if ctx is not None else request.app.state.settings):
             return JSONResponse({"status": "not ready", "reason": SETUP_MODE_REASON}, status_code=503)
         checks = {"database": False, "migrated": False, "scheduler": False}
         if ctx is not None:

@@ -72,6 +72,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, role: str = "all", settings
     check = check_startup(settings, role)
     if not check.ok:
         raise StartupRefused("the GitHub App configuration is not usable:\n  " + "\n  ".join(check.problems))
+    _warn_about_misplaced_secrets(settings, role)
     setup_token = None
     if check.setup_mode:
         setup_token = secrets.token_urlsafe(32)
@@ -108,6 +109,31 @@ def serve(host: str = "127.0.0.1", port: int = 8000, role: str = "all", settings
         timeout_keep_alive=int(max(1, settings.keep_alive_seconds)),
         h11_max_incomplete_event_size=settings.max_header_bytes,
     )
+
+
+def _warn_about_misplaced_secrets(settings: Settings, role: str) -> None:
+    """A worker never uses the App's key or webhook secret; the web process needs the internal secret for workers."""
+    if role == "worker":
+        given = [
+            name
+            for name, value in (
+                ("EVOLVE_PRIVATE_KEY", settings.private_key),
+                ("EVOLVE_PRIVATE_KEY_PATH", settings.private_key_path),
+                ("EVOLVE_WEBHOOK_SECRET", settings.webhook_secret),
+            )
+            if value
+        ]
+        if given:
+            log.warning(
+                "%s given to a worker: a worker never uses them (its tokens come from EVOLVE_TOKEN_SERVICE_URL); "
+                "remove them from the worker's environment so repository code run there can never reach them",
+                ", ".join(given),
+            )
+    elif role == "web" and settings.internal_secret_value() is None:
+        log.warning(
+            "EVOLVE_INTERNAL_SECRET is not set: no worker process can get tokens from this web process "
+            "(set it here and in each worker, or run --role all)"
+        )
 
 
 def _seal_secrets() -> None:

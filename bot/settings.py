@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     client_id: str | None = None
     client_secret: SecretStr | None = None
+    # The secrets zone (bot/token_service.py): the web process mints installation tokens for workers that ask with
+    # this shared secret; a worker asks the web process at `token_service_url` and holds no App key.
+    internal_secret: SecretStr | None = None
+    token_service_url: str | None = None
     # Status pages (/status, docs/status-pages.md): an operator token that sees every installation, the key
     # that signs session cookies (default: derived from the client secret or the operator token), and how long
     # a login lasts before GitHub is asked again who the user is and what they can see.
@@ -140,6 +144,11 @@ class Settings(BaseSettings):
         if self.private_key_path is not None and self.private_key_path.exists():
             return self.private_key_path.read_text(encoding="utf-8")
         return None
+
+    def internal_secret_value(self) -> str | None:
+        """The internal shared secret of the token service, or None when unset or blank."""
+        value = self.internal_secret.get_secret_value().strip() if self.internal_secret else ""
+        return value or None
 
     def webhook_secret_value(self) -> str | None:
         """The webhook secret as text, or None when unset."""

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from bot.settings import Settings, credentials_path
+from bot.token_service import MIN_SECRET_LENGTH
 
 SETUP_MODE_REASON = "setup mode: no GitHub App credentials yet; register the app through /setup"
 
@@ -50,19 +52,39 @@ def _pem_problem(pem: str) -> str | None:
     return None
 
 
+def _internal_secret_problems(settings: Settings) -> list[str]:
+    secret = settings.internal_secret_value()
+    if secret is not None and len(secret) < MIN_SECRET_LENGTH:
+        return [
+            f"EVOLVE_INTERNAL_SECRET must be at least {MIN_SECRET_LENGTH} characters "
+            "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        ]
+    return []
+
+
+def check_worker(settings: Settings) -> StartupCheck:
+    """A worker holds no App key: it needs the web process's token service and the shared internal secret."""
+    problems = _internal_secret_problems(settings)
+    url = settings.token_service_url or ""
+    if not url:
+        problems.append(
+            "a worker gets its GitHub tokens from the web process: set EVOLVE_TOKEN_SERVICE_URL to the web "
+            "process's internal URL (e.g. http://evolve-web:8000)"
+        )
+    elif urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        problems.append(f"EVOLVE_TOKEN_SERVICE_URL must be an http(s) URL, not {url[:80]!r}")
+    if settings.internal_secret_value() is None:
+        problems.append("EVOLVE_INTERNAL_SECRET is not set (the same value as the web process's)")
+    return StartupCheck(False, tuple(problems))
+
+
 def check_startup(settings: Settings, role: str) -> StartupCheck:
     """Check the credentials for `role`; setup mode is possible for the web-facing roles only."""
+    if role == "worker":
+        return check_worker(settings)
     if in_setup_mode(settings):
-        if role == "worker":
-            return StartupCheck(
-                False,
-                (
-                    "no GitHub App credentials: a worker needs them (set EVOLVE_APP_ID, "
-                    "EVOLVE_PRIVATE_KEY or EVOLVE_PRIVATE_KEY_PATH, EVOLVE_WEBHOOK_SECRET)",
-                ),
-            )
-        return StartupCheck(True)
-    problems: list[str] = []
+        return StartupCheck(True, tuple(_internal_secret_problems(settings)))
+    problems = _internal_secret_problems(settings)
     if not settings.app_id:
         problems.append("EVOLVE_APP_ID is not set")
     elif not settings.app_id.isdigit() or int(settings.app_id) <= 0:

@@ -18,6 +18,7 @@ from evolve.environments.model import EnvironmentFailure
 from evolve.environments.prepare import prepare_environment
 from evolve.git import GitError
 from evolve.plugins import PluginError
+from evolve.process_secrets import CLI_SEALED_VARIABLES, environment_secret, sealed_environment
 from evolve.progress import StepProgress
 from evolve.run_status import RunStatus
 from evolve.sandbox import sweep_stale_sandboxes
@@ -108,7 +109,7 @@ def command_plan(args: argparse.Namespace) -> int:
         environment=settings_from_args(args, args.path),
     )
     _announce_config(args.path, args.quiet or args.json)
-    if args.llm and not args.quiet and not os.environ.get("ANTHROPIC_API_KEY", "").strip():
+    if args.llm and not args.quiet and not (environment_secret("ANTHROPIC_API_KEY") or "").strip():
         print(NO_LLM_KEY, file=sys.stderr)
     progress = StepProgress(enabled=not args.quiet)
     try:
@@ -267,7 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     sweep_stale_sandboxes()  # scratch copies and cgroups a crashed earlier run left behind
     try:
-        return COMMANDS[args.command](args)
+        # No child (the sandbox included) and no /proc reader sees the LLM key while the command runs.
+        with sealed_environment(CLI_SEALED_VARIABLES):
+            return COMMANDS[args.command](args)
     except (ConfigError, GitError, PluginError) as error:
         return _fail(str(error))
     except BrokenPipeError:

@@ -1,6 +1,6 @@
 """The process's own secrets, taken out of its environment at start-up so no child and no `/proc` reader sees them.
 
-`evolve serve` (and the CLI, for the Anthropic key) call :func:`seal_environment` once, before anything is
+`evolve serve` (and every CLI command, for the Anthropic key) call :func:`seal_environment` once, before anything is
 started: each named variable is removed from `os.environ`, its value registered for redaction
 (:func:`evolve.untrusted_text.register_secret`) and kept in this module, and the bytes of the original
 environment block (what `/proc/<pid>/environ` shows) are overwritten. Code that needs a value asks
@@ -13,21 +13,30 @@ import ctypes
 import logging
 import os
 import threading
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
+from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 from evolve.untrusted_text import register_secret
 
 log = logging.getLogger(__name__)
 
+# What every CLI command seals before it runs anything: the operator's LLM key.
+CLI_SEALED_VARIABLES = ("ANTHROPIC_API_KEY", "EVOLVE_ANTHROPIC_API_KEY")
+# What `evolve serve` seals: the App's secrets, the token service's shared secret, the status pages' secrets, the
+# database URL (it can carry a password) and the LLM key.
 SEALED_VARIABLES = (
     "EVOLVE_PRIVATE_KEY",
     "EVOLVE_WEBHOOK_SECRET",
     "EVOLVE_CLIENT_SECRET",
     "EVOLVE_OPERATOR_TOKEN",
     "EVOLVE_SESSION_SECRET",
-    "ANTHROPIC_API_KEY",
-    "EVOLVE_ANTHROPIC_API_KEY",
+    "EVOLVE_INTERNAL_SECRET",
+    "EVOLVE_DATABASE_URL",
+    *CLI_SEALED_VARIABLES,
 )
+# Variables whose value is a URL: only its password is a secret to redact (the rest names a host or a file).
+URL_VARIABLES = frozenset({"EVOLVE_DATABASE_URL"})
 _sealed: dict[str, str] = {}
 _lock = threading.Lock()
 
@@ -51,13 +60,39 @@ def seal_environment(
         value = environ.pop(name, None)
         if not value:
             continue
-        register_secret(value)
+        register_secret(_url_password(value) if name in URL_VARIABLES else value)
         with _lock:
             _sealed[name] = value
         moved.append(name)
     if moved and environ is os.environ:
         _wipe_initial_environment(moved)
     return moved
+
+
+@contextmanager
+def sealed_environment(names: Iterable[str]) -> Iterator[list[str]]:
+    """Seal `names` for the duration of a command (the CLI's), then put them back into `os.environ`: a test that
+    calls the CLI in-process, or a later command in the same process, finds the environment as it was."""
+    names = tuple(names)
+    values = {name: os.environ[name] for name in names if os.environ.get(name)}
+    moved = seal_environment(names)
+    try:
+        yield moved
+    finally:
+        with _lock:
+            for name, value in values.items():
+                if _sealed.get(name) == value:
+                    del _sealed[name]
+        for name, value in values.items():
+            os.environ.setdefault(name, value)
+
+
+def _url_password(url: str) -> str | None:
+    """The password in `scheme://user:password@host/...`, or None."""
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
 
 
 def _environment_block() -> tuple[int, int] | None:

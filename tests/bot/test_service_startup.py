@@ -37,10 +37,21 @@ def test_missing_key_file_is_named(tmp_path):
     assert f"the private key file {tmp_path / 'nowhere' / 'app.pem'} does not exist" in result.stderr
 
 
-def test_a_worker_without_credentials_exits_2(tmp_path):
+def test_a_worker_without_the_token_service_exits_2(tmp_path):
     result = run_cli(["serve", "--port", "1", "--role", "worker"], base_env(tmp_path), tmp_path)
     assert result.returncode == 2
-    assert "no GitHub App credentials" in result.stderr
+    assert "set EVOLVE_TOKEN_SERVICE_URL" in result.stderr and "EVOLVE_INTERNAL_SECRET is not set" in result.stderr
+    # the App's key is no substitute: a worker never mints tokens itself
+    result = run_cli(["serve", "--port", "1", "--role", "worker"], {**base_env(tmp_path), **credential_env()}, tmp_path)
+    assert result.returncode == 2 and "set EVOLVE_TOKEN_SERVICE_URL" in result.stderr
+
+
+def test_a_short_internal_secret_exits_2(tmp_path):
+    env = {**base_env(tmp_path), "EVOLVE_TOKEN_SERVICE_URL": "http://127.0.0.1:1", "EVOLVE_INTERNAL_SECRET": "short"}
+    result = run_cli(["serve", "--port", "1", "--role", "worker"], env, tmp_path)
+    assert result.returncode == 2 and "EVOLVE_INTERNAL_SECRET must be at least 32 characters" in result.stderr
+    result = run_cli(["serve", "--port", "1"], {**base_env(tmp_path), **credential_env(), **env}, tmp_path)
+    assert result.returncode == 2 and "EVOLVE_INTERNAL_SECRET must be at least 32 characters" in result.stderr
 
 
 def test_no_credentials_is_setup_mode_with_a_one_time_token(tmp_path):
