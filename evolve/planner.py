@@ -26,9 +26,9 @@ LLM_THEMES: dict[str, str] = {
 LLM_TASK_KIND = {"docstrings": "docstring", "complexity": "complexity", "tests": "tests", "security-fixes": "security"}
 THEME_TITLES = {
     "cleanup": "Remove dead code and redundant branches",
-    "correctness": "Fix comparisons and implicit encodings",
+    "correctness": "Fix bug patterns",
     "modernize": "Modernize syntax",
-    "typing": "Add missing return annotations",
+    "typing": "Fix and complete type annotations",
     "security": "Safer library calls",
     "deprecations": "Replace APIs deprecated on supported Pythons",
     "docstrings": "Document public functions and classes",

@@ -337,3 +337,31 @@ def drop_statements(
             carried = []
         kept.append(statement)
     return kept, [*carried, *footer]
+
+
+class _ShiftContinuations(cst.CSTTransformer):
+    def __init__(self, delta: int) -> None:
+        super().__init__()
+        self.delta = delta
+
+    def leave_ParenthesizedWhitespace(
+        self, original_node: cst.ParenthesizedWhitespace, updated_node: cst.ParenthesizedWhitespace
+    ) -> cst.ParenthesizedWhitespace:
+        value = updated_node.last_line.value
+        if self.delta >= 0:
+            value += " " * self.delta
+        elif value.endswith(" " * -self.delta):
+            value = value[: self.delta]
+        return updated_node.with_changes(last_line=cst.SimpleWhitespace(value))
+
+
+def shift_continuation_lines(call: cst.Call, delta: int) -> cst.Call:
+    """`call` after its callee's name grew by `delta` characters: visually aligned argument lines move with it.
+
+    Only a call whose first argument shares the line of the opening parenthesis is aligned to it; a call that
+    breaks right after the parenthesis (a hanging indent) keeps its lines where they are.
+    """
+    if not delta or isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
+        return call
+    shifter = _ShiftContinuations(delta)
+    return call.with_changes(args=[arg.visit(shifter) for arg in call.args])

@@ -13,6 +13,7 @@ annotations and `@overload`s are left alone, as is a module that a `.pyi` stub d
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Sequence
 
 import libcst as cst
@@ -303,36 +304,54 @@ class _Transformer(RecordingTransformer):
     def __init__(self, codemod_id: str, context: CodemodContext, names: _Names, style: str) -> None:
         super().__init__(codemod_id, context)
         self.names, self.style = names, style
+        self.depth = 0  # enclosing indented blocks: the header's own indentation
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.depth += 1
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        self.depth -= 1
+        return updated_node
+
+    def _widest(self, function: cst.FunctionDef) -> int:
+        """The longest line of the function's header (decorators and body left out), indentation included."""
+        header = function.with_changes(decorators=[], leading_lines=[], body=cst.SimpleStatementSuite([cst.Pass()]))
+        lines = cst.Module(body=[]).code_for_node(header).splitlines()
+        indent = " " * (4 * (self.depth - 1))  # the depth counts the function's own body while inside it
+        return max([len(indent + lines[0]), *(len(line) for line in lines[1:])])
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         if self.style == "none" or any(
             dotted_name(d.decorator).rsplit(".", 1)[-1] == "overload" for d in updated_node.decorators
         ):
             return updated_node
-        params, before = updated_node.params, original_node.params
-        changed = False
-
-        def fix(param: cst.Param, original: cst.Param) -> cst.Param:
-            nonlocal changed
-            annotation = param.annotation
-            if (
-                annotation is None
-                or not (isinstance(param.default, cst.Name) and param.default.value == "None")
-                or has_comment(annotation)
-                or not _cst_closed(annotation.annotation, self.names)
-            ):
-                return param
-            changed = True
-            new = _with_none(annotation.annotation, self.style)
-            self.record(original, f"`{param.name.value}` defaults to None: None added to its annotation")
-            return param.with_changes(annotation=annotation.with_changes(annotation=new))
-
-        new_params = params.with_changes(
-            posonly_params=[fix(p, o) for p, o in zip(params.posonly_params, before.posonly_params)],
-            params=[fix(p, o) for p, o in zip(params.params, before.params)],
-            kwonly_params=[fix(p, o) for p, o in zip(params.kwonly_params, before.kwonly_params)],
-        )
-        return updated_node.with_changes(params=new_params) if changed else updated_node
+        current, fixed = updated_node, []
+        for group in ("posonly_params", "params", "kwonly_params"):
+            for index, original in enumerate(getattr(original_node.params, group)):
+                param = getattr(current.params, group)[index]
+                annotation = param.annotation
+                if (
+                    annotation is None
+                    or not (isinstance(param.default, cst.Name) and param.default.value == "None")
+                    or has_comment(annotation)
+                    or not _cst_closed(annotation.annotation, self.names)
+                ):
+                    continue
+                items = list(getattr(current.params, group))
+                items[index] = param.with_changes(
+                    annotation=annotation.with_changes(annotation=_with_none(annotation.annotation, self.style))
+                )
+                current = current.with_changes(params=current.params.with_changes(**{group: items}))
+                fixed.append((original, param.name.value))
+        # The header may not grow past 79 columns (PEP 8) unless it was already wider: no new long lines. Such a
+        # signature is left whole for a person (it needs wrapping), not half-fixed.
+        if not fixed or self._widest(current) > max(79, self._widest(updated_node)):
+            return updated_node
+        for original, name in fixed:
+            self.record(original, f"`{name}` defaults to None: None added to its annotation")
+        return current
 
 
 def _with_none(annotation: cst.BaseExpression, style: str) -> cst.BaseExpression:
@@ -369,6 +388,20 @@ def _is_import_line(statement: cst.CSTNode) -> bool:
     )
 
 
+def _is_stdlib_import(statement: cst.CSTNode) -> bool:
+    assert isinstance(statement, cst.SimpleStatementLine)
+    for small in statement.body:
+        if isinstance(small, cst.Import):
+            modules = [dotted_name(alias.name) for alias in small.names]
+        elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+            modules = [dotted_name(small.module)]
+        else:
+            return False
+        if not all(module.split(".")[0] in sys.stdlib_module_names for module in modules):
+            return False
+    return True
+
+
 def _add_optional_import(module: cst.Module) -> cst.Module:
     """Add `Optional` to a top-level `from typing import ...`, or a new such line after the leading imports."""
     body = list(module.body)
@@ -387,19 +420,40 @@ def _add_optional_import(module: cst.Module) -> cst.Module:
             and small.lpar is None
         ):
             names = list(small.names)
-            names[-1] = names[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            names.append(cst.ImportAlias(name=cst.Name("Optional")))
+            spelled = [alias.evaluated_name for alias in names]
+            # Keep an alphabetised list alphabetised (isort's order); otherwise add at the end.
+            at = len(names)
+            if spelled == sorted(spelled, key=str.lower):
+                at = next((i for i, name in enumerate(spelled) if name.lower() > "optional"), len(names))
+            comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            if at == len(names):
+                names[-1] = names[-1].with_changes(comma=comma)
+                names.append(cst.ImportAlias(name=cst.Name("Optional")))
+            else:
+                names.insert(at, cst.ImportAlias(name=cst.Name("Optional"), comma=comma))
             body[index] = statement.with_changes(body=[small.with_changes(names=names)])
             return module.with_changes(body=body)
     position = 0
     while position < len(body) and _is_future_or_docstring(body[position]):
         position += 1
+    first_import = position
+    last_stdlib = None
     while position < len(body) and _is_import_line(body[position]):
+        if _is_stdlib_import(body[position]):
+            last_stdlib = position
         position += 1
+    # With the standard-library imports (isort's first section), or before the first import when there are none.
+    position = last_stdlib + 1 if last_stdlib is not None else first_import
     line = cst.parse_statement("from typing import Optional\n")
-    if position == 0 and body:
-        first = body[0]
-        line = line.with_changes(leading_lines=getattr(first, "leading_lines", ()))
-        body[0] = first.with_changes(leading_lines=[cst.EmptyLine()] if getattr(first, "leading_lines", ()) else [])
+    if last_stdlib is None and position < len(body) and _is_import_line(body[position]):
+        # A section of its own above the first import, which keeps any comment written above it.
+        first = body[position]
+        assert isinstance(first, cst.SimpleStatementLine)
+        line = line.with_changes(leading_lines=[e for e in first.leading_lines if e.comment is None])
+        body[position] = first.with_changes(
+            leading_lines=[cst.EmptyLine(), *(e for e in first.leading_lines if e.comment is not None)]
+        )
+    elif 0 < position == first_import:
+        line = line.with_changes(leading_lines=[cst.EmptyLine()])  # after the docstring, as its own block
     body.insert(position, line)
     return module.with_changes(body=body)

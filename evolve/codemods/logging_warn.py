@@ -15,7 +15,7 @@ import libcst as cst
 
 from evolve.codemods.ast_scan import binds_only_module, imported_from, walk_with_symbol
 from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
-from evolve.codemods.cst_edits import RecordingTransformer, dotted_name, run_transformer
+from evolve.codemods.cst_edits import RecordingTransformer, dotted_name, run_transformer, shift_continuation_lines
 
 ID = "logging-warn"
 
@@ -152,4 +152,5 @@ class _Transformer(RecordingTransformer):
         ):
             return updated_node
         self.record(original_node, "deprecated `.warn()` renamed `.warning()`")
-        return updated_node.with_changes(func=func.with_changes(attr=cst.Name("warning")))
+        renamed = updated_node.with_changes(func=func.with_changes(attr=cst.Name("warning")))
+        return shift_continuation_lines(renamed, len("warning") - len("warn"))

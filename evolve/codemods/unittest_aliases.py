@@ -17,7 +17,13 @@ import libcst as cst
 
 from evolve.codemods.ast_scan import walk_with_symbol
 from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
-from evolve.codemods.cst_edits import RecordingTransformer, dotted_name, iter_nodes, run_transformer
+from evolve.codemods.cst_edits import (
+    RecordingTransformer,
+    dotted_name,
+    iter_nodes,
+    run_transformer,
+    shift_continuation_lines,
+)
 
 ID = "unittest-aliases"
 ALIASES = {
@@ -182,3 +188,9 @@ class _Transformer(RecordingTransformer):
             return updated_node
         self.record(original_node, f"removed alias `{name}` renamed `{ALIASES[name]}`")
         return updated_node.with_changes(attr=cst.Name(ALIASES[name]))
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        before, after = original_node.func, updated_node.func
+        if isinstance(before, cst.Attribute) and isinstance(after, cst.Attribute):
+            return shift_continuation_lines(updated_node, len(after.attr.value) - len(before.attr.value))
+        return updated_node

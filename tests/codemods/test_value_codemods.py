@@ -1,0 +1,97 @@
+"""Behaviour of the defect and deprecation codemods beyond their examples: layout, imports, what stays whole."""
+
+from __future__ import annotations
+
+import ast
+
+from evolve.codemods.base import CodemodContext
+from evolve.codemods.implicit_optional import ImplicitOptional
+from evolve.codemods.late_binding_closures import LateBindingClosures
+from evolve.codemods.logging_warn import LoggingWarn
+from evolve.codemods.unittest_aliases import UnittestAliases
+from evolve.testing import assert_unchanged
+from evolve.testing.codemods import apply_codemod
+
+PY38 = CodemodContext(min_python=(3, 8))
+
+
+def test_implicit_optional_leaves_a_signature_whole_when_the_fix_would_need_wrapping():
+    source = "class S:\n    def load(self, data: str, many: bool = None, partial: bool = None) -> int:\n        pass\n"
+    assert_unchanged(ImplicitOptional(), source, PY38)
+
+
+def test_implicit_optional_makes_no_line_longer_than_79_or_than_the_widest_it_had():
+    wide = "def f(x: int = None, y='" + "a" * 80 + "'):\n    pass\n"
+    assert_unchanged(ImplicitOptional(), wide, PY38)
+    wrapped = "def f(\n    x: int = None, y='" + "a" * 40 + "'\n):\n    pass\n"
+    result, changes = apply_codemod(ImplicitOptional(), wrapped, PY38)
+    assert "    x: Optional[int] = None, y='" in result and [change.line for change in changes] == [2]
+
+
+def test_implicit_optional_adds_optional_with_the_standard_library_imports():
+    source = "import ssl\n\nimport requests\n\n\ndef f(x: int = None):\n    pass\n"
+    result, _ = apply_codemod(ImplicitOptional(), source, PY38)
+    assert result == (
+        "import ssl\nfrom typing import Optional\n\nimport requests\n\n\ndef f(x: Optional[int] = None):\n    pass\n"
+    )
+
+
+def test_implicit_optional_opens_a_section_above_third_party_imports_keeping_their_comment():
+    source = '"""Doc."""\n\n# vendored\nimport requests\n\n\ndef f(x: int = None):\n    pass\n'
+    result, _ = apply_codemod(ImplicitOptional(), source, PY38)
+    assert result.startswith('"""Doc."""\n\nfrom typing import Optional\n\n# vendored\nimport requests\n')
+
+
+def test_implicit_optional_keeps_an_alphabetical_typing_import_alphabetical():
+    source = "from typing import Dict, Tuple\n\n\ndef f(x: Dict = None):\n    pass\n"
+    result, _ = apply_codemod(ImplicitOptional(), source, PY38)
+    assert result.startswith("from typing import Dict, Optional, Tuple\n")
+
+
+def test_implicit_optional_writes_pipes_with_future_annotations_only_where_the_module_already_does():
+    source = "from __future__ import annotations\n\n\ndef f(x: int = None, y: str | None = None):\n    pass\n"
+    result, _ = apply_codemod(ImplicitOptional(), source, PY38)
+    assert "def f(x: int | None = None, y: str | None = None)" in result
+    plain = "from __future__ import annotations\n\n\ndef f(x: int = None):\n    pass\n"
+    assert "x: Optional[int] = None" in apply_codemod(ImplicitOptional(), plain, PY38)[0]
+
+
+def test_implicit_optional_leaves_modules_described_by_a_stub_alone():
+    source = "def f(x: int = None):\n    pass\n"
+    assert_unchanged(ImplicitOptional(), source, PY38.replace(has_stub=True))
+    assert ImplicitOptional().detect(ast.parse(source), source, PY38.replace(has_stub=True)) == []
+
+
+def test_renamed_calls_keep_visually_aligned_arguments_aligned():
+    warn = "import logging\nlog = logging.getLogger()\nlog.warn('a %s'\n         ' b', x)\n"
+    assert apply_codemod(LoggingWarn(), warn)[0].endswith("log.warning('a %s'\n            ' b', x)\n")
+    hanging = "import logging\nlogging.warn(\n    'a %s', x)\n"
+    assert apply_codemod(LoggingWarn(), hanging)[0].endswith("logging.warning(\n    'a %s', x)\n")
+    test = (
+        "import unittest\n\nclass T(unittest.TestCase):\n    def test(self):\n"
+        "        self.failUnlessEqual(a,\n                             b)\n"
+    )
+    assert apply_codemod(UnittestAliases(), test)[0].endswith("self.assertEqual(a,\n                         b)\n")
+
+
+def test_unittest_aliases_change_only_the_nearest_class_when_it_is_a_test_case():
+    source = (
+        "import unittest\n\nclass T(unittest.TestCase):\n    def test(self):\n"
+        "        class Helper:\n            def m(self):\n                self.assertEquals(1)\n"
+        "        self.assertEquals(1, 1)\n"
+    )
+    result, changes = apply_codemod(UnittestAliases(), source)
+    assert "self.assertEquals(1)\n" in result and "self.assertEqual(1, 1)" in result
+    assert [change.line for change in changes] == [8]
+    assert [o.line for o in UnittestAliases().detect(ast.parse(source), source, PY38)] == [8]
+
+
+def test_late_binding_binds_every_loop_variable_read_and_nothing_else():
+    source = "for i, (a, b) in enumerate(pairs):\n    cbs.append(lambda x: f(x, a, key=i, obj=self.b))\n"
+    result, _ = apply_codemod(LateBindingClosures(), source)
+    assert "lambda x, a=a, i=i: f(x, a, key=i, obj=self.b)" in result
+
+
+def test_logging_warn_leaves_a_name_that_is_also_a_parameter_alone():
+    source = "import logging\nlog = logging.getLogger()\n\ndef f(log):\n    log.warn('x')\n"
+    assert_unchanged(LoggingWarn(), source)
