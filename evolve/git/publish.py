@@ -9,7 +9,7 @@ from pathlib import Path
 
 from evolve.git.branches import branch_sha, choose_branch, set_branch
 from evolve.git.commits import commit_edits, verify_commit
-from evolve.git.trust import Repository, check_config
+from evolve.git.trust import CHECKOUT_TOLERATED_KEYS, Repository, check_config
 
 LEDGER = Path("evolve") / "commits"
 
@@ -52,7 +52,7 @@ def commit_and_branch(
 
     Raises GitError (CommitMismatch when the check fails, UntrustedRepository when the repository's configuration
     changed while the run worked): then no branch is set."""
-    check_config(Path(repository.label), repository.git_dir, repository.common_dir)
+    check_config(Path(repository.label), repository.git_dir, repository.common_dir, CHECKOUT_TOLERATED_KEYS)
     commit = commit_edits(repository.git_dir, base, contents, message)
     verify_commit(repository.git_dir, base, commit, contents, report_diff)
     record_commit(repository.common_dir, commit)

@@ -37,6 +37,10 @@ UNTRUSTED_KEYS: tuple[re.Pattern[str], ...] = tuple(
     )
 )
 FSMONITOR_OFF = frozenset({"false", "no", "off", "0", ""})
+# Refused keys a user's own checkout may set: single-valued settings that every git command Evolve runs overrides
+# from its command line (`evolve.git.command.HARDENED_SETTINGS`), so they never take effect. `core.hooksPath` is
+# how husky and similar tools install their hooks; Evolve's own calls run with `core.hooksPath=/dev/null`.
+CHECKOUT_TOLERATED_KEYS = frozenset({"core.hookspath"})
 
 
 class UntrustedRepository(GitError):
@@ -71,8 +75,9 @@ class Repository:
         return str(self.work_tree or self.git_dir)
 
 
-def untrusted_key(config_file: Path) -> str | None:
-    """The first refused key in one configuration file (includes not followed), or None."""
+def untrusted_key(config_file: Path, tolerated: frozenset[str] = frozenset()) -> str | None:
+    """The first refused key in one configuration file (includes not followed), or None; keys in `tolerated`
+    (lower-cased as git lists them) are let through."""
     if not config_file.is_file():
         return None
     listing = run_git(["config", "--file", str(config_file), "--no-includes", "--list", "-z"])
@@ -84,15 +89,16 @@ def untrusted_key(config_file: Path) -> str | None:
             if value.strip().lower() not in FSMONITOR_OFF:
                 return key
             continue
-        if any(pattern.fullmatch(key) for pattern in UNTRUSTED_KEYS):
+        if key not in tolerated and any(pattern.fullmatch(key) for pattern in UNTRUSTED_KEYS):
             return key
     return None
 
 
-def check_config(where: Path, git_dir: Path, common_dir: Path) -> None:
-    """Raise :class:`UntrustedRepository` when any configuration file of the repository holds a refused key."""
+def check_config(where: Path, git_dir: Path, common_dir: Path, tolerated: frozenset[str] = frozenset()) -> None:
+    """Raise :class:`UntrustedRepository` when any configuration file of the repository holds a refused key
+    (other than those in `tolerated`)."""
     for config_file in (common_dir / "config", common_dir / "config.worktree", git_dir / "config.worktree"):
-        key = untrusted_key(config_file)
+        key = untrusted_key(config_file, tolerated)
         if key is not None:
             raise UntrustedRepository(where, key, config_file)
 
@@ -110,6 +116,6 @@ def open_repository(path: Path) -> Repository:
     except GitError:
         raise GitError(f"{path} is not inside a git repository (run `git init` and commit first)") from None
     git_dir, common_dir, bare = Path(out[0]), Path(out[1]), out[2] == "true"
-    check_config(path, git_dir, common_dir)
+    check_config(path, git_dir, common_dir, CHECKOUT_TOLERATED_KEYS)
     work_tree = None if bare else Path(run_git(["rev-parse", "--show-toplevel"], path))
     return Repository(git_dir=git_dir, common_dir=common_dir, work_tree=work_tree)

@@ -6,10 +6,11 @@ import pytest
 
 from evolve.git.branches import branch_sha, choose_branch, set_branch
 from evolve.git.command import GitError, git_environment, hardened_argv
+from evolve.git.command import run_git as git_layer
 from evolve.git.commits import CommitMismatch, commit_edits, verify_commit
 from evolve.git.diffs import summarize
 from evolve.git.trees import export_tree
-from evolve.git.trust import UntrustedRepository, open_repository
+from evolve.git.trust import UntrustedRepository, check_config, open_repository
 from tests.repo_factory import make_repo, run_git
 
 
@@ -27,7 +28,6 @@ def test_not_a_repository_is_a_clear_error(tmp_path):
         ("include.path", "/tmp/other"),
         ("includeIf.gitdir:/.path", "/tmp/other"),
         ("core.sshCommand", "sh -c id"),
-        ("core.hooksPath", ".husky"),
         ("diff.py.textconv", "cat"),
         ("http.extraHeader", "X: y"),
         ("credential.helper", "store"),
@@ -44,6 +44,25 @@ def test_repository_config_that_can_run_code_is_refused_by_name(tmp_path, key, v
     expected = ".".join(p for p in (section.lower(), subsection, variable.lower()) if p)
     assert caught.value.key == expected and expected in str(caught.value)
     assert "not trusted" in str(caught.value) and "--unset-all" in str(caught.value)
+
+
+def test_a_husky_hooks_path_is_tolerated_in_a_checkout_and_its_hooks_never_run(tmp_path):
+    repo = make_repo(tmp_path / "r", {"a.py": "x = 1\n"})
+    hooks = repo / ".husky"
+    hooks.mkdir()
+    marker = tmp_path / "hook-ran"
+    for name in ("pre-commit", "commit-msg", "post-commit", "post-checkout", "reference-transaction"):
+        (hooks / name).write_text(f"#!/bin/sh\ntouch {marker}\n")
+        (hooks / name).chmod(0o755)
+    run_git(repo, "config", "core.hooksPath", ".husky")
+    found = open_repository(repo)  # the user's checkout: accepted
+    assert found.work_tree == repo.resolve()
+    git_layer(["commit", "--allow-empty", "-m", "through Evolve's git layer"], repo)
+    git_layer(["checkout", "-q", "-b", "other"], repo)
+    assert not marker.exists()  # Evolve's own git calls run with core.hooksPath=/dev/null
+    # the App's mirror (a bare repository Evolve owns) stays strict
+    with pytest.raises(UntrustedRepository, match=r"core\.hookspath"):
+        check_config(repo, repo / ".git", repo / ".git")
 
 
 def test_a_harmless_config_is_accepted_and_fsmonitor_off_is_fine(tmp_path):
