@@ -69,13 +69,43 @@ def _stored_lambdas(node: ast.AST) -> Iterator[ast.Lambda]:
         yield node.value
 
 
+_NEW_SCOPES = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Lambda,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
+
+
+def _in_loop(statements: list[ast.stmt]) -> list[ast.AST]:
+    """Every node of a loop body that runs in the loop's own scope (nested functions, classes, comprehensions not entered)."""
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = list(reversed(statements))
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if not isinstance(node, _NEW_SCOPES):
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return found
+
+
 def _loop_bodies(tree: ast.AST) -> Iterator[tuple[set[str], ast.AST, str | None]]:
-    """(loop variables, a stored-lambda candidate, symbol) for statements directly in a for loop and comprehensions."""
+    """(variables the loop binds, a stored-lambda candidate, symbol): statements of for loops, and comprehensions.
+
+    A for loop binds its target and every name its body assigns; a comprehension binds its targets.
+    """
     for node, symbol in walk_with_symbol(tree):
         if isinstance(node, (ast.For, ast.AsyncFor)):
+            inside = _in_loop(node.body)
             names = set(_target_names(node.target))
-            for statement in node.body:
-                yield names, statement, symbol
+            names |= {n.id for n in inside if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            for statement in inside:
+                if isinstance(statement, (ast.Expr, ast.Assign)):
+                    yield names, statement, symbol
         elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp)):
             names = {name for generator in node.generators for name in _target_names(generator.target)}
             yield names, node, symbol
@@ -111,6 +141,10 @@ class LateBindingClosures(Codemod):
             "for key, col in columns.items():\n    getters[key] = lambda row, col=col: row[col]\n",
         ),
         Example(
+            "for spec in specs:\n    if spec.enabled:\n        env = make_env(spec)\n        factories.append(lambda: env)\n",
+            "for spec in specs:\n    if spec.enabled:\n        env = make_env(spec)\n        factories.append(lambda env=env: env)\n",
+        ),
+        Example(
             "powers = [lambda x: x ** n for n in range(3)]\n",
             "powers = [lambda x, n=n: x ** n for n in range(3)]\n",
         ),
@@ -126,6 +160,8 @@ class LateBindingClosures(Codemod):
         "for name in names:\n    handlers.append(lambda: greet(other))\n",
         "for name in names:\n    handlers.append(lambda: greet(name))  # noqa: B023\n",
         "values = [f(lambda: x) for x in xs]\n",
+        "env = make_env()\nfor spec in specs:\n    factories.append(lambda: env)\n",  # not bound by the loop
+        "for spec in specs:\n    def make():\n        env = spec\n        return lambda: env\n",
     )
 
     def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
@@ -133,18 +169,21 @@ class LateBindingClosures(Codemod):
         if "lambda" not in source:
             return []
         found = []
-        for names, node, symbol in _loop_bodies(tree):
+        bound: dict[int, tuple[ast.Lambda, set[str], str | None]] = {}
+        for names, node, symbol in _loop_bodies(tree):  # a lambda in nested loops is bound by all of them
             for function in _stored_lambdas(node):
-                captured = sorted(_free_loads(function) & names)
-                if captured and _simple_params(function):
-                    found.append(
-                        Occurrence(
-                            function.lineno,
-                            function.end_lineno or function.lineno,
-                            symbol,
-                            f"stored lambda reads loop variable {', '.join(f'`{n}`' for n in captured)} late",
-                        )
+                bound.setdefault(id(function), (function, set(), symbol))[1].update(names)
+        for function, names, symbol in bound.values():
+            captured = sorted(_free_loads(function) & names)
+            if captured and _simple_params(function):
+                found.append(
+                    Occurrence(
+                        function.lineno,
+                        function.end_lineno or function.lineno,
+                        symbol,
+                        f"stored lambda reads loop variable {', '.join(f'`{n}`' for n in captured)} late",
                     )
+                )
         return found
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
@@ -199,13 +238,38 @@ def _comp_names(node: cst.ListComp | cst.SetComp | cst.DictComp) -> set[str]:
     return names
 
 
+_CST_NEW_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def _cst_in_loop(body: cst.BaseSuite) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if not isinstance(node, _CST_NEW_SCOPES):
+            stack.extend(reversed(node.children))
+    return found
+
+
+def _cst_assigned(nodes: list[cst.CSTNode]) -> set[str]:
+    names: set[str] = set()
+    for node in nodes:
+        if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
+            names.update(_cst_target_names(node.target))
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            names.update(_cst_target_names(node.asname.name))
+    return names
+
+
 def _cst_targets(module: cst.Module) -> dict[int, set[str]]:
-    """id(lambda) -> the loop variables it may bind."""
+    """id(lambda) -> the variables its loop binds (the loop's target and what its body assigns)."""
     targets: dict[int, set[str]] = {}
     for node in iter_nodes(module):
-        if isinstance(node, cst.For) and isinstance(node.body, cst.IndentedBlock):
-            names = set(_cst_target_names(node.target))
-            for statement in node.body.body:
+        if isinstance(node, cst.For):
+            inside = _cst_in_loop(node.body)
+            names = set(_cst_target_names(node.target)) | _cst_assigned(inside)
+            for statement in inside:
                 for function in _cst_stored(statement):
                     targets.setdefault(id(function), set()).update(names)
         elif isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp)):

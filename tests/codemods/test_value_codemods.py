@@ -95,3 +95,11 @@ def test_late_binding_binds_every_loop_variable_read_and_nothing_else():
 def test_logging_warn_leaves_a_name_that_is_also_a_parameter_alone():
     source = "import logging\nlog = logging.getLogger()\n\ndef f(log):\n    log.warn('x')\n"
     assert_unchanged(LoggingWarn(), source)
+
+
+def test_late_binding_counts_a_lambda_in_nested_loops_once_and_binds_what_the_body_assigns():
+    source = (
+        "for name in names:\n    for i in range(n):\n        env = make(name)\n        factories.append(lambda: env)\n"
+    )
+    assert len(LateBindingClosures().detect(ast.parse(source), source, PY38)) == 1
+    assert "factories.append(lambda env=env: env)" in apply_codemod(LateBindingClosures(), source)[0]
