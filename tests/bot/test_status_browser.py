@@ -33,8 +33,10 @@ if not (CHROMEDRIVER.exists() and CHROMIUM.exists()):
     )
 
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
 @pytest.fixture
@@ -86,6 +88,17 @@ def _path(driver: Any) -> str:
     return urlsplit(driver.current_url).path
 
 
+def _lands_on(driver: Any, path: str) -> bool:
+    """Wait (a click's navigation finishes after `click()` returns) until the browser shows `path`."""
+    try:
+        WebDriverWait(driver, 30).until(
+            lambda d: _path(d) == path and d.execute_script("return document.readyState") == "complete"
+        )
+    except TimeoutException:
+        return False
+    return True
+
+
 def _values(driver: Any, chart: str, series: str | None = None) -> list[float]:
     scope = f'svg[aria-label="{chart}"]' + (f' g[data-series="{series}"]' if series else "")
     points = driver.find_elements(By.CSS_SELECTOR, f"{scope} circle.point")
@@ -130,21 +143,21 @@ def test_the_status_pages_in_a_real_browser(tmp_path, fake_github, browser, scre
         # GitHub sign-in as alice: through the fake GitHub's authorize page and back to the runs.
         fake.sign_in("alice")
         browser.find_element(By.ID, "github-login").click()
-        assert _path(browser) == "/status/runs"
+        assert _lands_on(browser, "/status/runs"), browser.current_url
         runs_text = browser.find_element(By.ID, "runs").text
         assert "acme/widgets" in runs_text and "secret-plans" not in runs_text
         assert browser.find_element(By.CSS_SELECTOR, "header .who").text.startswith("@alice")
         browser.get(f"{base}/status/repositories/{world.secret}")
         assert "No such repository." in browser.page_source
         browser.find_element(By.CSS_SELECTOR, "header form button").click()  # sign out
-        assert _path(browser) == "/status/login"
+        assert _lands_on(browser, "/status/login"), browser.current_url
         browser.get(f"{base}/status")
         assert _path(browser) == "/status/login"
 
         # The operator token sees every installation.
         browser.find_element(By.NAME, "token").send_keys(OPERATOR_TOKEN)
         browser.find_element(By.CSS_SELECTOR, "#token-login button").click()
-        assert _path(browser) == "/status"
+        assert _lands_on(browser, "/status"), browser.current_url
         repositories = browser.find_element(By.ID, "repositories").text
         for name in ("acme/widgets", "acme/gadgets", "other/secret-plans"):
             assert name in repositories
