@@ -31,6 +31,7 @@ from evolve.git.trees import copy_tree, export_tree, write_edits
 from evolve.project_rules import ProjectRules, read_project_rules
 from evolve.results import GateResult
 from evolve.scratch import remove_run_directory
+from evolve.suites.coverage_scope import with_base_coverage
 from evolve.suites.live_progress import TestProgress
 from evolve.suites.runs import TestRun, detect_test_command, run_test_suite
 
@@ -393,7 +394,7 @@ def run_attempt(
         gate_results=(*results, *_characterization(trees.base, edits, config, measured, say)),
         diff=summary.text,
         changed_lines=summary.changed_lines,
-        head_tests=measuring.head_run(),
+        head_tests=with_base_coverage(measuring.head_run(), measured.tests),
         edits=edits,
         proof=_relabelled(proof, proof_run, edits, measured),
     )

@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     from evolve.suites.runs import TestRun
 
 Which = Literal["base", "head"]
-# Measurements that cost extra and are taken only when an enabled gate reads them.
-Measurement = Literal["coverage", "semgrep"]
+# Measurements that cost extra and are taken only when an enabled gate reads them. "coverage" is line coverage
+# (head's limited to the changed library modules when that is all the change touches); "full-coverage" asks for
+# every file of head measured.
+Measurement = Literal["coverage", "full-coverage", "semgrep"]
 T = TypeVar("T")
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 

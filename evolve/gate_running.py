@@ -22,6 +22,7 @@ from evolve.gate_api import Gate, GateContext, Measurement, Which
 from evolve.plugins import PluginKind, settings_model
 from evolve.project_rules.model import ProjectRules
 from evolve.results import Errored, GateResult
+from evolve.suites.coverage_scope import coverage_scope
 from evolve.suites.runs import TestRun, run_test_suite
 
 CANNOT_CHECK = "cannot check: {reason}"
@@ -102,12 +103,16 @@ def build_context(
 
     `measures` are the optional measurements to take (by default those the selected gates ask for), so a
     coverage gate and the tests gate share one test run, with coverage only when some gate reads it, and on
-    head only when `code_changed` (an edit changes executable code, not only docstrings, comments or annotations).
+    head only when `code_changed` (an edit changes executable code, not only docstrings, comments or annotations),
+    and there limited to the changed library modules when they are all the change touches (unless a gate asks for
+    "full-coverage"); the coverage gate completes the rest from base's run.
     """
     trees = {"base": Path(base), "head": Path(head)}
     paths = tuple(changed_files)
     wanted = set(measures) if measures is not None else {m for gate in build_gates(config) for m in gate.measures()}
     with_coverage, with_semgrep = "coverage" in wanted, "semgrep" in wanted
+    present = [path for path in paths if (trees["head"] / path).is_file()]
+    head_scope = None if "full-coverage" in wanted else coverage_scope(paths, present)
 
     @functools.cache
     def scan(which: Which) -> ScanResult:
@@ -121,7 +126,14 @@ def build_context(
         environment = (environments or {}).get(which)
         report = (lambda done, total: test_progress(which, done, total)) if test_progress else None
         measure = bool(with_coverage) and (which == "base" or code_changed)
-        return run_test_suite(trees[which], config, with_coverage=measure, environment=environment, progress=report)
+        return run_test_suite(
+            trees[which],
+            config,
+            with_coverage=measure,
+            environment=environment,
+            progress=report,
+            coverage_paths=head_scope if which == "head" else None,
+        )
 
     return GateContext(
         base=trees["base"],

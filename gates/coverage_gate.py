@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from evolve.gate_api import Gate, GateContext, Measurement, MeasurementError, fetch_test_run, measurement_errored
 from evolve.results import Errored, Failed, GateResult, Metric, Passed, Skipped
+from evolve.suites.coverage_scope import with_base_coverage
 from evolve.suites.runs import TestRun
 from gates.changed_code import EPSILON, number, percent
 
@@ -21,6 +23,9 @@ class CoverageSettings(BaseModel):
     enabled: bool = True
     tolerance: float = Field(0.1, ge=0, le=100)  # percentage points of noise allowed
     changed_lines_floor: float | None = Field(None, ge=0, le=100)
+    # "changed-files": when the change touches only library modules, head's coverage is measured in those files
+    # and the others are taken from base's run (a faster head run); "all": every file measured on head.
+    scope: Literal["changed-files", "all"] = "changed-files"
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,9 @@ class CoverageGate(Gate[CoverageSettings]):
 
     def measures(self) -> frozenset[Measurement]:
         """Coverage in the shared test runs, unless this gate is turned off."""
-        return frozenset({"coverage"}) if self.settings.enabled else frozenset()
+        if not self.settings.enabled:
+            return frozenset()
+        return frozenset({"coverage", "full-coverage"}) if self.settings.scope == "all" else frozenset({"coverage"})
 
     def evaluate(self, context: GateContext) -> GateResult:
         """Compare the coverage of head's and base's test runs."""
@@ -150,7 +157,15 @@ class CoverageGate(Gate[CoverageSettings]):
             base = fetch_test_run(context, "base") if head.coverage_percent is not None else None
         except MeasurementError as error:
             return measurement_errored(self.name, error)
-        return judge_coverage(base, head, context.changed_lines, self.settings)
+        completed = with_base_coverage(head, base)
+        result = judge_coverage(base, completed or head, context.changed_lines, self.settings)
+        if completed is not None and completed.coverage_from_base and result.status in ("passed", "failed"):
+            note = (
+                f" Head measured in the {len(head.coverage_scope or ())} changed file(s); the other files' lines "
+                "are base's (gates.coverage.scope: all measures every file)."
+            )
+            result = replace(result, summary=result.summary + note)
+        return result
 
     def _unchanged_code(self, context: GateContext) -> GateResult:
         """No edit changes executable code: head runs base's statements, so its coverage is base's."""

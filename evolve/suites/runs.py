@@ -6,7 +6,8 @@ import importlib.metadata
 import json
 import os
 import sys
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,10 @@ class TestRun:
     output_tail: str = ""
     isolation: str = ""  # "bubblewrap" or "none: <why>"
     limits_enforced: str = ""  # e.g. "cgroup v1 memory+pids"
+    # The files coverage measured when limited to them (None: every file); `coverage_from_base` once the other
+    # files' lines were completed from base's run (see evolve/suites/coverage_scope.py).
+    coverage_scope: tuple[str, ...] | None = None
+    coverage_from_base: bool = False
 
     @property
     def ok(self) -> bool:
@@ -90,6 +95,8 @@ class TestRun:
         values = dict(raw)
         for key in ("command", "failing_tests", "blamed_files"):
             values[key] = tuple(values.get(key, ()))
+        if values.get("coverage_scope") is not None:
+            values["coverage_scope"] = tuple(values["coverage_scope"])
         return cls(**values)
 
 
@@ -103,10 +110,12 @@ def run_test_suite(
     limits: ResourceLimits = ResourceLimits(),
     environment: Environment | None = None,
     progress: TestProgress | None = None,
+    coverage_paths: Sequence[str] | None = None,
 ) -> TestRun:
     """Run the tests of a copy of `root` in the sandbox, with `environment`'s interpreter (else `python`, else
     Evolve's own). Never raises for failing, crashing or hanging tests (only SandboxRefused, when there is no
-    sandbox and running without one is not allowed). `progress` hears (tests done, total) of a pytest suite."""
+    sandbox and running without one is not allowed). `progress` hears (tests done, total) of a pytest suite.
+    `coverage_paths` limits line coverage to those files (see evolve/suites/coverage_scope.py)."""
     root = Path(root)
     python = environment.python if environment is not None else (python or sys.executable)
     command = detect_test_command(root, config.gates.tests.command)
@@ -125,7 +134,18 @@ def run_test_suite(
         mounts = environment.mounts if environment is not None else ()
         compiled = environment.compiled_artifacts if environment is not None else None
         return _run_in(
-            root, command, outputs, budget, with_coverage, python, config, limits, mounts, progress, compiled
+            root,
+            command,
+            outputs,
+            budget,
+            with_coverage,
+            python,
+            config,
+            limits,
+            mounts,
+            progress,
+            compiled,
+            coverage_paths=tuple(coverage_paths) if coverage_paths is not None else None,
         )
     finally:
         remove_tree(outputs)
@@ -183,10 +203,18 @@ def coverage_core(python: str) -> dict[str, str]:
     return {"COVERAGE_CORE": "sysmon"} if python_version >= SYSMON_PYTHON and coverage >= SYSMON_COVERAGE else {}
 
 
-def _argv(command: TestCommand, python: str, rcfile: str | None) -> list[str]:
+def _argv(
+    command: TestCommand, python: str, rcfile: str | None, coverage_paths: tuple[str, ...] | None = None
+) -> list[str]:
     if command.runner == "other":
         return list(command.args)
-    coverage = ["-m", "coverage", "run", f"--rcfile={rcfile}", f"--source={SANDBOX_REPO}", f"--data-file={DATA_FILE}"]
+    # `--include` measures only the named files (coverage ignores it beside `--source`, so it replaces it).
+    measured = (
+        f"--include={','.join(f'{SANDBOX_REPO}/{path}' for path in coverage_paths)}"
+        if coverage_paths is not None
+        else f"--source={SANDBOX_REPO}"
+    )
+    coverage = ["-m", "coverage", "run", f"--rcfile={rcfile}", measured, f"--data-file={DATA_FILE}"]
     prefix = [python, *coverage] if rcfile else [python]
     if command.runner == "pytest":
         return [
@@ -243,13 +271,16 @@ def _run_in(
     extra_mounts: tuple[str, ...] = (),
     progress: TestProgress | None = None,
     compiled_artifacts: str | None = None,
+    *,
+    coverage_paths: tuple[str, ...] | None = None,
 ) -> TestRun:
     measure = with_coverage and command.runner != "other"
     rcfile = None
     if measure:
         rcfile = f"{SANDBOX_OUT}/coveragerc"
         (outputs / "coveragerc").write_text(coverage_rcfile(), encoding="utf-8")
-    argv = _argv(command, python, rcfile)
+    scope = coverage_paths if measure else None
+    argv = _argv(command, python, rcfile, scope)
     try:
         mounts = interpreter_mounts(python) if command.runner != "other" else interpreter_mounts(sys.executable)
         # A built environment names its own read-only mounts (its venv and interpreter): a venv whose python
@@ -284,7 +315,38 @@ def _run_in(
         result = run_sandboxed(spec)
     report = _read_report(command, result, outputs, root)
     coverage = _read_coverage(outputs, root) if measure and not result.timed_out else None
-    return _assemble(command, argv, result, report, coverage, root)
+    if coverage is not None and scope is not None:
+        coverage = _with_unimported(coverage, root, scope)
+    run = _assemble(command, argv, result, report, coverage, root)
+    return replace(run, coverage_scope=scope) if scope is not None and coverage is not None else run
+
+
+def _with_unimported(coverage: tuple[LineMap, LineMap], root: Path, scope: tuple[str, ...]) -> tuple[LineMap, LineMap]:
+    """A scoped file no test imported is absent from coverage's data (only `--source` reports unexecuted files):
+    its statements, as coverage.py parses them (read as text, never run), all missed."""
+    covered, executable = dict(coverage[0]), dict(coverage[1])
+    for path in scope:
+        if path in executable or not (root / path).is_file():
+            continue
+        statements = executable_statements((root / path).read_text(encoding="utf-8", errors="replace"))
+        if statements is not None:
+            covered[path], executable[path] = [], statements
+    return covered, executable
+
+
+def executable_statements(source: str) -> list[int] | None:
+    """The lines coverage.py counts as statements in `source` (default exclusions applied), or None when it
+    cannot parse it."""
+    from coverage.config import DEFAULT_EXCLUDE
+    from coverage.misc import join_regex
+    from coverage.parser import PythonParser
+
+    try:
+        parser = PythonParser(text=source, exclude=join_regex(DEFAULT_EXCLUDE))
+        parser.parse_source()
+    except Exception:  # coverage's own NotPython and whatever its parser raises on hostile text
+        return None
+    return sorted(parser.statements)
 
 
 def import_path_environment(root: Path) -> dict[str, str]:
