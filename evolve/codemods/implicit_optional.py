@@ -13,7 +13,6 @@ annotations and `@overload`s are left alone, as is a module that a `.pyi` stub d
 from __future__ import annotations
 
 import ast
-import sys
 from collections.abc import Sequence
 
 import libcst as cst
@@ -29,6 +28,7 @@ from evolve.codemods.cst_edits import (
     run_transformer,
 )
 from evolve.codemods.cst_edits import has_future_annotations as cst_has_future_annotations
+from evolve.codemods.imports import insert_stdlib_import, is_import_line
 
 ID = "implicit-optional"
 # Names that may already admit None, or that say nothing about it.
@@ -370,43 +370,11 @@ def _with_none(annotation: cst.BaseExpression, style: str) -> cst.BaseExpression
     )
 
 
-def _is_future_or_docstring(statement: cst.CSTNode) -> bool:
-    if not isinstance(statement, cst.SimpleStatementLine):
-        return False
-    return all(
-        (isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)))
-        or (
-            isinstance(small, cst.ImportFrom) and small.module is not None and dotted_name(small.module) == "__future__"
-        )
-        for small in statement.body
-    )
-
-
-def _is_import_line(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
-    )
-
-
-def _is_stdlib_import(statement: cst.CSTNode) -> bool:
-    assert isinstance(statement, cst.SimpleStatementLine)
-    for small in statement.body:
-        if isinstance(small, cst.Import):
-            modules = [dotted_name(alias.name) for alias in small.names]
-        elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
-            modules = [dotted_name(small.module)]
-        else:
-            return False
-        if not all(module.split(".")[0] in sys.stdlib_module_names for module in modules):
-            return False
-    return True
-
-
 def _add_optional_import(module: cst.Module) -> cst.Module:
     """Add `Optional` to a top-level `from typing import ...`, or a new such line after the leading imports."""
     body = list(module.body)
     for index, statement in enumerate(body):
-        if not _is_import_line(statement):
+        if not is_import_line(statement):
             continue
         assert isinstance(statement, cst.SimpleStatementLine)
         small = statement.body[0]
@@ -433,27 +401,4 @@ def _add_optional_import(module: cst.Module) -> cst.Module:
                 names.insert(at, cst.ImportAlias(name=cst.Name("Optional"), comma=comma))
             body[index] = statement.with_changes(body=[small.with_changes(names=names)])
             return module.with_changes(body=body)
-    position = 0
-    while position < len(body) and _is_future_or_docstring(body[position]):
-        position += 1
-    first_import = position
-    last_stdlib = None
-    while position < len(body) and _is_import_line(body[position]):
-        if _is_stdlib_import(body[position]):
-            last_stdlib = position
-        position += 1
-    # With the standard-library imports (isort's first section), or before the first import when there are none.
-    position = last_stdlib + 1 if last_stdlib is not None else first_import
-    line = cst.parse_statement("from typing import Optional\n")
-    if last_stdlib is None and position < len(body) and _is_import_line(body[position]):
-        # A section of its own above the first import, which keeps any comment written above it.
-        first = body[position]
-        assert isinstance(first, cst.SimpleStatementLine)
-        line = line.with_changes(leading_lines=[e for e in first.leading_lines if e.comment is None])
-        body[position] = first.with_changes(
-            leading_lines=[cst.EmptyLine(), *(e for e in first.leading_lines if e.comment is not None)]
-        )
-    elif 0 < position == first_import:
-        line = line.with_changes(leading_lines=[cst.EmptyLine()])  # after the docstring, as its own block
-    body.insert(position, line)
-    return module.with_changes(body=body)
+    return insert_stdlib_import(module, "from typing import Optional\n")
