@@ -142,20 +142,22 @@ def line_chart(
             f"{moment:%Y-%m-%d}</text>"
         )
     parts.append("</g>")
+    unit_text = escape(unit)
     for number, line in enumerate(drawn):
         colour = PALETTE[number % len(PALETTE)]
         name = escape(line.name)
-        coords = " ".join(f"{x_of(p.at):.1f},{y_of(p.value):.1f}" for p in line.points)
+        coords = [(x_of(p.at), y_of(p.value)) for p in line.points]
         parts.append(
-            f'<g class="series" data-series="{name}"><polyline points="{coords}" fill="none" stroke="{colour}" '
-            f'stroke-width="2"/>'
+            f'<g class="series" data-series="{name}"><polyline points="'
+            + " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+            + f'" fill="none" stroke="{colour}" stroke-width="2"/>'
         )
-        for point in line.points:
-            tip = escape(f"{line.name}, {point.label + ', ' if point.label else ''}{point.at:%Y-%m-%d %H:%M}: ")
+        for point, (x, y) in zip(line.points, coords):
+            label = f"{escape(point.label)}, " if point.label else ""
             parts.append(
-                f'<circle class="point" cx="{x_of(point.at):.1f}" cy="{y_of(point.value):.1f}" r="3.5" '
-                f'fill="{colour}" data-value="{exact(point.value)}"><title>{tip}'
-                f"{escape(format_value(point.value, unit))}</title></circle>"
+                f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}" '
+                f'data-value="{exact(point.value)}"><title>{name}, {label}{point.at:%Y-%m-%d %H:%M}: '
+                f"{format_value(point.value)}{unit_text}</title></circle>"
             )
         parts.append("</g>")
     parts.append(_legend([s.name for s in drawn], [PALETTE[n % len(PALETTE)] for n in range(len(drawn))], height))
