@@ -13,7 +13,11 @@ Reported per engine run: the gate seconds of its attempts (report timings), the 
 gate-seconds-per-attempt / peer, and whether base came from the cache. The gates also scan the changed
 files (complexity, maintainability, lint, types), which the peer does not do: that is part of gate time.
 
-Usage: bench_gates.py REPO [--focus THEME] [--json]. Exit codes: 0 measured, 2 could not run.
+With `--python PATH` the suite runs with that interpreter as-is (the CLI's `--python`: nothing is built), in the
+peer and the engine runs alike: on Python 3.12+ coverage runs with `COVERAGE_CORE=sysmon`. The machine's load
+moves every figure: run it more than once, and compare ratios measured in the same benchmark run.
+
+Usage: bench_gates.py REPO [--focus THEME] [--python PATH] [--json]. Exit codes: 0 measured, 2 could not run.
 """
 
 from __future__ import annotations
@@ -36,24 +40,26 @@ def clone(repo: Path, into: Path) -> Path:
     return into
 
 
-def peer_seconds(repo: Path, with_coverage: bool) -> tuple[float, str]:
+def peer_seconds(repo: Path, with_coverage: bool, python: str | None = None) -> tuple[float, str]:
     """Wall seconds of one run of the suite as Evolve runs it, and the command."""
     from evolve.config import load_config
     from evolve.suites.runs import run_test_suite
 
     config = load_config(repo)
     started = time.monotonic()
-    run = run_test_suite(repo, config, with_coverage=with_coverage)
+    run = run_test_suite(repo, config, with_coverage=with_coverage, python=python)
     return time.monotonic() - started, f"{' '.join(run.command[-4:])} ({run.passed} passed, {run.failed} failed)"
 
 
-def engine_run(repo: Path, focus: str | None, output: Path) -> dict:
+def engine_run(repo: Path, focus: str | None, output: Path, python: str | None = None) -> dict:
     """One `run_engine`; its gate seconds, attempts and whether base's tests came from the cache."""
     from evolve.engine import run_engine
+    from evolve.environments.model import EnvironmentSettings
     from evolve.runs import RunOptions
 
+    environment = EnvironmentSettings(python=python) if python else EnvironmentSettings()
     started = time.monotonic()
-    report = run_engine(repo, RunOptions(focus=focus, output_dir=output))
+    report = run_engine(repo, RunOptions(focus=focus, output_dir=output, environment=environment))
     wall = time.monotonic() - started
     attempts = max(1, len(report.attempts))
     return {
@@ -73,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("repo", type=Path)
     parser.add_argument("--focus", default=None, help="theme or codemod id for the engine runs")
     parser.add_argument("--peer-coverage", action="store_true", help="also time the peer with line coverage")
+    parser.add_argument("--python", default=None, help="run the suites with this interpreter as-is (build nothing)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     args = parser.parse_args(argv)
     if not (args.repo / ".git").exists():
@@ -82,12 +89,12 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(scratch)
         os.environ["EVOLVE_CACHE_DIR"] = str(root / "cache")  # cold to begin with, then warm
         repo = clone(args.repo.resolve(), root / "repo")
-        peer, command = peer_seconds(repo, with_coverage=False)
+        peer, command = peer_seconds(repo, with_coverage=False, python=args.python)
         result: dict = {"cpus": os.cpu_count(), "peer_seconds": round(peer, 2), "peer": command}
         if args.peer_coverage:
-            result["peer_coverage_seconds"] = round(peer_seconds(repo, with_coverage=True)[0], 2)
+            result["peer_coverage_seconds"] = round(peer_seconds(repo, with_coverage=True, python=args.python)[0], 2)
         for name in ("cold", "warm"):
-            run = engine_run(repo, args.focus, root / f"out-{name}")
+            run = engine_run(repo, args.focus, root / f"out-{name}", args.python)
             measured = peer and run["attempts"]
             run["ratio_to_peer"] = round(run["gate_seconds_per_attempt"] / peer, 2) if measured else None
             result[name] = run

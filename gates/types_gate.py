@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field
 
 from evolve.gate_api import Gate, GateContext
+from evolve.project_rules.model import ProjectRules
 from evolve.project_rules.project_tools import PyrightUnavailable, choose_pyright, choose_python_tool
 from evolve.project_rules.types_run import (
     TypeCheck,
@@ -70,6 +71,10 @@ def judge_types(runs: list[CheckerRun], new: list[Violation], notes: list[str]) 
     )
 
 
+# A checker's run on both trees (None when it did not run), the paths it checked, and a note for the result.
+Checked = tuple["CheckerRun | None", tuple[str, ...], str]
+
+
 class TypesSettings(BaseModel):
     """No new type-checker errors (the project's mypy/pyright settings) in the changed files; skipped without
     a configured checker."""
@@ -96,48 +101,14 @@ class TypesGate(Gate[TypesSettings]):
         if rules.mypy is None and rules.pyright is None:
             return Skipped(gate=self.name, summary="The project configures no type checker (mypy or pyright).")
         changed = existing(context.head, python_paths(context.changed_files))
-        timeout = float(self.settings.timeout)
-        base_env = context.environment("base")
-        head_env = context.environment("head") or base_env
         runs: list[CheckerRun] = []
         notes: list[str] = []
         checked: set[str] = set()
-        if rules.mypy is not None:
-            paths = files_mypy_checks(changed, rules.mypy)
-            if paths:
-                base_paths = existing(context.base, paths)
-                install = choose_python_tool("mypy", base_env)
-                head_install = choose_python_tool("mypy", head_env)
-                described = install or head_install
-                owner = f", {described.owner()}" if described is not None else ""
-                if described is not None and not described.from_project:
-                    notes.append(f"Type-checked with {described.describe()}.")
-                plugins = (
-                    f", plugins {', '.join(rules.mypy.plugins)} loaded in the sandbox" if rules.mypy.plugins else ""
-                )
-                base = run_mypy(context.base, base_paths, rules.mypy, timeout, install) if base_paths else TypeCheck(())
-                head = run_mypy(context.head, paths, rules.mypy, timeout, head_install)
-                runs.append(CheckerRun(f"mypy ({rules.mypy.source}{owner}){plugins}", base, head))
-                checked |= set(paths)
-            else:
-                notes.append(f"No changed file is one the project's mypy checks ({rules.mypy.source}).")
-        if rules.pyright is not None:
-            paths = files_pyright_checks(changed, rules.pyright)
-            chosen = choose_pyright(base_env)
-            if isinstance(chosen, PyrightUnavailable):
-                notes.append(f"pyright ({rules.pyright.source}) was not run: {chosen.reason}.")
-            elif paths:
-                head_chosen = choose_pyright(head_env)
-                head_install = chosen if isinstance(head_chosen, PyrightUnavailable) else head_chosen
-                base_paths = existing(context.base, paths)
-                base = run_pyright(context.base, base_paths, chosen, timeout) if base_paths else TypeCheck(())
-                head = run_pyright(context.head, paths, head_install, timeout)
-                if not chosen.from_project:
-                    notes.append(f"Type-checked with {chosen.describe()}.")
-                runs.append(CheckerRun(f"pyright ({rules.pyright.source}, {chosen.owner()})", base, head))
-                checked |= set(paths)
-            else:
-                notes.append(f"No changed file is one the project's pyright checks ({rules.pyright.source}).")
+        for check in (self._mypy, self._pyright):
+            run, paths, note = check(context, rules, changed)
+            runs += [run] if run is not None else []
+            notes += [note] if note else []
+            checked |= set(paths)
         if not runs:
             return Skipped(gate=self.name, summary=" ".join(notes) or "No changed file is type-checked.")
         paths = tuple(sorted(checked))
@@ -149,3 +120,43 @@ class TypesGate(Gate[TypesSettings]):
             file_lines(context.head, paths),
         )
         return judge_types(runs, new, notes)
+
+    def _mypy(self, context: GateContext, rules: ProjectRules, changed: tuple[str, ...]) -> Checked:
+        """mypy on both trees (the project's own when its environment installs it), or why it did not run."""
+        if rules.mypy is None:
+            return None, (), ""
+        paths = files_mypy_checks(changed, rules.mypy)
+        if not paths:
+            return None, (), f"No changed file is one the project's mypy checks ({rules.mypy.source})."
+        base_env = context.environment("base")
+        install = choose_python_tool("mypy", base_env)
+        head_install = choose_python_tool("mypy", context.environment("head") or base_env)
+        timeout = float(self.settings.timeout)
+        base_paths = existing(context.base, paths)
+        base = run_mypy(context.base, base_paths, rules.mypy, timeout, install) if base_paths else TypeCheck(())
+        head = run_mypy(context.head, paths, rules.mypy, timeout, head_install)
+        described = install or head_install
+        owner = f", {described.owner()}" if described is not None else ""
+        plugins = f", plugins {', '.join(rules.mypy.plugins)} loaded in the sandbox" if rules.mypy.plugins else ""
+        note = f"Type-checked with {described.describe()}." if described and not described.from_project else ""
+        return CheckerRun(f"mypy ({rules.mypy.source}{owner}){plugins}", base, head), paths, note
+
+    def _pyright(self, context: GateContext, rules: ProjectRules, changed: tuple[str, ...]) -> Checked:
+        """pyright on both trees when it can run here, or why it did not."""
+        if rules.pyright is None:
+            return None, (), ""
+        base_env = context.environment("base")
+        chosen = choose_pyright(base_env)
+        if isinstance(chosen, PyrightUnavailable):
+            return None, (), f"pyright ({rules.pyright.source}) was not run: {chosen.reason}."
+        paths = files_pyright_checks(changed, rules.pyright)
+        if not paths:
+            return None, (), f"No changed file is one the project's pyright checks ({rules.pyright.source})."
+        head_chosen = choose_pyright(context.environment("head") or base_env)
+        head_install = chosen if isinstance(head_chosen, PyrightUnavailable) else head_chosen
+        timeout = float(self.settings.timeout)
+        base_paths = existing(context.base, paths)
+        base = run_pyright(context.base, base_paths, chosen, timeout) if base_paths else TypeCheck(())
+        head = run_pyright(context.head, paths, head_install, timeout)
+        note = "" if chosen.from_project else f"Type-checked with {chosen.describe()}."
+        return CheckerRun(f"pyright ({rules.pyright.source}, {chosen.owner()})", base, head), paths, note
