@@ -2,8 +2,11 @@
 
 Fresh deliveries take an in-process fast path when this process runs workers (recorded already
 claimed, the parsed payload kept in memory); a web-only process instead nudges the workers with one
-"sweep now" job at most every `NOTIFY_INTERVAL` seconds, never one job per delivery. Every write
-to the deliveries table goes through the queue's one `DeliveryWriter` (group commit).
+"sweep now" job and, on PostgreSQL, one notification that wakes every worker (`bot.wakeups`), at most every
+`NOTIFY_INTERVAL` seconds, never one per delivery. A sweep takes only what this worker can start soon
+(`SWEEP_SHARE` per consumer) and sweeps again when that is done, so a backlog is pulled by every worker in
+shares instead of being claimed whole by the first one awake. Every write to the deliveries table goes
+through the queue's one `DeliveryWriter` (group commit).
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ import asyncio
 import dataclasses
 import json
 import logging
+import random
 import time
 from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from bot import log_context, metrics
+from bot import log_context, metrics, wakeups
 from bot.db import store
 from bot.db.deliveries import ClaimedDelivery, DeliveryMark, NewDelivery, extend_delivery_leases, release_deliveries
 from bot.routing import Event
@@ -34,6 +38,8 @@ DELIVERY_LEASE = 15.0  # the default of settings.lease_seconds, renewed every se
 DELIVERY_BATCH = 32  # deliveries one consumer takes at once
 INLINE_LIMIT = 256  # fresh deliveries held in memory, parsed and claimed at intake; beyond: ids only
 NOTIFY_INTERVAL = 0.25  # seconds between a web process's "sweep now" jobs for the workers
+SWEEP_SHARE = 2  # deliveries one sweep takes per in-process consumer; a full take sweeps again when done
+SWEEP_WINDOW = 4  # a sweep picks its share at random among this many shares of the oldest due deliveries
 
 
 def _retry_delay(attempts: int) -> float:
@@ -66,6 +72,8 @@ class DeliveryProcessing:
         self._notify_wanted = False
         self._notifier: asyncio.Task[None] | None = None
         self._started = False
+        self._sweeping = False
+        self._sweep_again = False  # the last sweep took a full share: more may be waiting
 
     def start(self, spawn: Callable[[Any], None]) -> None:
         """Accept deliveries; a worker also starts its consumers and the lease heartbeat through `spawn`."""
@@ -75,6 +83,9 @@ class DeliveryProcessing:
                 spawn(self._consume())
             spawn(self._renew_leases())
             metrics.QUEUE_DEPTH.set_function(self._local.qsize)
+            url = wakeups.listen_url(self.ctx.engine)
+            if url is not None and self.scheduler is not None:
+                spawn(wakeups.listen(url, self.sweep_deliveries))
 
     async def stop_notifier(self) -> None:
         """Stop accepting and stop the web role's notifier."""
@@ -144,6 +155,7 @@ class DeliveryProcessing:
             self._notify_wanted = False
             started = time.perf_counter()
             try:
+                await asyncio.to_thread(wakeups.notify, self.ctx.engine)  # every worker, on PostgreSQL
                 await self.scheduler.add_job(self.sweep_task)
                 self.deliveries.trace("notify", (time.perf_counter() - started) * 1e3)
             except Exception:  # the rows are recorded: the workers' periodic sweep finds them anyway
@@ -245,6 +257,8 @@ class DeliveryProcessing:
             finally:
                 for _ in batch:
                     self._local.task_done()
+            if self._sweep_again and self._local.empty() and self._started:  # pull the next share
+                await self.sweep_deliveries()
 
     async def _renew_leases(self) -> None:
         """Heartbeat: renew the leases of the deliveries held here, so only a dead worker's are taken over."""
@@ -258,10 +272,34 @@ class DeliveryProcessing:
                 log.exception("could not renew the leases of %d deliveries", len(held))
 
     async def sweep_deliveries(self) -> int:
-        """Enqueue the deliveries due for processing (read off the event loop); how many were due."""
-        deliveries = await asyncio.to_thread(store.pending_deliveries, self.ctx.db)
-        for delivery_id in deliveries:
-            if delivery_id not in self._claimed:
-                self._claimed.add(delivery_id)
-                self._local.put_nowait(delivery_id)
-        return len(deliveries)
+        """Enqueue deliveries due for processing, at most this worker's share (read off the event loop); how
+        many were taken. Another sweep starting meanwhile runs once this one is done."""
+        if self._sweeping:
+            self._sweep_again = True
+            return 0
+        self._sweeping = True
+        try:
+            taken = 0
+            while True:
+                self._sweep_again = False
+                share = SWEEP_SHARE * max(1, self.ctx.settings.delivery_workers)
+                room = share - self._local.qsize()
+                if room <= 0:  # enough waiting here: the consumers sweep again when they run dry
+                    self._sweep_again = True
+                    return taken
+                window = SWEEP_WINDOW * room + len(self._claimed)
+                due = await asyncio.to_thread(store.pending_deliveries, self.ctx.db, window)
+                fresh = [delivery_id for delivery_id in due if delivery_id not in self._claimed]
+                if len(fresh) > room:  # a random share of the oldest: workers sweeping together rarely collide
+                    fresh = sorted(random.sample(fresh, room), key=fresh.index)
+                for delivery_id in fresh:
+                    self._claimed.add(delivery_id)
+                    self._local.put_nowait(delivery_id)
+                taken += len(fresh)
+                if len(fresh) == room:  # a full share: more may wait, once these are started
+                    self._sweep_again = True
+                    return taken
+                if not self._sweep_again:
+                    return taken
+        finally:
+            self._sweeping = False

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bot import log_context, metrics
 from bot.db import store
 from bot.llm_metrics import record_llm_usage
+from evolve.cancellation import cancel_scope
 from evolve.run_status import RunStatus
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -165,7 +167,8 @@ class RunExecution:
         left to the worker that took it.
         """
         settings = self.ctx.settings
-        work = asyncio.create_task(self._execute(run_id))
+        stop = threading.Event()  # reaches the engine's thread and its sandboxed children (evolve.cancellation)
+        work = asyncio.create_task(self._execute(run_id, stop))
         heartbeat = asyncio.create_task(self._heartbeat(run_id))
         done, _ = await asyncio.wait(
             {work, heartbeat}, timeout=settings.run_timeout_seconds, return_when=asyncio.FIRST_COMPLETED
@@ -173,6 +176,7 @@ class RunExecution:
         heartbeat.cancel()
         if work in done:
             return work.result()
+        stop.set()  # the engine stops at its next step; a running test suite is killed now
         work.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await work
@@ -199,13 +203,14 @@ class RunExecution:
         run = await asyncio.to_thread(store.get_run, self.ctx.db, run_id)
         await self._tell_stopped(run_id, run.message if run is not None and run.message else "the run was abandoned")
 
-    async def _execute(self, run_id: int) -> str:
+    async def _execute(self, run_id: int, stop: threading.Event) -> str:
         from bot.github_run import (
             execute_run,  # bot-github's half; imported late to keep layers apart
         )
 
         try:
-            report = await execute_run(self.ctx, run_id)
+            with cancel_scope(stop):  # the engine's thread copies this context
+                report = await execute_run(self.ctx, run_id)
         except Exception as error:
             log.exception("run %s failed", run_id)
             self._finish_if_running(run_id, RunStatus.ERROR, message=f"{type(error).__name__}: {error}"[:2000])

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from evolve.base_results import BaseResultsCache, cache_key, environment_key
 from evolve.behaviour_proof import EditProof, prove_edits, risky_codemods
+from evolve.cancellation import in_context
 from evolve.characterization import check_characterization, needs_characterization
 from evolve.code_changes import any_executable_change
 from evolve.config import EvolveConfig
@@ -282,7 +283,9 @@ class _Measuring:
         return base_test_run(trees.base, trees.base_sha, setup.config, setup.measured, setup.say.base_tests())
 
     def _submit_scan(self, which: Tree) -> Future[ScanResult]:
-        return self.pool.submit(self.fresh_scan, "head") if which == "head" else self.pool.submit(self.base_scan)
+        if which == "head":
+            return self.pool.submit(in_context(self.fresh_scan), "head")
+        return self.pool.submit(in_context(self.base_scan))
 
     def start(self) -> None:
         """Start both suites and (when a gate reads scans) both scans, once."""
@@ -292,7 +295,7 @@ class _Measuring:
         if self.setup.measured.tests is None:
             say("running the tests on base")
         say("running the tests on head")
-        self.test_runs.update({tree: self.pool.submit(self.run_tree, tree) for tree in ("base", "head")})
+        self.test_runs.update({tree: self.pool.submit(in_context(self.run_tree), tree) for tree in ("base", "head")})
         if self.setup.wants_scans:
             self.scans["head"] = self._submit_scan("head")
             self.scans["base"] = self._submit_scan("base")

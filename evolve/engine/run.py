@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from evolve.attempts import BaseMeasurements
+from evolve.cancellation import RunCancelled
+from evolve.cancellation import check as check_cancelled
 from evolve.config import ConfigError, EvolveConfig, load_config
 from evolve.environments.for_run import RunEnvironments
 from evolve.environments.model import EnvironmentFailure
@@ -97,6 +99,8 @@ def _guarded(request: RunRequest) -> RunReport:
     )
     try:
         return _steps(request)
+    except RunCancelled as error:  # its caller asked it to stop: the sandboxed child is already killed
+        return replace(error_report, status=RunStatus.CANCELLED, message=str(error))
     except (ConfigError, GitError, SandboxRefused) as error:
         return replace(error_report, message=str(error))
     except Exception as error:  # the engine reports; it does not crash its caller
@@ -131,21 +135,26 @@ def _steps(request: RunRequest) -> RunReport:
     setup = prepare(request)
     llm = llm_stage(setup)
     environments = RunEnvironments(setup.options.environment, setup.config, setup.progress)
+    check_cancelled()
     researched = research(setup, environments, llm)
     if isinstance(researched, RunReport):
         return researched
     if researched.plan.empty:
         return reports.nothing_planned(researched.basis, researched.plan, llm)
+    check_cancelled()
     drafted = first_proposal(setup, researched, llm)
     if drafted is None:
         return reports.needs_llm(researched.basis)
     catalog = _codemod_catalog()
     if setup.options.dry_run:
         return reports.dry_run(drafted.basis, drafted.proposal, catalog, drafted.llm.info())
+    check_cancelled()
     built = build_environment(setup, environments, drafted)
     if isinstance(built, RunReport):
         return built
+    check_cancelled()
     end = run_attempts(setup, drafted, built, researched.scan)
+    check_cancelled()
     ending = Ending(researched.scan, built.measured, drafted.llm, catalog)
     if end.verdict == "cannot-check":
         return reports.cannot_check(replace(end.basis, environment=environments.report()), end.state, end.message)

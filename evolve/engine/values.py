@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from evolve.attempts import AttemptOutcome, BaseMeasurements
+from evolve.cancellation import check as check_cancelled
 from evolve.config import EvolveConfig
 from evolve.edits import FileEdit
 from evolve.findings import ScanResult
@@ -54,7 +55,8 @@ class RunSetup:
     progress: Progress | None = None
 
     def say(self, stage: str, done: int, total: int) -> None:
-        """Report progress, when someone listens."""
+        """Report progress, when someone listens; stop here when the run was asked to stop."""
+        check_cancelled()
         if self.progress:
             self.progress(stage, done, total)
 

@@ -1,5 +1,6 @@
 """`run_sandboxed`: copy the tree, start the command in bubblewrap under whole-tree limits, drain its output,
-kill everything it started, clean up. Never raises for the command's own failure, timeout or crash."""
+kill everything it started, clean up. Never raises for the command's own failure, timeout or crash; a run asked
+to stop (`evolve.cancellation`) has its command killed at once, and starts none (`RunCancelled`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from evolve.cancellation import check as check_cancelled
+from evolve.cancellation import stop_requested
 from evolve.sandbox.bubblewrap import bubblewrap_argv
 from evolve.sandbox.disk import DiskWatch
 from evolve.sandbox.environment import scrubbed_environment
@@ -82,7 +85,7 @@ def _exited(pid: int) -> bool:
 def _wait_unreaped(pid: int, deadline: float, watch: DiskWatch | None = None) -> bool:
     """Wait for the leader to exit (True) until `deadline` (False); stop early when the disk watch trips."""
     while not _exited(pid):
-        if time.monotonic() >= deadline or (watch is not None and watch.over_limit()):
+        if time.monotonic() >= deadline or (watch is not None and watch.over_limit()) or stop_requested():
             return False
         time.sleep(0.02)
     return True
@@ -115,8 +118,10 @@ def _failed_to_start(spec: SandboxSpec, message: str, isolation: str, limits: st
 def run_sandboxed(spec: SandboxSpec) -> SandboxResult:
     """Run `spec.argv` as untrusted code and report what happened and how it was contained.
 
-    Raises SandboxRefused (only) when bubblewrap is unavailable and running bare is not allowed.
+    Raises SandboxRefused when bubblewrap is unavailable and running bare is not allowed, and RunCancelled when
+    the run was asked to stop before the command started.
     """
+    check_cancelled()
     support = sandbox_support()
     if not support.available:
         refusal = unsandboxed_refusal()
@@ -205,8 +210,12 @@ def _run(
     timed_out = False
     try:
         # Until the command exits: a descendant holding the pipes open must not stretch the run to its deadline.
-        finished = drain(captures, deadline, stop=lambda: _exited(process.pid) or watch.over_limit())
-        timed_out = not watch.exceeded and not _wait_unreaped(process.pid, deadline, watch)
+        finished = drain(
+            captures, deadline, stop=lambda: _exited(process.pid) or watch.over_limit() or stop_requested()
+        )
+        exited = _wait_unreaped(process.pid, deadline, watch)
+        cancelled = not exited and stop_requested()
+        timed_out = not watch.exceeded and not exited and not cancelled
         # Whatever is left (a detached descendant, a run past its time) dies now, then the pipes are emptied.
         _kill_everything(process.pid, cgroup)
         process.wait()
@@ -223,9 +232,11 @@ def _run(
     stderr_text = stderr.text()
     if watch.exceeded:
         stderr_text += f"\nsandbox: stopped: the run's files on disk passed the limit of {spec.limits.disk_bytes} bytes"
+    if cancelled:
+        stderr_text += "\nsandbox: stopped: the run was asked to stop"
     return SandboxResult(
         argv=tuple(spec.argv),
-        returncode=-signal.SIGKILL if timed_out or watch.exceeded else process.returncode,
+        returncode=-signal.SIGKILL if timed_out or watch.exceeded or cancelled else process.returncode,
         timed_out=timed_out,
         duration=time.monotonic() - start,
         stdout=stdout.text(),
@@ -235,4 +246,5 @@ def _run(
         limits_enforced=limits,
         network_isolated=bubblewrap and not spec.network,
         disk_exceeded=watch.exceeded,
+        cancelled=cancelled,
     )

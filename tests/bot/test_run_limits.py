@@ -3,6 +3,7 @@ reason) and tell the requester once; leases are renewed by a heartbeat (real app
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from bot.db import store
 from bot.db.deliveries import extend_delivery_leases
 from bot.db.models import utcnow
 from bot.db.run_notes import PROGRESS_CHECK, update_run_notes
+from evolve.cancellation import RunCancelled
+from evolve.sandbox import SandboxSpec, interpreter_mounts, run_sandboxed
 from tests.fakegithub.fixtures import BotWorld
 from tests.fakegithub.stub_engine import StubEngine
 
@@ -50,6 +53,41 @@ def test_run_past_its_time_limit_is_cancelled_and_reported(
     replies = [b for b in bot_world.fake.comments(bot_world.repo, payload["issue"]["number"]) if "evolve:run-" in b]
     assert len(replies) == 1 and "time limit" in replies[0]
     assert bot_world.repo.pulls == {}
+
+
+@dataclass
+class SandboxedSlowEngine(StubEngine):
+    """The stand-in, running a sandboxed child that sleeps for minutes before it reports (as a test suite would)."""
+
+    results: list[Any] = field(default_factory=list)
+    returned: threading.Event = field(default_factory=threading.Event)
+
+    def __call__(self, repo: Path, options: Any, config: Any = None, progress: Any = None) -> Any:  # type: ignore[override]
+        code = "import time; time.sleep(600)"
+        spec = SandboxSpec(argv=(sys.executable, "-c", code), mounts=interpreter_mounts(sys.executable), timeout=300)
+        try:
+            self.results.append(run_sandboxed(spec))
+        except RunCancelled as stopped:  # asked to stop before the child started (a slow machine)
+            self.results.append(stopped)
+            raise
+        finally:
+            self.returned.set()
+        return super().__call__(repo, options, config, progress)
+
+
+def test_a_cancelled_run_kills_its_sandboxed_child_and_its_engine_thread_ends(
+    bot_world: BotWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow = SandboxedSlowEngine()
+    monkeypatch.setattr("evolve.engine.run_engine", slow)
+    bot_world.install()
+    bot_world.ctx.settings.run_timeout_seconds = 15
+    bot_world.comment("alice", "/evolve run")
+    (run,) = store.recent_runs(bot_world.ctx.db, BotWorld.REPO_ID, limit=5)
+    assert run.status == "cancelled" and "time limit (15 s)" in (run.message or "")
+    assert slow.returned.wait(120)  # the engine's thread ended, not after the child's 300 s limit
+    (result,) = slow.results
+    assert isinstance(result, RunCancelled) or (result.cancelled and not result.timed_out and result.returncode == -9)
 
 
 def test_run_the_sweep_gives_up_on_has_its_check_run_cancelled_with_the_reason(bot_world: BotWorld) -> None:

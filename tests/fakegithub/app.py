@@ -200,6 +200,8 @@ class RecordingApp:
         with self.state.lock:
             self.state.requests.append(entry)
             injected = _take_failure(self.state, request)
+        if self.state.latency and not is_git:
+            await asyncio.sleep(self.state.latency)
 
         async def replay() -> dict[str, Any]:
             return {"type": "http.request", "body": raw, "more_body": False}

@@ -122,6 +122,7 @@ class FakeState:
         self.tokens: dict[str, Token] = {}
         self.repos: dict[str, FakeRepo] = {}
         self.requests: list[RecordedRequest] = []
+        self.latency = 0.0  # seconds each REST answer waits, like GitHub's own (scripts/chaos.py's throughput)
         self.failures: list[dict[str, Any]] = []  # injected error responses
         self.users: dict[str, str] = {}  # login -> "User" | "Bot"
         # The App's web flow (tests/fakegithub/oauth_api.py): its client credentials and callback URL, who is
