@@ -363,9 +363,10 @@ def evolve_command() -> list[str]:
 
 
 def start_evolve(
-    workdir: Path, port: int, role: str, pem: str, extra_env: list[str]
+    workdir: Path, port: int, role: str, pem: str, extra_env: list[str], command: list[str] | None = None
 ) -> tuple[subprocess.Popen[bytes], Path, Path]:
-    """Start ``evolve serve`` on 127.0.0.1:`port` with a fresh SQLite database; return (proc, db, log)."""
+    """Start ``evolve serve`` (`command`, default this checkout's) on 127.0.0.1:`port` with a fresh
+    SQLite database; return (proc, db, log)."""
     data = workdir / f"evolve-data-{role}"
     data.mkdir(parents=True, exist_ok=True)
     db = data / "bench.sqlite"
@@ -386,7 +387,7 @@ def start_evolve(
     for item in extra_env:
         name, _, value = item.partition("=")
         env[name] = value
-    argv = [*evolve_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--role", role]
+    argv = [*(command or evolve_command()), "serve", "--host", "127.0.0.1", "--port", str(port), "--role", role]
     with open(log, "wb") as handle:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(
             argv, cwd=workdir, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
@@ -743,6 +744,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--py-spy-idle", action="store_true", help="include waiting threads in the profile (wall-clock view)"
     )
     parser.add_argument("--py-spy-bin", default=shutil.which("py-spy") or "py-spy", help="py-spy executable")
+    parser.add_argument(
+        "--baseline-evolve",
+        type=Path,
+        metavar="EXE",
+        help="another checkout's `evolve` executable (e.g. OLD/.venv/bin/evolve): each role is also measured "
+        "with it, right before this checkout's, as 'evolve base' (an A/B in the same run)",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, database)")
@@ -794,23 +802,37 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"probot{suffix}: {results[-1].rps:.0f} req/s", file=sys.stderr)
             if args.only == "probot":
                 continue
+            builds = [("evolve base", [str(args.baseline_evolve)])] if args.baseline_evolve else []
+            builds.append(("evolve", None))
             for role in roles:
-                port = free_port()
-                proc, db, log = start_evolve(workdir / f"run{repetition}", port, role, pem, args.evolve_env)
-                procs.append(proc)
-                wait_for_port(port, proc, 60, log)
-                wait_ready(port, 60)
-                url = discover_webhook_url(port, body) or f"http://127.0.0.1:{port}/webhook"
-                sanity(url, body, f"evolve ({role})", db)
-                spy = args.py_spy.with_suffix(f".{role}{repetition}.txt") if args.py_spy else None
-                result = measure(
-                    f"evolve serve --role {role}{suffix}", url, proc.pid, body_file, signature, workdir, args, db, spy
-                )
-                results.append(result)
-                stop(proc)
-                print(f"evolve ({role}){suffix}: {result.rps:.0f} req/s; log: {log}", file=sys.stderr)
-                if spy is not None:
-                    print(py_spy_summary(spy))
+                for name, command in builds:
+                    port = free_port()
+                    rundir = workdir / f"run{repetition}" / name.replace(" ", "-")
+                    proc, db, log = start_evolve(rundir, port, role, pem, args.evolve_env, command)
+                    procs.append(proc)
+                    wait_for_port(port, proc, 60, log)
+                    wait_ready(port, 60)
+                    url = discover_webhook_url(port, body) or f"http://127.0.0.1:{port}/webhook"
+                    sanity(url, body, f"{name} ({role})", db)
+                    spy = None
+                    if args.py_spy and command is None:
+                        spy = args.py_spy.with_suffix(f".{role}{repetition}.txt")
+                    result = measure(
+                        f"{name} serve --role {role}{suffix}",
+                        url,
+                        proc.pid,
+                        body_file,
+                        signature,
+                        workdir,
+                        args,
+                        db,
+                        spy,
+                    )
+                    results.append(result)
+                    stop(proc)
+                    print(f"{name} ({role}){suffix}: {result.rps:.0f} req/s; log: {log}", file=sys.stderr)
+                    if spy is not None:
+                        print(py_spy_summary(spy))
         print(f"load average after: {load_average()}", file=sys.stderr)
     except CannotRun as error:
         print(f"error: {error}", file=sys.stderr)

@@ -11,6 +11,11 @@ and no limit on the number of headers. :class:`GuardedHttpToolsProtocol` adds th
 - at most `max_connections` connections are open: a new one beyond that evicts the oldest
   connection still waiting for its head, so idle and slow strangers cannot starve a delivery.
 
+A 431 is followed by a lingering close: the answer and a FIN are sent, and what the client still
+sends is read and thrown away (at most `LINGER_BYTES`, for at most `LINGER_SECONDS`) before the
+socket closes. Closing at once with the client's bytes unread makes the kernel answer with a reset,
+and a reset makes the client's kernel drop the 431 it had not read yet.
+
 The body is limited in `bot.webhooks` (size, time, and bytes in flight across requests).
 """
 
@@ -23,6 +28,8 @@ from typing import Any, ClassVar
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 _HEAD_END = b"\r\n\r\n"
+LINGER_SECONDS = 2.0  # after a 431: how long the rest of an oversized head is read and discarded
+LINGER_BYTES = 16 * 1024 * 1024  # ... and how much of it at most
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_started = 0.0  # loop time the current head began (connection opened, or its first byte)
         self._head_clock = False  # whether a head is under way (its time counts)
         self._head_timer: asyncio.TimerHandle | None = None
+        self._linger_left = -1  # bytes still discarded after a 431 (-1: not lingering)
+        self._linger_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Register the connection, start its head clock, and evict a waiting stranger when over the cap."""
@@ -79,21 +88,29 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._evict_one()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Stop the head timer with the connection."""
+        """Stop the timers with the connection."""
         self._stop_head_timer()
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+            self._linger_timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         """Count head bytes before they reach the parser; refuse a head that is too large or has too many fields."""
+        if self._linger_left >= 0:  # refused: discard what the client still sends
+            self._linger_left -= len(data)
+            if self._linger_left < 0 and self.transport is not None:
+                self.transport.close()
+            return
         if self._reading_head and not self._head_fits(data):
-            self._refuse(_TOO_LARGE)
+            self._refuse(_TOO_LARGE, linger=True)
             return
         super().data_received(data)
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to a parser error, unless the error was our own field-count refusal."""
         if self._header_count > self.limits.max_headers:
-            self._refuse(_TOO_MANY)
+            self._refuse(_TOO_MANY, linger=True)
         else:
             super().send_400_response(msg)
 
@@ -163,11 +180,23 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return
         self._head_timer = self.loop.call_later(left, self._check_head)
 
-    def _refuse(self, response: bytes) -> None:
+    def _refuse(self, response: bytes, linger: bool = False) -> None:
+        """Answer `response` and close; with `linger`, half-close and discard the rest first (see the module doc)."""
         self._stop_head_timer()
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(response)
-            self.transport.close()
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if self._linger_left >= 0:  # already answered; only the discarding was left
+            transport.close()
+            return
+        transport.write(response)
+        if linger and transport.can_write_eof():
+            transport.write_eof()
+            self._reading_head = False  # nothing more is parsed, and it is no longer waiting for a head
+            self._linger_left = LINGER_BYTES
+            self._linger_timer = self.loop.call_later(LINGER_SECONDS, transport.close)
+            return
+        transport.close()
 
     def _waiting_for_head(self) -> bool:
         return self._reading_head and (self.cycle is None or self.cycle.response_complete)
@@ -177,7 +206,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         waiting = [
             conn
             for conn in self.connections
-            if isinstance(conn, GuardedHttpToolsProtocol) and conn is not self and conn._waiting_for_head()
+            if isinstance(conn, GuardedHttpToolsProtocol)
+            and conn is not self
+            and (conn._waiting_for_head() or conn._linger_left >= 0)  # a refused one discarding its rest too
         ]
         victim = min(waiting, key=lambda conn: conn._head_started) if waiting else self
         victim._refuse(_TIMEOUT)

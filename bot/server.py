@@ -99,6 +99,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, role: str = "all", settings
         app,
         host=host,
         port=port,
+        # uvicorn's own lines go through the root logger `configure_logging` set up (the same format,
+        # text or JSON); its logging config would close that handler and install its own.
+        log_config=None,
         log_level="info",
         access_log=settings.access_log,
         proxy_headers=True,

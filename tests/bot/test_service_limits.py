@@ -123,7 +123,9 @@ def test_oversized_heads_are_refused_431(server, head):
         pass  # the server refused and closed before we finished
     answer = _answer(sock)
     sock.close()
-    assert answer.startswith((b"HTTP/1.1 431", RESET)), answer[:100]
+    # The server reads and discards the rest of the head after its answer (a lingering close), so the
+    # 431 is not lost to a reset.
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:100]
     assert server.rss_peak_kib() - before < 16 * 1024
     assert server.signed_delivery()[0] == 202
 
@@ -135,10 +137,12 @@ def test_forty_unfinished_huge_headers_do_not_grow_the_process(server):
     for sock in sockets:
         sock.sendall(b"POST /webhook HTTP/1.1\r\nX-Big: ")
         try:
-            for _ in range(16):  # up to 16 MiB each, never finished
+            for _ in range(20):  # up to 20 MiB each, never finished
                 sock.sendall(b"a" * MiB)
         except (BrokenPipeError, ConnectionResetError):
-            refused += 1
+            refused += 1  # cut once the server stopped discarding
+        else:
+            refused += _answer(sock, timeout=3).startswith(b"HTTP/1.1 431")
     assert refused == 40
     assert server.rss_peak_kib() - before < 16 * 1024
     assert server.signed_delivery()[0] == 202
