@@ -80,3 +80,17 @@ def test_a_default_plan_of_only_cosmetic_rewrites_is_not_made_but_a_focus_or_mer
     assert plan_for(*cosmetic, focus="object-base").tasks
     assert plan_for(*cosmetic, focus="modernize").tasks
     assert plan_for(*cosmetic, acceptance={"object-base": 1.0}).tasks  # the project merges these
+
+
+def test_the_catalogs_fixes_where_ruff_stops_rank_as_defects_and_deprecations_above_cosmetic_rewrites():
+    defects = ["unittest-aliases", "implicit-optional", "late-binding-closures"]
+    deprecations = ["logging-warn", "pkg-resources-version"]
+    assert {METADATA[c].benefit for c in defects} == {"defect"}
+    assert {METADATA[c].benefit for c in deprecations} == {"deprecation"}
+    cosmetic = [findings_of("modern-annotations", f"pkg/m{i}.py", 10) for i in range(10)]
+    for codemod in defects + deprecations:
+        plan = plan_for(*cosmetic, findings_of(codemod, "pkg/zeta.py"))
+        assert [t.codemod for t in plan.tasks] == [codemod], codemod
+    typed = plan_for(findings_of("none-return", "pkg/a.py", 30), findings_of("implicit-optional", "pkg/b.py"))
+    assert [t.codemod for t in typed.tasks] == ["implicit-optional"]
+    assert typed.title == "Fix and complete type annotations"
