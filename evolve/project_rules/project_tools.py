@@ -70,9 +70,15 @@ def installed_version(directories: tuple[Path, ...], tool: str) -> str | None:
     for directory in directories:
         if marker is not None and not (directory / marker).is_file():
             continue
-        for info in sorted(directory.glob(f"{tool}-*.dist-info")):
-            return info.name[len(tool) + 1 : -len(".dist-info")]
+        for info in sorted(directory.glob("*.dist-info")):
+            name, _, version = info.name.removesuffix(".dist-info").rpartition("-")
+            if _normalised(name) == tool:
+                return version
     return None
+
+
+def _normalised(name: str) -> str:
+    return name.replace("_", "-").replace(".", "-").lower()
 
 
 def installed_distributions(python: str) -> frozenset[str]:
@@ -80,7 +86,7 @@ def installed_distributions(python: str) -> frozenset[str]:
     names: set[str] = set()
     for directory in site_packages(python):
         for info in directory.glob("*.dist-info"):
-            names.add(info.name.rsplit("-", 1)[0].replace("_", "-").replace(".", "-").lower())
+            names.add(_normalised(info.name.rsplit("-", 1)[0]))
     return frozenset(names)
 
 
@@ -182,6 +188,6 @@ def choose_pyright(environment: Environment | None) -> ToolInstall | PyrightUnav
             "npm install -g pyright); it cannot be downloaded during a run"
         )
     script, version = found
-    return ToolInstall(
-        "pyright", python or sys.executable, version, False, python, mounts, script, fallback_reason=reason
-    )
+    # Evolve's interpreter is the one bound for Evolve's pyright (its venv holds the script); the project's
+    # environment is bound beside it for `--pythonpath`.
+    return ToolInstall("pyright", sys.executable, version, False, python, mounts, script, fallback_reason=reason)

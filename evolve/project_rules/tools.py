@@ -115,8 +115,6 @@ def run_program_sandboxed(
     argv = tuple(argv)
     try:
         bound = interpreter_mounts(python)
-        if python != sys.executable:
-            bound += interpreter_mounts(sys.executable)  # a tool of Evolve's may be told to query `python`
     except ValueError as error:
         return ToolRun(argv, 126, "", str(error), 0.0, missing=True)
     bound += tuple(Mount(Path(path), path) for path in mounts if all(m.target != path for m in bound))

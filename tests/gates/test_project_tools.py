@@ -129,3 +129,18 @@ def test_a_missing_checker_is_cannot_check_not_evidence_against_the_edit(tmp_pat
     result = judge_types([CheckerRun("mypy (mypy.ini)", TypeCheck(()), missing)], [], [])
     assert isinstance(result, Errored) and result.cannot_check
     assert "installed neither in the project's environment nor in Evolve's" in result.summary
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="pyright needs Node.js (.ci/run installs nodejs)")
+def test_evolves_pyright_resolves_imports_in_the_projects_environment(make_trees, settings):
+    trees, built = _environment(
+        make_trees,
+        settings,
+        "pytest\ntomli\n",
+        {"pyrightconfig.json": PYRIGHT_CONFIG, "pkg/__init__.py": "", "pkg/conf.py": USES_TOMLI},
+        {"pkg/conf.py": MISUSES_TOMLI},
+    )
+    result = TypesGate().evaluate(trees.context(environments={"base": built, "head": built}))
+    assert result.status == "failed", result.summary
+    assert "reportArgumentType" in result.details  # tomli's signature came from the project's site-packages
+    assert "the project's environment does not install pyright" in result.details
