@@ -349,8 +349,9 @@ class _Transformer(RecordingTransformer):
         # signature is left whole for a person (it needs wrapping), not half-fixed.
         if not fixed or self._widest(current) > max(79, self._widest(updated_node)):
             return updated_node
-        for original, name in fixed:
-            self.record(original, f"`{name}` defaults to None: None added to its annotation")
+        names = ", ".join(f"`{name}`" for _, name in fixed)
+        verb, what = ("defaults", "its annotation") if len(fixed) == 1 else ("default", "their annotations")
+        self.record(fixed[0][0], f"{names} {verb} to None: None added to {what}")
         return current
 
 
