@@ -51,9 +51,20 @@ def is_bot(user: Any, bot_login: str) -> bool:
     return user.get("type") == "Bot" or login.lower().endswith("[bot]") or login.lower() in (own, f"{own}[bot]")
 
 
+def _body_before_edit(payload: Mapping[str, Any]) -> str | None:
+    """The comment's body before an `edited` delivery's edit (GitHub's `changes.body.from`); None when the
+    edit did not change the body."""
+    changes = payload.get("changes")
+    body = changes.get("body") if isinstance(changes, dict) else None
+    before = body.get("from") if isinstance(body, dict) else None
+    return before if isinstance(before, str) else None
+
+
 @router.register("issue_comment", "created")
+@router.register("issue_comment", "edited")
 async def on_comment(event: Event, ctx: BotContext) -> None:
-    """Answer a command in a new issue or PR comment."""
+    """Answer a command in a new issue or PR comment, or one an edit put into a comment (once per edit; an
+    edit that keeps the command the comment had is not a new command)."""
     payload = event.payload
     comment, issue = payload.get("comment"), payload.get("issue")
     if not isinstance(comment, dict) or not isinstance(issue, dict) or event.installation_id is None:
@@ -65,6 +76,10 @@ async def on_comment(event: Event, ctx: BotContext) -> None:
     command = parse_command(str(comment.get("body") or ""), ctx.settings.bot_identity)
     if command is None:
         return
+    if event.action == "edited":
+        before = _body_before_edit(payload)
+        if before is None or parse_command(before, ctx.settings.bot_identity) == command:
+            return  # the command was there before the edit and was answered then
     repo_row = await ensure_repository(ctx, event)
     number, comment_id = issue.get("number"), comment.get("id")
     if repo_row is None or not isinstance(number, int) or not isinstance(comment_id, int):
@@ -113,6 +128,15 @@ async def on_comment(event: Event, ctx: BotContext) -> None:
     await handler(ctx, event, target, command, number, comment_id, user)
 
 
+def _run_key(event: Event, target: RunTarget, comment_id: int) -> str:
+    """A comment queues one run; an edit that put a new command into it queues one more."""
+    key = f"comment:{target.repository_id}:{comment_id}"
+    if event.action == "edited":
+        comment = event.payload.get("comment")
+        key += f":{str(comment.get('updated_at') or '')[:40]}" if isinstance(comment, dict) else ""
+    return key
+
+
 async def _react(ctx: BotContext, target: RunTarget, comment_id: int, content: ReactionContent) -> None:
     await ctx.github.add_reaction(target.installation_id, target.owner, target.name, comment_id, content)
 
@@ -136,7 +160,7 @@ async def _enqueue(
         focus=focus,
         requested_by=user,
         comment_issue_number=number,
-        idempotency_key=f"comment:{target.repository_id}:{comment_id}",
+        idempotency_key=_run_key(event, target, comment_id),
         delivery_id=event.delivery_id,
         pr_number=pr_number,
         options=notes,

@@ -32,6 +32,36 @@ def test_a_replayed_pause_under_a_new_delivery_id_changes_nothing(bot_world: Bot
     assert store.get_repository(bot_world.ctx.db, BotWorld.REPO_ID).paused
 
 
+def _edit(comment: dict, body: str, updated_at: str) -> dict:
+    """`issue_comment.edited` for `comment` (a delivered payload): the new body, GitHub's `changes.body.from`."""
+    return {
+        **comment,
+        "action": "edited",
+        "comment": {**comment["comment"], "body": body, "updated_at": updated_at},
+        "changes": {"body": {"from": comment["comment"]["body"]}},
+    }
+
+
+def test_an_edit_that_adds_a_command_acts_once(bot_world: BotWorld) -> None:
+    bot_world.install()
+    number = bot_world.fake.add_issue(bot_world.repo)
+    plain = bot_world.comment("alice", "Looks good to me.", number=number)
+    assert not store.get_repository(bot_world.ctx.db, BotWorld.REPO_ID).paused
+    edited = _edit(plain, "Looks good to me.\n/evolve pause", "2031-01-01T00:00:00Z")
+    assert bot_world.deliver("issue_comment", edited, "edit-1").status_code == 202
+    bot_world.drain()
+    assert store.get_repository(bot_world.ctx.db, BotWorld.REPO_ID).paused
+    bot_world.comment("alice", "/evolve resume", number=number)
+    before = len(_replies(bot_world, number))
+    # The same edit redelivered, and a later edit that keeps the same command: nothing happens again.
+    assert bot_world.deliver("issue_comment", edited, "edit-1-redelivered").status_code == 202
+    typo = _edit(edited, "Looks good to me!\n/evolve pause", "2031-01-02T00:00:00Z")
+    assert bot_world.deliver("issue_comment", typo, "edit-2").status_code == 202
+    bot_world.drain()
+    assert not store.get_repository(bot_world.ctx.db, BotWorld.REPO_ID).paused
+    assert len(_replies(bot_world, number)) == before
+
+
 def test_commands_hidden_in_comments_code_or_quotes_do_nothing(bot_world: BotWorld) -> None:
     bot_world.install()
     for body in (
