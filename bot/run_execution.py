@@ -156,7 +156,8 @@ class RunExecution:
         metrics.RUN_SECONDS.observe(time.monotonic() - started)
         from bot.dashboard.handlers import refresh_quietly  # the dashboard shows every outcome
 
-        await refresh_quietly(self.ctx, run.repository_id)
+        with log_context.bind(run_id=run.id):  # a keyless worker's token for the redraw is asked for this run
+            await refresh_quietly(self.ctx, run.repository_id)
         return status
 
     async def _execute_within_limits(self, run_id: int) -> str:

@@ -1,8 +1,9 @@
 """A worker's installation tokens, asked of the web process's token service (`bot.token_service`).
 
 A worker holds no App key: its `GitHubGateway` mints through `TokenServiceMinter`, which asks for a token of the
-run its scope names (`TokenScope.run_id`), or else of the delivery being processed (the `delivery_id` that
-`bot.delivery_processing` binds to the log context around each delivery). Anything else gets no token.
+run its scope names (`TokenScope.run_id`), or else of the run or the delivery the calling code works for (the
+`run_id` or `delivery_id` that `bot.run_execution` and `bot.delivery_processing` bind to the log context).
+Anything else gets no token.
 """
 
 from __future__ import annotations
@@ -23,9 +24,15 @@ if TYPE_CHECKING:  # pragma: no cover
 TIMEOUT_SECONDS = 30.0
 
 
-def _current_delivery() -> str | None:
-    delivery_id = log_context.current().get("delivery_id")
-    return delivery_id if isinstance(delivery_id, str) else None
+def _current_work() -> tuple[str, int | str] | None:
+    """The run (preferred) or delivery the calling code works for, as bound to the log context."""
+    bound = log_context.current()
+    run_id, delivery_id = bound.get("run_id"), bound.get("delivery_id")
+    if isinstance(run_id, int):
+        return ("run_id", run_id)
+    if isinstance(delivery_id, str):
+        return ("delivery_id", delivery_id)
+    return None
 
 
 @dataclass(frozen=True)
@@ -41,17 +48,17 @@ class TokenServiceMinter:
     def grant(self, scope: TokenScope | None) -> Hashable:
         """A token per run, or per delivery: the cache key beside the installation id."""
         if scope is not None and scope.run_id is not None:
-            return ("run", scope.run_id)
-        return ("delivery", _current_delivery())
+            return ("scoped-run", scope.run_id)
+        return _current_work()
 
     def request_body(self, installation_id: int, scope: TokenScope | None) -> dict[str, Any]:
         """What to ask for; GitHubError when the caller works for neither a run nor a delivery."""
         if scope is not None and scope.run_id is not None:
             return {"installation_id": installation_id, "run_id": scope.run_id}
-        delivery_id = _current_delivery()
-        if delivery_id is None:
+        work = _current_work()
+        if work is None:
             raise GitHubError("a worker gets installation tokens only for a run or a delivery in progress")
-        return {"installation_id": installation_id, "delivery_id": delivery_id}
+        return {"installation_id": installation_id, work[0]: work[1]}
 
     async def mint(self, installation_id: int, scope: TokenScope | None) -> MintedToken:
         """A token from the token service; GitHubError (with its status) when it refuses."""

@@ -4,7 +4,8 @@
 is for: `{"run_id": 12}` or `{"delivery_id": "…"}` (plus the `installation_id` the worker expects). The service
 looks the run or delivery up in the database and mints a token only while it is in progress, restricted to its
 one repository and to the permissions it needs (`RUN_PERMISSIONS`/`PLAN_PERMISSIONS` for a run,
-`DELIVERY_PERMISSIONS` for a delivery's replies). Without the setting the endpoint does not exist (404); a missing
+`DELIVERY_PERMISSIONS` for a delivery's replies; `AFTER_RUN_PERMISSIONS` for ten minutes after a run ended, for
+the dashboard redraw). Without the setting the endpoint does not exist (404); a missing
 or wrong secret gets 401, compared in constant time; an unknown run or delivery 404, a finished one 409.
 
 The secret only proves the caller is one of the operator's workers: bind the web process's port (or this path)
@@ -19,6 +20,7 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
@@ -48,9 +50,20 @@ log = logging.getLogger(__name__)
 TOKEN_PATH = "/internal/tokens"
 MAX_REQUEST_BYTES = 4096
 MIN_SECRET_LENGTH = 32
-# A delivery's handlers react, reply, read PRs and ask a commenter's permission on the one repository.
-DELIVERY_PERMISSIONS: AppPermissionsType = {"issues": "write", "pull_requests": "write", "metadata": "read"}
+# A delivery's handlers react, reply, read PRs and the configuration, ask a commenter's permission and keep the
+# dashboard issue, on the repositories the delivery names; they never push.
+DELIVERY_PERMISSIONS: AppPermissionsType = {
+    "issues": "write",
+    "pull_requests": "write",
+    "contents": "read",
+    "metadata": "read",
+}
+MAX_REPOSITORIES = 500  # what the access-token endpoint takes at most
 LIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+# Just after a run ends its worker redraws the repository's dashboard issue: for that, a run finished at most
+# this long ago still gets a token, with issues write only (no code, no pull requests, no checks).
+AFTER_RUN = timedelta(minutes=10)
+AFTER_RUN_PERMISSIONS: AppPermissionsType = {"issues": "write", "contents": "read", "metadata": "read"}
 LIVE_DELIVERY_STATUSES = ("queued", "processing")
 
 router = APIRouter()
@@ -117,34 +130,66 @@ def _repository_name(full_name: str) -> str:
     return full_name.split("/", 1)[1] if "/" in full_name else full_name
 
 
-def run_grant(run: Run | None, repository: Repository | None) -> Grant:
-    """The grant for a run's token: its one repository, with what a run (or a plan) needs; only while it runs."""
+def _finished_recently(run: Run, now: datetime) -> bool:
+    finished = run.finished_at
+    if finished is None:
+        return False
+    if finished.tzinfo is None:  # SQLite gives naive UTC back
+        finished = finished.replace(tzinfo=timezone.utc)
+    return timedelta(0) <= now - finished <= AFTER_RUN
+
+
+def run_grant(run: Run | None, repository: Repository | None, now: datetime | None = None) -> Grant:
+    """The grant for a run's token: its one repository, with what a run (or a plan) needs while it is queued or
+    running; for a few minutes after it finished, issues write only (the dashboard redraw)."""
     if run is None:
         raise TokenRefused(404, "no such run")
-    if run.status not in LIVE_RUN_STATUSES:
+    live = run.status in LIVE_RUN_STATUSES
+    if not live and not _finished_recently(run, now or datetime.now(timezone.utc)):
         raise TokenRefused(409, f"the run is {run.status}")
     if repository is None or repository.installation_id is None:
         raise TokenRefused(404, "the run's repository is not installed")
     permissions = PLAN_PERMISSIONS if run.trigger == "plan" else RUN_PERMISSIONS
+    if not live:
+        permissions = AFTER_RUN_PERMISSIONS
     scope = TokenScope((_repository_name(repository.full_name),), permissions, run_id=run.id)
     return Grant(repository.installation_id, scope)
 
 
+def delivery_repositories(payload: Any) -> tuple[str, ...]:
+    """The repositories a delivery's payload names: its `repository`, or those an installation event lists
+    (`repositories`, `repositories_added`); names without the owner, sorted."""
+    if not isinstance(payload, dict):
+        return ()
+    listed = [payload.get("repository")]
+    for key in ("repositories", "repositories_added"):
+        entries = payload.get(key)
+        if isinstance(entries, list):
+            listed += entries
+    names = {
+        _repository_name(entry["full_name"])
+        for entry in listed
+        if isinstance(entry, dict) and isinstance(entry.get("full_name"), str) and "/" in entry["full_name"]
+    }
+    return tuple(sorted(names))
+
+
 def delivery_grant(delivery: Delivery | None, payload: Any) -> Grant:
-    """The grant for a delivery's replies: the one repository its (signed) payload names; only while in progress."""
+    """The grant for a delivery's replies: the repositories its (signed) payload names; only while in progress."""
     if delivery is None:
         raise TokenRefused(404, "no such delivery")
     if delivery.status not in LIVE_DELIVERY_STATUSES:
         raise TokenRefused(409, f"the delivery is {delivery.status}")
-    repository = payload.get("repository") if isinstance(payload, dict) else None
-    full_name = repository.get("full_name") if isinstance(repository, dict) else None
+    repositories = delivery_repositories(payload)
     installation = payload.get("installation") if isinstance(payload, dict) else None
     installation_id = installation.get("id") if isinstance(installation, dict) else None
-    if not isinstance(full_name, str) or "/" not in full_name:
+    if not repositories:
         raise TokenRefused(404, "the delivery concerns no repository")
+    if len(repositories) > MAX_REPOSITORIES:
+        raise TokenRefused(422, f"the delivery names more than {MAX_REPOSITORIES} repositories")
     if type(installation_id) is not int or installation_id != delivery.installation_id:
         raise TokenRefused(404, "the delivery names no installation")
-    return Grant(installation_id, TokenScope((_repository_name(full_name),), DELIVERY_PERMISSIONS))
+    return Grant(installation_id, TokenScope(repositories, DELIVERY_PERMISSIONS))
 
 
 def _delivery_and_payload(ctx: BotContext, delivery_id: str) -> tuple[Delivery | None, Any]:

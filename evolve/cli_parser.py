@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--role",
         choices=["all", "web", "worker"],
         default="all",
-        help="which parts to run: the web server, the worker, or both",
+        help="which parts to run: the web server (holds the App's key and mints workers' tokens), the worker "
+        "(no key: needs EVOLVE_TOKEN_SERVICE_URL and EVOLVE_INTERNAL_SECRET), or both",
     )
     return parser

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -18,7 +19,15 @@ from pydantic import SecretStr
 from bot.db import store
 from bot.github_client import RUN_PERMISSIONS, GitHubError, TokenScope
 from bot.token_client import TokenServiceMinter
-from bot.token_service import DELIVERY_PERMISSIONS, TOKEN_PATH, TokenRefused, parse_request, secret_matches
+from bot.token_service import (
+    AFTER_RUN,
+    AFTER_RUN_PERMISSIONS,
+    DELIVERY_PERMISSIONS,
+    TOKEN_PATH,
+    TokenRefused,
+    parse_request,
+    secret_matches,
+)
 from evolve.run_status import RunStatus
 from tests.fakegithub.server import FakeGitHub
 from tests.fakegithub.state import FakeRepo
@@ -94,6 +103,7 @@ def test_a_delivery_token_is_for_its_repository_replies_only(world):
     answer = _ask(client, {"delivery_id": "d-1"})
     assert answer.status_code == 200, answer.text
     assert answer.json()["repositories"] == ["other"] and answer.json()["permissions"] == DELIVERY_PERMISSIONS
+    assert DELIVERY_PERMISSIONS["contents"] == "read"
     (minted,) = fake.requests_to("POST", f"/app/installations/{INSTALLATION}/access_tokens")
     assert minted.body == {"repositories": ["other"], "permissions": DELIVERY_PERMISSIONS}
     # a delivery's token cannot push code (git's receive-pack needs contents: write)
@@ -120,14 +130,19 @@ def test_refusals(world):
     assert _ask(client, {"run_id": run.id, "delivery_id": "d"}).status_code == 400
     assert _ask(client, ["run_id"]).status_code == 400
     store.finish_run(db, run.id, RunStatus.SUCCEEDED)
+    # just finished: the worker may still redraw the dashboard, with issues write and nothing else
+    after = _ask(client, {"run_id": run.id})
+    assert after.status_code == 200 and after.json()["permissions"] == AFTER_RUN_PERMISSIONS
+    store.update_run(db, run.id, finished_at=datetime.now(timezone.utc) - AFTER_RUN - timedelta(seconds=5))
     finished = _ask(client, {"run_id": run.id})
     assert finished.status_code == 409 and "succeeded" in finished.json()["message"]
     big = client.post(
         TOKEN_PATH, content=b"{" + b" " * 10_000 + b"}", headers={"Authorization": f"Bearer {INTERNAL_SECRET}"}
     )
     assert big.status_code == 413
-    # nothing of all that reached GitHub
-    assert fake.requests_to("POST", f"/app/installations/{INSTALLATION}/access_tokens") == []
+    # of all that, only the one token after the run reached GitHub
+    (minted,) = fake.requests_to("POST", f"/app/installations/{INSTALLATION}/access_tokens")
+    assert minted.body == {"repositories": ["sample"], "permissions": AFTER_RUN_PERMISSIONS}
 
 
 def test_without_the_setting_the_endpoint_does_not_exist(tmp_path, make_settings, app_factory):
@@ -151,6 +166,8 @@ def test_the_worker_minter_asks_for_its_run_or_its_delivery_and_nothing_else():
     with log_context.bind(delivery_id="abc"):
         assert minter.request_body(5, None) == {"installation_id": 5, "delivery_id": "abc"}
         assert minter.grant(None) != minter.grant(scope)
+        with log_context.bind(run_id=12):  # code working for a run (a redraw after it) asks for the run
+            assert minter.request_body(5, None) == {"installation_id": 5, "run_id": 12}
     with pytest.raises(GitHubError, match="only for a run or a delivery"):
         minter.request_body(5, None)
     assert INTERNAL_SECRET not in repr(minter)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.github_client import RUN_PERMISSIONS
 from tests.bot.live_server import base_env, live_server, server_log
 from tests.fakegithub.payloads import comment_created, installation_created, signed
 from tests.fakegithub.sample_repo import SAMPLE_FILES
@@ -89,15 +90,19 @@ def test_a_keyless_worker_runs_end_to_end_through_the_web_token_service(tmp_path
         assert pull["head"].startswith("evolve/") and pull["state"] == "open"
         assert fake.comments(repo, number)[-1].startswith("Done: opened #"), fake.comments(repo, number)
         assert repo.reactions  # the delivery's reply work (the reaction) was done with a delivery token
-        # every token GitHub minted was restricted to one repository, never the whole installation
+        # every token GitHub minted named its repositories, never the whole installation: the installation
+        # delivery's its two repositories (to open their dashboards), everything else only `sample`
         minted = fake.requests_to("POST", f"/app/installations/{INSTALLATION}/access_tokens")
-        assert minted and all(len(request.body.get("repositories") or []) == 1 for request in minted), [
-            r.body for r in minted
-        ]
-        run_tokens = [r for r in minted if r.body["repositories"] == ["sample"] and "contents" in r.body["permissions"]]
-        assert run_tokens and run_tokens[0].body["permissions"]["contents"] == "write"
+        named = sorted(tuple(request.body.get("repositories") or ()) for request in minted)
+        assert minted and all(named) and set(named) == {("other", "sample"), ("sample",)}, named
+        pushing = [r.body for r in minted if r.body["permissions"].get("contents") == "write"]
+        assert pushing == [{"repositories": ["sample"], "permissions": RUN_PERMISSIONS}]  # only the run's may push
         # the run's token was revoked when it ended, and was minted by the web process, not the worker
         assert fake.revoked_tokens
         assert "token service: minted a token for run" in web_log
         assert "minted a token" not in worker_log
         assert "PRIVATE KEY" not in worker_log
+        assert "could not redraw the dashboard" not in worker_log, worker_log[worker_log.find("could not redraw") :][
+            :3000
+        ]
+        assert "only for a run or a delivery" not in worker_log
