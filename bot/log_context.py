@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
-from bot.log_output import BatchedStreamHandler, CachedTimeFormatter, quicker_records
+from bot.log_output import TEXT_FORMAT, BatchedStreamHandler, CachedTimeFormatter, quicker_records
 from evolve.untrusted_text import redacted
 
 _FIELDS = ("delivery_id", "run_id", "installation_id", "repository", "repository_id")
@@ -76,5 +76,5 @@ def configure_logging(log_format: str) -> None:
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(CachedTimeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(CachedTimeFormatter(TEXT_FORMAT))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)

@@ -20,6 +20,7 @@ from typing import TextIO
 
 INTERVAL = 0.05  # seconds an INFO line may wait before it is written
 MAX_PENDING = 512  # lines; more are written at once
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # `evolve serve`'s text lines
 
 
 class CachedTimeFormatter(logging.Formatter):
@@ -39,6 +40,16 @@ class CachedTimeFormatter(logging.Formatter):
             self._stamp = super().formatTime(record, self.default_time_format)
             self._second = second
         return f"{self._stamp[:19]},{int(record.msecs):03d}"
+
+    def text_line(self, name: str, message: str) -> str:
+        """The INFO line `format` would write now for a record of logger `name` with `message` (only for
+        `TEXT_FORMAT`), without building the record."""
+        created = time.time()
+        second = int(created)
+        if second != self._second:
+            self._stamp = time.strftime(self.default_time_format, self.converter(created))
+            self._second = second
+        return f"{self._stamp[:19]},{int((created - second) * 1000):03d} INFO {name}: {message}"
 
 
 class BatchedStreamHandler(logging.StreamHandler):
@@ -65,6 +76,18 @@ class BatchedStreamHandler(logging.StreamHandler):
             self._write_pending()
         elif len(self._pending) == 1:
             self._wanted.set()
+
+    def add_line(self, line: str) -> None:
+        """Write an already formatted INFO line, as `emit` would."""
+        self.acquire()
+        try:
+            self._pending.append(line + self.terminator)
+            if len(self._pending) >= MAX_PENDING or self._closed:
+                self._write_pending()
+            elif len(self._pending) == 1:
+                self._wanted.set()
+        finally:
+            self.release()
 
     def flush(self) -> None:
         """Write what is pending, then flush the stream."""
@@ -108,3 +131,37 @@ def quicker_records() -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
+
+
+def log_info(logger: logging.Logger, message: str) -> None:
+    """`logger.info(message)`, for a line on a hot path.
+
+    When the line would go only to `evolve serve`'s own text handler (the root's one handler, no
+    filters, nothing else attached on the way), the line is formatted from the message and the
+    clock directly, without a `LogRecord`: the same text at a fraction of the cost. Otherwise
+    (JSON lines, a test's capturing handler, other handlers) it is an ordinary `logger.info`.
+    """
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    root = logging.root
+    handlers = root.handlers
+    if (
+        len(handlers) == 1
+        and not logger.handlers
+        and not logger.filters
+        and not root.filters
+        and logger.propagate
+        and logger.parent is root
+    ):
+        handler = handlers[0]
+        formatter = handler.formatter
+        if (
+            type(handler) is BatchedStreamHandler
+            and not handler.filters
+            and handler.level <= logging.INFO
+            and type(formatter) is CachedTimeFormatter
+            and formatter._fmt == TEXT_FORMAT
+        ):
+            handler.add_line(formatter.text_line(logger.name, message))
+            return
+    logger.info(message)

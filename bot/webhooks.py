@@ -34,6 +34,7 @@ from starlette.routing import Route
 
 from bot import metrics
 from bot.db.deliveries import NewDelivery
+from bot.log_output import log_info
 from bot.request_deadlines import Deadlines
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -180,7 +181,7 @@ def _log_outcome(status: int, outcome: str, delivery: bytes | None, event: bytes
     if log.isEnabledFor(logging.INFO):
         delivery_text = delivery[:MAX_HEADER].decode("latin-1") if delivery else "-"
         event_text = event[:MAX_HEADER].decode("latin-1") if event else "-"
-        log.info(f"delivery {delivery_text}: {outcome} ({status}) event={event_text}")
+        log_info(log, f"delivery {delivery_text}: {outcome} ({status}) event={event_text}")
 
 
 class WebhookIntake:

@@ -153,3 +153,32 @@ def test_unsigned_event_headers_never_become_labels() -> None:
     metrics.count_webhook_response(b"Not An Event", True, "accepted")
     grown = {key for key, value in metrics.WEBHOOK_RESPONSES.counts.items() if value != before.get(key)}
     assert grown == {("unverified", "unsigned"), ("other", "accepted")}
+
+
+def test_log_info_writes_what_logger_info_writes_through_the_serve_handler() -> None:
+    from bot.log_output import TEXT_FORMAT, log_info
+
+    stream = io.StringIO()
+    handler = BatchedStreamHandler(stream, interval=60)
+    handler.setFormatter(CachedTimeFormatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    try:
+        log = logging.getLogger("test_log_info_direct")
+        log_info(log, "delivery d-1: accepted (202) event=issues")  # the direct path
+        log.info("delivery d-1: accepted (202) event=issues")  # the ordinary one
+        extra = logging.NullHandler()
+        root.addHandler(extra)  # another handler: log_info falls back to logger.info
+        log_info(log, "fallback")
+        root.removeHandler(extra)
+        handler.flush()
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+        handler.close()
+    direct, ordinary, fallback = stream.getvalue().splitlines()
+    assert direct[23:] == ordinary[23:] == " INFO test_log_info_direct: delivery d-1: accepted (202) event=issues"
+    assert direct[:17] == ordinary[:17] and direct[19] == "," and direct[:23].replace(",", ":").count(":") == 3
+    assert fallback.endswith(" INFO test_log_info_direct: fallback")
