@@ -115,7 +115,7 @@ class CollectionsAbc(Codemod):
 
     def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
         """Find ABC imports from `collections` and `collections.<ABC>` attributes outside fallbacks."""
-        if "collections" not in source:
+        if "collections" not in source or context.min_python < (3, 3):
             return []
         fallbacks = _in_fallbacks(tree)
         module_ok = binds_only_module(tree, "collections") and any(
@@ -149,8 +149,8 @@ class CollectionsAbc(Codemod):
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
         """Split the imports, rewrite the attributes, and add `import collections.abc` where needed."""
-        if "collections" not in module.code:
-            return module, []
+        if "collections" not in module.code or context.min_python < (3, 3):
+            return module, []  # Python 2 has no collections.abc
         module_ok = cst_binds_only_module(module, "collections") and any(
             _is_plain_collections_import(statement) for statement in module.body
         )

@@ -103,3 +103,15 @@ def test_late_binding_counts_a_lambda_in_nested_loops_once_and_binds_what_the_bo
     )
     assert len(LateBindingClosures().detect(ast.parse(source), source, PY38)) == 1
     assert "factories.append(lambda env=env: env)" in apply_codemod(LateBindingClosures(), source)[0]
+
+
+def test_collections_abc_leaves_projects_that_still_support_python_2_alone():
+    from evolve.codemods.collections_abc import CollectionsAbc
+
+    source = "import collections\nx = collections.Mapping\n"
+    py27 = CodemodContext(min_python=(2, 7))
+    assert CollectionsAbc().detect(ast.parse(source), source, py27) == []
+    assert_unchanged(CollectionsAbc(), source, py27)
+    assert apply_codemod(CollectionsAbc(), source, PY38)[0] == (
+        "import collections\nimport collections.abc\nx = collections.abc.Mapping\n"
+    )
