@@ -195,7 +195,8 @@ class RunExecution:
         from bot.run_checks import close_abandoned_check  # bot-github's half; imported late to keep layers apart
 
         try:
-            await close_abandoned_check(self.ctx, run_id, message)
+            with log_context.bind(run_id=run_id):  # a keyless worker's token is asked for this run
+                await close_abandoned_check(self.ctx, run_id, message)
         except Exception:  # best effort: the next run of the repository closes what is left
             log.exception("could not report the end of run %s", run_id)
 

@@ -60,10 +60,16 @@ DELIVERY_PERMISSIONS: AppPermissionsType = {
 }
 MAX_REPOSITORIES = 500  # what the access-token endpoint takes at most
 LIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
-# Just after a run ends its worker redraws the repository's dashboard issue: for that, a run finished at most
-# this long ago still gets a token, with issues write only (no code, no pull requests, no checks).
+# Just after a run ends its worker redraws the repository's dashboard issue, and a run stopped by its time limit
+# or abandoned by the sweep has its check run closed and its requester told: for that, a run finished at most this
+# long ago still gets a token, with issues and checks write only (no code, no pull requests).
 AFTER_RUN = timedelta(minutes=10)
-AFTER_RUN_PERMISSIONS: AppPermissionsType = {"issues": "write", "contents": "read", "metadata": "read"}
+AFTER_RUN_PERMISSIONS: AppPermissionsType = {
+    "issues": "write",
+    "checks": "write",
+    "contents": "read",
+    "metadata": "read",
+}
 LIVE_DELIVERY_STATUSES = ("queued", "processing")
 
 router = APIRouter()
