@@ -15,6 +15,7 @@ else:  # pragma: no cover - exercised only on 3.10
 DEFAULT_MIN_PYTHON = (3, 8)
 _CLAUSE = re.compile(r"^\s*(===|==|>=|~=|>|\^|~)?\s*(\d+)(?:\.(\d+|\*))?")
 _SETUP_PY = re.compile(r"python_requires\s*=\s*[\"']([^\"']+)[\"']")
+_CLASSIFIER = re.compile(r"Programming Language :: Python :: (\d+)\.(\d+)\s*[\"'\n]")
 
 
 def min_python_from_requires(
@@ -36,8 +37,19 @@ def min_python_from_requires(
     return lower or default
 
 
+def min_python_from_classifiers(texts: list[str]) -> tuple[int, int] | None:
+    """The lowest `Programming Language :: Python :: X.Y` trove classifier in these texts, or None."""
+    versions = [(int(major), int(minor)) for text in texts for major, minor in _CLASSIFIER.findall(text)]
+    return min(versions) if versions else None
+
+
 def repository_min_python(root: Path) -> tuple[int, int]:
-    """Read `requires-python` from pyproject.toml, else setup.cfg `python_requires`, else a setup.py literal."""
+    """Read `requires-python` from pyproject.toml, else setup.cfg `python_requires`, else a setup.py literal.
+
+    Without any of them, the lowest Python version the trove classifiers list (a project that declares
+    2.7 support there is not given Python 3-only rewrites), else DEFAULT_MIN_PYTHON.
+    """
+    texts: list[str] = []
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         try:
@@ -49,12 +61,18 @@ def repository_min_python(root: Path) -> tuple[int, int]:
             spec = data.get("tool", {}).get("poetry", {}).get("dependencies", {}).get("python")
         if isinstance(spec, str):
             return min_python_from_requires(spec)
+        classifiers = data.get("project", {}).get("classifiers") or data.get("tool", {}).get("poetry", {}).get(
+            "classifiers"
+        )
+        if isinstance(classifiers, list):
+            texts.append("".join(f"{item}\n" for item in classifiers if isinstance(item, str)))
     setup_cfg = root / "setup.cfg"
     if setup_cfg.is_file():
         parser = configparser.ConfigParser()
         try:
             parser.read(setup_cfg, encoding="utf-8")
             spec = parser.get("options", "python_requires", fallback=None)
+            texts.append(parser.get("metadata", "classifiers", fallback="") + "\n")
         except (configparser.Error, UnicodeDecodeError):
             spec = None
         if spec:
@@ -62,9 +80,11 @@ def repository_min_python(root: Path) -> tuple[int, int]:
     setup_py = root / "setup.py"
     if setup_py.is_file():
         try:
-            match = _SETUP_PY.search(setup_py.read_text(encoding="utf-8", errors="replace"))
+            text = setup_py.read_text(encoding="utf-8", errors="replace")
         except OSError:
-            match = None
+            text = ""
+        match = _SETUP_PY.search(text)
         if match:
             return min_python_from_requires(match.group(1))
-    return DEFAULT_MIN_PYTHON
+        texts.append(text)
+    return min_python_from_classifiers(texts) or DEFAULT_MIN_PYTHON

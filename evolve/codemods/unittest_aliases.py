@@ -44,6 +44,13 @@ ALIASES = {
     "assertRaisesRegexp": "assertRaisesRegex",
 }
 
+# The modern names of these arrived in Python 3.2: on a project that still supports Python 2 they stay.
+_PY32_NAMES = frozenset({"assertRegexpMatches", "assertNotRegexpMatches", "assertRaisesRegexp"})
+
+
+def _renamable(context: CodemodContext) -> frozenset[str]:
+    return frozenset(ALIASES) - (_PY32_NAMES if context.min_python < (3, 2) else frozenset())
+
 
 def _test_case_classes(classes: Iterable[tuple[str, list[str]]]) -> set[str]:
     """Names of the classes (name, dotted base names), in source order, that are TestCases."""
@@ -132,10 +139,11 @@ class UnittestAliases(Codemod):
             if isinstance(node, ast.ClassDef)
         }
         found = []
+        renamable = _renamable(context)
         for node, symbol in walk_with_symbol(tree):
             if not (
                 isinstance(node, ast.Attribute)
-                and node.attr in ALIASES
+                and node.attr in renamable
                 and node.attr not in defined
                 and isinstance(node.value, ast.Name)
                 and node.value.id == "self"
@@ -160,6 +168,7 @@ class UnittestAliases(Codemod):
             for n in iter_nodes(module)
             if isinstance(n, (cst.AssignTarget, cst.AnnAssign)) and isinstance(n.target, cst.Name)
         )
+        defined |= set(ALIASES) - _renamable(context)
         return run_transformer(module, _Transformer(ID, context, cases, defined))
 
 

@@ -152,6 +152,25 @@ def test_repository_min_python_sources(tmp_path: Path) -> None:
     assert repository_min_python(tmp_path) == (3, 11)
 
 
+def test_without_requires_python_the_lowest_classifier_counts(tmp_path: Path) -> None:
+    (tmp_path / "setup.py").write_text(
+        "setup(classifiers=[\n    'Programming Language :: Python :: 3.6',\n"
+        "    \"Programming Language :: Python :: 2.7\",\n    'Programming Language :: Python :: 3',\n])\n",
+        encoding="utf-8",
+    )
+    assert repository_min_python(tmp_path) == (2, 7)
+    (tmp_path / "setup.cfg").write_text(
+        "[metadata]\nclassifiers =\n    Programming Language :: Python :: 3.9\n", encoding="utf-8"
+    )
+    assert repository_min_python(tmp_path) == (2, 7)  # every place that lists versions counts
+    (tmp_path / "setup.py").write_text("setup()\n", encoding="utf-8")
+    assert repository_min_python(tmp_path) == (3, 9)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nclassifiers = ["Programming Language :: Python :: 3.7"]\n', encoding="utf-8"
+    )
+    assert repository_min_python(tmp_path) == (3, 7)
+
+
 def test_a_module_with_a_stub_gets_no_return_annotations(tmp_path: Path) -> None:
     source = "def f(x: int):\n    print(x)\n"
     (tmp_path / "typed.py").write_text(source)

@@ -115,3 +115,15 @@ def test_collections_abc_leaves_projects_that_still_support_python_2_alone():
     assert apply_codemod(CollectionsAbc(), source, PY38)[0] == (
         "import collections\nimport collections.abc\nx = collections.abc.Mapping\n"
     )
+
+
+def test_unittest_aliases_keep_the_names_python_2_lacks_where_it_is_supported():
+    source = (
+        "import unittest\n\nclass T(unittest.TestCase):\n    def test(self):\n"
+        "        self.assertEquals(1, 1)\n        self.assertRaisesRegexp(E, 'x', f)\n"
+    )
+    py27 = CodemodContext(min_python=(2, 7))
+    result, _ = apply_codemod(UnittestAliases(), source, py27)
+    assert "self.assertEqual(1, 1)" in result and "self.assertRaisesRegexp(E, 'x', f)" in result
+    assert len(UnittestAliases().detect(ast.parse(source), source, py27)) == 1
+    assert "self.assertRaisesRegex(E, 'x', f)" in apply_codemod(UnittestAliases(), source, PY38)[0]
