@@ -42,6 +42,7 @@ class BareExcept(Codemod):
         risk="medium",
         lint_codes=("E722", "B001"),
         benefit="defect",
+        min_target_python=(2, 7),
         review_guidance="After the change, KeyboardInterrupt, SystemExit and GeneratorExit raised in the `try` "
         "propagate instead of being swallowed. Handlers that re-raise are left alone (seeing everything and "
         "re-raising is a deliberate pattern), as are `try` bodies that mention SystemExit, KeyboardInterrupt, "

@@ -40,6 +40,9 @@ class CodemodMetadata:
     # What a reviewer gains, which ranks plans (evolve/research/codemod_findings.py): a security finding or a
     # bug pattern fixed beats a deprecated API migrated, which beats cleanup, which beats a cosmetic rewrite.
     benefit: Benefit = "cosmetic"
+    # The lowest Python the rewritten code runs on: a repository that supports older ones gets nothing from
+    # this codemod (`open(..., encoding=)`, `super()`, annotations need Python 3; plugins default to that).
+    min_target_python: tuple[int, int] = (3, 0)
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise to a JSON-ready dict."""
@@ -114,7 +117,8 @@ class Codemod(ABC, Generic[SettingsT]):
         self.settings: SettingsT = settings if settings is not None else cast("SettingsT", self.Settings())
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Every codemod's `detect` drops occurrences on lines the code itself marks as deliberate (signals.py)."""
+        """Every codemod's `detect` drops occurrences on lines the code itself marks as deliberate (signals.py),
+        and finds nothing in a repository that supports a Python older than its `min_target_python`."""
         super().__init_subclass__(**kwargs)
         own = cls.__dict__.get("detect")
         if own is None or getattr(own, "__isabstractmethod__", False) or getattr(own, "_respects_signals", False):
@@ -122,6 +126,8 @@ class Codemod(ABC, Generic[SettingsT]):
 
         @functools.wraps(own)
         def detect(self: Codemod, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
+            if context.min_python < self.metadata.min_target_python:
+                return []
             found = own(self, tree, source, context)
             if not found:
                 return found

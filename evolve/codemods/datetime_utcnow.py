@@ -34,6 +34,7 @@ class DatetimeUtcnow(Codemod):
         risk="low",
         lint_codes=("DTZ003", "DTZ004"),
         benefit="deprecation",
+        min_target_python=(3, 2),
         review_guidance="The result is still a naive datetime holding UTC, so comparisons and arithmetic behave "
         "as before. Consider dropping `.replace(tzinfo=None)` later to work with aware values.",
         references=(

@@ -24,6 +24,7 @@ class EmptyLiterals(Codemod):
         rationale="`{}`/`[]`/`()` are the idiomatic empty containers and skip a builtin lookup and call.",
         risk="low",
         benefit="cosmetic",
+        min_target_python=(2, 7),
         review_guidance="Only calls without arguments, and only when the module never rebinds the builtin's name.",
         references=(
             "https://docs.astral.sh/ruff/rules/unnecessary-collection-call/",

@@ -153,6 +153,7 @@ class ImplicitOptional(Codemod):
         risk="low",
         lint_codes=("RUF013",),
         benefit="defect",
+        min_target_python=(3, 5),
         review_guidance="Only annotations change; behaviour is the same. The spelling follows the module "
         "(`Optional[X]` where it uses Optional or supports Pythons before 3.10, else `X | None`). A name the "
         "module assigns itself (an alias, a TypeVar) and string annotations are left alone.",

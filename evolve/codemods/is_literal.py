@@ -36,6 +36,7 @@ class IsLiteral(Codemod):
         risk="low",
         lint_codes=("F632",),
         benefit="defect",
+        min_target_python=(2, 7),
         review_guidance="Only single comparisons against a str, bytes or number literal change; `is None`, "
         "`is True`/`is False` and `is ...` are left alone. A class with a custom `__eq__` on the other side now "
         "takes part in the comparison, which is what the literal comparison meant.",

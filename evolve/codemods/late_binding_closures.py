@@ -123,6 +123,7 @@ class LateBindingClosures(Codemod):
         risk="medium",
         lint_codes=("B023",),
         benefit="defect",
+        min_target_python=(2, 7),
         review_guidance="Each changed lambda now takes the loop variable as a default argument, so it keeps the "
         "value of its own iteration. Check that no caller passes an extra positional argument (it would now "
         "replace the bound value) and that the code did not mean to read the variable's final value.",

@@ -66,6 +66,7 @@ class LoggingWarn(Codemod):
         risk="low",
         lint_codes=("G010",),
         benefit="deprecation",
+        min_target_python=(2, 7),
         review_guidance="`warn` only forwarded to `warning` with the same arguments, so the log records are the "
         "same. Only receivers that are certainly logging's (the module, or a name bound only to "
         "`logging.getLogger(...)`) change.",

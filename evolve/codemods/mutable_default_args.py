@@ -142,6 +142,7 @@ class MutableDefaultArgs(Codemod):
         risk="medium",
         lint_codes=("B006",),
         benefit="defect",
+        min_target_python=(2, 7),
         review_guidance="Only defaults the function mutates or hands out change, so behaviour differs exactly "
         "where one call leaked state into the next. Callers passing `None` explicitly now get a fresh empty "
         "object (parameters the body already compares with None are left alone). Names that announce a shared "

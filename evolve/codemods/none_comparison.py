@@ -27,6 +27,7 @@ class NoneComparison(Codemod):
         rationale="`== None` calls `__eq__`, which classes may override; `is None` is the identity test PEP 8 asks for.",
         risk="medium",  # `==` may be a custom `__eq__` (ORM columns, arrays): unexecuted hunks need proof
         benefit="defect",
+        min_target_python=(2, 7),
         review_guidance="Check that no compared object relies on a custom `__eq__` against None (e.g. array-likes or ORM column expressions).",
         references=(
             "https://peps.python.org/pep-0008/#programming-recommendations",

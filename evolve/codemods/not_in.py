@@ -23,6 +23,7 @@ class NotIn(Codemod):
         rationale="`not x in y` reads as `(not x) in y`; `x not in y` says what it means and is the PEP 8 form. Same semantics.",
         risk="low",
         benefit="cosmetic",
+        min_target_python=(2, 7),
         review_guidance="Purely syntactic: `not (a in b)` and `a not in b` evaluate identically.",
         references=(
             "https://peps.python.org/pep-0008/#programming-recommendations",

@@ -130,6 +130,7 @@ class PkgResourcesVersion(Codemod):
         "and fails where setuptools is absent or too new; the standard library answers the same question.",
         risk="low",
         benefit="deprecation",
+        min_target_python=(3, 8),
         review_guidance="`importlib.metadata.version(name)` returns the same version string for an installed "
         "distribution; a missing one raises `PackageNotFoundError`, and the handlers that caught "
         "`DistributionNotFound` now catch that. Only plain names are looked up this way (no requirement strings).",

@@ -26,6 +26,7 @@ class RedundantElse(Codemod):
         "early exits read top to bottom.",
         risk="medium",
         benefit="cosmetic",
+        min_target_python=(2, 7),
         review_guidance="Control flow is unchanged because the `if` branch ends in an unconditional exit. Check "
         "that comments that sat on the `else:` line still read well above the dedented code.",
         references=(

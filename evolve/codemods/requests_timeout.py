@@ -43,6 +43,7 @@ class RequestsTimeout(Codemod[RequestsTimeoutSettings]):
         rationale="`requests` waits forever by default; a stalled server then hangs the caller (CWE-400).",
         risk="medium",
         benefit="defect",
+        min_target_python=(2, 7),
         review_guidance="Each call now fails after the timeout (30 s unless `codemods.requests-timeout."
         "timeout_seconds` says otherwise) without a response. Check long downloads and slow endpoints and raise "
         "the value where needed. Calls passing `**kwargs` are left alone.",

@@ -84,6 +84,7 @@ class UnusedImports(Codemod):
         "re-exports, imports inside try/except, `__future__`, `# noqa`, names mentioned in strings or type "
         "comments, modules using globals()/eval. Check that no other module imports the removed name from this one.",
         benefit="cleanup",
+        min_target_python=(2, 7),
         references=("https://docs.astral.sh/ruff/rules/unused-import/", "https://peps.python.org/pep-0484/#stub-files"),
         lint_codes=("F401", "pylint:unused-import", "pylint:W0611"),
     )

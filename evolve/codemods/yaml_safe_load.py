@@ -47,6 +47,7 @@ class YamlSafeLoad(Codemod):
         "mentions `unsafe_load`, `UnsafeLoader`, `FullLoader` or `!!python` tags, and calls through a name bound "
         "in a try/except ImportError fallback.",
         benefit="security",
+        min_target_python=(2, 7),
         references=(
             "https://pyyaml.org/wiki/PyYAMLDocumentation",
             "https://github.com/yaml/pyyaml/wiki/PyYAML-yaml.load(input)-Deprecation",

@@ -189,3 +189,12 @@ def test_compatibility_shims_keep_their_imports(tmp_path: Path) -> None:
     codemods = select_codemods(["unused-imports"], [])
     result = apply_codemods(tmp_path, ["_compat.py", "compatibility.py", "plain.py"], codemods)
     assert [edit.path for edit in result.edits] == ["plain.py"]  # a shim's imports are what it offers
+
+
+def test_a_repository_that_supports_python_2_gets_only_rewrites_that_run_there(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("if x is 1:\n    f = open('p')\n", encoding="utf-8")
+    codemods = select_codemods(["is-literal", "open-encoding"], [])
+    old = apply_codemods(tmp_path, ["m.py"], codemods, (2, 7))
+    assert [change.codemod for change in old.edits[0].changes] == ["is-literal"]
+    new = apply_codemods(tmp_path, ["m.py"], codemods, (3, 8))
+    assert {change.codemod for change in new.edits[0].changes} == {"is-literal", "open-encoding"}
