@@ -24,7 +24,9 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from apscheduler.abc import EventBroker
 
-ROLES = {"web": SchedulerRole.scheduler, "worker": SchedulerRole.worker, "all": SchedulerRole.both}
+# Workers process the cron schedules too (APScheduler lets many schedulers share one store); the web process
+# never starts its scheduler: it only adds jobs and schedules to the shared store.
+ROLES = {"web": SchedulerRole.scheduler, "worker": SchedulerRole.both, "all": SchedulerRole.both}
 PG_SCHEMA = "apscheduler"
 
 
@@ -45,9 +47,10 @@ def cron_trigger(expression: str) -> CronTrigger:
 
 
 def build_scheduler(settings: Settings, role: str = "all") -> AsyncScheduler:
-    """The scheduler for this process: `web` only adds jobs, `worker` runs them, `all` does both.
+    """The scheduler for this process: `web` only adds jobs and schedules, `worker` and `all` fire the cron
+    schedules and run the jobs.
 
-    A web process never processes schedules either: it is a client of the shared data store.
+    A web process never processes schedules: it is a client of the shared data store.
     """
     url = scheduler_database_url(settings.database_url)
     engine: Engine | AsyncEngine

@@ -8,8 +8,8 @@ repositories of two installations whose cron schedules fire every minute, so rea
 repository's syntax and tests gates, sandboxed) are queued by comments and by schedules and interrupted by the
 kills. At the end it reports deliveries answered 2xx / recorded / processed, duplicated and missing replies
 (GitHub writes), duplicated runs and PRs, the most runs seen running at once per repository and per
-installation, the longest delivery wait and the longest run takeover delay (from the dead worker's last
-heartbeat to the new claim; an upper bound), and, in a second phase without kills, processed deliveries per
+installation, the longest delivery and run takeover delays (from the dead holder's last heartbeat to the new
+claim; upper bounds), and, in a second phase without kills, processed deliveries per
 second with 1, 2 and 3 workers: the deliveries are recorded while the workers are stopped (SIGSTOP), then
 timed from SIGCONT until the last is processed, so the figure is the workers' rate, not the sender's.
 
@@ -50,6 +50,7 @@ from tests.fakegithub.sample_repo import SAMPLE_FILES  # noqa: E402
 from tests.fakegithub.server import FakeGitHub  # noqa: E402
 
 SECRET = "chaos-webhook-secret"
+INTERNAL_SECRET = "chaos-internal-secret-0123456789abcdef"
 INSTALLATION = 4711
 OTHER_INSTALLATION = 4712
 PG = "postgresql://postgres@127.0.0.1:5432"
@@ -74,17 +75,20 @@ class Cluster:
         self.ports: dict[str, int] = {}
 
     def env(self, name: str) -> dict[str, str]:
-        """The environment of one process: its own data directory, the shared database."""
-        return {
+        """The environment of one process: its own data directory, the shared database; the web process holds
+        the App's key and workers get their tokens from it (the internal token service)."""
+        common = {
             **os.environ,
-            "EVOLVE_APP_ID": str(self.fake.app_id),
-            "EVOLVE_PRIVATE_KEY": self.fake.private_key,
             "EVOLVE_WEBHOOK_SECRET": SECRET,
+            "EVOLVE_INTERNAL_SECRET": INTERNAL_SECRET,
             "EVOLVE_GITHUB_URL": self.fake.base_url,
             "EVOLVE_DATABASE_URL": f"{PG}/{self.database}",
             "EVOLVE_DATA_DIR": str(self.workdir / name),
             "EVOLVE_LOG_FORMAT": "json",
         }
+        if name == "web":
+            return {**common, "EVOLVE_APP_ID": str(self.fake.app_id), "EVOLVE_PRIVATE_KEY": self.fake.private_key}
+        return {**common, "EVOLVE_TOKEN_SERVICE_URL": f"http://127.0.0.1:{self.ports['web']}"}
 
     def start(self, name: str) -> None:
         """Start `web` or `worker-N` (the same port again after a restart)."""
@@ -245,20 +249,23 @@ def _pulls_duplicated(repos: list[Any], database: str) -> tuple[int, int]:
     return len(pulls), max(len(pulls) - runs_with_pr, len(pulls) - len(set(pulls)))
 
 
-class RunWatcher:
-    """Polls the runs table: the most running at once per repository and per installation, and each takeover
-    (a run claimed again) with the delay since the dead holder's last heartbeat (its last lease minus the lease)."""
+class Watcher:
+    """Polls the runs and deliveries tables: the most runs running at once per repository and per installation,
+    and each takeover (work claimed again straight from an expired lease) with its delay from the dead holder's
+    last heartbeat (its last lease minus the lease) to the new claim."""
 
     def __init__(self, database: str) -> None:
         self.database = database
         self.max_per_repository = 0
         self.max_per_installation = 0
-        self.takeover_delays: list[float] = []
-        self._seen: dict[int, tuple[int, Any]] = {}  # run id -> (tries, last lease_until seen)
+        self.run_takeovers: list[float] = []
+        self.delivery_takeovers: list[float] = []
+        self._runs: dict[int, tuple[int, Any]] = {}  # run id -> (tries, last lease_until seen)
+        self._deliveries: dict[str, tuple[int, Any]] = {}  # delivery id -> (attempts, last lease) while processing
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
-    def __enter__(self) -> RunWatcher:
+    def __enter__(self) -> Watcher:
         self._thread.start()
         return self
 
@@ -269,22 +276,38 @@ class RunWatcher:
     def _loop(self) -> None:
         with psycopg.connect(f"{PG}/{self.database}", autocommit=True) as conn:
             while not self._stop.wait(0.5):
-                rows = conn.execute(
-                    "SELECT r.id, r.repository_id, p.installation_id, r.tries, r.started_at, r.lease_until "
-                    "FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE r.status = 'running'"
-                ).fetchall()
-                per_repository: dict[int, int] = {}
-                per_installation: dict[int, int] = {}
-                for run_id, repository_id, installation_id, tries, started_at, lease_until in rows:
-                    per_repository[repository_id] = per_repository.get(repository_id, 0) + 1
-                    per_installation[installation_id] = per_installation.get(installation_id, 0) + 1
-                    before = self._seen.get(run_id)
-                    if before is not None and tries > before[0] and before[1] is not None:
-                        last_beat = before[1].timestamp() - LEASE_SECONDS
-                        self.takeover_delays.append(started_at.timestamp() - last_beat)
-                    self._seen[run_id] = (tries, lease_until)
-                self.max_per_repository = max([self.max_per_repository, *per_repository.values()])
-                self.max_per_installation = max([self.max_per_installation, *per_installation.values()])
+                self._look_at_runs(conn)
+                self._look_at_deliveries(conn)
+
+    def _look_at_runs(self, conn: Any) -> None:
+        rows = conn.execute(
+            "SELECT r.id, r.repository_id, p.installation_id, r.tries, r.started_at, r.lease_until "
+            "FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE r.status = 'running'"
+        ).fetchall()
+        per_repository: dict[int, int] = {}
+        per_installation: dict[int, int] = {}
+        for run_id, repository_id, installation_id, tries, started_at, lease_until in rows:
+            per_repository[repository_id] = per_repository.get(repository_id, 0) + 1
+            per_installation[installation_id] = per_installation.get(installation_id, 0) + 1
+            before = self._runs.get(run_id)
+            if before is not None and tries > before[0] and before[1] is not None:
+                self.run_takeovers.append(started_at.timestamp() - (before[1].timestamp() - LEASE_SECONDS))
+            self._runs[run_id] = (tries, lease_until)
+        self.max_per_repository = max([self.max_per_repository, *per_repository.values()])
+        self.max_per_installation = max([self.max_per_installation, *per_installation.values()])
+
+    def _look_at_deliveries(self, conn: Any) -> None:
+        rows = conn.execute(
+            "SELECT delivery_id, status, attempts, lease_until FROM deliveries WHERE status IN ('processing', 'queued')"
+        ).fetchall()
+        for delivery_id, status, attempts, lease_until in rows:
+            if status == "queued":  # a retry after a failure, not a takeover
+                self._deliveries.pop(delivery_id, None)
+                continue
+            before = self._deliveries.get(delivery_id)
+            if before is not None and attempts > before[0] and before[1] is not None and lease_until is not None:
+                self.delivery_takeovers.append(lease_until.timestamp() - before[1].timestamp())
+            self._deliveries[delivery_id] = (attempts, lease_until)
 
 
 def _run_counts(database: str) -> dict[str, Any]:
@@ -423,7 +446,7 @@ def _chaos_phase(
             cluster.start(name)
 
     rng = random.Random(11)
-    with RunWatcher(database) as watcher:
+    with Watcher(database) as watcher:
         thread = threading.Thread(target=killer)
         thread.start()
         started = time.monotonic()
@@ -450,7 +473,7 @@ def _chaos_phase(
         "recorded": sum(counts["by_status"].values()),
         "deliveries": counts["by_status"],
         "retried_or_taken_over": counts["retried"],
-        "longest_wait_for_a_worker_s": round(counts["longest_wait_s"], 2),
+        "longest_intake_to_processed_s": round(counts["longest_wait_s"], 2),  # retries' backoff included
         "help_comments": len(sender.help_issues),
         "run_comments": sender.run_comments,
         "pushes": sender.pushes,
@@ -463,8 +486,10 @@ def _chaos_phase(
         "duplicated_pull_requests": duplicated_pulls,
         "most_running_per_repository": watcher.max_per_repository,
         "most_running_per_installation": watcher.max_per_installation,
-        "run_takeovers_seen": len(watcher.takeover_delays),
-        "longest_run_takeover_s": round(max(watcher.takeover_delays, default=0.0), 1),
+        "run_takeovers_seen": len(watcher.run_takeovers),
+        "longest_run_takeover_s": round(max(watcher.run_takeovers, default=0.0), 1),
+        "delivery_takeovers_seen": len(watcher.delivery_takeovers),
+        "longest_delivery_takeover_s": round(max(watcher.delivery_takeovers, default=0.0), 1),
         "drained_after_s": round(drained, 1),
         "runs_finished_after_s": round(runs_drained, 1),
     }
@@ -548,12 +573,14 @@ def main() -> int:
         "--latency", type=float, default=0.0, help="seconds the fake GitHub waits per REST answer (throughput)"
     )
     parser.add_argument("--run-drain", type=float, default=420.0, help="longest wait for the runs after the kills")
+    parser.add_argument("--workdir", help="keep the processes' logs and data here (default: a temporary directory)")
     parser.add_argument("--throughput-only", action="store_true")
     parser.add_argument("--chaos-only", action="store_true")
     args = parser.parse_args()
     report: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="evolve-chaos-") as tmp:
-        workdir = Path(tmp)
+        workdir = Path(args.workdir or tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
         if not args.throughput_only:
             report["chaos"] = chaos(workdir, args.seconds, args.kills, args.workers, args.run_drain)
             print(json.dumps(report["chaos"], indent=2), flush=True)
