@@ -125,6 +125,9 @@ class Gate(ABC, Generic[SettingsT]):
     name: ClassVar[str]
     description: ClassVar[str]
     Settings: ClassVar[type[BaseModel]] = NoSettings
+    # True for a gate that reads no shared measurement (scans, test runs) and only runs its own tools: it is
+    # evaluated in a thread beside the other gates, so its subprocesses overlap the test runs.
+    independent: ClassVar[bool] = False
 
     def __init__(self, settings: SettingsT | None = None) -> None:
         self.settings: SettingsT = settings if settings is not None else cast("SettingsT", self.Settings())

@@ -1,10 +1,15 @@
-"""Pure helpers shared by the gates: which changed files are Python, and their metrics in a scan."""
+"""Helpers shared by the gates: which changed files are Python, their metrics in a scan, two checks at once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from evolve.findings import FileMetrics, ScanResult
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 EPSILON = 1e-9  # below this, two floats are the same measurement
 
@@ -39,3 +44,10 @@ def listing(items: Sequence[str], limit: int = 3) -> str:
     """`a, b, c and 2 more` — a short list for one-sentence summaries."""
     shown = ", ".join(items[:limit])
     return shown if len(items) <= limit else f"{shown} and {len(items) - limit} more"
+
+
+def both(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
+    """Run two independent checks (base's and head's: subprocesses) at once; each one's exception is raised."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="evolve-check") as pool:
+        one, two = pool.submit(first), pool.submit(second)
+        return one.result(), two.result()

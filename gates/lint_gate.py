@@ -10,7 +10,7 @@ from evolve.gate_api import Gate, GateContext
 from evolve.project_rules.lint_run import LintRun, lint_tree
 from evolve.project_rules.violations import Violation, new_violations
 from evolve.results import Errored, Failed, GateResult, Metric, Passed, Skipped
-from gates.changed_code import listing, python_paths
+from gates.changed_code import both, listing, python_paths
 
 
 def existing(root: Path, paths: tuple[str, ...]) -> tuple[str, ...]:
@@ -66,6 +66,7 @@ class LintGate(Gate[LintSettings]):
     """No new violations of the project's own linter settings in the changed files, base vs head."""
 
     name = "lint"
+    independent = True  # its own linters/checkers only: runs beside the test runs
     description = "The change adds no violation of the project's own ruff/flake8 settings."
 
     Settings = LintSettings
@@ -81,8 +82,11 @@ class LintGate(Gate[LintSettings]):
         rules = context.project_rules()
         timeout = float(self.settings.timeout)
         base_env = context.environment("base")
-        base = lint_tree(context.base, base_paths, rules, timeout, base_env)
-        head = lint_tree(context.head, head_paths, rules, timeout, context.environment("head") or base_env)
+        head_env = context.environment("head") or base_env
+        base, head = both(
+            lambda: lint_tree(context.base, base_paths, rules, timeout, base_env),
+            lambda: lint_tree(context.head, head_paths, rules, timeout, head_env),
+        )
         new = new_violations(
             base.violations,
             head.violations,

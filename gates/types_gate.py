@@ -24,7 +24,7 @@ from evolve.project_rules.types_run import (
 )
 from evolve.project_rules.violations import Violation, new_violations
 from evolve.results import Errored, Failed, GateResult, Metric, Passed, Skipped
-from gates.changed_code import listing, python_paths
+from gates.changed_code import both, listing, python_paths
 from gates.lint_gate import existing, file_lines
 
 
@@ -89,6 +89,7 @@ class TypesGate(Gate[TypesSettings]):
     """No new mypy or pyright errors in the changed files, base vs head, under the project's own settings."""
 
     name = "types"
+    independent = True  # its own linters/checkers only: runs beside the test runs
     description = "The change adds no type-checker error under the project's own mypy or pyright settings."
 
     Settings = TypesSettings
@@ -133,8 +134,11 @@ class TypesGate(Gate[TypesSettings]):
         head_install = choose_python_tool("mypy", context.environment("head") or base_env)
         timeout = float(self.settings.timeout)
         base_paths = existing(context.base, paths)
-        base = run_mypy(context.base, base_paths, rules.mypy, timeout, install) if base_paths else TypeCheck(())
-        head = run_mypy(context.head, paths, rules.mypy, timeout, head_install)
+        mypy = rules.mypy
+        base, head = both(
+            lambda: run_mypy(context.base, base_paths, mypy, timeout, install) if base_paths else TypeCheck(()),
+            lambda: run_mypy(context.head, paths, mypy, timeout, head_install),
+        )
         described = install or head_install
         owner = f", {described.owner()}" if described is not None else ""
         plugins = f", plugins {', '.join(rules.mypy.plugins)} loaded in the sandbox" if rules.mypy.plugins else ""
@@ -156,7 +160,9 @@ class TypesGate(Gate[TypesSettings]):
         head_install = chosen if isinstance(head_chosen, PyrightUnavailable) else head_chosen
         timeout = float(self.settings.timeout)
         base_paths = existing(context.base, paths)
-        base = run_pyright(context.base, base_paths, chosen, timeout) if base_paths else TypeCheck(())
-        head = run_pyright(context.head, paths, head_install, timeout)
+        base, head = both(
+            lambda: run_pyright(context.base, base_paths, chosen, timeout) if base_paths else TypeCheck(()),
+            lambda: run_pyright(context.head, paths, head_install, timeout),
+        )
         note = "" if chosen.from_project else f"Type-checked with {chosen.describe()}."
         return CheckerRun(f"pyright ({rules.pyright.source}, {chosen.owner()})", base, head), paths, note

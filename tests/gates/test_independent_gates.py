@@ -1,0 +1,57 @@
+"""Gates that read no shared measurement (lint, types) run beside the others; results keep the configured order."""
+
+from __future__ import annotations
+
+import threading
+
+from evolve.config import EvolveConfig
+from evolve.gate_api import Gate, GateContext
+from evolve.gate_running import evaluate_gates
+from evolve.results import Failed, GateResult, Passed
+from gates.lint_gate import LintGate
+from gates.types_gate import TypesGate
+
+started = threading.Event()
+released = threading.Event()
+
+
+class WaitsForTheChecker(Gate):
+    """Stands for the tests gate: it blocks (on a test run) while an independent gate's check is under way."""
+
+    name = "waits"
+    description = "waits until the independent gate has started"
+
+    def evaluate(self, context: GateContext) -> GateResult:
+        seen = started.wait(timeout=60)
+        released.set()
+        return Passed(gate=self.name, summary="ok") if seen else Failed(gate=self.name, summary="ran alone")
+
+
+class Checker(Gate):
+    name = "checker"
+    description = "an independent check"
+    independent = True
+
+    def evaluate(self, context: GateContext) -> GateResult:
+        started.set()
+        return (
+            Passed(gate=self.name, summary="ok") if released.wait(timeout=60) else Failed(gate=self.name, summary="x")
+        )
+
+
+class Crashes(Gate):
+    name = "crashes"
+    description = "raises"
+    independent = True
+
+    def evaluate(self, context: GateContext) -> GateResult:
+        raise RuntimeError("boom")
+
+
+def test_independent_gates_overlap_the_others_and_results_keep_their_order(tmp_path):
+    context = GateContext(tmp_path, tmp_path, (), EvolveConfig())
+    results = evaluate_gates([WaitsForTheChecker(), Crashes(), Checker()], context)
+    assert [r.gate for r in results] == ["waits", "crashes", "checker"]
+    assert results[0].status == "passed" and results[2].status == "passed"  # they ran at the same time
+    assert results[1].status == "errored" and "RuntimeError: boom" in results[1].summary
+    assert LintGate.independent and TypesGate.independent
