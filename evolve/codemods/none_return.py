@@ -33,7 +33,8 @@ class NoneReturn(Codemod):
         risk="low",
         benefit="cosmetic",
         review_guidance="Only in modules that already use annotations. Skipped: abstract methods, overloads, "
-        "Protocol members, hook specifications, stubs (`...` / docstring-only / raise-only bodies), "
+        "Protocol members, hook specifications, `__init__` with an annotated argument (type checkers already "
+        "take it as returning None), stubs (`...` / docstring-only / raise-only bodies), "
         "functions with `# type:` comments, generators. Subclasses overriding these methods with a return value "
         "will now be flagged by a type checker.",
         references=(
@@ -80,6 +81,9 @@ class NoneReturn(Codemod):
         "def stub(self):\n    ...\n",
         "def f(a):  # type: (int) -> None\n    print(a)\n",
         "f = lambda: None\n",
+        # mypy and pyright already take this `__init__` as `-> None` (an argument is annotated): nothing to add
+        "class A:\n    def __init__(self, x: int):\n        self.x = x\n",
+        "class A:\n    def __init__(self, *, x: int = 0):\n        self.x = x\n",
     )
 
     def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
@@ -105,6 +109,8 @@ class NoneReturn(Codemod):
                 continue
             if any(_dotted_tail(d) in _SKIP_DECORATORS for d in node.decorator_list):
                 continue
+            if node.name == "__init__" and _annotated(node):
+                continue  # an annotated argument already makes type checkers read `__init__` as `-> None`
             body_line = node.body[0].lineno
             header = lines[node.lineno - 1 : body_line if body_line == node.lineno else body_line - 1]
             if (
@@ -209,6 +215,11 @@ def _is_stub_cst(body: cst.BaseSuite) -> bool:
     )
 
 
+def _has_annotated_param(params: cst.Parameters) -> bool:
+    every = [*params.posonly_params, *params.params, *params.kwonly_params, params.star_arg, params.star_kwarg]
+    return any(isinstance(param, cst.Param) and param.annotation is not None for param in every)
+
+
 def _has_type_comment(node: cst.FunctionDef) -> bool:
     body = node.body
     if isinstance(body, cst.IndentedBlock):
@@ -268,6 +279,8 @@ class _Transformer(RecordingTransformer):
         if any(_cst_tail(d.decorator) in _SKIP_DECORATORS for d in updated_node.decorators):
             return updated_node
         if _has_type_comment(updated_node) or _is_stub_cst(updated_node.body):
+            return updated_node
+        if updated_node.name.value == "__init__" and _has_annotated_param(updated_node.params):
             return updated_node
         self.record(original_node, f"`{updated_node.name.value}` annotated `-> None`")
         return updated_node.with_changes(returns=cst.Annotation(cst.Name("None")))
