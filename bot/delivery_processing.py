@@ -110,7 +110,7 @@ class DeliveryProcessing:
 
     def settled(self) -> bool:
         """Nothing queued, processing or waiting to notify the workers in this process."""
-        if self._claimed or not self._local.empty():
+        if self._claimed or not self._local.empty() or self._sweeping or (self._sweep_again and self.works):
             return False
         return self._notifier is None or self._notifier.done() or not self._notify_wanted
 

@@ -79,7 +79,6 @@ class Cluster:
         the App's key and workers get their tokens from it (the internal token service)."""
         common = {
             **os.environ,
-            "EVOLVE_WEBHOOK_SECRET": SECRET,
             "EVOLVE_INTERNAL_SECRET": INTERNAL_SECRET,
             "EVOLVE_GITHUB_URL": self.fake.base_url,
             "EVOLVE_DATABASE_URL": f"{PG}/{self.database}",
@@ -87,7 +86,12 @@ class Cluster:
             "EVOLVE_LOG_FORMAT": "json",
         }
         if name == "web":
-            return {**common, "EVOLVE_APP_ID": str(self.fake.app_id), "EVOLVE_PRIVATE_KEY": self.fake.private_key}
+            return {
+                **common,
+                "EVOLVE_APP_ID": str(self.fake.app_id),
+                "EVOLVE_PRIVATE_KEY": self.fake.private_key,
+                "EVOLVE_WEBHOOK_SECRET": SECRET,
+            }
         return {**common, "EVOLVE_TOKEN_SERVICE_URL": f"http://127.0.0.1:{self.ports['web']}"}
 
     def start(self, name: str) -> None:
@@ -585,8 +589,10 @@ def main() -> int:
             report["chaos"] = chaos(workdir, args.seconds, args.kills, args.workers, args.run_drain)
             print(json.dumps(report["chaos"], indent=2), flush=True)
         if not args.chaos_only:
-            report["throughput"] = {n: throughput(workdir, n, args.count, args.latency) for n in (1, 2, 3)}
-            print(json.dumps(report["throughput"]), flush=True)
+            report["throughput"] = {}
+            for workers in (1, 2, 3):
+                report["throughput"][workers] = throughput(workdir, workers, args.count, args.latency)
+                print(json.dumps({workers: report["throughput"][workers]}), flush=True)
     chaos_report = report.get("chaos")
     failures = ("duplicated_replies", "missing_replies", "duplicated_check_runs", "duplicated_runs")
     if chaos_report and (
