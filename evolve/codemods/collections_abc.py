@@ -79,6 +79,7 @@ class CollectionsAbc(Codemod):
         "the module fails to import (ImportError) or the attribute lookup fails (AttributeError).",
         risk="low",
         benefit="defect",
+        lint_codes=("UP035",),
         min_target_python=(3, 3),
         review_guidance="The classes are the same objects, moved: `collections.abc.Mapping is` what "
         "`collections.Mapping` was. Imports inside try/except ImportError fallbacks are left as they are.",

@@ -32,6 +32,15 @@ from evolve.codemods.imports import insert_stdlib_import
 
 ID = "pkg-resources-version"
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+# Before 3.10, importlib.metadata does not normalise names as pkg_resources does (`Foo-Bar` vs `foo_bar`):
+# there, only names that need no normalising are looked up the new way.
+_PLAIN_NAME = re.compile(r"^[a-z0-9_]+$")
+
+
+def _name_ok(name: str, min_python: tuple[int, int]) -> bool:
+    return bool((_NAME if min_python >= (3, 10) else _PLAIN_NAME).match(name))
+
+
 _MODULE_NAMES = frozenset({"__name__", "__package__"})
 
 
@@ -55,7 +64,7 @@ def _top_level_imports(tree: ast.Module) -> tuple[bool, set[str], set[str]]:
     return module_import, getters, missing
 
 
-def _ast_lookup(node: ast.AST, module_import: bool, getters: set[str]) -> bool:
+def _ast_lookup(node: ast.AST, module_import: bool, getters: set[str], min_python: tuple[int, int]) -> bool:
     """`<get_distribution>(<name>).version`."""
     if not (isinstance(node, ast.Attribute) and node.attr == "version" and isinstance(node.ctx, ast.Load)):
         return False
@@ -73,7 +82,7 @@ def _ast_lookup(node: ast.AST, module_import: bool, getters: set[str]) -> bool:
     via_name = isinstance(func, ast.Name) and func.id in getters
     argument = call.args[0]
     plain = (
-        isinstance(argument, ast.Constant) and isinstance(argument.value, str) and bool(_NAME.match(argument.value))
+        isinstance(argument, ast.Constant) and isinstance(argument.value, str) and _name_ok(argument.value, min_python)
     ) or (isinstance(argument, ast.Name) and argument.id in _MODULE_NAMES)
     return (via_module or via_name) and plain
 
@@ -94,7 +103,9 @@ def _importlib_free(tree: ast.Module) -> bool:
     return not any(_binds_importlib_otherwise(node) for node in ast.walk(tree))
 
 
-def _handlers_all_move(tree: ast.Module, module_import: bool, getters: set[str], missing: set[str]) -> bool:
+def _handlers_all_move(
+    tree: ast.Module, module_import: bool, getters: set[str], missing: set[str], min_python: tuple[int, int]
+) -> bool:
     """Whether every mention of DistributionNotFound is a handler of a try whose body has a lookup."""
 
     def mentions(node: ast.AST) -> bool:
@@ -111,7 +122,7 @@ def _handlers_all_move(tree: ast.Module, module_import: bool, getters: set[str],
     moved: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Try) and any(
-            isinstance(inner, ast.Attribute) and _ast_lookup(inner, module_import, getters)
+            isinstance(inner, ast.Attribute) and _ast_lookup(inner, module_import, getters, min_python)
             for statement in node.body
             for inner in ast.walk(statement)
         ):
@@ -130,6 +141,7 @@ class PkgResourcesVersion(Codemod):
         "and fails where setuptools is absent or too new; the standard library answers the same question.",
         risk="low",
         benefit="deprecation",
+        lint_codes=("TID251",),  # flake8-tidy-imports' banned API: how projects ban pkg_resources
         min_target_python=(3, 8),
         review_guidance="`importlib.metadata.version(name)` returns the same version string for an installed "
         "distribution; a missing one raises `PackageNotFoundError`, and the handlers that caught "
@@ -153,10 +165,10 @@ class PkgResourcesVersion(Codemod):
             "except importlib.metadata.PackageNotFoundError:\n    __version__ = 'unknown'\n",
         ),
         Example(
-            "import pkg_resources\n\ntry:\n    VERSION = pkg_resources.get_distribution('a-b').version\n"
+            "import pkg_resources\n\ntry:\n    VERSION = pkg_resources.get_distribution('a_b').version\n"
             "except (pkg_resources.DistributionNotFound, ValueError):\n    VERSION = None\n"
             "DATA = pkg_resources.resource_filename('a', 'data')\n",
-            "import importlib.metadata\n\nimport pkg_resources\n\ntry:\n    VERSION = importlib.metadata.version('a-b')\n"
+            "import importlib.metadata\n\nimport pkg_resources\n\ntry:\n    VERSION = importlib.metadata.version('a_b')\n"
             "except (importlib.metadata.PackageNotFoundError, ValueError):\n    VERSION = None\n"
             "DATA = pkg_resources.resource_filename('a', 'data')\n",
         ),
@@ -182,9 +194,9 @@ class PkgResourcesVersion(Codemod):
         found = [
             Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, "version looked up with pkg_resources")
             for node, symbol in walk_with_symbol(tree)
-            if isinstance(node, ast.Attribute) and _ast_lookup(node, module_import, getters)
+            if isinstance(node, ast.Attribute) and _ast_lookup(node, module_import, getters, context.min_python)
         ]
-        return found if found and _handlers_all_move(tree, module_import, getters, missing) else []
+        return found if found and _handlers_all_move(tree, module_import, getters, missing, context.min_python) else []
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
         """Rewrite the lookups and their handlers, then the imports."""
@@ -236,7 +248,7 @@ class _Transformer(RecordingTransformer):
             isinstance(value, cst.SimpleString)
             and value.prefix == ""
             and isinstance(value.evaluated_value, str)
-            and bool(_NAME.match(value.evaluated_value))
+            and _name_ok(value.evaluated_value, self.context.min_python)
         ) or (isinstance(value, cst.Name) and value.value in _MODULE_NAMES)
         return via and plain
 

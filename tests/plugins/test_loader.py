@@ -78,7 +78,8 @@ def test_unknown_names_list_the_valid_ones():
     assert set(available_gates()) <= set(error.value.known)
     assert "unknown gate 'typo'" in str(error.value) and "known gates: complexity, coverage" in str(error.value)
     with pytest.raises(
-        UnknownPluginError, match="unknown codemod 'nope'; known codemods: bare-except, datetime-utcnow, empty-literals"
+        UnknownPluginError,
+        match="unknown codemod 'nope'; known codemods: bare-except, collections-abc, datetime-utcnow, empty-literals",
     ):
         get_codemod("nope")
 

@@ -64,7 +64,7 @@ def test_built_in_gate_settings_are_typed_by_the_gate_files():
         ({"gates": {"typo": {"level": 1}}}, "gates.typo: unknown gate 'typo'"),
         (
             {"codemods": {"disabled": ["nope"]}},
-            "codemods.disabled: unknown codemod 'nope'; valid codemods: bare-except, datetime-utcnow, empty-literals",
+            "codemods.disabled: unknown codemod 'nope'; valid codemods: bare-except, collections-abc, datetime-utcnow, empty-literals",
         ),
         ({"codemods": {"only": ["nope"]}}, "codemods.only: unknown codemod 'nope'"),
         ({"focus": "speed"}, "focus: unknown theme or codemod 'speed'; valid: bare-except, cleanup"),
