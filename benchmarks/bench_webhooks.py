@@ -339,8 +339,18 @@ class MemorySampler(threading.Thread):
         self.join(timeout=2)
 
 
-def count_deliveries(db_path: Path) -> int | None:
-    """Rows in the ``deliveries`` table of Evolve's SQLite database (read-only connection)."""
+def count_deliveries(db_path: Path | str) -> int | None:
+    """Rows in the ``deliveries`` table of Evolve's database: a SQLite file (read-only connection) or
+    a PostgreSQL URL."""
+    if isinstance(db_path, str):
+        import psycopg
+
+        try:
+            with psycopg.connect(db_path, connect_timeout=10) as conn:
+                row = conn.execute("SELECT count(*) FROM deliveries").fetchone()
+                return int(row[0]) if row else None
+        except psycopg.Error:
+            return None
     if not db_path.exists():
         return None
     try:
@@ -362,14 +372,46 @@ def evolve_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "evolve.cli"]
 
 
+def fresh_postgres_database(server_url: str) -> str:
+    """Create an empty database ``evolve_bench_<random>`` on the PostgreSQL server of `server_url`; its URL."""
+    import urllib.parse
+
+    import psycopg
+
+    name = f"evolve_bench_{os.urandom(4).hex()}"
+    with psycopg.connect(server_url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urllib.parse.urlsplit(server_url)._replace(path=f"/{name}").geturl()
+
+
+def drop_postgres_database(server_url: str, database_url: str) -> None:
+    """Drop a database `fresh_postgres_database` made (best effort)."""
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[-1]
+    if not name.startswith("evolve_bench_"):
+        return
+    try:
+        with psycopg.connect(server_url, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except psycopg.Error as error:
+        print(f"warning: could not drop {name}: {error}", file=sys.stderr)
+
+
 def start_evolve(
-    workdir: Path, port: int, role: str, pem: str, extra_env: list[str], command: list[str] | None = None
-) -> tuple[subprocess.Popen[bytes], Path, Path]:
+    workdir: Path,
+    port: int,
+    role: str,
+    pem: str,
+    extra_env: list[str],
+    command: list[str] | None = None,
+    database_url: str | None = None,
+) -> tuple[subprocess.Popen[bytes], Path | str, Path]:
     """Start ``evolve serve`` (`command`, default this checkout's) on 127.0.0.1:`port` with a fresh
-    SQLite database; return (proc, db, log)."""
+    SQLite database, or the (fresh) PostgreSQL database `database_url`; return (proc, db, log)."""
     data = workdir / f"evolve-data-{role}"
     data.mkdir(parents=True, exist_ok=True)
-    db = data / "bench.sqlite"
+    db: Path | str = database_url or data / "bench.sqlite"
     log = workdir / f"evolve-serve-{role}.log"
     env = dict(os.environ)
     env.update(
@@ -377,7 +419,7 @@ def start_evolve(
             "EVOLVE_APP_ID": "1",
             "EVOLVE_PRIVATE_KEY": pem,
             "EVOLVE_WEBHOOK_SECRET": SECRET,
-            "EVOLVE_DATABASE_URL": f"sqlite:///{db}",
+            "EVOLVE_DATABASE_URL": database_url or f"sqlite:///{db}",
             "EVOLVE_DATA_DIR": str(data),
             # Nothing may leave the machine: the GitHub API points at a closed loopback port.
             "EVOLVE_GITHUB_URL": "http://127.0.0.1:9/api/v3",
@@ -481,7 +523,7 @@ def write_wrk_script(workdir: Path, body_file: Path, path: str, signature: str, 
     return script
 
 
-def sanity(url: str, body: bytes, name: str, db: Path | None) -> None:
+def sanity(url: str, body: bytes, name: str, db: Path | str | None) -> None:
     """One good delivery must be accepted; a forged one refused (and, for Evolve, not recorded)."""
     good = post(url, body, sign(body), str(uuid.uuid4()))
     if not 200 <= good < 300:
@@ -503,7 +545,7 @@ def measure(
     signature: str,
     workdir: Path,
     args: argparse.Namespace,
-    db: Path | None,
+    db: Path | str | None,
     py_spy: Path | None,
 ) -> LoadResult:
     """Warm up, then one bounded wrk run with memory sampling (and optionally py-spy)."""
@@ -570,7 +612,7 @@ def measure(
     return result
 
 
-def settled_count(db: Path, quiet: float = 0.5, limit: float = 15.0) -> int | None:
+def settled_count(db: Path | str, quiet: float = 0.5, limit: float = 15.0) -> int | None:
     """Count deliveries once the number has stopped moving for `quiet` seconds (in-flight requests done)."""
     deadline = time.monotonic() + limit
     last = count_deliveries(db)
@@ -751,6 +793,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="another checkout's `evolve` executable (e.g. OLD/.venv/bin/evolve): each role is also measured "
         "with it, right before this checkout's, as 'evolve base' (an A/B in the same run)",
     )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run Evolve on PostgreSQL instead of SQLite: a fresh database is created on this server for "
+        "each run and dropped at the end (e.g. postgresql://postgres@127.0.0.1:5432/test)",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, database)")
@@ -767,6 +815,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
     results: list[LoadResult] = []
     procs: list[subprocess.Popen[bytes]] = []
+    databases: list[str] = []  # PostgreSQL databases made for the runs (dropped at the end)
     try:
         body = load_payload(find_examples(args.examples, workdir))
         body_file = workdir / "payload.json"
@@ -802,14 +851,19 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"probot{suffix}: {results[-1].rps:.0f} req/s", file=sys.stderr)
             if args.only == "probot":
                 continue
-            builds = [("evolve base", [str(args.baseline_evolve)])] if args.baseline_evolve else []
+            builds: list[tuple[str, list[str] | None]] = []
+            if args.baseline_evolve:
+                builds.append(("evolve base", [str(args.baseline_evolve)]))
             builds.append(("evolve", None))
             for role in roles:
                 for name, command in builds:
                     port = free_port()
                     rundir = workdir / f"run{repetition}" / name.replace(" ", "-")
-                    proc, db, log = start_evolve(rundir, port, role, pem, args.evolve_env, command)
+                    database_url = fresh_postgres_database(args.postgres) if args.postgres else None
+                    proc, db, log = start_evolve(rundir, port, role, pem, args.evolve_env, command, database_url)
                     procs.append(proc)
+                    if database_url:
+                        databases.append(database_url)
                     wait_for_port(port, proc, 60, log)
                     wait_ready(port, 60)
                     url = discover_webhook_url(port, body) or f"http://127.0.0.1:{port}/webhook"
@@ -844,6 +898,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for proc in procs:
             stop(proc)
+        for database_url in databases:
+            drop_postgres_database(args.postgres, database_url)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
