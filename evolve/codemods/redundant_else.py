@@ -73,6 +73,10 @@ class RedundantElse(Codemod):
             "def f(x):\n    if x:\n        return 1\n    # about the else\n    else:\n        s = '''\n  kept\n'''\n        return s\n",
             "def f(x):\n    if x:\n        return 1\n    # about the else\n    s = '''\n  kept\n'''\n    return s\n",
         ),
+        Example(  # the blank line that set the last branch apart stays (more-itertools `sample`)
+            "def f(x):\n    if x:\n        return 1\n\n    elif x is None:\n        return 0\n\n    else:\n        return 2\n",
+            "def f(x):\n    if x:\n        return 1\n\n    if x is None:\n        return 0\n\n    return 2\n",
+        ),
     )
     valid = (
         "def f(x):\n    if x:\n        return 1\n    else:  # pragma: no cover\n        return 2\n",
@@ -170,14 +174,17 @@ def _flatten(node: cst.If) -> list[cst.BaseStatement]:
     if isinstance(orelse.body, cst.IndentedBlock) and any(line.comment for line in orelse.body.footer):
         return [node]
     moved = _as_statements(orelse.body)
-    comments = [line for line in orelse.leading_lines if line.comment is not None]
+    # Blank lines and comments above `else:` stay above the dedented code (a blank line that set the
+    # branch apart keeps doing so).
+    leading = list(orelse.leading_lines)
     if isinstance(orelse.body, cst.IndentedBlock) and orelse.body.header.comment is not None:
-        comments.append(cst.EmptyLine(indent=True, comment=orelse.body.header.comment))
+        leading.append(cst.EmptyLine(indent=True, comment=orelse.body.header.comment))
+    comments = [line for line in leading if line.comment is not None]
     if _is_pass_only(moved) and not comments:
         moved = []
     elif moved:
         first = moved[0]
         # Every concrete statement (a simple line or a compound statement) carries its own leading lines.
         assert isinstance(first, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
-        moved[0] = first.with_changes(leading_lines=[*comments, *first.leading_lines])
+        moved[0] = first.with_changes(leading_lines=[*leading, *first.leading_lines])
     return [node.with_changes(orelse=None), *moved]
