@@ -62,11 +62,12 @@ MAX_REPOSITORIES = 500  # what the access-token endpoint takes at most
 LIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
 # Just after a run ends its worker redraws the repository's dashboard issue, and a run stopped by its time limit
 # or abandoned by the sweep has its check run closed and its requester told: for that, a run finished at most this
-# long ago still gets a token, with issues and checks write only (no code, no pull requests).
+# long ago still gets a token, with issues and checks write only (it reads code and pull requests, never writes them).
 AFTER_RUN = timedelta(minutes=10)
 AFTER_RUN_PERMISSIONS: AppPermissionsType = {
     "issues": "write",
     "checks": "write",
+    "pull_requests": "read",
     "contents": "read",
     "metadata": "read",
 }
