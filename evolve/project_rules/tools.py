@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,11 +94,12 @@ def run_tool_sandboxed(
     *,
     python: str | None = None,
     mounts: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> ToolRun:
     """Run `python -m <module> args` as untrusted code: in the sandbox, on a copy of `tree`. `python` is Evolve's
-    interpreter unless given (a project's environment, whose directories `mounts` names)."""
+    interpreter unless given (a project's environment, whose directories `mounts` names); `env` adds variables."""
     python = python or sys.executable
-    return run_program_sandboxed((python, "-m", module, *args), tree, timeout, python=python, mounts=mounts)
+    return run_program_sandboxed((python, "-m", module, *args), tree, timeout, python=python, mounts=mounts, env=env)
 
 
 def run_program_sandboxed(
@@ -108,6 +109,7 @@ def run_program_sandboxed(
     *,
     python: str | None = None,
     mounts: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> ToolRun:
     """Run `argv` as untrusted code in the sandbox, on a copy of `tree`, with `python`'s directories (Evolve's
     interpreter unless given) and `mounts` bound read-only at the same paths, and no network."""
@@ -122,7 +124,7 @@ def run_program_sandboxed(
         argv=argv,
         timeout=timeout,
         tree=Path(tree),
-        env={"PATH": f"{Path(python).parent}:{SANDBOX_PATH}"},
+        env={**(env or {}), "PATH": f"{Path(python).parent}:{SANDBOX_PATH}"},
         mounts=_unique(bound),
     )
     try:

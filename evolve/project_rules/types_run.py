@@ -30,6 +30,9 @@ MYPY_ARGS = (
     "--hide-error-context",
     "--cache-dir=/dev/null",
 )
+# mypy's parallel mode (`num_workers` in the project's config) needs the cache that --cache-dir=/dev/null turns off;
+# the variable overrides the config (older mypy ignores it).
+MYPY_ENV = {"MYPY_NUM_WORKERS": "0"}
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,13 @@ def run_mypy(
     if not install.from_project and install.project_python is not None:
         args.append(f"--python-executable={install.project_python}")  # the project's site-packages, not Evolve's
     run = run_tool_sandboxed(
-        "mypy", [*args, "--", *paths], Path(root), timeout=timeout, python=install.python, mounts=install.mounts
+        "mypy",
+        [*args, "--", *paths],
+        Path(root),
+        timeout=timeout,
+        python=install.python,
+        mounts=install.mounts,
+        env=MYPY_ENV,
     )
     if run.missing:
         return TypeCheck((), f"mypy runs only in the sandbox: {run.stderr}", True, unavailable=True)

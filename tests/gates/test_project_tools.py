@@ -144,3 +144,15 @@ def test_evolves_pyright_resolves_imports_in_the_projects_environment(make_trees
     assert result.status == "failed", result.summary
     assert "reportArgumentType" in result.details  # tomli's signature came from the project's site-packages
     assert "the project's environment does not install pyright" in result.details
+
+
+def test_a_project_whose_mypy_runs_in_parallel_is_still_checked(tmp_path):
+    # humanize 4.17 sets `num_workers = 4`: with the cache off that was "Cache must be enabled in parallel mode".
+    (tmp_path / "pyproject.toml").write_text("[tool.mypy]\nstrict = true\nnum_workers = 4\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "calc.py").write_text("def label(n: int) -> str:\n    return n\n")
+    install = choose_python_tool("mypy", None)
+    assert install is not None
+    result = run_mypy(tmp_path, ["pkg/calc.py"], MypyRules(source="pyproject.toml"), install=install)
+    assert result.error is None, result.error
+    assert [(v.path, v.code) for v in result.violations] == [("pkg/calc.py", "return-value")]
