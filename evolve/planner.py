@@ -64,6 +64,7 @@ class PlanningInput:
     focus: str | None = None
     skip_themes: frozenset[str] = frozenset()
     include_kinds: tuple[str, ...] = DEFAULT_KINDS  # the configured scope (evolve/path_kinds.py)
+    codemod_kinds: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # codemod id -> its also_in_kinds
 
 
 def acceptance_key(task: Task, theme: str) -> str:
@@ -78,9 +79,11 @@ def candidate_tasks(plan_input: PlanningInput) -> dict[str, list[Task]]:
     themes: dict[str, list[Task]] = defaultdict(list)
     codemod_lines: dict[str, set[tuple[str, int]]] = defaultdict(set)
     for finding in plan_input.findings:
-        if finding.kind != "codemod" or not path_in_scope(finding.path, plan_input.include_kinds):
+        if finding.kind != "codemod":
             continue
         codemod = finding.rule
+        if not path_in_scope(finding.path, plan_input.include_kinds + tuple(plan_input.codemod_kinds.get(codemod, ()))):
+            continue
         if codemod not in plan_input.codemod_themes or codemod in plan_input.blocked:
             continue
         if enabled is not None and codemod not in enabled:

@@ -87,6 +87,7 @@ class UnittestAliases(Codemod):
         lint_codes=("UP005",),
         benefit="defect",
         min_target_python=(2, 7),
+        also_in_kinds=("tests",),
         review_guidance="Each alias was the same method under an older name (`assertEquals is assertEqual`), so "
         "the tests check exactly what they checked before. Only `self.<alias>` inside TestCase classes changes.",
         references=(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,6 +51,7 @@ class CodemodCatalog:
     themes: dict[str, str]
     lint_codes: dict[str, tuple[str, ...]]
     enabled: frozenset[str]
+    also_in_kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def installed(cls, config: EvolveConfig) -> CodemodCatalog:
@@ -61,6 +62,7 @@ class CodemodCatalog:
         return cls(
             themes={cid: c.metadata.theme for cid, c in codemods.items()},
             lint_codes={cid: c.metadata.lint_codes for cid, c in codemods.items()},
+            also_in_kinds={cid: c.metadata.also_in_kinds for cid, c in codemods.items() if c.metadata.also_in_kinds},
             enabled=frozenset(c.metadata.id for c in select_codemods(config.codemods.only, config.codemods.disabled)),
         )
 
@@ -103,6 +105,7 @@ def plan_from_scan(scan: ScanResult, request: PlanRequest, catalog: CodemodCatal
             focus=request.focus,
             skip_themes=options.themes_to_skip,
             include_kinds=tuple(config.scope.include_kinds),
+            codemod_kinds=catalog.also_in_kinds,
         )
     )
     return replace(plan, notes=plan.notes + allowed.notes) if allowed.dropped else plan

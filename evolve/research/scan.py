@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,17 +160,26 @@ def _collect_semgrep(running: SemgrepRun, section: Section, progress: Progress) 
     return None
 
 
-def _in_scope(findings: list[Finding], kind: PathKind, include_kinds: Sequence[str]) -> list[Finding]:
+def _in_scope(
+    findings: list[Finding], kind: PathKind, include_kinds: Sequence[str], metadata: Mapping[str, Any]
+) -> list[Finding]:
     """A file's findings as far as the scope allows.
 
-    Generated and vendored files have none. Other kinds out of scope (tests, docs, ...) keep only their
-    security findings: the security gate must still see a new one in, say, a test file a change adds.
+    Generated and vendored files have none. Other kinds out of scope (tests, docs, ...) keep their security
+    findings (the security gate must still see a new one in, say, a test file a change adds) and the findings of
+    codemods that declare the kind in `also_in_kinds` (TestCase aliases removed in 3.12 live in tests).
     """
     if kind in NEVER_IN_SCOPE:
         return []
     if in_scope(kind, include_kinds):
         return findings
-    return [finding for finding in findings if finding.kind == "security"]
+    return [finding for finding in findings if finding.kind == "security" or _codemod_reaches(finding, kind, metadata)]
+
+
+def _codemod_reaches(finding: Finding, kind: PathKind, metadata: Mapping[str, Any]) -> bool:
+    """Whether `finding` is a codemod's whose metadata names `kind` among the kinds it edits out of scope."""
+    meta = metadata.get(finding.rule) if finding.kind == "codemod" else None
+    return meta is not None and kind in getattr(meta, "also_in_kinds", ())
 
 
 def _assemble(
@@ -193,7 +202,7 @@ def _assemble(
         found.extend(security_findings(source.path, matches, metrics.functions))
         occurrences = sections["codemods"].payload(source.path, [])
         found.extend(codemods.codemod_findings(source.path, occurrences, catalog.metadata))
-        findings.extend(_in_scope(found, kind_of_file(source.path, source.text), include_kinds))
+        findings.extend(_in_scope(found, kind_of_file(source.path, source.text), include_kinds, catalog.metadata))
     return files, findings, skipped
 
 

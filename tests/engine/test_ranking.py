@@ -94,3 +94,13 @@ def test_the_catalogs_fixes_where_ruff_stops_rank_as_defects_and_deprecations_ab
     typed = plan_for(findings_of("none-return", "pkg/a.py", 30), findings_of("implicit-optional", "pkg/b.py"))
     assert [t.codemod for t in typed.tasks] == ["implicit-optional"]
     assert typed.title == "Fix and complete type annotations"
+
+
+def test_a_codemod_whose_fix_lives_in_tests_is_planned_there_by_default_and_others_are_not():
+    aliases = findings_of("unittest-aliases", "tests/test_core.py", 3)
+    comparison = findings_of("none-comparison", "tests/test_core.py")
+    kinds = {cid: meta.also_in_kinds for cid, meta in METADATA.items() if meta.also_in_kinds}
+    assert kinds == {"unittest-aliases": ("tests",)}
+    plan = plan_for(aliases, comparison, codemod_kinds=kinds)
+    assert [(t.codemod, t.path) for t in plan.tasks] == [("unittest-aliases", "tests/test_core.py")]
+    assert not plan_for(aliases, comparison).tasks

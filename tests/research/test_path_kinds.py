@@ -107,3 +107,21 @@ def test_scope_config_rejects_generated_and_unknown_kinds():
     for bad in ("generated", "vendored", "tset"):
         with pytest.raises(ConfigError, match="scope.include_kinds"):
             parse_config({"scope": {"include_kinds": [bad]}})
+
+
+def test_a_codemod_declaring_tests_among_its_kinds_reaches_tests_out_of_scope_and_nothing_else_does(tmp_path):
+    files = {
+        "pkg/__init__.py": '"""Package."""\n',
+        "tests/test_core.py": (
+            "import unittest\n\n\nclass T(unittest.TestCase):\n    def test_a(self):\n"
+            "        self.assertEquals(1, 1)\n\n\ndef helper(value):\n    return value == None\n"
+        ),
+        "examples/demo.py": (
+            "import unittest\n\n\nclass T(unittest.TestCase):\n    def test_a(self):\n        self.assertEquals(1, 1)\n"
+        ),
+    }
+    repo = make_repo(tmp_path / "r", files)
+    scan = scan_repository(repo, use_cache=False, with_semgrep=False)
+    assert {(f.rule, f.path) for f in scan.findings if f.kind == "codemod"} == {
+        ("unittest-aliases", "tests/test_core.py")
+    }
