@@ -16,7 +16,7 @@ from evolve.untrusted_text import code_span, escape_markdown, redacted, untruste
 STATUS_ICON = {"passed": "✅", "failed": "❌", "skipped": "⏭️", "errored": "⚠️"}
 VERDICT_TEXT = {
     "tested": "executed by the tests",
-    "equivalent": "proven equivalent (same AST)",
+    "equivalent": "proven equivalent (equal ASTs once the rewrite is normalised)",
     "unverified": "**unverified: no test runs these lines**",
     "dropped": "left out: no test runs it and nothing proves it equivalent",
 }
