@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
+from typing import TypeAlias
 
 import libcst as cst
 
@@ -19,7 +21,12 @@ from evolve.codemods.cst_edits import RecordingTransformer, run_transformer
 
 ID = "bare-except"
 _BASE_SIGNALS = re.compile(r"SystemExit|KeyboardInterrupt|GeneratorExit|BaseException|\bexit\(|\b_exit\(")
-_TRY_AST = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
+if sys.version_info >= (3, 11):
+    _TryNode: TypeAlias = ast.Try | ast.TryStar
+    _TRY_AST: tuple[type[_TryNode], ...] = (ast.Try, ast.TryStar)
+else:  # Python 3.10 has no `try ... except*`
+    _TryNode: TypeAlias = ast.Try
+    _TRY_AST: tuple[type[_TryNode], ...] = (ast.Try,)
 
 
 def _reraises(statements: list[ast.stmt]) -> bool:
@@ -94,7 +101,7 @@ class BareExcept(Codemod):
         return run_transformer(module, _Transformer(ID, context))
 
 
-def _leave_alone(node: ast.Try, lines: list[str]) -> bool:
+def _leave_alone(node: _TryNode, lines: list[str]) -> bool:
     body_text = "\n".join(lines[node.lineno - 1 : (node.end_lineno or node.lineno)])
     return bool(_BASE_SIGNALS.search(body_text)) or _yields(node.body)
 
