@@ -196,7 +196,9 @@ def repositories(db: Db, visible: Visible) -> tuple[RepositoryLine, ...]:
                 select(Run.repository_id, func.max(Run.id))
                 .where(Run.repository_id.in_(ids))
                 .group_by(Run.repository_id)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         last_runs = _runs_by_id(session, last_ids.values())
         active: dict[tuple[int, str], int] = {
@@ -245,7 +247,9 @@ def installations(db: Db, visible_installations: Visible, visible: Visible) -> t
                 select(Repository.installation_id, func.count())
                 .where(_allowed(Repository.id, visible))
                 .group_by(Repository.installation_id)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         query = (
             select(Installation)
@@ -415,7 +419,9 @@ def pull_history(db: Db, repository_id: int) -> tuple[PullRecord, ...]:
                 select(PROutcome.pr_number, func.max(PROutcome.outcome))
                 .where(PROutcome.repository_id == repository_id)
                 .group_by(PROutcome.pr_number)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         query = (
             select(Run.pr_number, func.min(func.coalesce(Run.finished_at, Run.created_at)))
