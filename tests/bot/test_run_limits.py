@@ -94,6 +94,9 @@ def test_run_the_sweep_gives_up_on_has_its_check_run_cancelled_with_the_reason(b
     bot_world.install()
     ctx = bot_world.ctx
     number = bot_world.fake.add_issue(bot_world.repo)
+    # The run stands for one a dead worker left: no sweep of this process may start it while it is set up.
+    ctx.settings.sweep_seconds = 600
+    time.sleep(1)  # the periodic sweep's current wait (0.5 s) ends; its next is 600 s
     run, _ = store.create_run(ctx.db, BotWorld.REPO_ID, "comment", comment_issue_number=number)
     sha = bot_world.fake.state.head_sha(bot_world.repo, "main")
     check_id = bot_world.fake.state.next_id()
