@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -66,10 +68,11 @@ def test_the_watch_sums_allocated_blocks_and_throttles(tmp_path: Path) -> None:
 
 
 def test_another_venv_on_the_same_base_python_is_mounted_as_itself(tmp_path: Path) -> None:
-    import venv
-
     other = tmp_path / "other-venv"
-    venv.EnvBuilder(symlinks=True, with_pip=False).create(other)
+    # Made by the base interpreter, as uv makes a repository's venv. (Python 3.10's venv module run from inside
+    # Evolve's venv would link the new one to Evolve's venv, which then must be mounted for it to start.)
+    base_python = os.path.realpath(sys.executable)
+    subprocess.run([base_python, "-m", "venv", "--symlinks", "--without-pip", str(other)], check=True)
     mounted = {mount.target for mount in interpreter_mounts(str(other / "bin" / "python"))}
     assert str(other) in mounted
     assert sys.prefix not in mounted or sys.prefix == str(other)
