@@ -8,6 +8,9 @@ Anything else gets no token.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,7 +24,13 @@ from bot.token_service import TOKEN_PATH
 if TYPE_CHECKING:  # pragma: no cover
     from bot.settings import Settings
 
+log = logging.getLogger(__name__)
+
 TIMEOUT_SECONDS = 30.0
+# The web process restarts (a deploy, a crash): a worker waits this long for its token service before the work
+# fails, so a run or a delivery that starts meanwhile is delayed rather than lost or spent.
+WAIT_FOR_SERVICE_SECONDS = 90.0
+_RETRY_STATUSES = frozenset({502, 503, 504})
 
 
 def _current_work() -> tuple[str, int | str] | None:
@@ -41,6 +50,7 @@ class TokenServiceMinter:
 
     url: str
     secret: str
+    wait_seconds: float = WAIT_FOR_SERVICE_SECONDS
 
     def __repr__(self) -> str:  # never show the secret
         return f"TokenServiceMinter(url={self.url!r})"
@@ -61,8 +71,27 @@ class TokenServiceMinter:
         return {"installation_id": installation_id, work[0]: work[1]}
 
     async def mint(self, installation_id: int, scope: TokenScope | None) -> MintedToken:
-        """A token from the token service; GitHubError (with its status) when it refuses."""
+        """A token from the token service; GitHubError (with its status) when it refuses.
+
+        An unreachable service, or a 502/503/504 from a proxy in front of it, is waited out (backing off up to
+        `wait_seconds` in all): the web process is restarting. A refusal (401, 404, 409, ...) is final at once.
+        """
         body = self.request_body(installation_id, scope)
+        deadline = time.monotonic() + self.wait_seconds
+        delay = 0.25
+        while True:
+            response, problem = await self._ask(body)
+            if problem is None and response is not None and response.status_code not in _RETRY_STATUSES:
+                return self._token_from(response)
+            problem = problem or f"answered {response.status_code if response is not None else '?'}"
+            if time.monotonic() + delay > deadline:
+                raise GitHubError(f"the token service at {self.url} {problem}; gave up after {self.wait_seconds:.0f}s")
+            log.warning("the token service at %s %s; asking again in %.1fs", self.url, problem, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+    async def _ask(self, body: dict[str, Any]) -> tuple[httpx.Response | None, str | None]:
+        """One request: the response, or why there was none."""
         try:
             async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, trust_env=False) as client:
                 response = await client.post(
@@ -71,7 +100,11 @@ class TokenServiceMinter:
                     headers={"Authorization": f"Bearer {self.secret}"},
                 )
         except httpx.HTTPError as error:
-            raise GitHubError(f"the token service at {self.url} did not answer: {type(error).__name__}") from None
+            return None, f"did not answer ({type(error).__name__})"
+        return response, None
+
+    def _token_from(self, response: httpx.Response) -> MintedToken:
+        """The token in an answer; GitHubError (with its status) for a refusal or a malformed answer."""
         try:
             data = response.json()
         except ValueError:

@@ -8,9 +8,14 @@ another repository of the same installation.
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -160,7 +165,7 @@ def test_a_worker_serves_no_token_endpoint(make_settings, app_factory):
 def test_the_worker_minter_asks_for_its_run_or_its_delivery_and_nothing_else():
     from bot import log_context
 
-    minter = TokenServiceMinter("http://127.0.0.1:9", INTERNAL_SECRET)
+    minter = TokenServiceMinter("http://127.0.0.1:9", INTERNAL_SECRET, wait_seconds=0.5)
     scope = TokenScope(("sample",), RUN_PERMISSIONS, run_id=12)
     assert minter.request_body(5, scope) == {"installation_id": 5, "run_id": 12}
     with log_context.bind(delivery_id="abc"):
@@ -171,9 +176,64 @@ def test_the_worker_minter_asks_for_its_run_or_its_delivery_and_nothing_else():
     with pytest.raises(GitHubError, match="only for a run or a delivery"):
         minter.request_body(5, None)
     assert INTERNAL_SECRET not in repr(minter)
-    # an unreachable token service is a clear GitHubError, not a crash
-    with pytest.raises(GitHubError, match="did not answer"):
+    # a token service still unreachable after the wait is a clear GitHubError, not a crash
+    with pytest.raises(GitHubError, match=r"did not answer .*gave up after"):
         asyncio.run(minter.mint(5, scope))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _TokenHandler(http.server.BaseHTTPRequestHandler):
+    answers: ClassVar[list[int]] = []  # statuses to answer in turn; 200 (a token) once used up
+
+    def do_POST(self) -> None:
+        status = self.answers.pop(0) if self.answers else 200
+        body = b'{"token": "ghs_fromservice", "expires_at": "2099-01-01T00:00:00Z"}' if status == 200 else b"{}"
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_worker_waits_out_a_restarting_token_service_but_a_refusal_is_final():
+    port = _free_port()
+    minter = TokenServiceMinter(f"http://127.0.0.1:{port}", INTERNAL_SECRET, wait_seconds=30)
+    scope = TokenScope(("sample",), RUN_PERMISSIONS, run_id=12)
+    _TokenHandler.answers = [503]  # a proxy in front of the web process, before it is back
+    servers: list[http.server.ThreadingHTTPServer] = []
+
+    def come_up() -> None:
+        servers.append(http.server.ThreadingHTTPServer(("127.0.0.1", port), _TokenHandler))
+        servers[0].serve_forever()
+
+    # the service comes up only after the worker has started asking: connection refused until then
+    starter = threading.Timer(0.5, come_up)
+    starter.start()
+    try:
+        token = asyncio.run(minter.mint(5, scope))
+        assert token.value == "ghs_fromservice" and _TokenHandler.answers == []
+        _TokenHandler.answers = [409]
+        began = time.monotonic()
+        with pytest.raises(GitHubError, match="answered 409") as refused:
+            asyncio.run(minter.mint(5, scope))
+        assert refused.value.status == 409 and time.monotonic() - began < 5
+    finally:
+        for _ in range(50):  # the service may still be on its way up when an assertion failed
+            if servers:
+                break
+            time.sleep(0.1)
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+        starter.join()
 
 
 def test_request_parsing_and_secret_comparison_are_strict():
