@@ -191,15 +191,14 @@ def repositories(db: Db, visible: Visible) -> tuple[RepositoryLine, ...]:
         ids = [r.id for r in rows]
         if not ids:
             return ()
-        last_ids = dict(
-            session.execute(
+        last_ids: dict[int, int] = {
+            repository_id: last_id
+            for repository_id, last_id in session.execute(
                 select(Run.repository_id, func.max(Run.id))
                 .where(Run.repository_id.in_(ids))
                 .group_by(Run.repository_id)
             )
-            .tuples()
-            .all()
-        )
+        }
         last_runs = _runs_by_id(session, last_ids.values())
         active: dict[tuple[int, str], int] = {
             (repo, status): count
@@ -242,15 +241,14 @@ def repository_names(db: Db, visible: Visible) -> tuple[tuple[int, str], ...]:
 def installations(db: Db, visible_installations: Visible, visible: Visible) -> tuple[InstallationLine, ...]:
     """The installations the viewer sees, with the number of their repositories the viewer sees."""
     with scope(db) as session:
-        counts = dict(
-            session.execute(
+        counts: dict[int | None, int] = {
+            installation_id: count
+            for installation_id, count in session.execute(
                 select(Repository.installation_id, func.count())
                 .where(_allowed(Repository.id, visible))
                 .group_by(Repository.installation_id)
             )
-            .tuples()
-            .all()
-        )
+        }
         query = (
             select(Installation)
             .where(_allowed(Installation.id, visible_installations))
@@ -414,15 +412,14 @@ def metric_history(db: Db, repository_id: int, names: Iterable[str], runs: int =
 def pull_history(db: Db, repository_id: int) -> tuple[PullRecord, ...]:
     """Every Evolve PR of a repository (one per number, as its first run opened it) and its outcome."""
     with scope(db) as session:
-        outcomes = dict(
-            session.execute(
+        outcomes: dict[int, str] = {
+            pr_number: outcome
+            for pr_number, outcome in session.execute(
                 select(PROutcome.pr_number, func.max(PROutcome.outcome))
                 .where(PROutcome.repository_id == repository_id)
                 .group_by(PROutcome.pr_number)
             )
-            .tuples()
-            .all()
-        )
+        }
         query = (
             select(Run.pr_number, func.min(func.coalesce(Run.finished_at, Run.created_at)))
             .where(and_(Run.repository_id == repository_id, Run.pr_number.is_not(None)))
