@@ -77,7 +77,10 @@ def parse_payload(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as error:
-        if "recursion" in str(error).lower():  # orjson stops at 1024 levels; so do we
+        message = str(error).lower()
+        # orjson stops at 1024 levels ("depth limit exceeded"; older releases said "recursion"); so do we. The
+        # standard library's limit is the interpreter's recursion limit, far deeper on Python 3.12+.
+        if "depth" in message or "recursion" in message:
             raise ValueError("payload nested too deeply") from None
     try:
         return json.loads(body.decode("utf-8"))
