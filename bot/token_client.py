@@ -30,7 +30,7 @@ TIMEOUT_SECONDS = 30.0
 # The web process restarts (a deploy, a crash): a worker waits this long for its token service before the work
 # fails, so a run or a delivery that starts meanwhile is delayed rather than lost or spent.
 WAIT_FOR_SERVICE_SECONDS = 90.0
-_RETRY_STATUSES = frozenset({502, 503, 504})
+_RETRY_STATUSES = frozenset({503, 504})
 
 
 def _current_work() -> tuple[str, int | str] | None:
@@ -81,7 +81,7 @@ class TokenServiceMinter:
         delay = 0.25
         while True:
             response, problem = await self._ask(body)
-            if problem is None and response is not None and response.status_code not in _RETRY_STATUSES:
+            if problem is None and response is not None and not _restarting(response):
                 return self._token_from(response)
             problem = problem or f"answered {response.status_code if response is not None else '?'}"
             if time.monotonic() + delay > deadline:
@@ -116,6 +116,16 @@ class TokenServiceMinter:
             return MintedToken(str(data["token"]), parse_expiry(str(data["expires_at"])))
         except (KeyError, ValueError):
             raise GitHubError("the token service's answer has no token") from None
+
+
+def _restarting(response: httpx.Response) -> bool:
+    """Whether an answer says the service is not there yet: 503/504, or a proxy's 502 (not the service's own JSON).
+
+    The service itself answers 502 with a JSON message when GitHub refused to mint; that is final.
+    """
+    if response.status_code == 502:
+        return not response.headers.get("content-type", "").startswith("application/json")
+    return response.status_code in _RETRY_STATUSES
 
 
 def build_worker_gateway(settings: Settings) -> GitHubGateway:

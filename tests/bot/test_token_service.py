@@ -193,8 +193,11 @@ class _TokenHandler(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         status = self.answers.pop(0) if self.answers else 200
         body = b'{"token": "ghs_fromservice", "expires_at": "2099-01-01T00:00:00Z"}' if status == 200 else b"{}"
+        kind = "application/json"
+        if status == 599:  # a proxy's 502 while the service is down: an HTML page
+            status, body, kind = 502, b"<html>Bad Gateway</html>", "text/html"
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -207,7 +210,7 @@ def test_a_worker_waits_out_a_restarting_token_service_but_a_refusal_is_final():
     port = _free_port()
     minter = TokenServiceMinter(f"http://127.0.0.1:{port}", INTERNAL_SECRET, wait_seconds=30)
     scope = TokenScope(("sample",), RUN_PERMISSIONS, run_id=12)
-    _TokenHandler.answers = [503]  # a proxy in front of the web process, before it is back
+    _TokenHandler.answers = [503, 599]  # a proxy in front of the web process, before it is back
     servers: list[http.server.ThreadingHTTPServer] = []
 
     def come_up() -> None:
@@ -220,11 +223,12 @@ def test_a_worker_waits_out_a_restarting_token_service_but_a_refusal_is_final():
     try:
         token = asyncio.run(minter.mint(5, scope))
         assert token.value == "ghs_fromservice" and _TokenHandler.answers == []
-        _TokenHandler.answers = [409]
-        began = time.monotonic()
-        with pytest.raises(GitHubError, match="answered 409") as refused:
-            asyncio.run(minter.mint(5, scope))
-        assert refused.value.status == 409 and time.monotonic() - began < 5
+        for final in (409, 502):  # a refusal, and the service's own 502 (GitHub would not mint): no waiting
+            _TokenHandler.answers = [final]
+            began = time.monotonic()
+            with pytest.raises(GitHubError, match=f"answered {final}") as refused:
+                asyncio.run(minter.mint(5, scope))
+            assert refused.value.status == final and time.monotonic() - began < 5
     finally:
         for _ in range(50):  # the service may still be on its way up when an assertion failed
             if servers:
