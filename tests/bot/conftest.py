@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import create_engine, text
 
 from bot.app import create_app
 from bot.context import BotContext
@@ -159,3 +161,17 @@ def drain(client: TestClient, timeout: float = 30.0) -> None:
     """Wait until the app's job queue has processed everything it was given."""
     ctx = context_of(client)
     client.portal.call(ctx.jobs.drain, timeout)  # type: ignore[union-attr]
+
+
+def postgres_reachable(url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/test") -> bool:
+    """Whether the machine's PostgreSQL answers a query at `url` (the tests that need one check this first)."""
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            pass
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False

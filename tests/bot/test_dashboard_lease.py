@@ -3,7 +3,6 @@ lost, a dead drawer's lease is taken over. On SQLite, and on PostgreSQL when a s
 
 from __future__ import annotations
 
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -16,21 +15,9 @@ from sqlalchemy import create_engine, text
 from bot.db import store
 from bot.db.dashboard import REDRAW_LEASE, claim_redraw, drop_redraw_lease, release_redraw
 from bot.db.models import utcnow
+from tests.bot.conftest import postgres_reachable
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
-
-
-def _postgres_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            pass
-        engine = create_engine(f"{SERVER.replace('postgresql:', 'postgresql+psycopg:')}/test")
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:
-        return False
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -39,7 +26,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
         url = f"sqlite:///{tmp_path / 'evolve.db'}"
         admin = None
     else:
-        if not _postgres_up():
+        if not postgres_reachable():
             pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
         name = f"evolve_test_{uuid.uuid4().hex[:10]}"
         admin = create_engine(

@@ -3,7 +3,6 @@ APScheduler data store shared by a web process and a worker process. Skipped whe
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 
@@ -13,25 +12,12 @@ from sqlalchemy import create_engine, inspect, text
 from bot import installations
 from bot.db import store
 from bot.routing import Router
-from tests.bot.conftest import RecordingRouter, context_of, drain, example, post_webhook
+from tests.bot.conftest import RecordingRouter, context_of, drain, example, post_webhook, postgres_reachable
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 
-def _server_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            pass
-        engine = create_engine(f"{SERVER}/test")
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not _server_up(), reason="no PostgreSQL server on 127.0.0.1:5432")
+pytestmark = pytest.mark.skipif(not postgres_reachable(), reason="no PostgreSQL server on 127.0.0.1:5432")
 
 
 @pytest.fixture
