@@ -13,11 +13,15 @@ from sqlalchemy import text
 
 from bot.db import store
 from evolve.run_status import RunStatus
-from tests.bot.test_service_postgres import _server_up, pg_url
+from tests.bot.conftest import postgres_reachable
+from tests.bot.test_service_postgres import pg_url
 
 __all__ = ["pg_url"]  # the fixture, imported for the PostgreSQL variants
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not _server_up(), reason="no PostgreSQL"))]
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.skipif(not postgres_reachable(), reason="no PostgreSQL")),
+]
 
 
 @pytest.fixture(params=BACKENDS)

@@ -14,7 +14,8 @@ from sqlalchemy import inspect, text
 from bot.db import store
 from bot.db.deliveries import DeliveryMark, NewDelivery, claim_batch, insert_deliveries, mark_batch
 from bot.db.engine import alembic_config
-from tests.bot.test_service_postgres import SERVER, _server_up
+from tests.bot.conftest import postgres_reachable
+from tests.bot.test_service_postgres import SERVER
 
 PAYLOADS = {f"old-{n}": json.dumps({"action": "created", "n": n, "blob": "x" * (n * 3000)}) for n in range(6)}
 
@@ -88,7 +89,7 @@ def test_upgrade_from_0001_moves_payloads_on_sqlite(tmp_path):
         engine.dispose()
 
 
-@pytest.mark.skipif(not _server_up(), reason="no PostgreSQL server on 127.0.0.1:5432")
+@pytest.mark.skipif(not postgres_reachable(), reason="no PostgreSQL server on 127.0.0.1:5432")
 def test_upgrade_from_0001_moves_payloads_on_postgresql():
     import uuid
 
