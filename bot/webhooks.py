@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -36,6 +35,7 @@ from bot import metrics
 from bot.db.deliveries import NewDelivery
 from bot.log_output import log_info
 from bot.request_deadlines import Deadlines
+from bot.webhook_payloads import NotAnObject, parse_payload, summarize_payload, summary_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.context import BotContext
@@ -71,23 +71,6 @@ def signature_ok(secret: str | None, body: bytes, signature: str | None) -> bool
     return hmac.compare_digest(hmac.digest(secret.encode(), body, "sha256").hex(), signature[7:])
 
 
-def parse_payload(body: bytes) -> Any:
-    """The JSON body (orjson; the standard library only for what orjson refuses, such as integers
-    beyond 64 bits). Raises ValueError when it is not JSON, not UTF-8 or nested too deeply."""
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        message = str(error).lower()
-        # orjson stops at 1024 levels ("depth limit exceeded"; older releases said "recursion"); so do we. The
-        # standard library's limit is the interpreter's recursion limit, far deeper on Python 3.12+.
-        if "depth" in message or "recursion" in message:
-            raise ValueError("payload nested too deeply") from None
-    try:
-        return json.loads(body.decode("utf-8"))
-    except RecursionError:
-        raise ValueError("payload nested too deeply") from None
-
-
 class BodyBudget:
     """Body bytes that all requests being read may hold at once; a request waits for room.
 
@@ -111,10 +94,6 @@ class BodyBudget:
         """Give back what :meth:`reserve` held."""
         self.used -= size
         self._room.set()
-
-
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _message(message: str, **extra: Any) -> bytes:
@@ -263,31 +242,33 @@ class WebhookIntake:
 
         if not event or len(event) > MAX_HEADER:
             return _NO_EVENT
+        # A process that handles deliveries itself keeps the parsed payload (no second parse); the web
+        # process only validates the body and reads the three fields it records.
+        parsed = None
         try:
-            payload = parse_payload(body)
             text = body.decode("utf-8")
+            if ctx.jobs.works:
+                parsed = parse_payload(body)
+                if not isinstance(parsed, dict):
+                    return _NOT_OBJECT
+                summary = summary_of(parsed)
+            else:
+                summary = summarize_payload(body)
+        except NotAnObject:
+            return _NOT_OBJECT
         except (ValueError, UnicodeDecodeError):
             return _NOT_JSON
-        if not isinstance(payload, dict):
-            return _NOT_OBJECT
         event_name = event.decode("latin-1")
         if event_name == "ping":
-            return 200, _message("pong", zen=payload.get("zen"))
+            return 200, _message("pong", zen=summary.zen)
         if not delivery_id or len(delivery_id) > MAX_HEADER:
             return _NO_DELIVERY
         delivery_name = delivery_id.decode("latin-1")
-
-        action = payload.get("action")
-        installation = payload.get("installation")
         delivery = NewDelivery(
-            delivery_name,
-            event_name,
-            text,
-            action=action[:64] if isinstance(action, str) else None,
-            installation_id=_int_or_none(installation.get("id")) if isinstance(installation, dict) else None,
+            delivery_name, event_name, text, action=summary.action, installation_id=summary.installation_id
         )
         try:
-            recorded = await ctx.jobs.accept_delivery(delivery, payload)
+            recorded = await ctx.jobs.accept_delivery(delivery, parsed)
         except Exception as error:  # nothing is acknowledged that is not durably recorded
             log.error("could not record delivery %s: %s: %s", delivery_name, type(error).__name__, error)
             return _NOT_RECORDED

@@ -246,3 +246,28 @@ def test_deeply_nested_signed_payload_is_400_not_500(client):
         response = client.post("/webhook", content=body, headers=webhook_headers("issues", body))
         assert response.status_code == 400
     assert _rows(client) == []
+
+
+def test_the_web_process_records_what_it_does_not_parse(app_factory, recorder):
+    """`--role web` only summarises a body (it never handles the delivery): same answers, same row."""
+    client = app_factory(router=recorder, role="web")
+    assert not context_of(client).jobs.works
+    payload = example("installation", "created")
+    assert post_webhook(client, "installation", payload, delivery_id="web-1").status_code == 202
+    [row] = _rows(client)
+    assert (row.delivery_id, row.action, row.status) == ("web-1", "created", "queued")
+    assert row.installation_id == payload["installation"]["id"] and json.loads(row.payload) == payload
+    assert recorder.seen == []  # a worker handles it, not the web process
+    answers = {}
+    for name, body in {"array": b"[1]", "broken": b"{not json", "deep": b"[" * 100_000 + b"]" * 100_000}.items():
+        response = client.post("/webhook", content=body, headers=webhook_headers("issues", body, f"web-{name}"))
+        answers[name] = (response.status_code, response.json()["message"])
+    assert answers == {
+        "array": (400, "payload is not a JSON object"),
+        "broken": (400, "payload is not valid JSON"),
+        "deep": (400, "payload is not valid JSON"),
+    }
+    ping = json.dumps({"zen": "Keep it logically awesome.", "hook_id": 1}).encode()
+    response = client.post("/webhook", content=ping, headers=webhook_headers("ping", ping, "web-ping"))
+    assert response.status_code == 200 and response.json() == {"message": "pong", "zen": "Keep it logically awesome."}
+    assert [row.delivery_id for row in _rows(client)] == ["web-1"]
