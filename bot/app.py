@@ -17,12 +17,12 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bot import metrics, setup_flow, token_service, webhooks
+from bot.apscheduler_setup import build_scheduler
 from bot.context import BotContext
 from bot.db import store
 from bot.github_api import GitHubAPI, GitHubNotConfigured
 from bot.jobs import JobQueue
 from bot.routing import Router
-from bot.scheduler import build_scheduler
 from bot.settings import Settings, load_settings
 from bot.startup_checks import SETUP_MODE_REASON, in_setup_mode
 from bot.status import pages as status_pages
@@ -163,7 +163,7 @@ def create_app(
                 checks["database"] = True
             except Exception as error:  # any driver error means "not ready"
                 log.warning("readiness: database unavailable (%s)", type(error).__name__)
-            checks["scheduler"] = bool(ctx.jobs is not None and ctx.jobs.running)
+            checks["scheduler"] = ctx.jobs.running
         ready = all(checks.values())
         return JSONResponse({"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503)
 

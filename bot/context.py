@@ -21,14 +21,14 @@ class BotContext:
 
     `db` is a sessionmaker (`with ctx.db() as session: ...`); `engine` is the SQLAlchemy engine.
     `github` is the GitHub gateway (`bot.github_api.GitHubAPI`: the real `GitHubGateway` built by
-    `bot.github_client.build_gateway(settings)`, or `GitHubNotConfigured` before `/setup`). `jobs` is the :class:`bot.jobs.JobQueue` facade.
+    `bot.github_client.build_gateway(settings)`, or `GitHubNotConfigured` before `/setup`). `jobs` is the :class:`bot.jobs.JobQueue` facade (assigned once the context exists: the queue takes it).
     """
 
     settings: Settings
     engine: Engine
     db: sessionmaker[Session]
     github: GitHubAPI = field(default_factory=GitHubNotConfigured)
-    jobs: JobQueue | Any = None
+    jobs: JobQueue = field(init=False, repr=False)  # set by the app's start-up, which needs this context first
     extras: dict[str, Any] = field(default_factory=dict)  # room for tests and plugins
 
     def session(self) -> Session:

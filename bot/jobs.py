@@ -6,7 +6,7 @@ works, and a periodic sweep re-enqueues whatever is still queued (that is also h
 resumes).
 
 `JobQueue` (`ctx.jobs`) is composed of three parts, each owning its state: `bot.delivery_processing` (intake hand-off,
-claims, dispatch, marks), `bot.run_execution` (runs and their leases) and `bot.scheduling` (cron
+claims, dispatch, marks), `bot.run_execution` (runs and their leases) and `bot.repository_schedules` (cron
 schedules). The APScheduler task functions stay here: stored jobs and schedules name them by
 their import path (`bot.jobs:...`).
 """
@@ -32,9 +32,9 @@ from bot.delivery_processing import (
     DeliveryProcessing,
     _retry_delay,
 )
+from bot.repository_schedules import Scheduling, schedule_id
 from bot.routing import Router
 from bot.run_execution import RUN_LEASE, RUN_MAX_TRIES, RunExecution
-from bot.scheduling import Scheduling, schedule_id
 
 if TYPE_CHECKING:  # pragma: no cover
     from apscheduler import AsyncScheduler

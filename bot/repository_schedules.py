@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from apscheduler import ConflictPolicy
 from apscheduler.abc import Trigger
 
+from bot.apscheduler_setup import cron_trigger
 from bot.db import store
-from bot.scheduler import cron_trigger
 
 if TYPE_CHECKING:  # pragma: no cover
     from apscheduler import AsyncScheduler
