@@ -23,6 +23,7 @@ from bot.db.run_notes import RETRY_OF
 from bot.installations import ensure_repository
 from bot.repo_config import ConfigProblem, load_repo_config, load_repo_config_with_notes
 from bot.routing import Event, Router
+from bot.run_request import RunRequest
 from bot.run_target import BRANCH_PREFIX, RunTarget, theme_of_branch
 from bot.templates import Markdown, block, cell, code, mention, render
 from bot.write_once import reply
@@ -155,15 +156,17 @@ async def _enqueue(
 ) -> None:
     await _react(ctx, target, comment_id, QUEUED_REACTION)
     await ctx.jobs.enqueue_run(
-        target.repository_id,
-        trigger,
-        focus=focus,
-        requested_by=user,
-        comment_issue_number=number,
-        idempotency_key=_run_key(event, target, comment_id),
-        delivery_id=event.delivery_id,
-        pr_number=pr_number,
-        options=notes,
+        RunRequest(
+            target.repository_id,
+            trigger,
+            focus=focus,
+            requested_by=user,
+            comment_issue_number=number,
+            idempotency_key=_run_key(event, target, comment_id),
+            delivery_id=event.delivery_id,
+            pr_number=pr_number,
+            options=notes,
+        )
     )
 
 

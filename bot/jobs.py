@@ -35,6 +35,7 @@ from bot.delivery_processing import (
 from bot.repository_schedules import Scheduling, schedule_id
 from bot.routing import Router
 from bot.run_execution import RUN_LEASE, RUN_MAX_TRIES, RunExecution
+from bot.run_request import RunRequest
 
 if TYPE_CHECKING:  # pragma: no cover
     from apscheduler import AsyncScheduler
@@ -97,7 +98,7 @@ async def scheduled_run_job(repository_id: int) -> None:
         return
     fire = getattr(current_job.get(None), "scheduled_fire_time", None)
     key = f"schedule:{repository_id}:{fire.isoformat() if fire else 'now'}"
-    await queue.enqueue_run(repository_id, "schedule", idempotency_key=key)
+    await queue.enqueue_run(RunRequest(repository_id, "schedule", idempotency_key=key))
 
 
 class JobQueue:
@@ -148,31 +149,9 @@ class JobQueue:
         return await self.delivery_processing.sweep_deliveries()
 
     # -- runs -------------------------------------------------------------------------------
-    async def enqueue_run(
-        self,
-        repository_id: int,
-        trigger: str,
-        *,
-        focus: str | None = None,
-        requested_by: str | None = None,
-        comment_issue_number: int | None = None,
-        idempotency_key: str | None = None,
-        options: dict[str, Any] | None = None,
-        delivery_id: str | None = None,
-        pr_number: int | None = None,
-    ) -> Run:
+    async def enqueue_run(self, request: RunRequest) -> Run:
         """Create a queued run (once per idempotency key) and start a job for it; returns the run row."""
-        return await self.run_execution.enqueue_run(
-            repository_id,
-            trigger,
-            focus=focus,
-            requested_by=requested_by,
-            comment_issue_number=comment_issue_number,
-            idempotency_key=idempotency_key,
-            options=options,
-            delivery_id=delivery_id,
-            pr_number=pr_number,
-        )
+        return await self.run_execution.enqueue_run(request)
 
     async def kick_run(self, run_id: int) -> None:
         """Start a job that tries to claim and execute a queued run."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bot import log_context, metrics
 from bot.db import store
 from bot.llm_metrics import record_llm_usage
+from bot.run_request import RunRequest
 from evolve.cancellation import cancel_scope
 from evolve.run_status import RunStatus
 
@@ -67,33 +68,9 @@ class RunExecution:
             await self.kick_run(run_id)
         return len(queued)
 
-    async def enqueue_run(
-        self,
-        repository_id: int,
-        trigger: str,
-        *,
-        focus: str | None = None,
-        requested_by: str | None = None,
-        comment_issue_number: int | None = None,
-        idempotency_key: str | None = None,
-        options: dict[str, Any] | None = None,
-        delivery_id: str | None = None,
-        pr_number: int | None = None,
-    ) -> Run:
+    async def enqueue_run(self, request: RunRequest) -> Run:
         """Create a queued run (once per idempotency key) and start a job for it; returns the run row."""
-        run, created = await asyncio.to_thread(
-            store.create_run,
-            self.ctx.db,
-            repository_id,
-            trigger,
-            focus=focus,
-            requested_by=requested_by,
-            comment_issue_number=comment_issue_number,
-            idempotency_key=idempotency_key,
-            options=options,
-            delivery_id=delivery_id,
-            pr_number=pr_number,
-        )
+        run, created = await asyncio.to_thread(store.create_run, self.ctx.db, request)
         if created:
             await self.kick_run(run.id)
         return run

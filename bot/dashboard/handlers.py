@@ -30,6 +30,7 @@ from bot.github_api import GitHubNotConfigured
 from bot.github_client import IssueInfo
 from bot.repo_config import ConfigProblem, load_repo_config
 from bot.routing import Event, Router
+from bot.run_request import RunRequest
 from bot.run_target import BRANCH_PREFIX, RunTarget
 from evolve.config import EvolveConfig
 
@@ -174,13 +175,15 @@ async def _apply(
     for kind, focus in queued:
         key = f"dashboard:{target.repository_id}:{kind}:{focus if kind == 'run' else ''}:{edited}"
         await ctx.jobs.enqueue_run(
-            target.repository_id,
-            "dashboard",
-            focus=focus,
-            requested_by=event.sender_login,
-            comment_issue_number=number,
-            idempotency_key=key[:255],
-            delivery_id=event.delivery_id,
+            RunRequest(
+                target.repository_id,
+                "dashboard",
+                focus=focus,
+                requested_by=event.sender_login,
+                comment_issue_number=number,
+                idempotency_key=key[:255],
+                delivery_id=event.delivery_id,
+            )
         )
 
 

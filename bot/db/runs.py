@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from bot.db._scope import Db, scope
 from bot.db.models import Attempt, GateResultRow, MetricSnapshot, Repository, Run, utcnow
 from bot.run_order import InstallationLoad, QueuedRun, claim_order
+from bot.run_request import RunRequest
 from evolve.run_status import FINISHED_STATUSES, RunStatus
 
 if TYPE_CHECKING:
@@ -27,35 +28,23 @@ def _row_count(result: Result[Any]) -> int:
     return cast("CursorResult[Any]", result).rowcount
 
 
-def create_run(
-    db: Db,
-    repository_id: int,
-    trigger: str,
-    *,
-    focus: str | None = None,
-    requested_by: str | None = None,
-    comment_issue_number: int | None = None,
-    idempotency_key: str | None = None,
-    options: dict[str, Any] | None = None,
-    delivery_id: str | None = None,
-    pr_number: int | None = None,
-) -> tuple[Run, bool]:
+def create_run(db: Db, request: RunRequest) -> tuple[Run, bool]:
     """Create a queued run; with an idempotency key seen before, return that run and False."""
-    if idempotency_key is not None:
-        existing = get_run_by_key(db, idempotency_key)
+    if request.idempotency_key is not None:
+        existing = get_run_by_key(db, request.idempotency_key)
         if existing is not None:
             return existing, False
     run = Run(
-        repository_id=repository_id,
-        trigger=trigger,
-        focus=focus,
+        repository_id=request.repository_id,
+        trigger=request.trigger,
+        focus=request.focus,
         status=RunStatus.QUEUED,
-        requested_by=requested_by,
-        comment_issue_number=comment_issue_number,
-        idempotency_key=idempotency_key,
-        options=options or {},
-        delivery_id=delivery_id,
-        pr_number=pr_number,
+        requested_by=request.requested_by,
+        comment_issue_number=request.comment_issue_number,
+        idempotency_key=request.idempotency_key,
+        options=dict(request.options or {}),
+        delivery_id=request.delivery_id,
+        pr_number=request.pr_number,
         attempt_count=0,
         tries=0,
     )
@@ -65,7 +54,7 @@ def create_run(
             session.flush()
             return run, True
     except IntegrityError:  # a concurrent creator won the key
-        existing = get_run_by_key(db, idempotency_key or "")
+        existing = get_run_by_key(db, request.idempotency_key or "")
         if existing is None:
             raise
         return existing, False

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.db import store
 from bot.db.models import Delivery
+from bot.run_request import RunRequest
 from evolve.results import Metric
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -77,7 +78,7 @@ def fill(db: Any) -> StatusWorld:
     widget_runs = []
     for index, outcome in enumerate(OUTCOMES):
         created = NOW - timedelta(days=7 * (len(OUTCOMES) - 1 - index), hours=2)
-        run, _ = store.create_run(db, 9001, "schedule")
+        run, _ = store.create_run(db, RunRequest(9001, "schedule"))
         pr_number = 40 + index
         store.update_run(db, run.id, created_at=created, started_at=created + timedelta(minutes=1))
         store.finish_run(
@@ -94,10 +95,10 @@ def fill(db: Any) -> StatusWorld:
         if outcome is not None:
             store.record_outcome(db, 9001, pr_number, ["unused-imports"], outcome, run_id=run.id)
         widget_runs.append(run.id)
-    failed, _ = store.create_run(db, 9002, "comment", requested_by="alice", focus=HOSTILE)
+    failed, _ = store.create_run(db, RunRequest(9002, "comment", requested_by="alice", focus=HOSTILE))
     store.finish_run(db, failed.id, "failed", report=_report(HOSTILE, False), message=f"gates failed: {HOSTILE}")
-    queued, _ = store.create_run(db, 9001, "comment", requested_by="alice")
-    secret, _ = store.create_run(db, 9003, "schedule")
+    queued, _ = store.create_run(db, RunRequest(9001, "comment", requested_by="alice"))
+    secret, _ = store.create_run(db, RunRequest(9003, "schedule"))
     store.finish_run(
         db, secret.id, "succeeded", report=_report("secret-theme", True), pr_number=7, theme="secret-theme"
     )

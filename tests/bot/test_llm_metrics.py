@@ -8,6 +8,7 @@ import pytest
 
 from bot.llm_metrics import LlmUsage, usage_of
 from bot.routing import Router
+from bot.run_request import RunRequest
 from tests.bot.conftest import context_of, drain
 from tests.bot.test_service_jobs import _repo, engine_runs
 
@@ -39,7 +40,7 @@ def test_a_finished_run_adds_its_usage_to_metrics(app_factory, engine_runs):
     _repo(ctx)
     before = client.get("/metrics").text
     engine_runs.llm = USAGE
-    client.portal.call(lambda: ctx.jobs.enqueue_run(5, "comment"))
+    client.portal.call(lambda: ctx.jobs.enqueue_run(RunRequest(5, "comment")))
     drain(client)
     after = client.get("/metrics").text
     added = {

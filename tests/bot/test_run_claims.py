@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.db import store
+from bot.run_request import RunRequest
 from evolve.run_status import RunStatus
 from tests.bot.conftest import postgres_reachable
 from tests.bot.test_service_postgres import pg_url
@@ -76,8 +77,8 @@ def _running(db: Any) -> list[tuple[int, int]]:
 
 def test_the_database_refuses_a_second_running_run_of_a_repository(db):
     _repositories(db, {1: [10]})
-    run, _ = store.create_run(db, 10, "comment")
-    other, _ = store.create_run(db, 10, "comment")
+    run, _ = store.create_run(db, RunRequest(10, "comment"))
+    other, _ = store.create_run(db, RunRequest(10, "comment"))
     assert store.claim_run(db, run.id) is not None
     with pytest.raises(Exception, match="(?i)unique"):
         store.update_run(db, other.id, status=RunStatus.RUNNING)
@@ -87,7 +88,7 @@ def test_the_database_refuses_a_second_running_run_of_a_repository(db):
 def test_workers_claiming_runs_of_one_repository_at_once_start_exactly_one(db):
     _repositories(db, {1: [10]})
     for _ in range(10):  # ten rounds of eight workers, each claiming its own queued run of the same repository
-        runs = [store.create_run(db, 10, "comment")[0].id for _ in range(8)]
+        runs = [store.create_run(db, RunRequest(10, "comment"))[0].id for _ in range(8)]
         won: list[int] = []
         _together(8, lambda n, runs=runs, won=won: won.append(runs[n]) if store.claim_run(db, runs[n]) else None)
         assert len(won) == 1
@@ -100,7 +101,11 @@ def test_workers_claiming_runs_of_one_repository_at_once_start_exactly_one(db):
 
 def test_many_workers_keep_both_limits_and_run_everything(db):
     _repositories(db, {1: [10, 11, 12, 13], 2: [20, 21, 22]})
-    expected = [store.create_run(db, repo, "comment")[0].id for repo in (10, 11, 12, 13, 20, 21, 22) for _ in range(3)]
+    expected = [
+        store.create_run(db, RunRequest(repo, "comment"))[0].id
+        for repo in (10, 11, 12, 13, 20, 21, 22)
+        for _ in range(3)
+    ]
     done: list[int] = []
     per_round: list[dict[int, int]] = []
     for _ in range(len(expected)):  # rounds: eight workers claim at the same instant, then the runs end
@@ -124,8 +129,8 @@ def test_many_workers_keep_both_limits_and_run_everything(db):
 
 def test_a_quiet_installation_starts_before_a_busy_ones_backlog_drains(db):
     _repositories(db, {1: list(range(100, 110)), 2: [200, 201]})
-    busy = [store.create_run(db, 100 + n % 10, "schedule")[0].id for n in range(50)]  # queued first: older
-    quiet = [store.create_run(db, repo, "comment")[0].id for repo in (200, 201)]
+    busy = [store.create_run(db, RunRequest(100 + n % 10, "schedule"))[0].id for n in range(50)]  # queued first: older
+    quiet = [store.create_run(db, RunRequest(repo, "comment"))[0].id for repo in (200, 201)]
     order: list[int] = []
     lock = threading.Lock()
 
@@ -153,9 +158,9 @@ def test_a_quiet_installation_starts_before_a_busy_ones_backlog_drains(db):
 
 def test_an_installation_at_its_limit_is_skipped(db):
     _repositories(db, {1: [10, 11], 2: [20]})
-    first = store.create_run(db, 10, "comment")[0].id
-    store.create_run(db, 11, "comment")
-    third = store.create_run(db, 20, "comment")[0].id
+    first = store.create_run(db, RunRequest(10, "comment"))[0].id
+    store.create_run(db, RunRequest(11, "comment"))
+    third = store.create_run(db, RunRequest(20, "comment"))[0].id
     assert store.claim_next_run(db, per_installation=1).id == first
     # installation 1 is at its limit: the claim skips to installation 2
     assert store.claim_next_run(db, per_installation=1).id == third

@@ -17,6 +17,7 @@ from bot.db import store
 from bot.db.deliveries import extend_delivery_leases
 from bot.db.models import utcnow
 from bot.db.run_notes import PROGRESS_CHECK, update_run_notes
+from bot.run_request import RunRequest
 from evolve.cancellation import RunCancelled
 from evolve.sandbox import SandboxSpec, interpreter_mounts, run_sandboxed
 from tests.fakegithub.fixtures import BotWorld
@@ -97,7 +98,7 @@ def test_run_the_sweep_gives_up_on_has_its_check_run_cancelled_with_the_reason(b
     # The run stands for one a dead worker left: no sweep of this process may start it while it is set up.
     ctx.settings.sweep_seconds = 600
     time.sleep(1)  # the periodic sweep's current wait (0.5 s) ends; its next is 600 s
-    run, _ = store.create_run(ctx.db, BotWorld.REPO_ID, "comment", comment_issue_number=number)
+    run, _ = store.create_run(ctx.db, RunRequest(BotWorld.REPO_ID, "comment", comment_issue_number=number))
     sha = bot_world.fake.state.head_sha(bot_world.repo, "main")
     check_id = bot_world.fake.state.next_id()
     bot_world.repo.check_runs[check_id] = {"name": "evolve/gates", "head_sha": sha, "status": "in_progress"}

@@ -13,6 +13,7 @@ import pytest
 from bot.db import store
 from bot.db.models import utcnow
 from bot.routing import Router
+from bot.run_request import RunRequest
 from evolve.runs import RunReport
 from tests.bot.conftest import RecordingRouter, context_of, drain, example, post_webhook
 
@@ -104,12 +105,14 @@ def test_enqueued_run_executes_and_is_closed(app_factory, engine_runs):
     _repo(ctx)
     run = client.portal.call(
         lambda: ctx.jobs.enqueue_run(
-            5,
-            "comment",
-            focus="docstrings",
-            requested_by="octocat",
-            comment_issue_number=3,
-            idempotency_key="delivery:abc",
+            RunRequest(
+                5,
+                "comment",
+                focus="docstrings",
+                requested_by="octocat",
+                comment_issue_number=3,
+                idempotency_key="delivery:abc",
+            )
         )
     )
     drain(client)
@@ -125,7 +128,7 @@ def test_enqueued_run_executes_and_is_closed(app_factory, engine_runs):
     assert done.finished_at is not None and done.lease_until is None
     assert (done.markdown, done.message, done.report["status"]) == ("## report", "done", "succeeded")
     # The same idempotency key never makes a second run.
-    again = client.portal.call(lambda: ctx.jobs.enqueue_run(5, "comment", idempotency_key="delivery:abc"))
+    again = client.portal.call(lambda: ctx.jobs.enqueue_run(RunRequest(5, "comment", idempotency_key="delivery:abc")))
     drain(client)
     assert again.id == run.id and engine_runs.calls == [run.id]
 
@@ -135,7 +138,7 @@ def test_engine_exception_closes_the_run_as_error(app_factory, engine_runs):
     client = app_factory(router=Router())
     ctx = context_of(client)
     _repo(ctx)
-    run = client.portal.call(lambda: ctx.jobs.enqueue_run(5, "comment"))
+    run = client.portal.call(lambda: ctx.jobs.enqueue_run(RunRequest(5, "comment")))
     drain(client)
     done = store.get_run(ctx.db, run.id)
     assert done.status == "error" and "engine exploded" in done.message
@@ -150,7 +153,7 @@ def test_one_run_at_a_time_per_repository(app_factory, engine_runs):
 
     async def scenario():
         engine_runs.gate = asyncio.Event()
-        runs = [await ctx.jobs.enqueue_run(repo, "comment") for repo in (5, 5, 5, 6)]
+        runs = [await ctx.jobs.enqueue_run(RunRequest(repo, "comment")) for repo in (5, 5, 5, 6)]
         for _ in range(100):  # let the first run of each repository start
             await asyncio.sleep(0.02)
             if len(engine_runs.active) == 2:
@@ -171,7 +174,7 @@ def test_run_left_running_by_a_dead_worker_is_resumed(app_factory, engine_runs):
     client = app_factory(router=Router())
     ctx = context_of(client)
     _repo(ctx)
-    run, _ = store.create_run(ctx.db, 5, "schedule")
+    run, _ = store.create_run(ctx.db, RunRequest(5, "schedule"))
     assert store.claim_run(ctx.db, run.id, lease_seconds=-1) is not None  # the worker died; lease over
     client.portal.call(ctx.jobs.sweep)
     drain(client)
@@ -183,7 +186,7 @@ def test_run_that_kills_its_worker_three_times_ends_in_error(app_factory, engine
     client = app_factory(router=Router())
     ctx = context_of(client)
     _repo(ctx)
-    run, _ = store.create_run(ctx.db, 5, "schedule")
+    run, _ = store.create_run(ctx.db, RunRequest(5, "schedule"))
     store.update_run(ctx.db, run.id, status="running", tries=3, lease_until=utcnow() - timedelta(seconds=1))
     client.portal.call(ctx.jobs.sweep)
     drain(client)
@@ -230,7 +233,7 @@ def test_webhook_to_handler_to_run(app_factory, engine_runs):
         repo = event.repository
         store.upsert_installation(ctx.db, event.installation_id or 1)
         store.upsert_repository(ctx.db, repo["id"], repo["full_name"], event.installation_id or 1)
-        await ctx.jobs.enqueue_run(repo["id"], "comment", idempotency_key=f"delivery:{event.delivery_id}")
+        await ctx.jobs.enqueue_run(RunRequest(repo["id"], "comment", idempotency_key=f"delivery:{event.delivery_id}"))
 
     client = app_factory(router=router)
     payload = example("issue_comment", "created")
@@ -275,6 +278,6 @@ def test_run_that_the_engine_declines_is_cancelled(app_factory, engine_runs, mon
     client = app_factory(router=Router())
     ctx = context_of(client)
     _repo(ctx)
-    run = client.portal.call(lambda: ctx.jobs.enqueue_run(5, "comment"))
+    run = client.portal.call(lambda: ctx.jobs.enqueue_run(RunRequest(5, "comment")))
     drain(client)
     assert store.get_run(ctx.db, run.id).status == "cancelled"

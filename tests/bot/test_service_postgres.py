@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 from bot import installations
 from bot.db import store
 from bot.routing import Router
+from bot.run_request import RunRequest
 from tests.bot.conftest import RecordingRouter, context_of, drain, example, post_webhook, postgres_reachable
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -64,8 +65,8 @@ def test_store_on_postgres(pg_url):
     assert store.claim_delivery(db, "pg-1") is None
     store.upsert_installation(db, 3, account_login="octo")
     store.upsert_repository(db, 30, "octo/pg", 3)
-    first, _ = store.create_run(db, 30, "comment")
-    second, _ = store.create_run(db, 30, "comment")
+    first, _ = store.create_run(db, RunRequest(30, "comment"))
+    second, _ = store.create_run(db, RunRequest(30, "comment"))
     assert store.claim_run(db, first.id) is not None
     assert store.claim_run(db, second.id) is None
     assert store.record_outcome(db, 30, 7, ["none-return"], "closed") == ["none-return"]

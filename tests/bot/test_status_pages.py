@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from bot.db import status_queries
 from bot.db.status_sessions import Viewer, create_session, session_viewer
+from bot.run_request import RunRequest
 from tests.bot.conftest import context_of
 from tests.bot.status_world import DOCSTRINGS, HOSTILE, MAINTAINABILITY, NOW, fill
 
@@ -241,7 +242,7 @@ def test_the_run_list_pages_through_every_run_once(site):
     from bot.db import store
 
     for _ in range(120):
-        store.create_run(db, world.gadgets, "schedule")
+        store.create_run(db, RunRequest(world.gadgets, "schedule"))
     _sign_in_with_token(client)
     seen: list[int] = []
     url = f"/status/runs?repo={world.gadgets}"

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from bot.db import store
 from bot.github_client import RUN_PERMISSIONS, GitHubError, TokenScope
+from bot.run_request import RunRequest
 from bot.token_client import TokenServiceMinter
 from bot.token_service import (
     AFTER_RUN,
@@ -71,7 +72,7 @@ def _ask(client, body: object, secret: str | None = INTERNAL_SECRET) -> httpx.Re
 
 def test_a_run_token_reaches_only_its_repository_with_the_run_permissions(world):
     fake, sample, other, client = world
-    run, _ = store.create_run(client.app.state.ctx.db, 1001, "comment")
+    run, _ = store.create_run(client.app.state.ctx.db, RunRequest(1001, "comment"))
     answer = _ask(client, {"run_id": run.id, "installation_id": INSTALLATION})
     assert answer.status_code == 200, answer.text
     data = answer.json()
@@ -123,7 +124,7 @@ def test_a_delivery_token_is_for_its_repository_replies_only(world):
 def test_refusals(world):
     fake, _sample, _other, client = world
     db = client.app.state.ctx.db
-    run, _ = store.create_run(db, 1001, "comment")
+    run, _ = store.create_run(db, RunRequest(1001, "comment"))
     assert _ask(client, {"run_id": run.id}, secret=None).status_code == 401
     assert _ask(client, {"run_id": run.id}, secret=INTERNAL_SECRET + "x").status_code == 401
     assert _ask(client, {"run_id": run.id}, secret="").status_code == 401
