@@ -4,7 +4,10 @@ intake records (for the web process, which hands every delivery to the workers).
 Both refuse the same bodies with `ValueError`: not JSON, not UTF-8, or nested too deeply (orjson
 stops at 1,024 levels; msgspec at the interpreter's recursion limit, and what it refuses for any
 reason is judged again by the full reader). The summary also refuses valid JSON that is not an
-object (`NotAnObject`). Intake answers each with a 400.
+object (`NotAnObject`). Intake answers each with a 400. One difference is left: a number of more
+than 4,300 digits in a field the summary skips is not converted, so intake accepts it where Python's
+own integer limit makes the full reader refuse; GitHub sends no such number, and a worker marks such
+a delivery `ignored` ("payload is not valid JSON") without retrying it.
 
 `summarize_payload` checks the whole body's syntax but builds Python objects only for the three
 top-level fields intake reads (`action`, `installation`, `zen`); everything else is skipped while
@@ -91,8 +94,8 @@ def summarize_payload(body: bytes) -> PayloadSummary:
         fields = _DECODER.decode(body)
     except (msgspec.MsgspecError, RecursionError):
         # What msgspec refuses, the full reader decides (it also takes NaN and lone surrogates, as the
-        # worker will, and tells "not JSON" from "not an object" the same way): both readers accept
-        # and refuse exactly the same bodies. Only a refused body pays for the second reading.
+        # worker will, and tells "not JSON" from "not an object" the same way), so both readers refuse
+        # the same bodies (but for the long numbers in the module doc). Only a refused body pays twice.
         payload = parse_payload(body)
         if not isinstance(payload, dict):
             raise NotAnObject("payload is not a JSON object") from None
