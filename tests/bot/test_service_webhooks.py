@@ -271,3 +271,24 @@ def test_the_web_process_records_what_it_does_not_parse(app_factory, recorder):
     response = client.post("/webhook", content=ping, headers=webhook_headers("ping", ping, "web-ping"))
     assert response.status_code == 200 and response.json() == {"message": "pong", "zen": "Keep it logically awesome."}
     assert [row.delivery_id for row in _rows(client)] == ["web-1"]
+
+
+def test_a_worker_ignores_a_stored_payload_only_the_web_process_summary_accepted(app_factory):
+    """What `--role web` may let through (bot/webhook_payloads.py) reaches no handler: the worker marks it ignored."""
+    from bot.webhook_payloads import summarize_payload
+
+    recorder = RecordingRouter(events=("issues",))
+    client = app_factory(router=recorder, role="worker")
+    ctx = context_of(client)
+    long_number = '{"action": "opened", "n": ' + "9" * 5000 + "}"
+    deep = '{"action": "opened", "z": ' + "[" * 1100 + "]" * 1100 + "}"
+    assert summarize_payload(long_number.encode()).action == "opened"  # intake would have taken it
+    for delivery_id, payload in {"long": long_number, "deep": deep, "fine": '{"action": "opened"}'}.items():
+        store.record_delivery(ctx.engine, delivery_id, "issues", payload, action="opened")
+    client.portal.call(ctx.jobs.sweep_deliveries)
+    drain(client)
+    assert [e.delivery_id for e in recorder.seen] == ["fine"]
+    rows = {row.delivery_id: row for row in _rows(client)}
+    assert {i: rows[i].status for i in rows} == {"long": "ignored", "deep": "ignored", "fine": "processed"}
+    assert rows["long"].error.startswith("payload is not valid JSON: Exceeds the limit (4300 digits)")
+    assert rows["deep"].error == "payload is not valid JSON: payload nested too deeply"
