@@ -25,10 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
 from bot.db import store
-from bot.db.models import DeliveryPayload
 from bot.github_client import (
     PLAN_PERMISSIONS,
     RUN_PERMISSIONS,
@@ -37,6 +35,7 @@ from bot.github_client import (
     GitHubGateway,
     TokenScope,
 )
+from bot.webhook_payloads import parse_payload
 from evolve.run_status import RunStatus
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -200,14 +199,13 @@ def delivery_grant(delivery: Delivery | None, payload: Any) -> Grant:
 
 
 def _delivery_and_payload(ctx: BotContext, delivery_id: str) -> tuple[Delivery | None, Any]:
+    """The delivery row (its payload is loaded with it) and the payload read as the workers read it."""
     delivery = store.get_delivery(ctx.db, delivery_id)
     if delivery is None:
         return None, None
-    with ctx.db() as session:
-        text = session.scalar(select(DeliveryPayload.payload).where(DeliveryPayload.id == delivery.id))
     try:
-        return delivery, json.loads(text) if text else None
-    except (ValueError, RecursionError):
+        return delivery, parse_payload(delivery.payload) if delivery.payload else None
+    except ValueError:
         return delivery, None
 
 

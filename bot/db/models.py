@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -107,6 +107,8 @@ class Delivery(Base):
     error: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None] = mapped_column()
     processed_at: Mapped[datetime | None] = mapped_column()
+    if TYPE_CHECKING:  # the column_property assigned below the models, read through to `delivery_payloads`
+        payload: Mapped[str]
 
 
 class CommandComment(Base):
