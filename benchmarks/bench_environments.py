@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.environments.model import Environment, EnvironmentFailure, EnvironmentSettings
 from evolve.environments.prepare import prepare_environment
 from evolve.suites.runs import run_test_suite

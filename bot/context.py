@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.github_api import GitHubAPI, GitHubNotConfigured
+from bot.github.api import GitHubAPI, GitHubNotConfigured
 from bot.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.jobs import JobQueue
+    from bot.jobs.queue import JobQueue
 
 
 @dataclass
@@ -20,8 +20,8 @@ class BotContext:
     """Shared state of one bot process.
 
     `db` is a sessionmaker (`with ctx.db() as session: ...`); `engine` is the SQLAlchemy engine.
-    `github` is the GitHub gateway (`bot.github_api.GitHubAPI`: the real `GitHubGateway` built by
-    `bot.github_client.build_gateway(settings)`, or `GitHubNotConfigured` before `/setup`). `jobs` is the :class:`bot.jobs.JobQueue` facade (assigned once the context exists: the queue takes it).
+    `github` is the GitHub gateway (`bot.github.api.GitHubAPI`: the real `GitHubGateway` built by
+    `bot.github.client.build_gateway(settings)`, or `GitHubNotConfigured` before `/setup`). `jobs` is the :class:`bot.jobs.queue.JobQueue` facade (assigned once the context exists: the queue takes it).
     """
 
     settings: Settings

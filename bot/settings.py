@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from evolve.operator_limits import OperatorLimits
+from evolve.configuration.operator_limits import OperatorLimits
 
 CREDENTIALS_FILE = "app-credentials.json"
 PRIVATE_KEY_FILE = "app-private-key.pem"
@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     client_id: str | None = None
     client_secret: SecretStr | None = None
-    # The secrets zone (bot/token_service.py): the web process mints installation tokens for workers that ask with
+    # The secrets zone (bot/tokens/service.py): the web process mints installation tokens for workers that ask with
     # this shared secret; a worker asks the web process at `token_service_url` and holds no App key.
     internal_secret: SecretStr | None = None
     token_service_url: str | None = None
@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     index_url: str | None = None  # a private package mirror (passed to uv as UV_INDEX_URL)
     extra_index_url: str | None = None
 
-    # Limits of the public port against slow, oversized and unsigned requests (bot/http_limits.py, bot/webhooks.py).
+    # Limits of the public port against slow, oversized and unsigned requests (bot/intake/http_limits.py, bot/intake/webhooks.py).
     header_timeout_seconds: float = Field(10.0, gt=0)  # request line and headers must arrive within this
     max_header_bytes: int = Field(32 * 1024, ge=4096)  # request line plus headers
     max_headers: int = Field(100, ge=16)
@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     access_log: bool = False  # uvicorn's access log (one line per request); delivery outcomes are always logged
 
     # The operator's LLM key, base URL, models and upper limits (EVOLVE_LLM_*, ANTHROPIC_API_KEY, ...);
-    # a repository's config may only lower them. See evolve/operator_limits.py.
+    # a repository's config may only lower them. See evolve/configuration/operator_limits.py.
     operator: OperatorLimits = Field(default_factory=OperatorLimits.from_environment)
 
     @model_validator(mode="after")

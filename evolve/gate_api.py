@@ -18,7 +18,7 @@ from evolve.plugins import NoSettings
 from evolve.results import Errored, GateResult
 
 if TYPE_CHECKING:
-    from evolve.config import EvolveConfig
+    from evolve.configuration.model import EvolveConfig
     from evolve.environments.model import Environment
     from evolve.findings import ScanResult
     from evolve.project_rules.model import ProjectRules

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evolve.configuration.operator_limits import OperatorLimits
 from evolve.edits import FileEdit
 from evolve.environments.model import EnvironmentSettings
-from evolve.operator_limits import OperatorLimits
-from evolve.plan import Plan
+from evolve.plan.tasks import Plan
 from evolve.results import GateResult, Metric
 from evolve.run_status import RunStatus
 
@@ -32,7 +32,7 @@ class RunOptions:
     blocked_codemods: frozenset[str] = frozenset()  # closed unmerged twice here; not proposed
     themes_to_skip: frozenset[str] = frozenset()  # e.g. themes with an open PR already at the limit
     set_branch: bool = True  # point the local branch at the commit (the App pushes it instead)
-    work_dir: Path | None = None  # where the run's trees go (outside the repository); default evolve.scratch
+    work_dir: Path | None = None  # where the run's trees go (outside the repository); default evolve.sandbox.scratch
     # How the test environment is chosen or built (store, uv cache, network, index; the user's --python / .venv).
     environment: EnvironmentSettings = field(default_factory=EnvironmentSettings)
     # The operator's LLM key and upper limits; None: read from this process's environment (the CLI).

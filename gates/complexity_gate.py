@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from evolve.config import ComplexityGateConfig
+from evolve.configuration.model import ComplexityGateConfig
 from evolve.findings import ScanResult
 from evolve.results import Failed, GateResult, Metric, Passed
 from gates.changed_code import EPSILON, files_in, listing, mean, number

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Sequence
 from pathlib import Path
 
-from evolve.config import MaintainabilityGateConfig
+from evolve.configuration.model import MaintainabilityGateConfig
 from evolve.findings import FileMetrics, ScanResult
 from evolve.gate_api import GateContext
 from evolve.results import Failed, GateResult, Metric, Passed

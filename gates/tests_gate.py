@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Sequence
 
-from evolve.config import TestsGateConfig
+from evolve.configuration.model import TestsGateConfig
 from evolve.gate_api import Gate, GateContext, MeasurementError, fetch_test_run, measurement_errored
 from evolve.results import Errored, Failed, GateResult, Metric, Passed, Skipped
 from evolve.suites.runs import TestRun

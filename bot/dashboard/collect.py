@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.acceptance import learning_table
 from bot.dashboard.view import AcceptanceLine, DashboardView, MetricTrend, PlannedTheme, PullLine, RunLine
 from bot.db._scope import Db
 from bot.db.dashboard import closed_pulls, latest_plan, metric_points, runs_in, skipped_themes
 from bot.db.repositories import get_repository
-from evolve.config import EvolveConfig
+from bot.outcomes.acceptance import learning_table
+from evolve.configuration.model import EvolveConfig
 from evolve.run_status import RunStatus
 
 CLOSED_PULLS = 1000  # closed PRs read back (the body shows the newest, history pages the rest)

@@ -12,7 +12,6 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.command_handlers import is_bot
 from bot.dashboard.body import render_dashboard
 from bot.dashboard.checkboxes import MARKER, DashboardRequests, read_requests
 from bot.dashboard.collect import collect_view
@@ -26,13 +25,14 @@ from bot.db.dashboard import (
     skipped_themes,
 )
 from bot.db.repositories import get_repository, set_repository_paused
-from bot.github_api import GitHubNotConfigured
-from bot.github_client import IssueInfo
-from bot.repo_config import ConfigProblem, load_repo_config
+from bot.db.run_request import RunRequest
+from bot.github.api import GitHubNotConfigured
+from bot.github.client import IssueInfo
+from bot.github.repo_config import ConfigProblem, load_repo_config
+from bot.github.run_target import BRANCH_PREFIX, RunTarget
+from bot.handlers.command_handlers import is_bot
 from bot.routing import Event, Router
-from bot.run_request import RunRequest
-from bot.run_target import BRANCH_PREFIX, RunTarget
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.context import BotContext

@@ -86,7 +86,7 @@ def acceptance_for(
     db: Db, repository_id: int, reenabled: Iterable[str] = ()
 ) -> tuple[dict[str, float], frozenset[str]]:
     """Learned acceptance per codemod and the codemods blocked in this repository (for `RunOptions`)."""
-    from evolve.learn import acceptance_rate, is_blocked
+    from evolve.plan.learning import acceptance_rate, is_blocked
 
     allowed = set(reenabled)
     stats = codemod_stats(db, repository_id)

@@ -1,5 +1,5 @@
 """Runs and what they produced: created once per idempotency key, claimed one at a time per repository
-and at most N at a time per installation, installations in turn (`bot.run_order`)."""
+and at most N at a time per installation, installations in turn (`bot.db.run_order`)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.db._scope import Db, scope
 from bot.db.models import Attempt, GateResultRow, MetricSnapshot, Repository, Run, utcnow
-from bot.run_order import InstallationLoad, QueuedRun, claim_order
-from bot.run_request import RunRequest
+from bot.db.run_order import InstallationLoad, QueuedRun, claim_order
+from bot.db.run_request import RunRequest
 from evolve.run_status import FINISHED_STATUSES, RunStatus
 
 if TYPE_CHECKING:
@@ -192,7 +192,7 @@ def _queue_view(session: Session) -> tuple[list[QueuedRun], set[int], dict[int |
 
 
 def claim_next_run(db: Db, lease_seconds: float = 600, per_installation: int = 2) -> Run | None:
-    """Start the queued run whose turn it is (`bot.run_order`), or None when no queued run may start now.
+    """Start the queued run whose turn it is (`bot.db.run_order`), or None when no queued run may start now.
 
     Race-free across workers: on PostgreSQL claims take turns on an advisory transaction lock, so the
     per-installation count each claim re-checks in its UPDATE is current; on SQLite one UPDATE is atomic.

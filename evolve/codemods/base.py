@@ -43,7 +43,7 @@ class CodemodMetadata:
     # The lowest Python the rewritten code runs on: a repository that supports older ones gets nothing from
     # this codemod (`open(..., encoding=)`, `super()`, annotations need Python 3; plugins default to that).
     min_target_python: tuple[int, int] = (3, 0)
-    # Path kinds (evolve/path_kinds.py) this codemod edits even where `scope.include_kinds` leaves them out: a fix
+    # Path kinds (evolve/configuration/path_kinds.py) this codemod edits even where `scope.include_kinds` leaves them out: a fix
     # that only means something there, such as TestCase aliases that Python 3.12 removed (they live in tests).
     also_in_kinds: tuple[str, ...] = ()
 

@@ -1,6 +1,6 @@
 """The attempt loop: run the gates on the edits, judge the attempt (pure), then stop, narrow or ask again.
 
-Each attempt is one call to `evolve.attempts.run_attempt` (the I/O); `judge_attempt` decides from its outcome
+Each attempt is one call to `evolve.engine.attempts.run_attempt` (the I/O); `judge_attempt` decides from its outcome
 what the next state is, without touching anything. A check between attempts (cancellation, a deadline) belongs
 at the top of the loop in `run_attempts`, where no attempt is half done.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from evolve.attempts import AttemptOutcome, AttemptTrees, BaseMeasurements, run_attempt
 from evolve.edits import FileEdit
+from evolve.engine.attempts import AttemptOutcome, AttemptTrees, BaseMeasurements, run_attempt
+from evolve.engine.narrowing import narrow_edits
 from evolve.findings import ScanResult
-from evolve.narrowing import narrow_edits
 from evolve.runs import AttemptFeedback, AttemptRecord
 from evolve.suites.startup import cannot_run_message, cannot_start_reason
 

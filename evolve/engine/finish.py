@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from evolve.attempts import tests_summary
-from evolve.changed_metrics import metrics_of_changed_code
+from evolve.engine.attempts import tests_summary
 from evolve.findings import ScanResult
 from evolve.git.publish import commit_and_branch
-from evolve.report_markdown import render_report_markdown
+from evolve.proof.changed_metrics import metrics_of_changed_code
+from evolve.reports.markdown import render_report_markdown
 from evolve.run_status import RunStatus
 from evolve.runs import RunReport
 

@@ -7,18 +7,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evolve.config import EvolveConfig, load_config
+from evolve.configuration.model import EvolveConfig, load_config
+from evolve.configuration.operator_limits import apply_operator_limits
 from evolve.environments.for_run import RunEnvironments
 from evolve.environments.model import Environment
 from evolve.findings import ScanResult
 from evolve.git import GitError
 from evolve.git.trees import export_tree
 from evolve.git.trust import Repository, open_repository
-from evolve.operator_limits import apply_operator_limits
-from evolve.plan import Plan
-from evolve.planner import PlanningInput, make_plan
+from evolve.plan.planner import PlanningInput, make_plan
+from evolve.plan.tasks import Plan
 from evolve.runs import RunOptions
-from evolve.scratch import default_root, make_run_directory, remove_run_directory
+from evolve.sandbox.scratch import default_root, make_run_directory, remove_run_directory
 
 from .values import Progress
 

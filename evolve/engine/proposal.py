@@ -7,10 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from evolve.edits import FileEdit, ProviderOutcome
+from evolve.engine.providers import CodemodProvider
 from evolve.findings import ScanResult
-from evolve.plan import Plan
+from evolve.plan.tasks import Plan
 from evolve.project_rules import ProjectRules
-from evolve.providers import CodemodProvider
 from evolve.runs import AttemptFeedback
 
 from .planning import CodemodCatalog, deterministic_request, plan_from_scan, plan_request

@@ -10,8 +10,8 @@ from typing import Any
 from evolve.edits import FileEdit
 from evolve.environments.model import Environment, EnvironmentFailure
 from evolve.findings import ScanResult
-from evolve.plan import Plan
-from evolve.report_markdown import render_report_markdown
+from evolve.plan.tasks import Plan
+from evolve.reports.markdown import render_report_markdown
 from evolve.results import Metric
 from evolve.run_status import RunStatus
 from evolve.runs import AttemptRecord, RunOptions, RunReport

@@ -17,21 +17,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from evolve.attempts import BaseMeasurements
-from evolve.cancellation import RunCancelled
-from evolve.cancellation import check as check_cancelled
-from evolve.config import ConfigError, EvolveConfig, load_config
+from evolve.configuration.model import ConfigError, EvolveConfig, load_config
+from evolve.configuration.operator_limits import apply_operator_limits
+from evolve.engine.attempts import BaseMeasurements
 from evolve.environments.for_run import RunEnvironments
 from evolve.environments.model import EnvironmentFailure
 from evolve.git import GitError
 from evolve.git.trees import export_tree
 from evolve.git.trust import open_repository
-from evolve.operator_limits import apply_operator_limits
 from evolve.project_rules import read_project_rules
 from evolve.run_status import RunStatus
 from evolve.runs import RunOptions, RunReport
 from evolve.sandbox import SandboxRefused
-from evolve.scratch import default_root, make_run_directory, remove_run_directory, sweep_legacy_worktrees
+from evolve.sandbox.cancellation import RunCancelled
+from evolve.sandbox.cancellation import check as check_cancelled
+from evolve.sandbox.scratch import default_root, make_run_directory, remove_run_directory, sweep_legacy_worktrees
 
 from . import reports
 from .attempt_loop import run_attempts

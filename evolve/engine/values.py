@@ -7,21 +7,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from evolve.attempts import AttemptOutcome, BaseMeasurements
-from evolve.cancellation import check as check_cancelled
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.edits import FileEdit
+from evolve.engine.attempts import AttemptOutcome, BaseMeasurements
 from evolve.findings import ScanResult
 from evolve.git.trust import Repository
-from evolve.plan import Plan
+from evolve.plan.tasks import Plan
 from evolve.project_rules import ProjectRules
 from evolve.results import GateResult
 from evolve.run_status import RunStatus
 from evolve.runs import AttemptRecord, RunOptions, RunReport
+from evolve.sandbox.cancellation import check as check_cancelled
 
 if TYPE_CHECKING:
+    from evolve.engine.providers import CodemodProvider
     from evolve.llm.provider import LLMProvider
-    from evolve.providers import CodemodProvider
 
 Progress = Callable[[str, int, int], None]
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.environments.model import Environment, EnvironmentFailure, EnvironmentSettings
 from evolve.environments.prepare import prepare_environment
 

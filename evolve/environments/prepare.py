@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.environments.build import Runner, build_environment
 from evolve.environments.declarations import discover
 from evolve.environments.install_plan import InstallPlan, make_plan
@@ -85,7 +85,7 @@ def prepare_environment(
         return chosen_interpreter(settings.python, settings.python_origin)
     if not settings.build:
         return own_interpreter()
-    from evolve.suites.commands import detect_test_command
+    from evolve.environments.test_commands import detect_test_command
 
     try:
         command = detect_test_command(Path(root), config.gates.tests.command)

@@ -9,17 +9,17 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
+from evolve.configuration.operator_limits import OperatorLimits
 from evolve.llm.api import MessagesClient, RetryPolicy
 from evolve.llm.pricing import DEFAULT_FALLBACK_MODEL, DEFAULT_MODEL, deprecation_of
 from evolve.llm.provider import LLMProvider
 from evolve.llm.redaction import secret_values
 from evolve.llm.usage import Budget, UsageLedger
-from evolve.operator_limits import OperatorLimits
 
 __all__ = ["DEFAULT_FALLBACK_MODEL", "DEFAULT_MODEL", "LLMProvider", "RetryPolicy", "build_provider", "choose_models"]
 
-DEFAULT_BASE_URL = "https://api.anthropic.com"  # the same as evolve.operator_limits.DEFAULT_BASE_URL
+DEFAULT_BASE_URL = "https://api.anthropic.com"  # the same as evolve.configuration.operator_limits.DEFAULT_BASE_URL
 
 
 def choose_models(config: EvolveConfig) -> tuple[list[str], list[str]]:
@@ -72,7 +72,7 @@ def build_provider(
     """
     import anthropic  # imported here so that runs without a key never pay for it
 
-    from evolve.operator_limits import apply_operator_limits
+    from evolve.configuration.operator_limits import apply_operator_limits
 
     limits = limits or OperatorLimits.from_environment(env)  # env None: os.environ and what serve sealed
     env = os.environ if env is None else env

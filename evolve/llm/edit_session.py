@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from evolve.codemods.base import Change
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.edits import FileEdit
 from evolve.llm.docstring_style import DocstringStyle, docstring_problem
 from evolve.llm.paths import edit_path_problem, normalise

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
-from evolve.config import FORBIDDEN_EDIT_PATHS, EvolveConfig
-from evolve.globs import matches_any
+from evolve.configuration.globs import matches_any
+from evolve.configuration.model import FORBIDDEN_EDIT_PATHS, EvolveConfig
 
 # Stricter than the global list: the model has no business anywhere under .github/.
 LLM_FORBIDDEN = (*FORBIDDEN_EDIT_PATHS, ".github/**")

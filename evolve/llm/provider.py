@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.edits import ProviderOutcome
 from evolve.findings import Finding
 from evolve.llm.api import BudgetExceeded, LLMUnavailable, MessagesClient
@@ -23,7 +23,7 @@ from evolve.llm.repository import (
     referenced_by_tests,
     repository_key,
 )
-from evolve.plan import Plan, Task
+from evolve.plan.tasks import Plan, Task
 from evolve.runs import AttemptFeedback
 
 # Task kind -> the `llm.tasks` setting that enables it.

@@ -9,11 +9,11 @@ from pathlib import Path, PurePosixPath
 
 from radon.complexity import cc_visit
 
-from evolve.config import EvolveConfig
+from evolve.configuration.globs import matches_any
+from evolve.configuration.model import EvolveConfig
+from evolve.configuration.path_kinds import is_test_path
 from evolve.git.command import GitError, run_git
-from evolve.globs import matches_any
-from evolve.path_kinds import is_test_path
-from evolve.scratch import run_origin
+from evolve.sandbox.scratch import run_origin
 
 MAX_FILES = 2000
 
@@ -35,7 +35,7 @@ def python_files(workspace: Path, config: EvolveConfig) -> list[str]:
     return found
 
 
-is_test_file = is_test_path  # one rule for "is this a test file?": evolve/path_kinds.py
+is_test_file = is_test_path  # one rule for "is this a test file?": evolve/configuration/path_kinds.py
 
 
 def module_name(path: str) -> str:

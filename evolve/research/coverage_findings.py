@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.environments.model import Environment
 from evolve.findings import FileMetrics, Finding
 from evolve.research.priorities import disambiguate, make_finding

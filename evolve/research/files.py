@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from evolve.config import EvolveConfig
+from evolve.configuration.globs import matches_any
+from evolve.configuration.model import EvolveConfig
 from evolve.git.command import GitError, run_git, run_git_bytes
-from evolve.globs import matches_any
 
 _PRUNED_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", "node_modules"}
 

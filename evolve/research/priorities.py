@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.findings import SEVERITY_WEIGHT, Finding, stable_finding_id
 from evolve.research.analysis import FileAnalysis
 

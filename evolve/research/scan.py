@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
+from evolve.configuration.path_kinds import NEVER_IN_SCOPE, PathKind, in_scope, kind_of_file
 from evolve.environments.model import Environment
 from evolve.findings import FileMetrics, Finding, ScanResult, SkippedFile
-from evolve.path_kinds import NEVER_IN_SCOPE, PathKind, in_scope, kind_of_file
 from evolve.research import codemod_findings as codemods
 from evolve.research.analysis import load_interrogate_options
 from evolve.research.cache import ScanCache, default_cache_path, fingerprint

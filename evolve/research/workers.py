@@ -16,7 +16,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.research import codemod_findings as codemods
 from evolve.research.analysis import analyse_source
 from evolve.research.priorities import file_findings

@@ -1,6 +1,6 @@
 """`run_sandboxed`: copy the tree, start the command in bubblewrap under whole-tree limits, drain its output,
 kill everything it started, clean up. Never raises for the command's own failure, timeout or crash; a run asked
-to stop (`evolve.cancellation`) has its command killed at once, and starts none (`RunCancelled`)."""
+to stop (`evolve.sandbox.cancellation`) has its command killed at once, and starts none (`RunCancelled`)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from evolve.cancellation import check as check_cancelled
-from evolve.cancellation import stop_requested
 from evolve.sandbox.bubblewrap import bubblewrap_argv
+from evolve.sandbox.cancellation import check as check_cancelled
+from evolve.sandbox.cancellation import stop_requested
 from evolve.sandbox.disk import DiskWatch
 from evolve.sandbox.environment import scrubbed_environment
 from evolve.sandbox.limits import (

@@ -68,7 +68,7 @@ class SandboxResult:
     limits_enforced: str  # e.g. "cgroup v1 memory+pids", "rlimits (per process)"
     network_isolated: bool
     disk_exceeded: bool = False  # stopped because the tree copy and outputs passed `ResourceLimits.disk_bytes`
-    cancelled: bool = False  # killed because the run was asked to stop (`evolve.cancellation`)
+    cancelled: bool = False  # killed because the run was asked to stop (`evolve.sandbox.cancellation`)
 
     @property
     def ok(self) -> bool:

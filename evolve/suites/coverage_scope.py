@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from evolve.path_kinds import COVERAGE_OMIT
+from evolve.configuration.path_kinds import COVERAGE_OMIT
 
 if TYPE_CHECKING:
     from evolve.suites.runs import TestRun

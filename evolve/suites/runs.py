@@ -11,9 +11,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
+from evolve.configuration.path_kinds import COVERAGE_OMIT
 from evolve.environments.model import Environment
-from evolve.path_kinds import COVERAGE_OMIT
+from evolve.environments.test_commands import TestCommand, detect_test_command
 from evolve.sandbox import (
     SANDBOX_OUT,
     SANDBOX_PATH,
@@ -27,7 +28,6 @@ from evolve.sandbox import (
     run_sandboxed,
 )
 from evolve.sandbox.trees import make_scratch_directory, remove_tree
-from evolve.suites.commands import TestCommand, detect_test_command
 from evolve.suites.live_progress import PLUGIN_MODULE, PROGRESS_FILE, ProgressWatcher, TestProgress, install_plugin
 from evolve.suites.reports import (
     TestReport,

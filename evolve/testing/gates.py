@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.gate_api import Gate, GateContext
-from evolve.gate_running import build_context, evaluate_gates
+from evolve.gating.running import build_context, evaluate_gates
 from evolve.results import GateResult
 
 # A git with a fixed identity and none of the user's or the system's configuration in the way.

@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 
-from bot.app import create_app
 from bot.context import BotContext
 from bot.routing import Event, Router
+from bot.service.app import create_app
 from bot.settings import Settings
 
 # The fake GitHub's fixtures, for every test in this directory.

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.db import store
 from bot.db.models import Delivery
-from bot.run_request import RunRequest
+from bot.db.run_request import RunRequest
 from evolve.results import Metric
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.commands import VERBS, Command, UnknownCommand, parse_command
+from bot.handlers.commands import VERBS, Command, UnknownCommand, parse_command
 
 
 @pytest.mark.parametrize(

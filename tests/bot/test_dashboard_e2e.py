@@ -18,8 +18,8 @@ from bot.dashboard.collect import skipped_themes
 from bot.dashboard.handlers import refresh_dashboard
 from bot.db import store
 from bot.db.models import DashboardIssue, MetricSnapshot, PROutcome, Run
-from bot.run_options import run_options
-from evolve.config import EvolveConfig
+from bot.runs.options import run_options
+from evolve.configuration.model import EvolveConfig
 from tests.fakegithub.fixtures import BotWorld
 from tests.fakegithub.payloads import real_payload
 from tests.fakegithub.sample_repo import EVOLVE_YML

@@ -1,14 +1,14 @@
 """Workers pull deliveries in shares: one sweep takes at most its share of a backlog and sweeps again when it
 is done, so every delivery is processed and none is claimed before this worker can start it; on PostgreSQL a
-NOTIFY wakes every listening worker (bot/wakeups.py)."""
+NOTIFY wakes every listening worker (bot/jobs/wakeups.py)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from bot import wakeups
 from bot.db import store
-from bot.delivery_processing import SWEEP_SHARE
+from bot.jobs import wakeups
+from bot.jobs.delivery_processing import SWEEP_SHARE
 from tests.bot.conftest import RecordingRouter, context_of, drain
 from tests.bot.test_service_postgres import SERVER, pg_url
 

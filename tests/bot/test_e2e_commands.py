@@ -100,7 +100,7 @@ def test_no_token_in_urls_or_logs(bot_world: BotWorld, caplog: pytest.LogCapture
     bot_world.fake.commit_files(bot_world.repo, {".github/evolve.yml": "attempts: 7\n"}, "bad")
     bot_world.comment("alice", "/evolve run")
     bot_world.comment("alice", "/evolve status")
-    from bot.jobs import scheduled_run_job
+    from bot.jobs.queue import scheduled_run_job
 
     bot_world.client.portal.call(scheduled_run_job, BotWorld.REPO_ID)  # clones the mirror for the check run
     bot_world.drain()

@@ -98,7 +98,7 @@ def test_install_comment_pr_merge_learn(bot_world: BotWorld, caplog: pytest.LogC
 
 
 def test_cron_triggered_run_opens_a_pr_without_comments(bot_world: BotWorld) -> None:
-    from bot.jobs import scheduled_run_job
+    from bot.jobs.queue import scheduled_run_job
 
     bot_world.install()
     bot_world.client.portal.call(scheduled_run_job, BotWorld.REPO_ID)

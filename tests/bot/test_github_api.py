@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from bot.github_api import GitHubAPI, GitHubNotConfigured
-from bot.github_client import GitHubError
+from bot.github.api import GitHubAPI, GitHubNotConfigured
+from bot.github.client import GitHubError
 
 
 def test_calls_before_setup_fail_clearly() -> None:

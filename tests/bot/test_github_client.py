@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.github_client import GitHubError, build_gateway
+from bot.github.client import GitHubError, build_gateway
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.fixtures import app_settings
 
@@ -237,7 +237,7 @@ def test_revocation_failures_are_swallowed(fake_github, repo, gateway) -> None: 
 def test_a_run_token_reaches_only_its_repository_with_only_its_permissions(
     fake_github, repo, gateway, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    from bot.github_client import PLAN_PERMISSIONS, RUN_PERMISSIONS, TokenScope
+    from bot.github.client import PLAN_PERMISSIONS, RUN_PERMISSIONS, TokenScope
     from evolve.git.command import Credentials, GitError, run_git
 
     src = tmp_path / "other-src"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.github_client import build_gateway
+from bot.github.client import build_gateway
 from evolve.git.command import Credentials, GitError, git_environment
 from evolve.git.commits import commit_edits
 from evolve.git.mirror import GitMirror, transport_for

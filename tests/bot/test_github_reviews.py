@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.acceptance import learned_acceptance, next_review_state, weighted_acceptance
 from bot.db import store
 from bot.db.run_notes import REVIEWS, run_notes
-from evolve.learn import acceptance_rate
+from bot.outcomes.acceptance import learned_acceptance, next_review_state, weighted_acceptance
+from evolve.plan.learning import acceptance_rate
 from tests.fakegithub.fixtures import BotWorld
 from tests.fakegithub.payloads import pull_closed, review
 from tests.fakegithub.stub_engine import StubEngine

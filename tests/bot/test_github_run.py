@@ -112,7 +112,7 @@ def test_limits_pause_and_failures_are_reported(bot_world: BotWorld, engine: Stu
 
 
 def test_scheduled_run_with_invalid_config_fails_a_check_run(bot_world: BotWorld, engine: StubEngine) -> None:
-    from bot.jobs import scheduled_run_job
+    from bot.jobs.queue import scheduled_run_job
 
     bot_world.install()
     sha = bot_world.fake.commit_files(bot_world.repo, {".github/evolve.yml": "attempts: 9\n"}, "bad config")
@@ -126,7 +126,7 @@ def test_scheduled_run_with_invalid_config_fails_a_check_run(bot_world: BotWorld
 
 
 def test_execute_run_leaves_finished_runs_alone(bot_world: BotWorld, engine: StubEngine) -> None:
-    from bot.github_run import execute_run
+    from bot.runs.github_run import execute_run
 
     bot_world.install()
     bot_world.comment("alice", "/evolve run")
@@ -138,7 +138,7 @@ def test_execute_run_leaves_finished_runs_alone(bot_world: BotWorld, engine: Stu
 
 def test_resumed_run_finds_the_pr_it_opened(bot_world: BotWorld, engine: StubEngine) -> None:
     """A worker died after opening the PR: the run is executed again and updates, never duplicates."""
-    from bot.github_run import execute_run
+    from bot.runs.github_run import execute_run
 
     bot_world.install()
     bot_world.comment("alice", "/evolve run")

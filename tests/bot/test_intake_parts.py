@@ -12,8 +12,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import metrics
+from bot.intake.request_deadlines import Deadlines
 from bot.log_output import BatchedStreamHandler, CachedTimeFormatter
-from bot.request_deadlines import Deadlines
 
 
 def test_an_overrunning_task_is_cancelled_and_told_so() -> None:

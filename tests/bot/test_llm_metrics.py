@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from bot.llm_metrics import LlmUsage, usage_of
+from bot.db.run_request import RunRequest
 from bot.routing import Router
-from bot.run_request import RunRequest
+from bot.runs.llm_metrics import LlmUsage, usage_of
 from tests.bot.conftest import context_of, drain
 from tests.bot.test_service_jobs import _repo, engine_runs
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from markdown_it import MarkdownIt
 
 from bot.templates import Markdown, block, cell, code, link_target, mention, render
-from evolve.plan import Plan, Task
-from evolve.plan_render import render_plan_markdown
+from evolve.plan.render import render_plan_markdown
+from evolve.plan.tasks import Plan, Task
 
 HOSTILE = "x,@octocat,#1,**bold**.py"
 ZWSP = "\u200b"

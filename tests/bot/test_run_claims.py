@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.db import store
-from bot.run_request import RunRequest
+from bot.db.run_request import RunRequest
 from evolve.run_status import RunStatus
 from tests.bot.conftest import postgres_reachable
 from tests.bot.test_service_postgres import pg_url

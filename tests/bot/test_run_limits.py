@@ -17,9 +17,9 @@ from bot.db import store
 from bot.db.deliveries import extend_delivery_leases
 from bot.db.models import utcnow
 from bot.db.run_notes import PROGRESS_CHECK, update_run_notes
-from bot.run_request import RunRequest
-from evolve.cancellation import RunCancelled
+from bot.db.run_request import RunRequest
 from evolve.sandbox import SandboxSpec, interpreter_mounts, run_sandboxed
+from evolve.sandbox.cancellation import RunCancelled
 from tests.fakegithub.fixtures import BotWorld
 from tests.fakegithub.stub_engine import StubEngine
 

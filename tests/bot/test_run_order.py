@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.run_order import InstallationLoad, QueuedRun, claim_order
+from bot.db.run_order import InstallationLoad, QueuedRun, claim_order
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.run_options import limit_reason, token_scope
-from bot.run_target import RunTarget, theme_of_branch
-from bot.run_text import reply_key, reply_without_pr, risk_labels, risk_tier
+from bot.github.run_target import RunTarget, theme_of_branch
+from bot.publish.run_text import reply_key, reply_without_pr, risk_labels, risk_tier
+from bot.runs.options import limit_reason, token_scope
 from bot.settings import Settings
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.run_status import RunStatus
 from evolve.runs import RunReport
 

@@ -9,7 +9,7 @@ from apscheduler import ConflictPolicy
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.db import store
-from bot.jobs import schedule_id, scheduled_run_job
+from bot.jobs.queue import schedule_id, scheduled_run_job
 from bot.routing import Router
 from tests.bot.conftest import context_of
 from tests.bot.test_service_jobs import engine_runs

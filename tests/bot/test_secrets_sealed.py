@@ -11,7 +11,7 @@ import textwrap
 CHILD = textwrap.dedent(
     """
     import os, subprocess, sys
-    from evolve.process_secrets import environment_secret, seal_environment
+    from evolve.configuration.process_secrets import environment_secret, seal_environment
     from evolve.untrusted_text import redacted
 
     moved = seal_environment()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import installations
 from bot.db import store
-from bot.jobs import schedule_id
+from bot.handlers import installations
+from bot.jobs.queue import schedule_id
 from bot.routing import Router
 from tests.bot.conftest import context_of, drain, example, post_webhook
 

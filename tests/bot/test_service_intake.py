@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
-from bot.app import create_app
 from bot.db import delivery_writer, store
 from bot.db.deliveries import NewDelivery, insert_deliveries, release_deliveries
 from bot.db.models import Delivery
 from bot.routing import Router
+from bot.service.app import create_app
 from tests.bot.conftest import RecordingRouter, example, webhook_headers
 
 BODY = json.dumps(example("issues", "opened")).encode()

@@ -12,14 +12,14 @@ import pytest
 
 from bot.db import store
 from bot.db.models import utcnow
+from bot.db.run_request import RunRequest
 from bot.routing import Router
-from bot.run_request import RunRequest
 from evolve.runs import RunReport
 from tests.bot.conftest import RecordingRouter, context_of, drain, example, post_webhook
 
 
 class FakeEngineRuns:
-    """Stands in for bot-github's `bot.github_run`: records calls, can block, fail or report."""
+    """Stands in for bot-github's `bot.runs.github_run`: records calls, can block, fail or report."""
 
     def __init__(self) -> None:
         self.calls: list[int] = []
@@ -58,9 +58,9 @@ class FakeEngineRuns:
 @pytest.fixture
 def engine_runs(monkeypatch) -> FakeEngineRuns:
     fake = FakeEngineRuns()
-    module = types.ModuleType("bot.github_run")
+    module = types.ModuleType("bot.runs.github_run")
     module.execute_run = fake.execute_run
-    monkeypatch.setitem(sys.modules, "bot.github_run", module)
+    monkeypatch.setitem(sys.modules, "bot.runs.github_run", module)
     return fake
 
 
@@ -198,7 +198,7 @@ def test_run_that_kills_its_worker_three_times_ends_in_error(app_factory, engine
 def test_cron_firing_queues_one_run_per_fire_time(app_factory, engine_runs, monkeypatch):
     from datetime import datetime, timezone
 
-    import bot.jobs as jobs
+    import bot.jobs.queue as jobs
 
     client = app_factory(router=Router())
     ctx = context_of(client)
@@ -214,7 +214,7 @@ def test_cron_firing_queues_one_run_per_fire_time(app_factory, engine_runs, monk
 
 
 def test_paused_repository_skips_scheduled_runs(app_factory, engine_runs):
-    import bot.jobs as jobs
+    import bot.jobs.queue as jobs
 
     client = app_factory(router=Router())
     ctx = context_of(client)
@@ -249,7 +249,7 @@ def test_schedule_fires_through_apscheduler(app_factory, engine_runs):
 
     from apscheduler.triggers.date import DateTrigger
 
-    import bot.jobs as jobs
+    import bot.jobs.queue as jobs
 
     client = app_factory(router=Router())
     ctx = context_of(client)
@@ -274,7 +274,7 @@ def test_run_that_the_engine_declines_is_cancelled(app_factory, engine_runs, mon
     async def decline(ctx, run_id):
         return None
 
-    monkeypatch.setattr(sys.modules["bot.github_run"], "execute_run", decline)
+    monkeypatch.setattr(sys.modules["bot.runs.github_run"], "execute_run", decline)
     client = app_factory(router=Router())
     ctx = context_of(client)
     _repo(ctx)

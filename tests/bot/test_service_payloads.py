@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot import installations
 from bot.db.models import Delivery
+from bot.handlers import installations
 from bot.routing import Event, Router
 from tests.bot.conftest import SUBSCRIBED_EVENTS, context_of, drain, post_webhook, webhook_examples
 

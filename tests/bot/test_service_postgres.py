@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from bot import installations
 from bot.db import store
+from bot.db.run_request import RunRequest
+from bot.handlers import installations
 from bot.routing import Router
-from bot.run_request import RunRequest
 from tests.bot.conftest import RecordingRouter, context_of, drain, example, post_webhook, postgres_reachable
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"

@@ -46,7 +46,7 @@ def server(tmp_path):
         "EVOLVE_WEBHOOK_SECRET": "three-secrets-only",
     }
     process = subprocess.Popen(
-        [sys.executable, "-c", f"from bot.server import serve; serve('127.0.0.1', {port})"],
+        [sys.executable, "-c", f"from bot.service.server import serve; serve('127.0.0.1', {port})"],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.service.setup_flow import build_manifest, manifest_path
 from bot.settings import credentials_path, load_settings
-from bot.setup_flow import build_manifest, manifest_path
 from tests.bot.conftest import context_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -203,7 +203,7 @@ def test_signature_helper_matches_githubkit():
 
 
 def test_signature_check_accepts_only_a_well_formed_sha256_hmac():
-    from bot.webhooks import signature_ok
+    from bot.intake.webhooks import signature_ok
     from tests.bot.conftest import WEBHOOK_SECRET, sign
 
     body = b'{"zen": "x"}'
@@ -225,14 +225,14 @@ def test_signature_check_accepts_only_a_well_formed_sha256_hmac():
 
 
 def test_every_delivery_outcome_is_one_log_line_with_the_delivery_id(client, caplog):
-    caplog.set_level("INFO", logger="bot.webhooks")
+    caplog.set_level("INFO", logger="bot.intake.webhooks")
     payload = example("issues", "opened")
     post_webhook(client, "issues", payload, delivery_id="log-ok")
     post_webhook(client, "issues", payload, delivery_id="log-ok")
     post_webhook(client, "issues", payload, delivery_id="log-unsigned", secret=None)
     body = b"{not json"
     client.post("/webhook", content=body, headers=webhook_headers("issues", body, "log-bad"))
-    lines = [r.getMessage() for r in caplog.records if r.name == "bot.webhooks"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.intake.webhooks"]
     assert lines == [
         "delivery log-ok: accepted (202) event=issues",
         "delivery log-ok: duplicate (200) event=issues",
@@ -274,8 +274,8 @@ def test_the_web_process_records_what_it_does_not_parse(app_factory, recorder):
 
 
 def test_a_worker_ignores_a_stored_payload_only_the_web_process_summary_accepted(app_factory):
-    """What `--role web` may let through (bot/webhook_payloads.py) reaches no handler: the worker marks it ignored."""
-    from bot.webhook_payloads import summarize_payload
+    """What `--role web` may let through (bot/intake/payloads.py) reaches no handler: the worker marks it ignored."""
+    from bot.intake.payloads import summarize_payload
 
     recorder = RecordingRouter(events=("issues",))
     client = app_factory(router=recorder, role="worker")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.settings import Settings
-from evolve.operator_limits import OperatorLimits
+from evolve.configuration.operator_limits import OperatorLimits
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "github-app.md"
 

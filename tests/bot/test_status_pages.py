@@ -13,8 +13,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.db import status_queries
+from bot.db.run_request import RunRequest
 from bot.db.status_sessions import Viewer, create_session, session_viewer
-from bot.run_request import RunRequest
 from tests.bot.conftest import context_of
 from tests.bot.status_world import DOCSTRINGS, HOSTILE, MAINTAINABILITY, NOW, fill
 

@@ -22,10 +22,10 @@ import pytest
 from pydantic import SecretStr
 
 from bot.db import store
-from bot.github_client import RUN_PERMISSIONS, GitHubError, TokenScope
-from bot.run_request import RunRequest
-from bot.token_client import TokenServiceMinter
-from bot.token_service import (
+from bot.db.run_request import RunRequest
+from bot.github.client import RUN_PERMISSIONS, GitHubError, TokenScope
+from bot.tokens.client import TokenServiceMinter
+from bot.tokens.service import (
     AFTER_RUN,
     AFTER_RUN_PERMISSIONS,
     DELIVERY_PERMISSIONS,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.github_client import RUN_PERMISSIONS
+from bot.github.client import RUN_PERMISSIONS
 from tests.bot.live_server import base_env, live_server, server_log
 from tests.fakegithub.payloads import comment_created, installation_created, signed
 from tests.fakegithub.sample_repo import SAMPLE_FILES

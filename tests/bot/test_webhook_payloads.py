@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.webhook_payloads import NotAnObject, parse_payload, summarize_payload, summary_of
+from bot.intake.payloads import NotAnObject, parse_payload, summarize_payload, summary_of
 from tests.bot.conftest import webhook_examples
 
 
@@ -126,7 +126,7 @@ def test_an_installation_id_beyond_bigint_is_not_recorded():
 
 
 def test_the_one_difference_left_a_number_too_long_for_python_in_a_skipped_field():
-    """Documented in bot/webhook_payloads.py: the summary does not convert what it skips."""
+    """Documented in bot/intake/payloads.py: the summary does not convert what it skips."""
     body = b'{"action": "x", "n": ' + b"9" * 5000 + b"}"
     assert _light(body).action == "x" and _full(body) == "refused"
     read = b'{"action": ' + b"9" * 5000 + b"}"  # in a field it reads, it converts, and refuses alike

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from bot.db import store
-from bot.run_target import RunTarget
-from bot.write_once import check_run_once, comment_once, marker
+from bot.github.run_target import RunTarget
+from bot.github.write_once import check_run_once, comment_once, marker
 from tests.fakegithub.fixtures import BotWorld
 
 

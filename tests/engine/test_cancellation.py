@@ -1,4 +1,4 @@
-"""A run asked to stop (`evolve.cancellation`): the sandbox kills the running child at once and starts no
+"""A run asked to stop (`evolve.sandbox.cancellation`): the sandbox kills the running child at once and starts no
 other, threads of the engine see the request, and the engine ends with a `cancelled` report."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from evolve.cancellation import RunCancelled, cancel_scope, check, in_context, stop_requested
 from evolve.engine import run_engine
 from evolve.runs import RunOptions
 from evolve.sandbox import SandboxSpec, interpreter_mounts, run_sandboxed
+from evolve.sandbox.cancellation import RunCancelled, cancel_scope, check, in_context, stop_requested
 from tests.repo_factory import SAMPLE_PACKAGE, make_repo
 
 LONG = 120  # the child's own time limit: a cancelled child must end long before it

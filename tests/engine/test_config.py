@@ -2,7 +2,7 @@
 
 import pytest
 
-from evolve.config import ConfigError, EvolveConfig, load_config, parse_yaml_config
+from evolve.configuration.model import ConfigError, EvolveConfig, load_config, parse_yaml_config
 
 
 def test_defaults_without_any_file(tmp_path):

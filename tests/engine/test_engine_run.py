@@ -2,7 +2,7 @@
 
 import json
 
-from evolve.config import EvolveConfig, GatesConfig
+from evolve.configuration.model import EvolveConfig, GatesConfig
 from evolve.engine import plan_repository, run_engine
 from evolve.runs import RunOptions
 from tests.repo_factory import SAMPLE_PACKAGE, make_repo, run_git

@@ -4,13 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from evolve.attempts import AttemptOutcome, BaseMeasurements
 from evolve.codemods.base import Change
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.edits import FileEdit
 from evolve.engine.attempt_loop import ASK_AGAIN_NOTE, UNPROVABLE_NOTE, judge_attempt, with_test_time
+from evolve.engine.attempts import AttemptOutcome, BaseMeasurements
 from evolve.engine.finish import changed_findings
 from evolve.engine.planning import CodemodCatalog, deterministic_request, plan_from_scan, plan_request
+from evolve.engine.providers import CodemodProvider
 from evolve.engine.reports import (
     UNPROVABLE_MESSAGE,
     branch_name,
@@ -28,9 +29,8 @@ from evolve.engine.run import with_total_time
 from evolve.engine.values import LlmStage, LoopState, Proposal, ReportBasis
 from evolve.environments.model import EnvironmentFailure
 from evolve.findings import Finding, RepoMetrics, ScanResult, stable_finding_id
-from evolve.plan import Plan, Task
+from evolve.plan.tasks import Plan, Task
 from evolve.project_rules.model import ProjectRules
-from evolve.providers import CodemodProvider
 from evolve.run_status import RunStatus
 from evolve.runs import AttemptRecord, RunOptions, RunReport
 from evolve.suites.runs import TestRun
@@ -260,7 +260,7 @@ def test_changed_findings_are_resolved_and_new_ids():
 
 
 def test_a_head_whose_change_broke_its_environment_fails_its_tests_with_the_builders_words():
-    from evolve.attempts import broken_head_run
+    from evolve.engine.attempts import broken_head_run
 
     run = broken_head_run(EnvironmentFailure("pip could not resolve foo==9"))
     assert not run.ok and run.failing_tests == ("<head's test environment>",)

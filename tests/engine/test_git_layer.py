@@ -190,7 +190,7 @@ def test_a_commit_that_does_not_match_the_report_is_not_published(tmp_path, monk
 def test_old_worktrees_and_crashed_run_trees_are_swept(tmp_path):
     from evolve.engine import run_engine
     from evolve.runs import RunOptions
-    from evolve.scratch import OWNER_FILE
+    from evolve.sandbox.scratch import OWNER_FILE
 
     repo = make_repo(tmp_path / "r", {"pkg.py": '"""Doc."""\n'})
     run_git(repo, "worktree", "add", "-q", "--detach", str(repo / ".git" / "evolve" / "work" / "old" / "head"))

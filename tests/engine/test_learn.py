@@ -2,7 +2,7 @@
 
 import pytest
 
-from evolve.learn import LearningStore, acceptance_rate, is_blocked
+from evolve.plan.learning import LearningStore, acceptance_rate, is_blocked
 
 
 def test_acceptance_rate_is_smoothed_and_bounded():

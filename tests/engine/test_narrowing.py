@@ -1,7 +1,7 @@
 """Narrowing a failed attempt: drop blamed files, bisect when nothing is blamed, never widen."""
 
 from evolve.edits import FileEdit
-from evolve.narrowing import narrow_edits
+from evolve.engine.narrowing import narrow_edits
 from evolve.results import Failed, Passed
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from evolve.config import parse_yaml_config
-from evolve.llm import pricing
-from evolve.operator_limits import (
+from evolve.configuration.model import parse_yaml_config
+from evolve.configuration.operator_limits import (
     DEFAULT_FALLBACK_MODEL,
     DEFAULT_MODEL,
     OperatorLimits,
     apply_operator_limits,
 )
+from evolve.llm import pricing
 
 GREEDY = """
 llm:

@@ -1,9 +1,9 @@
 """The planner: single theme, size limits, learned acceptance, focus, blocked codemods."""
 
-from evolve.config import LimitsConfig
+from evolve.configuration.model import LimitsConfig
 from evolve.findings import Finding, stable_finding_id
-from evolve.plan_render import render_plan_markdown, render_plan_table
-from evolve.planner import PlanningInput, make_plan
+from evolve.plan.planner import PlanningInput, make_plan
+from evolve.plan.render import render_plan_markdown, render_plan_table
 
 THEMES = {
     "none-comparison": "correctness",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from evolve.codemods.registry import available_codemods
-from evolve.config import LimitsConfig
-from evolve.planner import PlanningInput, file_importance, make_plan, theme_score
+from evolve.configuration.model import LimitsConfig
+from evolve.plan.planner import PlanningInput, file_importance, make_plan, theme_score
 from evolve.research.codemod_findings import codemod_findings
 
 CATALOG = available_codemods()

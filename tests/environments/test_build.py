@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from evolve.cli import main
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.engine import run_engine
 from evolve.environments.model import Environment, EnvironmentFailure, EnvironmentSettings
 from evolve.environments.prepare import prepare_environment
@@ -177,7 +177,7 @@ def test_a_hostile_build_sees_no_secret_and_no_bot_file_and_its_words_are_redact
 
 
 def test_local_users_keep_control_of_the_interpreter(tmp_path, settings, capsys):
-    from evolve.cli_parser import build_parser
+    from evolve.cli.parser import build_parser
     from evolve.environments.commands import settings_from_args
 
     repo = make_repo(tmp_path / "own-venv", {"tests/test_a.py": "def test_a():\n    assert True\n"})

@@ -101,7 +101,7 @@ def test_remove_skips_an_environment_being_built(tmp_path):
 
 
 def test_only_changes_to_dependency_files_give_head_its_own_environment(tmp_path):
-    from evolve.attempts import BaseMeasurements, _head_environment
+    from evolve.engine.attempts import BaseMeasurements, _head_environment
     from evolve.environments.model import Environment
     from evolve.environments.project_files import touches_environment
 

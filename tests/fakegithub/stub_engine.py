@@ -17,7 +17,7 @@ from evolve.edits import FileEdit
 from evolve.git.branches import branch_sha, resolve_commit, set_branch
 from evolve.git.command import run_git_bytes
 from evolve.git.commits import commit_edits
-from evolve.plan import Plan, Task
+from evolve.plan.tasks import Plan, Task
 from evolve.results import Failed, Metric, Passed
 from evolve.runs import AttemptRecord, RunOptions, RunReport
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from evolve.engine import run_engine
 from evolve.gate_api import MeasurementError, measurement_errored
-from evolve.gate_running import cannot_check_message
+from evolve.gating.running import cannot_check_message
 from evolve.results import Errored, Failed, GateResult, Passed
 from evolve.runs import RunOptions
 from gates.types_gate import TypesGate

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from evolve.code_changes import any_executable_change, changes_executable_code
-from evolve.config import EvolveConfig
-from evolve.gate_running import build_context
+from evolve.configuration.model import EvolveConfig
+from evolve.gating.running import build_context
+from evolve.proof.code_changes import any_executable_change, changes_executable_code
 from evolve.suites.runs import coverage_core
 from gates.coverage_gate import CoverageGate
 from gates.tests_gate import TestsGate

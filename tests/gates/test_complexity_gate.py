@@ -84,7 +84,7 @@ def test_same_named_functions_are_matched_in_order():
 
 
 def test_gate_uses_threshold_from_settings():
-    from evolve.config import ComplexityGateConfig
+    from evolve.configuration.model import ComplexityGateConfig
 
     base = scan_of(file_metrics("a.py", functions=[("f", 4)]))
     head = scan_of(file_metrics("a.py", functions=[("f", 4), ("g", 4)]))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from evolve.config import EvolveConfig
-from evolve.gate_running import build_context
+from evolve.configuration.model import EvolveConfig
+from evolve.gating.running import build_context
 from gates.coverage_gate import CoverageGate, CoverageSettings, changed_line_coverage, judge_coverage
 from gates.tests_gate import TestsGate
 from tests.gates.builders import make_run

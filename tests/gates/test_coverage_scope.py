@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from evolve.config import EvolveConfig
-from evolve.gate_running import build_context
+from evolve.configuration.model import EvolveConfig
+from evolve.gating.running import build_context
 from evolve.suites.coverage_scope import coverage_scope, measured_by_coverage, with_base_coverage
 from evolve.suites.runs import executable_statements
 from gates.coverage_gate import CoverageGate, CoverageSettings

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.gate_api import Gate, GateContext
-from evolve.gate_running import evaluate_gates
+from evolve.gating.running import evaluate_gates
 from evolve.results import Failed, GateResult, Passed
 from gates.lint_gate import LintGate
 from gates.types_gate import TypesGate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.project_rules.violations import Violation, new_violations, parse_flake8, parse_mypy
 from gates.lint_gate import LintGate, LintSettings
 from gates.types_gate import TypesGate

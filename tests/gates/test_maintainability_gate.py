@@ -80,7 +80,7 @@ def test_new_file_below_floor_fails():
 
 
 def test_gate_reads_floor_from_settings():
-    from evolve.config import MaintainabilityGateConfig
+    from evolve.configuration.model import MaintainabilityGateConfig
 
     base, head = scan_of(), scan_of(file_metrics("new.py", mi=60))
     assert MaintainabilityGate(MaintainabilityGateConfig(floor=50)).judge(base, head, ["new.py"]).status == "passed"

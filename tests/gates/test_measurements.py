@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.gate_api import GateContext
-from evolve.gate_running import build_context
+from evolve.gating.running import build_context
 from gates.complexity_gate import ComplexityGate
 from gates.coverage_gate import CoverageGate
 
@@ -32,7 +32,7 @@ def test_context_computes_each_measurement_once(tmp_path, monkeypatch):
         calls.append((root, with_coverage))
         return f"run of {root.name}"
 
-    monkeypatch.setattr("evolve.gate_running.run_test_suite", fake_run)
+    monkeypatch.setattr("evolve.gating.running.run_test_suite", fake_run)
     (tmp_path / "base").mkdir()
     (tmp_path / "head").mkdir()
     context = build_context(tmp_path / "base", tmp_path / "head", ["a.py"], EvolveConfig())
@@ -44,7 +44,7 @@ def test_context_computes_each_measurement_once(tmp_path, monkeypatch):
 def test_context_without_coverage_gate_does_not_measure(tmp_path, monkeypatch):
     seen = []
     monkeypatch.setattr(
-        "evolve.gate_running.run_test_suite",
+        "evolve.gating.running.run_test_suite",
         lambda root, config, *, with_coverage, environment=None, progress=None, coverage_paths=None: seen.append(
             with_coverage
         ),

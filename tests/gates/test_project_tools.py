@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.environments.model import Environment, EnvironmentSettings
 from evolve.environments.prepare import prepare_environment
 from evolve.project_rules.model import MypyRules

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evolve.config import EvolveConfig, parse_config
-from evolve.gate_running import build_context, build_gates, evaluate_gates
+from evolve.configuration.model import EvolveConfig, parse_config
+from evolve.gating.running import build_context, build_gates, evaluate_gates
 
 research = pytest.importorskip("evolve.research")
 

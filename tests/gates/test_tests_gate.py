@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from evolve.config import EvolveConfig, parse_config
+from evolve.configuration.model import EvolveConfig, parse_config
 from evolve.gate_api import GateContext
-from evolve.gate_running import build_context
+from evolve.gating.running import build_context
 from evolve.suites.runs import TestRun, run_test_suite
 from gates.tests_gate import TestsGate, failure_sections, judge_tests
 from tests.gates.builders import make_run

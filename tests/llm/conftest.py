@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from evolve.config import EvolveConfig, parse_config
+from evolve.configuration.model import EvolveConfig, parse_config
 from evolve.llm import LLMProvider, RetryPolicy, build_provider
 from tests.llm.fake_anthropic import FakeMessagesAPI
 

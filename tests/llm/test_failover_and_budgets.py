@@ -7,7 +7,7 @@ import time
 from evolve.llm.provider import CATALOG_ONLY
 from evolve.llm.repository import repository_key
 from evolve.llm.usage import UsageLedger
-from evolve.plan import Plan, Task
+from evolve.plan.tasks import Plan, Task
 from tests.llm.fake_anthropic import error, finish, slow, tool_call, tools
 
 DOC = "Return a new Box whose width and height are multiplied by factor."

@@ -6,7 +6,7 @@ import ast
 import json
 
 from evolve.llm.repository import function_complexity
-from evolve.plan import Plan, Task
+from evolve.plan.tasks import Plan, Task
 from evolve.results import Failed, Metric, Passed
 from evolve.runs import AttemptFeedback
 from tests.llm.fake_anthropic import finish, tool_call, tools

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from evolve.config import EvolveConfig, LLMConfig, parse_config
-from evolve.globs import glob_match
+from evolve.configuration.globs import glob_match
+from evolve.configuration.model import EvolveConfig, LLMConfig, parse_config
 from evolve.llm import DEFAULT_FALLBACK_MODEL, DEFAULT_MODEL, build_provider, choose_models
 from evolve.llm.docstring_style import classify_docstring, docstring_problem, dominant_style
 from evolve.llm.paths import edit_path_problem

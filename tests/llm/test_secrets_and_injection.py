@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from evolve.llm.redaction import REDACTED
-from evolve.plan import Plan, Task
+from evolve.plan.tasks import Plan, Task
 from evolve.results import Failed
 from evolve.runs import AttemptFeedback
 from tests.llm.conftest import API_KEY, write

@@ -8,9 +8,9 @@ import pytest
 
 from evolve.codemods.base import Codemod
 from evolve.codemods.registry import CODEMODS, available_codemods, get_codemod, select_codemods
-from evolve.config import DEFAULT_GATES, EvolveConfig, GatesConfig
+from evolve.configuration.model import DEFAULT_GATES, EvolveConfig, GatesConfig
 from evolve.gate_api import GateContext
-from evolve.gate_running import GATES, available_gates, build_gates, evaluate_gates
+from evolve.gating.running import GATES, available_gates, build_gates, evaluate_gates
 from evolve.plugins import BUILT_IN_DISTRIBUTION, PluginEntry, PluginError, PluginKind, UnknownPluginError
 from gates.complexity_gate import ComplexityGate
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from evolve.cli import EXIT_BAD_INPUT, main
-from evolve.config import DEFAULT_GATES, ConfigError, parse_config, parse_yaml_config
-from evolve.gate_running import build_gates
+from evolve.configuration.model import DEFAULT_GATES, ConfigError, parse_config, parse_yaml_config
+from evolve.gating.running import build_gates
 from evolve.testing import plugins_installed
 from tests.plugins.plugin_gates import EchoSettings
 from tests.repo_factory import make_repo
@@ -103,7 +103,7 @@ def test_codemod_settings_are_validated_against_the_codemods_model_naming_the_ba
 def test_codemod_settings_reach_the_codemod_that_runs(tmp_path):
     from evolve.codemods.registry import get_codemod, select_codemods
     from evolve.codemods.runner import apply_codemods
-    from evolve.providers import CodemodProvider
+    from evolve.engine.providers import CodemodProvider
 
     written = parse_yaml_config("codemods:\n  requests-timeout: {timeout_seconds: 7}\n").codemods.plugin_settings
     assert get_codemod("requests-timeout", written).settings.timeout_seconds == 7

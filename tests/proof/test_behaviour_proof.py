@@ -1,8 +1,8 @@
 """Per-hunk proof of an edit: tested, equivalent, unverified or dropped (pure: a TestRun value in)."""
 
-from evolve.behaviour_proof import prove_edits
 from evolve.codemods.base import Change
 from evolve.edits import FileEdit
+from evolve.proof.behaviour import prove_edits
 from evolve.suites.runs import TestRun
 
 BEFORE = "import os\nimport sys\n\n\ndef f(x):\n    if x:\n        return 1\n    else:\n        return 2\n"
@@ -77,8 +77,8 @@ def test_an_edit_left_with_nothing_is_dropped_whole():
 def test_changed_code_metrics_name_the_touched_functions_and_files():
     from types import SimpleNamespace
 
-    from evolve.changed_metrics import changed_code_metrics
     from evolve.findings import FileMetrics, FunctionMetrics
+    from evolve.proof.changed_metrics import changed_code_metrics
 
     def scan(complexity, mi):
         functions = (

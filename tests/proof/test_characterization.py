@@ -1,9 +1,9 @@
 """Characterization tests added by the LLM must pass on the original code (real pytest in the sandbox)."""
 
-from evolve.characterization import check_characterization, needs_characterization
 from evolve.codemods.base import Change
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.edits import FileEdit
+from evolve.proof.characterization import check_characterization, needs_characterization
 from tests.repo_factory import write_files
 
 CODE_BEFORE = "def price(n):\n    if n > 10:\n        return n * 2\n    else:\n        return n * 3\n"

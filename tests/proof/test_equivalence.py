@@ -3,7 +3,7 @@
 import pytest
 
 from evolve.codemods.registry import available_codemods
-from evolve.equivalence import NORMALISERS, proven_equivalent
+from evolve.proof.equivalence import NORMALISERS, proven_equivalent
 
 PROVABLE = sorted(NORMALISERS)
 

@@ -2,7 +2,7 @@
 
 import ast
 
-from evolve.hunks import apply_hunks, function_headers, hunk_execution, split_hunks, statement_spans
+from evolve.proof.hunks import apply_hunks, function_headers, hunk_execution, split_hunks, statement_spans
 
 BEFORE = "import os\nimport sys\n\n\ndef f(x):\n    if x:\n        return 1\n    else:\n        return 2\n"
 AFTER = "import sys\n\n\ndef f(x):\n    if x:\n        return 1\n    return 2\n"

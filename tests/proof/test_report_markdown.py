@@ -2,8 +2,8 @@
 
 import re
 
-from evolve.plan import Plan
-from evolve.report_markdown import GITHUB_BODY_LIMIT, render_report_markdown
+from evolve.plan.tasks import Plan
+from evolve.reports.markdown import GITHUB_BODY_LIMIT, render_report_markdown
 from evolve.results import Failed, Metric, Passed
 
 PLAN = Plan(theme="cleanup", title="Tidy control flow", tasks=(), score=1.0)

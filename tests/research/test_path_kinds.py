@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from evolve.config import parse_config
-from evolve.path_kinds import COVERAGE_OMIT, in_scope, is_test_path, kind_of_file, kind_of_path, looks_generated
+from evolve.configuration.model import parse_config
+from evolve.configuration.path_kinds import (
+    COVERAGE_OMIT,
+    in_scope,
+    is_test_path,
+    kind_of_file,
+    kind_of_path,
+    looks_generated,
+)
 from evolve.research import scan_repository
 from tests.repo_factory import make_repo
 
@@ -102,7 +109,7 @@ def test_a_scan_reports_findings_in_library_code_only_by_default(tmp_path):
 
 
 def test_scope_config_rejects_generated_and_unknown_kinds():
-    from evolve.config import ConfigError
+    from evolve.configuration.model import ConfigError
 
     for bad in ("generated", "vendored", "tset"):
         with pytest.raises(ConfigError, match="scope.include_kinds"):

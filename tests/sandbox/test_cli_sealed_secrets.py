@@ -23,7 +23,7 @@ SCRIPT = textwrap.dedent(
     """
     import os, subprocess, sys
     from evolve import cli
-    from evolve.process_secrets import environment_secret
+    from evolve.configuration.process_secrets import environment_secret
     from evolve.sandbox import SandboxSpec, run_sandboxed
 
     LOOK = "cat /proc/[0-9]*/environ /proc/$PPID/environ 2>/dev/null | tr '\\\\0' '\\\\n' | grep -c sk-ant- || true"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.sandbox import ResourceLimits
 from evolve.suites.runs import TestRun, run_test_suite
 from evolve.untrusted_text import REDACTED, forget_secret, register_secret

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from evolve.config import EvolveConfig
+from evolve.configuration.model import EvolveConfig
 from evolve.sandbox import SandboxRefused, SandboxSpec, interpreter_mounts, require_sandbox, run_sandboxed
 from evolve.sandbox.support import sandbox_support
 from evolve.suites.runs import run_test_suite

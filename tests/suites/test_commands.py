@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evolve.suites.commands import TestCommand, detect_test_command, parse_command
+from evolve.environments.test_commands import TestCommand, detect_test_command, parse_command
 from tests.gates.builders import write_files
 
 A_TEST = {"tests/test_a.py": "def test_a():\n    assert True\n"}

@@ -6,8 +6,8 @@ import os
 import pty
 import select
 
-from evolve.config import EvolveConfig
-from evolve.progress import StepProgress
+from evolve.cli.progress import StepProgress
+from evolve.configuration.model import EvolveConfig
 from evolve.suites.live_progress import PROGRESS_FILE, read_progress
 from evolve.suites.runs import run_test_suite
 from tests.gates.builders import write_files

@@ -1,0 +1,1 @@
+"""GitHub: the typed gateway interface, its githubkit client, where a run acts, and effectively-once writes."""

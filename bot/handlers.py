@@ -1,9 +1,0 @@
-"""All webhook handlers of the bot: one router per concern, combined in one line."""
-
-from __future__ import annotations
-
-from bot import command_handlers, installations, learning
-from bot.dashboard import handlers as dashboard
-from bot.routing import Router
-
-handlers = Router(installations.router, command_handlers.router, learning.router, dashboard.router)

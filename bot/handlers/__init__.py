@@ -1,0 +1,1 @@
+"""Handlers: what the bot does for each webhook event: comment commands, installations and the routers they register."""

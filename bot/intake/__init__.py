@@ -1,0 +1,1 @@
+"""Intake: the public webhook endpoint verifies, bounds and durably records each delivery, then answers."""

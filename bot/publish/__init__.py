@@ -1,0 +1,1 @@
+"""Publish: a run's branch, pull request, labels, `evolve/gates` check runs and the text they carry."""

@@ -1,0 +1,1 @@
+"""The service shell: the FastAPI app, `evolve serve`'s roles, `/setup`, start-up checks and the routers combined."""

@@ -1,0 +1,295 @@
+"""The one configuration model: `[tool.evolve]` in pyproject.toml or `.github/evolve.yml`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from evolve.configuration.yaml_file import ConfigError, check_depth, load_untrusted_yaml
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on 3.10
+    import tomli as tomllib
+
+DEFAULT_EXCLUDE = [
+    ".git/**",
+    ".venv/**",
+    "venv/**",
+    "env/**",
+    ".tox/**",
+    ".nox/**",
+    "build/**",
+    "dist/**",
+    "**/node_modules/**",
+    "**/__pycache__/**",
+    "**/.eggs/**",
+    "**/*.egg-info/**",
+    "**/site-packages/**",
+]
+MAX_LISTED_ERRORS = 20  # a reply lists this many invalid fields at most
+# Paths no edit may ever touch, whatever the configuration says.
+FORBIDDEN_EDIT_PATHS = [".github/workflows/**", ".git/**"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LimitsConfig(_Model):
+    """How big one pull request may be, and how often the bot may act."""
+
+    max_files: int = Field(10, ge=1, le=200)
+    max_changed_lines: int = Field(300, ge=1, le=10_000)
+    max_open_prs: int = Field(2, ge=0, le=50)
+    runs_per_hour: int = Field(4, ge=1, le=100)
+
+
+class CodemodsConfig(_Model):
+    """Which codemods may run (`only` empty means all installed ones), and each codemod's settings as
+    `codemods.<id>: {...}`, validated against the `Settings` model that codemod declares when the configuration
+    loads (see evolve/configuration/plugin_settings.py)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    only: list[str] = Field(default_factory=list)
+    disabled: list[str] = Field(default_factory=list)
+    # Codemods re-enabled by a maintainer after being auto-disabled by two closed PRs.
+    reenabled: list[str] = Field(default_factory=list)
+
+    @property
+    def plugin_settings(self) -> dict[str, Any]:
+        """Codemod id -> what is written for it (`codemods.<id>: {...}`), as plain data."""
+        return dict(self.model_extra or {})
+
+
+class TestsGateConfig(_Model):
+    """The repository's own test command."""
+
+    command: str | None = None  # detected from pyproject/tox/setup.cfg/noxfile when unset
+    timeout: int = Field(900, ge=10, le=7200)
+    allow_network: bool = False  # tests run without network (own loopback only) where the platform allows
+    # Added to the declared test environment: requirement strings, or commands run in it (with uv on PATH).
+    install: list[str] = Field(default_factory=list)
+    python: str | None = None  # the interpreter for the tests: a version ("3.12") or a path; default: requires-python
+
+
+class ComplexityGateConfig(_Model):
+    """No function above the threshold gets worse; research also flags functions above it."""
+
+    threshold: int = Field(10, ge=1, le=200)
+
+
+class MaintainabilityGateConfig(_Model):
+    """Maintainability index may not drop; files at or above the floor stay there (research flags those below)."""
+
+    floor: float = Field(65.0, ge=0, le=100)
+
+
+# The gates a fresh configuration runs, in this order (cheap and decisive first).
+DEFAULT_GATES = (
+    "syntax",
+    "tests",
+    "coverage",
+    "complexity",
+    "maintainability",
+    "docstrings",
+    "security",
+    "lint",
+    "types",
+)
+# Gates whose settings the core reads as well; their models live here and the gates declare them as `Settings`.
+CORE_GATE_SETTINGS = ("tests", "complexity", "maintainability")
+
+
+class GatesConfig(_Model):
+    """Which gates run, and each gate's settings as `gates.<name>: {...}`.
+
+    `tests`, `complexity` and `maintainability` are settings the core reads too (how to run the test suite,
+    research's thresholds), so their models live here; every other gate's settings are validated against the
+    model its plugin declares when the configuration loads (see evolve/configuration/plugin_settings.py).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    # The gates to run instead of the defaults; `extra` adds gates to them, `disabled` removes some.
+    enabled: list[str] = Field(default_factory=lambda: list(DEFAULT_GATES))
+    extra: list[str] = Field(default_factory=list)
+    disabled: list[str] = Field(default_factory=list)
+    tests: TestsGateConfig = TestsGateConfig()
+    complexity: ComplexityGateConfig = ComplexityGateConfig()
+    maintainability: MaintainabilityGateConfig = MaintainabilityGateConfig()
+    # Older spelling of plugin settings, `gates.plugins.<name>: {...}`; `gates.<name>: {...}` is preferred.
+    plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @property
+    def selected(self) -> tuple[str, ...]:
+        """The gates to run, in order: `enabled` then `extra`, each once, minus `disabled`."""
+        return tuple(name for name in dict.fromkeys([*self.enabled, *self.extra]) if name not in self.disabled)
+
+    @property
+    def plugin_settings(self) -> dict[str, Any]:
+        """Gate name -> what is written for a plugin gate (`gates.<name>`, or the older `gates.plugins.<name>`)."""
+        return {**self.plugins, **(self.model_extra or {})}
+
+    def settings_of(self, name: str) -> Any:
+        """The settings written for gate `name` as plain data (the core-owned ones as their dumped model)."""
+        if name in CORE_GATE_SETTINGS:
+            return getattr(self, name).model_dump()
+        return self.plugin_settings.get(name, {})
+
+
+LLMTask = Literal["docstrings", "complexity", "tests", "security"]
+LLM_TASKS: tuple[LLMTask, ...] = ("docstrings", "complexity", "tests", "security")
+EditableKind = Literal["library", "tests", "docs", "examples", "benchmarks", "scripts"]
+DEFAULT_KINDS: tuple[EditableKind, ...] = ("library",)
+
+
+class LLMConfig(_Model):
+    """The optional Claude stage. Off unless an API key is in the environment."""
+
+    enabled: bool = True
+    model: str = "claude-sonnet-5-5"
+    fallback_model: str = "claude-haiku-5-5"
+    max_tokens: int = Field(4096, ge=256, le=64_000)
+    tokens_per_run: int = Field(200_000, ge=1000)
+    tokens_per_day: int = Field(2_000_000, ge=1000)
+    cost_per_run_usd: float = Field(2.0, ge=0)
+    cost_per_day_usd: float = Field(20.0, ge=0)
+    tasks: list[LLMTask] = Field(default_factory=lambda: list(LLM_TASKS))
+    timeout_seconds: float = Field(120.0, gt=0)
+
+
+class ScopeConfig(_Model):
+    """Which kinds of code Evolve may change (see evolve/configuration/path_kinds.py); generated and vendored files never."""
+
+    include_kinds: list[EditableKind] = Field(default_factory=lambda: list(DEFAULT_KINDS))
+
+
+class EvolveConfig(_Model):
+    """Everything a repository can configure. Every field has a sensible default."""
+
+    enabled: bool = True
+    include: list[str] = Field(default_factory=lambda: ["**/*.py"])
+    exclude: list[str] = Field(default_factory=list)
+    schedule: str = "0 6 * * 1"  # cron, weekly by default
+    attempts: int = Field(3, ge=1, le=3)
+    focus: str | None = None
+    scope: ScopeConfig = ScopeConfig()
+    limits: LimitsConfig = LimitsConfig()
+    codemods: CodemodsConfig = CodemodsConfig()
+    gates: GatesConfig = GatesConfig()
+    llm: LLMConfig = LLMConfig()
+    dashboard: bool = True  # the App keeps a dashboard issue; false: it keeps none (and edits nothing)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_is_cron(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError("must be a five-field cron expression, e.g. '0 6 * * 1'")
+        return value
+
+    @property
+    def all_excludes(self) -> list[str]:
+        """User excludes plus the directories no scan should enter."""
+        return [*DEFAULT_EXCLUDE, *self.exclude]
+
+
+def _format_problems(source: str, problems: list[tuple[str, str]]) -> str:
+    lines = [f"{source}: invalid evolve configuration"]
+    for where, message in problems[:MAX_LISTED_ERRORS]:
+        lines.append(f"  {where[:200] or '(top level)'}: {message[:300]}")
+    if len(problems) > MAX_LISTED_ERRORS:
+        lines.append(f"  … and {len(problems) - MAX_LISTED_ERRORS} more")
+    return "\n".join(lines)
+
+
+def _format_validation_error(source: str, error: ValidationError) -> str:
+    return _format_problems(
+        source, [(".".join(str(part) for part in item["loc"]), item["msg"]) for item in error.errors()]
+    )
+
+
+def parse_config(raw: Any, source: str = "configuration") -> EvolveConfig:
+    """Validate a mapping into :class:`EvolveConfig`, raising :class:`ConfigError` naming each bad field."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping of settings, got {type(raw).__name__}")
+    check_depth(raw, source)
+    try:
+        config = EvolveConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(_format_validation_error(source, error)) from None
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply to read") from None
+    from evolve.configuration.plugin_settings import (
+        plugin_problems,  # needs the plugin registry, which needs this module
+    )
+
+    problems = plugin_problems(config)
+    if problems:
+        raise ConfigError(_format_problems(source, problems))
+    return config
+
+
+def parse_yaml_config(text: str, source: str = ".github/evolve.yml") -> EvolveConfig:
+    """Parse the text of an `evolve.yml` file (untrusted: no aliases, bounded size and depth)."""
+    return parse_config(load_untrusted_yaml(text, source), source)
+
+
+CONFIG_FILES = (".github/evolve.yml", ".github/evolve.yaml", "pyproject.toml")
+
+
+def _config_file(repo: Path) -> Path | None:
+    """The configuration file that applies (evolve.yml, evolve.yaml, else pyproject.toml), not followed if a link.
+
+    A symbolic link (the file or `.github`) is refused: following it could read, and an error message
+    quote, a file outside the repository."""
+    for relative in CONFIG_FILES:
+        path = repo / relative
+        for part in (repo / ".github", path) if relative.startswith(".github/") else (path,):
+            if part.is_symlink():
+                raise ConfigError(
+                    f"{part.relative_to(repo)} is a symbolic link; Evolve reads its configuration only from a "
+                    "regular file in the repository and does not follow links. Replace the link with the file."
+                )
+        if path.is_file() and (relative != "pyproject.toml" or _has_tool_evolve(path)):
+            return path
+    return None
+
+
+def _has_tool_evolve(pyproject: Path) -> bool:
+    try:
+        return "evolve" in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"pyproject.toml: cannot be read: {error}") from None
+    except RecursionError:
+        raise ConfigError("pyproject.toml: nested too deeply to read") from None
+
+
+def config_source(repo: Path) -> str:
+    """Which file configures `repo` (for `config: ...` lines), or that defaults apply."""
+    path = _config_file(repo)
+    if path is None:
+        return "defaults (no .github/evolve.yml)"
+    return str(path.relative_to(repo)) + (" [tool.evolve]" if path.name == "pyproject.toml" else "")
+
+
+def load_config(repo: Path) -> EvolveConfig:
+    """Load the repository's configuration: `.github/evolve.yml` wins over `[tool.evolve]`; defaults otherwise."""
+    path = _config_file(repo)
+    if path is None:
+        return EvolveConfig()
+    source = str(path.relative_to(repo))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{source}: cannot be read: {error.__class__.__name__}") from None
+    if path.name != "pyproject.toml":
+        return parse_yaml_config(text, source)
+    section = tomllib.loads(text).get("tool", {}).get("evolve")
+    return parse_config(section, "pyproject.toml [tool.evolve]")

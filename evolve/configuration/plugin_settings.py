@@ -1,0 +1,102 @@
+"""Checks of a configuration against the installed plugins: every gate, codemod and theme it names exists, and
+each plugin's settings (`gates.<name>: {...}`, `codemods.<id>: {...}`) validate against the typed model that plugin declares.
+
+The problems come back as (location, message) pairs, so a run, `evolve config check` and the App report them in
+the same words as a schema error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from evolve.plugins import settings_model
+
+if TYPE_CHECKING:
+    from evolve.configuration.model import EvolveConfig
+
+Problem = tuple[str, str]
+
+
+def plugin_problems(config: EvolveConfig) -> list[Problem]:
+    """Every unknown plugin name and invalid plugin setting in `config`, as (location, message)."""
+    return [*_gate_problems(config), *_codemod_problems(config), *_focus_problems(config)]
+
+
+def _unknown(where: str, noun: str, names: Iterable[str], known: Iterable[str]) -> list[Problem]:
+    valid = sorted(known)
+    return [
+        (where, f"unknown {noun} {name!r}; valid {noun}s: {', '.join(valid) or '(none installed)'}")
+        for name in dict.fromkeys(names)
+        if name not in valid
+    ]
+
+
+def _gate_problems(config: EvolveConfig) -> list[Problem]:
+    from evolve.configuration.model import CORE_GATE_SETTINGS
+    from evolve.gating.running import GATES
+
+    known = GATES.names()
+    gates = config.gates
+    problems = [
+        *_unknown("gates.enabled", "gate", gates.enabled, known),
+        *_unknown("gates.extra", "gate", gates.extra, known),
+        *_unknown("gates.disabled", "gate", gates.disabled, known),
+    ]
+    written = gates.plugin_settings
+    for name in written:
+        problems += _unknown(f"gates.{name}", "gate", [name], known)
+    for name in sorted(set(written) & set(known)):
+        if name in CORE_GATE_SETTINGS:
+            continue  # already validated by the core's own model
+        gate = GATES.load_named([name])[name]
+        problems += _settings_problems(f"gates.{name}", settings_model(gate), written[name])
+    return problems
+
+
+def _settings_problems(where: str, model: type[BaseModel], written: Any) -> list[Problem]:
+    """What is wrong with `written` as settings of `model`, each at its key under `where`."""
+    try:
+        model.model_validate(written)
+    except ValidationError as error:
+        return [(where + "".join(f".{part}" for part in item["loc"]), item["msg"]) for item in error.errors()]
+    return []
+
+
+def _codemod_problems(config: EvolveConfig) -> list[Problem]:
+    from evolve.codemods.registry import CODEMODS
+
+    known = CODEMODS.names()
+    codemods = config.codemods
+    problems = [
+        *_unknown("codemods.only", "codemod", codemods.only, known),
+        *_unknown("codemods.disabled", "codemod", codemods.disabled, known),
+        *_unknown("codemods.reenabled", "codemod", codemods.reenabled, known),
+    ]
+    written = codemods.plugin_settings
+    for name in written:
+        problems += _unknown(f"codemods.{name}", "codemod", [name], known)
+    for name in sorted(set(written) & set(known)):
+        codemod = CODEMODS.load_named([name])[name]
+        problems += _settings_problems(f"codemods.{name}", settings_model(codemod), written[name])
+    return problems
+
+
+def _focus_problems(config: EvolveConfig) -> list[Problem]:
+    if config.focus is None:
+        return []
+    valid = known_focuses()
+    if config.focus in valid:
+        return []
+    return [("focus", f"unknown theme or codemod {config.focus!r}; valid: {', '.join(valid)}")]
+
+
+def known_focuses() -> list[str]:
+    """Every theme and codemod id a focus may name: codemod themes and ids, and the LLM themes."""
+    from evolve.codemods.registry import available_codemods
+    from evolve.plan.planner import LLM_THEMES
+
+    codemods = available_codemods()
+    return sorted({*codemods, *(cls.metadata.theme for cls in codemods.values()), *LLM_THEMES})
