@@ -42,7 +42,7 @@ def clone(repo: Path, into: Path) -> Path:
 
 def peer_seconds(repo: Path, with_coverage: bool, python: str | None = None) -> tuple[float, str]:
     """Wall seconds of one run of the suite as Evolve runs it, and the command."""
-    from evolve.configuration.model import load_config
+    from evolve.config_loading.loading import load_config
     from evolve.suites.runs import run_test_suite
 
     config = load_config(repo)

@@ -103,3 +103,12 @@ class Router:
         for handler in handlers:
             await handler(event, ctx)
         return len(handlers)
+
+
+def is_bot(user: Any, bot_login: str) -> bool:
+    """Whether a payload's user object is a bot (any app, or this one)."""
+    if not isinstance(user, dict):
+        return True  # no author: nothing to answer
+    login = str(user.get("login") or "")
+    own = bot_login.removesuffix("[bot]").lower()
+    return user.get("type") == "Bot" or login.lower().endswith("[bot]") or login.lower() in (own, f"{own}[bot]")

@@ -260,3 +260,8 @@ def apply_stored_credentials(settings: Settings, *, replace: bool = False) -> Se
     if stored.get("app_slug") and wanted("app_slug", "app_slug" in settings.model_fields_set):
         updates["app_slug"] = stored["app_slug"]
     return settings.model_copy(update=updates) if updates else settings
+
+
+def workdir(settings: Settings) -> Path:
+    """Where repository mirrors and the engine's work trees live (default: `<data_dir>/mirrors`)."""
+    return Path(settings.workdir) if settings.workdir is not None else Path(settings.data_dir) / "mirrors"

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from evolve.codemods.base import Change
 from evolve.git.diffs import unified_diff
+
+
+@dataclass(frozen=True)
+class Change:
+    """One edit a codemod made, for reports and findings."""
+
+    codemod: str
+    line: int
+    description: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise to a JSON-ready dict."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -123,10 +123,11 @@ def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def package_of(module: str, modules: dict[str, Path]) -> str:
-    """The package a module belongs to (a package is its own)."""
+    """The package a module belongs to (a package is its own); a loose module of a root package stands alone."""
     if modules[module].name == "__init__.py":
         return module
-    return module.rpartition(".")[0] or module
+    parent = module.rpartition(".")[0]
+    return module if not parent or parent in ROOTS else parent
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,10 +28,9 @@ from bot.db.repositories import get_repository, set_repository_paused
 from bot.db.run_request import RunRequest
 from bot.github.api import GitHubNotConfigured
 from bot.github.client import IssueInfo
-from bot.github.repo_config import ConfigProblem, load_repo_config
 from bot.github.run_target import BRANCH_PREFIX, RunTarget
-from bot.handlers.command_handlers import is_bot
-from bot.routing import Event, Router
+from bot.handlers.repo_config import ConfigProblem, load_repo_config
+from bot.routing import Event, Router, is_bot
 from evolve.configuration.model import EvolveConfig
 
 if TYPE_CHECKING:  # pragma: no cover

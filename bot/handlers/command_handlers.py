@@ -19,13 +19,13 @@ from bot.db import store
 from bot.db.run_history import pr_codemods
 from bot.db.run_notes import RETRY_OF
 from bot.db.run_request import RunRequest
-from bot.github.repo_config import ConfigProblem, load_repo_config, load_repo_config_with_notes
 from bot.github.run_target import BRANCH_PREFIX, RunTarget, theme_of_branch
-from bot.github.write_once import reply
 from bot.handlers.commands import Command, UnknownCommand, parse_command
 from bot.handlers.installations import ensure_repository
+from bot.handlers.repo_config import ConfigProblem, load_repo_config, load_repo_config_with_notes
+from bot.handlers.write_once import reply
 from bot.outcomes.acceptance import learning_table
-from bot.routing import Event, Router
+from bot.routing import Event, Router, is_bot
 from bot.templates import Markdown, block, cell, code, mention, render
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,15 +41,6 @@ DONE_REACTION: ReactionContent = "+1"  # answered at once
 def _reply_key(event: Event, comment_id: int) -> str:
     """A command's reply is posted once per delivery of its comment (other deliveries of it never act)."""
     return f"reply-{comment_id}-{event.delivery_id}"
-
-
-def is_bot(user: Any, bot_login: str) -> bool:
-    """Whether a payload's user object is a bot (any app, or this one)."""
-    if not isinstance(user, dict):
-        return True  # no author: nothing to answer
-    login = str(user.get("login") or "")
-    own = bot_login.removesuffix("[bot]").lower()
-    return user.get("type") == "Bot" or login.lower().endswith("[bot]") or login.lower() in (own, f"{own}[bot]")
 
 
 def _body_before_edit(payload: Mapping[str, Any]) -> str | None:

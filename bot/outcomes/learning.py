@@ -17,7 +17,7 @@ from bot.db import store
 from bot.db.run_history import pr_codemods, run_for_review
 from bot.github.run_target import BRANCH_PREFIX
 from bot.outcomes.acceptance import REVIEW_STATES, record_review
-from bot.routing import Event, Router
+from bot.routing import Event, Router, is_bot
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.context import BotContext
@@ -72,7 +72,6 @@ async def learn_from_review(event: Event, ctx: BotContext) -> None:
     A drive-by review from a reader (or a bot) does not steer the bot: the reviewer's permission is
     asked of the API, as for commands. `bot.outcomes.acceptance` explains how reviews weigh.
     """
-    from bot.handlers.command_handlers import is_bot
 
     pull, review = bot_pull(event.payload), event.payload.get("review")
     number = pull.get("number") if pull else None

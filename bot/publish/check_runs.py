@@ -80,7 +80,7 @@ async def close_abandoned_check(ctx: BotContext, run_id: int, message: str) -> N
     """A run stopped outside its own code (time limit, abandoned by the sweep): complete its in-progress
     check run as `cancelled` with `message`, and tell whoever asked for it (once)."""
     from bot.db import store
-    from bot.github.write_once import reply
+    from bot.handlers.write_once import reply
 
     run = await asyncio.to_thread(store.get_run, ctx.db, run_id)
     repo = await asyncio.to_thread(store.get_repository, ctx.db, run.repository_id) if run is not None else None
@@ -110,7 +110,7 @@ class ProgressCheck:
         """Close leftovers of earlier runs, then show this run as in progress on `base_sha` (best effort).
 
         A run resumed after a crash finds the check run it created before (by its `external_id`)."""
-        from bot.github.write_once import check_run_once
+        from bot.handlers.write_once import check_run_once
 
         progress = cls(ctx, target, run.id)
         await close_orphaned_checks(ctx, target, keep_run=run.id)

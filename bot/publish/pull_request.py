@@ -1,7 +1,7 @@
 """Publishing a run on GitHub: sync the mirror, push the branch, open or update the PR, label it, report checks.
 
 Each write is effectively once: the PR is keyed by its branch (looked for before one is created), check
-runs by their `external_id` and replies by their key (`bot.github.write_once`). The text comes from `bot.publish.run_text`.
+runs by their `external_id` and replies by their key (`bot.handlers.write_once`). The text comes from `bot.publish.run_text`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from bot.db.run_history import pushed_commits
 from bot.github.client import PullInfo, RepoInfo
 from bot.github.run_target import RunTarget
-from bot.github.write_once import check_run_once, reply
+from bot.handlers.write_once import check_run_once, reply
 from bot.publish.run_text import gates_check, pr_title, reply_key, risk_labels
-from bot.runs.options import workdir
+from bot.settings import workdir
 from bot.templates import block, code, render
 from evolve.git import Credentials
 from evolve.git.branches import choose_branch

@@ -21,9 +21,9 @@ from bot.db.models import Run
 from bot.db.run_history import pr_codemods, runs_last_hour
 from bot.db.run_notes import RETRY_OF, run_notes
 from bot.github.client import GitHubError, PullInfo, RepoInfo
-from bot.github.repo_config import ConfigProblem, load_repo_config
 from bot.github.run_target import BRANCH_PREFIX, RunTarget, theme_of_branch
-from bot.github.write_once import reply
+from bot.handlers.repo_config import ConfigProblem, load_repo_config
+from bot.handlers.write_once import reply
 from bot.publish.check_runs import ProgressCheck
 from bot.publish.pull_request import (
     branch_to_push,

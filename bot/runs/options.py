@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from bot.db.dashboard import skipped_themes
 from bot.github.client import PLAN_PERMISSIONS, RUN_PERMISSIONS, TokenScope
 from bot.outcomes.acceptance import learned_acceptance
+from bot.settings import workdir
 from evolve.configuration.model import EvolveConfig
 from evolve.environments.model import EnvironmentSettings
 from evolve.runs import RunOptions
@@ -22,11 +23,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.context import BotContext
     from bot.db.models import Run
     from bot.settings import Settings
-
-
-def workdir(settings: Settings) -> Path:
-    """Where repository mirrors and the engine's work trees live (default: `<data_dir>/mirrors`)."""
-    return Path(settings.workdir) if settings.workdir is not None else Path(settings.data_dir) / "mirrors"
 
 
 def token_scope(full_name: str, trigger: str, run_id: int | None = None) -> TokenScope:

@@ -25,6 +25,7 @@ from bot.jobs.apscheduler_setup import build_scheduler
 from bot.jobs.queue import JobQueue
 from bot.routing import Router
 from bot.service import setup_flow
+from bot.service.github_gateway import build_github
 from bot.service.startup_checks import SETUP_MODE_REASON, in_setup_mode
 from bot.settings import Settings, load_settings
 from bot.status import pages as status_pages
@@ -32,27 +33,6 @@ from bot.tokens import service as token_service
 from evolve.untrusted_text import register_secret
 
 log = logging.getLogger(__name__)
-
-
-def build_github(settings: Settings, role: str = "all") -> GitHubAPI | None:
-    """The GitHub gateway when the app's credentials are known, else None (before `/setup`).
-
-    A worker never uses the App's key: its gateway asks the web process's token service (`bot.tokens.client`);
-    `evolve serve --role worker` refuses to start without one (`bot.service.startup_checks`).
-    """
-    if role == "worker" and settings.token_service_url:
-        from bot.tokens.client import build_worker_gateway
-
-        return build_worker_gateway(settings)
-    if not (settings.app_id and settings.private_key_pem()):
-        return None
-    try:
-        from bot.github.client import build_gateway
-
-        return build_gateway(settings)
-    except Exception as error:  # a broken key must not keep the service (and /setup) down
-        log.warning("GitHub client unavailable: %s", type(error).__name__)
-        return None
 
 
 class EvolveApp(FastAPI):

@@ -193,7 +193,7 @@ async def setup_installed(request: Request) -> HTMLResponse:
 
 def _reload_credentials(request: Request, settings: Settings) -> None:
     """Make the running service use the credentials /setup just stored."""
-    from bot.service.app import build_github
+    from bot.service.github_gateway import build_github
 
     fresh = apply_stored_credentials(settings, replace=True)
     ctx = getattr(request.app.state, "ctx", None)

@@ -8,9 +8,10 @@ import json
 import sys
 from pathlib import Path
 
-from evolve.cli.parser import EXIT_BAD_INPUT, EXIT_OK
-from evolve.configuration.json_schema import config_json_schema, render_schema
-from evolve.configuration.model import ConfigError, EvolveConfig, load_config, parse_config, parse_yaml_config, tomllib
+from evolve.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
+from evolve.config_loading.json_schema import config_json_schema, render_schema
+from evolve.config_loading.loading import load_config, parse_config, parse_yaml_config, tomllib
+from evolve.configuration.model import ConfigError, EvolveConfig
 from evolve.git import GitError
 from evolve.git.trust import open_repository
 from evolve.plugins import PluginError

@@ -13,7 +13,8 @@ from pathlib import Path
 from evolve.cli.config_command import command_config
 from evolve.cli.parser import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_RUN_FAILED, build_parser
 from evolve.cli.progress import StepProgress
-from evolve.configuration.model import ConfigError, load_config
+from evolve.config_loading.loading import load_config
+from evolve.configuration.model import ConfigError
 from evolve.configuration.process_secrets import CLI_SEALED_VARIABLES, environment_secret, sealed_environment
 from evolve.environments.commands import command_env, settings_from_args
 from evolve.environments.model import EnvironmentFailure
@@ -83,7 +84,7 @@ def command_scan(args: argparse.Namespace) -> int:
 
 def _announce_config(path: Path, quiet: bool) -> None:
     """Say which configuration file applies: `evolve plan` and `evolve run` both read the working tree's."""
-    from evolve.configuration.model import config_source
+    from evolve.config_loading.loading import config_source
     from evolve.git.trust import open_repository
 
     repository = open_repository(path)

@@ -6,12 +6,11 @@ import argparse
 from pathlib import Path
 
 from evolve import __version__
+from evolve.cli.config_command import add_config_parser
+from evolve.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_RUN_FAILED
 from evolve.environments.commands import add_env_parser, add_environment_options
 
-EXIT_OK = 0
-EXIT_RUN_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERNAL = 3
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_RUN_FAILED", "build_parser"]
 
 EPILOG = """exit codes:
   0  success (scan done, plan made, run succeeded, dry run, or nothing to do)
@@ -100,8 +99,6 @@ def build_parser() -> argparse.ArgumentParser:
     feedback.add_argument("outcome", choices=["merged", "closed"])
     feedback.add_argument("--codemod", action="append", required=True, help="codemod id (repeatable)")
     _add_output_flags(feedback, quiet="print nothing on success")
-
-    from evolve.cli.config_command import add_config_parser  # it imports this module's exit codes
 
     add_config_parser(sub, EPILOG)
     add_env_parser(sub)

@@ -16,6 +16,7 @@ import libcst as cst
 from pydantic import BaseModel
 
 from evolve.codemods.signals import protected_lines, span_is_protected
+from evolve.edits import Change  # one edit a codemod made; re-exported here, where codemods import it
 from evolve.plugins import NoSettings
 
 Risk = Literal["low", "medium", "high"]
@@ -77,19 +78,6 @@ class CodemodContext:
         """Return a copy with some fields changed."""
         values = {**asdict(self), **changes}
         return CodemodContext(**values)
-
-
-@dataclass(frozen=True)
-class Change:
-    """One edit a codemod made, for reports and findings."""
-
-    codemod: str
-    line: int
-    description: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """Serialise to a JSON-ready dict."""
-        return asdict(self)
 
 
 @dataclass(frozen=True)

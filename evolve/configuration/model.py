@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from evolve.configuration.yaml_file import ConfigError, check_depth, load_untrusted_yaml
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised only on 3.10
-    import tomli as tomllib
+# Re-exported: `ConfigError` is where configuration errors have always been imported from.
+from evolve.configuration.yaml_file import ConfigError as ConfigError
 
 DEFAULT_EXCLUDE = [
     ".git/**",
@@ -51,7 +45,7 @@ class LimitsConfig(_Model):
 class CodemodsConfig(_Model):
     """Which codemods may run (`only` empty means all installed ones), and each codemod's settings as
     `codemods.<id>: {...}`, validated against the `Settings` model that codemod declares when the configuration
-    loads (see evolve/configuration/plugin_settings.py)."""
+    loads (see evolve/config_loading/plugin_settings.py)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
@@ -110,7 +104,7 @@ class GatesConfig(_Model):
 
     `tests`, `complexity` and `maintainability` are settings the core reads too (how to run the test suite,
     research's thresholds), so their models live here; every other gate's settings are validated against the
-    model its plugin declares when the configuration loads (see evolve/configuration/plugin_settings.py).
+    model its plugin declares when the configuration loads (see evolve/config_loading/plugin_settings.py).
     """
 
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -196,100 +190,3 @@ class EvolveConfig(_Model):
     def all_excludes(self) -> list[str]:
         """User excludes plus the directories no scan should enter."""
         return [*DEFAULT_EXCLUDE, *self.exclude]
-
-
-def _format_problems(source: str, problems: list[tuple[str, str]]) -> str:
-    lines = [f"{source}: invalid evolve configuration"]
-    for where, message in problems[:MAX_LISTED_ERRORS]:
-        lines.append(f"  {where[:200] or '(top level)'}: {message[:300]}")
-    if len(problems) > MAX_LISTED_ERRORS:
-        lines.append(f"  … and {len(problems) - MAX_LISTED_ERRORS} more")
-    return "\n".join(lines)
-
-
-def _format_validation_error(source: str, error: ValidationError) -> str:
-    return _format_problems(
-        source, [(".".join(str(part) for part in item["loc"]), item["msg"]) for item in error.errors()]
-    )
-
-
-def parse_config(raw: Any, source: str = "configuration") -> EvolveConfig:
-    """Validate a mapping into :class:`EvolveConfig`, raising :class:`ConfigError` naming each bad field."""
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: expected a mapping of settings, got {type(raw).__name__}")
-    check_depth(raw, source)
-    try:
-        config = EvolveConfig.model_validate(raw)
-    except ValidationError as error:
-        raise ConfigError(_format_validation_error(source, error)) from None
-    except RecursionError:
-        raise ConfigError(f"{source}: nested too deeply to read") from None
-    from evolve.configuration.plugin_settings import (
-        plugin_problems,  # needs the plugin registry, which needs this module
-    )
-
-    problems = plugin_problems(config)
-    if problems:
-        raise ConfigError(_format_problems(source, problems))
-    return config
-
-
-def parse_yaml_config(text: str, source: str = ".github/evolve.yml") -> EvolveConfig:
-    """Parse the text of an `evolve.yml` file (untrusted: no aliases, bounded size and depth)."""
-    return parse_config(load_untrusted_yaml(text, source), source)
-
-
-CONFIG_FILES = (".github/evolve.yml", ".github/evolve.yaml", "pyproject.toml")
-
-
-def _config_file(repo: Path) -> Path | None:
-    """The configuration file that applies (evolve.yml, evolve.yaml, else pyproject.toml), not followed if a link.
-
-    A symbolic link (the file or `.github`) is refused: following it could read, and an error message
-    quote, a file outside the repository."""
-    for relative in CONFIG_FILES:
-        path = repo / relative
-        for part in (repo / ".github", path) if relative.startswith(".github/") else (path,):
-            if part.is_symlink():
-                raise ConfigError(
-                    f"{part.relative_to(repo)} is a symbolic link; Evolve reads its configuration only from a "
-                    "regular file in the repository and does not follow links. Replace the link with the file."
-                )
-        if path.is_file() and (relative != "pyproject.toml" or _has_tool_evolve(path)):
-            return path
-    return None
-
-
-def _has_tool_evolve(pyproject: Path) -> bool:
-    try:
-        return "evolve" in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"pyproject.toml: cannot be read: {error}") from None
-    except RecursionError:
-        raise ConfigError("pyproject.toml: nested too deeply to read") from None
-
-
-def config_source(repo: Path) -> str:
-    """Which file configures `repo` (for `config: ...` lines), or that defaults apply."""
-    path = _config_file(repo)
-    if path is None:
-        return "defaults (no .github/evolve.yml)"
-    return str(path.relative_to(repo)) + (" [tool.evolve]" if path.name == "pyproject.toml" else "")
-
-
-def load_config(repo: Path) -> EvolveConfig:
-    """Load the repository's configuration: `.github/evolve.yml` wins over `[tool.evolve]`; defaults otherwise."""
-    path = _config_file(repo)
-    if path is None:
-        return EvolveConfig()
-    source = str(path.relative_to(repo))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{source}: cannot be read: {error.__class__.__name__}") from None
-    if path.name != "pyproject.toml":
-        return parse_yaml_config(text, source)
-    section = tomllib.loads(text).get("tool", {}).get("evolve")
-    return parse_config(section, "pyproject.toml [tool.evolve]")

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evolve.configuration.model import EvolveConfig, load_config
+from evolve.config_loading.loading import load_config
+from evolve.configuration.model import EvolveConfig
 from evolve.configuration.operator_limits import apply_operator_limits
 from evolve.environments.for_run import RunEnvironments
 from evolve.environments.model import Environment

@@ -17,7 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from evolve.configuration.model import ConfigError, EvolveConfig, load_config
+from evolve.config_loading.loading import load_config
+from evolve.configuration.model import ConfigError, EvolveConfig
 from evolve.configuration.operator_limits import apply_operator_limits
 from evolve.engine.attempts import BaseMeasurements
 from evolve.environments.for_run import RunEnvironments

@@ -9,7 +9,7 @@ import pytest
 
 from bot.db import store
 from bot.github.run_target import RunTarget
-from bot.github.write_once import check_run_once, comment_once, marker
+from bot.handlers.write_once import check_run_once, comment_once, marker
 from tests.fakegithub.fixtures import BotWorld
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from evolve.configuration.model import ConfigError, EvolveConfig, load_config, parse_yaml_config
+from evolve.config_loading.loading import load_config, parse_yaml_config
+from evolve.configuration.model import ConfigError, EvolveConfig
 
 
 def test_defaults_without_any_file(tmp_path):

@@ -9,7 +9,7 @@ import jsonschema
 import yaml
 
 from evolve.cli import EXIT_BAD_INPUT, EXIT_OK, main
-from evolve.configuration.json_schema import SHIPPED_SCHEMA, config_json_schema, render_schema
+from evolve.config_loading.json_schema import SHIPPED_SCHEMA, config_json_schema, render_schema
 from tests.repo_factory import SAMPLE_PACKAGE, make_repo
 
 GOOD = "gates:\n  extra: []\n  coverage: {tolerance: 0.5}\n  complexity: {threshold: 12}\n"

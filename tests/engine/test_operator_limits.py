@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evolve.configuration.model import parse_yaml_config
+from evolve.config_loading.loading import parse_yaml_config
 from evolve.configuration.operator_limits import (
     DEFAULT_FALLBACK_MODEL,
     DEFAULT_MODEL,

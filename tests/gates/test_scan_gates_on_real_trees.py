@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evolve.configuration.model import EvolveConfig, parse_config
+from evolve.config_loading.loading import parse_config
+from evolve.configuration.model import EvolveConfig
 from evolve.gating.running import build_context, build_gates, evaluate_gates
 
 research = pytest.importorskip("evolve.research")

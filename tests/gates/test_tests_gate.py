@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from evolve.configuration.model import EvolveConfig, parse_config
+from evolve.config_loading.loading import parse_config
+from evolve.configuration.model import EvolveConfig
 from evolve.gate_api import GateContext
 from evolve.gating.running import build_context
 from evolve.suites.runs import TestRun, run_test_suite

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from evolve.configuration.model import EvolveConfig, parse_config
+from evolve.config_loading.loading import parse_config
+from evolve.configuration.model import EvolveConfig
 from evolve.llm import LLMProvider, RetryPolicy, build_provider
 from tests.llm.fake_anthropic import FakeMessagesAPI
 

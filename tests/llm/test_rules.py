@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from evolve.config_loading.loading import parse_config
 from evolve.configuration.globs import glob_match
-from evolve.configuration.model import EvolveConfig, LLMConfig, parse_config
+from evolve.configuration.model import EvolveConfig, LLMConfig
 from evolve.llm import DEFAULT_FALLBACK_MODEL, DEFAULT_MODEL, build_provider, choose_models
 from evolve.llm.docstring_style import classify_docstring, docstring_problem, dominant_style
 from evolve.llm.paths import edit_path_problem

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from evolve.cli import EXIT_BAD_INPUT, main
-from evolve.configuration.model import DEFAULT_GATES, ConfigError, parse_config, parse_yaml_config
+from evolve.config_loading.loading import parse_config, parse_yaml_config
+from evolve.configuration.model import DEFAULT_GATES, ConfigError
 from evolve.gating.running import build_gates
 from evolve.testing import plugins_installed
 from tests.plugins.plugin_gates import EchoSettings

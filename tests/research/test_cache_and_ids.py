@@ -58,7 +58,7 @@ def test_worktrees_share_the_cache(make_repo):
 
 
 def test_config_change_invalidates_and_use_cache_false_bypasses(make_repo, tmp_path):
-    from evolve.configuration.model import parse_config
+    from evolve.config_loading.loading import parse_config
 
     repo = make_repo({"a.py": HOT})
     scan_repository(repo, cache_dir=tmp_path / "c")
@@ -96,7 +96,7 @@ def test_untracked_new_files_count_but_ignored_ones_do_not(make_repo, tmp_path):
 
 
 def test_config_include_and_exclude(make_repo, tmp_path):
-    from evolve.configuration.model import parse_config
+    from evolve.config_loading.loading import parse_config
 
     repo = make_repo({"src/a.py": HOT, "src/gen/b.py": HOT, "tests/test_a.py": HOT})
     config = parse_config({"include": ["src/**"], "exclude": ["src/gen/**"]})

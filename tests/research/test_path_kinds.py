@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evolve.configuration.model import parse_config
+from evolve.config_loading.loading import parse_config
 from evolve.configuration.path_kinds import (
     COVERAGE_OMIT,
     in_scope,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from evolve.configuration.model import EvolveConfig, parse_config
+from evolve.config_loading.loading import parse_config
+from evolve.configuration.model import EvolveConfig
 from evolve.suites.runs import TestRun, run_test_suite
 from tests.gates.builders import write_files
 

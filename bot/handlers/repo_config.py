@@ -6,7 +6,8 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from bot.github.run_target import RunTarget
-from evolve.configuration.model import ConfigError, EvolveConfig, parse_yaml_config
+from evolve.config_loading.loading import parse_yaml_config
+from evolve.configuration.model import ConfigError, EvolveConfig
 from evolve.configuration.operator_limits import apply_operator_limits
 
 if TYPE_CHECKING:  # pragma: no cover
