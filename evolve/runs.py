@@ -22,6 +22,9 @@ class RunOptions:
     focus: str | None = None  # a theme or a codemod id to restrict the plan to
     dry_run: bool = False  # plan and edit, print the diff, make no branch or commit
     with_coverage: bool = False  # measure line coverage during research (runs the tests)
+    # Research runs base's suite on the newest declared and oldest supported Python, records failing tests and
+    # their causes, and plans the fix first (the CLI and the App turn it on).
+    base_suites: bool = False
     llm: bool = False  # ask for the LLM stage (needs ANTHROPIC_API_KEY)
     branch_prefix: str = "evolve"
     base_ref: str = "HEAD"

@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--markdown", action="store_true", help="print markdown with a Mermaid diagram")
     plan.add_argument("--llm", action="store_true", help="include LLM themes (needs ANTHROPIC_API_KEY)")
     plan.add_argument("--coverage", action="store_true", help="measure coverage first (enables the tests theme)")
+    plan.add_argument(
+        "--no-base-suites",
+        action="store_true",
+        help="do not run base's tests first (on the newest declared and the oldest supported Python)",
+    )
     add_environment_options(plan)
 
     run = sub.add_parser(
@@ -85,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="use Claude for docstrings/complexity/tests/security (needs ANTHROPIC_API_KEY)",
     )
     run.add_argument("--coverage", action="store_true", help="measure coverage during research")
+    run.add_argument(
+        "--no-base-suites",
+        action="store_true",
+        help="do not run base's tests first (on the newest declared and the oldest supported Python)",
+    )
     run.add_argument(
         "--output", type=Path, help="directory for report.json and report.md (default: .git/evolve/runs/<id>)"
     )

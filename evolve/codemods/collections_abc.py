@@ -5,6 +5,11 @@ fails with ImportError, the attribute with AttributeError. `collections.abc` has
 Changed: `from collections import <ABC>` (split from the other names it imports), and `collections.<ABC>`
 where `collections` is bound only by `import collections` (`import collections.abc` is added). A
 `try`/`except ImportError` fallback (the way code supported both) is left alone.
+
+Where the project still declares Python 2 (or a 3.x before 3.3), which has no `collections.abc`, the rewrite is
+the form every declared Python accepts: the import becomes a `try: from collections.abc import X` /
+`except ImportError: from collections import X` fallback, and `collections.X` becomes `collections_abc.X` with
+`collections_abc` bound by such a fallback after `import collections`.
 """
 
 from __future__ import annotations
@@ -49,6 +54,12 @@ ABCS = frozenset(
     }
 )
 _FALLBACK_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "AttributeError", "Exception", "BaseException"})
+HAS_ABC = (3, 3)  # the first Python with collections.abc
+COMPAT_NAME = "collections_abc"
+_COMPAT_ALIAS = (
+    "try:\n    import collections.abc as collections_abc\nexcept ImportError:  # Python 2\n"
+    "    collections_abc = collections\n"
+)
 
 
 def _in_fallbacks(tree: ast.Module) -> set[int]:
@@ -80,9 +91,10 @@ class CollectionsAbc(Codemod):
         risk="low",
         benefit="defect",
         lint_codes=("UP035",),
-        min_target_python=(3, 3),
+        min_target_python=(2, 7),
         review_guidance="The classes are the same objects, moved: `collections.abc.Mapping is` what "
-        "`collections.Mapping` was. Imports inside try/except ImportError fallbacks are left as they are.",
+        "`collections.Mapping` was. Imports inside try/except ImportError fallbacks are left as they are. Where the "
+        "project declares Python 2, the new imports fall back to `collections` on ImportError.",
         references=(
             "https://docs.python.org/3/whatsnew/3.10.html#removed",
             "https://docs.python.org/3/library/collections.abc.html",
@@ -105,6 +117,19 @@ class CollectionsAbc(Codemod):
             "import collections\n\ndef f(x):\n    return isinstance(x, collections.MutableMapping)\n",
             "import collections\nimport collections.abc\n\ndef f(x):\n    return isinstance(x, collections.abc.MutableMapping)\n",
         ),
+        Example(
+            "from collections import OrderedDict, Mapping\n\nisinstance(x, Mapping)\n",
+            "from collections import OrderedDict\ntry:\n    from collections.abc import Mapping\n"
+            "except ImportError:  # Python 2\n    from collections import Mapping\n\nisinstance(x, Mapping)\n",
+            context=(("min_python", (2, 7)),),
+        ),
+        Example(
+            "import collections\n\n\ndef is_tag(tag):\n    return isinstance(tag, collections.Hashable)\n",
+            "import collections\ntry:\n    import collections.abc as collections_abc\nexcept ImportError:  # Python 2\n"
+            "    collections_abc = collections\n\n\ndef is_tag(tag):\n"
+            "    return isinstance(tag, collections_abc.Hashable)\n",
+            context=(("min_python", (2, 7)),),
+        ),
     )
     valid = (
         "try:\n    from collections.abc import Mapping\nexcept ImportError:\n    from collections import Mapping\n",
@@ -117,10 +142,11 @@ class CollectionsAbc(Codemod):
 
     def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
         """Find ABC imports from `collections` and `collections.<ABC>` attributes outside fallbacks."""
-        if "collections" not in source or context.min_python < (3, 3):
+        if "collections" not in source:
             return []
         fallbacks = _in_fallbacks(tree)
-        module_ok = binds_only_module(tree, "collections") and any(
+        compat = context.min_python < HAS_ABC
+        module_ok = (not compat or COMPAT_NAME not in source) and binds_only_module(tree, "collections") and any(
             isinstance(statement, ast.Import)
             and [(a.name, a.asname) for a in statement.names] == [("collections", None)]
             for statement in tree.body
@@ -151,14 +177,19 @@ class CollectionsAbc(Codemod):
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
         """Split the imports, rewrite the attributes, and add `import collections.abc` where needed."""
-        if "collections" not in module.code or context.min_python < (3, 3):
-            return module, []  # Python 2 has no collections.abc
-        module_ok = cst_binds_only_module(module, "collections") and any(
-            _is_plain_collections_import(statement) for statement in module.body
+        if "collections" not in module.code:
+            return module, []
+        compat = context.min_python < HAS_ABC  # Python 2 has no collections.abc: write the fallback form
+        module_ok = (
+            (not compat or COMPAT_NAME not in module.code)
+            and cst_binds_only_module(module, "collections")
+            and any(_is_plain_collections_import(statement) for statement in module.body)
         )
-        transformer = _Transformer(ID, context, module_ok)
+        transformer = _Transformer(ID, context, module_ok, compat)
         new_module, changes = run_transformer(module, transformer)
-        if transformer.needs_abc_import and not _imports_collections_abc(new_module):
+        if transformer.needs_abc_import and compat:
+            new_module = new_module.visit(_AddAbcImport(_COMPAT_ALIAS))
+        elif transformer.needs_abc_import and not _imports_collections_abc(new_module):
             new_module = new_module.visit(_AddAbcImport())
         return new_module, changes
 
@@ -183,9 +214,10 @@ def _imports_collections_abc(module: cst.Module) -> bool:
 
 
 class _Transformer(RecordingTransformer):
-    def __init__(self, codemod_id: str, context: CodemodContext, module_ok: bool) -> None:
+    def __init__(self, codemod_id: str, context: CodemodContext, module_ok: bool, compat: bool = False) -> None:
         super().__init__(codemod_id, context)
         self.module_ok = module_ok
+        self.compat = compat
         self.needs_abc_import = False
         self.fallbacks: list[bool] = []  # per enclosing try: whether it catches ImportError (or everything)
 
@@ -225,6 +257,8 @@ class _Transformer(RecordingTransformer):
             return updated_node
         stay = [a for a in small.names if a.evaluated_name not in ABCS]
         self.record(original_node, f"{', '.join(a.evaluated_name for a in moved)} imported from collections.abc")
+        if self.compat:
+            return self._fallback(updated_node, small, moved, stay)
         last_comma = small.names[-1].comma  # a parenthesised list keeps its layout: `,` + newline before `)`
         moved[-1] = moved[-1].with_changes(comma=last_comma)
         abc_line = updated_node.with_changes(
@@ -236,6 +270,27 @@ class _Transformer(RecordingTransformer):
         return cst.FlattenSentinel(
             [updated_node.with_changes(body=[small.with_changes(names=stay)]), abc_line.with_changes(leading_lines=[])]
         )
+
+    def _fallback(
+        self,
+        line: cst.SimpleStatementLine,
+        small: cst.ImportFrom,
+        moved: list[cst.ImportAlias],
+        stay: list[cst.ImportAlias],
+    ) -> cst.SimpleStatementLine | cst.FlattenSentinel[cst.BaseStatement]:
+        """`try: from collections.abc import X` / `except ImportError: from collections import X`."""
+        names = ", ".join(
+            f"{a.evaluated_name} as {a.evaluated_alias}" if a.evaluated_alias else a.evaluated_name for a in moved
+        )
+        fallback = cst.parse_statement(
+            f"try:\n    from collections.abc import {names}\n"
+            f"except ImportError:  # Python 2\n    from collections import {names}\n"
+        )
+        if not stay:
+            return cst.FlattenSentinel([fallback.with_changes(leading_lines=line.leading_lines)])
+        stay = [*stay[:-1], stay[-1].with_changes(comma=small.names[-1].comma)]
+        kept = line.with_changes(body=[small.with_changes(names=stay)])
+        return cst.FlattenSentinel([kept, fallback])
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
         if (
@@ -249,24 +304,23 @@ class _Transformer(RecordingTransformer):
         ):
             return updated_node
         self.needs_abc_import = True
-        self.record(
-            original_node,
-            f"`collections.{updated_node.attr.value}` spelled `collections.abc.{updated_node.attr.value}`",
-        )
-        return updated_node.with_changes(value=cst.parse_expression("collections.abc"))
+        module = COMPAT_NAME if self.compat else "collections.abc"
+        self.record(original_node, f"`collections.{updated_node.attr.value}` spelled `{module}.{updated_node.attr.value}`")
+        return updated_node.with_changes(value=cst.parse_expression(module))
 
 
 class _AddAbcImport(cst.CSTTransformer):
-    """Add `import collections.abc` after the first top-level `import collections`."""
+    """Add `import collections.abc` (or the Python 2 fallback binding `collections_abc`) after the first
+    top-level `import collections`."""
 
-    def __init__(self) -> None:
+    def __init__(self, code: str = "import collections.abc\n") -> None:
         super().__init__()
-        self.done = False
+        self.code = code
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         body = list(updated_node.body)
         for index, statement in enumerate(body):
             if _is_plain_collections_import(statement):
-                body.insert(index + 1, cst.parse_statement("import collections.abc\n"))
+                body.insert(index + 1, cst.parse_statement(self.code))
                 return updated_node.with_changes(body=body)
         return updated_node

@@ -25,6 +25,7 @@ from .values import Progress
 
 if TYPE_CHECKING:
     from evolve.project_rules.model import ProjectRules
+    from evolve.research.base_suites import BaseSuites
 
 LLM_THEME_BY_TASK = {
     "docstrings": "docstrings",
@@ -87,11 +88,19 @@ def llm_themes(config: EvolveConfig, llm_on: bool) -> frozenset[str]:
     return frozenset(LLM_THEME_BY_TASK[t] for t in config.llm.tasks) if llm_on else frozenset()
 
 
-def plan_from_scan(scan: ScanResult, request: PlanRequest, catalog: CodemodCatalog, rules: ProjectRules) -> Plan:
-    """The plan for a scan: the findings the project's rules allow, ranked and limited."""
+def plan_from_scan(
+    scan: ScanResult,
+    request: PlanRequest,
+    catalog: CodemodCatalog,
+    rules: ProjectRules,
+    suites: BaseSuites | None = None,
+) -> Plan:
+    """The plan for a scan: the findings the project's rules allow, ranked and limited; a rewrite that fixes
+    tests failing on base (`suites`) first."""
     from evolve.project_rules.planning import filter_findings
 
     config, options = request.config, request.options
+    red = suites.red_fixes() if suites is not None else {}
     allowed = filter_findings(scan.findings, rules, catalog.lint_codes, request.focus)
     reenabled = set(config.codemods.reenabled)
     plan = make_plan(
@@ -107,8 +116,11 @@ def plan_from_scan(scan: ScanResult, request: PlanRequest, catalog: CodemodCatal
             skip_themes=options.themes_to_skip,
             include_kinds=tuple(config.scope.include_kinds),
             codemod_kinds=catalog.also_in_kinds,
+            red=red,
         )
     )
+    if suites is not None:
+        plan = replace(plan, base_suites=suites.lines(), notes=plan.notes + suites.unfixable())
     return replace(plan, notes=plan.notes + allowed.notes) if allowed.dropped else plan
 
 
@@ -124,18 +136,46 @@ def scan_and_plan(
     progress: Progress | None,
     environment: Environment | None = None,
     rules: ProjectRules | None = None,
+    suites: BaseSuites | None = None,
 ) -> tuple[ScanResult, Plan]:
-    """Scan `tree` (with coverage when asked) and plan from the scan under the project's rules (read when not given)."""
+    """Scan `tree` (with coverage when asked) and plan from the scan under the project's rules (read when not
+    given), with what base's suites showed (`suites`, when research ran them)."""
     from evolve.project_rules import read_project_rules
     from evolve.research import scan_repository
 
     options = request.options
+    broken = frozenset(suites.red_fixes()) if suites is not None else frozenset()
     scan = scan_repository(
-        tree, request.config, with_coverage=options.with_coverage, progress=progress, environment=environment
+        tree,
+        request.config,
+        with_coverage=options.with_coverage,
+        progress=progress,
+        environment=environment,
+        broken=broken,
     )
     catalog = CodemodCatalog.installed(request.config)
     rules = rules if rules is not None else read_project_rules(Path(scan.root))
-    return scan, plan_from_scan(scan, request, catalog, rules)
+    return scan, plan_from_scan(scan, request, catalog, rules, suites)
+
+
+def base_suites(
+    tree: Path, base_sha: str, config: EvolveConfig, options: RunOptions, progress: Progress | None
+) -> BaseSuites | None:
+    """Base's suite on the newest declared and oldest supported Python, when the options ask for it."""
+    if not options.base_suites:
+        return None
+    from evolve.research.base_suites import research_suites
+
+    return research_suites(tree, base_sha, config, options.environment, progress)
+
+
+def with_suite_installs(config: EvolveConfig, suites: BaseSuites | None) -> EvolveConfig:
+    """The configuration with the modules research installed for the tests (so the gates' runs start too)."""
+    if suites is None or not suites.installed:
+        return config
+    from evolve.research.base_suites import with_test_settings
+
+    return with_test_settings(config, None, suites.installed)
 
 
 def plan_request(config: EvolveConfig, options: RunOptions, llm_on: bool) -> PlanRequest:
@@ -163,26 +203,28 @@ def plan_repository(
     repository = open_repository(repo)
     base_sha = resolve_base(repository, options.base_ref)
     if repository.work_tree is not None:
-        scan, plan, config = _plan_tree(repository.work_tree, options, config, progress)
+        scan, plan, config = _plan_tree(repository.work_tree, base_sha, options, config, progress)
         return PlanOutcome(repository.work_tree, base_sha, config, scan, plan)
     run_dir = make_run_directory(
         options.work_dir or default_root(), f"plan-{uuid.uuid4().hex[:12]}", repository.git_dir
     )
     try:
         tree = export_tree(repository.git_dir, base_sha, run_dir / "base").path
-        scan, plan, config = _plan_tree(tree, options, config, progress)
+        scan, plan, config = _plan_tree(tree, base_sha, options, config, progress)
     finally:
         remove_run_directory(run_dir)
     return PlanOutcome(repository.git_dir, base_sha, config, scan, plan)
 
 
 def _plan_tree(
-    tree: Path, options: RunOptions, config: EvolveConfig | None, progress: Progress | None
+    tree: Path, base_sha: str, options: RunOptions, config: EvolveConfig | None, progress: Progress | None
 ) -> tuple[ScanResult, Plan, EvolveConfig]:
     config = apply_operator_limits(config or load_config(tree), options.operator)[0]
+    suites = base_suites(tree, base_sha, config, options, progress)
+    config = with_suite_installs(config, suites)
     environment = _research_environment(tree, config, options, progress)
     llm_on = options.llm and llm_available(config, options)
-    scan, plan = scan_and_plan(tree, plan_request(config, options, llm_on), progress, environment)
+    scan, plan = scan_and_plan(tree, plan_request(config, options, llm_on), progress, environment, suites=suites)
     return scan, plan, config
 
 

@@ -15,7 +15,7 @@ import traceback
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evolve.config_loading.loading import load_config
 from evolve.configuration.model import ConfigError, EvolveConfig
@@ -35,9 +35,12 @@ from evolve.sandbox.cancellation import check as check_cancelled
 from evolve.sandbox.scratch import default_root, make_run_directory, remove_run_directory, sweep_legacy_worktrees
 
 from . import reports
+
+if TYPE_CHECKING:
+    from evolve.research.base_suites import BaseSuites
 from .attempt_loop import run_attempts
 from .finish import publish_success, report_failure
-from .planning import plan_request, resolve_base, scan_and_plan
+from .planning import base_suites, plan_request, resolve_base, scan_and_plan, with_suite_installs
 from .proposal import first_proposal
 from .values import (
     Drafted,
@@ -135,9 +138,11 @@ def _steps(request: RunRequest) -> RunReport:
     """The engine loop, one step at a time; each step either hands its value on or ends the run with a report."""
     setup = prepare(request)
     llm = llm_stage(setup)
+    suites = base_suites(setup.base, setup.base_sha, setup.config, setup.options, setup.progress)
+    setup = replace(setup, config=with_suite_installs(setup.config, suites))  # the gates' suite starts too
     environments = RunEnvironments(setup.options.environment, setup.config, setup.progress)
     check_cancelled()
-    researched = research(setup, environments, llm)
+    researched = research(setup, environments, llm, suites)
     if isinstance(researched, RunReport):
         return researched
     if researched.plan.empty:
@@ -194,8 +199,11 @@ def llm_stage(setup: RunSetup) -> LlmStage:
     return LlmStage(provider) if provider is not None else LlmStage(notes=(NO_LLM_NOTE,))
 
 
-def research(setup: RunSetup, environments: RunEnvironments, llm: LlmStage) -> Researched | RunReport:
-    """Scan base (with coverage, in the test environment, when asked) and plan; the rules the project declares."""
+def research(
+    setup: RunSetup, environments: RunEnvironments, llm: LlmStage, suites: BaseSuites | None = None
+) -> Researched | RunReport:
+    """Scan base (with coverage, in the test environment, when asked) and plan, fixes of failing tests first
+    (`suites`: what base's suites showed); the rules the project declares."""
     from evolve.project_rules.sources import describe_rule_sources
 
     basis = ReportBasis(setup.run_id, setup.repository.label, setup.base_sha, None)
@@ -204,7 +212,7 @@ def research(setup: RunSetup, environments: RunEnvironments, llm: LlmStage) -> R
     if isinstance(environment, EnvironmentFailure):
         return reports.environment_failed(replace(basis, environment=environments.report()), environment)
     request = plan_request(setup.config, setup.options, llm.provider is not None)
-    scan, plan = scan_and_plan(setup.base, request, setup.progress, environment, setup.rules)
+    scan, plan = scan_and_plan(setup.base, request, setup.progress, environment, setup.rules, suites)
     basis = replace(basis, plan=plan).timed("research", time.monotonic() - clock)
     rules = describe_rule_sources(setup.rules)
     return Researched(scan, plan, replace(basis, rules=rules))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from evolve.configuration.model import LimitsConfig
@@ -48,6 +48,9 @@ VALUE_CLASS_RATIO = 0.34
 # Below this (after learned acceptance) a task is a cosmetic rewrite: a default run does not open a PR made
 # only of those; a focus on the theme or codemod, or a history of merging them, does.
 COSMETIC_CEILING = 0.09
+# A task that rewrites the line a failing test's traceback ends in (a removed standard-library name) turns red
+# tests green: it outranks every other task, whatever learning says.
+RED_SCORE = 2.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,9 @@ class PlanningInput:
     skip_themes: frozenset[str] = frozenset()
     include_kinds: tuple[str, ...] = DEFAULT_KINDS  # the configured scope (evolve/configuration/path_kinds.py)
     codemod_kinds: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # codemod id -> its also_in_kinds
+    # (codemod id, file) -> the tests failing on base that a rewrite of that file fixes (research's diagnosis):
+    # such a task is in scope even in a test module, because the test is broken.
+    red: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
 
 def acceptance_key(task: Task, theme: str) -> str:
@@ -82,7 +88,8 @@ def candidate_tasks(plan_input: PlanningInput) -> dict[str, list[Task]]:
         if finding.kind != "codemod":
             continue
         codemod = finding.rule
-        if not path_in_scope(finding.path, plan_input.include_kinds + tuple(plan_input.codemod_kinds.get(codemod, ()))):
+        kinds = plan_input.include_kinds + tuple(plan_input.codemod_kinds.get(codemod, ()))
+        if (codemod, finding.path) not in plan_input.red and not path_in_scope(finding.path, kinds):
             continue
         if codemod not in plan_input.codemod_themes or codemod in plan_input.blocked:
             continue
@@ -170,8 +177,61 @@ def known_focuses(plan_input: PlanningInput) -> list[str]:
     return sorted(themes | set(plan_input.codemod_themes))
 
 
+def _weight(task: Task, theme: str, plan_input: PlanningInput) -> float:
+    """A task's score: RED_SCORE when it fixes failing tests, else its priority scaled by learned acceptance."""
+    if task.codemod and (task.codemod, task.path) in plan_input.red:
+        return RED_SCORE
+    return task.priority * plan_input.acceptance.get(acceptance_key(task, theme), NEUTRAL_ACCEPTANCE) / NEUTRAL_ACCEPTANCE
+
+
+def red_tests_fixed(tasks: Iterable[Task], red: Mapping[tuple[str, str], tuple[str, ...]]) -> tuple[str, ...]:
+    """The failing tests (`3.13: tests/test_a.py::test_b`) that the tasks' rewrites fix, each once."""
+    found: dict[str, None] = {}
+    for task in tasks:
+        for test in red.get((task.codemod or "", task.path), ()):
+            found[test] = None
+    return tuple(found)
+
+
+def unplanned_red(plan_input: PlanningInput, planned: Iterable[Task]) -> tuple[str, ...]:
+    """A note per (codemod, file) whose rewrite would fix failing tests but is not in the plan, and why."""
+    done = {(t.codemod, t.path) for t in planned}
+    found = {(f.rule, f.path) for f in plan_input.findings if f.kind == "codemod"}
+    enabled = plan_input.enabled_codemods
+    notes = []
+    for (codemod, path), tests in sorted(plan_input.red.items()):
+        if (codemod, path) in done:
+            continue
+        if codemod not in plan_input.codemod_themes:
+            why = f"the recipe {codemod} is not installed"
+        elif codemod in plan_input.blocked:
+            why = f"{codemod} is blocked here (its PRs were closed unmerged)"
+        elif enabled is not None and codemod not in enabled:
+            why = f"{codemod} is disabled by the configuration"
+        elif (codemod, path) not in found:
+            why = f"{codemod} found nothing it can rewrite in {path}"
+        elif plan_input.focus:
+            why = f"the focus {plan_input.focus!r} leaves {codemod} out"
+        else:
+            why = "the size limits leave it for a later PR"
+        notes.append(f"{len(tests)} failing test(s) not fixed by this plan ({codemod} on {path}): {why}")
+    return tuple(notes)
+
+
 def make_plan(plan_input: PlanningInput) -> Plan:
-    """Choose the best theme and its tasks within the size limits."""
+    """Choose the best theme and its tasks within the size limits; a theme that turns red tests green first."""
+    plan = _choose(plan_input)
+    notes = unplanned_red(plan_input, plan.tasks)
+    fixed = red_tests_fixed(plan.tasks, plan_input.red)
+    if not notes and not fixed:
+        return plan
+    if fixed and plan.tasks:
+        pythons = sorted({test.split(":", 1)[0] for test in fixed})
+        plan = replace(plan, title=f"Fix {len(fixed)} test(s) failing on Python {', '.join(pythons)}")
+    return replace(plan, notes=plan.notes + notes, red_tests=fixed)
+
+
+def _choose(plan_input: PlanningInput) -> Plan:
     focus = plan_input.focus
     if focus and focus not in known_focuses(plan_input):
         hint = ", ".join(known_focuses(plan_input))
@@ -184,15 +244,7 @@ def make_plan(plan_input: PlanningInput) -> Plan:
             tasks = [t for t in tasks if _matches_focus(focus, theme, t)]
         if not tasks:
             continue
-        weighted = [
-            (
-                t.priority
-                * plan_input.acceptance.get(acceptance_key(t, theme), NEUTRAL_ACCEPTANCE)
-                / NEUTRAL_ACCEPTANCE,
-                t,
-            )
-            for t in tasks
-        ]
+        weighted = [(_weight(t, theme, plan_input), t) for t in tasks]
         weighted.sort(
             key=lambda pair: (
                 -pair[0],
@@ -210,7 +262,9 @@ def make_plan(plan_input: PlanningInput) -> Plan:
         ]
         chosen, dropped = _fit_limits(ranked, plan_input.limits)
         if chosen:
-            scored.append((theme_score([t.priority for t in chosen]), theme, chosen, dropped))
+            # A theme whose tasks fix failing tests ranks above every other (its score says by how much).
+            red_bonus = RED_SCORE if any((t.codemod, t.path) in plan_input.red for t in chosen) else 0.0
+            scored.append((red_bonus + theme_score([t.priority for t in chosen]), theme, chosen, dropped))
     if not scored:
         note = "no findings match the focus" if focus else "no actionable findings"
         return Plan(theme=focus or "", title="", tasks=(), score=0.0, notes=(note,))

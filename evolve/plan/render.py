@@ -15,10 +15,25 @@ def _task_label(task_kind: str, codemod: str | None, symbol: str | None) -> str:
     return f"{task_kind}: {symbol or '(module)'}"
 
 
+def _suite_lines(plan: Plan) -> list[str]:
+    """What base's suites showed, and the failing tests the plan fixes (plain text)."""
+    lines = []
+    if plan.base_suites:
+        lines += ["Base's test suite:", *(f"  {line}" for line in plan.base_suites)]
+    if plan.red_tests:
+        lines.append(f"This plan fixes {len(plan.red_tests)} failing test(s): " + ", ".join(plan.red_tests))
+    return lines
+
+
 def render_plan_table(plan: Plan) -> str:
-    """A fixed-width table of the plan's tasks."""
+    """A fixed-width table of the plan's tasks, after what base's suites showed."""
+    suites = "".join(f"{line}\n" for line in _suite_lines(plan))
     if plan.empty:
-        return "Nothing to do: " + ("; ".join(plan.notes) or "no actionable findings") + "\n"
+        return suites + "Nothing to do: " + ("; ".join(plan.notes) or "no actionable findings") + "\n"
+    return suites + _task_table(plan)
+
+
+def _task_table(plan: Plan) -> str:
     rows = [("#", "task", "file", "findings", "priority", "~lines")]
     for number, task in enumerate(plan.tasks, 1):
         rows.append(
@@ -41,6 +56,7 @@ def render_plan_table(plan: Plan) -> str:
         lines.append(f"({plan.dropped} more tasks left for later by the size limits)")
     if plan.alternatives:
         lines.append("Other themes: " + ", ".join(f"{t} ({s:.2f})" for t, s in plan.alternatives))
+    lines += [f"Note: {note}" for note in plan.notes]
     return "\n".join(lines) + "\n"
 
 
@@ -73,11 +89,27 @@ def render_plan_mermaid(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+def _suite_markdown(plan: Plan) -> str:
+    if not plan.base_suites and not plan.red_tests:
+        return ""
+    lines = ["**Base's test suite:**", ""]
+    lines += [f"- {escape_markdown(line.strip())}" for line in plan.base_suites]
+    if plan.red_tests:
+        fixed = ", ".join(code_span(test) for test in plan.red_tests)
+        lines += ["", f"This plan fixes {len(plan.red_tests)} failing test(s): {fixed}."]
+    return "\n".join(lines) + "\n\n"
+
+
 def render_plan_markdown(plan: Plan) -> str:
-    """Markdown for an issue comment or a report: summary, Mermaid diagram and task table."""
+    """Markdown for an issue comment or a report: what base's suites showed, summary, Mermaid diagram, tasks."""
+    suites = _suite_markdown(plan)
     if plan.empty:
         notes = "; ".join(escape_markdown(note) for note in plan.notes)
-        return "**Evolve plan:** nothing to do — " + (notes or "no actionable findings") + ".\n"
+        return suites + "**Evolve plan:** nothing to do — " + (notes or "no actionable findings") + ".\n"
+    return suites + _task_markdown(plan)
+
+
+def _task_markdown(plan: Plan) -> str:
     lines = [
         f"### Evolve plan: {plan.title}",
         "",

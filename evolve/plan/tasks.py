@@ -44,6 +44,8 @@ class Plan:
     alternatives: tuple[tuple[str, float], ...] = ()  # other themes and their scores
     dropped: int = 0  # tasks left out by size limits
     notes: tuple[str, ...] = field(default=())
+    red_tests: tuple[str, ...] = ()  # tests failing on base (`3.13: tests/test_a.py::test_b`) the tasks fix
+    base_suites: tuple[str, ...] = ()  # what base's suites showed, per Python, for people (research's lines)
 
     @property
     def empty(self) -> bool:
@@ -72,4 +74,6 @@ class Plan:
             "alternatives": [{"theme": t, "score": round(s, 4)} for t, s in self.alternatives],
             "dropped": self.dropped,
             "notes": list(self.notes),
+            "red_tests": list(self.red_tests),
+            "base_suites": list(self.base_suites),
         }

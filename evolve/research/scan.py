@@ -161,19 +161,30 @@ def _collect_semgrep(running: SemgrepRun, section: Section, progress: Progress) 
 
 
 def _in_scope(
-    findings: list[Finding], kind: PathKind, include_kinds: Sequence[str], metadata: Mapping[str, Any]
+    findings: list[Finding],
+    kind: PathKind,
+    include_kinds: Sequence[str],
+    metadata: Mapping[str, Any],
+    broken: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[Finding]:
     """A file's findings as far as the scope allows.
 
     Generated and vendored files have none. Other kinds out of scope (tests, docs, ...) keep their security
     findings (the security gate must still see a new one in, say, a test file a change adds) and the findings of
-    codemods that declare the kind in `also_in_kinds` (TestCase aliases removed in 3.12 live in tests).
+    codemods that declare the kind in `also_in_kinds` (TestCase aliases removed in 3.12 live in tests), and the
+    findings of a recipe in a file where it fixes failing tests (`broken`: (codemod id, path), from the diagnosis).
     """
     if kind in NEVER_IN_SCOPE:
         return []
     if in_scope(kind, include_kinds):
         return findings
-    return [finding for finding in findings if finding.kind == "security" or _codemod_reaches(finding, kind, metadata)]
+    return [
+        finding
+        for finding in findings
+        if finding.kind == "security"
+        or _codemod_reaches(finding, kind, metadata)
+        or (finding.rule, finding.path) in broken
+    ]
 
 
 def _codemod_reaches(finding: Finding, kind: PathKind, metadata: Mapping[str, Any]) -> bool:
@@ -183,7 +194,11 @@ def _codemod_reaches(finding: Finding, kind: PathKind, metadata: Mapping[str, An
 
 
 def _assemble(
-    readable: list[SourceFile], sections: dict[str, Section], catalog: codemods.Catalog, config: EvolveConfig
+    readable: list[SourceFile],
+    sections: dict[str, Section],
+    catalog: codemods.Catalog,
+    config: EvolveConfig,
+    broken: frozenset[tuple[str, str]] = frozenset(),
 ) -> tuple[list[FileMetrics], list[Finding], list[SkippedFile]]:
     """Metrics, findings (within the configured scope) and skipped files from the per-file payloads."""
     files: list[FileMetrics] = []
@@ -202,7 +217,8 @@ def _assemble(
         found.extend(security_findings(source.path, matches, metrics.functions))
         occurrences = sections["codemods"].payload(source.path, [])
         found.extend(codemods.codemod_findings(source.path, occurrences, catalog.metadata))
-        findings.extend(_in_scope(found, kind_of_file(source.path, source.text), include_kinds, catalog.metadata))
+        kind = kind_of_file(source.path, source.text)
+        findings.extend(_in_scope(found, kind, include_kinds, catalog.metadata, broken))
     return files, findings, skipped
 
 
@@ -217,11 +233,13 @@ def scan_repository(
     use_cache: bool = True,
     progress: Progress | None = None,
     environment: Environment | None = None,
+    broken: frozenset[tuple[str, str]] = frozenset(),
 ) -> ScanResult:
     """Scan the Python files of `root` (or only `paths`, relative to it) and return metrics and findings.
 
     Bad files (syntax errors, binary, not UTF-8) are listed in `skipped`; tools that are missing or fail
     are listed in `notes`. Per-file results are cached by content hash, so a re-scan only analyses changes.
+    `broken` names (codemod id, path) pairs whose findings are kept out of the scope too: failing tests need them.
     """
     root = Path(root).resolve()
     config = config or EvolveConfig()
@@ -246,7 +264,7 @@ def scan_repository(
     finally:
         cache.close()
 
-    files, findings, skipped = _assemble(readable, sections, catalog, config)
+    files, findings, skipped = _assemble(readable, sections, catalog, config, broken)
     line_coverage = coverage = None
     if with_coverage:
         report("coverage", 0, 1)

@@ -105,16 +105,43 @@ def test_late_binding_counts_a_lambda_in_nested_loops_once_and_binds_what_the_bo
     assert "factories.append(lambda env=env: env)" in apply_codemod(LateBindingClosures(), source)[0]
 
 
-def test_collections_abc_leaves_projects_that_still_support_python_2_alone():
+def test_collections_abc_writes_the_form_python_2_accepts_where_the_project_still_declares_it():
     from evolve.codemods.collections_abc import CollectionsAbc
 
     source = "import collections\nx = collections.Mapping\n"
     py27 = CodemodContext(min_python=(2, 7))
-    assert CollectionsAbc().detect(ast.parse(source), source, py27) == []
-    assert_unchanged(CollectionsAbc(), source, py27)
+    assert len(CollectionsAbc().detect(ast.parse(source), source, py27)) == 1
+    compat = apply_codemod(CollectionsAbc(), source, py27)[0]
+    assert compat == (
+        "import collections\ntry:\n    import collections.abc as collections_abc\n"
+        "except ImportError:  # Python 2\n    collections_abc = collections\nx = collections_abc.Mapping\n"
+    )
+    namespace: dict = {}
+    exec(compile(compat, "compat.py", "exec"), namespace)
+    assert namespace["x"] is __import__("collections.abc").abc.Mapping
     assert apply_codemod(CollectionsAbc(), source, PY38)[0] == (
         "import collections\nimport collections.abc\nx = collections.abc.Mapping\n"
     )
+
+
+def test_collections_abc_compatible_import_keeps_a_parenthesised_list_and_an_indented_import():
+    from evolve.codemods.collections_abc import CollectionsAbc
+
+    py27 = CodemodContext(min_python=(2, 7))
+    source = "from collections import (\n    OrderedDict,\n    Sequence,\n)\n"
+    result = apply_codemod(CollectionsAbc(), source, py27)[0]
+    assert result == (
+        "from collections import (\n    OrderedDict,\n)\ntry:\n    from collections.abc import Sequence\n"
+        "except ImportError:  # Python 2\n    from collections import Sequence\n"
+    )
+    taken = "import collections\ncollections_abc = 1\nx = collections.Mapping\n"  # the name means something else
+    assert CollectionsAbc().detect(ast.parse(taken), taken, py27) == []
+    assert_unchanged(CollectionsAbc(), taken, py27)
+    nested = "def f():\n    from collections import Mapping\n    return Mapping\n"
+    result = apply_codemod(CollectionsAbc(), nested, py27)[0]
+    namespace: dict = {}
+    exec(compile(result, "nested.py", "exec"), namespace)
+    assert namespace["f"]() is __import__("collections.abc").abc.Mapping
 
 
 def test_unittest_aliases_keep_the_names_python_2_lacks_where_it_is_supported():

@@ -1,0 +1,324 @@
+"""Research runs base's test suite on the newest Python the project declares that this machine has, and on the
+oldest one the environment builder supports, and records each failing test with its traceback and diagnosis.
+
+Each run is cached per (commit, Python, environment). A suite that cannot start because its tests import a
+module the project never declares gets it installed (`gates.tests.install`), said in a note, and proposed for
+declaring; the run that follows uses the same installs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from evolve.configuration.model import EvolveConfig
+from evolve.environments.declarations import discover
+from evolve.environments.interpreters import Interpreter, available_interpreters, candidate_paths
+from evolve.environments.model import Environment, EnvironmentFailure, EnvironmentSettings
+from evolve.environments.prepare import prepare_environment
+from evolve.environments.project_files import read_project_files
+from evolve.environments.store import EnvironmentStore
+from evolve.research.diagnosis import Diagnosis, diagnose
+from evolve.research.files import list_python_files
+from evolve.research.suite_imports import distribution_for, module_only_tests_import
+from evolve.suites.base_results import BaseResultsCache, cache_key, environment_key
+from evolve.suites.runs import TestRun, detect_test_command, run_test_suite
+from evolve.suites.startup import cannot_start_reason
+
+Progress = Callable[[str, int, int], None]
+MAX_INSTALLS = 3  # modules installed, one at a time, for a suite to start
+TRACEBACK_LIMIT = 4000
+_BLOCK = re.compile(r"^____ (?P<id>.+?) ____$", re.M)
+
+
+@dataclass(frozen=True)
+class FailingTest:
+    """A test that fails or errors on base, its traceback (redacted and capped), and its cause when known."""
+
+    test_id: str
+    traceback: str
+    diagnosis: Diagnosis | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "test_id": self.test_id,
+            "traceback": self.traceback,
+            "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
+        }
+
+
+@dataclass(frozen=True)
+class SuiteOnPython:
+    """Base's suite on one Python: counts, failing tests, what was installed for it, or why it did not run."""
+
+    python: str  # "3.13.0"
+    role: str  # "newest declared" / "oldest supported"
+    environment: str = ""
+    ran: bool = False
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    failing: tuple[FailingTest, ...] = ()
+    installed: tuple[str, ...] = ()
+    note: str = ""
+    from_cache: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "python": self.python,
+            "role": self.role,
+            "environment": self.environment,
+            "ran": self.ran,
+            "passed": self.passed,
+            "failed": self.failed,
+            "errors": self.errors,
+            "failing": [test.to_dict() for test in self.failing],
+            "installed": list(self.installed),
+            "note": self.note,
+            "from_cache": self.from_cache,
+        }
+
+    def summary(self) -> str:
+        """`Python 3.13.0 (newest declared): 21 passed, 2 failed` or why it did not run."""
+        head = f"Python {self.python} ({self.role})"
+        if not self.ran:
+            return f"{head}: did not run: {self.note}"
+        counts = f"{self.passed} passed, {self.failed} failed, {self.errors} errors"
+        return f"{head}: {counts}" + (f" — {self.note}" if self.note else "")
+
+
+@dataclass(frozen=True)
+class BaseSuites:
+    """What research learnt from base's suites, for the plan, the report and the proof."""
+
+    runs: tuple[SuiteOnPython, ...] = ()
+    installed: tuple[str, ...] = ()  # distributions installed for imports only the tests make
+    notes: tuple[str, ...] = field(default=())
+
+    def red_fixes(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """(recipe, file) -> the failing tests (`3.13: tests/test_a.py::test_b`) a rewrite of that file fixes."""
+        fixes: dict[tuple[str, str], list[str]] = {}
+        for run in self.runs:
+            for test in run.failing:
+                diagnosis = test.diagnosis
+                if diagnosis is None or diagnosis.recipe is None or diagnosis.path is None:
+                    continue
+                tests = fixes.setdefault((diagnosis.recipe, diagnosis.path), [])
+                label = f"{run.python}: {test.test_id}"
+                if label not in tests:
+                    tests.append(label)
+        return {key: tuple(value) for key, value in sorted(fixes.items())}
+
+    def unfixable(self) -> tuple[str, ...]:
+        """One line per diagnosed cause no recipe rewrites, saying why (never a silent refusal)."""
+        lines: list[str] = []
+        for run in self.runs:
+            for test in run.failing:
+                diagnosis = test.diagnosis
+                if diagnosis is None or (diagnosis.recipe is not None and diagnosis.path is not None):
+                    continue
+                why = "no recipe rewrites it safely" if diagnosis.recipe is None else "no repository line to rewrite"
+                line = f"{test.test_id} on Python {run.python}: {diagnosis.describe()}; {why}"
+                if line not in lines:
+                    lines.append(line)
+        return tuple(lines)
+
+    def lines(self) -> tuple[str, ...]:
+        """For people (`evolve plan`, the report): per Python, the counts, then each failing test and its cause."""
+        out: list[str] = []
+        for run in self.runs:
+            out.append(run.summary())
+            for test in run.failing:
+                cause = test.diagnosis.describe() if test.diagnosis else _last_line(test.traceback)
+                out.append(f"  FAILED {test.test_id}: {cause}")
+        out.extend(self.notes)
+        return tuple(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"runs": [run.to_dict() for run in self.runs], "installed": list(self.installed), "notes": list(self.notes)}
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "(no traceback)"
+
+
+def suite_pythons(interpreters: Sequence[Interpreter], requires_python: str | None) -> tuple[tuple[Interpreter, str], ...]:
+    """The newest CPython `requires_python` admits on this machine and, when it is another minor version, the
+    oldest one (`interpreters` as `available_interpreters` lists them: 3.8 and newer, newest first)."""
+    try:
+        spec = SpecifierSet(requires_python or "")
+    except InvalidSpecifier:
+        spec = SpecifierSet("")
+    fitting = [
+        i for i in interpreters if i.implementation == "cpython" and spec.contains(i.version_text, prereleases=True)
+    ]
+    if not fitting:
+        return ()
+    newest, oldest = fitting[0], fitting[-1]
+    if newest.version[:2] == oldest.version[:2]:
+        return ((newest, "newest declared"),)
+    return ((newest, "newest declared"), (oldest, "oldest supported"))
+
+
+def with_test_settings(config: EvolveConfig, python: str | None, install: Sequence[str]) -> EvolveConfig:
+    """`config` with the suite's interpreter and extra requirements (`gates.tests.python` / `.install`)."""
+    tests = config.gates.tests
+    extra = [requirement for requirement in install if requirement not in tests.install]
+    if python is None and not extra:
+        return config
+    changed = tests.model_copy(update={"python": python or tests.python, "install": [*tests.install, *extra]})
+    return config.model_copy(update={"gates": config.gates.model_copy(update={"tests": changed})})
+
+
+def failing_tests(run: TestRun, root: Path) -> tuple[FailingTest, ...]:
+    """The failing tests of a run with their tracebacks (from `failure_details`) and diagnoses."""
+    blocks = list(_BLOCK.finditer(run.failure_details))
+    found: list[FailingTest] = []
+    for index, match in enumerate(blocks):
+        end = blocks[index + 1].start() if index + 1 < len(blocks) else len(run.failure_details)
+        text = run.failure_details[match.end() : end].strip()
+        found.append(FailingTest(match["id"], text[-TRACEBACK_LIMIT:], diagnose(text, root)))
+    if not blocks and run.failing_tests:  # a run that failed without naming a test: its output is the evidence
+        text = run.failure_details or run.output_tail
+        found = [FailingTest(test_id, text[-TRACEBACK_LIMIT:], diagnose(text, root)) for test_id in run.failing_tests]
+    return tuple(found)
+
+
+class SuiteResearch:
+    """Runs base's suite on the chosen Pythons (a class only to share the tree, the cache and the progress)."""
+
+    def __init__(
+        self,
+        tree: Path,
+        base_sha: str,
+        config: EvolveConfig,
+        settings: EnvironmentSettings,
+        progress: Progress | None = None,
+        cache: BaseResultsCache | None = None,
+    ) -> None:
+        self.tree = Path(tree)
+        self.base_sha = base_sha
+        self.config = config
+        self.settings = settings
+        self.progress = progress or (lambda step, done, total: None)
+        self.cache = cache or BaseResultsCache()
+        self._paths: list[str] | None = None
+
+    def python_files(self) -> list[str]:
+        """The tree's Python files (listed once)."""
+        if self._paths is None:
+            self._paths = list_python_files(self.tree, self.config)
+        return self._paths
+
+    def run(self) -> BaseSuites:
+        """Base's suites on each chosen Python; never raises for the project's problems."""
+        if detect_test_command(self.tree, self.config.gates.tests.command) is None:
+            return BaseSuites(notes=("base's suite was not run: no tests found",))
+        targets: tuple[tuple[str | None, str], ...]
+        if self.settings.python or not self.settings.build:
+            targets = ((None, "the chosen interpreter"),)
+        else:
+            declared = discover(read_project_files(self.tree))
+            probes = EnvironmentStore(self.settings.store_dir, self.settings.max_bytes).root / "interpreters.json"
+            found = available_interpreters(candidate_paths(with_uv=False), probes)
+            chosen = suite_pythons(found, declared.requires_python) or suite_pythons(
+                available_interpreters(None, probes), declared.requires_python
+            )
+            if not chosen:
+                have = ", ".join(i.version_text for i in found) or "none"
+                return BaseSuites(
+                    notes=(f"base's suite was not run: no Python here fits {declared.requires_python!r} ({have})",)
+                )
+            targets = tuple((".".join(map(str, i.version[:2])), role) for i, role in chosen)
+        runs: list[SuiteOnPython] = []
+        installed: list[str] = []
+        for number, (python, role) in enumerate(targets):
+            self.progress("base suites", number, len(targets))
+            outcome = self._one(python, role, installed)
+            installed.extend(name for name in outcome.installed if name not in installed)
+            runs.append(outcome)
+        self.progress("base suites", len(targets), len(targets))
+        notes = ()
+        if installed:
+            names = ", ".join(installed)
+            notes = (
+                f"the tests import {names}, which the project does not declare: Evolve installed "
+                f"{'it' if len(installed) == 1 else 'them'} to run the suite; declare {names} with the test "
+                "requirements (e.g. an optional-dependencies `test` extra or requirements-test.txt)",
+            )
+        return BaseSuites(tuple(runs), tuple(installed), notes)
+
+    def _one(self, python: str | None, role: str, already: list[str]) -> SuiteOnPython:
+        installed = list(already)
+        for _ in range(MAX_INSTALLS + 1):
+            config = with_test_settings(self.config, python, installed)
+            environment = prepare_environment(self.tree, config, self.settings)
+            if isinstance(environment, EnvironmentFailure):
+                return SuiteOnPython(python or "?", role, note=environment.message[:600], installed=tuple(installed))
+            run, cached = self._suite(config, environment)
+            version = _environment_version(environment, python)
+            text = run.output_tail + "\n" + run.failure_details
+            module = module_only_tests_import(self.tree, text, self.python_files()) if not run.ok else None
+            distribution = distribution_for(module) if module else None
+            if distribution and distribution not in installed and len(installed) < MAX_INSTALLS:
+                installed.append(distribution)
+                continue
+            reason = cannot_start_reason(run)
+            return SuiteOnPython(
+                python=version,
+                role=role,
+                environment=environment.description,
+                ran=reason is None and not run.timed_out,
+                passed=run.passed,
+                failed=run.failed,
+                errors=run.errors,
+                failing=failing_tests(run, self.tree) if reason is None else (),
+                installed=tuple(name for name in installed if name not in already),
+                note=reason or ("timed out" if run.timed_out else ""),
+                from_cache=cached,
+            )
+        raise AssertionError("unreachable: the loop returns once no module is left to install")
+
+    def _suite(self, config: EvolveConfig, environment: Environment) -> tuple[TestRun, bool]:
+        """Base's run in `environment` (no coverage), from the cache when this commit ran there before."""
+        command = detect_test_command(self.tree, config.gates.tests.command)
+        runner = (command.runner, *command.args) if command else ()
+        key = cache_key(
+            self.base_sha,
+            ("base-suite", *runner),
+            environment.key or environment_key(environment.python),
+            (f"network={config.gates.tests.allow_network}", "coverage=no"),
+        )
+        cached = self.cache.load(key)
+        if cached is not None:
+            return cached, True
+        run = run_test_suite(self.tree, config, with_coverage=False, environment=environment)
+        self.cache.store(key, run)
+        return run, False
+
+
+def _environment_version(environment: Environment, asked: str | None) -> str:
+    """The interpreter's version as its description states it (`Python 3.13.0, built ...`), else what was asked."""
+    match = re.match(r"Python (\d+\.\d+(?:\.\d+)?)", environment.description)
+    return match.group(1) if match else (asked or "?")
+
+
+def research_suites(
+    tree: Path,
+    base_sha: str,
+    config: EvolveConfig,
+    settings: EnvironmentSettings,
+    progress: Progress | None = None,
+    cache: BaseResultsCache | None = None,
+) -> BaseSuites:
+    """Base's suite on the newest declared and the oldest supported Python: failing tests, causes, installs."""
+    return SuiteResearch(tree, base_sha, config, settings, progress, cache).run()
