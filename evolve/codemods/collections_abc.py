@@ -57,7 +57,7 @@ _FALLBACK_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "AttributeEr
 HAS_ABC = (3, 3)  # the first Python with collections.abc
 COMPAT_NAME = "collections_abc"
 _COMPAT_ALIAS = (
-    "try:\n    import collections.abc as collections_abc\nexcept ImportError:  # Python 2\n"
+    "try:\n    import collections.abc as collections_abc\nexcept ImportError:  # pragma: no cover (Python 2)\n"
     "    collections_abc = collections\n"
 )
 
@@ -120,12 +120,12 @@ class CollectionsAbc(Codemod):
         Example(
             "from collections import OrderedDict, Mapping\n\nisinstance(x, Mapping)\n",
             "from collections import OrderedDict\ntry:\n    from collections.abc import Mapping\n"
-            "except ImportError:  # Python 2\n    from collections import Mapping\n\nisinstance(x, Mapping)\n",
+            "except ImportError:  # pragma: no cover (Python 2)\n    from collections import Mapping\n\nisinstance(x, Mapping)\n",
             context=(("min_python", (2, 7)),),
         ),
         Example(
             "import collections\n\n\ndef is_tag(tag):\n    return isinstance(tag, collections.Hashable)\n",
-            "import collections\ntry:\n    import collections.abc as collections_abc\nexcept ImportError:  # Python 2\n"
+            "import collections\ntry:\n    import collections.abc as collections_abc\nexcept ImportError:  # pragma: no cover (Python 2)\n"
             "    collections_abc = collections\n\n\ndef is_tag(tag):\n"
             "    return isinstance(tag, collections_abc.Hashable)\n",
             context=(("min_python", (2, 7)),),
@@ -284,7 +284,7 @@ class _Transformer(RecordingTransformer):
         )
         fallback = cst.parse_statement(
             f"try:\n    from collections.abc import {names}\n"
-            f"except ImportError:  # Python 2\n    from collections import {names}\n"
+            f"except ImportError:  # pragma: no cover (Python 2)\n    from collections import {names}\n"
         )
         if not stay:
             return cst.FlattenSentinel([fallback.with_changes(leading_lines=line.leading_lines)])

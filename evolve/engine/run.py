@@ -37,7 +37,7 @@ from evolve.sandbox.scratch import default_root, make_run_directory, remove_run_
 from . import reports
 
 if TYPE_CHECKING:
-    from evolve.research.base_suites import BaseSuites
+    from evolve.research.base_suites import BaseSuites, SuiteProof
 from .attempt_loop import run_attempts
 from .finish import publish_success, report_failure
 from .planning import base_suites, plan_request, resolve_base, scan_and_plan, with_suite_installs
@@ -164,9 +164,25 @@ def _steps(request: RunRequest) -> RunReport:
     ending = Ending(researched.scan, built.measured, drafted.llm, catalog)
     if end.verdict == "cannot-check":
         return reports.cannot_check(replace(end.basis, environment=environments.report()), end.state, end.message)
+    if end.verdict == "passed" and suites is not None and any(run.ran for run in suites.runs):
+        proved = prove_on_pythons(setup, suites)
+        if proved.regressions:
+            failed = report_failure(setup, end, ending)
+            message = f"the change makes tests fail that pass on base: {', '.join(proved.regressions[:10])}"
+            return replace(failed, status=RunStatus.FAILED, message=message)
+        ending = replace(ending, suite_proof=proved.lines)
     if end.verdict == "passed":
         return publish_success(setup, end, ending)
     return report_failure(setup, end, ending)
+
+
+def prove_on_pythons(setup: RunSetup, suites: BaseSuites) -> SuiteProof:
+    """Head's suite on each Python research ran base's on: the failing tests it turns green, none turned red."""
+    from evolve.research.base_suites import prove_head
+
+    if setup.progress:
+        setup.progress("running the tests on head on each Python", 0, 1)
+    return prove_head(setup.head, setup.config, setup.options.environment, suites)
 
 
 def prepare(request: RunRequest) -> RunSetup:

@@ -206,3 +206,5 @@ class Ending:
     measured: BaseMeasurements
     llm: LlmStage
     catalog: Mapping[str, dict[str, Any]] = field(default_factory=dict, hash=False)
+    # Head's suite on each Python base's ran on in research: the tests turned green, by id (for the PR's text).
+    suite_proof: tuple[str, ...] = ()

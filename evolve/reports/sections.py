@@ -140,6 +140,7 @@ def render_tests(tests: dict[str, Any], proof: dict[str, Any]) -> str:
         lines.append(f"- base: {_counts(tests['base'])}{cached}")
     if tests.get("head"):
         lines.append(f"- with this change: {_counts(tests['head'])}")
+    lines += [f"- {escape_markdown(line)}" for line in tests.get("pythons") or ()]
     lines.append(f"- {executed_sentence(proof)}")
     return "\n".join(lines)
 

@@ -322,3 +322,55 @@ def research_suites(
 ) -> BaseSuites:
     """Base's suite on the newest declared and the oldest supported Python: failing tests, causes, installs."""
     return SuiteResearch(tree, base_sha, config, settings, progress, cache).run()
+
+
+@dataclass(frozen=True)
+class SuiteProof:
+    """Head's suite on each Python base's ran on: the tests it turns green, and any it turns red."""
+
+    lines: tuple[str, ...] = ()
+    fixed: tuple[str, ...] = ()  # `3.13.0: tests/test_a.py::test_b`
+    regressions: tuple[str, ...] = ()
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def prove_head(head: Path, config: EvolveConfig, settings: EnvironmentSettings, suites: BaseSuites) -> SuiteProof:
+    """Run head's suite on every Python base's suite ran on and compare by test id: which tests that failed on
+    base pass on head, and which that passed on base fail on head (those must be none)."""
+    lines: list[str] = []
+    fixed: list[str] = []
+    regressions: list[str] = []
+    chosen = bool(settings.python) or not settings.build
+    for base in suites.runs:
+        if not base.ran:
+            continue
+        tests_config = with_test_settings(config, None if chosen else _minor(base.python), suites.installed)
+        environment = prepare_environment(head, tests_config, settings)
+        if isinstance(environment, EnvironmentFailure):
+            lines.append(f"Python {base.python}: head's suite did not run: {environment.message[:300]}")
+            regressions.append(f"{base.python}: <head's environment>")
+            continue
+        run = run_test_suite(head, tests_config, with_coverage=False, environment=environment)
+        failing_before = {test.test_id for test in base.failing}
+        failing_after = {test.test_id for test in failing_tests(run, head)} | set(run.failing_tests)
+        green = sorted(failing_before - failing_after)
+        red = sorted(failing_after - failing_before) + (["<timed out>"] if run.timed_out else [])
+        fixed += [f"{base.python}: {test}" for test in green]
+        regressions += [f"{base.python}: {test}" for test in red]
+        lines.append(
+            f"Python {base.python}: base {base.passed} passed, {base.failed + base.errors} failing; "
+            f"with this change {run.passed} passed, {run.failed + run.errors} failing"
+        )
+        if green:
+            lines.append(
+                f"{len(green)} test(s) that fail on Python {base.python} on base pass with this change: "
+                + ", ".join(green)
+            )
+        if red:
+            lines.append(
+                f"{len(red)} test(s) that pass on Python {base.python} on base fail with this change: " + ", ".join(red)
+            )
+    return SuiteProof(tuple(lines), tuple(fixed), tuple(regressions))
