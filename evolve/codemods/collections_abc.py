@@ -146,10 +146,14 @@ class CollectionsAbc(Codemod):
             return []
         fallbacks = _in_fallbacks(tree)
         compat = context.min_python < HAS_ABC
-        module_ok = (not compat or COMPAT_NAME not in source) and binds_only_module(tree, "collections") and any(
-            isinstance(statement, ast.Import)
-            and [(a.name, a.asname) for a in statement.names] == [("collections", None)]
-            for statement in tree.body
+        module_ok = (
+            (not compat or COMPAT_NAME not in source)
+            and binds_only_module(tree, "collections")
+            and any(
+                isinstance(statement, ast.Import)
+                and [(a.name, a.asname) for a in statement.names] == [("collections", None)]
+                for statement in tree.body
+            )
         )
         found = []
         for node, symbol in walk_with_symbol(tree):
@@ -288,6 +292,7 @@ class _Transformer(RecordingTransformer):
         )
         if not stay:
             return cst.FlattenSentinel([fallback.with_changes(leading_lines=line.leading_lines)])
+        assert not isinstance(small.names, cst.ImportStar)  # checked by the caller
         stay = [*stay[:-1], stay[-1].with_changes(comma=small.names[-1].comma)]
         kept = line.with_changes(body=[small.with_changes(names=stay)])
         return cst.FlattenSentinel([kept, fallback])
@@ -305,7 +310,9 @@ class _Transformer(RecordingTransformer):
             return updated_node
         self.needs_abc_import = True
         module = COMPAT_NAME if self.compat else "collections.abc"
-        self.record(original_node, f"`collections.{updated_node.attr.value}` spelled `{module}.{updated_node.attr.value}`")
+        self.record(
+            original_node, f"`collections.{updated_node.attr.value}` spelled `{module}.{updated_node.attr.value}`"
+        )
         return updated_node.with_changes(value=cst.parse_expression(module))
 
 

@@ -53,7 +53,10 @@ def publish_success(setup: RunSetup, end: LoopEnd, ending: Ending) -> RunReport:
         codemods=reports.codemods_used(edits, ending.catalog),
         llm=llm,
         diff=result.diff,
-        tests={**tests_summary(setup.base, setup.config, ending.measured, result.head_tests), "pythons": list(ending.suite_proof)},
+        tests={
+            **tests_summary(setup.base, setup.config, ending.measured, result.head_tests),
+            "pythons": list(ending.suite_proof),
+        },
         changed_code=tuple(m.to_dict() for m in metrics_of_changed_code(ending.scan, after, result.proof)),
     )
     markdown = render_report_markdown(report.to_dict(), plan, result.gate_results, metrics, setup.config.attempts)

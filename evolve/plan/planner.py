@@ -181,7 +181,9 @@ def _weight(task: Task, theme: str, plan_input: PlanningInput) -> float:
     """A task's score: RED_SCORE when it fixes failing tests, else its priority scaled by learned acceptance."""
     if task.codemod and (task.codemod, task.path) in plan_input.red:
         return RED_SCORE
-    return task.priority * plan_input.acceptance.get(acceptance_key(task, theme), NEUTRAL_ACCEPTANCE) / NEUTRAL_ACCEPTANCE
+    return (
+        task.priority * plan_input.acceptance.get(acceptance_key(task, theme), NEUTRAL_ACCEPTANCE) / NEUTRAL_ACCEPTANCE
+    )
 
 
 def red_tests_fixed(tasks: Iterable[Task], red: Mapping[tuple[str, str], tuple[str, ...]]) -> tuple[str, ...]:

@@ -143,7 +143,11 @@ class BaseSuites:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return {"runs": [run.to_dict() for run in self.runs], "installed": list(self.installed), "notes": list(self.notes)}
+        return {
+            "runs": [run.to_dict() for run in self.runs],
+            "installed": list(self.installed),
+            "notes": list(self.notes),
+        }
 
 
 def _last_line(text: str) -> str:
@@ -151,7 +155,9 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else "(no traceback)"
 
 
-def suite_pythons(interpreters: Sequence[Interpreter], requires_python: str | None) -> tuple[tuple[Interpreter, str], ...]:
+def suite_pythons(
+    interpreters: Sequence[Interpreter], requires_python: str | None
+) -> tuple[tuple[Interpreter, str], ...]:
     """The newest CPython `requires_python` admits on this machine and, when it is another minor version, the
     oldest one (`interpreters` as `available_interpreters` lists them: 3.8 and newer, newest first)."""
     try:
@@ -247,7 +253,7 @@ class SuiteResearch:
             installed.extend(name for name in outcome.installed if name not in installed)
             runs.append(outcome)
         self.progress("base suites", len(targets), len(targets))
-        notes = ()
+        notes: tuple[str, ...] = ()
         if installed:
             names = ", ".join(installed)
             notes = (

@@ -28,11 +28,33 @@ class RemovedName:
         return f"{self.owner}.{self.name}" if self.name else self.owner
 
 
-_ABCS = (
-    "Awaitable Coroutine AsyncIterable AsyncIterator AsyncGenerator Hashable Iterable Iterator Generator Reversible "
-    "Sized Container Callable Collection Set MutableSet Mapping MutableMapping MappingView KeysView ItemsView "
-    "ValuesView Sequence MutableSequence ByteString"
-).split()
+_ABCS = [
+    "Awaitable",
+    "Coroutine",
+    "AsyncIterable",
+    "AsyncIterator",
+    "AsyncGenerator",
+    "Hashable",
+    "Iterable",
+    "Iterator",
+    "Generator",
+    "Reversible",
+    "Sized",
+    "Container",
+    "Callable",
+    "Collection",
+    "Set",
+    "MutableSet",
+    "Mapping",
+    "MutableMapping",
+    "MappingView",
+    "KeysView",
+    "ItemsView",
+    "ValuesView",
+    "Sequence",
+    "MutableSequence",
+    "ByteString",
+]
 _UNITTEST_ALIASES = {
     "failUnlessEqual": "assertEqual",
     "assertEquals": "assertEqual",
@@ -109,10 +131,28 @@ REMOVED: tuple[RemovedName, ...] = (
     # 3.13 (PEP 594)
     *(
         RemovedName(module, "", (3, 13), "a maintained replacement (PEP 594)")
-        for module in (
-            "aifc audioop cgi cgitb chunk crypt imghdr mailcap msilib nis nntplib ossaudiodev pipes sndhdr spwd "
-            "sunau telnetlib uu xdrlib lib2to3"
-        ).split()
+        for module in [
+            "aifc",
+            "audioop",
+            "cgi",
+            "cgitb",
+            "chunk",
+            "crypt",
+            "imghdr",
+            "mailcap",
+            "msilib",
+            "nis",
+            "nntplib",
+            "ossaudiodev",
+            "pipes",
+            "sndhdr",
+            "spwd",
+            "sunau",
+            "telnetlib",
+            "uu",
+            "xdrlib",
+            "lib2to3",
+        ]
     ),
     RemovedName("typing", "io", (3, 13), "typing.IO and friends"),
     RemovedName("typing", "re", (3, 13), "typing.Pattern / re.Pattern"),

@@ -81,7 +81,11 @@ def importers(root: Path, module: str, paths: Iterable[str]) -> tuple[list[str],
     """(test files, other files) among `paths` (relative to `root`) that import `module` at any depth."""
     tests: list[str] = []
     others: list[str] = []
-    for path in list(paths)[:MAX_FILES]:
+    listed = list(paths)
+    ordered = [p for p in listed if is_test_path(p)][:MAX_FILES] + [p for p in listed if not is_test_path(p)][
+        :MAX_FILES
+    ]
+    for path in ordered:
         try:
             source = (root / path).read_text(encoding="utf-8", errors="replace")
         except OSError:

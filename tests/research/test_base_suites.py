@@ -1,0 +1,236 @@
+"""Research runs base's suite on the newest declared and oldest supported Python: failing tests, their causes
+(removed standard-library names), modules installed for the tests, and the plan that fixes them first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evolve.configuration.model import EvolveConfig
+from evolve.environments.interpreters import Interpreter
+from evolve.environments.model import EnvironmentSettings
+from evolve.findings import Finding
+from evolve.plan.planner import RED_SCORE, PlanningInput, make_plan
+from evolve.plan.render import render_plan_table
+from evolve.research.base_suites import (
+    BaseSuites,
+    FailingTest,
+    SuiteOnPython,
+    failing_tests,
+    prove_head,
+    research_suites,
+    suite_pythons,
+    with_test_settings,
+)
+from evolve.research.diagnosis import diagnose
+from evolve.research.suite_imports import distribution_for, missing_modules, module_only_tests_import
+from evolve.suites.base_results import BaseResultsCache
+from evolve.suites.runs import TestRun
+
+
+def _interpreter(version: tuple[int, int, int]) -> Interpreter:
+    return Interpreter(f"/py/{version[0]}.{version[1]}/bin/python", version, f"/py/{version[0]}.{version[1]}")
+
+
+MACHINE = tuple(_interpreter((3, minor, 0)) for minor in (13, 12, 11, 10, 9, 8))
+
+
+def test_the_newest_declared_and_the_oldest_supported_python_are_chosen():
+    chosen = suite_pythons(MACHINE, ">=2.7")
+    assert [(i.version[:2], role) for i, role in chosen] == [((3, 13), "newest declared"), ((3, 8), "oldest supported")]
+    assert [i.version[:2] for i, _ in suite_pythons(MACHINE, ">=3.9,<3.12")] == [(3, 11), (3, 9)]
+    assert [i.version[:2] for i, _ in suite_pythons(MACHINE, "==3.10.*")] == [(3, 10)]
+    assert suite_pythons(MACHINE, ">=3.14") == ()
+    assert len(suite_pythons(MACHINE, "not a specifier")) == 2
+
+
+@pytest.mark.parametrize(
+    ("error", "label", "recipe"),
+    [
+        (
+            "E   AttributeError: module 'collections' has no attribute 'Hashable'",
+            "collections.Hashable",
+            "collections-abc",
+        ),
+        (
+            "ImportError: cannot import name 'Mapping' from 'collections' (/usr/lib/x.py)",
+            "collections.Mapping",
+            "collections-abc",
+        ),
+        (
+            "AttributeError: 'MyTests' object has no attribute 'assertEquals'",
+            "TestCase.assertEquals",
+            "unittest-aliases",
+        ),
+        ("AttributeError: 'Thread' object has no attribute 'isAlive'", "Thread.isAlive", "removed-stdlib-names"),
+        (
+            "AttributeError: 'xml.etree.ElementTree.Element' object has no attribute 'getchildren'",
+            "Element.getchildren",
+            "removed-stdlib-names",
+        ),
+        ("ModuleNotFoundError: No module named 'imp'", "imp", None),
+        ("ModuleNotFoundError: No module named 'distutils.core'", "distutils", None),
+        ("AttributeError: module 'inspect' has no attribute 'getargspec'", "inspect.getargspec", None),
+        (
+            "AttributeError: module 'base64' has no attribute 'decodestring'",
+            "base64.decodestring",
+            "removed-stdlib-names",
+        ),
+        (
+            "ImportError: cannot import name 'SafeConfigParser' from 'configparser'",
+            "configparser.SafeConfigParser",
+            "removed-stdlib-names",
+        ),
+    ],
+)
+def test_a_traceback_is_traced_to_the_removed_name_and_its_recipe(tmp_path: Path, error: str, label: str, recipe):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n" * 20)
+    traceback = f"tests/test_a.py:3: in test\n    f()\n{tmp_path}/pkg/a.py:12: in f\n    return g()\n{error}\n"
+    found = diagnose(traceback, tmp_path)
+    assert found is not None and found.removed.label == label and found.recipe == recipe
+    assert (found.path, found.line) == ("pkg/a.py", 12)
+    assert "was removed in Python 3." in found.describe() and "pkg/a.py:12" in found.describe()
+
+
+def test_an_ordinary_failure_has_no_diagnosis(tmp_path: Path):
+    assert diagnose("tests/test_a.py:3: in test\nE   AssertionError: 1 != 2\n", tmp_path) is None
+    assert diagnose("AttributeError: module 'collections' has no attribute 'frobnicate'", tmp_path) is None
+
+
+def test_failing_tests_are_read_with_their_tracebacks(tmp_path: Path):
+    (tmp_path / "lib.py").write_text("import collections\n" * 6)
+    details = (
+        "____ tests/test_a.py::test_one ____\nlib.py:5: in f\nE   AttributeError: module 'collections' has no "
+        "attribute 'Mapping'\n\n____ tests/test_a.py::test_two ____\nE   assert 1 == 2"
+    )
+    run = TestRun(
+        ("pytest",), 1, False, 1.0, failed=2, failing_tests=("tests/test_a.py::test_one", "x"), failure_details=details
+    )
+    found = failing_tests(run, tmp_path)
+    assert [test.test_id for test in found] == ["tests/test_a.py::test_one", "tests/test_a.py::test_two"]
+    assert found[0].diagnosis is not None and found[0].diagnosis.path == "lib.py"
+    assert found[1].diagnosis is None and "assert 1 == 2" in found[1].traceback
+
+
+def test_a_module_only_the_tests_import_is_named_with_its_distribution(tmp_path: Path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("import yaml\n")
+    (tmp_path / "tests" / "test_a.py").write_text("import mock\nimport yaml\nimport pkg\nfrom dateutil import tz\n")
+    paths = ["pkg/__init__.py", "tests/test_a.py"]
+    output = "E   ModuleNotFoundError: No module named 'yaml'\nE   ModuleNotFoundError: No module named 'mock'\n"
+    assert missing_modules(output) == ("yaml", "mock")
+    assert module_only_tests_import(tmp_path, output, paths) == "mock"  # yaml: the library imports it too
+    assert module_only_tests_import(tmp_path, "No module named 'pkg'", paths) is None  # the project's own
+    assert distribution_for("dateutil") == "python-dateutil" and distribution_for("yaml") == "PyYAML"
+
+
+def test_extra_test_requirements_and_the_python_go_into_the_tests_settings():
+    config = with_test_settings(EvolveConfig(), "3.13", ["mock"])
+    assert config.gates.tests.python == "3.13" and config.gates.tests.install == ["mock"]
+    assert with_test_settings(config, None, ["mock"]).gates.tests.install == ["mock"]
+    assert with_test_settings(EvolveConfig(), None, []) == EvolveConfig()
+
+
+def _finding(rule: str, path: str, priority: float) -> Finding:
+    return Finding(f"{rule}-{path}", "codemod", rule, path, 3, 3, None, "low", priority, "m")
+
+
+def test_a_rewrite_that_fixes_failing_tests_outranks_everything_and_reaches_test_modules():
+    findings = (
+        _finding("requests-timeout", "pkg/net.py", 0.9),
+        _finding("collections-abc", "tests/test_compat.py", 0.2),
+        _finding("object-base", "pkg/a.py", 0.05),
+    )
+    themes = {"requests-timeout": "security", "collections-abc": "deprecations", "object-base": "modernize"}
+    red = {("collections-abc", "tests/test_compat.py"): ("3.13.0: tests/test_compat.py::test_x",)}
+    plan = make_plan(PlanningInput(findings=findings, codemod_themes=themes, red=red))
+    assert plan.theme == "deprecations" and plan.files == ("tests/test_compat.py",)
+    assert plan.red_tests == ("3.13.0: tests/test_compat.py::test_x",) and plan.score > RED_SCORE
+    assert plan.title == "Fix 1 test(s) failing on Python 3.13.0"
+    # Without the failing test, the test module stays out of the default scope.
+    plain = make_plan(PlanningInput(findings=findings, codemod_themes=themes))
+    assert plain.theme == "security" and plain.red_tests == ()
+
+
+def test_a_fix_the_plan_cannot_make_is_said_with_the_reason():
+    red = {("collections-abc", "pkg/a.py"): ("3.13.0: t",)}
+    themes = {"collections-abc": "deprecations"}
+    plan = make_plan(PlanningInput(findings=(), codemod_themes=themes, red=red))
+    assert any("collections-abc found nothing it can rewrite in pkg/a.py" in note for note in plan.notes)
+    disabled = make_plan(PlanningInput(findings=(), codemod_themes=themes, red=red, enabled_codemods=frozenset()))
+    assert any("disabled by the configuration" in note for note in disabled.notes)
+    focused = make_plan(
+        PlanningInput(
+            findings=(_finding("collections-abc", "pkg/a.py", 0.2),), codemod_themes=themes, red=red, focus="x"
+        )
+    )
+    assert any("unknown focus" in note for note in focused.notes)
+
+
+def test_base_suites_say_what_they_saw_and_what_no_recipe_fixes(tmp_path: Path):
+    (tmp_path / "a.py").write_text("import imp\n")
+    traceback = f"{tmp_path}/a.py:1: in <module>\nE   ModuleNotFoundError: No module named 'imp'"
+    test = FailingTest("tests/test_a.py::test_x", traceback, diagnose(traceback, tmp_path))
+    suites = BaseSuites(
+        (
+            SuiteOnPython("3.13.0", "newest declared", ran=True, passed=4, errors=1, failing=(test,)),
+            SuiteOnPython("3.8.18", "oldest supported", note="could not build the test environment: x"),
+        ),
+    )
+    assert suites.red_fixes() == {}
+    assert suites.unfixable() == (
+        "tests/test_a.py::test_x on Python 3.13.0: imp was removed in Python 3.12 (use importlib), at a.py:1; "
+        "no recipe rewrites it safely",
+    )
+    text = "\n".join(suites.lines())
+    assert "Python 3.13.0 (newest declared): 4 passed, 0 failed, 1 errors" in text
+    assert "Python 3.8.18 (oldest supported): did not run: could not build" in text
+    plan = make_plan(PlanningInput(findings=()))
+    assert "Base's test suite:" not in render_plan_table(plan)
+
+
+PROJECT = {
+    "setup.py": "from setuptools import setup\nsetup(name='tagger', version='1.0', packages=['tagger'])\n",
+    "tagger/__init__.py": "import collections\n\n\ndef is_tag(tag):\n    return isinstance(tag, collections.Hashable)\n",
+    "tests/test_tagger.py": (
+        "import unittest\n\nimport mock\n\nfrom tagger import is_tag\n\n\nclass T(unittest.TestCase):\n"
+        "    def test_is_tag(self):\n        self.assertTrue(is_tag('a'))\n\n"
+        "    def test_mock(self):\n        self.assertTrue(mock.Mock())\n"
+    ),
+}
+FIXED = "import collections.abc\n\n\ndef is_tag(tag):\n    return isinstance(tag, collections.abc.Hashable)\n"
+
+
+def test_research_runs_base_on_two_pythons_installs_mock_and_head_is_proven(tmp_path_factory: pytest.TempPathFactory):
+    """Real environments (uv), real sandboxed suites: the newest and oldest Python on this machine."""
+    tmp_path = tmp_path_factory.mktemp("project")
+    for path, text in PROJECT.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    settings = EnvironmentSettings(data_dir=tmp_path_factory.mktemp("evolve-data"))
+    cache = BaseResultsCache(tmp_path_factory.mktemp("cache"))
+    suites = research_suites(tmp_path, "a" * 40, EvolveConfig(), settings, cache=cache)
+    assert suites.installed == ("mock",) and "declare mock" in suites.notes[0]
+    newest = suites.runs[0]
+    assert newest.ran and newest.role == "newest declared" and newest.passed == 1
+    assert tuple(newest.python.split(".")[:2]) >= ("3", "10")
+    assert [test.test_id for test in newest.failing] == ["test_tagger.T.test_is_tag"]
+    assert suites.red_fixes() == {
+        ("collections-abc", "tagger/__init__.py"): (f"{newest.python}: test_tagger.T.test_is_tag",)
+    }
+    if len(suites.runs) == 2:  # the oldest supported Python (3.8, 3.9) still has collections.Hashable
+        assert suites.runs[1].ran and suites.runs[1].failing == () and suites.runs[1].passed == 2
+    again = research_suites(tmp_path, "a" * 40, EvolveConfig(), settings, cache=cache)
+    assert all(run.from_cache for run in again.runs) and again.runs[0].failing == newest.failing
+
+    (tmp_path / "tagger" / "__init__.py").write_text(FIXED)
+    proof = prove_head(tmp_path, EvolveConfig(), settings, suites)
+    assert proof.regressions == () and proof.fixed == (f"{newest.python}: test_tagger.T.test_is_tag",)
+    assert f"1 test(s) that fail on Python {newest.python} on base pass with this change" in "\n".join(proof.lines)
+
+    (tmp_path / "tests" / "test_tagger.py").write_text(PROJECT["tests/test_tagger.py"].replace("mock.Mock()", "False"))
+    broken = prove_head(tmp_path, EvolveConfig(), settings, suites)
+    assert any(test.endswith("test_tagger.T.test_mock") for test in broken.regressions)
