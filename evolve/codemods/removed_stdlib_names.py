@@ -171,7 +171,7 @@ class RemovedStdlibNames(Codemod):
                     isinstance(node.func.value, ast.Name) and node.func.value.id in {"ET", "etree", "ElementTree"}
                 ):
                     what = f".{name}()"
-            if what:
+            if what and isinstance(node, (ast.stmt, ast.expr)):
                 found.append(Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, f"removed `{what}`"))
         return found
 
