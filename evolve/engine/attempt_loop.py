@@ -92,6 +92,14 @@ def _attempt(setup: RunSetup, edits: tuple[FileEdit, ...], measured: BaseMeasure
     return result, time.monotonic() - clock
 
 
+def fixes_why_base_cannot_start(basis: ReportBasis, result: AttemptOutcome) -> bool:
+    """Base's suite cannot start, the plan fixes what research traced the failures to, and head's suite starts:
+    then the gates judge the change (the run does not stop at "cannot run the tests")."""
+    plan = basis.plan
+    head = result.head_tests
+    return bool(plan is not None and plan.red_tests and head is not None and cannot_start_reason(head) is None)
+
+
 def run_attempts(setup: RunSetup, drafted: Drafted, built: Measured, scan: ScanResult) -> LoopEnd:
     """Up to `config.attempts` attempts, until one passes every gate, the edits run out or the run must end."""
     proposal = drafted.proposal
@@ -104,6 +112,8 @@ def run_attempts(setup: RunSetup, drafted: Drafted, built: Measured, scan: ScanR
         setup.say(f"attempt {number}: gates", number, most)
         result, seconds = _attempt(setup, state.edits, built.measured)
         cannot_start = cannot_start_reason(built.measured.tests)
+        if cannot_start is not None and fixes_why_base_cannot_start(basis, result):
+            cannot_start = None
         judged = judge_attempt(state, number, result, proposal.codemod_plan, cannot_start)
         basis = with_test_time(basis.add_time("gates", seconds), judged, built.measured)
         state = judged.state

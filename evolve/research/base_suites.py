@@ -287,7 +287,8 @@ class SuiteResearch:
                 passed=run.passed,
                 failed=run.failed,
                 errors=run.errors,
-                failing=failing_tests(run, self.tree) if reason is None else (),
+                # A suite that cannot start still says why (collection errors): those are diagnosed too.
+                failing=failing_tests(run, self.tree),
                 installed=tuple(name for name in installed if name not in already),
                 note=reason or ("timed out" if run.timed_out else ""),
                 from_cache=cached,
@@ -351,7 +352,7 @@ def prove_head(head: Path, config: EvolveConfig, settings: EnvironmentSettings, 
     regressions: list[str] = []
     chosen = bool(settings.python) or not settings.build
     for base in suites.runs:
-        if not base.ran:
+        if not base.ran and not base.failing:
             continue
         tests_config = with_test_settings(config, None if chosen else _minor(base.python), suites.installed)
         environment = prepare_environment(head, tests_config, settings)
@@ -365,6 +366,13 @@ def prove_head(head: Path, config: EvolveConfig, settings: EnvironmentSettings, 
         green = sorted(failing_before - failing_after)
         red = sorted(failing_after - failing_before) + (["<timed out>"] if run.timed_out else [])
         fixed += [f"{base.python}: {test}" for test in green]
+        if not base.ran:  # base's suite never started: no test is known to have passed there
+            lines.append(f"Python {base.python}: base's suite could not start; with this change it ran")
+            if red:
+                lines.append(f"{len(red)} test(s) fail with this change (base ran none): " + ", ".join(red[:20]))
+            if green:
+                lines.append(f"base's errors gone on Python {base.python}: " + ", ".join(green[:20]))
+            continue
         regressions += [f"{base.python}: {test}" for test in red]
         lines.append(
             f"Python {base.python}: base {base.passed} passed, {base.failed + base.errors} failing; "
