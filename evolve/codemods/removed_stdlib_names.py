@@ -7,6 +7,7 @@ One rule per name (the `RENAMES` table), each a mechanical rename with the same 
   `configparser.SafeConfigParser` -> `ConfigParser` (3.12); `from m import old` keeps its local name
   (`from base64 import encodebytes as encodestring`);
 - `import xml.etree.cElementTree as ET` -> `xml.etree.ElementTree` (3.9);
+- `unittest.makeSuite(C)` / `unittest.findTestCases(m)` -> `unittest.defaultTestLoader.loadTestsFrom...` (3.13);
 - methods, by their unmistakable names: `.isAlive()` -> `.is_alive()` (threads, 3.9), `.getchildren()` ->
   `list(...)` (ElementTree elements, 3.9), `.getiterator(...)` -> `.iter(...)` (3.9), `.readfp(f)` ->
   `.read_file(f)` (config parsers, 3.12), and, in a module that imports `array`, `.tostring()` -> `.tobytes()` (3.9).
@@ -52,6 +53,9 @@ RENAMES = (
     Rename("", "tostring", "tobytes", (3, 2), (3, 9), arguments=0, needs_import="array"),
 )
 GETCHILDREN_SINCE = (2, 7)
+# `unittest.makeSuite(C)` / `unittest.findTestCases(m)` (removed in 3.13): the default loader's methods, which they
+# called with the same defaults (one positional argument only: a prefix or sort function has no such spelling).
+LOADER_CALLS = {"makeSuite": "loadTestsFromTestCase", "findTestCases": "loadTestsFromModule"}
 CELEMENTTREE = ("xml.etree.cElementTree", "xml.etree.ElementTree")
 
 
@@ -133,6 +137,11 @@ class RemovedStdlibNames(Codemod):
             "from xml.etree.ElementTree import fromstring\n",
         ),
         Example("import array\n\nraw = values.tostring()\n", "import array\n\nraw = values.tobytes()\n"),
+        Example(
+            "import unittest\n\nsuite = unittest.TestSuite()\nsuite.addTest(unittest.makeSuite(SpecTests))\n",
+            "import unittest\n\nsuite = unittest.TestSuite()\n"
+            "suite.addTest(unittest.defaultTestLoader.loadTestsFromTestCase(SpecTests))\n",
+        ),
     )
     valid = (
         "raw = ET.tostring(root)\n",  # ElementTree's function, not array's method
@@ -141,6 +150,7 @@ class RemovedStdlibNames(Codemod):
         "base64 = load()\nbase64.encodestring(x)\n",  # not the module
         "import xml.etree.cElementTree\n",  # the dotted name is used as-is below; left to a person
         "import locale\nlocale.format_string('%d', 1)\n",
+        "import unittest\nsuite = unittest.makeSuite(T, 'check')\n",  # a prefix: no one-to-one spelling
     )
 
     def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
@@ -150,6 +160,7 @@ class RemovedStdlibNames(Codemod):
             rename.needs_import for rename in renames if rename.needs_import and _imports(tree, rename.needs_import)
         }
         modules = {rename.module for rename in renames if rename.module and binds_only_module(tree, rename.module)}
+        loaders = {"unittest"} if binds_only_module(tree, "unittest") else set()
         found = []
         for node, symbol in walk_with_symbol(tree):
             what = None
@@ -165,7 +176,15 @@ class RemovedStdlibNames(Codemod):
                 what = CELEMENTTREE[0]
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.keywords:
                 name = node.func.attr
-                if name == "getchildren" and not node.args and context.min_python >= GETCHILDREN_SINCE:
+                if (
+                    name in LOADER_CALLS
+                    and len(node.args) == 1
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "unittest"
+                    and "unittest" in loaders
+                ):
+                    what = f"unittest.{name}"
+                elif name == "getchildren" and not node.args and context.min_python >= GETCHILDREN_SINCE:
                     what = ".getchildren()"
                 elif _method_rename(name, len(node.args), renames, imported) and not (
                     isinstance(node.func.value, ast.Name) and node.func.value.id in {"ET", "etree", "ElementTree"}
@@ -183,6 +202,8 @@ class RemovedStdlibNames(Codemod):
             rename.needs_import for rename in renames if rename.needs_import and _imports(tree, rename.needs_import)
         }
         modules = {rename.module for rename in renames if rename.module and binds_only_module(tree, rename.module)}
+        if binds_only_module(tree, "unittest"):
+            modules.add("unittest")
         return run_transformer(module, _Transformer(ID, context, renames, imported, modules))
 
 
@@ -239,6 +260,16 @@ class _Transformer(RecordingTransformer):
         if not isinstance(func, cst.Attribute) or any(arg.keyword or arg.star for arg in updated_node.args):
             return updated_node
         name = func.attr.value
+        if (
+            name in LOADER_CALLS
+            and len(updated_node.args) == 1
+            and isinstance(func.value, cst.Name)
+            and func.value.value == "unittest"
+            and "unittest" in self.modules
+        ):
+            self.record(original_node, f"`unittest.{name}` spelled with the default test loader")
+            loader = cst.parse_expression(f"unittest.defaultTestLoader.{LOADER_CALLS[name]}")
+            return updated_node.with_changes(func=loader)
         if name == "getchildren" and not updated_node.args and self.context.min_python >= GETCHILDREN_SINCE:
             self.record(original_node, "`.getchildren()` spelled `list(...)`")
             return cst.Call(func=cst.Name("list"), args=[cst.Arg(func.value)])

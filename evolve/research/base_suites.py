@@ -150,9 +150,15 @@ class BaseSuites:
         }
 
 
+_ERROR_LINE = re.compile(r"^(?:E\s+)?[\w.]*(?:Error|Exception|Failure|Exit)\b.*$")
+
+
 def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "(no traceback)"
+    """The error line of a traceback (its last `SomethingError: ...`), else its last non-separator line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip().strip("-=_ ")]
+    errors = [line for line in lines if _ERROR_LINE.match(line)]
+    chosen = errors[-1] if errors else (lines[-1] if lines else "(no traceback)")
+    return chosen.removeprefix("E").strip()[:300]
 
 
 def suite_pythons(

@@ -125,8 +125,12 @@ REMOVED: tuple[RemovedName, ...] = (
     RemovedName("ssl", "match_hostname", (3, 12), "the SSL context's hostname check"),
     RemovedName("locale", "format", (3, 12), "locale.format_string", "removed-stdlib-names"),
     RemovedName("pkgutil", "ImpImporter", (3, 12), "importlib"),
-    RemovedName("unittest", "findTestCases", (3, 13), "unittest.TestLoader().loadTestsFromModule"),
-    RemovedName("unittest", "makeSuite", (3, 13), "unittest.TestLoader().loadTestsFromTestCase"),
+    RemovedName(
+        "unittest", "findTestCases", (3, 13), "unittest.defaultTestLoader.loadTestsFromModule", "removed-stdlib-names"
+    ),
+    RemovedName(
+        "unittest", "makeSuite", (3, 13), "unittest.defaultTestLoader.loadTestsFromTestCase", "removed-stdlib-names"
+    ),
     RemovedName("unittest", "getTestCaseNames", (3, 13), "unittest.TestLoader().getTestCaseNames"),
     # 3.13 (PEP 594)
     *(

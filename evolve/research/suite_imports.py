@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from evolve.configuration.path_kinds import is_test_path
+from evolve.configuration.path_kinds import is_test_path, kind_of_path
 
 _NO_MODULE = re.compile(r"No module named '(?P<module>[\w.]+)'")
 # Import name -> distribution, where they differ (the common renames).
@@ -78,7 +78,8 @@ def _imported_modules(source: str) -> set[str]:
 
 
 def importers(root: Path, module: str, paths: Iterable[str]) -> tuple[list[str], list[str]]:
-    """(test files, other files) among `paths` (relative to `root`) that import `module` at any depth."""
+    """(test files, library files) among `paths` (relative to `root`) that import `module` at any depth (docs,
+    examples and scripts are neither: a module only they and the tests import is still the tests' to declare)."""
     tests: list[str] = []
     others: list[str] = []
     listed = list(paths)
@@ -92,7 +93,10 @@ def importers(root: Path, module: str, paths: Iterable[str]) -> tuple[list[str],
             continue
         if module not in source or module not in _imported_modules(source):
             continue
-        (tests if is_test_path(path) else others).append(path)
+        if is_test_path(path):
+            tests.append(path)
+        elif kind_of_path(path) == "library":
+            others.append(path)
     return tests, others
 
 
