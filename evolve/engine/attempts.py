@@ -55,6 +55,9 @@ class BaseMeasurements:
     head_environment: Callable[[Path], Environment | EnvironmentFailure] | None = None
     # The project's tool settings (read from base once per run) that the lint and types gates hold the change to.
     rules: ProjectRules | None = None
+    # Tests research saw fail on base on a Python where base's suite starts: when it cannot start here (a removed
+    # name breaks the import), they count as failing on base, so the change is judged on what it fixes.
+    known_failing: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -91,13 +94,22 @@ def base_test_run(
     )
     cached = measured.cache.load(key) if command is not None else None
     if cached is not None:
-        measured.tests, measured.tests_from_cache = cached, True
-        return cached
+        measured.tests, measured.tests_from_cache = with_known_failing(cached, measured.known_failing), True
+        return measured.tests
     run = run_test_suite(base, config, with_coverage=True, environment=environment, python=python, progress=progress)
-    measured.tests = run
     if command is not None:
         measured.cache.store(key, run)
-    return run
+    measured.tests = with_known_failing(run, measured.known_failing)
+    return measured.tests
+
+
+def with_known_failing(run: TestRun, known: frozenset[str]) -> TestRun:
+    """Base's run with the tests research saw fail elsewhere on base, when this run never started its tests."""
+    from evolve.suites.startup import cannot_start_reason
+
+    if not known or cannot_start_reason(run) is None:
+        return run
+    return replace(run, failing_tests=tuple(dict.fromkeys((*run.failing_tests, *sorted(known)))))
 
 
 def tests_summary(base: Path, config: EvolveConfig, measured: BaseMeasurements, head: TestRun | None) -> dict:

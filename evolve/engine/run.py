@@ -155,7 +155,7 @@ def _steps(request: RunRequest) -> RunReport:
     if setup.options.dry_run:
         return reports.dry_run(drafted.basis, drafted.proposal, catalog, drafted.llm.info())
     check_cancelled()
-    built = build_environment(setup, environments, drafted)
+    built = build_environment(setup, environments, drafted, suites)
     if isinstance(built, RunReport):
         return built
     check_cancelled()
@@ -234,7 +234,9 @@ def research(
     return Researched(scan, plan, replace(basis, rules=rules))
 
 
-def build_environment(setup: RunSetup, environments: RunEnvironments, drafted: Drafted) -> Measured | RunReport:
+def build_environment(
+    setup: RunSetup, environments: RunEnvironments, drafted: Drafted, suites: BaseSuites | None = None
+) -> Measured | RunReport:
     """Build (or reuse) base's test environment, timed; the measurements the attempts will share."""
     clock = time.monotonic()
     environment = environments.base(setup.base)
@@ -242,7 +244,10 @@ def build_environment(setup: RunSetup, environments: RunEnvironments, drafted: D
     basis = replace(basis, environment=environments.report())
     if isinstance(environment, EnvironmentFailure):
         return reports.environment_failed(basis, environment)
-    measured = BaseMeasurements(environment=environment, head_environment=environments.head, rules=setup.rules)
+    known = frozenset(test.test_id for run in (suites.runs if suites else ()) if run.ran for test in run.failing)
+    measured = BaseMeasurements(
+        environment=environment, head_environment=environments.head, rules=setup.rules, known_failing=known
+    )
     return Measured(measured, basis)
 
 
