@@ -121,6 +121,11 @@ def plan_from_scan(
     )
     if suites is not None:
         plan = replace(plan, base_suites=suites.lines(), notes=plan.notes + suites.unfixable())
+    if plan.empty and request.focus and catalog.knows_focus(request.focus):
+        from evolve.research.declines import focus_declines
+
+        declines = focus_declines(Path(scan.root), request.focus, [f.path for f in scan.files])
+        plan = replace(plan, notes=plan.notes + declines)
     return replace(plan, notes=plan.notes + allowed.notes) if allowed.dropped else plan
 
 

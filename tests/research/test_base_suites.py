@@ -234,3 +234,34 @@ def test_research_runs_base_on_two_pythons_installs_mock_and_head_is_proven(tmp_
     (tmp_path / "tests" / "test_tagger.py").write_text(PROJECT["tests/test_tagger.py"].replace("mock.Mock()", "False"))
     broken = prove_head(tmp_path, EvolveConfig(), settings, suites)
     assert any(test.endswith("test_tagger.T.test_mock") for test in broken.regressions)
+
+
+def test_docs_importing_a_module_do_not_make_it_the_librarys(tmp_path: Path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "docs" / "conf.py").write_text("import pkg_resources\n")
+    (tmp_path / "tests" / "conftest.py").write_text("import pkg_resources\n")
+    paths = ["docs/conf.py", "tests/conftest.py"]
+    assert module_only_tests_import(tmp_path, "No module named 'pkg_resources'", paths) == "pkg_resources"
+    assert distribution_for("pkg_resources") == "setuptools"
+
+
+def test_base_that_cannot_start_counts_what_fails_on_base_elsewhere():
+    from evolve.engine.attempts import with_known_failing
+
+    interrupted = TestRun(("python", "-m", "pytest"), 2, False, 1.0, errors=2, failing_tests=("test/test_a.py",))
+    merged = with_known_failing(interrupted, frozenset({"test/test_b.py::test_x"}))
+    assert merged.failing_tests == ("test/test_a.py", "test/test_b.py::test_x")
+    ran = TestRun(("python", "-m", "pytest"), 1, False, 1.0, passed=3, failed=1, failing_tests=("t::a",))
+    assert with_known_failing(ran, frozenset({"t::b"})) is ran
+
+
+def test_a_focused_codemod_that_declines_says_why_and_where(tmp_path: Path):
+    from evolve.research.declines import focus_declines
+
+    (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup(python_requires='>=2.7')\n")
+    (tmp_path / "a.py").write_text("class A(object):\n    pass\n")
+    notes = focus_declines(tmp_path, "object-base", ["a.py"])
+    assert len(notes) == 1 and notes[0].startswith("object-base declines: the project declares Python 2.7")
+    assert "a.py:1" in notes[0]
+    assert focus_declines(tmp_path, "collections-abc", ["a.py"]) == ()  # it writes the Python 2 form instead
