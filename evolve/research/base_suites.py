@@ -124,7 +124,12 @@ class BaseSuites:
                 diagnosis = test.diagnosis
                 if diagnosis is None or (diagnosis.recipe is not None and diagnosis.path is not None):
                     continue
-                why = "no recipe rewrites it safely" if diagnosis.recipe is None else "no repository line to rewrite"
+                if diagnosis.dependency:
+                    why = f"update or replace {diagnosis.dependency}: the project's code is not where it fails"
+                elif diagnosis.recipe is None:
+                    why = "no recipe rewrites it safely"
+                else:
+                    why = "no repository line to rewrite"
                 line = f"{test.test_id} on Python {run.python}: {diagnosis.describe()}; {why}"
                 if line not in lines:
                     lines.append(line)

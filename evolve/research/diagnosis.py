@@ -31,6 +31,7 @@ class Diagnosis:
     error: str
     path: str | None = None
     line: int | None = None
+    dependency: str | None = None  # the installed package whose own code uses the removed name (not the project's)
 
     @property
     def recipe(self) -> str | None:
@@ -41,6 +42,8 @@ class Diagnosis:
         """`collections.Mapping was removed in Python 3.10 (use collections.abc.Mapping), at pkg/a.py:12`."""
         version = ".".join(map(str, self.removed.removed_in))
         where = f", at {self.path}:{self.line}" if self.path else ""
+        if self.dependency:
+            where = f", inside the installed package {self.dependency} (it does not support this Python)"
         return f"{self.removed.label} was removed in Python {version} (use {self.removed.replacement}){where}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,6 +71,9 @@ def _removed(text: str) -> tuple[RemovedName, str] | None:
     return found
 
 
+_SITE = re.compile(r"(?:site|dist)-packages/(?P<package>[A-Za-z0-9_]+)")
+
+
 def _last_repository_frame(text: str, root: Path) -> tuple[str, int] | None:
     """The last traceback frame that is a file of the repository (where the removed name is used)."""
     last = None
@@ -79,11 +85,24 @@ def _last_repository_frame(text: str, root: Path) -> tuple[str, int] | None:
     return last
 
 
+def _raising_dependency(text: str) -> str | None:
+    """The installed package the last frame of the traceback is in, when it is one (site-packages)."""
+    frames = list(_FRAME.finditer(text))
+    if not frames:
+        return None
+    raw = frames[-1]["path"] or frames[-1]["path2"]
+    found = _SITE.search(raw)
+    return found["package"] if found else None
+
+
 def diagnose(traceback: str, root: Path) -> Diagnosis | None:
     """The removed standard-library name a failing test's traceback shows, or None when it shows none."""
     found = _removed(traceback)
     if found is None:
         return None
     entry, error = found
+    dependency = _raising_dependency(traceback)
+    if dependency is not None:  # the removed name is used by an installed package, not by the project
+        return Diagnosis(entry, error, dependency=dependency)
     frame = _last_repository_frame(traceback, root)
     return Diagnosis(entry, error, *(frame or (None, None)))

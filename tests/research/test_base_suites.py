@@ -265,3 +265,16 @@ def test_a_focused_codemod_that_declines_says_why_and_where(tmp_path: Path):
     assert len(notes) == 1 and notes[0].startswith("object-base declines: the project declares Python 2.7")
     assert "a.py:1" in notes[0]
     assert focus_declines(tmp_path, "collections-abc", ["a.py"]) == ()  # it writes the Python 2 form instead
+
+
+def test_a_removed_name_used_inside_an_installed_package_is_blamed_on_it(tmp_path: Path):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_signals.py").write_text("import gc\n" * 10)
+    traceback = (
+        f"{tmp_path}/tests/test_signals.py:7: in <module>\n    from nose.tools import assert_raises\n"
+        "/env/lib/python3.13/site-packages/nose/importer.py:12: in <module>\n    from imp import find_module\n"
+        "E   ModuleNotFoundError: No module named 'imp'\n"
+    )
+    found = diagnose(traceback, tmp_path)
+    assert found is not None and found.dependency == "nose" and found.path is None
+    assert "inside the installed package nose" in found.describe()
