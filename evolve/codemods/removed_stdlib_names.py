@@ -52,7 +52,7 @@ RENAMES = (
     Rename("", "readfp", "read_file", (3, 2), (3, 12)),
     Rename("", "tostring", "tobytes", (3, 2), (3, 9), arguments=0, needs_import="array"),
 )
-GETCHILDREN_SINCE = (2, 7)
+GETCHILDREN_SINCE = (2, 5)  # xml.etree joined the standard library in 2.5
 # `unittest.makeSuite(C)` / `unittest.findTestCases(m)` (removed in 3.13): the default loader's methods, which they
 # called with the same defaults (one positional argument only: a prefix or sort function has no such spelling).
 LOADER_CALLS = {"makeSuite": "loadTestsFromTestCase", "findTestCases": "loadTestsFromModule"}
@@ -95,7 +95,7 @@ class RemovedStdlibNames(Codemod):
         "code that uses them fails with AttributeError or ImportError there.",
         risk="low",
         benefit="defect",
-        min_target_python=(2, 7),
+        min_target_python=(2, 5),  # each rule names the Python its new spelling needs (`Rename.since`)
         review_guidance="Each new name is the one the old name forwarded to (What's New lists them); a method is "
         "renamed only under its unmistakable name and arity. A rule applies only where every declared Python "
         "has the new name.",
