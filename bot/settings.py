@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # Test environments (built per repository with uv in the sandbox; kept under <data_dir>/envs).
     env_max_bytes: int = 5 * 1024**3  # size cap of the environment store; least recently used evicted first
     install_network: bool = True  # False: environments install offline, from the uv cache only
+    # Research runs base's suite on the newest declared and oldest supported Python first (issue 18); off by default
+    # in the App until an operator has the build time for two more environments per repository.
+    base_suites: bool = False
     index_url: str | None = None  # a private package mirror (passed to uv as UV_INDEX_URL)
     extra_index_url: str | None = None
 
