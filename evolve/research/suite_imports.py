@@ -34,7 +34,7 @@ DISTRIBUTIONS = {
     "lxml": "lxml",
     "markdown": "Markdown",
     "jinja2": "Jinja2",
-    "pkg_resources": "setuptools",
+    "pkg_resources": "setuptools<81",  # setuptools 81 and later no longer ship pkg_resources
     "setuptools": "setuptools",
     "google.protobuf": "protobuf",
     "Levenshtein": "python-Levenshtein",
