@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -276,22 +276,20 @@ class SuiteResearch:
 
     def _one(self, python: str | None, role: str, already: list[str]) -> SuiteOnPython:
         installed = list(already)
+        previous: SuiteOnPython | None = None  # the outcome before the last install was tried
         for _ in range(MAX_INSTALLS + 1):
             config = with_test_settings(self.config, python, installed)
             environment = prepare_environment(self.tree, config, self.settings)
             if isinstance(environment, EnvironmentFailure):
+                if previous is not None:  # the guessed distribution does not install: keep the run without it
+                    failed = installed.pop()
+                    note = f"{failed} (for a module only the tests import) could not be installed"
+                    return replace(previous, note="; ".join(filter(None, (previous.note, note))))
                 return SuiteOnPython(python or "?", role, note=environment.message[:600], installed=tuple(installed))
             run, cached = self._suite(config, environment)
-            version = _environment_version(environment, python)
-            text = run.output_tail + "\n" + run.failure_details
-            module = module_only_tests_import(self.tree, text, self.python_files()) if not run.ok else None
-            distribution = distribution_for(module) if module else None
-            if distribution and distribution not in installed and len(installed) < MAX_INSTALLS:
-                installed.append(distribution)
-                continue
             reason = cannot_start_reason(run)
-            return SuiteOnPython(
-                python=version,
+            outcome = SuiteOnPython(
+                python=_environment_version(environment, python),
                 role=role,
                 environment=environment.description,
                 ran=reason is None and not run.timed_out,
@@ -304,6 +302,14 @@ class SuiteResearch:
                 note=reason or ("timed out" if run.timed_out else ""),
                 from_cache=cached,
             )
+            text = run.output_tail + "\n" + run.failure_details
+            module = module_only_tests_import(self.tree, text, self.python_files()) if not run.ok else None
+            distribution = distribution_for(module) if module else None
+            if distribution and distribution not in installed and len(installed) < MAX_INSTALLS:
+                installed.append(distribution)
+                previous = outcome
+                continue
+            return outcome
         raise AssertionError("unreachable: the loop returns once no module is left to install")
 
     def _suite(self, config: EvolveConfig, environment: Environment) -> tuple[TestRun, bool]:

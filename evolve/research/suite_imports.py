@@ -49,6 +49,7 @@ DISTRIBUTIONS = {
     "docutils": "docutils",
     "pygments": "Pygments",
     "zmq": "pyzmq",
+    "dogpile": "dogpile.cache",
 }
 MAX_FILES = 2000
 
