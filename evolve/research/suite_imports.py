@@ -64,13 +64,37 @@ def distribution_for(module: str) -> str:
     return DISTRIBUTIONS.get(module, module)
 
 
-def _imported_modules(source: str) -> set[str]:
+_OPTIONAL = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+def _optional_nodes(tree: ast.Module) -> set[int]:
+    """ids of nodes inside a `try` that catches ImportError (or everything): an optional import."""
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        caught = {
+            name.id
+            for handler in node.handlers
+            for name in (ast.walk(handler.type) if handler.type is not None else [ast.Name("BaseException")])
+            if isinstance(name, ast.Name)
+        }
+        if caught & _OPTIONAL:
+            inside |= {id(child) for part in node.body for child in ast.walk(part)}
+    return inside
+
+
+def _imported_modules(source: str, required_only: bool = False) -> set[str]:
+    """Top-level modules `source` imports; with `required_only`, not those it imports under a fallback."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return set()
+    optional = _optional_nodes(tree) if required_only else set()
     found: set[str] = set()
     for node in ast.walk(tree):
+        if id(node) in optional:
+            continue
         if isinstance(node, ast.Import):
             found.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -80,7 +104,8 @@ def _imported_modules(source: str) -> set[str]:
 
 def importers(root: Path, module: str, paths: Iterable[str]) -> tuple[list[str], list[str]]:
     """(test files, library files) among `paths` (relative to `root`) that import `module` at any depth (docs,
-    examples and scripts are neither: a module only they and the tests import is still the tests' to declare)."""
+    examples and scripts are neither: a module only they and the tests import is still the tests' to declare; a
+    library import under an ImportError fallback is optional and does not count)."""
     tests: list[str] = []
     others: list[str] = []
     listed = list(paths)
@@ -92,12 +117,13 @@ def importers(root: Path, module: str, paths: Iterable[str]) -> tuple[list[str],
             source = (root / path).read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        if module not in source or module not in _imported_modules(source):
+        if module not in source:
             continue
         if is_test_path(path):
-            tests.append(path)
-        elif kind_of_path(path) == "library":
-            others.append(path)
+            if module in _imported_modules(source):
+                tests.append(path)
+        elif kind_of_path(path) == "library" and module in _imported_modules(source, required_only=True):
+            others.append(path)  # the library needs it (an import under an ImportError fallback is optional)
     return tests, others
 
 

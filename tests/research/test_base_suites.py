@@ -278,3 +278,14 @@ def test_a_removed_name_used_inside_an_installed_package_is_blamed_on_it(tmp_pat
     found = diagnose(traceback, tmp_path)
     assert found is not None and found.dependency == "nose" and found.path is None
     assert "inside the installed package nose" in found.describe()
+
+
+def test_an_optional_library_import_leaves_the_module_to_the_tests(tmp_path: Path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "pkg" / "__main__.py").write_text("try:\n    import yaml\nexcept ImportError:\n    yaml = None\n")
+    (tmp_path / "tests" / "__init__.py").write_text("import yaml\n")
+    paths = ["pkg/__main__.py", "tests/__init__.py"]
+    assert module_only_tests_import(tmp_path, "No module named 'yaml'", paths) == "yaml"
+    (tmp_path / "pkg" / "__main__.py").write_text("import yaml\n")
+    assert module_only_tests_import(tmp_path, "No module named 'yaml'", paths) is None
