@@ -66,7 +66,8 @@ class TypeComparison(Codemod):
         "matched; `type(x) is T` is the exact-class check the code performs (pycodestyle E721).",
         risk="low",
         lint_codes=("E721",),
-        benefit="defect",
+        # It states the check precisely; behaviour changes only under a metaclass `__eq__`: below real breakage.
+        benefit="cleanup",
         min_target_python=(2, 7),
         review_guidance="The result is the same for every class whose metaclass does not define `__eq__`. "
         "Subclasses still do not match; use `isinstance` where they should.",
