@@ -384,7 +384,10 @@ def prove_head(head: Path, config: EvolveConfig, settings: EnvironmentSettings, 
         red = sorted(failing_after - failing_before) + (["<timed out>"] if run.timed_out else [])
         fixed += [f"{base.python}: {test}" for test in green]
         if not base.ran:  # base's suite never started: no test is known to have passed there
-            lines.append(f"Python {base.python}: base's suite could not start; with this change it ran")
+            lines.append(
+                f"Python {base.python}: base's suite could not start; with this change {run.passed} passed, "
+                f"{run.failed + run.errors} failing"
+            )
             if red:
                 lines.append(f"{len(red)} test(s) fail with this change (base ran none): " + ", ".join(red[:20]))
             if green:
