@@ -197,16 +197,20 @@ def with_test_settings(config: EvolveConfig, python: str | None, install: Sequen
 
 
 def failing_tests(run: TestRun, root: Path) -> tuple[FailingTest, ...]:
-    """The failing tests of a run with their tracebacks (from `failure_details`) and diagnoses."""
+    """The failing tests of a run (every id the run names) with their tracebacks, where `failure_details` still
+    holds them (it is capped), and diagnoses."""
     blocks = list(_BLOCK.finditer(run.failure_details))
-    found: list[FailingTest] = []
+    texts: dict[str, str] = {}
     for index, match in enumerate(blocks):
         end = blocks[index + 1].start() if index + 1 < len(blocks) else len(run.failure_details)
-        text = run.failure_details[match.end() : end].strip()
-        found.append(FailingTest(match["id"], text[-TRACEBACK_LIMIT:], diagnose(text, root)))
+        texts.setdefault(match["id"], run.failure_details[match.end() : end].strip())
     if not blocks and run.failing_tests:  # a run that failed without naming a test: its output is the evidence
-        text = run.failure_details or run.output_tail
-        found = [FailingTest(test_id, text[-TRACEBACK_LIMIT:], diagnose(text, root)) for test_id in run.failing_tests]
+        fallback = run.failure_details or run.output_tail
+        texts = {test_id: fallback for test_id in run.failing_tests}
+    found: list[FailingTest] = []
+    for test_id in dict.fromkeys((*run.failing_tests, *texts)):
+        text = texts.get(test_id, "")
+        found.append(FailingTest(test_id, text[-TRACEBACK_LIMIT:], diagnose(text, root) if text else None))
     return tuple(found)
 
 

@@ -106,7 +106,13 @@ def test_failing_tests_are_read_with_their_tracebacks(tmp_path: Path):
         "attribute 'Mapping'\n\n____ tests/test_a.py::test_two ____\nE   assert 1 == 2"
     )
     run = TestRun(
-        ("pytest",), 1, False, 1.0, failed=2, failing_tests=("tests/test_a.py::test_one", "x"), failure_details=details
+        ("pytest",),
+        1,
+        False,
+        1.0,
+        failed=2,
+        failing_tests=("tests/test_a.py::test_one", "tests/test_a.py::test_two"),
+        failure_details=details,
     )
     found = failing_tests(run, tmp_path)
     assert [test.test_id for test in found] == ["tests/test_a.py::test_one", "tests/test_a.py::test_two"]
@@ -289,3 +295,11 @@ def test_an_optional_library_import_leaves_the_module_to_the_tests(tmp_path: Pat
     assert module_only_tests_import(tmp_path, "No module named 'yaml'", paths) == "yaml"
     (tmp_path / "pkg" / "__main__.py").write_text("import yaml\n")
     assert module_only_tests_import(tmp_path, "No module named 'yaml'", paths) is None
+
+
+def test_every_failing_test_counts_even_past_the_capped_tracebacks(tmp_path: Path):
+    details = "____ t::a ____\nE   assert 0"
+    run = TestRun(("pytest",), 1, False, 1.0, failed=3, failing_tests=("t::a", "t::b", "t::c"), failure_details=details)
+    found = failing_tests(run, tmp_path)
+    assert [test.test_id for test in found] == ["t::a", "t::b", "t::c"]
+    assert "assert 0" in found[0].traceback and found[2].traceback == ""
