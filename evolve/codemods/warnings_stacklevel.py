@@ -2,7 +2,8 @@
 
 Without `stacklevel`, a deprecation warning names the library's own `warnings.warn` line, so the user whose call is
 deprecated cannot find it, and `-W error::DeprecationWarning:their_module` filters never match. `stacklevel=2`
-names the caller of the function that warns. Changed: calls inside a function body with a message and one of the
+names the caller of the function that warns (a function the module calls itself is left alone: its caller is the
+module). Changed: calls inside a function body with a message and one of the
 categories about the caller's use (`DeprecationWarning`, `PendingDeprecationWarning`, `FutureWarning`), when
 `warnings` is bound only by `import warnings` (or `warn` by `from warnings import warn`) and no stacklevel is given.
 """
@@ -26,6 +27,19 @@ def _warn_names(tree: ast.Module) -> tuple[bool, set[str]]:
     module_ok = binds_only_module(tree, "warnings")
     local = {name for name, original in imported_from(tree, "warnings").items() if original == "warn"}
     return module_ok, local
+
+
+def _called_here(tree: ast.Module) -> set[str]:
+    """Names the module itself calls (`f(...)`, `self.f(...)`): stacklevel=2 in one of those functions would name
+    the module's own line, not the user's, so they are left alone."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name):
+                names.add(node.func.id)
+            elif isinstance(node.func, ast.Attribute):
+                names.add(node.func.attr)
+    return names - {"__init__"}
 
 
 def _category(node: ast.Call) -> str | None:
@@ -99,6 +113,8 @@ class WarningsStacklevel(Codemod):
         "import warnings\n\ndef f():\n    warnings.warn('the file is empty')\n",  # about the state, not the caller
         "import warnings\n\ndef f():\n    warnings.warn('x', RuntimeWarning)\n",
         "def f(warnings):\n    warnings.warn('x', DeprecationWarning)\n",
+        # Called by the module itself: stacklevel=2 would name the module's own line.
+        "import warnings\n\ndef helper():\n    warnings.warn('x', DeprecationWarning)\n\ndef api():\n    helper()\n",
         "import warnings\n\ndef f():\n    warnings.warn('x', DeprecationWarning)  # noqa: B028\n",
     )
 
@@ -107,9 +123,10 @@ class WarningsStacklevel(Codemod):
         if "warn" not in source:
             return []
         module_ok, local = _warn_names(tree)
+        internal = _called_here(tree)
         found = []
         for function in ast.walk(tree):
-            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or function.name in internal:
                 continue
             for node in ast.walk(function):
                 if isinstance(node, ast.Call) and _is_candidate(node, module_ok, local):
@@ -121,25 +138,28 @@ class WarningsStacklevel(Codemod):
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
         """Add `stacklevel=2` to those calls."""
-        module_ok, local = _warn_names(ast.parse(module.code))
-        return run_transformer(module, _Transformer(ID, context, module_ok, local))
+        tree = ast.parse(module.code)
+        module_ok, local = _warn_names(tree)
+        return run_transformer(module, _Transformer(ID, context, module_ok, local, _called_here(tree)))
 
 
 class _Transformer(RecordingTransformer):
-    def __init__(self, codemod_id: str, context: CodemodContext, module_ok: bool, local: set[str]) -> None:
+    def __init__(
+        self, codemod_id: str, context: CodemodContext, module_ok: bool, local: set[str], internal: set[str]
+    ) -> None:
         super().__init__(codemod_id, context)
-        self.module_ok, self.local = module_ok, local
-        self.depth = 0
+        self.module_ok, self.local, self.internal = module_ok, local, internal
+        self.functions: list[str] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.depth += 1
+        self.functions.append(node.name.value)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
-        self.depth -= 1
+        self.functions.pop()
         return updated_node
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        if not self.depth:
+        if not self.functions or self.functions[-1] in self.internal:
             return updated_node
         name = dotted_name(updated_node.func)
         if not ((self.module_ok and name == "warnings.warn") or name in self.local):
