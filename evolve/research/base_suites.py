@@ -18,7 +18,13 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from evolve.configuration.model import EvolveConfig
 from evolve.environments.declarations import discover
-from evolve.environments.interpreters import Interpreter, available_interpreters, candidate_paths
+from evolve.environments.interpreters import (
+    Interpreter,
+    NoInterpreter,
+    available_interpreters,
+    candidate_paths,
+    choose_interpreter,
+)
 from evolve.environments.model import Environment, EnvironmentFailure, EnvironmentSettings
 from evolve.environments.prepare import prepare_environment
 from evolve.environments.project_files import read_project_files
@@ -260,6 +266,10 @@ class SuiteResearch:
                     notes=(f"base's suite was not run: no Python here fits {declared.requires_python!r} ({have})",)
                 )
             targets = tuple((".".join(map(str, i.version[:2])), role) for i, role in chosen)
+            gates = _gates_python(found, declared.requires_python, self.config.gates.tests.python)
+            if gates is not None and gates not in {python for python, _ in targets}:
+                # The gates compare base and head there: a failure only that Python shows must be diagnosed too.
+                targets += ((gates, "the gates' Python"),)
         runs: list[SuiteOnPython] = []
         installed: list[str] = []
         for number, (python, role) in enumerate(targets):
@@ -332,6 +342,15 @@ class SuiteResearch:
         run = run_test_suite(self.tree, config, with_coverage=False, environment=environment)
         self.cache.store(key, run)
         return run, False
+
+
+def _gates_python(found: Sequence[Interpreter], requires_python: str | None, wanted: str | None) -> str | None:
+    """The minor version the gates' environment uses (the builder's own choice), or None when none fits."""
+    try:
+        chosen = choose_interpreter(found, requires_python, wanted)
+    except NoInterpreter:
+        return None
+    return ".".join(map(str, chosen.version[:2]))
 
 
 def _environment_version(environment: Environment, asked: str | None) -> str:
