@@ -181,6 +181,10 @@ def _weight(task: Task, theme: str, plan_input: PlanningInput) -> float:
     """A task's score: RED_SCORE when it fixes failing tests, else its priority scaled by learned acceptance."""
     if task.codemod and (task.codemod, task.path) in plan_input.red:
         return RED_SCORE
+    if task.codemod and any(codemod == task.codemod for codemod, _ in plan_input.red):
+        # The same removed name elsewhere: the next line to break once the first is fixed (a suite that cannot
+        # start stops at the first import that fails).
+        return RED_SCORE / 2
     return (
         task.priority * plan_input.acceptance.get(acceptance_key(task, theme), NEUTRAL_ACCEPTANCE) / NEUTRAL_ACCEPTANCE
     )

@@ -304,3 +304,15 @@ def test_every_failing_test_counts_even_past_the_capped_tracebacks(tmp_path: Pat
     found = failing_tests(run, tmp_path)
     assert [test.test_id for test in found] == ["t::a", "t::b", "t::c"]
     assert "assert 0" in found[0].traceback and found[2].traceback == ""
+
+
+def test_the_same_removed_name_elsewhere_ships_with_the_red_fix():
+    findings = (
+        _finding("collections-abc", "pkg/headers.py", 0.6),
+        _finding("collections-abc", "pkg/cookies.py", 0.6),
+        _finding("requests-timeout", "pkg/net.py", 0.9),
+    )
+    themes = {"collections-abc": "deprecations", "requests-timeout": "security"}
+    red = {("collections-abc", "pkg/headers.py"): ("3.11.7: tests/test_a.py",)}
+    plan = make_plan(PlanningInput(findings=findings, codemod_themes=themes, red=red))
+    assert plan.files == ("pkg/cookies.py", "pkg/headers.py") and plan.theme == "deprecations"
