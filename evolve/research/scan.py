@@ -183,7 +183,7 @@ def _in_scope(
         for finding in findings
         if finding.kind == "security"
         or _codemod_reaches(finding, kind, metadata)
-        or (finding.rule, finding.path) in broken
+        or finding.rule in {recipe for recipe, _ in broken}  # the same removed names in tests break next
     ]
 
 

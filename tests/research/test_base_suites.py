@@ -316,3 +316,15 @@ def test_the_same_removed_name_elsewhere_ships_with_the_red_fix():
     red = {("collections-abc", "pkg/headers.py"): ("3.11.7: tests/test_a.py",)}
     plan = make_plan(PlanningInput(findings=findings, codemod_themes=themes, red=red))
     assert plan.files == ("pkg/cookies.py", "pkg/headers.py") and plan.theme == "deprecations"
+
+
+def test_a_red_recipe_also_reaches_test_modules_while_other_recipes_stay_out():
+    findings = (
+        _finding("collections-abc", "pkg/headers.py", 0.6),
+        _finding("collections-abc", "tests/test_range.py", 0.6),
+        _finding("removed-stdlib-names", "tests/test_other.py", 0.6),
+    )
+    themes = {"collections-abc": "deprecations", "removed-stdlib-names": "deprecations"}
+    red = {("collections-abc", "pkg/headers.py"): ("3.11.7: tests/test_a.py",)}
+    plan = make_plan(PlanningInput(findings=findings, codemod_themes=themes, red=red))
+    assert plan.files == ("pkg/headers.py", "tests/test_range.py")
