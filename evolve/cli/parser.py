@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--no-base-suites",
         action="store_true",
-        help="do not run base's tests first (on the newest declared and the oldest supported Python)",
+        help="do not run base's tests first (on the newest declared, the oldest supported and the gates' Python)",
     )
     add_environment_options(plan)
 
@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-base-suites",
         action="store_true",
-        help="do not run base's tests first (on the newest declared and the oldest supported Python)",
+        help="do not run base's tests first (on the newest declared, the oldest supported and the gates' Python)",
     )
     run.add_argument(
         "--output", type=Path, help="directory for report.json and report.md (default: .git/evolve/runs/<id>)"

@@ -235,7 +235,8 @@ def make_plan(plan_input: PlanningInput) -> Plan:
         return plan
     if fixed and plan.tasks:
         pythons = sorted({test.split(":", 1)[0] for test in fixed})
-        plan = replace(plan, title=f"Fix {len(fixed)} test(s) failing on Python {', '.join(pythons)}")
+        tests = {test.split(": ", 1)[-1] for test in fixed}  # one test failing on two Pythons counts once
+        plan = replace(plan, title=f"Fix {len(tests)} test(s) failing on Python {', '.join(pythons)}")
     return replace(plan, notes=plan.notes + notes, red_tests=fixed)
 
 
