@@ -50,12 +50,15 @@ TOKEN_PATH = "/internal/tokens"
 MAX_REQUEST_BYTES = 4096
 MIN_SECRET_LENGTH = 32
 # A delivery's handlers react, reply, read PRs and the configuration, ask a commenter's permission and keep the
-# dashboard issue, on the repositories the delivery names; they never push.
+# dashboard issue, on the repositories the delivery names; they read a bot PR's CI results; they never push.
 DELIVERY_PERMISSIONS: AppPermissionsType = {
     "issues": "write",
     "pull_requests": "write",
     "contents": "read",
     "metadata": "read",
+    "checks": "read",
+    "statuses": "read",
+    "actions": "read",
 }
 MAX_REPOSITORIES = 500  # what the access-token endpoint takes at most
 LIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
