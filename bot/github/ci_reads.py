@@ -125,23 +125,30 @@ async def failed_job_logs(gh: Any, call: Call, owner: str, repo: str, head_sha: 
         gh.rest.actions.async_list_workflow_runs_for_repo(owner, repo, head_sha=head_sha, per_page=30),
     )
     logs: list[JobLog] = []
-    for run in runs.parsed_data.workflow_runs:
-        if run.conclusion != "failure":
+    # Read as plain JSON: only ids, names and conclusions are needed, and a field GitHub adds or drops must not
+    # cost the evidence.
+    for run in _items(runs.json(), "workflow_runs"):
+        if run.get("conclusion") != "failure" or not isinstance(run.get("id"), int):
             continue
         jobs = await call(
             "GET /repos/{o}/{r}/actions/runs/{id}/jobs",
-            gh.rest.actions.async_list_jobs_for_workflow_run(owner, repo, run.id, filter_="latest", per_page=100),
+            gh.rest.actions.async_list_jobs_for_workflow_run(owner, repo, run["id"], filter_="latest", per_page=100),
         )
-        for job in jobs.parsed_data.jobs:
-            if job.conclusion != "failure" or len(logs) >= MAX_FAILED_JOBS:
+        for job in _items(jobs.json(), "jobs"):
+            if job.get("conclusion") != "failure" or not isinstance(job.get("id"), int) or len(logs) >= MAX_FAILED_JOBS:
                 continue
             response = await call(
                 "GET /repos/{o}/{r}/actions/jobs/{id}/logs",
-                gh.rest.actions.async_download_job_logs_for_workflow_run(owner, repo, job.id),
+                gh.rest.actions.async_download_job_logs_for_workflow_run(owner, repo, job["id"]),
             )
             raw: bytes = response.content[-LOG_TAIL_BYTES:]
-            logs.append(JobLog(run.name or "", job.name, raw.decode("utf-8", "replace")))
+            logs.append(JobLog(str(run.get("name") or ""), str(job.get("name") or ""), raw.decode("utf-8", "replace")))
     return logs
+
+
+def _items(data: Any, key: str) -> list[dict[str, Any]]:
+    items = data.get(key) if isinstance(data, dict) else None
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
 async def required_checks(gh: Any, call: Call, owner: str, repo: str, branch: str) -> tuple[str, ...]:

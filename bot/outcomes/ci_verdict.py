@@ -117,7 +117,8 @@ def blamed_paths(changed: Iterable[str], annotations: Iterable[Annotation], logs
         named.update(match.group(0).lstrip("./") for match in _PATH.finditer(log.text))
     blamed = {path for path in changed if path in named}
     for path in changed:  # a failing test module names its subject: tests/test_core.py blames core.py
-        stem = path.rsplit("/", 1)[-1].removesuffix(".py")
+        parts = path.removesuffix(".py").split("/")
+        stem = parts[-2] if parts[-1] == "__init__" and len(parts) > 1 else parts[-1]  # pkg/__init__.py: pkg
         if any(name.rsplit("/", 1)[-1] == f"test_{stem}.py" for name in named):
             blamed.add(path)
     return tuple(sorted(blamed))
