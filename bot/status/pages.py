@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.db import status_queries as queries
 from bot.db.models import RUN_STATUSES
+from bot.db.pull_lifecycle import pull_states
 from bot.db.status_sessions import OPERATOR, Viewer, create_session, end_session, session_viewer
 from bot.settings import Settings
 from bot.status import access, github_oauth, views
@@ -410,6 +411,7 @@ async def repository_page(request: Request, repository_id: int) -> Response:
         return _html("error.html", 404, **_layout(viewer, "overview"), message="No such repository.")
     points = await run_in_threadpool(queries.metric_history, db, repository_id, views.CHARTED_METRICS)
     pulls = await run_in_threadpool(queries.pull_history, db, repository_id)
+    states = await run_in_threadpool(pull_states, db, repository_id)  # waiting for CI, retrying n/3, stopped: why
     recent = await run_in_threadpool(
         lambda: queries.run_page(db, viewer.repository_ids, repository_id=repository_id, limit=10)
     )
@@ -423,6 +425,7 @@ async def repository_page(request: Request, repository_id: int) -> Response:
         charts=charts,
         outcome_chart=outcome_chart,
         totals=views.outcome_totals(pulls),
+        lifecycle=[states[number] for number in sorted(states, reverse=True)][:50],
         recent=recent.runs,
         web_url=_settings(request).web_url,
     )

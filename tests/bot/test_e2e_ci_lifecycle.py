@@ -63,6 +63,12 @@ def _green(world: BotWorld, sha: str, branch: str, name: str = "tests (3.8)") ->
     _deliver(world, "check_suite", check_suite_completed(world.fake, world.repo, sha, branch, "success"))
 
 
+def _metric(world: BotWorld, name: str) -> float:
+    """A sample's value on /metrics (counters are per process: other tests may have added to them)."""
+    lines = [line for line in world.client.get("/metrics").text.splitlines() if line.startswith(name + " ")]
+    return float(lines[0].split()[-1]) if lines else 0.0
+
+
 def _runs(world: BotWorld, trigger: str) -> list:
     return [r for r in store.recent_runs(world.ctx.db, BotWorld.REPO_ID, limit=50) if r.trigger == trigger]
 
@@ -133,6 +139,7 @@ def test_automerge_merges_green_through_the_merge_api_and_learns(bot_world: BotW
     state = get_pull_state(bot_world.ctx.db, BotWorld.REPO_ID, number)
     assert state.state == "merged" and state.automerged
     assert fake.comments(repo, number)[-1].startswith("Merged by Evolve (squash)")
+    assert _metric(bot_world, 'evolve_automerges_total{outcome="merged"}') >= 1
     stats = {s.codemod: s for s in store.codemod_stats(bot_world.ctx.db, BotWorld.REPO_ID)}
     assert stats["none-comparison"].merged == 1  # recorded as for a human merge
     _deliver(bot_world, "pull_request", pull_closed(fake, repo, number, "evolve-bot[bot]"))
@@ -198,7 +205,7 @@ def test_a_human_commit_on_the_branch_is_never_touched(bot_world: BotWorld, engi
 
 def test_a_conflicting_pr_is_rebuilt_on_the_new_base(bot_world: BotWorld, engine: StubEngine) -> None:
     fake, repo = bot_world.fake, bot_world.repo
-    number, branch, head = _open_pr(bot_world)
+    number, _, head = _open_pr(bot_world)
     text = fake.file_at(repo, "main", "sample/__init__.py")
     new_main = fake.commit_files(repo, {"sample/__init__.py": text + "# a line of main's own\n"}, "Change on main")
     assert fake.pull_json(repo, number)["mergeable"] is False
