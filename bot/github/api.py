@@ -144,6 +144,10 @@ class GitHubAPI(Protocol):
         """Every check run (latest per name) and commit status on `ref`."""
         ...
 
+    async def check_run_states(self, installation_id: int, owner: str, repo: str, ref: str, name: str) -> list[str]:
+        """The states of every run of the check `name` on `ref` (re-runs included), oldest first."""
+        ...
+
     async def check_annotations(
         self, installation_id: int, owner: str, repo: str, check_run_id: int
     ) -> list[Annotation]:
@@ -284,6 +288,10 @@ class GitHubNotConfigured:
     # ---- the repository's CI ----------------------------------------------------------------------
     async def ci_results(self, installation_id: int, owner: str, repo: str, ref: str) -> list[CiResult]:
         """Fails: no credentials. Every check run (latest per name) and commit status on `ref`."""
+        raise _not_configured()
+
+    async def check_run_states(self, installation_id: int, owner: str, repo: str, ref: str, name: str) -> list[str]:
+        """Fails: no credentials. The states of every run of the check `name` on `ref`."""
         raise _not_configured()
 
     async def check_annotations(

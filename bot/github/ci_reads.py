@@ -109,6 +109,16 @@ async def ci_results(gh: Any, call: Call, collect: Call, owner: str, repo: str, 
     return results
 
 
+async def check_run_states(gh: Any, call: Call, owner: str, repo: str, ref: str, name: str) -> list[CiState]:
+    """Every run of the check `name` on `ref`, re-runs included (`filter=all`), oldest first."""
+    response = await call(
+        "GET /repos/{o}/{r}/commits/{ref}/check-runs",
+        gh.rest.checks.async_list_for_ref(owner, repo, ref, check_name=name, filter_="all", per_page=100),
+    )
+    checks = sorted(response.parsed_data.check_runs, key=lambda check: check.id)
+    return [check_state(check.status, check.conclusion) for check in checks]
+
+
 async def check_annotations(gh: Any, call: Call, owner: str, repo: str, check_run_id: int) -> list[Annotation]:
     """The first 100 annotations of a check run."""
     response = await call(

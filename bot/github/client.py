@@ -487,6 +487,11 @@ class GitHubGateway:
         gh = await self._as_installation(installation_id)
         return await ci_reads.ci_results(gh, self._call, self._collect, owner, repo, ref)
 
+    async def check_run_states(self, installation_id: int, owner: str, repo: str, ref: str, name: str) -> list[str]:
+        """The states of every run of the check `name` on `ref` (re-runs included), oldest first."""
+        gh = await self._as_installation(installation_id)
+        return list(await ci_reads.check_run_states(gh, self._call, owner, repo, ref, name))
+
     async def check_annotations(
         self, installation_id: int, owner: str, repo: str, check_run_id: int
     ) -> list[Annotation]:

@@ -35,6 +35,7 @@ from bot.outcomes.ci_verdict import (
     Waiting,
     automerge_refusal,
     ci_evidence,
+    flaky,
     judge_ci,
     repository_checks,
 )
@@ -86,6 +87,7 @@ def is_own_check(event: Event, app_slug: str) -> bool:
 @router.register("workflow_run", "completed")
 @router.register("status")
 @router.register("pull_request", "synchronize")
+@router.register("pull_request_review", "submitted")  # an approval may be what automerge waited for
 async def on_ci_event(event: Event, ctx: BotContext) -> None:
     """A CI result (or a push) on an `evolve/…` branch: look at the PR's CI again and act on it."""
     sha, branches = head_of(event)
@@ -179,7 +181,16 @@ async def follow_ci(ctx: BotContext, target: RunTarget, sha: str, delivery_id: s
         green = tuple(r.name for r in everything if r.state == "success")
         await _on_green(ctx, target, pull, run, config.automerge, green, verdict)
     elif isinstance(verdict, Retry):
-        await _retry(ctx, target, pull, run, state, verdict)
+        history = {
+            check.name: await gh.check_run_states(inst, target.owner, target.name, sha, check.name)
+            for check in verdict.failing
+            if check.kind == "check_run"
+        }
+        unstable = flaky(verdict.failing, history)
+        if unstable is not None:
+            await stop(ctx, target, pull, unstable)
+        else:
+            await _retry(ctx, target, pull, run, state, verdict)
     else:
         await stop(ctx, target, pull, verdict)
 

@@ -12,7 +12,7 @@ Evolve's own `evolve/…` check runs are never the repository's CI.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.db.pull_lifecycle import ATTEMPT_LIMIT
@@ -104,6 +104,19 @@ def judge_ci(
             failing,
         )
     return Retry(failing, attempts_used + 1)
+
+
+def flaky(failing: Sequence[CiResult], history: Mapping[str, Sequence[str]]) -> Stop | None:
+    """A failing check that also passed on the same commit (a re-run) is flaky, not the change's: stop."""
+    names = sorted(r.name for r in failing if "success" in history.get(r.name, ()))
+    if not names:
+        return None
+    return Stop(
+        f"{', '.join(names)} both passed and failed on this same commit (re-runs), so the failure is flaky, "
+        "not the change's; Evolve does not retry it.",
+        "evolve:ci-flaky",
+        tuple(failing),
+    )
 
 
 _PATH = re.compile(r"[\w./-]+\.py\b")

@@ -102,3 +102,13 @@ def test_pr_states_read_for_people() -> None:
     assert PullState(1, 2, "", "", "stopped", 3, 2, "why", False).describe() == "stopped: why"
     assert PullState(1, 2, "", "", "merged", 1, 0, "", True).describe() == "merged by Evolve"
     assert PullState(1, 2, "", "", "waiting", 1, 0, "", False).describe() == "waiting for CI"
+
+
+def test_a_check_that_passed_and_failed_on_one_commit_is_flaky() -> None:
+    from bot.outcomes.ci_verdict import flaky
+
+    red = ci("tests", "failure")
+    stop = flaky([red], {"tests": ["success", "failure"]})
+    assert stop is not None and stop.label == "evolve:ci-flaky" and "flaky" in stop.reason
+    assert flaky([red], {"tests": ["failure", "failure"]}) is None
+    assert flaky([red], {}) is None

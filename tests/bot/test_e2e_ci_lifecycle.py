@@ -19,6 +19,7 @@ from tests.fakegithub.payloads import (
     pull_closed,
     pull_synchronize,
     push_event,
+    review,
     status_event,
     workflow_run_completed,
 )
@@ -261,3 +262,33 @@ def test_forged_and_foreign_branch_events_are_ignored(bot_world: BotWorld, engin
     assert len(engine.calls) == 1 and _head(bot_world, number) == head and not _runs(bot_world, "ci-retry")
     assert get_pull_state(bot_world.ctx.db, BotWorld.REPO_ID, number).state == "green"
     assert not [c for c in fake.comments(repo, number) if "Evolve stopped" in c]
+
+
+def test_a_flaky_check_is_not_retried(bot_world: BotWorld, engine: StubEngine) -> None:
+    fake, repo = bot_world.fake, bot_world.repo
+    number, branch, head = _open_pr(bot_world)
+    fake.add_check_run(repo, fake.state.head_sha(repo, "main") or "", "tests (3.8)", "success")
+    fake.add_check_run(repo, head, "tests (3.8)", "success")  # it passed on this commit once ...
+    fake.add_check_run(repo, head, "tests (3.8)", "failure")  # ... and failed when re-run
+    _deliver(bot_world, "check_run", check_run_completed(fake, repo, head, branch, "tests (3.8)", "failure"))
+
+    assert not _runs(bot_world, "ci-retry") and _head(bot_world, number) == head
+    assert "evolve:ci-flaky" in repo.issue_labels[number]
+    assert "flaky" in fake.comments(repo, number)[-1]
+    assert get_pull_state(bot_world.ctx.db, BotWorld.REPO_ID, number).state == "stopped"
+
+
+def test_automerge_waits_for_an_approving_review_when_required(bot_world: BotWorld, engine: StubEngine) -> None:
+    fake, repo = bot_world.fake, bot_world.repo
+    config = EVOLVE_YML + "automerge:\n  enabled: true\n  method: merge\n"  # require_review is on by default
+    fake.commit_files(repo, {".github/evolve.yml": config}, "Turn automerge on")
+    number, branch, head = _open_pr(bot_world)
+    _green(bot_world, head, branch)
+    state = get_pull_state(bot_world.ctx.db, BotWorld.REPO_ID, number)
+    assert state.state == "green" and "approving review" in state.reason and repo.pulls[number]["state"] == "open"
+
+    _deliver(bot_world, "pull_request_review", review(fake, repo, number, "rita", "approved"))  # a reader: no
+    assert repo.pulls[number]["state"] == "open"
+    _deliver(bot_world, "pull_request_review", review(fake, repo, number, "alice", "approved"))  # a writer
+    (merge,) = fake.requests_to("PUT", f"/repos/{repo.full_name}/pulls/{number}/merge")
+    assert merge.body == {"sha": head, "merge_method": "merge"} and repo.pulls[number]["merged_at"]
