@@ -23,8 +23,8 @@ from bot.db.pull_lifecycle import PullState, get_pull_state, set_pull_state
 from bot.db.run_history import pushed_commits
 from bot.db.run_notes import CI_FEEDBACK, MERGE_SHA, REVIEWS
 from bot.db.run_request import RunRequest
-from bot.github.ci_reads import CiResult
-from bot.github.client import PullInfo
+from bot.github.ci_reads import Annotation, CiResult, JobLog
+from bot.github.client import GitHubError, PullInfo
 from bot.github.run_target import BRANCH_PREFIX, RunTarget, theme_of_branch
 from bot.handlers.repo_config import ConfigProblem, load_repo_config
 from bot.handlers.write_once import reply
@@ -255,15 +255,16 @@ async def _retry(
     ctx: BotContext, target: RunTarget, pull: PullInfo, run: Run, state: PullState, verdict: Retry
 ) -> None:
     gh, inst = ctx.github, target.installation_id
-    annotations = []
-    for check in verdict.failing:
-        if check.kind == "check_run" and check.annotations_count:
-            annotations.extend(await gh.check_annotations(inst, target.owner, target.name, check.id))
-    logs = (
-        await gh.failed_job_logs(inst, target.owner, target.name, pull.head_sha)
-        if any(c.app == "github-actions" for c in verdict.failing)
-        else []
-    )
+    annotations: list[Annotation] = []
+    logs: list[JobLog] = []
+    try:  # evidence helps; its absence does not stop the retry
+        for check in verdict.failing:
+            if check.kind == "check_run" and check.annotations_count:
+                annotations.extend(await gh.check_annotations(inst, target.owner, target.name, check.id))
+        if any(c.app == "github-actions" for c in verdict.failing):
+            logs = await gh.failed_job_logs(inst, target.owner, target.name, pull.head_sha)
+    except GitHubError as error:
+        log.warning("%s#%s: could not read all of CI's evidence: %s", target.full_name, pull.number, error)
     attempts = (run.report or {}).get("attempts") or [{}]
     changed = [str(e.get("path")) for e in attempts[-1].get("edits", []) if isinstance(e, dict)]
     evidence = ci_evidence(verdict.failing, annotations, logs, changed)

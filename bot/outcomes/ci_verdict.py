@@ -1,6 +1,6 @@
 """What the repository's own CI says about an Evolve PR, and what to do about it. Pure: values in, a verdict out.
 
-- some check still running: **wait**;
+- some check still running, or none reported yet: **wait**;
 - every check green: **green** (merge where the configuration allows it, see `automerge_refusal`);
 - a check red that is green (or absent) on the base commit and on the default branch: the change caused it, so
   **retry** with the failure as evidence, unless the three attempts (gates and CI together) are spent: **stop**;
@@ -35,7 +35,7 @@ class Waiting:
 
 @dataclass(frozen=True)
 class Green:
-    """Every check of the repository's CI passed (`checks` names them; empty when there is no CI at all)."""
+    """Every check of the repository's CI passed (`checks` names them, at least one)."""
 
     checks: tuple[str, ...]
 
@@ -81,7 +81,7 @@ def judge_ci(
     All three lists hold the repository's checks only (see `repository_checks`).
     """
     pending = tuple(sorted(r.name for r in head if r.state == "pending"))
-    if pending:
+    if pending or not head:  # no check at all yet (just pushed): nothing is green before CI has said so
         return Waiting(pending)
     failing = tuple(r for r in head if r.state == "failure")
     if not failing:

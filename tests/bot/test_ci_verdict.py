@@ -48,7 +48,7 @@ def test_verdicts() -> None:
     red, green = ci("tests", "failure"), ci("tests", "success")
     assert judge_ci([red, ci("docs", "pending")], [], [], 1) == Waiting(("docs",))
     assert judge_ci([green, ci("docs", "success", "", "status")], [], [], 1) == Green(("docs", "tests"))
-    assert judge_ci([], [], [], 1) == Green(())
+    assert judge_ci([], [], [], 1) == Waiting(())  # no CI has reported: never green (nor merged) on nothing
     assert judge_ci([red], [green], [], 1) == Retry((red,), 2)
     assert judge_ci([red], [], [], 2) == Retry((red,), 3)  # not on the base at all: the change is suspected
     on_base = judge_ci([red], [red], [], 1)

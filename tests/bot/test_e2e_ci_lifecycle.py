@@ -126,6 +126,8 @@ def test_automerge_merges_green_through_the_merge_api_and_learns(bot_world: BotW
     _actions_red(bot_world, first, branch)  # red because of the change: retried, not merged
     second = _head(bot_world, number)
     assert second != first and repo.pulls[number]["state"] == "open"
+    _deliver(bot_world, "pull_request", pull_synchronize(fake, repo, number, "evolve-bot[bot]"))  # no CI yet
+    assert get_pull_state(bot_world.ctx.db, BotWorld.REPO_ID, number).state == "waiting"
     fake.add_status(repo, second, "ci/docs", "pending")
     _green(bot_world, second, branch)  # a status is still pending: waiting
     assert get_pull_state(bot_world.ctx.db, BotWorld.REPO_ID, number).state == "waiting"
