@@ -294,3 +294,20 @@ def test_automerge_waits_for_an_approving_review_when_required(bot_world: BotWor
     _deliver(bot_world, "pull_request_review", review(fake, repo, number, "alice", "approved"))  # a writer
     (merge,) = fake.requests_to("PUT", f"/repos/{repo.full_name}/pulls/{number}/merge")
     assert merge.body == {"sha": head, "merge_method": "merge"} and repo.pulls[number]["merged_at"]
+
+
+def test_evolve_rebase_rebuilds_by_hand(bot_world: BotWorld, engine: StubEngine) -> None:
+    fake, repo = bot_world.fake, bot_world.repo
+    number, _, head = _open_pr(bot_world)
+    new_main = fake.commit_files(repo, {"README.md": "news\n"}, "Unrelated change on main")
+    bot_world.comment("rita", "/evolve rebase", number=number, on_pull=True)  # a reader may not
+    assert not _runs(bot_world, "rebase")
+    payload = bot_world.comment("alice", "/evolve rebase", number=number, on_pull=True)
+
+    (rebase,) = _runs(bot_world, "rebase")
+    assert rebase.status == "succeeded" and rebase.requested_by == "alice"
+    rebuilt = _head(bot_world, number)
+    assert rebuilt != head and fake.file_at(repo, rebuilt, "README.md") == "news"
+    assert fake.state.head_sha(repo, "main") == new_main
+    assert fake.comments(repo, number)[-1].startswith("Rebuilt on the latest `main` (asked for by alice)")
+    assert repo.reactions[payload["comment"]["id"]] == ["eyes"]
