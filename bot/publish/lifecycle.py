@@ -106,7 +106,15 @@ async def without_change(ctx: BotContext, target: RunTarget, run: Run, pull: Pul
     await gh.add_labels(inst, target.owner, target.name, pull.number, {STOP_LABEL: "b60205"})
     message = report.message or str(report.status)
     await reply(
-        ctx, target, pull.number, render("ci_attempt_failed", attempt=attempt, message=message), key=reply_key(run.id)
+        ctx,
+        target,
+        pull.number,
+        (
+            render("ci_attempt_failed", message=message)
+            if run.trigger == "ci-retry"
+            else render("rebuild_failed", base=code(pull.base_ref), message=message)
+        ),
+        key=reply_key(run.id),
     )
     await asyncio.to_thread(
         set_pull_state,

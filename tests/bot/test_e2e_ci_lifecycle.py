@@ -311,3 +311,20 @@ def test_evolve_rebase_rebuilds_by_hand(bot_world: BotWorld, engine: StubEngine)
     assert fake.state.head_sha(repo, "main") == new_main
     assert fake.comments(repo, number)[-1].startswith("Rebuilt on the latest `main` (asked for by alice)")
     assert repo.reactions[payload["comment"]["id"]] == ["eyes"]
+
+
+def test_with_the_real_engine_a_retry_that_narrows_everything_away_stops(bot_world: BotWorld) -> None:
+    """The real engine: CI blames the one file the change edits, so the retry drops it and nothing is left."""
+    fake, repo = bot_world.fake, bot_world.repo
+    number, branch, head = _open_pr(bot_world)
+    fake.add_check_run(repo, fake.state.head_sha(repo, "main") or "", "tests (3.8)", "success")
+    _actions_red(bot_world, head, branch)
+
+    (retry,) = _runs(bot_world, "ci-retry")
+    assert retry.status == "failed" and _head(bot_world, number) == head  # nothing pushed
+    ci_attempt = retry.report["attempts"][0]
+    assert ci_attempt["number"] == 1 and ci_attempt["narrowed"] == ["sample/__init__.py"]
+    assert ci_attempt["gates"][0]["gate"] == "ci"
+    assert "evolve:stopped" in repo.issue_labels[number]
+    assert "no other version" in fake.comments(repo, number)[-1]
+    assert get_pull_state(bot_world.ctx.db, BotWorld.REPO_ID, number).state == "stopped"
