@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.db._scope import Db, scope
-from bot.db.models import PULL_STATES, PullLifecycle, utcnow
+from bot.db.models import PULL_STATES, DashboardIssue, PullLifecycle, as_utc, utcnow
 
 ATTEMPT_LIMIT = 3  # attempts inside the gates and after CI, together
 DONE_STATES = frozenset({"merged", "stopped", "closed", "hands-off"})  # nothing more happens on its own
@@ -107,3 +107,14 @@ def lifecycle_totals(db: Db) -> dict[str, int]:
         retries = session.scalar(select(func.coalesce(func.sum(PullLifecycle.ci_retries), 0)))
         merged = session.scalar(select(func.count()).where(PullLifecycle.automerged.is_(True)))
     return {"ci_retries": int(retries or 0), "automerges": int(merged or 0)}
+
+
+def states_newer_than_dashboard(db: Db, repository_id: int) -> bool:
+    """Whether a PR's state changed after the dashboard issue was last drawn (it should be redrawn)."""
+    with scope(db) as session:
+        changed = session.scalar(
+            select(func.max(PullLifecycle.updated_at)).where(PullLifecycle.repository_id == repository_id)
+        )
+        drawn = session.scalar(select(DashboardIssue.updated_at).where(DashboardIssue.repository_id == repository_id))
+    changed, drawn = as_utc(changed), as_utc(drawn)
+    return changed is not None and (drawn is None or changed > drawn)

@@ -165,6 +165,10 @@ def test_red_on_the_base_too_is_not_retried(bot_world: BotWorld, engine: StubEng
     assert "lint failed on the base commit too" in comment and "does not retry" in comment
     assert "evolve:ci-red-on-base" in repo.issue_labels[number]
     assert get_pull_state(bot_world.ctx.db, BotWorld.REPO_ID, number).state == "stopped"
+    assert f"| #{number} | stopped: lint failed on the base commit too" in repo.issues[1]["body"]  # the dashboard
+    redraws = len(fake.requests_to("PATCH", "/issues/1"))
+    _deliver(bot_world, "check_run", check_run_completed(fake, repo, head, branch, "lint", "failure"))
+    assert len(fake.requests_to("PATCH", "/issues/1")) == redraws  # redrawn only when a state changed
 
 
 def test_three_red_attempts_stop_and_label(bot_world: BotWorld, engine: StubEngine) -> None:
