@@ -278,7 +278,15 @@ async def _retry(
             comment_issue_number=pull.number,
             idempotency_key=f"ci-retry:{target.repository_id}:{pull.number}:{pull.head_sha}",
             pr_number=pull.number,
-            options={CI_FEEDBACK: {"result": evidence.to_dict(), "attempts_used": state.attempts, "checks": names}},
+            options={
+                CI_FEEDBACK: {
+                    "result": evidence.to_dict(),
+                    "attempts_used": state.attempts,
+                    "checks": names,
+                    "failed_on": pull.head_sha,
+                    "names": sorted(c.name for c in verdict.failing),
+                }
+            },
         )
     )
     if state.state != "retrying" or state.head_sha != pull.head_sha:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 LIFECYCLE_TRIGGERS = frozenset({"ci-retry", "rebase"})  # runs that redo an open PR's change in place
 STOP_LABEL = "evolve:stopped"
+FLAKY_LABEL = "evolve:ci-flaky"
 
 
 def attempts_spent(run: Run, report: RunReport) -> int:
@@ -75,6 +76,27 @@ async def merge_when_green(ctx: BotContext, target: RunTarget, run: Run, config:
         ctx, target, number, render("automerged", method=config.automerge.method, checks=checks), key=reply_key(run.id)
     )
     return "merged"
+
+
+async def passed_on_rerun(ctx: BotContext, target: RunTarget, run: Run, pull: PullInfo) -> bool:
+    """Before a `ci-retry` run redoes the change: when every check that failed now passes on the same commit (a
+    re-run passed meanwhile), the failure was flaky, not the change's: stop, label `evolve:ci-flaky`, say why."""
+    notes = await asyncio.to_thread(run_notes, ctx.db, run.id)
+    feedback = notes.get(CI_FEEDBACK) or {}
+    names, sha = feedback.get("names") or [], feedback.get("failed_on")
+    if run.trigger != "ci-retry" or not names or sha != pull.head_sha:
+        return False
+    results = await ctx.github.ci_results(target.installation_id, target.owner, target.name, sha)
+    states = {r.name: r.state for r in results}
+    if not all(states.get(name) == "success" for name in names):
+        return False
+    checks = ", ".join(names)
+    reason = f"{checks} passed when re-run on the same commit, so the failure was flaky, not the change's; no retry."
+    await ctx.github.add_labels(target.installation_id, target.owner, target.name, pull.number, {FLAKY_LABEL: "b60205"})
+    body = render("ci_stopped", reason=reason, checks=checks, label=FLAKY_LABEL)
+    await reply(ctx, target, pull.number, body, key=reply_key(run.id))
+    await asyncio.to_thread(set_pull_state, ctx.db, target.repository_id, pull.number, state="stopped", reason=reason)
+    return True
 
 
 async def hands_off(ctx: BotContext, target: RunTarget, pull: PullInfo) -> None:

@@ -131,6 +131,14 @@ async def _execute(ctx: BotContext, run: Run) -> RunReport | None:
         return None
 
 
+async def _cancelled(ctx: BotContext, target: RunTarget, run: Run, reason: str) -> RunReport:
+    """Close a run that must not go on (its PR closed, taken over, or its CI failure was flaky)."""
+    await asyncio.to_thread(_finish, ctx, run.id, RunStatus.CANCELLED, message=reason)
+    return RunReport(
+        run_id=str(run.id), status=RunStatus.CANCELLED, repo=target.full_name, base_sha=None, plan=None, message=reason
+    )
+
+
 async def _run_and_publish(
     ctx: BotContext, target: RunTarget, run: Run, repo: RepoInfo, config: EvolveConfig, open_pulls: list[PullInfo]
 ) -> RunReport:
@@ -145,15 +153,10 @@ async def _run_and_publish(
             if retried is not None:
                 await lifecycle.hands_off(ctx, target, retried)
             reason = "the pull request is closed, or someone else pushed to its branch"
-            await asyncio.to_thread(_finish, ctx, run.id, RunStatus.CANCELLED, message=reason)
-            return RunReport(
-                run_id=str(run.id),
-                status=RunStatus.CANCELLED,
-                repo=target.full_name,
-                base_sha=None,
-                plan=None,
-                message=reason,
-            )
+            return await _cancelled(ctx, target, run, reason)
+        if retried is not None and await lifecycle.passed_on_rerun(ctx, target, run, retried):
+            reason = "the failure was flaky: it passed when re-run"
+            return await _cancelled(ctx, target, run, reason)
     focus = run.focus
     if retried is not None:
         focus = (

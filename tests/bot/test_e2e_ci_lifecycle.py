@@ -332,3 +332,27 @@ def test_with_the_real_engine_a_retry_that_narrows_everything_away_stops(bot_wor
     assert "evolve:stopped" in repo.issue_labels[number]
     assert "no other version" in fake.comments(repo, number)[-1]
     assert get_pull_state(bot_world.ctx.db, BotWorld.REPO_ID, number).state == "stopped"
+
+
+def test_a_failure_that_passes_on_rerun_before_the_retry_starts_is_flaky(
+    bot_world: BotWorld, engine: StubEngine
+) -> None:
+    fake, repo = bot_world.fake, bot_world.repo
+    number, branch, head = _open_pr(bot_world)
+    fake.add_check_run(repo, fake.state.head_sha(repo, "main") or "", "tests (3.8)", "success")
+    # Someone re-runs the job and it passes while the retry waits for its turn: by the time the run mints its own
+    # token (restricted to the repository), the check is green on the same commit.
+    fake.when_requested(
+        "POST",
+        r"/access_tokens$",
+        lambda: fake.add_check_run(repo, head, "tests (3.8)", "success"),
+        body=lambda body: isinstance(body, dict) and body.get("repositories"),
+    )
+    _actions_red(bot_world, head, branch)
+
+    (retry,) = _runs(bot_world, "ci-retry")
+    assert retry.status == "cancelled" and "flaky" in (retry.message or "")
+    assert len(engine.calls) == 1 and _head(bot_world, number) == head  # no new attempt
+    assert "evolve:ci-flaky" in repo.issue_labels[number]
+    assert "passed when re-run on the same commit" in fake.comments(repo, number)[-1]
+    assert get_pull_state(bot_world.ctx.db, BotWorld.REPO_ID, number).state == "stopped"

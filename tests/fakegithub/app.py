@@ -216,6 +216,9 @@ class RecordingApp:
         with self.state.lock:
             self.state.requests.append(entry)
             injected = _take_failure(self.state, request)
+            happening = _take_happening(self.state, request, body)
+        if happening is not None:
+            happening()
         if self.state.latency and not is_git:
             await asyncio.sleep(self.state.latency)
 
@@ -240,6 +243,14 @@ def _decode(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError:
         return raw.decode("utf-8", "replace")
+
+
+def _take_happening(state: FakeState, request: Request, body: Any) -> Any:
+    for index, (method, path, wanted, action) in enumerate(state.on_request):
+        if method == request.method and re.search(path, request.url.path) and wanted(body):
+            del state.on_request[index]
+            return action
+    return None
 
 
 def _take_failure(state: FakeState, request: Request) -> Response | None:

@@ -285,6 +285,10 @@ class FakeGitHub:
         """Branch protection on `branch` requiring these checks (names of check runs or status contexts)."""
         repo.required_checks[branch] = list(contexts)
 
+    def when_requested(self, method: str, path_regex: str, action: Any, body: Any = lambda body: True) -> None:
+        """Do `action()` (something happening on GitHub meanwhile) when the next matching request arrives."""
+        self.state.on_request.append((method, path_regex, body, action))
+
     # ---- inspection ---------------------------------------------------------------------------
 
     @property

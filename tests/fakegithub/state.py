@@ -127,6 +127,9 @@ class FakeState:
         self.requests: list[RecordedRequest] = []
         self.latency = 0.0  # seconds each REST answer waits, like GitHub's own (scripts/chaos.py's throughput)
         self.failures: list[dict[str, Any]] = []  # injected error responses
+        # Things that happen on GitHub's side when a request arrives (a re-run finishing meanwhile): (method,
+        # path regex, body predicate, action), each run once, before the request is answered.
+        self.on_request: list[tuple[str, str, Any, Any]] = []
         self.users: dict[str, str] = {}  # login -> "User" | "Bot"
         # The App's web flow (tests/fakegithub/oauth_api.py): its client credentials and callback URL, who is
         # signed in to the fake in the browser, the codes handed out and the user tokens they became.
