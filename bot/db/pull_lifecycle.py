@@ -94,6 +94,14 @@ def set_pull_state(db: Db, repository_id: int, pr_number: int, **fields: Any) ->
         return _value(row)
 
 
+HANDS_OFF_REASON = "someone else pushed to the branch; Evolve no longer touches it"
+
+
+def mark_hands_off(db: Db, repository_id: int, pr_number: int, head_sha: str) -> PullState:
+    """Someone else pushed to the PR's branch (`head_sha` is not Evolve's): nothing touches the PR from now on."""
+    return set_pull_state(db, repository_id, pr_number, state="hands-off", head_sha=head_sha, reason=HANDS_OFF_REASON)
+
+
 def pull_states(db: Db, repository_id: int) -> dict[int, PullState]:
     """Every PR state of a repository, by PR number."""
     with scope(db) as session:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from bot import metrics
 from bot.db import store
 from bot.db.models import Run
-from bot.db.pull_lifecycle import PullState, get_pull_state, set_pull_state
+from bot.db.pull_lifecycle import PullState, get_pull_state, mark_hands_off, set_pull_state
 from bot.db.run_history import pushed_commits
 from bot.db.run_notes import CI_FEEDBACK, MERGE_SHA, REVIEWS
 from bot.db.run_request import RunRequest
@@ -129,16 +129,7 @@ async def hands_off(ctx: BotContext, target: RunTarget, pull: PullInfo) -> bool:
     """Whether someone else pushed to the PR's branch (its head is no commit Evolve pushed); noted once if so."""
     if pull.head_sha in await asyncio.to_thread(pushed_commits, ctx.db, target.repository_id):
         return False
-    await asyncio.to_thread(
-        set_pull_state,
-        ctx.db,
-        target.repository_id,
-        pull.number,
-        state="hands-off",
-        branch=pull.head_ref,
-        head_sha=pull.head_sha,
-        reason="someone else pushed to the branch; Evolve no longer touches it",
-    )
+    await asyncio.to_thread(mark_hands_off, ctx.db, target.repository_id, pull.number, pull.head_sha)
     return True
 
 

@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot import metrics
-from bot.db.pull_lifecycle import get_pull_state, set_pull_state
+from bot.db.pull_lifecycle import get_pull_state, mark_hands_off, set_pull_state
 from bot.db.run_notes import CI_FEEDBACK, MERGE_SHA, run_notes
 from bot.github.client import PullInfo
 from bot.github.run_target import RunTarget
@@ -101,15 +101,7 @@ async def passed_on_rerun(ctx: BotContext, target: RunTarget, run: Run, pull: Pu
 
 async def hands_off(ctx: BotContext, target: RunTarget, pull: PullInfo) -> None:
     """Someone else pushed to the branch: the run leaves it as it is, and so does everything after it."""
-    await asyncio.to_thread(
-        set_pull_state,
-        ctx.db,
-        target.repository_id,
-        pull.number,
-        state="hands-off",
-        head_sha=pull.head_sha,
-        reason="someone else pushed to the branch; Evolve no longer touches it",
-    )
+    await asyncio.to_thread(mark_hands_off, ctx.db, target.repository_id, pull.number, pull.head_sha)
 
 
 async def without_change(ctx: BotContext, target: RunTarget, run: Run, pull: PullInfo, report: RunReport) -> None:
