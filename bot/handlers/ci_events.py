@@ -101,10 +101,15 @@ async def on_ci_event(event: Event, ctx: BotContext) -> None:
     repo_row = (
         await asyncio.to_thread(store.get_repository_by_name, ctx.db, full_name) if isinstance(full_name, str) else None
     )
-    if repo_row is None or not repo_row.enrolled or repo_row.installation_id != event.installation_id:
-        return
+    if (
+        repo_row is None
+        or not repo_row.enrolled
+        or repo_row.paused
+        or repo_row.installation_id != event.installation_id
+    ):
+        return  # paused: CI is not followed either (`/evolve resume`)
     target = RunTarget.of(repo_row.id, event.installation_id, repo_row.full_name)
-    await follow_ci(ctx, target, sha, event.delivery_id)
+    await follow_ci(ctx, target, sha)
 
 
 async def _pull_with_head(ctx: BotContext, target: RunTarget, sha: str) -> PullInfo | None:
@@ -133,7 +138,7 @@ async def hands_off(ctx: BotContext, target: RunTarget, pull: PullInfo) -> bool:
     return True
 
 
-async def follow_ci(ctx: BotContext, target: RunTarget, sha: str, delivery_id: str = "") -> None:
+async def follow_ci(ctx: BotContext, target: RunTarget, sha: str) -> None:
     """Read the CI of the open Evolve PR whose head is `sha` and act on the verdict."""
     pull = await _pull_with_head(ctx, target, sha)
     if pull is None:
@@ -196,9 +201,8 @@ async def _on_green(
         if automerge.enabled
         else ()
     )
-    refusal = automerge_refusal(
-        automerge, risk=risk, approved="approved" in reviews, required=required, green=green, only_ours=True
-    )
+    approved = "approved" in reviews and "changes_requested" not in reviews  # any writer's request holds it back
+    refusal = automerge_refusal(automerge, risk=risk, approved=approved, required=required, green=green, only_ours=True)
     checks = ", ".join(verdict.checks) or "no CI checks"
     if refusal is not None:
         await asyncio.to_thread(

@@ -267,6 +267,12 @@ def test_forged_and_foreign_branch_events_are_ignored(bot_world: BotWorld, engin
 
     assert len(engine.calls) == 1 and _head(bot_world, number) == head and not _runs(bot_world, "ci-retry")
     assert get_pull_state(bot_world.ctx.db, BotWorld.REPO_ID, number).state == "green"
+    # paused (`/evolve pause`): a real failure is not followed either
+    store.set_repository_paused(bot_world.ctx.db, BotWorld.REPO_ID, True)
+    _actions_red(bot_world, head, branch, name="lint")
+    assert (
+        not _runs(bot_world, "ci-retry") and get_pull_state(bot_world.ctx.db, BotWorld.REPO_ID, number).state == "green"
+    )
     assert not [c for c in fake.comments(repo, number) if "Evolve stopped" in c]
 
 
@@ -295,7 +301,11 @@ def test_automerge_waits_for_an_approving_review_when_required(bot_world: BotWor
 
     _deliver(bot_world, "pull_request_review", review(fake, repo, number, "rita", "approved"))  # a reader: no
     assert repo.pulls[number]["state"] == "open"
-    _deliver(bot_world, "pull_request_review", review(fake, repo, number, "alice", "approved"))  # a writer
+    fake.set_permission(repo, "bob", "write")
+    _deliver(bot_world, "pull_request_review", review(fake, repo, number, "bob", "changes_requested"))
+    _deliver(bot_world, "pull_request_review", review(fake, repo, number, "alice", "approved"))  # a writer ...
+    assert repo.pulls[number]["state"] == "open"  # ... but another writer asked for changes
+    _deliver(bot_world, "pull_request_review", review(fake, repo, number, "bob", "approved"))
     (merge,) = fake.requests_to("PUT", f"/repos/{repo.full_name}/pulls/{number}/merge")
     assert merge.body == {"sha": head, "merge_method": "merge"} and repo.pulls[number]["merged_at"]
 
