@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from bot.failure_limits import client_address, limiter_on
 from bot.db import store
+from bot.failure_limits import client_address, limiter_on
 from bot.github.client import (
     PLAN_PERMISSIONS,
     RUN_PERMISSIONS,

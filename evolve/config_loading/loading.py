@@ -6,7 +6,6 @@ Kept apart from the model: the plugin check needs the plugin registries, which n
 from __future__ import annotations
 
 import os
-
 import sys
 from pathlib import Path
 from typing import Any

@@ -97,7 +97,9 @@ def test_wrong_internal_secrets_on_the_token_service_are_limited(app):
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
     # A worker elsewhere with the right secret is answered as before (here: no such run).
     worker = _from(client, "10.0.0.5")
-    assert worker.post(TOKEN_PATH, json={"run_id": 1}, headers={"Authorization": f"Bearer {INTERNAL_SECRET}"}).status_code in (404, 503)
+    assert worker.post(
+        TOKEN_PATH, json={"run_id": 1}, headers={"Authorization": f"Bearer {INTERNAL_SECRET}"}
+    ).status_code in (404, 503)
     clock.now += 60
     again = stranger.post(TOKEN_PATH, json={"run_id": 1}, headers={"Authorization": "Bearer wrong"})
     assert again.status_code == 401

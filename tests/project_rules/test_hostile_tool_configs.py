@@ -137,7 +137,10 @@ def test_black_gets_evolves_config_not_the_trees(tmp_path):
     )
     rules = read_project_rules(root)
     assert rules.black_config is not None
-    assert tomllib.loads(rules.black_config) == {"tool": {"black": {"line-length": 40}}, "project": {"requires-python": ">=3.10"}}
+    assert tomllib.loads(rules.black_config) == {
+        "tool": {"black": {"line-length": 40}},
+        "project": {"requires-python": ">=3.10"},
+    }
     before = "x = 1\n"
     after = "x = some_function(argument_one, argument_two)\n"
     edit, note = format_edit(root, FileEdit("m.py", before, after, "codemods"), rules)
@@ -164,7 +167,11 @@ def test_path_leaves_tree(value, leaves):
 def test_the_written_config_is_exactly_the_vetted_table():
     table = {
         "line-length": 100,
-        "lint": {"select": ["E", "F"], "per-file-ignores": {"tests/*": ["S101"]}, "isort": {"known-first-party": ["a"]}},
+        "lint": {
+            "select": ["E", "F"],
+            "per-file-ignores": {"tests/*": ["S101"]},
+            "isort": {"known-first-party": ["a"]},
+        },
         'we"ird\nkey': 'va"lue\n[injected]\nextend = "/etc/passwd"',
         "preview": True,
         "ratio": 0.5,

@@ -54,7 +54,7 @@ def test_a_socket_a_link_and_a_huge_file_are_not_read(tmp_path):
 
 # Plants FIFOs (and a socket) where Evolve reads back: the progress file early and late, junit.xml and
 # coverage.json after pytest wrote them. Before the fix, the progress watcher blocked on the FIFO for ever.
-PLANTING_CONFTEST = '''
+PLANTING_CONFTEST = """
 import os, socket
 
 def _out():
@@ -83,7 +83,7 @@ def pytest_unconfigure(config):
         socket.socket(socket.AF_UNIX).bind(os.path.join(out, "progress.tmp"))
     except OSError:
         pass
-'''
+"""
 
 
 def test_evolve_run_ends_with_a_clear_result_when_the_suite_plants_fifos(tmp_path):
