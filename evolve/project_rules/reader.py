@@ -26,7 +26,7 @@ from evolve.project_rules.pre_commit import (
     parse_pre_commit,
 )
 from evolve.project_rules.ruff_config import DEFAULT_SELECT, has_format_section, merge_extended, ruff_rules
-from evolve.project_rules.vetted_options import merge_ruff_tables, toml_text, vet_ruff_table
+from evolve.project_rules.vetted_options import merge_ruff_tables, path_leaves_tree, toml_text, vet_ruff_table
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -176,6 +176,7 @@ def read_project_rules(root: Path) -> ProjectRules:
             except PreCommitError as error:
                 reader.problems.append(str(error))
             break
+    reader.refused.extend(_hook_path_refusals(hooks))
     ruff_found = _ruff_table(reader)
     ruff = ruff_rules(ruff_found[0], ruff_found[1]) if ruff_found else None
     ruff_config = None
@@ -224,6 +225,28 @@ def read_project_rules(root: Path) -> ProjectRules:
         black_config=black_config,
     )
     return replace(rules, problems=tuple(reader.problems), refused=tuple(reader.refused))
+
+
+# Hook arguments that name a config file for the tool; Evolve passes none of them on (only selection flags), and
+# says so when one names a file outside the tree.
+_CONFIG_FLAGS = ("--config", "--config-file", "--settings-path", "--settings-file", "--rcfile", "--extend")
+
+
+def _hook_path_refusals(hooks: tuple[PreCommitHook, ...]) -> list[str]:
+    """One sentence per pre-commit hook argument that points a tool at a config file outside the tree."""
+    refused = []
+    for hook in hooks:
+        for index, arg in enumerate(hook.args):
+            flag, equals, value = arg.partition("=")
+            if flag not in _CONFIG_FLAGS:
+                continue
+            if not equals:
+                value = hook.args[index + 1] if index + 1 < len(hook.args) else ""
+            if value and "=" not in value and path_leaves_tree(value):
+                refused.append(
+                    f"pre-commit hook {hook.id}: `{flag} {value}` names a file outside the repository; refused"
+                )
+    return refused
 
 
 def _black_config(reader: _Reader, table: Mapping[str, Any]) -> str:

@@ -200,3 +200,21 @@ def test_semgrep_gets_no_secret_and_a_private_home(monkeypatch, tmp_path):
     assert env["HOME"] == str(tmp_path)
     assert "EVOLVE_WEBHOOK_SECRET" not in env and "DATABASE_URL" not in env
     assert sys.executable  # semgrep is found by absolute path, not through PATH
+
+
+def test_a_pre_commit_hook_pointing_a_tool_at_a_host_config_is_refused(tmp_path, host_secret):
+    root = _tree(
+        tmp_path,
+        {
+            ".pre-commit-config.yaml": "repos:\n- repo: https://github.com/astral-sh/ruff-pre-commit\n  hooks:\n"
+            f"  - id: ruff\n    args: [--config, {host_secret}, --select=F]\n"
+            f"  - id: mypy\n    args: ['--config-file={host_secret}']\n",
+            "m.py": "import os\n",
+        },
+    )
+    rules = read_project_rules(root)
+    assert len(rules.refused) == 2 and all("outside the repository; refused" in r for r in rules.refused)
+    assert rules.ruff is not None and "--config" not in rules.ruff.hook_args
+    run = lint_tree(root, ["m.py"], rules)
+    assert [v.code for v in run.violations] == ["F401"]
+    assert SECRET not in _everything(run, rules)
