@@ -45,8 +45,7 @@ def test_evolve_run_with_a_host_extend_and_dot_link_escapes(tmp_path):
         "LANG": "C.UTF-8",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "evolve.cli", "run", str(repo), "--json", "--focus", "correctness"]
-        + ["--output", str(out_dir)],
+        [sys.executable, "-m", "evolve.cli", "run", str(repo), "--json", "--focus=correctness", f"--output={out_dir}"],
         env=env,
         capture_output=True,
         text=True,
