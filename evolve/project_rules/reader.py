@@ -183,6 +183,8 @@ def read_project_rules(root: Path) -> ProjectRules:
     if ruff_found:
         vetted, refused = vet_ruff_table(ruff_found[2], ruff_found[1])
         reader.refused.extend(refused)
+        if "target-version" not in vetted and (inferred := _ruff_target_version(reader)):
+            vetted["target-version"] = inferred  # what ruff itself infers from a pyproject beside its config
         ruff_config = _written(reader, lambda: toml_text(vetted), "ruff")
     flake8 = reader.first_ini((".flake8", "setup.cfg", "tox.ini"), ini_configs.flake8_rules)
     for hook in hooks:
@@ -247,6 +249,16 @@ def _hook_path_refusals(hooks: tuple[PreCommitHook, ...]) -> list[str]:
                     f"pre-commit hook {hook.id}: `{flag} {value}` names a file outside the repository; refused"
                 )
     return refused
+
+
+_REQUIRES_PYTHON = re.compile(r"^\s*>=\s*3\.(\d{1,2})\b")
+
+
+def _ruff_target_version(reader: _Reader) -> str | None:
+    """ruff's `target-version` as ruff infers it from `requires-python = ">=3.N"`, or None."""
+    requires = ((reader.toml("pyproject.toml") or {}).get("project") or {}).get("requires-python")
+    found = _REQUIRES_PYTHON.match(requires) if isinstance(requires, str) else None
+    return f"py3{found.group(1)}" if found and 7 <= int(found.group(1)) <= 13 else None
 
 
 def _black_config(reader: _Reader, table: Mapping[str, Any]) -> str:

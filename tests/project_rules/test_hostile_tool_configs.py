@@ -218,3 +218,10 @@ def test_a_pre_commit_hook_pointing_a_tool_at_a_host_config_is_refused(tmp_path,
     run = lint_tree(root, ["m.py"], rules)
     assert [v.code for v in run.violations] == ["F401"]
     assert SECRET not in _everything(run, rules)
+
+
+def test_ruff_gets_the_target_version_it_would_infer_from_requires_python(tmp_path):
+    root = _tree(
+        tmp_path, {"pyproject.toml": '[project]\nrequires-python = ">=3.9"\n[tool.ruff.lint]\nselect = ["UP"]\n'}
+    )
+    assert tomllib.loads(read_project_rules(root).ruff_config or "")["target-version"] == "py39"
