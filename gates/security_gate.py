@@ -53,11 +53,19 @@ def judge_security(base: ScanResult, head: ScanResult, paths: Sequence[str]) -> 
             blame=tuple(sorted({f.path for f in new})),
             details="\n".join(f"{f.path}:{f.line}: {f.rule} ({f.severity}) {f.message}" for f in new),
         )
-    return Passed(
-        gate="security",
-        metrics=metrics,
-        summary=f"No new security findings ({len(before)} -> {len(after)} in the changed files).",
-    )
+    resolved = resolved_security_findings(base, head, paths)
+    gone = Counter(f.rule for f in resolved)
+    summary = f"No new security findings ({len(before)} -> {len(after)} in the changed files)."
+    if gone:
+        summary += (
+            " Resolved: " + ", ".join(f"{rule} ×{n}" if n > 1 else rule for rule, n in sorted(gone.items())) + "."
+        )
+    return Passed(gate="security", metrics=metrics, summary=summary)
+
+
+def resolved_security_findings(base: ScanResult, head: ScanResult, paths: Sequence[str] | None) -> list[Finding]:
+    """Base's findings head no longer has (the rules a reviewer should see named when the count goes down)."""
+    return new_security_findings(head, base, paths)
 
 
 class SecuritySettings(BaseModel):

@@ -86,4 +86,5 @@ def run_options(
         work_dir=workdir(ctx.settings) / "evolve-work",
         environment=environment_settings(ctx.settings),
         operator=ctx.settings.operator,
+        surface="app",
     )

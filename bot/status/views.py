@@ -108,7 +108,9 @@ def attempt_changed_lines(attempt: dict[str, Any]) -> ChangedLines | None:
     if not isinstance(raw, dict):
         return None
     try:
-        return ChangedLines(int(raw["executed"]), int(raw["executable"]), bool(raw["measured"]), (), int(raw.get("unmeasured", 0)))
+        return ChangedLines(
+            int(raw["executed"]), int(raw["executable"]), bool(raw["measured"]), (), int(raw.get("unmeasured", 0))
+        )
     except (KeyError, TypeError, ValueError):
         return None
 

@@ -14,10 +14,10 @@ from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+from evolve.changed_lines import ChangedLines, total
 from evolve.codemods.base import Change
 from evolve.edits import FileEdit
 from evolve.proof.equivalence import proven_equivalent
-from evolve.changed_lines import ChangedLines, total
 from evolve.proof.executed_lines import Execution, HeadRun, HunkExecution, hunk_executions, summarize
 from evolve.proof.hunks import Hunk, apply_hunks, statement_spans
 from evolve.suites.runs import COVERAGE_OMIT, TestRun
@@ -314,7 +314,7 @@ def prove_edits(
     proofs: list[HunkProof] = []
     for edit in edits:
         executed = base_executed_lines(base_tests, edit.path, edit.before)
-        passed = (base_tests.passed_tests.get(edit.path, ()) if base_tests is not None else ())
+        passed = base_tests.passed_tests.get(edit.path, ()) if base_tests is not None else ()
         proven, file_proofs = prove_edit(edit, executed, risky, passed, head_run_of(head_tests, edit.path), drop)
         proofs.extend(file_proofs)
         if proven is not None:

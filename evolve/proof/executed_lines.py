@@ -59,7 +59,9 @@ def _code_lines(source: str) -> set[int]:
             if token.type not in ignored:
                 found.update(range(token.start[0], token.end[0] + 1))
     except (tokenize.TokenError, SyntaxError, IndentationError):
-        return {n for n, line in enumerate(source.splitlines(), 1) if line.strip() and not line.lstrip().startswith("#")}
+        return {
+            n for n, line in enumerate(source.splitlines(), 1) if line.strip() and not line.lstrip().startswith("#")
+        }
     return found
 
 
@@ -287,9 +289,7 @@ class HeadRun:
     passed_tests: Collection[str] = ()
 
 
-def _ran_added(
-    line: int, lines: LineMap, head: HeadRun, around: bool | None, base_functions: set[str]
-) -> bool | None:
+def _ran_added(line: int, lines: LineMap, head: HeadRun, around: bool | None, base_functions: set[str]) -> bool | None:
     """Whether an added line ran: on head's run when it measured the file, else as the base code around it."""
     test = lines.tests.get(line)
     if test is not None and test in head.passed_tests:

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from evolve.changed_lines import ChangedLines
-from evolve.wording import plural
 from evolve.changed_lines import executed_sentence as changed_lines_sentence
 from evolve.results import GateResult, Metric
 from evolve.untrusted_text import code_span, escape_markdown, redacted, untrusted_markdown
+from evolve.wording import plural
 
 STATUS_ICON = {"passed": "✅", "failed": "❌", "skipped": "⏭️", "errored": "⚠️"}
 VERDICT_TEXT = {
@@ -51,8 +51,12 @@ def metric_trend(metric: Metric) -> str:
     return "unchanged" if metric.delta == 0 else "—"
 
 
-def render_metrics_table(metrics: Sequence[Metric]) -> str:
-    """A markdown table of metrics, base → head."""
+FINDING_ROWS = {"findings": None, "security findings": "security"}  # metric name -> finding kind (None: every kind)
+
+
+def render_metrics_table(metrics: Sequence[Metric], finding_changes: Sequence[dict[str, Any]] = ()) -> str:
+    """A markdown table of metrics, base → head. A findings row states only the change the edits caused, with the
+    rules of the findings they resolved or introduced."""
     if not metrics:
         return "_No metrics were measured._"
     lines = ["| metric | base | head | change |", "|---|---:|---:|---|"]
@@ -61,11 +65,34 @@ def render_metrics_table(metrics: Sequence[Metric]) -> str:
         if delta is not None and abs(delta) < NEGLIGIBLE:
             delta = 0.0
         change = "—" if delta is None else f"{'+' if delta > 0 else ''}{format_number(delta)} ({metric_trend(metric)})"
+        if metric.name in FINDING_ROWS:
+            change = _findings_change(finding_changes, FINDING_ROWS[metric.name], change)
         lines.append(
             f"| {metric.name} | {format_number(metric.base, metric.unit)} | "
             f"{format_number(metric.head, metric.unit)} | {change} |"
         )
     return "\n".join(lines)
+
+
+def _findings_change(changes: Sequence[dict[str, Any]], kind: str | None, change: str) -> str:
+    rows = [row for row in changes if kind is None or row.get("kind") == kind]
+    if not rows:
+        return "none resolved or introduced by this change" if change != "—" else change
+    resolved = sum(1 for row in rows if row.get("change") == "resolved")
+    new = sum(1 for row in rows if row.get("change") == "new")
+    net = new - resolved
+    words = []
+    for which in ("resolved", "new"):
+        rules: dict[str, int] = {}
+        for row in rows:
+            if row.get("change") == which:
+                rules[str(row["rule"])] = rules.get(str(row["rule"]), 0) + 1
+        if rules:
+            names = ", ".join(
+                code_span(rule) + (f" ×{count}" if count > 1 else "") for rule, count in sorted(rules.items())
+            )
+            words.append(f"{which} {names}")
+    return f"{'+' if net > 0 else ''}{net}: " + "; ".join(words)
 
 
 def render_gates_table(results: Sequence[GateResult]) -> str:
@@ -147,9 +174,7 @@ def runner_counts_text(run: dict[str, Any]) -> str:
     """`3 failed, 1,324 passed, 2 xfailed; subtests: 158 passed` — the runner's summary, count by count."""
     if run.get("no_tests"):
         return "no tests collected"
-    parts = [
-        f"{run[key]:,} {one if run[key] == 1 else many}" for key, one, many in COUNT_WORDS if run.get(key)
-    ]
+    parts = [f"{run[key]:,} {one if run[key] == 1 else many}" for key, one, many in COUNT_WORDS if run.get(key)]
     text = ", ".join(parts) or "no test counts reported"
     subtests = [f"{run[key]:,} {word}" for key, word in SUBTEST_WORDS if run.get(key)]
     if subtests:
@@ -190,7 +215,9 @@ def executed_sentence(proof: dict[str, Any]) -> str:
     lines = proof_changed_lines(proof)
     text = changed_lines_sentence(lines)
     if lines is not None and lines.measured and lines.unexecuted:
-        places = ", ".join(f"{code_span(path)} {line_range(first, last)}" for path, first, last in lines.unexecuted[:10])
+        places = ", ".join(
+            f"{code_span(path)} {line_range(first, last)}" for path, first, last in lines.unexecuted[:10]
+        )
         more = f" and {len(lines.unexecuted) - 10} more" if len(lines.unexecuted) > 10 else ""
         text += f" No test runs: {places}{more}."
     return text

@@ -32,7 +32,7 @@ def test_drop_beyond_tolerance_fails_and_blames_changed_files_that_lost_coverage
     result = judge_coverage(base, head, {"a.py": (3,), "b.py": (1,)}, SETTINGS)
     assert result.status == "failed"
     assert result.blame == ("a.py",)
-    assert "80.0%" in result.summary and "70.0%" in result.summary
+    assert "80%" in result.summary and "70%" in result.summary
 
 
 def test_changed_line_coverage_counts_only_executable_changed_lines():
