@@ -36,12 +36,8 @@ def percent(part: int, whole: int) -> float | None:
 
 
 def number(value: float | None, digits: int = 1) -> str:
-    """Format a measurement for a sentence: integers as integers (`100`, `3`), others with `digits` decimals;
-    `n/a` when unknown."""
-    if value is None:
-        return "n/a"
-    text = f"{value:.{digits}f}"
-    return text.split(".")[0] if "." in text and set(text.split(".")[1]) == {"0"} else text
+    """Format a measurement for a sentence; `n/a` when unknown."""
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 def listing(items: Sequence[str], limit: int = 3) -> str:

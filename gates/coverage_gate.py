@@ -16,6 +16,7 @@ from evolve.proof.behaviour import changed_lines_of_edits
 from evolve.results import Errored, Failed, GateResult, Metric, Passed, Skipped
 from evolve.suites.coverage_scope import with_base_coverage
 from evolve.suites.runs import TestRun
+from evolve.wording import plural
 from gates.changed_code import EPSILON, number, percent
 
 
@@ -177,7 +178,7 @@ class CoverageGate(Gate[CoverageSettings]):
         result = judge_coverage(base, completed, changed, self.settings, context.changed_files)
         if completed.coverage_from_base and result.status in ("passed", "failed"):
             note = (
-                f" Head measured in the {len(head.coverage_scope or ())} changed file(s); the other files' lines "
+                f" Head measured in the {plural(len(head.coverage_scope or ()), 'changed file')}; the other files' lines "
                 "are base's (gates.coverage.scope: all measures every file)."
             )
             result = replace(result, summary=result.summary + note)

@@ -10,6 +10,7 @@ from evolve.configuration.model import MaintainabilityGateConfig
 from evolve.findings import FileMetrics, ScanResult
 from evolve.gate_api import GateContext
 from evolve.results import Failed, GateResult, Metric, Passed
+from evolve.wording import plural
 from gates.changed_code import files_in, listing, mean, number
 from gates.scan_gate import ScanGate
 
@@ -107,7 +108,7 @@ def judge_maintainability(
     if problems:
         return Failed(
             gate="maintainability",
-            summary=f"Maintainability drops in {len(problems)} file(s): {listing(sorted(problems))}.",
+            summary=f"Maintainability drops in {plural(len(problems), 'file')}: {listing(sorted(problems))}.",
             metrics=metrics,
             blame=tuple(sorted(problems)),
             details="\n".join(f"{path}: {reason}" for path, reason in problems.items()),

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from evolve.findings import Finding, ScanResult
 from evolve.gate_api import Measurement
 from evolve.results import Failed, GateResult, Metric, Passed, Skipped
+from evolve.wording import plural
 from gates.changed_code import listing
 from gates.scan_gate import ScanGate
 
@@ -48,7 +49,7 @@ def judge_security(base: ScanResult, head: ScanResult, paths: Sequence[str]) -> 
     if new:
         return Failed(
             gate="security",
-            summary=f"{len(new)} new security finding(s): {listing([f'{f.rule} in {f.path}' for f in new])}.",
+            summary=f"{plural(len(new), 'new security finding')}: {listing([f'{f.rule} in {f.path}' for f in new])}.",
             metrics=metrics,
             blame=tuple(sorted({f.path for f in new})),
             details="\n".join(f"{f.path}:{f.line}: {f.rule} ({f.severity}) {f.message}" for f in new),

@@ -59,7 +59,7 @@ def dry_run(
     )
     return basis.report(
         RunStatus.DRY_RUN,
-        f"Dry run: {len(edits)} file(s) would change; no branch was made.",
+        f"Dry run: {plural(len(edits), 'file')} would change; no branch was made.",
         attempts=(record,),
         codemods=codemods_used(edits, catalog),
         diff="".join(e.diff() for e in edits),
@@ -89,7 +89,7 @@ def failure_message(state: LoopState) -> str:
         return UNPROVABLE_MESSAGE
     failing = sorted({r.gate for r in state.last_results if not r.ok})
     return (
-        f"No change passed every gate in {len(attempts)} attempt(s)"
+        f"No change passed every gate in {plural(len(attempts), 'attempt')}"
         + (f" (last failing: {', '.join(failing)})" if failing else "")
         + "; nothing was committed."
     )

@@ -13,6 +13,7 @@ from typing import Any
 from evolve.changed_lines import ChangedLines
 from evolve.changed_lines import executed_sentence as changed_lines_sentence
 from evolve.results import GateResult, Metric
+from evolve.suites.runner_counts import describe_counts
 from evolve.untrusted_text import code_span, escape_markdown, redacted, untrusted_markdown
 from evolve.wording import plural
 
@@ -158,27 +159,11 @@ def render_file_changes(proof: dict[str, Any], codemods: Sequence[dict[str, Any]
     return "\n\n".join(sections) + ("\n\n**Why**\n\n" + "\n".join(why) if why else "")
 
 
-# The runner's own words, in pytest's order; each count as reported, never folded into another.
-COUNT_WORDS = (
-    ("failed", "failed", "failed"),
-    ("passed", "passed", "passed"),
-    ("skipped", "skipped", "skipped"),
-    ("xfailed", "xfailed", "xfailed"),
-    ("xpassed", "xpassed", "xpassed"),
-    ("errors", "error", "errors"),
-)
-SUBTEST_WORDS = (("subtests_passed", "passed"), ("subtests_failed", "failed"), ("subtests_skipped", "skipped"))
-
-
 def runner_counts_text(run: dict[str, Any]) -> str:
-    """`3 failed, 1,324 passed, 2 xfailed; subtests: 158 passed` — the runner's summary, count by count."""
+    """`3 failed, 1,324 passed, 2 xfailed; subtests: 158 passed in 3.5 s` — the runner's summary, count by count."""
     if run.get("no_tests"):
         return "no tests collected"
-    parts = [f"{run[key]:,} {one if run[key] == 1 else many}" for key, one, many in COUNT_WORDS if run.get(key)]
-    text = ", ".join(parts) or "no test counts reported"
-    subtests = [f"{run[key]:,} {word}" for key, word in SUBTEST_WORDS if run.get(key)]
-    if subtests:
-        text += "; subtests: " + ", ".join(subtests)
+    text = describe_counts(run)
     return text + (f" in {run['duration']:.1f} s" if run.get("duration") else "")
 
 

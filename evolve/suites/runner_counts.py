@@ -9,8 +9,10 @@ pytest's terminal summary is built from. They come from repository code: read as
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PLUGIN_MODULE = "evolve_counts_plugin"
 COUNTS_FILE = "counts.json"
@@ -66,6 +68,34 @@ _KEYS = {
     "subtests failed": "subtests_failed",
     "subtests skipped": "subtests_skipped",
 }
+
+
+# The runner's own words, in pytest's order; each count as reported, never folded into another.
+COUNT_WORDS = (
+    ("failed", "failed", "failed"),
+    ("passed", "passed", "passed"),
+    ("skipped", "skipped", "skipped"),
+    ("xfailed", "xfailed", "xfailed"),
+    ("xpassed", "xpassed", "xpassed"),
+    ("errors", "error", "errors"),
+)
+SUBTEST_WORDS = (("subtests_passed", "passed"), ("subtests_failed", "failed"), ("subtests_skipped", "skipped"))
+
+
+def describe_counts(counts: Mapping[str, Any]) -> str:
+    """`3 failed, 1,324 passed, 2 xfailed; subtests: 158 passed` from a run's counts (TestRun field names)."""
+    parts = [
+        f"{counts[key]:,} {one if counts[key] == 1 else many}" for key, one, many in COUNT_WORDS if counts.get(key)
+    ]
+    text = ", ".join(parts) or "no test counts reported"
+    subtests = [f"{counts[key]:,} {word}" for key, word in SUBTEST_WORDS if counts.get(key)]
+    return text + ("; subtests: " + ", ".join(subtests) if subtests else "")
+
+
+def run_counts(run: object) -> dict[str, int]:
+    """The count fields of a TestRun (or any object with them), by name."""
+    names = [key for key, _, _ in COUNT_WORDS] + [key for key, _ in SUBTEST_WORDS]
+    return {name: int(getattr(run, name, 0) or 0) for name in names}
 
 
 def install_counts_plugin(outputs: Path) -> None:

@@ -18,8 +18,13 @@ META = {
 }
 
 
-def _hunk(path, start, end, verdict, execution, lines=4, symbol="Cache.get"):
+def _hunk(path, start, end, verdict, execution, lines=4, symbol="Cache.get", executable=None, executed=None):
+    executable = lines if executable is None else executable
+    executed = (executable if execution == "executed" else 0) if executed is None else executed
     return {
+        "executable_lines": executable,
+        "executed_lines": executed,
+        "unmeasured_lines": 0,
         "path": path,
         "base_start": start,
         "base_end": end,
@@ -32,6 +37,19 @@ def _hunk(path, start, end, verdict, execution, lines=4, symbol="Cache.get"):
         "equivalent": verdict == "equivalent",
         "verdict": verdict,
         "changed_lines": lines,
+    }
+
+
+def _figure(hunks):
+    kept = [h for h in hunks if h["verdict"] != "dropped"]
+    return {
+        "executed": sum(h["executed_lines"] for h in kept),
+        "executable": sum(h["executable_lines"] for h in kept),
+        "measured": True,
+        "unmeasured": 0,
+        "unexecuted": [
+            [h["path"], h["base_start"], h["base_end"]] for h in kept if h["executed_lines"] < h["executable_lines"]
+        ],
     }
 
 
@@ -49,7 +67,7 @@ def _report(status="succeeded", hunks=None, share=0.75, path="pkg/mod.py"):
         "narrowed": [],
         "note": "",
         "provider_notes": [],
-        "proof": {"measured": True, "executed_share": share, "hunks": hunks},
+        "proof": {"measured": True, "executed_share": share, "hunks": hunks, "changed_lines": _figure(hunks)},
     }
     return {
         "run_id": "abc123",
@@ -83,17 +101,22 @@ def test_success_body_says_what_changed_where_with_tests_share_and_changed_code_
     assert "| average maintainability index | 28.73 | 28.73 | 0 (unchanged) |" in body and "+0.00" not in body
     assert "`Cache.get`" in body and "removed `else:` after `return`" in body and "lines 40–52" in body
     assert "`python -m pytest -q tests`" in body and "120 passed, 2 skipped" in body and "cached" in body
-    assert "**75%** (6 of 8)" in body and "No test runs: `pkg/mod.py` lines 70–71" in body
+    assert "Changed lines the tests execute: **75%** (6 of 8 lines that need executing)." in body
+    assert "No test runs: `pkg/mod.py` lines 70–71" in body
     assert "unverified: no test runs these lines" in body and "Risk: **medium, unverified**" in body
     assert "| `pkg/mod.py` | maintainability index | 61.50 | 63.25 |" in body
     assert "| `pkg/mod.py Cache.get` | cyclomatic complexity | 7 | 7 |" in body
-    assert "attempt 1 of at most 3" in body and "Merge it" in body and "This PR changes 1 file(s)" in body
+    assert "attempt 1 of at most 3" in body and "This PR makes 1 file (8 changed lines)" in body
+    # The title is the codemod's, from the edits made; the CLI's report offers no App command.
+    assert body.startswith("## Remove else\n") and "/evolve" not in body and "Merge it" not in body
+    app = render_report_markdown(_report(), PLAN, GATES, metrics, surface="app")
+    assert "Merge it" in app and "`/evolve retry`" in app
 
 
 def test_failed_run_never_reads_like_a_pr_to_merge():
     failing = (Failed(gate="tests", summary="1 test fails on head: tests/test_x.py::test_y"),)
     body = render_report_markdown(_report(status="failed"), PLAN, failing, ())
-    assert "Merge it" not in body and "This PR changes" not in body
+    assert "Merge it" not in body and "This PR makes" not in body
     assert "### What was tried" in body and "### What failed" in body and "### What Evolve will do next" in body
     assert "Nothing was committed" in body and "`tests`: 1 test fails on head" in body
 
@@ -117,4 +140,4 @@ def test_the_body_stays_under_githubs_limit():
     hunks = [_hunk(f"pkg/m{i}.py", 10, 12, "tested", "executed") for i in range(3000)]
     body = render_report_markdown(_report(hunks=hunks), PLAN, GATES, ())
     assert len(body) < GITHUB_BODY_LIMIT
-    assert "more file(s); the diff has every change" in body
+    assert "more files; the diff has every change" in body
