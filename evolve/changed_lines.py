@@ -64,7 +64,10 @@ def executed_sentence(lines: ChangedLines | None) -> str:
         return "Changed lines the tests execute: not measured (no line coverage from this test command)."
     outside = ""
     if lines.unmeasured:
-        outside = f" {plural(lines.unmeasured, 'further changed line')} in code coverage does not measure."
+        outside = (
+            f" {plural(lines.unmeasured, 'further changed line')} {'is' if lines.unmeasured == 1 else 'are'} in code "
+            "coverage does not measure (a test helper, a new function)."
+        )
     if not lines.executable:
         if lines.unmeasured:
             return "Changed lines the tests execute: not measured." + outside
@@ -74,5 +77,6 @@ def executed_sentence(lines: ChangedLines | None) -> str:
         )
     return (
         f"Changed lines the tests execute: **{share_text(lines)}** "
-        f"({lines.executed} of {plural(lines.executable, 'line')} that need executing).{outside}"
+        f"({lines.executed} of {plural(lines.executable, 'line')} that {'needs' if lines.executable == 1 else 'need'} "
+        f"executing).{outside}"
     )
