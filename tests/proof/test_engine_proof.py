@@ -87,7 +87,7 @@ def test_an_unexecuted_risky_hunk_is_dropped_and_base_runs_once_across_runs(tmp_
     # An import removal is no statement that needs executing: the figure says so (and the hunk that its line ran).
     assert proof["executed_share"] is None and proof["changed_lines"]["executable"] == 0
     assert "none needs executing" in report.markdown
-    assert "left out because no test runs them" in report.markdown
+    assert "left out because no test runs it" in report.markdown
     (first,) = _cached_sessions(cache_dir)  # base ran once, and its result is cached
     assert len(first) == 1 and not report.tests["base_from_cache"]
 
