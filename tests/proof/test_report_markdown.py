@@ -141,3 +141,35 @@ def test_the_body_stays_under_githubs_limit():
     body = render_report_markdown(_report(hunks=hunks), PLAN, GATES, ())
     assert len(body) < GITHUB_BODY_LIMIT
     assert "more files; the diff has every change" in body
+
+
+def test_a_findings_delta_is_stated_only_as_caused_with_its_rules():
+    report = _report()
+    report["finding_changes"] = [
+        {"rule": "open-without-encoding", "kind": "security", "path": "pkg/mod.py", "change": "resolved"},
+        {"rule": "open-encoding", "kind": "codemod", "path": "pkg/mod.py", "change": "resolved"},
+    ]
+    metrics = (Metric("findings", 7, 5, "lower"), Metric("security findings", 3, 2, "lower"))
+    body = render_report_markdown(report, PLAN, GATES, metrics)
+    assert "| security findings | 3 | 2 | -1: resolved `open-without-encoding` |" in body
+    assert "| findings | 7 | 5 | -2: resolved `open-encoding`, `open-without-encoding` |" in body
+    assert "(improved)" not in body.split("| findings |", 1)[1].split("\n", 1)[0]
+    assert "Findings: resolved `open-encoding`, `open-without-encoding`." in body
+    quiet = render_report_markdown(_report(), PLAN, GATES, (Metric("security findings", 3, 2, "lower"),))
+    assert "| security findings | 3 | 2 | none resolved or introduced by this change |" in quiet
+
+
+def test_titles_come_from_the_edits_made_not_the_theme():
+    from evolve.reports.titles import change_title
+
+    fix = {"id": "open-encoding", "title": 'Open text files with `encoding="utf-8"`'}
+    flat = {"id": "redundant-else", "title": "Remove `else` after a branch that always exits"}
+    edits = [{"changes": [{"codemod": "redundant-else"}, {"codemod": "redundant-else"}, {"codemod": "open-encoding"}]}]
+    assert change_title([flat], edits[:1], "Remove dead code and redundant branches") == flat["title"]
+    assert change_title([fix, flat], edits, "Fix bug patterns") == (
+        'Remove `else` after a branch that always exits; open text files with `encoding="utf-8"`'
+    )
+    third = {"id": "not-in", "title": "Use `not in`"}
+    edits[0]["changes"].append({"codemod": "not-in"})
+    assert change_title([fix, flat, third], edits, "x").endswith(", and 2 other kinds of change")
+    assert change_title([], [{"changes": []}], "Document public functions") == "Document public functions"
