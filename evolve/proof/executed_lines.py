@@ -7,10 +7,12 @@ something at run time: not a blank or comment line, a docstring, an import, a ba
 without `from __future__ import annotations`). A `def` line (its decorators, defaults) runs when its body does; a
 `class` line when the module is imported.
 
-Whether a line ran comes from base's test run: the executed line numbers of each file (coverage.py's
-`executed_lines`), and, for test files (which coverage does not measure), the tests that passed. A removed line
-ran when its statement did; an added line when the code around it did (the hunk's own base lines, else the
-nearest statement before or after it in the same function).
+Whether a line ran comes from the test runs: the executed line numbers of each file (coverage.py's
+`executed_lines`; base's run is the one input every caller has), and, for test files (which coverage does not
+measure), the tests that passed. A removed line ran when its statement did on base. An added line ran when head's
+run executed it, once head ran with coverage (`HeadRun`); before that, when the code around it did on base (the
+hunk's own base lines, else the nearest statement before or after it in the same function; a new function: not
+measured).
 """
 
 from __future__ import annotations
