@@ -8,6 +8,7 @@ from typing import Any
 from evolve.engine.attempts import tests_summary
 from evolve.findings import ScanResult
 from evolve.git.publish import commit_and_branch
+from evolve.proof.behaviour import EditProof
 from evolve.proof.changed_metrics import metrics_of_changed_code
 from evolve.reports.markdown import render_report_markdown
 from evolve.reports.titles import change_title
@@ -34,6 +35,11 @@ def finding_changes(before: ScanResult, after: ScanResult) -> tuple[dict[str, An
     return tuple(sorted(rows, key=lambda row: (row["change"], row["kind"], row["rule"], row["path"])))
 
 
+def listed_changes(proof: EditProof | None) -> int | None:
+    """How many changes the report lists (the proof's kept logical hunks), when there is a proof."""
+    return len([h for h in proof.hunks if h.verdict != "dropped"]) if proof is not None else None
+
+
 def publish_success(setup: RunSetup, end: LoopEnd, ending: Ending) -> RunReport:
     """Scan head, commit the passing edits onto a branch and report the change with its metrics."""
     from evolve.research import scan_repository
@@ -57,7 +63,7 @@ def publish_success(setup: RunSetup, end: LoopEnd, ending: Ending) -> RunReport:
     )
     report = end.basis.report(
         RunStatus.SUCCEEDED,
-        reports.success_message(edits, published.branch, published.note),
+        reports.success_message(edits, published.branch, published.note, listed_changes(result.proof)),
         attempts=end.state.attempts,
         branch=published.branch,
         commit=published.commit,

@@ -165,13 +165,12 @@ def branch_name(options: RunOptions, plan: Plan, base_sha: str) -> str:
     return f"{options.branch_prefix}/{plan.theme}-{digest}"
 
 
-def success_message(edits: tuple[FileEdit, ...], branch: str, note: str | None) -> str:
-    """One sentence on what passed, and where the change went when not where it was asked."""
+def success_message(edits: tuple[FileEdit, ...], branch: str, note: str | None, changes: int | None = None) -> str:
+    """One sentence on what passed, and where the change went when not where it was asked. `changes` is how many
+    changes the report lists (its proof's kept hunks), else the codemods' change records are counted."""
     files = len(edits)
-    message = (
-        f"Evolve made {plural(sum(len(e.changes) for e in edits) or files, 'change')} in {plural(files, 'file')} "
-        "that pass every gate."
-    )
+    count = changes if changes else (sum(len(e.changes) for e in edits) or files)
+    message = f"Evolve made {plural(count, 'change')} in {plural(files, 'file')} that pass every gate."
     if note:
         message += f" Note: {note}; the change is on `{branch}` instead."
     return message

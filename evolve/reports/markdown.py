@@ -49,7 +49,8 @@ def _summary(report: dict[str, Any], proof: dict[str, Any]) -> str:
     edits = report["attempts"][-1]["edits"] if report["attempts"] else []
     kept = [h for h in proof.get("hunks") or [] if h["verdict"] != "dropped"]
     lines = sum(h["changed_lines"] for h in kept) or sum(e.get("changed_lines", 0) for e in edits)
-    changes = sum(len(e.get("changes") or ()) for e in edits)
+    # As many changes as "What changed and why" lists (one entry per logical change), else the codemods' records.
+    changes = len(kept) or sum(len(e.get("changes") or ()) for e in edits)
     ids = ", ".join(code_span(meta["id"]) for meta in report["codemods"]) or "the LLM stage"
     source = edits[0]["source"] if edits else "codemods"
     dropped = len([h for h in proof.get("hunks") or [] if h["verdict"] == "dropped"])

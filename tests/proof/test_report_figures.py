@@ -102,3 +102,6 @@ def test_every_figure_stated_twice_is_equal(tmp_path):
     assert body.startswith("## Remove `else` after a branch that always exits\n")
     assert report.title == "Remove `else` after a branch that always exits"
     assert "`/evolve " not in body and "This PR makes 2 changes in 1 file" in intro
+    # The CLI's last line counts the changes the report lists.
+    assert report.message.startswith("Evolve made 2 changes in 1 file ")
+    assert len(re.findall(r"^- `\w+\(\)`: ", _section(body, "What changed and why"), re.M)) == 2

@@ -106,7 +106,7 @@ def test_success_body_says_what_changed_where_with_tests_share_and_changed_code_
     assert "unverified: no test runs these lines" in body and "Risk: **medium, unverified**" in body
     assert "| `pkg/mod.py` | maintainability index | 61.50 | 63.25 |" in body
     assert "| `pkg/mod.py Cache.get` | cyclomatic complexity | 7 | 7 |" in body
-    assert "attempt 1 of at most 3" in body and "This PR makes 1 file (8 changed lines)" in body
+    assert "attempt 1 of at most 3" in body and "This PR makes 2 changes in 1 file (8 changed lines)" in body
     # The title is the codemod's, from the edits made; the CLI's report offers no App command.
     assert body.startswith("## Remove else\n") and "/evolve" not in body and "Merge it" not in body
     app = render_report_markdown(_report(), PLAN, GATES, metrics, surface="app")
