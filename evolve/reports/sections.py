@@ -131,6 +131,9 @@ def _hunk_line(hunk: dict[str, Any]) -> str:
             "not-executed": "; no test runs it",
             "no-code": "; no statement that needs executing",
         }.get(hunk["execution"], "; not measured by the tests")
+    executed, executable = hunk.get("executed_lines", 0), hunk.get("executable_lines", 0)
+    if hunk["execution"] == "executed" and 0 < executed < executable:
+        verdict += f" ({executed} of {executable} lines that need executing)"  # the figure's own count, in part
     return f"- {where}{what} ({line_range(first, last)}) — {verdict}"
 
 
@@ -204,7 +207,7 @@ def executed_sentence(proof: dict[str, Any]) -> str:
             f"{code_span(path)} {line_range(first, last)}" for path, first, last in lines.unexecuted[:10]
         )
         more = f" and {len(lines.unexecuted) - 10} more" if len(lines.unexecuted) > 10 else ""
-        text += f" No test runs: {places}{more}."
+        text += f" The lines no test runs are in: {places}{more}."
     return text
 
 

@@ -107,4 +107,6 @@ def test_an_unexecuted_equivalent_hunk_is_kept_and_labelled(tmp_path):
     assert verdicts == {"sample/covered.py": "equivalent", "sample/demo.py": "equivalent"}
     executions = {h["path"]: h["execution"] for h in report.attempts[-1].proof["hunks"]}
     assert executions == {"sample/covered.py": "executed", "sample/demo.py": "not-executed"}
-    assert "proven equivalent" in report.markdown and "No test runs: `sample/demo.py`" in report.markdown
+    assert (
+        "proven equivalent" in report.markdown and "The lines no test runs are in: `sample/demo.py`" in report.markdown
+    )

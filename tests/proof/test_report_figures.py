@@ -88,7 +88,7 @@ def test_every_figure_stated_twice_is_equal(tmp_path):
     (metric,) = [m for m in coverage.metrics if m.name == "changed lines the tests execute"]
     assert metric.head == 50.0
     assert (
-        "No test runs: `sample/shapes.py` lines 16–17." in intro
+        "The lines no test runs are in: `sample/shapes.py` lines 16–17." in intro
     )  # label's else: the lines no test runs, named once for both
 
     # Test counts: pytest's own summary line, the Tests section and the tests gate say the same.

@@ -102,7 +102,7 @@ def test_success_body_says_what_changed_where_with_tests_share_and_changed_code_
     assert "`Cache.get`" in body and "removed `else:` after `return`" in body and "lines 40–52" in body
     assert "`python -m pytest -q tests`" in body and "120 passed, 2 skipped" in body and "cached" in body
     assert "Changed lines the tests execute: **75%** (6 of 8 lines that need executing)." in body
-    assert "No test runs: `pkg/mod.py` lines 70–71" in body
+    assert "The lines no test runs are in: `pkg/mod.py` lines 70–71" in body
     assert "unverified: no test runs these lines" in body and "Risk: **medium, unverified**" in body
     assert "| `pkg/mod.py` | maintainability index | 61.50 | 63.25 |" in body
     assert "| `pkg/mod.py Cache.get` | cyclomatic complexity | 7 | 7 |" in body
@@ -173,3 +173,12 @@ def test_titles_come_from_the_edits_made_not_the_theme():
     edits[0]["changes"].append({"codemod": "not-in"})
     assert change_title([fix, flat, third], edits, "x").endswith(", and 2 other kinds of change")
     assert change_title([], [{"changes": []}], "Document public functions") == "Document public functions"
+
+
+def test_a_partly_executed_change_says_how_much_of_it_ran():
+    hunks = [_hunk("pkg/mod.py", 40, 44, "tested", "executed", lines=4, executable=4, executed=3)]
+    body = render_report_markdown(_report(hunks=hunks), PLAN, GATES, ())
+    assert "(lines 40–44) — executed by the tests (3 of 4 lines that need executing)" in body
+    assert (
+        "**75%** (3 of 4 lines that need executing). The lines no test runs are in: `pkg/mod.py` lines 40–44." in body
+    )
