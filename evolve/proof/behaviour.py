@@ -47,6 +47,7 @@ class HunkProof:
     executable_lines: int = 0
     executed_lines: int = 0
     unmeasured_lines: int = 0
+    symbol_kind: str = ""  # "function" or "class": a function's name is written `name()`
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise to a JSON-ready dict."""
@@ -118,14 +119,15 @@ def changed_lines_dict(lines: ChangedLines) -> dict[str, Any]:
     }
 
 
-def _symbols(tree: ast.Module) -> list[tuple[int, int, str]]:
-    found: list[tuple[int, int, str]] = []
+def _symbols(tree: ast.Module) -> list[tuple[int, int, str, str]]:
+    found: list[tuple[int, int, str, str]] = []
 
     def walk(node: ast.AST, prefix: str) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 name = f"{prefix}{child.name}"
-                found.append((child.lineno, child.end_lineno or child.lineno, name))
+                kind = "class" if isinstance(child, ast.ClassDef) else "function"
+                found.append((child.lineno, child.end_lineno or child.lineno, name, kind))
                 walk(child, name + ".")
             else:
                 walk(child, prefix)
@@ -134,9 +136,13 @@ def _symbols(tree: ast.Module) -> list[tuple[int, int, str]]:
     return found
 
 
-def _symbol_at(symbols: list[tuple[int, int, str]], first: int, last: int) -> str | None:
+def _symbol_at(symbols: list[tuple[int, int, str, str]], first: int, last: int) -> tuple[str | None, str]:
+    """The innermost function or class around lines first..last, and its kind ("function" or "class")."""
     around = [s for s in symbols if s[0] <= first and last <= s[1]]
-    return min(around, key=lambda s: s[1] - s[0])[2] if around else None
+    if not around:
+        return None, ""
+    innermost = min(around, key=lambda s: s[1] - s[0])
+    return innermost[2], innermost[3]
 
 
 def _change_spans(changes: tuple[Change, ...], tree: ast.Module) -> list[tuple[int, int, Change]]:
@@ -267,6 +273,7 @@ def prove_edit(
             kept_hunks.extend(group)
             kept_changes.update(changes)
         first, last = group[0], group[-1]
+        symbol, symbol_kind = _symbol_at(symbols, first.base_start, max(last.base_end, first.base_start))
         proofs.append(
             HunkProof(
                 path=edit.path,
@@ -276,7 +283,8 @@ def prove_edit(
                 head_end=max(h.head_end for h in group),
                 codemods=codemods,
                 descriptions=tuple(dict.fromkeys(c.description for c in changes)),
-                symbol=_symbol_at(symbols, first.base_start, max(last.base_end, first.base_start)),
+                symbol=symbol,
+                symbol_kind=symbol_kind,
                 execution=execution,
                 equivalent=equivalent,
                 verdict=verdict,

@@ -120,7 +120,8 @@ def line_range(first: int, last: int) -> str:
 
 def _hunk_line(hunk: dict[str, Any]) -> str:
     symbol = hunk.get("symbol")
-    where = f"{code_span(symbol + '()' if symbol and symbol[:1].islower() else symbol)}: " if symbol else ""
+    kind = hunk.get("symbol_kind") or ("function" if symbol and symbol[:1].islower() else "class")
+    where = f"{code_span(symbol + '()' if kind == 'function' else symbol)}: " if symbol else ""
     what = "; ".join(describe(d) for d in hunk["descriptions"]) or escape_markdown(", ".join(hunk["codemods"]))
     first = hunk["base_start"]
     last = max(hunk["base_end"], first)

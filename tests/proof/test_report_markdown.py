@@ -182,3 +182,15 @@ def test_a_partly_executed_change_says_how_much_of_it_ran():
     assert (
         "**75%** (3 of 4 lines that need executing). The lines no test runs are in: `pkg/mod.py` lines 40–44." in body
     )
+
+
+def test_a_lowercase_class_is_not_written_as_a_call():
+    from evolve.edits import FileEdit
+    from evolve.proof.behaviour import prove_edits
+
+    before = "class curry(object):\n    pass\n\n\ndef run():\n    return curry()\n"
+    edit = FileEdit("pkg/mod.py", before, before.replace("curry(object)", "curry"), "codemods")
+    (hunk,) = prove_edits((edit,), None, frozenset()).hunks
+    assert (hunk.symbol, hunk.symbol_kind) == ("curry", "class")
+    body = render_report_markdown(_report(hunks=[hunk.to_dict()]), PLAN, GATES, ())
+    assert "- `curry`: " in body and "`curry()`" not in body
