@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from evolve.configuration.operator_limits import OperatorLimits
 from evolve.edits import FileEdit
@@ -52,6 +52,8 @@ class RunOptions:
     operator: OperatorLimits | None = None
     # The repository's CI failed on the PR this run redoes (the App only): narrow away from it, hand it to the model.
     ci_feedback: CiFeedback | None = None
+    # Who reads the report: the CLI's report.md offers no App commands; the App's PR body does.
+    surface: Literal["cli", "app"] = "cli"
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,9 @@ class RunReport:
     rules: tuple[str, ...] = ()
     # Which interpreter the suite ran with, how it was built or chosen, the install commands (or the failure).
     environment: dict[str, Any] = field(default_factory=dict)
+    # The findings the change resolved or introduced: {"rule", "kind", "path", "change": "resolved" | "new"}.
+    finding_changes: tuple[dict[str, Any], ...] = ()
+    title: str = ""  # the change's title, from the edits it made (evolve/reports/titles.py)
 
     def __post_init__(self) -> None:
         # Callers may pass the plain word ("succeeded"); the report always holds the enum (ValueError otherwise).
@@ -158,4 +163,6 @@ class RunReport:
             "report_dir": self.report_dir,
             "rules": list(self.rules),
             "environment": self.environment,
+            "finding_changes": list(self.finding_changes),
+            "title": self.title,
         }

@@ -98,4 +98,5 @@ def run_options(
         environment=environment_settings(ctx.settings),
         operator=ctx.settings.operator,
         ci_feedback=ci_feedback(run),
+        surface="app",
     )
