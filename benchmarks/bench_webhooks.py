@@ -12,7 +12,7 @@ Reported per server: requests/s, p50 and p99 latency (``wrk --latency``), non-2x
 errors, the server process's CPU time per request (all threads, from ``/proc/PID/stat``), and the
 resident memory of the server process under load (peak VmRSS sampled from ``/proc/PID/status``
 plus VmHWM at the end). Then Evolve's rate as a ratio of Probot's, against the
-targets in shared/TARGETS.md: ratio >= 0.5, p99 < 50 ms, web process < 200 MiB.
+targets in shared/TARGETS.md: ratio >= 1.0 (at least Probot's rate), p99 < 50 ms, web process < 200 MiB.
 
 Everything is on loopback (127.0.0.1), bounded in time (``--duration`` per run) and stops by itself.
 Before the load each server gets one correctly signed and one forged delivery as a sanity check
@@ -56,7 +56,7 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
 PEER_SOURCE = HERE / "probot_peer"
 SECRET = "bench-webhook-secret"
-TARGET_RATIO = 0.5
+TARGET_RATIO = 1.0  # shared/TARGETS.md: at least Probot's rate with one --role web process
 TARGET_P99_MS = 50.0
 TARGET_RSS_MIB = 200.0
 EXIT_OK, EXIT_TARGET_MISSED, EXIT_CANNOT_RUN = 0, 1, 2

@@ -150,6 +150,11 @@ class Settings(BaseSettings):
         value = self.internal_secret.get_secret_value().strip() if self.internal_secret else ""
         return value or None
 
+    def delivery_seal_secret(self) -> str | None:
+        """The secret delivery seals are derived from (`bot.db.delivery_seal`): the internal secret, which
+        the web process and every worker hold; the webhook secret when none is set (a `--role all` process)."""
+        return self.internal_secret_value() or self.webhook_secret_value() or None
+
     def webhook_secret_value(self) -> str | None:
         """The webhook secret as text, or None when unset."""
         return self.webhook_secret.get_secret_value() if self.webhook_secret else None

@@ -134,8 +134,9 @@ def _warn_about_misplaced_secrets(settings: Settings, role: str) -> None:
             )
     elif role == "web" and settings.internal_secret_value() is None:
         log.warning(
-            "EVOLVE_INTERNAL_SECRET is not set: no worker process can get tokens from this web process "
-            "(set it here and in each worker, or run --role all)"
+            "EVOLVE_INTERNAL_SECRET is not set: no worker process can get tokens from this web process, and "
+            "deliveries are sealed with a key derived from the webhook secret, which workers do not hold, so they "
+            "will refuse them (set it here and in each worker, or run --role all)"
         )
 
 
