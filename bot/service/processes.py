@@ -41,12 +41,25 @@ def _fork(main: Callable[[], int]) -> int:
         try:
             _die_with_parent()
             status = main()
-        except BaseException:
+        except SystemExit as exit_:  # a stop signal after a graceful shutdown (see `exit_on_signal`)
+            status = exit_.code if isinstance(exit_.code, int) else 0
+        except BaseException:  # a child never unwinds into its parent's code
             logging.getLogger(__name__).exception("process failed")
         finally:
             logging.shutdown()
             os._exit(status)
     return pid
+
+
+def exit_on_signal() -> None:
+    """In a web process: SIGTERM/SIGINT end it with status 0 once uvicorn, which re-raises the signal after
+    its graceful shutdown, is done (so its last log lines are written and the supervisor sees a clean stop)."""
+
+    def leave(*_: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, leave)
+    signal.signal(signal.SIGINT, leave)
 
 
 def start_writer(settings: Settings, processes: int) -> tuple[int, list[socket.socket]]:

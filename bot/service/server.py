@@ -102,6 +102,7 @@ def serve(
     if processes > 1:
 
         def run_web(listener: socket.socket, record_end: socket.socket) -> int:
+            processes_module.exit_on_signal()
             configure_logging(settings.log_format)
             app = create_app(settings, role=role, freeze_gc=True, setup_token=setup_token, record_socket=record_end)
             server = uvicorn.Server(_uvicorn_config(app, settings, limits, host, port))
