@@ -18,10 +18,10 @@ Everything is on loopback (127.0.0.1), bounded in time (``--duration`` per run) 
 Before the load each server gets one correctly signed and one forged delivery as a sanity check
 (the forged one must be refused and, for Evolve, not recorded).
 
-Requirements: ``wrk`` (Debian package), node + npm (Probot is installed with ``npm install`` into a
-temporary directory, or ``--peer-dir``), the ``cryptography`` module (a throw-away RSA key for the app
+Requirements: ``wrk`` (Debian: ``apt-get install -y wrk``), node + npm (Probot is installed with ``npm install``
+into a temporary directory, or ``--peer-dir``; CI does not run benchmarks), the ``cryptography`` module (a throw-away RSA key for the app
 settings). ``--py-spy FILE`` records a py-spy profile of Evolve's server during its run (needs
-``py-spy`` on PATH or ``--py-spy-bin``) and prints the hottest functions.
+``py-spy`` on PATH or ``--py-spy-bin``; ``pip install py-spy``) and prints the hottest functions.
 
 This is a benchmark, not a test: it prints a table (and ``--json FILE``) and exits 0 when it could
 measure, 1 when a target is missed with ``--check``, 2 when it could not run (missing tool, a server
