@@ -1,7 +1,8 @@
-"""The processes of `evolve serve --role web`: one delivery writer, N web processes sharing the port.
+"""The processes of `evolve serve --role web`: N web processes sharing the port, and (`EVOLVE_INTAKE_WRITER=process`)
+one delivery writer behind them.
 
-The writer (`bot.db.writer_process`) is forked first and gets one end of a socket pair per web process;
-then, with `--processes N` above 1, N web processes are forked, each with its own listening socket
+The writer (`bot.db.writer_process`), when there is one, is forked first and gets one end of a socket pair per
+web process; then, with `--processes N` above 1, N web processes are forked, each with its own listening socket
 bound to the same address with SO_REUSEPORT (the kernel spreads new connections over them), and this
 process only supervises: SIGTERM or SIGINT is passed on to the web processes, which finish their
 requests; the writer writes what they sent and exits once the last one has closed its end. A web
@@ -93,21 +94,24 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
 
 
 def start_web_processes(
-    sockets: list[socket.socket], record_ends: list[socket.socket], run: Callable[[socket.socket, socket.socket], int]
+    sockets: list[socket.socket],
+    record_ends: list[socket.socket | None],
+    run: Callable[[socket.socket, socket.socket | None], int],
 ) -> dict[int, str]:
-    """Fork one web process per listening socket; each runs `run(listening socket, its writer's socket end)`
-    with every other process's descriptors closed. Returns pid -> name."""
+    """Fork one web process per listening socket; each runs `run(listening socket, its writer's socket end or
+    None)` with every other process's descriptors closed. Returns pid -> name."""
     children: dict[int, str] = {}
+    owned = [sock for sock in [*sockets, *record_ends] if sock is not None]
     for index, (listener, record_end) in enumerate(zip(sockets, record_ends)):
 
-        def web_main(listener: socket.socket = listener, record_end: socket.socket = record_end) -> int:
-            for other in [*sockets, *record_ends]:
+        def web_main(listener: socket.socket = listener, record_end: socket.socket | None = record_end) -> int:
+            for other in owned:
                 if other is not listener and other is not record_end:
                     other.close()
             return run(listener, record_end)
 
         children[_fork(web_main)] = f"web process {index + 1}"
-    for sock in [*sockets, *record_ends]:
+    for sock in owned:
         sock.close()
     return children
 

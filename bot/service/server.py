@@ -98,10 +98,14 @@ def serve(
     if role == "web":  # before the processes that use the schema start (SQLite has no lock to migrate under)
         store.migrate(settings.database_url)
     # Forks come first: no thread may be running yet (logging starts one).
-    writer_pid, record_ends = processes_module.start_writer(settings, processes) if role == "web" else (None, [])
+    writer_pid: int | None = None
+    record_ends: list[socket.socket | None] = [None] * processes
+    if role == "web" and settings.intake_writer == "process":
+        writer_pid, sockets = processes_module.start_writer(settings, processes)
+        record_ends = list(sockets)
     if processes > 1:
 
-        def run_web(listener: socket.socket, record_end: socket.socket) -> int:
+        def run_web(listener: socket.socket, record_end: socket.socket | None) -> int:
             processes_module.exit_on_signal()
             configure_logging(settings.log_format)
             app = create_app(settings, role=role, freeze_gc=True, setup_token=setup_token, record_socket=record_end)
@@ -110,8 +114,8 @@ def serve(
             return 0 if server.started else 3
 
         children = processes_module.start_web_processes(listeners, record_ends, run_web)
-        assert writer_pid is not None
-        children[writer_pid] = "delivery writer"
+        if writer_pid is not None:
+            children[writer_pid] = "delivery writer"
     configure_logging(settings.log_format)
     _warn_about_misplaced_secrets(settings, role)
     if setup_token is not None:
@@ -128,13 +132,14 @@ def serve(
         role=role,
         freeze_gc=True,
         setup_token=setup_token,
-        record_socket=record_ends[0] if record_ends else None,
+        record_socket=record_ends[0],
     )
     try:
         uvicorn.run(app, **_uvicorn_options(settings, limits, host, port))
     finally:
         for end in record_ends:  # the writer stops once every web end is closed
-            end.close()
+            if end is not None:
+                end.close()
         if writer_pid is not None:
             _reap(writer_pid)
 

@@ -1,4 +1,4 @@
-"""`evolve serve --role web` records through a delivery writer process; `--processes N` shares the port.
+"""`evolve serve --role web --processes N` shares the port; `EVOLVE_INTAKE_WRITER=process` records through a writer process.
 
 The frames between a web process and the writer (pure), a `RemoteDeliveryWriter` against a real writer
 process on SQLite and on a PostgreSQL database the test creates (new, duplicate, sealed rows; a killed
@@ -171,13 +171,14 @@ def _post(base: str, delivery_id: str) -> int:
     return httpx.post(f"{base}/webhook", content=body, headers=headers, timeout=20).status_code
 
 
-def test_two_web_processes_share_the_port_and_one_writer(tmp_path: Path) -> None:
+@pytest.mark.parametrize("writer", ["thread", "process"])
+def test_two_web_processes_share_the_port(tmp_path: Path, writer: str) -> None:
     env = {**base_env(tmp_path), **credential_env(), "EVOLVE_DATA_DIR": str(tmp_path / "data")}
-    env["EVOLVE_INTERNAL_SECRET"] = "i" * 40
+    env |= {"EVOLVE_INTERNAL_SECRET": "i" * 40, "EVOLVE_INTAKE_WRITER": writer}
     with live_server(tmp_path, env, args=("--role", "web", "--processes", "2")) as server:
         supervisor = server.process.pid
         children = _children(supervisor)
-        assert len(children) == 3  # two web processes and the delivery writer
+        assert len(children) == (3 if writer == "process" else 2)  # two web processes (and the writer)
         for number in range(40):
             assert _post(server.base, f"multi-{number}") == 202
         # Each process serves its own /metrics: each saw only part of the 40, and two of them make the whole.
@@ -213,8 +214,9 @@ def test_processes_is_refused_outside_the_web_role(tmp_path: Path) -> None:
     assert "more than one only with --role web" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_one_web_process_records_through_its_writer(tmp_path: Path) -> None:
+def test_one_web_process_records_through_its_writer_process(tmp_path: Path) -> None:
     env: dict[str, Any] = {**base_env(tmp_path), **credential_env(), "EVOLVE_DATA_DIR": str(tmp_path / "data")}
+    env["EVOLVE_INTAKE_WRITER"] = "process"
     with live_server(tmp_path, env, args=("--role", "web")) as server:
         (writer,) = _children(server.process.pid)
         for number in range(10):
