@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="N",
-        help="with --role web: N web processes sharing the port (SO_REUSEPORT), one delivery writer process "
-        "behind them",
+        help="with --role web: N web processes sharing the port (SO_REUSEPORT); EVOLVE_INTAKE_WRITER=process puts "
+        "one delivery writer process behind them",
     )
     return parser
