@@ -81,6 +81,11 @@ INTAKE_SECONDS = LoopHistogram(
 DELIVERIES_PROCESSED = LoopCounter(
     "evolve_deliveries_processed", "Deliveries processed by the workers, by event and final status", ["event", "status"]
 )
+DELIVERIES_REFUSED = LoopCounter(
+    "evolve_deliveries_refused",
+    "Delivery rows a worker refused to dispatch (marked ignored): no seal, or a seal that does not match",
+    ["reason"],
+)
 QUEUE_DEPTH = Gauge("evolve_delivery_queue_depth", "Deliveries waiting in this worker's in-process queue")
 LEASE_TAKEOVERS = Counter(
     "evolve_lease_takeovers", "Work taken over after its worker's lease ran out (delivery or run)", ["kind"]
@@ -127,6 +132,11 @@ def count_webhook_response(event: bytes | str | None, signed: bool, outcome: str
 def count_processed(event: str, status: str) -> None:
     """One more delivery processed by a worker (`DELIVERIES_PROCESSED`), by event and final status."""
     DELIVERIES_PROCESSED.inc(_signed_event_label(event) if event else "unverified", status)
+
+
+def count_refused(reason: str) -> None:
+    """One more delivery row refused before dispatch (`DELIVERIES_REFUSED`): `not_sealed`, `altered` or `no_key`."""
+    DELIVERIES_REFUSED.inc(reason)
 
 
 def render_metrics() -> bytes:

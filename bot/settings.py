@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # Run repository code without bubblewrap when the machine cannot sandbox it (warned on every run); see
     # docs/sandbox.md. False: such runs are refused.
     allow_unsandboxed: bool = False
+    # `evolve serve --role web`: record deliveries on a writer thread of each web process (`thread`), or through
+    # one writer process behind all of them (`process`, bot/db/writer_process.py).
+    intake_writer: Literal["thread", "process"] = "thread"
     sqlite_synchronous: str = "FULL"  # FULL: an acknowledged delivery survives power loss; NORMAL is faster
     # Test environments (built per repository with uv in the sandbox; kept under <data_dir>/envs).
     env_max_bytes: int = 5 * 1024**3  # size cap of the environment store; least recently used evicted first
@@ -153,6 +156,11 @@ class Settings(BaseSettings):
         """The internal shared secret of the token service, or None when unset or blank."""
         value = self.internal_secret.get_secret_value().strip() if self.internal_secret else ""
         return value or None
+
+    def delivery_seal_secret(self) -> str | None:
+        """The secret delivery seals are derived from (`bot.db.delivery_seal`): the internal secret, which
+        the web process and every worker hold; the webhook secret when none is set (a `--role all` process)."""
+        return self.internal_secret_value() or self.webhook_secret_value() or None
 
     def webhook_secret_value(self) -> str | None:
         """The webhook secret as text, or None when unset."""

@@ -107,6 +107,9 @@ class Delivery(Base):
     error: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None] = mapped_column()
     processed_at: Mapped[datetime | None] = mapped_column()
+    # HMAC of (delivery id, event, payload) by the web process (bot/db/delivery_seal.py); workers dispatch
+    # only rows whose seal matches. NULL: written by something else, or before migration 0010.
+    seal: Mapped[str | None] = mapped_column(String(64))
     if TYPE_CHECKING:  # the column_property assigned below the models, read through to `delivery_payloads`
         payload: Mapped[str]
 

@@ -209,6 +209,12 @@ class AppTokenMinter:
         return MintedToken(data.token, parse_expiry(data.expires_at))
 
 
+def _forget_token(value: str) -> None:
+    """Stop redacting a token that no longer works (and the Basic credentials git was given with it)."""
+    forget_secret(value)
+    forget_secret(base64.b64encode(f"x-access-token:{value}".encode()).decode())
+
+
 def parse_expiry(text: str) -> datetime:
     """GitHub's `expires_at` (`2026-01-01T00:00:00Z`) as an aware datetime."""
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
@@ -228,6 +234,7 @@ class GitHubGateway:
     minter: TokenMinter | None = None  # None: AppTokenMinter(app)
     _tokens: dict[tuple[int, Hashable], MintedToken] = field(default_factory=dict)
     _locks: dict[tuple[int, Hashable], asyncio.Lock] = field(default_factory=dict)
+    _replaced: list[MintedToken] = field(default_factory=list)  # renewed before they expired: forgotten once they do
 
     def __post_init__(self) -> None:
         if self.minter is None:
@@ -250,8 +257,15 @@ class GitHubGateway:
             minted = await self.minter.mint(installation_id, self.scope)
             register_secret(minted.value)
             for old_key in [k for k, token in self._tokens.items() if token.expires_at <= now]:
-                self._tokens.pop(old_key, None)  # expired (each delivery of a worker has its own token)
+                _forget_token(self._tokens.pop(old_key).value)  # expired (each delivery of a worker has its own)
                 self._locks.pop(old_key, None)
+            # An expired token needs no redaction: the set of registered secrets, which every JSON log line is
+            # checked against, stays as long as the tokens still valid, not one more per delivery forever.
+            for token in [token for token in self._replaced if token.expires_at <= now]:
+                self._replaced.remove(token)
+                _forget_token(token.value)
+            if cached is not None and key in self._tokens:
+                self._replaced.append(cached)
             self._tokens[key] = minted
             return minted.value
 
@@ -294,9 +308,11 @@ class GitHubGateway:
     async def revoke_tokens(self) -> None:
         """Revoke every installation token this gateway minted (`DELETE /installation/token`); best effort."""
         tokens, self._tokens = self._tokens, {}
+        for token in self._replaced:  # renewed earlier: not revoked here, but no longer this gateway's to redact
+            _forget_token(token.value)
+        self._replaced = []
         for (installation_id, _), cached in tokens.items():
-            forget_secret(cached.value)  # useless once revoked; the redaction list stays short
-            forget_secret(base64.b64encode(f"x-access-token:{cached.value}".encode()).decode())
+            _forget_token(cached.value)  # useless once revoked; the redaction list stays short
             gh = _client(TokenAuthStrategy(cached.value), self.base_url)
             try:
                 await self._call("DELETE /installation/token", gh.rest.apps.async_revoke_installation_access_token())

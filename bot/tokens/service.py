@@ -28,6 +28,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from bot.db import store
+from bot.db.delivery_seal import sealer_for
 from bot.failure_limits import client_address, limiter_on
 from bot.github.client import (
     PLAN_PERMISSIONS,
@@ -215,6 +216,21 @@ def _delivery_and_payload(ctx: BotContext, delivery_id: str) -> tuple[Delivery |
         return delivery, None
 
 
+def _check_seal(ctx: BotContext, delivery: Delivery | None) -> None:
+    """No token for a delivery row the web process did not seal (or that changed since): TokenRefused(409)."""
+    if delivery is None:
+        return
+    secret = ctx.settings.delivery_seal_secret()
+    problem = (
+        sealer_for(secret).problem(delivery.delivery_id, delivery.event, delivery.payload or "", delivery.seal)
+        if secret is not None
+        else "no secret to check delivery seals"
+    )
+    if problem is not None:
+        log.warning("token service: refused a token for delivery %r: %s", delivery.delivery_id[:64], problem)
+        raise TokenRefused(409, "the delivery was not sealed by the web process")
+
+
 def find_grant(ctx: BotContext, request: TokenRequest) -> Grant:
     """Look the run or delivery up and decide the grant (blocking: database reads)."""
     if request.run_id is not None:
@@ -223,7 +239,9 @@ def find_grant(ctx: BotContext, request: TokenRequest) -> Grant:
         grant = run_grant(run, repository)
     else:
         assert request.delivery_id is not None  # parse_request names exactly one
-        grant = delivery_grant(*_delivery_and_payload(ctx, request.delivery_id))
+        delivery, payload = _delivery_and_payload(ctx, request.delivery_id)
+        _check_seal(ctx, delivery)
+        grant = delivery_grant(delivery, payload)
     if request.installation_id is not None and request.installation_id != grant.installation_id:
         raise TokenRefused(409, "the run or delivery belongs to another installation")
     return grant

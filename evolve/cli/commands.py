@@ -239,7 +239,7 @@ def command_serve(args: argparse.Namespace) -> int:
     from bot.service.server import StartupRefused, serve
 
     try:
-        serve(host=args.host, port=args.port, role=args.role)
+        serve(host=args.host, port=args.port, role=args.role, processes=args.processes)
     except StartupRefused as refused:
         return _fail(str(refused))
     except ValidationError as error:

@@ -119,4 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="which parts to run: the web server (holds the App's key and mints workers' tokens), the worker "
         "(no key: needs EVOLVE_TOKEN_SERVICE_URL and EVOLVE_INTERNAL_SECRET), or both",
     )
+    serve.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --role web: N web processes sharing the port (SO_REUSEPORT); EVOLVE_INTAKE_WRITER=process puts "
+        "one delivery writer process behind them",
+    )
     return parser
