@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from evolve.configuration.model import EvolveConfig
@@ -74,13 +75,24 @@ def plan_environment(
         configured=config.gates.tests.install,
         index=(settings.index_url, settings.extra_index_url, "offline" if not settings.install_network else None),
         uv_version=uv_version(),
+        repository=settings.repository,
     )
 
 
 def prepare_environment(
     root: Path, config: EvolveConfig, settings: EnvironmentSettings, runner: Runner | None = None
 ) -> Environment | EnvironmentFailure:
-    """The environment for the suite of `root`. Never raises for the project's problems: a failure is a value."""
+    """The environment for the suite of `root`. Never raises for the project's problems: a failure is a value.
+    Its tests may have the installs' egress only where the operator allows it (`settings.tests_network`)."""
+    found = _prepare(root, config, settings, runner)
+    if isinstance(found, Environment) and settings.tests_network:
+        return replace(found, egress=settings.egress_policy)
+    return found
+
+
+def _prepare(
+    root: Path, config: EvolveConfig, settings: EnvironmentSettings, runner: Runner | None
+) -> Environment | EnvironmentFailure:
     if settings.python:
         return chosen_interpreter(settings.python, settings.python_origin)
     if not settings.build:

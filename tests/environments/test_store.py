@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def _fake_environment(store: EnvironmentStore, key: str, size: int, last_used: f
     staged.mkdir()
     (staged / "blob").write_bytes(b"x" * size)
     store.publish(key, staged, {"key": key, "interpreter": "Python 3.12.1", "sources": ["tox.ini [testenv]"]})
-    (store.path(key) / "evolve-last-used").write_text(str(last_used))
+    os.utime(store.record_path(key), (last_used, last_used))
 
 
 def test_least_recently_used_are_evicted_first_and_recent_ones_never(tmp_path):
