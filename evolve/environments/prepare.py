@@ -3,7 +3,6 @@ chose one, else the project's declared environment, built (or reused) by uv in t
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -17,8 +16,8 @@ from evolve.environments.interpreters import (
     available_interpreters,
     candidate_paths,
     choose_interpreter,
-    probe,
 )
+from evolve.environments.local_interpreter import chosen_interpreter
 from evolve.environments.model import Environment, EnvironmentFailure, EnvironmentSettings
 from evolve.environments.project_files import read_project_files
 from evolve.environments.store import EnvironmentStore
@@ -29,23 +28,6 @@ def own_interpreter(note: str = "Evolve's own interpreter") -> Environment:
     """Run the suite with the interpreter Evolve runs on (only what is installed next to Evolve is importable)."""
     version = ".".join(map(str, sys.version_info[:3]))
     return Environment(python=sys.executable, kind="evolve", description=f"Python {version} ({note})")
-
-
-def chosen_interpreter(python: str, origin: str) -> Environment | EnvironmentFailure:
-    """An interpreter the user chose (`--python`, the repository's `.venv`), used as it is."""
-    found = probe(python) if os.path.exists(python) else None
-    if found is None:
-        return EnvironmentFailure(f"{python} ({origin}) is not a usable Python interpreter")
-    return Environment(python=python, kind="local", description=f"Python {found.version_text} from {origin}: {python}")
-
-
-def local_venv(checkout: Path) -> str | None:
-    """The python of a checkout's own `.venv` (or `venv`), when it has one."""
-    for name in (".venv", "venv"):
-        python = Path(checkout) / name / "bin" / "python"
-        if python.exists():
-            return str(python)
-    return None
 
 
 def plan_environment(
@@ -94,7 +76,7 @@ def _prepare(
     root: Path, config: EvolveConfig, settings: EnvironmentSettings, runner: Runner | None
 ) -> Environment | EnvironmentFailure:
     if settings.python:
-        return chosen_interpreter(settings.python, settings.python_origin)
+        return chosen_interpreter(settings.python, settings.python_origin, settings.store_dir / "interpreters.json")
     if not settings.build:
         return own_interpreter()
     from evolve.environments.test_commands import detect_test_command
