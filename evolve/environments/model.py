@@ -85,10 +85,18 @@ class Environment:
     # The egress a test run may have when the (operator-limited) config asks for network: None, never granted.
     egress: EgressPolicy | None = None
 
+    @property
+    def shown_python(self) -> str:
+        """The interpreter as published text names it: a built one by its key, never a host path (the data
+        directory, the service user's home); the user's own (CLI) by its path."""
+        if self.kind == "built" and self.key:
+            return f"envs/{self.key}/bin/python"
+        return self.python if self.kind == "local" else "python (Evolve's own)"
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready, for report.json."""
+        """JSON-ready, for report.json (and so the App's stored reports): no host path of a built environment."""
         return {
-            "python": self.python,
+            "python": self.shown_python,
             "kind": self.kind,
             "description": self.description,
             "key": self.key,

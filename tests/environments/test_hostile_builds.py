@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from evolve.environments.install_plan import make_plan
 from evolve.environments.interpreters import Interpreter
 from evolve.environments.model import Environment, EnvironmentSettings
 from evolve.environments.prepare import prepare_environment
+from evolve.environments.report import render_environment_section
 from evolve.sandbox import interpreter_mounts
 from evolve.suites.runs import run_test_suite
 from tests.repo_factory import make_repo
@@ -172,6 +174,17 @@ def test_a_rewritten_pyvenv_cfg_mounts_nothing_of_the_host(tmp_path, data_dir):
     assert "KEY" not in run.output_tail and run.failed == 0
 
 
+def test_published_text_names_the_environment_by_key_and_version_not_host_paths(tmp_path, data_dir):
+    repo = make_repo(tmp_path / "plain", {"tests/test_a.py": TEST_FILE})
+    built = prepare_environment(repo, EvolveConfig(), _settings(data_dir, "tenant-plain"))
+    assert isinstance(built, Environment), built
+    section = render_environment_section(built.to_dict())
+    interpreter = os.path.realpath(sys.executable)
+    assert built.key and f"envs/{built.key}" in section and "Python 3\\." in section
+    for host_path in (str(data_dir), str(Path.home()), os.path.dirname(interpreter), str(tmp_path)):
+        assert host_path not in section and host_path not in str(built.to_dict()), host_path
+
+
 def _marker_python(marker: Path) -> str:
     return f'#!/bin/sh\necho ran > {marker}\nexec /usr/bin/python3 "$@"\n'
 
@@ -204,3 +217,32 @@ def test_an_untracked_venv_is_probed_only_in_the_sandbox(tmp_path, data_dir):
     assert isinstance(chosen, Environment) and chosen.kind == "local"  # the sandbox's /usr/bin/python3 answered
     assert not marker.exists()  # it ran, but in the sandbox, where the host's path does not exist
     assert sys.executable  # (the host interpreter was never asked about it)
+
+
+def test_tests_granted_network_get_the_proxy_to_the_index_never_the_host(tmp_path, data_dir, listener):
+    probe = (
+        "import os, socket, urllib.request\n\n"
+        "def test_network():\n"
+        "    assert os.environ['HTTPS_PROXY'] == 'http://127.0.0.1:3128'\n"
+        "    try:\n"
+        f"        socket.create_connection(('127.0.0.1', {listener.port}), timeout=3)\n"
+        "        raise AssertionError('reached the host directly')\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    try:\n"
+        f"        urllib.request.urlopen('http://localhost:{listener.port}/', timeout=10)\n"
+        "        raise AssertionError('reached the host through the proxy')\n"
+        "    except OSError:\n"
+        "        pass\n"
+    )
+    repo = make_repo(tmp_path / "networked", {"tests/test_net.py": probe})
+    config = EvolveConfig.model_validate({"gates": {"tests": {"allow_network": True}}})
+    settings = _settings(data_dir, "tenant-networked", listener.port)
+    offline = prepare_environment(repo, config, settings)
+    assert isinstance(offline, Environment) and offline.egress is None  # the operator has not granted it
+    assert run_test_suite(repo, config, with_coverage=False, environment=offline).failed == 1
+    granted = prepare_environment(repo, config, replace(settings, tests_network=True))
+    assert isinstance(granted, Environment) and granted.egress is not None
+    run = run_test_suite(repo, config, with_coverage=False, environment=granted)
+    assert run.passed == 1, run.output_tail
+    assert listener.accepted == 0
