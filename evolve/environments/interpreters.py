@@ -162,11 +162,16 @@ def choose_interpreter(
 
 def _configured(interpreters: Sequence[Interpreter], wanted: str, have: str) -> Interpreter:
     if os.sep in wanted or wanted.startswith("python"):
+        # Only one of the interpreters Evolve found on the machine: a path in the repository's config is never
+        # started on the host to find out what it is (it could be a script the repository ships).
         path = wanted if os.sep in wanted else shutil.which(wanted)
-        found = probe(path) if path and os.path.exists(path) else None
-        if found is None:
-            raise NoInterpreter(f"gates.tests.python {wanted!r} is not a usable Python interpreter")
-        return found
+        real = os.path.realpath(path) if path and os.path.isabs(path) else None
+        for interpreter in interpreters:
+            if real is not None and real == interpreter.path:
+                return interpreter
+        raise NoInterpreter(
+            f"gates.tests.python {wanted!r} is not one of this machine's Python interpreters (found: {have})"
+        )
     match = re.fullmatch(r"(\d+)\.(\d+)(?:\.(\d+))?", wanted.strip())
     if not match:
         raise NoInterpreter(f"gates.tests.python {wanted!r} is neither a path nor a version such as 3.12")

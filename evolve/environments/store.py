@@ -198,7 +198,10 @@ class EnvironmentStore:
         if not self.root.is_dir():
             return
         for path in self.root.iterdir():
-            if path.name.startswith((".building-", ".removing-")):
+            # Also environments without Evolve's record (built before records, or a crash between the rename and
+            # the record): nothing would ever reuse or evict them.
+            orphan = not path.name.startswith(".") and path.is_dir() and not self.record_path(path.name).exists()
+            if orphan or path.name.startswith((".building-", ".removing-")):
                 with contextlib.suppress(OSError):
                     if time.time() - path.stat().st_mtime > older_than:
                         shutil.rmtree(path, ignore_errors=True)
