@@ -42,8 +42,9 @@ def add_environment_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("test environment")
     group.add_argument(
         "--python",
-        help="run the tests with this interpreter as it is (default: the repository's own .venv when it has one, "
-        "else an environment Evolve builds from the project's declared test dependencies)",
+        help="run the tests with this interpreter as it is, probed and run only in the sandbox (default: the "
+        "repository's own untracked .venv when it has one; a .venv git tracks is ignored), else an environment "
+        "Evolve builds from the project's declared test dependencies)",
     )
     group.add_argument(
         "--build-env",
@@ -117,6 +118,7 @@ def settings_from_args(args: argparse.Namespace, checkout: Path) -> EnvironmentS
         tenant=identity,
         repository=identity,
         tests_network=bool(getattr(args, "allow_test_network", False)),
+        egress_hosts=tuple(h.strip() for h in os.environ.get("EVOLVE_EGRESS_HOSTS", "").split(",") if h.strip()),
     )
     if getattr(args, "python", None):
         return _with_python(settings, args.python, "--python")
