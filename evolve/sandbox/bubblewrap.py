@@ -49,7 +49,7 @@ NSSWITCH = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
 _LISTENING = f" 0100007F:{SANDBOX_EGRESS_PORT:04X} 00000000:0000 0A "
 FORWARD_THEN_RUN = (
     'socat="$1"; shift; '
-    f'"$socat" TCP-LISTEN:{SANDBOX_EGRESS_PORT},bind=127.0.0.1,reuseaddr,fork UNIX-CONNECT:{SANDBOX_EGRESS_SOCKET} '
+    f'"$socat" TCP-LISTEN:{SANDBOX_EGRESS_PORT},bind=127.0.0.1,reuseaddr,fork,nodelay UNIX-CONNECT:{SANDBOX_EGRESS_SOCKET} '
     "</dev/null >/dev/null 2>&1 & "
     'ready=; i=0; while [ -z "$ready" ] && [ $i -lt 1000 ]; do '
     f'while IFS= read -r line; do case "$line" in *"{_LISTENING}"*) ready=1; break;; esac; done </proc/net/tcp; '
