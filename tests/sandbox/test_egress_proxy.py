@@ -130,3 +130,15 @@ def test_without_egress_there_is_no_proxy_and_no_route(listener):
     )
     assert not result.ok and result.stdout.strip() == "[]"
     assert listener.accepted == 0 and result.network_isolated
+
+
+def test_without_socat_an_egress_run_fails_clearly_and_never_falls_back_to_the_host(monkeypatch):
+    import evolve.sandbox.runner as runner
+
+    found = runner.shutil.which
+    monkeypatch.setattr(runner.shutil, "which", lambda name: None if name == "socat" else found(name))
+    result = run_sandboxed(
+        SandboxSpec(argv=(sys.executable, "-c", "print('ran')"), timeout=30, egress=policy_for(None, None))
+    )
+    assert not result.ok and "ran" not in result.stdout
+    assert "needs socat" in result.stderr
