@@ -207,6 +207,8 @@ class EgressProxy:
                 client.sendall(response.encode() + body)
         except OSError:
             pass
+        except Exception:  # a proxy thread never dies with a traceback on the evolve process's stderr
+            logger.exception("egress proxy: unexpected error on one connection")
         finally:
             for side in (client, upstream):
                 if side is not None:
