@@ -7,11 +7,21 @@ from __future__ import annotations
 import json
 import os
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import create_engine, text
 
 from bot.db import store
 from tests.environments.test_hostile_builds import ATTACK, Listener
 from tests.fakegithub.fixtures import BotWorld
+from tests.fakegithub.sample_repo import SAMPLE_FILES
+from tests.fakegithub.server import FakeGitHub
+
+SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 EVOLVE_YML = """\
 gates:
@@ -23,7 +33,41 @@ llm:
 """
 
 
-def test_a_hostile_install_reaches_nothing_on_the_host_and_the_run_still_opens_its_pr(bot_world: BotWorld) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """ "" (SQLite in the data directory), or a fresh PostgreSQL database dropped afterwards."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    name = f"evolve_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(f"{SERVER}/test", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def world(database_url: str, tmp_path: Path, make_settings, app_factory) -> Iterator[BotWorld]:  # type: ignore[no-untyped-def]
+    """`bot_world` on the given database."""
+    with FakeGitHub(tmp_path / "fakegithub") as fake:
+        fake.add_installation(BotWorld.INSTALLATION, BotWorld.OWNER)
+        repo = fake.add_repo(f"{BotWorld.OWNER}/sample", BotWorld.INSTALLATION, repo_id=BotWorld.REPO_ID)
+        fake.commit_files(repo, SAMPLE_FILES, "Initial commit")
+        fake.set_permission(repo, "alice", "write")
+        settings = make_settings(
+            app_id=str(fake.app_id),
+            private_key=SecretStr(fake.private_key),
+            github_url=fake.base_url,
+            database_url=database_url,
+        )
+        yield BotWorld(fake, app_factory(settings=settings), settings, repo)
+
+
+def test_a_hostile_install_reaches_nothing_on_the_host_and_the_run_still_opens_its_pr(world: BotWorld) -> None:
+    bot_world = world
     fake, repo = bot_world.fake, bot_world.repo
     listener = Listener()
     try:
