@@ -64,6 +64,21 @@ def candidate_paths(environ: dict[str, str] | None = None, with_uv: bool = True)
     return list(dict.fromkeys(found))
 
 
+def outside_of(paths: Iterable[str], trees: Iterable[Path]) -> list[str]:
+    """`paths` without any inside one of `trees` (by path or by what it links to): a repository's own interpreter
+    (a committed `.venv` the user activated, so on PATH) is never probed on the host."""
+    roots = [os.path.realpath(tree) for tree in trees]
+
+    def inside(path: str) -> bool:
+        return any(
+            candidate == root or candidate.startswith(root + os.sep)
+            for root in roots
+            for candidate in (os.path.abspath(path), os.path.realpath(path))
+        )
+
+    return [path for path in paths if not inside(path)]
+
+
 def _uv_pythons() -> list[str]:
     """The interpreter `uv python find` would use (it also knows uv-managed and registry installations)."""
     from evolve.environments.uv_tool import uv_binary

@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from evolve.environments.interpreters import Interpreter, available_interpreters, candidate_paths
+from evolve.environments.interpreters import Interpreter, available_interpreters, candidate_paths, outside_of
 from evolve.environments.model import Environment, EnvironmentFailure
 from evolve.git.command import run_git
 from evolve.sandbox import Mount, SandboxRefused, SandboxSpec, record_interpreter, run_sandboxed
@@ -76,7 +76,8 @@ def chosen_interpreter(python: str, origin: str, probes: Path | None = None) -> 
     if not (executable.exists() or executable.is_symlink()):
         return unusable
     prefix = executable.parent.parent
-    known = available_interpreters(candidate_paths(with_uv=False), probes)
+    # The machine's interpreters (never one inside the venv being probed: that one runs only in the sandbox).
+    known = available_interpreters(outside_of(candidate_paths(with_uv=False), [prefix]), probes)
     try:
         prefixes = record_interpreter(str(executable), [str(prefix), *_base_prefixes(prefix, known)])
         result = run_sandboxed(

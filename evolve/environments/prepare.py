@@ -3,6 +3,7 @@ chose one, else the project's declared environment, built (or reused) by uv in t
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from evolve.environments.interpreters import (
     available_interpreters,
     candidate_paths,
     choose_interpreter,
+    outside_of,
 )
 from evolve.environments.local_interpreter import chosen_interpreter
 from evolve.environments.model import Environment, EnvironmentFailure, EnvironmentSettings
@@ -39,14 +41,15 @@ def plan_environment(
     store = EnvironmentStore(settings.store_dir, settings.max_bytes)
     probes = store.root / "interpreters.json"
     wanted = config.gates.tests.python
+    trees = [Path(root), *([Path(settings.repository)] if os.path.isabs(settings.repository) else [])]
     try:
         # PATH and pyenv first; `uv python find` (a process start) only when they have nothing that fits.
-        interpreter = choose_interpreter(
-            available_interpreters(candidate_paths(with_uv=False), probes), declared.requires_python, wanted
-        )
+        found = available_interpreters(outside_of(candidate_paths(with_uv=False), trees), probes)
+        interpreter = choose_interpreter(found, declared.requires_python, wanted)
     except NoInterpreter:
         try:
-            interpreter = choose_interpreter(available_interpreters(None, probes), declared.requires_python, wanted)
+            found = available_interpreters(outside_of(candidate_paths(), trees), probes)
+            interpreter = choose_interpreter(found, declared.requires_python, wanted)
         except NoInterpreter as error:
             return EnvironmentFailure(str(error))
     return make_plan(

@@ -7,7 +7,13 @@ import sys
 
 import pytest
 
-from evolve.environments.interpreters import Interpreter, NoInterpreter, available_interpreters, choose_interpreter
+from evolve.environments.interpreters import (
+    Interpreter,
+    NoInterpreter,
+    available_interpreters,
+    choose_interpreter,
+    outside_of,
+)
 
 MACHINE = (
     Interpreter("/py/3.13/bin/python3.13", (3, 13, 0), "/py/3.13"),
@@ -59,3 +65,14 @@ def test_a_configured_interpreter_path_is_only_one_evolve_found_and_never_starte
         choose_interpreter(found, None, str(script))
     assert not marker.exists()
     assert choose_interpreter(found, None, sys.executable) == found[0]
+
+
+def test_an_interpreter_inside_the_repository_is_never_a_machine_interpreter(tmp_path):
+    checkout = tmp_path / "checkout"
+    (checkout / ".venv" / "bin").mkdir(parents=True)
+    inside = checkout / ".venv" / "bin" / "python3"
+    inside.write_text("#!/bin/sh\n")
+    linked = tmp_path / "elsewhere-python3"
+    linked.symlink_to(inside)  # a link from outside into the repository counts as inside
+    kept = outside_of([str(inside), str(linked), sys.executable], [checkout])
+    assert kept == [sys.executable]
