@@ -101,9 +101,16 @@ def failure_reason(result: SandboxResult, hidden: dict[str, str] | None = None) 
 def _create_venv(
     plan: InstallPlan, staged: Path, settings: EnvironmentSettings, uv: str, hidden: dict[str, str]
 ) -> str | None:
-    """`uv venv`: runs only the chosen interpreter (to ask its version), never repository code."""
+    """`uv venv`: runs only the chosen interpreter (to ask its version), never repository code. On the host, so
+    with a uv cache of Evolve's own that no sandbox mounts (uv keeps interpreter facts there): a build's writes
+    to its tenant's cache never steer what the host does."""
     argv = [uv, "venv", "--python", plan.interpreter.path, "--relocatable", "--no-project", "-q", str(staged)]
-    env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(settings.data_dir), **uv_environment(settings)}
+    env = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "HOME": str(settings.data_dir),
+        **uv_environment(settings),
+        "UV_CACHE_DIR": str(settings.data_dir / "uv-host-cache"),
+    }
     try:
         done = subprocess.run(
             argv, capture_output=True, text=True, timeout=VENV_TIMEOUT, cwd=settings.data_dir, env=env
