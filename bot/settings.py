@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     install_network: bool = True  # False: environments install offline, from the uv cache only
     index_url: str | None = None  # a private package mirror (passed to uv as UV_INDEX_URL)
     extra_index_url: str | None = None
+    # Further `host:port` the installs' egress proxy lets through besides the indexes' own hosts (comma-separated;
+    # a mirror whose pages link to files on another host). Never an IP address.
+    egress_hosts: str = ""
 
     # Limits of the public port against slow, oversized and unsigned requests (bot/intake/http_limits.py, bot/intake/webhooks.py).
     header_timeout_seconds: float = Field(10.0, gt=0)  # request line and headers must arrive within this

@@ -168,7 +168,15 @@ async def _run_and_publish(
     mirror = await sync_mirror(ctx, target, repo)
     progress = await ProgressCheck.start(ctx, target, run, mirror.branch_sha(repo.default_branch))
     try:
-        options = run_options(ctx, run, config, focus, existing.head_ref if existing else None, repo.default_branch)
+        options = run_options(
+            ctx,
+            run,
+            config,
+            focus,
+            existing.head_ref if existing else None,
+            repo.default_branch,
+            target.installation_id,
+        )
         report = await asyncio.to_thread(run_engine, mirror.path, options, config)
         theme = report.plan.theme if report.plan else None
         await asyncio.to_thread(store.update_run, ctx.db, run.id, theme=theme, base_sha=report.base_sha)
@@ -262,7 +270,7 @@ async def _plan_only(ctx: BotContext, target: RunTarget, run: Run, repo: RepoInf
 
     mirror = await sync_mirror(ctx, target, repo)
     try:
-        options = run_options(ctx, run, config, run.focus, None, repo.default_branch)
+        options = run_options(ctx, run, config, run.focus, None, repo.default_branch, target.installation_id)
         outcome = await asyncio.to_thread(plan_repository, mirror.path, options, config)
         markdown = render_plan_markdown(outcome.plan)
         await reply(

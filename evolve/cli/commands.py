@@ -15,6 +15,7 @@ from evolve.cli.parser import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_RUN_F
 from evolve.cli.progress import StepProgress
 from evolve.config_loading.loading import load_config
 from evolve.configuration.model import ConfigError
+from evolve.configuration.operator_limits import OperatorLimits
 from evolve.configuration.process_secrets import CLI_SEALED_VARIABLES, environment_secret, sealed_environment
 from evolve.environments.commands import command_env, settings_from_args
 from evolve.environments.model import EnvironmentFailure
@@ -33,6 +34,14 @@ NO_LLM_KEY = (
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
     print(f"evolve: error: {message}", file=sys.stderr)
     return code
+
+
+def _operator_limits(args: argparse.Namespace) -> OperatorLimits:
+    """The CLI user is the operator: their environment's limits, with `--allow-test-network` granting network."""
+    limits = OperatorLimits.from_environment()
+    if getattr(args, "allow_test_network", False):
+        limits = limits.model_copy(update={"tests_network": True})
+    return limits
 
 
 def _repo_key(path: Path) -> str:
@@ -108,6 +117,7 @@ def command_plan(args: argparse.Namespace) -> int:
         acceptance=store.acceptance(key),
         blocked_codemods=store.blocked(key),
         environment=settings_from_args(args, args.path),
+        operator=_operator_limits(args),
     )
     _announce_config(args.path, args.quiet or args.json)
     if args.llm and not args.quiet and not (environment_secret("ANTHROPIC_API_KEY") or "").strip():
@@ -147,6 +157,7 @@ def command_run(args: argparse.Namespace) -> int:
         acceptance=store.acceptance(key),
         blocked_codemods=store.blocked(key),
         environment=settings_from_args(args, args.path),
+        operator=_operator_limits(args),
     )
     try:
         _announce_config(args.path, args.quiet or args.json)

@@ -86,7 +86,9 @@ def base_test_run(
     key = cache_key(
         base_sha,
         (command.runner, *command.args) if command else (),
-        environment.key if environment is not None and environment.key else environment_key(python),
+        environment.key
+        if environment is not None and environment.key
+        else environment_key(python, environment.description if environment is not None else ""),
         (f"network={config.gates.tests.allow_network}",),
     )
     cached = measured.cache.load(key) if command is not None else None

@@ -19,6 +19,7 @@ from evolve.sandbox import (
     SANDBOX_OUT,
     SANDBOX_PATH,
     SANDBOX_REPO,
+    EgressPolicy,
     Mount,
     ResourceLimits,
     SandboxResult,
@@ -156,6 +157,7 @@ def run_test_suite(
             progress,
             compiled,
             coverage_paths=tuple(coverage_paths) if coverage_paths is not None else None,
+            egress=environment.egress if environment is not None else None,
         )
     finally:
         remove_tree(outputs)
@@ -283,6 +285,7 @@ def _run_in(
     compiled_artifacts: str | None = None,
     *,
     coverage_paths: tuple[str, ...] | None = None,
+    egress: EgressPolicy | None = None,
 ) -> TestRun:
     measure = with_coverage and command.runner != "other"
     rcfile = None
@@ -318,7 +321,7 @@ def _run_in(
         timeout=budget,
         tree=root,
         env=env,
-        network=config.gates.tests.allow_network,
+        egress=egress if config.gates.tests.allow_network else None,
         mounts=mounts,
         outputs=outputs,
         limits=limits,

@@ -181,12 +181,16 @@ def test_local_users_keep_control_of_the_interpreter(tmp_path, settings, capsys)
     from evolve.environments.commands import settings_from_args
 
     repo = make_repo(tmp_path / "own-venv", {"tests/test_a.py": "def test_a():\n    assert True\n"})
-    (repo / ".venv" / "bin").mkdir(parents=True)
-    (repo / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    # The user's own (untracked) venv, made from a Python of this machine: probed in the sandbox, then used.
+    base_python = os.path.realpath(sys.executable)
+    subprocess.run([base_python, "-m", "venv", "--without-pip", str(repo / ".venv")], check=True)
     args = build_parser().parse_args(["run", str(repo)])
     chosen = prepare_environment(repo, EvolveConfig(), settings_from_args(args, repo))
-    assert isinstance(chosen, Environment) and chosen.kind == "local"
-    assert "the repository's own virtualenv" in chosen.description and str(repo / ".venv") in chosen.description
+    assert isinstance(chosen, Environment) and chosen.kind == "local", chosen
+    assert "the repository's own virtualenv" in chosen.description and str(repo) not in chosen.description
+    assert str(repo / ".venv") in chosen.mounts
+    ran = run_test_suite(repo, EvolveConfig(), with_coverage=False, environment=chosen)
+    assert "No module named pytest" in ran.output_tail  # it started in the sandbox; the user installs their runner
     forced = settings_from_args(build_parser().parse_args(["run", str(repo), "--python", sys.executable]), repo)
     assert forced.python == os.path.abspath(sys.executable) and forced.python_origin == "--python"
     assert settings_from_args(build_parser().parse_args(["run", str(repo), "--build-env"]), repo).python is None
