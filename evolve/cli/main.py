@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from evolve.cli.config_command import command_config
+from evolve.cli.exit_codes import EXIT_INTERRUPTED
+from evolve.cli.interrupt import Interrupted, run_interruptible
 from evolve.cli.parser import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_RUN_FAILED, build_parser
 from evolve.cli.progress import StepProgress
 from evolve.config_loading.loading import load_config
@@ -55,23 +57,29 @@ def command_scan(args: argparse.Namespace) -> int:
     config = load_config(args.path)
     progress = StepProgress(enabled=not args.quiet)
     environment = None
-    if args.coverage:
-        prepared = prepare_environment(args.path, config, settings_from_args(args, args.path))
-        if isinstance(prepared, EnvironmentFailure):
-            progress.close()
-            return _fail(prepared.message)
-        environment = prepared
-        if not args.quiet and not args.json:
-            print(f"evolve: tests run with {environment.description}", file=sys.stderr)
     try:
-        result = scan_repository(
-            args.path,
-            config,
-            with_coverage=args.coverage,
-            with_semgrep=not args.no_semgrep,
-            use_cache=not args.no_cache,
-            progress=progress,
-            environment=environment,
+        if args.coverage:
+            prepared = run_interruptible(
+                lambda: prepare_environment(args.path, config, settings_from_args(args, args.path)),
+                say=progress.interrupt,
+            )
+            if isinstance(prepared, EnvironmentFailure):
+                progress.close()
+                return _fail(prepared.message)
+            environment = prepared
+            if not args.quiet and not args.json:
+                print(f"evolve: tests run with {environment.description}", file=sys.stderr)
+        result = run_interruptible(
+            lambda: scan_repository(
+                args.path,
+                config,
+                with_coverage=args.coverage,
+                with_semgrep=not args.no_semgrep,
+                use_cache=not args.no_cache,
+                progress=progress,
+                environment=environment,
+            ),
+            say=progress.interrupt,
         )
     finally:
         progress.close()
@@ -114,7 +122,7 @@ def command_plan(args: argparse.Namespace) -> int:
         print(NO_LLM_KEY, file=sys.stderr)
     progress = StepProgress(enabled=not args.quiet)
     try:
-        outcome = plan_repository(args.path, options, progress=progress)
+        outcome = run_interruptible(lambda: plan_repository(args.path, options, progress=progress), progress.interrupt)
     finally:
         progress.close()
     plan = outcome.plan
@@ -154,7 +162,7 @@ def command_run(args: argparse.Namespace) -> int:
         pass  # the engine reports it, in the report too
     progress = StepProgress(enabled=not args.quiet)
     try:
-        report = run_engine(args.path, options, progress=progress)
+        report = run_interruptible(lambda: run_engine(args.path, options, progress=progress), progress.interrupt)
     finally:
         progress.close()
     if not args.json and not args.quiet:
@@ -276,8 +284,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error))
     except BrokenPipeError:
         return _reader_went_away()
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+    except Interrupted:  # Ctrl-C during the work: "stopping…" is said, the sandboxed child is killed
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:  # Ctrl-C outside the work (starting up, printing)
+        print("evolve: stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _reader_went_away() -> int:
