@@ -15,6 +15,7 @@ from evolve.cli.exit_codes import EXIT_INTERRUPTED
 from evolve.cli.interrupt import Interrupted, run_interruptible
 from evolve.cli.parser import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_RUN_FAILED, build_parser
 from evolve.cli.progress import StepProgress
+from evolve.cli.tree_notice import tree_notice
 from evolve.config_loading.loading import load_config
 from evolve.configuration.model import ConfigError
 from evolve.configuration.process_secrets import CLI_SEALED_VARIABLES, environment_secret, sealed_environment
@@ -90,14 +91,25 @@ def command_scan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _announce_config(path: Path, quiet: bool) -> None:
-    """Say which configuration file applies: `evolve plan` and `evolve run` both read the working tree's."""
+def _announce_sources(args: argparse.Namespace, command: str, working_tree: bool = False) -> None:
+    """Say which configuration file applies (`plan` and `run` both read the working tree's) and which tree the
+    command works on: the commit (`--base`, default HEAD), saying which uncommitted Python files it leaves out,
+    or, for `plan --working-tree`, the files on disk."""
     from evolve.config_loading.loading import config_source
+    from evolve.engine import resolve_base
     from evolve.git.trust import open_repository
+    from evolve.git.uncommitted import Uncommitted, uncommitted_python_files
 
-    repository = open_repository(path)
-    if not quiet and repository.work_tree is not None:
-        print(f"config: {config_source(repository.work_tree)} (working tree)", file=sys.stderr)
+    if args.quiet or args.json:
+        return
+    repository = open_repository(args.path)
+    if repository.work_tree is None:
+        return
+    print(f"config: {config_source(repository.work_tree)} (working tree)", file=sys.stderr)
+    sha = resolve_base(repository, args.base)
+    uncommitted = uncommitted_python_files(repository.work_tree) if args.base == "HEAD" else Uncommitted()
+    for line in tree_notice(command, args.base, sha, working_tree, uncommitted):
+        print(line, file=sys.stderr)
 
 
 def command_plan(args: argparse.Namespace) -> int:
@@ -113,16 +125,20 @@ def command_plan(args: argparse.Namespace) -> int:
         focus=args.focus,
         llm=args.llm,
         with_coverage=args.coverage,
+        base_ref=args.base,
         acceptance=store.acceptance(key),
         blocked_codemods=store.blocked(key),
         environment=settings_from_args(args, args.path),
     )
-    _announce_config(args.path, args.quiet or args.json)
+    _announce_sources(args, "plan", working_tree=args.working_tree)
     if args.llm and not args.quiet and not (environment_secret("ANTHROPIC_API_KEY") or "").strip():
         print(NO_LLM_KEY, file=sys.stderr)
     progress = StepProgress(enabled=not args.quiet)
     try:
-        outcome = run_interruptible(lambda: plan_repository(args.path, options, progress=progress), progress.interrupt)
+        outcome = run_interruptible(
+            lambda: plan_repository(args.path, options, progress=progress, working_tree=args.working_tree),
+            progress.interrupt,
+        )
     finally:
         progress.close()
     plan = outcome.plan
@@ -157,7 +173,7 @@ def command_run(args: argparse.Namespace) -> int:
         environment=settings_from_args(args, args.path),
     )
     try:
-        _announce_config(args.path, args.quiet or args.json)
+        _announce_sources(args, "run")
     except (ConfigError, GitError):
         pass  # the engine reports it, in the report too
     progress = StepProgress(enabled=not args.quiet)

@@ -65,6 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(plan)
     plan.add_argument("--focus", help="a theme or codemod id to plan for")
+    plan.add_argument(
+        "--base", default="HEAD", help="commit to plan for, as `evolve run --base` starts from it (default HEAD)"
+    )
+    plan.add_argument(
+        "--working-tree",
+        action="store_true",
+        help="plan the files as they are on disk, uncommitted changes included (default: the committed tree, which "
+        "is what `evolve run` changes)",
+    )
     plan.add_argument("--markdown", action="store_true", help="print markdown with a Mermaid diagram")
     plan.add_argument("--llm", action="store_true", help="include LLM themes (needs ANTHROPIC_API_KEY)")
     plan.add_argument("--coverage", action="store_true", help="measure coverage first (enables the tests theme)")
