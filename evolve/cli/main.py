@@ -112,6 +112,21 @@ def _announce_sources(args: argparse.Namespace, command: str, working_tree: bool
         print(line, file=sys.stderr)
 
 
+def _focus_problem(focus: str | None, llm: bool) -> str | None:
+    """Why `--focus` cannot be planned (checked before any work, so nothing runs and no report is written)."""
+    from evolve.config_loading.plugin_settings import codemod_focuses, known_focuses, unknown_focus
+    from evolve.plan.planner import LLM_THEMES
+
+    if focus is None:
+        return None
+    valid = known_focuses()
+    if focus not in valid:
+        return f"--focus: {unknown_focus(focus, valid)}"
+    if focus in LLM_THEMES and focus not in codemod_focuses() and not llm:
+        return f"--focus {focus}: a theme only the LLM stage works on; add --llm (needs ANTHROPIC_API_KEY)"
+    return None
+
+
 def command_plan(args: argparse.Namespace) -> int:
     """`evolve plan`."""
     from evolve.engine import plan_repository
@@ -119,6 +134,9 @@ def command_plan(args: argparse.Namespace) -> int:
     from evolve.plan.render import render_plan_markdown, render_plan_table
     from evolve.runs import RunOptions
 
+    focus_problem = _focus_problem(args.focus, args.llm)
+    if focus_problem:
+        return _fail(focus_problem)
     store = LearningStore()
     key = _repo_key(args.path)
     options = RunOptions(
@@ -159,6 +177,9 @@ def command_run(args: argparse.Namespace) -> int:
     from evolve.plan.learning import LearningStore
     from evolve.runs import RunOptions
 
+    focus_problem = _focus_problem(args.focus, args.llm)
+    if focus_problem:
+        return _fail(focus_problem)
     store = LearningStore()
     key = _repo_key(args.path)
     options = RunOptions(
