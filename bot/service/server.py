@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from bot.intake.http_limits import ConnectionLimits, protocol_class
 from bot.log_context import configure_logging
 from bot.service.app import create_app
-from bot.service.startup_checks import check_startup
+from bot.service.startup_checks import check_startup, database_problem, port_problem
 from bot.settings import Settings, load_settings
 
 __all__ = ["StartupRefused", "create_app", "serve"]
@@ -72,6 +72,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, role: str = "all", settings
     check = check_startup(settings, role)
     if not check.ok:
         raise StartupRefused("the GitHub App configuration is not usable:\n  " + "\n  ".join(check.problems))
+    for problem in (port_problem(host, port), database_problem(settings.database_url)):
+        if problem:
+            raise StartupRefused(problem)
     _warn_about_misplaced_secrets(settings, role)
     setup_token = None
     if check.setup_mode:
