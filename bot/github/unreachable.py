@@ -3,6 +3,8 @@ status pages, instead of a traceback per retry (pure)."""
 
 from __future__ import annotations
 
+import os
+
 import httpx
 
 _MAX_DEPTH = 8
@@ -32,5 +34,16 @@ def _host(error: httpx.TransportError) -> str:
 
 
 def _words(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return text[:200] if text else "no details"
+    """The error's words, and the operating system's where they say more (`Connection refused`)."""
+    text = " ".join(str(error).split()) or "no details"
+    seen = error.__cause__ or error.__context__
+    for _ in range(_MAX_DEPTH):
+        if seen is None:
+            break
+        if isinstance(seen, OSError) and (seen.errno or seen.strerror):
+            said = os.strerror(seen.errno) if isinstance(seen.errno, int) and seen.errno > 0 else seen.strerror
+            if said and said not in text:
+                text = f"{text} ({said})"
+            break
+        seen = seen.__cause__ or seen.__context__
+    return text[:200]
