@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the GitHub App web server and worker",
         description="Run the GitHub App. Settings come from EVOLVE_* environment variables (docs/github-app.md); "
-        "logs are JSON lines on stderr, so serve takes neither --json nor --quiet.",
+        "logs are text lines on stderr (EVOLVE_LOG_FORMAT=json: one JSON object per line), so serve takes neither "
+        "--json nor --quiet.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
