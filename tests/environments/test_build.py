@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -239,7 +240,8 @@ def test_env_list_and_prune_from_the_command_line(settings, capsys):
     data = ["--data-dir", str(settings.data_dir)]
     assert main(["env", "list", *data]) == 0
     listed = capsys.readouterr().out
-    assert "built from:" in listed and "environment(s)" in listed
+    assert "built from:" in listed and re.search(r"^(1 environment|\d+ environments), ", listed, re.M)
+    assert "environment(s)" not in listed
     assert main(["env", "prune", "no-such-key", *data]) == 2
     assert main(["env", "prune", "--all", *data]) == 0
     assert "removed" in capsys.readouterr().out
