@@ -38,6 +38,7 @@ def run_interruptible(
     `say` shows the "stopping…" line (the progress display ends first, so the line is not drawn over).
     """
     stop = threading.Event()
+    finished = threading.Event()  # waited on rather than `Thread.join`, which an interrupt can leave confused
     outcome: list[T] = []
     failure: list[BaseException] = []
 
@@ -47,17 +48,22 @@ def run_interruptible(
                 outcome.append(work())
             except BaseException as error:  # handed to the main thread, which raises it
                 failure.append(error)
+            finally:
+                finished.set()
 
     thread = threading.Thread(target=in_context(target), name="evolve-command", daemon=True)
     thread.start()
     try:
-        while thread.is_alive():
-            thread.join(0.1)  # a bounded wait, so the interrupt is taken at once
+        while not finished.wait(0.1):  # a bounded wait, so the interrupt is taken at once
+            pass
     except KeyboardInterrupt:
         (say or _say)(STOPPING)
         stop.set()
-        thread.join(grace)  # a second Ctrl-C raises KeyboardInterrupt out of this wait
-        if thread.is_alive():
+        try:
+            done = finished.wait(grace)
+        except KeyboardInterrupt:  # a second Ctrl-C: quit at once
+            done = False
+        if not done:
             _end_now()
         raise Interrupted from None
     if failure:
