@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.db.status_queries import MetricPoint, PullRecord, RunRecord
 from bot.status.svg_charts import Bar, Point, Series
+from evolve.plurals import counted
 
 # Each chart of a repository's page and the metrics (as the engine names them) it draws.
 METRIC_CHARTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -133,7 +134,7 @@ def timeline(record: RunRecord) -> tuple[TimelineEntry, ...]:
         failed = [str(g.get("gate")) for g in gates if g.get("status") in ("failed", "errored")]
         passed = bool(attempt.get("passed"))
         files = len(attempt.get("edits") or [])
-        detail = f"{files} file(s); " + (
+        detail = f"{counted(files, 'file')}; " + (
             "every gate passed" if passed else f"failed: {', '.join(failed)}" if failed else "did not pass"
         )
         entries.append(

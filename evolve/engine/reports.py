@@ -11,6 +11,7 @@ from evolve.edits import FileEdit
 from evolve.environments.model import Environment, EnvironmentFailure
 from evolve.findings import ScanResult
 from evolve.plan.tasks import Plan
+from evolve.plurals import counted
 from evolve.reports.markdown import render_report_markdown
 from evolve.results import Metric
 from evolve.run_status import RunStatus
@@ -58,7 +59,7 @@ def dry_run(
     )
     return basis.report(
         RunStatus.DRY_RUN,
-        f"Dry run: {len(edits)} file(s) would change; no branch was made.",
+        f"Dry run: {counted(len(edits), 'file')} would change; no branch was made.",
         attempts=(record,),
         codemods=codemods_used(edits, catalog),
         diff="".join(e.diff() for e in edits),
@@ -88,7 +89,7 @@ def failure_message(state: LoopState) -> str:
         return UNPROVABLE_MESSAGE
     failing = sorted({r.gate for r in state.last_results if not r.ok})
     return (
-        f"No change passed every gate in {len(attempts)} attempt(s)"
+        f"No change passed every gate in {counted(len(attempts), 'attempt')}"
         + (f" (last failing: {', '.join(failing)})" if failing else "")
         + "; nothing was committed."
     )
@@ -140,7 +141,7 @@ def commit_message(plan: Plan, edits: tuple[FileEdit, ...], resolved: int, run_i
     body = [
         f"evolve: {plan.title[0].lower() + plan.title[1:] if plan.title else plan.theme}",
         "",
-        f"Theme {plan.theme}: {len(edits)} file(s) changed, {resolved} finding(s) resolved.",
+        f"Theme {plan.theme}: {counted(len(edits), 'file')} changed, {counted(resolved, 'finding')} resolved.",
     ]
     if codemods:
         body.append("Codemods: " + ", ".join(codemods) + ".")
@@ -160,7 +161,8 @@ def success_message(edits: tuple[FileEdit, ...], branch: str, note: str | None) 
     """One sentence on what passed, and where the change went when not where it was asked."""
     files = len(edits)
     message = (
-        f"Evolve made {sum(len(e.changes) for e in edits) or files} change(s) in {files} file(s) that pass every gate."
+        f"Evolve made {counted(sum(len(e.changes) for e in edits) or files, 'change')} in {counted(files, 'file')} "
+        "that pass every gate."
     )
     if note:
         message += f" Note: {note}; the change is on `{branch}` instead."

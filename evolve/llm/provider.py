@@ -24,6 +24,7 @@ from evolve.llm.repository import (
     repository_key,
 )
 from evolve.plan.tasks import Plan, Task
+from evolve.plurals import counted
 from evolve.runs import AttemptFeedback
 
 # Task kind -> the `llm.tasks` setting that enables it.
@@ -125,7 +126,7 @@ class LLMProvider:
         except BudgetExceeded as error:
             self.stopped = f"LLM budget exceeded: {error}"
             kept = session.edits()
-            suffix = f"; kept {len(kept)} edit(s) accepted before the stop" if kept else ""
+            suffix = f"; kept {counted(len(kept), 'edit')} accepted before the stop" if kept else ""
             return kept, [*notes, f"{CATALOG_ONLY}: {self.stopped}{suffix}", *_rejections(session)]
         notes += _rejections(session)
         if not result.finished:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from evolve.plurals import counted
 from evolve.suites.runs import TestRun
 from evolve.untrusted_text import cap_text, redacted
 
@@ -52,9 +53,9 @@ def cannot_start_reason(run: TestRun | None) -> str | None:
     elif pytest and run.returncode in PYTEST_CANNOT_START:
         summary = PYTEST_CANNOT_START[run.returncode]
         if run.errors:
-            summary += f": {run.errors} collection error(s), no test ran"
+            summary += f": {counted(run.errors, 'collection error')}, no test ran"
     elif run.errors and not run.failed:
-        summary = f"every test module failed to load ({run.errors} error(s)), no test ran"
+        summary = f"every test module failed to load ({counted(run.errors, 'error')}), no test ran"
     else:
         return None
     return redacted(cap_text(f"{summary}; {_cause(run)}", REASON_LIMIT))

@@ -138,8 +138,8 @@ def test_a_runs_timeline_goes_from_queued_to_its_pull_requests_fate():
     assert [(e.label, e.detail) for e in entries] == [
         ("queued", "comment by @alice"),
         ("started", "worker try 2"),
-        ("attempt 1", "1 file(s); failed: tests"),
-        ("attempt 2", "0 file(s); failed: lint"),
+        ("attempt 1", "1 file; failed: tests"),
+        ("attempt 2", "0 files; failed: lint"),
         ("finished: failed", "no change passed the gates in 240.0 s"),
     ]
     assert [g.gate for g in views.gate_lines(report)] == ["tests", "lint"]
