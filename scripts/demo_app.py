@@ -110,7 +110,7 @@ def _status_pages(app_url: str, operator_token: str, output: Path) -> list[str]:
     return saved
 
 
-def _report(fake: FakeGitHub, repo: FakeRepo, issue: int, output: Path) -> tuple[bool, list[str]]:
+def _report(fake: FakeGitHub, repo: FakeRepo, issue: int, output: Path, kept: bool) -> tuple[bool, list[str]]:
     """Print what the App did; (whether it opened a PR, lines to show)."""
     lines: list[str] = []
     replies = [c for c in repo.issue_comments(issue) if c["user"] != USER]
@@ -130,7 +130,7 @@ def _report(fake: FakeGitHub, repo: FakeRepo, issue: int, output: Path) -> tuple
             f"The pull request #{number}: {pull.get('title')}",
             f"    branch {pull['head']} -> {pull['base']}; labels: {', '.join(repo.issue_labels.get(number, []))}",
             f"    check runs: {', '.join(f'{name} {conclusion}' for name, conclusion in checks)}",
-            f"    body: {body}",
+            f"    body: {body if kept else '(--output DIR keeps it)'}",
             f"    API: {fake.base_url}/repos/{repo.full_name}/pulls/{number}",
         ]
     dashboards = [n for n, issue_ in repo.issues.items() if "dashboard" in str(issue_.get("title", "")).lower()]
@@ -141,7 +141,7 @@ def _report(fake: FakeGitHub, repo: FakeRepo, issue: int, output: Path) -> tuple
         lines += [
             "",
             f"The dashboard issue #{number}: {repo.issues[number].get('title')}",
-            f"    body: {saved}",
+            f"    body: {saved if kept else '(--output DIR keeps it)'}",
             f"    API: {fake.base_url}/repos/{repo.full_name}/issues/{number}",
         ]
     return bool(pulls), lines
@@ -199,7 +199,7 @@ def demo(keep: float, output: Path | None, timeout: float) -> int:
 
             _wait("the App's reply", replied, timeout, app)
             _say(f"replied          after {time.monotonic() - started:.0f} s")
-            opened, lines = _report(fake, repo, issue, shown)
+            opened, lines = _report(fake, repo, issue, shown, kept=output is not None)
             pages = _status_pages(app_url, operator_token, shown)
             _say(f"done in          {time.monotonic() - started:.0f} s\n")
             for line in lines:
@@ -207,7 +207,8 @@ def demo(keep: float, output: Path | None, timeout: float) -> int:
             _say("")
             _say(f"The status pages: {app_url}/status  (sign in at {app_url}/status/login)")
             _say(f"    one-time operator token: {operator_token}")
-            _say(f"    saved: {', '.join(pages)}")
+            if output is not None:
+                _say(f"    saved: {', '.join(pages)}")
             if keep > 0:
                 _say(f"\nThe App and the fake GitHub stay up for {keep:.0f} s (Ctrl-C ends it sooner).")
                 try:
