@@ -91,6 +91,8 @@ RUN_SECONDS = Histogram(
     "Wall time of a run on this worker",
     buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200),
 )
+CI_RETRIES = Counter("evolve_ci_retries", "Runs started because the repository's CI failed on an Evolve PR")
+AUTOMERGES = Counter("evolve_automerges", "Evolve PRs merged by Evolve on green, by outcome", ["outcome"])
 GITHUB_CALLS = Counter("evolve_github_calls", "GitHub REST calls, by endpoint and status", ["endpoint", "status"])
 GITHUB_RATE_REMAINING = Gauge("evolve_github_rate_limit_remaining", "x-ratelimit-remaining of GitHub's last answer")
 

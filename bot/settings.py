@@ -28,6 +28,9 @@ def default_data_dir() -> Path:
     return base / "evolve"
 
 
+MIN_OPERATOR_TOKEN_LENGTH = 32  # a sign-in secret no one guesses: `openssl rand -hex 32` gives 64
+
+
 class Settings(BaseSettings):
     """Everything the service needs to run; secrets are `SecretStr` so they never print."""
 
@@ -45,7 +48,8 @@ class Settings(BaseSettings):
     token_service_url: str | None = None
     # Status pages (/status, docs/status-pages.md): an operator token that sees every installation, the key
     # that signs session cookies (default: derived from the client secret or the operator token), and how long
-    # a login lasts before GitHub is asked again who the user is and what they can see.
+    # a login lasts before GitHub is asked again who the user is and what they can see. The operator token must
+    # have MIN_OPERATOR_TOKEN_LENGTH characters (`evolve serve` refuses to start otherwise).
     operator_token: SecretStr | None = None
     session_secret: SecretStr | None = None
     session_hours: float = Field(8.0, gt=0, le=24 * 30)

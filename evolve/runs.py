@@ -16,6 +16,19 @@ from evolve.run_status import RunStatus
 
 
 @dataclass(frozen=True)
+class CiFeedback:
+    """The repository's CI failed on the change this run redoes: its evidence, and the attempts already spent.
+
+    `result` is a failed `ci` gate result: `blame` holds the changed files the CI points at (annotations, paths in
+    the failing log), `details` the failing checks and the end of their logs, capped and redacted. Attempts inside
+    the gates and after CI count together (`attempts_used` of the run's `attempts`).
+    """
+
+    result: GateResult
+    attempts_used: int
+
+
+@dataclass(frozen=True)
 class RunOptions:
     """How to run the engine on one checkout."""
 
@@ -37,6 +50,8 @@ class RunOptions:
     environment: EnvironmentSettings = field(default_factory=EnvironmentSettings)
     # The operator's LLM key and upper limits; None: read from this process's environment (the CLI).
     operator: OperatorLimits | None = None
+    # The repository's CI failed on the PR this run redoes (the App only): narrow away from it, hand it to the model.
+    ci_feedback: CiFeedback | None = None
 
 
 @dataclass(frozen=True)

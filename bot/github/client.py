@@ -26,6 +26,8 @@ from githubkit.rest.paginator import Paginator
 from githubkit.retry import RetryOption
 
 from bot import metrics
+from bot.github import ci_reads
+from bot.github.ci_reads import Annotation, CiResult, JobLog, MergeResult
 from evolve.untrusted_text import forget_secret, register_secret
 
 if TYPE_CHECKING:
@@ -102,6 +104,8 @@ class PullInfo:
     base_ref: str
     html_url: str
     labels: tuple[str, ...] = ()
+    mergeable: bool | None = None  # None: not known (a list's PRs, or GitHub still computing it)
+    base_sha: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,12 +151,15 @@ class TokenScope:
 ReactionContent = Literal["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
 
 # What a run needs: read the code, push its branch, open/update the PR, label and comment, report a check run.
+# It reads the repository's CI (statuses, Actions logs) when it retries a change CI failed, and merges a green PR.
 RUN_PERMISSIONS: AppPermissionsType = {
     "contents": "write",
     "pull_requests": "write",
     "issues": "write",
     "checks": "write",
     "metadata": "read",
+    "statuses": "read",
+    "actions": "read",
 }
 # A plan-only run reads the code and answers in a comment.
 PLAN_PERMISSIONS: AppPermissionsType = {"contents": "read", "issues": "write", "metadata": "read"}
@@ -457,7 +464,7 @@ class GitHubGateway:
         gh = await self._as_installation(installation_id)
         response = await self._call(
             "GET /repos/{o}/{r}/commits/{ref}/check-runs",
-            gh.rest.checks.async_list_for_ref(owner, repo, head_sha, check_name=name, per_page=100),
+            gh.rest.checks.async_list_for_ref(owner, repo, head_sha, check_name=name, filter_="all", per_page=100),
         )
         for check in response.parsed_data.check_runs:
             if check.external_id == external_id:
@@ -472,6 +479,52 @@ class GitHubGateway:
         await self._call(
             "PATCH /repos/{o}/{r}/check-runs/{id}", gh.rest.checks.async_update(owner, repo, check_run_id, **fields)
         )
+
+    # ---- the repository's CI (bot/github/ci_reads.py) -------------------------------------------------
+
+    async def ci_results(self, installation_id: int, owner: str, repo: str, ref: str) -> list[CiResult]:
+        """Every check run (latest per name) and commit status on `ref`."""
+        gh = await self._as_installation(installation_id)
+        return await ci_reads.ci_results(gh, self._call, self._collect, owner, repo, ref)
+
+    async def check_run_states(self, installation_id: int, owner: str, repo: str, ref: str, name: str) -> list[str]:
+        """The states of every run of the check `name` on `ref` (re-runs included), oldest first."""
+        gh = await self._as_installation(installation_id)
+        return list(await ci_reads.check_run_states(gh, self._call, owner, repo, ref, name))
+
+    async def check_annotations(
+        self, installation_id: int, owner: str, repo: str, check_run_id: int
+    ) -> list[Annotation]:
+        """A check run's annotations (first 100)."""
+        gh = await self._as_installation(installation_id)
+        return await ci_reads.check_annotations(gh, self._call, owner, repo, check_run_id)
+
+    async def failed_job_logs(self, installation_id: int, owner: str, repo: str, head_sha: str) -> list[JobLog]:
+        """The tails of the failed Actions jobs' logs on `head_sha`."""
+        gh = await self._as_installation(installation_id)
+        return await ci_reads.failed_job_logs(gh, self._call, owner, repo, head_sha)
+
+    async def required_checks(self, installation_id: int, owner: str, repo: str, branch: str) -> tuple[str, ...]:
+        """The checks `branch`'s protection requires."""
+        gh = await self._as_installation(installation_id)
+        return await ci_reads.required_checks(gh, self._call, owner, repo, branch)
+
+    async def merge_pull(
+        self, installation_id: int, owner: str, repo: str, number: int, *, sha: str, method: str
+    ) -> MergeResult:
+        """Merge PR #`number` at `sha` with `method`; a refusal (405 not mergeable, 409 head moved) is no error."""
+        gh = await self._as_installation(installation_id)
+        try:
+            response = await self._call(
+                "PUT /repos/{o}/{r}/pulls/{n}/merge",
+                gh.rest.pulls.async_merge(owner, repo, number, sha=sha, merge_method=_merge_method(method)),
+            )
+        except GitHubError as error:
+            if error.status in (405, 409, 422):
+                return MergeResult(False, str(error))
+            raise
+        data = response.parsed_data
+        return MergeResult(bool(data.merged), data.message or "", data.sha or "")
 
     # ---- issues -----------------------------------------------------------------------------------------
 
@@ -524,6 +577,12 @@ class GitHubGateway:
         return True
 
 
+def _merge_method(method: str) -> Literal["merge", "squash", "rebase"]:
+    if method == "merge":
+        return "merge"
+    return "rebase" if method == "rebase" else "squash"
+
+
 @functools.lru_cache(maxsize=1)
 def _ssl_context() -> ssl.SSLContext:
     """One TLS context for every GitHub client: httpx would otherwise load the CA bundle again for each
@@ -574,6 +633,8 @@ def _pull(item: Any) -> PullInfo:
         base_ref=item.base.ref,
         html_url=item.html_url,
         labels=labels,
+        mergeable=mergeable if isinstance(mergeable := getattr(item, "mergeable", None), bool) else None,
+        base_sha=str(getattr(item.base, "sha", "") or ""),
     )
 
 

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.db.dashboard import skipped_themes
+from bot.db.run_notes import CI_FEEDBACK
 from bot.github.client import PLAN_PERMISSIONS, RUN_PERMISSIONS, TokenScope
 from bot.outcomes.acceptance import learned_acceptance
 from bot.settings import workdir
 from evolve.configuration.model import EvolveConfig
 from evolve.environments.model import EnvironmentSettings
-from evolve.runs import RunOptions
+from evolve.results import GateResult
+from evolve.runs import CiFeedback, RunOptions
 from evolve.untrusted_text import register_secret
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -66,6 +68,15 @@ def environment_settings(settings: Settings) -> EnvironmentSettings:
     )
 
 
+def ci_feedback(run: Run) -> CiFeedback | None:
+    """The CI failure a `ci-retry` run redoes the change against (its notes), else None."""
+    notes = run.options if isinstance(run.options, dict) else {}
+    raw = notes.get(CI_FEEDBACK)
+    if not isinstance(raw, dict) or not isinstance(raw.get("result"), dict):
+        return None
+    return CiFeedback(GateResult.from_dict(raw["result"]), int(raw.get("attempts_used") or 0))
+
+
 def run_options(
     ctx: BotContext, run: Run, config: EvolveConfig, focus: str | None, branch: str | None, default_branch: str
 ) -> RunOptions:
@@ -86,4 +97,5 @@ def run_options(
         work_dir=workdir(ctx.settings) / "evolve-work",
         environment=environment_settings(ctx.settings),
         operator=ctx.settings.operator,
+        ci_feedback=ci_feedback(run),
     )

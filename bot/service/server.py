@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from bot.intake.http_limits import ConnectionLimits, protocol_class
 from bot.log_context import configure_logging
 from bot.service.app import create_app
-from bot.service.startup_checks import check_startup, database_problem, port_problem
+from bot.service.startup_checks import check_startup, database_problem, operator_token_problem, port_problem
 from bot.settings import Settings, load_settings
 
 __all__ = ["StartupRefused", "create_app", "serve"]
@@ -69,6 +69,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, role: str = "all", settings
     settings = settings or load_settings()
     _seal_secrets()
     configure_logging(settings.log_format)
+    token_problem = operator_token_problem(settings)
+    if token_problem is not None:
+        raise StartupRefused(token_problem)
     check = check_startup(settings, role)
     if not check.ok:
         raise StartupRefused("the GitHub App configuration is not usable:\n  " + "\n  ".join(check.problems))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.settings import Settings, credentials_path
+from bot.settings import MIN_OPERATOR_TOKEN_LENGTH, Settings, credentials_path
 from bot.tokens.service import MIN_SECRET_LENGTH
 
 SETUP_MODE_REASON = "setup mode: no GitHub App credentials yet; register the app through /setup"
@@ -61,6 +61,17 @@ def _internal_secret_problems(settings: Settings) -> list[str]:
             "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
         ]
     return []
+
+
+def operator_token_problem(settings: Settings) -> str | None:
+    """One line when `EVOLVE_OPERATOR_TOKEN` is set but shorter than the minimum (a guessable sign-in secret)."""
+    token = settings.operator_token.get_secret_value() if settings.operator_token is not None else ""
+    if token and len(token.strip()) < MIN_OPERATOR_TOKEN_LENGTH:
+        return (
+            f"EVOLVE_OPERATOR_TOKEN must be at least {MIN_OPERATOR_TOKEN_LENGTH} characters "
+            f"(it has {len(token.strip())}); make one with: openssl rand -hex 32"
+        )
+    return None
 
 
 def check_worker(settings: Settings) -> StartupCheck:

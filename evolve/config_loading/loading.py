@@ -5,6 +5,7 @@ Kept apart from the model: the plugin check needs the plugin registries, which n
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any, get_args
@@ -114,6 +115,8 @@ def _config_file(repo: Path) -> Path | None:
                     f"{part.relative_to(repo)} is a symbolic link; Evolve reads its configuration only from a "
                     "regular file in the repository and does not follow links. Replace the link with the file."
                 )
+        if path.is_file() and not os.path.realpath(path).startswith(os.path.realpath(repo) + os.sep):
+            raise ConfigError(f"{relative} leads outside the repository; Evolve reads its configuration only from it")
         if path.is_file() and (relative != "pyproject.toml" or _has_tool_evolve(path)):
             return path
     return None

@@ -19,7 +19,7 @@ from evolve.runs import AttemptFeedback, AttemptRecord
 from evolve.suites.startup import cannot_run_message, cannot_start_reason
 
 from .proposal import propose
-from .values import Drafted, Judged, LoopEnd, LoopState, Measured, ReportBasis, RunSetup
+from .values import Drafted, Judged, LoopEnd, LoopState, Measured, Proposal, ReportBasis, RunSetup
 
 UNPROVABLE_NOTE = "every change was left out: no test executes it and nothing proves it equivalent"
 ASK_AGAIN_NOTE = "failing gates' evidence goes back to the model"
@@ -104,13 +104,36 @@ def _attempt(setup: RunSetup, edits: tuple[FileEdit, ...], measured: BaseMeasure
     return result, time.monotonic() - clock
 
 
+def after_ci_failure(
+    setup: RunSetup, proposal: Proposal, state: LoopState, scan: ScanResult
+) -> tuple[Proposal, LoopState]:
+    """The first edits of a run that redoes a change the repository's CI failed: a codemod plan drops the files
+    the CI blames (bisects when it names none); an LLM plan gets the failure as evidence, like a failed gate's."""
+    ci = setup.options.ci_feedback
+    if ci is None:
+        return proposal, state
+    if proposal.codemod_plan:
+        narrowed = narrow_edits(state.edits, (ci.result,))
+        record = AttemptRecord(ci.attempts_used, state.edits, (ci.result,), narrowed.dropped, f"CI: {narrowed.note}")
+        return proposal, replace(_recorded(state, record), edits=narrowed.kept)
+    feedback = AttemptFeedback(ci.attempts_used, (ci.result,), state.edits)
+    proposal = propose(proposal, setup.base, feedback, scan, setup.rules)
+    record = AttemptRecord(ci.attempts_used, state.edits, (ci.result,), note=f"CI: {ASK_AGAIN_NOTE}")
+    return proposal, replace(_recorded(state, record), edits=proposal.edits, provider_notes=proposal.notes)
+
+
 def run_attempts(setup: RunSetup, drafted: Drafted, built: Measured, scan: ScanResult) -> LoopEnd:
-    """Up to `config.attempts` attempts, until one passes every gate, the edits run out or the run must end."""
+    """Up to `config.attempts` attempts, until one passes every gate, the edits run out or the run must end.
+
+    A run redoing a change CI failed continues the count: its attempts are numbered after those already spent.
+    """
     proposal = drafted.proposal
     state = LoopState(proposal.edits, proposal.notes)
+    proposal, state = after_ci_failure(setup, proposal, state, scan)
     basis = built.basis
     most = setup.config.attempts
-    for number in range(1, most + 1):
+    first = setup.options.ci_feedback.attempts_used + 1 if setup.options.ci_feedback else 1
+    for number in range(first, most + 1):
         if not state.edits:
             break
         setup.say(f"attempt {number}: gates", number, most)

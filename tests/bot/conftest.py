@@ -37,6 +37,10 @@ SUBSCRIBED_EVENTS = (
     "pull_request_review",
     "push",
     "ping",
+    "check_run",
+    "check_suite",
+    "status",
+    "workflow_run",
 )
 
 

@@ -285,3 +285,17 @@ def test_queries_keep_to_the_repositories_a_viewer_sees(site):
     widgets = next(r for r in status_queries.repositories(db, None) if r.id == world.widgets)
     assert (widgets.open_prs, widgets.queued, widgets.running) == (1, 1, 0)
     assert widgets.last_run is not None and widgets.last_run.id == world.queued_run
+
+
+def test_the_repository_page_shows_where_each_evolve_pr_stands(site):
+    from bot.db.pull_lifecycle import set_pull_state
+
+    client, _, world = site
+    db = client.app.state.ctx.db
+    set_pull_state(db, world.widgets, 41, state="retrying", attempts=1, ci_retries=1, reason="CI failed: tests")
+    set_pull_state(db, world.widgets, 42, state="stopped", attempts=3, ci_retries=2, reason="<b>tests</b> still failed")
+    _sign_in_with_token(client)
+    page = client.get(f"/status/repositories/{world.widgets}").text
+    rows = re.search(r'<table id="pull-states">(.*?)</table>', page, re.S).group(1)
+    assert re.search(r'#41</a></td><td data-state="retrying">retrying 2/3</td><td>1/3</td><td>1</td>', rows)
+    assert "stopped: &lt;b&gt;tests&lt;/b&gt; still failed" in rows and rows.index("#42") < rows.index("#41")
