@@ -206,6 +206,8 @@ def demo(keep: float, output: Path | None, timeout: float) -> int:
                 _say(line)
             _say("")
             _say(f"The status pages: {app_url}/status  (sign in at {app_url}/status/login)")
+            if keep <= 0:
+                _say("    (they stop with the demo: --keep SECONDS keeps them up to open in a browser)")
             _say(f"    one-time operator token: {operator_token}")
             if output is not None:
                 _say(f"    saved: {', '.join(pages)}")
