@@ -24,6 +24,7 @@ from bot import log_context, metrics
 from bot.db import store
 from bot.db.deliveries import ClaimedDelivery, DeliveryMark, NewDelivery, extend_delivery_leases, release_deliveries
 from bot.db.delivery_seal import ALTERED, NOT_SEALED, sealer_for
+from bot.github.unreachable import unreachable_cause
 from bot.intake.payloads import parse_payload
 from bot.jobs import wakeups
 from bot.routing import Event
@@ -256,11 +257,27 @@ class DeliveryProcessing:
         try:
             await self.router.dispatch(event, self.ctx)
         except Exception as error:  # a handler failed: retry with backoff, then record the failure
-            log.exception("delivery %s (%s) failed", delivery_id, event.name)
-            message = f"{type(error).__name__}: {error}"[:2000]
-            if delivery.attempts >= self.ctx.settings.delivery_attempts:
+            most = self.ctx.settings.delivery_attempts
+            last = delivery.attempts >= most
+            delay = _retry_delay(delivery.attempts)
+            unreachable = unreachable_cause(error)
+            if unreachable is not None:  # not a bug: one line naming the host and the cause, no traceback
+                log.warning(
+                    "delivery %s (%s), attempt %d of %d: %s; %s",
+                    delivery_id,
+                    event.name,
+                    delivery.attempts,
+                    most,
+                    unreachable,
+                    "giving up" if last else f"retrying in {delay:.0f} s",
+                )
+                message = unreachable[:2000]
+            else:
+                log.exception("delivery %s (%s) failed", delivery_id, event.name)
+                message = f"{type(error).__name__}: {error}"[:2000]
+            if last:
                 return DeliveryMark(delivery_id, "failed", message)
-            return DeliveryMark(delivery_id, "queued", message, retry_after=_retry_delay(delivery.attempts))
+            return DeliveryMark(delivery_id, "queued", message, retry_after=delay)
         return DeliveryMark(delivery_id, "processed")
 
     def _requeue_local(self, delivery_id: str) -> None:

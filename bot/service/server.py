@@ -17,7 +17,7 @@ from bot.intake.http_limits import ConnectionLimits, protocol_class
 from bot.log_context import configure_logging
 from bot.service import processes as processes_module
 from bot.service.app import create_app
-from bot.service.startup_checks import check_startup, operator_token_problem
+from bot.service.startup_checks import check_startup, database_problem, operator_token_problem, port_problem
 from bot.settings import Settings, load_settings
 
 __all__ = ["StartupRefused", "create_app", "serve"]
@@ -90,6 +90,9 @@ def serve(
     check = check_startup(settings, role)
     if not check.ok:
         raise StartupRefused("the GitHub App configuration is not usable:\n  " + "\n  ".join(check.problems))
+    for problem in (port_problem(host, port), database_problem(settings.database_url)):
+        if problem:
+            raise StartupRefused(problem)
     limits = connection_limits(settings, raise_file_limit())
     setup_token = secrets.token_urlsafe(32) if check.setup_mode else None
     listeners: list[socket.socket] = []

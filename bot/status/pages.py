@@ -354,6 +354,7 @@ async def queue(request: Request) -> Response:
         "queue.html",
         **_layout(viewer, "queue"),
         deliveries=deliveries,
+        delivery_attempts=_settings(request).delivery_attempts,
         busy=busy,
         running=running.runs,
         queued=queued.runs,

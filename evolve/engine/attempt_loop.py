@@ -13,6 +13,7 @@ from dataclasses import replace
 from evolve.edits import FileEdit
 from evolve.engine.attempts import AttemptOutcome, AttemptTrees, BaseMeasurements, run_attempt
 from evolve.engine.narrowing import narrow_edits
+from evolve.environments.model import Environment
 from evolve.findings import ScanResult
 from evolve.runs import AttemptFeedback, AttemptRecord
 from evolve.suites.startup import cannot_run_message, cannot_start_reason
@@ -30,6 +31,17 @@ def _recorded(state: LoopState, record: AttemptRecord) -> LoopState:
 
 def _files(edits: tuple[FileEdit, ...]) -> tuple[str, ...]:
     return tuple(sorted({e.path for e in edits}))
+
+
+def with_install_failure(cannot_start: str | None, environment: Environment | None) -> str | None:
+    """Why base's suite cannot start, with the cause behind it when the project itself could not be installed
+    (uv's words: an unsatisfiable dependency is why `No module named …` follows)."""
+    if cannot_start is None or environment is None or not environment.install_failure:
+        return cannot_start
+    return (
+        f"{cannot_start}; the project itself could not be installed ({environment.install_failure}): fix its "
+        "declared dependencies, or pass --python an interpreter that has them"
+    )
 
 
 def stop_reason(result: AttemptOutcome, cannot_start: str | None) -> str | None:
@@ -126,7 +138,7 @@ def run_attempts(setup: RunSetup, drafted: Drafted, built: Measured, scan: ScanR
             break
         setup.say(f"attempt {number}: gates", number, most)
         result, seconds = _attempt(setup, state.edits, built.measured)
-        cannot_start = cannot_start_reason(built.measured.tests)
+        cannot_start = with_install_failure(cannot_start_reason(built.measured.tests), built.measured.environment)
         judged = judge_attempt(state, number, result, proposal.codemod_plan, cannot_start)
         basis = with_test_time(basis.add_time("gates", seconds), judged, built.measured)
         state = judged.state

@@ -8,10 +8,11 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from evolve.environments.install_plan import InstallMode, InstallPlan, shell_line
-from evolve.environments.model import Environment, EnvironmentFailure, EnvironmentSettings
+from evolve.environments.model import Environment, EnvironmentFailure, EnvironmentSettings, one_line_cause
 from evolve.environments.store import EnvironmentStore
 from evolve.environments.uv_tool import uv_binary
 from evolve.sandbox import (
@@ -133,11 +134,22 @@ def _modes(plan: InstallPlan) -> list[InstallMode]:
     return [*first, "without-project"]
 
 
+@dataclass(frozen=True)
+class Installed:
+    """What the install step did: the commands shown in the report, why it failed (None: it worked), notes, and
+    why the project itself could not be installed when only its declared requirements were."""
+
+    shown: list[str]
+    reason: str | None
+    notes: list[str]
+    project_failure: str | None = None
+
+
 def _install(
     root: Path, plan: InstallPlan, staged: Path, settings: EnvironmentSettings, uv: str, run: Runner
-) -> tuple[list[str], str | None, list[str]]:
+) -> Installed:
     """Run the install (editable first where the sandbox keeps the tree's path, then a regular install)
-    and any configured commands. Returns (commands shown in the report, failure reason, notes)."""
+    and any configured commands."""
     python = str(staged / "bin" / "python")
     constraints = None
     if plan.constraints:
@@ -156,6 +168,7 @@ def _install(
     tried: list[str] = []
     notes: list[str] = []
     reason = None
+    project_failure = None
     for mode in _modes(plan):
         argv = plan.install_argv(uv, python, mode, constraints)
         tried.append(without_host_paths(shell_line(["uv", *argv[1:]]), hidden))
@@ -174,6 +187,7 @@ def _install(
             if mode == "regular":
                 notes.append("the project could not be installed editable; it was installed normally")
             elif mode == "without-project" and plan.install_self:
+                project_failure = one_line_cause(reason or "")
                 notes.append(
                     "the project itself could not be installed, so its tree is on PYTHONPATH and its own runtime "
                     f"requirements may be missing: {cap_text(reason or '', 600, keep='tail')}"
@@ -182,7 +196,7 @@ def _install(
             break
         reason = failure_reason(result, hidden)
     if reason is not None:
-        return tried, reason, notes
+        return Installed(tried, reason, notes)
     shown = tried[-1:]  # the install that worked
     path = f"{staged}/bin:{Path(uv).parent}:{SANDBOX_PATH}"
     for command in plan.commands:
@@ -198,8 +212,8 @@ def _install(
             )
         )
         if not result.ok:
-            return shown, f"`{command}` failed: {failure_reason(result, hidden)}", notes
-    return shown, None, notes
+            return Installed(shown, f"`{command}` failed: {failure_reason(result, hidden)}", notes, project_failure)
+    return Installed(shown, None, notes, project_failure)
 
 
 def environment_from(plan: InstallPlan, store: EnvironmentStore, record: dict, reused: bool) -> Environment:
@@ -222,6 +236,7 @@ def environment_from(plan: InstallPlan, store: EnvironmentStore, record: dict, r
         sources=sources,
         notes=tuple(record.get("notes", ())),
         compiled_artifacts=str(path / ARTIFACTS) if record.get("compiled_artifacts") else None,
+        install_failure=record.get("install_failure"),
     )
 
 
@@ -266,18 +281,20 @@ def build_environment(
             if failure is not None:
                 return EnvironmentFailure(failure, (created,))
             try:
-                shown, reason, notes = _install(root, plan, staged, settings, uv, run)
+                installed = _install(root, plan, staged, settings, uv, run)
             except SandboxRefused as error:
                 return EnvironmentFailure(str(error))
             seconds = time.monotonic() - started
-            if reason is not None:
-                return EnvironmentFailure(reason, tuple(shown), seconds)
+            shown, notes = installed.shown, installed.notes
+            if installed.reason is not None:
+                return EnvironmentFailure(installed.reason, tuple(shown), seconds)
             metadata = {
                 **environment_record(plan, store, staged),
                 "sources": list(plan.sources),
                 "install_commands": [created, *shown],
                 "requirements": list(plan.requirements),
                 "notes": [*plan.notes, *notes],
+                "install_failure": installed.project_failure,
                 "build_seconds": round(seconds, 3),
                 "built_at": time.time(),
                 "repository": settings.repository,

@@ -171,7 +171,7 @@ def command_env(args: argparse.Namespace) -> int:
             print(f"{entry.key}  {human_size(entry.size_bytes):>10}  last used {used}  {entry.interpreter}")
             print(f"    built from: {entry.built_from}")
         total = sum(e.size_bytes for e in entries)
-        print(f"{len(entries)} environment(s), {human_size(total)} in {store.root}")
+        print(f"{_environments(len(entries))}, {human_size(total)} in {store.root}")
         return 0
     if args.all:
         removed = [e.key for e in store.entries() if store.remove(e.key)]
@@ -186,7 +186,7 @@ def command_env(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"removed": removed}, indent=2))
     elif not args.quiet:
-        print(f"removed {len(removed)} environment(s)" + (": " + ", ".join(removed) if removed else ""))
+        print(f"removed {_environments(len(removed))}" + (": " + ", ".join(removed) if removed else ""))
     return 0
 
 
@@ -200,3 +200,8 @@ def _entry_dict(entry: StoredEnvironment) -> dict[str, object]:
         "built_from": entry.built_from,
         "install_commands": entry.metadata.get("install_commands", []),
     }
+
+
+def _environments(count: int) -> str:
+    """`1 environment`, `2 environments`."""
+    return f"{count} environment{'' if count == 1 else 's'}"

@@ -14,6 +14,25 @@ from evolve.sandbox import EgressPolicy, policy_for
 
 EnvironmentKind = Literal["built", "local", "evolve"]
 BUILD_FAILED = "could not build the test environment: {reason}"
+CAUSE_WIDTH = 500  # characters of a builder's words in a one-line message
+# What uv and pip print around the cause: where they install, progress, the `error:`/`cause:` labels.
+_NOISE = re.compile(r"^(Using Python .*|Using CPython .*|Resolved .*|Prepared .*|Installed .*|Audited .*|[+~-] .*)$")
+_LABEL = re.compile(r"^(error|cause|hint|  ×|×|╰─▶)\s*:?\s*", re.I)
+
+
+def one_line_cause(words: str, width: int = CAUSE_WIDTH) -> str:
+    """A builder's error output as one line: the cause (uv's `No solution found …: Because …`), without the
+    lines around it, labels dropped, whitespace folded, at most `width` characters."""
+    kept = []
+    for line in words.splitlines():
+        line = line.strip()
+        if not line or _NOISE.match(line):
+            continue
+        kept.append(_LABEL.sub("", line))
+    if len(kept) > 1 and not kept[0].endswith((".", ":", ";")):
+        kept[0] += ":"  # uv's headline, then its cause
+    text = " ".join(" ".join(kept).split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def default_cache_dir() -> Path:
@@ -82,6 +101,9 @@ class Environment:
     # Extension modules the project's own build compiled into its tree (an editable install puts them there,
     # in the build's copy): copied into each test run's copy of the tree, relative paths preserved.
     compiled_artifacts: str | None = None
+    # Why the project itself could not be installed (uv's cause, one line) when the environment holds only its
+    # declared test requirements: the reason a suite then fails to import the project's own dependencies.
+    install_failure: str | None = None
     # The egress a test run may have when the (operator-limited) config asks for network: None, never granted.
     egress: EgressPolicy | None = None
 
@@ -105,6 +127,7 @@ class Environment:
             "reused": self.reused,
             "sources": list(self.sources),
             "notes": list(self.notes),
+            "install_failure": self.install_failure,
         }
 
 
@@ -118,5 +141,5 @@ class EnvironmentFailure:
 
     @property
     def message(self) -> str:
-        """`could not build the test environment: <reason>`."""
-        return BUILD_FAILED.format(reason=self.reason)
+        """`could not build the test environment: <reason>` on one line (the whole reason is in `reason`)."""
+        return BUILD_FAILED.format(reason=one_line_cause(self.reason))

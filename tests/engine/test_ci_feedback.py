@@ -25,7 +25,7 @@ def test_ci_blamed_files_are_dropped_and_attempts_continue_the_count(tmp_path):
     report = run_engine(repo, RunOptions(focus="modernize", ci_feedback=CiFeedback(failure, attempts_used=1)))
     assert report.status == "succeeded", report.message
     ci, passed = report.attempts[0], report.attempts[-1]
-    assert ci.number == 1 and ci.narrowed == ("sample/shapes.py",) and ci.note.startswith("CI: dropped 1 file(s)")
+    assert ci.number == 1 and ci.narrowed == ("sample/shapes.py",) and ci.note.startswith("CI: dropped 1 file blamed")
     assert [g.gate for g in ci.gate_results] == ["ci"]
     assert passed.number == 2 and passed.passed
     assert [e.path for e in report.final_edits] == ["sample/ranges.py"]
