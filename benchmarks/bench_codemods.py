@@ -3,8 +3,9 @@
 Usage: python benchmarks/bench_codemods.py TREE [TREE ...] [--workers N] [--repeat N]
 
 Each tool runs on a fresh copy of the tree and rewrites it in place; the table reports wall-clock seconds
-(best of --repeat), lines per second and seconds per 10k lines of Python, and how many files changed.
-Not a test: figures depend on the machine.
+(best of --repeat), lines per second and seconds per 10k lines of Python, and how many files changed. Below the
+table: the catalog's time as a ratio of one autotyping pass, PASS/MISS against shared/TARGETS.md (at most half of it),
+and its ratio to ruff's native fixer (reported, no target). Not a test: figures depend on the machine.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def run_catalog(root: Path, workers: int | None) -> None:
         (root / edit.path).write_text(edit.after, encoding="utf-8")
 
 
+CATALOG = f"evolve catalog ({len(select_codemods())} codemods)"
+AUTOTYPING = "autotyping --none-return"
+RUFF = "ruff --fix UP,F401,E711,E713"
+TARGET_RATIO_TO_AUTOTYPING = 0.5  # shared/TARGETS.md: at most half the autotyping pass
+
+
 def run_command(command: list[str]) -> Callable[[Path, int | None], None]:
     """A tool run as a subprocess on the tree."""
 
@@ -54,15 +61,15 @@ def run_command(command: list[str]) -> Callable[[Path, int | None], None]:
 
 def tools() -> dict[str, Callable[[Path, int | None], None]]:
     """The tools available on this machine (autotyping and ruff are optional)."""
-    found: dict[str, Callable[[Path, int | None], None]] = {"evolve catalog (12 codemods)": run_catalog}
+    found: dict[str, Callable[[Path, int | None], None]] = {CATALOG: run_catalog}
     autotyping = shutil.which("autotyping") or str(Path(sys.executable).with_name("autotyping"))
     if Path(autotyping).exists():
-        found["autotyping --none-return"] = run_command([autotyping, "--none-return"])
+        found[AUTOTYPING] = run_command([autotyping, "--none-return"])
     else:
         print("autotyping not installed: skipped", file=sys.stderr)
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
     if Path(ruff).exists():
-        found["ruff --fix UP,F401,E711,E713"] = run_command(
+        found[RUFF] = run_command(
             [
                 ruff,
                 "check",
@@ -109,9 +116,18 @@ def main(argv: list[str] | None = None) -> None:
         lines = sum(len(p.read_bytes().splitlines()) for p in files)
         print(f"\n{tree.name}: {len(files)} files, {lines} lines")
         print(f"{'tool':34} {'seconds':>8} {'lines/s':>9} {'s/10k lines':>12} {'files changed':>14}")
+        timings: dict[str, float] = {}
         for name, run in available.items():
             seconds, changed = measure(tree, run, args.workers, args.repeat)
+            timings[name] = seconds
             print(f"{name:34} {seconds:8.2f} {lines / seconds:9.0f} {seconds * 10_000 / lines:12.2f} {changed:14d}")
+        catalog = timings[CATALOG]
+        if AUTOTYPING in timings:
+            ratio = catalog / timings[AUTOTYPING]
+            verdict = "PASS" if ratio <= TARGET_RATIO_TO_AUTOTYPING else "MISS"
+            print(f"{verdict} catalog / autotyping = {ratio:.2f} (target <= {TARGET_RATIO_TO_AUTOTYPING})")
+        if RUFF in timings:
+            print(f"catalog / ruff's native fixer = {catalog / timings[RUFF]:.1f} (reported, no target)")
 
 
 if __name__ == "__main__":

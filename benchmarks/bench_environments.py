@@ -13,6 +13,15 @@ nothing), then, exactly as `evolve run` would:
 
 It prints one Markdown row per project (kind, interpreter, cold and warm seconds, passed/failed/errors,
 the first line of any failure) and writes the rows as JSON with --json.
+
+    python benchmarks/bench_environments.py --egress-overhead --before DIR [--rounds N] [NAME ...]
+
+measures what the egress proxy costs instead: each project's environment is built cold (empty store, empty uv
+cache) and then prepared warm, `--rounds` times (default 2) alternately by the code in DIR (a checkout from
+before the proxy, e.g. `git archive 00da70a evolve | tar -x -C /tmp/before`: installs in the host's network
+namespace) and by this checkout (installs behind the proxy), each in a subprocess; it prints the best cold and
+warm seconds of each and the cold ratio, against TARGETS.md's "the egress proxy adds under 10% to a cold build"
+(default projects: the first eight of the corpus that build in seconds).
 """
 
 from __future__ import annotations
@@ -58,6 +67,27 @@ CORPUS = {
     "humanize": "hatch-vcs, tests extra, tox",
 }
 SUITE_TIMEOUT = 900
+EGRESS_DEFAULT = ["iniconfig", "six", "parse", "cachetools", "tabulate", "idna", "toolz", "python-slugify"]
+EGRESS_TARGET = 1.10  # the proxy adds under 10% to a cold build
+# Run in a subprocess with the code under test first on sys.path (an editable install's finder removed).
+_BUILD_ONCE = """
+import json, sys, time
+sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")]
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from evolve.configuration.model import EvolveConfig
+from evolve.environments.model import Environment, EnvironmentSettings
+from evolve.environments.prepare import prepare_environment
+settings = EnvironmentSettings(data_dir=Path(sys.argv[3]))
+times = []
+for _ in range(2):
+    started = time.monotonic()
+    found = prepare_environment(Path(sys.argv[2]), EvolveConfig(), settings)
+    times.append(time.monotonic() - started)
+import evolve
+print(json.dumps({"cold": times[0], "warm": times[1], "ok": isinstance(found, Environment) and found.reused,
+                  "code": evolve.__file__, "detail": "" if isinstance(found, Environment) else found.reason[-300:]}))
+"""
 
 
 def import_sdist(name: str, dest: Path) -> Path | None:
@@ -115,6 +145,65 @@ def measure(name: str, kind: str, dest: Path, settings: EnvironmentSettings) -> 
     return row
 
 
+def build_in(code: Path, repo: Path, scratch: Path) -> dict:
+    """One cold build then one warm preparation of `repo` by the evolve package in `code`, in a fresh data dir."""
+    data = Path(tempfile.mkdtemp(prefix="data-", dir=scratch))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _BUILD_ONCE, str(code), str(repo), str(data)], capture_output=True, text=True
+        )
+        try:
+            return json.loads(done.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return {"ok": False, "detail": done.stderr[-300:]}
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def egress_overhead(names: list[str], before: Path, rounds: int, dest: Path, scratch: Path) -> int:
+    """Cold and warm builds before (host network) and after (egress proxy), alternating; the cold ratio."""
+    after = Path(__file__).resolve().parents[1]
+    rows = []
+    for name in names:
+        repo = import_sdist(name, dest)
+        if repo is None:
+            print(f"{name}: sdist import failed", file=sys.stderr)
+            continue
+        runs: dict[str, list[dict]] = {"before": [], "after": []}
+        for round_number in range(rounds):
+            order = [("before", before), ("after", after)]
+            for label, code in order if round_number % 2 == 0 else order[::-1]:
+                result = build_in(code, repo, scratch)
+                runs[label].append(result)
+                print(json.dumps({"name": name, "code": label, **result}), file=sys.stderr, flush=True)
+        good = {label: [r for r in found if r.get("ok")] for label, found in runs.items()}
+        if not good["before"] or not good["after"]:
+            rows.append({"name": name, "outcome": "a build failed: " + json.dumps(runs)[-300:]})
+            continue
+        row = {"name": name, "outcome": "built"}
+        for label in ("before", "after"):
+            row[f"{label}_cold"] = round(min(r["cold"] for r in good[label]), 2)
+            row[f"{label}_warm"] = round(min(r["warm"] for r in good[label]), 3)
+        rows.append(row)
+    built = [r for r in rows if r["outcome"] == "built"]
+    print("| project | cold before s | cold after s | warm before s | warm after s |")
+    print("|---|---:|---:|---:|---:|")
+    for r in rows:
+        cells = [str(r.get(k, "—")) for k in ("before_cold", "after_cold", "before_warm", "after_warm")]
+        print(f"| {r['name']} | " + " | ".join(cells) + (" |" if r["outcome"] == "built" else f" {r['outcome']} |"))
+    if not built:
+        print("no project built both ways: FAIL")
+        return 1
+    ratio = sum(r["after_cold"] for r in built) / sum(r["before_cold"] for r in built)
+    verdict = "PASS" if ratio < EGRESS_TARGET else "FAIL"
+    print(
+        f"\n{len(built)} projects: summed cold {sum(r['before_cold'] for r in built):.1f}s before, "
+        f"{sum(r['after_cold'] for r in built):.1f}s after the egress proxy: ×{ratio:.3f} "
+        f"(target under ×{EGRESS_TARGET}): {verdict}; warm max {max(r['after_warm'] for r in built)}s after"
+    )
+    return 0 if verdict == "PASS" else 1
+
+
 def markdown(rows: list[dict]) -> str:
     """The rows as a Markdown table."""
     lines = [
@@ -137,9 +226,19 @@ def main() -> int:
     parser.add_argument("--dest", type=Path, help="where the sdist repositories go (default: a temp dir)")
     parser.add_argument("--data-dir", type=Path, help="environment store + uv cache (default: an empty temp dir)")
     parser.add_argument("--json", type=Path, help="write the rows here")
+    parser.add_argument("--egress-overhead", action="store_true", help="cold/warm builds before and after the proxy")
+    parser.add_argument("--before", type=Path, help="with --egress-overhead: a checkout of the code before it")
+    parser.add_argument("--rounds", type=int, default=2, help="with --egress-overhead: builds of each (default 2)")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="evolve-bench-envs-"))
     dest = args.dest or scratch / "repos"
+    if args.egress_overhead:
+        if args.before is None:
+            parser.error("--egress-overhead needs --before DIR (a checkout of the code before the proxy)")
+        try:
+            return egress_overhead(args.names or EGRESS_DEFAULT, args.before, args.rounds, dest, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     settings = EnvironmentSettings(data_dir=args.data_dir or scratch / "data")
     names = args.names or list(CORPUS)
     rows = []

@@ -81,6 +81,11 @@ INTAKE_SECONDS = LoopHistogram(
 DELIVERIES_PROCESSED = LoopCounter(
     "evolve_deliveries_processed", "Deliveries processed by the workers, by event and final status", ["event", "status"]
 )
+DELIVERIES_REFUSED = LoopCounter(
+    "evolve_deliveries_refused",
+    "Delivery rows a worker refused to dispatch (marked ignored): no seal, or a seal that does not match",
+    ["reason"],
+)
 QUEUE_DEPTH = Gauge("evolve_delivery_queue_depth", "Deliveries waiting in this worker's in-process queue")
 LEASE_TAKEOVERS = Counter(
     "evolve_lease_takeovers", "Work taken over after its worker's lease ran out (delivery or run)", ["kind"]
@@ -91,6 +96,8 @@ RUN_SECONDS = Histogram(
     "Wall time of a run on this worker",
     buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200),
 )
+CI_RETRIES = Counter("evolve_ci_retries", "Runs started because the repository's CI failed on an Evolve PR")
+AUTOMERGES = Counter("evolve_automerges", "Evolve PRs merged by Evolve on green, by outcome", ["outcome"])
 GITHUB_CALLS = Counter("evolve_github_calls", "GitHub REST calls, by endpoint and status", ["endpoint", "status"])
 GITHUB_RATE_REMAINING = Gauge("evolve_github_rate_limit_remaining", "x-ratelimit-remaining of GitHub's last answer")
 
@@ -125,6 +132,11 @@ def count_webhook_response(event: bytes | str | None, signed: bool, outcome: str
 def count_processed(event: str, status: str) -> None:
     """One more delivery processed by a worker (`DELIVERIES_PROCESSED`), by event and final status."""
     DELIVERIES_PROCESSED.inc(_signed_event_label(event) if event else "unverified", status)
+
+
+def count_refused(reason: str) -> None:
+    """One more delivery row refused before dispatch (`DELIVERIES_REFUSED`): `not_sealed`, `altered` or `no_key`."""
+    DELIVERIES_REFUSED.inc(reason)
 
 
 def render_metrics() -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +26,9 @@ def default_data_dir() -> Path:
     xdg = os.environ.get("XDG_DATA_HOME")
     base = Path(xdg) if xdg else Path.home() / ".local" / "share"
     return base / "evolve"
+
+
+MIN_OPERATOR_TOKEN_LENGTH = 32  # a sign-in secret no one guesses: `openssl rand -hex 32` gives 64
 
 
 class Settings(BaseSettings):
@@ -45,7 +48,8 @@ class Settings(BaseSettings):
     token_service_url: str | None = None
     # Status pages (/status, docs/status-pages.md): an operator token that sees every installation, the key
     # that signs session cookies (default: derived from the client secret or the operator token), and how long
-    # a login lasts before GitHub is asked again who the user is and what they can see.
+    # a login lasts before GitHub is asked again who the user is and what they can see. The operator token must
+    # have MIN_OPERATOR_TOKEN_LENGTH characters (`evolve serve` refuses to start otherwise).
     operator_token: SecretStr | None = None
     session_secret: SecretStr | None = None
     session_hours: float = Field(8.0, gt=0, le=24 * 30)
@@ -78,6 +82,9 @@ class Settings(BaseSettings):
     # Run repository code without bubblewrap when the machine cannot sandbox it (warned on every run); see
     # docs/sandbox.md. False: such runs are refused.
     allow_unsandboxed: bool = False
+    # `evolve serve --role web`: record deliveries on a writer thread of each web process (`thread`), or through
+    # one writer process behind all of them (`process`, bot/db/writer_process.py).
+    intake_writer: Literal["thread", "process"] = "thread"
     sqlite_synchronous: str = "FULL"  # FULL: an acknowledged delivery survives power loss; NORMAL is faster
     # Test environments (built per repository with uv in the sandbox; kept under <data_dir>/envs).
     env_max_bytes: int = 5 * 1024**3  # size cap of the environment store; least recently used evicted first
@@ -87,6 +94,9 @@ class Settings(BaseSettings):
     base_suites: bool = False
     index_url: str | None = None  # a private package mirror (passed to uv as UV_INDEX_URL)
     extra_index_url: str | None = None
+    # Further `host:port` the installs' egress proxy lets through besides the indexes' own hosts (comma-separated;
+    # a mirror whose pages link to files on another host). Never an IP address.
+    egress_hosts: str = ""
 
     # Limits of the public port against slow, oversized and unsigned requests (bot/intake/http_limits.py, bot/intake/webhooks.py).
     header_timeout_seconds: float = Field(10.0, gt=0)  # request line and headers must arrive within this
@@ -152,6 +162,11 @@ class Settings(BaseSettings):
         """The internal shared secret of the token service, or None when unset or blank."""
         value = self.internal_secret.get_secret_value().strip() if self.internal_secret else ""
         return value or None
+
+    def delivery_seal_secret(self) -> str | None:
+        """The secret delivery seals are derived from (`bot.db.delivery_seal`): the internal secret, which
+        the web process and every worker hold; the webhook secret when none is set (a `--role all` process)."""
+        return self.internal_secret_value() or self.webhook_secret_value() or None
 
     def webhook_secret_value(self) -> str | None:
         """The webhook secret as text, or None when unset."""

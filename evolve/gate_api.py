@@ -86,7 +86,8 @@ class GateContext:
     head: Path
     changed_files: tuple[str, ...]
     config: EvolveConfig
-    # path -> changed line numbers in head (1-based), for changed-line coverage.
+    # path -> changed line numbers in head (1-based), for plugins. The coverage gate counts changed lines with
+    # evolve/proof/executed_lines.py from the trees, as the report does.
     changed_lines: dict[str, tuple[int, ...]] = field(default_factory=dict)
     scan: Callable[[Literal["base", "head"]], ScanResult] | None = None
     run_tests: Callable[[Literal["base", "head"]], TestRun] | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from evolve.configuration.operator_limits import OperatorLimits
 from evolve.edits import FileEdit
@@ -13,6 +13,19 @@ from evolve.environments.model import EnvironmentSettings
 from evolve.plan.tasks import Plan
 from evolve.results import GateResult, Metric
 from evolve.run_status import RunStatus
+
+
+@dataclass(frozen=True)
+class CiFeedback:
+    """The repository's CI failed on the change this run redoes: its evidence, and the attempts already spent.
+
+    `result` is a failed `ci` gate result: `blame` holds the changed files the CI points at (annotations, paths in
+    the failing log), `details` the failing checks and the end of their logs, capped and redacted. Attempts inside
+    the gates and after CI count together (`attempts_used` of the run's `attempts`).
+    """
+
+    result: GateResult
+    attempts_used: int
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,10 @@ class RunOptions:
     environment: EnvironmentSettings = field(default_factory=EnvironmentSettings)
     # The operator's LLM key and upper limits; None: read from this process's environment (the CLI).
     operator: OperatorLimits | None = None
+    # The repository's CI failed on the PR this run redoes (the App only): narrow away from it, hand it to the model.
+    ci_feedback: CiFeedback | None = None
+    # Who reads the report: the CLI's report.md offers no App commands; the App's PR body does.
+    surface: Literal["cli", "app"] = "cli"
 
 
 @dataclass(frozen=True)
@@ -112,6 +129,9 @@ class RunReport:
     rules: tuple[str, ...] = ()
     # Which interpreter the suite ran with, how it was built or chosen, the install commands (or the failure).
     environment: dict[str, Any] = field(default_factory=dict)
+    # The findings the change resolved or introduced: {"rule", "kind", "path", "change": "resolved" | "new"}.
+    finding_changes: tuple[dict[str, Any], ...] = ()
+    title: str = ""  # the change's title, from the edits it made (evolve/reports/titles.py)
 
     def __post_init__(self) -> None:
         # Callers may pass the plain word ("succeeded"); the report always holds the enum (ValueError otherwise).
@@ -146,4 +166,6 @@ class RunReport:
             "report_dir": self.report_dir,
             "rules": list(self.rules),
             "environment": self.environment,
+            "finding_changes": list(self.finding_changes),
+            "title": self.title,
         }

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from evolve.changed_lines import ChangedLines, share_text
+from evolve.changed_lines import executed_sentence as changed_lines_sentence
 from evolve.gate_api import Gate, GateContext, Measurement, MeasurementError, fetch_test_run, measurement_errored
+from evolve.proof.behaviour import changed_lines_of_edits
 from evolve.results import Errored, Failed, GateResult, Metric, Passed, Skipped
 from evolve.suites.coverage_scope import with_base_coverage
 from evolve.suites.runs import TestRun
+from evolve.wording import plural
 from gates.changed_code import EPSILON, number, percent
 
 
@@ -28,32 +33,21 @@ class CoverageSettings(BaseModel):
     scope: Literal["changed-files", "all"] = "changed-files"
 
 
-@dataclass(frozen=True)
-class ChangedLineCoverage:
-    """How many of the changed executable lines the tests run, and which are missed, by file."""
-
-    covered: int
-    executable: int
-    uncovered: dict[str, tuple[int, ...]]
-
-    @property
-    def percent(self) -> float | None:
-        """Covered changed lines as a percentage; None when no changed line is executable."""
-        return percent(self.covered, self.executable)
+def changed_files_texts(context: GateContext) -> list[tuple[str, str, str]]:
+    """(path, base text, head text) of each changed Python file (a side that is absent or not a regular file is
+    empty): the edits whose changed lines the figure counts."""
+    edits = []
+    for path in context.changed_files:
+        if path.endswith((".py", ".pyw")):
+            edits.append((path, _text(context.base, path), _text(context.head, path)))
+    return edits
 
 
-def changed_line_coverage(run: TestRun, changed_lines: Mapping[str, Sequence[int]]) -> ChangedLineCoverage:
-    """Intersect the changed lines with the run's executable and covered lines."""
-    covered = executable = 0
-    uncovered: dict[str, tuple[int, ...]] = {}
-    for path, lines in sorted(changed_lines.items()):
-        runnable = set(run.executable_lines.get(path, ())) & set(lines)
-        hit = runnable & set(run.covered_lines.get(path, ()))
-        covered += len(hit)
-        executable += len(runnable)
-        if runnable - hit:
-            uncovered[path] = tuple(sorted(runnable - hit))
-    return ChangedLineCoverage(covered, executable, uncovered)
+def _text(root: Path, path: str) -> str:
+    located = root / path
+    if located.is_symlink() or not located.is_file():
+        return ""
+    return located.read_text(encoding="utf-8", errors="replace")
 
 
 def file_coverage(run: TestRun, path: str) -> float | None:
@@ -62,9 +56,15 @@ def file_coverage(run: TestRun, path: str) -> float | None:
 
 
 def judge_coverage(
-    base: TestRun | None, head: TestRun, changed_lines: Mapping[str, Sequence[int]], settings: CoverageSettings
+    base: TestRun | None,
+    head: TestRun,
+    changed: ChangedLines,
+    settings: CoverageSettings,
+    changed_paths: Sequence[str] = (),
 ) -> GateResult:
-    """Fail when total coverage drops by more than the tolerance, or changed lines fall under the floor."""
+    """Fail when total coverage drops by more than the tolerance, or changed lines fall under the floor.
+
+    `changed` is the changed lines the tests execute (evolve/proof/executed_lines.py): the PR's figure."""
     if not settings.enabled:
         return Skipped(gate="coverage", summary="The coverage gate is disabled in the configuration.")
     if head.timed_out:
@@ -74,10 +74,9 @@ def judge_coverage(
             gate="coverage", summary="No coverage was measured (no tests, or a test command that cannot be measured)."
         )
     base_total = base.coverage_percent if base is not None and not base.timed_out else None
-    changed = changed_line_coverage(head, changed_lines)
     metrics = (
         Metric("line coverage", base_total, head.coverage_percent, "higher", "%"),
-        Metric("changed-line coverage", None, changed.percent, "higher", "%"),
+        Metric("changed lines the tests execute", None, changed.percent, "higher", "%"),
     )
     problems: list[str] = []
     blame: set[str] = set()
@@ -90,13 +89,18 @@ def judge_coverage(
         and _missed_lines(head) > _missed_lines(base)
     ):
         problems.append(f"total line coverage drops from {number(base_total)}% to {number(head.coverage_percent)}%")
-        blame |= {path for path in changed_lines if _file_dropped(base, head, path)}
+        blame |= {path for path in changed_paths if _file_dropped(base, head, path)}
     floor = settings.changed_lines_floor
     if floor is not None and changed.percent is not None and changed.percent < floor - EPSILON:
-        problems.append(f"only {number(changed.percent)}% of the changed lines are covered (floor {number(floor)}%)")
-        blame |= set(changed.uncovered)
+        problems.append(
+            f"the tests execute {share_text(changed)} of the changed lines that need executing "
+            f"({changed.executed} of {changed.executable}; floor {number(floor)}%)"
+        )
+        blame |= {path for path, _, _ in changed.unexecuted}
     details = "\n".join(
-        f"{path}: uncovered changed lines {', '.join(map(str, lines))}" for path, lines in changed.uncovered.items()
+        f"{path}: no test runs the changed {'line' if first == last else 'lines'} "
+        f"{first if first == last else f'{first}-{last}'} (base)"
+        for path, first, last in changed.unexecuted
     )
     if problems:
         return Failed(
@@ -104,15 +108,27 @@ def judge_coverage(
         )
     return Passed(
         gate="coverage",
-        summary=f"Line coverage {number(base_total)}% -> {number(head.coverage_percent)}%; "
-        + (
-            f"changed lines covered: {number(changed.percent)}%."
-            if changed.percent is not None
-            else "no changed line is executable code."
-        ),
+        summary=_passed_summary(base_total, head.coverage_percent, changed, settings),
         metrics=metrics,
         details=details,
     )
+
+
+def _passed_summary(
+    base_total: float | None, head_total: float, changed: ChangedLines, settings: CoverageSettings
+) -> str:
+    """Totals, why a drop is allowed when there is one, and the changed-lines figure in the report's words."""
+    text = f"Line coverage {number(base_total)}% -> {number(head_total)}%"
+    if base_total is not None and head_total < base_total - EPSILON:
+        drop = base_total - head_total
+        if drop <= settings.tolerance + EPSILON:
+            text += (
+                f" (down {number(drop, 2)} points, within the tolerance of {number(settings.tolerance, 2)} points "
+                "set by gates.coverage.tolerance)"
+            )
+        else:
+            text += " (lower only because covered lines were removed: no line is left less tested)"
+    return f"{text}. {changed_lines_sentence(changed).replace('**', '')}"
 
 
 def _missed_lines(run: TestRun) -> int:
@@ -149,7 +165,7 @@ class CoverageGate(Gate[CoverageSettings]):
     def evaluate(self, context: GateContext) -> GateResult:
         """Compare the coverage of head's and base's test runs."""
         if not self.settings.enabled:
-            return judge_coverage(None, _NOT_RUN, {}, self.settings)
+            return judge_coverage(None, _NOT_RUN, _NOTHING, self.settings)
         if not context.code_changed:
             return self._unchanged_code(context)
         try:
@@ -157,11 +173,12 @@ class CoverageGate(Gate[CoverageSettings]):
             base = fetch_test_run(context, "base") if head.coverage_percent is not None else None
         except MeasurementError as error:
             return measurement_errored(self.name, error)
-        completed = with_base_coverage(head, base)
-        result = judge_coverage(base, completed or head, context.changed_lines, self.settings)
-        if completed is not None and completed.coverage_from_base and result.status in ("passed", "failed"):
+        completed = with_base_coverage(head, base) or head
+        changed = changed_lines_of_edits(changed_files_texts(context), base, completed)
+        result = judge_coverage(base, completed, changed, self.settings, context.changed_files)
+        if completed.coverage_from_base and result.status in ("passed", "failed"):
             note = (
-                f" Head measured in the {len(head.coverage_scope or ())} changed file(s); the other files' lines "
+                f" Head measured in the {plural(len(head.coverage_scope or ()), 'changed file')}; the other files' lines "
                 "are base's (gates.coverage.scope: all measures every file)."
             )
             result = replace(result, summary=result.summary + note)
@@ -187,3 +204,4 @@ class CoverageGate(Gate[CoverageSettings]):
 
 
 _NOT_RUN = TestRun(command=(), returncode=0, timed_out=False, duration=0.0, no_tests=True)
+_NOTHING = ChangedLines(0, 0, False)

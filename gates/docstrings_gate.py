@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from evolve.findings import FileMetrics, ScanResult
 from evolve.results import Failed, GateResult, Metric, Passed
+from evolve.wording import plural
 from gates.changed_code import EPSILON, files_in, listing, number, percent
 from gates.scan_gate import ScanGate
 
@@ -53,7 +54,7 @@ def judge_docstrings(base: ScanResult, head: ScanResult, paths: Sequence[str], f
         summary = (
             f"Docstring coverage of the changed files drops from {number(before)}% to {number(after)}%."
             if overall_dropped
-            else f"Docstring coverage falls in {len(problems)} file(s): {listing(sorted(problems))}."
+            else f"Docstring coverage falls in {plural(len(problems), 'file')}: {listing(sorted(problems))}."
         )
         return Failed(
             gate="docstrings",

@@ -10,6 +10,7 @@ from evolve.gate_api import Gate, GateContext
 from evolve.project_rules.lint_run import LintRun, lint_tree
 from evolve.project_rules.violations import Violation, new_violations
 from evolve.results import Errored, Failed, GateResult, Metric, Passed, Skipped
+from evolve.wording import plural
 from gates.changed_code import both, listing, python_paths
 
 
@@ -38,7 +39,7 @@ def judge_lint(base: LintRun, head: LintRun, new: list[Violation]) -> GateResult
     if new:
         return Failed(
             gate="lint",
-            summary=f"{len(new)} new lint violation(s) under the project's settings ({linters}): "
+            summary=f"{plural(len(new), 'new lint violation')} under the project's settings ({linters}): "
             f"{listing([f'{v.code} in {v.path}' for v in new])}.",
             metrics=metrics,
             blame=tuple(sorted({v.path for v in new})),

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from evolve.findings import Finding, ScanResult
 from evolve.gate_api import Measurement
 from evolve.results import Failed, GateResult, Metric, Passed, Skipped
+from evolve.wording import plural
 from gates.changed_code import listing
 from gates.scan_gate import ScanGate
 
@@ -48,16 +49,24 @@ def judge_security(base: ScanResult, head: ScanResult, paths: Sequence[str]) -> 
     if new:
         return Failed(
             gate="security",
-            summary=f"{len(new)} new security finding(s): {listing([f'{f.rule} in {f.path}' for f in new])}.",
+            summary=f"{plural(len(new), 'new security finding')}: {listing([f'{f.rule} in {f.path}' for f in new])}.",
             metrics=metrics,
             blame=tuple(sorted({f.path for f in new})),
             details="\n".join(f"{f.path}:{f.line}: {f.rule} ({f.severity}) {f.message}" for f in new),
         )
-    return Passed(
-        gate="security",
-        metrics=metrics,
-        summary=f"No new security findings ({len(before)} -> {len(after)} in the changed files).",
-    )
+    resolved = resolved_security_findings(base, head, paths)
+    gone = Counter(f.rule for f in resolved)
+    summary = f"No new security findings ({len(before)} -> {len(after)} in the changed files)."
+    if gone:
+        summary += (
+            " Resolved: " + ", ".join(f"{rule} ×{n}" if n > 1 else rule for rule, n in sorted(gone.items())) + "."
+        )
+    return Passed(gate="security", metrics=metrics, summary=summary)
+
+
+def resolved_security_findings(base: ScanResult, head: ScanResult, paths: Sequence[str] | None) -> list[Finding]:
+    """Base's findings head no longer has (the rules a reviewer should see named when the count goes down)."""
+    return new_security_findings(head, base, paths)
 
 
 class SecuritySettings(BaseModel):

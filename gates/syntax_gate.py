@@ -8,6 +8,7 @@ from pathlib import Path
 from evolve.gate_api import Gate, GateContext
 from evolve.plugins import NoSettings
 from evolve.results import Failed, GateResult, Metric, Passed, Skipped
+from evolve.wording import plural
 from gates.changed_code import listing, python_paths
 
 
@@ -30,11 +31,13 @@ def judge_syntax(base_errors: Mapping[str, str], head_errors: Mapping[str, str],
     if checked == 0:
         return Skipped(gate="syntax", summary="No changed Python file to compile.", metrics=(metric,))
     if not head_errors:
-        return Passed(gate="syntax", summary=f"All {checked} changed Python file(s) compile.", metrics=(metric,))
+        return Passed(
+            gate="syntax", summary=f"All {plural(checked, 'changed Python file')} compile.", metrics=(metric,)
+        )
     broken = sorted(head_errors)
     return Failed(
         gate="syntax",
-        summary=f"{len(broken)} changed file(s) do not compile: {listing(broken)}.",
+        summary=f"{plural(len(broken), 'changed file')} {'does' if len(broken) == 1 else 'do'} not compile: {listing(broken)}.",
         metrics=(metric,),
         blame=tuple(broken),
         details="\n".join(head_errors[path] for path in broken),

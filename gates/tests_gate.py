@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from evolve.configuration.model import TestsGateConfig
 from evolve.gate_api import Gate, GateContext, MeasurementError, fetch_test_run, measurement_errored
 from evolve.results import Errored, Failed, GateResult, Metric, Passed, Skipped
+from evolve.suites.runner_counts import describe_counts, run_counts
 from evolve.suites.runs import TestRun
+from evolve.wording import plural
 from gates.changed_code import listing
 
 _SECTION = re.compile(r"^____ (?P<id>.+?) ____$", re.M)
@@ -59,9 +61,7 @@ def judge_tests(
     if head.no_tests:
         return Skipped(gate="tests", summary="The repository has no tests to run.", metrics=metrics)
     if head.ok:
-        return Passed(
-            gate="tests", summary=f"All {head.passed} test(s) pass ({head.skipped} skipped).", metrics=metrics
-        )
+        return Passed(gate="tests", summary=f"The suite passes: {describe_counts(run_counts(head))}.", metrics=metrics)
     known = set(base.failing_tests) if base is not None and not base.timed_out else set()
     new = [test for test in head.failing_tests if test not in known]
     if not new and head.passed == 0:
@@ -76,7 +76,8 @@ def judge_tests(
         return Passed(
             gate="tests",
             metrics=metrics,
-            summary=f"{len(head.failing_tests)} test(s) fail, but all of them fail on base too.",
+            summary=f"{plural(len(head.failing_tests), 'test')} fail{'s' if len(head.failing_tests) == 1 else ''}, "
+            "but all of them fail on base too.",
         )
     sections = failure_sections(head)
     changed = set(changed_files)
@@ -89,7 +90,7 @@ def judge_tests(
         details = head.failure_details
     return Failed(
         gate="tests",
-        summary=f"{len(new)} new test failure(s): {listing(new)}.",
+        summary=f"{plural(len(new), 'new test failure')}: {listing(new)}.",
         metrics=metrics,
         blame=tuple(sorted(blame)),
         details=details or head.output_tail,

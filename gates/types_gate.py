@@ -24,6 +24,7 @@ from evolve.project_rules.types_run import (
 )
 from evolve.project_rules.violations import Violation, new_violations
 from evolve.results import Errored, Failed, GateResult, Metric, Passed, Skipped
+from evolve.wording import plural
 from gates.changed_code import both, listing, python_paths
 from gates.lint_gate import existing, file_lines
 
@@ -56,7 +57,7 @@ def judge_types(runs: list[CheckerRun], new: list[Violation], notes: list[str]) 
     if new:
         return Failed(
             gate="types",
-            summary=f"{len(new)} new type error(s) under the project's settings ({source}): "
+            summary=f"{plural(len(new), 'new type error')} under the project's settings ({source}): "
             f"{listing([f'{v.tool} {v.code} in {v.path}' for v in new])}.",
             metrics=metrics,
             blame=tuple(sorted({v.path for v in new})),

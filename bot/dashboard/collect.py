@@ -8,6 +8,7 @@ from typing import Any
 from bot.dashboard.view import AcceptanceLine, DashboardView, MetricTrend, PlannedTheme, PullLine, RunLine
 from bot.db._scope import Db
 from bot.db.dashboard import closed_pulls, latest_plan, metric_points, runs_in, skipped_themes
+from bot.db.pull_lifecycle import pull_states
 from bot.db.repositories import get_repository
 from bot.outcomes.acceptance import learning_table
 from evolve.configuration.model import EvolveConfig
@@ -56,6 +57,10 @@ def _limits(config: EvolveConfig) -> tuple[tuple[str, str], ...]:
         ("limits.max_changed_lines", str(limits.max_changed_lines)),
         ("limits.runs_per_hour", str(limits.runs_per_hour)),
         ("attempts", str(config.attempts)),
+        (
+            "automerge",
+            f"{config.automerge.method}, risk ≤ {config.automerge.max_risk}" if config.automerge.enabled else "off",
+        ),
         ("schedule", config.schedule),
         ("llm.enabled", str(llm.enabled).lower()),
         ("llm.tokens_per_run", str(llm.tokens_per_run)),
@@ -75,6 +80,7 @@ def collect_view(
     """The dashboard's values; `open_pulls` are the gateway's `PullInfo`s of open Evolve PRs."""
     repo = get_repository(db, repository_id)
     skipped = skipped_themes(db, repository_id)
+    states = pull_states(db, repository_id)  # waiting for CI, retrying n/3, green, stopped: why
     closed = tuple(
         PullLine(number, title, outcome, when.strftime("%Y-%m-%d") if when else "")
         for number, title, outcome, when in closed_pulls(db, repository_id, CLOSED_PULLS)
@@ -90,7 +96,10 @@ def collect_view(
     return DashboardView(
         full_name=repo.full_name if repo is not None else "",
         paused=bool(repo is not None and repo.paused),
-        open_pulls=tuple(PullLine(p.number, p.title, "open") for p in sorted(open_pulls, key=lambda p: -p.number)),
+        open_pulls=tuple(
+            PullLine(p.number, p.title, states[p.number].describe() if p.number in states else "open")
+            for p in sorted(open_pulls, key=lambda p: -p.number)
+        ),
         closed_pulls=closed,
         plan=plan,
         queued=queued,

@@ -24,6 +24,8 @@ from bot.db.dashboard import (
     save_dashboard,
     skipped_themes,
 )
+from bot.db.models import utcnow
+from bot.db.pull_lifecycle import states_newer_than_dashboard
 from bot.db.repositories import get_repository, set_repository_paused
 from bot.db.run_request import RunRequest
 from bot.github.api import GitHubNotConfigured
@@ -131,6 +133,7 @@ async def _redraw(ctx: BotContext, repository_id: int) -> int | None:
     pulls = await ctx.github.list_open_pulls(
         target.installation_id, target.owner, target.name, head_prefix=BRANCH_PREFIX
     )
+    drawn_at = utcnow()  # the PR states it shows are those of this moment (`states_newer_than_dashboard`)
     view = await asyncio.to_thread(collect_view, ctx.db, repository_id, pulls, config, note)
     first = render_dashboard(view)
     issue, created = await _dashboard_issue(ctx, target, first.body)
@@ -138,6 +141,7 @@ async def _redraw(ctx: BotContext, repository_id: int) -> int | None:
     body = render_dashboard(view, urls).body
     if not created or body != first.body:
         await ctx.github.update_issue(target.installation_id, target.owner, target.name, issue.number, body)
+    await asyncio.to_thread(save_dashboard, ctx.db, repository_id, updated_at=drawn_at)
     return issue.number
 
 
@@ -221,6 +225,18 @@ async def on_dashboard_edited(event: Event, ctx: BotContext) -> None:
     else:
         log.info("dashboard of %s edited by %s without write access: ticks ignored", target.full_name, user)
     await refresh_dashboard(ctx, repo_id)  # shows the true state again, whoever edited
+
+
+@router.register("check_suite", "completed")
+@router.register("check_run", "completed")
+@router.register("workflow_run", "completed")
+@router.register("status")
+@router.register("pull_request_review", "submitted")
+async def on_ci_state(event: Event, ctx: BotContext) -> None:
+    """The repository's CI moved an Evolve PR to a new state (green, stopped: why): show it (only when one did)."""
+    repo_id = event.repository.get("id")
+    if isinstance(repo_id, int) and await asyncio.to_thread(states_newer_than_dashboard, ctx.db, repo_id):
+        await refresh_quietly(ctx, repo_id)
 
 
 @router.register("pull_request", "closed")

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.db._scope import Db, scope
+from bot.db.delivery_seal import DeliverySealer
 from bot.db.models import Delivery, DeliveryPayload, utcnow
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ FINAL_STATUSES = ("processed", "failed", "ignored")
 @dataclass(frozen=True)
 class NewDelivery:
     """One verified delivery to record. With `lease_seconds` it is recorded already claimed
-    (processing, first attempt) by the process that is about to work on it."""
+    (processing, first attempt) by the process that is about to work on it. `seal`: the web
+    process's seal of it (`bot.db.delivery_seal`); a row stored without one is never dispatched."""
 
     delivery_id: str
     event: str
@@ -42,6 +44,7 @@ class NewDelivery:
     action: str | None = None
     installation_id: int | None = None
     lease_seconds: float | None = None
+    seal: str | None = None
 
     def row(self, now: datetime) -> dict[str, Any]:
         """The values of its `deliveries` row (the payload goes to `delivery_payloads`)."""
@@ -55,19 +58,21 @@ class NewDelivery:
             "status": "processing" if claimed else "queued",
             "attempts": 1 if claimed else 0,
             "lease_until": now + timedelta(seconds=self.lease_seconds) if self.lease_seconds is not None else None,
+            "seal": self.seal,
         }
 
 
 @dataclass(frozen=True)
 class ClaimedDelivery:
     """A delivery a worker has claimed: what it needs to process it (`parsed`: the payload, when
-    intake already parsed it)."""
+    intake already parsed it; `seal`: as stored, checked before dispatch)."""
 
     delivery_id: str
     event: str
     payload: str
     attempts: int
     parsed: Any = field(default=None, compare=False, repr=False)
+    seal: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ _INSERT_COLUMNS = (
     "status",
     "attempts",
     "lease_until",
+    "seal",
 )
 _TIME_COLUMNS = ("received_at", "lease_until")
 
@@ -132,7 +138,9 @@ def insert_deliveries(connection: Connection, deliveries: Sequence[NewDelivery])
     dialect = connection.dialect.name
     if dialect == "sqlite":
         return _insert_sqlite(connection, deliveries, rows)
-    if dialect == "postgresql":  # psycopg fetches RETURNING rows in one round trip
+    if dialect == "postgresql" and connection.dialect.driver == "psycopg":
+        return _insert_postgres(connection, deliveries, rows)
+    if dialect == "postgresql":  # another driver: one statement per row, RETURNING fetched in one round trip
         statement = (
             postgresql.insert(_TABLE)
             .on_conflict_do_nothing(index_elements=["delivery_id"])
@@ -165,6 +173,43 @@ def _insert_payloads(connection: Connection, deliveries: Sequence[NewDelivery], 
     ]
     if params:
         connection.execute(_PAYLOADS.insert(), params)
+
+
+# PostgreSQL: the whole batch, rows and payloads, in ONE statement of a fixed text (prepared once by psycopg):
+# each column is one array parameter, sent in binary (`%b`: psycopg's text format would quote and escape every
+# JSON body, milliseconds each), unnested server-side.
+_PG_INSERT_SQL = f"""
+WITH batch AS (
+    SELECT * FROM unnest(
+        %b::varchar[], %b::varchar[], %b::varchar[], %b::bigint[], %b::timestamptz[], %b::varchar[],
+        %b::int[], %b::timestamptz[], %b::varchar[], %b::text[]
+    ) AS t({", ".join(_INSERT_COLUMNS)}, payload)
+), inserted AS (
+    INSERT INTO {_TABLE.name} ({", ".join(_INSERT_COLUMNS)})
+    SELECT {", ".join(_INSERT_COLUMNS)} FROM batch
+    ON CONFLICT (delivery_id) DO NOTHING
+    RETURNING id, delivery_id
+), payloads AS (
+    INSERT INTO {_PAYLOADS.name} (id, payload)
+    SELECT inserted.id, batch.payload FROM inserted JOIN batch USING (delivery_id)
+)
+SELECT delivery_id FROM inserted
+"""
+
+
+def _insert_postgres(connection: Connection, deliveries: Sequence[NewDelivery], rows: list[dict[str, Any]]) -> set[str]:
+    """One statement for the batch (see `_PG_INSERT_SQL`); an id repeated in the batch keeps its first row."""
+    first: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        first.setdefault(row["delivery_id"], index)
+    chosen = list(first.values())
+    columns: list[list[Any]] = [[rows[i][name] for i in chosen] for name in _INSERT_COLUMNS]
+    columns.append([deliveries[i].payload for i in chosen])
+    dbapi = connection.connection.driver_connection
+    assert dbapi is not None  # an open Connection holds its DBAPI connection
+    with dbapi.cursor() as cursor:
+        cursor.execute(_PG_INSERT_SQL, columns)
+        return {delivery_id for (delivery_id,) in cursor.fetchall()}
 
 
 def _insert_sqlite(connection: Connection, deliveries: Sequence[NewDelivery], rows: list[dict[str, Any]]) -> set[str]:
@@ -209,7 +254,7 @@ def claim_batch(
         update(_TABLE)
         .where(_TABLE.c.delivery_id.in_(ids), _claimable(now))
         .values(status="processing", attempts=_TABLE.c.attempts + 1, lease_until=now + timedelta(seconds=lease_seconds))
-        .returning(_TABLE.c.id, _TABLE.c.delivery_id, _TABLE.c.event, _TABLE.c.attempts)
+        .returning(_TABLE.c.id, _TABLE.c.delivery_id, _TABLE.c.event, _TABLE.c.attempts, _TABLE.c.seal)
     )
     rows = connection.execute(statement).all()
     if not rows:
@@ -217,7 +262,9 @@ def claim_batch(
     query = select(_PAYLOADS.c.id, _PAYLOADS.c.payload).where(_PAYLOADS.c.id.in_([row.id for row in rows]))
     payloads: dict[int, str] = {row_id: payload for row_id, payload in connection.execute(query)}
     return {
-        row.delivery_id: ClaimedDelivery(row.delivery_id, row.event, payloads.get(row.id, ""), row.attempts)
+        row.delivery_id: ClaimedDelivery(
+            row.delivery_id, row.event, payloads.get(row.id, ""), row.attempts, seal=row.seal
+        )
         for row in rows
     }
 
@@ -301,10 +348,15 @@ def record_delivery(
     *,
     action: str | None = None,
     installation_id: int | None = None,
+    sealer: DeliverySealer | None = None,
 ) -> bool:
-    """Insert a queued delivery in its own transaction; False when this delivery id was recorded before."""
+    """Insert a queued delivery in its own transaction; False when this delivery id was recorded before.
+
+    Sealed with `sealer` when given; without one the row is stored unsealed and no worker will dispatch it."""
+    seal = sealer.seal(delivery_id, event, payload.encode("utf-8")) if sealer is not None else None
     with engine.begin() as connection:
-        new = insert_deliveries(connection, [NewDelivery(delivery_id, event, payload, action, installation_id)])
+        delivery = NewDelivery(delivery_id, event, payload, action, installation_id, seal=seal)
+        new = insert_deliveries(connection, [delivery])
     return delivery_id in new
 
 

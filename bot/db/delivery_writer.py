@@ -153,13 +153,21 @@ class DeliveryWriter:
         if marks:
             await self._submit("mark", list(marks))
 
+    def record_later(self, delivery: NewDelivery) -> asyncio.Future[bool]:
+        """`record` without a coroutine: the future of its outcome (the writer process answers many
+        connections' frames this way, `bot.db.writer_process`)."""
+        return self._enqueue("record", delivery)
+
     async def _submit(self, kind: str, arg: Any, lease: float = 0.0) -> Any:
+        return await self._enqueue(kind, arg, lease)
+
+    def _enqueue(self, kind: str, arg: Any, lease: float = 0.0) -> asyncio.Future[Any]:
         if self._closing or self._task is None:
             raise WriterClosed("the delivery writer is not running")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Write(kind, arg, future, lease, time.monotonic() if self._trace else 0.0))
         self._wakeup.set()
-        return await future
+        return future
 
     # -- life cycle -----------------------------------------------------------------------
     async def start(self) -> None:

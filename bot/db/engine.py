@@ -81,15 +81,33 @@ def alembic_config(database_url: str) -> Config:
 
 @contextmanager
 def schema_lock(engine: Engine) -> Iterator[Any]:
-    """PostgreSQL: one process at a time creates or migrates schemas (processes starting together on a
-    fresh database otherwise race to create the same schema); elsewhere a plain connection."""
+    """One process at a time creates or migrates schemas (processes starting together on a fresh database
+    otherwise race to create the same schema): an advisory lock on PostgreSQL, a file lock on SQLite."""
     with _migration_lock(engine) as connection:
         yield connection
 
 
 @contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """SQLite: an exclusive lock on `<database>-schema.lock` beside the file (web processes of one
+    `evolve serve --processes N` start together and would race to create the same tables)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}-schema.lock", "a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
 def _migration_lock(engine: Engine) -> Iterator[Any]:
-    with engine.connect() as connection:
+    with _sqlite_file_lock(engine), engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": PG_MIGRATION_LOCK})
             connection.commit()

@@ -107,6 +107,9 @@ class Delivery(Base):
     error: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None] = mapped_column()
     processed_at: Mapped[datetime | None] = mapped_column()
+    # HMAC of (delivery id, event, payload) by the web process (bot/db/delivery_seal.py); workers dispatch
+    # only rows whose seal matches. NULL: written by something else, or before migration 0010.
+    seal: Mapped[str | None] = mapped_column(String(64))
     if TYPE_CHECKING:  # the column_property assigned below the models, read through to `delivery_payloads`
         payload: Mapped[str]
 
@@ -315,3 +318,30 @@ class StatusSession(Base):
     access: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+PULL_STATES = ("waiting", "retrying", "green", "merged", "stopped", "closed", "hands-off")
+
+
+class PullLifecycle(Base):
+    """Where an open Evolve PR stands after it was opened: waiting for the repository's CI, retrying n/3, green,
+    merged, stopped (and why), closed, or hands-off (someone else pushed to its branch).
+
+    `attempts` counts the attempts spent on the change, inside the gates and after CI together (at most three);
+    `ci_retries` the runs started because CI failed; `head_sha` the commit the state is about.
+    """
+
+    __tablename__ = "pull_lifecycles"
+
+    repository_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    pr_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    branch: Mapped[str] = mapped_column(String(255), default="")
+    head_sha: Mapped[str] = mapped_column(String(64), default="")
+    state: Mapped[str] = mapped_column(String(16), default="waiting")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    ci_retries: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    automerged: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

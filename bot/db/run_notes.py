@@ -18,6 +18,8 @@ from bot.db.models import Run
 PROGRESS_CHECK = "progress_check"  # id of the in-progress `evolve/gates` check run on the base commit
 REVIEWS = "reviews"  # reviewer login (lower case) -> latest review state
 RETRY_OF = "retry_of"  # number of the closed PR this run replaces
+CI_FEEDBACK = "ci_feedback"  # {"result": a failed `ci` GateResult dict, "attempts_used": n}: CI failed the change
+MERGE_SHA = "merge_sha"  # the green head a `merge` run merges (and nothing else)
 
 
 def run_notes(db: Any, run_id: int) -> dict[str, Any]:

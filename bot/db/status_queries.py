@@ -75,12 +75,30 @@ class InstallationLine:
     repositories: int
 
 
+TROUBLED_SHOWN = 20  # the queue page lists the latest deliveries that failed or wait for a retry
+
+
+@dataclass(frozen=True)
+class TroubledDelivery:
+    """A delivery whose handling failed: waiting for its next try (`queued`) or given up (`failed`)."""
+
+    delivery_id: str
+    event: str
+    action: str | None
+    status: str
+    attempts: int
+    error: str
+    received_at: datetime | None
+
+
 @dataclass(frozen=True)
 class DeliveryQueue:
-    """Webhook deliveries by status, and the oldest still waiting (operator only)."""
+    """Webhook deliveries by status, the oldest still waiting, and the latest that failed or wait for a retry
+    with their reason and attempt count (operator only)."""
 
     by_status: tuple[tuple[str, int], ...]
     oldest_queued: datetime | None
+    troubled: tuple[TroubledDelivery, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -278,7 +296,28 @@ def delivery_queue(db: Db) -> DeliveryQueue:
             )
         )
         oldest = session.scalar(select(func.min(Delivery.received_at)).where(Delivery.status == "queued"))
-        return DeliveryQueue(by_status, as_utc(oldest))
+        troubled = session.execute(
+            select(
+                Delivery.delivery_id,
+                Delivery.event,
+                Delivery.action,
+                Delivery.status,
+                Delivery.attempts,
+                Delivery.error,
+                Delivery.received_at,
+            )
+            .where(Delivery.status.in_(("queued", "failed")), Delivery.error.is_not(None))
+            .order_by(Delivery.id.desc())
+            .limit(TROUBLED_SHOWN)
+        )
+        return DeliveryQueue(
+            by_status,
+            as_utc(oldest),
+            tuple(
+                TroubledDelivery(row[0], row[1], row[2], row[3], int(row[4]), str(row[5]), as_utc(row[6]))
+                for row in troubled
+            ),
+        )
 
 
 def run_page(

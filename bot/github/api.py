@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
+    from bot.github.ci_reads import Annotation, CiResult, JobLog, MergeResult
     from bot.github.client import (
         CommentInfo,
         GitHubError,
@@ -138,6 +139,35 @@ class GitHubAPI(Protocol):
         """Update a check run (status, conclusion, output)."""
         ...
 
+    # ---- the repository's CI ----------------------------------------------------------------------
+    async def ci_results(self, installation_id: int, owner: str, repo: str, ref: str) -> list[CiResult]:
+        """Every check run (latest per name) and commit status on `ref`."""
+        ...
+
+    async def check_run_states(self, installation_id: int, owner: str, repo: str, ref: str, name: str) -> list[str]:
+        """The states of every run of the check `name` on `ref` (re-runs included), oldest first."""
+        ...
+
+    async def check_annotations(
+        self, installation_id: int, owner: str, repo: str, check_run_id: int
+    ) -> list[Annotation]:
+        """A check run's annotations (first 100)."""
+        ...
+
+    async def failed_job_logs(self, installation_id: int, owner: str, repo: str, head_sha: str) -> list[JobLog]:
+        """The tails of the failed Actions jobs' logs on `head_sha`."""
+        ...
+
+    async def required_checks(self, installation_id: int, owner: str, repo: str, branch: str) -> tuple[str, ...]:
+        """The checks `branch`'s protection requires."""
+        ...
+
+    async def merge_pull(
+        self, installation_id: int, owner: str, repo: str, number: int, *, sha: str, method: str
+    ) -> MergeResult:
+        """Merge PR #`number` at `sha` with `method` (merge, squash, rebase)."""
+        ...
+
 
 def _not_configured() -> GitHubError:
     from bot.github.client import GitHubError
@@ -253,4 +283,33 @@ class GitHubNotConfigured:
         self, installation_id: int, owner: str, repo: str, check_run_id: int, **fields: Any
     ) -> None:
         """Fails: no credentials."""
+        raise _not_configured()
+
+    # ---- the repository's CI ----------------------------------------------------------------------
+    async def ci_results(self, installation_id: int, owner: str, repo: str, ref: str) -> list[CiResult]:
+        """Fails: no credentials. Every check run (latest per name) and commit status on `ref`."""
+        raise _not_configured()
+
+    async def check_run_states(self, installation_id: int, owner: str, repo: str, ref: str, name: str) -> list[str]:
+        """Fails: no credentials. The states of every run of the check `name` on `ref`."""
+        raise _not_configured()
+
+    async def check_annotations(
+        self, installation_id: int, owner: str, repo: str, check_run_id: int
+    ) -> list[Annotation]:
+        """Fails: no credentials. A check run's annotations (first 100)."""
+        raise _not_configured()
+
+    async def failed_job_logs(self, installation_id: int, owner: str, repo: str, head_sha: str) -> list[JobLog]:
+        """Fails: no credentials. The tails of the failed Actions jobs' logs on `head_sha`."""
+        raise _not_configured()
+
+    async def required_checks(self, installation_id: int, owner: str, repo: str, branch: str) -> tuple[str, ...]:
+        """Fails: no credentials. The checks `branch`'s protection requires."""
+        raise _not_configured()
+
+    async def merge_pull(
+        self, installation_id: int, owner: str, repo: str, number: int, *, sha: str, method: str
+    ) -> MergeResult:
+        """Fails: no credentials. Merge PR #`number` at `sha` with `method` (merge, squash, rebase)."""
         raise _not_configured()

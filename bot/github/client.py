@@ -26,6 +26,8 @@ from githubkit.rest.paginator import Paginator
 from githubkit.retry import RetryOption
 
 from bot import metrics
+from bot.github import ci_reads
+from bot.github.ci_reads import Annotation, CiResult, JobLog, MergeResult
 from evolve.untrusted_text import forget_secret, register_secret
 
 if TYPE_CHECKING:
@@ -102,6 +104,8 @@ class PullInfo:
     base_ref: str
     html_url: str
     labels: tuple[str, ...] = ()
+    mergeable: bool | None = None  # None: not known (a list's PRs, or GitHub still computing it)
+    base_sha: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,12 +151,15 @@ class TokenScope:
 ReactionContent = Literal["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
 
 # What a run needs: read the code, push its branch, open/update the PR, label and comment, report a check run.
+# It reads the repository's CI (statuses, Actions logs) when it retries a change CI failed, and merges a green PR.
 RUN_PERMISSIONS: AppPermissionsType = {
     "contents": "write",
     "pull_requests": "write",
     "issues": "write",
     "checks": "write",
     "metadata": "read",
+    "statuses": "read",
+    "actions": "read",
 }
 # A plan-only run reads the code and answers in a comment.
 PLAN_PERMISSIONS: AppPermissionsType = {"contents": "read", "issues": "write", "metadata": "read"}
@@ -202,6 +209,12 @@ class AppTokenMinter:
         return MintedToken(data.token, parse_expiry(data.expires_at))
 
 
+def _forget_token(value: str) -> None:
+    """Stop redacting a token that no longer works (and the Basic credentials git was given with it)."""
+    forget_secret(value)
+    forget_secret(base64.b64encode(f"x-access-token:{value}".encode()).decode())
+
+
 def parse_expiry(text: str) -> datetime:
     """GitHub's `expires_at` (`2026-01-01T00:00:00Z`) as an aware datetime."""
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
@@ -221,6 +234,7 @@ class GitHubGateway:
     minter: TokenMinter | None = None  # None: AppTokenMinter(app)
     _tokens: dict[tuple[int, Hashable], MintedToken] = field(default_factory=dict)
     _locks: dict[tuple[int, Hashable], asyncio.Lock] = field(default_factory=dict)
+    _replaced: list[MintedToken] = field(default_factory=list)  # renewed before they expired: forgotten once they do
 
     def __post_init__(self) -> None:
         if self.minter is None:
@@ -243,8 +257,15 @@ class GitHubGateway:
             minted = await self.minter.mint(installation_id, self.scope)
             register_secret(minted.value)
             for old_key in [k for k, token in self._tokens.items() if token.expires_at <= now]:
-                self._tokens.pop(old_key, None)  # expired (each delivery of a worker has its own token)
+                _forget_token(self._tokens.pop(old_key).value)  # expired (each delivery of a worker has its own)
                 self._locks.pop(old_key, None)
+            # An expired token needs no redaction: the set of registered secrets, which every JSON log line is
+            # checked against, stays as long as the tokens still valid, not one more per delivery forever.
+            for token in [token for token in self._replaced if token.expires_at <= now]:
+                self._replaced.remove(token)
+                _forget_token(token.value)
+            if cached is not None and key in self._tokens:
+                self._replaced.append(cached)
             self._tokens[key] = minted
             return minted.value
 
@@ -287,9 +308,11 @@ class GitHubGateway:
     async def revoke_tokens(self) -> None:
         """Revoke every installation token this gateway minted (`DELETE /installation/token`); best effort."""
         tokens, self._tokens = self._tokens, {}
+        for token in self._replaced:  # renewed earlier: not revoked here, but no longer this gateway's to redact
+            _forget_token(token.value)
+        self._replaced = []
         for (installation_id, _), cached in tokens.items():
-            forget_secret(cached.value)  # useless once revoked; the redaction list stays short
-            forget_secret(base64.b64encode(f"x-access-token:{cached.value}".encode()).decode())
+            _forget_token(cached.value)  # useless once revoked; the redaction list stays short
             gh = _client(TokenAuthStrategy(cached.value), self.base_url)
             try:
                 await self._call("DELETE /installation/token", gh.rest.apps.async_revoke_installation_access_token())
@@ -457,7 +480,7 @@ class GitHubGateway:
         gh = await self._as_installation(installation_id)
         response = await self._call(
             "GET /repos/{o}/{r}/commits/{ref}/check-runs",
-            gh.rest.checks.async_list_for_ref(owner, repo, head_sha, check_name=name, per_page=100),
+            gh.rest.checks.async_list_for_ref(owner, repo, head_sha, check_name=name, filter_="all", per_page=100),
         )
         for check in response.parsed_data.check_runs:
             if check.external_id == external_id:
@@ -472,6 +495,52 @@ class GitHubGateway:
         await self._call(
             "PATCH /repos/{o}/{r}/check-runs/{id}", gh.rest.checks.async_update(owner, repo, check_run_id, **fields)
         )
+
+    # ---- the repository's CI (bot/github/ci_reads.py) -------------------------------------------------
+
+    async def ci_results(self, installation_id: int, owner: str, repo: str, ref: str) -> list[CiResult]:
+        """Every check run (latest per name) and commit status on `ref`."""
+        gh = await self._as_installation(installation_id)
+        return await ci_reads.ci_results(gh, self._call, self._collect, owner, repo, ref)
+
+    async def check_run_states(self, installation_id: int, owner: str, repo: str, ref: str, name: str) -> list[str]:
+        """The states of every run of the check `name` on `ref` (re-runs included), oldest first."""
+        gh = await self._as_installation(installation_id)
+        return list(await ci_reads.check_run_states(gh, self._call, owner, repo, ref, name))
+
+    async def check_annotations(
+        self, installation_id: int, owner: str, repo: str, check_run_id: int
+    ) -> list[Annotation]:
+        """A check run's annotations (first 100)."""
+        gh = await self._as_installation(installation_id)
+        return await ci_reads.check_annotations(gh, self._call, owner, repo, check_run_id)
+
+    async def failed_job_logs(self, installation_id: int, owner: str, repo: str, head_sha: str) -> list[JobLog]:
+        """The tails of the failed Actions jobs' logs on `head_sha`."""
+        gh = await self._as_installation(installation_id)
+        return await ci_reads.failed_job_logs(gh, self._call, owner, repo, head_sha)
+
+    async def required_checks(self, installation_id: int, owner: str, repo: str, branch: str) -> tuple[str, ...]:
+        """The checks `branch`'s protection requires."""
+        gh = await self._as_installation(installation_id)
+        return await ci_reads.required_checks(gh, self._call, owner, repo, branch)
+
+    async def merge_pull(
+        self, installation_id: int, owner: str, repo: str, number: int, *, sha: str, method: str
+    ) -> MergeResult:
+        """Merge PR #`number` at `sha` with `method`; a refusal (405 not mergeable, 409 head moved) is no error."""
+        gh = await self._as_installation(installation_id)
+        try:
+            response = await self._call(
+                "PUT /repos/{o}/{r}/pulls/{n}/merge",
+                gh.rest.pulls.async_merge(owner, repo, number, sha=sha, merge_method=_merge_method(method)),
+            )
+        except GitHubError as error:
+            if error.status in (405, 409, 422):
+                return MergeResult(False, str(error))
+            raise
+        data = response.parsed_data
+        return MergeResult(bool(data.merged), data.message or "", data.sha or "")
 
     # ---- issues -----------------------------------------------------------------------------------------
 
@@ -524,6 +593,12 @@ class GitHubGateway:
         return True
 
 
+def _merge_method(method: str) -> Literal["merge", "squash", "rebase"]:
+    if method == "merge":
+        return "merge"
+    return "rebase" if method == "rebase" else "squash"
+
+
 @functools.lru_cache(maxsize=1)
 def _ssl_context() -> ssl.SSLContext:
     """One TLS context for every GitHub client: httpx would otherwise load the CA bundle again for each
@@ -574,6 +649,8 @@ def _pull(item: Any) -> PullInfo:
         base_ref=item.base.ref,
         html_url=item.html_url,
         labels=labels,
+        mergeable=mergeable if isinstance(mergeable := getattr(item, "mergeable", None), bool) else None,
+        base_sha=str(getattr(item.base, "sha", "") or ""),
     )
 
 

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from bot.db import store
-from bot.db.run_history import pr_codemods
+from bot.db.run_history import pr_codemods, pushed_commits
 from bot.db.run_notes import RETRY_OF
 from bot.db.run_request import RunRequest
 from bot.github.run_target import BRANCH_PREFIX, RunTarget, theme_of_branch
 from bot.handlers.commands import Command, UnknownCommand, parse_command
 from bot.handlers.installations import ensure_repository
+from bot.handlers.keep_current import queue_rebuild
 from bot.handlers.repo_config import ConfigProblem, load_repo_config, load_repo_config_with_notes
 from bot.handlers.write_once import reply
 from bot.outcomes.acceptance import learning_table
@@ -209,6 +210,28 @@ async def do_retry(
         await _enqueue(ctx, event, target, "retry", number, comment_id, user, focus=theme, notes={RETRY_OF: number})
 
 
+async def do_rebase(
+    ctx: BotContext, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
+) -> None:
+    """`rebase` on an open Evolve PR: rebuild it on the latest base, unless someone else pushed to its branch."""
+    info = None
+    if _pull_of(event.payload.get("issue")):
+        info = await ctx.github.get_pull(target.installation_id, target.owner, target.name, number)
+    reason = None
+    if info is None or not info.head_ref.startswith(BRANCH_PREFIX):
+        reason = "this is not an open Evolve pull request."
+    elif info.state != "open":
+        reason = "the pull request is not open; `/evolve retry` opens a new one."
+    elif info.head_sha not in await asyncio.to_thread(pushed_commits, ctx.db, target.repository_id):
+        reason = "someone else pushed to its branch, and Evolve never overwrites that."
+    if info is None or reason is not None:
+        await _react(ctx, target, comment_id, "confused")
+        await reply(ctx, target, number, render("rebase_refused", reason=reason), key=_reply_key(event, comment_id))
+        return
+    await _react(ctx, target, comment_id, QUEUED_REACTION)
+    await queue_rebuild(ctx, target, info, f"asked for by {user}", _run_key(event, target, comment_id), user)
+
+
 def _pull_of(issue: Any) -> Mapping[str, Any] | None:
     pull = issue.get("pull_request") if isinstance(issue, dict) else None
     return pull if isinstance(pull, dict) else None
@@ -303,6 +326,7 @@ VERB_HANDLERS = {
     "run": do_run,
     "plan": do_plan,
     "retry": do_retry,
+    "rebase": do_rebase,
     "pause": do_pause,
     "resume": do_pause,
     "config": do_config,

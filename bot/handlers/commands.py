@@ -16,10 +16,10 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 SLASH_PREFIX: Final = "/evolve"
-VERBS: Final = ("run", "plan", "status", "retry", "pause", "resume", "config", "help")
+VERBS: Final = ("run", "plan", "status", "retry", "rebase", "pause", "resume", "config", "help")
 # Verbs that start work (plan clones and scans the repository), flip a switch or show the
 # configuration need write access; `help` and `status` are answered for anyone.
-WRITE_VERBS: Final = frozenset({"run", "plan", "retry", "pause", "resume", "config"})
+WRITE_VERBS: Final = frozenset({"run", "plan", "retry", "rebase", "pause", "resume", "config"})
 MAX_COMMENT_CHARS = 65_536  # GitHub's own limit on a comment body
 # CommonMark (what GitHub's renderer builds on), with tables and strikethrough as GitHub has them;
 # raw HTML is recognised (html=True) so that it can be skipped.

@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from bot import metrics
 from bot.db.deliveries import NewDelivery
+from bot.db.delivery_seal import sealer_for
 from bot.intake.payloads import NotAnObject, parse_payload, summarize_payload, summary_of
 from bot.intake.request_deadlines import Deadlines
 from bot.log_output import log_info
@@ -264,8 +265,10 @@ class WebhookIntake:
         if not delivery_id or len(delivery_id) > MAX_HEADER:
             return _NO_DELIVERY
         delivery_name = delivery_id.decode("latin-1")
+        # Sealed here, where the body is known to be GitHub's: workers dispatch no row without this seal.
+        seal = sealer_for(settings.delivery_seal_secret() or secret).seal(delivery_name, event_name, body)
         delivery = NewDelivery(
-            delivery_name, event_name, text, action=summary.action, installation_id=summary.installation_id
+            delivery_name, event_name, text, action=summary.action, installation_id=summary.installation_id, seal=seal
         )
         try:
             recorded = await ctx.jobs.accept_delivery(delivery, parsed)

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 from bot import log_context, metrics
 from bot.db import store
 from bot.db.deliveries import ClaimedDelivery, DeliveryMark, NewDelivery, extend_delivery_leases, release_deliveries
+from bot.db.delivery_seal import ALTERED, NOT_SEALED, sealer_for
+from bot.github.unreachable import unreachable_cause
 from bot.intake.payloads import parse_payload
 from bot.jobs import wakeups
 from bot.routing import Event
@@ -130,7 +132,9 @@ class DeliveryProcessing:
         if inline and delivery.delivery_id not in self._claimed:
             self._claimed.add(delivery.delivery_id)
             self.held.add(delivery.delivery_id)
-            self._local.put_nowait(ClaimedDelivery(delivery.delivery_id, delivery.event, delivery.payload, 1, parsed))
+            self._local.put_nowait(
+                ClaimedDelivery(delivery.delivery_id, delivery.event, delivery.payload, 1, parsed, delivery.seal)
+            )
         else:
             await self.enqueue_delivery(delivery.delivery_id)
         return True
@@ -196,6 +200,11 @@ class DeliveryProcessing:
                 self.held.discard(delivery_id)
 
     async def _process_claimed(self, delivery: ClaimedDelivery) -> str:
+        refusal = self._seal_problem(delivery)
+        if refusal is not None:  # never dispatched, never retried; its event name is not trusted for metrics
+            await self.deliveries.mark([refusal])
+            metrics.count_processed("", refusal.status)
+            return refusal.status
         if delivery.attempts > 1:  # claimed before, by a worker that died or a try that failed
             metrics.LEASE_TAKEOVERS.labels("delivery").inc()
         async with self._dispatch_slots:
@@ -205,6 +214,22 @@ class DeliveryProcessing:
         if mark.status == "queued" and mark.retry_after and self.works:
             asyncio.get_running_loop().call_later(mark.retry_after, self._requeue_local, delivery.delivery_id)
         return mark.status
+
+    def _seal_problem(self, delivery: ClaimedDelivery) -> DeliveryMark | None:
+        """The mark of a delivery whose row the web process did not seal, or whose id, event or body
+        changed since (ignored with the reason, logged, counted); None when its seal matches."""
+        secret = self.ctx.settings.delivery_seal_secret()
+        reason: str | None
+        if secret is None:
+            reason, label = "this process holds no secret to check delivery seals (EVOLVE_INTERNAL_SECRET)", "no_key"
+        else:
+            reason = sealer_for(secret).problem(delivery.delivery_id, delivery.event, delivery.payload, delivery.seal)
+            if reason is None:
+                return None
+            label = "not_sealed" if reason == NOT_SEALED else "altered" if reason == ALTERED else "other"
+        metrics.count_refused(label)
+        log.warning("delivery %r: ignored, not dispatched: %s", delivery.delivery_id[:64], reason)
+        return DeliveryMark(delivery.delivery_id, "ignored", reason)
 
     async def _dispatch(self, delivery: ClaimedDelivery) -> DeliveryMark:
         """Run the router on one claimed delivery; what to mark it as (logged with the delivery's context)."""
@@ -232,11 +257,27 @@ class DeliveryProcessing:
         try:
             await self.router.dispatch(event, self.ctx)
         except Exception as error:  # a handler failed: retry with backoff, then record the failure
-            log.exception("delivery %s (%s) failed", delivery_id, event.name)
-            message = f"{type(error).__name__}: {error}"[:2000]
-            if delivery.attempts >= self.ctx.settings.delivery_attempts:
+            most = self.ctx.settings.delivery_attempts
+            last = delivery.attempts >= most
+            delay = _retry_delay(delivery.attempts)
+            unreachable = unreachable_cause(error)
+            if unreachable is not None:  # not a bug: one line naming the host and the cause, no traceback
+                log.warning(
+                    "delivery %s (%s), attempt %d of %d: %s; %s",
+                    delivery_id,
+                    event.name,
+                    delivery.attempts,
+                    most,
+                    unreachable,
+                    "giving up" if last else f"retrying in {delay:.0f} s",
+                )
+                message = unreachable[:2000]
+            else:
+                log.exception("delivery %s (%s) failed", delivery_id, event.name)
+                message = f"{type(error).__name__}: {error}"[:2000]
+            if last:
                 return DeliveryMark(delivery_id, "failed", message)
-            return DeliveryMark(delivery_id, "queued", message, retry_after=_retry_delay(delivery.attempts))
+            return DeliveryMark(delivery_id, "queued", message, retry_after=delay)
         return DeliveryMark(delivery_id, "processed")
 
     def _requeue_local(self, delivery_id: str) -> None:

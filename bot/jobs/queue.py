@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from bot.db.deliveries import ClaimedDelivery, NewDelivery
 from bot.db.delivery_writer import DeliveryWriter
 from bot.db.engine import schema_lock
 from bot.db.run_request import RunRequest
+from bot.db.writer_process import RemoteDeliveryWriter
 from bot.jobs.delivery_processing import (
     DELIVERY_BATCH,
     DELIVERY_LEASE,
@@ -110,7 +112,12 @@ class JobQueue:
     """
 
     def __init__(
-        self, ctx: BotContext, router: Router | None, scheduler: AsyncScheduler | None, role: str = "all"
+        self,
+        ctx: BotContext,
+        router: Router | None,
+        scheduler: AsyncScheduler | None,
+        role: str = "all",
+        record_socket: socket.socket | None = None,
     ) -> None:
         self.ctx = ctx
         self.router = router or Router()
@@ -119,7 +126,10 @@ class JobQueue:
         self.works = role in ("all", "worker")
         self._tasks: list[asyncio.Task[Any]] = []
         self._started = False
-        self.deliveries = DeliveryWriter(ctx.engine)
+        # Records go to the writer process at `record_socket`'s other end when there is one (`evolve serve --role web`).
+        self.deliveries = (
+            RemoteDeliveryWriter(ctx.engine, record_socket) if record_socket is not None else DeliveryWriter(ctx.engine)
+        )
         self.delivery_processing = DeliveryProcessing(
             ctx, self.router, scheduler, self.works, self.deliveries, sweep_deliveries_job
         )

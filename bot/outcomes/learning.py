@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.db import store
+from bot.db.pull_lifecycle import get_pull_state, set_pull_state
 from bot.db.run_history import pr_codemods, run_for_review
 from bot.github.run_target import BRANCH_PREFIX
 from bot.outcomes.acceptance import REVIEW_STATES, record_review
@@ -45,6 +46,24 @@ def _repository_id(ctx: BotContext, event: Event) -> int | None:
     return row.id if row is not None else None
 
 
+def record_pull_outcome(ctx: BotContext, repository_id: int, number: int, outcome: str) -> list[str]:
+    """Record a bot PR's outcome (merged or closed) for each codemod it applied, once per PR; those newly recorded.
+
+    A PR Evolve closed itself (its finding was gone on the new base) is no reviewer's verdict: nothing is recorded.
+    """
+    state = get_pull_state(ctx.db, repository_id, number)
+    if outcome == "closed" and state is not None and state.state == "closed":
+        log.info("bot PR #%s was closed by Evolve (%s): not a reviewer's verdict", number, state.reason)
+        return []
+    if outcome == "merged" and state is not None and state.state != "merged":
+        set_pull_state(ctx.db, repository_id, number, state="merged")
+    codemods, run_id, _theme = pr_codemods(ctx.db, repository_id, number)
+    if not codemods:
+        log.info("bot PR #%s closed but no run of ours recorded its codemods", number)
+        return []
+    return store.record_outcome(ctx.db, repository_id, number, codemods, outcome, run_id=run_id)
+
+
 @router.register("pull_request", "closed")
 async def record_review_outcome(event: Event, ctx: BotContext) -> None:
     """A bot PR was merged or closed: record the outcome for each codemod it applied (once per PR)."""
@@ -54,13 +73,7 @@ async def record_review_outcome(event: Event, ctx: BotContext) -> None:
     if pull is None or not isinstance(number, int) or repository_id is None:
         return
     outcome = "merged" if pull.get("merged") or pull.get("merged_at") else "closed"
-    codemods, run_id, _theme = await asyncio.to_thread(pr_codemods, ctx.db, repository_id, number)
-    if not codemods:
-        log.info("bot PR #%s closed but no run of ours recorded its codemods", number)
-        return
-    recorded = await asyncio.to_thread(
-        store.record_outcome, ctx.db, repository_id, number, codemods, outcome, run_id=run_id
-    )
+    recorded = await asyncio.to_thread(record_pull_outcome, ctx, repository_id, number, outcome)
     log.info("PR #%s %s: recorded for %s", number, outcome, ", ".join(recorded) or "nothing new")
 
 

@@ -38,8 +38,10 @@ def risk_labels(report: RunReport) -> dict[str, str]:
 
 
 def pr_title(report: RunReport, branch: str) -> str:
-    """The PR's title: the plan's, else one naming the branch."""
-    return report.plan.title if report.plan else f"Evolve: {branch}"
+    """The PR's title: the change's own (from the edits it made), else the plan's, else one naming the branch."""
+    if report.title:
+        return report.title
+    return report.plan.title if report.plan and report.plan.title else f"Evolve: {branch}"
 
 
 def gate_rows(report: RunReport) -> tuple[bool, str]:

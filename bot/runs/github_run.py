@@ -18,12 +18,13 @@ from dataclasses import replace
 from bot.context import BotContext
 from bot.db import store
 from bot.db.models import Run
-from bot.db.run_history import pr_codemods, runs_last_hour
+from bot.db.run_history import pr_codemods, pushed_commits, runs_last_hour
 from bot.db.run_notes import RETRY_OF, run_notes
 from bot.github.client import GitHubError, PullInfo, RepoInfo
 from bot.github.run_target import BRANCH_PREFIX, RunTarget, theme_of_branch
 from bot.handlers.repo_config import ConfigProblem, load_repo_config
 from bot.handlers.write_once import reply
+from bot.publish import lifecycle
 from bot.publish.check_runs import ProgressCheck
 from bot.publish.pull_request import (
     branch_to_push,
@@ -100,6 +101,10 @@ async def _execute(ctx: BotContext, run: Run) -> RunReport | None:
     if run.trigger == "plan":
         await _plan_only(ctx, target, run, repo, config)
         return None
+    if run.trigger == "merge":  # a green Evolve PR, merged where the configuration allows it (no engine)
+        message = await lifecycle.merge_when_green(ctx, target, run, config, repo_row.paused)
+        await asyncio.to_thread(_finish, ctx, run_id, RunStatus.SUCCEEDED, message=message)
+        return None
     open_pulls = await ctx.github.list_open_pulls(
         target.installation_id, target.owner, target.name, head_prefix=BRANCH_PREFIX
     )
@@ -126,12 +131,32 @@ async def _execute(ctx: BotContext, run: Run) -> RunReport | None:
         return None
 
 
+async def _cancelled(ctx: BotContext, target: RunTarget, run: Run, reason: str) -> RunReport:
+    """Close a run that must not go on (its PR closed, taken over, or its CI failure was flaky)."""
+    await asyncio.to_thread(_finish, ctx, run.id, RunStatus.CANCELLED, message=reason)
+    return RunReport(
+        run_id=str(run.id), status=RunStatus.CANCELLED, repo=target.full_name, base_sha=None, plan=None, message=reason
+    )
+
+
 async def _run_and_publish(
     ctx: BotContext, target: RunTarget, run: Run, repo: RepoInfo, config: EvolveConfig, open_pulls: list[PullInfo]
 ) -> RunReport:
     from evolve.engine import run_engine
 
     retried = next((p for p in open_pulls if p.number == run.pr_number), None) if run.pr_number else None
+    if run.trigger in lifecycle.LIFECYCLE_TRIGGERS:  # redo an open PR in place, and only while it is Evolve's alone
+        stale = retried is None or retried.head_sha not in await asyncio.to_thread(
+            pushed_commits, ctx.db, target.repository_id
+        )
+        if stale:
+            if retried is not None:
+                await lifecycle.hands_off(ctx, target, retried)
+            reason = "the pull request is closed, or someone else pushed to its branch"
+            return await _cancelled(ctx, target, run, reason)
+        if retried is not None and await lifecycle.passed_on_rerun(ctx, target, run, retried):
+            reason = "the failure was flaky: it passed when re-run"
+            return await _cancelled(ctx, target, run, reason)
     focus = run.focus
     if retried is not None:
         focus = (
@@ -143,12 +168,24 @@ async def _run_and_publish(
     mirror = await sync_mirror(ctx, target, repo)
     progress = await ProgressCheck.start(ctx, target, run, mirror.branch_sha(repo.default_branch))
     try:
-        options = run_options(ctx, run, config, focus, existing.head_ref if existing else None, repo.default_branch)
+        options = run_options(
+            ctx,
+            run,
+            config,
+            focus,
+            existing.head_ref if existing else None,
+            repo.default_branch,
+            target.installation_id,
+        )
         report = await asyncio.to_thread(run_engine, mirror.path, options, config)
         theme = report.plan.theme if report.plan else None
         await asyncio.to_thread(store.update_run, ctx.db, run.id, theme=theme, base_sha=report.base_sha)
         if report.status != RunStatus.SUCCEEDED or not report.branch or not report.commit:
-            await _close_without_pr(ctx, target, run, report, progress)
+            if retried is not None and run.trigger in lifecycle.LIFECYCLE_TRIGGERS:
+                await progress.without_pr(report.status, report.message, last_gates(report))
+                await lifecycle.without_change(ctx, target, run, retried, report)
+            else:
+                await _close_without_pr(ctx, target, run, report, progress)
             status = report.status if report.status in FINISHED_STATUSES else RunStatus.ERROR
             await asyncio.to_thread(_finish, ctx, run.id, status, report=report)
             return report
@@ -159,6 +196,11 @@ async def _run_and_publish(
         wanted = existing.head_ref if existing else report.branch
         # Someone else pushed to the branch: leave it (and its PR) alone and propose on a new branch.
         branch, note, same = await asyncio.to_thread(branch_to_push, ctx, target, mirror, wanted, report.base_sha)
+        if not same and run.trigger in lifecycle.LIFECYCLE_TRIGGERS and retried is not None:
+            await lifecycle.hands_off(ctx, target, retried)
+            await progress.without_pr(RunStatus.CANCELLED, note, last_gates(report))
+            await asyncio.to_thread(_finish, ctx, run.id, RunStatus.CANCELLED, message=note)
+            return report
         if not same:
             existing = None
             report = replace(report, message=f"{report.message} Note: {note}; the change is on `{branch}` instead.")
@@ -177,6 +219,7 @@ async def _run_and_publish(
                 target.repository_id,
                 [str(m.get("id")) for m in report.codemods if m.get("id")],
             )
+        await lifecycle.published(ctx, target, run, pull.number, branch, report, repo.default_branch)
         retry_of = (await asyncio.to_thread(run_notes, ctx.db, run.id)).get(RETRY_OF)
         body = reply_proposed(
             created=created,
@@ -189,7 +232,8 @@ async def _run_and_publish(
             branch=branch,
             note=note,
         )
-        await reply(ctx, target, run.comment_issue_number, body, key=reply_key(run.id))
+        if run.trigger not in lifecycle.LIFECYCLE_TRIGGERS:  # those said what changed on the PR already
+            await reply(ctx, target, run.comment_issue_number, body, key=reply_key(run.id))
         await asyncio.to_thread(
             _finish,
             ctx,
@@ -226,7 +270,7 @@ async def _plan_only(ctx: BotContext, target: RunTarget, run: Run, repo: RepoInf
 
     mirror = await sync_mirror(ctx, target, repo)
     try:
-        options = run_options(ctx, run, config, run.focus, None, repo.default_branch)
+        options = run_options(ctx, run, config, run.focus, None, repo.default_branch, target.installation_id)
         outcome = await asyncio.to_thread(plan_repository, mirror.path, options, config)
         markdown = render_plan_markdown(outcome.plan)
         await reply(

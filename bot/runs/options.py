@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.db.dashboard import skipped_themes
+from bot.db.run_notes import CI_FEEDBACK
 from bot.github.client import PLAN_PERMISSIONS, RUN_PERMISSIONS, TokenScope
 from bot.outcomes.acceptance import learned_acceptance
 from bot.settings import workdir
 from evolve.configuration.model import EvolveConfig
 from evolve.environments.model import EnvironmentSettings
-from evolve.runs import RunOptions
+from evolve.results import GateResult
+from evolve.runs import CiFeedback, RunOptions
 from evolve.untrusted_text import register_secret
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,8 +54,11 @@ def limit_reason(
     return None
 
 
-def environment_settings(settings: Settings) -> EnvironmentSettings:
-    """The operator's environment settings: store and uv cache under the data directory, network, mirror."""
+def environment_settings(
+    settings: Settings, installation_id: int | None = None, repository_id: int | None = None
+) -> EnvironmentSettings:
+    """The operator's environment settings: store under the data directory, a uv cache per installation (no
+    tenant reads a cache another wrote), the repository in every environment's key, network, mirror."""
     for url in (settings.index_url, settings.extra_index_url):
         password = urlsplit(url).password if url else None
         register_secret(password)  # a mirror's credentials never reach a log line or a reply
@@ -63,11 +68,30 @@ def environment_settings(settings: Settings) -> EnvironmentSettings:
         install_network=settings.install_network,
         index_url=settings.index_url,
         extra_index_url=settings.extra_index_url,
+        egress_hosts=tuple(host.strip() for host in settings.egress_hosts.split(",") if host.strip()),
+        tenant=f"installation-{installation_id}" if installation_id is not None else "app",
+        repository=f"github-repository-{repository_id}" if repository_id is not None else "",
+        tests_network=settings.operator.tests_network,
     )
 
 
+def ci_feedback(run: Run) -> CiFeedback | None:
+    """The CI failure a `ci-retry` run redoes the change against (its notes), else None."""
+    notes = run.options if isinstance(run.options, dict) else {}
+    raw = notes.get(CI_FEEDBACK)
+    if not isinstance(raw, dict) or not isinstance(raw.get("result"), dict):
+        return None
+    return CiFeedback(GateResult.from_dict(raw["result"]), int(raw.get("attempts_used") or 0))
+
+
 def run_options(
-    ctx: BotContext, run: Run, config: EvolveConfig, focus: str | None, branch: str | None, default_branch: str
+    ctx: BotContext,
+    run: Run,
+    config: EvolveConfig,
+    focus: str | None,
+    branch: str | None,
+    default_branch: str,
+    installation_id: int | None = None,
 ) -> RunOptions:
     """The engine's options for `run`: learned acceptance, skipped themes, the operator's limits (reads the store)."""
     acceptance, blocked = learned_acceptance(ctx.db, run.repository_id, config.codemods.reenabled)
@@ -84,7 +108,9 @@ def run_options(
         base_ref=f"refs/heads/{default_branch}",
         set_branch=False,  # the engine commits into the mirror; the push publishes it
         work_dir=workdir(ctx.settings) / "evolve-work",
-        environment=environment_settings(ctx.settings),
+        environment=environment_settings(ctx.settings, installation_id, run.repository_id),
         operator=ctx.settings.operator,
         base_suites=ctx.settings.base_suites,
+        ci_feedback=ci_feedback(run),
+        surface="app",
     )

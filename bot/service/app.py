@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -74,10 +75,13 @@ def create_app(
     router: Router | None = None,
     freeze_gc: bool = False,
     setup_token: str | None = None,
+    record_socket: socket.socket | None = None,
 ) -> EvolveApp:
     """The web application. `github` and `router` override the real gateway and handlers (tests);
     `freeze_gc` (the server process) moves everything built at startup out of the cyclic GC;
-    `setup_token` opens `/setup?token=…` while the app has no credentials (setup mode)."""
+    `setup_token` opens `/setup?token=…` while the app has no credentials (setup mode);
+    `record_socket` (a web process of `evolve serve`): deliveries are recorded by the writer process
+    at its other end (`bot.db.writer_process`) instead of a writer thread in this process."""
     settings = settings or load_settings()
     # Every secret the App holds is redacted from anything it publishes or logs.
     register_secret(settings.private_key_pem())
@@ -98,7 +102,8 @@ def create_app(
         )
         if router is None:
             from bot.service.handler_routers import handlers
-        ctx.jobs = JobQueue(ctx, router if router is not None else handlers, build_scheduler(settings, role), role)
+        scheduler = build_scheduler(settings, role)
+        ctx.jobs = JobQueue(ctx, router if router is not None else handlers, scheduler, role, record_socket)
         await ctx.jobs.start()
         app.state.ctx = ctx
         if freeze_gc:

@@ -33,13 +33,13 @@ from bot.settings import CredentialsExist, Settings, apply_stored_credentials, s
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"  # bot/templates
 MAX_PENDING_STATES = 100
 
 
 def manifest_path() -> Path:
     """`app.yml` of a source checkout, else the copy packaged with the bot."""
-    checkout = Path(__file__).resolve().parents[1] / "app.yml"
+    checkout = Path(__file__).resolve().parents[2] / "app.yml"
     return checkout if checkout.exists() else TEMPLATES / "app.yml"
 
 

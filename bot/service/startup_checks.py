@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
-from bot.settings import Settings, credentials_path
+from bot.settings import MIN_OPERATOR_TOKEN_LENGTH, Settings, credentials_path
 from bot.tokens.service import MIN_SECRET_LENGTH
 
 SETUP_MODE_REASON = "setup mode: no GitHub App credentials yet; register the app through /setup"
@@ -62,6 +63,17 @@ def _internal_secret_problems(settings: Settings) -> list[str]:
     return []
 
 
+def operator_token_problem(settings: Settings) -> str | None:
+    """One line when `EVOLVE_OPERATOR_TOKEN` is set but shorter than the minimum (a guessable sign-in secret)."""
+    token = settings.operator_token.get_secret_value() if settings.operator_token is not None else ""
+    if token and len(token.strip()) < MIN_OPERATOR_TOKEN_LENGTH:
+        return (
+            f"EVOLVE_OPERATOR_TOKEN must be at least {MIN_OPERATOR_TOKEN_LENGTH} characters "
+            f"(it has {len(token.strip())}); make one with: openssl rand -hex 32"
+        )
+    return None
+
+
 def check_worker(settings: Settings) -> StartupCheck:
     """A worker holds no App key: it needs the web process's token service and the shared internal secret."""
     problems = _internal_secret_problems(settings)
@@ -107,3 +119,72 @@ def check_startup(settings: Settings, role: str) -> StartupCheck:
     if not settings.webhook_secret_value():
         problems.append("EVOLVE_WEBHOOK_SECRET is not set")
     return StartupCheck(False, tuple(problems))
+
+
+def database_problem(database_url: str, timeout: int = 10) -> str | None:
+    """Why the database cannot be opened (one line: which database, the server's words, what to do), or None."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+    from sqlalchemy.pool import NullPool
+
+    from bot.db.engine import make_engine
+
+    try:
+        shown = make_url(database_url).render_as_string(hide_password=True)
+        postgres = make_url(database_url).get_backend_name() == "postgresql"
+        extra: dict[str, Any] = {"connect_args": {"connect_timeout": timeout}} if postgres else {}
+        engine = make_engine(database_url, poolclass=NullPool, **extra)
+    except (ArgumentError, ValueError) as error:
+        return f"EVOLVE_DATABASE_URL is not a database URL ({error}): e.g. postgresql://user@host:5432/evolve"
+    except ModuleNotFoundError as error:
+        return f"the database driver is not installed ({error}): pip install 'evolve-bot[postgres]'"
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError) as error:
+        cause = _database_cause(error)
+        fix = (
+            "create it (e.g. `createdb` with that name) or point EVOLVE_DATABASE_URL at one that exists"
+            if "does not exist" in cause
+            else "check that the server runs and EVOLVE_DATABASE_URL is right"
+        )
+        return f"cannot open the database {shown}: {cause}; {fix}"
+    finally:
+        engine.dispose()
+    return None
+
+
+def _database_cause(error: BaseException) -> str:
+    """The server's or driver's own words, on one line: `database "evolve" does not exist`."""
+    original = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
+    words = lines[0] if lines else type(original).__name__
+    if "FATAL:" in words:  # psycopg: `connection to server at … failed: FATAL:  database "x" does not exist`
+        words = words.rsplit("FATAL:", 1)[1]
+    words = words.removeprefix("connection failed: ")
+    return " ".join(words.split())[:300]
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on (in use, not an address of this machine), or None."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        return f"--host {host}: not an address of this machine ({error.strerror}): use 127.0.0.1 or 0.0.0.0"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is already in use by another process: stop it, or choose another "
+                    "port with --port"
+                )
+            return f"cannot listen on {host}:{port}: {error.strerror}: choose another --host or --port"
+    return None

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from bot.settings import Settings
+from bot.settings import MIN_OPERATOR_TOKEN_LENGTH, Settings
 
 SESSION_COOKIE = "evolve_status_session"
 STATE_COOKIE = "evolve_status_oauth"
@@ -25,8 +25,10 @@ def _secret(value: object) -> str | None:
 
 
 def operator_token(settings: Settings) -> str | None:
-    """The operator token, when one is configured."""
-    return _secret(settings.operator_token)
+    """The operator token, when one of at least MIN_OPERATOR_TOKEN_LENGTH characters is configured (a shorter one
+    stops `evolve serve` from starting; an app built around it anyway accepts no token sign-in)."""
+    token = _secret(settings.operator_token)
+    return token if token is not None and len(token.strip()) >= MIN_OPERATOR_TOKEN_LENGTH else None
 
 
 def oauth_ready(settings: Settings) -> bool:

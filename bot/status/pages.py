@@ -22,7 +22,9 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.db import status_queries as queries
 from bot.db.models import RUN_STATUSES
+from bot.db.pull_lifecycle import pull_states
 from bot.db.status_sessions import OPERATOR, Viewer, create_session, end_session, session_viewer
+from bot.failure_limits import FailureLimiter, client_address, limiter_on
 from bot.settings import Settings
 from bot.status import access, github_oauth, views
 from bot.status.svg_charts import line_chart, stacked_bars
@@ -89,12 +91,41 @@ def _signer(settings: Settings) -> access.CookieSigner:
     return access.CookieSigner(key)
 
 
+SIGN_IN_LIMITER = "status_sign_in_limiter"
+
+
+def _sign_in_limiter(request: Request) -> FailureLimiter:
+    return limiter_on(request.app.state, SIGN_IN_LIMITER)
+
+
+def _too_many(retry_after: int) -> HTMLResponse:
+    return HTMLResponse(
+        "<!doctype html><title>Too many attempts</title><h1>Too many wrong tokens</h1>"
+        f"<p>Too many wrong operator tokens from this address; try again in {retry_after} seconds.</p>",
+        status_code=429,
+        headers={"Retry-After": str(retry_after), "Cache-Control": "no-store"},
+    )
+
+
+def _limited(request: Request) -> HTMLResponse | None:
+    """429 with `Retry-After` while this address has used up its wrong tokens (checked before any comparison)."""
+    wait = _sign_in_limiter(request).retry_after(client_address(request.client))
+    return _too_many(wait) if wait is not None else None
+
+
+def _wrong_token(request: Request) -> None:
+    _sign_in_limiter(request).failed(client_address(request.client))
+
+
 async def current_viewer(request: Request) -> Viewer | None:
-    """The signed-in viewer of this request: the operator token as a bearer header, else the session cookie."""
+    """The signed-in viewer of this request: the operator token as a bearer header, else the session cookie.
+    A wrong bearer token counts against the address's sign-in attempts (see `_page_viewer`)."""
     settings = _settings(request)
     scheme, _, offered = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and access.is_operator_token(settings, offered.strip()):
-        return OPERATOR
+    if scheme.lower() == "bearer":
+        if access.is_operator_token(settings, offered.strip()):
+            return OPERATOR
+        _wrong_token(request)
     cookie = request.cookies.get(access.SESSION_COOKIE)
     if not cookie:
         return None
@@ -108,6 +139,8 @@ async def _page_viewer(request: Request) -> Viewer | Response:
     """The viewer, or the response to send instead: 404 while the pages are off, else a redirect to sign in."""
     if not access.pages_enabled(_settings(request)):
         return _not_found()
+    if request.headers.get("authorization", "").lower().startswith("bearer") and (limited := _limited(request)):
+        return limited
     viewer = await current_viewer(request)
     if viewer is not None:
         return viewer
@@ -246,11 +279,16 @@ async def login_token(request: Request) -> Response:
         return _not_found()
     if _cross_site(request):
         return _login_form(settings, "/status", "Sign in from this site's own form.", 403)
+    limited = _limited(request)
+    if limited is not None:
+        log.warning("status pages: sign-in attempts from %s are limited (429)", client_address(request.client))
+        return limited
     form = await _form(request)
     if form is None:
         return _login_form(settings, "/status", "The form is too large.", 413)
     next_path = access.safe_next(form.get("next"))
     if not access.is_operator_token(settings, form.get("token", "").strip()):
+        _wrong_token(request)
         log.warning("status pages: a wrong operator token was offered")
         return _login_form(settings, next_path, "That is not the operator token.", 403)
     log.info("status pages: the operator signed in")
@@ -316,6 +354,7 @@ async def queue(request: Request) -> Response:
         "queue.html",
         **_layout(viewer, "queue"),
         deliveries=deliveries,
+        delivery_attempts=_settings(request).delivery_attempts,
         busy=busy,
         running=running.runs,
         queued=queued.runs,
@@ -410,6 +449,7 @@ async def repository_page(request: Request, repository_id: int) -> Response:
         return _html("error.html", 404, **_layout(viewer, "overview"), message="No such repository.")
     points = await run_in_threadpool(queries.metric_history, db, repository_id, views.CHARTED_METRICS)
     pulls = await run_in_threadpool(queries.pull_history, db, repository_id)
+    states = await run_in_threadpool(pull_states, db, repository_id)  # waiting for CI, retrying n/3, stopped: why
     recent = await run_in_threadpool(
         lambda: queries.run_page(db, viewer.repository_ids, repository_id=repository_id, limit=10)
     )
@@ -423,6 +463,7 @@ async def repository_page(request: Request, repository_id: int) -> Response:
         charts=charts,
         outcome_chart=outcome_chart,
         totals=views.outcome_totals(pulls),
+        lifecycle=[states[number] for number in sorted(states, reverse=True)][:50],
         recent=recent.runs,
         web_url=_settings(request).web_url,
     )

@@ -11,6 +11,8 @@ from typing import Any
 
 from bot.db.status_queries import MetricPoint, PullRecord, RunRecord
 from bot.status.svg_charts import Bar, Point, Series
+from evolve.changed_lines import ChangedLines, executed_sentence
+from evolve.wording import plural
 
 # Each chart of a repository's page and the metrics (as the engine names them) it draws.
 METRIC_CHARTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -99,6 +101,20 @@ def _attempts(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [a for a in attempts if isinstance(a, dict)] if isinstance(attempts, list) else []
 
 
+def attempt_changed_lines(attempt: dict[str, Any]) -> ChangedLines | None:
+    """The attempt's changed lines the tests execute, as its report recorded them (the PR's figure)."""
+    proof = attempt.get("proof")
+    raw = proof.get("changed_lines") if isinstance(proof, dict) else None
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return ChangedLines(
+            int(raw["executed"]), int(raw["executable"]), bool(raw["measured"]), (), int(raw.get("unmeasured", 0))
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def gate_lines(report: dict[str, Any]) -> tuple[GateLine, ...]:
     """Every gate verdict of every attempt, as the report recorded them."""
     lines = []
@@ -133,9 +149,12 @@ def timeline(record: RunRecord) -> tuple[TimelineEntry, ...]:
         failed = [str(g.get("gate")) for g in gates if g.get("status") in ("failed", "errored")]
         passed = bool(attempt.get("passed"))
         files = len(attempt.get("edits") or [])
-        detail = f"{files} file(s); " + (
+        detail = f"{plural(files, 'file')}; " + (
             "every gate passed" if passed else f"failed: {', '.join(failed)}" if failed else "did not pass"
         )
+        figure = attempt_changed_lines(attempt)
+        if figure is not None:
+            detail += "; " + executed_sentence(figure).replace("**", "")
         entries.append(
             TimelineEntry(f"attempt {attempt.get('number')}", None, detail, "passed" if passed else "failed")
         )

@@ -9,7 +9,9 @@ Anything else gets no token.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import ssl
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -93,7 +95,7 @@ class TokenServiceMinter:
     async def _ask(self, body: dict[str, Any]) -> tuple[httpx.Response | None, str | None]:
         """One request: the response, or why there was none."""
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, trust_env=False) as client:
+            async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, trust_env=False, verify=_tls_context()) as client:
                 response = await client.post(
                     self.url.rstrip("/") + TOKEN_PATH,
                     json=body,
@@ -116,6 +118,13 @@ class TokenServiceMinter:
             return MintedToken(str(data["token"]), parse_expiry(str(data["expires_at"])))
         except (KeyError, ValueError):
             raise GitHubError("the token service's answer has no token") from None
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every request to the token service: building one (loading the CA bundle) costs
+    milliseconds of CPU, which per delivery was most of a worker's time."""
+    return httpx.create_ssl_context()
 
 
 def _restarting(response: httpx.Response) -> bool:

@@ -6,7 +6,8 @@ looks the run or delivery up in the database and mints a token only while it is 
 one repository and to the permissions it needs (`RUN_PERMISSIONS`/`PLAN_PERMISSIONS` for a run,
 `DELIVERY_PERMISSIONS` for a delivery's replies; `AFTER_RUN_PERMISSIONS` for ten minutes after a run ended, for
 the dashboard redraw). Without the setting the endpoint does not exist (404); a missing
-or wrong secret gets 401, compared in constant time; an unknown run or delivery 404, a finished one 409.
+or wrong secret gets 401, compared in constant time (five wrong ones a minute per client address, then 429 with
+`Retry-After`); an unknown run or delivery 404, a finished one 409.
 
 The secret only proves the caller is one of the operator's workers: bind the web process's port (or this path)
 to a private network, as docs/github-app.md describes.
@@ -27,6 +28,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from bot.db import store
+from bot.db.delivery_seal import sealer_for
+from bot.failure_limits import client_address, limiter_on
 from bot.github.client import (
     PLAN_PERMISSIONS,
     RUN_PERMISSIONS,
@@ -49,13 +52,17 @@ log = logging.getLogger(__name__)
 TOKEN_PATH = "/internal/tokens"
 MAX_REQUEST_BYTES = 4096
 MIN_SECRET_LENGTH = 32
+TOKEN_LIMITER = "token_service_limiter"  # wrong internal secrets per client address (bot.failure_limits)
 # A delivery's handlers react, reply, read PRs and the configuration, ask a commenter's permission and keep the
-# dashboard issue, on the repositories the delivery names; they never push.
+# dashboard issue, on the repositories the delivery names; they read a bot PR's CI results; they never push.
 DELIVERY_PERMISSIONS: AppPermissionsType = {
     "issues": "write",
     "pull_requests": "write",
     "contents": "read",
     "metadata": "read",
+    "checks": "read",
+    "statuses": "read",
+    "actions": "read",
 }
 MAX_REPOSITORIES = 500  # what the access-token endpoint takes at most
 LIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
@@ -209,6 +216,21 @@ def _delivery_and_payload(ctx: BotContext, delivery_id: str) -> tuple[Delivery |
         return delivery, None
 
 
+def _check_seal(ctx: BotContext, delivery: Delivery | None) -> None:
+    """No token for a delivery row the web process did not seal (or that changed since): TokenRefused(409)."""
+    if delivery is None:
+        return
+    secret = ctx.settings.delivery_seal_secret()
+    problem = (
+        sealer_for(secret).problem(delivery.delivery_id, delivery.event, delivery.payload or "", delivery.seal)
+        if secret is not None
+        else "no secret to check delivery seals"
+    )
+    if problem is not None:
+        log.warning("token service: refused a token for delivery %r: %s", delivery.delivery_id[:64], problem)
+        raise TokenRefused(409, "the delivery was not sealed by the web process")
+
+
 def find_grant(ctx: BotContext, request: TokenRequest) -> Grant:
     """Look the run or delivery up and decide the grant (blocking: database reads)."""
     if request.run_id is not None:
@@ -217,7 +239,9 @@ def find_grant(ctx: BotContext, request: TokenRequest) -> Grant:
         grant = run_grant(run, repository)
     else:
         assert request.delivery_id is not None  # parse_request names exactly one
-        grant = delivery_grant(*_delivery_and_payload(ctx, request.delivery_id))
+        delivery, payload = _delivery_and_payload(ctx, request.delivery_id)
+        _check_seal(ctx, delivery)
+        grant = delivery_grant(delivery, payload)
     if request.installation_id is not None and request.installation_id != grant.installation_id:
         raise TokenRefused(409, "the run or delivery belongs to another installation")
     return grant
@@ -248,7 +272,18 @@ async def mint_token(request: Request) -> JSONResponse:
     secret = settings.internal_secret_value()
     if secret is None:  # the token service is off: nothing is reachable here
         return JSONResponse({"message": "Not Found"}, status_code=404)
+    limiter = limiter_on(request.app.state, TOKEN_LIMITER)
+    address = client_address(request.client)
+    wait = limiter.retry_after(address)
+    if wait is not None:  # before the comparison: a limited address learns nothing from its guesses
+        log.warning("token service: wrong internal secrets from %s are limited (429)", address)
+        return JSONResponse(
+            {"message": f"too many wrong internal secrets from this address; try again in {wait} seconds"},
+            status_code=429,
+            headers={"Retry-After": str(wait)},
+        )
     if not secret_matches(request.headers.get("authorization"), secret):
+        limiter.failed(address)
         log.warning("token service: refused a request without the internal secret (401)")
         return JSONResponse({"message": "the internal secret is missing or wrong"}, status_code=401)
     ctx: BotContext | None = getattr(request.app.state, "ctx", None)

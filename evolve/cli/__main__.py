@@ -2,6 +2,6 @@
 
 import sys
 
-from evolve.cli.main import main
+from evolve.cli.commands import main
 
 sys.exit(main())

@@ -65,6 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(plan)
     plan.add_argument("--focus", help="a theme or codemod id to plan for")
+    plan.add_argument(
+        "--base", default="HEAD", help="commit to plan for, as `evolve run --base` starts from it (default HEAD)"
+    )
+    plan.add_argument(
+        "--working-tree",
+        action="store_true",
+        help="plan the files as they are on disk, uncommitted changes included (default: the committed tree, which "
+        "is what `evolve run` changes)",
+    )
     plan.add_argument("--markdown", action="store_true", help="print markdown with a Mermaid diagram")
     plan.add_argument("--llm", action="store_true", help="include LLM themes (needs ANTHROPIC_API_KEY)")
     plan.add_argument("--coverage", action="store_true", help="measure coverage first (enables the tests theme)")
@@ -117,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the GitHub App web server and worker",
         description="Run the GitHub App. Settings come from EVOLVE_* environment variables (docs/github-app.md); "
-        "logs are JSON lines on stderr, so serve takes neither --json nor --quiet.",
+        "logs are text lines on stderr (EVOLVE_LOG_FORMAT=json: one JSON object per line), so serve takes neither "
+        "--json nor --quiet.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -128,5 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help="which parts to run: the web server (holds the App's key and mints workers' tokens), the worker "
         "(no key: needs EVOLVE_TOKEN_SERVICE_URL and EVOLVE_INTERNAL_SECRET), or both",
+    )
+    serve.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --role web: N web processes sharing the port (SO_REUSEPORT); EVOLVE_INTAKE_WRITER=process puts "
+        "one delivery writer process behind them",
     )
     return parser

@@ -26,7 +26,9 @@ class StepProgress:
         self.started = time.monotonic()
         self._lock = threading.Lock()
         self._printed: set[str] = set()
-        self._tasks: dict[str, TaskID] = {}
+        # Each step shown: its rich task id and whether it is counted. Kept here, not looked up in
+        # `Progress.tasks` (a list that `remove_task` shortens, so an id is no index into it).
+        self._tasks: dict[str, tuple[TaskID, bool]] = {}
         self._live: Progress | None = None
         if enabled and self.interactive:
             self._live = Progress(
@@ -52,16 +54,18 @@ class StepProgress:
 
     def _show(self, live: Progress, step: str, done: int, total: int) -> None:
         counted = total > 1
-        for other, task in list(self._tasks.items()):
+        for other, (task, other_counted) in list(self._tasks.items()):
             # A step without a count ends when the next step is reported; counted ones end at their total.
-            if other != step and live.tasks[task].total is None:
+            if other != step and not other_counted:
                 live.remove_task(task)
                 del self._tasks[other]
         known = self._tasks.get(step)
         if known is None:
-            self._tasks[step] = live.add_task(step, total=total if counted else None, completed=done)
+            task = live.add_task(step, total=total if counted else None, completed=done)
         else:
-            live.update(known, total=total if counted else None, completed=done)
+            task = known[0]
+            live.update(task, total=total if counted else None, completed=done)
+        self._tasks[step] = (task, counted)
         live.refresh()  # show it now, not at the next tick of rich's refresh thread
 
     def _print(self, step: str, done: int, total: int) -> None:
@@ -75,6 +79,14 @@ class StepProgress:
         else:
             return
         self.stream.flush()
+
+    def interrupt(self, message: str) -> None:
+        """End the display at once and show `message` (Ctrl-C: shown even with --quiet); report nothing more."""
+        with self._lock:
+            self.enabled = False
+            self.close()
+            self.stream.write(message + "\n")
+            self.stream.flush()
 
     def close(self) -> None:
         """End the display (the terminal lines disappear; plain output is left as it is)."""

@@ -5,14 +5,16 @@ Kept apart from the model: the plugin check needs the plugin registries, which n
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from evolve.config_loading.plugin_settings import plugin_problems
 from evolve.configuration.model import MAX_LISTED_ERRORS, EvolveConfig
+from evolve.configuration.suggestions import clip, unknown_key
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -20,20 +22,57 @@ else:  # pragma: no cover - exercised only on 3.10
     import tomli as tomllib
 from evolve.configuration.yaml_file import ConfigError, check_depth, load_untrusted_yaml
 
+MESSAGE_WIDTH = 800  # a message quotes what the file says: capped, and cut between words
+
 
 def _format_problems(source: str, problems: list[tuple[str, str]]) -> str:
     lines = [f"{source}: invalid evolve configuration"]
     for where, message in problems[:MAX_LISTED_ERRORS]:
-        lines.append(f"  {where[:200] or '(top level)'}: {message[:300]}")
+        lines.append(f"  {clip(where, 200) or '(top level)'}: {clip(message, MESSAGE_WIDTH)}")
     if len(problems) > MAX_LISTED_ERRORS:
         lines.append(f"  … and {len(problems) - MAX_LISTED_ERRORS} more")
     return "\n".join(lines)
 
 
 def _format_validation_error(source: str, error: ValidationError) -> str:
-    return _format_problems(
-        source, [(".".join(str(part) for part in item["loc"]), item["msg"]) for item in error.errors()]
-    )
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"])
+        message = item["msg"]
+        if item["type"] == "extra_forbidden" and item["loc"]:
+            message = _unknown_key_message(item["loc"])
+        problems.append((where, message))
+    return _format_problems(source, problems)
+
+
+def _unknown_key_message(loc: tuple[int | str, ...]) -> str:
+    """`unknown key 'attempt'; did you mean 'attempts'? valid keys: …` for a key no model at `loc` has."""
+    model = _model_at(EvolveConfig, loc[:-1])
+    name = str(loc[-1])
+    if model is None:
+        return f"unknown key {name!r}"
+    return unknown_key(name, model.model_fields)
+
+
+def _model_at(model: type[BaseModel], path: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The configuration model found at `path` under `model` (fields only), or None."""
+    for part in path:
+        field = model.model_fields.get(str(part))
+        found = _model_in(field.annotation) if field is not None else None
+        if found is None:
+            return None
+        model = found
+    return model
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):  # `Model | None`
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
 
 
 def parse_config(raw: Any, source: str = "configuration") -> EvolveConfig:
@@ -76,6 +115,8 @@ def _config_file(repo: Path) -> Path | None:
                     f"{part.relative_to(repo)} is a symbolic link; Evolve reads its configuration only from a "
                     "regular file in the repository and does not follow links. Replace the link with the file."
                 )
+        if path.is_file() and not os.path.realpath(path).startswith(os.path.realpath(repo) + os.sep):
+            raise ConfigError(f"{relative} leads outside the repository; Evolve reads its configuration only from it")
         if path.is_file() and (relative != "pyproject.toml" or _has_tool_evolve(path)):
             return path
     return None

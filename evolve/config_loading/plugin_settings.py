@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from evolve.configuration.suggestions import did_you_mean, name_list, unknown_key
 from evolve.plugins import settings_model
 
 if TYPE_CHECKING:
@@ -25,12 +26,39 @@ def plugin_problems(config: EvolveConfig) -> list[Problem]:
     return [*_gate_problems(config), *_codemod_problems(config), *_focus_problems(config)]
 
 
+SEE_ALL = {"gate": "`evolve config schema` lists them", "codemod": "`evolve codemods` lists them"}
+
+
 def _unknown(where: str, noun: str, names: Iterable[str], known: Iterable[str]) -> list[Problem]:
     valid = sorted(known)
     return [
-        (where, f"unknown {noun} {name!r}; valid {noun}s: {', '.join(valid) or '(none installed)'}")
+        (
+            where,
+            f"unknown {noun} {name!r}; {did_you_mean(name, valid)}"
+            f"valid {noun}s: {name_list(valid, more=SEE_ALL.get(noun, ''))}",
+        )
         for name in dict.fromkeys(names)
         if name not in valid
+    ]
+
+
+def _unknown_key(section: str, noun: str, name: str, keys: Iterable[str], known: Iterable[str]) -> Problem:
+    """`gates.<name>` / `codemods.<name>` that is neither a key of the section nor an installed plugin."""
+    keys, valid = list(keys), sorted(known)
+    return (
+        f"{section}.{name}",
+        f"unknown key or {noun} {name!r}; {did_you_mean(name, [*keys, *valid])}"
+        f"{section} takes the keys {', '.join(keys)}, and `{section}.<{noun}>: {{...}}` for the settings of a {noun} "
+        f"({name_list(valid, more=SEE_ALL.get(noun, ''))})",
+    )
+
+
+def _section_keys(model: type[BaseModel]) -> list[str]:
+    """The section's own keys: not a plugin's settings (`gates.tests: {...}`), nor the older `plugins` spelling."""
+    return [
+        name
+        for name, field in model.model_fields.items()
+        if name != "plugins" and not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel))
     ]
 
 
@@ -46,8 +74,9 @@ def _gate_problems(config: EvolveConfig) -> list[Problem]:
         *_unknown("gates.disabled", "gate", gates.disabled, known),
     ]
     written = gates.plugin_settings
-    for name in written:
-        problems += _unknown(f"gates.{name}", "gate", [name], known)
+    problems += [
+        _unknown_key("gates", "gate", name, _section_keys(type(gates)), known) for name in written if name not in known
+    ]
     for name in sorted(set(written) & set(known)):
         if name in CORE_GATE_SETTINGS:
             continue  # already validated by the core's own model
@@ -61,7 +90,15 @@ def _settings_problems(where: str, model: type[BaseModel], written: Any) -> list
     try:
         model.model_validate(written)
     except ValidationError as error:
-        return [(where + "".join(f".{part}" for part in item["loc"]), item["msg"]) for item in error.errors()]
+        return [
+            (
+                where + "".join(f".{part}" for part in item["loc"]),
+                unknown_key(str(item["loc"][-1]), model.model_fields)
+                if item["type"] == "extra_forbidden" and len(item["loc"]) == 1
+                else item["msg"],
+            )
+            for item in error.errors()
+        ]
     return []
 
 
@@ -76,8 +113,11 @@ def _codemod_problems(config: EvolveConfig) -> list[Problem]:
         *_unknown("codemods.reenabled", "codemod", codemods.reenabled, known),
     ]
     written = codemods.plugin_settings
-    for name in written:
-        problems += _unknown(f"codemods.{name}", "codemod", [name], known)
+    problems += [
+        _unknown_key("codemods", "codemod", name, _section_keys(type(codemods)), known)
+        for name in written
+        if name not in known
+    ]
     for name in sorted(set(written) & set(known)):
         codemod = CODEMODS.load_named([name])[name]
         problems += _settings_problems(f"codemods.{name}", settings_model(codemod), written[name])
@@ -90,13 +130,24 @@ def _focus_problems(config: EvolveConfig) -> list[Problem]:
     valid = known_focuses()
     if config.focus in valid:
         return []
-    return [("focus", f"unknown theme or codemod {config.focus!r}; valid: {', '.join(valid)}")]
+    return [("focus", unknown_focus(config.focus, valid))]
+
+
+def unknown_focus(focus: str, valid: Iterable[str]) -> str:
+    """The message for a focus that names no theme or codemod: a did-you-mean and the valid names."""
+    return f"unknown theme or codemod {focus!r}; {did_you_mean(focus, valid)}valid: {name_list(valid)}"
 
 
 def known_focuses() -> list[str]:
     """Every theme and codemod id a focus may name: codemod themes and ids, and the LLM themes."""
-    from evolve.codemods.registry import available_codemods
     from evolve.plan.planner import LLM_THEMES
 
+    return sorted({*codemod_focuses(), *LLM_THEMES})
+
+
+def codemod_focuses() -> set[str]:
+    """The focuses the codemod catalog serves without the LLM: codemod ids and their themes."""
+    from evolve.codemods.registry import available_codemods
+
     codemods = available_codemods()
-    return sorted({*codemods, *(cls.metadata.theme for cls in codemods.values()), *LLM_THEMES})
+    return {*codemods, *(cls.metadata.theme for cls in codemods.values())}

@@ -163,6 +163,24 @@ class ScopeConfig(_Model):
     include_kinds: list[EditableKind] = Field(default_factory=lambda: list(DEFAULT_KINDS))
 
 
+RiskTier = Literal["low", "medium", "high"]
+MergeMethod = Literal["merge", "squash", "rebase"]
+
+
+class AutomergeConfig(_Model):
+    """Merging Evolve's own PR once the repository's CI is green (the App only; off by default).
+
+    The App merges only when every check branch protection requires passed, every check on the head is green,
+    the PR holds only Evolve's commits, its risk is at most `max_risk`, and (with `require_review`) someone with
+    write access approved it. GitHub's branch protection has the last word: a merge it refuses is left as is.
+    """
+
+    enabled: bool = False
+    max_risk: RiskTier = "low"
+    method: MergeMethod = "squash"
+    require_review: bool = True
+
+
 class EvolveConfig(_Model):
     """Everything a repository can configure. Every field has a sensible default."""
 
@@ -178,6 +196,7 @@ class EvolveConfig(_Model):
     gates: GatesConfig = GatesConfig()
     llm: LLMConfig = LLMConfig()
     dashboard: bool = True  # the App keeps a dashboard issue; false: it keeps none (and edits nothing)
+    automerge: AutomergeConfig = AutomergeConfig()
 
     @field_validator("schedule")
     @classmethod

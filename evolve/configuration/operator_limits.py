@@ -1,4 +1,5 @@
-"""What the operator decides and a repository may only lower: LLM access, models, spending, run time, PR size.
+"""What the operator decides and a repository may only lower: LLM access, models, spending, run time, PR size,
+network for tests.
 
 The person who runs Evolve pays for the model and the machine, so the API key, the base URL, the
 models, the token and dollar budgets, the test time-out and the pull-request limits come from the
@@ -57,6 +58,9 @@ class OperatorLimits(BaseModel):
     max_changed_lines: int = Field(2000, ge=1)
     max_open_prs: int = Field(5, ge=0)
     runs_per_hour: int = Field(10, ge=1)
+    # Whether a repository's tests may have network at all (`gates.tests.allow_network` can then turn it on).
+    # Granted, it is the installs' egress: the package indexes through Evolve's proxy, never the host's network.
+    tests_network: bool = False
 
     @field_validator("llm_allowed_models", mode="before")
     @classmethod
@@ -133,11 +137,17 @@ def apply_operator_limits(
     timeout = min(tests.timeout, limits.tests_timeout_seconds)
     if tests.timeout > limits.tests_timeout_seconds:
         notes.append(f"gates.tests.timeout {tests.timeout} is above the operator's limit; using {timeout}")
+    network = tests.allow_network and limits.tests_network
+    if tests.allow_network and not network:
+        notes.append(
+            "gates.tests.allow_network is not granted by the operator (EVOLVE_TESTS_NETWORK); tests run offline"
+        )
+    tests_update = {"timeout": timeout, "allow_network": network}
     limited = config.model_copy(
         update={
             "llm": llm.model_copy(update=llm_update),
             "limits": config.limits.model_copy(update=pr_update),
-            "gates": config.gates.model_copy(update={"tests": tests.model_copy(update={"timeout": timeout})}),
+            "gates": config.gates.model_copy(update={"tests": tests.model_copy(update=tests_update)}),
         }
     )
     return limited, tuple(notes)

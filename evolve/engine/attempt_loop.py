@@ -13,12 +13,13 @@ from dataclasses import replace
 from evolve.edits import FileEdit
 from evolve.engine.attempts import AttemptOutcome, AttemptTrees, BaseMeasurements, run_attempt
 from evolve.engine.narrowing import narrow_edits
+from evolve.environments.model import Environment
 from evolve.findings import ScanResult
 from evolve.runs import AttemptFeedback, AttemptRecord
 from evolve.suites.startup import cannot_run_message, cannot_start_reason
 
 from .proposal import propose
-from .values import Drafted, Judged, LoopEnd, LoopState, Measured, ReportBasis, RunSetup
+from .values import Drafted, Judged, LoopEnd, LoopState, Measured, Proposal, ReportBasis, RunSetup
 
 UNPROVABLE_NOTE = "every change was left out: no test executes it and nothing proves it equivalent"
 ASK_AGAIN_NOTE = "failing gates' evidence goes back to the model"
@@ -30,6 +31,17 @@ def _recorded(state: LoopState, record: AttemptRecord) -> LoopState:
 
 def _files(edits: tuple[FileEdit, ...]) -> tuple[str, ...]:
     return tuple(sorted({e.path for e in edits}))
+
+
+def with_install_failure(cannot_start: str | None, environment: Environment | None) -> str | None:
+    """Why base's suite cannot start, with the cause behind it when the project itself could not be installed
+    (uv's words: an unsatisfiable dependency is why `No module named …` follows)."""
+    if cannot_start is None or environment is None or not environment.install_failure:
+        return cannot_start
+    return (
+        f"{cannot_start}; the project itself could not be installed ({environment.install_failure}): fix its "
+        "declared dependencies, or pass --python an interpreter that has them"
+    )
 
 
 def stop_reason(result: AttemptOutcome, cannot_start: str | None) -> str | None:
@@ -100,13 +112,36 @@ def fixes_why_base_cannot_start(basis: ReportBasis, result: AttemptOutcome) -> b
     return bool(plan is not None and plan.red_tests and head is not None and cannot_start_reason(head) is None)
 
 
+def after_ci_failure(
+    setup: RunSetup, proposal: Proposal, state: LoopState, scan: ScanResult
+) -> tuple[Proposal, LoopState]:
+    """The first edits of a run that redoes a change the repository's CI failed: a codemod plan drops the files
+    the CI blames (bisects when it names none); an LLM plan gets the failure as evidence, like a failed gate's."""
+    ci = setup.options.ci_feedback
+    if ci is None:
+        return proposal, state
+    if proposal.codemod_plan:
+        narrowed = narrow_edits(state.edits, (ci.result,))
+        record = AttemptRecord(ci.attempts_used, state.edits, (ci.result,), narrowed.dropped, f"CI: {narrowed.note}")
+        return proposal, replace(_recorded(state, record), edits=narrowed.kept)
+    feedback = AttemptFeedback(ci.attempts_used, (ci.result,), state.edits)
+    proposal = propose(proposal, setup.base, feedback, scan, setup.rules)
+    record = AttemptRecord(ci.attempts_used, state.edits, (ci.result,), note=f"CI: {ASK_AGAIN_NOTE}")
+    return proposal, replace(_recorded(state, record), edits=proposal.edits, provider_notes=proposal.notes)
+
+
 def run_attempts(setup: RunSetup, drafted: Drafted, built: Measured, scan: ScanResult) -> LoopEnd:
-    """Up to `config.attempts` attempts, until one passes every gate, the edits run out or the run must end."""
+    """Up to `config.attempts` attempts, until one passes every gate, the edits run out or the run must end.
+
+    A run redoing a change CI failed continues the count: its attempts are numbered after those already spent.
+    """
     proposal = drafted.proposal
     state = LoopState(proposal.edits, proposal.notes)
+    proposal, state = after_ci_failure(setup, proposal, state, scan)
     basis = built.basis
     most = setup.config.attempts
-    for number in range(1, most + 1):
+    first = setup.options.ci_feedback.attempts_used + 1 if setup.options.ci_feedback else 1
+    for number in range(first, most + 1):
         if not state.edits:
             break
         setup.say(f"attempt {number}: gates", number, most)
@@ -114,6 +149,8 @@ def run_attempts(setup: RunSetup, drafted: Drafted, built: Measured, scan: ScanR
         cannot_start = cannot_start_reason(built.measured.tests)
         if cannot_start is not None and fixes_why_base_cannot_start(basis, result):
             cannot_start = None
+
+        cannot_start = with_install_failure(cannot_start_reason(built.measured.tests), built.measured.environment)
         judged = judge_attempt(state, number, result, proposal.codemod_plan, cannot_start)
         basis = with_test_time(basis.add_time("gates", seconds), judged, built.measured)
         state = judged.state

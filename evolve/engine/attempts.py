@@ -89,7 +89,9 @@ def base_test_run(
     key = cache_key(
         base_sha,
         (command.runner, *command.args) if command else (),
-        environment.key if environment is not None and environment.key else environment_key(python),
+        environment.key
+        if environment is not None and environment.key
+        else environment_key(python, environment.description if environment is not None else ""),
         (f"network={config.gates.tests.allow_network}",),
     )
     cached = measured.cache.load(key) if command is not None else None
@@ -119,7 +121,8 @@ def tests_summary(base: Path, config: EvolveConfig, measured: BaseMeasurements, 
     def counts(run: TestRun | None) -> dict:
         if run is None:
             return {}
-        fields: tuple[str, ...] = ("passed", "failed", "errors", "skipped", "no_tests", "timed_out", "duration")
+        fields: tuple[str, ...] = ("passed", "failed", "errors", "skipped", "xfailed", "xpassed")
+        fields += ("subtests_passed", "subtests_failed", "subtests_skipped", "no_tests", "timed_out", "duration")
         fields += ("returncode", "isolation", "limits_enforced")  # how the repository's code was contained
         return {name: getattr(run, name) for name in fields}
 
@@ -353,13 +356,13 @@ class _MeasuringSetup:
 
 
 def _relabelled(
-    proof: EditProof, proof_run: TestRun | None, edits: tuple[FileEdit, ...], measured: BaseMeasurements
+    proof: EditProof, edits: tuple[FileEdit, ...], measured: BaseMeasurements, head_tests: TestRun | None
 ) -> EditProof:
-    """The proof labelled from base's coverage, for the report, when base's tests ran after the proof was made;
-    the hunks dropped before the gates stay listed."""
-    if measured.tests is None or measured.tests is proof_run:
+    """The proof of the change the gates judged, for the report: the kept edits labelled from base's coverage and
+    head's (the figure the coverage gate states too); the hunks dropped before the gates stay listed."""
+    if measured.tests is None:
         return proof
-    relabelled = prove_edits(edits, measured.tests, risky_codemods())
+    relabelled = prove_edits(edits, measured.tests, risky_codemods(), head_tests, drop=False)
     hunks = sorted((*proof.dropped, *relabelled.hunks), key=lambda h: (h.path, h.base_start))
     return replace(relabelled, hunks=tuple(hunks))
 
@@ -385,7 +388,7 @@ def run_attempt(
     """Make head = base's commit plus the proven part of `edits`, and evaluate the configured gates. The diff
     and changed lines come from the edits, not from a tree."""
     say = _Announcer(progress)
-    proof, proof_run = _prove(trees, edits, config, measured, say)
+    proof, _ = _prove(trees, edits, config, measured, say)
     edits = proof.kept
     _fresh_head(trees)
     if not edits:
@@ -405,11 +408,12 @@ def run_attempt(
         measuring = _Measuring(setup, pool)
         context.scan, context.run_tests = measuring.scan, measuring.run_tests
         results = evaluate_gates(gates, context)
+    head_tests = with_base_coverage(measuring.head_run(), measured.tests)
     return AttemptOutcome(
         gate_results=(*results, *_characterization(trees.base, edits, config, measured, say)),
         diff=summary.text,
         changed_lines=summary.changed_lines,
-        head_tests=with_base_coverage(measuring.head_run(), measured.tests),
+        head_tests=head_tests,
         edits=edits,
-        proof=_relabelled(proof, proof_run, edits, measured),
+        proof=_relabelled(proof, edits, measured, head_tests),
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from evolve.edits import FileEdit
 from evolve.results import GateResult
+from evolve.wording import plural
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,9 @@ def narrow_edits(edits: tuple[FileEdit, ...], results: tuple[GateResult, ...]) -
     if blamed:
         gates = ", ".join(sorted({r.gate for r in failing if set(r.blame) & set(blamed)}))
         kept = tuple(edit for edit in edits if edit.path not in blamed)
-        return Narrowing(kept, tuple(blamed), f"dropped {len(blamed)} file(s) blamed by {gates}: {', '.join(blamed)}")
+        return Narrowing(
+            kept, tuple(blamed), f"dropped {plural(len(blamed), 'file')} blamed by {gates}: {', '.join(blamed)}"
+        )
     if len(edits) > 1:
         ordered = sorted(edits, key=lambda edit: edit.path)
         half = len(ordered) // 2

@@ -202,24 +202,33 @@ def resolve_base(repository: Repository, ref: str) -> str:
 
 
 def plan_repository(
-    repo: Path, options: RunOptions = RunOptions(), config: EvolveConfig | None = None, progress: Progress | None = None
+    repo: Path,
+    options: RunOptions = RunOptions(),
+    config: EvolveConfig | None = None,
+    progress: Progress | None = None,
+    *,
+    working_tree: bool = False,
 ) -> PlanOutcome:
-    """Research and plan a checkout as it is on disk (a bare repository: its base commit). Raises
+    """Research and plan the commit a run would start from (`options.base_ref`, exported as `evolve run` exports
+    it), or with `working_tree` the checkout's files as they are on disk, uncommitted changes included. The
+    configuration is the working tree's, as for `evolve run` (a bare repository: the commit's). Raises
     ConfigError/GitError."""
     repository = open_repository(repo)
     base_sha = resolve_base(repository, options.base_ref)
-    if repository.work_tree is not None:
+    if working_tree and repository.work_tree is not None:
         scan, plan, config = _plan_tree(repository.work_tree, base_sha, options, config, progress)
         return PlanOutcome(repository.work_tree, base_sha, config, scan, plan)
+    if config is None and repository.work_tree is not None:
+        config = load_config(repository.work_tree)
     run_dir = make_run_directory(
-        options.work_dir or default_root(), f"plan-{uuid.uuid4().hex[:12]}", repository.git_dir
+        options.work_dir or default_root(), f"plan-{uuid.uuid4().hex[:12]}", repository.work_tree or repository.git_dir
     )
     try:
         tree = export_tree(repository.git_dir, base_sha, run_dir / "base").path
         scan, plan, config = _plan_tree(tree, base_sha, options, config, progress)
     finally:
         remove_run_directory(run_dir)
-    return PlanOutcome(repository.git_dir, base_sha, config, scan, plan)
+    return PlanOutcome(repository.work_tree or repository.git_dir, base_sha, config, scan, plan)
 
 
 def _plan_tree(

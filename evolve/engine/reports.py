@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from evolve.edits import FileEdit
 from evolve.environments.model import Environment, EnvironmentFailure
@@ -16,6 +16,7 @@ from evolve.results import Metric
 from evolve.run_status import RunStatus
 from evolve.runs import AttemptRecord, RunOptions, RunReport
 from evolve.suites.runs import TestRun
+from evolve.wording import plural
 
 from .values import LlmStage, LoopState, Proposal, ReportBasis
 
@@ -58,7 +59,7 @@ def dry_run(
     )
     return basis.report(
         RunStatus.DRY_RUN,
-        f"Dry run: {len(edits)} file(s) would change; no branch was made.",
+        f"Dry run: {plural(len(edits), 'file')} would change; no branch was made.",
         attempts=(record,),
         codemods=codemods_used(edits, catalog),
         diff="".join(e.diff() for e in edits),
@@ -88,7 +89,7 @@ def failure_message(state: LoopState) -> str:
         return UNPROVABLE_MESSAGE
     failing = sorted({r.gate for r in state.last_results if not r.ok})
     return (
-        f"No change passed every gate in {len(attempts)} attempt(s)"
+        f"No change passed every gate in {plural(len(attempts), 'attempt')}"
         + (f" (last failing: {', '.join(failing)})" if failing else "")
         + "; nothing was committed."
     )
@@ -100,13 +101,20 @@ def failure_status(state: LoopState) -> RunStatus:
     return RunStatus.NOTHING_TO_DO if only_unprovable else RunStatus.FAILED
 
 
-def failed(basis: ReportBasis, state: LoopState, llm: dict[str, Any], tests: dict[str, Any], most: int) -> RunReport:
+def failed(
+    basis: ReportBasis,
+    state: LoopState,
+    llm: dict[str, Any],
+    tests: dict[str, Any],
+    most: int,
+    surface: Literal["cli", "app"] = "cli",
+) -> RunReport:
     """No attempt passed every gate: the attempts, why, and the report's Markdown."""
     report = basis.report(
         failure_status(state), failure_message(state), attempts=state.attempts, codemods=(), llm=llm, tests=tests
     )
     assert basis.plan is not None  # a failed run had a plan
-    markdown = render_report_markdown(report.to_dict(), basis.plan, state.last_results, (), most)
+    markdown = render_report_markdown(report.to_dict(), basis.plan, state.last_results, (), most, surface)
     return replace(report, markdown=markdown)
 
 
@@ -134,13 +142,14 @@ def repo_metrics(
     return tuple(metrics)
 
 
-def commit_message(plan: Plan, edits: tuple[FileEdit, ...], resolved: int, run_id: str) -> str:
-    """The commit's message: theme, counts, codemods and the run id trailer."""
+def commit_message(plan: Plan, edits: tuple[FileEdit, ...], resolved: int, run_id: str, title: str = "") -> str:
+    """The commit's message: the change's title (else the plan's), counts, codemods and the run id trailer."""
     codemods = sorted({c.codemod for e in edits for c in e.changes})
+    heading = title or plan.title
     body = [
-        f"evolve: {plan.title[0].lower() + plan.title[1:] if plan.title else plan.theme}",
+        f"evolve: {heading[0].lower() + heading[1:] if heading else plan.theme}",
         "",
-        f"Theme {plan.theme}: {len(edits)} file(s) changed, {resolved} finding(s) resolved.",
+        f"Theme {plan.theme}: {plural(len(edits), 'file')} changed, {plural(resolved, 'finding')} resolved.",
     ]
     if codemods:
         body.append("Codemods: " + ", ".join(codemods) + ".")
@@ -156,12 +165,12 @@ def branch_name(options: RunOptions, plan: Plan, base_sha: str) -> str:
     return f"{options.branch_prefix}/{plan.theme}-{digest}"
 
 
-def success_message(edits: tuple[FileEdit, ...], branch: str, note: str | None) -> str:
-    """One sentence on what passed, and where the change went when not where it was asked."""
+def success_message(edits: tuple[FileEdit, ...], branch: str, note: str | None, changes: int | None = None) -> str:
+    """One sentence on what passed, and where the change went when not where it was asked. `changes` is how many
+    changes the report lists (its proof's kept hunks), else the codemods' change records are counted."""
     files = len(edits)
-    message = (
-        f"Evolve made {sum(len(e.changes) for e in edits) or files} change(s) in {files} file(s) that pass every gate."
-    )
+    count = changes if changes else (sum(len(e.changes) for e in edits) or files)
+    message = f"Evolve made {plural(count, 'change')} in {plural(files, 'file')} that pass every gate."
     if note:
         message += f" Note: {note}; the change is on `{branch}` instead."
     return message

@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from evolve.environments.local_interpreter import local_venv, tracked_venv
 from evolve.environments.model import EnvironmentSettings, default_cache_dir
-from evolve.environments.prepare import local_venv
 from evolve.environments.store import DEFAULT_MAX_BYTES, EnvironmentStore, StoredEnvironment
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(i?B)?\s*$", re.I)
@@ -42,8 +42,9 @@ def add_environment_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("test environment")
     group.add_argument(
         "--python",
-        help="run the tests with this interpreter as it is (default: the repository's own .venv when it has one, "
-        "else an environment Evolve builds from the project's declared test dependencies)",
+        help="run the tests with this interpreter as it is, probed and run only in the sandbox (default: the "
+        "repository's own untracked .venv when it has one; a .venv git tracks is ignored), else an environment "
+        "Evolve builds from the project's declared test dependencies)",
     )
     group.add_argument(
         "--build-env",
@@ -51,8 +52,24 @@ def add_environment_options(parser: argparse.ArgumentParser) -> None:
         help="build the environment from the project's declarations even when the repository has a .venv",
     )
     _add_store_options(group)
-    group.add_argument("--index-url", default=os.environ.get("EVOLVE_INDEX_URL"), help="package index for installs")
-    group.add_argument("--extra-index-url", default=os.environ.get("EVOLVE_EXTRA_INDEX_URL"))
+    group.add_argument(
+        "--index-url",
+        default=_first_set("EVOLVE_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL", "PIP_INDEX_URL"),
+        help="package index for installs (default: EVOLVE_INDEX_URL, else UV_DEFAULT_INDEX, UV_INDEX_URL or "
+        "PIP_INDEX_URL, else PyPI); installs reach only the indexes' hosts, through Evolve's egress proxy",
+    )
+    group.add_argument(
+        "--extra-index-url",
+        default=_first_set("EVOLVE_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL", "PIP_EXTRA_INDEX_URL"),
+        help="further index (default: EVOLVE_EXTRA_INDEX_URL, else UV_EXTRA_INDEX_URL or PIP_EXTRA_INDEX_URL)",
+    )
+    group.add_argument(
+        "--allow-test-network",
+        action="store_true",
+        default=os.environ.get("EVOLVE_TESTS_NETWORK", "").lower() in ("1", "true", "yes"),
+        help="let the tests have network when the repository's config asks (gates.tests.allow_network): the "
+        "package indexes through Evolve's egress proxy, never the host's network (env EVOLVE_TESTS_NETWORK)",
+    )
     group.add_argument(
         "--no-install-network",
         action="store_true",
@@ -78,21 +95,41 @@ def _add_store_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup
     )
 
 
+def _first_set(*names: str) -> str | None:
+    return next((os.environ[name] for name in names if os.environ.get(name, "").strip()), None)
+
+
+COMMITTED_VENV = (
+    "evolve: note: {venv}/ is committed to the repository (git tracks files in it), so it is not yours to run: "
+    "it is ignored and an environment is built from the project's declarations instead"
+)
+
+
 def settings_from_args(args: argparse.Namespace, checkout: Path) -> EnvironmentSettings:
-    """The CLI's environment settings: --python, else the checkout's own .venv, else a built environment."""
+    """The CLI's environment settings: --python, else the checkout's own untracked .venv, else a built
+    environment. The repository is the tenant: its own uv cache, its own environments."""
+    identity = str(Path(checkout).resolve())
     settings = EnvironmentSettings(
         data_dir=getattr(args, "data_dir", None) or default_cache_dir(),
         max_bytes=getattr(args, "env_max_size", None) or DEFAULT_MAX_BYTES,
         install_network=not getattr(args, "no_install_network", False),
         index_url=getattr(args, "index_url", None),
         extra_index_url=getattr(args, "extra_index_url", None),
+        tenant=identity,
+        repository=identity,
+        tests_network=bool(getattr(args, "allow_test_network", False)),
+        egress_hosts=tuple(h.strip() for h in os.environ.get("EVOLVE_EGRESS_HOSTS", "").split(",") if h.strip()),
     )
     if getattr(args, "python", None):
         return _with_python(settings, args.python, "--python")
     own = None if getattr(args, "build_env", False) else local_venv(checkout)
-    if own is not None:
-        return _with_python(settings, own, "the repository's own virtualenv")
-    return settings
+    if own is None:
+        return settings
+    committed = tracked_venv(checkout, own)
+    if committed is not None:
+        print(COMMITTED_VENV.format(venv=committed), file=sys.stderr)
+        return settings
+    return _with_python(settings, own, "the repository's own virtualenv")
 
 
 def _with_python(settings: EnvironmentSettings, python: str, origin: str) -> EnvironmentSettings:
@@ -134,7 +171,7 @@ def command_env(args: argparse.Namespace) -> int:
             print(f"{entry.key}  {human_size(entry.size_bytes):>10}  last used {used}  {entry.interpreter}")
             print(f"    built from: {entry.built_from}")
         total = sum(e.size_bytes for e in entries)
-        print(f"{len(entries)} environment(s), {human_size(total)} in {store.root}")
+        print(f"{_environments(len(entries))}, {human_size(total)} in {store.root}")
         return 0
     if args.all:
         removed = [e.key for e in store.entries() if store.remove(e.key)]
@@ -149,7 +186,7 @@ def command_env(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"removed": removed}, indent=2))
     elif not args.quiet:
-        print(f"removed {len(removed)} environment(s)" + (": " + ", ".join(removed) if removed else ""))
+        print(f"removed {_environments(len(removed))}" + (": " + ", ".join(removed) if removed else ""))
     return 0
 
 
@@ -163,3 +200,8 @@ def _entry_dict(entry: StoredEnvironment) -> dict[str, object]:
         "built_from": entry.built_from,
         "install_commands": entry.metadata.get("install_commands", []),
     }
+
+
+def _environments(count: int) -> str:
+    """`1 environment`, `2 environments`."""
+    return f"{count} environment{'' if count == 1 else 's'}"

@@ -15,7 +15,7 @@ from evolve.environments.declarations import Declared
 from evolve.environments.interpreters import Interpreter
 from evolve.environments.requirements_files import classify_requirement, requirement_name
 
-KEY_SCHEMA = 2  # 2: environments keep the extension modules their build compiled into the tree
+KEY_SCHEMA = 3  # 3: the repository is part of the key; Evolve's record lives outside the environment
 InstallMode = Literal["editable", "regular", "without-project"]
 REPO_IN_SANDBOX = "/work/repo"  # where the sandbox shows the tree (the editable install points there)
 
@@ -86,8 +86,10 @@ def make_plan(
     configured: Sequence[str] = (),
     index: Sequence[str | None] = (),
     uv_version: str = "",
+    repository: str = "",
 ) -> InstallPlan:
-    """The install plan (and its key) for a project on one interpreter."""
+    """The install plan (and its key) for a project on one interpreter. `repository` names whose environment it
+    is: two repositories with the same declarations still get two environments (no tenant runs another's build)."""
     configured_requirements, commands, notes = split_configured(configured)
     requirements = list(dict.fromkeys((*declared.requirements, *configured_requirements)))
     names = {requirement_name(r) for r in requirements}
@@ -112,6 +114,7 @@ def make_plan(
         "self": [declared.install_self, list(declared.extras)],
         "index": list(index),
         "uv": uv_version,
+        "repository": repository,
     }
     key = hashlib.sha256(json.dumps(decided, sort_keys=True).encode()).hexdigest()[:24]
     return InstallPlan(

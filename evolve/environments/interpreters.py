@@ -64,6 +64,21 @@ def candidate_paths(environ: dict[str, str] | None = None, with_uv: bool = True)
     return list(dict.fromkeys(found))
 
 
+def outside_of(paths: Iterable[str], trees: Iterable[Path]) -> list[str]:
+    """`paths` without any inside one of `trees` (by path or by what it links to): a repository's own interpreter
+    (a committed `.venv` the user activated, so on PATH) is never probed on the host."""
+    roots = [os.path.realpath(tree) for tree in trees]
+
+    def inside(path: str) -> bool:
+        return any(
+            candidate == root or candidate.startswith(root + os.sep)
+            for root in roots
+            for candidate in (os.path.abspath(path), os.path.realpath(path))
+        )
+
+    return [path for path in paths if not inside(path)]
+
+
 def _uv_pythons() -> list[str]:
     """The interpreter `uv python find` would use (it also knows uv-managed and registry installations)."""
     from evolve.environments.uv_tool import uv_binary
@@ -162,11 +177,16 @@ def choose_interpreter(
 
 def _configured(interpreters: Sequence[Interpreter], wanted: str, have: str) -> Interpreter:
     if os.sep in wanted or wanted.startswith("python"):
+        # Only one of the interpreters Evolve found on the machine: a path in the repository's config is never
+        # started on the host to find out what it is (it could be a script the repository ships).
         path = wanted if os.sep in wanted else shutil.which(wanted)
-        found = probe(path) if path and os.path.exists(path) else None
-        if found is None:
-            raise NoInterpreter(f"gates.tests.python {wanted!r} is not a usable Python interpreter")
-        return found
+        real = os.path.realpath(path) if path and os.path.isabs(path) else None
+        for interpreter in interpreters:
+            if real is not None and real == interpreter.path:
+                return interpreter
+        raise NoInterpreter(
+            f"gates.tests.python {wanted!r} is not one of this machine's Python interpreters (found: {have})"
+        )
     match = re.fullmatch(r"(\d+)\.(\d+)(?:\.(\d+))?", wanted.strip())
     if not match:
         raise NoInterpreter(f"gates.tests.python {wanted!r} is neither a path nor a version such as 3.12")

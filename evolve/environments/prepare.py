@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from evolve.configuration.model import EvolveConfig
@@ -16,8 +17,9 @@ from evolve.environments.interpreters import (
     available_interpreters,
     candidate_paths,
     choose_interpreter,
-    probe,
+    outside_of,
 )
+from evolve.environments.local_interpreter import chosen_interpreter
 from evolve.environments.model import Environment, EnvironmentFailure, EnvironmentSettings
 from evolve.environments.project_files import read_project_files
 from evolve.environments.store import EnvironmentStore
@@ -30,23 +32,6 @@ def own_interpreter(note: str = "Evolve's own interpreter") -> Environment:
     return Environment(python=sys.executable, kind="evolve", description=f"Python {version} ({note})")
 
 
-def chosen_interpreter(python: str, origin: str) -> Environment | EnvironmentFailure:
-    """An interpreter the user chose (`--python`, the repository's `.venv`), used as it is."""
-    found = probe(python) if os.path.exists(python) else None
-    if found is None:
-        return EnvironmentFailure(f"{python} ({origin}) is not a usable Python interpreter")
-    return Environment(python=python, kind="local", description=f"Python {found.version_text} from {origin}: {python}")
-
-
-def local_venv(checkout: Path) -> str | None:
-    """The python of a checkout's own `.venv` (or `venv`), when it has one."""
-    for name in (".venv", "venv"):
-        python = Path(checkout) / name / "bin" / "python"
-        if python.exists():
-            return str(python)
-    return None
-
-
 def plan_environment(
     root: Path, config: EvolveConfig, settings: EnvironmentSettings, runner: str
 ) -> InstallPlan | EnvironmentFailure:
@@ -56,14 +41,15 @@ def plan_environment(
     store = EnvironmentStore(settings.store_dir, settings.max_bytes)
     probes = store.root / "interpreters.json"
     wanted = config.gates.tests.python
+    trees = [Path(root), *([Path(settings.repository)] if os.path.isabs(settings.repository) else [])]
     try:
         # PATH and pyenv first; `uv python find` (a process start) only when they have nothing that fits.
-        interpreter = choose_interpreter(
-            available_interpreters(candidate_paths(with_uv=False), probes), declared.requires_python, wanted
-        )
+        found = available_interpreters(outside_of(candidate_paths(with_uv=False), trees), probes)
+        interpreter = choose_interpreter(found, declared.requires_python, wanted)
     except NoInterpreter:
         try:
-            interpreter = choose_interpreter(available_interpreters(None, probes), declared.requires_python, wanted)
+            found = available_interpreters(outside_of(candidate_paths(), trees), probes)
+            interpreter = choose_interpreter(found, declared.requires_python, wanted)
         except NoInterpreter as error:
             return EnvironmentFailure(str(error))
     return make_plan(
@@ -74,15 +60,26 @@ def plan_environment(
         configured=config.gates.tests.install,
         index=(settings.index_url, settings.extra_index_url, "offline" if not settings.install_network else None),
         uv_version=uv_version(),
+        repository=settings.repository,
     )
 
 
 def prepare_environment(
     root: Path, config: EvolveConfig, settings: EnvironmentSettings, runner: Runner | None = None
 ) -> Environment | EnvironmentFailure:
-    """The environment for the suite of `root`. Never raises for the project's problems: a failure is a value."""
+    """The environment for the suite of `root`. Never raises for the project's problems: a failure is a value.
+    Its tests may have the installs' egress only where the operator allows it (`settings.tests_network`)."""
+    found = _prepare(root, config, settings, runner)
+    if isinstance(found, Environment) and settings.tests_network:
+        return replace(found, egress=settings.egress_policy)
+    return found
+
+
+def _prepare(
+    root: Path, config: EvolveConfig, settings: EnvironmentSettings, runner: Runner | None
+) -> Environment | EnvironmentFailure:
     if settings.python:
-        return chosen_interpreter(settings.python, settings.python_origin)
+        return chosen_interpreter(settings.python, settings.python_origin, settings.store_dir / "interpreters.json")
     if not settings.build:
         return own_interpreter()
     from evolve.environments.test_commands import detect_test_command

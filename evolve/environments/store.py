@@ -1,5 +1,10 @@
 """The environment store: one directory per key, built into a temporary name and renamed into place,
-a file lock per key so concurrent runs build once, and least-recently-used eviction under a size cap."""
+a file lock per key so concurrent runs build once, and least-recently-used eviction under a size cap.
+
+What Evolve knows about an environment (its interpreter, version, prefix, what to mount) is its *record*:
+`<root>/.records/<key>.json`, written by Evolve after the build, outside the environment's directory. Nothing
+inside an environment (which the repository's build wrote) is read back to decide anything, nor written to
+(a planted link there would redirect the write)."""
 
 from __future__ import annotations
 
@@ -14,8 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-METADATA = "evolve-environment.json"
-LAST_USED = "evolve-last-used"
+RECORDS = ".records"
 DEFAULT_MAX_BYTES = 5 * 1024**3
 # An environment used this recently may be in use by a running suite: eviction leaves it alone.
 IN_USE_SECONDS = 2 * 3600
@@ -70,18 +74,31 @@ class EnvironmentStore:
         """Where the environment of `key` lives once built."""
         return self.root / key
 
+    def record_path(self, key: str) -> Path:
+        """Evolve's record of the environment of `key` (outside the environment's directory)."""
+        return self.root / RECORDS / f"{key}.json"
+
     def ready(self, key: str) -> dict | None:
-        """The metadata of a complete environment for `key`, or None."""
+        """The record of a complete environment for `key`, or None."""
+        if not self.path(key).is_dir() or self.path(key).is_symlink():
+            return None
         try:
-            return json.loads((self.path(key) / METADATA).read_text(encoding="utf-8"))
+            record = json.loads(self.record_path(key).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
+        return record if isinstance(record, dict) and record.get("key") == key else None
 
     def touch(self, key: str) -> None:
-        """Record a use (the eviction order)."""
-        marker = self.path(key) / LAST_USED
+        """Record a use (the eviction order): the record's modification time."""
         with contextlib.suppress(OSError):
-            marker.write_text(str(time.time()), encoding="utf-8")
+            os.utime(self.record_path(key))
+
+    def _write_record(self, key: str, record: dict) -> None:
+        records = self.root / RECORDS
+        records.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = records / f".{key}.{uuid.uuid4().hex[:8]}.tmp"
+        temporary.write_text(json.dumps(record, indent=2), encoding="utf-8")
+        os.replace(temporary, self.record_path(key))
 
     @contextlib.contextmanager
     def locked(self, key: str) -> Iterator[None]:
@@ -99,15 +116,17 @@ class EnvironmentStore:
         self.root.mkdir(parents=True, exist_ok=True)
         return self.root / f".building-{key}-{uuid.uuid4().hex[:8]}"
 
-    def publish(self, key: str, staged: Path, metadata: dict) -> None:
-        """Write the metadata and move a built environment into place atomically."""
-        metadata = {**metadata, "size_bytes": directory_size(staged)}
-        (staged / METADATA).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
-        (staged / LAST_USED).write_text(str(time.time()), encoding="utf-8")
+    def publish(self, key: str, staged: Path, record: dict) -> None:
+        """Move a built environment into place atomically, then write Evolve's record of it (the record last:
+        an environment without one is not ready)."""
+        record = {**record, "key": key, "size_bytes": directory_size(staged)}
         final = self.path(key)
-        if final.exists():  # an incomplete leftover (no metadata): replace it
+        with contextlib.suppress(OSError):
+            self.record_path(key).unlink()
+        if final.exists() or final.is_symlink():  # an incomplete leftover (no record): replace it
             self._remove(final)
         os.replace(staged, final)
+        self._write_record(key, record)
 
     def entries(self) -> list[StoredEnvironment]:
         """Every complete environment, most recently used first."""
@@ -121,8 +140,8 @@ class EnvironmentStore:
             if metadata is None:
                 continue
             try:
-                last_used = float((path / LAST_USED).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                last_used = self.record_path(path.name).stat().st_mtime
+            except OSError:
                 last_used = path.stat().st_mtime
             size = int(metadata.get("size_bytes") or directory_size(path))
             found.append(StoredEnvironment(path.name, path, size, last_used, metadata))
@@ -139,6 +158,8 @@ class EnvironmentStore:
             except BlockingIOError:
                 return False
             try:
+                with contextlib.suppress(OSError):
+                    self.record_path(key).unlink()
                 self._remove(path)
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
@@ -177,7 +198,10 @@ class EnvironmentStore:
         if not self.root.is_dir():
             return
         for path in self.root.iterdir():
-            if path.name.startswith((".building-", ".removing-")):
+            # Also environments without Evolve's record (built before records, or a crash between the rename and
+            # the record): nothing would ever reuse or evict them.
+            orphan = not path.name.startswith(".") and path.is_dir() and not self.record_path(path.name).exists()
+            if orphan or path.name.startswith((".building-", ".removing-")):
                 with contextlib.suppress(OSError):
                     if time.time() - path.stat().st_mtime > older_than:
                         shutil.rmtree(path, ignore_errors=True)

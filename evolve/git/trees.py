@@ -2,7 +2,9 @@
 
 Blobs are read with `git cat-file --batch` and written as they are stored, so no attribute, filter or
 line-ending conversion of the repository plays a part. Submodules are left out; a symbolic link is kept only
-when it points inside the tree (one pointing elsewhere, e.g. at `~/.ssh`, is dropped and listed).
+when its *resolved* target stays inside the tree, resolving through the tree's own links (`h -> .` then
+`h/h/../../etc/x` leaves it); one that leaves it (`~/.ssh`, `/etc`, a loop) is dropped and listed. A link that
+collides with a file or directory of the tree, or sits below another link, is dropped too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from evolve.git.command import GitError, git_environment, hardened_argv, run_git_bytes
+from evolve.git.link_targets import escaping_links
 
 REGULAR_MODES = {"100644": 0o644, "100755": 0o755}
 SYMLINK_MODE = "120000"
@@ -113,15 +116,31 @@ def export_tree(git_dir: Path, commit: str, dest: Path) -> ExportedTree:
             handle.write(data)
         os.chmod(target, REGULAR_MODES[entry.mode])
     # Links last, so no file above was written through one.
-    for entry, data in zip(links, _blobs(git_dir, [e.sha for e in links])):
-        target = dest / entry.path
-        link = data.decode("utf-8", "surrogateescape")
-        resolved = Path(os.path.normpath(target.parent / link))
-        if os.path.isabs(link) or (resolved != dest and dest not in resolved.parents):
-            skipped.append(entry.path)
+    targets = {
+        entry.path: data.decode("utf-8", "surrogateescape")
+        for entry, data in zip(links, _blobs(git_dir, [e.sha for e in links]))
+    }
+    occupied = {e.path for e in files} | {parent.as_posix() for e in files for parent in PurePosixPath(e.path).parents}
+    misplaced = {
+        path
+        for path in targets
+        if path in occupied or any(parent.as_posix() in targets for parent in PurePosixPath(path).parents)
+    }
+    dropped = misplaced | escaping_links(targets)
+    skipped += sorted(dropped)
+    real_dest = os.path.realpath(dest)
+    for path, link in targets.items():
+        if path in dropped:
             continue
+        target = dest / path
         target.parent.mkdir(parents=True, exist_ok=True)
         os.symlink(link, target)
+    # The resolver models the kernel; the kernel has the last word. Anything it resolves outside goes.
+    for path in sorted(set(targets) - dropped):
+        resolved = os.path.realpath(dest / path)
+        if resolved != real_dest and not resolved.startswith(real_dest + os.sep):
+            os.unlink(dest / path)
+            skipped.append(path)
     return ExportedTree(path=dest, commit=commit, skipped=tuple(sorted(skipped)))
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from evolve.configuration.model import EvolveConfig
 from evolve.configuration.operator_limits import OperatorLimits
 from evolve.llm.api import MessagesClient, RetryPolicy
-from evolve.llm.pricing import DEFAULT_FALLBACK_MODEL, DEFAULT_MODEL, deprecation_of
+from evolve.llm.pricing import DEFAULT_FALLBACK_MODEL, DEFAULT_MODEL, deprecation_of, installed_deprecations
 from evolve.llm.provider import LLMProvider
 from evolve.llm.redaction import secret_values
 from evolve.llm.usage import Budget, UsageLedger
@@ -22,17 +22,19 @@ __all__ = ["DEFAULT_FALLBACK_MODEL", "DEFAULT_MODEL", "LLMProvider", "RetryPolic
 DEFAULT_BASE_URL = "https://api.anthropic.com"  # the same as evolve.configuration.operator_limits.DEFAULT_BASE_URL
 
 
-def choose_models(config: EvolveConfig) -> tuple[list[str], list[str]]:
+def choose_models(config: EvolveConfig, deprecations: Mapping[str, str] | None = None) -> tuple[list[str], list[str]]:
     """The models to use (primary, fallback) and notes about the choice.
 
-    A model the SDK marks deprecated is replaced by the current default unless the repository chose it explicitly.
+    A model listed in `deprecations` (model -> end of life; default: the installed SDK's table) is replaced by the
+    current default unless the repository chose it explicitly.
     """
+    deprecations = installed_deprecations() if deprecations is None else deprecations
     llm = config.llm
     chosen: list[str] = []
     notes: list[str] = []
     for field, default in (("model", DEFAULT_MODEL), ("fallback_model", DEFAULT_FALLBACK_MODEL)):
         model = getattr(llm, field)
-        end_of_life = deprecation_of(model)
+        end_of_life = deprecation_of(model, deprecations)
         if end_of_life and field not in llm.model_fields_set:
             notes.append(f"default {field} {model} is deprecated (end of life {end_of_life}); using {default}")
             model = default

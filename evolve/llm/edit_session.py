@@ -18,6 +18,7 @@ from evolve.llm.prompts import contains_neutralised_tag
 from evolve.llm.redaction import REDACTED, new_token_like_strings
 from evolve.llm.repository import function_complexity
 from evolve.llm.source_edits import EditRejected, replace_function, set_docstring, split_qualname
+from evolve.wording import plural
 
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "replace_function": ("target", "new_source"),
@@ -226,7 +227,7 @@ class EditSession:
             path, content if content.endswith("\n") else content + "\n", Change("llm:add_test_file", 1, f"added {path}")
         )
         self.tested_names.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", content))
-        return f"added {path} with {len(tests)} test(s)"
+        return f"added {path} with {plural(len(tests), 'test')}"
 
     # -- results -------------------------------------------------------------------------------------
 

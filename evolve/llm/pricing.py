@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-# Current models that anthropic 2.12.0 lists in `ModelParam` and does not mark deprecated
-# (its `_data/deprecated_models.py` marks claude-sonnet-4-5 for end-of-life on 2026-11-30).
+# Current models when chosen (anthropic 2.12.0 listed them in `ModelParam` and did not mark them deprecated). Which
+# models are deprecated is the installed SDK's word at run time (`installed_deprecations`), never a test's.
 DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_FALLBACK_MODEL = "claude-haiku-5-5"
 
@@ -52,10 +53,18 @@ def estimate_cost(model: str, input_tokens: int, output_tokens: int) -> float:
     return (input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok) / 1_000_000
 
 
-def deprecation_of(model: str) -> str | None:
-    """The end-of-life date the installed SDK gives for `model`, or None when it is not deprecated."""
+def installed_deprecations() -> Mapping[str, str]:
+    """Model -> end-of-life date, as the installed SDK lists them (its private `_data` table; empty without one)."""
     try:
         from anthropic._data import DEPRECATED_MODELS  # private module; absent from older SDKs
     except ImportError:  # pragma: no cover - depends on the SDK version
-        return None
-    return DEPRECATED_MODELS.get(model)
+        return {}
+    if not isinstance(DEPRECATED_MODELS, Mapping):  # pragma: no cover - a later SDK may change its shape
+        return {}
+    return {str(model): str(date) for model, date in DEPRECATED_MODELS.items()}
+
+
+def deprecation_of(model: str, deprecations: Mapping[str, str] | None = None) -> str | None:
+    """The end-of-life date of `model` in `deprecations` (default: the installed SDK's table), None if not listed."""
+    table = installed_deprecations() if deprecations is None else deprecations
+    return table.get(model)

@@ -25,6 +25,7 @@ from evolve.llm.repository import (
 )
 from evolve.plan.tasks import Plan, Task
 from evolve.runs import AttemptFeedback
+from evolve.wording import plural
 
 # Task kind -> the `llm.tasks` setting that enables it.
 TASK_SETTINGS = {"docstring": "docstrings", "complexity": "complexity", "tests": "tests", "security": "security"}
@@ -125,7 +126,7 @@ class LLMProvider:
         except BudgetExceeded as error:
             self.stopped = f"LLM budget exceeded: {error}"
             kept = session.edits()
-            suffix = f"; kept {len(kept)} edit(s) accepted before the stop" if kept else ""
+            suffix = f"; kept {plural(len(kept), 'edit')} accepted before the stop" if kept else ""
             return kept, [*notes, f"{CATALOG_ONLY}: {self.stopped}{suffix}", *_rejections(session)]
         notes += _rejections(session)
         if not result.finished:

@@ -47,7 +47,7 @@ def _task_table(plan: Plan) -> str:
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [f"Plan: {plan.theme} — {plan.title} (score {plan.score:.2f}, {len(plan.files)} files)"]
+    lines = [f"Plan: {plan.theme} — {plan.title} (score {plan.score:.2f}, {_count(len(plan.files), 'file')})"]
     for index, row in enumerate(rows):
         lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
         if index == 0:
@@ -113,7 +113,8 @@ def _task_markdown(plan: Plan) -> str:
     lines = [
         f"### Evolve plan: {plan.title}",
         "",
-        f"Theme `{plan.theme}`, {len(plan.tasks)} tasks over {len(plan.files)} files (score {plan.score:.2f}).",
+        f"Theme `{plan.theme}`, {_count(len(plan.tasks), 'task')} over {_count(len(plan.files), 'file')} "
+        f"(score {plan.score:.2f}).",
         "",
         "```mermaid",
         render_plan_mermaid(plan),
@@ -133,3 +134,8 @@ def _task_markdown(plan: Plan) -> str:
     if plan.alternatives:
         lines += ["", "Other themes: " + ", ".join(f"`{t}` ({s:.2f})" for t, s in plan.alternatives) + "."]
     return "\n".join(lines) + "\n"
+
+
+def _count(number: int, noun: str) -> str:
+    """`1 file`, `2 files`."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -1,8 +1,9 @@
 """Style Evolve's edits with the project's own formatter, on the changed lines only.
 
-Black (`--line-ranges`) and `ruff format` (`--range`) from Evolve's install read the project's config and
-format only the lines an edit changed (widened by the tool to whole logical lines), so an edit matches the
-project's style and untouched code is never reformatted. isort has no range mode and is not run: Evolve's
+Black (`--line-ranges`) and `ruff format` (`--range`) from Evolve's install, given the project's settings as
+Evolve read and vetted them (`--config`, never the tree's own files), format only the lines an edit changed
+(widened by the tool to whole logical lines), so an edit matches the project's style and untouched code is
+never reformatted. isort has no range mode and is not run: Evolve's
 edits only ever remove imports, which keeps a sorted block sorted. Formatting never breaks an edit: when
 the formatter fails or its output does not parse, the edit stays as it was and a note says why.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from evolve.edits import FileEdit
 from evolve.project_rules.model import ProjectRules
-from evolve.project_rules.tools import run_tool
+from evolve.project_rules.tools import private_config, run_tool
 
 Range = tuple[int, int]  # 1-based, inclusive, in the edited text
 
@@ -37,9 +38,11 @@ def changed_ranges(before: str, after: str) -> list[Range]:
 
 def _black(root: Path, path: str, text: str, ranges: Sequence[Range], rules: ProjectRules) -> tuple[str | None, str]:
     args = ["--quiet", *[f"--line-ranges={start}-{end}" for start, end in ranges]]
-    if rules.black is not None and (root / "pyproject.toml").is_file():
-        args += ["--config", str(root / "pyproject.toml")]
-    run = run_tool("black", [*args, "--stdin-filename", path, "-"], root, stdin=text, timeout=60)
+    # Always a config of Evolve's (empty: black's defaults), so black never looks for a pyproject.toml itself.
+    with private_config("pyproject.toml", rules.black_config or "") as config:
+        run = run_tool(
+            "black", [*args, "--config", str(config), "--stdin-filename", path, "-"], root, stdin=text, timeout=60
+        )
     if run.returncode != 0:
         return (
             None,
@@ -48,17 +51,20 @@ def _black(root: Path, path: str, text: str, ranges: Sequence[Range], rules: Pro
     return run.stdout, ""
 
 
-def _ruff(root: Path, path: str, text: str, ranges: Sequence[Range]) -> tuple[str | None, str]:
+def _ruff(root: Path, path: str, text: str, ranges: Sequence[Range], config: str | None) -> tuple[str | None, str]:
     # One range per call; bottom-up so formatting a range never shifts the line numbers of the ones left.
     # The range end is exclusive (`line:column`), so it is the start of the line after the last changed one.
+    # ruff gets the settings Evolve vetted (or none: `--isolated`), never the tree's config files.
     for start, end in sorted(ranges, reverse=True):
-        run = run_tool(
-            "ruff",
-            ["format", f"--range={start}:1-{end + 1}:1", "--stdin-filename", path, "-"],
-            root,
-            stdin=text,
-            timeout=60,
-        )
+        with private_config("evolve-ruff.toml", config or "") as settings:
+            chosen = ["--config", str(settings)] if config is not None else ["--isolated"]
+            run = run_tool(
+                "ruff",
+                ["format", *chosen, f"--range={start}:1-{end + 1}:1", "--stdin-filename", path, "-"],
+                root,
+                stdin=text,
+                timeout=60,
+            )
         if run.returncode != 0:
             return (
                 None,
@@ -78,7 +84,7 @@ def format_edit(root: Path, edit: FileEdit, rules: ProjectRules) -> tuple[FileEd
     def run(text: str, line_ranges: Sequence[Range]) -> tuple[str | None, str]:
         if formatter == "black":
             return _black(root, edit.path, text, line_ranges, rules)
-        return _ruff(root, edit.path, text, line_ranges)
+        return _ruff(root, edit.path, text, line_ranges, rules.ruff_config)
 
     # Only a file the formatter already leaves unchanged is formatted: a config nobody applies to this file
     # (other quotes, other blank lines) would make the edited lines clash with their neighbours.

@@ -3,7 +3,8 @@
 A project that configures no linter is checked with ruff's long-standing default rule set (E4, E7, E9, F:
 syntax, undefined names, unused imports, comparisons to None...), passed explicitly so the result does not
 depend on the installed ruff's defaults, and with `--isolated` so no config outside the tree is picked up.
-ruff is trusted (its config cannot run code or choose where output goes; its cache is off). flake8's config
+ruff runs on the host but never reads the tree's config files: it gets the settings Evolve read and vetted
+(`--config`, see `vetted_options.py`), or `--isolated`; its cache is off. flake8's config
 can import repository code and write files, so flake8 runs in the sandbox: the project's own flake8 (with the
 plugins its environment installs) when its environment has one, else Evolve's, and the run says which. Plugins
 the project's pre-commit hook adds (`additional_dependencies`) that its environment lacks are named as not loaded.
@@ -40,17 +41,24 @@ def _first_lines(text: str, count: int = 5) -> str:
 
 
 def run_ruff(
-    root: Path, paths: Sequence[str], linter: LinterRules | None, timeout: float = 300.0
+    root: Path, paths: Sequence[str], linter: LinterRules | None, timeout: float = 300.0, config: str | None = None
 ) -> tuple[list[Violation], str | None]:
-    """ruff with the tree's own config (hierarchical discovery), or its classic defaults when there is none."""
+    """ruff with the project's settings as Evolve read and vetted them (`config`, handed over with `--config`, so
+    ruff reads no config file of the tree), or its classic defaults when the project configures none."""
     args = ["check", "--output-format", "json", "--no-fix", "--exit-zero", "--no-cache", "--force-exclude"]
     if linter is None:
         args += ["--isolated", "--select", ",".join(DEFAULT_SELECT)]
+    elif config is None:  # a pre-commit hook without a ruff table: ruff's defaults and the hook's selection
+        args += ["--isolated", *linter.hook_args]
     else:
         args += list(linter.hook_args)
     # Evolve names the output file itself, so nothing (e.g. RUFF_OUTPUT_FILE) can divert the report.
     with tempfile.TemporaryDirectory(prefix="evolve-ruff-") as scratch:
         report = Path(scratch) / "report.json"
+        if config is not None:
+            settings = Path(scratch) / "evolve-ruff.toml"
+            settings.write_text(config, encoding="utf-8")
+            args += ["--config", str(settings)]
         run = run_tool("ruff", [*args, "--output-file", str(report), "--", *paths], root, timeout=timeout)
         if run.missing or run.timed_out or run.returncode != 0:
             return [], f"ruff could not check the files: {_first_lines(run.stderr) or f'exit {run.returncode}'}"
@@ -102,7 +110,7 @@ def lint_tree(
     if not paths:
         return LintRun((), ())
     if rules.ruff is not None or rules.flake8 is None:
-        found, error = run_ruff(root, paths, rules.ruff, timeout)
+        found, error = run_ruff(root, paths, rules.ruff, timeout, rules.ruff_config)
         violations += found
         linters.append(f"ruff ({rules.ruff.source})" if rules.ruff else "ruff defaults (no linter configured)")
         errors += [error] if error else []

@@ -198,6 +198,11 @@ class ProjectRules:
     pre_commit: tuple[PreCommitHook, ...] = ()
     ruff_formats: bool = False  # the project runs `ruff format` (a [format] table, tox/nox/Makefile/CI workflow)
     problems: tuple[str, ...] = field(default_factory=tuple)  # config files that could not be read, and why
+    # What Evolve hands ruff and black (`--config`): the settings it read and vetted itself (vetted_options.py),
+    # so neither tool reads the repository's config files on the host. None: the tool runs with its defaults.
+    ruff_config: str | None = None
+    black_config: str | None = None
+    refused: tuple[str, ...] = field(default_factory=tuple)  # settings naming places outside the tree, left out
 
     @property
     def linters(self) -> tuple[LinterRules, ...]:

@@ -7,6 +7,7 @@ problem on the value (reported, never raised) and that tool counts as unconfigur
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -25,6 +26,7 @@ from evolve.project_rules.pre_commit import (
     parse_pre_commit,
 )
 from evolve.project_rules.ruff_config import DEFAULT_SELECT, has_format_section, merge_extended, ruff_rules
+from evolve.project_rules.vetted_options import merge_ruff_tables, path_leaves_tree, toml_text, vet_ruff_table
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,13 +44,18 @@ class _Reader:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[str] = []
+        self.refused: list[str] = []  # settings naming a place outside the tree, left out of what tools get
         self._toml: dict[str, dict[str, Any] | None] = {}
         self._ini: dict[str, Any] = {}
 
     def text(self, name: str) -> str | None:
         path = self.root / name
         try:
-            if not path.is_file() or not path.resolve().is_relative_to(self.root.resolve()):
+            if not path.is_file():
+                return None
+            # Judged by where it really leads (through every link), not by how its name reads.
+            if not path.resolve().is_relative_to(self.root.resolve()):
+                self.refused.append(f"{name} leads outside the repository (a symbolic link); not read")
                 return None
             if path.stat().st_size > MAX_CONFIG_BYTES:
                 self.problems.append(f"{name}: larger than {MAX_CONFIG_BYTES} bytes; ignored")
@@ -96,8 +103,9 @@ class _Reader:
         return None
 
 
-def _ruff_table(reader: _Reader) -> tuple[dict[str, Any], str] | None:
-    """The root ruff config (`.ruff.toml` > `ruff.toml` > `[tool.ruff]`, ruff's own order), `extend` chain merged."""
+def _ruff_table(reader: _Reader) -> tuple[dict[str, Any], str, dict[str, Any]] | None:
+    """The root ruff config (`.ruff.toml` > `ruff.toml` > `[tool.ruff]`, ruff's own order), `extend` chain merged:
+    the linter's view (for the planner), its source, and the whole merged table (for the config Evolve writes)."""
     for name in (".ruff.toml", "ruff.toml", "pyproject.toml"):
         data = reader.toml(name)
         if data is None:
@@ -105,15 +113,38 @@ def _ruff_table(reader: _Reader) -> tuple[dict[str, Any], str] | None:
         table = data if name != "pyproject.toml" else (data.get("tool") or {}).get("ruff")
         if not isinstance(table, Mapping):
             continue
-        return _follow_extends(reader, dict(table), Path(name)), name
+        return _with_source(reader, dict(table), name)
     return None
 
 
-def _follow_extends(reader: _Reader, table: dict[str, Any], location: Path) -> dict[str, Any]:
+def _with_source(reader: _Reader, table: dict[str, Any], name: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    merged, full = _follow_extends(reader, table, Path(name))
+    return merged, name, full
+
+
+def _extend_refusal(reader: _Reader, location: Path, value: str) -> str | None:
+    """Why ruff's `extend = value` in `location` is refused (it names a file outside the tree), or None."""
+    if os.path.isabs(value) or value.startswith("~") or "\0" in value:
+        return f"ruff `extend` in {location} names a file outside the repository ({value}); refused"
+    target = reader.root / location.parent / value
+    try:
+        inside = target.resolve().is_relative_to(reader.root.resolve())
+    except (OSError, RuntimeError, ValueError):
+        inside = False
+    if not inside:
+        return f"ruff `extend` in {location} names a file outside the repository ({value}); refused"
+    return None
+
+
+def _follow_extends(reader: _Reader, table: dict[str, Any], location: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     chain = [table]
     seen = {location.as_posix()}
     while isinstance(chain[-1].get("extend"), str) and len(chain) < MAX_EXTEND_DEPTH:
-        target = (location.parent / chain[-1]["extend"]).as_posix()
+        refusal = _extend_refusal(reader, location, chain[-1]["extend"])
+        if refusal is not None:
+            reader.refused.append(refusal)
+            break
+        target = os.path.normpath((location.parent / chain[-1]["extend"]).as_posix())
         if target in seen:
             reader.problems.append(f"{location}: ruff `extend` cycle at {target}")
             break
@@ -126,9 +157,11 @@ def _follow_extends(reader: _Reader, table: dict[str, Any], location: Path) -> d
         chain.append(dict(parent))
         location = Path(target)
     merged: dict[str, Any] = chain[-1]
+    full: dict[str, Any] = dict(chain[-1])
     for child in reversed(chain[:-1]):
         merged = merge_extended(merged, child)
-    return merged
+        full = merge_ruff_tables(full, child)
+    return merged, full
 
 
 def read_project_rules(root: Path) -> ProjectRules:
@@ -143,8 +176,16 @@ def read_project_rules(root: Path) -> ProjectRules:
             except PreCommitError as error:
                 reader.problems.append(str(error))
             break
+    reader.refused.extend(_hook_path_refusals(hooks))
     ruff_found = _ruff_table(reader)
-    ruff = ruff_rules(*ruff_found) if ruff_found else None
+    ruff = ruff_rules(ruff_found[0], ruff_found[1]) if ruff_found else None
+    ruff_config = None
+    if ruff_found:
+        vetted, refused = vet_ruff_table(ruff_found[2], ruff_found[1])
+        reader.refused.extend(refused)
+        if "target-version" not in vetted and (inferred := _ruff_target_version(reader)):
+            vetted["target-version"] = inferred  # what ruff itself infers from a pyproject beside its config
+        ruff_config = _written(reader, lambda: toml_text(vetted), "ruff")
     flake8 = reader.first_ini((".flake8", "setup.cfg", "tox.ini"), ini_configs.flake8_rules)
     for hook in hooks:
         if hook.id in RUFF_HOOKS:
@@ -166,6 +207,7 @@ def read_project_rules(root: Path) -> ProjectRules:
     if pylint is None:
         pylint = reader.first_ini(("setup.cfg", "tox.ini"), ini_configs.pylint_rules)
     black_table = reader.tool_table("black")
+    black_config = _written(reader, lambda: _black_config(reader, black_table), "black") if black_table else None
     isort = reader.first_ini((".isort.cfg",), ini_configs.isort_rules)
     if isort is None and (table := reader.tool_table("isort")) is not None:
         isort = pyproject_configs.isort_rules(table, "pyproject.toml")
@@ -181,8 +223,58 @@ def read_project_rules(root: Path) -> ProjectRules:
         pyright=pyright,
         pre_commit=hooks,
         ruff_formats=bool(ruff_found and has_format_section(ruff_found[0])) or _scripts_run_ruff_format(reader),
+        ruff_config=ruff_config,
+        black_config=black_config,
     )
-    return replace(rules, problems=tuple(reader.problems))
+    return replace(rules, problems=tuple(reader.problems), refused=tuple(reader.refused))
+
+
+# Hook arguments that name a config file for the tool; Evolve passes none of them on (only selection flags), and
+# says so when one names a file outside the tree.
+_CONFIG_FLAGS = ("--config", "--config-file", "--settings-path", "--settings-file", "--rcfile", "--extend")
+
+
+def _hook_path_refusals(hooks: tuple[PreCommitHook, ...]) -> list[str]:
+    """One sentence per pre-commit hook argument that points a tool at a config file outside the tree."""
+    refused = []
+    for hook in hooks:
+        for index, arg in enumerate(hook.args):
+            flag, equals, value = arg.partition("=")
+            if flag not in _CONFIG_FLAGS:
+                continue
+            if not equals:
+                value = hook.args[index + 1] if index + 1 < len(hook.args) else ""
+            if value and "=" not in value and path_leaves_tree(value):
+                refused.append(
+                    f"pre-commit hook {hook.id}: `{flag} {value}` names a file outside the repository; refused"
+                )
+    return refused
+
+
+_REQUIRES_PYTHON = re.compile(r"^\s*>=\s*3\.(\d{1,2})\b")
+
+
+def _ruff_target_version(reader: _Reader) -> str | None:
+    """ruff's `target-version` as ruff infers it from `requires-python = ">=3.N"`, or None."""
+    requires = ((reader.toml("pyproject.toml") or {}).get("project") or {}).get("requires-python")
+    found = _REQUIRES_PYTHON.match(requires) if isinstance(requires, str) else None
+    return f"py3{found.group(1)}" if found and 7 <= int(found.group(1)) <= 13 else None
+
+
+def _black_config(reader: _Reader, table: Mapping[str, Any]) -> str:
+    """`[tool.black]` as black gets it, with `requires-python` (black infers its target versions from it)."""
+    text = toml_text(table, "tool.black")
+    requires = ((reader.toml("pyproject.toml") or {}).get("project") or {}).get("requires-python")
+    return text + toml_text({"requires-python": requires}, "project") if isinstance(requires, str) else text
+
+
+def _written(reader: _Reader, write: Callable[[], str], tool: str) -> str | None:
+    """The config text Evolve hands `tool`, or None (and a problem) when the settings cannot be written back."""
+    try:
+        return write()
+    except (TypeError, ValueError, RecursionError) as error:
+        reader.problems.append(f"{tool} settings cannot be handed to {tool}: {error}")
+        return None
 
 
 # `ruff format` run by a task file or CI workflow (with --check or --diff too: the project holds its code to it).

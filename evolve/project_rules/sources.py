@@ -60,6 +60,7 @@ def describe_rule_sources(rules: ProjectRules) -> tuple[str, ...]:
         hooks = sorted({hook.id for hook in rules.pre_commit})
         lines.append(f"pre-commit runs {_listed(hooks)}")
     lines.extend(f"could not read: {problem}" for problem in rules.problems)
+    lines.extend(f"refused: {refusal}" for refusal in rules.refused)
     return tuple(lines)
 
 

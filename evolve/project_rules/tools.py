@@ -1,8 +1,10 @@
 """Run Evolve's own trusted tools (ruff, black, flake8, mypy) on a checkout, with a hardened environment.
 
-These tools only read the project's config files and sources; none imports repository code, so they run
-as plain subprocesses of Evolve's interpreter (`python -m <tool>`): no shell, an allow-listed environment
-without secrets, a private HOME and cache, a timeout. Whatever can import repository code (mypy plugins)
+These tools read only sources and a config file Evolve wrote itself (`--config`, from the settings it read and
+vetted, see `vetted_options.py`): never the repository's own config files, which could point them at host
+files (ruff's `extend = "/etc/…"`). None imports repository code, so they run as plain subprocesses of Evolve's
+interpreter (`python -m <tool>`): no shell, an allow-listed environment without secrets, a private HOME and
+cache, a timeout. Whatever can import repository code (mypy plugins)
 or runs programs its config names (mypy `python_executable`, flake8 local plugins) goes through the sandbox
 instead (`run_tool_sandboxed`).
 """
@@ -14,7 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +87,16 @@ def run_tool(
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return ToolRun(argv, done.returncode, done.stdout[:OUTPUT_CAP], done.stderr[:OUTPUT_CAP], time.monotonic() - start)
+
+
+@contextmanager
+def private_config(name: str, text: str) -> Iterator[Path]:
+    """A config file Evolve wrote (`text`, the settings it read and vetted), in a private directory outside any
+    tree, for a tool's `--config`; removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="evolve-config-") as directory:
+        path = Path(directory) / name
+        path.write_text(text, encoding="utf-8")
+        yield path
 
 
 def run_tool_sandboxed(

@@ -10,24 +10,20 @@ from __future__ import annotations
 import ast
 import fnmatch
 import functools
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+from evolve.changed_lines import ChangedLines, total
 from evolve.codemods.base import Change
 from evolve.edits import FileEdit
 from evolve.proof.equivalence import proven_equivalent
-from evolve.proof.hunks import (
-    Execution,
-    Hunk,
-    apply_hunks,
-    function_headers,
-    hunk_execution,
-    split_hunks,
-    statement_spans,
-)
+from evolve.proof.executed_lines import Execution, HeadRun, HunkExecution, hunk_executions, summarize
+from evolve.proof.hunks import Hunk, apply_hunks, statement_spans
 from evolve.suites.runs import COVERAGE_OMIT, TestRun
 
-Verdict = Literal["tested", "equivalent", "unverified", "dropped"]
+# "no-code": the hunk changes no statement that needs executing (imports, annotations, docstrings, layout).
+Verdict = Literal["tested", "equivalent", "unverified", "dropped", "no-code"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +42,12 @@ class HunkProof:
     equivalent: bool
     verdict: Verdict
     changed_lines: int
+    # Of the changed lines, those that need executing (base's run measured them) and those base's tests executed;
+    # see evolve/proof/executed_lines.py, the one computation of this figure.
+    executable_lines: int = 0
+    executed_lines: int = 0
+    unmeasured_lines: int = 0
+    symbol_kind: str = ""  # "function" or "class": a function's name is written `name()`
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise to a JSON-ready dict."""
@@ -70,14 +72,15 @@ class EditProof:
         """Kept hunks that no test executes and nothing proves equivalent."""
         return tuple(h for h in self.hunks if h.verdict == "unverified")
 
+    def changed_lines(self) -> ChangedLines:
+        """The kept changed lines that need executing, and how many base's tests execute."""
+        return kept_changed_lines(self.hunks, self.measured)
+
     def executed_share(self) -> float | None:
-        """Share (0..1) of the kept changed lines whose hunk base's tests execute; None when unmeasured."""
-        kept = [h for h in self.hunks if h.verdict != "dropped"]
-        if not self.measured or not kept:
-            return None
-        total = sum(h.changed_lines for h in kept)
-        executed = sum(h.changed_lines for h in kept if h.execution == "executed")
-        return executed / total if total else None
+        """Share (0..1) of the kept changed lines needing execution that base's tests execute; None when unmeasured
+        or when none needs executing."""
+        percent = self.changed_lines().percent
+        return None if percent is None else percent / 100
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise to a JSON-ready dict."""
@@ -85,18 +88,46 @@ class EditProof:
         return {
             "measured": self.measured,
             "executed_share": None if share is None else round(share, 4),
+            "changed_lines": changed_lines_dict(self.changed_lines()),
             "hunks": [h.to_dict() for h in self.hunks],
         }
 
 
-def _symbols(tree: ast.Module) -> list[tuple[int, int, str]]:
-    found: list[tuple[int, int, str]] = []
+def kept_changed_lines(hunks: tuple[HunkProof, ...], measured: bool) -> ChangedLines:
+    """`ChangedLines` over the hunks not dropped."""
+    return total(
+        ChangedLines(
+            h.executed_lines,
+            h.executable_lines,
+            measured,
+            ((h.path, h.base_start, max(h.base_end, h.base_start)),) if h.executed_lines < h.executable_lines else (),
+            h.unmeasured_lines,
+        )
+        for h in hunks
+        if h.verdict != "dropped"
+    )
+
+
+def changed_lines_dict(lines: ChangedLines) -> dict[str, Any]:
+    """`ChangedLines` as the report document holds it."""
+    return {
+        "executed": lines.executed,
+        "executable": lines.executable,
+        "measured": lines.measured,
+        "unmeasured": lines.unmeasured,
+        "unexecuted": [list(place) for place in lines.unexecuted],
+    }
+
+
+def _symbols(tree: ast.Module) -> list[tuple[int, int, str, str]]:
+    found: list[tuple[int, int, str, str]] = []
 
     def walk(node: ast.AST, prefix: str) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 name = f"{prefix}{child.name}"
-                found.append((child.lineno, child.end_lineno or child.lineno, name))
+                kind = "class" if isinstance(child, ast.ClassDef) else "function"
+                found.append((child.lineno, child.end_lineno or child.lineno, name, kind))
                 walk(child, name + ".")
             else:
                 walk(child, prefix)
@@ -105,9 +136,13 @@ def _symbols(tree: ast.Module) -> list[tuple[int, int, str]]:
     return found
 
 
-def _symbol_at(symbols: list[tuple[int, int, str]], first: int, last: int) -> str | None:
+def _symbol_at(symbols: list[tuple[int, int, str, str]], first: int, last: int) -> tuple[str | None, str]:
+    """The innermost function or class around lines first..last, and its kind ("function" or "class")."""
     around = [s for s in symbols if s[0] <= first and last <= s[1]]
-    return min(around, key=lambda s: s[1] - s[0])[2] if around else None
+    if not around:
+        return None, ""
+    innermost = min(around, key=lambda s: s[1] - s[0])
+    return innermost[2], innermost[3]
 
 
 def _change_spans(changes: tuple[Change, ...], tree: ast.Module) -> list[tuple[int, int, Change]]:
@@ -179,44 +214,66 @@ def _cached_equivalence(before: str, after: str, codemods: tuple[str, ...]) -> b
     return proven_equivalent(before, after, codemods)
 
 
+def _group_execution(executions: list[HunkExecution]) -> tuple[Execution, int, int, int]:
+    """One logical change's execution (its hunks' strongest) and its line counts."""
+    states = {e.execution for e in executions}
+    execution: Execution = next(
+        state for state in ("executed", "not-executed", "not-measured", "no-code") if state in states
+    )
+    return (
+        execution,
+        sum(e.executable for e in executions),
+        sum(e.executed for e in executions),
+        sum(e.unmeasured for e in executions),
+    )
+
+
 def prove_edit(
     edit: FileEdit,
-    covered: list[int] | None,
-    executable: list[int] | None,
+    executed: Collection[int] | None,
     risky: frozenset[str],
+    passed_tests: Collection[str] = (),
+    head: HeadRun | None = None,
+    drop: bool = True,
 ) -> tuple[FileEdit | None, tuple[HunkProof, ...]]:
-    """Classify one edit's hunks; return the edit with unproven risky hunks dropped (None if nothing is left)."""
-    hunks = split_hunks(edit.before, edit.after)
+    """Classify one edit's hunks; return the edit with unproven risky hunks dropped (None if nothing is left).
+
+    `executed` is base's executed lines of the file (None: not measured), `passed_tests` its tests that passed,
+    `head` head's run of it once the gates ran; `drop=False` labels a change already made (nothing is dropped)."""
+    measured_hunks = hunk_executions(edit.before, edit.after, executed, passed_tests, head)
+    hunks = tuple(m.hunk for m in measured_hunks)
+    by_hunk = {m.hunk: m for m in measured_hunks}
     try:
         tree = ast.parse(edit.before)
     except (SyntaxError, ValueError):
         tree = ast.Module(body=[], type_ignores=[])
-    spans, symbols, headers = statement_spans(tree), _symbols(tree), function_headers(tree)
+    symbols = _symbols(tree)
     top_level = [(_first_line(node), node.end_lineno or node.lineno) for node in tree.body]
     lines = edit.before.splitlines(keepends=True)
     change_spans = _change_spans(edit.changes, tree)
-    line_count = len(edit.before.splitlines())
     all_codemods = tuple(sorted({c.codemod for c in edit.changes}))
     proofs: list[HunkProof] = []
     kept_hunks: list[Hunk] = []
     kept_changes: set[Change] = set()
     for group, changes in _logical_changes(hunks, change_spans):
         codemods = tuple(sorted({c.codemod for c in changes})) or all_codemods
-        executions = {hunk_execution(h, spans, line_count, covered, executable, headers) for h in group}
-        execution: Execution = next(e for e in ("executed", "not-executed", "not-measured") if e in executions)
+        execution, executable_lines, executed_lines, unmeasured_lines = _group_execution([by_hunk[h] for h in group])
         # Proven equivalence is the stronger claim (a test may run a line without checking what it does).
         equivalent = _hunks_equivalent(lines, top_level, group, codemods)
         if equivalent:
             verdict: Verdict = "equivalent"
         elif execution == "executed":
             verdict = "tested"
+        elif execution == "no-code":
+            verdict = "no-code"
         else:
             # Only catalog edits are dropped here; the LLM's refactors answer to its characterization tests.
-            verdict = "dropped" if edit.source == "codemods" and set(codemods) & risky else "unverified"
+            verdict = "dropped" if drop and edit.source == "codemods" and set(codemods) & risky else "unverified"
         if verdict != "dropped":
             kept_hunks.extend(group)
             kept_changes.update(changes)
         first, last = group[0], group[-1]
+        symbol, symbol_kind = _symbol_at(symbols, first.base_start, max(last.base_end, first.base_start))
         proofs.append(
             HunkProof(
                 path=edit.path,
@@ -226,11 +283,15 @@ def prove_edit(
                 head_end=max(h.head_end for h in group),
                 codemods=codemods,
                 descriptions=tuple(dict.fromkeys(c.description for c in changes)),
-                symbol=_symbol_at(symbols, first.base_start, max(last.base_end, first.base_start)),
+                symbol=symbol,
+                symbol_kind=symbol_kind,
                 execution=execution,
                 equivalent=equivalent,
                 verdict=verdict,
                 changed_lines=sum(h.changed_line_count for h in group),
+                executable_lines=executable_lines,
+                executed_lines=executed_lines,
+                unmeasured_lines=unmeasured_lines,
             )
         )
     if len(kept_hunks) == len(hunks):
@@ -247,32 +308,67 @@ def prove_edit(
     return replace(edit, after=after, changes=changes), tuple(proofs)
 
 
-def prove_edits(edits: tuple[FileEdit, ...], base_tests: TestRun | None, risky: frozenset[str]) -> EditProof:
-    """Prove every edit's hunks against base's test run (its line coverage); drop unproven risky hunks."""
+def prove_edits(
+    edits: tuple[FileEdit, ...],
+    base_tests: TestRun | None,
+    risky: frozenset[str],
+    head_tests: TestRun | None = None,
+    drop: bool = True,
+) -> EditProof:
+    """Prove every edit's hunks against base's test run (its line coverage); drop unproven risky hunks (unless
+    `drop` is False: relabelling a change the gates passed). `head_tests` judges the added lines once it ran."""
     measured = base_tests is not None and bool(base_tests.executable_lines)
     kept: list[FileEdit] = []
     proofs: list[HunkProof] = []
     for edit in edits:
-        covered, executable = _file_lines(base_tests, edit, measured)
-        proven, file_proofs = prove_edit(edit, covered, executable, risky)
+        executed = base_executed_lines(base_tests, edit.path, edit.before)
+        passed = base_tests.passed_tests.get(edit.path, ()) if base_tests is not None else ()
+        proven, file_proofs = prove_edit(edit, executed, risky, passed, head_run_of(head_tests, edit.path), drop)
         proofs.extend(file_proofs)
         if proven is not None:
             kept.append(proven)
     return EditProof(kept=tuple(kept), hunks=tuple(proofs), measured=measured)
 
 
-def _file_lines(
-    base_tests: TestRun | None, edit: FileEdit, measured: bool
-) -> tuple[list[int] | None, list[int] | None]:
-    """The file's executed and executable lines in base's run; None, None when it was not measured."""
-    if base_tests is None or not measured:
-        return None, None
-    if edit.path in base_tests.executable_lines:
-        return base_tests.covered_lines.get(edit.path, []), base_tests.executable_lines[edit.path]
-    if any(fnmatch.fnmatch("/" + edit.path, pattern) for pattern in COVERAGE_OMIT):
-        return None, None  # tests and build files are never measured
+def base_executed_lines(base_tests: TestRun | None, path: str, before: str | None = None) -> frozenset[int] | None:
+    """The file's executed lines in base's run; None when the run measured no coverage or not this file."""
+    if base_tests is None or not base_tests.executable_lines:
+        return None
+    if path in base_tests.executable_lines:
+        return frozenset(base_tests.covered_lines.get(path, ()))
+    if any(fnmatch.fnmatch("/" + path, pattern) for pattern in COVERAGE_OMIT):
+        return None  # tests and build files are never measured
+    if before is not None and not path.endswith((".py", ".pyw")):
+        return None
     # Measured, yet the run never imported the file: none of its lines executed.
-    return [], list(range(1, len(edit.before.splitlines()) + 1))
+    return frozenset()
+
+
+def head_run_of(head_tests: TestRun | None, path: str) -> HeadRun | None:
+    """Head's executed lines and passed tests of one file, when head's run measured coverage."""
+    if head_tests is None or head_tests.coverage_percent is None:
+        return None
+    passed = head_tests.passed_tests.get(path, ())
+    if path in head_tests.executable_lines:
+        return HeadRun(frozenset(head_tests.covered_lines.get(path, ())), passed)
+    if any(fnmatch.fnmatch("/" + path, pattern) for pattern in COVERAGE_OMIT) or not path.endswith((".py", ".pyw")):
+        return HeadRun(None, passed)
+    return HeadRun(frozenset(), passed)  # measured, never imported
+
+
+def changed_lines_of_edits(
+    edits: Iterable[tuple[str, str, str]], base_tests: TestRun | None, head_tests: TestRun | None = None
+) -> ChangedLines:
+    """Changed lines the tests execute over (path, before, after) edits: the figure the coverage gate and the
+    report share (the report's is the sum over the proof's kept hunks, which are these hunks)."""
+    measured = base_tests is not None and bool(base_tests.executable_lines)
+    parts = []
+    for path, before, after in edits:
+        executed = base_executed_lines(base_tests, path, before)
+        passed = base_tests.passed_tests.get(path, ()) if base_tests is not None else ()
+        head = head_run_of(head_tests, path)
+        parts.append(summarize(path, hunk_executions(before, after, executed, passed, head), measured))
+    return total(parts)
 
 
 def risky_codemods() -> frozenset[str]:

@@ -36,7 +36,8 @@ class _Neutraliser(ast.NodeTransformer):
         return node
 
 
-def _shape(source: str) -> str | None:
+def neutral_shape(source: str) -> str | None:
+    """The module's AST without docstrings and annotations, as text; None when it does not parse."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
@@ -48,8 +49,8 @@ def changes_executable_code(path: str, before: str | None, after: str | None) ->
     """True unless both sides are Python that differs only in docstrings, comments, layout and annotations."""
     if not path.endswith((".py", ".pyw")) or before is None or after is None:
         return True
-    shape = _shape(before)
-    return shape is None or shape != _shape(after)
+    shape = neutral_shape(before)
+    return shape is None or shape != neutral_shape(after)
 
 
 def any_executable_change(edits: Iterable[tuple[str, str | None, str | None]]) -> bool:

@@ -10,8 +10,12 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from evolve.changed_lines import ChangedLines
+from evolve.changed_lines import executed_sentence as changed_lines_sentence
 from evolve.results import GateResult, Metric
+from evolve.suites.runner_counts import describe_counts
 from evolve.untrusted_text import code_span, escape_markdown, redacted, untrusted_markdown
+from evolve.wording import plural
 
 STATUS_ICON = {"passed": "✅", "failed": "❌", "skipped": "⏭️", "errored": "⚠️"}
 VERDICT_TEXT = {
@@ -19,6 +23,7 @@ VERDICT_TEXT = {
     "equivalent": "proven equivalent (equal ASTs once the rewrite is normalised)",
     "unverified": "**unverified: no test runs these lines**",
     "dropped": "left out: no test runs it and nothing proves it equivalent",
+    "no-code": "changes no statement that needs executing (imports, annotations, docstrings, comments or layout)",
 }
 RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
 MAX_HUNKS_PER_FILE = 12
@@ -47,8 +52,12 @@ def metric_trend(metric: Metric) -> str:
     return "unchanged" if metric.delta == 0 else "—"
 
 
-def render_metrics_table(metrics: Sequence[Metric]) -> str:
-    """A markdown table of metrics, base → head."""
+FINDING_ROWS = {"findings": None, "security findings": "security"}  # metric name -> finding kind (None: every kind)
+
+
+def render_metrics_table(metrics: Sequence[Metric], finding_changes: Sequence[dict[str, Any]] = ()) -> str:
+    """A markdown table of metrics, base → head. A findings row states only the change the edits caused, with the
+    rules of the findings they resolved or introduced."""
     if not metrics:
         return "_No metrics were measured._"
     lines = ["| metric | base | head | change |", "|---|---:|---:|---|"]
@@ -57,11 +66,34 @@ def render_metrics_table(metrics: Sequence[Metric]) -> str:
         if delta is not None and abs(delta) < NEGLIGIBLE:
             delta = 0.0
         change = "—" if delta is None else f"{'+' if delta > 0 else ''}{format_number(delta)} ({metric_trend(metric)})"
+        if metric.name in FINDING_ROWS:
+            change = _findings_change(finding_changes, FINDING_ROWS[metric.name], change)
         lines.append(
             f"| {metric.name} | {format_number(metric.base, metric.unit)} | "
             f"{format_number(metric.head, metric.unit)} | {change} |"
         )
     return "\n".join(lines)
+
+
+def _findings_change(changes: Sequence[dict[str, Any]], kind: str | None, change: str) -> str:
+    rows = [row for row in changes if kind is None or row.get("kind") == kind]
+    if not rows:
+        return "none resolved or introduced by this change" if change != "—" else change
+    resolved = sum(1 for row in rows if row.get("change") == "resolved")
+    new = sum(1 for row in rows if row.get("change") == "new")
+    net = new - resolved
+    words = []
+    for which in ("resolved", "new"):
+        rules: dict[str, int] = {}
+        for row in rows:
+            if row.get("change") == which:
+                rules[str(row["rule"])] = rules.get(str(row["rule"]), 0) + 1
+        if rules:
+            names = ", ".join(
+                code_span(rule) + (f" ×{count}" if count > 1 else "") for rule, count in sorted(rules.items())
+            )
+            words.append(f"{which} {names}")
+    return f"{'+' if net > 0 else ''}{net}: " + "; ".join(words)
 
 
 def render_gates_table(results: Sequence[GateResult]) -> str:
@@ -88,13 +120,21 @@ def line_range(first: int, last: int) -> str:
 
 def _hunk_line(hunk: dict[str, Any]) -> str:
     symbol = hunk.get("symbol")
-    where = f"{code_span(symbol + '()' if symbol and symbol[:1].islower() else symbol)}: " if symbol else ""
+    kind = hunk.get("symbol_kind") or ("function" if symbol and symbol[:1].islower() else "class")
+    where = f"{code_span(symbol + '()' if kind == 'function' else symbol)}: " if symbol else ""
     what = "; ".join(describe(d) for d in hunk["descriptions"]) or escape_markdown(", ".join(hunk["codemods"]))
     first = hunk["base_start"]
     last = max(hunk["base_end"], first)
     verdict = VERDICT_TEXT[hunk["verdict"]]
     if hunk["verdict"] == "equivalent":
-        verdict += "; executed by the tests" if hunk["execution"] == "executed" else "; no test runs it"
+        verdict += {
+            "executed": "; executed by the tests",
+            "not-executed": "; no test runs it",
+            "no-code": "; no statement that needs executing",
+        }.get(hunk["execution"], "; not measured by the tests")
+    executed, executable = hunk.get("executed_lines", 0), hunk.get("executable_lines", 0)
+    if hunk["execution"] == "executed" and 0 < executed < executable:
+        verdict += f" ({executed} of {executable} lines that need executing)"  # the figure's own count, in part
     return f"- {where}{what} ({line_range(first, last)}) — {verdict}"
 
 
@@ -111,10 +151,11 @@ def render_file_changes(proof: dict[str, Any], codemods: Sequence[dict[str, Any]
         items = by_path[path]
         lines = [_hunk_line(h) for h in items[:MAX_HUNKS_PER_FILE]]
         if len(items) > MAX_HUNKS_PER_FILE:
-            lines.append(f"- … and {len(items) - MAX_HUNKS_PER_FILE} more change(s) in this file (see the diff)")
+            more = plural(len(items) - MAX_HUNKS_PER_FILE, "more change")
+            lines.append(f"- … and {more} in this file (see the diff)")
         sections.append(f"**{code_span(path)}**\n" + "\n".join(lines))
     if len(by_path) > MAX_FILES:
-        sections.append(f"_… and {len(by_path) - MAX_FILES} more file(s); the diff has every change._")
+        sections.append(f"_… and {plural(len(by_path) - MAX_FILES, 'more file')}; the diff has every change._")
     why = [
         f"- {code_span(meta['id'])} (risk {meta['risk']}): {meta['rationale']} _Review:_ {meta['review_guidance']}"
         for meta in codemods
@@ -122,11 +163,11 @@ def render_file_changes(proof: dict[str, Any], codemods: Sequence[dict[str, Any]
     return "\n\n".join(sections) + ("\n\n**Why**\n\n" + "\n".join(why) if why else "")
 
 
-def _counts(run: dict[str, Any]) -> str:
+def runner_counts_text(run: dict[str, Any]) -> str:
+    """`3 failed, 1,324 passed, 2 xfailed; subtests: 158 passed in 3.5 s` — the runner's summary, count by count."""
     if run.get("no_tests"):
         return "no tests collected"
-    parts = [f"{run.get(key, 0)} {key}" for key in ("passed", "failed", "errors", "skipped") if run.get(key)]
-    text = ", ".join(parts) or "no test counts reported"
+    text = describe_counts(run)
     return text + (f" in {run['duration']:.1f} s" if run.get("duration") else "")
 
 
@@ -137,31 +178,38 @@ def render_tests(tests: dict[str, Any], proof: dict[str, Any]) -> str:
     lines = [f"Command: {code_span(tests.get('command') or '(none found)')}"]
     if tests.get("base"):
         cached = " (cached result for this base commit)" if tests.get("base_from_cache") else ""
-        lines.append(f"- base: {_counts(tests['base'])}{cached}")
+        lines.append(f"- base: {runner_counts_text(tests['base'])}{cached}")
     if tests.get("head"):
-        lines.append(f"- with this change: {_counts(tests['head'])}")
+        lines.append(f"- with this change: {runner_counts_text(tests['head'])}")
     lines += [f"- {escape_markdown(line)}" for line in tests.get("pythons") or ()]
     lines.append(f"- {executed_sentence(proof)}")
     return "\n".join(lines)
 
 
+def proof_changed_lines(proof: dict[str, Any]) -> ChangedLines | None:
+    """The proof's `changed_lines` figure (evolve/proof/executed_lines.py), or None when there is none."""
+    raw = proof.get("changed_lines")
+    if not isinstance(raw, dict):
+        return None
+    return ChangedLines(
+        executed=int(raw.get("executed", 0)),
+        executable=int(raw.get("executable", 0)),
+        measured=bool(raw.get("measured")),
+        unexecuted=tuple((str(p[0]), int(p[1]), int(p[2])) for p in raw.get("unexecuted") or ()),
+        unmeasured=int(raw.get("unmeasured", 0)),
+    )
+
+
 def executed_sentence(proof: dict[str, Any]) -> str:
-    """How much of the change the tests execute, and which changed lines they do not."""
-    share = proof.get("executed_share")
-    kept = [h for h in proof.get("hunks") or [] if h["verdict"] != "dropped"]
-    if share is None:
-        return "Changed lines executed by the tests: not measured (no line coverage from this test command)."
-    total = sum(h["changed_lines"] for h in kept)
-    executed = sum(h["changed_lines"] for h in kept if h["execution"] == "executed")
-    text = f"Changed lines executed by the tests: **{round(100 * share)}%** ({executed} of {total})."
-    untested = [h for h in kept if h["execution"] != "executed"]
-    if untested:
+    """How much of the change the tests execute, and which changed lines they do not (the one figure)."""
+    lines = proof_changed_lines(proof)
+    text = changed_lines_sentence(lines)
+    if lines is not None and lines.measured and lines.unexecuted:
         places = ", ".join(
-            f"{code_span(h['path'])} {line_range(h['base_start'], max(h['base_end'], h['base_start']))}"
-            for h in untested[:10]
+            f"{code_span(path)} {line_range(first, last)}" for path, first, last in lines.unexecuted[:10]
         )
-        more = f" and {len(untested) - 10} more" if len(untested) > 10 else ""
-        text += f" No test runs: {places}{more}."
+        more = f" and {len(lines.unexecuted) - 10} more" if len(lines.unexecuted) > 10 else ""
+        text += f" The lines no test runs are in: {places}{more}."
     return text
 
 
@@ -199,7 +247,7 @@ def render_attempts(attempts: Sequence[dict[str, Any]]) -> str:
             if attempt["passed"]
             else ("failed: " + ", ".join(failed) if failed else "made no edits")
         )
-        line = f"{attempt['number']}. {len(attempt['edits'])} file(s) — {outcome}"
+        line = f"{attempt['number']}. {plural(len(attempt['edits']), 'file')} — {outcome}"
         if attempt.get("note"):
             line += f"; {untrusted_markdown(attempt['note'], limit=500)}"
         lines.append(line)

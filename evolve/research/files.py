@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,17 +39,31 @@ def _git_python_files(root: Path) -> list[str] | None:
         return None
     names = {name.decode("utf-8", "surrogateescape") for name in out.split(b"\0") if name}
     # Files deleted in the work tree are still in the index; only what exists can be read. Symbolic links
-    # are not this repository's source (and may point outside it).
-    return sorted(name for name in names if (root / name).is_file() and not (root / name).is_symlink())
+    # are not this repository's source (and may point outside it), nor is a file reached through a linked
+    # directory whose real place is elsewhere: judged by the resolved path, not the name.
+    real_root = os.path.realpath(root)
+    return sorted(
+        name
+        for name in names
+        if (root / name).is_file() and not (root / name).is_symlink() and _really_inside(real_root, root / name)
+    )
+
+
+def _really_inside(real_root: str, path: Path) -> bool:
+    """Whether `path` resolves (through every link on the way) to a place inside `real_root`."""
+    resolved = os.path.realpath(path)
+    return resolved.startswith(real_root + os.sep)
 
 
 def _walk_python_files(root: Path) -> list[str]:
     found = []
+    real_root = os.path.realpath(root)
     for directory, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in _PRUNED_DIRS)
         rel_dir = Path(directory).relative_to(root)
         for name in files:
-            if name.endswith(".py") and not Path(directory, name).is_symlink():
+            path = Path(directory, name)
+            if name.endswith(".py") and not path.is_symlink() and _really_inside(real_root, path):
                 found.append((rel_dir / name).as_posix())
     return sorted(found)
 
@@ -95,7 +110,12 @@ class SourceFile:
 def read_source(root: Path, path: str) -> SourceFile:
     """Read a file; binary (NUL bytes) and non-UTF-8 files get a `problem` instead of `text`."""
     try:
-        data = (root / path).read_bytes()
+        # Non-blocking and not through a final link: a FIFO or device under a source's name never hangs a scan.
+        descriptor = os.open(root / path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return SourceFile(path, "", None, "not a regular file")
+            data = handle.read()
     except OSError as error:
         return SourceFile(path, "", None, f"unreadable: {error.strerror or error}")
     digest = hashlib.sha256(data).hexdigest()

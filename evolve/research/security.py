@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 from evolve.findings import Finding, FunctionMetrics
 from evolve.research.priorities import disambiguate, make_finding
+from evolve.sandbox import scrubbed_environment
 
 RULES_FILE = Path(__file__).parent / "rules" / "evolve-python.yml"
 _SEVERITY = {"ERROR": "high", "WARNING": "medium", "INFO": "low"}
@@ -77,10 +79,20 @@ def semgrep_executable() -> str | None:
     return shutil.which("semgrep")
 
 
-def _environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off", "NO_COLOR": "1"})
-    return env
+def _environment(home: str) -> dict[str, str]:
+    """No secret of Evolve's and a private HOME (semgrep keeps settings and logs there): semgrep reads only the
+    files it is given and Evolve's rules, never the repository's configuration (with explicit file targets it
+    opens no `.semgrepignore`)."""
+    return scrubbed_environment(
+        {
+            "HOME": home,
+            "XDG_CONFIG_HOME": os.path.join(home, "config"),
+            "XDG_CACHE_HOME": os.path.join(home, "cache"),
+            "SEMGREP_ENABLE_VERSION_CHECK": "0",
+            "SEMGREP_SEND_METRICS": "off",
+            "NO_COLOR": "1",
+        }
+    )
 
 
 def semgrep_command(
@@ -133,6 +145,7 @@ class SemgrepRun:
         self._pending = _batches(self.paths) if self.paths else []
         self._process: subprocess.Popen[bytes] | None = None
         self._experimental = True
+        self._home = tempfile.TemporaryDirectory(prefix="evolve-semgrep-")
         if self.executable and self._pending:
             self._start(self._pending[0])
 
@@ -142,7 +155,7 @@ class SemgrepRun:
             self._process = subprocess.Popen(
                 command,
                 cwd=self.root,
-                env=_environment(),
+                env=_environment(self._home.name),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -192,6 +205,7 @@ class SemgrepRun:
                 match = _parse_result(raw)
                 if match is not None:
                     matches.setdefault(Path(raw["path"]).as_posix(), []).append(match)
+        self._home.cleanup()
         return SemgrepOutcome(matches)
 
 

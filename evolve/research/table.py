@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Set as AbstractSet
 
 from evolve.findings import ScanResult
+from evolve.wording import plural
 
 
 def _cut(text: str, width: int) -> str:
@@ -60,7 +61,7 @@ def render_scan_table(result: ScanResult, limit: int = 30) -> str:
         lines += ["No findings.", ""]
     if result.skipped:
         rows = [[s.path, s.reason] for s in result.skipped]
-        lines += [f"Skipped {len(result.skipped)} file(s)", *_grid(["path", "reason"], rows), ""]
+        lines += [f"Skipped {plural(len(result.skipped), 'file')}", *_grid(["path", "reason"], rows), ""]
     if result.notes:
         lines += ["Notes", *(f"  - {note}" for note in result.notes), ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -1,13 +1,15 @@
 """The sandbox zone: everything that executes repository code runs here, in bubblewrap.
 
-A private copy of the tree (no `.git`), new user/PID/IPC/UTS/network/cgroup namespaces, a read-only toolchain,
+A private copy of the tree (no `.git`), new user/PID/IPC/UTS/network/cgroup namespaces (the network's only exit,
+when granted, Evolve's egress proxy to the package indexes), a read-only toolchain,
 private size-capped tmpfs /tmp and HOME, a seccomp filter, whole-tree limits, capped output, and results only as
 files Evolve asked for. See docs/sandbox.md.
 """
 
+from evolve.sandbox.egress_policy import EgressPolicy, policy_for
 from evolve.sandbox.environment import SANDBOX_PATH, scrubbed_environment
 from evolve.sandbox.files import read_output_file
-from evolve.sandbox.interpreter import interpreter_mounts
+from evolve.sandbox.interpreter import interpreter_mounts, record_interpreter
 from evolve.sandbox.runner import run_sandboxed
 from evolve.sandbox.spec import (
     SANDBOX_HOME,
@@ -28,6 +30,7 @@ __all__ = [
     "SANDBOX_OUT",
     "SANDBOX_PATH",
     "SANDBOX_REPO",
+    "EgressPolicy",
     "Mount",
     "ResourceLimits",
     "SandboxRefused",
@@ -35,7 +38,9 @@ __all__ = [
     "SandboxSpec",
     "SandboxSupport",
     "interpreter_mounts",
+    "policy_for",
     "read_output_file",
+    "record_interpreter",
     "require_sandbox",
     "run_sandboxed",
     "sandbox_support",

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 from evolve.sandbox.spec import (
+    SANDBOX_EGRESS_PORT,
+    SANDBOX_EGRESS_SOCKET,
     SANDBOX_GID,
     SANDBOX_HOME,
     SANDBOX_OUT,
@@ -30,7 +32,8 @@ HOST_ETC_FILES = (
     "/etc/alternatives",
     "/etc/mime.types",
 )
-NETWORK_ETC_FILES = ("/etc/resolv.conf", "/etc/gai.conf", "/etc/services", "/etc/protocols")
+# No /etc/resolv.conf, ever: the sandbox has no DNS; the egress proxy resolves the index's names itself.
+NETWORK_ETC_FILES = ("/etc/services", "/etc/protocols")
 PASSWD = (
     "root:x:0:0:root:/root:/usr/sbin/nologin\n"
     f"{SANDBOX_USER}:x:{SANDBOX_UID}:{SANDBOX_GID}:Evolve sandbox:{SANDBOX_HOME}:/bin/sh\n"
@@ -39,6 +42,21 @@ PASSWD = (
 GROUP = f"root:x:0:\n{SANDBOX_USER}:x:{SANDBOX_GID}:\nnogroup:x:65534:\n"
 HOSTS = "127.0.0.1 localhost sandbox\n::1 localhost ip6-localhost ip6-loopback\n"
 NSSWITCH = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
+
+
+# Inside the sandbox: socat listens on 127.0.0.1:SANDBOX_EGRESS_PORT and forwards each connection to the proxy's
+# socket; the command starts once the port is listening (read from /proc/net/tcp with shell builtins only).
+_LISTENING = f" 0100007F:{SANDBOX_EGRESS_PORT:04X} 00000000:0000 0A "
+FORWARD_THEN_RUN = (
+    'socat="$1"; shift; '
+    f'"$socat" TCP-LISTEN:{SANDBOX_EGRESS_PORT},bind=127.0.0.1,reuseaddr,fork,nodelay UNIX-CONNECT:{SANDBOX_EGRESS_SOCKET} '
+    "</dev/null >/dev/null 2>&1 & "
+    'ready=; i=0; while [ -z "$ready" ] && [ $i -lt 1000 ]; do '
+    f'while IFS= read -r line; do case "$line" in *"{_LISTENING}"*) ready=1; break;; esac; done </proc/net/tcp; '
+    '[ -n "$ready" ] || sleep 0.005; i=$((i+1)); done; '
+    '[ -n "$ready" ] || { echo "sandbox: the egress forwarder did not start" >&2; exit 127; }; '
+    'exec "$@"'
+)
 
 
 def write_etc(directory: Path) -> dict[str, Path]:
@@ -83,8 +101,11 @@ def bubblewrap_argv(
     tree_copy: Path | None,
     environment: dict[str, str],
     seccomp_fd: int | None,
+    egress_socket: Path | None = None,
+    forwarder: str | None = None,
 ) -> list[str]:
-    """The full bwrap command running `spec.argv`; `scratch` holds the run's generated files."""
+    """The full bwrap command running `spec.argv`; `scratch` holds the run's generated files. With
+    `egress_socket` (the proxy's) and `forwarder` (socat), the command starts behind the egress forwarder."""
     limits = spec.limits
     args = [
         bwrap,
@@ -96,8 +117,6 @@ def bubblewrap_argv(
         "--hostname",
         "sandbox",
     ]
-    if spec.network:
-        args.append("--share-net")
     args += _system_mounts()
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--size", str(limits.tmp_bytes), "--tmpfs", SANDBOX_TMP]
@@ -105,8 +124,10 @@ def bubblewrap_argv(
     args += ["--dir", "/etc"]
     for target, source in write_etc(scratch / "etc").items():
         args += ["--ro-bind", str(source), target]
-    for path in HOST_ETC_FILES + (NETWORK_ETC_FILES if spec.network else ()):
+    for path in HOST_ETC_FILES + (NETWORK_ETC_FILES if egress_socket is not None else ()):
         args += ["--ro-bind-try", path, path]
+    if egress_socket is not None:
+        args += ["--ro-bind", str(egress_socket), SANDBOX_EGRESS_SOCKET]
     for mount in spec.mounts:
         args += ["--bind" if mount.writable else "--ro-bind", str(mount.source), mount.target]
     if tree_copy is not None:
@@ -120,4 +141,7 @@ def bubblewrap_argv(
     args += ["--chdir", spec.workdir]
     if seccomp_fd is not None:
         args += ["--seccomp", str(seccomp_fd)]
-    return [*args, "--", *spec.argv]
+    argv = tuple(spec.argv)
+    if egress_socket is not None and forwarder is not None:
+        argv = ("/bin/sh", "-c", FORWARD_THEN_RUN, "evolve-egress", forwarder, *argv)
+    return [*args, "--", *argv]

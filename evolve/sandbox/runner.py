@@ -4,8 +4,10 @@ to stop (`evolve.sandbox.cancellation`) has its command killed at once, and star
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -16,6 +18,7 @@ from evolve.sandbox.bubblewrap import bubblewrap_argv
 from evolve.sandbox.cancellation import check as check_cancelled
 from evolve.sandbox.cancellation import stop_requested
 from evolve.sandbox.disk import DiskWatch
+from evolve.sandbox.egress_proxy import EgressProxy
 from evolve.sandbox.environment import scrubbed_environment
 from evolve.sandbox.limits import (
     RunCgroup,
@@ -28,6 +31,7 @@ from evolve.sandbox.limits import (
 from evolve.sandbox.output import CappedCapture, drain
 from evolve.sandbox.seccomp import seccomp_program
 from evolve.sandbox.spec import (
+    SANDBOX_EGRESS_PORT,
     SANDBOX_HOME,
     SANDBOX_OUT,
     SANDBOX_REPO,
@@ -44,9 +48,21 @@ DRAIN_AFTER_EXIT = 2.0  # seconds to collect output still in the pipes once the 
 START_FAILED = 127
 
 
-def _sandbox_environment(spec: SandboxSpec, home: str, tmp: str) -> dict[str, str]:
+NO_FORWARDER = (
+    "the sandbox's egress route needs socat (Debian/Ubuntu package `socat`); install it to build environments"
+)
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy")
+
+
+def egress_environment() -> dict[str, str]:
+    """What a sandboxed command with egress is told: every proxy variable points at the forwarder, none is bypassed."""
+    url = f"http://127.0.0.1:{SANDBOX_EGRESS_PORT}"
+    return {**dict.fromkeys(PROXY_VARIABLES, url), "NO_PROXY": "", "no_proxy": ""}
+
+
+def _sandbox_environment(spec: SandboxSpec, home: str, tmp: str, proxied: bool = False) -> dict[str, str]:
     base = {"HOME": home, "TMPDIR": tmp, "XDG_CACHE_HOME": f"{home}/.cache", "USER": "sandbox", "LOGNAME": "sandbox"}
-    return scrubbed_environment({**base, **spec.env})
+    return scrubbed_environment({**base, **spec.env, **(egress_environment() if proxied else {})})
 
 
 def _seccomp_descriptor() -> int:
@@ -131,6 +147,7 @@ def run_sandboxed(spec: SandboxSpec) -> SandboxResult:
     scratch = make_scratch_directory()
     cgroup: RunCgroup | None = None
     seccomp_fd: int | None = None
+    proxy: EgressProxy | None = None
     try:
         tree_copy = None
         if spec.tree is not None:
@@ -139,8 +156,15 @@ def run_sandboxed(spec: SandboxSpec) -> SandboxResult:
         cgroup = create_cgroup(spec.limits)
         workdir = spec.workdir if spec.tree is not None or spec.workdir != SANDBOX_REPO else SANDBOX_HOME
         if support.available:
+            forwarder = None
+            if spec.egress is not None:
+                forwarder = shutil.which("socat")
+                if forwarder is None:
+                    return _failed_to_start(spec, NO_FORWARDER, "bubblewrap", limits_description(cgroup))
+                proxy = EgressProxy(spec.egress, scratch / "egress.sock")
+                proxy.start()
             seccomp_fd = _seccomp_descriptor()
-            environment = _sandbox_environment(spec, SANDBOX_HOME, SANDBOX_TMP)
+            environment = _sandbox_environment(spec, SANDBOX_HOME, SANDBOX_TMP, proxied=proxy is not None)
             isolation = "bubblewrap"
             argv = bubblewrap_argv(
                 support.bwrap,
@@ -149,6 +173,8 @@ def run_sandboxed(spec: SandboxSpec) -> SandboxResult:
                 tree_copy=tree_copy,
                 environment=environment,
                 seccomp_fd=seccomp_fd,
+                egress_socket=proxy.path if proxy is not None else None,
+                forwarder=forwarder,
             )
             cwd = str(scratch)
         else:
@@ -163,17 +189,30 @@ def run_sandboxed(spec: SandboxSpec) -> SandboxResult:
             argv = [_rewrite(arg, mapping) for arg in spec.argv]
             cwd = _rewrite(workdir, mapping)
         watch = DiskWatch((scratch, spec.outputs), spec.limits.disk_bytes)
-        return _run(spec, argv, cwd, environment, cgroup, seccomp_fd, isolation, watch, bubblewrap=support.available)
+        result = _run(spec, argv, cwd, environment, cgroup, seccomp_fd, isolation, watch, bubblewrap=support.available)
+        return _with_refusals(result, proxy)
     except (OSError, ValueError) as error:
         return _failed_to_start(
             spec, f"cannot start the sandbox: {error}", f"none: {error}", limits_description(cgroup)
         )
     finally:
+        if proxy is not None:
+            with contextlib.suppress(OSError):
+                proxy.close()
         if seccomp_fd is not None:
             os.close(seccomp_fd)
         if cgroup is not None:
             remove_cgroup(cgroup)
         remove_tree(scratch)
+
+
+def _with_refusals(result: SandboxResult, proxy: EgressProxy | None) -> SandboxResult:
+    """The result with what the egress proxy refused, also said at the end of stderr (where failures are read)."""
+    if proxy is None or not proxy.refused:
+        return result
+    refused = tuple(proxy.refused)
+    said = "\n".join(f"sandbox: the egress proxy refused: {reason}" for reason in refused)
+    return replace(result, egress_refused=refused, stderr=f"{result.stderr}\n{said}".lstrip("\n"))
 
 
 def _run(
@@ -244,7 +283,7 @@ def _run(
         output_truncated=stdout.truncated or stderr.truncated,
         isolation=isolation,
         limits_enforced=limits,
-        network_isolated=bubblewrap and not spec.network,
+        network_isolated=bubblewrap,  # never the host's namespace; egress, when granted, only through the proxy
         disk_exceeded=watch.exceeded,
         cancelled=cancelled,
     )

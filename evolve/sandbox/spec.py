@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evolve.sandbox.egress_policy import EgressPolicy
+
 # Where the sandboxed command sees things. Fixed paths, so reports and configuration files can name them.
 SANDBOX_REPO = "/work/repo"
 SANDBOX_OUT = "/work/out"
@@ -14,6 +16,9 @@ SANDBOX_TMP = "/tmp"
 SANDBOX_USER = "sandbox"
 SANDBOX_UID = 1000
 SANDBOX_GID = 1000
+# The egress route: the proxy's Unix socket as the sandbox sees it, and the loopback port of the forwarder to it.
+SANDBOX_EGRESS_SOCKET = "/run/evolve/egress.sock"
+SANDBOX_EGRESS_PORT = 3128
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,9 @@ class SandboxSpec:
     tree: Path | None = None  # copied (no .git, no symlink followed) and mounted read-write at SANDBOX_REPO
     workdir: str = SANDBOX_REPO
     env: Mapping[str, str] = field(default_factory=dict)  # added to the scrubbed environment
-    network: bool = False  # False: a network namespace of its own with loopback only
+    # Always a network namespace of its own (loopback only). With a policy, its one way out is Evolve's egress
+    # proxy (evolve.sandbox.egress_proxy) to the policy's hosts, at http://127.0.0.1:SANDBOX_EGRESS_PORT.
+    egress: EgressPolicy | None = None
     mounts: tuple[Mount, ...] = ()
     outputs: Path | None = None  # host directory mounted writable at SANDBOX_OUT
     limits: ResourceLimits = ResourceLimits()
@@ -69,6 +76,7 @@ class SandboxResult:
     network_isolated: bool
     disk_exceeded: bool = False  # stopped because the tree copy and outputs passed `ResourceLimits.disk_bytes`
     cancelled: bool = False  # killed because the run was asked to stop (`evolve.sandbox.cancellation`)
+    egress_refused: tuple[str, ...] = ()  # what the egress proxy turned away (host:port and why)
 
     @property
     def ok(self) -> bool:

@@ -28,11 +28,12 @@ def default_cache_dir() -> Path:
     return Path(root).expanduser() / "base-results"
 
 
-def environment_key(python: str) -> str:
-    """What identifies the interpreter the tests run with: its path, venv settings and installed distributions.
+def environment_key(python: str, recorded: str = "") -> str:
+    """What identifies the interpreter the tests run with: its path, what Evolve recorded when it probed it
+    (`recorded`: version and implementation; Evolve's own: its sys.version) and its installed distributions.
 
-    Read from the file system only; the interpreter (whose site-packages the repository may have written
-    to) is never started for this.
+    Read from Evolve's record and file names only: no file inside the environment (`pyvenv.cfg`) is read, and the
+    interpreter (whose site-packages the repository may have written to) is never started for this.
     """
     executable = Path(python)
     prefix = executable.parent.parent
@@ -45,10 +46,9 @@ def environment_key(python: str) -> str:
             installed.update(
                 entry.name for entry in directory.iterdir() if entry.suffix in (".dist-info", ".egg-info", ".pth")
             )
-    venv_config = prefix / "pyvenv.cfg"
     digest = hashlib.sha256()
-    digest.update(os.path.realpath(python).encode())
-    digest.update(venv_config.read_bytes() if venv_config.is_file() else sys.version.encode())
+    digest.update(os.path.abspath(python).encode())
+    digest.update((recorded or sys.version).encode())
     for name in sorted(installed):
         digest.update(b"\0" + name.encode())
     return digest.hexdigest()[:24]

@@ -13,12 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from evolve.sandbox import read_output_file
+
 TestProgress = Callable[[int, int], None]  # (tests done, tests collected)
 
 PLUGIN_MODULE = "evolve_progress_plugin"
 PROGRESS_FILE = "progress"
 POLL_SECONDS = 0.25
 _LIMIT = 10_000_000  # no real suite has more tests; anything larger is noise
+_MAX_PROGRESS_BYTES = 64
 
 PLUGIN_SOURCE = '''"""Written by Evolve: reports tests done / total to the file named by EVOLVE_PROGRESS_FILE."""
 import os
@@ -59,11 +62,16 @@ def install_plugin(outputs: Path) -> None:
 
 def read_progress(outputs: Path) -> tuple[int, int] | None:
     """The last (done, total) the plugin wrote, or None when there is none or it is not two small integers."""
+    # Never a plain open(): the suite may leave a FIFO (or a link, a socket, a huge file) at this name, and the
+    # watcher would block on it for ever. read_output_file opens non-blocking, without following links, and
+    # reads only a regular file of a few bytes.
+    data = read_output_file(outputs, PROGRESS_FILE, _MAX_PROGRESS_BYTES)
+    if data is None:
+        return None
     try:
-        with open(outputs / PROGRESS_FILE, "rb") as handle:
-            words = handle.read(64).split()
+        words = data.split()
         done, total = int(words[0]), int(words[1])
-    except (OSError, ValueError, IndexError):
+    except (ValueError, IndexError):
         return None
     if not (0 <= done <= _LIMIT and 0 <= total <= _LIMIT):
         return None

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from evolve.sandbox.spec import SANDBOX_REPO
+from evolve.suites.runner_counts import RunnerCounts
 
 # "pkg/mod.py:12: in f" / "tests/test_a.py:5: AssertionError" (pytest) and 'File "x.py", line 3' (Python).
 _PYTEST_FRAME = re.compile(r"^(?P<path>[^\s:<>][^:\n<>]*?\.py):(?P<line>\d+):", re.M)
@@ -42,11 +43,42 @@ class TestReport:
     errors: int
     skipped: int
     failures: tuple[TestFailure, ...] = ()
+    xfailed: int = 0  # expected failures
+    xpassed: int = 0  # unexpected successes
+    subtests_passed: int = 0
+    subtests_failed: int = 0
+    subtests_skipped: int = 0
+    reported_passed: int | None = None  # the runner's own count of passed tests, when it stated one
+    # Test file -> qualified names (`Class.test_x`, parameters dropped) of its tests that passed.
+    passed_tests: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
     @property
     def passed(self) -> int:
-        """Tests that neither failed, errored nor were skipped."""
-        return max(self.tests - self.failed - self.errors - self.skipped, 0)
+        """Tests that passed: the runner's count, else those that neither failed, errored, were skipped, xfailed
+        nor xpassed."""
+        if self.reported_passed is not None:
+            return self.reported_passed
+        return max(self.tests - self.failed - self.errors - self.skipped - self.xfailed - self.xpassed, 0)
+
+
+def with_runner_counts(report: TestReport | None, counts: RunnerCounts | None) -> TestReport | None:
+    """The report with pytest's own summary counts (which JUnit XML folds together), when the plugin wrote them."""
+    if counts is None:
+        return report
+    base = report if report is not None else TestReport(0, 0, 0, 0)
+    return replace(
+        base,
+        tests=counts.passed + counts.failed + counts.skipped + counts.xfailed + counts.xpassed,
+        failed=counts.failed,
+        errors=counts.errors,
+        skipped=counts.skipped,
+        xfailed=counts.xfailed,
+        xpassed=counts.xpassed,
+        subtests_passed=counts.subtests_passed,
+        subtests_failed=counts.subtests_failed,
+        subtests_skipped=counts.subtests_skipped,
+        reported_passed=counts.passed,
+    )
 
 
 def read_junit(xml_text: str, root: Path) -> TestReport | None:
@@ -58,17 +90,40 @@ def read_junit(xml_text: str, root: Path) -> TestReport | None:
     suites = [document] if document.tag == "testsuite" else document.findall("testsuite")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     failures: list[TestFailure] = []
+    xfailed = 0
+    passed: dict[str, set[str]] = {}
     for suite in suites:
         for key in totals:
             totals[key] += _int(suite.get(key))
         for case in suite.iter("testcase"):
             problems = [child for child in case if child.tag in ("failure", "error")]
+            skips = [child for child in case if child.tag == "skipped"]
+            xfailed += sum(1 for skip in skips if skip.get("type") == "pytest.xfail")
             if not problems:
+                if not skips:
+                    _record_passed(case, root, passed)
                 continue
             test_id, path = _junit_test_id(case, root)
             text = "\n".join(_problem_text(problem) for problem in problems)
             failures.append(TestFailure(test_id, text, path))
-    return TestReport(totals["tests"], totals["failures"], totals["errors"], totals["skipped"], tuple(failures))
+    return TestReport(
+        totals["tests"],
+        totals["failures"],
+        totals["errors"],
+        max(totals["skipped"] - xfailed, 0),
+        tuple(failures),
+        xfailed=xfailed,
+        passed_tests={path: tuple(sorted(names)) for path, names in sorted(passed.items())},
+    )
+
+
+def _record_passed(case: ET.Element, root: Path, passed: dict[str, set[str]]) -> None:
+    """Note a passing test case under its file, as `Class.test_name` without parameters."""
+    test_id, path = _junit_test_id(case, root)
+    if path is None or not test_id.startswith(path + "::"):
+        return
+    name = ".".join(test_id[len(path) + 2 :].split("::")).split("[", 1)[0]
+    passed.setdefault(path, set()).add(name)
 
 
 def read_unittest_output(text: str) -> TestReport | None:
@@ -76,7 +131,7 @@ def read_unittest_output(text: str) -> TestReport | None:
     ran = _UNITTEST_RAN.search(text)
     if ran is None:
         return None
-    counts = {"failures": 0, "errors": 0, "skipped": 0}
+    counts = {"failures": 0, "errors": 0, "skipped": 0, "expected failures": 0, "unexpected successes": 0}
     results = list(_UNITTEST_RESULT.finditer(text))
     result = results[-1] if results else None  # the last summary line is the run's
     if result is not None and result.group("parts"):
@@ -93,7 +148,15 @@ def read_unittest_output(text: str) -> TestReport | None:
         test_id = where if where.endswith("." + name) else f"{where}.{name}"
         body = block.split("-" * 70, 1)[-1].split("\nRan ", 1)[0].strip()
         failures.append(TestFailure(test_id, body))
-    return TestReport(int(ran.group("count")), counts["failures"], counts["errors"], counts["skipped"], tuple(failures))
+    return TestReport(
+        int(ran.group("count")),
+        counts["failures"],
+        counts["errors"],
+        counts["skipped"],
+        tuple(failures),
+        xfailed=counts["expected failures"],
+        xpassed=counts["unexpected successes"],
+    )
 
 
 def frame_paths(text: str, root: Path) -> list[str]:

@@ -19,6 +19,7 @@ from evolve.sandbox import (
     SANDBOX_OUT,
     SANDBOX_PATH,
     SANDBOX_REPO,
+    EgressPolicy,
     Mount,
     ResourceLimits,
     SandboxResult,
@@ -36,7 +37,10 @@ from evolve.suites.reports import (
     read_junit,
     read_unittest_output,
     relative_source_path,
+    with_runner_counts,
 )
+from evolve.suites.runner_counts import COUNTS_FILE, install_counts_plugin, parse_counts
+from evolve.suites.runner_counts import PLUGIN_MODULE as COUNTS_PLUGIN
 from evolve.untrusted_text import cap_text, redacted
 
 __all__ = ["TestCommand", "TestRun", "coverage_rcfile", "detect_test_command", "run_test_suite"]
@@ -65,6 +69,11 @@ class TestRun:
     failed: int = 0
     errors: int = 0
     skipped: int = 0
+    xfailed: int = 0  # as the runner reports them: never folded into skipped or passed
+    xpassed: int = 0
+    subtests_passed: int = 0
+    subtests_failed: int = 0
+    subtests_skipped: int = 0
     failing_tests: tuple[str, ...] = ()
     failure_details: str = ""
     blamed_files: tuple[str, ...] = ()
@@ -79,6 +88,8 @@ class TestRun:
     # files' lines were completed from base's run (see evolve/suites/coverage_scope.py).
     coverage_scope: tuple[str, ...] | None = None
     coverage_from_base: bool = False
+    # Test file -> its tests that passed (`Class.test_x`): a changed line inside one counts as executed.
+    passed_tests: dict[str, list[str]] = field(default_factory=dict, hash=False)
 
     @property
     def ok(self) -> bool:
@@ -146,6 +157,7 @@ def run_test_suite(
             progress,
             compiled,
             coverage_paths=tuple(coverage_paths) if coverage_paths is not None else None,
+            egress=environment.egress if environment is not None else None,
         )
     finally:
         remove_tree(outputs)
@@ -273,6 +285,7 @@ def _run_in(
     compiled_artifacts: str | None = None,
     *,
     coverage_paths: tuple[str, ...] | None = None,
+    egress: EgressPolicy | None = None,
 ) -> TestRun:
     measure = with_coverage and command.runner != "other"
     rcfile = None
@@ -292,9 +305,14 @@ def _run_in(
     if rcfile:
         env.update(coverage_core(python))
     watched = progress is not None and command.runner == "pytest"
+    if command.runner == "pytest":
+        install_counts_plugin(outputs)
+        env["PYTHONPATH"] += f":{SANDBOX_OUT}"
+        env["EVOLVE_COUNTS_FILE"] = f"{SANDBOX_OUT}/{COUNTS_FILE}"
+        at = argv.index("pytest") + 1
+        argv = [*argv[:at], "-p", COUNTS_PLUGIN, *argv[at:]]
     if watched:
         install_plugin(outputs)
-        env["PYTHONPATH"] += f":{SANDBOX_OUT}"
         env["EVOLVE_PROGRESS_FILE"] = f"{SANDBOX_OUT}/{PROGRESS_FILE}"
         at = argv.index("pytest") + 1
         argv = [*argv[:at], "-p", PLUGIN_MODULE, *argv[at:]]
@@ -303,7 +321,7 @@ def _run_in(
         timeout=budget,
         tree=root,
         env=env,
-        network=config.gates.tests.allow_network,
+        egress=egress if config.gates.tests.allow_network else None,
         mounts=mounts,
         outputs=outputs,
         limits=limits,
@@ -359,7 +377,8 @@ def import_path_environment(root: Path) -> dict[str, str]:
 def _read_report(command: TestCommand, result: SandboxResult, outputs: Path, root: Path) -> TestReport | None:
     if command.runner == "pytest":
         junit = read_output_file(outputs, "junit.xml", JUNIT_LIMIT)
-        return read_junit(junit.decode("utf-8", "replace"), root) if junit is not None else None
+        report = read_junit(junit.decode("utf-8", "replace"), root) if junit is not None else None
+        return with_runner_counts(report, parse_counts(read_output_file(outputs, COUNTS_FILE, 64 * 1024)))
     if command.runner == "unittest":
         return read_unittest_output(result.stderr + "\n" + result.stdout)
     return None
@@ -433,6 +452,12 @@ def _assemble(
         failed=report.failed if report else 0,
         errors=report.errors if report else 0,
         skipped=report.skipped if report else 0,
+        xfailed=report.xfailed if report else 0,
+        xpassed=report.xpassed if report else 0,
+        subtests_passed=report.subtests_passed if report else 0,
+        subtests_failed=report.subtests_failed if report else 0,
+        subtests_skipped=report.subtests_skipped if report else 0,
+        passed_tests={path: list(names) for path, names in report.passed_tests.items()} if report else {},
         failing_tests=failing,
         failure_details=details,
         blamed_files=blamed_files(failures, root) if failures else tuple(sorted(frame_paths(details, root))),

@@ -7,6 +7,7 @@ import re
 
 from evolve.suites.runs import TestRun
 from evolve.untrusted_text import cap_text, redacted
+from evolve.wording import plural
 
 CANNOT_RUN = "cannot run the tests: {reason}"
 REASON_LIMIT = 600
@@ -52,9 +53,9 @@ def cannot_start_reason(run: TestRun | None) -> str | None:
     elif pytest and run.returncode in PYTEST_CANNOT_START:
         summary = PYTEST_CANNOT_START[run.returncode]
         if run.errors:
-            summary += f": {run.errors} collection error(s), no test ran"
+            summary += f": {plural(run.errors, 'collection error')}, no test ran"
     elif run.errors and not run.failed:
-        summary = f"every test module failed to load ({run.errors} error(s)), no test ran"
+        summary = f"every test module failed to load ({plural(run.errors, 'error')}), no test ran"
     else:
         return None
     return redacted(cap_text(f"{summary}; {_cause(run)}", REASON_LIMIT))

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 
 from bot.context import BotContext
+from bot.db.delivery_seal import DeliverySealer, sealer_for
 from bot.routing import Event, Router
 from bot.service.app import create_app
 from bot.settings import Settings
@@ -37,6 +38,10 @@ SUBSCRIBED_EVENTS = (
     "pull_request_review",
     "push",
     "ping",
+    "check_run",
+    "check_suite",
+    "status",
+    "workflow_run",
 )
 
 
@@ -150,6 +155,13 @@ def app_factory(settings: Settings) -> Iterator[Callable[..., TestClient]]:
     yield start
     for client in reversed(clients):
         client.__exit__(None, None, None)
+
+
+def sealer_of(ctx: BotContext) -> DeliverySealer:
+    """The sealer of the app's web process: rows recorded with it are rows the web process wrote."""
+    secret = ctx.settings.delivery_seal_secret()
+    assert secret is not None
+    return sealer_for(secret)
 
 
 def context_of(client: TestClient) -> BotContext:

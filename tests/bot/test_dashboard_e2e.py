@@ -138,6 +138,7 @@ def test_ticks_queue_skip_and_pause_only_for_writers(bot_world: BotWorld) -> Non
     assert skipped_themes(bot_world.ctx.db, BotWorld.REPO_ID) == {"docstrings"}
     options = run_options(bot_world.ctx, run, EvolveConfig(), None, None, "main")
     assert options.themes_to_skip == {"docstrings"}  # the planner of the next run leaves it out
+    assert options.surface == "app"  # its PR body offers the App's commands (a CLI report does not)
     assert store.get_repository(bot_world.ctx.db, BotWorld.REPO_ID).paused
     redrawn = bot_world.repo.issues[number]["body"]
     assert "- [x] <!-- evolve:skip:docstrings -->" in redrawn and "- [x] <!-- evolve:pause:repository -->" in redrawn

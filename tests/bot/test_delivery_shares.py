@@ -9,7 +9,7 @@ import asyncio
 from bot.db import store
 from bot.jobs import wakeups
 from bot.jobs.delivery_processing import SWEEP_SHARE
-from tests.bot.conftest import RecordingRouter, context_of, drain
+from tests.bot.conftest import RecordingRouter, context_of, drain, sealer_of
 from tests.bot.test_service_postgres import SERVER, pg_url
 
 __all__ = ["pg_url"]
@@ -22,7 +22,9 @@ def test_a_backlog_is_pulled_share_by_share_until_it_is_done(pg_url, app_factory
     ctx = context_of(client)
     backlog = [f"b-{n}" for n in range(25)]
     for delivery_id in backlog:
-        store.record_delivery(ctx.engine, delivery_id, "issues", '{"action": "opened"}', action="opened")
+        store.record_delivery(
+            ctx.engine, delivery_id, "issues", '{"action": "opened"}', action="opened", sealer=sealer_of(ctx)
+        )
     share = SWEEP_SHARE * settings.delivery_workers
     taken = client.portal.call(ctx.jobs.sweep_deliveries)
     assert taken == share  # one share, not the whole backlog ...

@@ -32,6 +32,8 @@ def test_install_comment_pr_merge_learn(bot_world: BotWorld, caplog: pytest.LogC
     assert pull["head"].startswith("evolve/") and pull["base"] == "main" and pull["state"] == "open"
     assert "### Metrics of the changed code (before → after)" in pull["body"] and "| findings |" in pull["body"]
     assert "### Quality gates" in pull["body"]
+    # On GitHub the footer offers the App's commands; the title is the one heading the body (from the edits made).
+    assert "Comment `/evolve retry`" in pull["body"] and pull["body"].startswith(f"## {pull['title']}\n")
     assert repo.issue_labels[number][0] == "evolve" and repo.issue_labels[number][1].startswith("evolve:risk-")
     progress, check = repo.check_runs.values()
     head_sha = fake.state.head_sha(repo, pull["head"])

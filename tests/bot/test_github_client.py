@@ -58,6 +58,30 @@ def test_token_renewed_when_close_to_expiry(fake_github, repo, tmp_path) -> None
     assert len(fake_github.requests_to("POST", "/access_tokens")) == 2
 
 
+def test_tokens_that_no_longer_work_are_no_longer_redaction_secrets(fake_github, repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One token per delivery must not grow the redaction list forever: expired ones are forgotten."""
+    from evolve.untrusted_text import secret_values
+
+    fake_github.state.token_ttl = timedelta(seconds=-1)  # every token is already expired when it is minted
+    gateway = build_gateway(app_settings(fake_github, tmp_path / "data"))
+
+    async def scenario() -> list[str]:
+        return [await gateway.installation_token(INSTALLATION) for _ in range(3)]
+
+    first, second, third = asyncio.run(scenario())
+    registered = secret_values({})
+    assert first not in registered and second not in registered  # expired and replaced: forgotten
+    assert third in registered  # the last one is still held
+    fake_github.state.token_ttl = timedelta(minutes=4)  # renewed within the margin, before it expires
+    renewing = build_gateway(app_settings(fake_github, tmp_path / "data"))
+    earlier, later = asyncio.run(scenario_for(renewing))
+    assert earlier != later and {earlier, later} <= set(secret_values({}))  # the earlier one still works
+
+
+async def scenario_for(gateway) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    return await gateway.installation_token(INSTALLATION), await gateway.installation_token(INSTALLATION)
+
+
 def test_wrong_private_key_is_refused(fake_github, repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
     other = FakeGitHub(tmp_path / "other")
     gateway = build_gateway(app_settings(fake_github, tmp_path / "data", private_key=other.private_key))

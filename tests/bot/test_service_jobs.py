@@ -15,7 +15,7 @@ from bot.db.models import utcnow
 from bot.db.run_request import RunRequest
 from bot.routing import Router
 from evolve.runs import RunReport
-from tests.bot.conftest import RecordingRouter, context_of, drain, example, post_webhook
+from tests.bot.conftest import RecordingRouter, context_of, drain, example, post_webhook, sealer_of
 
 
 class FakeEngineRuns:
@@ -76,7 +76,9 @@ def test_restart_resumes_deliveries_still_queued(app_factory, make_settings):
     ctx = context_of(first)
     # Simulate a crash between intake and processing: the rows are queued, nobody processes them.
     for number in range(3):
-        store.record_delivery(ctx.engine, f"left-{number}", "issues", '{"action": "opened"}', action="opened")
+        store.record_delivery(
+            ctx.engine, f"left-{number}", "issues", '{"action": "opened"}', action="opened", sealer=sealer_of(ctx)
+        )
     first.__exit__(None, None, None)
     assert store.count_deliveries(ctx.db, "queued") == 3
 
@@ -91,7 +93,7 @@ def test_delivery_held_by_a_dead_worker_is_retried_after_its_lease(app_factory):
     recorder = RecordingRouter()
     client = app_factory(router=recorder)
     ctx = context_of(client)
-    store.record_delivery(ctx.engine, "orphan", "issues", "{}")
+    store.record_delivery(ctx.engine, "orphan", "issues", "{}", sealer=sealer_of(ctx))
     assert store.claim_delivery(ctx.db, "orphan", lease_seconds=-1) is not None  # claimed, lease already over
     client.portal.call(ctx.jobs.sweep)
     drain(client)

@@ -13,6 +13,7 @@ from sqlalchemy import inspect, text
 
 from bot.db import store
 from bot.db.deliveries import DeliveryMark, NewDelivery, claim_batch, insert_deliveries, mark_batch
+from bot.db.delivery_seal import BEFORE_SEALING
 from bot.db.engine import alembic_config
 from tests.bot.conftest import postgres_reachable
 from tests.bot.test_service_postgres import SERVER
@@ -42,6 +43,12 @@ def _at_0001_with_deliveries(url: str) -> Any:
 def _check_upgrade(engine: Any) -> None:
     store.migrate(engine)
     assert store.current_revision(engine) == store.head_revision()
+    pending = [i for n, i in enumerate(PAYLOADS) if n % 2]
+    with engine.begin() as connection:  # 0010: deliveries pending before sealing are ignored, not dispatched
+        rows = connection.execute(text("SELECT delivery_id, status, error FROM deliveries WHERE status = 'ignored'"))
+        assert {row.delivery_id: row.error for row in rows} == {i: BEFORE_SEALING for i in pending}
+        # Queued again by hand (as an operator might), to check the moved rows are claimed with their payloads.
+        connection.execute(text("UPDATE deliveries SET status = 'queued', error = NULL WHERE status = 'ignored'"))
     columns = {c["name"] for c in inspect(engine).get_columns("deliveries")}
     assert "payload" not in columns and {"delivery_id", "status", "attempts"} <= columns
     tables = set(inspect(engine).get_table_names())

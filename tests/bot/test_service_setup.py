@@ -103,8 +103,14 @@ def test_app_manifest_declares_the_permissions_and_events():
         "issues": "write",
         "checks": "write",
         "metadata": "read",
+        "statuses": "read",  # the repository's CI on Evolve's PRs (docs/github-app.md#after-the-pr-opens)
+        "actions": "read",
     }
     assert set(manifest["default_events"]) == {
+        "check_run",
+        "check_suite",
+        "status",
+        "workflow_run",
         "installation",
         "installation_repositories",
         "issue_comment",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import socket
+import uuid
 
 import httpx
 import pytest
 
+from tests.bot.conftest import postgres_reachable
 from tests.bot.live_server import base_env, credential_env, live_server, run_cli, server_log
 
 
@@ -71,3 +74,43 @@ def test_no_credentials_is_setup_mode_with_a_one_time_token(tmp_path):
 def test_setup_mode_without_public_url_says_so_in_the_log(tmp_path):
     with live_server(tmp_path, base_env(tmp_path), ready_status=503) as server:
         assert "EVOLVE_PUBLIC_URL is not set" in server_log(tmp_path, server)
+
+
+def _one_error_line(result) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    (line,) = result.stderr.splitlines()
+    return line
+
+
+def test_a_port_in_use_is_one_line_naming_the_port_and_exit_2(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli(["serve", "--port", str(port)], {**base_env(tmp_path), **credential_env()}, tmp_path)
+    assert _one_error_line(result) == (
+        f"evolve: error: port {port} on 127.0.0.1 is already in use by another process: stop it, or choose another "
+        "port with --port"
+    )
+
+
+@pytest.mark.skipif(not postgres_reachable(), reason="no PostgreSQL server on 127.0.0.1:5432")
+def test_a_missing_postgres_database_is_one_line_naming_it_and_exit_2(tmp_path):
+    name = f"evolve_missing_{uuid.uuid4().hex[:8]}"
+    env = {
+        **base_env(tmp_path),
+        **credential_env(),
+        "EVOLVE_DATABASE_URL": f"postgresql://postgres:pw@127.0.0.1/{name}",
+    }
+    line = _one_error_line(run_cli(["serve", "--port", "0"], env, tmp_path))
+    assert line == (
+        f'evolve: error: cannot open the database postgresql://postgres:***@127.0.0.1/{name}: database "{name}" '
+        "does not exist; create it (e.g. `createdb` with that name) or point EVOLVE_DATABASE_URL at one that exists"
+    )
+
+
+def test_a_database_url_that_is_none_is_one_line_and_exit_2(tmp_path):
+    env = {**base_env(tmp_path), **credential_env(), "EVOLVE_DATABASE_URL": "my database"}
+    line = _one_error_line(run_cli(["serve", "--port", "0"], env, tmp_path))
+    assert line.startswith("evolve: error: EVOLVE_DATABASE_URL is not a database URL")

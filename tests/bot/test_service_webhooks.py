@@ -15,6 +15,7 @@ from tests.bot.conftest import (
     drain,
     example,
     post_webhook,
+    sealer_of,
     sign,
     webhook_headers,
 )
@@ -284,7 +285,7 @@ def test_a_worker_ignores_a_stored_payload_only_the_web_process_summary_accepted
     deep = '{"action": "opened", "z": ' + "[" * 1100 + "]" * 1100 + "}"
     assert summarize_payload(long_number.encode()).action == "opened"  # intake would have taken it
     for delivery_id, payload in {"long": long_number, "deep": deep, "fine": '{"action": "opened"}'}.items():
-        store.record_delivery(ctx.engine, delivery_id, "issues", payload, action="opened")
+        store.record_delivery(ctx.engine, delivery_id, "issues", payload, action="opened", sealer=sealer_of(ctx))
     client.portal.call(ctx.jobs.sweep_deliveries)
     drain(client)
     assert [e.delivery_id for e in recorder.seen] == ["fine"]

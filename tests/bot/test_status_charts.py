@@ -125,6 +125,7 @@ def test_a_runs_timeline_goes_from_queued_to_its_pull_requests_fate():
                 "passed": False,
                 "edits": [{}],
                 "gates": [{"gate": "tests", "status": "failed", "summary": "2 failed"}],
+                "proof": {"changed_lines": {"executed": 18, "executable": 19, "measured": True, "unexecuted": []}},
             },
             {
                 "number": 2,
@@ -138,8 +139,11 @@ def test_a_runs_timeline_goes_from_queued_to_its_pull_requests_fate():
     assert [(e.label, e.detail) for e in entries] == [
         ("queued", "comment by @alice"),
         ("started", "worker try 2"),
-        ("attempt 1", "1 file(s); failed: tests"),
-        ("attempt 2", "0 file(s); failed: lint"),
+        (
+            "attempt 1",
+            "1 file; failed: tests; Changed lines the tests execute: 94.7% (18 of 19 lines that need executing).",
+        ),
+        ("attempt 2", "0 files; failed: lint"),
         ("finished: failed", "no change passed the gates in 240.0 s"),
     ]
     assert [g.gate for g in views.gate_lines(report)] == ["tests", "lint"]

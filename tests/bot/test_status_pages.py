@@ -93,8 +93,8 @@ def test_the_operator_token_signs_in_and_sees_every_installation(site):
     for name in ("acme/widgets", "acme/gadgets", "other/secret-plans"):
         assert name in overview
     queue = client.get("/status/queue").text
-    assert re.search(r'data-deliveries="queued">2<', queue)
-    assert re.search(r'id="runs-queued">1<', queue)
+    assert re.search(r'data-deliveries="queued">2</div>deliveries queued<', queue)
+    assert re.search(r'id="runs-queued">1</div>run queued<', queue)  # "1 run", never "1 runs"
     assert client.get(f"/status/runs/{world.secret_run}").status_code == 200
 
 
@@ -285,3 +285,17 @@ def test_queries_keep_to_the_repositories_a_viewer_sees(site):
     widgets = next(r for r in status_queries.repositories(db, None) if r.id == world.widgets)
     assert (widgets.open_prs, widgets.queued, widgets.running) == (1, 1, 0)
     assert widgets.last_run is not None and widgets.last_run.id == world.queued_run
+
+
+def test_the_repository_page_shows_where_each_evolve_pr_stands(site):
+    from bot.db.pull_lifecycle import set_pull_state
+
+    client, _, world = site
+    db = client.app.state.ctx.db
+    set_pull_state(db, world.widgets, 41, state="retrying", attempts=1, ci_retries=1, reason="CI failed: tests")
+    set_pull_state(db, world.widgets, 42, state="stopped", attempts=3, ci_retries=2, reason="<b>tests</b> still failed")
+    _sign_in_with_token(client)
+    page = client.get(f"/status/repositories/{world.widgets}").text
+    rows = re.search(r'<table id="pull-states">(.*?)</table>', page, re.S).group(1)
+    assert re.search(r'#41</a></td><td data-state="retrying">retrying 2/3</td><td>1/3</td><td>1</td>', rows)
+    assert "stopped: &lt;b&gt;tests&lt;/b&gt; still failed" in rows and rows.index("#42") < rows.index("#41")

@@ -35,6 +35,7 @@ from bot.tokens.service import (
     secret_matches,
 )
 from evolve.run_status import RunStatus
+from tests.bot.conftest import sealer_of
 from tests.fakegithub.server import FakeGitHub
 from tests.fakegithub.state import FakeRepo
 
@@ -104,7 +105,12 @@ def test_a_delivery_token_is_for_its_repository_replies_only(world):
     fake, _sample, _other, client = world
     payload = {"action": "created", "installation": {"id": INSTALLATION}, "repository": {"full_name": "octo-org/other"}}
     store.record_delivery(
-        client.app.state.ctx.engine, "d-1", "issue_comment", json.dumps(payload), installation_id=INSTALLATION
+        client.app.state.ctx.engine,
+        "d-1",
+        "issue_comment",
+        json.dumps(payload),
+        installation_id=INSTALLATION,
+        sealer=sealer_of(client.app.state.ctx),
     )
     answer = _ask(client, {"delivery_id": "d-1"})
     assert answer.status_code == 200, answer.text

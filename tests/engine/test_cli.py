@@ -46,7 +46,28 @@ def test_plan_markdown_has_a_mermaid_diagram(tmp_path, capsys, learning_dir):
 def test_plan_with_unknown_focus_is_bad_input(tmp_path, capsys, learning_dir):
     repo = make_repo(tmp_path / "r", SAMPLE_PACKAGE)
     assert main(["plan", str(repo), "--quiet", "--focus", "bogus"]) == EXIT_BAD_INPUT
-    assert "unknown focus" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("evolve: error: --focus: unknown theme or codemod 'bogus';")
+
+
+@pytest.mark.parametrize("command", ["plan", "run"])
+def test_a_misspelt_focus_is_one_line_with_a_suggestion_and_nothing_runs(tmp_path, capsys, learning_dir, command):
+    repo = make_repo(tmp_path / "r", SAMPLE_PACKAGE)
+    assert main([command, str(repo), "--focus", "corectness"]) == EXIT_BAD_INPUT
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()  # no config/tree lines, no progress: nothing ran
+    assert line.startswith("evolve: error: --focus: unknown theme or codemod 'corectness'; did you mean 'correctness'?")
+    assert "Nothing to do" not in line and "none-comparison" in line
+    assert not (repo / ".git" / "evolve" / "runs").exists()  # no report written
+
+
+def test_an_llm_theme_as_focus_without_llm_says_to_add_llm(tmp_path, capsys, learning_dir):
+    repo = make_repo(tmp_path / "r", SAMPLE_PACKAGE)
+    assert main(["run", str(repo), "--focus", "docstrings"]) == EXIT_BAD_INPUT
+    assert capsys.readouterr().err == (
+        "evolve: error: --focus docstrings: a theme only the LLM stage works on; add --llm (needs ANTHROPIC_API_KEY)\n"
+    )
 
 
 def test_run_dry_run_prints_the_diff(tmp_path, capsys, learning_dir):

@@ -29,7 +29,7 @@ def test_run_makes_a_branch_that_passes_every_gate(tmp_path):
     assert (
         "### Metrics of the changed code (before → after)" in report.markdown and "none-comparison" in report.markdown
     )
-    assert "maintainability index" in report.markdown and "Changed lines executed by the tests" in report.markdown
+    assert "maintainability index" in report.markdown and "Changed lines the tests execute" in report.markdown
 
 
 def test_dry_run_prints_a_diff_and_makes_no_branch(tmp_path):

@@ -177,7 +177,7 @@ def test_failing_gates_are_named_in_the_failure_message():
     )
     assert (
         failure_message(state)
-        == "No change passed every gate in 2 attempt(s) (last failing: lint, tests); nothing was committed."
+        == "No change passed every gate in 2 attempts (last failing: lint, tests); nothing was committed."
     )
     assert failure_status(state) == RunStatus.FAILED
 
@@ -208,13 +208,13 @@ def test_commit_message_branch_name_and_success_message():
     edits = (edit("a.py"), edit("b.py", "not-in"))
     message = commit_message(PLAN, edits, 2, "run1")
     assert message.splitlines()[0] == "evolve: compare to None with `is`"
-    assert "2 file(s) changed, 2 finding(s) resolved" in message and "Codemods: none-comparison, not-in." in message
+    assert "2 files changed, 2 findings resolved" in message and "Codemods: none-comparison, not-in." in message
     assert message.endswith("Evolve-Run: run1\n")
     name = branch_name(RunOptions(), PLAN, "abc")
     assert name.startswith("evolve/correctness-") and name == branch_name(RunOptions(), PLAN, "abc")
     assert name != branch_name(RunOptions(), PLAN, "abd")
     assert branch_name(RunOptions(branch_name="mine"), PLAN, "abc") == "mine"
-    assert success_message(edits, "evolve/x", "") == "Evolve made 2 change(s) in 2 file(s) that pass every gate."
+    assert success_message(edits, "evolve/x", "") == "Evolve made 2 changes in 2 files that pass every gate."
     assert success_message(edits, "evolve/x-2", "taken").endswith("Note: taken; the change is on `evolve/x-2` instead.")
 
 

@@ -76,3 +76,14 @@ def test_limits_come_from_the_environment_with_the_key_and_url():
 
 def test_defaults_match_the_pricing_defaults():
     assert (DEFAULT_MODEL, DEFAULT_FALLBACK_MODEL) == (pricing.DEFAULT_MODEL, pricing.DEFAULT_FALLBACK_MODEL)
+
+
+def test_network_for_tests_is_the_operators_to_grant_and_the_repositorys_only_to_refuse():
+    asks = parse_yaml_config("gates:\n  tests:\n    allow_network: true\n")
+    refused, notes = apply_operator_limits(asks, OperatorLimits())
+    assert refused.gates.tests.allow_network is False
+    assert any("allow_network" in note and "EVOLVE_TESTS_NETWORK" in note for note in notes)
+    granting = OperatorLimits.from_environment({"EVOLVE_TESTS_NETWORK": "true"})
+    assert apply_operator_limits(asks, granting)[0].gates.tests.allow_network is True
+    declines = parse_yaml_config("gates:\n  tests:\n    allow_network: false\n")
+    assert apply_operator_limits(declines, granting)[0].gates.tests.allow_network is False

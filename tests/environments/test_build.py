@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ import pytest
 from evolve.cli import main
 from evolve.configuration.model import EvolveConfig
 from evolve.engine import run_engine
-from evolve.environments.model import Environment, EnvironmentFailure, EnvironmentSettings
+from evolve.environments.model import Environment, EnvironmentFailure, EnvironmentSettings, one_line_cause
 from evolve.environments.prepare import prepare_environment
 from evolve.runs import RunOptions
 from evolve.suites.runs import run_test_suite
@@ -117,11 +118,51 @@ def test_a_failed_install_ends_the_run_with_the_resolvers_words_and_no_attempt(t
     report = run_engine(repo, RunOptions(focus="correctness", environment=settings))
     assert report.status == "error" and report.attempts == ()
     assert report.message.startswith("could not build the test environment: ")
-    assert "evolve-surely-missing-package-xyz" in report.message
+    assert "evolve-surely-missing-package-xyz" in report.message and "\n" not in report.message
     assert report.environment["failure"] and report.environment["install_commands"]
     code = main(["run", str(repo), "--focus", "correctness", "--data-dir", str(settings.data_dir), "--quiet"])
     assert code == 2
     assert capsys.readouterr().err.count("could not build the test environment") == 1
+
+
+def test_a_project_that_cannot_be_installed_says_uvs_reason_not_only_the_import_error(tmp_path, settings, capsys):
+    files = {
+        "pyproject.toml": """
+            [project]
+            name = "pkg"
+            version = "0.1"
+            requires-python = ">=3.9"
+            dependencies = ["evolve-surely-missing-package-xyz==1.0"]
+            [project.optional-dependencies]
+            test = ["pytest"]
+        """,
+        "pkg/__init__.py": "import evolve_surely_missing_package_xyz  # noqa: F401\n",
+        "pkg/numbers.py": 'def is_missing(value):\n    """Whether value is missing."""\n    return value == None\n',
+        "tests/test_numbers.py": "from pkg.numbers import is_missing\n\n\ndef test_missing():\n    assert is_missing(None)\n",
+    }
+    repo = make_repo(tmp_path / "unsatisfiable", files)
+    code = main(["run", str(repo), "--focus", "correctness", "--data-dir", str(settings.data_dir), "--quiet"])
+    (line,) = capsys.readouterr().err.splitlines()
+    assert code == 2 and line.startswith("evolve: error: cannot run the tests: ")
+    assert "No module named 'evolve_surely_missing_package_xyz'" in line  # what the suite saw
+    # ... and why: uv's own words, on the same line, with what to do.
+    assert "the project itself could not be installed (" in line and "evolve-surely-missing-package-xyz" in line
+    assert "we can conclude that" in line and "fix its declared dependencies" in line
+
+
+def test_a_builders_words_become_one_line_with_the_cause():
+    uv = (
+        "Using Python 3.11.7 environment at: /envs/.building-1\n"
+        "error: No solution found when resolving dependencies\n"
+        "  cause: Because there is no version of attrs==0.0.0.1 and pkg==0.1 depends on attrs==0.0.0.1, we can\n"
+        "         conclude that pkg==0.1 cannot be used.\n"
+    )
+    assert one_line_cause(uv) == (
+        "No solution found when resolving dependencies: Because there is no version of attrs==0.0.0.1 and pkg==0.1 "
+        "depends on attrs==0.0.0.1, we can conclude that pkg==0.1 cannot be used."
+    )
+    assert one_line_cause("x" * 600, width=50) == "x" * 49 + "…"
+    assert EnvironmentFailure("error: one\ntwo").message == "could not build the test environment: one: two"
 
 
 def test_a_suite_that_cannot_start_stops_after_one_attempt(tmp_path, settings):
@@ -181,12 +222,16 @@ def test_local_users_keep_control_of_the_interpreter(tmp_path, settings, capsys)
     from evolve.environments.commands import settings_from_args
 
     repo = make_repo(tmp_path / "own-venv", {"tests/test_a.py": "def test_a():\n    assert True\n"})
-    (repo / ".venv" / "bin").mkdir(parents=True)
-    (repo / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    # The user's own (untracked) venv, made from a Python of this machine: probed in the sandbox, then used.
+    base_python = os.path.realpath(sys.executable)
+    subprocess.run([base_python, "-m", "venv", "--without-pip", str(repo / ".venv")], check=True)
     args = build_parser().parse_args(["run", str(repo)])
     chosen = prepare_environment(repo, EvolveConfig(), settings_from_args(args, repo))
-    assert isinstance(chosen, Environment) and chosen.kind == "local"
-    assert "the repository's own virtualenv" in chosen.description and str(repo / ".venv") in chosen.description
+    assert isinstance(chosen, Environment) and chosen.kind == "local", chosen
+    assert "the repository's own virtualenv" in chosen.description and str(repo) not in chosen.description
+    assert str(repo / ".venv") in chosen.mounts
+    ran = run_test_suite(repo, EvolveConfig(), with_coverage=False, environment=chosen)
+    assert "No module named pytest" in ran.output_tail  # it started in the sandbox; the user installs their runner
     forced = settings_from_args(build_parser().parse_args(["run", str(repo), "--python", sys.executable]), repo)
     assert forced.python == os.path.abspath(sys.executable) and forced.python_origin == "--python"
     assert settings_from_args(build_parser().parse_args(["run", str(repo), "--build-env"]), repo).python is None
@@ -199,7 +244,8 @@ def test_env_list_and_prune_from_the_command_line(settings, capsys):
     data = ["--data-dir", str(settings.data_dir)]
     assert main(["env", "list", *data]) == 0
     listed = capsys.readouterr().out
-    assert "built from:" in listed and "environment(s)" in listed
+    assert "built from:" in listed and re.search(r"^(1 environment|\d+ environments), ", listed, re.M)
+    assert "environment(s)" not in listed
     assert main(["env", "prune", "no-such-key", *data]) == 2
     assert main(["env", "prune", "--all", *data]) == 0
     assert "removed" in capsys.readouterr().out

@@ -7,7 +7,13 @@ import sys
 
 import pytest
 
-from evolve.environments.interpreters import Interpreter, NoInterpreter, available_interpreters, choose_interpreter
+from evolve.environments.interpreters import (
+    Interpreter,
+    NoInterpreter,
+    available_interpreters,
+    choose_interpreter,
+    outside_of,
+)
 
 MACHINE = (
     Interpreter("/py/3.13/bin/python3.13", (3, 13, 0), "/py/3.13"),
@@ -35,7 +41,7 @@ def test_configured_version_or_path():
         choose_interpreter(MACHINE, None, wanted="3.9")
     with pytest.raises(NoInterpreter, match="neither a path nor a version"):
         choose_interpreter(MACHINE, None, wanted="latest")
-    chosen = choose_interpreter(MACHINE, None, wanted=sys.executable)
+    chosen = choose_interpreter((*MACHINE, *available_interpreters([sys.executable])), None, wanted=sys.executable)
     assert chosen.version == tuple(sys.version_info[:3])
 
 
@@ -47,3 +53,26 @@ def test_real_interpreters_are_probed_and_remembered(tmp_path):
     assert os.path.realpath(sys.executable) in cache.read_text()
     again = available_interpreters([sys.executable], cache_file=cache)
     assert again == found
+
+
+def test_a_configured_interpreter_path_is_only_one_evolve_found_and_never_started(tmp_path):
+    marker = tmp_path / "MARKER"
+    script = tmp_path / "python3"
+    script.write_text(f"#!/bin/sh\necho ran > {marker}\n")
+    script.chmod(0o755)
+    found = available_interpreters([sys.executable])
+    with pytest.raises(NoInterpreter, match="not one of this machine's Python interpreters"):
+        choose_interpreter(found, None, str(script))
+    assert not marker.exists()
+    assert choose_interpreter(found, None, sys.executable) == found[0]
+
+
+def test_an_interpreter_inside_the_repository_is_never_a_machine_interpreter(tmp_path):
+    checkout = tmp_path / "checkout"
+    (checkout / ".venv" / "bin").mkdir(parents=True)
+    inside = checkout / ".venv" / "bin" / "python3"
+    inside.write_text("#!/bin/sh\n")
+    linked = tmp_path / "elsewhere-python3"
+    linked.symlink_to(inside)  # a link from outside into the repository counts as inside
+    kept = outside_of([str(inside), str(linked), sys.executable], [checkout])
+    assert kept == [sys.executable]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def _fake_environment(store: EnvironmentStore, key: str, size: int, last_used: f
     staged.mkdir()
     (staged / "blob").write_bytes(b"x" * size)
     store.publish(key, staged, {"key": key, "interpreter": "Python 3.12.1", "sources": ["tox.ini [testenv]"]})
-    (store.path(key) / "evolve-last-used").write_text(str(last_used))
+    os.utime(store.record_path(key), (last_used, last_used))
 
 
 def test_least_recently_used_are_evicted_first_and_recent_ones_never(tmp_path):
@@ -114,3 +115,25 @@ def test_only_changes_to_dependency_files_give_head_its_own_environment(tmp_path
     measured = BaseMeasurements(environment=base, head_environment=lambda tree: asked.append(tree) or head)
     assert _head_environment(tmp_path, ("pkg/core.py",), measured) is base and asked == []
     assert _head_environment(tmp_path, ("pkg/core.py", "setup.py"), measured) is head and asked == [tmp_path]
+
+
+def test_the_record_lives_outside_the_environment_and_nothing_inside_it_is_read_or_written(tmp_path):
+    store = EnvironmentStore(tmp_path / "envs")
+    host_file = tmp_path / "host-file"
+    host_file.write_text("untouched")
+    staged = store.staging("k")
+    staged.mkdir()
+    # What a hostile build could plant: links where Evolve used to write its metadata and last use.
+    (staged / "evolve-environment.json").symlink_to(host_file)
+    (staged / "evolve-last-used").symlink_to(host_file)
+    store.publish("k", staged, {"key": "k", "mounts": ["/srv/env"]})
+    store.touch("k")
+    assert host_file.read_text() == "untouched"
+    assert store.record_path("k").parent == store.root / ".records"
+    assert store.ready("k") == {"key": "k", "mounts": ["/srv/env"], "size_bytes": store.ready("k")["size_bytes"]}
+    # A directory under a key without Evolve's record is not an environment, and is swept once stale.
+    (store.root / "orphan").mkdir()
+    assert store.ready("orphan") is None
+    os.utime(store.root / "orphan", (0, 0))
+    store.sweep_staging()
+    assert not (store.root / "orphan").exists() and store.ready("k") is not None

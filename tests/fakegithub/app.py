@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakegithub.ci_api import ci_routes, log_routes
 from tests.fakegithub.git_http import serve_git
 from tests.fakegithub.issues_api import issue_routes
 from tests.fakegithub.oauth_api import oauth_routes
@@ -75,7 +76,20 @@ PERMISSION_OF_PATH = {
     "labels": "issues",
     "check-runs": "checks",
     "contents": "contents",
+    "statuses": "statuses",
+    "actions": "actions",
 }
+
+
+def _category(segments: list[str], method: str) -> str | None:
+    """The permission a request needs (GitHub's mapping, as far as the fake serves it)."""
+    if len(segments) <= 4:
+        return None
+    if segments[4] == "commits":  # /commits/{ref}/check-runs, /commits/{ref}/status
+        return {"check-runs": "checks", "status": "statuses"}.get(segments[-1])
+    if segments[4] == "pulls" and segments[-1] == "merge" and method == "PUT":
+        return "contents"  # merging writes the base branch
+    return PERMISSION_OF_PATH.get(segments[4])
 
 
 def _denied(token: Token, repo: FakeRepo, category: str | None, write: bool) -> Response | None:
@@ -110,7 +124,7 @@ def build_app(state: FakeState, public_key: str) -> RecordingApp:
             if repo is None or repo.installation_id != token.installation_id:
                 return error(404, "Not Found")
             segments = request.url.path.split("/")
-            category = PERMISSION_OF_PATH.get(segments[4]) if len(segments) > 4 else None
+            category = _category(segments, request.method)
             denied = _denied(token, repo, category, request.method != "GET")
             return denied or await func(request, state, repo)
 
@@ -167,6 +181,8 @@ def build_app(state: FakeState, public_key: str) -> RecordingApp:
         Route("/repos/{owner}/{repo}/commits/{ref}/check-runs", needs_repo(list_check_runs), methods=["GET"]),
         Route("/git/{owner}/{repo}/{rest:path}", git_endpoint, methods=["GET", "POST"]),
         *issue_routes(needs_repo),
+        *ci_routes(needs_repo),
+        *log_routes(state),
         *oauth_routes(_page_links, state),
     ]
     return RecordingApp(Starlette(routes=routes), state)
@@ -200,6 +216,9 @@ class RecordingApp:
         with self.state.lock:
             self.state.requests.append(entry)
             injected = _take_failure(self.state, request)
+            happening = _take_happening(self.state, request, body)
+        if happening is not None:
+            happening()
         if self.state.latency and not is_git:
             await asyncio.sleep(self.state.latency)
 
@@ -224,6 +243,14 @@ def _decode(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError:
         return raw.decode("utf-8", "replace")
+
+
+def _take_happening(state: FakeState, request: Request, body: Any) -> Any:
+    for index, (method, path, wanted, action) in enumerate(state.on_request):
+        if method == request.method and re.search(path, request.url.path) and wanted(body):
+            del state.on_request[index]
+            return action
+    return None
 
 
 def _take_failure(state: FakeState, request: Request) -> Response | None:
@@ -514,10 +541,19 @@ async def list_check_runs(request: Request, state: FakeState, repo: FakeRepo) ->
     ref = request.path_params["ref"]
     sha = state.head_sha(repo, ref) or ref
     name = request.query_params.get("check_name")
+    latest = request.query_params.get("filter", "latest") == "latest"
+    per_page = min(100, int(request.query_params.get("per_page", 30)))
+    page = int(request.query_params.get("page", 1))
     with state.lock:
         ids = [i for i, c in repo.check_runs.items() if c["head_sha"] == sha and (name is None or c["name"] == name)]
-    runs = [state.check_run_json(repo, i) for i in ids]
-    return JSONResponse({"total_count": len(runs), "check_runs": runs})
+        if latest:  # GitHub's default: the most recent check run of each name (a re-run replaces the earlier one)
+            newest = {repo.check_runs[i]["name"]: i for i in sorted(ids)}
+            ids = sorted(newest.values())
+    chosen = ids[(page - 1) * per_page : page * per_page]
+    runs = [state.check_run_json(repo, i) for i in chosen]
+    return JSONResponse(
+        {"total_count": len(ids), "check_runs": runs}, headers=_page_links(request, state, page, per_page, len(ids))
+    )
 
 
 async def update_check_run(request: Request, state: FakeState, repo: FakeRepo) -> Response:

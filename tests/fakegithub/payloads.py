@@ -123,3 +123,71 @@ def signed(
         "Content-Type": "application/json",
         "User-Agent": "GitHub-Hookshot/fake",
     }
+
+
+def _ci_common(fake: FakeGitHub, repo: FakeRepo, payload: dict[str, Any], sender: str) -> dict[str, Any]:
+    payload.update(
+        repository=fake.repo_json(repo),
+        installation=_installation(repo.installation_id or 0),
+        sender=fake.state.user_json(sender),
+    )
+    return payload
+
+
+def check_suite_completed(
+    fake: FakeGitHub, repo: FakeRepo, sha: str, branch: str, conclusion: str, app: str = "github-actions"
+) -> dict[str, Any]:
+    """`check_suite.completed` of another app's suite on `sha` (a real payload, adjusted)."""
+    payload = real_payload("check_suite", "completed")
+    payload["check_suite"].update(
+        head_sha=sha, after=sha, head_branch=branch, conclusion=conclusion, status="completed"
+    )
+    payload["check_suite"]["app"]["slug"] = app
+    return _ci_common(fake, repo, payload, "github-actions[bot]")
+
+
+def check_run_completed(
+    fake: FakeGitHub, repo: FakeRepo, sha: str, branch: str, name: str, conclusion: str, app: str = "github-actions"
+) -> dict[str, Any]:
+    """`check_run.completed` of a check run named `name` on `sha`."""
+    payload = real_payload("check_run", "completed")
+    payload["check_run"].update(head_sha=sha, name=name, conclusion=conclusion, status="completed", pull_requests=[])
+    payload["check_run"]["app"]["slug"] = app
+    payload["check_run"]["check_suite"].update(head_branch=branch, head_sha=sha)
+    return _ci_common(fake, repo, payload, "github-actions[bot]")
+
+
+def status_event(fake: FakeGitHub, repo: FakeRepo, sha: str, branch: str, context: str, state: str) -> dict[str, Any]:
+    """`status` for `context` on `sha`, which `branch` contains."""
+    payload = copy.deepcopy(_examples("status")[0])
+    payload.update(sha=sha, context=context, state=state)
+    payload["branches"] = [{"name": branch, "commit": {"sha": sha, "url": ""}, "protected": False}]
+    payload["commit"]["sha"] = sha
+    return _ci_common(fake, repo, payload, "ci-bot[bot]")
+
+
+def workflow_run_completed(
+    fake: FakeGitHub, repo: FakeRepo, run_id: int, sha: str, branch: str, conclusion: str
+) -> dict[str, Any]:
+    """`workflow_run.completed` of Actions run `run_id` on `sha`."""
+    payload = real_payload("workflow_run", "completed")
+    payload["workflow_run"].update(
+        id=run_id, head_sha=sha, head_branch=branch, conclusion=conclusion, status="completed", pull_requests=[]
+    )
+    return _ci_common(fake, repo, payload, "octocat")
+
+
+def push_event(fake: FakeGitHub, repo: FakeRepo, before: str, after: str, files: list[str]) -> dict[str, Any]:
+    """`push` to the default branch from `before` to `after`, whose commit modified `files`."""
+    payload = copy.deepcopy(next(p for p in _examples("push") if p["ref"].startswith("refs/heads/")))
+    payload.update(ref=f"refs/heads/{repo.default_branch}", before=before, after=after)
+    commit = dict(payload["head_commit"] or {}, id=after, added=[], removed=[], modified=list(files))
+    payload.update(commits=[commit], head_commit=commit)
+    return _ci_common(fake, repo, payload, "octocat")
+
+
+def pull_synchronize(fake: FakeGitHub, repo: FakeRepo, number: int, sender: str) -> dict[str, Any]:
+    """`pull_request.synchronize`: someone pushed to the PR's branch."""
+    payload = real_payload("pull_request", "synchronize")
+    payload.update(number=number, pull_request=fake.pull_json(repo, number))
+    return _ci_common(fake, repo, payload, sender)

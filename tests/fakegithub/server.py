@@ -33,6 +33,8 @@ APP_PERMISSIONS = {
     "issues": "write",
     "checks": "write",
     "metadata": "read",
+    "statuses": "read",
+    "actions": "read",
 }
 
 
@@ -220,6 +222,72 @@ class FakeGitHub:
                 "message": message,
             }
         )
+
+    # ---- the repository's CI (tests/fakegithub/ci_api.py) ----------------------------------------------
+
+    def add_check_run(
+        self,
+        repo: FakeRepo,
+        sha: str,
+        name: str,
+        conclusion: str | None,
+        app: str = "github-actions",
+        summary: str = "",
+        annotations: list[dict[str, Any]] | None = None,
+    ) -> int:
+        """Another app's check run on `sha` (`conclusion` None: still in progress); its id."""
+        check_id = self.state.next_id()
+        with self.state.lock:
+            repo.check_runs[check_id] = {
+                "name": name,
+                "head_sha": sha,
+                "status": "completed" if conclusion else "in_progress",
+                "conclusion": conclusion,
+                "app": app,
+                "output": {"title": name, "summary": summary},
+                "annotations": annotations or [],
+            }
+        return check_id
+
+    def add_status(self, repo: FakeRepo, sha: str, context: str, state: str, description: str = "") -> None:
+        """A commit status (`state`: error, failure, pending or success) on `sha`."""
+        with self.state.lock:
+            repo.statuses.append(
+                {"id": self.state.next_id(), "sha": sha, "context": context, "state": state, "description": description}
+            )
+
+    def add_workflow_run(
+        self, repo: FakeRepo, sha: str, branch: str, name: str, jobs: list[tuple[str, str, str]]
+    ) -> int:
+        """A completed Actions run on `sha` with jobs (name, conclusion, log) and their check runs; its id.
+
+        The run's conclusion is failure when a job failed; each job also shows as a `github-actions` check run.
+        """
+        run_id = self.state.next_id()
+        records = []
+        for job_name, conclusion, log in jobs:
+            job_id = self.state.next_id()
+            records.append({"id": job_id, "name": job_name, "conclusion": conclusion, "log": log})
+            self.add_check_run(repo, sha, job_name, conclusion, summary=f"{name} / {job_name}")
+        failed = any(conclusion == "failure" for _, conclusion, _ in jobs)
+        with self.state.lock:
+            repo.workflow_runs[run_id] = {
+                "name": name,
+                "head_sha": sha,
+                "head_branch": branch,
+                "status": "completed",
+                "conclusion": "failure" if failed else "success",
+                "jobs": records,
+            }
+        return run_id
+
+    def require_checks(self, repo: FakeRepo, branch: str, contexts: list[str]) -> None:
+        """Branch protection on `branch` requiring these checks (names of check runs or status contexts)."""
+        repo.required_checks[branch] = list(contexts)
+
+    def when_requested(self, method: str, path_regex: str, action: Any, body: Any = lambda body: True) -> None:
+        """Do `action()` (something happening on GitHub meanwhile) when the next matching request arrives."""
+        self.state.on_request.append((method, path_regex, body, action))
 
     # ---- inspection ---------------------------------------------------------------------------
 

@@ -94,6 +94,9 @@ class FakeRepo:
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> label JSON
     issue_labels: dict[int, list[str]] = field(default_factory=dict)
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    statuses: list[dict[str, Any]] = field(default_factory=list)  # commit statuses, newest last (ci_api.py)
+    workflow_runs: dict[int, dict[str, Any]] = field(default_factory=dict)  # Actions runs with jobs and logs
+    required_checks: dict[str, list[str]] = field(default_factory=dict)  # branch -> contexts protection requires
 
     @property
     def full_name(self) -> str:
@@ -124,6 +127,9 @@ class FakeState:
         self.requests: list[RecordedRequest] = []
         self.latency = 0.0  # seconds each REST answer waits, like GitHub's own (scripts/chaos.py's throughput)
         self.failures: list[dict[str, Any]] = []  # injected error responses
+        # Things that happen on GitHub's side when a request arrives (a re-run finishing meanwhile): (method,
+        # path regex, body predicate, action), each run once, before the request is answered.
+        self.on_request: list[tuple[str, str, Any, Any]] = []
         self.users: dict[str, str] = {}  # login -> "User" | "Bot"
         # The App's web flow (tests/fakegithub/oauth_api.py): its client credentials and callback URL, who is
         # signed in to the fake in the browser, the codes handed out and the user tokens they became.
@@ -257,9 +263,13 @@ class FakeState:
             merge_commit_sha=pr.get("merge_commit_sha"),
         )
         if not simple:
+            from tests.fakegithub.ci_api import mergeable
+
+            merge_state = mergeable(self, repo, number)
             body.update(
                 merged=bool(pr.get("merged_at")),
-                mergeable=True,
+                mergeable=merge_state,
+                mergeable_state={True: "clean", False: "dirty", None: "unknown"}[merge_state],
                 merged_by=None,
                 comments=0,
                 commits=1,
@@ -292,7 +302,11 @@ class FakeState:
         stored = repo.check_runs[check_id]
         body = example("check-run")
         output = stored.get("output") or {}
+        app = copy.deepcopy(body["app"])
+        slug = stored.get("app", "evolve-bot")
+        app.update(slug=slug, name=slug, id=self.app_id if slug == "evolve-bot" else abs(hash(slug)) % 100_000)
         body.update(
+            app=app,
             id=check_id,
             node_id=f"CR_{check_id}",
             name=stored["name"],
@@ -308,7 +322,7 @@ class FakeState:
                 "title": output.get("title"),
                 "summary": output.get("summary"),
                 "text": output.get("text"),
-                "annotations_count": 0,
+                "annotations_count": len(stored.get("annotations", [])),
                 "annotations_url": f"{self.base_url}/repos/{repo.full_name}/check-runs/{check_id}/annotations",
             },
             pull_requests=[],

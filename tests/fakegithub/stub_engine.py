@@ -61,9 +61,11 @@ class StubEngine:
         sha = commit_edits(repo, base, {"sample/__init__.py": after + f"# run {options.run_id}\n"}, "Use is None\n")
         branch = options.branch_name or f"evolve/idioms-{sha[:7]}"
         gates = (Passed("tests", "1 passed"), Passed("syntax", "ok")) if self.passes else (Failed("tests", "1 failed"),)
+        # A run redoing a change CI failed continues the attempt count, as the engine's loop does.
+        number = options.ci_feedback.attempts_used + 1 if options.ci_feedback else 1
         attempts = (
             AttemptRecord(
-                1,
+                number,
                 (
                     FileEdit(
                         "sample/__init__.py", before, after, "codemods", (Change("none-comparison", 12, "is None"),)

@@ -77,8 +77,8 @@ def test_a_scoped_head_run_gives_the_same_figures_as_measuring_every_file(make_t
     assert scoped_head.executable_lines["pkg/extra.py"] == full_head.executable_lines["pkg/extra.py"]
     assert scoped.status == full.status == "passed", (scoped.summary, full.summary)
     assert [m.to_dict() for m in scoped.metrics] == [m.to_dict() for m in full.metrics]
-    assert "Head measured in the 2 changed file(s)" in scoped.summary and "Head measured" not in full.summary
-    assert "pkg/extra.py: uncovered changed lines 2" in scoped.details
+    assert "Head measured in the 2 changed files" in scoped.summary and "Head measured" not in full.summary
+    assert "pkg/extra.py: no test runs the changed line 2 (base)" in scoped.details
 
 
 def test_a_changed_test_file_measures_every_file(make_trees):

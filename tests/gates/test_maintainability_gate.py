@@ -85,3 +85,22 @@ def test_gate_reads_floor_from_settings():
     base, head = scan_of(), scan_of(file_metrics("new.py", mi=60))
     assert MaintainabilityGate(MaintainabilityGateConfig(floor=50)).judge(base, head, ["new.py"]).status == "passed"
     assert MaintainabilityGate().judge(base, head, ["new.py"]).status == "failed"
+
+
+def test_a_lower_index_that_passes_says_by_how_much_and_which_rule_allows_it():
+    neutral = judge_maintainability(
+        scan_of(file_metrics("a.py", mi=7.71)), scan_of(file_metrics("a.py", mi=7.63)), ["a.py"], floor=0
+    )
+    assert neutral.status == "passed"
+    assert "Lower but allowed: a.py MI 7.71 -> 7.63 (-0.08): a neutral change" in neutral.summary
+    grown = judge_maintainability(
+        scan_of(file_metrics("a.py", mi=70.0)), scan_of(file_metrics("a.py", mi=69.8, sloc=14)), ["a.py"], floor=0
+    )
+    assert grown.status == "passed" and "(-0.20): within the tolerance of 0.5 points" in grown.summary
+
+
+def test_the_stated_drop_is_the_difference_of_the_stated_figures():
+    result = judge_maintainability(
+        scan_of(file_metrics("a.py", mi=34.7749)), scan_of(file_metrics("a.py", mi=34.7149)), ["a.py"], floor=0
+    )
+    assert "MI 34.77 -> 34.71 (-0.06)" in result.summary

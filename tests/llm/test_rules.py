@@ -13,7 +13,7 @@ from evolve.configuration.model import EvolveConfig, LLMConfig
 from evolve.llm import DEFAULT_FALLBACK_MODEL, DEFAULT_MODEL, build_provider, choose_models
 from evolve.llm.docstring_style import classify_docstring, docstring_problem, dominant_style
 from evolve.llm.paths import edit_path_problem
-from evolve.llm.pricing import deprecation_of, estimate_cost, price_of
+from evolve.llm.pricing import deprecation_of, estimate_cost, installed_deprecations, price_of
 from evolve.llm.redaction import REDACTED, new_token_like_strings, redact, secret_values
 from evolve.llm.usage import Budget, DayUsage, RunUsage, UsageLedger
 
@@ -162,26 +162,44 @@ def test_prices_are_estimates_by_family_and_unknown_models_are_priced_high():
     assert estimate_cost("claude-sonnet-5-5", 1_000_000, 100_000) == pytest.approx(4.5)
 
 
-def test_default_models_are_current_and_not_deprecated_in_the_installed_sdk():
-    from anthropic.types.model_param import ModelParam
+# Which models are deprecated is data the test controls: an SDK release that adds or drops a model changes nothing.
+RETIRED = {"claude-retired-1": "January 1st, 2026"}
 
-    listed = ModelParam.__args__[0].__args__
-    for model in (DEFAULT_MODEL, DEFAULT_FALLBACK_MODEL):
-        assert model in listed and deprecation_of(model) is None
-    assert deprecation_of("claude-sonnet-4-5") is not None  # why the old default was replaced
+
+def test_a_model_is_deprecated_exactly_when_the_table_lists_it():
+    assert deprecation_of("claude-retired-1", RETIRED) == "January 1st, 2026"
+    assert deprecation_of(DEFAULT_MODEL, RETIRED) is None
+    assert deprecation_of("claude-retired-1", {}) is None
+
+
+def test_the_installed_sdks_table_is_read_as_model_to_date():
+    # Whatever the installed SDK lists (its private data changes between releases): a plain str -> str mapping.
+    table = installed_deprecations()
+    assert all(isinstance(model, str) and isinstance(date, str) for model, date in table.items())
 
 
 def test_deprecated_default_is_replaced_but_an_explicit_choice_is_honoured():
-    models, notes = choose_models(EvolveConfig())
+    models, notes = choose_models(EvolveConfig(), RETIRED)
     assert models == [DEFAULT_MODEL, DEFAULT_FALLBACK_MODEL] and notes == []
-    # A default that a later SDK marks deprecated is swapped for the current one, with a note.
-    stale = LLMConfig.model_construct(_fields_set=set(), **{**LLMConfig().model_dump(), "model": "claude-sonnet-4-5"})
-    models, notes = choose_models(EvolveConfig().model_copy(update={"llm": stale}))
-    assert models[0] == DEFAULT_MODEL and "deprecated" in notes[0]
+    # A default that the SDK marks deprecated is swapped for the current one, with a note.
+    stale = LLMConfig.model_construct(_fields_set=set(), **{**LLMConfig().model_dump(), "model": "claude-retired-1"})
+    models, notes = choose_models(EvolveConfig().model_copy(update={"llm": stale}), RETIRED)
+    assert models[0] == DEFAULT_MODEL
+    assert notes == [
+        f"default model claude-retired-1 is deprecated (end of life January 1st, 2026); using {DEFAULT_MODEL}"
+    ]
     explicit, notes = choose_models(
-        parse_config({"llm": {"model": "claude-sonnet-4-5", "fallback_model": "claude-haiku-5-5"}})
+        parse_config({"llm": {"model": "claude-retired-1", "fallback_model": DEFAULT_FALLBACK_MODEL}}), RETIRED
     )
-    assert explicit == ["claude-sonnet-4-5", "claude-haiku-5-5"] and "consider" in notes[0]
+    assert explicit == ["claude-retired-1", DEFAULT_FALLBACK_MODEL]
+    assert notes == [
+        f"configured model claude-retired-1 is deprecated (end of life January 1st, 2026); consider {DEFAULT_MODEL}"
+    ]
+
+
+def test_without_a_deprecation_table_the_configured_models_are_used_as_they_are():
+    config = parse_config({"llm": {"model": "claude-retired-1"}})
+    assert choose_models(config, {}) == (["claude-retired-1", DEFAULT_FALLBACK_MODEL], [])
 
 
 def test_build_provider_needs_a_key_and_the_setting(tmp_path):

@@ -95,8 +95,11 @@ def test_the_installed_codemod_is_listed_and_the_plugin_settings_are_checked(ins
     )
     assert evolve(env, "config", "check", str(good)).returncode == 0
     checked = evolve(env, "config", "check", str(bad))
-    assert checked.returncode == 2 and "gates.todo.max_nwe: Extra inputs are not permitted" in checked.stderr
-    assert "codemods.dict-keys-in.ignroe: Extra inputs are not permitted" in checked.stderr
+    assert (
+        checked.returncode == 2
+        and "gates.todo.max_nwe: unknown key 'max_nwe'; did you mean 'max_new'?" in checked.stderr
+    )
+    assert "codemods.dict-keys-in.ignroe: unknown key 'ignroe'; did you mean 'ignore'?" in checked.stderr
     assert "codemods.dict-keys-in.ignore: Input should be a valid tuple" in checked.stderr
     schema = json.loads(evolve(env, "config", "schema").stdout)
     assert schema["$defs"]["GatesConfig"]["properties"]["todo"] == {"$ref": "#/$defs/TodoSettings"}

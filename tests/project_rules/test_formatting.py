@@ -5,6 +5,7 @@ from __future__ import annotations
 from evolve.edits import FileEdit
 from evolve.project_rules.formatting import changed_ranges, format_edit
 from evolve.project_rules.model import BlackRules, ProjectRules
+from evolve.project_rules.reader import read_project_rules
 
 # A formatter-clean file; the untouched long call stays as it is (only changed lines are formatted).
 BEFORE = """\
@@ -35,7 +36,8 @@ def test_changed_ranges_cover_replacements_and_insertions_not_deletions():
 
 def test_black_formats_only_the_changed_lines_with_the_projects_config(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.black]\nline-length = 100\n")
-    rules = ProjectRules(black=BlackRules(source="pyproject.toml", line_length=100))
+    rules = read_project_rules(tmp_path)  # black gets these settings from Evolve (--config), not from the tree
+    assert rules.black == BlackRules(source="pyproject.toml", line_length=100)
     edit, note = format_edit(tmp_path, FileEdit("pkg/m.py", BEFORE, AFTER, "codemods"), rules)
     assert note == ""
     assert edit.after == BEFORE.replace("    if x == None:\n", "    if x is None:\n")
@@ -43,8 +45,8 @@ def test_black_formats_only_the_changed_lines_with_the_projects_config(tmp_path)
 
 def test_ruff_format_formats_only_the_changed_lines(tmp_path):
     (tmp_path / "ruff.toml").write_text("[format]\nquote-style = 'single'\n")
-    rules = ProjectRules(ruff_formats=True)
-    assert rules.formatter == "ruff"
+    rules = read_project_rules(tmp_path)  # ruff gets these settings from Evolve (--config), not from the tree
+    assert rules.formatter == "ruff" and rules.ruff_config is not None
     before = BEFORE.replace('{"a": 1}', "{'a': 1}")  # clean under the project's single quotes
     after = before.replace("    if x == None:\n", "    if x  is  None :\n").replace("return 2", 'return "two"')
     edit, note = format_edit(tmp_path, FileEdit("m.py", before, after, "codemods"), rules)
@@ -72,7 +74,8 @@ def test_no_formatter_or_an_excluded_file_leaves_the_edit_alone(tmp_path):
 
 def test_a_formatter_failure_keeps_the_edit_and_says_why(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.black]\nline-length = 'wide'\n")
-    rules = ProjectRules(black=BlackRules(source="pyproject.toml"))
+    rules = read_project_rules(tmp_path)  # black gets the broken setting through Evolve's --config
+    assert rules.black is not None
     edit = FileEdit("m.py", BEFORE, AFTER, "codemods")
     kept, note = format_edit(tmp_path, edit, rules)
     assert kept == edit and note.startswith("black could not format m.py")

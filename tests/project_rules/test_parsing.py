@@ -297,9 +297,11 @@ def test_rule_selection_agrees_with_the_real_ruff(tmp_path, config):
     (tmp_path / "ruff.toml").write_text("[lint]\n" + config)
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "a.py").write_text("x = 1\nif x == None:\n    pass\nif not x in [1]:\n    pass\n")
-    rules = read_project_rules(tmp_path).ruff
+    project = read_project_rules(tmp_path)
+    rules = project.ruff
     assert rules is not None
-    found, error = run_ruff(tmp_path, ["pkg/a.py"], rules)
+    # ruff gets the settings as Evolve read them (--config): the same table the prediction comes from.
+    found, error = run_ruff(tmp_path, ["pkg/a.py"], rules, config=project.ruff_config)
     assert error is None
     reported = {v.code for v in found} & {"E711", "E713"}
     predicted = {code for code in ("E711", "E713") if rules.code_state(code, "pkg/a.py")[0] == "enforced"}

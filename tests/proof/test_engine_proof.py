@@ -84,8 +84,10 @@ def test_an_unexecuted_risky_hunk_is_dropped_and_base_runs_once_across_runs(tmp_
     proof = report.attempts[-1].proof
     verdicts = {h["path"]: h["verdict"] for h in proof["hunks"]}
     assert verdicts == {"sample/covered.py": "tested", "sample/demo.py": "dropped"}
-    assert proof["executed_share"] == 1.0
-    assert "left out because no test runs them" in report.markdown
+    # An import removal is no statement that needs executing: the figure says so (and the hunk that its line ran).
+    assert proof["executed_share"] is None and proof["changed_lines"]["executable"] == 0
+    assert "none needs executing" in report.markdown
+    assert "left out because no test runs it" in report.markdown
     (first,) = _cached_sessions(cache_dir)  # base ran once, and its result is cached
     assert len(first) == 1 and not report.tests["base_from_cache"]
 
@@ -105,4 +107,6 @@ def test_an_unexecuted_equivalent_hunk_is_kept_and_labelled(tmp_path):
     assert verdicts == {"sample/covered.py": "equivalent", "sample/demo.py": "equivalent"}
     executions = {h["path"]: h["execution"] for h in report.attempts[-1].proof["hunks"]}
     assert executions == {"sample/covered.py": "executed", "sample/demo.py": "not-executed"}
-    assert "proven equivalent" in report.markdown and "No test runs: `sample/demo.py`" in report.markdown
+    assert (
+        "proven equivalent" in report.markdown and "The lines no test runs are in: `sample/demo.py`" in report.markdown
+    )

@@ -26,7 +26,7 @@ def test_unparsable_binary_and_latin1_files_are_skipped(make_repo, tmp_path):
     assert not any(f.path in reasons for f in result.findings)
     validate_scan_json(result.to_dict())
     table = render_scan_table(result)
-    assert "Skipped 3 file(s)" in table and "broken.py" in table
+    assert "Skipped 3 files" in table and "broken.py" in table
     # Skipped files stay skipped from the cache.
     again = scan_repository(repo, cache_dir=tmp_path / "cache")
     assert {s.path: s.reason for s in again.skipped} == reasons

@@ -90,4 +90,4 @@ def test_render_scan_table(make_repo, tmp_path):
     assert f"Top 1 of {len(result.findings)} findings" in table
     top = result.findings[0]
     assert top.id in table and f"b.py:{top.line}" in table
-    assert "Skipped 1 file(s)" in table and "broken.py" in table
+    assert "Skipped 1 file" in table and "broken.py" in table

@@ -22,7 +22,7 @@ EVOLVE_KEY = "sk-ant-evolve-0123456789abcdef"
 SCRIPT = textwrap.dedent(
     """
     import os, subprocess, sys
-    from evolve import cli
+    from evolve.cli import commands as cli
     from evolve.configuration.process_secrets import environment_secret
     from evolve.sandbox import SandboxSpec, run_sandboxed
 

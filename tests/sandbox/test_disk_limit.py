@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from evolve.sandbox import ResourceLimits, SandboxSpec, interpreter_mounts, run_sandboxed
+import pytest
+
+from evolve.sandbox import ResourceLimits, SandboxSpec, interpreter_mounts, record_interpreter, run_sandboxed
 from evolve.sandbox.disk import DiskWatch, disk_usage
 
 FILL = """
@@ -73,6 +75,9 @@ def test_another_venv_on_the_same_base_python_is_mounted_as_itself(tmp_path: Pat
     # Evolve's venv would link the new one to Evolve's venv, which then must be mounted for it to start.)
     base_python = os.path.realpath(sys.executable)
     subprocess.run([base_python, "-m", "venv", "--symlinks", "--without-pip", str(other)], check=True)
+    with pytest.raises(ValueError, match="not an interpreter Evolve built or probed"):
+        interpreter_mounts(str(other / "bin" / "python"))  # no record: its pyvenv.cfg decides nothing
+    record_interpreter(str(other / "bin" / "python"), [str(other), sys.base_prefix])
     mounted = {mount.target for mount in interpreter_mounts(str(other / "bin" / "python"))}
     assert str(other) in mounted
     assert sys.prefix not in mounted or sys.prefix == str(other)

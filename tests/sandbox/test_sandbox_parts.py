@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from evolve.sandbox.interpreter import interpreter_mounts, interpreter_prefixes
+from evolve.sandbox.interpreter import interpreter_mounts, interpreter_prefixes, record_interpreter
 from evolve.sandbox.output import CappedCapture
 from evolve.sandbox.seccomp import REFUSED_CALLS, seccomp_program, seccomp_supported
 
@@ -54,10 +54,14 @@ def test_interpreter_mounts_bind_the_venv_and_its_base_only():
     assert all(not mount.writable and mount.target == str(mount.source) for mount in interpreter_mounts(sys.executable))
 
 
-def test_a_venv_whose_base_is_a_home_directory_is_refused(tmp_path):
+def test_a_venv_evolve_has_no_record_of_gets_nothing_from_its_pyvenv_cfg(tmp_path):
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
     (venv / "bin" / "python").symlink_to("/usr/bin/python3")
-    (venv / "pyvenv.cfg").write_text("home = /root/bin\n")
-    with pytest.raises(ValueError, match="home directory"):
+    (venv / "pyvenv.cfg").write_text(f"home = {tmp_path / 'host-secrets'}/bin\n")
+    with pytest.raises(ValueError, match="not an interpreter Evolve built or probed"):
         interpreter_prefixes(str(venv / "bin" / "python"))
+    recorded = record_interpreter(str(venv / "bin" / "python"), [str(venv)])
+    assert interpreter_prefixes(str(venv / "bin" / "python")) == recorded == (venv,)
+    with pytest.raises(ValueError, match="home directory"):
+        record_interpreter(str(venv / "bin" / "python"), ["/root"])

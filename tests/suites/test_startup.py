@@ -30,7 +30,7 @@ def test_usage_errors_collection_errors_and_missing_commands_are():
         returncode=2, errors=3, output_tail="E   ModuleNotFoundError: No module named 'yaml'\n!!! Interrupted: 3 errors"
     )
     reason = cannot_start_reason(collection)
-    assert "3 collection error(s)" in reason and "No module named 'yaml'" in reason
+    assert "3 collection errors" in reason and "No module named 'yaml'" in reason
     missing = TestRun(command=("tox",), returncode=127, timed_out=False, duration=0.0, output_tail="tox: not found")
     assert cannot_start_reason(missing).startswith("the test command was not found (tox)")
     unittest = TestRun(

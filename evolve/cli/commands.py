@@ -11,10 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from evolve.cli.config_command import command_config
+from evolve.cli.exit_codes import EXIT_INTERRUPTED
+from evolve.cli.interrupt import Interrupted, run_interruptible
 from evolve.cli.parser import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_RUN_FAILED, build_parser
 from evolve.cli.progress import StepProgress
+from evolve.cli.tree_notice import tree_notice
 from evolve.config_loading.loading import load_config
 from evolve.configuration.model import ConfigError
+from evolve.configuration.operator_limits import OperatorLimits
 from evolve.configuration.process_secrets import CLI_SEALED_VARIABLES, environment_secret, sealed_environment
 from evolve.environments.commands import command_env, settings_from_args
 from evolve.environments.model import EnvironmentFailure
@@ -33,6 +37,14 @@ NO_LLM_KEY = (
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
     print(f"evolve: error: {message}", file=sys.stderr)
     return code
+
+
+def _operator_limits(args: argparse.Namespace) -> OperatorLimits:
+    """The CLI user is the operator: their environment's limits, with `--allow-test-network` granting network."""
+    limits = OperatorLimits.from_environment()
+    if getattr(args, "allow_test_network", False):
+        limits = limits.model_copy(update={"tests_network": True})
+    return limits
 
 
 def _repo_key(path: Path) -> str:
@@ -55,23 +67,29 @@ def command_scan(args: argparse.Namespace) -> int:
     config = load_config(args.path)
     progress = StepProgress(enabled=not args.quiet)
     environment = None
-    if args.coverage:
-        prepared = prepare_environment(args.path, config, settings_from_args(args, args.path))
-        if isinstance(prepared, EnvironmentFailure):
-            progress.close()
-            return _fail(prepared.message)
-        environment = prepared
-        if not args.quiet and not args.json:
-            print(f"evolve: tests run with {environment.description}", file=sys.stderr)
     try:
-        result = scan_repository(
-            args.path,
-            config,
-            with_coverage=args.coverage,
-            with_semgrep=not args.no_semgrep,
-            use_cache=not args.no_cache,
-            progress=progress,
-            environment=environment,
+        if args.coverage:
+            prepared = run_interruptible(
+                lambda: prepare_environment(args.path, config, settings_from_args(args, args.path)),
+                say=progress.interrupt,
+            )
+            if isinstance(prepared, EnvironmentFailure):
+                progress.close()
+                return _fail(prepared.message)
+            environment = prepared
+            if not args.quiet and not args.json:
+                print(f"evolve: tests run with {environment.description}", file=sys.stderr)
+        result = run_interruptible(
+            lambda: scan_repository(
+                args.path,
+                config,
+                with_coverage=args.coverage,
+                with_semgrep=not args.no_semgrep,
+                use_cache=not args.no_cache,
+                progress=progress,
+                environment=environment,
+            ),
+            say=progress.interrupt,
         )
     finally:
         progress.close()
@@ -82,14 +100,40 @@ def command_scan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _announce_config(path: Path, quiet: bool) -> None:
-    """Say which configuration file applies: `evolve plan` and `evolve run` both read the working tree's."""
+def _announce_sources(args: argparse.Namespace, command: str, working_tree: bool = False) -> None:
+    """Say which configuration file applies (`plan` and `run` both read the working tree's) and which tree the
+    command works on: the commit (`--base`, default HEAD), saying which uncommitted Python files it leaves out,
+    or, for `plan --working-tree`, the files on disk."""
     from evolve.config_loading.loading import config_source
+    from evolve.engine import resolve_base
     from evolve.git.trust import open_repository
+    from evolve.git.uncommitted import Uncommitted, uncommitted_python_files
 
-    repository = open_repository(path)
-    if not quiet and repository.work_tree is not None:
-        print(f"config: {config_source(repository.work_tree)} (working tree)", file=sys.stderr)
+    if args.quiet or args.json:
+        return
+    repository = open_repository(args.path)
+    if repository.work_tree is None:
+        return
+    print(f"config: {config_source(repository.work_tree)} (working tree)", file=sys.stderr)
+    sha = resolve_base(repository, args.base)
+    uncommitted = uncommitted_python_files(repository.work_tree) if args.base == "HEAD" else Uncommitted()
+    for line in tree_notice(command, args.base, sha, working_tree, uncommitted):
+        print(line, file=sys.stderr)
+
+
+def _focus_problem(focus: str | None, llm: bool) -> str | None:
+    """Why `--focus` cannot be planned (checked before any work, so nothing runs and no report is written)."""
+    from evolve.config_loading.plugin_settings import codemod_focuses, known_focuses, unknown_focus
+    from evolve.plan.planner import LLM_THEMES
+
+    if focus is None:
+        return None
+    valid = known_focuses()
+    if focus not in valid:
+        return f"--focus: {unknown_focus(focus, valid)}"
+    if focus in LLM_THEMES and focus not in codemod_focuses() and not llm:
+        return f"--focus {focus}: a theme only the LLM stage works on; add --llm (needs ANTHROPIC_API_KEY)"
+    return None
 
 
 def command_plan(args: argparse.Namespace) -> int:
@@ -99,6 +143,9 @@ def command_plan(args: argparse.Namespace) -> int:
     from evolve.plan.render import render_plan_markdown, render_plan_table
     from evolve.runs import RunOptions
 
+    focus_problem = _focus_problem(args.focus, args.llm)
+    if focus_problem:
+        return _fail(focus_problem)
     store = LearningStore()
     key = _repo_key(args.path)
     options = RunOptions(
@@ -106,16 +153,21 @@ def command_plan(args: argparse.Namespace) -> int:
         llm=args.llm,
         with_coverage=args.coverage,
         base_suites=not args.no_base_suites,
+        base_ref=args.base,
         acceptance=store.acceptance(key),
         blocked_codemods=store.blocked(key),
         environment=settings_from_args(args, args.path),
+        operator=_operator_limits(args),
     )
-    _announce_config(args.path, args.quiet or args.json)
+    _announce_sources(args, "plan", working_tree=args.working_tree)
     if args.llm and not args.quiet and not (environment_secret("ANTHROPIC_API_KEY") or "").strip():
         print(NO_LLM_KEY, file=sys.stderr)
     progress = StepProgress(enabled=not args.quiet)
     try:
-        outcome = plan_repository(args.path, options, progress=progress)
+        outcome = run_interruptible(
+            lambda: plan_repository(args.path, options, progress=progress, working_tree=args.working_tree),
+            progress.interrupt,
+        )
     finally:
         progress.close()
     plan = outcome.plan
@@ -136,6 +188,9 @@ def command_run(args: argparse.Namespace) -> int:
     from evolve.plan.learning import LearningStore
     from evolve.runs import RunOptions
 
+    focus_problem = _focus_problem(args.focus, args.llm)
+    if focus_problem:
+        return _fail(focus_problem)
     store = LearningStore()
     key = _repo_key(args.path)
     options = RunOptions(
@@ -149,14 +204,15 @@ def command_run(args: argparse.Namespace) -> int:
         acceptance=store.acceptance(key),
         blocked_codemods=store.blocked(key),
         environment=settings_from_args(args, args.path),
+        operator=_operator_limits(args),
     )
     try:
-        _announce_config(args.path, args.quiet or args.json)
+        _announce_sources(args, "run")
     except (ConfigError, GitError):
         pass  # the engine reports it, in the report too
     progress = StepProgress(enabled=not args.quiet)
     try:
-        report = run_engine(args.path, options, progress=progress)
+        report = run_interruptible(lambda: run_engine(args.path, options, progress=progress), progress.interrupt)
     finally:
         progress.close()
     if not args.json and not args.quiet:
@@ -241,7 +297,7 @@ def command_serve(args: argparse.Namespace) -> int:
     from bot.service.server import StartupRefused, serve
 
     try:
-        serve(host=args.host, port=args.port, role=args.role)
+        serve(host=args.host, port=args.port, role=args.role, processes=args.processes)
     except StartupRefused as refused:
         return _fail(str(refused))
     except ValidationError as error:
@@ -278,8 +334,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error))
     except BrokenPipeError:
         return _reader_went_away()
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+    except Interrupted:  # Ctrl-C during the work: "stopping…" is said, the sandboxed child is killed
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:  # Ctrl-C outside the work (starting up, printing)
+        print("evolve: stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _reader_went_away() -> int:

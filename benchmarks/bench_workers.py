@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""Worker benchmark: CPU per processed delivery, and deliveries/s with 1, 2, 3 worker processes on PostgreSQL.
+
+Each delivery is a comment command that replies (`/evolve status`: a reaction, then a reply comment) on
+a repository of the fake GitHub (`tests/fakegithub`, in this process, no added latency). One
+`evolve serve --role web` records the deliveries (and mints the workers' tokens); for each worker count
+K, K `evolve serve --role worker` processes start once every delivery is queued (10 per worker more, as a
+warm-up), and the benchmark waits until all are processed. Reported per K: deliveries/s (from the end of
+the warm-up to the last one processed) and the workers' CPU time (all threads, all K processes, from
+/proc) per delivery, start-up and warm-up excluded. Targets (shared/TARGETS.md): at most 5 ms of worker CPU per delivery; the rate grows
+with the workers.
+
+    python benchmarks/bench_workers.py --postgres postgresql://postgres@127.0.0.1:5432/test \\
+        --deliveries 300 --workers 1 --workers 2 --workers 3
+
+Exit 0 when it measured (1 with --check when a target is missed), 2 when it could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parent
+sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(HERE))
+
+from bench_webhooks import (  # noqa: E402
+    cpu_seconds,
+    drop_postgres_database,
+    evolve_command,
+    free_port,
+    fresh_postgres_database,
+    load_average,
+    stop,
+    wait_ready,
+)
+
+SECRET = "bench-workers-webhook-secret"
+INTERNAL = "bench-workers-internal-secret-0123456789abcdef"
+TARGET_CPU_MS = 5.0
+INSTALLATION, OWNER = 31337, "octo-org"
+
+
+def _post(url: str, event: str, payload: dict[str, Any]) -> int:
+    import urllib.error
+    import urllib.request
+
+    body = json.dumps(payload).encode()
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": str(uuid.uuid4()),
+            "X-Hub-Signature-256": "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest(),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def _counts(database_url: str) -> dict[str, int]:
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql")) as conn:
+        return dict(conn.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall())
+
+
+def _start(args: list[str], env: dict[str, str], log: Path, command: list[str]) -> subprocess.Popen[bytes]:
+    with open(log, "ab") as handle:
+        return subprocess.Popen(
+            [*command, "serve", "--host", "127.0.0.1", *args],
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def measure(
+    workers: int, deliveries: int, server_url: str, workdir: Path, command: list[str], py_spy: Path | None = None
+) -> dict[str, Any]:
+    """One round: a fresh database and fake GitHub, `deliveries` queued, then `workers` worker processes."""
+    from tests.fakegithub.payloads import comment_created, installation_created
+    from tests.fakegithub.sample_repo import SAMPLE_FILES
+    from tests.fakegithub.server import FakeGitHub
+
+    database_url = fresh_postgres_database(server_url)
+    round_dir = workdir / f"workers-{workers}"
+    round_dir.mkdir(parents=True)
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        with FakeGitHub(round_dir / "fake") as fake:
+            fake.add_installation(INSTALLATION, OWNER)
+            repo = fake.add_repo(f"{OWNER}/sample", INSTALLATION, repo_id=90210)
+            fake.commit_files(repo, SAMPLE_FILES, "Initial commit")
+            fake.set_permission(repo, "alice", "write")
+            base = {
+                **os.environ,
+                "EVOLVE_DATABASE_URL": database_url,
+                "EVOLVE_GITHUB_URL": fake.base_url,
+                "EVOLVE_INTERNAL_SECRET": INTERNAL,
+                "EVOLVE_ALLOW_UNSANDBOXED": "1",
+            }
+            web_port = free_port()
+            web_env = {
+                **base,
+                "EVOLVE_APP_ID": str(fake.app_id),
+                "EVOLVE_PRIVATE_KEY": fake.private_key,
+                "EVOLVE_WEBHOOK_SECRET": SECRET,
+                "EVOLVE_DATA_DIR": str(round_dir / "web"),
+            }
+            web = _start(["--port", str(web_port), "--role", "web"], web_env, round_dir / "web.log", command)
+            procs.append(web)
+            wait_ready(web_port, 60)
+            url = f"http://127.0.0.1:{web_port}/webhook"
+            worker_env = {**base, "EVOLVE_TOKEN_SERVICE_URL": f"http://127.0.0.1:{web_port}"}
+
+            def start_workers(count: int) -> list[tuple[subprocess.Popen[bytes], int]]:
+                started = []
+                for number in range(count):
+                    port = free_port()
+                    env = {**worker_env, "EVOLVE_DATA_DIR": str(round_dir / f"worker-{number}")}
+                    proc = _start(
+                        ["--port", str(port), "--role", "worker"], env, round_dir / f"worker-{number}.log", command
+                    )
+                    procs.append(proc)
+                    started.append((proc, port))
+                return started
+
+            # The installation first (enrols the repository), with one worker, then stop it.
+            ((first, first_port),) = start_workers(1)
+            wait_ready(first_port, 60)
+            assert _post(url, "installation", installation_created(fake, INSTALLATION, [repo], "alice")) == 202
+            deadline = time.monotonic() + 60
+            while _counts(database_url).get("processed", 0) < 1 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            stop(first)
+            issues = [fake.add_issue(repo) for _ in range(10)]
+            warmup = 10 * workers  # first uses (githubkit's lazily imported models, connections) are not measured
+            for n in range(warmup + deliveries):
+                payload = comment_created(fake, repo, issues[n % len(issues)], "alice", "/evolve status")
+                status = _post(url, "issue_comment", payload)
+                if status != 202:
+                    raise RuntimeError(f"a delivery was answered {status}")
+            before = _counts(database_url).get("processed", 0)
+            running = start_workers(workers)
+            for _, port in running:
+                wait_ready(port, 60)
+            deadline = time.monotonic() + 300
+            while _counts(database_url).get("processed", 0) - before < warmup and time.monotonic() < deadline:
+                time.sleep(0.02)
+            started = time.monotonic()
+            spy = None
+            if py_spy is not None:  # the first worker, while it works
+                spy = subprocess.Popen(
+                    ["py-spy", "record", "-p", str(running[0][0].pid), "-r", "200", "-f", "raw", "-o", str(py_spy)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            cpu_start = sum(cpu_seconds(proc.pid) or 0.0 for proc, _ in running)
+            done_at_start = _counts(database_url).get("processed", 0) - before
+            deadline = started + 600
+            while time.monotonic() < deadline:
+                counts = _counts(database_url)
+                if counts.get("processed", 0) - before >= warmup + deliveries or counts.get("failed", 0):
+                    break
+                time.sleep(0.05)
+            elapsed = time.monotonic() - started
+            cpu_end = sum(cpu_seconds(proc.pid) or 0.0 for proc, _ in running)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=30)
+            counts = _counts(database_url)
+            processed = counts.get("processed", 0) - before - done_at_start
+            replies = sum(len(fake.comments(repo, number)) for number in issues)
+            return {
+                "workers": workers,
+                "deliveries": deliveries,
+                "processed_measured": processed,
+                "statuses": counts,
+                "seconds": elapsed,
+                "rate": processed / elapsed if elapsed else 0.0,
+                "cpu_ms_per_delivery": (cpu_end - cpu_start) * 1e3 / processed if processed else None,
+                "comments": replies,
+            }
+    finally:
+        for proc in reversed(procs):
+            stop(proc)
+        drop_postgres_database(server_url, database_url)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point (exit codes in the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres", required=True, metavar="URL", help="a PostgreSQL server (fresh databases)")
+    parser.add_argument("--deliveries", type=int, default=300, help="comment commands per round (default 300)")
+    parser.add_argument("--workers", type=int, action="append", help="worker process counts (default 1, 2, 3)")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds per worker count; medians are reported")
+    parser.add_argument("--evolve", type=Path, help="another checkout's `evolve` executable (default: this one's)")
+    parser.add_argument("--py-spy", type=Path, metavar="FILE", help="profile the first worker (py-spy on PATH)")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    command = [str(args.evolve)] if args.evolve else evolve_command()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-workers-"))
+    print(f"load average before: {load_average()}", file=sys.stderr)
+    rows = []
+    try:
+        for workers in args.workers or [1, 2, 3]:
+            rounds = []
+            for repetition in range(args.repeat):
+                spy = args.py_spy.with_suffix(f".{workers}.{repetition}.txt") if args.py_spy else None
+                result = measure(workers, args.deliveries, args.postgres, workdir / f"r{repetition}", command, spy)
+                print(json.dumps(result), file=sys.stderr)
+                rounds.append(result)
+            rounds.sort(key=lambda r: r["rate"])
+            rows.append(rounds[len(rounds) // 2])
+    except Exception as error:
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
+    finally:
+        print(f"load average after: {load_average()}", file=sys.stderr)
+    print("| workers | deliveries/s | worker CPU ms/delivery | processed (measured) | replies posted |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        cpu = row["cpu_ms_per_delivery"]
+        print(
+            f"| {row['workers']} | {row['rate']:.1f} | {'-' if cpu is None else f'{cpu:.1f}'} | "
+            f"{row['processed_measured']} | {row['comments']} |"
+        )
+    all_met = True
+    for row in rows:
+        cpu = row["cpu_ms_per_delivery"]
+        ok = cpu is not None and cpu <= TARGET_CPU_MS
+        all_met &= ok
+        print(f"- {row['workers']} worker(s): {'PASS' if ok else 'MISS'} CPU {cpu} ms/delivery (target <= 5)")
+    for previous, row in itertools.pairwise(rows):
+        ok = row["rate"] > previous["rate"]
+        all_met &= ok
+        print(
+            f"- {row['workers']} workers: {'PASS' if ok else 'MISS'} {row['rate']:.1f}/s vs {previous['rate']:.1f}/s "
+            f"with {previous['workers']} (target: grows with workers)"
+        )
+    return 1 if args.check and not all_met else 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.exit(main())
