@@ -15,6 +15,7 @@ from evolve.configuration.model import LimitsConfig
 from evolve.configuration.path_kinds import DEFAULT_KINDS, is_test_path, path_in_scope
 from evolve.findings import Finding
 from evolve.plan.tasks import Plan, Task
+from evolve.wording import plural
 
 # LLM themes and the finding kinds they act on. They exist only when the LLM stage is on.
 LLM_THEMES: dict[str, str] = {
@@ -222,7 +223,7 @@ def unplanned_red(plan_input: PlanningInput, planned: Iterable[Task]) -> tuple[s
             why = f"the focus {plan_input.focus!r} leaves {codemod} out"
         else:
             why = "the size limits leave it for a later PR"
-        notes.append(f"{len(tests)} failing test(s) not fixed by this plan ({codemod} on {path}): {why}")
+        notes.append(f"{plural(len(tests), 'failing test')} not fixed by this plan ({codemod} on {path}): {why}")
     return tuple(notes)
 
 
@@ -236,7 +237,7 @@ def make_plan(plan_input: PlanningInput) -> Plan:
     if fixed and plan.tasks:
         pythons = sorted({test.split(":", 1)[0] for test in fixed})
         tests = {test.split(": ", 1)[-1] for test in fixed}  # one test failing on two Pythons counts once
-        plan = replace(plan, title=f"Fix {len(tests)} test(s) failing on Python {', '.join(pythons)}")
+        plan = replace(plan, title=f"Fix {plural(len(tests), 'test')} failing on Python {', '.join(pythons)}")
     return replace(plan, notes=plan.notes + notes, red_tests=fixed)
 
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from evolve.plan.tasks import Plan
 from evolve.untrusted_text import code_span, escape_markdown
+from evolve.wording import plural
 
 
 def _task_label(task_kind: str, codemod: str | None, symbol: str | None) -> str:
@@ -21,7 +22,7 @@ def _suite_lines(plan: Plan) -> list[str]:
     if plan.base_suites:
         lines += ["Base's test suite:", *(f"  {line}" for line in plan.base_suites)]
     if plan.red_tests:
-        lines.append(f"This plan fixes {len(plan.red_tests)} failing test(s): " + ", ".join(plan.red_tests))
+        lines.append(f"This plan fixes {plural(len(plan.red_tests), 'failing test')}: " + ", ".join(plan.red_tests))
     return lines
 
 
@@ -96,7 +97,7 @@ def _suite_markdown(plan: Plan) -> str:
     lines += [f"- {escape_markdown(line.strip())}" for line in plan.base_suites]
     if plan.red_tests:
         fixed = ", ".join(code_span(test) for test in plan.red_tests)
-        lines += ["", f"This plan fixes {len(plan.red_tests)} failing test(s): {fixed}."]
+        lines += ["", f"This plan fixes {plural(len(plan.red_tests), 'failing test')}: {fixed}."]
     return "\n".join(lines) + "\n\n"
 
 

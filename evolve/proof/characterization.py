@@ -18,6 +18,7 @@ from evolve.environments.model import Environment
 from evolve.git.trees import copy_tree, write_edits
 from evolve.results import Errored, Failed, GateResult, Passed
 from evolve.suites.runs import TestRun, run_test_suite
+from evolve.wording import plural
 
 ADD_TEST_FILE = "llm:add_test_file"
 GATE = "characterization"
@@ -46,12 +47,12 @@ def judge_characterization(run: TestRun, added: Sequence[str], refactored: Seque
     if failing:
         return Failed(
             gate=GATE,
-            summary=f"{len(failing)} added characterization test(s) fail on the original code: they describe the "
+            summary=f"{plural(len(failing), 'added characterization test')} fail on the original code: they describe the "
             "refactored behaviour, not the behaviour being preserved.",
             blame=tuple(sorted({*added, *refactored})),
             details=run.failure_details,
         )
-    return Passed(gate=GATE, summary=f"The {len(added)} added test file(s) pass on the original code too.")
+    return Passed(gate=GATE, summary=f"The {plural(len(added), 'added test file')} pass on the original code too.")
 
 
 def check_characterization(

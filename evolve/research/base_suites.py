@@ -35,6 +35,7 @@ from evolve.research.suite_imports import distribution_for, module_only_tests_im
 from evolve.suites.base_results import BaseResultsCache, cache_key, environment_key
 from evolve.suites.runs import TestRun, detect_test_command, run_test_suite
 from evolve.suites.startup import cannot_start_reason
+from evolve.wording import plural
 
 Progress = Callable[[str, int, int], None]
 MAX_INSTALLS = 3  # modules installed, one at a time, for a suite to start
@@ -412,7 +413,10 @@ def prove_head(head: Path, config: EvolveConfig, settings: EnvironmentSettings, 
                 f"{run.failed + run.errors} failing"
             )
             if red:
-                lines.append(f"{len(red)} test(s) fail with this change (base ran none): " + ", ".join(red[:20]))
+                lines.append(
+                    f"{plural(len(red), 'test')} {_verb(len(red), 'fails', 'fail')} with this change (base ran none): "
+                    + ", ".join(red[:20])
+                )
             if green:
                 lines.append(f"base's errors gone on Python {base.python}: " + ", ".join(green[:20]))
             continue
@@ -423,11 +427,17 @@ def prove_head(head: Path, config: EvolveConfig, settings: EnvironmentSettings, 
         )
         if green:
             lines.append(
-                f"{len(green)} test(s) that fail on Python {base.python} on base pass with this change: "
-                + ", ".join(green)
+                f"{plural(len(green), 'test')} that {_verb(len(green), 'fails', 'fail')} on Python {base.python} on base "
+                f"{_verb(len(green), 'passes', 'pass')} with this change: " + ", ".join(green)
             )
         if red:
             lines.append(
-                f"{len(red)} test(s) that pass on Python {base.python} on base fail with this change: " + ", ".join(red)
+                f"{plural(len(red), 'test')} that {_verb(len(red), 'passes', 'pass')} on Python {base.python} on base "
+                f"{_verb(len(red), 'fails', 'fail')} with this change: " + ", ".join(red)
             )
     return SuiteProof(tuple(lines), tuple(fixed), tuple(regressions))
+
+
+def _verb(count: int, singular: str, plural_form: str) -> str:
+    """The verb agreeing with `count` things (`1 test fails`, `2 tests fail`)."""
+    return singular if count == 1 else plural_form

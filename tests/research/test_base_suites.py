@@ -155,7 +155,7 @@ def test_a_rewrite_that_fixes_failing_tests_outranks_everything_and_reaches_test
     plan = make_plan(PlanningInput(findings=findings, codemod_themes=themes, red=red))
     assert plan.theme == "deprecations" and plan.files == ("tests/test_compat.py",)
     assert plan.red_tests == ("3.13.0: tests/test_compat.py::test_x",) and plan.score > RED_SCORE
-    assert plan.title == "Fix 1 test(s) failing on Python 3.13.0"
+    assert plan.title == "Fix 1 test failing on Python 3.13.0"
     # Without the failing test, the test module stays out of the default scope.
     plain = make_plan(PlanningInput(findings=findings, codemod_themes=themes))
     assert plain.theme == "security" and plain.red_tests == ()
@@ -236,7 +236,7 @@ def test_research_runs_base_on_two_pythons_installs_mock_and_head_is_proven(tmp_
     (tmp_path / "tagger" / "__init__.py").write_text(FIXED)
     proof = prove_head(tmp_path, EvolveConfig(), settings, suites)
     assert proof.regressions == () and f"{newest.python}: test_tagger.T.test_is_tag" in proof.fixed
-    assert f"1 test(s) that fail on Python {newest.python} on base pass with this change" in "\n".join(proof.lines)
+    assert f"1 test that fails on Python {newest.python} on base passes with this change" in "\n".join(proof.lines)
 
     (tmp_path / "tests" / "test_tagger.py").write_text(PROJECT["tests/test_tagger.py"].replace("mock.Mock()", "False"))
     broken = prove_head(tmp_path, EvolveConfig(), settings, suites)
