@@ -55,6 +55,8 @@ class BaseMeasurements:
     head_environment: Callable[[Path], Environment | EnvironmentFailure] | None = None
     # The project's tool settings (read from base once per run) that the lint and types gates hold the change to.
     rules: ProjectRules | None = None
+    # Whether base's run records which tests run each line (a gate reads "test-contexts": the mutation gate).
+    with_contexts: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,13 +89,21 @@ def base_test_run(
         base_sha,
         (command.runner, *command.args) if command else (),
         environment.key if environment is not None and environment.key else environment_key(python),
-        (f"network={config.gates.tests.allow_network}",),
+        (f"network={config.gates.tests.allow_network}", *(("test-contexts",) if measured.with_contexts else ())),
     )
     cached = measured.cache.load(key) if command is not None else None
     if cached is not None:
         measured.tests, measured.tests_from_cache = cached, True
         return cached
-    run = run_test_suite(base, config, with_coverage=True, environment=environment, python=python, progress=progress)
+    run = run_test_suite(
+        base,
+        config,
+        with_coverage=True,
+        environment=environment,
+        python=python,
+        progress=progress,
+        with_contexts=measured.with_contexts,
+    )
     measured.tests = run
     if command is not None:
         measured.cache.store(key, run)
@@ -373,6 +383,8 @@ def run_attempt(
     """Make head = base's commit plus the proven part of `edits`, and evaluate the configured gates. The diff
     and changed lines come from the edits, not from a tree."""
     say = _Announcer(progress)
+    gates = build_gates(config)
+    measured.with_contexts = measured.with_contexts or any("test-contexts" in gate.measures() for gate in gates)
     proof, proof_run = _prove(trees, edits, config, measured, say)
     edits = proof.kept
     _fresh_head(trees)
@@ -385,7 +397,6 @@ def run_attempt(
         summary,
         any_executable_change((edit.path, edit.before, edit.after) for edit in edits),
     )
-    gates = build_gates(config)
     context = _gate_context(trees, change, gates, config, measured, say)
     wants_scans = any(gate.name in SCAN_GATES for gate in gates)
     setup = _MeasuringSetup(trees, config, measured, context, change.files, wants_scans, say)
