@@ -81,9 +81,7 @@ class MutationGate(Gate[MutationSettings]):
                 "no mutant can be matched to its tests.",
             )
         base_contexts = TestContexts.from_dict(base_run.test_contexts) if base_run is not None else None
-        budget = self.settings.budget_seconds or max(
-            MIN_BUDGET, BUDGET_PER_SUITE * (base_run or head_run).duration
-        )
+        budget = self.settings.budget_seconds or max(MIN_BUDGET, BUDGET_PER_SUITE * (base_run or head_run).duration)
         limits = MutationLimits(self.settings.per_line, self.settings.max_mutants, tuple(self.settings.operators))
         workers = self.settings.workers or max(1, os.cpu_count() or 1)
 
@@ -134,7 +132,9 @@ def judge_mutation(evidence: ChangeEvidence, settings: MutationSettings) -> Gate
     blame = tuple(sorted({mutant.path for mutant in head.survivors}))
     problems = []
     if settings.threshold is not None and head.score is not None and head.score < settings.threshold - EPSILON:
-        problems.append(f"the mutation score {number(head.score)}% is below the threshold {number(settings.threshold)}%")
+        problems.append(
+            f"the mutation score {number(head.score)}% is below the threshold {number(settings.threshold)}%"
+        )
     if (
         base is not None
         and base.score is not None
@@ -142,10 +142,18 @@ def judge_mutation(evidence: ChangeEvidence, settings: MutationSettings) -> Gate
         and head.score < base.score - EPSILON
         and len(head.survivors) > len(base.survivors)
     ):
-        problems.append(f"the change lowers the mutation score of its lines from {number(base.score)}% to {number(head.score)}%")
+        problems.append(
+            f"the change lowers the mutation score of its lines from {number(base.score)}% to {number(head.score)}%"
+        )
     if problems:
         text = "; ".join(problems)
-        return Failed(gate="mutation", summary=text[0].upper() + text[1:] + ". " + summary, metrics=metrics, blame=blame, details=details)
+        return Failed(
+            gate="mutation",
+            summary=text[0].upper() + text[1:] + ". " + summary,
+            metrics=metrics,
+            blame=blame,
+            details=details,
+        )
     return Passed(gate="mutation", summary=summary, metrics=metrics, details=details)
 
 

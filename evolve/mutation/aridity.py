@@ -56,7 +56,11 @@ def arid_nodes(tree: ast.Module) -> set[int]:
     """The ids of every node in an arid subtree of `tree`: no mutant is made inside them."""
     roots: list[ast.AST] = []
     for node in ast.walk(tree):
-        doc = _docstring(node) if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) else None
+        doc = (
+            _docstring(node)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            else None
+        )
         if doc is not None:
             roots.append(doc)
         roots.extend(_arid_parts(node))
@@ -71,19 +75,19 @@ def _arid_parts(node: ast.AST) -> Iterator[ast.AST]:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         if node.returns is not None:
             yield node.returns
-    elif isinstance(node, ast.arg) and node.annotation is not None:
-        yield node.annotation
-    elif isinstance(node, ast.AnnAssign):
+    elif isinstance(node, (ast.arg, ast.AnnAssign)) and node.annotation is not None:
         yield node.annotation
     elif isinstance(node, (ast.Raise, ast.Assert, ast.Import, ast.ImportFrom, ast.Delete, ast.Global, ast.Nonlocal)):
         yield node  # exception texts, debugging checks, imports: their mutants are noise
-    elif isinstance(node, ast.If) and (_is_type_checking(node.test) or _is_main_guard(node.test)):
-        yield node
-    elif isinstance(node, ast.Expr) and is_arid_call(node.value):
-        yield node
-    elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in ARID_ASSIGNED for t in node.targets):
-        yield node
-    elif isinstance(node, ast.ExceptHandler) and _only_reraises(node):
+    elif (
+        (isinstance(node, ast.If) and (_is_type_checking(node.test) or _is_main_guard(node.test)))
+        or (isinstance(node, ast.Expr) and is_arid_call(node.value))
+        or (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id in ARID_ASSIGNED for t in node.targets)
+        )
+        or (isinstance(node, ast.ExceptHandler) and _only_reraises(node))
+    ):
         yield node
     elif isinstance(node, ast.JoinedStr):
         yield node  # f-string pieces: text, and positions inside them differ between Pythons

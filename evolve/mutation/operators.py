@@ -117,7 +117,9 @@ def _expressions(tree: ast.Module) -> Iterator[tuple[ast.AST, _Where]]:
     """Every node below a statement, with its statement's first line and the outermost function around it.
     Default values, decorators and class bases (evaluated at import, never by a test) are left out."""
 
-    def visit(node: ast.AST, where: _Where | None, function: tuple[str, int] | None) -> Iterator[tuple[ast.AST, _Where]]:
+    def visit(
+        node: ast.AST, where: _Where | None, function: tuple[str, int] | None
+    ) -> Iterator[tuple[ast.AST, _Where]]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             inner = function or (node.name, _first_line(node))
             for statement in node.body:

@@ -67,7 +67,7 @@ def find_code(code, name, first_line):
 
 def index_functions(files):
     """Live function objects defined in `files`, by (file, name, first line)."""
-    index = {}
+    index: dict = {}
     for thing in gc.get_objects():
         if isinstance(thing, types.FunctionType):
             code = thing.__code__
@@ -149,7 +149,7 @@ def fork_run(body):
 
 def wait_all(pending, workers, deadline, timeout_of, start_child, results):
     """Run the pending mutants, `workers` children at a time, each within its timeout and all within `deadline`."""
-    running = {}
+    running: dict = {}
     pending = list(pending)
     while pending or running:
         now = time.monotonic()
@@ -212,7 +212,8 @@ def main(plan_path, results_path):
         os.dup2(saved[0], 1)
         os.dup2(saved[1], 2)
     index = index_functions(set(sources))
-    report = {"clean": {}, "mutants": {}, "setup_seconds": round(time.monotonic() - started, 4)}
+    setup_seconds = time.monotonic() - started
+    report: dict = {"clean": {}, "mutants": {}, "setup_seconds": round(setup_seconds, 4)}
 
     def clean_body():
         os.setpgid(0, 0)
@@ -230,8 +231,6 @@ def main(plan_path, results_path):
             report["mutants"][str(mutant["id"])] = {"status": "not-run", "seconds": 0.0, "mode": ""}
     else:
         floor, factor = float(plan["timeout_floor"]), float(plan["timeout_factor"])
-
-        setup_seconds = report["setup_seconds"]
 
         def timeout_of(mutant):
             swappable = mutant.get("function") and (mutant["file"], *mutant["function"]) in index

@@ -29,14 +29,6 @@ from evolve.sandbox import (
 )
 from evolve.sandbox.trees import make_scratch_directory, remove_tree
 from evolve.suites.live_progress import PLUGIN_MODULE, PROGRESS_FILE, ProgressWatcher, TestProgress, install_plugin
-from evolve.suites.test_contexts import (
-    CONTEXTS_PLUGIN,
-    DURATIONS_FILE,
-    DURATIONS_LIMIT,
-    contexts_from_coverage,
-    install_contexts_plugin,
-    read_durations,
-)
 from evolve.suites.reports import (
     TestReport,
     blamed_files,
@@ -44,6 +36,14 @@ from evolve.suites.reports import (
     read_junit,
     read_unittest_output,
     relative_source_path,
+)
+from evolve.suites.test_contexts import (
+    CONTEXTS_PLUGIN,
+    DURATIONS_FILE,
+    DURATIONS_LIMIT,
+    contexts_from_coverage,
+    install_contexts_plugin,
+    read_durations,
 )
 from evolve.untrusted_text import cap_text, redacted
 

@@ -143,7 +143,10 @@ def test_module_level_mutants_run_in_a_fresh_interpreter_and_hangs_time_out(tmp_
 
 def test_covering_tests_that_fail_alone_give_no_verdict(tmp_path):
     files = dict(PACKAGE)
-    files["tests/test_calc.py"] = textwrap.dedent(files["tests/test_calc.py"]) + "\n\ndef test_flaky():\n    import os\n\n    assert os.environ.get('NOPE')\n"
+    files["tests/test_calc.py"] = (
+        textwrap.dedent(files["tests/test_calc.py"])
+        + "\n\ndef test_flaky():\n    import os\n\n    assert os.environ.get('NOPE')\n"
+    )
     write_files(tmp_path, files)
     source = (tmp_path / "pkg/calc.py").read_text()
     tests = ("tests/test_calc.py::test_flaky", "tests/test_calc.py::test_clamp")
