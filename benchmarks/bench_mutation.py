@@ -184,12 +184,12 @@ def mutmut_names_on(root: Path, path: str, lines: set[int]) -> list[str]:
     original = (root / path).read_text(encoding="utf-8")
     definitions = {name: line for name, line, _first, _last in undecorated_functions(original)}
     mutated_file = root / "mutants" / path
-    tree = ast.parse(mutated_file.read_text(encoding="utf-8"))
     text = mutated_file.read_text(encoding="utf-8")
+    rows = text.splitlines()
     functions: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and "__mutmut_" in node.name:
-            functions[node.name] = ast.get_source_segment(text, node) or ""
+    for node in ast.walk(ast.parse(text)):  # by line numbers: get_source_segment is quadratic on big files
+        if isinstance(node, ast.FunctionDef) and "__mutmut_" in node.name and node.end_lineno is not None:
+            functions[node.name] = "\n".join(rows[node.lineno - 1 : node.end_lineno])
     module = path.removesuffix(".py").replace("/", ".")
     if module.startswith("src."):
         module = module[4:]
