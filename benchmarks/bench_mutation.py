@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import ast
 import configparser
-import difflib
 import importlib.util
 import json
 import os
@@ -117,7 +116,7 @@ def typical_change(repo: Path, contexts, module: str | None, wanted: int) -> tup
         for _name, _def_line, first, last in ranked:
             if not any(line in covered for line in range(first, last + 1)):
                 continue
-            lines.extend(range(first, last + 1))
+            lines.extend(range(first, min(last, first + wanted - len(lines) - 1) + 1))  # a hunk, not a rewrite
             if len(lines) >= wanted:
                 break
         if lines:
@@ -190,7 +189,7 @@ def mutmut_names_on(root: Path, path: str, lines: set[int]) -> list[str]:
     for node in ast.walk(ast.parse(text)):  # by line numbers: get_source_segment is quadratic on big files
         if isinstance(node, ast.FunctionDef) and "__mutmut_" in node.name and node.end_lineno is not None:
             functions[node.name] = "\n".join(rows[node.lineno - 1 : node.end_lineno])
-    module = path.removesuffix(".py").replace("/", ".")
+    module = path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
     if module.startswith("src."):
         module = module[4:]
     names = []
@@ -216,7 +215,9 @@ def mutmut_step(repo: Path, path: str, lines: list[int], tests: str, work: Path)
     prepare = copy_of(repo, work / "mutmut-prepare")
     mutmut_config(prepare, path, tests)
     mutmut = [sys.executable, "-m", "mutmut"]
-    subprocess.run([*mutmut, "run", "evolve-bench-no-such-mutant"], cwd=prepare, capture_output=True, env=mutmut_environment())
+    subprocess.run(
+        [*mutmut, "run", "evolve-bench-no-such-mutant"], cwd=prepare, capture_output=True, env=mutmut_environment()
+    )
     names = mutmut_names_on(prepare, path, set(lines))
     if not names:
         return 0.0, 0, {"problem: mutmut made no mutant on these lines": 1}

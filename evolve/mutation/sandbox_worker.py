@@ -83,10 +83,20 @@ def quiet():
     os.dup2(null, 2)
 
 
-def run_swapped(mutant, source, index, pytest_args):
-    """In a child: swap the mutated function's code into the live functions, run the tests; the exit code."""
-    import pytest
+def run_items(items, failed):
+    """Run collected test items through pytest's protocol, in order; 1 at the first failure, else 0."""
+    for position, item in enumerate(items):
+        following = items[position + 1] if position + 1 < len(items) else None
+        item.ihook.pytest_runtest_protocol(item=item, nextitem=following)
+        if failed:
+            return 1
+    return 0
 
+
+def run_swapped(mutant, source, index, items, failed):
+    """In a child: swap the mutated function's code into the live functions, run the tests; the exit code."""
+    if not items:
+        return 4  # none of its tests was collected: no verdict
     name, first_line = mutant["function"]
     path = mutant["file"]
     mutated = apply_mutation(source, mutant["start"], mutant["end"], mutant["replacement"])
@@ -96,7 +106,7 @@ def run_swapped(mutant, source, index, pytest_args):
         return None
     for function in functions:
         function.__code__ = code
-    return int(pytest.main([*pytest_args, *mutant["tests"]]))
+    return run_items(items, failed)
 
 
 def run_fresh(mutant, source, pytest_args):
@@ -109,14 +119,14 @@ def run_fresh(mutant, source, pytest_args):
     return subprocess.call(argv, stdin=subprocess.DEVNULL)
 
 
-def child(mutant, sources, index, pytest_args):
+def child(mutant, sources, index, pytest_args, items, failed):
     """The body of a forked child: never returns."""
     status = 3
     try:
         os.setpgid(0, 0)
         quiet()
         source = sources[mutant["file"]]
-        code = run_swapped(mutant, source, index, pytest_args) if mutant.get("function") else None
+        code = run_swapped(mutant, source, index, items, failed) if mutant.get("function") else None
         if code is None:
             code = 100 + run_fresh(mutant, source, pytest_args)  # 100+: ran in a fresh interpreter
         status = code
@@ -185,66 +195,92 @@ def wait_all(pending, workers, deadline, timeout_of, start_child, results):
         results[str(mutant["id"])] = {"status": "not-run", "seconds": 0.0, "mode": ""}
 
 
-def main(plan_path, results_path):
-    """Read the plan, run the clean tests then every mutant, write the results."""
-    started = time.monotonic()
-    with open(plan_path, encoding="utf-8") as handle:
-        plan = json.load(handle)
-    deadline = started + float(plan["budget_seconds"])
-    pytest_args = list(plan["pytest_args"])
-    sources = plan["files"]
-    mutants = plan["mutants"]
-    tests = sorted({test for mutant in mutants for test in mutant["tests"]})
-    import importlib
+class MutationSession:
+    """A pytest plugin whose run loop is the mutation run: the clean run, then every mutant, each in a child."""
 
-    import pytest
+    def __init__(self, plan, started):
+        self.plan = plan
+        self.started = started
+        self.failed = []  # the failures a child's items report (a child sees only its own)
+        self.report: dict = {"clean": {}, "mutants": {}}
 
-    saved = os.dup(1), os.dup(2)
-    quiet()
-    try:
-        pytest.main([*pytest_args, "--collect-only", *tests])
-        for module in plan.get("modules", []):
+    def pytest_runtest_logreport(self, report):
+        """Note a failed setup, call or teardown."""
+        if report.failed:
+            self.failed.append(report.nodeid)
+
+    def pytest_runtestloop(self, session):
+        """Replace pytest's loop: run the clean items and the mutants in forked children."""
+        import importlib
+
+        for module in self.plan.get("modules", []):
             try:
                 importlib.import_module(module)
             except BaseException:
                 pass
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-    index = index_functions(set(sources))
-    setup_seconds = time.monotonic() - started
-    report: dict = {"clean": {}, "mutants": {}, "setup_seconds": round(setup_seconds, 4)}
+        plan, report = self.plan, self.report
+        sources = plan["files"]
+        index = index_functions(set(sources))
+        by_id = {item.nodeid: item for item in session.items}
+        setup_seconds = time.monotonic() - self.started
+        report["setup_seconds"] = round(setup_seconds, 4)
+        mutants = plan["mutants"]
 
-    def clean_body():
-        os.setpgid(0, 0)
-        quiet()
-        os._exit(int(pytest.main([*pytest_args, *tests])))
+        def items_of(tests):
+            wanted = set(tests)
+            return [item for item in session.items if item.nodeid in wanted]
 
-    clean_started = time.monotonic()
-    pid = fork_run(clean_body)
-    _, status = os.waitpid(pid, 0)
-    clean_seconds = time.monotonic() - clean_started
-    clean_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
-    report["clean"] = {"code": clean_code, "seconds": round(clean_seconds, 4)}
-    if clean_code != 0:
-        for mutant in mutants:
-            report["mutants"][str(mutant["id"])] = {"status": "not-run", "seconds": 0.0, "mode": ""}
-    else:
+        def clean_body():
+            os.setpgid(0, 0)
+            quiet()
+            os._exit(run_items(session.items, self.failed))
+
+        clean_started = time.monotonic()
+        _, status = os.waitpid(fork_run(clean_body), 0)
+        clean_seconds = time.monotonic() - clean_started
+        clean_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+        report["clean"] = {"code": clean_code, "seconds": round(clean_seconds, 4), "items": len(by_id)}
+        if clean_code != 0:
+            for mutant in mutants:
+                report["mutants"][str(mutant["id"])] = {"status": "not-run", "seconds": 0.0, "mode": ""}
+            return True
         floor, factor = float(plan["timeout_floor"]), float(plan["timeout_factor"])
 
         def timeout_of(mutant):
             swappable = mutant.get("function") and (mutant["file"], *mutant["function"]) in index
-            # A fresh interpreter first imports what the parent had imported: about the setup's time again.
-            return floor + factor * clean_seconds + (0.0 if swappable else 2 * setup_seconds)
+            # A fresh interpreter first imports what this session had imported: about the setup's time again.
+            return floor + factor * clean_seconds + (0.0 if swappable else 5.0 + 4 * setup_seconds)
+
+        pytest_args = list(plan["pytest_args"])
 
         def start_child(mutant):
-            return fork_run(lambda: child(mutant, sources, index, pytest_args))
+            items = items_of(mutant["tests"])
+            return fork_run(lambda: child(mutant, sources, index, pytest_args, items, self.failed))
 
-        workers = max(1, int(plan["workers"]))
-        wait_all(mutants, workers, deadline, timeout_of, start_child, report["mutants"])
-    report["seconds"] = round(time.monotonic() - started, 4)
+        deadline = self.started + float(plan["budget_seconds"])
+        wait_all(mutants, max(1, int(plan["workers"])), deadline, timeout_of, start_child, report["mutants"])
+        return True
+
+
+def main(plan_path, results_path):
+    """Read the plan, run one pytest session whose loop runs the clean tests and every mutant, write the results."""
+    started = time.monotonic()
+    with open(plan_path, encoding="utf-8") as handle:
+        plan = json.load(handle)
+    tests = sorted({test for mutant in plan["mutants"] for test in mutant["tests"]})
+    import pytest
+
+    session = MutationSession(plan, started)
+    saved = os.dup(1), os.dup(2)
+    quiet()
+    try:
+        pytest.main([*plan["pytest_args"], "--continue-on-collection-errors", *tests], plugins=[session])
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+    session.report["seconds"] = round(time.monotonic() - started, 4)
     with open(results_path, "w", encoding="utf-8") as handle:
-        json.dump(report, handle)
+        json.dump(session.report, handle)
 
 
 if __name__ == "__main__":
