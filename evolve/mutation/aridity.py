@@ -80,7 +80,11 @@ def _arid_parts(node: ast.AST) -> Iterator[ast.AST]:
     elif isinstance(node, (ast.Raise, ast.Assert, ast.Import, ast.ImportFrom, ast.Delete, ast.Global, ast.Nonlocal)):
         yield node  # exception texts, debugging checks, imports: their mutants are noise
     elif (
-        (isinstance(node, ast.If) and (_is_type_checking(node.test) or _is_main_guard(node.test)))
+        # a condition that only guards logging or printing decides nothing a test should pin
+        (
+            isinstance(node, ast.If)
+            and (_is_type_checking(node.test) or _is_main_guard(node.test) or _only_arid(node.body + node.orelse))
+        )
         or (isinstance(node, ast.Expr) and is_arid_call(node.value))
         or (
             isinstance(node, ast.Assign)
@@ -91,6 +95,17 @@ def _arid_parts(node: ast.AST) -> Iterator[ast.AST]:
         yield node
     elif isinstance(node, ast.JoinedStr):
         yield node  # f-string pieces: text, and positions inside them differ between Pythons
+
+
+def _only_arid(statements: list[ast.stmt]) -> bool:
+    """Every statement is a logging or printing call or a pass (or an `if` of only such statements). A raise is
+    not: the condition that raises is validation, which tests should pin."""
+    return all(
+        (isinstance(statement, ast.Expr) and is_arid_call(statement.value))
+        or isinstance(statement, ast.Pass)
+        or (isinstance(statement, ast.If) and _only_arid(statement.body + statement.orelse))
+        for statement in statements
+    )
 
 
 def _only_reraises(handler: ast.ExceptHandler) -> bool:
