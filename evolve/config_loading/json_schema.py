@@ -16,7 +16,7 @@ from evolve.configuration.model import CORE_GATE_SETTINGS, EvolveConfig
 from evolve.plugins import NoSettings, settings_model
 
 SCHEMA_ID = "https://github.com/evolve-bot/evolve/raw/main/evolve/schema/evolve-config.schema.json"
-SHIPPED_SCHEMA = Path(__file__).parent / "schema" / "evolve-config.schema.json"
+SHIPPED_SCHEMA = Path(__file__).parent.parent / "schema" / "evolve-config.schema.json"
 
 
 def config_json_schema(built_ins_only: bool = False) -> dict[str, Any]:
