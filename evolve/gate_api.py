@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 Which = Literal["base", "head"]
 # Measurements that cost extra and are taken only when an enabled gate reads them. "coverage" is line coverage
 # (head's limited to the changed library modules when that is all the change touches); "full-coverage" asks for
-# every file of head measured.
-Measurement = Literal["coverage", "full-coverage", "semgrep"]
+# every file of head measured; "test-contexts" which tests run each line (per-test coverage contexts, pytest).
+Measurement = Literal["coverage", "full-coverage", "semgrep", "test-contexts"]
 T = TypeVar("T")
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
@@ -129,6 +129,9 @@ class Gate(ABC, Generic[SettingsT]):
     # True for a gate that reads no shared measurement (scans, test runs) and only runs its own tools: it is
     # evaluated in a thread beside the other gates, so its subprocesses overlap the test runs.
     independent: ClassVar[bool] = False
+    # True for a gate that judges only a change the other gates let through (the mutation gate): evaluated after
+    # them, and skipped when one of them did not pass.
+    after_others: ClassVar[bool] = False
 
     def __init__(self, settings: SettingsT | None = None) -> None:
         self.settings: SettingsT = settings if settings is not None else cast("SettingsT", self.Settings())

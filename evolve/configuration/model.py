@@ -94,6 +94,7 @@ DEFAULT_GATES = (
     "security",
     "lint",
     "types",
+    "mutation",  # judges only an attempt the others let through (Gate.after_others)
 )
 # Gates whose settings the core reads as well; their models live here and the gates declare them as `Settings`.
 CORE_GATE_SETTINGS = ("tests", "complexity", "maintainability")

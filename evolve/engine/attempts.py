@@ -58,6 +58,8 @@ class BaseMeasurements:
     # Tests research saw fail on base on a Python where base's suite starts: when it cannot start here (a removed
     # name breaks the import), they count as failing on base, so the change is judged on what it fixes.
     known_failing: frozenset[str] = frozenset()
+    # Whether base's run records which tests run each line (a gate reads "test-contexts": the mutation gate).
+    with_contexts: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,13 +94,21 @@ def base_test_run(
         environment.key
         if environment is not None and environment.key
         else environment_key(python, environment.description if environment is not None else ""),
-        (f"network={config.gates.tests.allow_network}",),
+        (f"network={config.gates.tests.allow_network}", *(("test-contexts",) if measured.with_contexts else ())),
     )
     cached = measured.cache.load(key) if command is not None else None
     if cached is not None:
         measured.tests, measured.tests_from_cache = with_known_failing(cached, measured.known_failing), True
         return measured.tests
-    run = run_test_suite(base, config, with_coverage=True, environment=environment, python=python, progress=progress)
+    run = run_test_suite(
+        base,
+        config,
+        with_coverage=True,
+        environment=environment,
+        python=python,
+        progress=progress,
+        with_contexts=measured.with_contexts,
+    )
     if command is not None:
         measured.cache.store(key, run)
     measured.tests = with_known_failing(run, measured.known_failing)
@@ -388,6 +398,8 @@ def run_attempt(
     """Make head = base's commit plus the proven part of `edits`, and evaluate the configured gates. The diff
     and changed lines come from the edits, not from a tree."""
     say = _Announcer(progress)
+    gates = build_gates(config)
+    measured.with_contexts = measured.with_contexts or any("test-contexts" in gate.measures() for gate in gates)
     proof, _ = _prove(trees, edits, config, measured, say)
     edits = proof.kept
     _fresh_head(trees)
@@ -400,7 +412,6 @@ def run_attempt(
         summary,
         any_executable_change((edit.path, edit.before, edit.after) for edit in edits),
     )
-    gates = build_gates(config)
     context = _gate_context(trees, change, gates, config, measured, say)
     wants_scans = any(gate.name in SCAN_GATES for gate in gates)
     setup = _MeasuringSetup(trees, config, measured, context, change.files, wants_scans, say)

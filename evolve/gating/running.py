@@ -22,7 +22,7 @@ from evolve.findings import ScanResult
 from evolve.gate_api import Gate, GateContext, Measurement, Which
 from evolve.plugins import PluginKind, settings_model
 from evolve.project_rules.model import ProjectRules
-from evolve.results import Errored, GateResult
+from evolve.results import Errored, GateResult, Skipped
 from evolve.suites.coverage_scope import coverage_scope
 from evolve.suites.runs import TestRun, run_test_suite
 
@@ -51,15 +51,33 @@ def evaluate_gates(gates: Sequence[Gate[Any]], context: GateContext) -> tuple[Ga
     """Run every gate; results in the gates' order. Never raises: a gate that raises or returns garbage becomes
     Errored. Gates that read no shared measurement (`Gate.independent`: the project's linters and type checkers)
     run in threads beside the others, so their subprocesses overlap the test runs instead of following them."""
-    beside = [index for index, gate in enumerate(gates) if getattr(gate, "independent", False)]
+    last = [index for index, gate in enumerate(gates) if getattr(gate, "after_others", False)]
+    beside = [index for index, gate in enumerate(gates) if getattr(gate, "independent", False) and index not in last]
     results: dict[int, GateResult] = {}
     with ThreadPoolExecutor(max_workers=max(1, len(beside)), thread_name_prefix="evolve-gate") as pool:
         running = {index: pool.submit(_evaluate_one, gates[index], context) for index in beside}
         for index, gate in enumerate(gates):
-            if index not in running:
+            if index not in running and index not in last:
                 results[index] = _evaluate_one(gate, context)
         results.update({index: future.result() for index, future in running.items()})
+    results.update(_evaluate_last(gates, last, results, context))
     return tuple(results[index] for index in range(len(gates)))
+
+
+def _evaluate_last(
+    gates: Sequence[Gate[Any]], last: Sequence[int], others: Mapping[int, GateResult], context: GateContext
+) -> dict[int, GateResult]:
+    """The gates that judge only a change the others let through (`Gate.after_others`)."""
+    blocking = [result.gate for result in others.values() if not result.ok]
+    results: dict[int, GateResult] = {}
+    for index in last:
+        name = str(getattr(gates[index], "name", type(gates[index]).__name__))
+        if blocking:
+            summary = f"Not run: the change did not pass {', '.join(blocking)}."
+            results[index] = Skipped(gate=name, summary=summary[:300])
+        else:
+            results[index] = _evaluate_one(gates[index], context)
+    return results
 
 
 def _evaluate_one(gate: Gate[Any], context: GateContext) -> GateResult:
@@ -118,6 +136,7 @@ def build_context(
     paths = tuple(changed_files)
     wanted = set(measures) if measures is not None else {m for gate in build_gates(config) for m in gate.measures()}
     with_coverage, with_semgrep = "coverage" in wanted, "semgrep" in wanted
+    with_contexts = "test-contexts" in wanted
     present = [path for path in paths if (trees["head"] / path).is_file()]
     head_scope = None if "full-coverage" in wanted else coverage_scope(paths, present)
 
@@ -140,6 +159,7 @@ def build_context(
             environment=environment,
             progress=report,
             coverage_paths=head_scope if which == "head" else None,
+            with_contexts=with_contexts and measure,
         )
 
     return GateContext(

@@ -41,6 +41,14 @@ from evolve.suites.reports import (
 )
 from evolve.suites.runner_counts import COUNTS_FILE, install_counts_plugin, parse_counts
 from evolve.suites.runner_counts import PLUGIN_MODULE as COUNTS_PLUGIN
+from evolve.suites.test_contexts import (
+    CONTEXTS_PLUGIN,
+    DURATIONS_FILE,
+    DURATIONS_LIMIT,
+    contexts_from_coverage,
+    install_contexts_plugin,
+    read_durations,
+)
 from evolve.untrusted_text import cap_text, redacted
 
 __all__ = ["TestCommand", "TestRun", "coverage_rcfile", "detect_test_command", "run_test_suite"]
@@ -90,6 +98,8 @@ class TestRun:
     coverage_from_base: bool = False
     # Test file -> its tests that passed (`Class.test_x`): a changed line inside one counts as executed.
     passed_tests: dict[str, list[str]] = field(default_factory=dict, hash=False)
+    # Which tests ran each line (`TestContexts.to_dict()`), when the run recorded per-test contexts.
+    test_contexts: dict[str, Any] | None = field(default=None, hash=False)
 
     @property
     def ok(self) -> bool:
@@ -122,11 +132,13 @@ def run_test_suite(
     environment: Environment | None = None,
     progress: TestProgress | None = None,
     coverage_paths: Sequence[str] | None = None,
+    with_contexts: bool = False,
 ) -> TestRun:
     """Run the tests of a copy of `root` in the sandbox, with `environment`'s interpreter (else `python`, else
     Evolve's own). Never raises for failing, crashing or hanging tests (only SandboxRefused, when there is no
     sandbox and running without one is not allowed). `progress` hears (tests done, total) of a pytest suite.
-    `coverage_paths` limits line coverage to those files (see evolve/suites/coverage_scope.py)."""
+    `coverage_paths` limits line coverage to those files (see evolve/suites/coverage_scope.py). `with_contexts`
+    (pytest, with coverage) records which tests run each line (see evolve/suites/test_contexts.py)."""
     root = Path(root)
     python = environment.python if environment is not None else (python or sys.executable)
     command = detect_test_command(root, config.gates.tests.command)
@@ -158,16 +170,21 @@ def run_test_suite(
             compiled,
             coverage_paths=tuple(coverage_paths) if coverage_paths is not None else None,
             egress=environment.egress if environment is not None else None,
+            with_contexts=with_contexts,
         )
     finally:
         remove_tree(outputs)
 
 
-def coverage_rcfile() -> str:
+def coverage_rcfile(contexts: bool = False) -> str:
     """Our coverage configuration: line coverage of the repository's own code (its tests, virtualenvs and
-    build tooling omitted). The measured tree and the data file are given on the command line."""
+    build tooling omitted). The measured tree and the data file are given on the command line. `contexts`: the
+    JSON report names the tests that ran each line."""
     omit = "\n    ".join(COVERAGE_OMIT)
-    return f"[run]\nbranch = False\nomit =\n    {omit}\n[report]\nignore_errors = True\n[json]\nshow_contexts = False\n"
+    return (
+        f"[run]\nbranch = False\nomit =\n    {omit}\n[report]\nignore_errors = True\n"
+        f"[json]\nshow_contexts = {contexts}\n"
+    )
 
 
 def pytest_cov_installed(python: str) -> bool:
@@ -262,6 +279,11 @@ def _with_coverage_report(argv: list[str], python: str, rcfile: str) -> list[str
     return ["/bin/sh", "-c", script, "evolve-tests", *argv]
 
 
+def with_compiled_artifacts(argv: tuple[str, ...], compiled_artifacts: str | None) -> tuple[str, ...]:
+    """`argv` preceded by copying the environment's compiled extension modules into the tree (see below)."""
+    return _with_compiled(argv, compiled_artifacts)
+
+
 def _with_compiled(argv: tuple[str, ...], compiled_artifacts: str | None) -> tuple[str, ...]:
     """First copy the extension modules the environment's build compiled into the tree (they live in the
     read-only environment) into this run's copy, so an in-tree import finds them as after `pip install -e`."""
@@ -286,12 +308,14 @@ def _run_in(
     *,
     coverage_paths: tuple[str, ...] | None = None,
     egress: EgressPolicy | None = None,
+    with_contexts: bool = False,
 ) -> TestRun:
     measure = with_coverage and command.runner != "other"
+    contexts = measure and with_contexts and command.runner == "pytest"
     rcfile = None
     if measure:
         rcfile = f"{SANDBOX_OUT}/coveragerc"
-        (outputs / "coveragerc").write_text(coverage_rcfile(), encoding="utf-8")
+        (outputs / "coveragerc").write_text(coverage_rcfile(contexts), encoding="utf-8")
     scope = coverage_paths if measure else None
     argv = _argv(command, python, rcfile, scope)
     try:
@@ -302,12 +326,15 @@ def _run_in(
     except ValueError as error:
         return TestRun(command=tuple(argv), returncode=127, timed_out=False, duration=0.0, output_tail=str(error))
     env = {**import_path_environment(root), "PATH": f"{Path(python).parent}:{SANDBOX_PATH}"}
-    if rcfile:
+    if rcfile and not contexts:  # per-test contexts stay on coverage's default core
         env.update(coverage_core(python))
+    if contexts:
+        argv = _with_contexts_plugin(argv, outputs, env)
     watched = progress is not None and command.runner == "pytest"
     if command.runner == "pytest":
         install_counts_plugin(outputs)
-        env["PYTHONPATH"] += f":{SANDBOX_OUT}"
+        if f":{SANDBOX_OUT}" not in env["PYTHONPATH"]:
+            env["PYTHONPATH"] += f":{SANDBOX_OUT}"
         env["EVOLVE_COUNTS_FILE"] = f"{SANDBOX_OUT}/{COUNTS_FILE}"
         at = argv.index("pytest") + 1
         argv = [*argv[:at], "-p", COUNTS_PLUGIN, *argv[at:]]
@@ -336,7 +363,34 @@ def _run_in(
     if coverage is not None and scope is not None:
         coverage = _with_unimported(coverage, root, scope)
     run = _assemble(command, argv, result, report, coverage, root)
+    if contexts and coverage is not None:
+        run = replace(run, test_contexts=_read_test_contexts(outputs, root))
     return replace(run, coverage_scope=scope) if scope is not None and coverage is not None else run
+
+
+def _with_contexts_plugin(argv: list[str], outputs: Path, env: dict[str, str]) -> list[str]:
+    """Load the per-test contexts plugin into a pytest run (its module in the output directory)."""
+    install_contexts_plugin(outputs)
+    if f":{SANDBOX_OUT}" not in env["PYTHONPATH"]:
+        env["PYTHONPATH"] += f":{SANDBOX_OUT}"
+    env["EVOLVE_DURATIONS_FILE"] = f"{SANDBOX_OUT}/{DURATIONS_FILE}"
+    at = argv.index("pytest") + 1
+    return [*argv[:at], "-p", CONTEXTS_PLUGIN, *argv[at:]]
+
+
+def _read_test_contexts(outputs: Path, root: Path) -> dict[str, Any] | None:
+    """Which tests ran each line, from the coverage JSON and the plugin's durations (both untrusted data)."""
+    raw = read_output_file(outputs, "coverage.json", COVERAGE_JSON_LIMIT)
+    try:
+        document = json.loads(raw) if raw is not None else None
+    except ValueError:
+        return None
+    files = document.get("files") if isinstance(document, dict) else None
+    if not isinstance(files, dict):
+        return None
+    relative = {str(name): path for name in files if (path := relative_source_path(str(name), root)) is not None}
+    durations = read_durations(read_output_file(outputs, DURATIONS_FILE, DURATIONS_LIMIT))
+    return contexts_from_coverage(files, relative, durations).to_dict()
 
 
 def _with_unimported(coverage: tuple[LineMap, LineMap], root: Path, scope: tuple[str, ...]) -> tuple[LineMap, LineMap]:

@@ -28,7 +28,9 @@ def test_missing_scan_is_errored(tmp_path):
 def test_context_computes_each_measurement_once(tmp_path, monkeypatch):
     calls = []
 
-    def fake_run(root, config, *, with_coverage, environment=None, progress=None, coverage_paths=None):
+    def fake_run(
+        root, config, *, with_coverage, environment=None, progress=None, coverage_paths=None, with_contexts=False
+    ):
         calls.append((root, with_coverage))
         return f"run of {root.name}"
 
@@ -45,7 +47,7 @@ def test_context_without_coverage_gate_does_not_measure(tmp_path, monkeypatch):
     seen = []
     monkeypatch.setattr(
         "evolve.gating.running.run_test_suite",
-        lambda root, config, *, with_coverage, environment=None, progress=None, coverage_paths=None: seen.append(
+        lambda root, config, *, with_coverage, environment=None, progress=None, coverage_paths=None, **_: seen.append(
             with_coverage
         ),
     )

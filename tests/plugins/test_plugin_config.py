@@ -86,7 +86,10 @@ def test_the_cli_exits_2_naming_the_bad_gate_and_the_valid_ones(tmp_path, capsys
     assert main(["plan", str(repo), "--quiet"]) == EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert ".github/evolve.yml" in err and "gates.extra: unknown gate 'mygate'" in err
-    assert "valid gates: complexity, coverage, docstrings, lint, maintainability, security, syntax, tests, types" in err
+    assert (
+        "valid gates: complexity, coverage, docstrings, lint, maintainability, mutation, security, syntax, tests, types"
+        in err
+    )
 
 
 def test_codemod_settings_are_validated_against_the_codemods_model_naming_the_bad_key():
