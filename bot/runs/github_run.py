@@ -34,7 +34,7 @@ from bot.publish.pull_request import (
     report_bad_config,
     sync_mirror,
 )
-from bot.publish.run_text import last_gates, reply_key, reply_proposed, reply_without_pr
+from bot.publish.run_text import last_gates, pr_title, reply_key, reply_proposed, reply_without_pr
 from bot.runs.options import limit_reason, run_options, token_scope
 from bot.templates import Markdown, render
 from evolve.configuration.model import EvolveConfig
@@ -210,7 +210,7 @@ async def _run_and_publish(
         pull, created = await open_or_update_pull(ctx, target, repo, branch, report, existing)
         await asyncio.to_thread(store.update_run, ctx.db, run.id, pr_number=pull.number)
         await label_and_check(ctx, target, run, pull.number, report)
-        title = report.plan.title if report.plan else branch
+        title = pr_title(report, branch)  # the PR's own title: the reply and the check run say the same
         await progress.proposed(pull.number, pull.html_url, title)
         if created:
             await asyncio.to_thread(

@@ -42,9 +42,12 @@ def test_the_demo_shows_the_reply_the_pr_the_dashboard_and_the_status_pages_then
     text = done.stdout
     assert done.returncode == 0, text + done.stderr
     assert "Traceback" not in text + done.stderr
-    assert re.search(r"Done: opened #(\d+) — \*\*Fix bug patterns\*\* \(attempt 1, every gate passed\)", text), text
-    number = re.search(r"The pull request #(\d+): ", text)
+    reply = re.search(r"Done: opened #(\d+) — \*\*(.+?)\*\* \(attempt 1, every gate passed\)", text)
+    assert reply, text
+    number = re.search(r"The pull request #(\d+): (.+)", text)
     assert number and "labels: evolve, evolve:risk-" in text and "evolve/gates success" in text
+    # The reply names the PR as the PR names itself: one title, from the edits made.
+    assert (reply.group(1), reply.group(2).replace("\\", "")) == (number.group(1), number.group(2).strip())  # unescaped
     body = (output / f"pull-{number.group(1)}.md").read_text(encoding="utf-8")
     assert "### Quality gates" in body
     assert re.search(r"The dashboard issue #\d+: Evolve dashboard", text)
