@@ -44,7 +44,7 @@ def test_a_misspelt_nested_key_is_checked_against_its_own_model():
 
 def test_misspelt_gate_codemod_and_focus_names_get_suggestions():
     assert "unknown gate 'test'; did you mean 'tests' or 'types'?" in _error("gates: {enabled: [test]}\n")
-    assert "unknown codemod 'none-comparision'; did you mean 'none-comparison'?" in _error(
+    assert "unknown codemod 'none-comparision'; did you mean 'none-comparison'" in _error(
         "codemods: {disabled: [none-comparision]}\n"
     )
     assert "unknown theme or codemod 'corectness'; did you mean 'correctness'?" in _error("focus: corectness\n")
