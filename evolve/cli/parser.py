@@ -18,6 +18,7 @@ EPILOG = """exit codes:
   2  bad input: not a git repository, no commits, invalid configuration, unknown focus or command;
      or the run cannot proceed: the test environment could not be built, or the suite does not start on base
   3  internal error (a bug: please report it with the output)
+  130  stopped by Ctrl-C (the first one stops the run and its sandboxed tests; a second one quits at once)
 """
 
 
