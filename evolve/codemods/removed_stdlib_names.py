@@ -96,7 +96,7 @@ class RemovedStdlibNames(Codemod):
         risk="low",
         benefit="defect",
         # pylint's deprecated-module / -method / -class report these names; no ruff rule does. A line that
-        # silences one of them (`# noqa: W4902`, the protection every codemod honours) is left alone.
+        # silences one of them with a noqa comment naming the code (the protection every codemod honours) is left alone.
         lint_codes=("W4901", "W4902", "W4904"),
         min_target_python=(2, 5),  # each rule names the Python its new spelling needs (`Rename.since`)
         review_guidance="Each new name is the one the old name forwarded to (What's New lists them); a method is "
