@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from evolve.codemods.collections_abc import ABCS
+from evolve.codemods.unittest_aliases import ALIASES
+
 
 @dataclass(frozen=True)
 class RemovedName:
@@ -28,54 +31,11 @@ class RemovedName:
         return f"{self.owner}.{self.name}" if self.name else self.owner
 
 
-_ABCS = [
-    "Awaitable",
-    "Coroutine",
-    "AsyncIterable",
-    "AsyncIterator",
-    "AsyncGenerator",
-    "Hashable",
-    "Iterable",
-    "Iterator",
-    "Generator",
-    "Reversible",
-    "Sized",
-    "Container",
-    "Callable",
-    "Collection",
-    "Set",
-    "MutableSet",
-    "Mapping",
-    "MutableMapping",
-    "MappingView",
-    "KeysView",
-    "ItemsView",
-    "ValuesView",
-    "Sequence",
-    "MutableSequence",
-    "ByteString",
-]
-_UNITTEST_ALIASES = {
-    "failUnlessEqual": "assertEqual",
-    "assertEquals": "assertEqual",
-    "failIfEqual": "assertNotEqual",
-    "assertNotEquals": "assertNotEqual",
-    "failUnless": "assertTrue",
-    "assert_": "assertTrue",
-    "failIf": "assertFalse",
-    "failUnlessRaises": "assertRaises",
-    "failUnlessAlmostEqual": "assertAlmostEqual",
-    "assertAlmostEquals": "assertAlmostEqual",
-    "failIfAlmostEqual": "assertNotAlmostEqual",
-    "assertNotAlmostEquals": "assertNotAlmostEqual",
-    "assertRegexpMatches": "assertRegex",
-    "assertRaisesRegexp": "assertRaisesRegex",
-    "assertNotRegexpMatches": "assertNotRegex",
-    "assertDictContainsSubset": "assertLessEqual(subset.items(), dict.items())",
-}
+# The aliases the unittest-aliases codemod rewrites, plus one it cannot (its replacement is not a rename).
+_UNITTEST_ALIASES = {**ALIASES, "assertDictContainsSubset": "assertLessEqual(subset.items(), dict.items())"}
 
 REMOVED: tuple[RemovedName, ...] = (
-    *(RemovedName("collections", abc, (3, 10), f"collections.abc.{abc}", "collections-abc") for abc in _ABCS),
+    *(RemovedName("collections", abc, (3, 10), f"collections.abc.{abc}", "collections-abc") for abc in sorted(ABCS)),
     *(
         RemovedName("TestCase", alias, (3, 12), f"TestCase.{new}", "unittest-aliases")
         for alias, new in _UNITTEST_ALIASES.items()
