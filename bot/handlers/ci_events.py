@@ -204,17 +204,6 @@ async def _on_green(
     approved = "approved" in reviews and "changes_requested" not in reviews  # any writer's request holds it back
     refusal = automerge_refusal(automerge, risk=risk, approved=approved, required=required, green=green, only_ours=True)
     checks = ", ".join(verdict.checks) or "no CI checks"
-    if refusal is not None:
-        await asyncio.to_thread(
-            set_pull_state,
-            ctx.db,
-            target.repository_id,
-            pull.number,
-            state="green",
-            head_sha=pull.head_sha,
-            reason=refusal,
-        )
-        return
     await asyncio.to_thread(
         set_pull_state,
         ctx.db,
@@ -222,8 +211,10 @@ async def _on_green(
         pull.number,
         state="green",
         head_sha=pull.head_sha,
-        reason="merging",
+        reason=refusal if refusal is not None else "merging",
     )
+    if refusal is not None:
+        return
     await ctx.jobs.enqueue_run(
         RunRequest(
             target.repository_id,
