@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from evolve.cli.config_command import command_config
 from evolve.cli.exit_codes import EXIT_INTERRUPTED
@@ -27,6 +28,10 @@ from evolve.git import GitError
 from evolve.plugins import PluginError
 from evolve.run_status import RunStatus
 from evolve.sandbox import sweep_stale_sandboxes
+
+if TYPE_CHECKING:
+    from evolve.plan.learning import LearningStore
+    from evolve.runs import RunOptions
 
 NO_LLM_KEY = (
     "evolve: note: --llm needs ANTHROPIC_API_KEY in the environment; it is not set, "
@@ -136,19 +141,11 @@ def _focus_problem(focus: str | None, llm: bool) -> str | None:
     return None
 
 
-def command_plan(args: argparse.Namespace) -> int:
-    """`evolve plan`."""
-    from evolve.engine import plan_repository
-    from evolve.plan.learning import LearningStore
-    from evolve.plan.render import render_plan_markdown, render_plan_table
+def _run_options(args: argparse.Namespace, store: LearningStore, key: str, **extra: Any) -> RunOptions:
+    """The engine's options from the flags `plan` and `run` share, with what this repository's reviews taught."""
     from evolve.runs import RunOptions
 
-    focus_problem = _focus_problem(args.focus, args.llm)
-    if focus_problem:
-        return _fail(focus_problem)
-    store = LearningStore()
-    key = _repo_key(args.path)
-    options = RunOptions(
+    return RunOptions(
         focus=args.focus,
         llm=args.llm,
         with_coverage=args.coverage,
@@ -158,7 +155,22 @@ def command_plan(args: argparse.Namespace) -> int:
         blocked_codemods=store.blocked(key),
         environment=settings_from_args(args, args.path),
         operator=_operator_limits(args),
+        **extra,
     )
+
+
+def command_plan(args: argparse.Namespace) -> int:
+    """`evolve plan`."""
+    from evolve.engine import plan_repository
+    from evolve.plan.learning import LearningStore
+    from evolve.plan.render import render_plan_markdown, render_plan_table
+
+    focus_problem = _focus_problem(args.focus, args.llm)
+    if focus_problem:
+        return _fail(focus_problem)
+    store = LearningStore()
+    key = _repo_key(args.path)
+    options = _run_options(args, store, key)
     _announce_sources(args, "plan", working_tree=args.working_tree)
     if args.llm and not args.quiet and not (environment_secret("ANTHROPIC_API_KEY") or "").strip():
         print(NO_LLM_KEY, file=sys.stderr)
@@ -186,26 +198,13 @@ def command_run(args: argparse.Namespace) -> int:
     """`evolve run`."""
     from evolve.engine import run_engine
     from evolve.plan.learning import LearningStore
-    from evolve.runs import RunOptions
 
     focus_problem = _focus_problem(args.focus, args.llm)
     if focus_problem:
         return _fail(focus_problem)
     store = LearningStore()
     key = _repo_key(args.path)
-    options = RunOptions(
-        focus=args.focus,
-        dry_run=args.dry_run,
-        llm=args.llm,
-        with_coverage=args.coverage,
-        base_suites=not args.no_base_suites,
-        output_dir=args.output,
-        base_ref=args.base,
-        acceptance=store.acceptance(key),
-        blocked_codemods=store.blocked(key),
-        environment=settings_from_args(args, args.path),
-        operator=_operator_limits(args),
-    )
+    options = _run_options(args, store, key, dry_run=args.dry_run, output_dir=args.output)
     try:
         _announce_sources(args, "run")
     except (ConfigError, GitError):
