@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from evolve.sandbox.cancellation import stop_requested
 from evolve.suites.runs import TestRun
 
 CACHE_VERSION = 1
@@ -77,8 +78,9 @@ class BaseResultsCache:
             return None
 
     def store(self, key: str, run: TestRun) -> None:
-        """Keep a finished run (not a timed-out one: that says more about the machine than the commit)."""
-        if run.timed_out:
+        """Keep a finished run: not a timed-out one (that says more about the machine than the commit), nor one
+        cut short because the run was asked to stop (Ctrl-C, a time limit), which would stand for base next time."""
+        if run.timed_out or stop_requested():
             return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
