@@ -49,6 +49,7 @@ from evolve.suites.test_contexts import (
     install_contexts_plugin,
     read_durations,
 )
+from evolve.suites.unittest_contexts import UNITTEST_RUNNER, install_unittest_runner
 from evolve.untrusted_text import cap_text, redacted
 
 __all__ = ["TestCommand", "TestRun", "coverage_rcfile", "detect_test_command", "run_test_suite"]
@@ -138,7 +139,7 @@ def run_test_suite(
     Evolve's own). Never raises for failing, crashing or hanging tests (only SandboxRefused, when there is no
     sandbox and running without one is not allowed). `progress` hears (tests done, total) of a pytest suite.
     `coverage_paths` limits line coverage to those files (see evolve/suites/coverage_scope.py). `with_contexts`
-    (pytest, with coverage) records which tests run each line (see evolve/suites/test_contexts.py)."""
+    (pytest or unittest, with coverage) records which tests run each line (see evolve/suites/test_contexts.py)."""
     root = Path(root)
     python = environment.python if environment is not None else (python or sys.executable)
     command = detect_test_command(root, config.gates.tests.command)
@@ -311,7 +312,7 @@ def _run_in(
     with_contexts: bool = False,
 ) -> TestRun:
     measure = with_coverage and command.runner != "other"
-    contexts = measure and with_contexts and command.runner == "pytest"
+    contexts = measure and with_contexts and command.runner in ("pytest", "unittest")
     rcfile = None
     if measure:
         rcfile = f"{SANDBOX_OUT}/coveragerc"
@@ -369,11 +370,16 @@ def _run_in(
 
 
 def _with_contexts_plugin(argv: list[str], outputs: Path, env: dict[str, str]) -> list[str]:
-    """Load the per-test contexts plugin into a pytest run (its module in the output directory)."""
+    """Load the per-test contexts plugin into a pytest run (its module in the output directory); a unittest run
+    goes through Evolve's unittest runner instead of `-m unittest` (see evolve/suites/unittest_contexts.py)."""
+    env["EVOLVE_DURATIONS_FILE"] = f"{SANDBOX_OUT}/{DURATIONS_FILE}"
+    if "pytest" not in argv:
+        install_unittest_runner(outputs)
+        at = argv.index("unittest")
+        return [*argv[: at - 1], f"{SANDBOX_OUT}/{UNITTEST_RUNNER}", *argv[at + 1 :]]
     install_contexts_plugin(outputs)
     if f":{SANDBOX_OUT}" not in env["PYTHONPATH"]:
         env["PYTHONPATH"] += f":{SANDBOX_OUT}"
-    env["EVOLVE_DURATIONS_FILE"] = f"{SANDBOX_OUT}/{DURATIONS_FILE}"
     at = argv.index("pytest") + 1
     return [*argv[:at], "-p", CONTEXTS_PLUGIN, *argv[at:]]
 
