@@ -9,6 +9,7 @@ taken says why in its `note`.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from evolve.configuration.model import EvolveConfig
@@ -59,6 +60,19 @@ def library_sources(tree: Path, scan: ScanResult) -> dict[str, str]:
     return sources
 
 
+def without_tests(contexts: TestContexts, failing: frozenset[str]) -> TestContexts:
+    """The map without the tests that fail on base: a mutant judged by a red test is killed by nothing it did, and
+    the runner's clean run of its tests would fail (no verdict at all). Lines only they run count as untested."""
+    if not failing or not failing & set(contexts.tests):
+        return contexts
+    dropped = {index for index, test in enumerate(contexts.tests) if test in failing}
+    lines = {
+        path: {line: kept for line, tests in by_line.items() if (kept := tuple(i for i in tests if i not in dropped))}
+        for path, by_line in contexts.lines.items()
+    }
+    return replace(contexts, lines=lines)
+
+
 def research_test_gaps(
     tree: Path,
     base_sha: str,
@@ -83,6 +97,7 @@ def research_test_gaps(
     sources = library_sources(tree, scan)
     library = [file for file in scan.files if file.path in sources]
     ranked = rank_functions(library, sources, recent_changes(git_dir, base_sha, settings.history_commits))
+    contexts = without_tests(contexts, frozenset(run.failing_tests))
     sample = sample_mutants(ranked, sources, contexts, settings.functions, MutationLimits(1, settings.max_mutants))
     if not sample.candidates.mutants:
         return TestGaps(note="no test gaps measured: no tested function holds a mutable line")

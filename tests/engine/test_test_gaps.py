@@ -119,3 +119,19 @@ def test_recent_changes_count_the_commits_of_each_file_in_git_log(tmp_path):
         git_dir, first, 100
     )
     assert recent_changes(None, head, 100) == {} and recent_changes(git_dir, head, 0) == {}
+
+
+def test_tests_that_fail_on_base_judge_no_mutant(tmp_path):
+    broken = (
+        FILES["tests/test_scale.py"]
+        + """
+
+        def test_broken():
+            assert _bonus(1) == 7
+    """
+    )
+    repo = make_repo(tmp_path / "grades", {**FILES, "tests/test_scale.py": broken})
+    gaps = plan_repository(repo, options(test_gaps=True)).plan.test_gaps
+    # `_bonus` runs under a passing and a failing test: the passing one judges its mutant; the sample has a score.
+    assert gaps is not None and gaps.score is not None and gaps.not_run == 0, gaps
+    assert gaps.functions == 2 and gaps.killed > 0
