@@ -24,6 +24,7 @@ from evolve.sandbox.scratch import default_root, make_run_directory, remove_run_
 from .values import Progress
 
 if TYPE_CHECKING:
+    from evolve.plan.tasks import TestGaps
     from evolve.project_rules.model import ProjectRules
     from evolve.research.base_suites import BaseSuites
 
@@ -216,7 +217,9 @@ def plan_repository(
     repository = open_repository(repo)
     base_sha = resolve_base(repository, options.base_ref)
     if working_tree and repository.work_tree is not None:
-        scan, plan, config = _plan_tree(repository.work_tree, base_sha, options, config, progress)
+        scan, plan, config = _plan_tree(
+            repository.work_tree, base_sha, options, config, progress, repository.git_dir, working_tree=True
+        )
         return PlanOutcome(repository.work_tree, base_sha, config, scan, plan)
     if config is None and repository.work_tree is not None:
         config = load_config(repository.work_tree)
@@ -225,14 +228,20 @@ def plan_repository(
     )
     try:
         tree = export_tree(repository.git_dir, base_sha, run_dir / "base").path
-        scan, plan, config = _plan_tree(tree, base_sha, options, config, progress)
+        scan, plan, config = _plan_tree(tree, base_sha, options, config, progress, repository.git_dir)
     finally:
         remove_run_directory(run_dir)
     return PlanOutcome(repository.work_tree or repository.git_dir, base_sha, config, scan, plan)
 
 
 def _plan_tree(
-    tree: Path, base_sha: str, options: RunOptions, config: EvolveConfig | None, progress: Progress | None
+    tree: Path,
+    base_sha: str,
+    options: RunOptions,
+    config: EvolveConfig | None,
+    progress: Progress | None,
+    git_dir: Path | None = None,
+    working_tree: bool = False,
 ) -> tuple[ScanResult, Plan, EvolveConfig]:
     config = apply_operator_limits(config or load_config(tree), options.operator)[0]
     suites = base_suites(tree, base_sha, config, options, progress)
@@ -240,7 +249,40 @@ def _plan_tree(
     environment = _research_environment(tree, config, options, progress)
     llm_on = options.llm and llm_available(config, options)
     scan, plan = scan_and_plan(tree, plan_request(config, options, llm_on), progress, environment, suites=suites)
+    if options.test_gaps and config.research.test_gaps.enabled:
+        gaps = _test_gaps(tree, base_sha, git_dir, config, options, scan, progress, working_tree)
+        plan = replace(plan, test_gaps=gaps)
     return scan, plan, config
+
+
+def _test_gaps(
+    tree: Path,
+    base_sha: str,
+    git_dir: Path | None,
+    config: EvolveConfig,
+    options: RunOptions,
+    scan: ScanResult,
+    progress: Progress | None,
+    working_tree: bool,
+) -> TestGaps:
+    """Research's mutation sample, in base's test environment (a build failure says so in the sample's note).
+    Files on disk are not the commit: their suite run is not cached under its sha."""
+    import tempfile
+
+    from evolve.plan.tasks import TestGaps
+    from evolve.suites.base_results import BaseResultsCache
+
+    from .test_gaps import research_test_gaps
+
+    prepared = RunEnvironments(options.environment, config, progress).base(tree)
+    if not isinstance(prepared, Environment):
+        why = prepared.message[:300]
+        return TestGaps(note=f"no test gaps measured: the test environment could not be built: {why}")
+    if not working_tree:
+        return research_test_gaps(tree, base_sha, git_dir, config, scan, prepared, progress)
+    with tempfile.TemporaryDirectory(prefix="evolve-gaps-cache-") as scratch:
+        cache = BaseResultsCache(Path(scratch))
+        return research_test_gaps(tree, base_sha, git_dir, config, scan, prepared, progress, cache)
 
 
 def _research_environment(

@@ -42,6 +42,7 @@ from .attempt_loop import run_attempts
 from .finish import publish_success, report_failure
 from .planning import base_suites, plan_request, resolve_base, scan_and_plan, with_suite_installs
 from .proposal import first_proposal
+from .test_gaps import research_test_gaps
 from .values import (
     Drafted,
     Ending,
@@ -229,6 +230,20 @@ def research(
         return reports.environment_failed(replace(basis, environment=environments.report()), environment)
     request = plan_request(setup.config, setup.options, llm.provider is not None)
     scan, plan = scan_and_plan(setup.base, request, setup.progress, environment, setup.rules, suites)
+    if setup.options.test_gaps and setup.config.research.test_gaps.enabled:
+        gaps_environment = environments.base(setup.base)
+        if isinstance(gaps_environment, EnvironmentFailure):
+            return reports.environment_failed(replace(basis, environment=environments.report()), gaps_environment)
+        gaps = research_test_gaps(
+            setup.base,
+            setup.base_sha,
+            setup.repository.git_dir,
+            setup.config,
+            scan,
+            gaps_environment,
+            setup.progress,
+        )
+        plan = replace(plan, test_gaps=gaps)
     basis = replace(basis, plan=plan).timed("research", time.monotonic() - clock)
     rules = describe_rule_sources(setup.rules)
     return Researched(scan, plan, replace(basis, rules=rules))

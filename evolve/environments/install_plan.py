@@ -94,7 +94,9 @@ def make_plan(
     requirements = list(dict.fromkeys((*declared.requirements, *configured_requirements)))
     names = {requirement_name(r) for r in requirements}
     added = []
-    if runner in ("pytest", "other") and not declared.declares_runner and "pytest" not in names:
+    # A unittest suite gets pytest too, as it gets coverage: the mutation worker runs a mutant's covering tests
+    # with pytest (which runs TestCase classes), the suite itself still runs with `python -m unittest`.
+    if not declared.declares_runner and "pytest" not in names:
         added.append("pytest")
     if runner in ("pytest", "other"):
         added += [p for p in declared.pytest_plugins if requirement_name(p) not in names]
