@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-TaskKind = Literal["codemod", "docstring", "complexity", "tests", "security"]
+TaskKind = Literal["codemod", "docstring", "complexity", "tests", "mutant", "security"]
 
 
 @dataclass(frozen=True)
