@@ -21,6 +21,7 @@ from evolve.plan.tasks import Plan
 from evolve.runs import RunOptions
 from evolve.sandbox.scratch import default_root, make_run_directory, remove_run_directory
 
+from .mutant_tests import find_survivors, wants_survivors, with_findings
 from .values import Progress
 
 if TYPE_CHECKING:
@@ -161,7 +162,16 @@ def scan_and_plan(
     )
     catalog = CodemodCatalog.installed(request.config)
     rules = rules if rules is not None else read_project_rules(Path(scan.root))
-    return scan, plan_from_scan(scan, request, catalog, rules, suites)
+    survivors = None
+    if wants_survivors(request.config, request.llm_on, request.focus, bool(broken)):
+        if progress:
+            progress("looking for surviving mutants (the tests theme)", 0, 1)
+        survivors = find_survivors(tree, request.config, environment)
+        scan = with_findings(scan, survivors.findings)
+    plan = plan_from_scan(scan, request, catalog, rules, suites)
+    if survivors is not None and survivors.note and plan.theme == "tests":
+        plan = replace(plan, notes=(*plan.notes, survivors.note))
+    return scan, plan
 
 
 def base_suites(
@@ -237,17 +247,20 @@ def _plan_tree(
     config = apply_operator_limits(config or load_config(tree), options.operator)[0]
     suites = base_suites(tree, base_sha, config, options, progress)
     config = with_suite_installs(config, suites)
-    environment = _research_environment(tree, config, options, progress)
     llm_on = options.llm and llm_available(config, options)
+    red = bool(suites.red_fixes()) if suites is not None else False
+    wanted = wants_survivors(config, llm_on, options.focus or config.focus, red)
+    environment = _research_environment(tree, config, options, progress, wanted)
     scan, plan = scan_and_plan(tree, plan_request(config, options, llm_on), progress, environment, suites=suites)
     return scan, plan, config
 
 
 def _research_environment(
-    tree: Path, config: EvolveConfig, options: RunOptions, progress: Progress | None
+    tree: Path, config: EvolveConfig, options: RunOptions, progress: Progress | None, survivors: bool = False
 ) -> Environment | None:
-    """The environment research's coverage run uses (when it runs); a build failure leaves Evolve's own."""
-    if not options.with_coverage:
+    """The environment research's coverage run (or its search for surviving mutants) uses, when it runs; a build
+    failure leaves Evolve's own."""
+    if not options.with_coverage and not survivors:
         return None
     prepared = RunEnvironments(options.environment, config, progress).base(tree)
     return prepared if isinstance(prepared, Environment) else None
