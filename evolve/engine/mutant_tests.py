@@ -13,6 +13,7 @@ from pathlib import Path
 
 from evolve.configuration.model import EvolveConfig
 from evolve.edits import FileEdit
+from evolve.engine.attempts import BaseMeasurements, base_test_run
 from evolve.environments.model import Environment
 from evolve.findings import Finding, ScanResult
 from evolve.mutation.kill_proof import TestVerdict, prove_tests
@@ -40,9 +41,17 @@ class SurvivorResearch:
     note: str = ""
 
 
-def find_survivors(tree: Path, config: EvolveConfig, environment: Environment | None) -> SurvivorResearch:
-    """Run base's suite with per-test contexts, then a sample of mutants of the covered library lines."""
-    run = run_test_suite(tree, config, with_coverage=True, with_contexts=True, environment=environment)
+def find_survivors(
+    tree: Path, config: EvolveConfig, environment: Environment | None, base_sha: str | None = None
+) -> SurvivorResearch:
+    """Run base's suite with per-test contexts, then a sample of mutants of the covered library lines. With
+    `base_sha`, base's run is the one the gates use, cached on disk per commit (the mutation gate reads its
+    contexts too), so the attempt does not run base's suite again."""
+    if base_sha is not None:
+        measured = BaseMeasurements(environment=environment, with_contexts=True)
+        run = base_test_run(tree, base_sha, config, measured)
+    else:
+        run = run_test_suite(tree, config, with_coverage=True, with_contexts=True, environment=environment)
     contexts = TestContexts.from_dict(run.test_contexts)
     if contexts is None:
         return SurvivorResearch(note="no surviving mutants sought: no per-test coverage was recorded (pytest only)")

@@ -144,6 +144,7 @@ def scan_and_plan(
     environment: Environment | None = None,
     rules: ProjectRules | None = None,
     suites: BaseSuites | None = None,
+    base_sha: str | None = None,
 ) -> tuple[ScanResult, Plan]:
     """Scan `tree` (with coverage when asked) and plan from the scan under the project's rules (read when not
     given), with what base's suites showed (`suites`, when research ran them)."""
@@ -166,7 +167,7 @@ def scan_and_plan(
     if wants_survivors(request.config, request.llm_on, request.focus, bool(broken)):
         if progress:
             progress("looking for surviving mutants (the tests theme)", 0, 1)
-        survivors = find_survivors(tree, request.config, environment)
+        survivors = find_survivors(tree, request.config, environment, base_sha)
         scan = with_findings(scan, survivors.findings)
     plan = plan_from_scan(scan, request, catalog, rules, suites)
     if survivors is not None and survivors.note and plan.theme == "tests":
@@ -251,7 +252,8 @@ def _plan_tree(
     red = bool(suites.red_fixes()) if suites is not None else False
     wanted = wants_survivors(config, llm_on, options.focus or config.focus, red)
     environment = _research_environment(tree, config, options, progress, wanted)
-    scan, plan = scan_and_plan(tree, plan_request(config, options, llm_on), progress, environment, suites=suites)
+    request = plan_request(config, options, llm_on)
+    scan, plan = scan_and_plan(tree, request, progress, environment, suites=suites, base_sha=base_sha)
     return scan, plan, config
 
 

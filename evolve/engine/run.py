@@ -232,7 +232,7 @@ def research(
     environment = environments.base(setup.base) if setup.options.with_coverage or survivors else None
     if isinstance(environment, EnvironmentFailure):
         return reports.environment_failed(replace(basis, environment=environments.report()), environment)
-    scan, plan = scan_and_plan(setup.base, request, setup.progress, environment, setup.rules, suites)
+    scan, plan = scan_and_plan(setup.base, request, setup.progress, environment, setup.rules, suites, setup.base_sha)
     basis = replace(basis, plan=plan).timed("research", time.monotonic() - clock)
     rules = describe_rule_sources(setup.rules)
     return Researched(scan, plan, replace(basis, rules=rules), environment)
