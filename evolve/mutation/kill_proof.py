@@ -112,6 +112,8 @@ def judge_base_runs(path: str, codes: Sequence[int], output: str = "") -> TestVe
 def judge_test(path: str, codes: Sequence[int], run: MutationRun | None, mutants: Sequence[Mutant]) -> TestVerdict:
     """A file that passed base every round: kept when a mutant made it fail, else why not."""
     base = tuple(codes)
+    if not mutants:
+        return TestVerdict(path, "not-judged", "there is no surviving mutant to check it against", base_runs=base)
     if run is None or not run.clean_ok:
         problem = run.problem if run is not None else "the mutants were not run"
         return TestVerdict(path, "fails-on-base", f"it fails when run beside the mutants: {problem}", base_runs=base)
@@ -146,23 +148,50 @@ def prove_tests(
             (tree / path).parent.mkdir(parents=True, exist_ok=True)
             (tree / path).write_text(text, encoding="utf-8")
         runs = _repeat_on_base(tree, sorted(files), config, python, environment, budget_seconds)
-        verdicts = []
+        verdicts: dict[str, TestVerdict] = {}
+        stable = []
         for path in sorted(files):
             codes, output = runs.get(path, ((), ""))
             rejected = judge_base_runs(path, codes, output)
-            if rejected is not None:
-                verdicts.append(rejected)
-                continue
-            aimed = [replace(mutant, id=index, tests=(path,)) for index, mutant in enumerate(mutants)]
-            run = run_mutants(
-                tree, aimed, config, settings=RunSettings(budget_seconds=budget_seconds), environment=environment
-            )
-            verdicts.append(judge_test(path, codes, run, aimed))
-        return tuple(verdicts)
+            if rejected is None:
+                stable.append(path)
+            else:
+                verdicts[path] = rejected
+        settings = RunSettings(budget_seconds=budget_seconds)
+        together = _against_mutants(tree, stable, mutants, config, settings, environment)
+        for path in stable:
+            # Files that disturb one another when run together (the joint clean run fails) are run one by one.
+            shared = together.clean_ok or len(stable) == 1
+            run = together if shared else _against_mutants(tree, [path], mutants, config, settings, environment)
+            aimed = [replace(mutant, tests=(path,)) for mutant in mutants]
+            verdicts[path] = judge_test(path, runs[path][0], _results_of(run, path), aimed)
+        return tuple(verdicts[path] for path in sorted(files))
     except OSError as error:
         return tuple(TestVerdict(path, "not-judged", f"the tests could not be run: {error}") for path in sorted(files))
     finally:
         remove_tree(scratch)
+
+
+def _against_mutants(
+    tree: Path,
+    paths: Sequence[str],
+    mutants: Sequence[Mutant],
+    config: EvolveConfig,
+    settings: RunSettings,
+    environment: Environment | None,
+) -> MutationRun:
+    """One sandboxed mutation run of every (file, mutant) pair: mutant ids are file index x len(mutants) + index."""
+    aimed = [
+        replace(mutant, id=number * len(mutants) + index, tests=(path,))
+        for number, path in enumerate(paths)
+        for index, mutant in enumerate(mutants)
+    ]
+    return run_mutants(tree, aimed, config, settings=settings, environment=environment) if aimed else MutationRun()
+
+
+def _results_of(run: MutationRun, path: str) -> MutationRun:
+    """The part of a joint run that concerns the tests of `path`."""
+    return replace(run, results=tuple(result for result in run.results if result.mutant.tests == (path,)))
 
 
 def _repeat_on_base(

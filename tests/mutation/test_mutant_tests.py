@@ -123,3 +123,7 @@ def test_the_pr_section_lists_kept_tests_with_their_mutant_and_rejections_with_w
     assert "- `tests/test_c.py`: **does not kill its mutant** — it passes on every surviving mutant" in text
     assert "**fails on the current code**" in text and "@someone" not in text
     assert render_mutant_tests_section({}) == "" and render_mutant_tests_section({"mutant_tests": "x"}) == ""
+
+
+def test_a_test_with_no_mutant_to_check_is_not_judged():
+    assert judge_test("t.py", (0, 0, 0), MutationRun(), []).decision == "not-judged"
