@@ -17,7 +17,7 @@ from evolve.engine.attempts import BaseMeasurements, base_test_run
 from evolve.environments.model import Environment
 from evolve.findings import Finding, ScanResult
 from evolve.mutation.kill_proof import TestVerdict, prove_tests
-from evolve.mutation.survivors import MUTANT_KIND, mutant_of, sample_survivors, survivor_finding
+from evolve.mutation.survivors import MUTANT_KIND, SURVIVOR_PRIORITY, mutant_of, sample_survivors, survivor_finding
 from evolve.plan.tasks import Plan
 from evolve.suites.runs import run_test_suite
 from evolve.suites.test_contexts import TestContexts
@@ -31,6 +31,12 @@ PROOF_BUDGET = 120.0
 def wants_survivors(config: EvolveConfig, llm_on: bool, focus: str | None, red: bool) -> bool:
     """Whether research should look for surviving mutants: the `tests` theme is possible and nothing comes first."""
     return llm_on and "tests" in config.llm.tasks and focus in (None, THEME) and not red
+
+
+def survivors_could_win(plan: Plan) -> bool:
+    """Whether a default run's plan (made without survivors) leaves room for the `tests` theme: nothing planned,
+    or a plan whose best task is worth no more than a survivor (`tests` ranks with cleanups)."""
+    return plan.empty or max((task.priority for task in plan.tasks), default=0.0) <= SURVIVOR_PRIORITY
 
 
 @dataclass(frozen=True)

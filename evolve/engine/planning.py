@@ -21,7 +21,7 @@ from evolve.plan.tasks import Plan
 from evolve.runs import RunOptions
 from evolve.sandbox.scratch import default_root, make_run_directory, remove_run_directory
 
-from .mutant_tests import find_survivors, wants_survivors, with_findings
+from .mutant_tests import find_survivors, survivors_could_win, wants_survivors, with_findings
 from .values import Progress
 
 if TYPE_CHECKING:
@@ -163,14 +163,17 @@ def scan_and_plan(
     )
     catalog = CodemodCatalog.installed(request.config)
     rules = rules if rules is not None else read_project_rules(Path(scan.root))
-    survivors = None
-    if wants_survivors(request.config, request.llm_on, request.focus, bool(broken)):
-        if progress:
-            progress("looking for surviving mutants (the tests theme)", 0, 1)
-        survivors = find_survivors(tree, request.config, environment, base_sha)
-        scan = with_findings(scan, survivors.findings)
     plan = plan_from_scan(scan, request, catalog, rules, suites)
-    if survivors is not None and survivors.note and plan.theme == "tests":
+    if not wants_survivors(request.config, request.llm_on, request.focus, bool(broken)):
+        return scan, plan
+    if request.focus is None and not survivors_could_win(plan):
+        return scan, plan  # a default run with better work to do does not spend a suite run and mutants on a sample
+    if progress:
+        progress("looking for surviving mutants (the tests theme)", 0, 1)
+    survivors = find_survivors(tree, request.config, environment, base_sha)
+    scan = with_findings(scan, survivors.findings)
+    plan = plan_from_scan(scan, request, catalog, rules, suites)
+    if survivors.note and plan.theme == "tests":
         plan = replace(plan, notes=(*plan.notes, survivors.note))
     return scan, plan
 

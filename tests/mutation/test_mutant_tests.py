@@ -73,8 +73,13 @@ def test_new_tests_go_where_the_project_keeps_them():
     assert where_tests_live(["tests/test_a.py", "pkg/tests/test_b.py", "tests/test_c.py"]) == ("tests", "test_*.py")
 
 
-def _codemod(rule: str, path: str) -> Finding:
-    return Finding(stable_finding_id("codemod", rule, path, None), "codemod", rule, path, 1, 1, None, "low", 0.4, rule)
+THEMES = {"none-comparison": "correctness"}
+
+
+def _codemod(rule: str, path: str, priority: float = 0.4) -> Finding:
+    return Finding(
+        stable_finding_id("codemod", rule, path, None), "codemod", rule, path, 1, 1, None, "low", priority, rule
+    )
 
 
 def test_survivors_take_the_tests_theme_over_and_never_displace_a_red_fix():
@@ -127,3 +132,17 @@ def test_the_pr_section_lists_kept_tests_with_their_mutant_and_rejections_with_w
 
 def test_a_test_with_no_mutant_to_check_is_not_judged():
     assert judge_test("t.py", (0, 0, 0), MutationRun(), []).decision == "not-judged"
+
+
+def test_a_default_run_seeks_survivors_only_when_they_could_win():
+    from evolve.engine.mutant_tests import survivors_could_win
+
+    defect = make_plan(PlanningInput(findings=(_codemod("none-comparison", "pkg/a.py"),), codemod_themes=THEMES))
+    assert defect.tasks and not survivors_could_win(defect)
+    assert survivors_could_win(make_plan(PlanningInput(findings=())))
+    cleanup = make_plan(
+        PlanningInput(
+            findings=(_codemod("redundant-else", "pkg/a.py", 0.2),), codemod_themes={"redundant-else": "cleanup"}
+        )
+    )
+    assert cleanup.tasks and survivors_could_win(cleanup)
