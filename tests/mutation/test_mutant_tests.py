@@ -146,3 +146,14 @@ def test_a_default_run_seeks_survivors_only_when_they_could_win():
         )
     )
     assert cleanup.tasks and survivors_could_win(cleanup)
+
+
+def test_new_test_files_must_go_in_the_projects_tests_directory(tmp_path):
+    from evolve.configuration.model import EvolveConfig
+    from evolve.llm.paths import edit_path_problem
+
+    config = EvolveConfig()
+    assert edit_path_problem(tmp_path, "test/test_new.py", config, test_file=True, tests_dir="test") is None
+    assert edit_path_problem(tmp_path, "test/new_test.py", config, test_file=True, tests_dir="test") is None
+    problem = edit_path_problem(tmp_path, "tests/test_new.py", config, test_file=True, tests_dir="test")
+    assert problem == "tests/test_new.py: new test files must live under test/ and be named test_*.py or *_test.py"
