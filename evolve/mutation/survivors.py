@@ -9,7 +9,7 @@ written for it is checked. `survivor_finding` and `mutant_of` are pure.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ MUTANT_KIND = "mutant"
 # A survivor is a test gap in code the tests already run: worth a PR of tests, ranked with cleanups (low severity x
 # 0.75 x 0.9 in evolve/research/codemod_findings.py), below defects and deprecations, above cosmetic rewrites.
 SURVIVOR_PRIORITY = 0.2
+MAX_CANDIDATES = 5000  # mutants considered before the sample is spread over them
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,14 @@ def covered_library_lines(contexts: TestContexts, paths: Sequence[str]) -> dict[
     }
 
 
+def spread(mutants: Sequence[Mutant], limit: int) -> tuple[Mutant, ...]:
+    """At most `limit` of `mutants`, evenly spaced through them (so a sample is not only the top of the first file),
+    numbered afresh."""
+    count = len(mutants)
+    chosen = [mutants[index * count // limit] for index in range(limit)] if count > limit else list(mutants)
+    return tuple(replace(mutant, id=number) for number, mutant in enumerate(chosen))
+
+
 def sample_survivors(
     root: Path,
     config: EvolveConfig,
@@ -57,15 +66,15 @@ def sample_survivors(
     limit: int = 20,
     budget_seconds: float = 60.0,
 ) -> SurvivorSample:
-    """Run up to `limit` mutants (one per covered library line) of the tree at `root` against their covering tests
-    in the sandbox; the survivors, in source order."""
+    """Run up to `limit` mutants (one per covered library line, spread over them) of the tree at `root` against
+    their covering tests in the sandbox; the survivors, in source order."""
     lines = covered_library_lines(contexts, sorted(contexts.lines))
     sources = read_sources(root, list(lines))
-    candidates = choose_mutants(sources, lines, contexts, MutationLimits(per_line=1, limit=limit))
-    if not candidates.mutants:
+    every = choose_mutants(sources, lines, contexts, MutationLimits(per_line=1, limit=MAX_CANDIDATES)).mutants
+    if not every:
         return SurvivorSample(problem="no covered library line holds a mutable, non-arid expression")
     run = run_mutants(
-        root, candidates.mutants, config, settings=RunSettings(budget_seconds=budget_seconds), environment=environment
+        root, spread(every, limit), config, settings=RunSettings(budget_seconds=budget_seconds), environment=environment
     )
     if not run.clean_ok:
         return SurvivorSample(problem=run.problem)

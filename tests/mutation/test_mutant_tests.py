@@ -157,3 +157,15 @@ def test_new_test_files_must_go_in_the_projects_tests_directory(tmp_path):
     assert edit_path_problem(tmp_path, "test/new_test.py", config, test_file=True, tests_dir="test") is None
     problem = edit_path_problem(tmp_path, "tests/test_new.py", config, test_file=True, tests_dir="test")
     assert problem == "tests/test_new.py: new test files must live under test/ and be named test_*.py or *_test.py"
+
+
+def test_the_sample_is_spread_over_every_candidate():
+    from dataclasses import replace
+
+    from evolve.mutation.survivors import spread
+
+    mutants = [replace(_survivor(), id=index, tests=(f"t{index}",)) for index in range(10)]
+    picked = spread(mutants, 4)
+    assert [m.id for m in picked] == [0, 1, 2, 3]  # numbered afresh
+    assert [m.tests for m in picked] == [("t0",), ("t2",), ("t5",), ("t7",)]
+    assert len(spread(mutants, 20)) == 10
