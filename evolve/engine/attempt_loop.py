@@ -18,6 +18,7 @@ from evolve.findings import ScanResult
 from evolve.runs import AttemptFeedback, AttemptRecord
 from evolve.suites.startup import cannot_run_message, cannot_start_reason
 
+from .mutant_tests import merged_verdicts
 from .proposal import TestProving, propose
 from .values import Drafted, Judged, LoopEnd, LoopState, Measured, Proposal, ReportBasis, RunSetup
 
@@ -128,7 +129,7 @@ def after_ci_failure(
     proposal = propose(proposal, setup.base, feedback, scan, setup.rules, TestProving(setup.config))
     record = AttemptRecord(ci.attempts_used, state.edits, (ci.result,), note=f"CI: {ASK_AGAIN_NOTE}")
     state = replace(_recorded(state, record), edits=proposal.edits, provider_notes=proposal.notes)
-    return proposal, replace(state, test_verdicts=proposal.test_verdicts)
+    return proposal, replace(state, test_verdicts=merged_verdicts(state.test_verdicts, proposal.test_verdicts))
 
 
 def run_attempts(setup: RunSetup, drafted: Drafted, built: Measured, scan: ScanResult) -> LoopEnd:
@@ -162,7 +163,6 @@ def run_attempts(setup: RunSetup, drafted: Drafted, built: Measured, scan: ScanR
             feedback = AttemptFeedback(number, result.gate_results, state.edits)
             proving = TestProving(setup.config, built.measured.environment)
             proposal = propose(proposal, setup.base, feedback, scan, setup.rules, proving)
-            state = replace(
-                state, edits=proposal.edits, provider_notes=proposal.notes, test_verdicts=proposal.test_verdicts
-            )
+            verdicts = merged_verdicts(state.test_verdicts, proposal.test_verdicts)
+            state = replace(state, edits=proposal.edits, provider_notes=proposal.notes, test_verdicts=verdicts)
     return LoopEnd(state, basis)

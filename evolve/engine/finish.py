@@ -43,8 +43,13 @@ def finding_changes(before: ScanResult, after: ScanResult) -> tuple[dict[str, An
     return tuple(sorted(rows, key=lambda row: (row["change"], row["kind"], row["rule"], row["path"])))
 
 
-def with_test_verdicts(llm: dict[str, Any], verdicts: Sequence[TestVerdict]) -> dict[str, Any]:
-    """The report's `llm` field with the verdicts on a `tests` plan's proposed test files, when there are any."""
+def with_test_verdicts(
+    llm: dict[str, Any], verdicts: Sequence[TestVerdict], committed: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The report's `llm` field with the verdicts on a `tests` plan's proposed test files, when there are any; with
+    `committed` (the paths of a published change), a kept file the last attempt did not keep is left out."""
+    if committed is not None:
+        verdicts = [v for v in verdicts if not v.kept or v.path in committed]
     if not verdicts:
         return llm
     return {**llm, "mutant_tests": [verdict.to_dict() for verdict in verdicts]}
@@ -61,7 +66,7 @@ def publish_success(setup: RunSetup, end: LoopEnd, ending: Ending) -> RunReport:
 
     result, plan, edits = end.passed, end.basis.plan, end.state.edits
     assert result is not None and plan is not None  # only a passing attempt of a planned run is published
-    llm = with_test_verdicts(ending.llm.info(), end.state.test_verdicts)
+    llm = with_test_verdicts(ending.llm.info(), end.state.test_verdicts, [edit.path for edit in edits])
     after = scan_repository(setup.head, setup.config)
     resolved, new = changed_findings(ending.scan, after)
     metrics = reports.repo_metrics(ending.scan, after, ending.measured.tests, result.head_tests)

@@ -80,6 +80,13 @@ def with_findings(scan: ScanResult, extra: Sequence[Finding]) -> ScanResult:
     return replace(scan, findings=(*scan.findings, *(f for f in extra if f.id not in known)))
 
 
+def merged_verdicts(earlier: Sequence[TestVerdict], latest: Sequence[TestVerdict]) -> tuple[TestVerdict, ...]:
+    """Every attempt's verdicts, the latest one for a path that was proposed again, in path order: a rejection
+    from the first attempt still belongs in the report when the second proposes nothing."""
+    by_path = {verdict.path: verdict for verdict in (*earlier, *latest)}
+    return tuple(by_path[path] for path in sorted(by_path))
+
+
 def is_mutant_plan(plan: Plan) -> bool:
     """Whether the plan asks for tests that kill surviving mutants."""
     return any(task.kind == "mutant" for task in plan.tasks)

@@ -169,3 +169,22 @@ def test_the_sample_is_spread_over_every_candidate():
     assert [m.id for m in picked] == [0, 1, 2, 3]  # numbered afresh
     assert [m.tests for m in picked] == [("t0",), ("t2",), ("t5",), ("t7",)]
     assert len(spread(mutants, 20)) == 10
+
+
+def test_verdicts_of_every_attempt_reach_the_report_and_a_published_change_lists_only_what_it_commits():
+    from evolve.engine.finish import with_test_verdicts
+    from evolve.engine.mutant_tests import merged_verdicts
+    from evolve.mutation.kill_proof import TestVerdict
+
+    first = (TestVerdict("tests/test_a.py", "kept", kills=("k",)), TestVerdict("tests/test_b.py", "flaky", "f"))
+    second = (TestVerdict("tests/test_a.py", "does-not-kill", "d"), TestVerdict("tests/test_c.py", "kept"))
+    merged = merged_verdicts(first, second)
+    assert [(v.path, v.decision) for v in merged] == [
+        ("tests/test_a.py", "does-not-kill"),
+        ("tests/test_b.py", "flaky"),
+        ("tests/test_c.py", "kept"),
+    ]
+    assert merged_verdicts(first, ()) == first
+    published = with_test_verdicts({"usage": {}}, first + second[1:], ["tests/test_c.py"])
+    assert [v["path"] for v in published["mutant_tests"]] == ["tests/test_b.py", "tests/test_c.py"]
+    assert with_test_verdicts({"notes": []}, ()) == {"notes": []}
