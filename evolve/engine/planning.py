@@ -21,6 +21,7 @@ from evolve.plan.tasks import Plan
 from evolve.runs import RunOptions
 from evolve.sandbox.scratch import default_root, make_run_directory, remove_run_directory
 
+from .mutant_tests import find_survivors, survivors_could_win, wants_survivors, with_findings
 from .values import Progress
 
 if TYPE_CHECKING:
@@ -144,6 +145,7 @@ def scan_and_plan(
     environment: Environment | None = None,
     rules: ProjectRules | None = None,
     suites: BaseSuites | None = None,
+    base_sha: str | None = None,
 ) -> tuple[ScanResult, Plan]:
     """Scan `tree` (with coverage when asked) and plan from the scan under the project's rules (read when not
     given), with what base's suites showed (`suites`, when research ran them)."""
@@ -162,7 +164,19 @@ def scan_and_plan(
     )
     catalog = CodemodCatalog.installed(request.config)
     rules = rules if rules is not None else read_project_rules(Path(scan.root))
-    return scan, plan_from_scan(scan, request, catalog, rules, suites)
+    plan = plan_from_scan(scan, request, catalog, rules, suites)
+    if not wants_survivors(request.config, request.llm_on, request.focus, bool(broken)):
+        return scan, plan
+    if request.focus is None and not survivors_could_win(plan):
+        return scan, plan  # a default run with better work to do does not spend a suite run and mutants on a sample
+    if progress:
+        progress("looking for surviving mutants (the tests theme)", 0, 1)
+    survivors = find_survivors(tree, request.config, environment, base_sha)
+    scan = with_findings(scan, survivors.findings)
+    plan = plan_from_scan(scan, request, catalog, rules, suites)
+    if survivors.note and plan.theme == "tests":
+        plan = replace(plan, notes=(*plan.notes, survivors.note))
+    return scan, plan
 
 
 def base_suites(
@@ -246,9 +260,12 @@ def _plan_tree(
     config = apply_operator_limits(config or load_config(tree), options.operator)[0]
     suites = base_suites(tree, base_sha, config, options, progress)
     config = with_suite_installs(config, suites)
-    environment = _research_environment(tree, config, options, progress)
     llm_on = options.llm and llm_available(config, options)
-    scan, plan = scan_and_plan(tree, plan_request(config, options, llm_on), progress, environment, suites=suites)
+    red = bool(suites.red_fixes()) if suites is not None else False
+    wanted = wants_survivors(config, llm_on, options.focus or config.focus, red)
+    environment = _research_environment(tree, config, options, progress, wanted)
+    request = plan_request(config, options, llm_on)
+    scan, plan = scan_and_plan(tree, request, progress, environment, suites=suites, base_sha=base_sha)
     if options.test_gaps and config.research.test_gaps.enabled:
         gaps = _test_gaps(tree, base_sha, git_dir, config, options, scan, progress, working_tree)
         plan = replace(plan, test_gaps=gaps)
@@ -286,10 +303,11 @@ def _test_gaps(
 
 
 def _research_environment(
-    tree: Path, config: EvolveConfig, options: RunOptions, progress: Progress | None
+    tree: Path, config: EvolveConfig, options: RunOptions, progress: Progress | None, survivors: bool = False
 ) -> Environment | None:
-    """The environment research's coverage run uses (when it runs); a build failure leaves Evolve's own."""
-    if not options.with_coverage:
+    """The environment research's coverage run (or its search for surviving mutants) uses, when it runs; a build
+    failure leaves Evolve's own."""
+    if not options.with_coverage and not survivors:
         return None
     prepared = RunEnvironments(options.environment, config, progress).base(tree)
     return prepared if isinstance(prepared, Environment) else None

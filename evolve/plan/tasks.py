@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-TaskKind = Literal["codemod", "docstring", "complexity", "tests", "security"]
+TaskKind = Literal["codemod", "docstring", "complexity", "tests", "mutant", "security"]
 # The run history's name for the test-gap sample's score (a metric of base: the App stores it with each run).
 TEST_GAPS_METRIC = "mutation score (test gaps)"
 
