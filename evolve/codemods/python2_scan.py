@@ -20,11 +20,13 @@ BUILTINS = {
     "unichr": "chr",
     "raw_input": "input",
 }
+# Builtins Python 3 moved into a module: the module-level import that brings each back (the same on Python 2.6+).
+MOVED = {"reduce": "functools"}
 # Words in a condition that make its branches Python-version-specific code (`if PY2:`, `if sys.version_info < (3,)`,
 # `if six.PY3:`, `if hasattr(__builtins__, 'unicode')`): a Python 2 name there is deliberate, not a defect.
 _VERSION_WORDS = re.compile(
-    r"\b(?:PY2|PY3|PY3K|PY26|PY27|PY34|IS_PY2|IS_PY3|PYTHON2|PYTHON3|PYTHON_2|PYTHON_3|py2|py3|py3k|is_py2|is_py3|"
-    r"version_info|hexversion|sys\.version|python_version|python_version_tuple|__builtin__|builtins|__builtins__|six)\b"
+    r"(?i)py(?:thon)?_?[23]|\b(?:version_info|hexversion|sys\.version|python_version|python_version_tuple|__builtin__|"
+    r"builtins|__builtins__|six)\b"
 )
 _GUARD_ERRORS = frozenset({"NameError", "Exception", "BaseException"})
 

@@ -152,3 +152,21 @@ def test_version_branches_keep_what_python_3_runs():
         "unicode = str\n",  # a compatibility module: others import the alias from it
         compat,
     )
+
+
+def test_a_bare_python_2_classifier_declares_python_2(tmp_path):
+    from evolve.codemods.python_versions import repository_min_python
+
+    (tmp_path / "setup.py").write_text(
+        "setup(classifiers=[\n    'Programming Language :: Python :: 2',\n"
+        "    'Programming Language :: Python :: 3',\n    'Programming Language :: Python :: 3.6',\n])\n"
+    )
+    assert repository_min_python(tmp_path) == (2, 0)  # Genshi 0.7.5 declares itself this way
+    (tmp_path / "setup.py").write_text(
+        "setup(classifiers=[\n    'Programming Language :: Python :: 3',\n    'Programming Language :: Python :: 3.6',\n])\n"
+    )
+    assert repository_min_python(tmp_path) == (3, 6)  # a bare 3 beside 3.6 does not lower it
+
+
+def test_an_is_python2_conditional_expression_guards_its_names():
+    assert_unchanged(Python2Builtins(), "def as_long(v):\n    cls = long if IS_PYTHON2 else int\n    return cls(v)\n")
