@@ -1,4 +1,5 @@
-"""`basestring`, `unicode`, `long`, `xrange`, `unichr`, `raw_input` -> `str`, `str`, `int`, `range`, `chr`, `input`.
+"""`basestring`, `unicode`, `long`, `xrange`, `unichr`, `raw_input` -> `str`, `str`, `int`, `range`, `chr`, `input`;
+`reduce` gets `from functools import reduce`.
 
 Python 3 removed these builtins: a use that no compatibility code guards raises NameError when it runs. Changed:
 a load of one of these names where the module binds it nowhere (no shim `basestring = str`, no parameter or import
@@ -6,8 +7,8 @@ of that name, no star import) and the use is not inside Python 2 compatibility c
 NameError, a branch of an `if PY2:` / `sys.version_info` / `six.PY3` test). `isinstance(x, (str, unicode))` keeps
 one `str`.
 
-Where the project still declares Python 2, only `xrange` -> `range` is made (the same items, indexing and length on
-Python 2, where it builds a list); the other names mean something else there (`str` is bytes), so those uses are
+Where the project still declares Python 2, only `xrange` -> `range` (the same items, indexing and length on Python 2,
+where it builds a list) and the `functools` import of `reduce` (there since 2.6) are made; the other names mean something else there (`str` is bytes), so those uses are
 declined with that reason.
 """
 
@@ -20,8 +21,10 @@ import libcst as cst
 from evolve.codemods.ast_scan import bound_names, walk_with_symbol
 from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
 from evolve.codemods.cst_edits import RecordingTransformer, run_transformer
+from evolve.codemods.imports import insert_stdlib_import
 from evolve.codemods.python2_scan import (
     BUILTINS,
+    MOVED,
     char_columns,
     char_position,
     cst_nodes_at,
@@ -32,8 +35,9 @@ from evolve.codemods.python2_scan import (
 )
 
 ID = "python2-builtins"
-# The one rename that means the same on Python 2: `range` there builds a list with the same items.
-SAME_ON_PYTHON2 = frozenset({"xrange"})
+# What means the same on Python 2: `range` there builds a list with the same items; functools has `reduce` since 2.6.
+SAME_ON_PYTHON2 = frozenset({"xrange", *MOVED})
+REMOVED = frozenset({*BUILTINS, *MOVED})
 
 
 def unguarded_uses(tree: ast.Module) -> list[tuple[ast.Name, str | None]]:
@@ -41,7 +45,7 @@ def unguarded_uses(tree: ast.Module) -> list[tuple[ast.Name, str | None]]:
     bound, star = bound_names(tree)
     if star:
         return []
-    names = set(BUILTINS) - bound
+    names = REMOVED - bound
     if not names:
         return []
     guarded = guarded_nodes(tree)
@@ -112,6 +116,12 @@ class Python2Builtins(Codemod):
             "    return list(zip(nums, expected_set))\n",
             context=(("min_python", (2, 7)),),
         ),
+        Example(
+            '"""Smoothing."""\nfrom math import log\n\n\ndef total(pairs):\n'
+            "    return reduce(lambda x, y: x + y, pairs)\n",
+            '"""Smoothing."""\nfrom functools import reduce\nfrom math import log\n\n\ndef total(pairs):\n'
+            "    return reduce(lambda x, y: x + y, pairs)\n",
+        ),
     )
     valid = (
         "try:\n    basestring\nexcept NameError:\n    basestring = str\nisinstance(x, basestring)\n",
@@ -125,16 +135,16 @@ class Python2Builtins(Codemod):
 
     def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
         """Find unguarded loads of the removed builtins."""
-        if not any(name in source for name in BUILTINS):
+        if not any(name in source for name in REMOVED):
             return []
         return [
-            Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, f"`{node.id}` does not exist on Python 3")
+            Occurrence(node.lineno, node.end_lineno or node.lineno, symbol, f"`{node.id}` is not a builtin on Python 3")
             for node, symbol in _renamed(tree, context)
         ]
 
     def declines(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
         """Under a declared Python 2, the names whose Python 3 spelling means something else there."""
-        if not declared_python2(context.min_python) or not any(name in source for name in BUILTINS):
+        if not declared_python2(context.min_python) or not any(name in source for name in REMOVED):
             return []
         return [
             Occurrence(
@@ -150,14 +160,18 @@ class Python2Builtins(Codemod):
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
         """Rename what `detect` found, and drop a type that a rename made a duplicate in `isinstance` tuples."""
-        if not any(name in module.code for name in BUILTINS):
+        if not any(name in module.code for name in REMOVED):
             return module, []
         uses = _renamed(ast.parse(module.code), context)
         if not uses:
             return module, []
         lines = char_columns(module.code)
         targets = cst_nodes_at(module, [char_position(lines, node) for node, _ in uses], cst.Name)
-        return run_transformer(module, _Transformer(ID, context, set(targets)))
+        transformer = _Transformer(ID, context, set(targets))
+        new_module, changes = run_transformer(module, transformer)
+        for name in sorted(transformer.imports):
+            new_module = insert_stdlib_import(new_module, f"from {MOVED[name]} import {name}\n")
+        return new_module, changes
 
 
 class _Transformer(RecordingTransformer):
@@ -165,9 +179,16 @@ class _Transformer(RecordingTransformer):
         super().__init__(codemod_id, context)
         self.targets = targets
         self.renamed: set[int] = set()  # ids of the new Name nodes
+        self.imports: set[str] = set()  # moved builtins to import
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
         if id(original_node) not in self.targets:
+            return updated_node
+        if original_node.value in MOVED:
+            if original_node.value not in self.imports:
+                self.imports.add(original_node.value)
+                module = MOVED[original_node.value]
+                self.record(original_node, f"`{original_node.value}` imported from `{module}`")
             return updated_node
         new = BUILTINS[original_node.value]
         self.record(original_node, f"`{original_node.value}` spelled `{new}`")

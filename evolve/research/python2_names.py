@@ -5,12 +5,13 @@ is not defined` (a builtin) and `'dict' object has no attribute 'iteritems'` (a 
 from __future__ import annotations
 
 from evolve.codemods.dict_iter_methods import METHODS
-from evolve.codemods.python2_scan import BUILTINS
+from evolve.codemods.python2_scan import BUILTINS, MOVED
 from evolve.research.removed_names import RemovedName
 
 PYTHON3 = (3, 0)
 BUILTIN_NAMES: dict[str, RemovedName] = {
-    name: RemovedName("builtins", name, PYTHON3, new, "python2-builtins") for name, new in sorted(BUILTINS.items())
+    name: RemovedName("builtins", name, PYTHON3, new, "python2-builtins")
+    for name, new in sorted({**BUILTINS, **{n: f"{m}.{n}" for n, m in MOVED.items()}}.items())
 }
 # Python 3's dict has none of these; neither have its subclasses (OrderedDict, defaultdict, Counter).
 DICT_METHODS: dict[str, RemovedName] = {
