@@ -328,6 +328,9 @@ class OpenBinaryMode(Codemod):
         "`hashlib` and image readers need bytes, so the call fails (TypeError, UnicodeDecodeError).",
         risk="low",
         benefit="defect",
+        # No linter reports a text-mode file handed to pickle (mypy does, as arg-type); pylint's bad-open-mode is the
+        # rule about open()'s mode, so a project that turned it off is not given this rewrite either.
+        lint_codes=("pylint:bad-open-mode",),
         min_target_python=(2, 0),  # `'rb'` is the same on every Python
         review_guidance="Only files whose object goes to a reader of bytes (pickle, marshal, zipfile, tarfile, gzip, "
         "hashlib) or whose literal path has a binary extension change. A file object also used as text is left "

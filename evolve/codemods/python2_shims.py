@@ -255,6 +255,9 @@ class Python2Shims(Codemod):
         "are dead code that readers still have to follow.",
         risk="low",
         benefit="cleanup",
+        # ruff/pyupgrade's outdated-version-block covers the `sys.version_info` branches (a project that enforces it
+        # has none left, and one that ignores it keeps them); the NameError shims have no rule of their own.
+        lint_codes=("UP036",),
         min_target_python=(3, 0),
         review_guidance="What remains is exactly what Python 3 ran: the `except NameError` body or the Python 3 "
         "branch. A compatibility module's aliases (and names in `__all__`) stay, since other modules import them.",

@@ -117,6 +117,8 @@ class UnicodeMethod(Codemod):
         "Python 2 `__str__` that returns `unicode(self).encode(...)` raises NameError or TypeError.",
         risk="low",
         benefit="defect",
+        # pylint's bad-dunder-name (W3201) reports `__unicode__` as a dunder Python does not call; no ruff rule does.
+        lint_codes=("pylint:bad-dunder-name",),
         min_target_python=(3, 0),
         review_guidance="The text the class meant to show is what `str(obj)` now returns. Classes whose `__str__` "
         "does more, or modules that call `__unicode__` by name, are left alone.",
