@@ -40,10 +40,12 @@ def min_python_from_requires(
 
 def min_python_from_classifiers(texts: list[str]) -> tuple[int, int] | None:
     """The lowest `Programming Language :: Python :: X.Y` trove classifier in these texts, or None. A bare
-    `Python :: 2` without any `2.Y` beside it counts as 2.0: the project still declares Python 2."""
+    `Python :: 2` without any `2.Y` beside it counts as 2.0: the project still declares Python 2 (a bare `Python :: 3`
+    says nothing about which 3.x, so it counts for nothing, as before)."""
     versions = [(int(major), int(minor)) for text in texts for major, minor in _CLASSIFIER.findall(text)]
     majors = {int(major) for text in texts for major in _MAJOR_CLASSIFIER.findall(text)}
-    versions += [(major, 0) for major in majors if not any(v[0] == major for v in versions)]
+    if 2 in majors and not any(v[0] == 2 for v in versions):
+        versions.append((2, 0))
     return min(versions) if versions else None
 
 
