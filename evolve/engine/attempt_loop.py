@@ -148,11 +148,9 @@ def run_attempts(setup: RunSetup, drafted: Drafted, built: Measured, scan: ScanR
             break
         setup.say(f"attempt {number}: gates", number, most)
         result, seconds = _attempt(setup, state.edits, built.measured)
-        cannot_start = cannot_start_reason(built.measured.tests)
-        if cannot_start is not None and fixes_why_base_cannot_start(basis, result):
-            cannot_start = None
-
         cannot_start = with_install_failure(cannot_start_reason(built.measured.tests), built.measured.environment)
+        if cannot_start is not None and fixes_why_base_cannot_start(basis, result):
+            cannot_start = None  # the plan fixes why base cannot start: the gates judge the change
         judged = judge_attempt(state, number, result, proposal.codemod_plan, cannot_start)
         basis = with_test_time(basis.add_time("gates", seconds), judged, built.measured)
         state = judged.state

@@ -125,10 +125,13 @@ def plan_from_scan(
         plan = replace(plan, base_suites=suites.lines(), notes=plan.notes + suites.unfixable())
     from evolve.research.declines import focus_declines
 
-    asked = [request.focus] if plan.empty and request.focus and catalog.knows_focus(request.focus) else []
+    asked = [request.focus] if request.focus and catalog.knows_focus(request.focus) else []
     asked += sorted({codemod for codemod, _ in red if codemod not in plan.codemod_ids and codemod not in asked})
-    for name in asked:  # a recipe or focus that declines for the declared Python says so, with the lines
-        plan = replace(plan, notes=plan.notes + focus_declines(Path(scan.root), name, [f.path for f in scan.files]))
+    asked += sorted(codemod for codemod in plan.codemod_ids if codemod not in asked)  # places the plan's own left
+    declined: dict[str, None] = {}
+    for name in asked:  # a recipe or focus that declines (the declared Python, or places it refused) says so
+        declined.update(dict.fromkeys(focus_declines(Path(scan.root), name, [f.path for f in scan.files])))
+    plan = replace(plan, notes=plan.notes + tuple(note for note in declined if note not in plan.notes))
     return replace(plan, notes=plan.notes + allowed.notes) if allowed.dropped else plan
 
 
