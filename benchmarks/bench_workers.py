@@ -78,11 +78,26 @@ def _post(url: str, event: str, payload: dict[str, Any]) -> int:
         return int(error.code)
 
 
+_CONNECTIONS: dict[str, Any] = {}
+
+
 def _counts(database_url: str) -> dict[str, int]:
+    """Deliveries per status, over one kept connection (this process also serves the fake GitHub: a connection
+    per poll would take its CPU from the workers' GitHub calls)."""
     import psycopg
 
-    with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql")) as conn:
-        return dict(conn.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall())
+    conn = _CONNECTIONS.get(database_url)
+    if conn is None:
+        conn = _CONNECTIONS[database_url] = psycopg.connect(
+            database_url.replace("postgresql+psycopg", "postgresql"), autocommit=True
+        )
+    return dict(conn.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall())
+
+
+def _forget_connection(database_url: str) -> None:
+    conn = _CONNECTIONS.pop(database_url, None)
+    if conn is not None:
+        conn.close()
 
 
 def _start(args: list[str], env: dict[str, str], log: Path, command: list[str]) -> subprocess.Popen[bytes]:
@@ -173,7 +188,19 @@ def measure(
             spy = None
             if py_spy is not None:  # the first worker, while it works
                 spy = subprocess.Popen(
-                    ["py-spy", "record", "-p", str(running[0][0].pid), "-r", "200", "-f", "raw", "-o", str(py_spy)],
+                    [
+                        "py-spy",
+                        "record",
+                        "--gil",
+                        "-p",
+                        str(running[0][0].pid),
+                        "-r",
+                        "200",
+                        "-f",
+                        "raw",
+                        "-o",
+                        str(py_spy),
+                    ],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
@@ -206,6 +233,7 @@ def measure(
     finally:
         for proc in reversed(procs):
             stop(proc)
+        _forget_connection(database_url)
         drop_postgres_database(server_url, database_url)
 
 
@@ -217,7 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, action="append", help="worker process counts (default 1, 2, 3)")
     parser.add_argument("--repeat", type=int, default=1, help="rounds per worker count; medians are reported")
     parser.add_argument("--evolve", type=Path, help="another checkout's `evolve` executable (default: this one's)")
-    parser.add_argument("--py-spy", type=Path, metavar="FILE", help="profile the first worker (py-spy on PATH)")
+    parser.add_argument(
+        "--py-spy", type=Path, metavar="FILE", help="profile the first worker, on-CPU samples (py-spy --gil, on PATH)"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     command = [str(args.evolve)] if args.evolve else evolve_command()

@@ -13,6 +13,7 @@ import functools
 import logging
 import ssl
 import time
+import weakref
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -95,12 +96,11 @@ class TokenServiceMinter:
     async def _ask(self, body: dict[str, Any]) -> tuple[httpx.Response | None, str | None]:
         """One request: the response, or why there was none."""
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, trust_env=False, verify=_tls_context()) as client:
-                response = await client.post(
-                    self.url.rstrip("/") + TOKEN_PATH,
-                    json=body,
-                    headers={"Authorization": f"Bearer {self.secret}"},
-                )
+            response = await _service_client().post(
+                self.url.rstrip("/") + TOKEN_PATH,
+                json=body,
+                headers={"Authorization": f"Bearer {self.secret}"},
+            )
         except httpx.HTTPError as error:
             return None, f"did not answer ({type(error).__name__})"
         return response, None
@@ -125,6 +125,19 @@ def _tls_context() -> ssl.SSLContext:
     """One TLS context for every request to the token service: building one (loading the CA bundle) costs
     milliseconds of CPU, which per delivery was most of a worker's time."""
     return httpx.create_ssl_context()
+
+
+# One client per event loop (its connections belong to the loop): kept-alive connections to the token service
+# instead of a connection per token. It holds no secret: the internal secret goes in each request's header.
+_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+
+
+def _service_client() -> httpx.AsyncClient:
+    loop = asyncio.get_running_loop()
+    client = _CLIENTS.get(loop)
+    if client is None:
+        client = _CLIENTS[loop] = httpx.AsyncClient(timeout=TIMEOUT_SECONDS, trust_env=False, verify=_tls_context())
+    return client
 
 
 def _restarting(response: httpx.Response) -> bool:
