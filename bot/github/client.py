@@ -13,12 +13,12 @@ import base64
 import functools
 import logging
 import ssl
-import weakref
-from collections.abc import AsyncGenerator, Hashable, Mapping
+import threading
+from collections.abc import AsyncGenerator, Callable, Hashable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import httpx
 from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
@@ -633,26 +633,41 @@ class _SharedTransport(httpx.AsyncBaseTransport):
         """Kept open for the other clients; it goes with its event loop."""
 
 
+T = TypeVar("T")
+_PER_LOOP_LOCK = threading.Lock()
+
+
+def per_loop(registry: dict[asyncio.AbstractEventLoop, T], make: Callable[[], T]) -> T:
+    """The running event loop's object in `registry`, made once; objects of closed loops are dropped (an httpx
+    client's connections belong to the loop that opened them, and hold it: a weak key would never go)."""
+    loop = asyncio.get_running_loop()
+    found = registry.get(loop)
+    if found is None:
+        made = make()  # outside the lock: making one may need another registry's (a client, its pool)
+        with _PER_LOOP_LOCK:  # loops of other threads (a test client's) register too
+            for closed in [other for other in registry if other.is_closed()]:
+                del registry[closed]
+            found = registry.setdefault(loop, made)
+    return found
+
+
 # One pool per event loop: httpcore's connections belong to the loop that opened them.
-_TRANSPORTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _SharedTransport] = weakref.WeakKeyDictionary()
+_TRANSPORTS: dict[asyncio.AbstractEventLoop, _SharedTransport] = {}
 
 
 def shared_transport() -> _SharedTransport:
     """The running event loop's connection pool to GitHub (kept-alive connections, one TLS context)."""
-    loop = asyncio.get_running_loop()
-    transport = _TRANSPORTS.get(loop)
-    if transport is None:
-        transport = _TRANSPORTS[loop] = _SharedTransport()
-    return transport
+    return per_loop(_TRANSPORTS, _SharedTransport)
 
 
 class _PooledGitHub(GitHub[Any]):
     """githubkit's client, with one httpx client per event loop over the shared pool instead of a new client
     (and connection, and TLS handshake) per request. Authentication stays per request (the client's auth flow)."""
 
-    _pooled: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
-
     async def _create_async_client(self) -> httpx.AsyncClient:
+        return self._pooled_client()
+
+    def _pooled_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
             **self._get_client_defaults(),
             transport=shared_transport(),
@@ -662,12 +677,8 @@ class _PooledGitHub(GitHub[Any]):
     @asynccontextmanager
     async def get_async_client(self) -> AsyncGenerator[httpx.AsyncClient, None]:
         """This event loop's client, built once."""
-        pooled = self.__dict__.setdefault("_pooled", weakref.WeakKeyDictionary())
-        loop = asyncio.get_running_loop()
-        client = pooled.get(loop)
-        if client is None:
-            client = pooled[loop] = await self._create_async_client()
-        yield client
+        pooled: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = self.__dict__.setdefault("_pooled", {})
+        yield per_loop(pooled, self._pooled_client)
 
 
 def _client(auth: Any, base_url: str) -> GitHub[Any]:

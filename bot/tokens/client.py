@@ -13,7 +13,6 @@ import functools
 import logging
 import ssl
 import time
-import weakref
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from bot import log_context
-from bot.github.client import GitHubError, GitHubGateway, MintedToken, TokenScope, parse_expiry
+from bot.github.client import GitHubError, GitHubGateway, MintedToken, TokenScope, parse_expiry, per_loop
 from bot.tokens.service import TOKEN_PATH
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -129,15 +128,13 @@ def _tls_context() -> ssl.SSLContext:
 
 # One client per event loop (its connections belong to the loop): kept-alive connections to the token service
 # instead of a connection per token. It holds no secret: the internal secret goes in each request's header.
-_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+_CLIENTS: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
 
 
 def _service_client() -> httpx.AsyncClient:
-    loop = asyncio.get_running_loop()
-    client = _CLIENTS.get(loop)
-    if client is None:
-        client = _CLIENTS[loop] = httpx.AsyncClient(timeout=TIMEOUT_SECONDS, trust_env=False, verify=_tls_context())
-    return client
+    return per_loop(
+        _CLIENTS, lambda: httpx.AsyncClient(timeout=TIMEOUT_SECONDS, trust_env=False, verify=_tls_context())
+    )
 
 
 def _restarting(response: httpx.Response) -> bool:
