@@ -236,7 +236,9 @@ class GitHubGateway:
     minter: TokenMinter | None = None  # None: AppTokenMinter(app)
     _tokens: dict[tuple[int, Hashable], MintedToken] = field(default_factory=dict, repr=False)
     _locks: dict[tuple[int, Hashable], asyncio.Lock] = field(default_factory=dict, repr=False)
-    _replaced: list[MintedToken] = field(default_factory=list, repr=False)  # renewed before they expired: forgotten once they do
+    _replaced: list[MintedToken] = field(
+        default_factory=list, repr=False
+    )  # renewed before they expired: forgotten once they do
     # One client per live token (its connections come from the process's shared pool): built once, not per call.
     _clients: dict[str, GitHub[Any]] = field(default_factory=dict, repr=False)
 
