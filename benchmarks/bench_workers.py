@@ -11,7 +11,10 @@ the warm-up to the last one processed) and the workers' CPU time (all threads, a
 with the workers.
 
     python benchmarks/bench_workers.py --postgres postgresql://postgres@127.0.0.1:5432/test \\
-        --deliveries 300 --workers 1 --workers 2 --workers 3
+        --deliveries 300 --workers 1 --workers 2 --workers 3 --repeat 3 --baseline-evolve OLD/.venv/bin/evolve
+
+With --baseline-evolve, each round measures that other checkout first, then this one, under the same load;
+both get a table (medians of the rounds, rate and CPU each on its own) and the ratios are printed.
 
 Exit 0 when it measured (1 with --check when a target is missed), 2 when it could not run.
 """
@@ -78,11 +81,26 @@ def _post(url: str, event: str, payload: dict[str, Any]) -> int:
         return int(error.code)
 
 
+_CONNECTIONS: dict[str, Any] = {}
+
+
 def _counts(database_url: str) -> dict[str, int]:
+    """Deliveries per status, over one kept connection (this process also serves the fake GitHub: a connection
+    per poll would take its CPU from the workers' GitHub calls)."""
     import psycopg
 
-    with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql")) as conn:
-        return dict(conn.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall())
+    conn = _CONNECTIONS.get(database_url)
+    if conn is None:
+        conn = _CONNECTIONS[database_url] = psycopg.connect(
+            database_url.replace("postgresql+psycopg", "postgresql"), autocommit=True
+        )
+    return dict(conn.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall())
+
+
+def _forget_connection(database_url: str) -> None:
+    conn = _CONNECTIONS.pop(database_url, None)
+    if conn is not None:
+        conn.close()
 
 
 def _start(args: list[str], env: dict[str, str], log: Path, command: list[str]) -> subprocess.Popen[bytes]:
@@ -173,7 +191,19 @@ def measure(
             spy = None
             if py_spy is not None:  # the first worker, while it works
                 spy = subprocess.Popen(
-                    ["py-spy", "record", "-p", str(running[0][0].pid), "-r", "200", "-f", "raw", "-o", str(py_spy)],
+                    [
+                        "py-spy",
+                        "record",
+                        "--gil",
+                        "-p",
+                        str(running[0][0].pid),
+                        "-r",
+                        "200",
+                        "-f",
+                        "raw",
+                        "-o",
+                        str(py_spy),
+                    ],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
@@ -206,7 +236,63 @@ def measure(
     finally:
         for proc in reversed(procs):
             stop(proc)
+        _forget_connection(database_url)
         drop_postgres_database(server_url, database_url)
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row for a worker count: the medians of its rounds' rate and CPU per delivery (each on its own)."""
+    cpus = [r["cpu_ms_per_delivery"] for r in rounds if r["cpu_ms_per_delivery"] is not None]
+    return {
+        "workers": rounds[0]["workers"],
+        "rate": _median([r["rate"] for r in rounds]),
+        "cpu_ms_per_delivery": _median(cpus) if cpus else None,
+        "processed_measured": min(r["processed_measured"] for r in rounds),
+        "comments": min(r["comments"] for r in rounds),
+        "rounds": len(rounds),
+    }
+
+
+def table(title: str, rows: list[dict[str, Any]]) -> list[str]:
+    """The Markdown table of one server's rows."""
+    lines = [
+        f"{title}:",
+        "",
+        "| workers | deliveries/s | worker CPU ms/delivery | processed (fewest measured) | replies posted | rounds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        cpu = row["cpu_ms_per_delivery"]
+        lines.append(
+            f"| {row['workers']} | {row['rate']:.1f} | {'-' if cpu is None else f'{cpu:.1f}'} | "
+            f"{row['processed_measured']} | {row['comments']} | {row['rounds']} |"
+        )
+    return lines
+
+
+def verdicts(rows: list[dict[str, Any]]) -> tuple[list[str], bool]:
+    """PASS/MISS lines against shared/TARGETS.md (CPU per delivery at most 5 ms; the rate grows with workers)."""
+    lines, all_met = [], True
+    for row in rows:
+        cpu = row["cpu_ms_per_delivery"]
+        ok = cpu is not None and cpu <= TARGET_CPU_MS
+        all_met &= ok
+        shown = "-" if cpu is None else f"{cpu:.1f}"
+        lines.append(f"- {row['workers']} worker(s): {'PASS' if ok else 'MISS'} CPU {shown} ms/delivery (target <= 5)")
+    for previous, row in itertools.pairwise(rows):
+        ok = row["rate"] > previous["rate"]
+        all_met &= ok
+        lines.append(
+            f"- {row['workers']} workers: {'PASS' if ok else 'MISS'} {row['rate']:.1f}/s vs {previous['rate']:.1f}/s "
+            f"with {previous['workers']} (target: grows with workers)"
+        )
+    return lines, all_met
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,49 +303,58 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, action="append", help="worker process counts (default 1, 2, 3)")
     parser.add_argument("--repeat", type=int, default=1, help="rounds per worker count; medians are reported")
     parser.add_argument("--evolve", type=Path, help="another checkout's `evolve` executable (default: this one's)")
-    parser.add_argument("--py-spy", type=Path, metavar="FILE", help="profile the first worker (py-spy on PATH)")
+    parser.add_argument(
+        "--baseline-evolve",
+        type=Path,
+        metavar="EXE",
+        help="another checkout's `evolve` (e.g. OLD/.venv/bin/evolve), measured right before this one in every "
+        "round (an A/B in the same run, reported as a table of its own)",
+    )
+    parser.add_argument(
+        "--py-spy", type=Path, metavar="FILE", help="profile the first worker, on-CPU samples (py-spy --gil, on PATH)"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     command = [str(args.evolve)] if args.evolve else evolve_command()
+    servers = [("this checkout", command)]
+    if args.baseline_evolve:
+        servers.insert(0, (f"baseline {args.baseline_evolve}", [str(args.baseline_evolve)]))
     workdir = Path(tempfile.mkdtemp(prefix="bench-workers-"))
     print(f"load average before: {load_average()}", file=sys.stderr)
-    rows = []
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in servers}
     try:
         for workers in args.workers or [1, 2, 3]:
-            rounds = []
+            rounds: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in servers}
             for repetition in range(args.repeat):
-                spy = args.py_spy.with_suffix(f".{workers}.{repetition}.txt") if args.py_spy else None
-                result = measure(workers, args.deliveries, args.postgres, workdir / f"r{repetition}", command, spy)
-                print(json.dumps(result), file=sys.stderr)
-                rounds.append(result)
-            rounds.sort(key=lambda r: r["rate"])
-            rows.append(rounds[len(rounds) // 2])
+                for number, (name, server) in enumerate(servers):
+                    profiled = args.py_spy and name == "this checkout"
+                    spy = args.py_spy.with_suffix(f".{workers}.{repetition}.txt") if profiled else None
+                    where = workdir / f"r{repetition}-s{number}"
+                    result = measure(workers, args.deliveries, args.postgres, where, server, spy)
+                    print(json.dumps({"server": name, **result}), file=sys.stderr)
+                    rounds[name].append(result)
+            for name, _ in servers:
+                rows[name].append(summarize(rounds[name]))
     except Exception as error:
         print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
         return 2
     finally:
         print(f"load average after: {load_average()}", file=sys.stderr)
-    print("| workers | deliveries/s | worker CPU ms/delivery | processed (measured) | replies posted |")
-    print("|---|---|---|---|---|")
-    for row in rows:
-        cpu = row["cpu_ms_per_delivery"]
-        print(
-            f"| {row['workers']} | {row['rate']:.1f} | {'-' if cpu is None else f'{cpu:.1f}'} | "
-            f"{row['processed_measured']} | {row['comments']} |"
-        )
     all_met = True
-    for row in rows:
-        cpu = row["cpu_ms_per_delivery"]
-        ok = cpu is not None and cpu <= TARGET_CPU_MS
-        all_met &= ok
-        print(f"- {row['workers']} worker(s): {'PASS' if ok else 'MISS'} CPU {cpu} ms/delivery (target <= 5)")
-    for previous, row in itertools.pairwise(rows):
-        ok = row["rate"] > previous["rate"]
-        all_met &= ok
-        print(
-            f"- {row['workers']} workers: {'PASS' if ok else 'MISS'} {row['rate']:.1f}/s vs {previous['rate']:.1f}/s "
-            f"with {previous['workers']} (target: grows with workers)"
-        )
+    for name, _ in servers:
+        print("\n".join(table(f"{name} (medians of {args.repeat})", rows[name])))
+        lines, met = verdicts(rows[name])
+        print("\n".join(lines), end="\n\n")
+        if name == "this checkout":
+            all_met = met
+    if args.baseline_evolve:
+        for base, row in zip(rows[servers[0][0]], rows["this checkout"]):
+            if base["cpu_ms_per_delivery"] and row["cpu_ms_per_delivery"] and base["rate"]:
+                cpu_ratio = row["cpu_ms_per_delivery"] / base["cpu_ms_per_delivery"]
+                print(
+                    f"- {row['workers']} worker(s): CPU per delivery {cpu_ratio:.2f}x the baseline's, "
+                    f"deliveries/s {row['rate'] / base['rate']:.2f}x"
+                )
     return 1 if args.check and not all_met else 0
 
 

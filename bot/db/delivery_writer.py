@@ -42,7 +42,9 @@ from bot.db.deliveries import (
     NewDelivery,
     claim_batch,
     insert_deliveries,
+    insert_deliveries_committed,
     mark_batch,
+    one_statement_inserts,
 )
 
 log = logging.getLogger(__name__)
@@ -341,9 +343,13 @@ class DeliveryWriter:
         connection = self._connect()
         started = time.perf_counter()
         try:
-            with connection.begin():
-                results = self._apply(connection, batch)
+            if all(write.kind == "record" for write in batch) and one_statement_inserts(connection):
+                results = self._records_committed(connection, batch)  # no BEGIN, no COMMIT round trip
                 applied = time.perf_counter()
+            else:
+                with connection.begin():
+                    results = self._apply(connection, batch)
+                    applied = time.perf_counter()
             if self._trace is not None:
                 self._trace.add("txn", len(batch), (applied - started) * 1e3, (time.perf_counter() - applied) * 1e3)
         except Exception:
@@ -369,6 +375,16 @@ class DeliveryWriter:
             except Exception as error:
                 outcomes.append((False, error))
         return outcomes
+
+    @staticmethod
+    def _records_committed(connection: Any, batch: list[_Write]) -> list[Any]:
+        """Records only, on PostgreSQL: their one statement in autocommit; one result per write (as `_apply`)."""
+        new = insert_deliveries_committed(connection, [write.arg for write in batch])
+        results: list[Any] = []
+        for write in batch:  # the first of repeated ids in a batch is the new one
+            results.append(write.arg.delivery_id in new)
+            new.discard(write.arg.delivery_id)
+        return results
 
     @staticmethod
     def _apply(connection: Any, batch: list[_Write]) -> list[Any]:

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db._scope import Db, scope
-from bot.db.models import OUTCOMES, CodemodStat, PROutcome
+from bot.db.models import OUTCOMES, CodemodStat, PROutcome, Repository, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -35,6 +35,7 @@ def record_proposed(db: Db, repository_id: int, codemods: Iterable[str]) -> None
                 .values(proposed=CodemodStat.proposed + 1)
                 .execution_options(synchronize_session=False)
             )
+        touch_learning(session, repository_id)
 
 
 def record_outcome(
@@ -69,10 +70,23 @@ def record_outcome(
                     .values({outcome: column + 1})
                     .execution_options(synchronize_session=False)
                 )
+                touch_learning(session, repository_id)
             recorded.append(codemod)
         except IntegrityError:
             continue  # already recorded for this PR
     return recorded
+
+
+def touch_learning(db: Db, repository_id: int) -> None:
+    """Mark what was learned in a repository as changed: its row's `updated_at` moves, which is the version a
+    cached learning table (`bot.outcomes.acceptance.learning_table`) is checked against, in every process."""
+    with scope(db) as session:
+        session.execute(
+            update(Repository)
+            .where(Repository.id == repository_id)
+            .values(updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def codemod_stats(db: Db, repository_id: int) -> list[CodemodStat]:

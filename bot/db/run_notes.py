@@ -13,7 +13,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.db._scope import scope
 from bot.db.models import Run
+from bot.db.outcomes import touch_learning
 
 PROGRESS_CHECK = "progress_check"  # id of the in-progress `evolve/gates` check run on the base commit
 REVIEWS = "reviews"  # reviewer login (lower case) -> latest review state
@@ -29,8 +31,11 @@ def run_notes(db: Any, run_id: int) -> dict[str, Any]:
     return dict(notes) if isinstance(notes, dict) else {}
 
 
-def update_run_notes(db: Any, run_id: int, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
-    """Apply `change` to a run's notes in place and store them; returns the new notes."""
+def update_run_notes(
+    db: Any, run_id: int, change: Callable[[dict[str, Any]], None], *, learned: bool = False
+) -> dict[str, Any]:
+    """Apply `change` to a run's notes in place and store them; returns the new notes. `learned`: the change
+    moves what the repository's learning table shows (a review), so its cached copies are stale."""
     with db.begin() as session:
         run = session.scalars(select(Run).where(Run.id == run_id).with_for_update()).first()
         if run is None:
@@ -38,6 +43,8 @@ def update_run_notes(db: Any, run_id: int, change: Callable[[dict[str, Any]], No
         notes = dict(run.options) if isinstance(run.options, dict) else {}
         change(notes)
         run.options = notes  # a new dict: SQLAlchemy does not see in-place changes of a JSON value
+        if learned:
+            touch_learning(session, run.repository_id)
     return notes
 
 
@@ -49,7 +56,7 @@ def runs_with_note(db: Any, repository_id: int, key: str, *, pr_only: bool = Fal
     scan = select(Run.id, Run.options).where(Run.repository_id == repository_id, Run.options.is_not(None))
     if pr_only:
         scan = scan.where(Run.pr_number.is_not(None))
-    with db() as session:
+    with scope(db) as session:
         ids = [run_id for run_id, notes in session.execute(scan) if isinstance(notes, dict) and notes.get(key)]
         if not ids:
             return []

@@ -13,10 +13,12 @@ import base64
 import functools
 import logging
 import ssl
-from collections.abc import Hashable, Mapping
+import threading
+from collections.abc import AsyncGenerator, Callable, Hashable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import httpx
 from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
@@ -232,9 +234,13 @@ class GitHubGateway:
     base_url: str
     scope: TokenScope | None = None  # None: tokens for the whole installation (webhook handlers)
     minter: TokenMinter | None = None  # None: AppTokenMinter(app)
-    _tokens: dict[tuple[int, Hashable], MintedToken] = field(default_factory=dict)
-    _locks: dict[tuple[int, Hashable], asyncio.Lock] = field(default_factory=dict)
-    _replaced: list[MintedToken] = field(default_factory=list)  # renewed before they expired: forgotten once they do
+    _tokens: dict[tuple[int, Hashable], MintedToken] = field(default_factory=dict, repr=False)
+    _locks: dict[tuple[int, Hashable], asyncio.Lock] = field(default_factory=dict, repr=False)
+    _replaced: list[MintedToken] = field(
+        default_factory=list, repr=False
+    )  # renewed before they expired: forgotten once they do
+    # One client per live token (its connections come from the process's shared pool): built once, not per call.
+    _clients: dict[str, GitHub[Any]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.minter is None:
@@ -271,7 +277,13 @@ class GitHubGateway:
 
     async def _as_installation(self, installation_id: int) -> GitHub[Any]:
         token = await self.installation_token(installation_id)
-        return _client(TokenAuthStrategy(token), self.base_url)
+        client = self._clients.get(token)
+        if client is None:
+            live = {minted.value for minted in (*self._tokens.values(), *self._replaced)}
+            for stale in [value for value in self._clients if value not in live]:
+                del self._clients[stale]  # its token expired, was renewed or revoked
+            client = self._clients[token] = _client(TokenAuthStrategy(token), self.base_url)
+        return client
 
     @staticmethod
     async def _call(what: str, call: Any) -> Any:
@@ -308,6 +320,7 @@ class GitHubGateway:
     async def revoke_tokens(self) -> None:
         """Revoke every installation token this gateway minted (`DELETE /installation/token`); best effort."""
         tokens, self._tokens = self._tokens, {}
+        self._clients = {}
         for token in self._replaced:  # renewed earlier: not revoked here, but no longer this gateway's to redact
             _forget_token(token.value)
         self._replaced = []
@@ -386,7 +399,7 @@ class GitHubGateway:
             "POST /repos/{o}/{r}/issues/{n}/comments",
             gh.rest.issues.async_create_comment(owner, repo, number, body=body),
         )
-        return response.parsed_data.id
+        return int(response.json()["id"])
 
     async def list_comments(self, installation_id: int, owner: str, repo: str, number: int) -> list[CommentInfo]:
         """Every comment on an issue or PR (all pages), oldest first."""
@@ -405,11 +418,14 @@ class GitHubGateway:
     ) -> list[PullInfo]:
         """Open PRs whose head branch starts with `head_prefix` (all pages)."""
         gh = await self._as_installation(installation_id)
-        pages: Paginator[Any] = gh.rest.paginate(
-            gh.rest.pulls.async_list, owner=owner, repo=repo, state="open", per_page=100
-        )
-        items = await self._collect("GET /repos/{o}/{r}/pulls", pages)
-        return [_pull(item) for item in items if item.head.ref.startswith(head_prefix)]
+        what = "GET /repos/{o}/{r}/pulls"
+        # Read as JSON, following `Link: rel="next"`: the few fields read need no model of every PR's 100 fields.
+        response = await self._call(what, gh.rest.pulls.async_list(owner, repo, state="open", per_page=100))
+        items = _json_list(response)
+        while (next_url := _next_page(response)) is not None:
+            response = await self._call(what, gh.arequest("GET", next_url))
+            items.extend(_json_list(response))
+        return [_pull_json(item) for item in items if str(item["head"]["ref"]).startswith(head_prefix)]
 
     async def get_pull(self, installation_id: int, owner: str, repo: str, number: int) -> PullInfo:
         """One pull request."""
@@ -606,10 +622,71 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(trust_env=True)
 
 
+class _SharedTransport(httpx.AsyncBaseTransport):
+    """The process's connection pool to GitHub, handed to every client: closing a client leaves it open."""
+
+    def __init__(self) -> None:
+        self.pool = httpx.AsyncHTTPTransport(verify=_ssl_context(), trust_env=True)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Kept open for the other clients; it goes with its event loop."""
+
+
+T = TypeVar("T")
+_PER_LOOP_LOCK = threading.Lock()
+
+
+def per_loop(registry: dict[asyncio.AbstractEventLoop, T], make: Callable[[], T]) -> T:
+    """The running event loop's object in `registry`, made once; objects of closed loops are dropped (an httpx
+    client's connections belong to the loop that opened them, and hold it: a weak key would never go)."""
+    loop = asyncio.get_running_loop()
+    found = registry.get(loop)
+    if found is None:
+        made = make()  # outside the lock: making one may need another registry's (a client, its pool)
+        with _PER_LOOP_LOCK:  # loops of other threads (a test client's) register too
+            for closed in [other for other in registry if other.is_closed()]:
+                del registry[closed]
+            found = registry.setdefault(loop, made)
+    return found
+
+
+# One pool per event loop: httpcore's connections belong to the loop that opened them.
+_TRANSPORTS: dict[asyncio.AbstractEventLoop, _SharedTransport] = {}
+
+
+def shared_transport() -> _SharedTransport:
+    """The running event loop's connection pool to GitHub (kept-alive connections, one TLS context)."""
+    return per_loop(_TRANSPORTS, _SharedTransport)
+
+
+class _PooledGitHub(GitHub[Any]):
+    """githubkit's client, with one httpx client per event loop over the shared pool instead of a new client
+    (and connection, and TLS handshake) per request. Authentication stays per request (the client's auth flow)."""
+
+    async def _create_async_client(self) -> httpx.AsyncClient:
+        return self._pooled_client()
+
+    def _pooled_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            **self._get_client_defaults(),
+            transport=shared_transport(),
+            event_hooks=self.config.async_event_hooks,
+        )
+
+    @asynccontextmanager
+    async def get_async_client(self) -> AsyncGenerator[httpx.AsyncClient, None]:
+        """This event loop's client, built once."""
+        pooled: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = self.__dict__.setdefault("_pooled", {})
+        yield per_loop(pooled, self._pooled_client)
+
+
 def _client(auth: Any, base_url: str) -> GitHub[Any]:
     # A cache per client: githubkit's default cache is process-wide and keyed by app id only, so two
     # apps with one id (a re-registered app, or tests) would share a JWT signed with the wrong key.
-    return GitHub(
+    return _PooledGitHub(
         auth,
         base_url=base_url,
         ssl_verify=_ssl_context(),
@@ -651,6 +728,41 @@ def _pull(item: Any) -> PullInfo:
         labels=labels,
         mergeable=mergeable if isinstance(mergeable := getattr(item, "mergeable", None), bool) else None,
         base_sha=str(getattr(item.base, "sha", "") or ""),
+    )
+
+
+def _json_list(response: Any) -> list[dict[str, Any]]:
+    data = response.json()
+    if not isinstance(data, list):
+        raise GitHubError(f"GitHub answered {response.url.path} with no list")
+    return [item for item in data if isinstance(item, dict)]
+
+
+def _next_page(response: Any) -> str | None:
+    """The URL of the next page (`Link: rel="next"`), None on the last."""
+    url = response.raw_response.links.get("next", {}).get("url")
+    return str(url) if url else None
+
+
+def _pull_json(item: dict[str, Any]) -> PullInfo:
+    """`_pull` for a PR as GitHub's JSON (a list's PRs: no `merged`, no `mergeable`)."""
+    head, base = item["head"], item["base"]
+    mergeable = item.get("mergeable")
+    return PullInfo(
+        number=int(item["number"]),
+        title=str(item.get("title") or ""),
+        body=str(item.get("body") or ""),
+        state=str(item.get("state") or ""),
+        merged=bool(item.get("merged") or item.get("merged_at")),
+        head_ref=str(head["ref"]),
+        head_sha=str(head["sha"]),
+        base_ref=str(base["ref"]),
+        html_url=str(item.get("html_url") or ""),
+        labels=tuple(
+            str(label["name"]) for label in item.get("labels") or () if isinstance(label, dict) and label.get("name")
+        ),
+        mergeable=mergeable if isinstance(mergeable, bool) else None,
+        base_sha=str(base.get("sha") or ""),
     )
 
 

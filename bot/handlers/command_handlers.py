@@ -25,12 +25,13 @@ from bot.handlers.installations import ensure_repository
 from bot.handlers.keep_current import queue_rebuild
 from bot.handlers.repo_config import ConfigProblem, load_repo_config, load_repo_config_with_notes
 from bot.handlers.write_once import reply
-from bot.outcomes.acceptance import learning_table
+from bot.outcomes.acceptance import CodemodLearning, learning_table
 from bot.routing import Event, Router, is_bot
 from bot.templates import Markdown, block, cell, code, mention, render
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.context import BotContext
+    from bot.db.models import Repository, Run
     from bot.github.client import ReactionContent
 
 log = logging.getLogger(__name__)
@@ -273,12 +274,21 @@ async def do_config(
     )
 
 
+def _status_reads(db: Any, repository_id: int) -> tuple[Repository | None, tuple[CodemodLearning, ...], list[Run]]:
+    """What `status` shows from the database, in one session: the repository, what was learned there (cached
+    per version of the repository row), its last runs."""
+    with db() as session:
+        repo_row = store.get_repository(session, repository_id)
+        learning = learning_table(session, repository_id, version=repo_row.updated_at if repo_row else None)
+        return repo_row, learning, store.recent_runs(session, repository_id, limit=5)
+
+
 async def do_status(
     ctx: BotContext, event: Event, target: RunTarget, command: Command, number: int, comment_id: int, user: str
 ) -> None:
     """`status`: pause state, open bot PRs and the last runs."""
     await _react(ctx, target, comment_id, DONE_REACTION)
-    repo_row = await asyncio.to_thread(store.get_repository, ctx.db, target.repository_id)
+    repo_row, learning, runs = await asyncio.to_thread(_status_reads, ctx.db, target.repository_id)
     pulls = await ctx.github.list_open_pulls(
         target.installation_id, target.owner, target.name, head_prefix=BRANCH_PREFIX
     )
@@ -289,9 +299,8 @@ async def do_status(
     learned = "\n".join(
         f"| {cell(row.codemod)} | {row.proposed} | {row.merged} | {row.closed} | {row.approved} | {row.changes_requested} | "
         f"{row.acceptance:.2f} |"
-        for row in learning_table(ctx.db, target.repository_id)
+        for row in learning
     )
-    runs = await asyncio.to_thread(store.recent_runs, ctx.db, target.repository_id, limit=5)
     rows = "\n".join(
         f"| {r.id} | {cell(r.trigger)} | {cell(r.status)} | {cell(r.theme or '')} | {f'#{r.pr_number}' if r.pr_number else ''} | "
         f"{r.finished_at.strftime('%Y-%m-%d %H:%M') if r.finished_at else ''} |"

@@ -15,8 +15,9 @@ move the rate: the merge is the positive signal.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +57,7 @@ def record_review(db: Any, run_id: int, reviewer: str, state: str) -> str:
         reviews[login] = standing["state"] = next_review_state(reviews.get(login), state)
         notes[REVIEWS] = reviews
 
-    update_run_notes(db, run_id, change)
+    update_run_notes(db, run_id, change, learned=True)
     return standing.get("state", state)
 
 
@@ -106,8 +107,36 @@ class CodemodLearning:
     acceptance: float
 
 
-def learning_table(db: Any, repository_id: int) -> list[CodemodLearning]:
-    """What the bot has learned in a repository, per codemod, sorted by codemod id."""
+CACHED_REPOSITORIES = 1024
+# Per repository: (version, table). The version is the repository row's `updated_at`, which every write that
+# changes what was learned moves (`bot.db.outcomes.touch_learning`), in whichever process it happens.
+_LEARNED: OrderedDict[int, tuple[Hashable, tuple[CodemodLearning, ...]]] = OrderedDict()
+_LEARNED_LOCK = threading.Lock()  # read in worker threads (asyncio.to_thread)
+
+
+def learning_table(db: Any, repository_id: int, version: Hashable = None) -> tuple[CodemodLearning, ...]:
+    """What the bot has learned in a repository, per codemod, sorted by codemod id.
+
+    With `version` (the repository row's `updated_at`, read before this call), the table is computed once per
+    version and kept in this process; without it, it is read from the database each time.
+    """
+    if version is not None:
+        with _LEARNED_LOCK:
+            cached = _LEARNED.get(repository_id)
+            if cached is not None and cached[0] == version:
+                _LEARNED.move_to_end(repository_id)
+                return cached[1]
+    table = _read_learning_table(db, repository_id)
+    if version is not None:
+        with _LEARNED_LOCK:
+            _LEARNED[repository_id] = (version, table)
+            _LEARNED.move_to_end(repository_id)
+            while len(_LEARNED) > CACHED_REPOSITORIES:
+                _LEARNED.popitem(last=False)
+    return table
+
+
+def _read_learning_table(db: Any, repository_id: int) -> tuple[CodemodLearning, ...]:
     reviews = review_counts(db, repository_id)
     rows = []
     for stat in store.codemod_stats(db, repository_id):
@@ -123,4 +152,4 @@ def learning_table(db: Any, repository_id: int) -> list[CodemodLearning]:
                 weighted_acceptance(stat.merged, stat.closed, counted["changes_requested"]),
             )
         )
-    return rows
+    return tuple(rows)

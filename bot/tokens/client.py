@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from bot import log_context
-from bot.github.client import GitHubError, GitHubGateway, MintedToken, TokenScope, parse_expiry
+from bot.github.client import GitHubError, GitHubGateway, MintedToken, TokenScope, parse_expiry, per_loop
 from bot.tokens.service import TOKEN_PATH
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,12 +95,11 @@ class TokenServiceMinter:
     async def _ask(self, body: dict[str, Any]) -> tuple[httpx.Response | None, str | None]:
         """One request: the response, or why there was none."""
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, trust_env=False, verify=_tls_context()) as client:
-                response = await client.post(
-                    self.url.rstrip("/") + TOKEN_PATH,
-                    json=body,
-                    headers={"Authorization": f"Bearer {self.secret}"},
-                )
+            response = await _service_client().post(
+                self.url.rstrip("/") + TOKEN_PATH,
+                json=body,
+                headers={"Authorization": f"Bearer {self.secret}"},
+            )
         except httpx.HTTPError as error:
             return None, f"did not answer ({type(error).__name__})"
         return response, None
@@ -125,6 +124,17 @@ def _tls_context() -> ssl.SSLContext:
     """One TLS context for every request to the token service: building one (loading the CA bundle) costs
     milliseconds of CPU, which per delivery was most of a worker's time."""
     return httpx.create_ssl_context()
+
+
+# One client per event loop (its connections belong to the loop): kept-alive connections to the token service
+# instead of a connection per token. It holds no secret: the internal secret goes in each request's header.
+_CLIENTS: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+
+
+def _service_client() -> httpx.AsyncClient:
+    return per_loop(
+        _CLIENTS, lambda: httpx.AsyncClient(timeout=TIMEOUT_SECONDS, trust_env=False, verify=_tls_context())
+    )
 
 
 def _restarting(response: httpx.Response) -> bool:

@@ -20,6 +20,9 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -36,6 +39,7 @@ from bot.github.client import (
     AppTokenMinter,
     GitHubError,
     GitHubGateway,
+    MintedToken,
     TokenScope,
 )
 from bot.intake.payloads import parse_payload
@@ -79,7 +83,63 @@ AFTER_RUN_PERMISSIONS: AppPermissionsType = {
 }
 LIVE_DELIVERY_STATUSES = ("queued", "processing")
 
+# A delivery's token is reused for the next delivery with the same grant (installation, repositories, permissions)
+# while it has at least this long to live: one GitHub call per grant and half hour, not one per delivery. Run tokens
+# are never shared (a run's token is revoked when it ends).
+DELIVERY_TOKEN_REUSE = timedelta(minutes=30)
+DELIVERY_TOKENS_KEPT = 1024
+
 router = APIRouter()
+
+
+class DeliveryTokens:
+    """The delivery tokens this web process minted, by grant, reused while they have `DELIVERY_TOKEN_REUSE` left.
+
+    A token held here gives what the grant gives and no more: the same repositories and permissions as a fresh one.
+    The process that keeps them holds the App's key already."""
+
+    def __init__(self, kept: int = DELIVERY_TOKENS_KEPT) -> None:
+        self.kept = kept
+        self._tokens: OrderedDict[Hashable, MintedToken] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(minter: AppTokenMinter, grant: Grant) -> Hashable:
+        """The minter (a new App key mints anew) and everything the grant restricts."""
+        scope = grant.scope
+        return (minter, grant.installation_id, scope.repositories, tuple(sorted(scope.permissions.items())))
+
+    def get(self, key: Hashable, now: datetime) -> MintedToken | None:
+        """A kept token for `key` that still has `DELIVERY_TOKEN_REUSE` to live."""
+        with self._lock:
+            token = self._tokens.get(key)
+            if token is None:
+                return None
+            if token.expires_at - DELIVERY_TOKEN_REUSE <= now:
+                del self._tokens[key]
+                return None
+            self._tokens.move_to_end(key)
+            return token
+
+    def keep(self, key: Hashable, token: MintedToken) -> None:
+        """Keep a freshly minted token for `key` (the least recently used beyond `kept` are dropped)."""
+        with self._lock:
+            self._tokens[key] = token
+            self._tokens.move_to_end(key)
+            while len(self._tokens) > self.kept:
+                self._tokens.popitem(last=False)
+
+
+async def mint_for(minter: AppTokenMinter, grant: Grant, delivery: bool, kept: DeliveryTokens) -> MintedToken:
+    """The token for `grant`: a kept one for a delivery when one is fresh enough, else a new one."""
+    if not delivery:
+        return await minter.mint(grant.installation_id, grant.scope)
+    key = kept.key(minter, grant)
+    token = kept.get(key, datetime.now(timezone.utc))
+    if token is None:
+        token = await minter.mint(grant.installation_id, grant.scope)
+        kept.keep(key, token)
+    return token
 
 
 class TokenRefused(Exception):
@@ -293,7 +353,10 @@ async def mint_token(request: Request) -> JSONResponse:
             raise TokenRefused(503, "this process holds no GitHub App key")
         token_request = parse_request(await _body(request))
         grant = await asyncio.to_thread(find_grant, ctx, token_request)
-        minted = await minter.mint(grant.installation_id, grant.scope)
+        kept = getattr(request.app.state, "delivery_tokens", None)
+        if kept is None:
+            kept = request.app.state.delivery_tokens = DeliveryTokens()
+        minted = await mint_for(minter, grant, token_request.delivery_id is not None, kept)
     except TokenRefused as refused:
         log.info("token service: %s (%d)", refused.reason, refused.status)
         return JSONResponse({"message": refused.reason}, status_code=refused.status)

@@ -195,6 +195,22 @@ def test_tokens_never_leak_into_errors_or_logs(fake_github, repo, gateway, caplo
         assert all(token not in r.url for r in fake_github.requests)
 
 
+def test_calls_share_kept_alive_connections_and_the_gateway_shows_no_token(fake_github, repo, gateway) -> None:  # type: ignore[no-untyped-def]
+    from bot.github import client as github_client
+
+    async def scenario() -> tuple[int, int]:
+        for _ in range(3):
+            await gateway.get_repo(INSTALLATION, "octo-org", "sample")
+            await gateway.list_open_pulls(INSTALLATION, "octo-org", "sample")
+        pool = github_client.shared_transport().pool._pool  # httpcore's pool of this event loop
+        return len(pool.connections), len(fake_github.requests)
+
+    connections, requests = asyncio.run(scenario())
+    assert requests >= 7 and connections == 1  # six calls and the token's mint, over one connection
+    for token in fake_github.issued_tokens:
+        assert token not in repr(gateway)
+
+
 def test_fake_pages_lists_with_link_headers(fake_github, repo) -> None:  # type: ignore[no-untyped-def]
     import httpx
 

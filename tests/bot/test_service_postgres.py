@@ -3,6 +3,7 @@ APScheduler data store shared by a web process and a worker process. Skipped whe
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 
@@ -113,3 +114,49 @@ def test_web_and_worker_processes_share_the_store(pg_url, app_factory, make_sett
         time.sleep(0.05)
     assert processed()
     assert [e.delivery_id for e in recorder.seen] == ["w-1"]
+
+
+def test_a_batch_of_records_commits_in_one_statement_and_the_writer_goes_on_with_transactions(pg_url):
+    """PostgreSQL: records alone are one autocommitted statement (no BEGIN/COMMIT round trips), durable and exact
+    about which ids were new; claims and marks on the same connection still run in transactions."""
+    from bot.db.deliveries import DeliveryMark, NewDelivery, insert_deliveries_committed
+    from bot.db.delivery_writer import DeliveryWriter
+
+    store.migrate(pg_url)
+    engine = store.make_engine(pg_url)
+    store.record_delivery(engine, "old", "issues", '{"old": true}')
+
+    async def scenario() -> tuple[list[bool], dict[str, object], list[bool]]:
+        writer = DeliveryWriter(engine)
+        await writer.start()
+        try:
+            batch = ["a", "old", "b", "a"]
+            recorded = await asyncio.gather(
+                *(writer.record(NewDelivery(i, "issues", f'{{"id": "{i}"}}')) for i in batch)
+            )
+            claimed = await writer.claim(["a", "b"], 30.0)
+            await writer.mark([DeliveryMark("a", "processed"), DeliveryMark("b", "ignored")])
+            again = await asyncio.gather(*(writer.record(NewDelivery(i, "issues", "{}")) for i in ("b", "c")))
+            return list(recorded), claimed, list(again)
+        finally:
+            await writer.stop()
+
+    recorded, claimed, again = asyncio.run(scenario())
+    assert recorded.count(True) == 2 and recorded[1] is False  # "a" once, "b"; never "old" again
+    assert set(claimed) == {"a", "b"}
+    assert again == [False, True]
+    other = store.make_engine(pg_url)  # another connection sees every row and its payload: committed
+    assert store.get_delivery(store.make_sessionmaker(other), "a").status == "processed"
+    assert store.get_delivery(store.make_sessionmaker(other), "b").status == "ignored"
+    assert store.pending_deliveries(store.make_sessionmaker(other)) == ["old", "c"]
+    with other.connect() as connection:
+        payloads = dict(
+            connection.execute(
+                text("SELECT d.delivery_id, p.payload FROM deliveries d JOIN delivery_payloads p USING (id)")
+            ).all()
+        )
+    assert payloads["b"] == '{"id": "b"}' and payloads["old"] == '{"old": true}'
+    with engine.begin() as connection, pytest.raises(ValueError):  # never inside a transaction of the caller's
+        insert_deliveries_committed(connection, [NewDelivery("d", "issues", "{}")])
+    other.dispose()
+    engine.dispose()

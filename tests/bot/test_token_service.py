@@ -127,6 +127,39 @@ def test_a_delivery_token_is_for_its_repository_replies_only(world):
     assert push.status_code == 403
 
 
+def _record(client, delivery_id: str, repository: str) -> None:
+    payload = {"action": "created", "installation": {"id": INSTALLATION}, "repository": {"full_name": repository}}
+    store.record_delivery(
+        client.app.state.ctx.engine,
+        delivery_id,
+        "issue_comment",
+        json.dumps(payload),
+        installation_id=INSTALLATION,
+        sealer=sealer_of(client.app.state.ctx),
+    )
+
+
+def test_deliveries_with_one_grant_share_a_token_runs_never_do(world):
+    fake, _sample, _other, client = world
+    for delivery_id, repository in [("d-1", "octo-org/other"), ("d-2", "octo-org/other"), ("d-3", "octo-org/sample")]:
+        _record(client, delivery_id, repository)
+    first, second, elsewhere = (_ask(client, {"delivery_id": d}).json() for d in ("d-1", "d-2", "d-3"))
+    # the same repositories and permissions: the token minted for the first delivery serves the second
+    assert second["token"] == first["token"] and second["repositories"] == ["other"]
+    # another repository is another grant: a token of its own, that reaches only that one
+    assert elsewhere["token"] != first["token"] and elsewhere["repositories"] == ["sample"]
+    minted = fake.requests_to("POST", f"/app/installations/{INSTALLATION}/access_tokens")
+    assert [m.body["repositories"] for m in minted] == [["other"], ["sample"]]
+    # a finished delivery still gets nothing, kept token or not
+    store.mark_delivery(client.app.state.ctx.db, "d-2", "processed")
+    assert _ask(client, {"delivery_id": "d-2"}).status_code == 409
+    # a run's token is revoked when it ends: each run gets its own
+    run_1, _ = store.create_run(client.app.state.ctx.db, RunRequest(1001, "comment"))
+    run_2, _ = store.create_run(client.app.state.ctx.db, RunRequest(1001, "schedule"))
+    tokens = {_ask(client, {"run_id": run.id}).json()["token"] for run in (run_1, run_2, run_1)}
+    assert len(tokens) == 3
+
+
 def test_refusals(world):
     fake, _sample, _other, client = world
     db = client.app.state.ctx.db
