@@ -89,9 +89,10 @@ class Settings(BaseSettings):
     # Test environments (built per repository with uv in the sandbox; kept under <data_dir>/envs).
     env_max_bytes: int = 5 * 1024**3  # size cap of the environment store; least recently used evicted first
     install_network: bool = True  # False: environments install offline, from the uv cache only
-    # Research runs base's suite on the newest declared and oldest supported Python first (issue 18); off by default
-    # in the App until an operator has the build time for two more environments per repository.
-    base_suites: bool = False
+    # Research runs base's suite on the newest declared and oldest supported Python first (issue 18), as the CLI
+    # does: red tests are planned first. `false` turns it off; `base_suites_seconds` caps the time those runs take.
+    base_suites: bool = True
+    base_suites_seconds: float = Field(900.0, gt=0)
     index_url: str | None = None  # a private package mirror (passed to uv as UV_INDEX_URL)
     extra_index_url: str | None = None
     # Further `host:port` the installs' egress proxy lets through besides the indexes' own hosts (comma-separated;

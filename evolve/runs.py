@@ -38,6 +38,9 @@ class RunOptions:
     # Research runs base's suite on the newest declared and oldest supported Python, records failing tests and
     # their causes, and plans the fix first (the CLI and the App turn it on).
     base_suites: bool = False
+    # The time those base runs may take together (environments and suites; None: each suite's own timeout only):
+    # a Python left when it is spent is not run, and the plan says so.
+    base_suites_seconds: float | None = None
     llm: bool = False  # ask for the LLM stage (needs ANTHROPIC_API_KEY)
     branch_prefix: str = "evolve"
     base_ref: str = "HEAD"

@@ -111,6 +111,7 @@ def run_options(
         environment=environment_settings(ctx.settings, installation_id, run.repository_id),
         operator=ctx.settings.operator,
         base_suites=ctx.settings.base_suites,
+        base_suites_seconds=ctx.settings.base_suites_seconds,
         ci_feedback=ci_feedback(run),
         surface="app",
     )

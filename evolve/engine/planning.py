@@ -172,7 +172,7 @@ def base_suites(
         return None
     from evolve.research.base_suites import research_suites
 
-    return research_suites(tree, base_sha, config, options.environment, progress)
+    return research_suites(tree, base_sha, config, options.environment, progress, budget=options.base_suites_seconds)
 
 
 def with_suite_installs(config: EvolveConfig, suites: BaseSuites | None) -> EvolveConfig:
