@@ -150,13 +150,28 @@ def new_violations(
     base_lines: Mapping[str, Sequence[str]],
     head_lines: Mapping[str, Sequence[str]],
 ) -> list[Violation]:
-    """Head's violations beyond base's, comparing multisets of keys (two identical ones need two in base)."""
+    """Head's violations beyond base's, comparing multisets of keys (two identical ones need two in base). A line the
+    change only shortened (`import a, imp, b` -> `import a, b`: E401 both times) keeps its base violation."""
     remaining = Counter(violation_key(v, base_lines) for v in base)
-    new = []
+    unmatched = []
     for violation in sorted(head, key=lambda v: (v.path, v.line, v.code)):
         key = violation_key(violation, head_lines)
         if remaining[key] > 0:
             remaining[key] -= 1
         else:
+            unmatched.append((violation, key))
+    left = [key for key, count in remaining.items() for _ in range(max(count, 0))]
+    new = []
+    for violation, key in unmatched:
+        shortened = next((old for old in left if old[:4] == key[:4] and _is_subsequence(key[4], old[4])), None)
+        if shortened is None:
             new.append(violation)
+        else:
+            left.remove(shortened)
     return new
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    """`short` is `long` with some characters taken out."""
+    characters = iter(long)
+    return all(character in characters for character in short)
