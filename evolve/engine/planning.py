@@ -121,12 +121,17 @@ def plan_from_scan(
     )
     if suites is not None:
         plan = replace(plan, base_suites=suites.lines(), notes=plan.notes + suites.unfixable())
-    from evolve.research.declines import focus_declines
+    from evolve.research.declines import focus_declines, recipe_declines
 
     asked = [request.focus] if plan.empty and request.focus and catalog.knows_focus(request.focus) else []
     asked += sorted({codemod for codemod, _ in red if codemod not in plan.codemod_ids and codemod not in asked})
     for name in asked:  # a recipe or focus that declines for the declared Python says so, with the lines
         plan = replace(plan, notes=plan.notes + focus_declines(Path(scan.root), name, [f.path for f in scan.files]))
+    # What a recipe of a red test, or the focus, leaves alone on purpose: each use with its line and reason.
+    explained = sorted({codemod for codemod, _ in red} | ({request.focus} if request.focus else set()))
+    if explained:
+        notes = recipe_declines(Path(scan.root), explained, [f.path for f in scan.files])
+        plan = replace(plan, notes=plan.notes + notes)
     return replace(plan, notes=plan.notes + allowed.notes) if allowed.dropped else plan
 
 

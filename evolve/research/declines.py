@@ -1,5 +1,7 @@
 """Why a focused codemod found nothing: the project declares a Python older than its rewrite needs. Said with the
-lines it would have changed (its detector run as if the project supported that Python), never silently."""
+lines it would have changed (its detector run as if the project supported that Python), never silently. And the
+uses a codemod with a `declines` method leaves alone on purpose (no recipe keeps the behaviour), each with its line
+and reason."""
 
 from __future__ import annotations
 
@@ -9,9 +11,11 @@ from pathlib import Path
 
 from evolve.codemods.base import CodemodContext
 from evolve.research.codemod_findings import min_python
+from evolve.wording import plural
 
 MAX_FILES = 500
 MAX_LINES = 5
+MAX_DECLINES = 12
 
 
 def _version(version: tuple[int, int]) -> str:
@@ -47,4 +51,42 @@ def focus_declines(root: Path, focus: str, paths: Iterable[str]) -> tuple[str, .
                 f"{codemod_id} declines: the project declares Python {_version(declared)}, and its rewrite needs "
                 f"{_version(metadata.min_target_python)} (it would change {', '.join(places[:MAX_LINES])})"
             )
+    return tuple(notes)
+
+
+def _matches(focus: str, codemod_id: str, theme: str) -> bool:
+    return focus in (codemod_id, theme)
+
+
+def recipe_declines(root: Path, names: Iterable[str], paths: Iterable[str]) -> tuple[str, ...]:
+    """For each codemod `names` names (id or theme) that explains what it leaves alone (`declines`): one line per
+    use it declines, `path:line`, the name and the reason; at most MAX_DECLINES, then how many more."""
+    from evolve.codemods.registry import available_codemods
+
+    wanted = list(names)
+    declared = min_python(root)
+    notes: list[str] = []
+    more = 0
+    listed = list(paths)[:MAX_FILES]
+    for codemod_id, cls in sorted(available_codemods().items()):
+        if not any(_matches(name, codemod_id, cls.metadata.theme) for name in wanted):
+            continue
+        explain = getattr(cls(), "declines", None)
+        if explain is None:
+            continue
+        for path in listed:
+            try:
+                source = (Path(root) / path).read_text(encoding="utf-8")
+                tree = ast.parse(source)
+            except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+                continue
+            for declined in explain(tree, source, CodemodContext(path=path, min_python=declared)):
+                if len(notes) < MAX_DECLINES:
+                    notes.append(
+                        f"{codemod_id} leaves {path}:{declined.line} alone ({declined.name}): {declined.reason}"
+                    )
+                else:
+                    more += 1
+    if more:
+        notes.append(f"{codemod_id if len(wanted) == 1 else 'the recipes'} leave {plural(more, 'more use')} alone")
     return tuple(notes)
