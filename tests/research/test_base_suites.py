@@ -302,14 +302,14 @@ def test_a_recipe_that_leaves_a_use_alone_names_the_line_the_reason_and_the_drop
 
     (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup(python_requires='>=2.7')\n")
     (tmp_path / "compat.py").write_text(
-        "from cgi import parse_header\nimport cgi\n\n\nclass Storage(cgi.FieldStorage):\n    pass\n"
+        "from cgi import parse_header\nimport cgi\n\n\nclass Storage(cgi.FieldStorage):\n    pass\nMini = cgi.MiniFieldStorage\n"
     )
     (tmp_path / "fine.py").write_text("import shlex\n")
     notes = recipe_declines(tmp_path, ["removed-stdlib-modules"], ["compat.py", "fine.py"])
     assert notes == (
-        "removed-stdlib-modules leaves compat.py:5 alone (cgi.FieldStorage): `cgi.FieldStorage` (removed in Python "
-        "3.13) has no standard-library replacement; `legacy-cgi` on PyPI is a copy of the module: declare "
-        '`legacy-cgi; python_version >= "3.13"`',
+        "removed-stdlib-modules leaves compat.py alone: `cgi.FieldStorage` (line 5), `cgi.MiniFieldStorage` (line 7): "
+        "`cgi` was removed in Python 3.13 and this has no standard-library replacement; `legacy-cgi` on PyPI is a "
+        'copy of the module: declare `legacy-cgi; python_version >= "3.13"`',
     )
     assert recipe_declines(tmp_path, ["deprecations"], ["compat.py"]) == notes  # the theme names it too
     assert recipe_declines(tmp_path, ["collections-abc"], ["compat.py"]) == ()
@@ -357,6 +357,28 @@ def test_the_same_removed_name_elsewhere_ships_with_the_red_fix():
     red = {("collections-abc", "pkg/headers.py"): ("3.11.7: tests/test_a.py",)}
     plan = make_plan(PlanningInput(findings=findings, codemod_themes=themes, red=red))
     assert plan.files == ("pkg/cookies.py", "pkg/headers.py") and plan.theme == "deprecations"
+
+
+def test_another_removal_in_the_failing_file_ships_with_the_red_fix():
+    """A module stops importing at its first removed name: the traceback names only that one."""
+    findings = (
+        _finding("removed-stdlib-modules", "bottle.py", 0.6),
+        _finding("collections-abc", "bottle.py", 0.3),
+        _finding("collections-abc", "other.py", 0.3),
+        _finding("logging-warn", "other.py", 0.9),
+    )
+    themes = {
+        "removed-stdlib-modules": "deprecations",
+        "collections-abc": "deprecations",
+        "logging-warn": "deprecations",
+    }
+    red = {("removed-stdlib-modules", "bottle.py"): ("3.11.7: test_a",)}
+    plan = make_plan(PlanningInput(findings=findings, codemod_themes=themes, red=red))
+    assert {(t.codemod, t.path) for t in plan.tasks} >= {
+        ("removed-stdlib-modules", "bottle.py"),
+        ("collections-abc", "bottle.py"),
+    }
+    assert [t.codemod for t in plan.tasks][:2] == ["removed-stdlib-modules", "collections-abc"]
 
 
 def test_a_red_recipe_also_reaches_test_modules_while_other_recipes_stay_out():
