@@ -197,14 +197,10 @@ RECIPES: dict[str, Recipe | Refusal] = {
         "ssl.match_hostname has no replacement function: an SSLContext with check_hostname=True checks the host "
         "name during the handshake; remove the call where the context does"
     ),
-    "asyncio.coroutine": Refusal(
-        "a generator-based coroutine becomes `async def` only with every `yield from` an `await` and every caller "
-        "awaiting it: rewrite by hand"
-    ),
 }
 
 # Functions or modules that stay: only these names of theirs were removed.
-SURVIVING = {"inspect", "ssl", "asyncio"}
+SURVIVING = {"inspect", "ssl"}  # asyncio.coroutine: the asyncio-coroutine codemod
 
 
 def recipe_for(dotted: str) -> tuple[str, Recipe | Refusal] | None:
@@ -227,7 +223,7 @@ def module_refusal(dotted: str) -> Refusal:
         if drop_in
         else ""
     )
-    return Refusal(f"`{dotted}` (removed in Python {version}) has no standard-library replacement{also}")
+    return Refusal(f"`{top}` was removed in Python {version} and this has no standard-library replacement{also}")
 
 
 HELPERS: dict[str, str] = {

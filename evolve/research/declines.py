@@ -80,13 +80,14 @@ def recipe_declines(root: Path, names: Iterable[str], paths: Iterable[str]) -> t
                 tree = ast.parse(source)
             except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
                 continue
+            grouped: dict[str, list[str]] = {}  # one line per reason in a file, naming each use and its line
             for declined in explain(tree, source, CodemodContext(path=path, min_python=declared)):
+                grouped.setdefault(declined.reason, []).append(f"`{declined.name}` (line {declined.line})")
+            for reason, uses in grouped.items():
                 if len(notes) < MAX_DECLINES:
-                    notes.append(
-                        f"{codemod_id} leaves {path}:{declined.line} alone ({declined.name}): {declined.reason}"
-                    )
+                    notes.append(f"{codemod_id} leaves {path} alone: {', '.join(uses)}: {reason}")
                 else:
-                    more += 1
+                    more += len(uses)
     if more:
         notes.append(f"{codemod_id if len(wanted) == 1 else 'the recipes'} leave {plural(more, 'more use')} alone")
     return tuple(notes)
