@@ -163,7 +163,6 @@ _REMOVED_WORDS = (
     "smtpd",
     "telnetlib",
     "match_hostname",
-    "coroutine",
 )
 
 

@@ -70,7 +70,7 @@ REMOVED: tuple[RemovedName, ...] = (
     ),
     RemovedName("inspect", "formatargspec", (3, 11), "str(inspect.signature(f))", "removed-stdlib-modules"),
     RemovedName("inspect", "getmoduleinfo", (3, 11), "inspect.getmodulename"),
-    RemovedName("asyncio", "coroutine", (3, 11), "`async def`", "removed-stdlib-modules"),
+    RemovedName("asyncio", "coroutine", (3, 11), "`async def`", "asyncio-coroutine"),
     RemovedName("binascii", "a2b_hqx", (3, 11), "nothing"),
     RemovedName("gettext", "lgettext", (3, 11), "gettext.gettext"),
     # 3.12

@@ -50,7 +50,6 @@ def test_each_refusal_says_why():
         "from distutils.version import LooseVersion\nok = LooseVersion(a) < LooseVersion(b)\n": "PEP 440",
         "import imp\nf, path, description = imp.find_module(name)\n": "find_spec",
         "import ssl\nssl.match_hostname(cert, host)\n": "check_hostname",
-        "import asyncio\n@asyncio.coroutine\ndef f():\n    yield from g()\n": "async def",
         "import asyncore\nasyncore.loop()\n": "pyasyncore",
         "from distutils.core import setup\nsetup(name='x')\n": "setuptools",
     }
@@ -135,3 +134,23 @@ def test_the_wrap_socket_copy_builds_a_client_context_that_verifies_nothing_by_d
             wrapped.detach()
     with socket.socket() as raw, pytest.raises(ValueError, match="certfile must be specified"):
         namespace["_wrap_socket"](raw, server_side=True)
+
+
+def test_a_coroutine_left_alone_says_why_with_its_line():
+    from evolve.codemods.asyncio_coroutine import AsyncioCoroutine
+
+    source = (
+        "from asyncio import coroutine\n\n\n@coroutine\ndef ready():\n    return True\n\n\n"
+        "@coroutine\ndef tick():\n    yield\n"
+    )
+    codemod = AsyncioCoroutine()
+    found = codemod.declines(ast.parse(source), source, CodemodContext(min_python=(3, 8)))
+    assert [(d.line, d.reason.split(":")[0]) for d in found] == [(5, "not a generator")]
+    module, _ = codemod.transform(cst.parse_module(source), CodemodContext(min_python=(3, 8)))
+    # `tick` is converted; `ready` still needs the import, so it stays.
+    assert module.code == (
+        "import types\nfrom asyncio import coroutine\n\n\n@coroutine\ndef ready():\n    return True\n\n\n"
+        "@types.coroutine\ndef tick():\n    yield\n"
+    )
+    old = codemod.declines(ast.parse(source), source, CodemodContext(min_python=(3, 4)))
+    assert {d.reason for d in old} == {"types.coroutine needs Python 3.5 and the project declares 3.4"}
