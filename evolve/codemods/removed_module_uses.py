@@ -165,7 +165,9 @@ def _shape(recipe: Recipe, expression: ast.expr, parents: dict[int, ast.AST]) ->
     if call.keywords or any(isinstance(a, ast.Starred) for a in call.args):
         return "call" if "{args}" in recipe.template else None
     if recipe.arity is not None and len(call.args) != recipe.arity:
-        return None
+        last = call.args[-1] if call.args else None
+        quoted = isinstance(last, ast.Constant) and last.value is True and len(call.args) == recipe.arity + 1
+        return "with_true" if recipe.with_true and quoted else None
     outer = parents.get(id(call))
     if recipe.statement_only and not isinstance(outer, ast.Expr):
         return None

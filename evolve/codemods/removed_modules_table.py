@@ -26,6 +26,7 @@ class Recipe:
     unpack: int | None = None  # or: only unpacked into this many names (`a, b, c, d = getargspec(f)`)
     fields: tuple[str, ...] = ()  # or: only read through these attributes (`getargspec(f).args`)
     otherwise: str = ""  # why a call outside those shapes is left alone
+    with_true: str = ""  # the template for a call with one more positional argument, the literal `True`
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,8 @@ RECIPES: dict[str, Recipe | Refusal] = {
         (3, 2),
         1,
         ("import html",),
-        otherwise="cgi.escape(s, True) leaves `'` alone where html.escape(s, quote=True) escapes it",
+        otherwise="cgi.escape's `quote` is not a literal True: html.escape(s, quote=True) also escapes `'`",
+        with_true="html.escape({0}, quote=False).replace('\"', '&quot;')",  # exactly cgi.escape(s, True)
     ),
     "cgi.parse_header": Recipe("_parse_header({0})", (2, 7), 1, helper="_parse_header", reference="_parse_header"),
     "cgi.parse_qs": Recipe(

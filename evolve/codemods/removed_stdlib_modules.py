@@ -69,6 +69,10 @@ class RemovedStdlibModules(Codemod):
             "import os\nimport cgi\n\n\ndef page(text):\n    return cgi.escape(text)\n",
             "import html\nimport os\n\n\ndef page(text):\n    return html.escape(text, quote=False)\n",
         ),
+        Example(  # cgi.escape(s, True) escaped `"` but not `'`
+            "import cgi\n\nattribute = cgi.escape(value, True)\n",
+            "import html\n\nattribute = html.escape(value, quote=False).replace('\"', '&quot;')\n",
+        ),
         Example(
             "from distutils.spawn import find_executable\n\ngit = find_executable('git')\n",
             "import shutil\n\ngit = shutil.which('git')\n",
@@ -112,7 +116,7 @@ class RemovedStdlibModules(Codemod):
         # One use without a recipe keeps the module's import, so nothing else in the file changes either.
         "import cgi\n\nform = cgi.FieldStorage()\ntext = cgi.escape(form.getvalue('q'))\n",
         "from distutils.version import LooseVersion\n\nok = LooseVersion(v) >= LooseVersion('1.2')\n",
-        "import cgi\n\nsafe = cgi.escape(text, True)\n",  # html.escape(quote=True) also escapes `'`
+        "import cgi\n\nsafe = cgi.escape(text, quote)\n",  # html.escape(quote=True) also escapes `'`
         "import inspect\n\nspec = inspect.getargspec(f)\n",  # the ArgSpec itself: its `keywords` field is gone
         "import asyncore\n\nasyncore.loop()\n",
         "import sys\nif sys.version_info[0] == 3:\n    from html import escape\nelse:\n    from cgi import escape\n",
@@ -239,7 +243,7 @@ class _Transformer(RecordingTransformer):
 
         for use in found.uses:
             key = (use.line, characters(use.line, use.column), use.end_line, characters(use.end_line, use.end_column))
-            (self.calls if use.kind in ("call", "unpack") else self.references)[key] = use
+            (self.calls if use.kind in ("call", "unpack", "with_true") else self.references)[key] = use
         self.edits: dict[tuple[int, str], ImportEdit] = {(edit.line, edit.local): edit for edit in found.edits}
 
     def _start(self, node: cst.CSTNode) -> tuple[int, int] | None:
@@ -255,7 +259,8 @@ class _Transformer(RecordingTransformer):
         use = self.calls.get(span) if span else None
         if use is None:
             return updated_node
-        new = _render(use.recipe.template, updated_node, self.module)
+        template = use.recipe.with_true if use.kind == "with_true" else use.recipe.template
+        new = _render(template, updated_node, self.module)
         if use.kind == "unpack":  # `a, b, c, d = getargspec(f)`: the first four fields of the longer value
             new = cst.Subscript(
                 new, [cst.SubscriptElement(cst.Slice(lower=None, upper=cst.Integer(str(use.recipe.unpack))))]

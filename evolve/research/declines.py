@@ -66,7 +66,7 @@ def recipe_declines(root: Path, names: Iterable[str], paths: Iterable[str]) -> t
     wanted = list(names)
     declared = min_python(root)
     notes: list[str] = []
-    more = 0
+    more: dict[str, int] = {}  # codemod id -> uses past MAX_DECLINES notes
     listed = list(paths)[:MAX_FILES]
     for codemod_id, cls in sorted(available_codemods().items()):
         if not any(_matches(name, codemod_id, cls.metadata.theme) for name in wanted):
@@ -85,9 +85,11 @@ def recipe_declines(root: Path, names: Iterable[str], paths: Iterable[str]) -> t
                 grouped.setdefault(declined.reason, []).append(f"`{declined.name}` (line {declined.line})")
             for reason, uses in grouped.items():
                 if len(notes) < MAX_DECLINES:
-                    notes.append(f"{codemod_id} leaves {path} alone: {', '.join(uses)}: {reason}")
+                    named = ", ".join(uses[:MAX_LINES]) + (
+                        f" and {len(uses) - MAX_LINES} more" if len(uses) > MAX_LINES else ""
+                    )
+                    notes.append(f"{codemod_id} leaves {path} alone: {named}: {reason}")
                 else:
-                    more += len(uses)
-    if more:
-        notes.append(f"{codemod_id if len(wanted) == 1 else 'the recipes'} leave {plural(more, 'more use')} alone")
+                    more[codemod_id] = more.get(codemod_id, 0) + len(uses)
+    notes += [f"{codemod_id} leaves {plural(count, 'more use')} alone" for codemod_id, count in sorted(more.items())]
     return tuple(notes)
