@@ -312,6 +312,10 @@ def test_a_recipe_that_leaves_a_use_alone_names_the_line_the_reason_and_the_drop
         'copy of the module: declare `legacy-cgi; python_version >= "3.13"`',
     )
     assert recipe_declines(tmp_path, ["deprecations"], ["compat.py"]) == notes  # the theme names it too
+    (tmp_path / "many.py").write_text("import asyncore\n" + "asyncore.loop()\n" * 7)
+    (many,) = recipe_declines(tmp_path, ["removed-stdlib-modules"], ["many.py"])
+    assert many.startswith("removed-stdlib-modules leaves many.py alone: `asyncore.loop` (line 2), ")
+    assert "`asyncore.loop` (line 6) and 2 more: `asyncore` was removed in Python 3.12" in many
     assert recipe_declines(tmp_path, ["collections-abc"], ["compat.py"]) == ()
 
 
