@@ -138,6 +138,28 @@ def _import_bindings(tree: ast.Module, parents: dict[int, ast.AST]) -> tuple[lis
     return found, counts
 
 
+def _other_bindings(tree: ast.Module) -> set[str]:
+    """Names the module binds anywhere other than by a plain `import name`: a variable, a parameter, a function,
+    an alias. A module a recipe imports under such a name would be shadowed (`def page(html): html.escape(...)`)."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.asname for alias in node.names if alias.asname}
+        elif isinstance(node, ast.ImportFrom):
+            found |= {alias.asname or alias.name for alias in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, ast.arg):
+            found.add(node.arg)
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            found.add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            found.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            found |= set(node.names)
+    return found
+
+
 _SURVIVING_NAMES = {"inspect.getargspec", "inspect.formatargspec", "ssl.wrap_socket", "ssl.match_hostname"}
 
 
@@ -220,6 +242,7 @@ def analyse(tree: ast.Module, min_python: tuple[int, int]) -> Analysis:
     """The uses of removed modules and names in `tree`, each rewritten or declined with its reason."""
     parents = _parents(tree)
     bindings, counts = _import_bindings(tree, parents)
+    other = _other_bindings(tree)
     result = Analysis()
     names = {b.local: b for b in bindings if counts.get(b.local, 0) == 1}
     per_module: dict[str, tuple[list[Use], list[Declined], list[ImportEdit]]] = {}
@@ -251,7 +274,9 @@ def analyse(tree: ast.Module, min_python: tuple[int, int]) -> Analysis:
                 declined.append(Declined(binding.statement.lineno, binding.prefix, recipe.otherwise))
             continue
         if whole is not None and isinstance(whole[1], Recipe) and (whole[1].helper or _renames(whole[1])):
-            found = _from_import(binding, whole[1], [parents.get(id(n)) for n in loads.get(local, [])], min_python)
+            found = _from_import(
+                binding, whole[1], [parents.get(id(n)) for n in loads.get(local, [])], min_python, other
+            )
             if isinstance(found, Declined):
                 declined.append(found)
             else:
@@ -289,8 +314,11 @@ def analyse(tree: ast.Module, min_python: tuple[int, int]) -> Analysis:
                 needs = ".".join(map(str, recipe.since))
                 reason = f"its replacement needs Python {needs} and the project declares Python {version}"
                 declined.append(Declined(line, dotted, reason))
-            elif recipe.helper and counts.get(recipe.helper, 0):
+            elif recipe.helper and (counts.get(recipe.helper, 0) or recipe.helper in other):
                 declined.append(Declined(line, dotted, f"the module already defines `{recipe.helper}`"))
+            elif clash := next((name for name in _imported_names(recipe) if name in other), None):
+                reason = f"the module binds `{clash}` to something else, which would hide `import {clash}`"
+                declined.append(Declined(line, dotted, reason))
             else:
                 end = expression.end_lineno or line
                 end_column = expression.end_col_offset or 0
@@ -319,13 +347,18 @@ def analyse(tree: ast.Module, min_python: tuple[int, int]) -> Analysis:
     return result
 
 
+def _imported_names(recipe: Recipe) -> list[str]:
+    """The names a recipe's import lines bind (`import importlib.util` binds `importlib`)."""
+    return [line.split()[1].split(".")[0] for line in recipe.imports]
+
+
 def _renames(recipe: Recipe) -> bool:
     """A pure rename to another module's name (`shlex.quote`), which a `from` import can spell itself."""
     return bool(recipe.reference) and "." in (recipe.reference or "") and not recipe.helper
 
 
 def _from_import(
-    binding: _Binding, recipe: Recipe, parents: list[ast.AST | None], min_python: tuple[int, int]
+    binding: _Binding, recipe: Recipe, parents: list[ast.AST | None], min_python: tuple[int, int], other: set[str]
 ) -> ImportEdit | Declined:
     """`from pipes import quote` -> `from shlex import quote`; `from cgi import parse_header` -> a helper named
     `parse_header` (callers, and modules that import the name from this one, keep working)."""
@@ -338,6 +371,11 @@ def _from_import(
         ):
             reason = recipe.otherwise or f"a call with other arguments than `{recipe.template}` takes"
             return Declined(parent.lineno, binding.prefix, reason)
+    clash = next((name for name in _imported_names(recipe) if name in other), None)
+    if clash:
+        return Declined(
+            line, binding.prefix, f"the module binds `{clash}` to something else, which would hide `import {clash}`"
+        )
     if recipe.helper:
         if min_python < recipe.since:
             needs = ".".join(map(str, recipe.since))

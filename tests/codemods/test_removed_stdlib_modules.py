@@ -154,3 +154,14 @@ def test_a_coroutine_left_alone_says_why_with_its_line():
     )
     # An older declared Python is said once, by the note every codemod gets (evolve/research/declines.py).
     assert codemod.declines(ast.parse(source), source, CodemodContext(min_python=(3, 4))) == []
+
+
+def test_a_module_name_the_file_binds_otherwise_is_not_imported_over_it():
+    """Paste's prints.py has a function named `html`: `import html` would be shadowed by it."""
+    source = "import cgi\n\n\ndef html(v):\n    return cgi.escape(v)\n"
+    assert _declines(source) == [
+        (5, "cgi.escape", "the module binds `html` to something else, which would hide `import html`")
+    ]
+    assert _rewrite(source) == source
+    parameter = "import pipes\n\n\ndef run(shlex):\n    return pipes.quote(shlex)\n"
+    assert _rewrite(parameter) == parameter
