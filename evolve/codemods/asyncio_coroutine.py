@@ -19,7 +19,7 @@ from evolve.codemods.ast_scan import binds_only_module, imported_from
 from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
 from evolve.codemods.cst_edits import RecordingTransformer, dotted_name, run_transformer
 from evolve.codemods.imports import insert_stdlib_import
-from evolve.codemods.removed_module_uses import Declined
+from evolve.codemods.removed_module_uses import Declined, other_bindings
 
 ID = "asyncio-coroutine"
 TYPES_COROUTINE = (3, 5)
@@ -63,6 +63,7 @@ def _judge(tree: ast.Module, min_python: tuple[int, int]) -> _Verdict:
     if not names:
         return _Verdict((), (), names)
     converted, declined = [], []
+    shadowed = "types" in other_bindings(tree)  # `import types` would be hidden by the module's own `types`
     for function in ast.walk(tree):
         if not isinstance(function, ast.FunctionDef) or not any(_name_of(d) in names for d in function.decorator_list):
             continue
@@ -72,6 +73,9 @@ def _judge(tree: ast.Module, min_python: tuple[int, int]) -> _Verdict:
             declined.append(
                 Declined(function.lineno, label, f"types.coroutine needs Python 3.5 and the project declares {version}")
             )
+        elif shadowed:
+            reason = "the module binds `types` to something else, which would hide `import types`"
+            declined.append(Declined(function.lineno, label, reason))
         elif not _is_generator(function):
             reason = (
                 "not a generator: asyncio.coroutine wrapped it into one, which `async def` matches only where no "

@@ -138,7 +138,7 @@ def _import_bindings(tree: ast.Module, parents: dict[int, ast.AST]) -> tuple[lis
     return found, counts
 
 
-def _other_bindings(tree: ast.Module) -> set[str]:
+def other_bindings(tree: ast.Module) -> set[str]:
     """Names the module binds anywhere other than by a plain `import name`: a variable, a parameter, a function,
     an alias. A module a recipe imports under such a name would be shadowed (`def page(html): html.escape(...)`)."""
     found: set[str] = set()
@@ -242,7 +242,7 @@ def analyse(tree: ast.Module, min_python: tuple[int, int]) -> Analysis:
     """The uses of removed modules and names in `tree`, each rewritten or declined with its reason."""
     parents = _parents(tree)
     bindings, counts = _import_bindings(tree, parents)
-    other = _other_bindings(tree)
+    other = other_bindings(tree)
     result = Analysis()
     names = {b.local: b for b in bindings if counts.get(b.local, 0) == 1}
     per_module: dict[str, tuple[list[Use], list[Declined], list[ImportEdit]]] = {}

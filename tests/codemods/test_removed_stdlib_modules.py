@@ -165,3 +165,12 @@ def test_a_module_name_the_file_binds_otherwise_is_not_imported_over_it():
     assert _rewrite(source) == source
     parameter = "import pipes\n\n\ndef run(shlex):\n    return pipes.quote(shlex)\n"
     assert _rewrite(parameter) == parameter
+
+
+def test_a_coroutine_module_with_its_own_types_name_is_left_alone():
+    from evolve.codemods.asyncio_coroutine import AsyncioCoroutine
+
+    source = "import asyncio\n\ntypes = ('a', 'b')\n\n\n@asyncio.coroutine\ndef f():\n    yield from g()\n"
+    codemod = AsyncioCoroutine()
+    assert codemod.transform(cst.parse_module(source), CodemodContext())[0].code == source
+    assert "hide `import types`" in codemod.declines(ast.parse(source), source, CodemodContext())[0].reason
