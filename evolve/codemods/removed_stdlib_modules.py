@@ -67,7 +67,7 @@ class RemovedStdlibModules(Codemod):
         ),
         Example(
             "import os\nimport cgi\n\n\ndef page(text):\n    return cgi.escape(text)\n",
-            "import html\nimport os\n\n\ndef page(text):\n    return html.escape(text, quote=False)\n",
+            "import os\nimport html\n\n\ndef page(text):\n    return html.escape(text, quote=False)\n",
         ),
         Example(  # cgi.escape(s, True) escaped `"` but not `'`
             "import cgi\n\nattribute = cgi.escape(value, True)\n",
@@ -143,11 +143,12 @@ class RemovedStdlibModules(Codemod):
             return module, []
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         transformer = _Transformer(ID, context, found, wrapper.resolve(PositionProvider), module)
+        # A top-level import line that goes entirely takes the first import the new spellings need, in place.
+        transformer.pending = sorted(found.imports - _module_imports(tree))
         new_module, changes = run_transformer(wrapper.module, transformer)
         if not changes:
             return module, []
-        existing = _module_imports(tree)
-        for line in sorted(found.imports - existing):
+        for line in transformer.pending:
             new_module = insert_stdlib_import(new_module, line)
         if found.helpers:
             new_module = _add_helpers(new_module, found.helpers)
@@ -233,6 +234,8 @@ class _Transformer(RecordingTransformer):
         super().__init__(codemod_id, context)
         self.positions = positions
         self.module = module
+        self.pending: list[str] = []
+        self.blocks = 0  # how deep in indented blocks: 0 is the module's top level
         self.calls: dict[tuple[int, int, int, int], Use] = {}
         self.references: dict[tuple[int, int, int, int], Use] = {}
         lines = module.code.splitlines()
@@ -329,14 +332,20 @@ class _Transformer(RecordingTransformer):
         if body:
             statements.append(updated_node.with_changes(body=body))
         statements += replaced
+        if not statements and self.pending and self.blocks == 0:
+            return cst.parse_statement(self.pending.pop(0)).with_changes(leading_lines=updated_node.leading_lines)
         if not statements:
             return cst.RemoveFromParent()
         statements[0] = statements[0].with_changes(leading_lines=updated_node.leading_lines)
         return cst.FlattenSentinel(statements)
 
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.blocks += 1
+
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
     ) -> cst.IndentedBlock:
+        self.blocks -= 1
         if updated_node.body:
             return updated_node
         return updated_node.with_changes(body=[cst.SimpleStatementLine(body=[cst.Pass()])])
