@@ -89,10 +89,10 @@ class Settings(BaseSettings):
     # Test environments (built per repository with uv in the sandbox; kept under <data_dir>/envs).
     env_max_bytes: int = 5 * 1024**3  # size cap of the environment store; least recently used evicted first
     install_network: bool = True  # False: environments install offline, from the uv cache only
-    # Research runs base's suite on the newest declared and oldest supported Python first (issue 18); off by default
-    # in the App until an operator has the build time for two more environments per repository.
-    base_suites: bool = False
-    # Research samples mutants over each repository's most important functions and lists the test gaps on the
+    # Research runs base's suite on the newest declared and oldest supported Python first (issue 18), as the CLI
+    # does: red tests are planned first. `false` turns it off; `base_suites_seconds` caps the time those runs take.
+    base_suites: bool = True
+    base_suites_seconds: float = Field(900.0, gt=0)
     # dashboard and the status pages (issue 21): one suite run with per-test coverage plus
     # `research.test_gaps.budget_seconds` of mutants per run, so off until an operator turns it on.
     test_gaps: bool = False

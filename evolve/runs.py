@@ -41,6 +41,9 @@ class RunOptions:
     # Research samples mutants over the functions that matter most and reports the test gaps they show
     # (`research.test_gaps`; `evolve plan|run --test-gaps`, the App's runs when its operator turns it on).
     test_gaps: bool = False
+    # The time those base runs may take together (environments and suites; None: each suite's own timeout only):
+    # a Python left when it is spent is not run, and the plan says so.
+    base_suites_seconds: float | None = None
     llm: bool = False  # ask for the LLM stage (needs ANTHROPIC_API_KEY)
     branch_prefix: str = "evolve"
     base_ref: str = "HEAD"

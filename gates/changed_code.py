@@ -51,3 +51,31 @@ def both(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="evolve-check") as pool:
         one, two = pool.submit(first), pool.submit(second)
         return one.result(), two.result()
+
+
+# A function a change adds whole is held to this complexity on its own (the complexity gate's default threshold).
+SIMPLE_FUNCTION = 10
+
+
+def adds_only_simple_functions(before: FileMetrics, after: FileMetrics, limit: int = SIMPLE_FUNCTION) -> bool:
+    """Whether a change kept every function of the file as complex as it was and only added whole functions, each
+    at most `limit` complex (a private copy of a function Python removed, a small helper): the existing code is no
+    harder to follow, so the file's averages do not judge it; the new functions are judged on their own."""
+
+    def keyed(metrics: FileMetrics) -> dict[tuple[str, int], int]:
+        seen: dict[str, int] = {}
+        found = {}
+        for function in sorted(metrics.functions, key=lambda f: f.line):
+            number = seen.get(function.qualname, 0)
+            seen[function.qualname] = number + 1
+            found[(function.qualname, number)] = function.complexity
+        return found
+
+    old, new = keyed(before), keyed(after)
+    added = set(new) - set(old)
+    return (
+        bool(added)
+        and set(old) <= set(new)
+        and all(new[key] == complexity for key, complexity in old.items())
+        and all(new[key] <= limit for key in added)
+    )

@@ -11,7 +11,7 @@ from evolve.findings import FileMetrics, ScanResult
 from evolve.gate_api import GateContext
 from evolve.results import Failed, GateResult, Metric, Passed
 from evolve.wording import plural
-from gates.changed_code import files_in, listing, mean, number
+from gates.changed_code import SIMPLE_FUNCTION, adds_only_simple_functions, files_in, listing, mean, number
 from gates.scan_gate import ScanGate
 
 # MI moves a little with any edit (one more operand, one line less); smaller moves are noise, not a regression.
@@ -79,12 +79,13 @@ def maintainability_regressions(
         old = before[path].maintainability if path in before else None
         if old is not None and new < old and is_neutral_change(before[path], metrics):
             continue
+        added = old is not None and adds_only_simple_functions(before[path], metrics)
         if old is None:
             if new < floor:
                 problems[path] = f"new file with MI {number(new)} below the floor {number(floor)}"
         elif old >= floor > new:
             problems[path] = f"MI {number(old)} -> {number(new)} falls below the floor {number(floor)}"
-        elif new < old - MI_EPSILON:
+        elif new < old - MI_EPSILON and not added:
             problems[path] = f"MI {number(old)} -> {number(new)}"
     return problems
 
@@ -134,6 +135,11 @@ def allowed_drops(
         drop = f"MI {number(old, 2)} -> {number(new, 2)} (-{number(round(old, 2) - round(new, 2), 2)})"
         if path in documentation_only:
             allowed[path] = f"{drop}: only docstrings changed (radon counts them as code)"
+        elif adds_only_simple_functions(before[path], metrics):
+            allowed[path] = (
+                f"{drop}: the change only adds whole functions, each at most {SIMPLE_FUNCTION} complex, and leaves the "
+                "existing ones as they were"
+            )
         elif is_neutral_change(before[path], metrics):
             allowed[path] = (
                 f"{drop}: a neutral change (at most {NEUTRAL_SLOC_SLACK} more source line, no more complexity)"

@@ -112,6 +112,7 @@ def run_options(
         operator=ctx.settings.operator,
         base_suites=ctx.settings.base_suites,
         test_gaps=ctx.settings.test_gaps,
+        base_suites_seconds=ctx.settings.base_suites_seconds,
         ci_feedback=ci_feedback(run),
         surface="app",
     )

@@ -90,6 +90,15 @@ class Occurrence:
     description: str
 
 
+@dataclass(frozen=True)
+class Declined:
+    """A place a codemod leaves alone on purpose: its line, the name used there, and why (said in the plan)."""
+
+    line: int
+    name: str
+    reason: str
+
+
 class Codemod(ABC, Generic[SettingsT]):
     """Base class of codemods. Subclasses set `metadata`, `examples`, `valid` and implement two methods.
 
@@ -136,7 +145,7 @@ class Codemod(ABC, Generic[SettingsT]):
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
         """Return the rewritten module and the changes made. Must preserve behaviour and formatting."""
 
-    def declines(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
-        """Places this codemod leaves alone on purpose, each naming its reason in `description` (said in the plan
-        when the codemod is asked for by `--focus` or by a red test, so no refusal is silent). None by default."""
+    def declines(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Declined]:
+        """Places this codemod leaves alone on purpose, each with its reason (the plan lists them when the codemod is
+        focused, planned or a red test's recipe, so no refusal is silent). None by default."""
         return []

@@ -91,7 +91,8 @@ class CollectionsAbc(Codemod):
         risk="low",
         benefit="defect",
         lint_codes=("UP035",),
-        min_target_python=(2, 7),
+        # The fallback form is plain Python 2 syntax; before 2.6 (no ABCs at all) it fails where the old spelling did.
+        min_target_python=(2, 0),
         review_guidance="The classes are the same objects, moved: `collections.abc.Mapping is` what "
         "`collections.Mapping` was. Imports inside try/except ImportError fallbacks are left as they are. Where the "
         "project declares Python 2, the new imports fall back to `collections` on ImportError.",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from evolve.codemods.ast_scan import bound_names, walk_with_symbol
-from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
+from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Declined, Example, Occurrence
 from evolve.codemods.cst_edits import RecordingTransformer, run_transformer
 from evolve.codemods.python2_scan import char_columns, char_position, cst_nodes_at
 
@@ -379,18 +379,13 @@ class OpenBinaryMode(Codemod):
             if site.reason is None
         ]
 
-    def declines(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
+    def declines(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Declined]:
         """Binary data opened as text that is left alone, with the reason."""
         if "open(" not in source:
             return []
         return [
-            Occurrence(
-                site.node.lineno,
-                site.node.end_lineno or site.node.lineno,
-                symbol,
-                f"`open` left in text mode: {site.reason}",
-            )
-            for site, symbol in find_sites(tree)
+            Declined(site.node.lineno, "open", f"left in text mode: {site.reason}")
+            for site, _ in find_sites(tree)
             if site.reason is not None
         ]
 

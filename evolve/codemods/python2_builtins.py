@@ -19,7 +19,7 @@ import ast
 import libcst as cst
 
 from evolve.codemods.ast_scan import bound_names, walk_with_symbol
-from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
+from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Declined, Example, Occurrence
 from evolve.codemods.cst_edits import RecordingTransformer, run_transformer
 from evolve.codemods.imports import insert_stdlib_import
 from evolve.codemods.python2_scan import (
@@ -142,19 +142,18 @@ class Python2Builtins(Codemod):
             for node, symbol in _renamed(tree, context)
         ]
 
-    def declines(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
+    def declines(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Declined]:
         """Under a declared Python 2, the names whose Python 3 spelling means something else there."""
         if not declared_python2(context.min_python) or not any(name in source for name in REMOVED):
             return []
         return [
-            Occurrence(
+            Declined(
                 node.lineno,
-                node.end_lineno or node.lineno,
-                symbol,
-                f"`{node.id}` left alone: the project declares Python {version_text(context.min_python)}, where "
-                f"`{BUILTINS[node.id]}` is not the same",
+                node.id,
+                f"the project declares Python {version_text(context.min_python)}, where `{BUILTINS[node.id]}` is "
+                "not the same",
             )
-            for node, symbol in unguarded_uses(tree)
+            for node, _ in unguarded_uses(tree)
             if node.id not in SAME_ON_PYTHON2
         ]
 

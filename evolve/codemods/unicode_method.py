@@ -18,7 +18,7 @@ import ast
 
 import libcst as cst
 
-from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
+from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Declined, Example, Occurrence
 from evolve.codemods.cst_edits import RecordingTransformer, run_transformer
 
 ID = "unicode-method"
@@ -161,15 +161,12 @@ class UnicodeMethod(Codemod):
             for node, _ in change
         ]
 
-    def declines(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
+    def declines(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Declined]:
         """Classes with `__unicode__` left alone, with the reason."""
         if UNICODE not in source:
             return []
         _, declined = _classes(tree)
-        return [
-            Occurrence(node.lineno, node.lineno, node.name, f"`{node.name}.__unicode__` left alone: {why}")
-            for node, why in declined
-        ]
+        return [Declined(node.lineno, f"{node.name}.__unicode__", why) for node, why in declined]
 
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
         """Rename `__unicode__`, dropping a `__str__` that only delegated to it."""

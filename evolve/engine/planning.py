@@ -123,14 +123,16 @@ def plan_from_scan(
     )
     if suites is not None:
         plan = replace(plan, base_suites=suites.lines(), notes=plan.notes + suites.unfixable())
-    from evolve.research.declines import focus_declines
+    from evolve.research.declines import focus_declines, recipe_declines
 
     asked = [request.focus] if request.focus and catalog.knows_focus(request.focus) else []
     asked += sorted({codemod for codemod, _ in red if codemod not in plan.codemod_ids and codemod not in asked})
     asked += sorted(codemod for codemod in plan.codemod_ids if codemod not in asked)  # places the plan's own left
     declined: dict[str, None] = {}
-    for name in asked:  # a recipe or focus that declines (the declared Python, or places it refused) says so
+    for name in asked:  # a recipe or focus that declines for the declared Python says so, with the lines
         declined.update(dict.fromkeys(focus_declines(Path(scan.root), name, [f.path for f in scan.files])))
+    # What the focus, a red test's recipe or a planned codemod leaves alone on purpose: each use, its line and reason.
+    declined.update(dict.fromkeys(recipe_declines(Path(scan.root), asked, [f.path for f in scan.files])))
     plan = replace(plan, notes=plan.notes + tuple(note for note in declined if note not in plan.notes))
     return replace(plan, notes=plan.notes + allowed.notes) if allowed.dropped else plan
 
@@ -190,7 +192,7 @@ def base_suites(
         return None
     from evolve.research.base_suites import research_suites
 
-    return research_suites(tree, base_sha, config, options.environment, progress)
+    return research_suites(tree, base_sha, config, options.environment, progress, budget=options.base_suites_seconds)
 
 
 def with_suite_installs(config: EvolveConfig, suites: BaseSuites | None) -> EvolveConfig:

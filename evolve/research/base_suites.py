@@ -9,6 +9,7 @@ declaring; the run that follows uses the same installs.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,6 +39,7 @@ from evolve.suites.startup import cannot_start_reason
 from evolve.wording import plural
 
 Progress = Callable[[str, int, int], None]
+MIN_SUITE_SECONDS = 10.0  # a Python left with less of the time budget than this is not started
 MAX_INSTALLS = 3  # modules installed, one at a time, for a suite to start
 TRACEBACK_LIMIT = 4000
 _BLOCK = re.compile(r"^____ (?P<id>.+?) ____$", re.M)
@@ -232,6 +234,7 @@ class SuiteResearch:
         settings: EnvironmentSettings,
         progress: Progress | None = None,
         cache: BaseResultsCache | None = None,
+        budget: float | None = None,
     ) -> None:
         self.tree = Path(tree)
         self.base_sha = base_sha
@@ -240,6 +243,12 @@ class SuiteResearch:
         self.progress = progress or (lambda step, done, total: None)
         self.cache = cache or BaseResultsCache()
         self._paths: list[str] | None = None
+        self.budget = budget  # seconds all of base's runs may take together (None: each suite's own timeout)
+        self._deadline = time.monotonic() + budget if budget is not None else None
+
+    def _remaining(self) -> float | None:
+        """Seconds left of the budget (None: no budget)."""
+        return None if self._deadline is None else self._deadline - time.monotonic()
 
     def python_files(self) -> list[str]:
         """The tree's Python files (listed once)."""
@@ -275,6 +284,11 @@ class SuiteResearch:
         installed: list[str] = []
         for number, (python, role) in enumerate(targets):
             self.progress("base suites", number, len(targets))
+            remaining = self._remaining()
+            if remaining is not None and remaining < MIN_SUITE_SECONDS:
+                spent = f"the time for base's suites ({self.budget:g} s, EVOLVE_BASE_SUITES_SECONDS) was spent"
+                runs.append(SuiteOnPython(python or "?", role, note=spent))
+                continue
             outcome = self._one(python, role, installed)
             installed.extend(name for name in outcome.installed if name not in installed)
             runs.append(outcome)
@@ -340,7 +354,9 @@ class SuiteResearch:
         cached = self.cache.load(key)
         if cached is not None:
             return cached, True
-        run = run_test_suite(self.tree, config, with_coverage=False, environment=environment)
+        remaining = self._remaining()
+        timeout = None if remaining is None else max(1.0, min(float(config.gates.tests.timeout), remaining))
+        run = run_test_suite(self.tree, config, with_coverage=False, environment=environment, timeout=timeout)
         self.cache.store(key, run)
         return run, False
 
@@ -367,9 +383,11 @@ def research_suites(
     settings: EnvironmentSettings,
     progress: Progress | None = None,
     cache: BaseResultsCache | None = None,
+    budget: float | None = None,
 ) -> BaseSuites:
-    """Base's suite on the newest declared and the oldest supported Python: failing tests, causes, installs."""
-    return SuiteResearch(tree, base_sha, config, settings, progress, cache).run()
+    """Base's suite on the newest declared and the oldest supported Python: failing tests, causes, installs;
+    all of it within `budget` seconds when given."""
+    return SuiteResearch(tree, base_sha, config, settings, progress, cache, budget).run()
 
 
 @dataclass(frozen=True)

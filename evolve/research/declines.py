@@ -1,38 +1,30 @@
-"""Why a codemod leaves code alone, said with the lines, never silently: the project declares a Python older than
-its rewrite needs (the lines it would have changed, its detector run as if the project supported that Python), or
-the codemod declined places itself (`Codemod.declines`: a file object also used as text, a name whose Python 3
-spelling means something else on a declared Python 2)."""
+"""Why a focused codemod found nothing: the project declares a Python older than its rewrite needs. Said with the
+lines it would have changed (its detector run as if the project supported that Python), never silently. And the
+uses a codemod with a `declines` method leaves alone on purpose (no recipe keeps the behaviour), each with its line
+and reason."""
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from evolve.codemods.base import CodemodContext
 from evolve.research.codemod_findings import min_python
+from evolve.wording import plural
 
 MAX_FILES = 500
 MAX_LINES = 5
+MAX_DECLINES = 12
 
 
 def _version(version: tuple[int, int]) -> str:
     return ".".join(map(str, version))
 
 
-def _parsed(root: Path, paths: list[str]) -> Iterator[tuple[str, str, ast.Module]]:
-    for path in paths:
-        try:
-            source = (Path(root) / path).read_text(encoding="utf-8")
-            yield path, source, ast.parse(source)
-        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-            continue
-
-
 def focus_declines(root: Path, focus: str, paths: Iterable[str]) -> tuple[str, ...]:
-    """For each codemod `focus` names (its id or its theme) that declines: one line naming the reason and the first
-    places (the declared Python is too old for its rewrite, or the places it declined itself, each with its reason)."""
-    from evolve.codemods.base import Codemod
+    """For each codemod `focus` names (its id or its theme) that declines because of the declared Python: one
+    line naming the reason and the first places it would otherwise change."""
     from evolve.codemods.registry import available_codemods
 
     declared = min_python(root)
@@ -40,23 +32,16 @@ def focus_declines(root: Path, focus: str, paths: Iterable[str]) -> tuple[str, .
     listed = list(paths)[:MAX_FILES]
     for codemod_id, cls in sorted(available_codemods().items()):
         metadata = cls.metadata
-        if focus not in (codemod_id, metadata.theme):
+        if focus not in (codemod_id, metadata.theme) or declared >= metadata.min_target_python:
             continue
         codemod = cls()
-        if declared >= metadata.min_target_python:
-            if type(codemod).declines is Codemod.declines:
-                continue
-            refusals: list[str] = []
-            for path, source, tree in _parsed(root, listed):
-                context = CodemodContext(path=path, min_python=declared)
-                refusals += [f"{path}:{o.line}: {o.description}" for o in codemod.declines(tree, source, context)]
-                if len(refusals) >= MAX_LINES:
-                    break
-            if refusals:
-                notes.append(f"{codemod_id} declines {'; '.join(refusals[:MAX_LINES])}")
-            continue
         places: list[str] = []
-        for path, source, tree in _parsed(root, listed):
+        for path in listed:
+            try:
+                source = (Path(root) / path).read_text(encoding="utf-8")
+                tree = ast.parse(source)
+            except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+                continue
             context = CodemodContext(path=path, min_python=metadata.min_target_python)
             places += [f"{path}:{o.line}" for o in codemod.detect(tree, source, context)]
             if len(places) >= MAX_LINES:
@@ -66,4 +51,45 @@ def focus_declines(root: Path, focus: str, paths: Iterable[str]) -> tuple[str, .
                 f"{codemod_id} declines: the project declares Python {_version(declared)}, and its rewrite needs "
                 f"{_version(metadata.min_target_python)} (it would change {', '.join(places[:MAX_LINES])})"
             )
+    return tuple(notes)
+
+
+def _matches(focus: str, codemod_id: str, theme: str) -> bool:
+    return focus in (codemod_id, theme)
+
+
+def recipe_declines(root: Path, names: Iterable[str], paths: Iterable[str]) -> tuple[str, ...]:
+    """For each codemod `names` names (id or theme) that explains what it leaves alone (`declines`): one line per
+    use it declines, `path:line`, the name and the reason; at most MAX_DECLINES, then how many more."""
+    from evolve.codemods.registry import available_codemods
+
+    wanted = list(names)
+    declared = min_python(root)
+    notes: list[str] = []
+    more: dict[str, int] = {}  # codemod id -> uses past MAX_DECLINES notes
+    listed = list(paths)[:MAX_FILES]
+    for codemod_id, cls in sorted(available_codemods().items()):
+        if not any(_matches(name, codemod_id, cls.metadata.theme) for name in wanted):
+            continue
+        explain = getattr(cls(), "declines", None)
+        if explain is None:
+            continue
+        for path in listed:
+            try:
+                source = (Path(root) / path).read_text(encoding="utf-8")
+                tree = ast.parse(source)
+            except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+                continue
+            grouped: dict[str, list[str]] = {}  # one line per reason in a file, naming each use and its line
+            for declined in explain(tree, source, CodemodContext(path=path, min_python=declared)):
+                grouped.setdefault(declined.reason, []).append(f"`{declined.name}` (line {declined.line})")
+            for reason, uses in grouped.items():
+                if len(notes) < MAX_DECLINES:
+                    named = ", ".join(uses[:MAX_LINES]) + (
+                        f" and {len(uses) - MAX_LINES} more" if len(uses) > MAX_LINES else ""
+                    )
+                    notes.append(f"{codemod_id} leaves {path} alone: {named}: {reason}")
+                else:
+                    more[codemod_id] = more.get(codemod_id, 0) + len(uses)
+    notes += [f"{codemod_id} leaves {plural(count, 'more use')} alone" for codemod_id, count in sorted(more.items())]
     return tuple(notes)

@@ -41,8 +41,8 @@ REMOVED: tuple[RemovedName, ...] = (
         for alias, new in _UNITTEST_ALIASES.items()
     ),
     # 3.8
-    RemovedName("time", "clock", (3, 8), "time.perf_counter() or time.process_time()", "removed-stdlib-names"),
-    RemovedName("cgi", "escape", (3, 8), "html.escape(s, quote=False)", "removed-stdlib-names"),
+    RemovedName("time", "clock", (3, 8), "time.perf_counter() or time.process_time(), whichever it measured"),
+    RemovedName("cgi", "escape", (3, 8), "html.escape(s, quote=False)", "removed-stdlib-modules"),
     RemovedName("platform", "linux_distribution", (3, 8), "the `distro` package"),
     RemovedName("platform", "dist", (3, 8), "the `distro` package"),
     RemovedName("os", "errno", (3, 7), "import errno"),
@@ -59,30 +59,32 @@ REMOVED: tuple[RemovedName, ...] = (
     RemovedName("sys", "getcheckinterval", (3, 9), "sys.getswitchinterval"),
     RemovedName("sys", "setcheckinterval", (3, 9), "sys.setswitchinterval"),
     RemovedName("xml.etree", "cElementTree", (3, 9), "xml.etree.ElementTree", "removed-stdlib-names"),
-    RemovedName("HTMLParser", "unescape", (3, 9), "html.unescape", "removed-stdlib-names"),
+    RemovedName("HTMLParser", "unescape", (3, 9), "html.unescape"),
     # 3.10
     RemovedName("formatter", "", (3, 10), "nothing: vendor the module"),
     RemovedName("parser", "", (3, 10), "ast"),
     RemovedName("symbol", "", (3, 10), "ast"),
     # 3.11
-    RemovedName("inspect", "getargspec", (3, 11), "inspect.getfullargspec or inspect.signature"),
-    RemovedName("inspect", "formatargspec", (3, 11), "str(inspect.signature(f))"),
+    RemovedName(
+        "inspect", "getargspec", (3, 11), "inspect.getfullargspec or inspect.signature", "removed-stdlib-modules"
+    ),
+    RemovedName("inspect", "formatargspec", (3, 11), "str(inspect.signature(f))", "removed-stdlib-modules"),
     RemovedName("inspect", "getmoduleinfo", (3, 11), "inspect.getmodulename"),
-    RemovedName("asyncio", "coroutine", (3, 11), "`async def`"),
+    RemovedName("asyncio", "coroutine", (3, 11), "`async def`", "asyncio-coroutine"),
     RemovedName("binascii", "a2b_hqx", (3, 11), "nothing"),
     RemovedName("gettext", "lgettext", (3, 11), "gettext.gettext"),
     # 3.12
-    RemovedName("distutils", "", (3, 12), "setuptools, packaging, sysconfig or shutil"),
-    RemovedName("imp", "", (3, 12), "importlib"),
-    RemovedName("asynchat", "", (3, 12), "asyncio"),
-    RemovedName("asyncore", "", (3, 12), "asyncio"),
-    RemovedName("smtpd", "", (3, 12), "aiosmtpd"),
+    RemovedName("distutils", "", (3, 12), "setuptools, packaging, sysconfig or shutil", "removed-stdlib-modules"),
+    RemovedName("imp", "", (3, 12), "importlib", "removed-stdlib-modules"),
+    RemovedName("asynchat", "", (3, 12), "asyncio", "removed-stdlib-modules"),
+    RemovedName("asyncore", "", (3, 12), "asyncio", "removed-stdlib-modules"),
+    RemovedName("smtpd", "", (3, 12), "aiosmtpd", "removed-stdlib-modules"),
     RemovedName("configparser", "SafeConfigParser", (3, 12), "configparser.ConfigParser", "removed-stdlib-names"),
     RemovedName("ConfigParser", "readfp", (3, 12), "ConfigParser.read_file", "removed-stdlib-names"),
     RemovedName("RawConfigParser", "readfp", (3, 12), "RawConfigParser.read_file", "removed-stdlib-names"),
     RemovedName("SafeConfigParser", "readfp", (3, 12), "ConfigParser.read_file", "removed-stdlib-names"),
-    RemovedName("ssl", "wrap_socket", (3, 12), "ssl.SSLContext.wrap_socket"),
-    RemovedName("ssl", "match_hostname", (3, 12), "the SSL context's hostname check"),
+    RemovedName("ssl", "wrap_socket", (3, 12), "ssl.SSLContext.wrap_socket", "removed-stdlib-modules"),
+    RemovedName("ssl", "match_hostname", (3, 12), "the SSL context's hostname check", "removed-stdlib-modules"),
     RemovedName("locale", "format", (3, 12), "locale.format_string", "removed-stdlib-names"),
     RemovedName("pkgutil", "ImpImporter", (3, 12), "importlib"),
     RemovedName(
@@ -94,7 +96,7 @@ REMOVED: tuple[RemovedName, ...] = (
     RemovedName("unittest", "getTestCaseNames", (3, 13), "unittest.TestLoader().getTestCaseNames"),
     # 3.13 (PEP 594)
     *(
-        RemovedName(module, "", (3, 13), "a maintained replacement (PEP 594)")
+        RemovedName(module, "", (3, 13), "a maintained replacement (PEP 594)", "removed-stdlib-modules")
         for module in [
             "aifc",
             "audioop",

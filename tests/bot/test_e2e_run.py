@@ -118,5 +118,6 @@ def test_plan_replies_with_the_plan_and_changes_nothing(bot_world: BotWorld) -> 
     payload = bot_world.comment("alice", "/evolve plan")
     reply = bot_world.fake.comments(bot_world.repo, payload["issue"]["number"])[-1]
     assert reply.startswith("Here is what the next run would do")
+    assert "**Base's test suite:**" in reply  # the App runs base's suites first by default, as the CLI does
     assert not bot_world.repo.pulls
     assert not [r for r in bot_world.fake.requests if r.path.endswith("git-receive-pack")]

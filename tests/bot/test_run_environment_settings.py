@@ -26,3 +26,12 @@ def test_each_installation_has_its_own_cache_and_each_repository_its_own_environ
 def test_test_network_follows_the_operator(tmp_path):
     settings = Settings(data_dir=tmp_path, operator=OperatorLimits(tests_network=True))
     assert environment_settings(settings, 1, 1).tests_network is True
+
+
+def test_the_app_runs_base_suites_first_by_default_within_a_time_budget(tmp_path, monkeypatch):
+    settings = Settings(data_dir=tmp_path)
+    assert settings.base_suites is True and settings.base_suites_seconds == 900
+    monkeypatch.setenv("EVOLVE_BASE_SUITES", "false")
+    monkeypatch.setenv("EVOLVE_BASE_SUITES_SECONDS", "120")
+    operator = Settings(data_dir=tmp_path)
+    assert operator.base_suites is False and operator.base_suites_seconds == 120

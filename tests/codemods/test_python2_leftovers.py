@@ -19,7 +19,7 @@ PY38 = CodemodContext(path="pkg/module.py", min_python=(3, 8))
 
 
 def _declines(codemod, source: str, context: CodemodContext = PY38) -> list[str]:
-    return [f"{o.line}: {o.description}" for o in codemod.declines(ast.parse(source), source, context)]
+    return [f"{o.line}: `{o.name}`: {o.reason}" for o in codemod.declines(ast.parse(source), source, context)]
 
 
 def test_a_project_that_declares_python_2_gets_only_the_rename_that_means_the_same_there():
@@ -27,8 +27,8 @@ def test_a_project_that_declares_python_2_gets_only_the_rename_that_means_the_sa
     assert_codemod(Python2Builtins(), source, "for i in range(3):\n    print(unicode(i), long(i))\n", PY27)
     notes = _declines(Python2Builtins(), source, PY27)
     assert notes == [
-        "2: `unicode` left alone: the project declares Python 2.7, where `str` is not the same",
-        "2: `long` left alone: the project declares Python 2.7, where `int` is not the same",
+        "2: `unicode`: the project declares Python 2.7, where `str` is not the same",
+        "2: `long`: the project declares Python 2.7, where `int` is not the same",
     ]
     assert _declines(Python2Builtins(), source, PY38) == []  # Python 3 only: everything is renamed
 
@@ -59,12 +59,10 @@ def test_a_class_whose_str_does_more_is_declined_with_the_reason():
         "class A:\n    def __unicode__(self):\n        return 'a'\n\n    def __str__(self):\n        return 'A: a'\n"
     )
     assert_unchanged(UnicodeMethod(), source)
-    assert _declines(UnicodeMethod(), source) == [
-        "1: `A.__unicode__` left alone: its `__str__` does more than call `__unicode__`"
-    ]
+    assert _declines(UnicodeMethod(), source) == ["1: `A.__unicode__`: its `__str__` does more than call `__unicode__`"]
     called = "class B:\n    def __unicode__(self):\n        return 'b'\n\nprint(B().__unicode__())\n"
     assert _declines(UnicodeMethod(), called) == [
-        "1: `B.__unicode__` left alone: the module names `__unicode__` elsewhere (line 5)"
+        "1: `B.__unicode__`: the module names `__unicode__` elsewhere (line 5)"
     ]
 
 
@@ -77,10 +75,12 @@ def test_a_file_object_also_used_as_text_is_declined_with_the_line():
         "        return version, pickle.load(f)\n"
     )
     assert_unchanged(OpenBinaryMode(), source)
-    assert _declines(OpenBinaryMode(), source) == ["4: `open` left in text mode: `f`: its `.readline` is used (line 5)"]
+    assert _declines(OpenBinaryMode(), source) == [
+        "4: `open`: left in text mode: `f`: its `.readline` is used (line 5)"
+    ]
     encoded = "import pickle\n\ndata = pickle.load(open(p, encoding='latin-1'))\n"
     assert _declines(OpenBinaryMode(), encoded) == [
-        "3: `open` left in text mode: the call names a text-only option (encoding, errors, newline)"
+        "3: `open`: left in text mode: the call names a text-only option (encoding, errors, newline)"
     ]
 
 

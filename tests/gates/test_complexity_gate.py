@@ -90,3 +90,15 @@ def test_gate_uses_threshold_from_settings():
     head = scan_of(file_metrics("a.py", functions=[("f", 4), ("g", 4)]))
     assert ComplexityGate(ComplexityGateConfig(threshold=3)).judge(base, head, ["a.py"]).status == "failed"
     assert ComplexityGate().judge(base, head, ["a.py"]).status == "passed"
+
+
+def test_a_change_that_only_adds_simple_functions_is_judged_by_them_not_by_the_average():
+    """A private copy of a function Python removed (`strtobool`): the existing code stays as it was."""
+    base = scan_of(file_metrics("a.py", functions=[("f", 1), ("g", 2)]))
+    head = scan_of(file_metrics("a.py", functions=[("_strtobool", 3), ("f", 1), ("g", 2)]))
+    result = judge_complexity(base, head, ["a.py"], threshold=10)
+    assert result.status == "passed" and "only adds whole functions" in result.summary
+    changed = scan_of(file_metrics("a.py", functions=[("_strtobool", 3), ("f", 2), ("g", 2)]))
+    assert judge_complexity(base, changed, ["a.py"], threshold=10).status == "failed"
+    big = scan_of(file_metrics("a.py", functions=[("_copy", 12), ("f", 1), ("g", 2)]))
+    assert judge_complexity(base, big, ["a.py"], threshold=10).status == "failed"

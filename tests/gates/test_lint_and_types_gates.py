@@ -167,6 +167,13 @@ def test_output_parsers_and_matching_by_line_content(tmp_path):
     lines_head = {"a.py": ["# new", "x == None", "x == None"]}
     # one `x == None` moved down (not new); the second `x == None` is new; `y == None` was fixed
     assert new_violations(base, head, lines_base, lines_head) == [head[1]]
+    # a line an edit only shortened keeps its violation (a name taken out of `import a, b, c`: E401 before and after)
+    base = [Violation("ruff", "E401", "a.py", 1, "Multiple imports on one line")]
+    head = [Violation("ruff", "E401", "a.py", 2, "Multiple imports on one line")]
+    shortened = {"a.py": ["import types", "import base64, cgi, os"]}
+    assert new_violations(base, head, {"a.py": ["import base64, cgi, imp, os"]}, shortened) == []
+    # with no such violation in base, the edited line's is new
+    assert new_violations([], head, {"a.py": ["import base64, cgi, imp, os"]}, shortened) == head
 
 
 EVIL_PLUGIN = """

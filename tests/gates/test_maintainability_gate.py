@@ -104,3 +104,15 @@ def test_the_stated_drop_is_the_difference_of_the_stated_figures():
         scan_of(file_metrics("a.py", mi=34.7749)), scan_of(file_metrics("a.py", mi=34.7149)), ["a.py"], floor=0
     )
     assert "MI 34.77 -> 34.71 (-0.06)" in result.summary
+
+
+def test_a_change_that_only_adds_simple_functions_may_lower_the_index_above_the_floor():
+    """A private copy of a function Python removed adds lines radon weighs; the existing functions are unchanged."""
+    base = scan_of(file_metrics("a.py", mi=80.0, functions=[("f", 2)], sloc=40))
+    head = scan_of(file_metrics("a.py", mi=75.0, functions=[("_strtobool", 3), ("f", 2)], sloc=48))
+    result = judge_maintainability(base, head, ["a.py"], floor=65)
+    assert result.status == "passed" and "only adds whole functions" in result.summary
+    edited = scan_of(file_metrics("a.py", mi=75.0, functions=[("_strtobool", 3), ("f", 3)], sloc=48))
+    assert judge_maintainability(base, edited, ["a.py"], floor=65).status == "failed"
+    below = scan_of(file_metrics("a.py", mi=60.0, functions=[("_strtobool", 3), ("f", 2)], sloc=48))
+    assert judge_maintainability(base, below, ["a.py"], floor=65).status == "failed"

@@ -69,9 +69,15 @@ def test_the_newest_declared_and_the_oldest_supported_python_are_chosen():
             "Element.getchildren",
             "removed-stdlib-names",
         ),
-        ("ModuleNotFoundError: No module named 'imp'", "imp", None),
-        ("ModuleNotFoundError: No module named 'distutils.core'", "distutils", None),
-        ("AttributeError: module 'inspect' has no attribute 'getargspec'", "inspect.getargspec", None),
+        ("ModuleNotFoundError: No module named 'imp'", "imp", "removed-stdlib-modules"),
+        ("ModuleNotFoundError: No module named 'distutils.core'", "distutils", "removed-stdlib-modules"),
+        ("ModuleNotFoundError: No module named 'cgi'", "cgi", "removed-stdlib-modules"),
+        (
+            "AttributeError: module 'inspect' has no attribute 'getargspec'",
+            "inspect.getargspec",
+            "removed-stdlib-modules",
+        ),
+        ("AttributeError: module 'time' has no attribute 'clock'", "time.clock", None),
         (
             "AttributeError: module 'base64' has no attribute 'decodestring'",
             "base64.decodestring",
@@ -177,8 +183,8 @@ def test_a_fix_the_plan_cannot_make_is_said_with_the_reason():
 
 
 def test_base_suites_say_what_they_saw_and_what_no_recipe_fixes(tmp_path: Path):
-    (tmp_path / "a.py").write_text("import imp\n")
-    traceback = f"{tmp_path}/a.py:1: in <module>\nE   ModuleNotFoundError: No module named 'imp'"
+    (tmp_path / "a.py").write_text("import formatter\n")
+    traceback = f"{tmp_path}/a.py:1: in <module>\nE   ModuleNotFoundError: No module named 'formatter'"
     test = FailingTest("tests/test_a.py::test_x", traceback, diagnose(traceback, tmp_path))
     suites = BaseSuites(
         (
@@ -188,7 +194,8 @@ def test_base_suites_say_what_they_saw_and_what_no_recipe_fixes(tmp_path: Path):
     )
     assert suites.red_fixes() == {}
     assert suites.unfixable() == (
-        "tests/test_a.py::test_x on Python 3.13.0: imp was removed in Python 3.12 (use importlib), at a.py:1; "
+        "tests/test_a.py::test_x on Python 3.13.0: formatter was removed in Python 3.10 (use nothing: vendor the "
+        "module), at a.py:1; "
         "no recipe rewrites it safely",
     )
     text = "\n".join(suites.lines())
@@ -243,6 +250,22 @@ def test_research_runs_base_on_two_pythons_installs_mock_and_head_is_proven(tmp_
     assert any(test.endswith("test_tagger.T.test_mock") for test in broken.regressions)
 
 
+def test_a_python_left_when_the_time_for_base_suites_is_spent_is_not_run_and_says_so(
+    tmp_path_factory: pytest.TempPathFactory,
+):
+    tmp_path = tmp_path_factory.mktemp("project")
+    for path, text in PROJECT.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    settings = EnvironmentSettings(data_dir=tmp_path_factory.mktemp("evolve-data"))
+    suites = research_suites(tmp_path, "b" * 40, EvolveConfig(), settings, budget=0.001)
+    assert suites.runs and not any(run.ran for run in suites.runs)
+    assert all(
+        "the time for base's suites (0.001 s, EVOLVE_BASE_SUITES_SECONDS) was spent" in run.note for run in suites.runs
+    )
+    assert "did not run: not run: the time" not in "\n".join(suites.lines())
+
+
 def test_docs_importing_a_module_do_not_make_it_the_librarys(tmp_path: Path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "tests").mkdir()
@@ -272,6 +295,28 @@ def test_a_focused_codemod_that_declines_says_why_and_where(tmp_path: Path):
     assert len(notes) == 1 and notes[0].startswith("object-base declines: the project declares Python 2.7")
     assert "a.py:1" in notes[0]
     assert focus_declines(tmp_path, "collections-abc", ["a.py"]) == ()  # it writes the Python 2 form instead
+
+
+def test_a_recipe_that_leaves_a_use_alone_names_the_line_the_reason_and_the_drop_in(tmp_path: Path):
+    from evolve.research.declines import recipe_declines
+
+    (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup(python_requires='>=2.7')\n")
+    (tmp_path / "compat.py").write_text(
+        "from cgi import parse_header\nimport cgi\n\n\nclass Storage(cgi.FieldStorage):\n    pass\nMini = cgi.MiniFieldStorage\n"
+    )
+    (tmp_path / "fine.py").write_text("import shlex\n")
+    notes = recipe_declines(tmp_path, ["removed-stdlib-modules"], ["compat.py", "fine.py"])
+    assert notes == (
+        "removed-stdlib-modules leaves compat.py alone: `cgi.FieldStorage` (line 5), `cgi.MiniFieldStorage` (line 7): "
+        "`cgi` was removed in Python 3.13 and this has no standard-library replacement; `legacy-cgi` on PyPI is a "
+        'copy of the module: declare `legacy-cgi; python_version >= "3.13"`',
+    )
+    assert recipe_declines(tmp_path, ["deprecations"], ["compat.py"]) == notes  # the theme names it too
+    (tmp_path / "many.py").write_text("import asyncore\n" + "asyncore.loop()\n" * 7)
+    (many,) = recipe_declines(tmp_path, ["removed-stdlib-modules"], ["many.py"])
+    assert many.startswith("removed-stdlib-modules leaves many.py alone: `asyncore.loop` (line 2), ")
+    assert "`asyncore.loop` (line 6) and 2 more: `asyncore` was removed in Python 3.12" in many
+    assert recipe_declines(tmp_path, ["collections-abc"], ["compat.py"]) == ()
 
 
 def test_a_removed_name_used_inside_an_installed_package_is_blamed_on_it(tmp_path: Path):
@@ -316,6 +361,28 @@ def test_the_same_removed_name_elsewhere_ships_with_the_red_fix():
     red = {("collections-abc", "pkg/headers.py"): ("3.11.7: tests/test_a.py",)}
     plan = make_plan(PlanningInput(findings=findings, codemod_themes=themes, red=red))
     assert plan.files == ("pkg/cookies.py", "pkg/headers.py") and plan.theme == "deprecations"
+
+
+def test_another_removal_in_the_failing_file_ships_with_the_red_fix():
+    """A module stops importing at its first removed name: the traceback names only that one."""
+    findings = (
+        _finding("removed-stdlib-modules", "bottle.py", 0.6),
+        _finding("collections-abc", "bottle.py", 0.3),
+        _finding("collections-abc", "other.py", 0.3),
+        _finding("logging-warn", "other.py", 0.9),
+    )
+    themes = {
+        "removed-stdlib-modules": "deprecations",
+        "collections-abc": "deprecations",
+        "logging-warn": "deprecations",
+    }
+    red = {("removed-stdlib-modules", "bottle.py"): ("3.11.7: test_a",)}
+    plan = make_plan(PlanningInput(findings=findings, codemod_themes=themes, red=red))
+    assert {(t.codemod, t.path) for t in plan.tasks} >= {
+        ("removed-stdlib-modules", "bottle.py"),
+        ("collections-abc", "bottle.py"),
+    }
+    assert [t.codemod for t in plan.tasks][:2] == ["removed-stdlib-modules", "collections-abc"]
 
 
 def test_a_red_recipe_also_reaches_test_modules_while_other_recipes_stay_out():

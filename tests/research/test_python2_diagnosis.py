@@ -8,7 +8,7 @@ import pytest
 
 from evolve.findings import Finding
 from evolve.plan.planner import RED_SCORE, PlanningInput, make_plan
-from evolve.research.declines import focus_declines
+from evolve.research.declines import focus_declines, recipe_declines
 from evolve.research.diagnosis import diagnose
 
 
@@ -55,14 +55,14 @@ def test_the_red_python_2_recipe_outranks_everything_even_in_a_test_helper():
 def test_a_focused_codemod_names_each_place_it_declines_and_why(tmp_path: Path):
     (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup(python_requires='>=2.7')\n")
     (tmp_path / "a.py").write_text("def f(x):\n    return isinstance(x, basestring), xrange(3)\n")
-    notes = focus_declines(tmp_path, "python2-builtins", ["a.py"])
+    notes = recipe_declines(tmp_path, ["python2-builtins"], ["a.py"])
     assert notes == (
-        "python2-builtins declines a.py:2: `basestring` left alone: the project declares Python 2.7, where `str` "
+        "python2-builtins leaves a.py alone: `basestring` (line 2): the project declares Python 2.7, where `str` "
         "is not the same",
     )
     (tmp_path / "b.py").write_text("import pickle\nwith open('m.pkl') as f:\n    f.readline()\n    pickle.load(f)\n")
-    assert focus_declines(tmp_path, "open-binary-mode", ["b.py"]) == (
-        "open-binary-mode declines b.py:2: `open` left in text mode: `f`: its `.readline` is used (line 3)",
+    assert recipe_declines(tmp_path, ["open-binary-mode"], ["b.py"]) == (
+        "open-binary-mode leaves b.py alone: `open` (line 2): left in text mode: `f`: its `.readline` is used (line 3)",
     )
     # A Python 3 only rewrite still says the declared Python is why.
     (tmp_path / "c.py").write_text("class C:\n    def __unicode__(self):\n        return 'c'\n")
