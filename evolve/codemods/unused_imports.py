@@ -312,7 +312,10 @@ def used_names_cst(module: cst.Module, strings_as_code: bool = False) -> set[str
             all_literal += _is_literal_all_cst(node.targets[0].target, node.value)
         elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
             all_literal += _is_literal_all_cst(node.target, node.value)
-    if used & _DYNAMIC or references.get("__all__", 0) > all_literal:
+    # A call of eval/globals() makes every name reachable; a string that only mentions one (test data such as
+    # "exec(x, end=y)") does not, when strings are read as code.
+    dynamic = set(references) if strings_as_code else used
+    if dynamic & _DYNAMIC or references.get("__all__", 0) > all_literal:
         return None
     return used
 

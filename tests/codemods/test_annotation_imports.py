@@ -91,3 +91,14 @@ def test_an_import_still_needed_stays(source: str, kept: str) -> None:
 def test_an_import_that_was_unused_before_is_not_this_codemods_to_remove() -> None:
     source = "from typing import List, Set\ndef f(x: List[int]) -> None:\n    pass\n"
     assert run(source) == "from typing import Set\ndef f(x: list[int]) -> None:\n    pass\n"
+
+
+def test_test_data_that_mentions_exec_does_not_make_the_module_dynamic() -> None:
+    """black's tests hold `py3_only = "exec(x, end=y)"`: data, so the typing imports the rewrite emptied still go."""
+    source = "from typing import List\ndef f(x: List[int]) -> None:\n    check('exec(x, end=y)')\n"
+    assert run(source) == "def f(x: list[int]) -> None:\n    check('exec(x, end=y)')\n"
+
+
+def test_a_real_eval_keeps_every_import() -> None:
+    source = "from typing import List\ndef f(x: List[int], name: str) -> None:\n    eval(name)\n"
+    assert run(source) == "from typing import List\ndef f(x: list[int], name: str) -> None:\n    eval(name)\n"
