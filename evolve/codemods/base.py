@@ -38,6 +38,9 @@ class CodemodMetadata:
     # The linter rules this codemod is the fix for (ruff/flake8 codes; pylint messages as `pylint:<name>`):
     # the planner does not propose it where the project ignores them, nor where the project's linter checks them.
     lint_codes: tuple[str, ...] = ()
+    # Whether a tool comment on a line (`# type: ignore`, a `noqa` comment, `# pragma: no cover`...) keeps this
+    # codemod off it. False for a pure respelling that keeps the line's comments (signals.py).
+    tool_comments_protect: bool = True
     # What a reviewer gains, which ranks plans (evolve/research/codemod_findings.py): a security finding or a
     # bug pattern fixed beats a deprecated API migrated, which beats cleanup, which beats a cosmetic rewrite.
     benefit: Benefit = "cosmetic"
@@ -131,7 +134,7 @@ class Codemod(ABC, Generic[SettingsT]):
             found = own(self, tree, source, context)
             if not found:
                 return found
-            protected = protected_lines(source, self.metadata.lint_codes)
+            protected = protected_lines(source, self.metadata.lint_codes, self.metadata.tool_comments_protect)
             return [o for o in found if not span_is_protected(o.line, o.end_line, protected)]
 
         detect._respects_signals = True  # type: ignore[attr-defined]

@@ -95,9 +95,9 @@ def _clause_lines(node: cst.BaseCompoundStatement, positions: Mapping[cst.CSTNod
     return lines
 
 
-def protected_statements(module: cst.Module, codes: Sequence[str]) -> frozenset[int]:
+def protected_statements(module: cst.Module, codes: Sequence[str], tool_comments: bool = True) -> frozenset[int]:
     """ids of the statements of `module` that carry a signal on one of their own lines (signals.py)."""
-    lines = protected_lines(module.code, codes)
+    lines = protected_lines(module.code, codes, tool_comments)
     if not lines:
         return frozenset()
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -114,16 +114,17 @@ def protected_statements(module: cst.Module, codes: Sequence[str]) -> frozenset[
     return frozenset(found)
 
 
-def _lint_codes(codemod_id: str) -> tuple[str, ...]:
+def _lint_codes(codemod_id: str) -> tuple[tuple[str, ...], bool]:
+    """The codemod's lint codes, and whether tool comments protect a line from it (signals.py)."""
     from evolve.codemods.registry import available_codemods  # the registry imports the codemods, not this module
 
     codemod = available_codemods().get(codemod_id)
-    return codemod.metadata.lint_codes if codemod is not None else ()
+    return (codemod.metadata.lint_codes, codemod.metadata.tool_comments_protect) if codemod is not None else ((), True)
 
 
 def run_transformer(module: cst.Module, transformer: RecordingTransformer) -> tuple[cst.Module, list[Change]]:
     """Visit `module`, leaving protected statements alone, and return the new module and the changes made."""
-    transformer.protected = protected_statements(module, _lint_codes(transformer.codemod_id))
+    transformer.protected = protected_statements(module, *_lint_codes(transformer.codemod_id))
     new_module = module.visit(transformer)
     if not transformer.recorded:
         return new_module, []

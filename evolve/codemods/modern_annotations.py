@@ -47,6 +47,8 @@ class ModernAnnotations(Codemod):
             "https://peps.python.org/pep-0563/",
         ),
         lint_codes=("UP006", "UP007", "UP035", "UP037", "UP045", "FA100", "pylint:consider-alternative-union-syntax"),
+        # The same type, spelled anew, with the line's comments kept: a `# type: ignore` still means what it meant.
+        tool_comments_protect=False,
     )
     examples = (
         Example(
@@ -65,7 +67,7 @@ class ModernAnnotations(Codemod):
         ),
         Example(
             "import typing\ndef f(x: typing.Tuple[int, ...], t: typing.Type[A]) -> None:\n    pass\n",
-            "import typing\ndef f(x: tuple[int, ...], t: type[A]) -> None:\n    pass\n",
+            "def f(x: tuple[int, ...], t: type[A]) -> None:\n    pass\n",
             (("min_python", (3, 9)),),
         ),
         Example(
@@ -78,6 +80,30 @@ class ModernAnnotations(Codemod):
             "def f(x: int | str | None) -> None:\n    pass\n",
             (("min_python", (3, 10)),),
         ),
+        # The stragglers of a file it touches: a module-level alias and `cast`'s type (builtin generics only, at run
+        # time); the import they kept goes with them.
+        Example(
+            "from typing import Dict, List, Optional, cast\nJSON = Dict[str, List[int]]\nMaybe = Optional[List[int]]\n"
+            "def f(x: object) -> List[int]:\n    return cast(List[int], x)\n",
+            "from typing import Optional, cast\nJSON = dict[str, list[int]]\nMaybe = Optional[list[int]]\n"
+            "def f(x: object) -> list[int]:\n    return cast(list[int], x)\n",
+            (("min_python", (3, 10)),),
+        ),
+        # A tool comment is no reason to skip a line: the comment stays.
+        Example(
+            "from typing import List, Optional\nx: Optional[int] = None  # type: ignore[assignment]\n"
+            "def f(a: List[int]) -> None:  # pragma: no cover\n    pass\n",
+            "x: int | None = None  # type: ignore[assignment]\n"
+            "def f(a: list[int]) -> None:  # pragma: no cover\n    pass\n",
+            (("min_python", (3, 10)),),
+        ),
+        # Prose and test data that mention a name do not keep its import; a forward reference does.
+        Example(
+            "import typing\nfrom typing import List\ndef f(x: List[int], y: 'typing.Tuple[int]') -> None:\n"
+            "    check('x: List[int] = []')\n",
+            "import typing\ndef f(x: list[int], y: 'typing.Tuple[int]') -> None:\n    check('x: List[int] = []')\n",
+            (("min_python", (3, 9)),),
+        ),
     )
     valid = (
         "from typing import Optional\nx: Optional[int] = None  # type: ignore[assignment]\n",
@@ -86,6 +112,9 @@ class ModernAnnotations(Codemod):
         "from typing import Optional\ny: 'Optional[int]' = None\n",
         "from typing import List\nclass A:\n    def list(self) -> None:\n        pass\n    def g(self) -> List[int]:\n        return []\n",
         "from typing import Dict\ndef f(x: Dict) -> None:\n    pass\n",  # 3.8: still needs typing.Dict
+        "from __future__ import annotations\nfrom typing import List\nx: List[int] = []  # noqa: UP006\n",
+        # An alias's value runs: `list[int]` needs 3.9 even where the future import covers annotations.
+        "from __future__ import annotations\nfrom typing import List, cast\nAlias = List[int]\ny = cast(List[int], [])\n",
     )
 
     def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
@@ -145,6 +174,7 @@ class ModernAnnotations(Codemod):
         transformer = _Transformer(
             ID, context, from_typing, typing_modules, (pep585, pep604, future), frozenset(bindings)
         )
+        transformer.imported = _typing_imports(bindings)
         new_module, changes = run_transformer(module, transformer)
         if transformer.converted_locals:
             new_module, _ = remove_unused_imports(new_module, context, ID, frozenset(transformer.converted_locals))
@@ -197,6 +227,26 @@ def _typing_bindings(bindings: dict[str, list[cst.CSTNode]]) -> tuple[dict[str, 
     return from_typing, modules
 
 
+def _typing_imports(bindings: dict[str, list[cst.CSTNode]]) -> dict[str, str]:
+    """Local name -> typing name, for every name bound only by `from typing import`."""
+    found: dict[str, str] = {}
+    for local, nodes in bindings.items():
+        names = {
+            alias.evaluated_name
+            for node in nodes
+            if isinstance(node, cst.ImportFrom)
+            and node.module is not None
+            and not node.relative
+            and dotted_name(node.module) == "typing"
+            and not isinstance(node.names, cst.ImportStar)
+            for alias in node.names
+            if (alias.evaluated_alias or alias.evaluated_name) == local
+        }
+        if len(names) == 1 and len(nodes) == 1:
+            found[local] = names.pop()
+    return found
+
+
 _BIT_OR = cst.BitOr(whitespace_before=cst.SimpleWhitespace(" "), whitespace_after=cst.SimpleWhitespace(" "))
 
 
@@ -207,9 +257,60 @@ class _Transformer(RecordingTransformer):
         self.pep585, self.pep604, self.future = allowed
         self.bound = bound
         self.depth = 0  # > 0 inside an annotation
+        # > 0 inside a type expression evaluated at run time: a module or class attribute's `Dict[str, List[int]]`,
+        # `cast`'s type. Builtin generics go there too when every supported Python has them (3.9); `X | None` does
+        # not (a `types.UnionType` is not the `typing.Union` that `get_origin` callers compare with).
+        self.runtime = 0
+        self.runtime_roots: set[int] = set()
+        self.pep585_runtime = context.min_python >= (3, 9)
+        self.functions = 0
+        self.imported: dict[str, str] = {}  # every local name bound by `from typing import`, to its typing name
         self.safe_positions: set[int] = set()  # ids of nodes where `A | B` needs no parentheses
         self.converted_locals: set[str] = set()
         self.attribute_names: set[int] = set()  # `List` in `typing.List` is handled as the whole attribute
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if id(node) in self.runtime_roots:
+            self.runtime += 1
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+        result = super().on_leave(original_node, updated_node)
+        if id(original_node) in self.runtime_roots:
+            self.runtime -= 1
+        return result
+
+    def _typing_expression(self, node: cst.BaseExpression) -> bool:
+        """`List[int]`, `typing.Dict[...]`, `Union[...]`: a subscript of a name the typing module provides."""
+        if not isinstance(node, cst.Subscript):
+            return False
+        base = node.value
+        if isinstance(base, cst.Name):
+            return base.value in self.imported
+        return (
+            isinstance(base, cst.Attribute)
+            and isinstance(base.value, cst.Name)
+            and base.value.value in self.typing_modules
+        )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        self.functions -= 1
+        return updated_node
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        # A module or class attribute that is a type alias; a function's locals are left as they are.
+        target = node.targets[0].target if len(node.targets) == 1 else None
+        if not self.functions and isinstance(target, cst.Name) and self._typing_expression(node.value):
+            self.runtime_roots.add(id(node.value))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = dotted_name(node.func)
+        is_cast = self.imported.get(name) == "cast" or any(name == f"{module}.cast" for module in self.typing_modules)
+        if is_cast and node.args and node.args[0].keyword is None and not node.args[0].star:
+            self.runtime_roots.add(id(node.args[0].value))
 
     def visit_Annotation(self, node: cst.Annotation) -> None:
         self.depth += 1
@@ -245,21 +346,26 @@ class _Transformer(RecordingTransformer):
         return None, None
 
     def _builtin(self, original: cst.CSTNode, node: cst.BaseExpression) -> cst.BaseExpression | None:
+        if not (self.depth or self.runtime):
+            return None
         name, local = self._canonical(node)
-        if name not in PEP585 or not self.pep585 or PEP585[name] in self.bound:
+        allowed = self.pep585 if self.depth else self.pep585_runtime
+        if name not in PEP585 or not allowed or PEP585[name] in self.bound:
             return None
         if local:
             self.converted_locals.add(local)
+        elif isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+            self.converted_locals.add(node.value.value)  # `import typing` may be left unused too
         self.record(original, f"typing.{name} -> {PEP585[name]}")
         return cst.Name(PEP585[name], lpar=node.lpar, rpar=node.rpar)
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
         if id(original_node) in self.attribute_names:
             return updated_node
-        return (self.depth and self._builtin(original_node, updated_node)) or updated_node
+        return self._builtin(original_node, updated_node) or updated_node
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
-        return (self.depth and self._builtin(original_node, updated_node)) or updated_node
+        return self._builtin(original_node, updated_node) or updated_node
 
     def leave_Subscript(self, original_node: cst.Subscript, updated_node: cst.Subscript) -> cst.BaseExpression:
         if not self.depth or not self.pep604:

@@ -163,12 +163,23 @@ class _Transformer(RecordingTransformer):
         return cst.FlattenSentinel(statements)
 
 
+def _visual_test_would_meet_body(branch: cst.If) -> bool:
+    """Whether an `elif (a and` / `      b):` test, as `if (a and` / `    b):`, would line its continuation up with the
+    body below it (pycodestyle E129): such a chain stays as it is rather than trade alignment for ambiguity."""
+    test = cst.Module(body=[]).code_for_node(branch.test)
+    if "\n" not in test or not test.startswith(("(", "[", "{")):
+        return False
+    return not test[1:].lstrip(" ").startswith(("\n", "\r", "#"))  # a bracket that ends its line hangs instead
+
+
 def _flatten(node: cst.If) -> list[cst.BaseStatement]:
     """The statements equivalent to `node` with every redundant else/elif of its chain lifted out."""
     orelse = node.orelse
     if orelse is None or not _ends_with_exit(node.body):
         return [node]
     if isinstance(orelse, cst.If):
+        if _visual_test_would_meet_body(orelse):
+            return [node]
         # `elif` becomes a separate `if`, which may itself have a redundant else.
         return [node.with_changes(orelse=None), *_flatten(orelse)]
     if isinstance(orelse.body, cst.IndentedBlock) and any(line.comment for line in orelse.body.footer):

@@ -17,6 +17,7 @@ import libcst as cst
 from pydantic import BaseModel
 
 from evolve.codemods.base import Change, Codemod, CodemodContext, Occurrence
+from evolve.codemods.continuation_lines import realign_continuations
 from evolve.codemods.python_versions import min_python_from_requires, repository_min_python
 from evolve.codemods.registry import available_codemods, configured, declared_settings
 from evolve.edits import FileEdit
@@ -155,7 +156,9 @@ def process_file(root: Path, path: str, codemods: Sequence[Codemod], context: Co
             continue
         module = new_module
         changes.extend(made)
-    after = module.code
+    # LibCST keeps whitespace inside brackets as it was: lines aligned with a bracket whose line got shorter or
+    # longer (`elif (` -> `if (`, `warn(` -> `warning(`) are lined up with it again.
+    after = realign_continuations(text, module.code)
     if after == text:
         return FileOutcome(path, errors=tuple(errors), detected=ids, parsed_with_libcst=True)
     _, invalid = _parse_ast(after, path)

@@ -6,6 +6,11 @@ A line is left alone when it carries `# noqa` (bare, or naming one of the codemo
 deliberate comment on a line of its own also protects the statement below it. Every codemod's `detect`
 drops occurrences on protected lines (evolve/codemods/base.py) and every `run_transformer` leaves
 protected statements byte-for-byte as they were (evolve/codemods/cst_edits.py).
+
+A codemod that only respells what a line already says (`List[int]` -> `list[int]`) and keeps the line's comments
+sets `CodemodMetadata.tool_comments_protect = False`: a tool comment (`# type: ignore`, a bare `# noqa` or one for
+other codes, `# pragma: no cover`, `# pylint: disable=...`, `# fmt: skip`) is then no reason to skip the line; only
+a `# noqa` or pylint disable naming one of its own codes, or a comment saying the code is deliberate, stops it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Iterable, Sequence
 
 _NOQA = re.compile(r"#\s*noqa\b(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?", re.IGNORECASE)
 _ALWAYS = re.compile(r"#\s*(?:nosec\b|type:\s*ignore\b|pragma:|pylint:\s*disable|fmt:\s*(?:off|skip))", re.IGNORECASE)
+_PYLINT_DISABLE = re.compile(r"#\s*pylint:\s*disable(?:-next)?\s*=\s*([\w\-, ]+)", re.IGNORECASE)
 _DELIBERATE = re.compile(
     r"(?i)\b(?:deliberate(?:ly)?|intentional(?:ly)?|on\s+purpose|by\s+design|purposely|purposefully|"
     r"do\s+not\s+(?:change|remove|touch|edit|simplify)|don'?t\s+(?:change|remove|touch|edit|simplify)|"
@@ -56,19 +62,33 @@ def _noqa_matches(comment: str, codes: Sequence[str]) -> bool:
     return False
 
 
-def protects(comment: str, codes: Sequence[str] = ()) -> bool:
-    """Whether one comment marks its line as off limits for a codemod with these lint codes."""
+def _names_own_code(comment: str, codes: Sequence[str]) -> bool:
+    """A `# noqa: X` or `# pylint: disable=x` that names one of `codes` (a bare noqa names none)."""
+    if any(match.group("codes") and _noqa_matches(match.group(0), codes) for match in _NOQA.finditer(comment)):
+        return True
+    disabled = _PYLINT_DISABLE.search(comment)
+    if disabled is None:
+        return False
+    named = {name.strip().lower() for name in disabled.group(1).split(",")}
+    return any(code.startswith("pylint:") and code[len("pylint:") :].lower() in named for code in codes)
+
+
+def protects(comment: str, codes: Sequence[str] = (), tool_comments: bool = True) -> bool:
+    """Whether one comment marks its line as off limits for a codemod with these lint codes (`tool_comments`:
+    whether tool comments for other purposes do too, see the module docstring)."""
+    if not tool_comments:
+        return bool(_DELIBERATE.search(comment) or _names_own_code(comment, codes))
     return bool(_ALWAYS.search(comment) or _DELIBERATE.search(comment) or _noqa_matches(comment, codes))
 
 
-def protected_lines(source: str, codes: Sequence[str] = ()) -> frozenset[int]:
+def protected_lines(source: str, codes: Sequence[str] = (), tool_comments: bool = True) -> frozenset[int]:
     """The 1-based lines a codemod with these lint codes must leave alone."""
     if not _QUICK.search(source):
         return frozenset()
     lines = source.splitlines()
     protected: set[int] = set()
     for number, comment, standalone in _comments(source):
-        if not protects(comment, codes):
+        if not protects(comment, codes, tool_comments):
             continue
         protected.add(number)
         if standalone and _DELIBERATE.search(comment):

@@ -9,6 +9,7 @@ else — third-party and first-party modules, relative imports — stays, even w
 from __future__ import annotations
 
 import ast
+import doctest
 import re
 import sys
 from collections.abc import Sequence
@@ -29,6 +30,7 @@ from evolve.codemods.cst_edits import (
 ID = "unused-imports"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TYPE_COMMENT = re.compile(r"#\s*type:(.*)$", re.MULTILINE)
+_DOCTESTS = doctest.DocTestParser()
 # Modules calling these may look names up dynamically: nothing is certainly unused there.
 _DYNAMIC = frozenset({"globals", "locals", "vars", "eval", "exec", "__getattr__"})
 _TRY_AST = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
@@ -179,7 +181,9 @@ def remove_unused_imports(
     """Remove unused import aliases (only those binding names in `only`, when given); shared with other codemods."""
     if _is_package_init(context):
         return module, []
-    used = used_names_cst(module)
+    # Names another codemod's own edit left unused: a word in prose or test data ("x: List[int] = ...") does not keep
+    # them, only a string that is code (a forward reference, a doctest, an `__all__` entry).
+    used = used_names_cst(module, strings_as_code=only is not None)
     if used is None:
         return module, []
     return run_transformer(module, _Transformer(codemod_id, context, used, only))
@@ -255,16 +259,49 @@ def _is_literal_all_cst(target: cst.BaseExpression, value: cst.BaseExpression | 
     )
 
 
-def used_names_cst(module: cst.Module) -> set[str] | None:
-    """Every identifier that may refer to an import, or None when the module is too dynamic to tell."""
+def _string_code_names(node: cst.SimpleString) -> set[str]:
+    """The names a string uses if it is code: an expression (a forward reference, an `__all__` entry) or a
+    docstring's doctest examples. Prose and other text use none."""
+    try:
+        value = node.evaluated_value
+    except Exception:
+        return set(_WORD.findall(node.value))  # cannot tell: every word counts
+    if not isinstance(value, str):
+        return set()
+    if ">>>" not in value:
+        if len(value) > 1000:
+            return set()  # data, not a forward reference
+        sources, mode = [value.strip()], "eval"
+    else:
+        try:
+            sources, mode = [example.source for example in _DOCTESTS.get_examples(value)], "exec"
+        except ValueError:  # a docstring doctest cannot read: every word counts
+            return set(_WORD.findall(value))
+    names: set[str] = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source, mode=mode)
+        except (SyntaxError, ValueError):
+            if mode == "exec":
+                names.update(_WORD.findall(source))  # a doctest line that does not parse may still use anything
+            continue
+        names.update(inner.id for inner in ast.walk(tree) if isinstance(inner, ast.Name))
+    return names
+
+
+def used_names_cst(module: cst.Module, strings_as_code: bool = False) -> set[str] | None:
+    """Every identifier that may refer to an import, or None when the module is too dynamic to tell.
+
+    Every word of every string counts, unless `strings_as_code`: then only the names of strings that are code."""
     references = name_references(module)
     used = set(references)
     all_literal = 0
     for node in iter_nodes(module):
         if isinstance(node, cst.SimpleString):
-            used.update(_string_words(node))
+            used.update(_string_code_names(node) if strings_as_code else _string_words(node))
         elif isinstance(node, cst.FormattedStringText):
-            used.update(_WORD.findall(node.value))
+            if not strings_as_code:
+                used.update(_WORD.findall(node.value))
         elif isinstance(node, cst.Comment):
             match = _TYPE_COMMENT.search(node.value)
             if match:
@@ -275,7 +312,10 @@ def used_names_cst(module: cst.Module) -> set[str] | None:
             all_literal += _is_literal_all_cst(node.targets[0].target, node.value)
         elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
             all_literal += _is_literal_all_cst(node.target, node.value)
-    if used & _DYNAMIC or references.get("__all__", 0) > all_literal:
+    # A call of eval/globals() makes every name reachable; a string that only mentions one (test data such as
+    # "exec(x, end=y)") does not, when strings are read as code.
+    dynamic = set(references) if strings_as_code else used
+    if dynamic & _DYNAMIC or references.get("__all__", 0) > all_literal:
         return None
     return used
 

@@ -16,7 +16,7 @@ import libcst as cst
 
 from evolve.codemods.ast_scan import binds_only_module, imported_from
 from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
-from evolve.codemods.cst_edits import RecordingTransformer, dotted_name, run_transformer
+from evolve.codemods.cst_edits import RecordingTransformer, append_keyword_arg, dotted_name, run_transformer
 
 ID = "warnings-stacklevel"
 CALLER_CATEGORIES = frozenset({"DeprecationWarning", "PendingDeprecationWarning", "FutureWarning"})
@@ -97,7 +97,12 @@ class WarningsStacklevel(Codemod):
             "from warnings import warn\n\n\nclass A:\n    def f(self):\n        warn(\n            'gone soon',\n"
             "            category=FutureWarning,\n        )\n",
             "from warnings import warn\n\n\nclass A:\n    def f(self):\n        warn(\n            'gone soon',\n"
-            "            category=FutureWarning, stacklevel=2,\n        )\n",
+            "            category=FutureWarning,\n            stacklevel=2,\n        )\n",
+        ),
+        Example(  # the closing bracket on a line of its own stays there (WebOb's deprecation shims)
+            "import warnings\n\n\ndef f():\n    warnings.warn(\n        'use g()',\n        DeprecationWarning\n    )\n",
+            "import warnings\n\n\ndef f():\n    warnings.warn(\n        'use g()',\n        DeprecationWarning, stacklevel=2\n"
+            "    )\n",
         ),
         Example(
             "import warnings\n\n\ndef f(x):\n    if x:\n        warnings.warn(f'{x} is deprecated', "
@@ -180,16 +185,6 @@ class _Transformer(RecordingTransformer):
         if category is None or dotted_name(category).rsplit(".", 1)[-1] not in CALLER_CATEGORIES:
             return updated_node
         self.record(original_node, "deprecation warning points at the caller (`stacklevel=2`)")
-        args = list(updated_node.args)
-        last = args[-1]
-        trailing = last.comma
-        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        added = cst.Arg(
-            value=cst.Integer("2"),
-            keyword=cst.Name("stacklevel"),
-            equal=cst.AssignEqual(
-                whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
-            ),
-            comma=trailing,
-        )
-        return updated_node.with_changes(args=[*args, added])
+        # After the last argument, in the call's layout: `DeprecationWarning)` on its own line gets
+        # `DeprecationWarning, stacklevel=2)`, not a trailing space and an outdented line (WebOb, waitress).
+        return append_keyword_arg(updated_node, "stacklevel", cst.Integer("2"))

@@ -79,3 +79,39 @@ def test_a_formatter_failure_keeps_the_edit_and_says_why(tmp_path):
     edit = FileEdit("m.py", BEFORE, AFTER, "codemods")
     kept, note = format_edit(tmp_path, edit, rules)
     assert kept == edit and note.startswith("black could not format m.py")
+
+
+def test_black_adds_no_blank_line_above_a_nested_def_whose_signature_changed(tmp_path):
+    """black 24.10.0's tests/test_trans.py: with only the signature's second line in range, black 26 put a blank line
+    between `def test_fexpr_spans() -> None:` and the nested `def check(`; the changed statement's neighbours are in
+    range too, so it does not."""
+    (tmp_path / "pyproject.toml").write_text("[tool.black]\nline-length = 88\n")
+    rules = read_project_rules(tmp_path)
+    before = (
+        "from typing import List, Tuple\n\n\ndef test_fexpr_spans() -> None:\n    def check(\n"
+        "        string: str, expected_spans: List[Tuple[int, int]], expected_slices: List[str]\n"
+        "    ) -> None:\n        pass\n"
+    )
+    after = before.replace("from typing import List, Tuple\n\n\n", "").replace(
+        "List[Tuple[int, int]], expected_slices: List[str]", "list[tuple[int, int]], expected_slices: list[str]"
+    )
+    edit, note = format_edit(tmp_path, FileEdit("tests/test_trans.py", before, after, "codemods"), rules)
+    assert note == ""
+    assert edit.after == after
+
+
+def test_black_joins_a_statement_the_edit_shortened(tmp_path):
+    """A changed statement is formatted whole: a signature the edit made short enough goes back on one line, and the
+    untouched code around it stays as it was."""
+    (tmp_path / "pyproject.toml").write_text("[tool.black]\nline-length = 88\n")
+    rules = read_project_rules(tmp_path)
+    before = (
+        "import typing\n\n\ndef f(\n    first_argument: typing.Dict[str, int], second_argu: typing.Dict[str, int]\n"
+        ") -> None:\n    pass\n"
+    )
+    after = before.replace("typing.Dict[", "dict[")
+    edit, note = format_edit(tmp_path, FileEdit("m.py", before, after, "codemods"), rules)
+    assert note == ""
+    assert edit.after == (
+        "import typing\n\n\ndef f(first_argument: dict[str, int], second_argu: dict[str, int]) -> None:\n    pass\n"
+    )
