@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -291,6 +292,8 @@ class _Measuring:
         self.parallel = (os.cpu_count() or 1) >= 2
         self.test_runs: dict[Tree, Future[TestRun]] = {}
         self.scans: dict[Tree, Future[ScanResult]] = {}
+        # Gates ask from several threads (evaluate_gates): each measurement starts once, under this lock.
+        self.lock = threading.RLock()
 
     def base_scan(self) -> ScanResult:
         """Base's scan of the changed files, once per run for the same files."""
@@ -314,6 +317,10 @@ class _Measuring:
 
     def start(self) -> None:
         """Start both suites and (when a gate reads scans) both scans, once."""
+        with self.lock:
+            self._start()
+
+    def _start(self) -> None:
         if self.test_runs:
             return
         say = self.setup.say
@@ -329,17 +336,21 @@ class _Measuring:
         """The context's `scan`."""
         self.setup.say(f"measuring {which}")
         if not self.parallel:
-            return self.fresh_scan("head") if which == "head" else self.base_scan()
-        self.start()
-        if which not in self.scans:
-            self.scans[which] = self._submit_scan(which)
-        return self.scans[which].result()
+            with self.lock:
+                return self.fresh_scan("head") if which == "head" else self.base_scan()
+        with self.lock:
+            self._start()
+            if which not in self.scans:
+                self.scans[which] = self._submit_scan(which)
+            running = self.scans[which]
+        return running.result()
 
     def run_tests(self, which: Tree) -> TestRun:
         """The context's `run_tests`."""
         self.setup.say(f"running the tests on {which}")
         if not self.parallel:
-            return self.run_tree(which)
+            with self.lock:
+                return self.run_tree(which)
         self.start()
         return self.test_runs[which].result()
 
