@@ -109,7 +109,7 @@ def median_run(runs: list[dict]) -> dict:
 def verdict(ratio: float | None, target: float) -> str:
     """PASS/MISS against the target, or why there is no figure."""
     if ratio is None:
-        return "no attempt: not measured"
+        return "NOT MEASURED (no attempt reached the gates; try --focus)"
     return "PASS" if ratio <= target else "MISS"
 
 
@@ -153,9 +153,9 @@ def main(argv: list[str] | None = None) -> int:
             result["peer_coverage_seconds"] = round(statistics.median(peer_coverage), 2)
         for key, measured in runs.items():
             run = median_run(measured)
-            run["ratio_to_peer"] = (
-                round(run["gate_seconds_per_attempt"] / peer, 2) if peer and run["attempts"] else None
-            )
+            # An attempt whose every hunk was dropped before the gates ("nothing-to-do") ran no gate: no figure.
+            tried = run["attempts"] and run["status"] != "nothing-to-do"
+            run["ratio_to_peer"] = round(run["gate_seconds_per_attempt"] / peer, 2) if peer and tried else None
             result[key] = run
     if args.json:
         print(json.dumps(result, indent=2))
