@@ -9,7 +9,6 @@ from dataclasses import dataclass, field, fields
 import libcst as cst
 import libcst.matchers as m
 from libcst._nodes.internal import CodegenState  # no public hook for a light position pass
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from evolve.codemods.base import Change, CodemodContext
 from evolve.codemods.signals import protected_lines
@@ -49,67 +48,177 @@ class RecordingTransformer(cst.CSTTransformer):
 
 @dataclass
 class _LineCodegenState(CodegenState):
-    """Codegen that only notes the start line of a few target nodes (much cheaper than PositionProvider)."""
+    """Codegen that notes the lines of the nodes whose syntax it passes (much cheaper than PositionProvider).
 
-    targets: frozenset[int] = frozenset()
-    lines: dict[int, int] = field(default_factory=dict)
+    `spans` maps id(node) -> (first line, last line) of every node LibCST records a syntactic position for
+    (statements, clauses, most expressions), the same lines PositionProvider gives, with `start_node`/`end_node`
+    honoured as it does; with `targets`, only those nodes' start lines are noted (in `spans`, end line 0).
+    Lines are counted lazily, from the tokens emitted since the last count."""
+
+    targets: frozenset[int] | None = None
+    spans: dict[int, tuple[int, int]] = field(default_factory=dict)
     counted: int = 0
     line: int = 1
+
+    def _current_line(self) -> int:
+        tokens = self.tokens
+        if self.counted < len(tokens):
+            self.line += sum(token.count("\n") for token in tokens[self.counted :])
+            self.counted = len(tokens)
+        return self.line
 
     @contextmanager
     def record_syntactic_position(
         self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
     ) -> Iterator[None]:
-        """Note the current line when a target node's syntax starts (after its leading whitespace)."""
-        if id(node) in self.targets and id(node) not in self.lines:
-            tokens = self.tokens
-            self.line += sum(token.count("\n") for token in tokens[self.counted :])
-            self.counted = len(tokens)
-            self.lines[id(node)] = self.line
+        """Note the line where the node's syntax starts (after its leading whitespace) and where it ends."""
+        targets = self.targets
+        if targets is not None:
+            if id(node) in targets and id(node) not in self.spans:
+                self.spans[id(node)] = (self._current_line(), 0)
+            yield
+            return
+        if not _is_statement_part(node):
+            yield
+            return
+        start = self._current_line()
         yield
+        end = self._current_line()
+        spans = self.spans
+        if start_node is not None and id(start_node) in spans:
+            start = spans[id(start_node)][0]
+        if end_node is not None and id(end_node) in spans:
+            end = spans[id(end_node)][1]
+        spans[id(node)] = (start, end)
+
+
+_STATEMENT_PARTS = (
+    cst.BaseStatement,
+    cst.BaseSmallStatement,
+    cst.BaseSuite,
+    cst.Else,
+    cst.ExceptHandler,
+    cst.ExceptStarHandler,
+    cst.Finally,
+    cst.MatchCase,
+)
+_IS_STATEMENT_PART: dict[type, bool] = {}
+
+
+def _is_statement_part(node: cst.CSTNode) -> bool:
+    """Statements, their clauses and suites: the nodes whose lines decide what a signal protects."""
+    kind = type(node)
+    known = _IS_STATEMENT_PART.get(kind)
+    if known is None:
+        known = _IS_STATEMENT_PART[kind] = isinstance(node, _STATEMENT_PARTS)
+    return known
+
+
+def _statements(module: cst.Module) -> Iterator[cst.CSTNode]:
+    """Every statement of `module` (simple lines and compound statements, at any depth), without expressions."""
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            yield node
+        if isinstance(node, cst.SimpleStatementLine):
+            continue
+        children: list[cst.CSTNode] = []
+        _push_children(children, node, reverse_sequences=False)
+        stack.extend(child for child in children if _is_statement_part(child) or isinstance(child, cst.If))
 
 
 def node_lines(module: cst.Module, nodes: Sequence[cst.CSTNode]) -> dict[int, int]:
     """id(node) -> 1-based start line, for nodes of `module`."""
+    known = _known(module)
+    if known is not None and known.spans is not None and all(id(node) in known.spans for node in nodes):
+        return {id(node): known.spans[id(node)][0] for node in nodes}
     state = _LineCodegenState(
         default_indent=module.default_indent, default_newline=module.default_newline, targets=frozenset(map(id, nodes))
     )
     module._codegen(state)
-    return state.lines
+    return {key: start for key, (start, _) in state.spans.items()}
 
 
-def _clause_lines(node: cst.BaseCompoundStatement, positions: Mapping[cst.CSTNode, CodeRange]) -> set[int]:
+@dataclass
+class _ModuleText:
+    """What is known of one module object: its code and (once computed) the lines of its nodes."""
+
+    module: cst.Module  # kept alive, so that its id and its nodes' ids stay its own
+    code: str
+    spans: dict[int, tuple[int, int]] | None = None
+
+
+_KNOWN: dict[int, _ModuleText] = {}
+_KNOWN_LIMIT = 8  # the modules of the file being transformed: the parse and the codemods' results
+
+
+def _known(module: cst.Module) -> _ModuleText | None:
+    entry = _KNOWN.get(id(module))
+    return entry if entry is not None and entry.module is module else None
+
+
+def _remember(entry: _ModuleText) -> _ModuleText:
+    if len(_KNOWN) >= _KNOWN_LIMIT:
+        _KNOWN.clear()
+    _KNOWN[id(entry.module)] = entry
+    return entry
+
+
+def remember_code(module: cst.Module, code: str) -> None:
+    """Note that `module` is the parse of `code` (the runner knows it), so nobody generates it again."""
+    _remember(_ModuleText(module, code))
+
+
+def module_code(module: cst.Module) -> str:
+    """`module.code`, generated at most once per module object among the last few transformed."""
+    known = _known(module)
+    return known.code if known is not None else _remember(_ModuleText(module, module.code)).code
+
+
+def _with_spans(module: cst.Module) -> _ModuleText:
+    """The module's code and the lines of its nodes, from one light codegen pass."""
+    known = _known(module)
+    if known is not None and known.spans is not None:
+        return known
+    state = _LineCodegenState(default_indent=module.default_indent, default_newline=module.default_newline)
+    module._codegen(state)
+    return _remember(_ModuleText(module, "".join(state.tokens), state.spans))
+
+
+def _clause_lines(node: cst.BaseCompoundStatement, spans: Mapping[int, tuple[int, int]]) -> set[int]:
     """The lines of a compound statement's headers: `def`/`if ...:` up to its body, and `elif`/`else`/`except`."""
-    start = positions[node].start.line
-    body = node.body
+    start = spans[id(node)][0]
+    body = getattr(node, "body", None)  # a `match` has cases instead
     first = body.body[0] if isinstance(body, cst.IndentedBlock) and body.body else None
-    header_end = positions[first].start.line - 1 if first is not None and first in positions else start
+    header_end = spans[id(first)][0] - 1 if first is not None and id(first) in spans else start
     lines = set(range(start, max(header_end, start) + 1))
     clauses: list[cst.CSTNode | None] = [getattr(node, "orelse", None), getattr(node, "finalbody", None)]
     clauses.extend(getattr(node, "handlers", ()))
     for clause in clauses:
-        if clause is not None and clause in positions:
-            lines.add(positions[clause].start.line)
+        if clause is not None and id(clause) in spans:
+            lines.add(spans[id(clause)][0])
             if isinstance(clause, cst.If):
-                lines |= _clause_lines(clause, positions)
+                lines |= _clause_lines(clause, spans)
     return lines
 
 
 def protected_statements(module: cst.Module, codes: Sequence[str], tool_comments: bool = True) -> frozenset[int]:
     """ids of the statements of `module` that carry a signal on one of their own lines (signals.py)."""
-    lines = protected_lines(module.code, codes, tool_comments)
+    lines = protected_lines(module_code(module), codes, tool_comments)
     if not lines:
         return frozenset()
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    spans = _with_spans(module).spans
+    assert spans is not None  # _with_spans always computes them
     found = set()
-    for node, where in positions.items():
-        if isinstance(node, cst.SimpleStatementLine):
-            covered = set(range(where.start.line, where.end.line + 1))
-        elif isinstance(node, cst.BaseCompoundStatement):
-            covered = _clause_lines(node, positions)
-        else:
+    for node in _statements(module):
+        if id(node) not in spans:
             continue
-        if covered & lines:
+        if isinstance(node, cst.SimpleStatementLine):
+            first, last = spans[id(node)]
+            if any(first <= line <= last for line in lines):
+                found.add(id(node))
+        elif _clause_lines(node, spans) & lines:  # type: ignore[arg-type]  # a compound statement
             found.add(id(node))
     return frozenset(found)
 
@@ -127,7 +236,7 @@ def run_transformer(module: cst.Module, transformer: RecordingTransformer) -> tu
     transformer.protected = protected_statements(module, *_lint_codes(transformer.codemod_id))
     new_module = module.visit(transformer)
     if not transformer.recorded:
-        return new_module, []
+        return module, []  # the same tree, whose code and lines are known already
     lines = node_lines(module, [node for node, _ in transformer.recorded])
     changes = [
         Change(transformer.codemod_id, lines.get(id(node), 1), description)

@@ -18,8 +18,10 @@ from pydantic import BaseModel
 
 from evolve.codemods.base import Change, Codemod, CodemodContext, Occurrence
 from evolve.codemods.continuation_lines import realign_continuations
+from evolve.codemods.cst_edits import module_code, remember_code
 from evolve.codemods.python_versions import min_python_from_requires, repository_min_python
 from evolve.codemods.registry import available_codemods, configured, declared_settings
+from evolve.codemods.shared_walks import walks_shared
 from evolve.edits import FileEdit
 from evolve.findings import SkippedFile
 
@@ -132,12 +134,13 @@ def process_file(root: Path, path: str, codemods: Sequence[Codemod], context: Co
         return FileOutcome(path, skipped=reason)
     errors: list[CodemodError] = []
     detected: list[Codemod] = []
-    for codemod in codemods:
-        try:
-            if codemod.detect(tree, text, context):
-                detected.append(codemod)
-        except Exception as exc:
-            errors.append(CodemodError(path, codemod.metadata.id, f"detect failed: {type(exc).__name__}: {exc}"))
+    with walks_shared():  # the detectors walk the same tree: once
+        for codemod in codemods:
+            try:
+                if codemod.detect(tree, text, context):
+                    detected.append(codemod)
+            except Exception as exc:
+                errors.append(CodemodError(path, codemod.metadata.id, f"detect failed: {type(exc).__name__}: {exc}"))
     ids = tuple(codemod.metadata.id for codemod in detected)
     if not detected:
         return FileOutcome(path, errors=tuple(errors))
@@ -147,6 +150,7 @@ def process_file(root: Path, path: str, codemods: Sequence[Codemod], context: Co
         return FileOutcome(
             path, skipped=f"LibCST cannot parse: {str(exc).splitlines()[0]}", errors=tuple(errors), detected=ids
         )
+    remember_code(module, text)  # the transforms' signal checks read it: no codegen for the parse
     changes: list[Change] = []
     for codemod in detected:
         try:
@@ -158,7 +162,7 @@ def process_file(root: Path, path: str, codemods: Sequence[Codemod], context: Co
         changes.extend(made)
     # LibCST keeps whitespace inside brackets as it was: lines aligned with a bracket whose line got shorter or
     # longer (`elif (` -> `if (`, `warn(` -> `warning(`) are lined up with it again.
-    after = realign_continuations(text, module.code)
+    after = realign_continuations(text, module_code(module))
     if after == text:
         return FileOutcome(path, errors=tuple(errors), detected=ids, parsed_with_libcst=True)
     _, invalid = _parse_ast(after, path)
@@ -168,6 +172,13 @@ def process_file(root: Path, path: str, codemods: Sequence[Codemod], context: Co
     changes.sort(key=lambda change: (change.line, change.codemod))
     edit = FileEdit(path=path, before=bom + text, after=bom + after, source="codemods", changes=tuple(changes))
     return FileOutcome(path, edit=edit, errors=tuple(errors), detected=ids, parsed_with_libcst=True)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _process_by_ids(job: tuple[str, str, tuple[tuple[str, BaseModel | None], ...], CodemodContext]) -> FileOutcome:
@@ -199,11 +210,12 @@ def apply_codemods(
     registered = available_codemods()
     parallel = workers > 1 and len(jobs) > 1 and all(registered.get(c.metadata.id) is type(c) for c in codemods)
     if parallel:
-        chunksize = max(1, len(jobs) // (workers * 4))
+        # Largest files first, one at a time: a big file started last would leave the other workers idle at the end.
+        order = sorted(range(len(jobs)), key=lambda index: -_size(root / jobs[index][0]))
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            outcomes = list(
-                pool.map(_process_by_ids, [(str(root), path, settings, ctx) for path, ctx in jobs], chunksize=chunksize)
-            )
+            done = pool.map(_process_by_ids, [(str(root), jobs[index][0], settings, jobs[index][1]) for index in order])
+            by_index = dict(zip(order, done))
+        outcomes = [by_index[index] for index in range(len(jobs))]
     else:
         outcomes = [process_file(root, path, codemods, ctx) for path, ctx in jobs]
     return CodemodRunResult(
@@ -228,11 +240,12 @@ def detect_occurrences(
             continue
         context = _with_stub(Path(root), path, make_context(path))
         hits: list[tuple[str, Occurrence]] = []
-        for codemod in codemods:
-            try:
-                hits.extend((codemod.metadata.id, occurrence) for occurrence in codemod.detect(tree, text, context))
-            except Exception:
-                continue
+        with walks_shared():
+            for codemod in codemods:
+                try:
+                    hits.extend((codemod.metadata.id, occurrence) for occurrence in codemod.detect(tree, text, context))
+                except Exception:
+                    continue
         if hits:
             found[path] = sorted(hits, key=lambda hit: (hit[1].line, hit[0]))
     return found

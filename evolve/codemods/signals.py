@@ -15,6 +15,7 @@ a `# noqa` or pylint disable naming one of its own codes, or a comment saying th
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import tokenize
@@ -37,8 +38,15 @@ _QUICK = re.compile(
 _SHORT_SPAN = 10
 
 
-def _comments(source: str) -> Iterable[tuple[int, str, bool]]:
-    """(line, comment text, whether the comment stands on a line of its own) for every comment."""
+@functools.lru_cache(maxsize=4)
+def _comments(source: str) -> tuple[tuple[int, str, bool], ...]:
+    """(line, comment text, whether the comment stands on a line of its own) for every comment.
+
+    Remembered for the last few sources: every codemod's detect and transform asks about the same file."""
+    return tuple(_iter_comments(source))
+
+
+def _iter_comments(source: str) -> Iterable[tuple[int, str, bool]]:
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):

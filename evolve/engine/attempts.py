@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -34,7 +35,7 @@ from evolve.sandbox.scratch import remove_run_directory
 from evolve.suites.base_results import BaseResultsCache, cache_key, environment_key
 from evolve.suites.coverage_scope import with_base_coverage
 from evolve.suites.live_progress import TestProgress
-from evolve.suites.runs import TestRun, detect_test_command, run_test_suite
+from evolve.suites.runs import TestCommand, TestRun, detect_test_command, run_test_suite
 
 Tree = Literal["base", "head"]
 SCAN_GATES = frozenset({"complexity", "maintainability", "docstrings", "security"})  # gates that read scans
@@ -85,21 +86,11 @@ def base_test_run(
     """Base's test run with line coverage: kept for the run, cached on disk per commit, command and environment."""
     if measured.tests is not None:
         return measured.tests
-    command = detect_test_command(base, config.gates.tests.command)
+    command, key = _base_cache_key(base, base_sha, config, measured)
+    if cached_base_test_run(base, base_sha, config, measured) is not None:
+        return measured.tests  # type: ignore[return-value]  # set from the cache
     environment = measured.environment
     python = environment.python if environment is not None else sys.executable
-    key = cache_key(
-        base_sha,
-        (command.runner, *command.args) if command else (),
-        environment.key
-        if environment is not None and environment.key
-        else environment_key(python, environment.description if environment is not None else ""),
-        (f"network={config.gates.tests.allow_network}", *(("test-contexts",) if measured.with_contexts else ())),
-    )
-    cached = measured.cache.load(key) if command is not None else None
-    if cached is not None:
-        measured.tests, measured.tests_from_cache = with_known_failing(cached, measured.known_failing), True
-        return measured.tests
     run = run_test_suite(
         base,
         config,
@@ -112,6 +103,36 @@ def base_test_run(
     if command is not None:
         measured.cache.store(key, run)
     measured.tests = with_known_failing(run, measured.known_failing)
+    return measured.tests
+
+
+def _base_cache_key(
+    base: Path, base_sha: str, config: EvolveConfig, measured: BaseMeasurements
+) -> tuple[TestCommand | None, str]:
+    """Base's test command (None: none found) and the key of its run in the base-results cache."""
+    command = detect_test_command(base, config.gates.tests.command)
+    environment = measured.environment
+    python = environment.python if environment is not None else sys.executable
+    key = cache_key(
+        base_sha,
+        (command.runner, *command.args) if command else (),
+        environment.key
+        if environment is not None and environment.key
+        else environment_key(python, environment.description if environment is not None else ""),
+        (f"network={config.gates.tests.allow_network}", *(("test-contexts",) if measured.with_contexts else ())),
+    )
+    return command, key
+
+
+def cached_base_test_run(base: Path, base_sha: str, config: EvolveConfig, measured: BaseMeasurements) -> TestRun | None:
+    """Base's test run if the run has it or the base-results cache holds it (then kept for the run); else None,
+    without running anything."""
+    if measured.tests is not None:
+        return measured.tests
+    command, key = _base_cache_key(base, base_sha, config, measured)
+    cached = measured.cache.load(key) if command is not None else None
+    if cached is not None:
+        measured.tests, measured.tests_from_cache = with_known_failing(cached, measured.known_failing), True
     return measured.tests
 
 
@@ -194,6 +215,8 @@ def _prove(
     """Each hunk's proof; when a risky hunk is not proven equivalent, base's tests run first, since whether they
     execute it decides. Returns the proof and the test run it used."""
     risky = risky_codemods()
+    # Base's run from the cache, when it is there, so that the hunks are proven once, against it.
+    cached_base_test_run(trees.base, trees.base_sha, config, measured)
     proof = prove_edits(edits, measured.tests, risky)
     if not proof.dropped or measured.tests is not None:
         return proof, measured.tests
@@ -291,6 +314,8 @@ class _Measuring:
         self.parallel = (os.cpu_count() or 1) >= 2
         self.test_runs: dict[Tree, Future[TestRun]] = {}
         self.scans: dict[Tree, Future[ScanResult]] = {}
+        # Gates ask from several threads (evaluate_gates): each measurement starts once, under this lock.
+        self.lock = threading.RLock()
 
     def base_scan(self) -> ScanResult:
         """Base's scan of the changed files, once per run for the same files."""
@@ -314,6 +339,10 @@ class _Measuring:
 
     def start(self) -> None:
         """Start both suites and (when a gate reads scans) both scans, once."""
+        with self.lock:
+            self._start()
+
+    def _start(self) -> None:
         if self.test_runs:
             return
         say = self.setup.say
@@ -329,17 +358,21 @@ class _Measuring:
         """The context's `scan`."""
         self.setup.say(f"measuring {which}")
         if not self.parallel:
-            return self.fresh_scan("head") if which == "head" else self.base_scan()
-        self.start()
-        if which not in self.scans:
-            self.scans[which] = self._submit_scan(which)
-        return self.scans[which].result()
+            with self.lock:
+                return self.fresh_scan("head") if which == "head" else self.base_scan()
+        with self.lock:
+            self._start()
+            if which not in self.scans:
+                self.scans[which] = self._submit_scan(which)
+            running = self.scans[which]
+        return running.result()
 
     def run_tests(self, which: Tree) -> TestRun:
         """The context's `run_tests`."""
         self.setup.say(f"running the tests on {which}")
         if not self.parallel:
-            return self.run_tree(which)
+            with self.lock:
+                return self.run_tree(which)
         self.start()
         return self.test_runs[which].result()
 

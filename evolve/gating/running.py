@@ -23,6 +23,7 @@ from evolve.gate_api import Gate, GateContext, Measurement, Which
 from evolve.plugins import PluginKind, settings_model
 from evolve.project_rules.model import ProjectRules
 from evolve.results import Errored, GateResult, Skipped
+from evolve.sandbox.cancellation import in_context
 from evolve.suites.coverage_scope import coverage_scope
 from evolve.suites.runs import TestRun, run_test_suite
 
@@ -49,19 +50,43 @@ def build_gates(config: EvolveConfig, found: Iterable[EntryPoint] | None = None)
 
 def evaluate_gates(gates: Sequence[Gate[Any]], context: GateContext) -> tuple[GateResult, ...]:
     """Run every gate; results in the gates' order. Never raises: a gate that raises or returns garbage becomes
-    Errored. Gates that read no shared measurement (`Gate.independent`: the project's linters and type checkers)
-    run in threads beside the others, so their subprocesses overlap the test runs instead of following them."""
+    Errored.
+
+    Gates that read no shared measurement (`Gate.independent`: the project's linters and type checkers) run in
+    threads of their own, so their subprocesses overlap the test runs instead of following them. The gates that
+    read measurements run in one more thread, in their order, beside the main thread's turn: the gates that read
+    test runs wait for the suites there while those that read only scans (complexity, maintainability, docstrings,
+    security) judge as soon as the scans are in, instead of after the suites. Gates that read test runs are those
+    asking for coverage or test contexts, and the tests gate. The measurements are shared behind the context."""
     last = [index for index, gate in enumerate(gates) if getattr(gate, "after_others", False)]
     beside = [index for index, gate in enumerate(gates) if getattr(gate, "independent", False) and index not in last]
+    rest = [index for index in range(len(gates)) if index not in beside and index not in last]
+    on_tests = [index for index in rest if _reads_test_runs(gates[index])]
+    others = [index for index in rest if index not in on_tests]
     results: dict[int, GateResult] = {}
-    with ThreadPoolExecutor(max_workers=max(1, len(beside)), thread_name_prefix="evolve-gate") as pool:
-        running = {index: pool.submit(_evaluate_one, gates[index], context) for index in beside}
-        for index, gate in enumerate(gates):
-            if index not in running and index not in last:
-                results[index] = _evaluate_one(gate, context)
+    with ThreadPoolExecutor(max_workers=len(beside) + 1, thread_name_prefix="evolve-gate") as pool:
+        running = {index: pool.submit(in_context(_evaluate_one), gates[index], context) for index in beside}
+        scans = pool.submit(in_context(_evaluate_in_order), gates, others, context)
+        results.update(_evaluate_in_order(gates, on_tests, context))
+        results.update(scans.result())
         results.update({index: future.result() for index, future in running.items()})
     results.update(_evaluate_last(gates, last, results, context))
     return tuple(results[index] for index in range(len(gates)))
+
+
+def _reads_test_runs(gate: Gate[Any]) -> bool:
+    """Whether a gate waits for the suites: it asks for coverage or test contexts, or it is the tests gate."""
+    try:
+        wanted = gate.measures()
+    except Exception:
+        return True  # _evaluate_one reports the gate's error; it waits with the gates that read test runs
+    return getattr(gate, "name", None) == "tests" or bool({"coverage", "test-contexts"} & set(wanted))
+
+
+def _evaluate_in_order(
+    gates: Sequence[Gate[Any]], indexes: Sequence[int], context: GateContext
+) -> dict[int, GateResult]:
+    return {index: _evaluate_one(gates[index], context) for index in indexes}
 
 
 def _evaluate_last(

@@ -9,6 +9,7 @@ doctests, annotations are evaluated), without the coverage tracer.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterable
 
 _DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
@@ -36,8 +37,10 @@ class _Neutraliser(ast.NodeTransformer):
         return node
 
 
+@functools.lru_cache(maxsize=64)
 def neutral_shape(source: str) -> str | None:
-    """The module's AST without docstrings and annotations, as text; None when it does not parse."""
+    """The module's AST without docstrings and annotations, as text; None when it does not parse (remembered for
+    the last few sources: the proof and the attempt ask about the same files)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):

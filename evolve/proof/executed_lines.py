@@ -18,6 +18,7 @@ measured).
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import tokenize
 from collections.abc import Collection, Iterable, Mapping
@@ -167,8 +168,12 @@ def _is_test(node: ast.stmt, prefix: str) -> bool:
     return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test")
 
 
+@functools.lru_cache(maxsize=32)
 def line_map(source: str) -> LineMap | None:
-    """Which lines of `source` need executing and what decides each one; None when it is not Python."""
+    """Which lines of `source` need executing and what decides each one; None when it is not Python.
+
+    Remembered for the last few sources: an attempt asks about the same before and after several times (the
+    proof before the gates, the coverage and mutation gates, the proof relabelled for the report)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):

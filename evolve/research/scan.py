@@ -217,8 +217,9 @@ def _assemble(
         found.extend(security_findings(source.path, matches, metrics.functions))
         occurrences = sections["codemods"].payload(source.path, [])
         found.extend(codemods.codemod_findings(source.path, occurrences, catalog.metadata))
-        kind = kind_of_file(source.path, source.text)
-        findings.extend(_in_scope(found, kind, include_kinds, catalog.metadata, broken))
+        if found:  # what kind of file it is (a regex over its text) matters only to its findings
+            kind = kind_of_file(source.path, source.text)
+            findings.extend(_in_scope(found, kind, include_kinds, catalog.metadata, broken))
     return files, findings, skipped
 
 

@@ -2,11 +2,15 @@
 
 semgrep is started with `--experimental`, which makes its native (OCaml) CLI handle the scan itself
 instead of handing it to the Python wrapper: the same engine and rules, the same JSON, at a tenth of
-the start-up time. If that mode fails, the classic invocation is tried once before giving up.
+the start-up time. The installed `semgrep` script is itself a Python program that only execs that native
+binary (`semgrep-core` started under the name `osemgrep`); Evolve starts the binary the same way directly,
+which saves a Python interpreter's start on every scan (what a re-scan of one file mostly waits for).
+If that mode fails, the classic invocation is tried once before giving up.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -77,6 +81,20 @@ def semgrep_executable() -> str | None:
     if beside.is_file():
         return str(beside)
     return shutil.which("semgrep")
+
+
+def native_semgrep(executable: str) -> str | None:
+    """The native binary the `semgrep` script at `executable` execs (as `osemgrep`), when that script is the one
+    installed beside the running interpreter and the binary is where its package keeps it; None otherwise."""
+    if Path(executable) != Path(sys.executable).parent / "semgrep":
+        return None
+    spec = importlib.util.find_spec("semgrep")
+    locations = spec.submodule_search_locations if spec is not None else None
+    for location in locations or ():
+        core = Path(location) / "bin" / "semgrep-core"
+        if core.is_file() and os.access(core, os.X_OK):
+            return str(core)
+    return None
 
 
 def _environment(home: str) -> dict[str, str]:
@@ -150,10 +168,17 @@ class SemgrepRun:
             self._start(self._pending[0])
 
     def _start(self, batch: list[str]) -> None:
-        command = semgrep_command(self.executable or "semgrep", batch, experimental=self._experimental)
+        command = semgrep_command(
+            self.executable or "semgrep",
+            batch,
+            jobs=min(len(batch), os.cpu_count() or 1),
+            experimental=self._experimental,
+        )
+        native = native_semgrep(command[0]) if self._experimental else None
         try:
             self._process = subprocess.Popen(
-                command,
+                ["osemgrep", *command[1:]] if native else command,  # the name decides the native binary's mode
+                executable=native,
                 cwd=self.root,
                 env=_environment(self._home.name),
                 stdin=subprocess.DEVNULL,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
+from pathlib import Path
 
 import yaml
 
@@ -91,3 +93,10 @@ def test_with_semgrep_false_skips_security(make_repo, tmp_path):
     repo = make_repo({"app/run.py": PLANTED})
     result = scan_repository(repo, with_semgrep=False, cache_dir=tmp_path / "cache")
     assert not [f for f in result.findings if f.kind == "security"] and not [n for n in result.notes if "semgrep" in n]
+
+
+def test_the_installed_semgrep_is_started_as_its_native_binary():
+    beside = Path(sys.executable).parent / "semgrep"
+    core = security.native_semgrep(str(beside))
+    assert core is not None and Path(core).name == "semgrep-core"
+    assert security.native_semgrep("/opt/elsewhere/semgrep") is None  # another semgrep: run as it is
