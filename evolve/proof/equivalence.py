@@ -89,6 +89,16 @@ class _AnnotationStripper(ast.NodeTransformer):
         node.annotation = ast.Constant(value=None)
         return node
 
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        # `cast(T, x)` is `x`: its type is an annotation that runs (the codemod writes builtin generics there only
+        # where every supported Python has them).
+        self.generic_visit(node)
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if name == "cast" and node.args and not isinstance(node.args[0], ast.Starred):
+            node.args[0] = ast.Constant(value=None)
+        return node
+
     def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST | None:
         if node.module == "typing":
             node.names = [alias for alias in node.names if alias.name not in _TYPING_ALIASES]
@@ -104,7 +114,28 @@ def strip_annotations(tree: ast.Module) -> ast.Module:
     """
     result = _AnnotationStripper().visit(tree)
     assert isinstance(result, ast.Module)
-    return result
+    return _without_unused_typing_module(result)
+
+
+def _without_unused_typing_module(tree: ast.Module) -> ast.Module:
+    """`import typing` (or `as t`) that nothing reads once annotations are gone: importing the standard library's
+    typing has no effect a program can see, so a rewrite that made it unused and removed it does the same."""
+    read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if not isinstance(body, list):
+            continue
+        kept: list[ast.stmt] = []
+        for statement in body:
+            if isinstance(statement, ast.Import):
+                statement.names = [
+                    alias for alias in statement.names if alias.name != "typing" or (alias.asname or "typing") in read
+                ]
+                if not statement.names:
+                    continue
+            kept.append(statement)
+        node.body = kept or [ast.Pass()]  # type: ignore[attr-defined]
+    return tree
 
 
 class _NotInRewriter(ast.NodeTransformer):
