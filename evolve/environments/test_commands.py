@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import fnmatch
 import re
 import shlex
 import sys
@@ -374,11 +375,34 @@ def _from_layout(root: Path) -> TestCommand:
         p for p in _python_files(root) if _is_test_file(p)
     ]
     if any(p.name == "conftest.py" for p in files) or not _unittest_only(files):
-        return TestCommand("pytest", (), "layout")
+        return TestCommand("pytest", _pytest_file_names(files), "layout")
+    pattern = _unittest_pattern(files)
     start = next((d for d in _TEST_DIRS if (root / d).is_dir()), None)
     if start is not None and not (root / start / "__init__.py").exists():
-        return TestCommand("unittest", ("discover", "-s", start), "layout")
-    return TestCommand("unittest", ("discover",), "layout")
+        return TestCommand("unittest", ("discover", "-s", start, *pattern), "layout")
+    return TestCommand("unittest", ("discover", *pattern), "layout")
+
+
+def _pytest_file_names(files: list[Path]) -> tuple[str, ...]:
+    """pytest collects `test_*.py` and `*_test.py` only; a project whose tests live in `tests.py` (nose's and
+    Django's convention) gets those collected too, else its suite would run 0 tests."""
+    if any(p.name == "tests.py" for p in files):
+        return ("-o", "python_files=test_*.py *_test.py tests.py")
+    return ()
+
+
+def _unittest_pattern(files: list[Path]) -> tuple[str, ...]:
+    """`unittest discover` loads `test*.py` only: name the pattern the project's test files follow when they do
+    not match it (`prettytable_test.py`, `tests.py`), else discovery finds 0 tests. unittest takes one pattern,
+    so a project mixing conventions keeps the default."""
+    names = [p.name for p in files if p.name != "conftest.py"]
+    if not names or any(fnmatch.fnmatch(name, "test*.py") for name in names):
+        return ()
+    if all(name.endswith("_test.py") for name in names):
+        return ("-p", "*_test.py")
+    if all(name == "tests.py" for name in names):
+        return ("-p", "tests.py")
+    return ()
 
 
 def _unittest_only(files: list[Path]) -> bool:
