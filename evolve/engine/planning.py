@@ -117,6 +117,7 @@ def plan_from_scan(
             include_kinds=tuple(config.scope.include_kinds),
             codemod_kinds=catalog.also_in_kinds,
             red=red,
+            removal_recipes=removal_recipes(),
         )
     )
     if suites is not None:
@@ -128,6 +129,13 @@ def plan_from_scan(
     for name in asked:  # a recipe or focus that declines for the declared Python says so, with the lines
         plan = replace(plan, notes=plan.notes + focus_declines(Path(scan.root), name, [f.path for f in scan.files]))
     return replace(plan, notes=plan.notes + allowed.notes) if allowed.dropped else plan
+
+
+def removal_recipes() -> frozenset[str]:
+    """The codemods that rewrite standard-library names a Python removed (research's table of removals)."""
+    from evolve.research.removed_names import REMOVED
+
+    return frozenset(removed.recipe for removed in REMOVED if removed.recipe)
 
 
 def deterministic_request(request: PlanRequest, catalog: CodemodCatalog) -> PlanRequest:
