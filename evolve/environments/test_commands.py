@@ -341,11 +341,42 @@ def _from_hatch(tool: dict[str, Any]) -> TestCommand | None:
     return None
 
 
+# Settings of an old `[pytest]` section in setup.cfg that still mean the same when passed as `-o name=value`.
+_LEGACY_PYTEST_SETTINGS = ("testpaths", "python_files", "python_classes", "python_functions", "norecursedirs")
+
+
 def _from_setup_cfg(root: Path) -> TestCommand | None:
     parser = _read_ini(root / "setup.cfg")
     if parser is not None and parser.has_section("tool:pytest"):
         return TestCommand("pytest", (), "setup.cfg")
+    if parser is not None and parser.has_section("pytest") and not _has_other_pytest_config(root):
+        return _legacy_setup_cfg(parser)
     return None
+
+
+def _has_other_pytest_config(root: Path) -> bool:
+    """Whether pytest finds its settings before setup.cfg (pytest.ini, pyproject.toml's, tox.ini's)."""
+    tox = _read_ini(root / "tox.ini")
+    return (
+        (root / "pytest.ini").is_file()
+        or (root / ".pytest.ini").is_file()
+        or "ini_options" in _read_toml(root / "pyproject.toml").get("tool", {}).get("pytest", {})
+        or (tox is not None and tox.has_section("pytest"))
+    )
+
+
+def _legacy_setup_cfg(parser: configparser.ConfigParser) -> TestCommand:
+    """A `[pytest]` section in setup.cfg (pytest < 3.0's name for it): pytest 7+ stops with "[pytest] section in
+    setup.cfg files is no longer supported". Run pytest with an empty configuration file instead, rooted at the
+    project, and pass the section's collection settings as `-o` options; `addopts` and plugin settings are left
+    out (the suite's results do not depend on how pytest prints them)."""
+    args = ["-c", "/dev/null", "--rootdir", "."]
+    for name in _LEGACY_PYTEST_SETTINGS:
+        if parser.has_option("pytest", name):
+            value = " ".join(parser.get("pytest", name).split())
+            if value:
+                args += ["-o", f"{name}={value}"]
+    return TestCommand("pytest", tuple(args), "setup.cfg [pytest]")
 
 
 def _from_pytest_ini(root: Path) -> TestCommand | None:
