@@ -12,7 +12,8 @@ For each ``NAME==VERSION`` of `SPECS` (2013–2021 releases; see the doc for whi
    made, its diff and PR body to ``OUT/diffs/<pkg>-default.{diff,md}``,
 4. prints one line per package, and ``OUT/summary.md`` gets the table of ``evaluate_corpus.py``.
 
-Packages run one at a time (the machine is shared). ``--only NAME`` (repeatable) runs a subset; ``--fresh`` deletes
+Packages run one at a time (the machine is shared). ``--corpus kept`` does the same for the well-kept corpus of
+docs/corpus-evaluation.md. ``--only NAME`` (repeatable) runs a subset; ``--fresh`` deletes
 Evolve's branches and run records in each repository first, so a re-run starts from the imported commit.
 
     python scripts/corpus_older.py --dest /work/corpus-old --out /work/corpus-out \
@@ -61,6 +62,22 @@ SPECS = (
     "mock==2.0.0",
 )
 
+# The well-kept corpus of docs/corpus-evaluation.md (`--corpus kept`): its default runs must stay at 0 wrong hunks.
+KEPT_SPECS = (
+    "boltons==26.2.0",
+    "cachetools==8.0.1",
+    "parse==1.22.4",
+    "python-slugify==9.2.0",
+    "itsdangerous==2.2.0",
+    "six==1.17.0",
+    "toolz==1.2.0",
+    "tabulate==0.10.0",
+    "more-itertools==11.2.1",
+    "pluggy==1.7.0",
+    "iniconfig==2.3.1",
+    "humanize==4.17.0",
+)
+
 
 def repo_dir(dest: Path, spec: str) -> Path:
     """Where sdist_to_git.py puts a spec: ``<canonical name>-<version>``."""
@@ -90,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dest", type=Path, required=True, help="directory of the imported repositories")
     parser.add_argument("--out", type=Path, required=True, help="directory for plans, JSON, diffs and PR bodies")
     parser.add_argument("--evolve", default=str(Path(sys.executable).with_name("evolve")), help="the evolve CLI")
+    parser.add_argument(
+        "--corpus", choices=("older", "kept"), default="older", help="the older packages, or the well-kept ones"
+    )
     parser.add_argument("--only", action="append", default=[], help="run only this package name (repeatable)")
     parser.add_argument("--fresh", action="store_true", help="drop earlier Evolve branches and records first")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds allowed per step")
@@ -100,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         "Python, e.g. ~/.pyenv/versions/3.8.18/bin/python)",
     )
     args = parser.parse_args(argv)
-    specs = [s for s in SPECS if not args.only or s.partition("==")[0].lower() in {o.lower() for o in args.only}]
+    chosen = SPECS if args.corpus == "older" else KEPT_SPECS
+    specs = [s for s in chosen if not args.only or s.partition("==")[0].lower() in {o.lower() for o in args.only}]
     imported = subprocess.run(
         [args.import_python, str(HERE / "sdist_to_git.py"), *specs, "--dest", str(args.dest)], check=False
     )
