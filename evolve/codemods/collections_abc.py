@@ -91,7 +91,7 @@ class CollectionsAbc(Codemod):
         risk="low",
         benefit="defect",
         lint_codes=("UP035",),
-        min_target_python=(2, 7),
+        min_target_python=(2, 6),  # the ABCs came to `collections` in 2.6; the fallback form works there
         review_guidance="The classes are the same objects, moved: `collections.abc.Mapping is` what "
         "`collections.Mapping` was. Imports inside try/except ImportError fallbacks are left as they are. Where the "
         "project declares Python 2, the new imports fall back to `collections` on ImportError.",
