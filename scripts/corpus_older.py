@@ -10,7 +10,8 @@ For each ``NAME==VERSION`` of `SPECS` (2013–2021 releases; see the doc for whi
 3. runs the default run through ``scripts/evaluate_corpus.py PATH --no-suite`` (``evolve run PATH``: no ``--focus``,
    no LLM; Evolve's own gates run base's and head's suites), which writes ``OUT/<pkg>.json`` and, when a branch was
    made, its diff and PR body to ``OUT/diffs/<pkg>-default.{diff,md}``,
-4. prints one line per package, and ``OUT/summary.md`` gets the table of ``evaluate_corpus.py``.
+4. prints one line per package; ``OUT/summary.md`` gets, per package, base's suite on each Python, the plan, the
+   run's outcome and the files its branch changes.
 
 Packages run one at a time (the machine is shared). ``--corpus kept`` does the same for the well-kept corpus of
 docs/corpus-evaluation.md. ``--only NAME`` (repeatable) runs a subset; ``--fresh`` deletes
@@ -101,6 +102,23 @@ def fresh(repo: Path) -> None:
     subprocess.run(["rm", "-rf", str(repo / ".git" / "evolve")], check=False)
 
 
+def summary_lines(out: Path, repo_name: str) -> list[str]:
+    """One package's summary: base's suite per Python and the plan (from the plan text), the run's outcome, the
+    files its branch changes."""
+    lines = [f"## {repo_name}", ""]
+    plan = out / f"{repo_name}.plan.txt"
+    text = plan.read_text(encoding="utf-8") if plan.is_file() else ""
+    lines += [f"- {line.strip()}" for line in text.splitlines() if line.startswith(("  Python ", "Plan:", "Nothing"))]
+    try:
+        result = json.loads((out / f"{repo_name}.json").read_text(encoding="utf-8"))[0]
+    except (OSError, ValueError, IndexError):
+        return [*lines, "- run: no result", ""]
+    lines.append(f"- run: {result.get('status')}: {result.get('message', '')}")
+    if result.get("commit"):
+        lines.append(f"- branch `{result.get('branch')}` changes {', '.join(result.get('files_committed') or [])}")
+    return [*lines, ""]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Import, plan and run every spec; exit 1 when an import failed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -168,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError, IndexError):
             line = "no result"
         print(f"{spec}: {line} ({time.monotonic() - started:.0f} s)", flush=True)
+    summary = [line for spec in specs for line in summary_lines(args.out, repo_dir(args.dest, spec).name)]
+    (args.out / "summary.md").write_text("\n".join(summary), encoding="utf-8")
     return 1 if imported.returncode == 1 else 0
 
 
