@@ -98,6 +98,7 @@ def plan_from_scan(
     """The plan for a scan: the findings the project's rules allow, ranked and limited; a rewrite that fixes
     tests failing on base (`suites`) first."""
     from evolve.project_rules.planning import filter_findings
+    from evolve.research.removed_names import removal_recipes
 
     config, options = request.config, request.options
     red = suites.red_fixes() if suites is not None else {}
@@ -129,13 +130,6 @@ def plan_from_scan(
     for name in asked:  # a recipe or focus that declines for the declared Python says so, with the lines
         plan = replace(plan, notes=plan.notes + focus_declines(Path(scan.root), name, [f.path for f in scan.files]))
     return replace(plan, notes=plan.notes + allowed.notes) if allowed.dropped else plan
-
-
-def removal_recipes() -> frozenset[str]:
-    """The codemods that rewrite standard-library names a Python removed (research's table of removals)."""
-    from evolve.research.removed_names import REMOVED
-
-    return frozenset(removed.recipe for removed in REMOVED if removed.recipe)
 
 
 def deterministic_request(request: PlanRequest, catalog: CodemodCatalog) -> PlanRequest:

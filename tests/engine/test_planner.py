@@ -154,6 +154,6 @@ def test_a_red_removal_fix_brings_the_other_removal_recipes_everywhere():
 
 
 def test_the_removal_recipes_are_the_ones_research_names():
-    from evolve.engine.planning import removal_recipes
+    from evolve.research.removed_names import removal_recipes
 
     assert {"collections-abc", "removed-stdlib-names", "unittest-aliases"} <= removal_recipes()
