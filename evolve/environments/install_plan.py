@@ -94,7 +94,10 @@ def make_plan(
     requirements = list(dict.fromkeys((*declared.requirements, *configured_requirements)))
     names = {requirement_name(r) for r in requirements}
     added = []
-    if runner in ("pytest", "other") and not declared.declares_runner and "pytest" not in names:
+    # pytest runs the tests (a project declaring only nose still gets it: sortedcontainers 1.5.10's nose-style
+    # tests run under pytest); a command of the project's own ("other") gets it unless it names a runner.
+    needs_pytest = runner == "pytest" or (runner == "other" and not declared.declares_runner)
+    if needs_pytest and "pytest" not in names:
         added.append("pytest")
     if runner in ("pytest", "other"):
         added += [p for p in declared.pytest_plugins if requirement_name(p) not in names]
