@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # Research runs base's suite on the newest declared and oldest supported Python first (issue 18); off by default
     # in the App until an operator has the build time for two more environments per repository.
     base_suites: bool = False
+    # Research samples mutants over each repository's most important functions and lists the test gaps on the
+    # dashboard and the status pages (issue 21): one suite run with per-test coverage plus
+    # `research.test_gaps.budget_seconds` of mutants per run, so off until an operator turns it on.
+    test_gaps: bool = False
     index_url: str | None = None  # a private package mirror (passed to uv as UV_INDEX_URL)
     extra_index_url: str | None = None
     # Further `host:port` the installs' egress proxy lets through besides the indexes' own hosts (comma-separated;

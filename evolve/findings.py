@@ -10,7 +10,7 @@ Severity = Literal["info", "low", "medium", "high"]
 SEVERITY_WEIGHT: dict[str, float] = {"info": 0.1, "low": 0.3, "medium": 0.6, "high": 0.9}
 
 # The kinds of finding research produces. Each is a source a gate or a codemod can act on.
-FindingKind = Literal["complexity", "maintainability", "docstring", "security", "coverage", "codemod", "size"]
+FindingKind = Literal["complexity", "maintainability", "docstring", "security", "coverage", "codemod", "size", "mutant"]
 
 
 def stable_finding_id(kind: str, rule: str, path: str, symbol: str | None, discriminator: str = "") -> str:

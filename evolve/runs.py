@@ -38,6 +38,9 @@ class RunOptions:
     # Research runs base's suite on the newest declared and oldest supported Python, records failing tests and
     # their causes, and plans the fix first (the CLI and the App turn it on).
     base_suites: bool = False
+    # Research samples mutants over the functions that matter most and reports the test gaps they show
+    # (`research.test_gaps`; `evolve plan|run --test-gaps`, the App's runs when its operator turns it on).
+    test_gaps: bool = False
     llm: bool = False  # ask for the LLM stage (needs ANTHROPIC_API_KEY)
     branch_prefix: str = "evolve"
     base_ref: str = "HEAD"

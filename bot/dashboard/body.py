@@ -7,6 +7,7 @@ import re
 from bot.dashboard.checkboxes import box
 from bot.dashboard.view import DashboardPages, DashboardView, MetricTrend, PlannedTheme, PullLine, RunLine
 from bot.templates import Markdown, cell, code, render
+from evolve.plan.gaps_render import render_gaps_markdown
 from evolve.untrusted_text import redacted
 
 BODY_LIMIT = 65_536  # GitHub's limit on an issue or comment body, in characters
@@ -154,6 +155,23 @@ def _limits(view: DashboardView) -> str:
     return table + note
 
 
+TEST_GAPS_LISTED = 15  # survivors in the body; the status pages list the rest
+
+
+def _test_gaps(view: DashboardView) -> str:
+    """The newest mutation sample's summary and survivors, and its score over runs."""
+    if view.test_gaps is None:
+        return (
+            "No test-gap sample yet: the App samples mutants of the most important tested functions when its "
+            "operator turns test gaps on (`research.test_gaps` configures the sample)."
+        )
+    heading = f"Run {view.test_gaps_run}:" if view.test_gaps_run is not None else "Latest run:"
+    text = render_gaps_markdown(view.test_gaps, TEST_GAPS_LISTED, heading=heading).rstrip("\n")
+    if view.test_gap_trend is not None:
+        text += "\n\n" + trend_chart(view.test_gap_trend)
+    return text
+
+
 def render_dashboard(view: DashboardView, page_urls: tuple[str, ...] = ()) -> DashboardPages:
     """The dashboard body and its history pages; the body is cut down further if it still exceeds SAFE_BODY."""
     older = view.closed_pulls[PULLS_IN_BODY:]
@@ -176,6 +194,7 @@ def render_dashboard(view: DashboardView, page_urls: tuple[str, ...] = ()) -> Da
         closed_pulls=Markdown(_pull_table(view.closed_pulls[:PULLS_IN_BODY], "None yet.")),
         history_links=Markdown(_history_links(view, page_urls)),
         trends=Markdown("\n\n".join(trend_chart(t) for t in view.trends if t.points) or "No metrics recorded yet."),
+        test_gaps=Markdown(_test_gaps(view)),
         acceptance=Markdown(_acceptance(view)),
         limits=Markdown(_limits(view)),
     )

@@ -7,11 +7,20 @@ from typing import Any
 
 from bot.dashboard.view import AcceptanceLine, DashboardView, MetricTrend, PlannedTheme, PullLine, RunLine
 from bot.db._scope import Db
-from bot.db.dashboard import closed_pulls, latest_plan, metric_points, runs_in, skipped_themes
+from bot.db.dashboard import (
+    closed_pulls,
+    latest_plan,
+    latest_test_gaps,
+    metric_points,
+    research_points,
+    runs_in,
+    skipped_themes,
+)
 from bot.db.pull_lifecycle import pull_states
 from bot.db.repositories import get_repository
 from bot.outcomes.acceptance import learning_table
 from evolve.configuration.model import EvolveConfig
+from evolve.plan.tasks import TEST_GAPS_METRIC, TestGaps
 from evolve.run_status import RunStatus
 
 CLOSED_PULLS = 1000  # closed PRs read back (the body shows the newest, history pages the rest)
@@ -47,6 +56,17 @@ def _trends(db: Db, repository_id: int) -> tuple[MetricTrend, ...]:
         for name in TREND_METRICS
         if len(points.get(name, ())) >= 2
     )
+
+
+def _test_gaps(db: Db, repository_id: int) -> tuple[TestGaps | None, int | None, MetricTrend | None]:
+    """The newest test-gap sample, the run that took it, and its score over the latest runs (two at least)."""
+    latest = latest_test_gaps(db, repository_id)
+    gaps = TestGaps.from_dict(latest[1]) if latest is not None else None
+    points = research_points(db, repository_id, TEST_GAPS_METRIC, TREND_RUNS)
+    trend = (
+        MetricTrend(TEST_GAPS_METRIC, tuple((f"run {run_id}", v) for run_id, v in points)) if len(points) >= 2 else None
+    )
+    return gaps, latest[0] if latest is not None else None, trend
 
 
 def _limits(config: EvolveConfig) -> tuple[tuple[str, str], ...]:
@@ -93,6 +113,7 @@ def collect_view(
         AcceptanceLine(row.codemod, row.proposed, row.merged, row.closed, row.acceptance)
         for row in learning_table(db, repository_id)
     )
+    gaps, gaps_run, gap_trend = _test_gaps(db, repository_id)
     return DashboardView(
         full_name=repo.full_name if repo is not None else "",
         paused=bool(repo is not None and repo.paused),
@@ -108,4 +129,7 @@ def collect_view(
         limits=_limits(config),
         trends=trends,
         config_note=config_note,
+        test_gaps=gaps,
+        test_gaps_run=gaps_run,
+        test_gap_trend=gap_trend,
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from evolve.plan.tasks import TestGaps
+
 
 @dataclass(frozen=True)
 class PullLine:
@@ -70,6 +72,9 @@ class DashboardView:
     limits: tuple[tuple[str, str], ...] = ()  # (setting, value in force)
     trends: tuple[MetricTrend, ...] = ()
     config_note: str = ""  # why the limits are the defaults (an invalid config file), untrusted
+    test_gaps: TestGaps | None = None  # the newest run's mutation sample over the most important functions
+    test_gaps_run: int | None = None  # the run that took it
+    test_gap_trend: MetricTrend | None = None  # its score over the latest runs that took one
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,37 @@ def metric_points(db: Db, repository_id: int, names: tuple[str, ...], runs: int)
     return dict(points)
 
 
+def latest_test_gaps(db: Db, repository_id: int, runs: int = 20) -> tuple[int, dict[str, Any]] | None:
+    """(run id, test-gap sample as its report stored it) of the newest of the latest `runs` runs that took one."""
+    query = (
+        select(Run.id, Run.report)
+        .where(Run.repository_id == repository_id, Run.report.is_not(None))
+        .order_by(Run.id.desc())
+        .limit(runs)
+    )
+    with scope(db) as session:
+        for run_id, report in session.execute(query):
+            plan = report.get("plan") if isinstance(report, dict) else None
+            gaps = plan.get("test_gaps") if isinstance(plan, dict) else None
+            if isinstance(gaps, dict):
+                return int(run_id), gaps
+    return None
+
+
+def research_points(db: Db, repository_id: int, name: str, runs: int) -> list[tuple[int, float]]:
+    """(run id, value) of a metric research measures on base (stored as the base value, whatever the run's
+    outcome) over the newest `runs` runs that measured it, oldest first."""
+    query = (
+        select(MetricSnapshot.run_id, MetricSnapshot.base)
+        .join(Run, Run.id == MetricSnapshot.run_id)
+        .where(Run.repository_id == repository_id, MetricSnapshot.name == name, MetricSnapshot.base.is_not(None))
+        .order_by(MetricSnapshot.run_id.desc())
+        .limit(runs)
+    )
+    with scope(db) as session:
+        return sorted((int(run_id), float(value)) for run_id, value in session.execute(query) if value is not None)
+
+
 def _lease_key(repository_id: int) -> str:
     return f"dashboard-redraw:{repository_id}"
 

@@ -15,6 +15,8 @@ from bot.db._scope import Db, scope
 from bot.db.models import Attempt, GateResultRow, MetricSnapshot, Repository, Run, utcnow
 from bot.db.run_order import InstallationLoad, QueuedRun, claim_order
 from bot.db.run_request import RunRequest
+from evolve.plan.tasks import TEST_GAPS_METRIC
+from evolve.results import Metric
 from evolve.run_status import FINISHED_STATUSES, RunStatus
 
 if TYPE_CHECKING:
@@ -254,7 +256,7 @@ def finish_run(db: Db, run_id: int, status: str, *, report: Any = None, **fields
             values.setdefault("base_sha", report.base_sha)
             if report.plan is not None and getattr(report.plan, "theme", None):
                 values.setdefault("theme", report.plan.theme)
-            attempts, metrics = report.attempts, report.metrics
+            attempts, metrics = report.attempts, (*report.metrics, *_research_metrics(report.plan))
     values["attempt_count"] = len(values["report"].get("attempts", [])) if values.get("report") else 0
     with scope(db) as session:
         session.execute(
@@ -262,6 +264,15 @@ def finish_run(db: Db, run_id: int, status: str, *, report: Any = None, **fields
         )
         record_attempts(session, run_id, attempts)
         record_metrics(session, run_id, metrics)
+
+
+def _research_metrics(plan: Any) -> tuple[Metric, ...]:
+    """What research measured of base that the run history keeps besides the change's metrics: the test-gap
+    sample's score (the status pages chart it over runs)."""
+    gaps = getattr(plan, "test_gaps", None)
+    if gaps is None or gaps.score is None:
+        return ()
+    return (Metric(TEST_GAPS_METRIC, gaps.score, None, "higher", "%"),)
 
 
 def record_attempts(db: Db, run_id: int, attempts: Iterable[Any]) -> None:

@@ -111,6 +111,7 @@ def run_options(
         environment=environment_settings(ctx.settings, installation_id, run.repository_id),
         operator=ctx.settings.operator,
         base_suites=ctx.settings.base_suites,
+        test_gaps=ctx.settings.test_gaps,
         ci_feedback=ci_feedback(run),
         surface="app",
     )

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from bot.db import status_queries as queries
+from bot.db.dashboard import latest_test_gaps
 from bot.db.models import RUN_STATUSES
 from bot.db.pull_lifecycle import pull_states
 from bot.db.status_sessions import OPERATOR, Viewer, create_session, end_session, session_viewer
@@ -28,6 +29,7 @@ from bot.failure_limits import FailureLimiter, client_address, limiter_on
 from bot.settings import Settings
 from bot.status import access, github_oauth, views
 from bot.status.svg_charts import line_chart, stacked_bars
+from evolve.plan.tasks import TEST_GAPS_METRIC
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -454,6 +456,16 @@ async def repository_page(request: Request, repository_id: int) -> Response:
         lambda: queries.run_page(db, viewer.repository_ids, repository_id=repository_id, limit=10)
     )
     charts = [Markup(line_chart(chart.title, chart.series, unit=chart.unit)) for chart in views.metric_charts(points)]
+    gap_points = await run_in_threadpool(queries.metric_history, db, repository_id, (TEST_GAPS_METRIC,))
+    latest_gaps = await run_in_threadpool(latest_test_gaps, db, repository_id)
+    gap_chart = Markup(
+        line_chart(
+            "Mutation score of the test-gap sample",
+            views.test_gap_series(gap_points),
+            unit="%",
+            empty_note="no test-gap sample yet",
+        )
+    )
     bars = views.pull_outcome_bars(pulls, datetime.now(timezone.utc))
     outcome_chart = Markup(stacked_bars("Evolve pull requests opened per week, by outcome", bars, views.OUTCOMES))
     return _html(
@@ -461,6 +473,8 @@ async def repository_page(request: Request, repository_id: int) -> Response:
         **_layout(viewer, "overview"),
         repo=line,
         charts=charts,
+        gap_chart=gap_chart,
+        gaps=views.test_gaps_view(latest_gaps),
         outcome_chart=outcome_chart,
         totals=views.outcome_totals(pulls),
         lifecycle=[states[number] for number in sorted(states, reverse=True)][:50],

@@ -12,6 +12,8 @@ from typing import Any
 from bot.db.status_queries import MetricPoint, PullRecord, RunRecord
 from bot.status.svg_charts import Bar, Point, Series
 from evolve.changed_lines import ChangedLines, executed_sentence
+from evolve.plan.gaps_render import gaps_summary, survivor_change
+from evolve.plan.tasks import TEST_GAPS_METRIC, TestGaps
 from evolve.wording import plural
 
 # Each chart of a repository's page and the metrics (as the engine names them) it draws.
@@ -66,6 +68,45 @@ def metric_charts(points: Sequence[MetricPoint]) -> tuple[MetricChart, ...]:
         MetricChart(title, unit, tuple(Series(name, tuple(by_name[name])) for name in names if by_name[name]))
         for title, unit, names in METRIC_CHARTS
     )
+
+
+@dataclass(frozen=True)
+class GapRow:
+    """One surviving mutant of the test-gap sample, for the repository page's table."""
+
+    location: str
+    function: str
+    change: str
+
+
+@dataclass(frozen=True)
+class TestGapsView:
+    """The newest test-gap sample: the run that took it, its summary sentence and its survivors."""
+
+    __test__ = False
+
+    run_id: int
+    summary: str
+    survivors: tuple[GapRow, ...]
+
+
+def test_gap_series(points: Sequence[MetricPoint]) -> tuple[Series, ...]:
+    """The test-gap sample's score per run (research measures base: the stored base value)."""
+    drawn = tuple(
+        Point(p.at, float(p.base), f"run {p.run_id}")
+        for p in points
+        if p.name == TEST_GAPS_METRIC and p.base is not None
+    )
+    return (Series(TEST_GAPS_METRIC, drawn),)
+
+
+def test_gaps_view(latest: tuple[int, dict[str, Any]] | None) -> TestGapsView | None:
+    """The newest sample as the repository page shows it (None: no run took one)."""
+    gaps = TestGaps.from_dict(latest[1]) if latest is not None else None
+    if latest is None or gaps is None:
+        return None
+    rows = tuple(GapRow(s.location, s.function, survivor_change(s)) for s in gaps.survivors)
+    return TestGapsView(latest[0], gaps_summary(gaps), rows)
 
 
 def week_start(moment: datetime) -> datetime:

@@ -150,6 +150,7 @@ def _run_options(args: argparse.Namespace, store: LearningStore, key: str, **ext
         llm=args.llm,
         with_coverage=args.coverage,
         base_suites=not args.no_base_suites,
+        test_gaps=args.test_gaps,
         base_ref=args.base,
         acceptance=store.acceptance(key),
         blocked_codemods=store.blocked(key),

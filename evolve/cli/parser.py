@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--llm", action="store_true", help="include LLM themes (needs ANTHROPIC_API_KEY)")
     plan.add_argument("--coverage", action="store_true", help="measure coverage first (enables the tests theme)")
     plan.add_argument(
+        "--test-gaps",
+        action="store_true",
+        help="also sample mutants over the most important tested functions and list the test gaps "
+        "(research.test_gaps; runs the tests with per-test coverage)",
+    )
+    plan.add_argument(
         "--no-base-suites",
         action="store_true",
         help="do not run base's tests first (on the newest declared, the oldest supported and the gates' Python)",
@@ -100,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="use Claude for docstrings/complexity/tests/security (needs ANTHROPIC_API_KEY)",
     )
     run.add_argument("--coverage", action="store_true", help="measure coverage during research")
+    run.add_argument(
+        "--test-gaps",
+        action="store_true",
+        help="also sample mutants over the most important tested functions and list the test gaps "
+        "(research.test_gaps; runs the tests with per-test coverage)",
+    )
     run.add_argument(
         "--no-base-suites",
         action="store_true",

@@ -135,3 +135,8 @@ class Codemod(ABC, Generic[SettingsT]):
     @abstractmethod
     def transform(self, module: cst.Module, context: CodemodContext) -> tuple[cst.Module, list[Change]]:
         """Return the rewritten module and the changes made. Must preserve behaviour and formatting."""
+
+    def declines(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
+        """Places this codemod leaves alone on purpose, each naming its reason in `description` (said in the plan
+        when the codemod is asked for by `--focus` or by a red test, so no refusal is silent). None by default."""
+        return []

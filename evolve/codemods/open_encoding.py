@@ -9,6 +9,8 @@ import libcst as cst
 from evolve.codemods.ast_scan import bound_names, walk_with_symbol
 from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
 from evolve.codemods.cst_edits import RecordingTransformer, append_keyword_arg, module_bound_names, run_transformer
+from evolve.codemods.open_binary_mode import find_sites as binary_opens
+from evolve.codemods.python2_scan import char_columns, char_position, cst_nodes_at
 
 ID = "open-encoding"
 # Positional parameters of open(): file, mode, buffering, encoding, ...
@@ -61,6 +63,8 @@ class OpenEncoding(Codemod):
         "from io import open as _o\nopen = _o\nopen(path)\n",
         "path.open()\n",
         "def f(open):\n    return open(p)\n",
+        # binary data opened as text: an encoding would not fix it (open-binary-mode gives it 'rb')
+        "import pickle\n\nwith open(path) as f:\n    data = pickle.load(f)\n",
     )
 
     def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
@@ -70,10 +74,12 @@ class OpenEncoding(Codemod):
         bound, star = bound_names(tree)
         if "open" in bound or star:
             return []
+        binary = {id(site.node) for site, _ in binary_opens(tree)}
         found = []
         for node, symbol in walk_with_symbol(tree):
             if (
-                isinstance(node, ast.Call)
+                id(node) not in binary
+                and isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
                 and node.func.id == "open"
                 and _needs_encoding_ast(node)
@@ -88,7 +94,10 @@ class OpenEncoding(Codemod):
         bound, star = module_bound_names(module)
         if "open" in bound or star:
             return module, []
-        return run_transformer(module, _Transformer(ID, context))
+        binary = [site.node for site, _ in binary_opens(ast.parse(module.code))]
+        lines = char_columns(module.code)
+        skip = set(cst_nodes_at(module, [char_position(lines, node) for node in binary], cst.Call))
+        return run_transformer(module, _Transformer(ID, context, skip))
 
 
 def _needs_encoding_ast(call: ast.Call) -> bool:
@@ -124,7 +133,13 @@ def _needs_encoding_cst(call: cst.Call) -> bool:
 
 
 class _Transformer(RecordingTransformer):
+    def __init__(self, codemod_id: str, context: CodemodContext, skip: set[int]) -> None:
+        super().__init__(codemod_id, context)
+        self.skip = skip  # ids of the calls that open binary data (open-binary-mode's)
+
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        if id(original_node) in self.skip:
+            return updated_node
         if not (isinstance(updated_node.func, cst.Name) and updated_node.func.value == "open"):
             return updated_node
         if not _needs_encoding_cst(updated_node):

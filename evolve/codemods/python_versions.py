@@ -16,7 +16,7 @@ DEFAULT_MIN_PYTHON = (3, 8)
 _CLAUSE = re.compile(r"^\s*(===|==|>=|~=|>|\^|~)?\s*(\d+)(?:\.(\d+|\*))?")
 _SETUP_PY = re.compile(r"python_requires\s*=\s*[\"']([^\"']+)[\"']")
 _CLASSIFIER = re.compile(r"Programming Language :: Python :: (\d+)\.(\d+)\s*[\"'\n]")
-_PYTHON_2 = re.compile(r"Programming Language :: Python :: 2\s*[\"'\n]")
+_MAJOR_CLASSIFIER = re.compile(r"Programming Language :: Python :: (\d+)\s*[\"'\n]")
 
 
 def min_python_from_requires(
@@ -39,13 +39,13 @@ def min_python_from_requires(
 
 
 def min_python_from_classifiers(texts: list[str]) -> tuple[int, int] | None:
-    """The lowest `Programming Language :: Python :: X.Y` trove classifier in these texts, or None.
-
-    A bare `Python :: 2` with no 2.x beside it (ordered-set 2.0.2) still declares Python 2: it counts as 2.7, so
-    the project is not given Python 3-only rewrites. A bare `Python :: 3` says nothing the 3.x ones do not."""
+    """The lowest `Programming Language :: Python :: X.Y` trove classifier in these texts, or None. A bare
+    `Python :: 2` without any `2.Y` beside it counts as 2.0: the project still declares Python 2 (a bare `Python :: 3`
+    says nothing about which 3.x, so it counts for nothing, as before)."""
     versions = [(int(major), int(minor)) for text in texts for major, minor in _CLASSIFIER.findall(text)]
-    if any(_PYTHON_2.search(text) for text in texts) and not any(major == 2 for major, _ in versions):
-        versions.append((2, 7))
+    majors = {int(major) for text in texts for major in _MAJOR_CLASSIFIER.findall(text)}
+    if 2 in majors and not any(v[0] == 2 for v in versions):
+        versions.append((2, 0))
     return min(versions) if versions else None
 
 

@@ -164,6 +164,25 @@ class ScopeConfig(_Model):
     include_kinds: list[EditableKind] = Field(default_factory=lambda: list(DEFAULT_KINDS))
 
 
+class TestGapsConfig(_Model):
+    """Research's mutation sample over the code that matters most: the functions ranked by recent change,
+    complexity and public API, their covered lines mutated and run against their covering tests in a budget."""
+
+    __test__ = False
+
+    enabled: bool = True  # when the caller asks for test gaps (`evolve plan --test-gaps`, the App's runs)
+    budget_seconds: float = Field(60.0, gt=0, le=3600)  # wall time for running the sample's mutants
+    functions: int = Field(20, ge=1, le=500)  # the top-ranked covered functions sampled
+    max_mutants: int = Field(40, ge=1, le=2000)  # mutants in the whole sample
+    history_commits: int = Field(100, ge=0, le=5000)  # commits of `git log` that count as "recently changed"
+
+
+class ResearchConfig(_Model):
+    """What research measures beyond the per-file scan."""
+
+    test_gaps: TestGapsConfig = TestGapsConfig()
+
+
 RiskTier = Literal["low", "medium", "high"]
 MergeMethod = Literal["merge", "squash", "rebase"]
 
@@ -198,6 +217,7 @@ class EvolveConfig(_Model):
     llm: LLMConfig = LLMConfig()
     dashboard: bool = True  # the App keeps a dashboard issue; false: it keeps none (and edits nothing)
     automerge: AutomergeConfig = AutomergeConfig()
+    research: ResearchConfig = ResearchConfig()
 
     @field_validator("schedule")
     @classmethod

@@ -18,7 +18,8 @@ from evolve.findings import ScanResult
 from evolve.runs import AttemptFeedback, AttemptRecord
 from evolve.suites.startup import cannot_run_message, cannot_start_reason
 
-from .proposal import propose
+from .mutant_tests import merged_verdicts
+from .proposal import TestProving, propose
 from .values import Drafted, Judged, LoopEnd, LoopState, Measured, Proposal, ReportBasis, RunSetup
 
 UNPROVABLE_NOTE = "every change was left out: no test executes it and nothing proves it equivalent"
@@ -133,9 +134,10 @@ def after_ci_failure(
         record = AttemptRecord(ci.attempts_used, state.edits, (ci.result,), narrowed.dropped, f"CI: {narrowed.note}")
         return proposal, replace(_recorded(state, record), edits=narrowed.kept)
     feedback = AttemptFeedback(ci.attempts_used, (ci.result,), state.edits)
-    proposal = propose(proposal, setup.base, feedback, scan, setup.rules)
+    proposal = propose(proposal, setup.base, feedback, scan, setup.rules, TestProving(setup.config))
     record = AttemptRecord(ci.attempts_used, state.edits, (ci.result,), note=f"CI: {ASK_AGAIN_NOTE}")
-    return proposal, replace(_recorded(state, record), edits=proposal.edits, provider_notes=proposal.notes)
+    state = replace(_recorded(state, record), edits=proposal.edits, provider_notes=proposal.notes)
+    return proposal, replace(state, test_verdicts=merged_verdicts(state.test_verdicts, proposal.test_verdicts))
 
 
 def run_attempts(setup: RunSetup, drafted: Drafted, built: Measured, scan: ScanResult) -> LoopEnd:
@@ -144,7 +146,7 @@ def run_attempts(setup: RunSetup, drafted: Drafted, built: Measured, scan: ScanR
     A run redoing a change CI failed continues the count: its attempts are numbered after those already spent.
     """
     proposal = drafted.proposal
-    state = LoopState(proposal.edits, proposal.notes)
+    state = LoopState(proposal.edits, proposal.notes, test_verdicts=proposal.test_verdicts)
     proposal, state = after_ci_failure(setup, proposal, state, scan)
     basis = built.basis
     most = setup.config.attempts
@@ -163,6 +165,8 @@ def run_attempts(setup: RunSetup, drafted: Drafted, built: Measured, scan: ScanR
             return LoopEnd(state, basis, judged.verdict, passed, judged.message)
         if judged.verdict == "ask-again" and number < most:
             feedback = AttemptFeedback(number, result.gate_results, state.edits)
-            proposal = propose(proposal, setup.base, feedback, scan, setup.rules)
-            state = replace(state, edits=proposal.edits, provider_notes=proposal.notes)
+            proving = TestProving(setup.config, built.measured.environment)
+            proposal = propose(proposal, setup.base, feedback, scan, setup.rules, proving)
+            verdicts = merged_verdicts(state.test_verdicts, proposal.test_verdicts)
+            state = replace(state, edits=proposal.edits, provider_notes=proposal.notes, test_verdicts=verdicts)
     return LoopEnd(state, basis)

@@ -21,9 +21,11 @@ from evolve.plan.tasks import Plan
 from evolve.runs import RunOptions
 from evolve.sandbox.scratch import default_root, make_run_directory, remove_run_directory
 
+from .mutant_tests import find_survivors, survivors_could_win, wants_survivors, with_findings
 from .values import Progress
 
 if TYPE_CHECKING:
+    from evolve.plan.tasks import TestGaps
     from evolve.project_rules.model import ProjectRules
     from evolve.research.base_suites import BaseSuites
 
@@ -125,10 +127,13 @@ def plan_from_scan(
         plan = replace(plan, base_suites=suites.lines(), notes=plan.notes + suites.unfixable())
     from evolve.research.declines import focus_declines
 
-    asked = [request.focus] if plan.empty and request.focus and catalog.knows_focus(request.focus) else []
+    asked = [request.focus] if request.focus and catalog.knows_focus(request.focus) else []
     asked += sorted({codemod for codemod, _ in red if codemod not in plan.codemod_ids and codemod not in asked})
-    for name in asked:  # a recipe or focus that declines for the declared Python says so, with the lines
-        plan = replace(plan, notes=plan.notes + focus_declines(Path(scan.root), name, [f.path for f in scan.files]))
+    asked += sorted(codemod for codemod in plan.codemod_ids if codemod not in asked)  # places the plan's own left
+    declined: dict[str, None] = {}
+    for name in asked:  # a recipe or focus that declines (the declared Python, or places it refused) says so
+        declined.update(dict.fromkeys(focus_declines(Path(scan.root), name, [f.path for f in scan.files])))
+    plan = replace(plan, notes=plan.notes + tuple(note for note in declined if note not in plan.notes))
     return replace(plan, notes=plan.notes + allowed.notes) if allowed.dropped else plan
 
 
@@ -145,6 +150,7 @@ def scan_and_plan(
     environment: Environment | None = None,
     rules: ProjectRules | None = None,
     suites: BaseSuites | None = None,
+    base_sha: str | None = None,
 ) -> tuple[ScanResult, Plan]:
     """Scan `tree` (with coverage when asked) and plan from the scan under the project's rules (read when not
     given), with what base's suites showed (`suites`, when research ran them)."""
@@ -163,7 +169,19 @@ def scan_and_plan(
     )
     catalog = CodemodCatalog.installed(request.config)
     rules = rules if rules is not None else read_project_rules(Path(scan.root))
-    return scan, plan_from_scan(scan, request, catalog, rules, suites)
+    plan = plan_from_scan(scan, request, catalog, rules, suites)
+    if not wants_survivors(request.config, request.llm_on, request.focus, bool(broken)):
+        return scan, plan
+    if request.focus is None and not survivors_could_win(plan):
+        return scan, plan  # a default run with better work to do does not spend a suite run and mutants on a sample
+    if progress:
+        progress("looking for surviving mutants (the tests theme)", 0, 1)
+    survivors = find_survivors(tree, request.config, environment, base_sha)
+    scan = with_findings(scan, survivors.findings)
+    plan = plan_from_scan(scan, request, catalog, rules, suites)
+    if survivors.note and plan.theme == "tests":
+        plan = replace(plan, notes=(*plan.notes, survivors.note))
+    return scan, plan
 
 
 def base_suites(
@@ -218,7 +236,9 @@ def plan_repository(
     repository = open_repository(repo)
     base_sha = resolve_base(repository, options.base_ref)
     if working_tree and repository.work_tree is not None:
-        scan, plan, config = _plan_tree(repository.work_tree, base_sha, options, config, progress)
+        scan, plan, config = _plan_tree(
+            repository.work_tree, base_sha, options, config, progress, repository.git_dir, working_tree=True
+        )
         return PlanOutcome(repository.work_tree, base_sha, config, scan, plan)
     if config is None and repository.work_tree is not None:
         config = load_config(repository.work_tree)
@@ -227,29 +247,72 @@ def plan_repository(
     )
     try:
         tree = export_tree(repository.git_dir, base_sha, run_dir / "base").path
-        scan, plan, config = _plan_tree(tree, base_sha, options, config, progress)
+        scan, plan, config = _plan_tree(tree, base_sha, options, config, progress, repository.git_dir)
     finally:
         remove_run_directory(run_dir)
     return PlanOutcome(repository.work_tree or repository.git_dir, base_sha, config, scan, plan)
 
 
 def _plan_tree(
-    tree: Path, base_sha: str, options: RunOptions, config: EvolveConfig | None, progress: Progress | None
+    tree: Path,
+    base_sha: str,
+    options: RunOptions,
+    config: EvolveConfig | None,
+    progress: Progress | None,
+    git_dir: Path | None = None,
+    working_tree: bool = False,
 ) -> tuple[ScanResult, Plan, EvolveConfig]:
     config = apply_operator_limits(config or load_config(tree), options.operator)[0]
     suites = base_suites(tree, base_sha, config, options, progress)
     config = with_suite_installs(config, suites)
-    environment = _research_environment(tree, config, options, progress)
     llm_on = options.llm and llm_available(config, options)
-    scan, plan = scan_and_plan(tree, plan_request(config, options, llm_on), progress, environment, suites=suites)
+    red = bool(suites.red_fixes()) if suites is not None else False
+    wanted = wants_survivors(config, llm_on, options.focus or config.focus, red)
+    environment = _research_environment(tree, config, options, progress, wanted)
+    request = plan_request(config, options, llm_on)
+    scan, plan = scan_and_plan(tree, request, progress, environment, suites=suites, base_sha=base_sha)
+    if options.test_gaps and config.research.test_gaps.enabled:
+        gaps = _test_gaps(tree, base_sha, git_dir, config, options, scan, progress, working_tree)
+        plan = replace(plan, test_gaps=gaps)
     return scan, plan, config
 
 
+def _test_gaps(
+    tree: Path,
+    base_sha: str,
+    git_dir: Path | None,
+    config: EvolveConfig,
+    options: RunOptions,
+    scan: ScanResult,
+    progress: Progress | None,
+    working_tree: bool,
+) -> TestGaps:
+    """Research's mutation sample, in base's test environment (a build failure says so in the sample's note).
+    Files on disk are not the commit: their suite run is not cached under its sha."""
+    import tempfile
+
+    from evolve.plan.tasks import TestGaps
+    from evolve.suites.base_results import BaseResultsCache
+
+    from .test_gaps import research_test_gaps
+
+    prepared = RunEnvironments(options.environment, config, progress).base(tree)
+    if not isinstance(prepared, Environment):
+        why = prepared.message[:300]
+        return TestGaps(note=f"no test gaps measured: the test environment could not be built: {why}")
+    if not working_tree:
+        return research_test_gaps(tree, base_sha, git_dir, config, scan, prepared, progress)
+    with tempfile.TemporaryDirectory(prefix="evolve-gaps-cache-") as scratch:
+        cache = BaseResultsCache(Path(scratch))
+        return research_test_gaps(tree, base_sha, git_dir, config, scan, prepared, progress, cache)
+
+
 def _research_environment(
-    tree: Path, config: EvolveConfig, options: RunOptions, progress: Progress | None
+    tree: Path, config: EvolveConfig, options: RunOptions, progress: Progress | None, survivors: bool = False
 ) -> Environment | None:
-    """The environment research's coverage run uses (when it runs); a build failure leaves Evolve's own."""
-    if not options.with_coverage:
+    """The environment research's coverage run (or its search for surviving mutants) uses, when it runs; a build
+    failure leaves Evolve's own."""
+    if not options.with_coverage and not survivors:
         return None
     prepared = RunEnvironments(options.environment, config, progress).base(tree)
     return prepared if isinstance(prepared, Environment) else None

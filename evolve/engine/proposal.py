@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from evolve.configuration.model import EvolveConfig
 from evolve.edits import FileEdit, ProviderOutcome
 from evolve.engine.providers import CodemodProvider
+from evolve.environments.model import Environment
 from evolve.findings import ScanResult
 from evolve.plan.tasks import Plan
 from evolve.project_rules import ProjectRules
 from evolve.runs import AttemptFeedback
 
+from .mutant_tests import is_mutant_plan, prove_proposed_tests
 from .planning import CodemodCatalog, deterministic_request, plan_from_scan, plan_request
 from .values import Drafted, LlmStage, Proposal, Researched, RunSetup
 
@@ -27,11 +30,27 @@ def changed(outcome: ProviderOutcome) -> tuple[FileEdit, ...]:
     return tuple(e for e in outcome.edits if e.changed)
 
 
+@dataclass(frozen=True)
+class TestProving:
+    """What a `tests` plan's proposed tests are proven with: the configuration and base's test environment."""
+
+    __test__ = False
+
+    config: EvolveConfig
+    environment: Environment | None = None
+
+
 def propose(
-    proposal: Proposal, workspace: Path, feedback: AttemptFeedback | None, scan: ScanResult, rules: ProjectRules
+    proposal: Proposal,
+    workspace: Path,
+    feedback: AttemptFeedback | None,
+    scan: ScanResult,
+    rules: ProjectRules,
+    proving: TestProving | None = None,
 ) -> Proposal:
     """Ask the proposal's provider for edits (the LLM also gets the findings behind its tasks), styled by the
-    project's formatter; the proposal with those edits and notes."""
+    project's formatter; the proposal with those edits and notes. For a plan of tests against surviving mutants
+    (`proving` given), only the test files proven to kill one stay."""
     from evolve.project_rules.formatting import format_edits
 
     provider = proposal.provider
@@ -41,6 +60,12 @@ def propose(
         outcome = provider.propose(workspace, proposal.plan, feedback, findings=scan.findings)
     edits, notes = format_edits(workspace, outcome.edits, rules)
     outcome = replace(outcome, edits=edits, notes=(*outcome.notes, *notes))
+    if proving is not None and is_mutant_plan(proposal.plan):
+        proved = prove_proposed_tests(
+            workspace, proposal.plan, changed(outcome), scan.findings, proving.config, proving.environment
+        )
+        notes = (*outcome.notes, *proved.notes)
+        return replace(proposal, edits=proved.edits, notes=notes, test_verdicts=proved.verdicts)
     return replace(proposal, edits=changed(outcome), notes=outcome.notes)
 
 
@@ -59,7 +84,10 @@ def first_proposal(setup: RunSetup, researched: Researched, llm: LlmStage) -> Dr
         return None
     setup.say("editing", 0, len(plan.tasks))
     clock = time.monotonic()
-    proposal = propose(Proposal(plan, codemod_plan, provider, ()), setup.base, None, researched.scan, setup.rules)
+    proving = TestProving(setup.config, researched.environment)
+    proposal = propose(
+        Proposal(plan, codemod_plan, provider, ()), setup.base, None, researched.scan, setup.rules, proving
+    )
     basis = researched.basis.timed("edits", time.monotonic() - clock)
     drafted = Drafted(proposal, llm, basis)
     if codemod_plan or proposal.edits:

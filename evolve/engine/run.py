@@ -39,9 +39,11 @@ from . import reports
 if TYPE_CHECKING:
     from evolve.research.base_suites import BaseSuites, SuiteProof
 from .attempt_loop import run_attempts
-from .finish import publish_success, report_failure
+from .finish import publish_success, report_failure, with_test_verdicts
+from .mutant_tests import wants_survivors
 from .planning import base_suites, plan_request, resolve_base, scan_and_plan, with_suite_installs
 from .proposal import first_proposal
+from .test_gaps import research_test_gaps
 from .values import (
     Drafted,
     Ending,
@@ -153,7 +155,8 @@ def _steps(request: RunRequest) -> RunReport:
         return reports.needs_llm(researched.basis)
     catalog = _codemod_catalog()
     if setup.options.dry_run:
-        return reports.dry_run(drafted.basis, drafted.proposal, catalog, drafted.llm.info())
+        llm_info = with_test_verdicts(drafted.llm.info(), drafted.proposal.test_verdicts)
+        return reports.dry_run(drafted.basis, drafted.proposal, catalog, llm_info)
     check_cancelled()
     built = build_environment(setup, environments, drafted, suites)
     if isinstance(built, RunReport):
@@ -224,14 +227,30 @@ def research(
 
     basis = ReportBasis(setup.run_id, setup.repository.label, setup.base_sha, None)
     clock = time.monotonic()
-    environment = environments.base(setup.base) if setup.options.with_coverage else None
+    request = plan_request(setup.config, setup.options, llm.provider is not None)
+    red = bool(suites.red_fixes()) if suites is not None else False
+    survivors = wants_survivors(setup.config, request.llm_on, request.focus, red)
+    environment = environments.base(setup.base) if setup.options.with_coverage or survivors else None
     if isinstance(environment, EnvironmentFailure):
         return reports.environment_failed(replace(basis, environment=environments.report()), environment)
-    request = plan_request(setup.config, setup.options, llm.provider is not None)
-    scan, plan = scan_and_plan(setup.base, request, setup.progress, environment, setup.rules, suites)
+    scan, plan = scan_and_plan(setup.base, request, setup.progress, environment, setup.rules, suites, setup.base_sha)
+    if setup.options.test_gaps and setup.config.research.test_gaps.enabled:
+        gaps_environment = environments.base(setup.base)
+        if isinstance(gaps_environment, EnvironmentFailure):
+            return reports.environment_failed(replace(basis, environment=environments.report()), gaps_environment)
+        gaps = research_test_gaps(
+            setup.base,
+            setup.base_sha,
+            setup.repository.git_dir,
+            setup.config,
+            scan,
+            gaps_environment,
+            setup.progress,
+        )
+        plan = replace(plan, test_gaps=gaps)
     basis = replace(basis, plan=plan).timed("research", time.monotonic() - clock)
     rules = describe_rule_sources(setup.rules)
-    return Researched(scan, plan, replace(basis, rules=rules))
+    return Researched(scan, plan, replace(basis, rules=rules), environment)
 
 
 def build_environment(

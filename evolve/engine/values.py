@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from evolve.configuration.model import EvolveConfig
 from evolve.edits import FileEdit
 from evolve.engine.attempts import AttemptOutcome, BaseMeasurements
+from evolve.environments.model import Environment
 from evolve.findings import ScanResult
 from evolve.git.trust import Repository
 from evolve.plan.tasks import Plan
@@ -22,6 +23,7 @@ from evolve.sandbox.cancellation import check as check_cancelled
 if TYPE_CHECKING:
     from evolve.engine.providers import CodemodProvider
     from evolve.llm.provider import LLMProvider
+    from evolve.mutation.kill_proof import TestVerdict
 
 Progress = Callable[[str, int, int], None]
 
@@ -128,6 +130,7 @@ class Researched:
     scan: ScanResult
     plan: Plan
     basis: ReportBasis
+    environment: Environment | None = None  # base's test environment, when research built it
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class Proposal:
     provider: CodemodProvider | LLMProvider
     edits: tuple[FileEdit, ...]
     notes: tuple[str, ...] = ()
+    test_verdicts: tuple[TestVerdict, ...] = ()  # a `tests` plan's proposed test files: kept, or rejected and why
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,7 @@ class LoopState:
     edits: tuple[FileEdit, ...]
     provider_notes: tuple[str, ...] = ()
     attempts: tuple[AttemptRecord, ...] = ()
+    test_verdicts: tuple[TestVerdict, ...] = ()  # the latest proposal's, for the report
     last_results: tuple[GateResult, ...] = ()
     head_test_seconds: float = 0.0
 

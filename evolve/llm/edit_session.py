@@ -40,6 +40,7 @@ class EditRules:
     tests_first: frozenset[tuple[str, str]]  # complexity targets with no tests yet: add tests before refactoring
     docstring_style: DocstringStyle = "plain"
     max_changed_lines: int = 300
+    tests_dir: str = "tests"  # where new test files go (the project's own tests directory)
 
 
 @dataclass
@@ -204,7 +205,9 @@ class EditSession:
 
     def _add_test_file(self, path: str, content: str) -> str:
         clean, problem = normalise(path)
-        problem = problem or edit_path_problem(self.workspace, clean, self.rules.config, test_file=True)
+        problem = problem or edit_path_problem(
+            self.workspace, clean, self.rules.config, test_file=True, tests_dir=self.rules.tests_dir
+        )
         if problem or clean is None:
             raise EditRejected(problem or "no path given")
         path = clean

@@ -28,8 +28,11 @@ def normalise(path: object) -> tuple[str | None, str | None]:
     return "/".join(parts), None
 
 
-def edit_path_problem(workspace: Path, path: object, config: EvolveConfig, *, test_file: bool = False) -> str | None:
-    """Why the model may not write `path`, or None when it may. Checks traversal, symlinks and the config."""
+def edit_path_problem(
+    workspace: Path, path: object, config: EvolveConfig, *, test_file: bool = False, tests_dir: str = "tests"
+) -> str | None:
+    """Why the model may not write `path`, or None when it may. Checks traversal, symlinks and the config; a new
+    test file goes under `tests_dir` (where the project keeps its tests)."""
     clean, problem = normalise(path)
     if problem:
         return problem
@@ -40,8 +43,8 @@ def edit_path_problem(workspace: Path, path: object, config: EvolveConfig, *, te
         return f"{clean} is not a Python file; only .py files may be edited"
     if test_file:
         name = PurePosixPath(clean).name
-        if not clean.startswith("tests/") or not (name.startswith("test_") or name.endswith("_test.py")):
-            return f"{clean}: new test files must live under tests/ and be named test_*.py"
+        if not clean.startswith(f"{tests_dir}/") or not (name.startswith("test_") or name.endswith("_test.py")):
+            return f"{clean}: new test files must live under {tests_dir}/ and be named test_*.py or *_test.py"
     if not matches_any(clean, config.include) or matches_any(clean, config.all_excludes):
         return f"{clean} is outside the paths this repository's evolve configuration allows (include/exclude)"
     root = workspace.resolve()

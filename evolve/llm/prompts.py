@@ -70,6 +70,8 @@ class TaskBrief:
     complexity: int | None = None
     tests_first: bool = False
     findings: tuple[str, ...] = ()
+    tests_dir: str = "tests"  # where the project keeps its tests, and how it names them (`mutant` tasks)
+    test_naming: str = "test_*.py"
 
     def describe(self) -> str:
         """The instruction text for this task."""
@@ -83,6 +85,9 @@ class TaskBrief:
             return render("task_complexity_tests_first", **values) + " " + text if self.tests_first else text
         if self.kind == "tests":
             return render("task_tests", **values)
+        if self.kind == "mutant":
+            finding = neutralise("; ".join(self.findings)) or "see the surviving mutant reported for this line"
+            return render("task_mutant", finding=finding, tests_dir=self.tests_dir, naming=self.test_naming, **values)
         where = f" (function `{self.symbol}`)" if self.symbol else ""
         finding = "; ".join(self.findings) or "see the semgrep finding reported for this code"
         return render("task_security", where=where, finding=finding, **values)

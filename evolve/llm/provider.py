@@ -22,15 +22,22 @@ from evolve.llm.repository import (
     python_files,
     referenced_by_tests,
     repository_key,
+    where_tests_live,
 )
 from evolve.plan.tasks import Plan, Task
 from evolve.runs import AttemptFeedback
 from evolve.wording import plural
 
 # Task kind -> the `llm.tasks` setting that enables it.
-TASK_SETTINGS = {"docstring": "docstrings", "complexity": "complexity", "tests": "tests", "security": "security"}
+TASK_SETTINGS = {
+    "docstring": "docstrings",
+    "complexity": "complexity",
+    "tests": "tests",
+    "mutant": "tests",
+    "security": "security",
+}
 # Characterization tests come before the refactors they protect.
-TASK_ORDER = {"tests": 0, "docstring": 1, "security": 2, "complexity": 3}
+TASK_ORDER = {"tests": 0, "mutant": 0, "docstring": 1, "security": 2, "complexity": 3}
 CATALOG_ONLY = "continuing with the deterministic catalog alone"
 
 
@@ -144,6 +151,7 @@ class LLMProvider:
             if finding.kind == "security":
                 messages.setdefault((finding.path, finding.symbol), []).append(_describe(finding))
         by_id = {finding.id: finding for finding in findings}
+        tests_dir, naming = where_tests_live(files)
         briefs: list[TaskBrief] = []
         baselines: dict[tuple[str, str], int] = {}
         tests_first: set[tuple[str, str]] = set()
@@ -171,7 +179,17 @@ class LLMProvider:
             texts = [_describe(by_id[i]) for i in task.finding_ids if i in by_id]
             texts = texts or messages.get((task.path, symbol), [])
             briefs.append(
-                TaskBrief(task.kind, task.path, module_name(task.path), symbol, complexity, first, tuple(texts))
+                TaskBrief(
+                    task.kind,
+                    task.path,
+                    module_name(task.path),
+                    symbol,
+                    complexity,
+                    first,
+                    tuple(texts),
+                    tests_dir=tests_dir,
+                    test_naming=naming,
+                )
             )
         style = detect_repository_style(workspace, [f for f in files if not is_test_file(f)])
         rules = EditRules(
@@ -182,6 +200,7 @@ class LLMProvider:
             tests_first=frozenset(tests_first),
             docstring_style=style,
             max_changed_lines=self.config.limits.max_changed_lines,
+            tests_dir=tests_dir,
         )
         return briefs, rules
 
@@ -191,6 +210,13 @@ def _rejections(session: EditSession) -> list[str]:
 
 
 def _describe(finding: Finding) -> str:
+    if finding.kind == "mutant":
+        mutation = finding.data.get("mutation") or {}
+        tests = ", ".join(str(t) for t in (finding.data.get("tests") or [])[:5]) or "none recorded"
+        return (
+            f"{finding.message}. The mutant changes line {finding.line} from `{mutation.get('before', '?')}` to "
+            f"`{mutation.get('after', '?')}`; the tests that run this line today all still pass on it ({tests})"
+        )
     return f"{finding.rule} at line {finding.line}: {finding.message}"
 
 

@@ -108,3 +108,26 @@ def repository_key(workspace: Path) -> str:
         return re.sub(r"^(\w+://)[^@/]*@", r"\1", url)
     common = git("rev-parse", "--path-format=absolute", "--git-common-dir")
     return common or str(workspace.resolve())
+
+
+def where_tests_live(files: list[str]) -> tuple[str, str]:
+    """Where the project keeps its test modules and how it names them: (directory, `test_*.py` or `*_test.py`).
+
+    The top-level directory holding most test modules wins (`tests` when there are none); the naming is the
+    majority's among them."""
+    counts: dict[str, int] = {}
+    suffixed = prefixed = 0
+    for path in files:
+        parts = PurePosixPath(path).parts
+        name = parts[-1]
+        if len(parts) < 2 or not is_test_file(path) or name in ("conftest.py", "__init__.py"):
+            continue
+        if name.startswith("test_"):
+            prefixed += 1
+        elif name.endswith("_test.py"):
+            suffixed += 1
+        else:
+            continue
+        counts[parts[0]] = counts.get(parts[0], 0) + 1
+    directory = min(counts, key=lambda d: (-counts[d], d)) if counts else "tests"
+    return directory, "*_test.py" if suffixed > prefixed else "test_*.py"

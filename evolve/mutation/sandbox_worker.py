@@ -227,8 +227,10 @@ class MutationSession:
         mutants = plan["mutants"]
 
         def items_of(tests):
+            # A node id, or a file or class whose items all count (a proposed test file is named by its path).
             wanted = set(tests)
-            return [item for item in session.items if item.nodeid in wanted]
+            prefixes = tuple(f"{test}::" for test in tests)
+            return [item for item in session.items if item.nodeid in wanted or item.nodeid.startswith(prefixes)]
 
         def clean_body():
             os.setpgid(0, 0)

@@ -25,6 +25,10 @@ LLM_THEMES: dict[str, str] = {
     "security-fixes": "security",
 }
 LLM_TASK_KIND = {"docstrings": "docstring", "complexity": "complexity", "tests": "tests", "security-fixes": "security"}
+# Surviving mutants (research's sample, when the tests theme is possible) take the `tests` theme over from coverage
+# findings: a test that kills a mutant is proven to check something; one test per mutant.
+MUTANT_FINDING = "mutant"
+MUTANT_TITLE = "Add tests that catch surviving mutants"
 THEME_TITLES = {
     "cleanup": "Remove dead code and redundant branches",
     "correctness": "Fix bug patterns",
@@ -38,7 +42,7 @@ THEME_TITLES = {
     "security-fixes": "Fix security findings",
 }
 # Estimated changed lines per task, before a codemod or the model has run.
-LLM_LINES = {"docstring": 6, "complexity": 30, "tests": 40, "security": 6}
+LLM_LINES = {"docstring": 6, "complexity": 30, "tests": 40, "mutant": 20, "security": 6}
 NEUTRAL_ACCEPTANCE = 0.5
 # A theme is worth its best task plus a little for each further one: one fixed defect outranks ten
 # cosmetic rewrites, and between themes of equal value the larger wins.
@@ -129,6 +133,8 @@ def candidate_tasks(plan_input: PlanningInput) -> dict[str, list[Task]]:
         kind = LLM_THEMES.get(theme)
         if kind is None:
             continue
+        if theme == "tests" and any(f.kind == MUTANT_FINDING for f in plan_input.findings):
+            kind = MUTANT_FINDING
         for finding in plan_input.findings:
             if finding.kind != kind or not path_in_scope(finding.path, plan_input.include_kinds):
                 continue
@@ -136,7 +142,7 @@ def candidate_tasks(plan_input: PlanningInput) -> dict[str, list[Task]]:
                 continue  # docstrings or refactors of test code itself are not worth a PR
             if kind == "security" and (finding.path, finding.line) in codemod_lines.get(finding.path, set()):
                 continue  # a deterministic codemod handles this one
-            task_kind = LLM_TASK_KIND[theme]
+            task_kind = MUTANT_FINDING if kind == MUTANT_FINDING else LLM_TASK_KIND[theme]
             themes[theme].append(
                 Task(
                     kind=task_kind,  # type: ignore[arg-type]
@@ -240,6 +246,12 @@ def unplanned_red(plan_input: PlanningInput, planned: Iterable[Task]) -> tuple[s
     return tuple(notes)
 
 
+def _title(theme: str, tasks: Sequence[Task]) -> str:
+    if theme == "tests" and any(task.kind == MUTANT_FINDING for task in tasks):
+        return MUTANT_TITLE
+    return THEME_TITLES.get(theme, theme.replace("-", " ").capitalize())
+
+
 def make_plan(plan_input: PlanningInput) -> Plan:
     """Choose the best theme and its tasks within the size limits; a theme that turns red tests green first."""
     plan = _choose(plan_input)
@@ -254,8 +266,21 @@ def make_plan(plan_input: PlanningInput) -> Plan:
     return replace(plan, notes=plan.notes + notes, red_tests=fixed)
 
 
+def llm_theme_off(theme: str) -> str:
+    """Why a focus on an LLM theme finds nothing when the LLM stage is off, and what turns it on."""
+    setting = LLM_TASK_KIND[theme] if theme != "security-fixes" else "security"
+    setting = {"docstring": "docstrings"}.get(setting, setting)
+    return (
+        f"the {theme!r} theme is written by the LLM stage, which is not on for this run: it needs the operator's "
+        f"ANTHROPIC_API_KEY, `llm.enabled: true`, {setting!r} in `llm.tasks`, and a run that asks for it "
+        "(`evolve run --llm`)"
+    )
+
+
 def _choose(plan_input: PlanningInput) -> Plan:
     focus = plan_input.focus
+    if focus and focus in LLM_THEMES and focus not in known_focuses(plan_input):
+        return Plan(theme=focus, title="", tasks=(), score=0.0, notes=(llm_theme_off(focus),))
     if focus and focus not in known_focuses(plan_input):
         hint = ", ".join(known_focuses(plan_input))
         return Plan(theme=focus, title="", tasks=(), score=0.0, notes=(f"unknown focus {focus!r}; known: {hint}",))
@@ -304,7 +329,7 @@ def _choose(plan_input: PlanningInput) -> Plan:
         )
     return Plan(
         theme=theme,
-        title=THEME_TITLES.get(theme, theme.replace("-", " ").capitalize()),
+        title=_title(theme, chosen),
         tasks=tuple(chosen),
         score=score,
         alternatives=tuple((t, s) for s, t, _, _ in scored[1:]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from evolve.plan.gaps_render import render_gaps_markdown, render_gaps_text
 from evolve.plan.tasks import Plan
 from evolve.untrusted_text import code_span, escape_markdown
 from evolve.wording import plural
@@ -21,6 +22,8 @@ def _suite_lines(plan: Plan) -> list[str]:
     lines = []
     if plan.base_suites:
         lines += ["Base's test suite:", *(f"  {line}" for line in plan.base_suites)]
+    if plan.test_gaps is not None:
+        lines += render_gaps_text(plan.test_gaps)
     if plan.red_tests:
         lines.append(f"This plan fixes {plural(len(plan.red_tests), 'failing test')}: " + ", ".join(plan.red_tests))
     return lines
@@ -91,9 +94,10 @@ def render_plan_mermaid(plan: Plan) -> str:
 
 
 def _suite_markdown(plan: Plan) -> str:
+    gaps = render_gaps_markdown(plan.test_gaps) + "\n" if plan.test_gaps is not None else ""
     if not plan.base_suites and not plan.red_tests:
-        return ""
-    lines = ["**Base's test suite:**", ""]
+        return gaps
+    lines = [gaps + "**Base's test suite:**", ""] if gaps else ["**Base's test suite:**", ""]
     lines += [f"- {escape_markdown(line.strip())}" for line in plan.base_suites]
     if plan.red_tests:
         fixed = ", ".join(code_span(test) for test in plan.red_tests)

@@ -153,13 +153,31 @@ def new_violations(
     base_lines: Mapping[str, Sequence[str]],
     head_lines: Mapping[str, Sequence[str]],
 ) -> list[Violation]:
-    """Head's violations beyond base's, comparing multisets of keys (two identical ones need two in base)."""
+    """Head's violations beyond base's, comparing multisets of keys (two identical ones need two in base).
+
+    A violation on a line the change edited (its text is not in base's file, and base's violation with the same
+    tool, code, file and message sits on a line whose text is not in head's file) is base's, not new: `open(p, 'r')`
+    -> `open(p, 'rb')` on a line that already held two statements."""
     remaining = Counter(violation_key(v, base_lines) for v in base)
-    new = []
+    unmatched = []
     for violation in sorted(head, key=lambda v: (v.path, v.line, v.code)):
         key = violation_key(violation, head_lines)
         if remaining[key] > 0:
             remaining[key] -= 1
+        else:
+            unmatched.append(violation)
+    head_texts = {path: {line.strip() for line in lines} for path, lines in head_lines.items()}
+    base_texts = {path: {line.strip() for line in lines} for path, lines in base_lines.items()}
+    edited: Counter[tuple[str, str, str, str]] = Counter()  # base's leftovers on lines head no longer has
+    for key, count in remaining.items():
+        if key[4] not in head_texts.get(key[2], set()):
+            edited[key[:4]] += count
+    new = []
+    for violation in unmatched:
+        loose = (violation.tool, violation.code, violation.path, violation.message)
+        content = violation_key(violation, head_lines)[4]
+        if edited[loose] > 0 and content not in base_texts.get(violation.path, set()):
+            edited[loose] -= 1
         else:
             new.append(violation)
     return new

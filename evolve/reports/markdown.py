@@ -13,6 +13,7 @@ from typing import Any
 from evolve.environments.report import render_environment_section
 from evolve.plan.tasks import Plan
 from evolve.project_rules.sources import render_rules_section
+from evolve.reports.mutant_tests_section import render_mutant_tests_section
 from evolve.reports.mutation_section import render_mutation_section
 from evolve.reports.sections import (
     describe,
@@ -109,7 +110,7 @@ def render_report_markdown(
         changed_code=render_changed_code(report.get("changed_code") or []),
         metrics_table=render_metrics_table(metrics, report.get("finding_changes") or ()),
         gates_table=render_gates_table(final_gates),
-        mutation_section=render_mutation_section(final_gates),
+        mutation_section=render_mutation_section(final_gates) + render_mutant_tests_section(report.get("llm") or {}),
         llm_section=render_llm_section(report.get("llm") or {}),
         rules_section=render_rules_section(report.get("rules") or ()),
         environment_section=render_environment_section(report.get("environment")),
@@ -149,7 +150,7 @@ def render_failure_markdown(
         tried=_tried(report),
         failures=render_failures(final_gates),
         gates_table=render_gates_table(final_gates),
-        llm_section=render_llm_section(report.get("llm") or {}),
+        llm_section=render_mutant_tests_section(report.get("llm") or {}) + render_llm_section(report.get("llm") or {}),
         rules_section=render_rules_section(report.get("rules") or ()),
         environment_section=render_environment_section(report.get("environment")),
         attempts=render_attempts(report["attempts"]),

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from evolve.research.python2_names import removed_builtin, removed_dict_method
 from evolve.research.removed_names import RemovedName, removed_attribute, removed_module
 from evolve.suites.reports import relative_source_path
 
@@ -16,6 +17,7 @@ _OBJECT_ATTRIBUTE = re.compile(
     r"AttributeError: (?:type object )?'(?P<owner>[\w.]+)'(?: object)? has no attribute '(?P<name>\w+)'"
 )
 _CANNOT_IMPORT = re.compile(r"ImportError: cannot import name '(?P<name>\w+)' from '(?P<owner>[\w.]+)'")
+_NAME_ERROR = re.compile(r"NameError: (?:global )?name '(?P<name>\w+)' is not defined")
 _NO_MODULE = re.compile(r"(?:ModuleNotFoundError|ImportError): No module named '(?P<module>[\w.]+)'")
 _FRAME = re.compile(
     r'^(?P<path>[^\s:<>"][^:\n<>"]*?\.py):(?P<line>\d+):|File "(?P<path2>[^"\n]+\.py)", line (?P<line2>\d+)', re.M
@@ -63,7 +65,11 @@ def _removed(text: str) -> tuple[RemovedName, str] | None:
                 f"{match['owner']}.{match['name']}"
             )
         elif match := _OBJECT_ATTRIBUTE.search(line):
-            entry = removed_attribute(match["owner"], match["name"])
+            entry = removed_attribute(match["owner"], match["name"]) or removed_dict_method(
+                match["owner"], match["name"]
+            )
+        elif match := _NAME_ERROR.search(line):
+            entry = removed_builtin(match["name"])
         elif match := _NO_MODULE.search(line):
             entry = removed_module(match["module"])
         if entry is not None:

@@ -49,6 +49,7 @@ from evolve.suites.test_contexts import (
     install_contexts_plugin,
     read_durations,
 )
+from evolve.suites.unittest_contexts import UNITTEST_RUNNER, install_unittest_runner
 from evolve.untrusted_text import cap_text, redacted
 
 __all__ = ["TestCommand", "TestRun", "coverage_rcfile", "detect_test_command", "run_test_suite"]
@@ -138,7 +139,7 @@ def run_test_suite(
     Evolve's own). Never raises for failing, crashing or hanging tests (only SandboxRefused, when there is no
     sandbox and running without one is not allowed). `progress` hears (tests done, total) of a pytest suite.
     `coverage_paths` limits line coverage to those files (see evolve/suites/coverage_scope.py). `with_contexts`
-    (pytest, with coverage) records which tests run each line (see evolve/suites/test_contexts.py)."""
+    (pytest or unittest, with coverage) records which tests run each line (see evolve/suites/test_contexts.py)."""
     root = Path(root)
     python = environment.python if environment is not None else (python or sys.executable)
     command = detect_test_command(root, config.gates.tests.command)
@@ -195,6 +196,13 @@ def pytest_cov_installed(python: str) -> bool:
 
 SYSMON_PYTHON = (3, 12)  # sys.monitoring: coverage's low-overhead core for line coverage
 SYSMON_COVERAGE = (7, 4)  # the first coverage.py that reads COVERAGE_CORE=sysmon
+
+
+# Per-test contexts need a tracer core. sys.monitoring reports a line once and then disables it, so under sysmon a
+# line is recorded for the first test that runs it only (coverage 7.15.3+ warns `no-sysmon-context`): on boltons,
+# 3,780 (line, test) pairs instead of 28,496 (benchmarks/bench_context_core.py). Python 3.14 makes sysmon coverage's
+# default, so the C tracer is asked for by name (coverage < 7.4 ignores the variable and uses it anyway).
+CONTEXTS_CORE = {"COVERAGE_CORE": "ctrace"}
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -314,7 +322,7 @@ def _run_in(
     with_contexts: bool = False,
 ) -> TestRun:
     measure = with_coverage and command.runner != "other"
-    contexts = measure and with_contexts and command.runner == "pytest"
+    contexts = measure and with_contexts and command.runner in ("pytest", "unittest")
     rcfile = None
     if measure:
         rcfile = f"{SANDBOX_OUT}/coveragerc"
@@ -329,8 +337,10 @@ def _run_in(
     except ValueError as error:
         return TestRun(command=tuple(argv), returncode=127, timed_out=False, duration=0.0, output_tail=str(error))
     env = {**import_path_environment(root), "PATH": f"{Path(python).parent}:{SANDBOX_PATH}"}
-    if rcfile and not contexts:  # per-test contexts stay on coverage's default core
+    if rcfile and not contexts:
         env.update(coverage_core(python))
+    if contexts:
+        env.update(CONTEXTS_CORE)
     if contexts:
         argv = _with_contexts_plugin(argv, outputs, env)
     watched = progress is not None and command.runner == "pytest"
@@ -372,11 +382,16 @@ def _run_in(
 
 
 def _with_contexts_plugin(argv: list[str], outputs: Path, env: dict[str, str]) -> list[str]:
-    """Load the per-test contexts plugin into a pytest run (its module in the output directory)."""
+    """Load the per-test contexts plugin into a pytest run (its module in the output directory); a unittest run
+    goes through Evolve's unittest runner instead of `-m unittest` (see evolve/suites/unittest_contexts.py)."""
+    env["EVOLVE_DURATIONS_FILE"] = f"{SANDBOX_OUT}/{DURATIONS_FILE}"
+    if "pytest" not in argv:
+        install_unittest_runner(outputs)
+        at = argv.index("unittest")
+        return [*argv[: at - 1], f"{SANDBOX_OUT}/{UNITTEST_RUNNER}", *argv[at + 1 :]]
     install_contexts_plugin(outputs)
     if f":{SANDBOX_OUT}" not in env["PYTHONPATH"]:
         env["PYTHONPATH"] += f":{SANDBOX_OUT}"
-    env["EVOLVE_DURATIONS_FILE"] = f"{SANDBOX_OUT}/{DURATIONS_FILE}"
     at = argv.index("pytest") + 1
     return [*argv[:at], "-p", CONTEXTS_PLUGIN, *argv[at:]]
 

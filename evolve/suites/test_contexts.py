@@ -1,9 +1,10 @@
-"""Per-test coverage contexts: which tests run each line, recorded with a pytest suite's coverage run.
+"""Per-test coverage contexts: which tests run each line, recorded with a pytest or unittest suite's coverage run.
 
 A small pytest plugin (its source below, written into the run's output directory like the progress plugin) switches
 coverage.py's context to each test's node id while that test runs, as pytest-cov's `--cov-context=test` does; the
 coverage JSON (`show_contexts`) then names, for every executed line, the tests that ran it. The plugin also writes
-each test's duration. Both files come from repository code: parsed as bounded data, used to choose which tests
+each test's duration. A unittest suite gets the same from Evolve's unittest runner (evolve/suites/unittest_contexts.py),
+its tests named as pytest names them. Both files come from repository code: parsed as bounded data, used to choose which tests
 run against a mutant, never trusted for more.
 
 The map is kept with the test run (`TestRun.test_contexts`) in a compact form, so base's cached run carries it:

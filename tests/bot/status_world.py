@@ -10,6 +10,7 @@ from typing import Any
 from bot.db import store
 from bot.db.models import Delivery
 from bot.db.run_request import RunRequest
+from evolve.plan.tasks import TEST_GAPS_METRIC, GapSurvivor, TestGaps
 from evolve.results import Metric
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -21,6 +22,8 @@ DOCSTRINGS = (40.0, 45.0, 45.0, 52.5, 55.0, 57.5, 60.0, 64.0)
 LINE_COVERAGE = (71.0, 73.0, 72.5, 74.5, 76.0, 77.25, 80.0, 81.5)
 FINDINGS = (14.0, 11.0, 12.0, 9.0, 8.0, 6.0, 4.0, 3.0)
 OUTCOMES = ("merged", "closed", "merged", "merged", "closed", "merged", None, "merged")
+# Per run of acme/widgets: the test-gap sample's score (research's mutation sample of base).
+GAP_SCORES = (52.5, 55.0, 61.25, 60.0, 66.0, 70.5, 72.0, 75.0)
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,26 @@ class StatusWorld:
     queued_run: int
 
 
-def _report(theme: str, passed: bool, pr_title: str = "") -> dict[str, Any]:
+def test_gaps(index: int) -> TestGaps:
+    """The sample a widgets run took: its score, and two survivors (one in a function with a hostile name)."""
+    survivors = (
+        GapSurvivor(
+            "src/a.py:12",
+            "parse",
+            "no test distinguishes `<` from `<=` at `src/a.py:12`",
+            "src/a.py:12: - n < 3 + n <= 3",
+        ),
+        GapSurvivor(
+            "src/b.py:7",
+            HOSTILE,
+            "no test notices `log()` removed at `src/b.py:7`",
+            "src/b.py:7: - log() + (call removed)",
+        ),
+    )
+    return TestGaps(functions=10, generated=40, killed=30, survived=10, score=GAP_SCORES[index], survivors=survivors)
+
+
+def _report(theme: str, passed: bool, pr_title: str = "", gaps: TestGaps | None = None) -> dict[str, Any]:
     gates = [
         {"gate": "tests", "status": "passed", "summary": "412 tests passed on base and head", "metrics": []},
         {
@@ -49,7 +71,13 @@ def _report(theme: str, passed: bool, pr_title: str = "") -> dict[str, Any]:
     ]
     return {
         "status": "succeeded" if passed else "failed",
-        "plan": {"theme": theme, "title": pr_title or f"Tidy {theme}", "score": 3.5, "alternatives": []},
+        "plan": {
+            "theme": theme,
+            "title": pr_title or f"Tidy {theme}",
+            "score": 3.5,
+            "alternatives": [],
+            "test_gaps": gaps.to_dict() if gaps is not None else None,
+        },
         "attempts": [{"number": 1, "passed": passed, "edits": [{"path": "src/a.py"}], "gates": gates, "note": ""}],
         "duration_seconds": 83.25,
     }
@@ -64,6 +92,7 @@ def _metrics(index: int) -> list[Metric]:
         Metric("line coverage", LINE_COVERAGE[index], LINE_COVERAGE[index], "higher", "%"),
         Metric("findings", FINDINGS[index], FINDINGS[index] - 1, "lower"),
         Metric("security findings", 2.0, 1.0, "lower"),
+        Metric(TEST_GAPS_METRIC, GAP_SCORES[index], None, "higher", "%"),
     ]
 
 
@@ -85,7 +114,7 @@ def fill(db: Any) -> StatusWorld:
             db,
             run.id,
             "succeeded",
-            report=_report("unused-imports" if index % 2 else "modern-annotations", True),
+            report=_report("unused-imports" if index % 2 else "modern-annotations", True, gaps=test_gaps(index)),
             pr_number=pr_number,
             theme="unused-imports" if index % 2 else "modern-annotations",
             message="opened a pull request",

@@ -18,7 +18,7 @@ import pytest
 
 from bot.db import store
 from tests.bot.live_server import base_env, credential_env, free_port, live_server
-from tests.bot.status_world import DOCSTRINGS, LINE_COVERAGE, MAINTAINABILITY, fill
+from tests.bot.status_world import DOCSTRINGS, GAP_SCORES, LINE_COVERAGE, MAINTAINABILITY, fill
 
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -194,4 +194,13 @@ def test_the_status_pages_in_a_real_browser(tmp_path, fake_github, browser, scre
             category = segment.get_attribute("data-category")
             counts[category] = counts.get(category, 0) + int(segment.get_attribute("data-count"))
         assert counts == {"merged": 5, "closed": 2, "open": 1}
+        # The test-gap score over runs, and the newest sample's survivors (their text shown, not run).
+        assert _values(browser, "Mutation score of the test-gap sample") == list(GAP_SCORES)
+        gap_tip = browser.find_element(By.CSS_SELECTOR, "#test-gap-chart circle.point title")
+        assert gap_tip.get_attribute("textContent").endswith(": 52.5%")
+        survivors = browser.find_elements(By.CSS_SELECTOR, "#test-gap-survivors tr")
+        assert len(survivors) == 3 and all(row.is_displayed() for row in survivors)
+        assert survivors[1].text.split() == ["src/a.py:12", "parse", "-", "n", "<", "3", "+", "n", "<=", "3"]
+        assert '<script>alert("x")</script>' in survivors[2].text  # shown as text
+        assert "score 75%" in browser.find_element(By.ID, "test-gap-summary").text
         _shoot(browser, screenshots, "repository")

@@ -16,7 +16,7 @@ from bot.db import status_queries
 from bot.db.run_request import RunRequest
 from bot.db.status_sessions import Viewer, create_session, session_viewer
 from tests.bot.conftest import context_of
-from tests.bot.status_world import DOCSTRINGS, HOSTILE, MAINTAINABILITY, NOW, fill
+from tests.bot.status_world import DOCSTRINGS, GAP_SCORES, HOSTILE, MAINTAINABILITY, NOW, fill
 
 OPERATOR_TOKEN = "operator-token-for-the-status-pages-0123456789"
 PAGES = ("/status", "/status/queue", "/status/runs", "/status/runs/1", "/status/repositories/9001")
@@ -223,6 +223,27 @@ def test_the_repository_page_charts_the_stored_metrics(site):
     }
     assert counted == {"merged": 5, "closed": 2, "open": 1}
     assert re.search(r'data-outcome="open">1<', page)
+
+
+def test_the_repository_page_charts_the_test_gap_score_and_lists_the_newest_survivors(site):
+    client, _, world = site
+    _sign_in_with_token(client)
+    page = client.get(f"/status/repositories/{world.widgets}").text
+    chart = re.search(r'id="test-gap-chart">(.*?)</div>', page, re.S).group(1)
+    assert 'aria-label="Mutation score of the test-gap sample"' in chart
+    assert [float(v) for v in re.findall(r'data-value="([^"]+)"', chart)] == list(GAP_SCORES)
+    summary = re.search(r'id="test-gap-summary">(.*?)</p>', page, re.S).group(1)
+    newest = world.widget_runs[-1]
+    assert f'href="/status/runs/{newest}"' in summary
+    assert "40 mutants over 10 functions: 30 killed, 10 survived, 0 timed out; score 75%" in summary
+    table = re.search(r'id="test-gap-survivors">(.*?)</table>', page, re.S).group(1)
+    assert "<code>src/a.py:12</code>" in table and "<code>parse</code>" in table
+    assert "<code>- n &lt; 3 + n &lt;= 3</code>" in table
+    assert HOSTILE not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in table
+    # A repository no run sampled says so in its chart, and lists nothing.
+    other = client.get(f"/status/repositories/{world.gadgets}").text
+    assert "no test-gap sample yet" in re.search(r'id="test-gap-chart">(.*?)</div>', other, re.S).group(1)
+    assert 'id="test-gap-summary"' not in other
 
 
 def test_the_run_page_shows_the_timeline_gates_and_pull_request(site):

@@ -171,26 +171,6 @@ def test_without_requires_python_the_lowest_classifier_counts(tmp_path: Path) ->
     assert repository_min_python(tmp_path) == (3, 7)
 
 
-def test_a_bare_python_2_classifier_still_declares_python_2(tmp_path: Path) -> None:
-    # ordered-set 2.0.2 lists `Python :: 2` and `Python :: 3` only: collections.abc alone would break its Python 2.
-    (tmp_path / "setup.py").write_text(
-        "setup(classifiers=[\n    'Programming Language :: Python :: 2',\n"
-        "    'Programming Language :: Python :: 3',\n])\n",
-        encoding="utf-8",
-    )
-    assert repository_min_python(tmp_path) == (2, 7)
-    (tmp_path / "setup.py").write_text(
-        "setup(classifiers=['Programming Language :: Python :: 2', 'Programming Language :: Python :: 2.6'])\n",
-        encoding="utf-8",
-    )
-    assert repository_min_python(tmp_path) == (2, 6)
-    (tmp_path / "setup.py").write_text(
-        "setup(classifiers=['Programming Language :: Python :: 3', 'Programming Language :: Python :: 3.9'])\n",
-        encoding="utf-8",
-    )
-    assert repository_min_python(tmp_path) == (3, 9)  # a bare `Python :: 3` lowers nothing
-
-
 def test_a_module_with_a_stub_gets_no_return_annotations(tmp_path: Path) -> None:
     source = "def f(x: int):\n    print(x)\n"
     (tmp_path / "typed.py").write_text(source)

@@ -71,7 +71,7 @@ def test_codemods_and_feedback_take_json_and_quiet(tmp_path, capsys):
     assert capsys.readouterr().out == ""
     assert main(["feedback", str(repo), "closed", "--codemod", "nope", "--quiet"]) == EXIT_BAD_INPUT
     assert (
-        "unknown codemod 'nope' in --codemod; known codemods: bare-except, collections-abc, datetime-utcnow, empty-literals"
+        "unknown codemod 'nope' in --codemod; known codemods: bare-except, collections-abc, datetime-utcnow, dict-iter-methods"
         in capsys.readouterr().err
     )
 

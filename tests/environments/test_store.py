@@ -37,7 +37,7 @@ def test_plan_adds_runner_and_coverage_only_when_undeclared():
     assert plan.requirements == ("pretend", "pytest", "coverage") and plan.added == ("pytest", "coverage")
     declared = {"pyproject.toml": '[dependency-groups]\ntest = ["pytest>=8", "coverage[toml]"]\n'}
     assert make_plan(discover(declared), declared, PY312, runner="pytest").added == ()
-    assert make_plan(discover(FILES), FILES, PY312, runner="unittest").added == ("coverage",)
+    assert make_plan(discover(FILES), FILES, PY312, runner="unittest").added == ("pytest", "coverage")
     nose = {"tox.ini": "[testenv]\ndeps = nose\ncommands = nosetests\n"}  # sortedcontainers 1.5.10
     assert make_plan(discover(nose), nose, PY312, runner="pytest").added == ("pytest", "coverage")
     assert make_plan(discover(nose), nose, PY312, runner="other").added == ("coverage",)

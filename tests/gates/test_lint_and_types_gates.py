@@ -223,3 +223,15 @@ def test_mypy_python_executable_from_the_config_runs_only_in_the_sandbox(make_tr
     result = TypesGate().evaluate(trees.context())
     assert not (trees.base / "PWNED").exists() and not (trees.head / "PWNED").exists()
     assert result.status in ("errored", "passed", "failed")  # whatever mypy made of it, nothing ran outside
+
+
+def test_a_violation_on_a_line_the_change_edited_is_bases():
+    base = [Violation("ruff", "E701", "a.py", 2, "Multiple statements on one line (colon)")]
+    head = [Violation("ruff", "E701", "a.py", 2, "Multiple statements on one line (colon)")]
+    lines_base = {"a.py": ["if x: pass", "else: c = pickle.load(open(p, 'r'))"]}
+    lines_head = {"a.py": ["if x: pass", "else: c = pickle.load(open(p, 'rb'))"]}
+    assert new_violations(base, head, lines_base, lines_head) == []
+    # a second one on another new line is still new
+    head_more = [*head, Violation("ruff", "E701", "a.py", 3, "Multiple statements on one line (colon)")]
+    lines_more = {"a.py": [*lines_head["a.py"], "while y: z = 1"]}
+    assert new_violations(base, head_more, lines_base, lines_more) == [head_more[1]]
