@@ -106,21 +106,26 @@ def judge_tests(
 def hidden_on_base(
     new: Sequence[str], head: TestRun, base: TestRun | None, changed_files: Sequence[str], root: str | None
 ) -> dict[str, str]:
-    """The new failures that were there on base, hidden by its suite not starting: when base's suite could not
-    start (a removed name broke an import), a head failure whose traceback ends at another name this Python
-    removed, used in a file the change does not touch (or inside an installed package), is not the change's.
-    The fix that let the suite start revealed it. Test id -> the diagnosis, for the summary."""
+    """The new failures that were there on base, hidden because the test never ran there: base's suite could not
+    start, or the test's module failed to import (a removed name broke it). A head failure in such a test whose
+    traceback ends at another name this Python removed, used in a file the change does not touch (or inside an
+    installed package), is not the change's: the fix that let the module load revealed it. Test id -> the
+    diagnosis, for the summary."""
     from pathlib import Path
 
     from evolve.research.diagnosis import diagnose
     from evolve.suites.startup import cannot_start_reason
 
-    if base is None or base.passed or cannot_start_reason(base) is None or not new:
+    if base is None or not new:
         return {}
+    base_started = not (base.passed == 0 and cannot_start_reason(base) is not None)
+    unloaded = {test for test in base.failing_tests if "::" not in test}  # modules that failed to import on base
     sections = failure_sections(head)
     changed = set(changed_files)
     hidden = {}
     for test in new:
+        if base_started and test.split("::", 1)[0] not in unloaded:
+            continue  # its module loaded on base: the test ran there
         diagnosis = diagnose(sections.get(test, ""), Path(root or "."))
         if diagnosis is None or (diagnosis.path is None and diagnosis.dependency is None):
             continue

@@ -99,6 +99,10 @@ def test_a_removed_name_revealed_once_base_starts_is_not_the_changes(tmp_path):
     # Base's suite started and this test passed there: a new failure, whatever it says.
     started = make_run(returncode=0, passed=1108)
     assert judge_tests(only_revealed, started, ["webob/headers.py"], str(tmp_path)).status == "failed"
+    # Base's suite started, but this test's module failed to import there (pytest went on past the collection
+    # error): the test never ran on base either.
+    partly = make_run(returncode=1, passed=11, errors=21, failing_tests=("tests/test_in_wsgiref.py",))
+    assert judge_tests(only_revealed, partly, ["webob/headers.py"], str(tmp_path)).status == "passed"
 
 
 def test_failure_sections_split_by_test():

@@ -39,3 +39,11 @@ def test_the_family_is_the_recipes_of_the_removals_table():
     assert {"collections-abc", "removed-stdlib-names", "unittest-aliases"} <= family
     assert with_removal_family(frozenset({"collections-abc"})) == family
     assert with_removal_family(frozenset({"bare-except"})) == frozenset({"bare-except"})
+
+
+def test_a_test_whose_module_did_not_load_on_base_did_not_pass_there():
+    from evolve.research.base_suites import turned_red
+
+    before = {"tests/test_in_wsgiref.py", "tests/test_a.py::test_old"}
+    after = {"tests/test_in_wsgiref.py::test_request_reading", "tests/test_a.py::test_new", "tests/test_a.py::test_old"}
+    assert turned_red(before, after) == ["tests/test_a.py::test_new"]
