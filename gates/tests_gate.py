@@ -80,7 +80,7 @@ def judge_tests(
         if hidden:
             summary = (
                 f"{failing}: {len(head.failing_tests) - len(hidden):,} fail on base too, and "
-                f"{plural(len(hidden), 'test')} that could not run on base (its suite did not start) "
+                f"{plural(len(hidden), 'test')} that never ran on base (its suite or module did not load there) "
                 f"fail{'s' if len(hidden) == 1 else ''} on a name this Python removed, in code the change does not "
                 f"touch: {'; '.join(f'{test}: {why}' for test, why in sorted(hidden.items())[:5])}."
             )
