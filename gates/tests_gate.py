@@ -113,18 +113,19 @@ def hidden_on_base(
     diagnosis, for the summary."""
     from pathlib import Path
 
+    from evolve.research.base_suites import module_that_failed_to_load
     from evolve.research.diagnosis import diagnose
     from evolve.suites.startup import cannot_start_reason
 
     if base is None or not new:
         return {}
     base_started = not (base.passed == 0 and cannot_start_reason(base) is not None)
-    unloaded = {test for test in base.failing_tests if "::" not in test}  # modules that failed to import on base
+    unloaded = {module_that_failed_to_load(test) for test in base.failing_tests} - {None}  # did not import on base
     sections = failure_sections(head)
     changed = set(changed_files)
     hidden = {}
     for test in new:
-        if base_started and test.split("::", 1)[0] not in unloaded:
+        if base_started and not any(test == m or test.startswith((f"{m}::", f"{m}.")) for m in unloaded):
             continue  # its module loaded on base: the test ran there
         diagnosis = diagnose(sections.get(test, ""), Path(root or "."))
         if diagnosis is None or (diagnosis.path is None and diagnosis.dependency is None):

@@ -441,8 +441,23 @@ def prove_head(head: Path, config: EvolveConfig, settings: EnvironmentSettings, 
 def turned_red(failing_before: set[str], failing_after: set[str]) -> list[str]:
     """The tests failing on head that did not fail on base, leaving out those whose module failed to import on
     base (webob's `tests/test_in_wsgiref.py`): they never ran there, so they did not pass there."""
-    unloaded = {test for test in failing_before if "::" not in test}
-    return sorted(t for t in failing_after - failing_before if t.split("::", 1)[0] not in unloaded)
+    unloaded = {module_that_failed_to_load(test) for test in failing_before} - {None}
+    return sorted(
+        test
+        for test in failing_after - failing_before
+        if not any(test.startswith((f"{module}::", f"{module}.")) for module in unloaded)
+    )
+
+
+_UNITTEST_FAILED_IMPORT = "unittest.loader._FailedTest."
+
+
+def module_that_failed_to_load(test_id: str) -> str | None:
+    """The module a failing id stands for when it is a module that failed to import: pytest's `tests/test_a.py`
+    (no `::`), unittest's `unittest.loader._FailedTest.tests.test_a`; None for a test."""
+    if test_id.startswith(_UNITTEST_FAILED_IMPORT):
+        return test_id[len(_UNITTEST_FAILED_IMPORT) :]
+    return test_id if "::" not in test_id and test_id.endswith(".py") else None
 
 
 def _verb(count: int, singular: str, plural_form: str) -> str:

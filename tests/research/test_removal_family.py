@@ -47,3 +47,12 @@ def test_a_test_whose_module_did_not_load_on_base_did_not_pass_there():
     before = {"tests/test_in_wsgiref.py", "tests/test_a.py::test_old"}
     after = {"tests/test_in_wsgiref.py::test_request_reading", "tests/test_a.py::test_new", "tests/test_a.py::test_old"}
     assert turned_red(before, after) == ["tests/test_a.py::test_new"]
+
+
+def test_unittest_modules_that_failed_to_import_are_recognised():
+    from evolve.research.base_suites import turned_red
+
+    # dnspython 1.15.0 on 3.13: tests/test_namedict.py failed to import on base (collections.MutableMapping).
+    before = {"unittest.loader._FailedTest.tests.test_namedict", "tests.test_bugs.BugsTestCase.test_a"}
+    after = {"tests.test_namedict.NameTestCase.testDepth", "tests.test_other.T.test_b"}
+    assert turned_red(before, after) == ["tests.test_other.T.test_b"]
