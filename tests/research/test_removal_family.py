@@ -56,3 +56,15 @@ def test_unittest_modules_that_failed_to_import_are_recognised():
     before = {"unittest.loader._FailedTest.tests.test_namedict", "tests.test_bugs.BugsTestCase.test_a"}
     after = {"tests.test_namedict.NameTestCase.testDepth", "tests.test_other.T.test_b"}
     assert turned_red(before, after) == ["tests.test_other.T.test_b"]
+
+
+def test_known_failures_count_for_tests_whose_module_did_not_load_on_base():
+    from evolve.engine.attempts import with_known_failing
+    from evolve.suites.runs import TestRun
+
+    # tabulate 0.8.2 on 3.11: pytest goes on past test_output.py's import error; its tests fail on 3.8's base too.
+    run = TestRun(("pytest",), 1, False, 1.0, failed=7, errors=5, failing_tests=("test/test_output.py", "test/t::a"))
+    known = frozenset({"test/test_output.py::test_index", "test/test_api.py::test_x"})
+    merged = with_known_failing(run, known)
+    assert "test/test_output.py::test_index" in merged.failing_tests
+    assert "test/test_api.py::test_x" not in merged.failing_tests  # its module loaded: it ran on this Python
