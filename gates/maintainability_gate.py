@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from evolve.configuration.model import MaintainabilityGateConfig
@@ -58,22 +58,53 @@ def differs_only_in_docstrings(before: str, after: str) -> bool:
     return stripped_before is not None and stripped_before == stripped_after
 
 
+def _import_statement(node: ast.stmt) -> bool:
+    """An import, or a `try` made only of imports with fallbacks (`try: from collections.abc import X` /
+    `except ImportError: from collections import X`, or `... = collections`)."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return True
+    if not isinstance(node, ast.Try) or node.orelse or node.finalbody:
+        return False
+    fallback = (ast.Import, ast.ImportFrom, ast.Pass, ast.Assign)
+    return all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in node.body) and all(
+        isinstance(s, fallback) for handler in node.handlers for s in handler.body
+    )
+
+
+def _without_imports(source: str) -> str | None:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    tree.body = [node for node in tree.body if not _import_statement(node)]
+    return ast.dump(tree)
+
+
+def differs_only_in_imports(before: str, after: str) -> bool:
+    """Whether two sources have the same code once their module-level imports are set aside (an import moved
+    to a compatible `try`/`except ImportError` form adds source lines, not logic)."""
+    stripped_before, stripped_after = _without_imports(before), _without_imports(after)
+    return stripped_before is not None and stripped_before == stripped_after
+
+
 def maintainability_regressions(
     base: ScanResult,
     head: ScanResult,
     paths: Sequence[str],
     floor: float,
     documentation_only: frozenset[str] = frozenset(),
+    imports_only: frozenset[str] = frozenset(),
 ) -> dict[str, str]:
     """path -> reason, for changed files whose MI dropped, fell below `floor`, or are new and below it.
 
-    Files in `documentation_only` changed nothing but docstrings and are never blamed; nor are neutral
-    changes (`is_neutral_change`), whatever radon's Halstead term makes of them.
+    Files in `documentation_only` changed nothing but docstrings, files in `imports_only` nothing but their
+    imports: they are never blamed; nor are neutral changes (`is_neutral_change`), whatever radon's Halstead
+    term makes of them.
     """
     before, after = files_in(base, paths), files_in(head, paths)
     problems: dict[str, str] = {}
     for path, metrics in sorted(after.items()):
-        if path in documentation_only:
+        if path in documentation_only or path in imports_only:
             continue
         new = metrics.maintainability
         old = before[path].maintainability if path in before else None
@@ -101,11 +132,12 @@ def judge_maintainability(
     paths: Sequence[str],
     floor: float,
     documentation_only: frozenset[str] = frozenset(),
+    imports_only: frozenset[str] = frozenset(),
 ) -> GateResult:
     """Fail when any changed file's MI regresses; blame those files."""
     base_avg, head_avg = average_maintainability(base, paths), average_maintainability(head, paths)
     metrics = (Metric("average maintainability index", base_avg, head_avg, "higher"),)
-    problems = maintainability_regressions(base, head, paths, floor, documentation_only)
+    problems = maintainability_regressions(base, head, paths, floor, documentation_only, imports_only)
     if problems:
         return Failed(
             gate="maintainability",
@@ -115,14 +147,18 @@ def judge_maintainability(
             details="\n".join(f"{path}: {reason}" for path, reason in problems.items()),
         )
     summary = f"Average maintainability index of the changed files {number(base_avg)} -> {number(head_avg)}."
-    allowed = allowed_drops(base, head, paths, documentation_only)
+    allowed = allowed_drops(base, head, paths, documentation_only, imports_only)
     if allowed:
         summary += " Lower but allowed: " + "; ".join(f"{path} {why}" for path, why in allowed.items()) + "."
     return Passed(gate="maintainability", metrics=metrics, summary=summary)
 
 
 def allowed_drops(
-    base: ScanResult, head: ScanResult, paths: Sequence[str], documentation_only: frozenset[str] = frozenset()
+    base: ScanResult,
+    head: ScanResult,
+    paths: Sequence[str],
+    documentation_only: frozenset[str] = frozenset(),
+    imports_only: frozenset[str] = frozenset(),
 ) -> dict[str, str]:
     """path -> why, for the changed files whose MI went down yet passed: how much, and the rule that allows it."""
     before, after = files_in(base, paths), files_in(head, paths)
@@ -135,6 +171,8 @@ def allowed_drops(
         drop = f"MI {number(old, 2)} -> {number(new, 2)} (-{number(round(old, 2) - round(new, 2), 2)})"
         if path in documentation_only:
             allowed[path] = f"{drop}: only docstrings changed (radon counts them as code)"
+        elif path in imports_only:
+            allowed[path] = f"{drop}: only imports changed (an import fallback adds lines, not logic)"
         elif adds_only_simple_functions(before[path], metrics):
             allowed[path] = (
                 f"{drop}: the change only adds whole functions, each at most {SIMPLE_FUNCTION} complex, and leaves the "
@@ -168,19 +206,33 @@ class MaintainabilityGate(ScanGate[MaintainabilityGateConfig]):
             for path in context.changed_files
             if path.endswith(".py") and _documentation_only(context.base, context.head, path)
         )
+        self._imports_only = frozenset(
+            path
+            for path in context.changed_files
+            if path.endswith(".py") and _compare(context.base, context.head, path, differs_only_in_imports)
+        )
         return super().evaluate(context)
 
     def judge(self, base: ScanResult, head: ScanResult, paths: Sequence[str]) -> GateResult:
         """Compare the MI of each changed file."""
         return judge_maintainability(
-            base, head, paths, self.settings.floor, getattr(self, "_documentation_only", frozenset())
+            base,
+            head,
+            paths,
+            self.settings.floor,
+            getattr(self, "_documentation_only", frozenset()),
+            getattr(self, "_imports_only", frozenset()),
         )
 
 
 def _documentation_only(base: Path, head: Path, path: str) -> bool:
+    return _compare(base, head, path, differs_only_in_docstrings)
+
+
+def _compare(base: Path, head: Path, path: str, same: Callable[[str, str], bool]) -> bool:
     try:
         before = (base / path).read_text(encoding="utf-8")
         after = (head / path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-    return differs_only_in_docstrings(before, after)
+    return same(before, after)

@@ -64,6 +64,8 @@ def judge_tests(
         return Passed(gate="tests", summary=f"The suite passes: {describe_counts(run_counts(head))}.", metrics=metrics)
     known = set(base.failing_tests) if base is not None and not base.timed_out else set()
     new = [test for test in head.failing_tests if test not in known]
+    hidden = hidden_on_base(new, head, base, changed_files, root)
+    new = [test for test in new if test not in hidden]
     if not new and head.passed == 0:
         # Nothing ran on either side (a collection error, a missing dependency): the change is unproven.
         return Errored(
@@ -73,12 +75,16 @@ def judge_tests(
             summary="The test suite does not run, on base either, so the change cannot be proven.",
         )
     if not new:
-        return Passed(
-            gate="tests",
-            metrics=metrics,
-            summary=f"{plural(len(head.failing_tests), 'test')} fail{'s' if len(head.failing_tests) == 1 else ''}, "
-            "but all of them fail on base too.",
-        )
+        failing = f"{plural(len(head.failing_tests), 'test')} fail{'s' if len(head.failing_tests) == 1 else ''}"
+        summary = f"{failing}, but all of them fail on base too."
+        if hidden:
+            summary = (
+                f"{failing}: {len(head.failing_tests) - len(hidden):,} fail on base too, and "
+                f"{plural(len(hidden), 'test')} that never ran on base (its suite or module did not load there) "
+                f"fail{'s' if len(hidden) == 1 else ''} on a name this Python removed, in code the change does not "
+                f"touch: {'; '.join(f'{test}: {why}' for test, why in sorted(hidden.items())[:5])}."
+            )
+        return Passed(gate="tests", metrics=metrics, summary=summary)
     sections = failure_sections(head)
     changed = set(changed_files)
     blame = set()
@@ -95,6 +101,39 @@ def judge_tests(
         blame=tuple(sorted(blame)),
         details=details or head.output_tail,
     )
+
+
+def hidden_on_base(
+    new: Sequence[str], head: TestRun, base: TestRun | None, changed_files: Sequence[str], root: str | None
+) -> dict[str, str]:
+    """The new failures that were there on base, hidden because the test never ran there: base's suite could not
+    start, or the test's module failed to import (a removed name broke it). A head failure in such a test whose
+    traceback ends at another name this Python removed, used in a file the change does not touch (or inside an
+    installed package), is not the change's: the fix that let the module load revealed it. Test id -> the
+    diagnosis, for the summary."""
+    from pathlib import Path
+
+    from evolve.research.base_suites import module_that_failed_to_load
+    from evolve.research.diagnosis import diagnose
+    from evolve.suites.startup import cannot_start_reason
+
+    if base is None or not new:
+        return {}
+    base_started = not (base.passed == 0 and cannot_start_reason(base) is not None)
+    unloaded = {module_that_failed_to_load(test) for test in base.failing_tests} - {None}  # did not import on base
+    sections = failure_sections(head)
+    changed = set(changed_files)
+    hidden = {}
+    for test in new:
+        if base_started and not any(test == m or test.startswith((f"{m}::", f"{m}.")) for m in unloaded):
+            continue  # its module loaded on base: the test ran there
+        diagnosis = diagnose(sections.get(test, ""), Path(root or "."))
+        if diagnosis is None or (diagnosis.path is None and diagnosis.dependency is None):
+            continue
+        if diagnosis.path is not None and diagnosis.path in changed:
+            continue
+        hidden[test] = diagnosis.describe()
+    return hidden
 
 
 class TestsGate(Gate[TestsGateConfig]):

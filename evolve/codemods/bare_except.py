@@ -3,7 +3,9 @@
 A bare `except:` also catches KeyboardInterrupt, SystemExit and GeneratorExit: Ctrl-C is ignored,
 `sys.exit()` is cancelled, a generator cannot be closed. A handler that re-raises (any `raise` in it)
 deliberately sees everything and then lets it go, so it is left alone; so is a `try` whose body
-mentions SystemExit/KeyboardInterrupt/`sys.exit`/`exit(` or yields (catching those may be the point).
+mentions SystemExit/KeyboardInterrupt/`sys.exit`/`exit(` or yields (catching those may be the point). A `try`
+whose body only imports and whose handlers are all bare (an optional dependency) is left alone too: what the
+guard means is `except ImportError`, and `except Exception` there fixes nothing a user meets.
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ class BareExcept(Codemod):
         "def gen():\n    try:\n        yield 1\n    except:\n        pass\n",
         "try:\n    work()\nexcept:  # noqa: E722\n    pass\n",
         "try:\n    work()\nexcept Exception:\n    pass\n",
+        # An optional import (Mako 1.0.7's beaker guard): `except ImportError` is meant, `Exception` is churn.
+        "try:\n    from beaker import cache as beaker_cache\nexcept:\n    has_beaker = False\n",
     )
 
     def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
@@ -103,13 +107,32 @@ class BareExcept(Codemod):
 
 def _leave_alone(node: _TryNode, lines: list[str]) -> bool:
     body_text = "\n".join(lines[node.lineno - 1 : (node.end_lineno or node.lineno)])
-    return bool(_BASE_SIGNALS.search(body_text)) or _yields(node.body)
+    return bool(_BASE_SIGNALS.search(body_text)) or _yields(node.body) or _optional_import(node)
+
+
+def _optional_import(node: _TryNode) -> bool:
+    return all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in node.body) and all(
+        handler.type is None for handler in node.handlers
+    )
+
+
+def _cst_optional_import(node: cst.Try) -> bool:
+    if any(handler.type is not None for handler in node.handlers):
+        return False
+    body = node.body
+    if isinstance(body, cst.SimpleStatementSuite):  # `try: import x`
+        return all(isinstance(small, (cst.Import, cst.ImportFrom)) for small in body.body)
+    return all(
+        isinstance(statement, cst.SimpleStatementLine)
+        and all(isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body)
+        for statement in body.body
+    )
 
 
 class _Transformer(RecordingTransformer):
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         code = cst.Module(body=[]).code_for_node(original_node)
-        if _BASE_SIGNALS.search(code) or _cst_yields(original_node.body):
+        if _BASE_SIGNALS.search(code) or _cst_yields(original_node.body) or _cst_optional_import(original_node):
             return updated_node
         handlers = []
         for original, handler in zip(original_node.handlers, updated_node.handlers):

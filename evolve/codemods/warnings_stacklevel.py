@@ -3,7 +3,7 @@
 Without `stacklevel`, a deprecation warning names the library's own `warnings.warn` line, so the user whose call is
 deprecated cannot find it, and `-W error::DeprecationWarning:their_module` filters never match. `stacklevel=2`
 names the caller of the function that warns (a function the module calls itself is left alone: its caller is the
-module). Changed: calls inside a function body with a message and one of the
+module; so is a pass-through `(*args, **kwargs)` function, made to be reached through `super()` from subclasses). Changed: calls inside a function body with a message and one of the
 categories about the caller's use (`DeprecationWarning`, `PendingDeprecationWarning`, `FutureWarning`), when
 `warnings` is bound only by `import warnings` (or `warn` by `from warnings import warn`) and no stacklevel is given.
 """
@@ -40,6 +40,16 @@ def _called_here(tree: ast.Module) -> set[str]:
             elif isinstance(node.func, ast.Attribute):
                 names.add(node.func.attr)
     return names - {"__init__"}
+
+
+def _passes_through(arguments: ast.arguments) -> bool:
+    """`def __init__(self, *args, **kwargs)`: a signature made to be reached through `super().__init__(*args,
+    **kwargs)` from subclasses, so `stacklevel=2` would often name the subclass's line, not the user's."""
+    return arguments.vararg is not None and arguments.kwarg is not None
+
+
+def _cst_passes_through(params: cst.Parameters) -> bool:
+    return isinstance(params.star_arg, cst.Param) and params.star_kwarg is not None
 
 
 def _category(node: ast.Call) -> str | None:
@@ -121,6 +131,9 @@ class WarningsStacklevel(Codemod):
         # Called by the module itself: stacklevel=2 would name the module's own line.
         "import warnings\n\ndef helper():\n    warnings.warn('x', DeprecationWarning)\n\ndef api():\n    helper()\n",
         "import warnings\n\ndef f():\n    warnings.warn('x', DeprecationWarning)  # noqa: B028\n",
+        # Pass-through signature, reached through `super().__init__(*args, **kwargs)` (Markdown 2.6's Extension).
+        "import warnings\n\nclass Extension:\n    def __init__(self, *args, **kwargs):\n        if args:\n"
+        "            warnings.warn('positional args are deprecated', DeprecationWarning)\n",
     )
 
     def detect(self, tree: ast.Module, source: str, context: CodemodContext) -> list[Occurrence]:
@@ -132,6 +145,8 @@ class WarningsStacklevel(Codemod):
         found = []
         for function in ast.walk(tree):
             if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or function.name in internal:
+                continue
+            if _passes_through(function.args):
                 continue
             for node in ast.walk(function):
                 if isinstance(node, ast.Call) and _is_candidate(node, module_ok, local):
@@ -154,17 +169,18 @@ class _Transformer(RecordingTransformer):
     ) -> None:
         super().__init__(codemod_id, context)
         self.module_ok, self.local, self.internal = module_ok, local, internal
-        self.functions: list[str] = []
+        self.functions: list[str | None] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.functions.append(node.name.value)
+        # None marks a pass-through function: left alone, like one the module calls itself.
+        self.functions.append(None if _cst_passes_through(node.params) else node.name.value)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         self.functions.pop()
         return updated_node
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        if not self.functions or self.functions[-1] in self.internal:
+        if not self.functions or self.functions[-1] is None or self.functions[-1] in self.internal:
             return updated_node
         name = dotted_name(updated_node.func)
         if not ((self.module_ok and name == "warnings.warn") or name in self.local):

@@ -113,6 +113,14 @@ def fixes_why_base_cannot_start(basis: ReportBasis, result: AttemptOutcome) -> b
     return bool(plan is not None and plan.red_tests and head is not None and cannot_start_reason(head) is None)
 
 
+def why_the_run_cannot_judge(basis: ReportBasis, result: AttemptOutcome, measured: BaseMeasurements) -> str | None:
+    """Why base's suite cannot start (with the install failure behind it), or None: it starts, or the plan fixes
+    what stopped it and head's suite starts, so the gates judge the change."""
+    if cannot_start_reason(measured.tests) is None or fixes_why_base_cannot_start(basis, result):
+        return None
+    return with_install_failure(cannot_start_reason(measured.tests), measured.environment)
+
+
 def after_ci_failure(
     setup: RunSetup, proposal: Proposal, state: LoopState, scan: ScanResult
 ) -> tuple[Proposal, LoopState]:
@@ -148,9 +156,7 @@ def run_attempts(setup: RunSetup, drafted: Drafted, built: Measured, scan: ScanR
             break
         setup.say(f"attempt {number}: gates", number, most)
         result, seconds = _attempt(setup, state.edits, built.measured)
-        cannot_start = with_install_failure(cannot_start_reason(built.measured.tests), built.measured.environment)
-        if cannot_start is not None and fixes_why_base_cannot_start(basis, result):
-            cannot_start = None  # the plan fixes why base cannot start: the gates judge the change
+        cannot_start = why_the_run_cannot_judge(basis, result, built.measured)
         judged = judge_attempt(state, number, result, proposal.codemod_plan, cannot_start)
         basis = with_test_time(basis.add_time("gates", seconds), judged, built.measured)
         state = judged.state

@@ -137,11 +137,18 @@ def cached_base_test_run(base: Path, base_sha: str, config: EvolveConfig, measur
 
 
 def with_known_failing(run: TestRun, known: frozenset[str]) -> TestRun:
-    """Base's run with the tests research saw fail elsewhere on base, when this run never started its tests."""
+    """Base's run with the tests research saw fail elsewhere on base, when this run never started its tests, or
+    never loaded their module (tabulate 0.8.2 on 3.11: test_output.py fails to import, its tests fail on 3.8)."""
+    from evolve.research.base_suites import module_that_failed_to_load
     from evolve.suites.startup import cannot_start_reason
 
-    if not known or cannot_start_reason(run) is None:
+    if not known:
         return run
+    if cannot_start_reason(run) is None:
+        unloaded = {module_that_failed_to_load(test) for test in run.failing_tests} - {None}
+        known = frozenset(t for t in known if any(t.startswith((f"{m}::", f"{m}.")) for m in unloaded))
+        if not known:
+            return run
     return replace(run, failing_tests=tuple(dict.fromkeys((*run.failing_tests, *sorted(known)))))
 
 

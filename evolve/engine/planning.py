@@ -100,6 +100,7 @@ def plan_from_scan(
     """The plan for a scan: the findings the project's rules allow, ranked and limited; a rewrite that fixes
     tests failing on base (`suites`) first."""
     from evolve.project_rules.planning import filter_findings
+    from evolve.research.removed_names import removal_recipes
 
     config, options = request.config, request.options
     red = suites.red_fixes() if suites is not None else {}
@@ -119,6 +120,7 @@ def plan_from_scan(
             include_kinds=tuple(config.scope.include_kinds),
             codemod_kinds=catalog.also_in_kinds,
             red=red,
+            removal_recipes=removal_recipes(),
         )
     )
     if suites is not None:

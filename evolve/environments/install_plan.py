@@ -94,9 +94,12 @@ def make_plan(
     requirements = list(dict.fromkeys((*declared.requirements, *configured_requirements)))
     names = {requirement_name(r) for r in requirements}
     added = []
-    # A unittest suite gets pytest too, as it gets coverage: the mutation worker runs a mutant's covering tests
-    # with pytest (which runs TestCase classes), the suite itself still runs with `python -m unittest`.
-    if not declared.declares_runner and "pytest" not in names:
+    # pytest runs the tests (a project declaring only nose still gets it: sortedcontainers 1.5.10's nose-style
+    # tests run under pytest). A unittest suite gets pytest too, as it gets coverage: the mutation worker runs a
+    # mutant's covering tests with pytest (which runs TestCase classes), the suite itself still runs with
+    # `python -m unittest`. A project's own command that names a runner gets none.
+    needs_pytest = runner == "pytest" or not declared.declares_runner
+    if needs_pytest and "pytest" not in names:
         added.append("pytest")
     if runner in ("pytest", "other"):
         added += [p for p in declared.pytest_plugins if requirement_name(p) not in names]

@@ -74,6 +74,13 @@ def inside_tree(path: str, relative_to: str = "") -> str | None:
     return joined
 
 
+# pytest plugins that only shape the output for one CI service. Old releases break today's pytest at startup
+# (sqlparse 0.2.4's tox deps name pytest-travis-fold, which imports `py.builtin`, gone from pytest's `py` shim).
+CI_OUTPUT_PLUGINS = frozenset(
+    {"pytest-travis-fold", "pytest-azurepipelines", "pytest-teamcity", "pytest-github-actions-annotate-failures"}
+)
+
+
 def classify_requirement(text: str, base_dir: str = "") -> RequirementSet:
     """One requirement as a project wrote it: a PEP 508 string, the project itself, or a local path."""
     line = text.strip()
@@ -96,9 +103,13 @@ def classify_requirement(text: str, base_dir: str = "") -> RequirementSet:
     if line.startswith("-"):
         return RequirementSet(dropped=(f"{line} (a pip option)",))
     try:
-        Requirement(line)
+        name = Requirement(line).name
     except InvalidRequirement:
         return RequirementSet(dropped=(f"{line} (not a valid requirement)",))
+    if re.sub(r"[-_.]+", "-", name).lower() in CI_OUTPUT_PLUGINS:
+        return RequirementSet(
+            dropped=(f"{line} (a plugin that formats a CI service's output: not needed to run the tests)",)
+        )
     return RequirementSet(requirements=(line,))
 
 

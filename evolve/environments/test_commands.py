@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import fnmatch
 import re
 import shlex
 import sys
@@ -340,11 +341,42 @@ def _from_hatch(tool: dict[str, Any]) -> TestCommand | None:
     return None
 
 
+# Settings of an old `[pytest]` section in setup.cfg that still mean the same when passed as `-o name=value`.
+_LEGACY_PYTEST_SETTINGS = ("testpaths", "python_files", "python_classes", "python_functions", "norecursedirs")
+
+
 def _from_setup_cfg(root: Path) -> TestCommand | None:
     parser = _read_ini(root / "setup.cfg")
     if parser is not None and parser.has_section("tool:pytest"):
         return TestCommand("pytest", (), "setup.cfg")
+    if parser is not None and parser.has_section("pytest") and not _has_other_pytest_config(root):
+        return _legacy_setup_cfg(parser)
     return None
+
+
+def _has_other_pytest_config(root: Path) -> bool:
+    """Whether pytest finds its settings before setup.cfg (pytest.ini, pyproject.toml's, tox.ini's)."""
+    tox = _read_ini(root / "tox.ini")
+    return (
+        (root / "pytest.ini").is_file()
+        or (root / ".pytest.ini").is_file()
+        or "ini_options" in _read_toml(root / "pyproject.toml").get("tool", {}).get("pytest", {})
+        or (tox is not None and tox.has_section("pytest"))
+    )
+
+
+def _legacy_setup_cfg(parser: configparser.ConfigParser) -> TestCommand:
+    """A `[pytest]` section in setup.cfg (pytest < 3.0's name for it): pytest 7+ stops with "[pytest] section in
+    setup.cfg files is no longer supported". Run pytest with an empty configuration file instead, rooted at the
+    project, and pass the section's collection settings as `-o` options; `addopts` and plugin settings are left
+    out (the suite's results do not depend on how pytest prints them)."""
+    args = ["-c", "/dev/null", "--rootdir", "."]
+    for name in _LEGACY_PYTEST_SETTINGS:
+        if parser.has_option("pytest", name):
+            value = " ".join(parser.get("pytest", name).split())
+            if value:
+                args += ["-o", f"{name}={value}"]
+    return TestCommand("pytest", tuple(args), "setup.cfg [pytest]")
 
 
 def _from_pytest_ini(root: Path) -> TestCommand | None:
@@ -374,11 +406,34 @@ def _from_layout(root: Path) -> TestCommand:
         p for p in _python_files(root) if _is_test_file(p)
     ]
     if any(p.name == "conftest.py" for p in files) or not _unittest_only(files):
-        return TestCommand("pytest", (), "layout")
+        return TestCommand("pytest", _pytest_file_names(files), "layout")
+    pattern = _unittest_pattern(files)
     start = next((d for d in _TEST_DIRS if (root / d).is_dir()), None)
     if start is not None and not (root / start / "__init__.py").exists():
-        return TestCommand("unittest", ("discover", "-s", start), "layout")
-    return TestCommand("unittest", ("discover",), "layout")
+        return TestCommand("unittest", ("discover", "-s", start, *pattern), "layout")
+    return TestCommand("unittest", ("discover", *pattern), "layout")
+
+
+def _pytest_file_names(files: list[Path]) -> tuple[str, ...]:
+    """pytest collects `test_*.py` and `*_test.py` only; a project whose tests live in `tests.py` (nose's and
+    Django's convention) gets those collected too, else its suite would run 0 tests."""
+    if any(p.name == "tests.py" for p in files):
+        return ("-o", "python_files=test_*.py *_test.py tests.py")
+    return ()
+
+
+def _unittest_pattern(files: list[Path]) -> tuple[str, ...]:
+    """`unittest discover` loads `test*.py` only: name the pattern the project's test files follow when they do
+    not match it (`prettytable_test.py`, `tests.py`), else discovery finds 0 tests. unittest takes one pattern,
+    so a project mixing conventions keeps the default."""
+    names = [p.name for p in files if p.name != "conftest.py"]
+    if not names or any(fnmatch.fnmatch(name, "test*.py") for name in names):
+        return ()
+    if all(name.endswith("_test.py") for name in names):
+        return ("-p", "*_test.py")
+    if all(name == "tests.py" for name in names):
+        return ("-p", "tests.py")
+    return ()
 
 
 def _unittest_only(files: list[Path]) -> bool:

@@ -77,6 +77,19 @@ class PlanningInput:
     # that recipe is in scope even in test modules, because the tests are broken (the same removed names there
     # fail next, once the first import is fixed).
     red: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    # The recipes that rewrite standard-library names a Python removed (research's table). When one of them fixes
+    # failing tests, the others' findings are the next lines to break on the same Python (a suite stops at the
+    # first failure it meets: webob's `collections.MutableMapping` hides its tests' `Thread.isAlive`), so they
+    # join the plan like the red recipe's other files.
+    removal_recipes: frozenset[str] = frozenset()
+
+
+def red_recipes(plan_input: PlanningInput) -> frozenset[str]:
+    """The recipes whose findings a plan that turns red tests green takes everywhere, test modules included."""
+    red = {recipe for recipe, _ in plan_input.red}
+    if red & plan_input.removal_recipes:
+        red |= plan_input.removal_recipes
+    return frozenset(red)
 
 
 def acceptance_key(task: Task, theme: str) -> str:
@@ -90,13 +103,13 @@ def candidate_tasks(plan_input: PlanningInput) -> dict[str, list[Task]]:
     by_codemod_file: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     themes: dict[str, list[Task]] = defaultdict(list)
     codemod_lines: dict[str, set[tuple[str, int]]] = defaultdict(set)
+    red = red_recipes(plan_input)
     for finding in plan_input.findings:
         if finding.kind != "codemod":
             continue
         codemod = finding.rule
         kinds = plan_input.include_kinds + tuple(plan_input.codemod_kinds.get(codemod, ()))
-        red_recipe = any(recipe == codemod for recipe, _ in plan_input.red)  # its removed names break the tests
-        if not red_recipe and not path_in_scope(finding.path, kinds):
+        if codemod not in red and not path_in_scope(finding.path, kinds):  # its removed names break the tests
             continue
         if codemod not in plan_input.codemod_themes or codemod in plan_input.blocked:
             continue
@@ -190,7 +203,7 @@ def _weight(task: Task, theme: str, plan_input: PlanningInput) -> float:
     """A task's score: RED_SCORE when it fixes failing tests, else its priority scaled by learned acceptance."""
     if task.codemod and (task.codemod, task.path) in plan_input.red:
         return RED_SCORE
-    if task.codemod and any(codemod == task.codemod for codemod, _ in plan_input.red):
+    if task.codemod and task.codemod in red_recipes(plan_input):
         # The same removed name elsewhere: the next line to break once the first is fixed (a suite that cannot
         # start stops at the first import that fails).
         return RED_SCORE / 2

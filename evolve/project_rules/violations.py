@@ -138,10 +138,13 @@ def parse_pyright_json(text: str, root: Path) -> list[Violation]:
 
 
 def violation_key(violation: Violation, lines: Mapping[str, Sequence[str]]) -> ViolationKey:
-    """What identifies a violation across a change: tool, code, file, message and its line's content."""
+    """What identifies a violation across a change: tool, code, file, message and its line's content. A line
+    number inside the message (ruff's F811 `redefinition of unused f from line 1939`) counts as `line N`: lines
+    added above it shift it without making the violation new."""
     file_lines = lines.get(violation.path, ())
     content = file_lines[violation.line - 1].strip() if 0 < violation.line <= len(file_lines) else ""
-    return (violation.tool, violation.code, violation.path, violation.message, content)
+    message = _LINE_REFERENCE.sub("line N", violation.message)
+    return (violation.tool, violation.code, violation.path, message, content)
 
 
 def new_violations(
@@ -171,8 +174,8 @@ def new_violations(
             edited[key[:4]] += count
     new = []
     for violation in unmatched:
-        loose = (violation.tool, violation.code, violation.path, violation.message)
-        content = violation_key(violation, head_lines)[4]
+        key = violation_key(violation, head_lines)
+        loose, content = key[:4], key[4]
         if edited[loose] > 0 and content not in base_texts.get(violation.path, set()):
             edited[loose] -= 1
         else:

@@ -150,3 +150,15 @@ def removed_attribute(owner: str, name: str) -> RemovedName | None:
         return found
     candidates = [entry for entry in BY_NAME.get(name, ()) if entry.owner == "TestCase"]
     return candidates[0] if candidates else None
+
+
+def removal_recipes() -> frozenset[str]:
+    """The codemods that rewrite a name some Python removed. When one fixes failing tests, the others' findings are
+    the next lines to break on that Python (a suite stops at the first failure it meets), tests included."""
+    return frozenset(entry.recipe for entry in REMOVED if entry.recipe)
+
+
+def with_removal_family(recipes: frozenset[str]) -> frozenset[str]:
+    """`recipes`, plus every removal recipe when one of them is one."""
+    family = removal_recipes()
+    return recipes | family if recipes & family else recipes

@@ -24,6 +24,7 @@ from evolve.research.cache import ScanCache, default_cache_path, fingerprint
 from evolve.research.coverage_findings import coverage_findings, measure_coverage
 from evolve.research.files import SourceFile, list_python_files, read_source
 from evolve.research.priorities import sort_findings
+from evolve.research.removed_names import with_removal_family
 from evolve.research.security import RULES_FILE, Match, SemgrepRun, security_findings
 from evolve.research.totals import repo_totals
 from evolve.research.workers import Job, Settings, run_jobs
@@ -172,18 +173,18 @@ def _in_scope(
     Generated and vendored files have none. Other kinds out of scope (tests, docs, ...) keep their security
     findings (the security gate must still see a new one in, say, a test file a change adds) and the findings of
     codemods that declare the kind in `also_in_kinds` (TestCase aliases removed in 3.12 live in tests), and the
-    findings of a recipe in a file where it fixes failing tests (`broken`: (codemod id, path), from the diagnosis).
+    findings of a recipe that fixes failing tests (`broken`: (codemod id, path), from the diagnosis), with the other
+    removal recipes when it is one.
     """
     if kind in NEVER_IN_SCOPE:
         return []
     if in_scope(kind, include_kinds):
         return findings
+    red = with_removal_family(frozenset(recipe for recipe, _ in broken))  # removed names in tests break next
     return [
         finding
         for finding in findings
-        if finding.kind == "security"
-        or _codemod_reaches(finding, kind, metadata)
-        or finding.rule in {recipe for recipe, _ in broken}  # the same removed names in tests break next
+        if finding.kind == "security" or _codemod_reaches(finding, kind, metadata) or finding.rule in red
     ]
 
 

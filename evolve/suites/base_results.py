@@ -17,7 +17,7 @@ from pathlib import Path
 from evolve.sandbox.cancellation import stop_requested
 from evolve.suites.runs import TestRun
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: pytest continues past collection errors
 
 
 def default_cache_dir() -> Path:

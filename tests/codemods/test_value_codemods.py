@@ -124,6 +124,19 @@ def test_collections_abc_writes_the_form_python_2_accepts_where_the_project_stil
     )
 
 
+def test_collections_abc_also_serves_projects_that_still_list_python_2_6():
+    # Jinja2 2.10 lists Python 2.6 and imports `from collections import Mapping` (ImportError on 3.10+).
+    from evolve.codemods.collections_abc import CollectionsAbc
+
+    source = "from collections import Mapping\n"
+    py26 = CodemodContext(min_python=(2, 6))
+    assert apply_codemod(CollectionsAbc(), source, py26)[0] == (
+        "try:\n    from collections.abc import Mapping\n"
+        "except ImportError:  # pragma: no cover (Python 2)\n    from collections import Mapping\n"
+    )
+    assert CollectionsAbc().detect(ast.parse(source), source, CodemodContext(min_python=(2, 5))) == []
+
+
 def test_collections_abc_compatible_import_keeps_a_parenthesised_list_and_an_indented_import():
     from evolve.codemods.collections_abc import CollectionsAbc
 

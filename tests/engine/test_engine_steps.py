@@ -1,5 +1,6 @@
 """The engine's pure steps, without I/O: judging an attempt, the endings' reports, timings, planning from a scan."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,13 @@ import pytest
 from evolve.codemods.base import Change
 from evolve.configuration.model import EvolveConfig
 from evolve.edits import FileEdit
-from evolve.engine.attempt_loop import ASK_AGAIN_NOTE, UNPROVABLE_NOTE, judge_attempt, with_test_time
+from evolve.engine.attempt_loop import (
+    ASK_AGAIN_NOTE,
+    UNPROVABLE_NOTE,
+    judge_attempt,
+    why_the_run_cannot_judge,
+    with_test_time,
+)
 from evolve.engine.attempts import AttemptOutcome, BaseMeasurements
 from evolve.engine.finish import changed_findings
 from evolve.engine.planning import CodemodCatalog, deterministic_request, plan_from_scan, plan_request
@@ -115,6 +122,26 @@ def test_a_suite_that_cannot_start_on_base_ends_the_loop_before_anything_else():
     judged = judge_attempt(LoopState(edits), 1, outcome(passed(), edits=edits), True, "the test command was not found")
     assert judged.verdict == "cannot-check" and "the test command was not found" in judged.message
     assert with_test_time(BASIS, judged, BaseMeasurements()) == BASIS  # no edits were tried: no test timing
+
+
+def test_a_plan_that_fixes_why_base_cannot_start_is_judged_once_heads_suite_starts():
+    # cachetools 2.0.1 on Python 3.11: every test module fails to import (`collections.MutableMapping`).
+    red_base = TestRun(
+        command=("pytest",),
+        returncode=2,
+        timed_out=False,
+        duration=1.0,
+        errors=9,
+        output_tail="E   AttributeError: module 'collections' has no attribute 'MutableMapping'\n!!! Interrupted: 9 errors",
+    )
+    measured = BaseMeasurements(tests=red_base)
+    red_plan = ReportBasis("run1", "repo", "abc123", replace(PLAN, red_tests=("3.11: tests/test_cache.py",)))
+    starts = outcome(passed(), edits=(edit("a.py"),), head_seconds=2.0)
+    assert why_the_run_cannot_judge(red_plan, starts, measured) is None
+    still_red = AttemptOutcome((), "", {}, head_tests=red_base, edits=(edit("a.py"),))
+    assert "9 collection errors" in (why_the_run_cannot_judge(red_plan, still_red, measured) or "")
+    assert "9 collection errors" in (why_the_run_cannot_judge(BASIS, starts, measured) or "")  # plan fixes no red test
+    assert why_the_run_cannot_judge(BASIS, starts, BaseMeasurements(tests=suite_run(1.0))) is None
 
 
 def test_a_gate_that_cannot_check_ends_the_loop_instead_of_narrowing():

@@ -128,3 +128,32 @@ def test_llm_tasks_never_target_test_code():
     )
     plan = make_plan(PlanningInput(findings=findings, codemod_themes=THEMES, llm_themes=frozenset({"docstrings"})))
     assert [(t.path, t.symbol) for t in plan.tasks] == [("pkg/a.py", "f")]
+
+
+def _codemod_finding(rule: str, path: str, priority: float) -> Finding:
+    return Finding(f"{rule}-{path}", "codemod", rule, path, 3, 3, None, "low", priority, "m")
+
+
+def test_a_red_removal_fix_brings_the_other_removal_recipes_everywhere():
+    # webob 1.7.4 on Python 3.11: `collections.MutableMapping` stops every test module from importing; once it is
+    # fixed, the tests' `Thread.isAlive` (removed in 3.9) fails next. Both are removed names: one plan.
+    findings = (
+        _codemod_finding("collections-abc", "webob/headers.py", 0.6),
+        _codemod_finding("removed-stdlib-names", "tests/test_in_wsgiref.py", 0.6),
+        _codemod_finding("object-base", "webob/request.py", 0.05),
+    )
+    themes = {"collections-abc": "deprecations", "removed-stdlib-names": "deprecations", "object-base": "modernize"}
+    red = {("collections-abc", "webob/headers.py"): ("3.11.7: tests/test_request.py",)}
+    removal = frozenset({"collections-abc", "removed-stdlib-names", "unittest-aliases"})
+    plan = make_plan(PlanningInput(findings=findings, codemod_themes=themes, red=red, removal_recipes=removal))
+    assert plan.files == ("tests/test_in_wsgiref.py", "webob/headers.py")
+    assert make_plan(PlanningInput(findings=findings, codemod_themes=themes, red=red)).files == ("webob/headers.py",)
+    # Without a red fix, a removal recipe stays out of test modules (the default scope).
+    calm = make_plan(PlanningInput(findings=findings, codemod_themes=themes, removal_recipes=removal))
+    assert "tests/test_in_wsgiref.py" not in calm.files
+
+
+def test_the_removal_recipes_are_the_ones_research_names():
+    from evolve.research.removed_names import removal_recipes
+
+    assert {"collections-abc", "removed-stdlib-names", "unittest-aliases"} <= removal_recipes()

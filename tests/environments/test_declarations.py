@@ -176,6 +176,14 @@ def test_invalid_requirements_and_option_injection_are_dropped():
     assert len(declared.dropped) == 2
 
 
+def test_ci_output_plugins_are_left_out():
+    # sqlparse 0.2.4: tox's deps name pytest-travis-fold, which stops today's pytest at startup (`py.builtin`).
+    tox = "[testenv]\ndeps =\n    pytest\n    pytest-cov\n    pytest-travis-fold\ncommands = pytest tests\n"
+    declared = discover({"tox.ini": tox})
+    assert "pytest-travis-fold" not in declared.requirements and "pytest" in declared.requirements
+    assert any("pytest-travis-fold" in why and "CI service" in why for why in declared.dropped)
+
+
 def test_broken_files_declare_nothing():
     declared = discover({"pyproject.toml": "[[[", "tox.ini": "no section", "noxfile.py": "def (:"})
     assert declared.requirements == () and not declared.install_self

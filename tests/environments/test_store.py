@@ -38,6 +38,9 @@ def test_plan_adds_runner_and_coverage_only_when_undeclared():
     declared = {"pyproject.toml": '[dependency-groups]\ntest = ["pytest>=8", "coverage[toml]"]\n'}
     assert make_plan(discover(declared), declared, PY312, runner="pytest").added == ()
     assert make_plan(discover(FILES), FILES, PY312, runner="unittest").added == ("pytest", "coverage")
+    nose = {"tox.ini": "[testenv]\ndeps = nose\ncommands = nosetests\n"}  # sortedcontainers 1.5.10
+    assert make_plan(discover(nose), nose, PY312, runner="pytest").added == ("pytest", "coverage")
+    assert make_plan(discover(nose), nose, PY312, runner="other").added == ("coverage",)
     plan = make_plan(discover(FILES), FILES, PY312, runner="pytest", configured=["PyYAML>=6", "make build", "???"])
     assert "PyYAML>=6" in plan.requirements and plan.commands == ("make build",)
     assert any("???" in note for note in plan.notes)

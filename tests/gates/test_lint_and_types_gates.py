@@ -176,6 +176,17 @@ def test_output_parsers_and_matching_by_line_content(tmp_path):
     assert new_violations([], head, {"a.py": ["import base64, cgi, imp, os"]}, shortened) == head
 
 
+def test_a_line_number_in_the_message_shifts_with_the_code():
+    # webob 1.7.4's tests/test_request.py defines test_host_port_ipv6 twice; four import lines added at the top
+    # move both, and ruff's message names the first one's new line.
+    base = [Violation("ruff", "F811", "t.py", 1948, "Redefinition of unused `f` from line 1939")]
+    head = [Violation("ruff", "F811", "t.py", 1952, "Redefinition of unused `f` from line 1943")]
+    lines_base = {"t.py": [""] * 1947 + ["def f():"]}
+    lines_head = {"t.py": [""] * 1951 + ["def f():"]}
+    assert new_violations(base, head, lines_base, lines_head) == []
+    assert head[0].message.endswith("line 1943")  # what the reader sees keeps the real line
+
+
 EVIL_PLUGIN = """
 import pathlib
 

@@ -151,3 +151,42 @@ def test_hatch_script_with_args_placeholder(tmp_path):
     assert detect(tmp_path, {**A_TEST, "pyproject.toml": toml}) == TestCommand(
         "pytest", ("tests", "-x"), "pyproject.toml"
     )
+
+
+def test_unittest_files_named_after_the_module_get_their_pattern(tmp_path):
+    # prettytable 0.7.2 ships `prettytable_test.py`: `unittest discover`'s default `test*.py` finds 0 tests.
+    files = {
+        "prettytable_test.py": "import unittest\n\nclass T(unittest.TestCase):\n    def test_x(self):\n        pass\n"
+    }
+    assert detect(tmp_path, files) == TestCommand("unittest", ("discover", "-p", "*_test.py"), "layout")
+
+
+def test_unittest_files_matching_the_default_pattern_keep_it(tmp_path):
+    files = {
+        "test_a.py": "import unittest\n\nclass T(unittest.TestCase):\n    pass\n",
+        "b_test.py": "import unittest\n\nclass U(unittest.TestCase):\n    pass\n",
+    }
+    assert detect(tmp_path, files) == TestCommand("unittest", ("discover",), "layout")
+
+
+def test_pytest_collects_a_tests_module(tmp_path):
+    # voluptuous 0.10.5 keeps its nose-style test functions in `voluptuous/tests/tests.py`.
+    files = {"pkg/__init__.py": "", "pkg/tests/__init__.py": "", "pkg/tests/tests.py": "def test_x():\n    pass\n"}
+    found = detect(tmp_path, files)
+    assert found == TestCommand("pytest", ("-o", "python_files=test_*.py *_test.py tests.py"), "layout")
+
+
+def test_a_legacy_pytest_section_in_setup_cfg_runs_with_its_collection_settings(tmp_path):
+    # Whoosh 2.7.4: pytest 7+ refuses to start on `[pytest]` in setup.cfg.
+    setup_cfg = (
+        "[wheel]\nuniversal = 1\n\n[pytest]\naddopts = -rs --tb=native\nnorecursedirs = .hg .tox _build\n"
+        "python_files = test_*.py\npep8ignore =\n\t*.py E121\n"
+    )
+    found = detect(tmp_path, {**A_TEST, "setup.cfg": setup_cfg})
+    assert found == TestCommand(
+        "pytest",
+        ("-c", "/dev/null", "--rootdir", ".", "-o", "python_files=test_*.py", "-o", "norecursedirs=.hg .tox _build"),
+        "setup.cfg [pytest]",
+    )
+    # pytest reads pytest.ini first: the old section is never looked at.
+    assert detect(tmp_path, {"pytest.ini": "[pytest]\n"}) == TestCommand("pytest", (), "pytest.ini")

@@ -79,6 +79,14 @@ def test_failures_are_reported_not_raised(tmp_path):
     assert result.coverage_percent is not None
 
 
+def test_a_module_that_fails_to_import_does_not_stop_the_others(tmp_path):
+    broken = {**PACKAGE, "tests/test_broken.py": "from collections import Mapping\n\ndef test_x():\n    pass\n"}
+    write_files(tmp_path, broken)
+    result = run(tmp_path)
+    assert result.passed == 1 and result.errors == 1 and not result.ok
+    assert "tests/test_broken.py" in " ".join(result.failing_tests)
+
+
 def test_no_tests_collected_is_not_a_failure(tmp_path):
     write_files(tmp_path, {"tests/test_empty.py": "# nothing yet\n"})
     result = run(tmp_path)
