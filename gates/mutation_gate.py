@@ -24,6 +24,7 @@ from evolve.mutation.results import MutationRun
 from evolve.mutation.runner import RunSettings, run_mutants
 from evolve.results import Failed, GateResult, Metric, Passed, Skipped
 from evolve.suites.test_contexts import TestContexts
+from evolve.wording import plural
 from gates.changed_code import EPSILON, number
 
 Operator = Literal["comparison", "boolean", "condition", "return", "call", "constant"]
@@ -111,7 +112,8 @@ def judge_mutation(evidence: ChangeEvidence, settings: MutationSettings) -> Gate
     head, candidates = evidence.head, evidence.head_candidates
     if not candidates.mutants:
         reason = (
-            f"{candidates.uncovered_lines} changed line(s) with possible mutants run under no test"
+            f"{plural(candidates.uncovered_lines, 'changed line')} with possible mutants "
+            f"{'runs' if candidates.uncovered_lines == 1 else 'run'} under no test"
             if candidates.uncovered_lines
             else "no changed line holds a mutable, non-arid expression"
         )
