@@ -79,7 +79,7 @@ def test_unknown_names_list_the_valid_ones():
     assert "unknown gate 'typo'" in str(error.value) and "known gates: complexity, coverage" in str(error.value)
     with pytest.raises(
         UnknownPluginError,
-        match="unknown codemod 'nope'; known codemods: bare-except, collections-abc, datetime-utcnow, empty-literals",
+        match="unknown codemod 'nope'; known codemods: asyncio-coroutine, bare-except, collections-abc, datetime-utcnow",
     ):
         get_codemod("nope")
 

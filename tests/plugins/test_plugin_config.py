@@ -68,10 +68,10 @@ def test_built_in_gate_settings_are_typed_by_the_gate_files():
         ({"gates": {"typo": {"level": 1}}}, "gates.typo: unknown key or gate 'typo'"),
         (
             {"codemods": {"disabled": ["nope"]}},
-            "codemods.disabled: unknown codemod 'nope'; valid codemods: bare-except, collections-abc, datetime-utcnow, empty-literals",
+            "codemods.disabled: unknown codemod 'nope'; valid codemods: asyncio-coroutine, bare-except, collections-abc, datetime-utcnow",
         ),
         ({"codemods": {"only": ["nope"]}}, "codemods.only: unknown codemod 'nope'"),
-        ({"focus": "speed"}, "focus: unknown theme or codemod 'speed'; valid: bare-except, cleanup"),
+        ({"focus": "speed"}, "focus: unknown theme or codemod 'speed'; valid: asyncio-coroutine, bare-except, cleanup"),
     ],
 )
 def test_unknown_names_fail_when_the_config_loads(raw, expected):
