@@ -372,12 +372,13 @@ def _run_in(
     else:
         result = run_sandboxed(spec)
     report = _read_report(command, result, outputs, root)
-    coverage = _read_coverage(outputs, root) if measure and not result.timed_out else None
+    files = _coverage_files(outputs) if measure and not result.timed_out else None
+    coverage = _read_coverage(files, root) if files is not None else None
     if coverage is not None and scope is not None:
         coverage = _with_unimported(coverage, root, scope)
     run = _assemble(command, argv, result, report, coverage, root)
-    if contexts and coverage is not None:
-        run = replace(run, test_contexts=_read_test_contexts(outputs, root))
+    if contexts and files is not None:
+        run = replace(run, test_contexts=_read_test_contexts(files, outputs, root))
     return replace(run, coverage_scope=scope) if scope is not None and coverage is not None else run
 
 
@@ -396,16 +397,19 @@ def _with_contexts_plugin(argv: list[str], outputs: Path, env: dict[str, str]) -
     return [*argv[:at], "-p", CONTEXTS_PLUGIN, *argv[at:]]
 
 
-def _read_test_contexts(outputs: Path, root: Path) -> dict[str, Any] | None:
-    """Which tests ran each line, from the coverage JSON and the plugin's durations (both untrusted data)."""
+def _coverage_files(outputs: Path) -> dict[str, Any] | None:
+    """The `files` table of the sandbox's coverage JSON (untrusted data), read and parsed once per run."""
     raw = read_output_file(outputs, "coverage.json", COVERAGE_JSON_LIMIT)
     try:
         document = json.loads(raw) if raw is not None else None
     except ValueError:
         return None
     files = document.get("files") if isinstance(document, dict) else None
-    if not isinstance(files, dict):
-        return None
+    return files if isinstance(files, dict) else None
+
+
+def _read_test_contexts(files: dict[str, Any], outputs: Path, root: Path) -> dict[str, Any]:
+    """Which tests ran each line, from the coverage JSON's files and the plugin's durations (both untrusted data)."""
     relative = {str(name): path for name in files if (path := relative_source_path(str(name), root)) is not None}
     durations = read_durations(read_output_file(outputs, DURATIONS_FILE, DURATIONS_LIMIT))
     return contexts_from_coverage(files, relative, durations).to_dict()
@@ -459,16 +463,8 @@ def _read_report(command: TestCommand, result: SandboxResult, outputs: Path, roo
 LineMap = dict[str, list[int]]
 
 
-def _read_coverage(outputs: Path, root: Path) -> tuple[LineMap, LineMap] | None:
-    """Turn the sandbox's coverage JSON (untrusted data) into per-file covered and executable lines."""
-    raw = read_output_file(outputs, "coverage.json", COVERAGE_JSON_LIMIT)
-    try:
-        document = json.loads(raw) if raw is not None else None
-    except ValueError:
-        return None
-    files = document.get("files") if isinstance(document, dict) else None
-    if not isinstance(files, dict):
-        return None
+def _read_coverage(files: dict[str, Any], root: Path) -> tuple[LineMap, LineMap]:
+    """Turn the coverage JSON's files (untrusted data) into per-file covered and executable lines."""
     covered: LineMap = {}
     executable: LineMap = {}
     for name, lines in sorted(files.items()):
