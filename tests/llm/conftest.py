@@ -110,6 +110,15 @@ def fake_api() -> Iterator[FakeMessagesAPI]:
 
 
 @pytest.fixture
+def llm_env(fake_api: FakeMessagesAPI, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeMessagesAPI:
+    """The process environment run_engine reads: key, the fake's URL, a private usage store."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_api.base_url)
+    monkeypatch.setenv("EVOLVE_LLM_USAGE_STORE", str(tmp_path / "usage.sqlite"))
+    return fake_api
+
+
+@pytest.fixture
 def make_provider(fake_api: FakeMessagesAPI, tmp_path: Path) -> Callable[..., LLMProvider]:
     """Build a provider against the fake: make_provider(config_overrides={...}, env={...})."""
 

@@ -11,8 +11,8 @@ import pytest
 
 from evolve.engine import run_engine
 from evolve.runs import RunOptions
-from tests.llm.conftest import API_KEY, dedent, write
-from tests.llm.fake_anthropic import FakeMessagesAPI, Recorded, Reply, finish, tool_call, tools
+from tests.llm.conftest import dedent, write
+from tests.llm.fake_anthropic import Recorded, Reply, finish, tool_call, tools
 
 GRADES = dedent('''
     """Turn scores into grades."""
@@ -138,15 +138,6 @@ def grades_repo(tmp_path: Path) -> Path:
     subprocess.run([*git, "-C", str(root), "add", "-A"], check=True)
     subprocess.run([*git, "-C", str(root), "commit", "-qm", "fixture"], check=True)
     return root
-
-
-@pytest.fixture
-def llm_env(fake_api: FakeMessagesAPI, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeMessagesAPI:
-    """The process environment run_engine reads: key, fake base URL, a private usage store, current models."""
-    monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_api.base_url)
-    monkeypatch.setenv("EVOLVE_LLM_USAGE_STORE", str(tmp_path / "usage.sqlite"))
-    return fake_api
 
 
 def _gates_all_pass(report) -> None:

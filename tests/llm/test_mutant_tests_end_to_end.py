@@ -10,8 +10,9 @@ import pytest
 
 from evolve.engine import run_engine
 from evolve.runs import RunOptions
-from tests.llm.conftest import API_KEY, dedent, write
-from tests.llm.fake_anthropic import FakeMessagesAPI, Recorded, Reply, finish, tool_call, tools
+from tests.llm.conftest import dedent
+from tests.llm.fake_anthropic import Recorded, Reply, finish, tool_call, tools
+from tests.repo_factory import make_repo
 
 AGES = dedent('''
     """Who counts as an adult."""
@@ -72,9 +73,8 @@ SURVIVOR = "no test distinguishes `>=` from `>` at `pkg/ages.py:6`"
 @pytest.fixture
 def ages_repo(tmp_path: Path) -> Path:
     """A committed repository whose one test file runs `is_adult` but never at 18."""
-    root = tmp_path / "ages"
-    write(
-        root,
+    return make_repo(
+        tmp_path / "ages",
         {
             "pkg/__init__.py": '"""People and their ages."""\n',
             "pkg/ages.py": AGES,
@@ -83,20 +83,6 @@ def ages_repo(tmp_path: Path) -> Path:
             "pyproject.toml": '[project]\nname = "ages"\nversion = "0.1"\n\n[tool.pytest.ini_options]\ntestpaths = ["tests"]\n',
         },
     )
-    git = ["git", "-c", "user.email=fixture@example.com", "-c", "user.name=fixture"]
-    subprocess.run([*git, "init", "-q", "-b", "main", str(root)], check=True)
-    subprocess.run([*git, "-C", str(root), "add", "-A"], check=True)
-    subprocess.run([*git, "-C", str(root), "commit", "-qm", "fixture"], check=True)
-    return root
-
-
-@pytest.fixture
-def fake_llm(fake_api: FakeMessagesAPI, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeMessagesAPI:
-    """The process environment run_engine reads: key, the fake's URL, a private usage store."""
-    monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_api.base_url)
-    monkeypatch.setenv("EVOLVE_LLM_USAGE_STORE", str(tmp_path / "usage.sqlite"))
-    return fake_api
 
 
 def _three_tests(request: Recorded) -> Reply:
@@ -110,8 +96,8 @@ def _three_tests(request: Recorded) -> Reply:
     )
 
 
-def test_a_test_that_kills_the_survivor_is_kept_and_the_flaky_and_the_weak_ones_are_not(ages_repo, fake_llm):
-    fake_llm.add(_three_tests, finish("One test per surviving mutant."))
+def test_a_test_that_kills_the_survivor_is_kept_and_the_flaky_and_the_weak_ones_are_not(ages_repo, llm_env):
+    llm_env.add(_three_tests, finish("One test per surviving mutant."))
 
     report = run_engine(ages_repo, RunOptions(llm=True, focus="tests"))
 
