@@ -20,18 +20,18 @@ import libcst as cst
 
 from evolve.codemods.ast_scan import bound_names, walk_with_symbol
 from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Declined, Example, Occurrence
-from evolve.codemods.cst_edits import RecordingTransformer, run_transformer
+from evolve.codemods.cst_edits import run_transformer
 from evolve.codemods.imports import insert_stdlib_import
 from evolve.codemods.python2_scan import (
     BUILTINS,
     MOVED,
+    RespellingTransformer,
     char_columns,
     char_position,
     cst_nodes_at,
     declared_python2,
     guarded_nodes,
     version_text,
-    without_repeated_types,
 )
 
 ID = "python2-builtins"
@@ -173,11 +173,10 @@ class Python2Builtins(Codemod):
         return new_module, changes
 
 
-class _Transformer(RecordingTransformer):
+class _Transformer(RespellingTransformer):
     def __init__(self, codemod_id: str, context: CodemodContext, targets: set[int]) -> None:
         super().__init__(codemod_id, context)
         self.targets = targets
-        self.renamed: set[int] = set()  # ids of the new Name nodes
         self.imports: set[str] = set()  # moved builtins to import
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
@@ -189,11 +188,4 @@ class _Transformer(RecordingTransformer):
                 module = MOVED[original_node.value]
                 self.record(original_node, f"`{original_node.value}` imported from `{module}`")
             return updated_node
-        new = BUILTINS[original_node.value]
-        self.record(original_node, f"`{original_node.value}` spelled `{new}`")
-        renamed = updated_node.with_changes(value=new)
-        self.renamed.add(id(renamed))
-        return renamed
-
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        return without_repeated_types(updated_node, self.renamed)
+        return self.respell(original_node, updated_node, BUILTINS[original_node.value])

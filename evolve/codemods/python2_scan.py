@@ -10,6 +10,9 @@ from collections.abc import Iterable, Mapping
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from evolve.codemods.base import CodemodContext
+from evolve.codemods.cst_edits import RecordingTransformer
+
 PYTHON3 = (3, 0)
 # The Python 2 builtins Python 3 removed, and the name that replaces each (the same behaviour on Python 3).
 BUILTINS = {
@@ -128,3 +131,22 @@ def without_repeated_types(call: cst.Call, renamed: set[int]) -> cst.Call:
         kept[-1] = kept[-1].with_changes(comma=types.elements[-1].comma)
         new_types = types.with_changes(elements=kept)
     return call.with_changes(args=[args[0], args[1].with_changes(value=new_types)])
+
+
+class RespellingTransformer(RecordingTransformer):
+    """A transformer that respells Python 2 names (`basestring` -> `str`) and then folds the types a respelling made
+    appear twice in an `isinstance` tuple."""
+
+    def __init__(self, codemod_id: str, context: CodemodContext) -> None:
+        super().__init__(codemod_id, context)
+        self.renamed: set[int] = set()  # ids of the new Name nodes
+
+    def respell(self, original_node: cst.Name, updated_node: cst.Name, new: str) -> cst.Name:
+        """`updated_node` spelled `new`, recorded as a change."""
+        self.record(original_node, f"`{original_node.value}` spelled `{new}`")
+        renamed = updated_node.with_changes(value=new)
+        self.renamed.add(id(renamed))
+        return renamed
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        return without_repeated_types(updated_node, self.renamed)

@@ -21,13 +21,13 @@ import libcst as cst
 
 from evolve.codemods.ast_scan import bound_names
 from evolve.codemods.base import Change, Codemod, CodemodContext, CodemodMetadata, Example, Occurrence
-from evolve.codemods.cst_edits import RecordingTransformer, run_transformer
+from evolve.codemods.cst_edits import run_transformer
 from evolve.codemods.python2_scan import (
     BUILTINS,
+    RespellingTransformer,
     char_columns,
     char_position,
     cst_nodes_at,
-    without_repeated_types,
 )
 
 ID = "python2-shims"
@@ -342,7 +342,7 @@ def _body(block: cst.BaseSuite) -> list[cst.BaseStatement]:
     return [cst.SimpleStatementLine(body=list(block.body))]
 
 
-class _Transformer(RecordingTransformer):
+class _Transformer(RespellingTransformer):
     def __init__(
         self,
         codemod_id: str,
@@ -353,19 +353,10 @@ class _Transformer(RecordingTransformer):
     ) -> None:
         super().__init__(codemod_id, context)
         self.shims, self.statements, self.renames = shims, statements, renames
-        self.renamed: set[int] = set()  # ids of the new Name nodes
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
         new = self.renames.get(id(original_node))
-        if new is None:
-            return updated_node
-        self.record(original_node, f"`{original_node.value}` spelled `{new}`")
-        renamed = updated_node.with_changes(value=new)
-        self.renamed.add(id(renamed))
-        return renamed
-
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        return without_repeated_types(updated_node, self.renamed)
+        return updated_node if new is None else self.respell(original_node, updated_node, new)
 
     def _replace(
         self, original: cst.BaseStatement, keep: list[cst.BaseStatement], what: str

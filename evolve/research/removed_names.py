@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evolve.codemods.collections_abc import ABCS
+from evolve.codemods.removed_modules_table import REMOVED_MODULES
 from evolve.codemods.unittest_aliases import ALIASES
 
 
@@ -97,28 +98,8 @@ REMOVED: tuple[RemovedName, ...] = (
     # 3.13 (PEP 594)
     *(
         RemovedName(module, "", (3, 13), "a maintained replacement (PEP 594)", "removed-stdlib-modules")
-        for module in [
-            "aifc",
-            "audioop",
-            "cgi",
-            "cgitb",
-            "chunk",
-            "crypt",
-            "imghdr",
-            "mailcap",
-            "msilib",
-            "nis",
-            "nntplib",
-            "ossaudiodev",
-            "pipes",
-            "sndhdr",
-            "spwd",
-            "sunau",
-            "telnetlib",
-            "uu",
-            "xdrlib",
-            "lib2to3",
-        ]
+        for module, removed_in in REMOVED_MODULES.items()
+        if removed_in == (3, 13)
     ),
     RemovedName("typing", "io", (3, 13), "typing.IO and friends"),
     RemovedName("typing", "re", (3, 13), "typing.Pattern / re.Pattern"),
