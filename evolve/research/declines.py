@@ -1,15 +1,15 @@
 """Why a focused codemod found nothing: the project declares a Python older than its rewrite needs. Said with the
 lines it would have changed (its detector run as if the project supported that Python), never silently. And the
-uses a codemod with a `declines` method leaves alone on purpose (no recipe keeps the behaviour), each with its line
-and reason."""
+uses a codemod leaves alone on purpose (`Codemod.declines`: no recipe keeps the behaviour), each with its line and
+reason."""
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from evolve.codemods.base import CodemodContext
+from evolve.codemods.base import Codemod, CodemodContext
 from evolve.research.codemod_findings import min_python
 from evolve.wording import plural
 
@@ -22,6 +22,16 @@ def _version(version: tuple[int, int]) -> str:
     return ".".join(map(str, version))
 
 
+def _parsed(root: Path, paths: Iterable[str]) -> Iterator[tuple[str, str, ast.Module]]:
+    """(path, source, tree) of each of `paths` that reads as UTF-8 Python; the others are passed over."""
+    for path in paths:
+        try:
+            source = (Path(root) / path).read_text(encoding="utf-8")
+            yield path, source, ast.parse(source)
+        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+
+
 def focus_declines(root: Path, focus: str, paths: Iterable[str]) -> tuple[str, ...]:
     """For each codemod `focus` names (its id or its theme) that declines because of the declared Python: one
     line naming the reason and the first places it would otherwise change."""
@@ -32,16 +42,11 @@ def focus_declines(root: Path, focus: str, paths: Iterable[str]) -> tuple[str, .
     listed = list(paths)[:MAX_FILES]
     for codemod_id, cls in sorted(available_codemods().items()):
         metadata = cls.metadata
-        if focus not in (codemod_id, metadata.theme) or declared >= metadata.min_target_python:
+        if not _matches(focus, codemod_id, metadata.theme) or declared >= metadata.min_target_python:
             continue
         codemod = cls()
         places: list[str] = []
-        for path in listed:
-            try:
-                source = (Path(root) / path).read_text(encoding="utf-8")
-                tree = ast.parse(source)
-            except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-                continue
+        for path, source, tree in _parsed(root, listed):
             context = CodemodContext(path=path, min_python=metadata.min_target_python)
             places += [f"{path}:{o.line}" for o in codemod.detect(tree, source, context)]
             if len(places) >= MAX_LINES:
@@ -71,17 +76,12 @@ def recipe_declines(root: Path, names: Iterable[str], paths: Iterable[str]) -> t
     for codemod_id, cls in sorted(available_codemods().items()):
         if not any(_matches(name, codemod_id, cls.metadata.theme) for name in wanted):
             continue
-        explain = getattr(cls(), "declines", None)
-        if explain is None:
-            continue
-        for path in listed:
-            try:
-                source = (Path(root) / path).read_text(encoding="utf-8")
-                tree = ast.parse(source)
-            except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-                continue
+        if cls.declines is Codemod.declines:
+            continue  # it declines nothing on purpose: no file need be read for it
+        codemod = cls()
+        for path, source, tree in _parsed(root, listed):
             grouped: dict[str, list[str]] = {}  # one line per reason in a file, naming each use and its line
-            for declined in explain(tree, source, CodemodContext(path=path, min_python=declared)):
+            for declined in codemod.declines(tree, source, CodemodContext(path=path, min_python=declared)):
                 grouped.setdefault(declined.reason, []).append(f"`{declined.name}` (line {declined.line})")
             for reason, uses in grouped.items():
                 if len(notes) < MAX_DECLINES:
