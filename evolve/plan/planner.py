@@ -15,7 +15,7 @@ from evolve.configuration.model import LimitsConfig
 from evolve.configuration.path_kinds import DEFAULT_KINDS, is_test_path, path_in_scope
 from evolve.findings import Finding
 from evolve.plan.tasks import Plan, Task
-from evolve.wording import plural
+from evolve.wording import plural, tests_text
 
 # LLM themes and the finding kinds they act on. They exist only when the LLM stage is on.
 LLM_THEMES: dict[str, str] = {
@@ -268,7 +268,7 @@ def make_plan(plan_input: PlanningInput) -> Plan:
     if fixed and plan.tasks:
         pythons = sorted({test.split(":", 1)[0] for test in fixed})
         tests = {test.split(": ", 1)[-1] for test in fixed}  # one test failing on two Pythons counts once
-        plan = replace(plan, title=f"Fix {plural(len(tests), 'test')} failing on Python {', '.join(pythons)}")
+        plan = replace(plan, title=f"Fix {tests_text(tests)} failing on Python {', '.join(pythons)}")
     return replace(plan, notes=plan.notes + notes, red_tests=fixed)
 
 

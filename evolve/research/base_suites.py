@@ -36,7 +36,7 @@ from evolve.research.suite_imports import distribution_for, module_only_tests_im
 from evolve.suites.base_results import BaseResultsCache, cache_key, environment_key
 from evolve.suites.runs import TestRun, detect_test_command, run_test_suite
 from evolve.suites.startup import cannot_start_reason
-from evolve.wording import plural
+from evolve.wording import plural, tests_text
 
 Progress = Callable[[str, int, int], None]
 MIN_SUITE_SECONDS = 10.0  # a Python left with less of the time budget than this is not started
@@ -445,12 +445,12 @@ def prove_head(head: Path, config: EvolveConfig, settings: EnvironmentSettings, 
         )
         if green:
             lines.append(
-                f"{plural(len(green), 'test')} that {_verb(len(green), 'fails', 'fail')} on Python {base.python} on base "
+                f"{tests_text(green)} that {_verb(len(green), 'fails', 'fail')} on Python {base.python} on base "
                 f"{_verb(len(green), 'passes', 'pass')} with this change: " + ", ".join(green)
             )
         if red:
             lines.append(
-                f"{plural(len(red), 'test')} that {_verb(len(red), 'passes', 'pass')} on Python {base.python} on base "
+                f"{tests_text(red)} that {_verb(len(red), 'passes', 'pass')} on Python {base.python} on base "
                 f"{_verb(len(red), 'fails', 'fail')} with this change: " + ", ".join(red)
             )
     return SuiteProof(tuple(lines), tuple(fixed), tuple(regressions))

@@ -395,3 +395,13 @@ def test_a_red_recipe_also_reaches_test_modules_while_other_recipes_stay_out():
     red = {("collections-abc", "pkg/headers.py"): ("3.11.7: tests/test_a.py",)}
     plan = make_plan(PlanningInput(findings=findings, codemod_themes=themes, red=red))
     assert plan.files == ("pkg/headers.py", "tests/test_range.py")
+
+
+def test_a_module_that_failed_to_load_is_named_as_a_module_not_counted_as_a_test():
+    from evolve.wording import tests_text
+
+    # tabulate 0.8.2 on 3.13: five modules failed to import and seven CLI tests failed; 132 tests pass with the fix
+    ids = ["test/test_api.py", "test/test_cli.py::test_script_sep_option", "test/test_input.py"]
+    assert tests_text(ids) == "1 test and 2 test modules"
+    assert tests_text(["test_tagger.T.test_is_tag"]) == "1 test"  # unittest ids have no `::`
+    assert tests_text(["test/test_api.py"]) == "1 test module"
